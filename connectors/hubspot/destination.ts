@@ -1,0 +1,155 @@
+import type { Mapping } from '../../src/config/mapping.js';
+import type { BatchResult, Destination, PlanBatch } from '../../src/domain/connector.js';
+import type { SegmentDefinition, TokenSpec } from '../../src/domain/segments.js';
+import { ApiError } from '../../src/http/errors.js';
+import type { HubSpotClient } from './client.js';
+import {
+  BatchResponseSchema,
+  ListEnvelopeSchema,
+  MembershipsUpdateSchema,
+  PropertyGroupListSchema,
+  PropertyListSchema,
+} from './schemas.js';
+
+export const PROPERTY_GROUP = { name: 'segsync', label: 'segsync', displayOrder: -1 };
+const CONTACTS = '0-1';
+/** HubSpot batch endpoints take at most 100 inputs. */
+const BATCH_UPDATE_MAX = 100;
+
+function propertyDefinition(token: TokenSpec, name: string) {
+  const base = { name, label: token.label, description: token.description, groupName: PROPERTY_GROUP.name };
+  switch (token.type) {
+    case 'enumeration':
+      return {
+        ...base,
+        type: 'enumeration',
+        fieldType: 'select',
+        options: (token.options ?? []).map((o, i) => ({ label: o.label, value: o.value, displayOrder: i, hidden: false })),
+      };
+    case 'number':
+      return { ...base, type: 'number', fieldType: 'number' };
+    case 'string':
+      return { ...base, type: 'string', fieldType: 'text' };
+  }
+}
+
+export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping): Destination {
+  const tokenField = (key: string): string => {
+    const field = mapping.tokens[key];
+    if (!field) throw new Error(`mapping: tokens.${key} is not mapped to a HubSpot property; add it to mappings/hubspot.yaml`);
+    return field;
+  };
+
+  async function ensureSchema(tokens: TokenSpec[]): Promise<void> {
+    const groups = await client.request({ method: 'GET', path: '/crm/v3/properties/contacts/groups', schema: PropertyGroupListSchema, write: false });
+    if (!groups.data.results.some((g) => g.name === PROPERTY_GROUP.name)) {
+      await client.request({ method: 'POST', path: '/crm/v3/properties/contacts/groups', body: PROPERTY_GROUP, write: true });
+    }
+    const existing = await client.request({ method: 'GET', path: '/crm/v3/properties/contacts', schema: PropertyListSchema, write: false });
+    const byName = new Map(existing.data.results.map((p) => [p.name, p]));
+    for (const token of tokens) {
+      const name = tokenField(token.key);
+      const wanted = propertyDefinition(token, name);
+      const found = byName.get(name);
+      if (!found) {
+        await client.request({ method: 'POST', path: '/crm/v3/properties/contacts', body: wanted, write: true });
+        continue;
+      }
+      if (found.type !== wanted.type) {
+        throw new ApiError({
+          platform: 'hubspot',
+          call: `GET /crm/v3/properties/contacts/${name}`,
+          kind: 'bad_request',
+          detail: `contact property ${name} exists with type ${found.type}, segsync needs ${wanted.type}`,
+          hint: `rename or delete that property in HubSpot, or map token ${token.key} to another property in mappings/hubspot.yaml`,
+        });
+      }
+      if ('options' in wanted) {
+        const have = new Set((found.options ?? []).map((o) => o.value));
+        if (wanted.options.some((o) => !have.has(o.value))) {
+          // Keep options others added; append ours so existing values stay valid.
+          const merged = [...(found.options ?? []).filter((o) => !wanted.options.some((w) => w.value === o.value)), ...wanted.options]
+            .map((o, i) => ({ label: o.label, value: o.value, displayOrder: i, hidden: false }));
+          await client.request({ method: 'PATCH', path: `/crm/v3/properties/contacts/${name}`, body: { options: merged }, write: true });
+        }
+      }
+    }
+  }
+
+  async function ensureList(segment: SegmentDefinition, listName: string): Promise<string> {
+    try {
+      const found = await client.request({
+        method: 'GET',
+        path: `/crm/v3/lists/object-type-id/${CONTACTS}/name/${encodeURIComponent(listName)}`,
+        schema: ListEnvelopeSchema,
+        write: false,
+      });
+      if (found.data.list.processingType && found.data.list.processingType !== 'MANUAL') {
+        throw new ApiError({
+          platform: 'hubspot',
+          call: 'GET /crm/v3/lists/object-type-id/0-1/name/{name}',
+          kind: 'bad_request',
+          detail: `list "${listName}" exists but is ${found.data.list.processingType}, so segsync cannot set its members`,
+          hint: `rename that list in HubSpot or change listPrefix for segment ${segment.key}`,
+        });
+      }
+      return found.data.list.listId;
+    } catch (error) {
+      // HubSpot answers a missing name with 404 (some API versions: 400 "List does not exist").
+      const missing = error instanceof ApiError && (error.kind === 'not_found' || (error.status === 400 && /does not exist/i.test(error.detail)));
+      if (!missing) throw error;
+    }
+    const created = await client.request({
+      method: 'POST',
+      path: '/crm/v3/lists',
+      body: { name: listName, objectTypeId: CONTACTS, processingType: 'MANUAL' },
+      schema: ListEnvelopeSchema,
+      write: true,
+    });
+    return created.data.list.listId;
+  }
+
+  async function apply(batch: PlanBatch): Promise<BatchResult> {
+    switch (batch.kind) {
+      case 'list_add':
+      case 'list_remove': {
+        const verb = batch.kind === 'list_add' ? 'add' : 'remove';
+        const { data } = await client.request({
+          method: 'PUT',
+          path: `/crm/v3/lists/${batch.listId}/memberships/${verb}`,
+          body: batch.externalIds,
+          schema: MembershipsUpdateSchema,
+          write: true,
+        });
+        const missing = new Set(data.recordIdsMissing ?? []);
+        return {
+          applied: batch.externalIds.filter((id) => !missing.has(id)),
+          failed: [...missing].map((externalId) => ({ externalId, reason: 'HubSpot has no contact with this id (deleted or merged)' })),
+        };
+      }
+      case 'tokens': {
+        const { data } = await client.request({
+          method: 'POST',
+          path: '/crm/v3/objects/contacts/batch/update',
+          body: { inputs: batch.updates.map((u) => ({ id: u.externalId, properties: u.values })) },
+          schema: BatchResponseSchema,
+          write: true,
+        });
+        const failed = new Map<string, string>();
+        for (const e of data.errors ?? []) for (const id of e.context?.ids ?? []) failed.set(id, e.message);
+        return {
+          applied: batch.updates.map((u) => u.externalId).filter((id) => !failed.has(id)),
+          failed: [...failed].map(([externalId, reason]) => ({ externalId, reason })),
+        };
+      }
+    }
+  }
+
+  return {
+    capabilities: { lists: true, tokens: true, maxBatch: { listMembers: client.config.listMembershipBatch, tokens: BATCH_UPDATE_MAX } },
+    tokenField,
+    ensureSchema,
+    ensureList,
+    apply,
+  };
+}

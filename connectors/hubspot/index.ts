@@ -1,0 +1,35 @@
+import type { ConnectorDescriptor } from '../../src/domain/connector.js';
+import { defaultMappingFile } from '../../src/config/paths.js';
+import { HubSpotClient } from './client.js';
+import { hubspotConfigFromEnv, type HubSpotConfig } from './config.js';
+import { createHubSpotDestination } from './destination.js';
+import { HubSpotEmulator } from './emulator/index.js';
+import { createHubSpotSource } from './source.js';
+
+export const SANDBOX_HUBSPOT_TOKEN = 'sandbox-hubspot-token';
+
+export const hubspot: ConnectorDescriptor<HubSpotConfig> = {
+  id: 'hubspot',
+  displayName: 'HubSpot',
+  defaultMappingFile: defaultMappingFile('hubspot'),
+  configFromEnv: hubspotConfigFromEnv,
+  open(config, options) {
+    const client = new HubSpotClient(config, options.events);
+    return {
+      transport: client.transport,
+      source: createHubSpotSource(client, options.mapping, { lookbackMinutes: options.lookbackMinutes }),
+      destination: createHubSpotDestination(client, options.mapping),
+    };
+  },
+  emulator: {
+    mount: '/hubspot',
+    create(people) {
+      const emulator = new HubSpotEmulator({ accessToken: SANDBOX_HUBSPOT_TOKEN });
+      emulator.load(people);
+      return emulator;
+    },
+    env: (baseUrl) => ({ HUBSPOT_ACCESS_TOKEN: SANDBOX_HUBSPOT_TOKEN, HUBSPOT_BASE_URL: `${baseUrl}/hubspot` }),
+  },
+};
+
+export { HubSpotClient, HubSpotEmulator, type HubSpotConfig };

@@ -1,0 +1,146 @@
+import type { Mapping } from '../../src/config/mapping.js';
+import type { AttributeValue, ContactRecord, PurchaseRecord, QuarantinedRecord } from '../../src/domain/records.js';
+import { CrmObjectSchema, type CrmObject } from './schemas.js';
+
+const PLATFORM = 'hubspot';
+// Deliberately loose: HubSpot itself validates addresses; we only refuse what cannot be one.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export type Mapped<T> = { ok: true; record: T } | { ok: false; quarantined: QuarantinedRecord };
+
+function reject(stream: 'contacts' | 'purchases', raw: unknown, externalId: string | null, reason: string): Mapped<never> {
+  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, raw } };
+}
+
+function rawId(raw: unknown): string | null {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id !== '' ? id : null;
+}
+
+/** HubSpot dates are ISO strings or epoch-ms strings; date-only properties are midnight UTC. */
+export function parseHubSpotDate(value: string | null | undefined): string | null | 'invalid' {
+  if (value === null || value === undefined || value === '') return null;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : 'invalid';
+}
+
+function validObject(stream: 'contacts' | 'purchases', raw: unknown): Mapped<CrmObject> {
+  const parsed = CrmObjectSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, record: parsed.data };
+  const issue = parsed.error.issues[0];
+  return reject(stream, raw, rawId(raw), `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** The HubSpot properties a mapping needs on contacts (always with the ones segsync relies on). */
+export function contactProperties(mapping: Mapping): string[] {
+  const c = mapping.contacts;
+  return [...new Set([
+    ...Object.values(c.fields).filter((v): v is string => !!v),
+    ...(c.consent ? [c.consent.field] : []),
+    ...Object.values(c.attributes),
+    'lastmodifieddate',
+    'hs_merged_object_ids',
+  ])];
+}
+
+export function purchaseProperties(mapping: Mapping): string[] {
+  const p = mapping.purchases;
+  return [...new Set([
+    ...Object.values(p.fields).filter((v): v is string => !!v),
+    p.status.field,
+    'hs_lastmodifieddate',
+  ])];
+}
+
+export function mapContact(raw: unknown, mapping: Mapping, archived: boolean): Mapped<ContactRecord> {
+  const valid = validObject('contacts', raw);
+  if (!valid.ok) return valid;
+  const o = valid.record;
+  const f = mapping.contacts.fields;
+  const prop = (name: string | undefined): string | null => {
+    const v = name ? o.properties[name] : null;
+    return v === undefined || v === null || v.trim() === '' ? null : v.trim();
+  };
+  const email = prop(f.email);
+  if (email !== null && !EMAIL.test(email)) {
+    return reject('contacts', raw, o.id, `${f.email}: "${email}" is not an email address`);
+  }
+  const createdAt = parseHubSpotDate(prop(f.createdAt) ?? o.createdAt);
+  if (createdAt === 'invalid') return reject('contacts', raw, o.id, `${f.createdAt}: not a date`);
+  const updatedAt = parseHubSpotDate(o.updatedAt);
+  if (updatedAt === null || updatedAt === 'invalid') return reject('contacts', raw, o.id, `updatedAt: "${o.updatedAt}" is not a date`);
+  const consentMap = mapping.contacts.consent;
+  const consentRaw = consentMap ? prop(consentMap.field) : null;
+  const emailConsent = consentMap
+    ? (consentRaw !== null ? consentMap.values[consentRaw] : undefined) ?? consentMap.default
+    : 'unknown';
+  const attributes: Record<string, AttributeValue> = {};
+  for (const [name, field] of Object.entries(mapping.contacts.attributes)) attributes[name] = prop(field);
+  const merged = prop('hs_merged_object_ids');
+  return {
+    ok: true,
+    record: {
+      platform: PLATFORM,
+      externalId: o.id,
+      email: email?.toLowerCase() ?? null,
+      phone: prop(f.phone),
+      firstName: prop(f.firstName),
+      lastName: prop(f.lastName),
+      country: prop(f.country),
+      city: prop(f.city),
+      createdAt,
+      updatedAt,
+      emailConsent,
+      archived: archived || o.archived === true,
+      mergedInto: null,
+      mergedFrom: merged ? merged.split(';').map((s) => s.trim()).filter((s) => /^\d+$/.test(s)) : [],
+      attributes,
+      raw,
+    },
+  };
+}
+
+export function mapDeal(raw: unknown, mapping: Mapping, archived: boolean, contactIds?: string[]): Mapped<PurchaseRecord> {
+  const valid = validObject('purchases', raw);
+  if (!valid.ok) return valid;
+  const o = valid.record;
+  const f = mapping.purchases.fields;
+  const prop = (name: string | undefined): string | null => {
+    const v = name ? o.properties[name] : null;
+    return v === undefined || v === null || v.trim() === '' ? null : v.trim();
+  };
+  const stageRaw = prop(mapping.purchases.status.field);
+  const status = (stageRaw !== null ? mapping.purchases.status.values[stageRaw] : undefined) ?? mapping.purchases.status.default;
+  const amountRaw = prop(f.amount);
+  const amount = amountRaw === null ? null : Number(amountRaw);
+  const label = prop(f.name) ? ` ("${prop(f.name)}")` : '';
+  if (amount !== null && !Number.isFinite(amount)) return reject('purchases', raw, o.id, `${f.amount}: "${amountRaw}" is not a number${label}`);
+  const occurredAt = parseHubSpotDate(prop(f.occurredAt));
+  if (occurredAt === 'invalid') return reject('purchases', raw, o.id, `${f.occurredAt}: "${prop(f.occurredAt)}" is not a date${label}`);
+  const updatedAt = parseHubSpotDate(o.updatedAt);
+  if (updatedAt === null || updatedAt === 'invalid') return reject('purchases', raw, o.id, `updatedAt: "${o.updatedAt}" is not a date`);
+  const contacts = contactIds ?? (o.associations?.contacts?.results ?? []).map((a) => a.id);
+  const isArchived = archived || o.archived === true;
+  // A won deal is a purchase: without these it would silently distort someone's RFM.
+  if (status === 'won' && !isArchived) {
+    if (amount === null) return reject('purchases', raw, o.id, `${f.amount}: missing on a won deal${label}; enter the amount in HubSpot`);
+    if (amount < 0) return reject('purchases', raw, o.id, `${f.amount}: negative (${amount}) on a won deal${label}`);
+    if (occurredAt === null) return reject('purchases', raw, o.id, `${f.occurredAt}: missing on a won deal${label}`);
+    if (contacts.length === 0) return reject('purchases', raw, o.id, `associations: won deal${label} has no contact, so it counts for nobody; associate a contact in HubSpot`);
+  }
+  return {
+    ok: true,
+    record: {
+      platform: PLATFORM,
+      externalId: o.id,
+      contactExternalIds: [...new Set(contacts)],
+      amount,
+      currency: f.currency ? prop(f.currency) : null,
+      occurredAt,
+      status,
+      archived: isArchived,
+      updatedAt,
+      raw,
+    },
+  };
+}

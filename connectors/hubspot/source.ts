@@ -1,0 +1,155 @@
+import { z } from 'zod';
+import type { Mapping } from '../../src/config/mapping.js';
+import type { JsonValue, ReadContext, Source, SourcePage, SourceStream } from '../../src/domain/connector.js';
+import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
+import type { HubSpotClient } from './client.js';
+import { contactProperties, mapContact, mapDeal, purchaseProperties, type Mapped } from './mapper.js';
+import { AssociationBatchSchema, ObjectPageSchema } from './schemas.js';
+import { searchModifiedSince } from './search-slices.js';
+
+/**
+ * Where a stream stands. A full scan checkpoints its paging cursor; once done, incremental pulls
+ * search by modification time from the moment the full scan *started*, so records changed while
+ * it ran are picked up next time.
+ */
+const CursorSchema = z.discriminatedUnion('phase', [
+  z.object({ phase: z.literal('full'), after: z.string().nullable(), startedAt: z.number() }),
+  z.object({ phase: z.literal('incremental'), since: z.number() }),
+]);
+type Cursor = z.infer<typeof CursorSchema>;
+
+interface StreamSpec {
+  name: StreamName;
+  objectType: 'contacts' | 'deals';
+  modifiedProperty: string;
+  properties: string[];
+  /** Maps one page of raw objects; may fetch associations first. */
+  mapPage(raws: unknown[], archived: boolean, signal: AbortSignal): Promise<Array<Mapped<ContactRecord | PurchaseRecord>>>;
+  /** Inline associations for full scans. */
+  associations?: string;
+}
+
+export interface HubSpotSourceOptions {
+  lookbackMinutes: number;
+}
+
+export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, options: HubSpotSourceOptions): Source {
+  const contacts: StreamSpec = {
+    name: 'contacts',
+    objectType: 'contacts',
+    modifiedProperty: 'lastmodifieddate',
+    properties: contactProperties(mapping),
+    mapPage: async (raws, archived) => raws.map((raw) => mapContact(raw, mapping, archived)),
+  };
+  const deals: StreamSpec = {
+    name: 'purchases',
+    objectType: 'deals',
+    modifiedProperty: 'hs_lastmodifieddate',
+    properties: purchaseProperties(mapping),
+    associations: 'contacts',
+    mapPage: async (raws, archived, signal) => {
+      const inline = raws.every((r) => typeof r === 'object' && r !== null && 'associations' in r);
+      const links = inline || archived ? undefined : await dealContacts(client, raws, signal);
+      return raws.map((raw) => mapDeal(raw, mapping, archived, links?.get((raw as { id?: string }).id ?? '') ?? (links ? [] : undefined)));
+    },
+  };
+  return { streams: [contacts, deals].map((spec) => createStream(client, spec, options)) };
+}
+
+/** Associations for deals found by search (the search API cannot return them). */
+async function dealContacts(client: HubSpotClient, raws: unknown[], signal: AbortSignal): Promise<Map<string, string[]>> {
+  const ids = raws.map((r) => (r as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
+  const links = new Map<string, string[]>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const { data } = await client.request(
+      {
+        method: 'POST',
+        path: '/crm/v4/associations/deals/contacts/batch/read',
+        body: { inputs: ids.slice(i, i + 1000).map((id) => ({ id })) },
+        schema: AssociationBatchSchema,
+        write: false,
+      },
+      signal,
+    );
+    for (const r of data.results) links.set(r.from.id, r.to.map((t) => String(t.toObjectId)));
+  }
+  return links;
+}
+
+function toPage(mapped: Array<Mapped<ContactRecord | PurchaseRecord>>, stream: StreamName, cursor: Cursor, received: number, expectedTotal?: number): SourcePage {
+  const page: SourcePage = { contacts: [], purchases: [], quarantined: [], received, cursor: cursor as JsonValue };
+  if (expectedTotal !== undefined) page.expectedTotal = expectedTotal;
+  for (const m of mapped) {
+    if (!m.ok) page.quarantined.push(m.quarantined as QuarantinedRecord);
+    else if (stream === 'contacts') page.contacts.push(m.record as ContactRecord);
+    else page.purchases.push(m.record as PurchaseRecord);
+  }
+  return page;
+}
+
+function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotSourceOptions): SourceStream {
+  const listPath = `/crm/v3/objects/${spec.objectType}`;
+
+  async function* listAll(archived: boolean, after: string | null, onCursor: (after: string | null) => Cursor, context: ReadContext): AsyncGenerator<SourcePage> {
+    let next = after;
+    do {
+      const qs: Record<string, string> = { limit: '100', properties: spec.properties.join(','), archived: String(archived) };
+      if (spec.associations && !archived) qs.associations = spec.associations;
+      if (next) qs.after = next;
+      const { data } = await client.request({ method: 'GET', path: listPath, qs, schema: ObjectPageSchema, write: false }, context.signal);
+      next = data.paging?.next?.after ?? null;
+      const mapped = await spec.mapPage(data.results, archived, context.signal);
+      yield toPage(mapped, spec.name, onCursor(next), data.results.length);
+    } while (next);
+  }
+
+  return {
+    name: spec.name,
+    async *read(stored: JsonValue | undefined, context: ReadContext) {
+      const parsed = CursorSchema.safeParse(stored);
+      const cursor: Cursor | undefined = context.full || !parsed.success ? undefined : parsed.data;
+
+      if (!cursor || cursor.phase === 'full') {
+        const startedAt = cursor?.startedAt ?? context.now();
+        yield* listAll(false, cursor?.after ?? null, (after) => ({ phase: 'full', after, startedAt }), context);
+        const done: Cursor = { phase: 'incremental', since: startedAt };
+        // Deletions are only visible in the archived listing.
+        yield* listAll(true, null, () => done, context);
+        return;
+      }
+
+      const startedAt = context.now();
+      const sinceMs = cursor.since - options.lookbackMinutes * 60_000;
+      let maxSeen = cursor.since;
+      for await (const slice of searchModifiedSince(client, {
+        objectType: spec.objectType,
+        modifiedProperty: spec.modifiedProperty,
+        properties: spec.properties,
+        sinceMs,
+        resultCap: client.config.searchResultCap,
+        signal: context.signal,
+      })) {
+        const mapped = await spec.mapPage(slice.results, false, context.signal);
+        for (const m of mapped) if (m.ok) maxSeen = Math.max(maxSeen, Date.parse(m.record.updatedAt));
+        // Resume point: never past what this page proved complete, never before the old cursor.
+        const resumeAt = Math.max(cursor.since, slice.restartFromMs + options.lookbackMinutes * 60_000);
+        yield toPage(mapped, spec.name, { phase: 'incremental', since: resumeAt }, slice.results.length, slice.total);
+      }
+      // Anything changed after the pull started has a later timestamp: start there next time.
+      const done: Cursor = { phase: 'incremental', since: Math.min(maxSeen, startedAt) };
+      const archivedSince = sinceMs;
+      for await (const page of listAll(true, null, () => done, context)) {
+        // Only deletions since the cursor are news; older ones were recorded before.
+        const fresh = { ...page, contacts: page.contacts.filter((c) => isRecent(c.raw, archivedSince)), purchases: page.purchases.filter((p) => isRecent(p.raw, archivedSince)) };
+        yield fresh;
+      }
+    },
+  };
+}
+
+function isRecent(raw: unknown, sinceMs: number): boolean {
+  const archivedAt = (raw as { archivedAt?: unknown }).archivedAt;
+  if (typeof archivedAt !== 'string') return true;
+  const ms = Date.parse(archivedAt);
+  return !Number.isFinite(ms) || ms >= sinceMs;
+}

@@ -1,0 +1,10 @@
+import { recorded, segment } from '../../pipeline/run.js';
+import { renderSegment } from '../render.js';
+import { runCommand, type GlobalFlags } from '../context.js';
+
+export function segmentCommand(flags: GlobalFlags): Promise<void> {
+  return runCommand(flags, async (ctx) => {
+    const { result } = await recorded(ctx.session, 'segment', async () => segment(ctx.session));
+    ctx.print(renderSegment(result), { ok: true, segment: result });
+  }, { requireConnector: false });
+}

@@ -1,0 +1,51 @@
+import { StreamCursors } from '../../store/cursors.js';
+import { currentVersion } from '../../store/migrations.js';
+import { Quarantine } from '../../store/quarantine.js';
+import { RunHistory } from '../../store/runs.js';
+import { latestSegmentationRun, segmentSizes } from '../../store/segmentation-runs.js';
+import { fmt, table } from '../output.js';
+import { runCommand, type GlobalFlags } from '../context.js';
+
+export function statusCommand(flags: GlobalFlags): Promise<void> {
+  return runCommand(flags, async (ctx) => {
+    const db = ctx.session.db;
+    const records = db
+      .prepare(`SELECT platform, 'contacts' AS stream, COUNT(*) AS n, SUM(archived) AS archived FROM contacts GROUP BY platform
+                UNION ALL SELECT platform, 'purchases', COUNT(*), SUM(archived) FROM purchases GROUP BY platform`)
+      .all() as Array<{ platform: string; stream: string; n: number; archived: number }>;
+    const quarantine = new Quarantine(db);
+    const status = {
+      store: { path: ctx.session.dbPath, schemaVersion: currentVersion(db) },
+      configured: ctx.session.connectors.map((c) => c.id),
+      records,
+      cursors: new StreamCursors(db).all(),
+      quarantine: { count: quarantine.count(), recent: quarantine.list(10) },
+      latestSegmentation: latestSegmentationRun(db) ?? null,
+      segments: segmentSizes(db),
+      destinations: db
+        .prepare(`SELECT destination, COUNT(DISTINCT segment_key) AS lists, COUNT(*) AS members, MAX(applied_at) AS lastApplied
+                  FROM destination_list_members GROUP BY destination`)
+        .all(),
+      runs: new RunHistory(db).recent(10).map((r) => ({ ...r, summary: undefined })),
+    };
+    const lines = [
+      `Store ${status.store.path} (schema v${status.store.schemaVersion}); platforms configured: ${status.configured.join(', ') || 'none'}`,
+      '',
+      table([['platform', 'stream', 'records', 'archived'], ...records.map((r) => [r.platform, r.stream, fmt(r.n), fmt(r.archived ?? 0)])]),
+      '',
+      'Cursors:',
+      ...status.cursors.map((c) => `  ${c.platform} ${c.stream}: ${JSON.stringify(c.cursor)} (updated ${c.updatedAt})`),
+      `Quarantine: ${fmt(status.quarantine.count)} records`,
+      ...status.quarantine.recent.map((q) => `  ${q.platform} ${q.stream} ${q.externalId ?? '(no id)'}: ${q.reason}`),
+      '',
+      status.latestSegmentation
+        ? `Latest segmentation: run ${status.latestSegmentation.id} at ${status.latestSegmentation.createdAt}`
+        : 'No segmentation run yet: run `segsync segment`.',
+      ...status.segments.map((s) => `  ${s.name.padEnd(22)} ${fmt(s.size).padStart(8)}`),
+      '',
+      'Recent runs:',
+      ...status.runs.map((r) => `  #${r.id} ${r.command.padEnd(16)} ${r.status.padEnd(9)} ${r.startedAt}${r.error ? `  ${r.error.split('\n')[0]}` : ''}`),
+    ];
+    ctx.print(lines.join('\n'), { ok: true, ...status });
+  }, { requireConnector: false });
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
+import { sandboxCommand } from './commands/sandbox.js';
+import { segmentCommand } from './commands/segment.js';
+import { statusCommand } from './commands/status.js';
+import { syncCommand } from './commands/sync.js';
+import { EXIT } from './context.js';
+
+function integer(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+const program = new Command()
+  .name('segsync')
+  .description('Pull CRM and shop data into SQLite, segment it (RFM), and sync segments and tokens back.')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('pull')
+  .description('pull contacts and deals from every configured platform (incremental after the first run)')
+  .option('--full', 'ignore cursors and read everything again')
+  .option('--json', 'print the summary as JSON')
+  .action(pullCommand);
+
+program
+  .command('segment')
+  .description('resolve profiles and compute RFM scores and segments into a new segmentation run')
+  .option('--json', 'print the summary as JSON')
+  .action(segmentCommand);
+
+program
+  .command('push')
+  .description('write segment lists and tokens to every destination, sending only what changed')
+  .option('--dry-run', 'print the plan and send nothing')
+  .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
+  .option('--json', 'print the summary as JSON')
+  .action(pushCommand);
+
+program
+  .command('sync')
+  .description('pull, segment and push in one run')
+  .option('--full', 'pull everything again, ignoring cursors')
+  .option('--dry-run', 'pull and segment, then print the push plan without sending it')
+  .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
+  .option('--json', 'print the summary as JSON')
+  .action(syncCommand);
+
+program
+  .command('status')
+  .description('show the store: records, cursors, quarantine, segments, recent runs')
+  .option('--json', 'print as JSON')
+  .action(statusCommand);
+
+program
+  .command('sandbox')
+  .description('serve the platform emulators with a synthetic population until stopped')
+  .option('--port <n>', 'port to listen on', integer('--port', 0, 65535), 4010)
+  .option('--host <address>', 'address to bind (loopback by default)', '127.0.0.1')
+  .option('--seed <n>', 'population seed', integer('--seed', 0, 2 ** 31 - 1))
+  .option('--size <n>', 'number of people', integer('--size', 1, 1_000_000))
+  .option('--json', 'print the environment as JSON')
+  .action(sandboxCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else {
+    process.stderr.write(`segsync: ${(error as Error).message}\n`);
+    process.exitCode = EXIT.failure;
+  }
+}

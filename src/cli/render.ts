@@ -1,0 +1,62 @@
+import type { PullResult, PushResult, RequestCounts } from '../pipeline/run.js';
+import type { SegmentSummary } from '../pipeline/segment.js';
+import { fmt, table } from './output.js';
+
+export function renderPull(result: PullResult): string {
+  const rows = [['platform', 'stream', 'mode', 'received', 'stored', 'changed', 'quarantined']];
+  for (const s of result.streams) {
+    rows.push([s.platform, s.stream, s.mode, fmt(s.received), fmt(s.stored), fmt(s.changed), fmt(s.quarantined)]);
+  }
+  const t = result.totals;
+  rows.push(['total', '', '', fmt(t.received), fmt(t.stored), fmt(t.changed), fmt(t.quarantined)]);
+  const warnings = result.streams.flatMap((s) => s.warnings.map((w) => `warning (${s.platform} ${s.stream}): ${w}`));
+  const quarantineNote = t.quarantined > 0 ? `\n${fmt(t.quarantined)} records failed validation and are in quarantine (see \`segsync status\`).` : '';
+  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
+}
+
+export function renderSegment(result: SegmentSummary): string {
+  const total = result.profiles || 1;
+  const rows = [['segment', 'profiles', 'share']];
+  for (const s of [...result.segments].sort((a, b) => b.size - a.size)) {
+    rows.push([s.name, fmt(s.size), `${((100 * s.size) / total).toFixed(1)}%`]);
+  }
+  return [
+    `Segmented ${fmt(result.profiles)} profiles (run ${result.runId}; RFM over ${result.windowDays} days before ${result.referenceDate.slice(0, 10)}; ${fmt(result.purchasesUsed)} purchases)`,
+    table(rows, ['l', 'r', 'r']),
+    `${fmt(result.entered)} segment entries, ${fmt(result.left)} exits since the previous run`,
+  ].join('\n');
+}
+
+export function renderPush(result: PushResult): string {
+  const out: string[] = [];
+  for (const d of result.destinations) {
+    const p = d.plan;
+    out.push(`${result.dryRun ? 'Plan (dry run, nothing sent)' : 'Pushed'} to ${d.platform} (${d.mode})`);
+    if (p.lists.length > 0) {
+      const rows = [['list', 'add', 'remove']];
+      for (const l of p.lists) rows.push([l.listName, `+${fmt(l.add)}`, `-${fmt(l.remove)}`]);
+      out.push(table(rows, ['l', 'r', 'r']));
+    }
+    const applied = d.applied;
+    out.push(
+      `list adds ${fmt(applied?.listAdds ?? p.listAdds)}, list removes ${fmt(applied?.listRemoves ?? p.listRemoves)}, ` +
+        `token updates ${fmt(applied?.tokenUpdates ?? p.tokenUpdates)} contacts` +
+        (applied?.listsCreated ? `, lists created ${fmt(applied.listsCreated)}` : '') +
+        (p.skippedRemovals ? `, removals kept back (additive mode) ${fmt(p.skippedRemovals)}` : '') +
+        (p.forget ? `, contacts gone from ${d.platform} forgotten ${fmt(p.forget)}` : ''),
+    );
+    if (p.listAdds + p.listRemoves + p.tokenUpdates === 0) out.push('Nothing changed since the last push: no write requests needed.');
+    if (applied && applied.failed.length > 0) {
+      out.push(`${fmt(applied.failed.length)} records failed:`);
+      for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);
+    }
+  }
+  return out.join('\n');
+}
+
+export function renderRequests(requests: RequestCounts): string {
+  const parts = Object.entries(requests).map(
+    ([platform, r]) => `${platform}: ${fmt(r.reads)} reads, ${fmt(r.writes)} writes, ${fmt(r.retries)} retries, ${fmt(r.throttled)} throttled`,
+  );
+  return parts.length ? `API requests — ${parts.join('; ')}` : '';
+}

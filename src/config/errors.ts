@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+
+/** Bad configuration or usage: the CLI exits 2 and prints this message as it is. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** "mapping file mappings/hubspot.yaml: contacts.fields.email: expected a string" — one line per issue. */
+export function describeZodError(where: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    return `  - ${path}: ${issue.message}`;
+  });
+  return `${where} is not valid:\n${lines.join('\n')}`;
+}
+
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ConfigError(describeZodError(where, result.error));
+  return result.data;
+}

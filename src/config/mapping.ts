@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { parseOrThrow } from './errors.js';
+import { readYamlFile } from './yaml-file.js';
+import { PURCHASE_STATUSES } from '../domain/records.js';
+
+/**
+ * A mapping file (mappings/<platform>.yaml): platform fields ⇄ canonical fields, and the field
+ * each token is written to. Generic on purpose: a new platform is a new file, not new code here.
+ */
+const FieldName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'must be a platform field name (letters, digits, _ and .)');
+
+const ValueMap = <T extends z.ZodType>(target: T) =>
+  z.object({
+    field: FieldName,
+    values: z.record(z.string(), target),
+    default: target,
+  });
+
+export const MappingSchema = z.strictObject({
+  contacts: z.strictObject({
+    fields: z.strictObject({
+      email: FieldName.optional(),
+      phone: FieldName.optional(),
+      firstName: FieldName.optional(),
+      lastName: FieldName.optional(),
+      country: FieldName.optional(),
+      city: FieldName.optional(),
+      createdAt: FieldName.optional(),
+    }),
+    consent: ValueMap(z.enum(['subscribed', 'unsubscribed', 'unknown'])).optional(),
+    /** Extra attributes usable in segments: canonical name → platform field. */
+    attributes: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'attribute names are camelCase'), FieldName).default({}),
+  }),
+  purchases: z.strictObject({
+    fields: z.strictObject({
+      amount: FieldName,
+      currency: FieldName.optional(),
+      occurredAt: FieldName,
+      name: FieldName.optional(),
+    }),
+    status: ValueMap(z.enum(PURCHASE_STATUSES)),
+  }),
+  /** Canonical token key → platform field it is written to. */
+  tokens: z.record(z.string().regex(/^[a-z][a-z0-9_]*$/), FieldName),
+});
+export type Mapping = z.infer<typeof MappingSchema>;
+
+export function loadMapping(path: string): Mapping {
+  return parseOrThrow(MappingSchema, readYamlFile(path, 'mapping file'), `mapping file ${path}`);
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { ConfigError, parseOrThrow } from './errors.js';
+import { readYamlFile } from './yaml-file.js';
+import { RfmSegmentRuleSchema, compileRfmSegments } from '../segmentation/rfm-segments.js';
+
+const IsoDate = z.iso.date({ message: 'must be a date like 2026-11-01' }).or(z.iso.datetime({ message: 'must be an ISO date' }));
+
+const DestinationSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** mirror: lists follow segments (adds and removes); additive: never removes. */
+  mode: z.enum(['mirror', 'additive']).default('mirror'),
+  listPrefix: z.string().min(1).max(60).default('segsync · '),
+  /** A push that would remove more than this share of one list stops before sending anything. */
+  massRemovalThreshold: z.number().min(0).max(1).default(0.2),
+  lists: z.boolean().default(true),
+  tokens: z.boolean().default(true),
+});
+export type DestinationSettings = z.infer<typeof DestinationSchema>;
+
+const SourceSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Re-read changes from this far before the last cursor: catches records modified during a pull. */
+  lookbackMinutes: z.number().int().min(0).max(7 * 24 * 60).default(10),
+  /** A mapping file to use instead of mappings/<platform>.yaml. */
+  mapping: z.string().min(1).optional(),
+});
+export type SourceSettings = z.infer<typeof SourceSchema>;
+
+export const WorkspaceSchema = z.strictObject({
+  segmentation: z
+    .strictObject({
+      referenceDate: IsoDate.optional(),
+      windowDays: z.number().int().min(1).max(3650).default(365),
+      rfmSegments: z.array(RfmSegmentRuleSchema).min(1).optional(),
+    })
+    .prefault({}),
+  currency: z
+    .strictObject({
+      base: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code like USD'),
+      /** 1 unit of the key currency = rate units of base. */
+      rates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()).default({}),
+    })
+    .optional(),
+  sources: z.record(z.string(), SourceSchema).default({}),
+  destinations: z.record(z.string(), DestinationSchema).default({}),
+});
+export type Workspace = z.infer<typeof WorkspaceSchema>;
+
+export function parseWorkspace(value: unknown, where: string, knownConnectors: readonly string[]): Workspace {
+  const workspace = parseOrThrow(WorkspaceSchema, value, where);
+  for (const section of ['sources', 'destinations'] as const) {
+    for (const name of Object.keys(workspace[section])) {
+      if (!knownConnectors.includes(name)) {
+        throw new ConfigError(
+          `${where} is not valid:\n  - ${section}.${name}: unknown platform; use one of ${knownConnectors.join(', ')}`,
+        );
+      }
+    }
+  }
+  if (workspace.segmentation.rfmSegments) {
+    try {
+      compileRfmSegments(workspace.segmentation.rfmSegments);
+    } catch (error) {
+      throw new ConfigError(`${where} is not valid:\n  - segmentation.rfmSegments: ${(error as Error).message}`);
+    }
+  }
+  return workspace;
+}
+
+export function loadWorkspace(path: string | undefined, knownConnectors: readonly string[]): Workspace {
+  const raw = path ? readYamlFile(path, 'workspace config') : {};
+  return parseWorkspace(raw, path ? `workspace config ${path}` : 'the default workspace config', knownConnectors);
+}
+
+export function destinationSettings(workspace: Workspace, platform: string): DestinationSettings {
+  return workspace.destinations[platform] ?? DestinationSchema.parse({});
+}
+
+export function sourceSettings(workspace: Workspace, platform: string): SourceSettings {
+  return workspace.sources[platform] ?? SourceSchema.parse({});
+}

@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from './records.js';
+import type { SegmentDefinition, TokenSpec } from './segments.js';
+import type { Transport, TransportEvents } from '../http/transport.js';
+import type { Mapping } from '../config/mapping.js';
+import type { SyntheticPerson } from '../sandbox/population-types.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** One page as a source read it: the pipeline writes it and its cursor in one transaction. */
+export interface SourcePage {
+  contacts: ContactRecord[];
+  purchases: PurchaseRecord[];
+  quarantined: QuarantinedRecord[];
+  /** Records the platform sent in this page (valid or not). */
+  received: number;
+  /** Where a rerun resumes after this page. */
+  cursor: JsonValue;
+  /** Progress hint: how many records the stream expects in total, when the platform says. */
+  expectedTotal?: number;
+  /** Something an admin should know (e.g. history truncated by missing scopes). */
+  warnings?: string[];
+}
+
+export interface ReadContext {
+  signal: AbortSignal;
+  /** Ignore the cursor and read everything. */
+  full: boolean;
+  now: () => number;
+}
+
+/** A stream reads pages and yields them; it knows nothing about the store (STYLE.md). */
+export interface SourceStream {
+  name: StreamName;
+  read(cursor: JsonValue | undefined, context: ReadContext): AsyncIterable<SourcePage>;
+}
+
+export interface Source {
+  streams: SourceStream[];
+}
+
+export type PlanBatch =
+  | { kind: 'list_add'; listId: string; externalIds: string[] }
+  | { kind: 'list_remove'; listId: string; externalIds: string[] }
+  | { kind: 'tokens'; updates: Array<{ externalId: string; values: Record<string, string> }> };
+
+export interface BatchResult {
+  /** External ids whose change is now applied (or was already true on the platform). */
+  applied: string[];
+  /** Per-record failures: never thrown for one bad record. */
+  failed: Array<{ externalId: string; reason: string }>;
+}
+
+export interface Destination {
+  capabilities: {
+    lists: boolean;
+    tokens: boolean;
+    maxBatch: { listMembers: number; tokens: number };
+  };
+  /** Platform field name for a canonical token key. */
+  tokenField(tokenKey: string): string;
+  /** Creates the fields/properties the tokens need (idempotent). */
+  ensureSchema(tokens: TokenSpec[]): Promise<void>;
+  /** Finds or creates the list for a segment; returns the platform's list id. */
+  ensureList(segment: SegmentDefinition, listName: string): Promise<string>;
+  apply(batch: PlanBatch): Promise<BatchResult>;
+}
+
+export interface OpenOptions {
+  mapping: Mapping;
+  lookbackMinutes: number;
+  events?: TransportEvents;
+}
+
+/** A connector ready to use: one transport shared by its source and destination. */
+export interface OpenConnector {
+  transport: Transport;
+  source?: Source;
+  destination?: Destination;
+}
+
+/** Everything the rest of segsync knows about one platform. */
+export interface ConnectorDescriptor<Config = unknown> {
+  id: string;
+  displayName: string;
+  /** mappings/<id>.yaml, absolute. */
+  defaultMappingFile: string;
+  /** Reads this connector's settings from the environment; undefined when not configured. */
+  configFromEnv(env: NodeJS.ProcessEnv): Config | undefined;
+  open(config: Config, options: OpenOptions): OpenConnector;
+  emulator?: EmulatorDescriptor;
+}
+
+export interface MountedEmulator {
+  handle(req: IncomingMessage, res: ServerResponse, path: string): void;
+}
+
+export interface EmulatorDescriptor {
+  /** Path prefix in the sandbox server, e.g. "/hubspot". */
+  mount: string;
+  create(people: Iterable<SyntheticPerson>): MountedEmulator;
+  /** The environment lines that point segsync at this emulator. */
+  env(baseUrl: string): Record<string, string>;
+}

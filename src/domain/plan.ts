@@ -1,0 +1,39 @@
+/** A plan is desired destination state minus applied destination state. */
+
+export interface ListChange {
+  segmentKey: string;
+  listName: string;
+  /** Current size of the list as last applied (for the mass-removal guard). */
+  appliedSize: number;
+  add: string[];
+  remove: string[];
+}
+
+export interface TokenChange {
+  externalId: string;
+  /** Platform field name → new value ("" clears). */
+  values: Record<string, string>;
+}
+
+export interface GuardViolation {
+  segmentKey: string;
+  listName: string;
+  removals: number;
+  appliedSize: number;
+  share: number;
+}
+
+export interface DestinationPlan {
+  destination: string;
+  mode: SyncMode;
+  lists: ListChange[];
+  tokens: TokenChange[];
+  /** Applied state for contacts that no longer exist on the platform: dropped without calls. */
+  forget: { listMembers: number; tokenRows: number };
+  forgetIds: string[];
+  /** Mirror-mode removals kept back because of consent or additive mode, for the summary. */
+  skippedRemovals: number;
+  guardViolations: GuardViolation[];
+}
+
+export type SyncMode = 'mirror' | 'additive';

@@ -1,0 +1,57 @@
+/** Canonical records: what every connector's source produces, whatever the platform. */
+
+export type EmailConsent = 'subscribed' | 'unsubscribed' | 'unknown';
+export type AttributeValue = string | number | boolean | null;
+
+export interface ContactRecord {
+  platform: string;
+  externalId: string;
+  email: string | null;
+  phone: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  country: string | null;
+  city: string | null;
+  /** ISO 8601 UTC. */
+  createdAt: string | null;
+  /** ISO 8601 UTC: the platform's last modification. */
+  updatedAt: string;
+  emailConsent: EmailConsent;
+  archived: boolean;
+  /** Set when the platform merged this contact into another one (its external id). */
+  mergedInto: string | null;
+  /** External ids of contacts the platform merged into this one. */
+  mergedFrom: string[];
+  /** Extra fields mapped in mappings/<platform>.yaml. */
+  attributes: Record<string, AttributeValue>;
+  raw: unknown;
+}
+
+export const PURCHASE_STATUSES = ['won', 'lost', 'open', 'cancelled', 'refunded'] as const;
+export type PurchaseStatus = (typeof PURCHASE_STATUSES)[number];
+
+export interface PurchaseRecord {
+  platform: string;
+  externalId: string;
+  /** The contacts (external ids on the same platform) this purchase belongs to. */
+  contactExternalIds: string[];
+  amount: number | null;
+  currency: string | null;
+  /** When the purchase happened (close date, order date), ISO 8601 UTC. */
+  occurredAt: string | null;
+  status: PurchaseStatus;
+  archived: boolean;
+  updatedAt: string;
+  raw: unknown;
+}
+
+export type StreamName = 'contacts' | 'purchases';
+
+export interface QuarantinedRecord {
+  platform: string;
+  stream: StreamName;
+  externalId: string | null;
+  /** Names the field and what was wrong with it. */
+  reason: string;
+  raw: unknown;
+}

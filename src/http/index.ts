@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './rate-limiter.js';
+export * from './backoff.js';
+export * from './transport.js';
+export * from './sleep.js';

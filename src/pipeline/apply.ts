@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../store/db.js';
+import { nowIso } from '../store/db.js';
+import { DestinationState } from '../store/destination-state.js';
+import { listSegments } from '../store/segmentation-runs.js';
+import type { Destination } from '../domain/connector.js';
+import type { DestinationPlan, GuardViolation } from '../domain/plan.js';
+import type { TokenSpec } from '../domain/segments.js';
+import { silentProgress, type Progress } from './progress.js';
+
+export class MassRemovalError extends Error {
+  constructor(readonly destination: string, readonly violations: GuardViolation[], threshold: number) {
+    const lines = violations.map(
+      (v) => `  - "${v.listName}": would remove ${v.removals} of ${v.appliedSize} members (${Math.round(v.share * 100)}%)`,
+    );
+    super(
+      `${destination}: push stopped before sending anything: it would remove more than ${Math.round(threshold * 100)}% of a list:\n` +
+        `${lines.join('\n')}\nIf this is intended, run again with --allow-mass-removal; otherwise check the last pull and segmentation.`,
+    );
+    this.name = 'MassRemovalError';
+  }
+}
+
+export interface ApplySummary {
+  destination: string;
+  listsCreated: number;
+  listAdds: number;
+  listRemoves: number;
+  tokenUpdates: number;
+  failed: Array<{ externalId: string; reason: string }>;
+  forgotten: number;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function schemaFingerprint(destination: Destination, tokens: TokenSpec[]): string {
+  const shape = tokens.map((t) => [destination.tokenField(t.key), t.type, t.label, t.options ?? []]);
+  return createHash('sha1').update(JSON.stringify(shape)).digest('base64url');
+}
+
+export interface ApplyOptions {
+  db: Db;
+  plan: DestinationPlan;
+  destination: Destination;
+  tokens: TokenSpec[];
+  allowMassRemoval: boolean;
+  massRemovalThreshold: number;
+  progress?: Progress;
+}
+
+/**
+ * Applies a plan in the platform's largest batches. The applied state is recorded after each
+ * batch the platform confirmed, so a crash or rerun continues where it stopped and never sends
+ * a confirmed change twice.
+ */
+export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
+  const { db, plan, destination } = options;
+  const platform = plan.destination;
+  const progress = options.progress ?? silentProgress;
+  if (plan.guardViolations.length > 0 && !options.allowMassRemoval) {
+    throw new MassRemovalError(platform, plan.guardViolations, options.massRemovalThreshold);
+  }
+  const state = new DestinationState(db);
+  const summary: ApplySummary = { destination: platform, listsCreated: 0, listAdds: 0, listRemoves: 0, tokenUpdates: 0, failed: [], forgotten: 0 };
+  const forgotten = state.forgetContacts(platform, plan.forgetIds);
+  summary.forgotten = forgotten.listMembers + forgotten.tokenRows;
+
+  if (plan.tokens.length > 0) {
+    const fingerprint = schemaFingerprint(destination, options.tokens);
+    if (state.schemaFingerprint(platform) !== fingerprint) {
+      await destination.ensureSchema(options.tokens);
+      state.saveSchemaFingerprint(platform, fingerprint, nowIso());
+    }
+  }
+
+  const total = plan.lists.reduce((n, l) => n + l.add.length + l.remove.length, 0) + plan.tokens.length;
+  progress.start(`push ${platform}`, total);
+  const segments = new Map(listSegments(db).map((s) => [s.key, s]));
+  for (const change of plan.lists) {
+    let listId = state.listId(platform, change.segmentKey);
+    if (!listId) {
+      const segment = segments.get(change.segmentKey);
+      if (!segment) continue;
+      listId = await destination.ensureList(segment, change.listName);
+      state.saveList(platform, change.segmentKey, listId, change.listName, nowIso());
+      summary.listsCreated++;
+    }
+    for (const ids of chunks(change.add, destination.capabilities.maxBatch.listMembers)) {
+      const result = await destination.apply({ kind: 'list_add', listId, externalIds: ids });
+      state.recordListAdds(platform, change.segmentKey, result.applied, nowIso());
+      summary.listAdds += result.applied.length;
+      summary.failed.push(...result.failed);
+      progress.advance(ids.length);
+    }
+    for (const ids of chunks(change.remove, destination.capabilities.maxBatch.listMembers)) {
+      const result = await destination.apply({ kind: 'list_remove', listId, externalIds: ids });
+      state.recordListRemoves(platform, change.segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId)]);
+      summary.listRemoves += result.applied.length;
+      progress.advance(ids.length);
+    }
+  }
+  for (const batch of chunks(plan.tokens, destination.capabilities.maxBatch.tokens)) {
+    const result = await destination.apply({ kind: 'tokens', updates: batch });
+    const applied = new Set(result.applied);
+    state.recordTokens(platform, batch.filter((u) => applied.has(u.externalId)), nowIso());
+    summary.tokenUpdates += applied.size;
+    summary.failed.push(...result.failed);
+    progress.advance(batch.length);
+  }
+  progress.stop();
+  return summary;
+}

@@ -1,0 +1,131 @@
+import { latestSegmentationRun, listSegments } from '../store/segmentation-runs.js';
+import { RunHistory } from '../store/runs.js';
+import { destinationSettings, sourceSettings } from '../config/workspace.js';
+import { rfmTokenSpecs } from '../segmentation/tokens.js';
+import type { DestinationPlan } from '../domain/plan.js';
+import { applyPlan, type ApplySummary } from './apply.js';
+import { planDestination } from './plan.js';
+import { pullSource, type StreamPullSummary } from './pull.js';
+import { runSegmentation, type SegmentSummary } from './segment.js';
+import { requestCounts, type Session } from './session.js';
+import { silentProgress, type Progress } from './progress.js';
+
+export interface RequestCounts {
+  [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
+}
+
+export interface PullResult {
+  streams: StreamPullSummary[];
+  totals: { received: number; stored: number; changed: number; quarantined: number };
+}
+
+export interface PushResult {
+  dryRun: boolean;
+  destinations: Array<{
+    platform: string;
+    mode: string;
+    plan: {
+      lists: Array<{ segmentKey: string; listName: string; add: number; remove: number }>;
+      listAdds: number;
+      listRemoves: number;
+      tokenUpdates: number;
+      skippedRemovals: number;
+      forget: number;
+    };
+    applied?: ApplySummary;
+  }>;
+}
+
+export interface CommandOptions {
+  signal: AbortSignal;
+  progress?: Progress;
+}
+
+export async function pull(session: Session, options: CommandOptions & { full: boolean }): Promise<PullResult> {
+  const streams: StreamPullSummary[] = [];
+  for (const c of session.connectors) {
+    if (!c.connector.source || !sourceSettings(session.workspace, c.id).enabled) continue;
+    streams.push(...await pullSource({
+      db: session.db,
+      platform: c.id,
+      source: c.connector.source,
+      full: options.full,
+      signal: options.signal,
+      progress: options.progress ?? silentProgress,
+    }));
+  }
+  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
+  for (const s of streams) {
+    totals.received += s.received;
+    totals.stored += s.stored;
+    totals.changed += s.changed;
+    totals.quarantined += s.quarantined;
+  }
+  return { streams, totals };
+}
+
+export function segment(session: Session): SegmentSummary {
+  return runSegmentation(session.db, session.workspace);
+}
+
+function describePlan(plan: DestinationPlan): PushResult['destinations'][number]['plan'] {
+  const lists = plan.lists
+    .filter((l) => l.add.length > 0 || l.remove.length > 0)
+    .map((l) => ({ segmentKey: l.segmentKey, listName: l.listName, add: l.add.length, remove: l.remove.length }));
+  return {
+    lists,
+    listAdds: lists.reduce((n, l) => n + l.add, 0),
+    listRemoves: lists.reduce((n, l) => n + l.remove, 0),
+    tokenUpdates: plan.tokens.length,
+    skippedRemovals: plan.skippedRemovals,
+    forget: plan.forgetIds.length,
+  };
+}
+
+export async function push(
+  session: Session,
+  options: CommandOptions & { dryRun: boolean; allowMassRemoval: boolean },
+): Promise<PushResult> {
+  if (!latestSegmentationRun(session.db)) {
+    throw new Error('nothing to push yet: no segmentation run in the store. Run `segsync segment` (or `segsync sync`) first.');
+  }
+  const tokens = rfmTokenSpecs(listSegments(session.db));
+  const result: PushResult = { dryRun: options.dryRun, destinations: [] };
+  const plans = session.connectors.flatMap((c) => {
+    const settings = destinationSettings(session.workspace, c.id);
+    const destination = c.connector.destination;
+    if (!destination || !settings.enabled) return [];
+    return [{ c, settings, destination, plan: planDestination(session.db, c.id, destination, settings) }];
+  });
+  // The guard looks at every destination before anything is sent anywhere.
+  for (const { c, settings, destination, plan } of plans) {
+    const entry: PushResult['destinations'][number] = { platform: c.id, mode: settings.mode, plan: describePlan(plan) };
+    result.destinations.push(entry);
+    if (options.dryRun) continue;
+    entry.applied = await applyPlan({
+      db: session.db,
+      plan,
+      destination,
+      tokens,
+      allowMassRemoval: options.allowMassRemoval,
+      massRemovalThreshold: settings.massRemovalThreshold,
+      progress: options.progress ?? silentProgress,
+    });
+  }
+  return result;
+}
+
+/** Runs one command with a row in run history, whatever happens. */
+export async function recorded<T>(session: Session, command: string, work: () => Promise<T>): Promise<{ result: T; requests: RequestCounts }> {
+  const history = new RunHistory(session.db);
+  const runId = history.start(command);
+  try {
+    const result = await work();
+    const requests = requestCounts(session);
+    history.finish(runId, 'succeeded', { result, requests });
+    return { result, requests };
+  } catch (error) {
+    history.finish(runId, 'failed', { requests: requestCounts(session) }, (error as Error).message);
+    throw error;
+  }
+}

@@ -1,0 +1,72 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ConnectorDescriptor, MountedEmulator } from '../domain/connector.js';
+import { generatePopulation, parsePopulationOptions } from './population.js';
+import type { PopulationOptions } from './population-types.js';
+
+export interface Sandbox {
+  url: string;
+  /** Environment lines that point segsync at every emulator. */
+  env: Record<string, string>;
+  emulators: Map<string, MountedEmulator>;
+  population: PopulationOptions;
+  close(): Promise<void>;
+}
+
+export interface SandboxOptions {
+  registry: readonly ConnectorDescriptor<never>[];
+  port?: number;
+  /** Loopback by default: the emulators accept a fixed, public token. */
+  host?: string;
+  seed?: number;
+  size?: number;
+  anchor?: Date;
+}
+
+/** One HTTP server mounting every connector's emulator under its prefix (/hubspot, ...). */
+export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const population = parsePopulationOptions({
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.size !== undefined ? { size: options.size } : {}),
+    ...(options.anchor ? { anchor: options.anchor } : {}),
+  });
+  const mounts: Array<{ prefix: string; emulator: MountedEmulator }> = [];
+  const emulators = new Map<string, MountedEmulator>();
+  for (const descriptor of options.registry) {
+    if (!descriptor.emulator) continue;
+    const emulator = descriptor.emulator.create(generatePopulation(population));
+    mounts.push({ prefix: descriptor.emulator.mount, emulator });
+    emulators.set(descriptor.id, emulator);
+  }
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const mount = mounts.find((m) => url === m.prefix || url.startsWith(`${m.prefix}/`) || url.startsWith(`${m.prefix}?`));
+    if (!mount) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: `no emulator at ${url}; mounted: ${mounts.map((m) => m.prefix).join(', ')}` }));
+      return;
+    }
+    mount.emulator.handle(req, res, url.slice(mount.prefix.length) || '/');
+  });
+  server.keepAliveTimeout = 5_000;
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host}:${port}`;
+  const env: Record<string, string> = {};
+  for (const descriptor of options.registry) Object.assign(env, descriptor.emulator?.env(url));
+  return {
+    url,
+    env,
+    emulators,
+    population,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

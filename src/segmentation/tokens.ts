@@ -1,0 +1,18 @@
+import type { SegmentDefinition, TokenSpec } from '../domain/segments.js';
+
+/** The RFM tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields. */
+export function rfmTokenSpecs(segments: readonly SegmentDefinition[]): TokenSpec[] {
+  return [
+    {
+      key: 'rfm_segment',
+      label: 'RFM segment',
+      description: 'segsync: the RFM segment this person is in (Champions, At Risk, ...).',
+      type: 'enumeration',
+      options: segments.filter((s) => s.kind === 'rfm').map((s) => ({ value: s.key, label: s.name })),
+    },
+    { key: 'rfm_score', label: 'RFM score', description: 'segsync: recency, frequency and monetary scores 1-5 side by side, e.g. 545. Empty for prospects and lost customers.', type: 'string' },
+    { key: 'rfm_r', label: 'RFM recency score', description: 'segsync: recency score 1-5 (5 = bought most recently).', type: 'number' },
+    { key: 'rfm_f', label: 'RFM frequency score', description: 'segsync: frequency score 1-5 (5 = buys most often).', type: 'number' },
+    { key: 'rfm_m', label: 'RFM monetary score', description: 'segsync: monetary score 1-5 (5 = spends the most).', type: 'number' },
+  ];
+}

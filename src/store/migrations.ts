@@ -1,0 +1,235 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Ordered, append-only migrations. Never edit a released one: add the next version. Each runs in
+ * its own transaction together with its row in schema_migrations, so a crash leaves the store at
+ * a whole version.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'source records, profiles, quarantine, cursors',
+    sql: `
+      CREATE TABLE contacts (
+        platform TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        email TEXT,
+        email_normalized TEXT,
+        phone TEXT,
+        first_name TEXT,
+        last_name TEXT,
+        country TEXT,
+        city TEXT,
+        created_at TEXT,
+        updated_at TEXT NOT NULL,
+        email_consent TEXT NOT NULL CHECK (email_consent IN ('subscribed','unsubscribed','unknown')),
+        archived INTEGER NOT NULL DEFAULT 0,
+        merged_into TEXT,
+        attributes TEXT NOT NULL DEFAULT '{}',
+        raw TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        first_pulled_at TEXT NOT NULL,
+        last_pulled_at TEXT NOT NULL,
+        PRIMARY KEY (platform, external_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX contacts_email ON contacts (email_normalized);
+
+      CREATE TABLE purchases (
+        platform TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        amount REAL,
+        currency TEXT,
+        occurred_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('won','lost','open','cancelled','refunded')),
+        archived INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        first_pulled_at TEXT NOT NULL,
+        last_pulled_at TEXT NOT NULL,
+        PRIMARY KEY (platform, external_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE purchase_contacts (
+        platform TEXT NOT NULL,
+        purchase_external_id TEXT NOT NULL,
+        contact_external_id TEXT NOT NULL,
+        PRIMARY KEY (platform, purchase_external_id, contact_external_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX purchase_contacts_contact ON purchase_contacts (platform, contact_external_id);
+
+      CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        external_id TEXT,
+        reason TEXT NOT NULL,
+        raw TEXT NOT NULL,
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX quarantine_record ON quarantine (platform, stream, external_id) WHERE external_id IS NOT NULL;
+
+      CREATE TABLE stream_cursors (
+        platform TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        cursor TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (platform, stream)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE profiles (
+        id INTEGER PRIMARY KEY,
+        email_key TEXT UNIQUE,
+        created_at TEXT NOT NULL
+      );
+
+      CREATE TABLE identities (
+        platform TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        profile_id INTEGER NOT NULL REFERENCES profiles (id),
+        PRIMARY KEY (platform, external_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX identities_profile ON identities (profile_id);
+    `,
+  },
+  {
+    version: 2,
+    name: 'segmentation runs, segments, memberships, tokens',
+    sql: `
+      CREATE TABLE segmentation_runs (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        reference_date TEXT NOT NULL,
+        window_days INTEGER NOT NULL,
+        profile_count INTEGER NOT NULL,
+        summary TEXT NOT NULL
+      );
+
+      CREATE TABLE segments (
+        key TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        description TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+
+      CREATE TABLE memberships (
+        id INTEGER PRIMARY KEY,
+        profile_id INTEGER NOT NULL REFERENCES profiles (id),
+        segment_key TEXT NOT NULL REFERENCES segments (key),
+        entered_at TEXT NOT NULL,
+        entered_run_id INTEGER NOT NULL REFERENCES segmentation_runs (id),
+        left_at TEXT,
+        left_run_id INTEGER REFERENCES segmentation_runs (id)
+      );
+      CREATE UNIQUE INDEX memberships_open ON memberships (profile_id, segment_key) WHERE left_at IS NULL;
+      CREATE INDEX memberships_segment ON memberships (segment_key, left_at);
+
+      CREATE TABLE profile_rfm (
+        profile_id INTEGER PRIMARY KEY REFERENCES profiles (id),
+        run_id INTEGER NOT NULL REFERENCES segmentation_runs (id),
+        status TEXT NOT NULL CHECK (status IN ('scored','lost','prospect')),
+        recency_days REAL,
+        frequency REAL,
+        monetary REAL,
+        r INTEGER,
+        f INTEGER,
+        m INTEGER,
+        last_purchase_at TEXT,
+        segment_key TEXT NOT NULL
+      );
+
+      CREATE TABLE profile_tokens (
+        profile_id INTEGER NOT NULL REFERENCES profiles (id),
+        token TEXT NOT NULL,
+        value TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES segmentation_runs (id),
+        PRIMARY KEY (profile_id, token)
+      ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 3,
+    name: 'destination state and run history',
+    sql: `
+      CREATE TABLE destination_lists (
+        destination TEXT NOT NULL,
+        segment_key TEXT NOT NULL,
+        remote_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (destination, segment_key)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE destination_list_members (
+        destination TEXT NOT NULL,
+        segment_key TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        applied_at TEXT NOT NULL,
+        PRIMARY KEY (destination, segment_key, external_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE destination_tokens (
+        destination TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        token TEXT NOT NULL,
+        value TEXT NOT NULL,
+        applied_at TEXT NOT NULL,
+        PRIMARY KEY (destination, external_id, token)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE destination_schema (
+        destination TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        applied_at TEXT NOT NULL
+      );
+
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed')),
+        summary TEXT,
+        error TEXT
+      );
+    `,
+  },
+];
+
+export function currentVersion(db: Database.Database): number {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+/** Applies pending migrations in order; returns the versions applied. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const from = currentVersion(db);
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (from > latest) {
+    throw new Error(
+      `the store is at schema version ${from}, newer than this segsync knows (${latest}). Upgrade segsync; the store was not changed.`,
+    );
+  }
+  const applied: number[] = [];
+  const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+  for (const migration of migrations) {
+    if (migration.version <= from) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    })();
+    applied.push(migration.version);
+  }
+  return applied;
+}

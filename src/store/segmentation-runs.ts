@@ -1,0 +1,113 @@
+import type { Db } from './db.js';
+import type { SegmentDefinition } from '../domain/segments.js';
+
+export interface ProfileRfmRow {
+  profileId: number;
+  status: 'scored' | 'lost' | 'prospect';
+  recencyDays: number | null;
+  frequency: number | null;
+  monetary: number | null;
+  r: number | null;
+  f: number | null;
+  m: number | null;
+  lastPurchaseAt: string | null;
+  segmentKey: string;
+}
+
+export interface SegmentationWrite {
+  createdAt: string;
+  referenceDate: string;
+  windowDays: number;
+  segments: SegmentDefinition[];
+  /** profile id → the segment keys it belongs to now (of the kinds this run computes). */
+  memberships: Map<number, string[]>;
+  rfm: ProfileRfmRow[];
+  /** profile id → token key → value. */
+  tokens: Map<number, Record<string, string>>;
+  summary: unknown;
+}
+
+export interface SegmentationOutcome {
+  runId: number;
+  entered: number;
+  left: number;
+}
+
+/** Writes one segmentation run in one transaction: segments, membership history, RFM, tokens. */
+export function writeSegmentationRun(db: Db, run: SegmentationWrite): SegmentationOutcome {
+  return db.transaction((): SegmentationOutcome => {
+    const runId = Number(
+      db
+        .prepare(`INSERT INTO segmentation_runs (created_at, reference_date, window_days, profile_count, summary)
+                  VALUES (?, ?, ?, ?, ?)`)
+        .run(run.createdAt, run.referenceDate, run.windowDays, run.memberships.size, JSON.stringify(run.summary))
+        .lastInsertRowid,
+    );
+    const upsertSegment = db.prepare(`INSERT INTO segments (key, name, kind, description, updated_at)
+      VALUES (?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+      description = excluded.description, updated_at = excluded.updated_at`);
+    for (const s of run.segments) upsertSegment.run(s.key, s.name, s.kind, s.description, run.createdAt);
+
+    // Membership history: close what no longer holds, open what is new; unchanged rows stay as they are.
+    const kinds = [...new Set(run.segments.map((s) => s.kind))];
+    const open = db
+      .prepare(`SELECT m.id, m.profile_id, m.segment_key FROM memberships m JOIN segments s ON s.key = m.segment_key
+                WHERE m.left_at IS NULL AND s.kind IN (${kinds.map(() => '?').join(',')})`)
+      .all(...kinds) as Array<{ id: number; profile_id: number; segment_key: string }>;
+    const stillOpen = new Set<string>();
+    const close = db.prepare('UPDATE memberships SET left_at = ?, left_run_id = ? WHERE id = ?');
+    let left = 0;
+    for (const m of open) {
+      if (run.memberships.get(m.profile_id)?.includes(m.segment_key)) stillOpen.add(`${m.profile_id}\u0000${m.segment_key}`);
+      else {
+        close.run(run.createdAt, runId, m.id);
+        left++;
+      }
+    }
+    const enter = db.prepare(
+      'INSERT INTO memberships (profile_id, segment_key, entered_at, entered_run_id) VALUES (?, ?, ?, ?)',
+    );
+    let entered = 0;
+    for (const [profileId, keys] of run.memberships) {
+      for (const key of keys) {
+        if (stillOpen.has(`${profileId}\u0000${key}`)) continue;
+        enter.run(profileId, key, run.createdAt, runId);
+        entered++;
+      }
+    }
+
+    db.prepare('DELETE FROM profile_rfm').run();
+    const insertRfm = db.prepare(`INSERT INTO profile_rfm (profile_id, run_id, status, recency_days, frequency,
+      monetary, r, f, m, last_purchase_at, segment_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const row of run.rfm) {
+      insertRfm.run(row.profileId, runId, row.status, row.recencyDays, row.frequency, row.monetary, row.r, row.f,
+        row.m, row.lastPurchaseAt, row.segmentKey);
+    }
+
+    db.prepare('DELETE FROM profile_tokens').run();
+    const insertToken = db.prepare('INSERT INTO profile_tokens (profile_id, token, value, run_id) VALUES (?, ?, ?, ?)');
+    for (const [profileId, values] of run.tokens) {
+      for (const [token, value] of Object.entries(values)) insertToken.run(profileId, token, value, runId);
+    }
+    return { runId, entered, left };
+  })();
+}
+
+export function latestSegmentationRun(db: Db): { id: number; createdAt: string; referenceDate: string } | undefined {
+  return db
+    .prepare(`SELECT id, created_at AS createdAt, reference_date AS referenceDate FROM segmentation_runs
+              ORDER BY id DESC LIMIT 1`)
+    .get() as { id: number; createdAt: string; referenceDate: string } | undefined;
+}
+
+export function segmentSizes(db: Db): Array<{ key: string; name: string; kind: string; size: number }> {
+  return db
+    .prepare(`SELECT s.key, s.name, s.kind, COUNT(m.id) AS size FROM segments s
+              LEFT JOIN memberships m ON m.segment_key = s.key AND m.left_at IS NULL
+              GROUP BY s.key ORDER BY s.kind, size DESC, s.key`)
+    .all() as Array<{ key: string; name: string; kind: string; size: number }>;
+}
+
+export function listSegments(db: Db): SegmentDefinition[] {
+  return db.prepare('SELECT key, name, kind, description FROM segments ORDER BY key').all() as SegmentDefinition[];
+}
