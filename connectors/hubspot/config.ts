@@ -7,10 +7,12 @@ const EnvSchema = z.object({
   HUBSPOT_ACCESS_TOKEN: z.string().min(1, 'set it to the private app access token'),
   HUBSPOT_BASE_URL: z.url({ message: 'must be a URL like https://api.hubapi.com' }).default(HUBSPOT_DEFAULT_BASE_URL),
   /** Requests per rolling 10 s your app may make: 100 for a private app on Free/Starter, 190 Pro/Enterprise. */
-  HUBSPOT_RATE_LIMIT: z.coerce.number().int().min(1).max(1000).default(100),
+  HUBSPOT_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
   /** The search API's own per-second limit (docs: 5 per account; older docs 4 per token). */
   HUBSPOT_SEARCH_RATE_LIMIT: z.coerce.number().int().min(1).max(50).default(5),
   HUBSPOT_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+  /** HubSpot's search API answers at most 10,000 results per query; only emulators need another value. */
+  HUBSPOT_SEARCH_RESULT_CAP: z.coerce.number().int().min(1).max(10_000).default(10_000),
 });
 
 export interface HubSpotConfig {
@@ -41,7 +43,7 @@ export function hubspotConfigFromEnv(env: NodeJS.ProcessEnv): HubSpotConfig | un
     rateLimitPer10s: parsed.HUBSPOT_RATE_LIMIT,
     searchPerSecond: parsed.HUBSPOT_SEARCH_RATE_LIMIT,
     timeoutMs: parsed.HUBSPOT_TIMEOUT_MS,
-    searchResultCap: 10_000,
+    searchResultCap: parsed.HUBSPOT_SEARCH_RESULT_CAP,
     listMembershipBatch: 250,
   };
 }

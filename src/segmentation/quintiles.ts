@@ -1,16 +1,19 @@
 /**
- * Quintile scoring with the mid-rank rule, over typed arrays.
+ * Quintile scoring over typed arrays, ties always equal.
  *
- * For a value v among n values, let `worse` be how many values are strictly worse than v and
- * `equal` how many equal v (v itself included). The mid-rank percentile is
- * p = (worse + equal / 2) / n and the score is clamp(ceil(5p), 1, 5).
+ * For a value v among n values, let `worse` be how many values are strictly worse than v; its
+ * percent rank is worse / (n - 1) (SQL's PERCENT_RANK: 0 for the worst, 1 for the best) and the
+ * score is 1 + floor(5 × percent rank), with the best value(s) getting 5.
+ * A large block of equal values keeps the score of its lowest position: when 60% of
+ * customers bought exactly once, all of them get F = 1 (a mid-rank rule would lift them to 2 and
+ * leave "New Customers" (R5 F1) and "Promising" (R4 F1) forever empty).
+ * When every value is the same (one customer included) the values say nothing about standing,
+ * and everyone gets the neutral 3.
  *
- * The score is computed in integer arithmetic, ceil(5 * (2 * worse + equal) / (2n)), so no
- * floating error can push a value across a quintile boundary. Equal values always get equal
- * scores because the score depends only on (worse, equal), which equal values share.
- *
+ * Integer arithmetic only, so no floating error can push a value across a quintile boundary.
  * Examples: one value → 3; all values equal → all 3; five distinct values → 1..5;
- * ten distinct values → 1,1,2,2,3,3,4,4,5,5.
+ * three distinct values → 1,3,5; ten distinct values → 1,1,2,2,3,3,4,4,5,5;
+ * [1,1,1,1,1,1,2,3,4,5] → 1,1,1,1,1,1,4,4,5,5.
  *
  * O(n log n): one numeric typed-array sort plus two binary searches per element; no per-element
  * object allocation.
@@ -41,7 +44,7 @@ function upperBound(sorted: Float64Array, v: number): number {
 }
 
 /**
- * Scores 1..5 by quintile of mid-rank; ties always get equal scores.
+ * Scores 1..5 by quintile; ties always get equal scores.
  *
  * @param values the values to score (must not contain NaN; ±Infinity is allowed).
  * @param higherIsBetter true when a larger value is better (frequency, monetary); false when a
@@ -62,21 +65,13 @@ export function quintileScores(values: Float64Array, higherIsBetter: boolean): U
 
   // Typed-array sort without a comparator is numeric ascending.
   const sorted = Float64Array.from(values).sort();
-  const denominator = 2 * n;
+  if (sorted[0] === sorted[n - 1]) return scores.fill(3);
 
   for (let i = 0; i < n; i++) {
     const v = values[i] as number;
-    const less = lowerBound(sorted, v);
-    const notGreater = upperBound(sorted, v);
-    const equal = notGreater - less;
-    const worse = higherIsBetter ? less : n - notGreater;
-    // ceil(5 * (2*worse + equal) / (2n)) with exact integers (all far below 2^53).
-    const numerator = 5 * (2 * worse + equal);
-    const remainder = numerator % denominator;
-    let score = (numerator - remainder) / denominator + (remainder === 0 ? 0 : 1);
-    if (score < 1) score = 1;
-    else if (score > 5) score = 5;
-    scores[i] = score;
+    const worse = higherIsBetter ? lowerBound(sorted, v) : n - upperBound(sorted, v);
+    // floor(5 * worse / (n - 1)) with exact integers (all far below 2^53); only the best reach 5.
+    scores[i] = 1 + Math.min(4, Math.floor((5 * worse) / (n - 1)));
   }
   return scores;
 }

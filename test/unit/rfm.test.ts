@@ -64,8 +64,17 @@ describe('quintileScores', () => {
 
   it('gives a block of ties straddling a quintile boundary one common score', () => {
     // The four 3s occupy ranks 3..6 of 10, which would score 2,2,3,3 if they were distinct.
-    // Mid-rank: worse = 2, equal = 4, p = (2 + 4/2) / 10 = 0.4, 5p = 2 exactly → all four get 2.
+    // Percent rank of the block: worse = 2 of n - 1 = 9 → 1 + floor(10/9) = 2 for all four.
     expect(scores([1, 2, 3, 3, 3, 3, 5, 6, 7, 8])).toEqual([1, 1, 2, 2, 2, 2, 4, 4, 5, 5]);
+  });
+
+  it('gives three distinct values 1, 3 and 5 (percent ranks 0, ½, 1)', () => {
+    expect(scores([10, 20, 30])).toEqual([1, 3, 5]);
+  });
+
+  it('keeps a large block of one-time buyers at F 1, so "New Customers" can exist', () => {
+    // Six of ten bought once: worse = 0 → 1. The 2: worse 6 → 1 + floor(30/9) = 4; 3: 7 → 4; 4: 8 → 5; 5: 9 → 5.
+    expect(scores([1, 1, 1, 1, 1, 1, 2, 3, 4, 5])).toEqual([1, 1, 1, 1, 1, 1, 4, 4, 5, 5]);
   });
 
   it('gives tied values equal scores however they are ordered', () => {
@@ -421,16 +430,16 @@ describe('assignRfmSegments', () => {
 
   it('maps scored profiles by their RF scores, lost to lost and prospects to prospects', () => {
     // Scored: 0,1,2,3,4 (n = 5). Recency days 1,200,50,20,100 → R 5,1,3,4,2.
-    // Frequency 3,1,1,2,1 → the three 1s: worse 0, equal 3 → ceil(15/10) = 2; 2 → ceil(35/10) = 4; 3 → 5.
+    // Frequency 3,1,1,2,1 → the three 1s: worse 0 → 1; 2: worse 3 → 1 + floor(15/4) = 4; 3: worse 4 → 5.
     expect(Array.from(result.r)).toEqual([5, 1, 3, 4, 2, 0, 0]);
-    expect(Array.from(result.f)).toEqual([5, 2, 2, 4, 2, 0, 0]);
+    expect(Array.from(result.f)).toEqual([5, 1, 1, 4, 1, 0, 0]);
     expect(Array.from(result.m)).toEqual([5, 1, 2, 4, 3, 0, 0]);
     expect(assignRfmSegments(result)).toEqual([
       'champions', // 55
-      'hibernating', // 12
-      'about_to_sleep', // 32
+      'hibernating', // 11
+      'about_to_sleep', // 31
       'loyal_customers', // 44
-      'hibernating', // 22
+      'hibernating', // 21
       'lost',
       'prospects',
     ]);
