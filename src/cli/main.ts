@@ -7,6 +7,9 @@ import { segmentCommand } from './commands/segment.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { EXIT } from './context.js';
+import { loadDotEnv } from '../config/dotenv.js';
+
+loadDotEnv();
 
 function integer(name: string, min: number, max: number) {
   return (value: string): number => {

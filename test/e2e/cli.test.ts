@@ -1,0 +1,88 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '../..');
+
+async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('the segsync command', () => {
+  let world: HubSpotWorld;
+  beforeAll(async () => {
+    world = await hubspotWorld({ size: 150 });
+  });
+  afterAll(() => world.close());
+
+  it('syncs with --json: counts of records, segments, list changes, tokens and requests', async () => {
+    const { code, stdout } = await segsync(['sync', '--json'], world.env);
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout) as {
+      ok: boolean;
+      pull: { totals: { received: number; quarantined: number } };
+      segment: { profiles: number; segments: Array<{ size: number }> };
+      push: { destinations: Array<{ applied: { listAdds: number; tokenUpdates: number } }> };
+      requests: { hubspot: { reads: number; writes: number } };
+    };
+    expect(summary.ok).toBe(true);
+    expect(summary.segment.profiles).toBe(150);
+    expect(summary.segment.segments.reduce((n, s) => n + s.size, 0)).toBe(150);
+    expect(summary.push.destinations[0]!.applied.listAdds).toBe(150);
+    expect(summary.push.destinations[0]!.applied.tokenUpdates).toBeGreaterThan(0);
+    expect(summary.requests.hubspot.writes).toBeGreaterThan(0);
+    expect(summary.requests.hubspot.reads).toBeGreaterThan(0);
+  });
+
+  it('a second push sends nothing and says so', async () => {
+    const { code, stdout } = await segsync(['push'], world.env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('no write requests needed');
+    expect(stdout).toMatch(/hubspot: \d+ reads, 0 writes/);
+  });
+
+  it('status reports the store, cursors and quarantine', async () => {
+    const { code, stdout } = await segsync(['status', '--json'], world.env);
+    expect(code).toBe(0);
+    const status = JSON.parse(stdout) as { cursors: unknown[]; segments: unknown[]; runs: Array<{ command: string; status: string }> };
+    expect(status.cursors).toHaveLength(2);
+    expect(status.runs.map((r) => `${r.command}:${r.status}`)).toEqual(['push:succeeded', 'sync:succeeded']);
+  });
+
+  it('exits 2 with a message naming the fix when no platform is configured', async () => {
+    const { code, stderr } = await segsync(['pull'], { SEGSYNC_DB: world.dbPath });
+    expect(code).toBe(2);
+    expect(stderr).toContain('HUBSPOT_ACCESS_TOKEN');
+  });
+
+  it('exits 2 on an unknown flag, and on a workspace config that does not validate', async () => {
+    expect((await segsync(['pull', '--bogus'], world.env)).code).toBe(2);
+    const bad = join(mkdtempSync(join(tmpdir(), 'segsync-cli-')), 'bad.yaml');
+    writeFileSync(bad, 'segmentation:\n  windowDays: -3\n');
+    const { code, stderr } = await segsync(['segment'], { ...world.env, SEGSYNC_CONFIG: bad });
+    expect(code).toBe(2);
+    expect(stderr).toContain('segmentation.windowDays');
+  });
+
+  it('exits 1 on a rejected token, without printing the token', async () => {
+    const { code, stdout } = await segsync(['pull', '--json'], { ...world.env, HUBSPOT_ACCESS_TOKEN: 'pat-na1-wrong-secret' });
+    expect(code).toBe(1);
+    const out = JSON.parse(stdout) as { ok: boolean; error: { kind: string; message: string } };
+    expect(out.error.kind).toBe('api:auth');
+    expect(stdout).not.toContain('pat-na1-wrong-secret');
+  });
+});
