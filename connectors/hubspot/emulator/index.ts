@@ -1,0 +1,2 @@
+export { HubSpotEmulator } from './server.js';
+export type { EmulatorFault, HubSpotEmulatorOptions, RequestLogEntry } from './server.js';

@@ -1,0 +1,91 @@
+/**
+ * Rolling-window limiter for the emulator side: at most `max` accepted requests in any window of
+ * `intervalMs`. HubSpot's TEN_SECONDLY_ROLLING policy is a rolling window, not fixed buckets, so a
+ * burst at the end of one ten-second bucket and the start of the next is still refused.
+ *
+ * Refused requests are not recorded: a client that keeps retrying too early stays refused only
+ * until the accepted requests age out, as with HubSpot.
+ */
+export class RollingWindowLimiter {
+  /** Accepted timestamps, oldest first; `head` skips the expired ones without shifting. */
+  private stamps: number[] = [];
+  private head = 0;
+
+  constructor(
+    readonly max: number,
+    readonly intervalMs: number,
+    private readonly now: () => number,
+  ) {
+    if (!Number.isFinite(max) || max < 1) throw new RangeError(`rate limit max must be >= 1, got ${max}`);
+    if (!Number.isFinite(intervalMs) || intervalMs < 1) {
+      throw new RangeError(`rate limit interval must be >= 1 ms, got ${intervalMs}`);
+    }
+  }
+
+  private expire(at: number): void {
+    const cutoff = at - this.intervalMs;
+    while (this.head < this.stamps.length && (this.stamps[this.head] ?? Infinity) <= cutoff) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.stamps.length) {
+      this.stamps = this.stamps.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Requests accepted within the current window. */
+  used(): number {
+    this.expire(this.now());
+    return this.stamps.length - this.head;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.max - this.used());
+  }
+
+  /** Records one request if the window has room; returns whether it was accepted. */
+  tryAcquire(): boolean {
+    const at = this.now();
+    this.expire(at);
+    if (this.stamps.length - this.head >= this.max) return false;
+    this.stamps.push(at);
+    return true;
+  }
+
+  reset(): void {
+    this.stamps = [];
+    this.head = 0;
+  }
+}
+
+/** Calendar-day counter (UTC days; HubSpot resets at midnight in the account's time zone). */
+export class DailyCounter {
+  private day = -1;
+  private count = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly now: () => number,
+  ) {}
+
+  private roll(): void {
+    const day = Math.floor(this.now() / 86_400_000);
+    if (day !== this.day) {
+      this.day = day;
+      this.count = 0;
+    }
+  }
+
+  exhausted(): boolean {
+    this.roll();
+    return this.count >= this.limit;
+  }
+
+  take(): void {
+    this.roll();
+    this.count++;
+  }
+
+  remaining(): number {
+    this.roll();
+    return Math.max(0, this.limit - this.count);
+  }
+}

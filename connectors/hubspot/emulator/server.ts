@@ -1,0 +1,462 @@
+/**
+ * HubSpot CRM emulator: a node:http handler that follows HubSpot's public API contract
+ * (shared/platforms.md §1) closely enough that the official @hubspot/api-client, pointed at it
+ * with `basePath`, works unchanged. Routing, auth, rate limits and error bodies live here; the
+ * data lives in state.ts.
+ *
+ * Where HubSpot's documentation is silent, the choice made is stated in a comment marked CHOSEN.
+ */
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, type Ctx, type Reply } from './http-support.js';
+import { ListsApi } from './lists-api.js';
+import { ObjectsApi } from './objects-api.js';
+import { PropertiesApi } from './properties-api.js';
+import type { ObjectKind } from './properties.js';
+import { DailyCounter, RollingWindowLimiter } from './rate-limit.js';
+import { CrmState, iso, type CrmRecord } from './state.js';
+
+export interface HubSpotEmulatorOptions {
+  /** The only accepted bearer token; default 'sandbox-hubspot-token'. */
+  accessToken?: string;
+  /** Rolling window; default { max: 100, intervalMs: 10_000 } (private app, Free/Starter). */
+  rateLimit?: { max: number; intervalMs: number };
+  /** Search endpoints' own per-second limit (default 5); search answers carry no burst headers. */
+  searchPerSecond?: number;
+  /** Default 250_000. */
+  dailyLimit?: number;
+  /** Default 10_000: paging a search to this offset answers 400, as HubSpot does. */
+  searchResultCap?: number;
+  /** Clock in ms, default Date.now; used for modification dates of changes. */
+  now?: () => number;
+}
+
+export interface EmulatorFault {
+  /** Tested against `${METHOD} ${path}` (path with query string, mount prefix removed). */
+  match: RegExp;
+  /** How many matching requests get this answer; default 1. */
+  times?: number;
+  /** HTTP status to answer; 0 = destroy the connection without answering (a reset). */
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  write: boolean;
+}
+
+const JSON_TYPE = 'application/json;charset=utf-8';
+/** CHOSEN: the policy group name of the 429 body; HubSpot's real value names the app. */
+const RATE_LIMIT_GROUP = 'publicapi:private-app:segsync-sandbox';
+
+const AUTH_MESSAGE =
+  'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview';
+
+/** Read-only POSTs (they change nothing), for the request log's `write` flag. */
+function isReadOnlyPost(pathname: string): boolean {
+  return /\/search$/.test(pathname) || /\/batch\/read$/.test(pathname);
+}
+
+function isWrite(method: string, pathname: string): boolean {
+  if (method === 'POST') return !isReadOnlyPost(pathname);
+  return method === 'PUT' || method === 'PATCH' || method === 'DELETE';
+}
+
+/** CRM search endpoints have their own per-second limit and are exempt from the ten-secondly one. */
+function isCrmSearch(method: string, pathname: string): boolean {
+  return method === 'POST' && /^\/crm\/v3\/objects\/[^/]+\/search$/.test(pathname);
+}
+
+export class HubSpotEmulator {
+  private readonly answered: RequestLogEntry[] = [];
+  onRequest?: (info: { method: string; path: string; status: number }) => void;
+
+  private readonly state: CrmState;
+  private readonly accessToken: string;
+  private readonly now: () => number;
+  private readonly limiter: RollingWindowLimiter;
+  private readonly searchLimiter: RollingWindowLimiter;
+  private readonly daily: DailyCounter;
+  private readonly objects: ObjectsApi;
+  private readonly properties: PropertiesApi;
+  private readonly lists: ListsApi;
+  private faults: Array<EmulatorFault & { left: number }> = [];
+
+  constructor(options: HubSpotEmulatorOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.accessToken = options.accessToken ?? 'sandbox-hubspot-token';
+    const rl = options.rateLimit ?? { max: 100, intervalMs: 10_000 };
+    this.limiter = new RollingWindowLimiter(rl.max, rl.intervalMs, this.now);
+    this.searchLimiter = new RollingWindowLimiter(options.searchPerSecond ?? 5, 1000, this.now);
+    this.daily = new DailyCounter(options.dailyLimit ?? 250_000, this.now);
+    this.state = new CrmState(this.now);
+    this.objects = new ObjectsApi(this.state, options.searchResultCap ?? 10_000);
+    this.properties = new PropertiesApi(this.state);
+    this.lists = new ListsApi(this.state);
+  }
+
+  // ================================================================ lifecycle
+
+  load(people: Iterable<SyntheticPerson>): void {
+    this.state.load(people);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, path: string): void {
+    this.dispatch(req, res, path).catch((err: unknown) => {
+      if (!res.headersSent) {
+        const body = errorBody(`Internal error: ${err instanceof Error ? err.message : String(err)}`, 'INTERNAL_ERROR');
+        this.write(res, (req.method ?? 'GET').toUpperCase(), path, { status: 500, body }, false);
+      } else {
+        res.destroy();
+      }
+    });
+  }
+
+  listen(port = 0): Promise<{ url: string; close(): Promise<void> }> {
+    const server = http.createServer((req, res) => this.handle(req, res, req.url ?? '/'));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const { port: actual } = server.address() as AddressInfo;
+        resolve({
+          url: `http://127.0.0.1:${actual}`,
+          close: () =>
+            new Promise<void>((done, failClose) => {
+              server.close((err) => (err ? failClose(err) : done()));
+              server.closeAllConnections();
+            }),
+        });
+      });
+    });
+  }
+
+  // ================================================================ ground truth & test controls
+
+  /** Every request answered, in order (429s and injected faults included). */
+  get requests(): ReadonlyArray<RequestLogEntry> {
+    return this.answered;
+  }
+
+  resetRequestLog(): void {
+    this.answered.length = 0;
+  }
+
+  contactIdForEmail(email: string): string | undefined {
+    const id = this.state.emailIndex.get(email.trim().toLowerCase());
+    return id === undefined ? undefined : String(id);
+  }
+
+  contactIdForPersonIndex(index: number): string | undefined {
+    const id = this.state.personIndex.get(index);
+    return id === undefined ? undefined : String(id);
+  }
+
+  getContact(
+    id: string,
+  ): { id: string; properties: Record<string, string | null>; archived: boolean; createdAt: string; updatedAt: string } | undefined {
+    const rec = this.state.contacts.get(Number(id));
+    if (!rec || rec.mergedInto !== null) return undefined;
+    return {
+      id: String(rec.id),
+      properties: this.state.allProperties('contacts', rec),
+      archived: rec.archivedMs !== null,
+      createdAt: iso(rec.createdMs),
+      updatedAt: iso(rec.updatedMs),
+    };
+  }
+
+  listContacts(): Array<{ id: string; properties: Record<string, string | null>; archived: boolean }> {
+    const out: Array<{ id: string; properties: Record<string, string | null>; archived: boolean }> = [];
+    for (const rec of this.state.contacts.slots) {
+      if (rec.live) out.push({ id: String(rec.id), properties: this.state.allProperties('contacts', rec), archived: false });
+    }
+    return out;
+  }
+
+  dealIdsForContact(contactId: string): string[] {
+    const rec = this.state.contacts.live(Number(contactId));
+    return rec ? this.state.liveAssoc('contacts', rec).map(String) : [];
+  }
+
+  updateContact(id: string, properties: Record<string, string>): void {
+    const rec = this.mustLive('contacts', id);
+    this.state.applyProperties('contacts', rec, properties);
+    rec.updatedMs = Math.max(this.now(), rec.createdMs);
+    this.state.version++;
+  }
+
+  setContactsModifiedAt(ids: string[], ms: number): void {
+    for (const id of ids) this.mustLive('contacts', id).updatedMs = ms;
+    this.state.version++;
+  }
+
+  updateDeal(id: string, properties: Record<string, string>): void {
+    const rec = this.mustLive('deals', id);
+    this.state.applyProperties('deals', rec, properties);
+    rec.updatedMs = Math.max(this.now(), rec.createdMs);
+    this.state.version++;
+  }
+
+  archiveContact(id: string): void {
+    if (!this.state.archive('contacts', Number(id))) throw new Error(`no live contact ${id}`);
+  }
+
+  archiveDeal(id: string): void {
+    if (!this.state.archive('deals', Number(id))) throw new Error(`no live deal ${id}`);
+  }
+
+  mergeContacts(primaryId: string, mergedId: string): void {
+    this.state.merge(Number(primaryId), Number(mergedId));
+  }
+
+  listByName(name: string): { listId: string; name: string; processingType: string } | undefined {
+    const list = this.state.listByName(name);
+    return list ? { listId: String(list.listId), name: list.name, processingType: list.processingType } : undefined;
+  }
+
+  listMemberIds(listId: string): string[] {
+    const list = this.state.liveList(Number(listId));
+    return list ? list.sortedMembers().map(String) : [];
+  }
+
+  injectFault(fault: EmulatorFault): void {
+    this.faults.push({ ...fault, left: fault.times ?? 1 });
+  }
+
+  private mustLive(kind: ObjectKind, id: string): CrmRecord {
+    const rec = this.state.store(kind).live(Number(id));
+    if (!rec) throw new Error(`no live ${SINGULAR[kind]} ${id}`);
+    return rec;
+  }
+
+  // ================================================================ HTTP plumbing
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const rawBody = await readBody(req);
+    const q = path.indexOf('?');
+    const rawPathname = q >= 0 ? path.slice(0, q) : path;
+    let pathname = rawPathname.startsWith('/') ? rawPathname : `/${rawPathname}`;
+    // The SDK sends '/crm/v3/lists/' for create; HubSpot treats a trailing slash as absent.
+    if (pathname.length > 1 && pathname.endsWith('/')) pathname = pathname.slice(0, -1);
+    const write = isWrite(method, pathname);
+
+    const key = `${method} ${path}`;
+    const fault = this.faults.find((f) => f.left > 0 && f.match.test(key));
+    if (fault) {
+      fault.left--;
+      this.faults = this.faults.filter((f) => f.left > 0);
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.status === 0) {
+        req.socket.destroy();
+        this.log(method, path, 0, write);
+        return;
+      }
+      this.write(res, method, path, { status: fault.status, body: fault.body, headers: fault.headers }, write);
+      return;
+    }
+
+    const auth = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(auth);
+    if (!m || m[1]?.trim() !== this.accessToken) {
+      this.write(res, method, path, { status: 401, body: errorBody(AUTH_MESSAGE, 'INVALID_AUTHENTICATION') }, write);
+      return;
+    }
+
+    const search = isCrmSearch(method, pathname);
+    const limited = this.admit(search);
+    if (limited) {
+      this.write(res, method, path, limited, write);
+      return;
+    }
+    const rateHeaders = this.rateHeaders(search);
+
+    const fullUrl = req.url ?? path;
+    const fullPathname = fullUrl.split('?')[0] ?? '';
+    const prefix = fullPathname.endsWith(rawPathname) ? fullPathname.slice(0, fullPathname.length - rawPathname.length) : '';
+    let segments: string[];
+    try {
+      segments = pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    } catch {
+      this.write(res, method, path, { status: 400, body: errorBody('Malformed URL encoding in path.', 'VALIDATION_ERROR'), headers: rateHeaders }, write);
+      return;
+    }
+    const ctx: Ctx = {
+      req,
+      method,
+      path,
+      segments,
+      query: new URLSearchParams(q >= 0 ? path.slice(q + 1) : ''),
+      rawBody,
+      linkBase: `http://${req.headers.host ?? '127.0.0.1'}${prefix}`,
+    };
+
+    let reply: Reply;
+    try {
+      reply = this.route(ctx);
+    } catch (err) {
+      if (err instanceof HttpError) reply = err.reply;
+      else throw err;
+    }
+    reply.headers = { ...rateHeaders, ...reply.headers };
+    this.write(res, method, path, reply, write);
+  }
+
+  /** Applies the daily, secondly (search) and ten-secondly limits; returns a 429 reply or null. */
+  private admit(search: boolean): Reply | null {
+    if (this.daily.exhausted()) {
+      return {
+        status: 429,
+        headers: this.rateHeaders(search),
+        body: {
+          status: 'error',
+          message: 'You have reached your daily limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: randomUUID(),
+          policyName: 'DAILY',
+          groupName: RATE_LIMIT_GROUP,
+        },
+      };
+    }
+    if (search) {
+      if (!this.searchLimiter.tryAcquire()) {
+        // Recorded body (error_429_search_secondly_limit.json); no Retry-After, as recorded.
+        return {
+          status: 429,
+          headers: this.rateHeaders(true),
+          body: { status: 'error', message: 'You have reached your secondly limit.', correlationId: randomUUID(), category: 'RATE_LIMITS' },
+        };
+      }
+    } else if (!this.limiter.tryAcquire()) {
+      // Documented body (platforms.md H5); HubSpot sends no Retry-After header.
+      return {
+        status: 429,
+        headers: this.rateHeaders(false),
+        body: {
+          status: 'error',
+          message: 'You have reached your ten_secondly_rolling limit.',
+          errorType: 'RATE_LIMIT',
+          correlationId: randomUUID(),
+          policyName: 'TEN_SECONDLY_ROLLING',
+          groupName: RATE_LIMIT_GROUP,
+        },
+      };
+    }
+    this.daily.take();
+    return null;
+  }
+
+  /**
+   * Search answers carry only the daily headers: the recorded search exchanges
+   * (_recorded_exchanges_grouparoo.json) have X-HubSpot-RateLimit-Daily(-Remaining) and no
+   * Interval/Max/Remaining.
+   */
+  private rateHeaders(search: boolean): Record<string, string> {
+    const headers: Record<string, string> = {
+      'X-HubSpot-RateLimit-Daily': String(this.daily.limit),
+      'X-HubSpot-RateLimit-Daily-Remaining': String(this.daily.remaining()),
+    };
+    if (!search) {
+      headers['X-HubSpot-RateLimit-Interval-Milliseconds'] = String(this.limiter.intervalMs);
+      headers['X-HubSpot-RateLimit-Max'] = String(this.limiter.max);
+      headers['X-HubSpot-RateLimit-Remaining'] = String(this.limiter.remaining());
+    }
+    return headers;
+  }
+
+  private write(res: ServerResponse, method: string, path: string, reply: Reply, write: boolean): void {
+    const headers: Record<string, string> = { ...reply.headers };
+    const body = reply.body;
+    const correlation =
+      body && typeof body === 'object' && 'correlationId' in body && typeof (body as { correlationId: unknown }).correlationId === 'string'
+        ? (body as { correlationId: string }).correlationId
+        : randomUUID();
+    headers['X-HubSpot-Correlation-Id'] ??= correlation;
+    let payload: string | undefined;
+    if (body !== undefined && reply.status !== 204) {
+      payload = typeof body === 'string' ? body : JSON.stringify(body);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = JSON_TYPE;
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
+    res.writeHead(reply.status, headers);
+    res.end(payload);
+    this.log(method, path, reply.status, write);
+  }
+
+  private log(method: string, path: string, status: number, write: boolean): void {
+    this.answered.push({ method, path, status, write });
+    try {
+      this.onRequest?.({ method, path, status });
+    } catch {
+      // A test hook's failure must not break the answer already sent.
+    }
+  }
+
+  // ================================================================ routing
+
+  private route(ctx: Ctx): Reply {
+    const s = ctx.segments;
+    const m = ctx.method;
+    if (s[0] !== 'crm') return notFound();
+
+    // ---- CRM objects v3
+    if (s[1] === 'v3' && s[2] === 'objects') {
+      const kind = kindOrFail(s[3]);
+      if (s.length === 4 && m === 'GET') return this.objects.listObjects(ctx, kind, s[3] ?? '');
+      if (s.length === 5 && s[4] === 'search' && m === 'POST') return this.objects.search(ctx, kind);
+      if (s.length === 5 && m === 'GET') return this.objects.getObject(ctx, kind, s[4] ?? '');
+      if (s.length === 5 && m === 'PATCH') return this.objects.patchObject(ctx, kind, s[4] ?? '');
+      if (s.length === 6 && s[4] === 'batch' && m === 'POST') {
+        if (s[5] === 'read') return this.objects.batchRead(ctx, kind);
+        if (s[5] === 'update') return this.objects.batchUpdate(ctx, kind);
+      }
+      return notFound();
+    }
+
+    // ---- associations v4
+    if (s[1] === 'v4' && s[2] === 'associations' && s.length === 7 && s[5] === 'batch' && s[6] === 'read' && m === 'POST') {
+      return this.objects.associationsBatchRead(ctx, kindOrFail(s[3]), kindOrFail(s[4]));
+    }
+    if (s[1] === 'v4' && s[2] === 'objects' && s.length === 7 && s[5] === 'associations' && m === 'GET') {
+      return this.objects.associationsGet(ctx, kindOrFail(s[3]), s[4] ?? '', kindOrFail(s[6]));
+    }
+
+    // ---- properties v3
+    if (s[1] === 'v3' && s[2] === 'properties') {
+      const kind = kindOrFail(s[3]);
+      if (s.length === 4 && m === 'GET') return this.properties.getProperties(ctx, kind);
+      if (s.length === 4 && m === 'POST') return this.properties.createProperty(ctx, kind);
+      if (s.length === 5 && s[4] === 'groups' && m === 'GET') return this.properties.getGroups(kind);
+      if (s.length === 5 && s[4] === 'groups' && m === 'POST') return this.properties.createGroup(ctx, kind);
+      if (s.length === 6 && s[4] === 'groups' && m === 'GET') return this.properties.getGroup(kind, s[5] ?? '');
+      if (s.length === 5 && m === 'GET') return this.properties.getProperty(kind, s[4] ?? '');
+      if (s.length === 5 && m === 'PATCH') return this.properties.patchProperty(ctx, kind, s[4] ?? '');
+      return notFound();
+    }
+
+    // ---- lists v3
+    if (s[1] === 'v3' && s[2] === 'lists') return this.lists.route(ctx);
+    return notFound();
+  }
+
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (req.readableEnded) {
+      resolve('');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

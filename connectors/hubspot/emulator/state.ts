@@ -1,0 +1,387 @@
+/**
+ * In-memory CRM state of the HubSpot emulator: contacts, deals, their associations, property
+ * definitions and groups, and lists with memberships. No HTTP here.
+ *
+ * Compactness: a record keeps its stored properties in one plain object whose keys are created in
+ * the same order for every loaded record (V8 shares the shape), dates as epoch-ms numbers, and
+ * associations as numeric ids. Values HubSpot computes (hs_object_id, createdate,
+ * lastmodifieddate, hs_lastmodifieddate, ...) are derived on output, never stored.
+ */
+import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import {
+  ALWAYS_RETURNED,
+  DEFAULT_PROPERTIES,
+  DERIVED,
+  builtinGroups,
+  builtinProperties,
+  type GroupDef,
+  type ObjectKind,
+  type PropertyDef,
+} from './properties.js';
+
+export const FIRST_CONTACT_ID = 101;
+export const FIRST_DEAL_ID = 9_000_000_001;
+const DAY_MS = 86_400_000;
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+export class CrmRecord {
+  archivedMs: number | null = null;
+  /** Contacts only: the primary this one was merged into. */
+  mergedInto: number | null = null;
+  /** Ids of associated records of the other kind (contact → deals, deal → contacts); replaced, never pushed to. */
+  assoc: number[] = [];
+
+  constructor(
+    readonly id: number,
+    public props: Record<string, string>,
+    public createdMs: number,
+    public updatedMs: number,
+  ) {}
+
+  get live(): boolean {
+    return this.archivedMs === null && this.mergedInto === null;
+  }
+}
+
+export class ObjectStore {
+  /**
+   * Every record ever created, at index `id - firstId`: ids are assigned consecutively, so the
+   * array is also the id-ascending order that list paging walks, with no map or index to keep.
+   */
+  readonly slots: CrmRecord[] = [];
+  readonly properties = new Map<string, PropertyDef>();
+  readonly groups = new Map<string, GroupDef>();
+
+  constructor(
+    readonly kind: ObjectKind,
+    readonly firstId: number,
+  ) {
+    for (const p of builtinProperties(kind)) this.properties.set(p.name, p);
+    for (const g of builtinGroups(kind)) this.groups.set(g.name, g);
+  }
+
+  create(props: Record<string, string>, createdMs: number, updatedMs: number): CrmRecord {
+    const rec = new CrmRecord(this.firstId + this.slots.length, props, createdMs, updatedMs);
+    this.slots.push(rec);
+    return rec;
+  }
+
+  /** Any record with this id, archived and merged ones included. */
+  get(id: number): CrmRecord | undefined {
+    return Number.isInteger(id) ? this.slots[id - this.firstId] : undefined;
+  }
+
+  /** A record that is neither archived nor merged away. */
+  live(id: number): CrmRecord | undefined {
+    const rec = this.get(id);
+    return rec && rec.live ? rec : undefined;
+  }
+
+  /** Like HubSpot, the id of a merged-away contact still resolves, to the surviving record. */
+  resolve(id: number): CrmRecord | undefined {
+    let rec = this.get(id);
+    for (let hops = 0; rec && rec.mergedInto !== null && hops < 64; hops++) rec = this.get(rec.mergedInto);
+    return rec && rec.live ? rec : undefined;
+  }
+
+  /** Index in `slots` of the first record whose id is >= `id`. */
+  indexFrom(id: number): number {
+    return Math.min(Math.max(0, id - this.firstId), this.slots.length);
+  }
+}
+
+export class ListRecord {
+  listVersion = 1;
+  deletedMs: number | null = null;
+  lastAddedMs: number | null = null;
+  /** contact id → membership timestamp (ms). */
+  readonly members = new Map<number, number>();
+  private sorted: number[] | null = null;
+
+  constructor(
+    readonly listId: number,
+    public name: string,
+    readonly objectTypeId: string,
+    readonly processingType: string,
+    public createdMs: number,
+    public updatedMs: number,
+    public filtersUpdatedMs: number,
+    public filterBranch: unknown,
+  ) {}
+
+  add(id: number, at: number): boolean {
+    if (this.members.has(id)) return false;
+    this.members.set(id, at);
+    this.lastAddedMs = at;
+    this.sorted = null;
+    return true;
+  }
+
+  remove(id: number): boolean {
+    if (!this.members.delete(id)) return false;
+    this.sorted = null;
+    return true;
+  }
+
+  /** Member ids ascending; cached until the membership changes. */
+  sortedMembers(): number[] {
+    if (!this.sorted) this.sorted = [...this.members.keys()].sort((a, b) => a - b);
+    return this.sorted;
+  }
+}
+
+export interface ObjectJsonOptions {
+  /** Property names asked for; undefined = the default set. Unknown names are silently left out. */
+  properties?: readonly string[] | undefined;
+  /** Inline v3 associations to include (`associations=deals`). */
+  associations?: boolean;
+}
+
+export class CrmState {
+  /** Bumped on every change that can alter a search result. */
+  version = 0;
+  readonly contacts = new ObjectStore('contacts', FIRST_CONTACT_ID);
+  readonly deals = new ObjectStore('deals', FIRST_DEAL_ID);
+  /** Lower-cased email → contact id (live contacts, plus merged-away emails → primary). */
+  readonly emailIndex = new Map<string, number>();
+  /** Person index → contact id. */
+  readonly personIndex = new Map<number, number>();
+  readonly lists = new Map<number, ListRecord>();
+  nextListId = 1;
+
+  constructor(readonly now: () => number) {}
+
+  store(kind: ObjectKind): ObjectStore {
+    return kind === 'contacts' ? this.contacts : this.deals;
+  }
+
+  other(kind: ObjectKind): ObjectKind {
+    return kind === 'contacts' ? 'deals' : 'contacts';
+  }
+
+  // ---------------------------------------------------------------- load
+
+  load(people: Iterable<SyntheticPerson>): void {
+    const nowMs = this.now();
+    for (const person of people) {
+      const personCreated = Date.parse(person.createdAt);
+      let lastTouch = personCreated;
+      const purchases = person.purchases.map((p) => ({ p, closeMs: Date.parse(p.occurredAt) }));
+      // "Touched when the deal closed"; an open deal's expected close date may lie in the future,
+      // and a modification date after now() would break incremental pulls, so it is capped.
+      for (const { closeMs } of purchases) lastTouch = Math.max(lastTouch, Math.min(closeMs, nowMs));
+      const email = person.email.toLowerCase();
+      const contact = this.contacts.create(
+        {
+          email,
+          firstname: person.firstName,
+          lastname: person.lastName,
+          phone: person.phone,
+          city: person.city,
+          country: person.country,
+          hs_email_optout: person.emailConsent === 'unsubscribed' ? 'true' : 'false',
+          lifecyclestage: person.purchases.some((p) => p.status === 'won') ? 'customer' : 'lead',
+        },
+        personCreated,
+        lastTouch,
+      );
+      this.emailIndex.set(email, contact.id);
+      this.personIndex.set(person.index, contact.id);
+      const dealIds: number[] = [];
+      for (const { p, closeMs } of purchases) {
+        let created = Math.min(closeMs, Math.max(personCreated, closeMs - 3 * DAY_MS));
+        created = Math.min(created, Math.max(nowMs, personCreated));
+        const updated = Math.max(created, Math.min(closeMs, nowMs));
+        const deal = this.deals.create(
+          {
+            dealname: p.name,
+            amount: p.amount === null ? '' : p.amount.toFixed(2),
+            deal_currency_code: p.currency,
+            closedate: iso(closeMs),
+            dealstage: p.status === 'won' ? 'closedwon' : p.status === 'lost' ? 'closedlost' : 'qualifiedtobuy',
+            pipeline: 'default',
+          },
+          created,
+          updated,
+        );
+        // Exact-size arrays: push() onto an empty array reserves room for 17 ids.
+        deal.assoc = [contact.id];
+        dealIds.push(deal.id);
+      }
+      contact.assoc = dealIds.slice();
+    }
+    this.version++;
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** Associated live records of the other kind, ids ascending. */
+  liveAssoc(kind: ObjectKind, rec: CrmRecord): number[] {
+    const other = this.store(this.other(kind));
+    return rec.assoc.filter((id) => other.live(id) !== undefined).sort((a, b) => a - b);
+  }
+
+  /** A property's current value: stored, or derived the way HubSpot computes it. */
+  value(kind: ObjectKind, rec: CrmRecord, name: string): string | undefined {
+    if (DERIVED[kind].has(name)) {
+      switch (name) {
+        case 'hs_object_id':
+          return String(rec.id);
+        case 'createdate':
+          return iso(rec.createdMs);
+        case 'lastmodifieddate':
+        case 'hs_lastmodifieddate':
+          return iso(rec.updatedMs);
+        case 'hs_email_domain': {
+          const email = rec.props.email;
+          const at = email ? email.lastIndexOf('@') : -1;
+          return email && at >= 0 ? email.slice(at + 1) : undefined;
+        }
+        case 'num_associated_deals':
+        case 'num_associated_contacts':
+          return String(this.liveAssoc(kind, rec).length);
+      }
+    }
+    return rec.props[name];
+  }
+
+  /** All properties of a record (stored + derived), for ground-truth accessors. */
+  allProperties(kind: ObjectKind, rec: CrmRecord): Record<string, string | null> {
+    const out: Record<string, string | null> = {};
+    for (const name of DERIVED[kind]) out[name] = this.value(kind, rec, name) ?? null;
+    for (const [name, v] of Object.entries(rec.props)) out[name] = v;
+    return out;
+  }
+
+  /** The property names a response carries for a record. */
+  selectedNames(kind: ObjectKind, requested: readonly string[] | undefined): string[] {
+    const store = this.store(kind);
+    // An empty list asks for nothing in particular: HubSpot answers with the default set.
+    if (requested === undefined || requested.length === 0) return [...DEFAULT_PROPERTIES[kind]];
+    const names = new Set<string>(ALWAYS_RETURNED[kind]);
+    for (const n of requested) if (store.properties.has(n)) names.add(n);
+    return [...names].sort();
+  }
+
+  /** The v3 object shape of contacts_page.json / deals_page.json. */
+  objectJson(kind: ObjectKind, rec: CrmRecord, names: readonly string[], withAssociations = false): Record<string, unknown> {
+    const properties: Record<string, string | null> = {};
+    for (const n of names) properties[n] = this.value(kind, rec, n) ?? null;
+    const out: Record<string, unknown> = {
+      id: String(rec.id),
+      properties,
+      createdAt: iso(rec.createdMs),
+      updatedAt: iso(rec.updatedMs),
+    };
+    if (withAssociations) {
+      const ids = this.liveAssoc(kind, rec);
+      if (ids.length > 0) {
+        const otherKind = this.other(kind);
+        const type = kind === 'contacts' ? 'contact_to_deal' : 'deal_to_contact';
+        out.associations = { [otherKind]: { results: ids.map((id) => ({ id: String(id), type })) } };
+      }
+    }
+    out.archived = rec.archivedMs !== null;
+    if (rec.archivedMs !== null) out.archivedAt = iso(rec.archivedMs);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  /**
+   * Applies already validated values. Returns whether anything changed; a change bumps the
+   * modification date to now() (so an integration sees its own writes on its next incremental pull).
+   */
+  applyProperties(kind: ObjectKind, rec: CrmRecord, changes: Record<string, string>, at = this.now()): boolean {
+    let changed = false;
+    for (const [name, value] of Object.entries(changes)) {
+      if ((rec.props[name] ?? '') === value) continue;
+      if (kind === 'contacts' && name === 'email') this.reindexEmail(rec, rec.props.email, value);
+      rec.props[name] = value;
+      changed = true;
+    }
+    if (changed) {
+      rec.updatedMs = Math.max(at, rec.createdMs);
+      this.version++;
+    }
+    return changed;
+  }
+
+  private reindexEmail(rec: CrmRecord, oldEmail: string | undefined, newEmail: string): void {
+    if (oldEmail && this.emailIndex.get(oldEmail.toLowerCase()) === rec.id) this.emailIndex.delete(oldEmail.toLowerCase());
+    if (newEmail) this.emailIndex.set(newEmail.toLowerCase(), rec.id);
+  }
+
+  archive(kind: ObjectKind, id: number): boolean {
+    const rec = this.store(kind).live(id);
+    if (!rec) return false;
+    const at = this.now();
+    rec.archivedMs = at;
+    if (kind === 'contacts') {
+      const email = rec.props.email?.toLowerCase();
+      if (email && this.emailIndex.get(email) === rec.id) this.emailIndex.delete(email);
+      for (const list of this.lists.values()) list.remove(rec.id);
+    }
+    this.version++;
+    return true;
+  }
+
+  /** HubSpot merge: the secondary disappears (also from lists), its deals move to the primary. */
+  merge(primaryId: number, mergedId: number): void {
+    const primary = this.contacts.live(primaryId);
+    const merged = this.contacts.live(mergedId);
+    if (!primary) throw new Error(`no live contact ${primaryId}`);
+    if (!merged) throw new Error(`no live contact ${mergedId}`);
+    if (primary === merged) throw new Error('cannot merge a contact into itself');
+    const at = this.now();
+    for (const dealId of merged.assoc) {
+      const deal = this.deals.get(dealId);
+      if (!deal) continue;
+      deal.assoc = deal.assoc.filter((c) => c !== mergedId);
+      if (!deal.assoc.includes(primaryId)) deal.assoc = [...deal.assoc, primaryId];
+      if (!primary.assoc.includes(dealId)) primary.assoc = [...primary.assoc, dealId];
+    }
+    merged.assoc = [];
+    const mergedIds = [
+      ...(primary.props.hs_merged_object_ids ? primary.props.hs_merged_object_ids.split(';') : []),
+      String(mergedId),
+      ...(merged.props.hs_merged_object_ids ? merged.props.hs_merged_object_ids.split(';') : []),
+    ];
+    primary.props.hs_merged_object_ids = [...new Set(mergedIds)].join(';');
+    const secondaryEmail = merged.props.email?.toLowerCase();
+    if (secondaryEmail && secondaryEmail !== primary.props.email?.toLowerCase()) {
+      const extra = primary.props.hs_additional_emails ? primary.props.hs_additional_emails.split(';') : [];
+      if (!extra.includes(secondaryEmail)) extra.push(secondaryEmail);
+      primary.props.hs_additional_emails = extra.join(';');
+      // Looking the secondary email up afterwards finds the surviving contact.
+      this.emailIndex.set(secondaryEmail, primaryId);
+    }
+    merged.mergedInto = primaryId;
+    for (const list of this.lists.values()) list.remove(mergedId);
+    primary.updatedMs = Math.max(at, primary.createdMs);
+    this.version++;
+  }
+
+  // ---------------------------------------------------------------- lists
+
+  listByName(name: string): ListRecord | undefined {
+    const key = name.toLowerCase();
+    for (const list of this.lists.values()) if (list.deletedMs === null && list.name.toLowerCase() === key) return list;
+    return undefined;
+  }
+
+  liveList(listId: number): ListRecord | undefined {
+    const list = this.lists.get(listId);
+    return list && list.deletedMs === null ? list : undefined;
+  }
+
+  createList(name: string, objectTypeId: string, processingType: string, filterBranch: unknown): ListRecord {
+    const at = this.now();
+    const list = new ListRecord(this.nextListId++, name, objectTypeId, processingType, at, at, at, filterBranch);
+    this.lists.set(list.listId, list);
+    return list;
+  }
+}
