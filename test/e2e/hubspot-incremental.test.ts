@@ -53,6 +53,31 @@ describe('HubSpot incremental sync traps', () => {
     expect(cityNow()).toBe('Edited During Pull');
   });
 
+  it.each([
+    { lookback: 10, pickedUp: true },
+    { lookback: 0, pickedUp: false },
+  ])('a change indexed late is caught by a $lookback-minute lookback: $pickedUp', async ({ lookback, pickedUp }) => {
+    world = await hubspotWorld({ size: 120, config: `sources:\n  hubspot:\n    lookbackMinutes: ${lookback}\n` });
+    const session = world.open();
+    await pull(session, { full: true, signal });
+    const [early, late] = world.emulator.listContacts().map((c) => c.id);
+    world.emulator.updateContact(early!, { city: 'Changed First' });
+    let injected = false;
+    world.emulator.onRequest = ({ path }) => {
+      // After the search went past it, a change made two minutes ago becomes visible (index lag).
+      if (!injected && path.includes('/contacts/search')) {
+        injected = true;
+        world!.emulator.updateContact(late!, { city: 'Indexed Late' });
+        world!.emulator.setContactsModifiedAt([late!], Date.now() - 2 * 60_000);
+      }
+    };
+    await pull(session, { full: false, signal });
+    world.emulator.onRequest = undefined;
+    const next = await pull(session, { full: false, signal });
+    const changed = next.streams.find((s) => s.stream === 'contacts')!.changedIds;
+    expect(changed.includes(late!)).toBe(pickedUp);
+  });
+
   it('a malformed page stops the pull; every page before it is kept and a rerun resumes from its cursor', async () => {
     world = await hubspotWorld({ size: 450 });
     const session = world.open();
