@@ -1,0 +1,81 @@
+import type { SyntheticPerson, SyntheticPurchase } from './population-types.js';
+
+/**
+ * Where each synthetic person lives. Real customers are on some platforms and not others, and
+ * each platform holds only the purchases made through it; resolution must stitch them together.
+ * Deterministic: a function of the person (and so of the population seed), never random.
+ */
+export type SandboxPlatform = 'hubspot' | 'marketo' | 'shopify';
+
+/** About 60% of people are on HubSpot, 40% on Marketo, 70% on Shopify; everyone on at least one. */
+export const PLATFORM_SHARES: Readonly<Record<SandboxPlatform, number>> = { hubspot: 0.6, marketo: 0.4, shopify: 0.7 };
+const PLATFORMS: readonly SandboxPlatform[] = ['hubspot', 'marketo', 'shopify'];
+
+/** FNV-1a then a 32-bit finalizer: a stable uniform number in [0, 1) per (person, purpose). */
+function unit(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4_294_967_296;
+}
+
+export function platformsOf(person: SyntheticPerson): SandboxPlatform[] {
+  const on = PLATFORMS.filter((p) => unit(`${person.email}|on|${p}`) < PLATFORM_SHARES[p]);
+  if (on.length > 0) return on;
+  // Nobody exists nowhere: the platform this person is most likely on keeps them.
+  return [PLATFORMS.reduce((best, p) => (unit(`${person.email}|on|${p}`) / PLATFORM_SHARES[p] < unit(`${person.email}|on|${best}`) / PLATFORM_SHARES[best] ? p : best))];
+}
+
+export function isOn(person: SyntheticPerson, platform: SandboxPlatform): boolean {
+  return platformsOf(person).includes(platform);
+}
+
+/**
+ * Each purchase happened on exactly one of the person's platforms: the shop (Shopify) when the
+ * person has an account there, most of the time; otherwise a sales deal (HubSpot) or an
+ * opportunity (Marketo).
+ */
+export function purchasePlatform(person: SyntheticPerson, purchase: SyntheticPurchase): SandboxPlatform {
+  const on = platformsOf(person);
+  const u = unit(`${person.email}|buy|${purchase.key}`);
+  if (on.includes('shopify') && (on.length === 1 || u < 0.7)) return 'shopify';
+  const others = on.filter((p) => p !== 'shopify');
+  return others[Math.floor(unit(`${person.email}|buy2|${purchase.key}`) * others.length)] ?? on[0]!;
+}
+
+/** The person as one platform has them: only the purchases made there. */
+export function personOn(person: SyntheticPerson, platform: SandboxPlatform): SyntheticPerson | undefined {
+  if (!isOn(person, platform)) return undefined;
+  return {
+    ...person,
+    email: emailAsTypedOn(person, platform),
+    purchases: person.purchases.filter((p) => purchasePlatform(person, p) === platform),
+  };
+}
+
+/**
+ * Emails as people typed them on each platform: sometimes capitalised, sometimes with stray
+ * spaces. Resolution must see through this (about 15% of records).
+ */
+export function emailAsTypedOn(person: SyntheticPerson, platform: SandboxPlatform): string {
+  const u = unit(`${person.email}|variant|${platform}`);
+  if (u < 0.05) return person.email.toUpperCase();
+  if (u < 0.1) return person.email.charAt(0).toUpperCase() + person.email.slice(1);
+  if (u < 0.15) return ` ${person.email} `;
+  return person.email;
+}
+
+/** Streams the population as one platform sees it. */
+export function* populationOn(people: Iterable<SyntheticPerson>, platform: SandboxPlatform): Generator<SyntheticPerson> {
+  for (const person of people) {
+    const view = personOn(person, platform);
+    if (view) yield view;
+  }
+}
