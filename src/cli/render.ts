@@ -43,6 +43,7 @@ export function renderPush(result: PushResult): string {
         `token updates ${fmt(applied?.tokenUpdates ?? p.tokenUpdates)} contacts` +
         (applied?.listsCreated ? `, lists created ${fmt(applied.listsCreated)}` : '') +
         (p.skippedRemovals ? `, removals kept back (additive mode) ${fmt(p.skippedRemovals)}` : '') +
+        (p.unsubscribedExcluded ? `, unsubscribed kept out of lists ${fmt(p.unsubscribedExcluded)}` : '') +
         (p.forget ? `, contacts gone from ${d.platform} forgotten ${fmt(p.forget)}` : ''),
     );
     if (p.listAdds + p.listRemoves + p.tokenUpdates === 0) out.push('Nothing changed since the last push: no write requests needed.');

@@ -14,6 +14,8 @@ const DestinationSchema = z.strictObject({
   massRemovalThreshold: z.number().min(0).max(1).default(0.2),
   lists: z.boolean().default(true),
   tokens: z.boolean().default(true),
+  /** People unsubscribed on this platform stay out of its lists unless this is true. */
+  listUnsubscribed: z.boolean().default(false),
 });
 export type DestinationSettings = z.infer<typeof DestinationSchema>;
 
@@ -23,6 +25,13 @@ const SourceSchema = z.strictObject({
   lookbackMinutes: z.number().int().min(0).max(7 * 24 * 60).default(10),
   /** A mapping file to use instead of mappings/<platform>.yaml. */
   mapping: z.string().min(1).optional(),
+  /** Extra platform fields to pull as canonical attributes (camelCase name → platform field). */
+  attributes: z
+    .record(
+      z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'attribute names are camelCase, like loyaltyTier'),
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'must be a platform field name (letters, digits, _ and .)'),
+    )
+    .default({}),
 });
 export type SourceSettings = z.infer<typeof SourceSchema>;
 

@@ -31,8 +31,10 @@ export interface DestinationPlan {
   /** Applied state for contacts that no longer exist on the platform: dropped without calls. */
   forget: { listMembers: number; tokenRows: number };
   forgetIds: string[];
-  /** Mirror-mode removals kept back because of consent or additive mode, for the summary. */
+  /** Removals kept back because the destination is additive. */
   skippedRemovals: number;
+  /** Contacts kept out of lists because they unsubscribed on this platform. */
+  unsubscribedExcluded: number;
   guardViolations: GuardViolation[];
 }
 

@@ -38,15 +38,21 @@ export function planDestination(db: Db, platform: string, destination: Destinati
   const lists: ListChange[] = [];
   const guardViolations: GuardViolation[] = [];
   let skippedRemovals = 0;
+  const unsubscribed = new Set<string>();
   if (settings.lists && destination.capabilities.lists) {
     const desired = new Map<string, Set<string>>();
     const rows = db
-      .prepare(`SELECT m.segment_key, i.external_id FROM memberships m
+      .prepare(`SELECT m.segment_key, i.external_id, c.email_consent FROM memberships m
                 JOIN identities i ON i.profile_id = m.profile_id AND i.platform = ?
                 JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
                 WHERE m.left_at IS NULL AND c.archived = 0 AND c.merged_into IS NULL`)
-      .all(platform) as Array<{ segment_key: string; external_id: string }>;
+      .all(platform) as Array<{ segment_key: string; external_id: string; email_consent: string }>;
     for (const r of rows) {
+      // Lists are for email: someone who opted out on this platform is not put on one.
+      if (r.email_consent === 'unsubscribed' && !settings.listUnsubscribed) {
+        unsubscribed.add(r.external_id);
+        continue;
+      }
       let set = desired.get(r.segment_key);
       if (!set) desired.set(r.segment_key, (set = new Set()));
       set.add(r.external_id);
@@ -96,6 +102,7 @@ export function planDestination(db: Db, platform: string, destination: Destinati
     tokens,
     forget: { listMembers: forgetMembers, tokenRows: forgetTokens },
     skippedRemovals,
+    unsubscribedExcluded: unsubscribed.size,
     guardViolations,
     forgetIds: [...forgetIds],
   };

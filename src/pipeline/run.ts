@@ -30,6 +30,7 @@ export interface PushResult {
       listRemoves: number;
       tokenUpdates: number;
       skippedRemovals: number;
+      unsubscribedExcluded: number;
       forget: number;
     };
     applied?: ApplySummary;
@@ -78,6 +79,7 @@ function describePlan(plan: DestinationPlan): PushResult['destinations'][number]
     listRemoves: lists.reduce((n, l) => n + l.remove, 0),
     tokenUpdates: plan.tokens.length,
     skippedRemovals: plan.skippedRemovals,
+    unsubscribedExcluded: plan.unsubscribedExcluded,
     forget: plan.forgetIds.length,
   };
 }

@@ -39,7 +39,12 @@ export function openSession(options: SessionOptions): Session {
     if (config === undefined) continue;
     const source = sourceSettings(workspace, descriptor.id);
     if (!source.enabled && !destinationSettings(workspace, descriptor.id).enabled) continue;
-    const mapping = loadMapping(source.mapping ?? descriptor.defaultMappingFile);
+    const fileMapping = loadMapping(source.mapping ?? descriptor.defaultMappingFile);
+    // Attributes from the workspace config extend the mapping file's: no code, no file edit.
+    const mapping = {
+      ...fileMapping,
+      contacts: { ...fileMapping.contacts, attributes: { ...fileMapping.contacts.attributes, ...source.attributes } },
+    };
     const connector = descriptor.open(config, {
       mapping,
       lookbackMinutes: source.lookbackMinutes,

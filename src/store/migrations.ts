@@ -203,6 +203,16 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'phone keys for identity resolution',
+    sql: `
+      ALTER TABLE contacts ADD COLUMN phone_normalized TEXT;
+      CREATE INDEX contacts_phone ON contacts (phone_normalized);
+      ALTER TABLE profiles ADD COLUMN phone_key TEXT;
+      CREATE INDEX profiles_phone ON profiles (phone_key);
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -9,9 +9,12 @@ export interface ResolveOutcome {
 }
 
 /**
- * Profiles and identities. A contact keeps its profile once assigned (history stays with the
- * person even when an email changes); a new contact joins the profile of its normalized email;
- * a contact merged on its platform follows the surviving contact's profile.
+ * Profiles and identities: one profile per person across platforms. A new contact joins the
+ * profile with its normalized email; a contact without an email joins the one profile with its
+ * phone (never an ambiguous one); anything else starts a profile. A contact keeps its profile once
+ * assigned (history stays with the person even when an email changes), and a contact merged on
+ * its platform follows the surviving contact's profile. Likely duplicates that are not certain are
+ * listed by `segsync duplicates`, never merged here.
  */
 export class Profiles {
   constructor(private readonly db: Db) {}
@@ -26,20 +29,28 @@ export class Profiles {
         'SELECT profile_id FROM identities WHERE platform = ? AND external_id = ?',
       );
       const findByEmail = db.prepare<[string], { id: number }>('SELECT id FROM profiles WHERE email_key = ?');
-      const createProfile = db.prepare('INSERT INTO profiles (email_key, created_at) VALUES (?, ?)');
+      const findByPhone = db.prepare<[string], { id: number }>('SELECT id FROM profiles WHERE phone_key = ? LIMIT 2');
+      const createProfile = db.prepare('INSERT INTO profiles (email_key, phone_key, created_at) VALUES (?, ?, ?)');
+      const claimPhone = db.prepare('UPDATE profiles SET phone_key = ? WHERE id = ? AND phone_key IS NULL');
       const setIdentity = db.prepare(`INSERT INTO identities (platform, external_id, profile_id) VALUES (?, ?, ?)
         ON CONFLICT (platform, external_id) DO UPDATE SET profile_id = excluded.profile_id`);
       const unresolved = db
-        .prepare(`SELECT c.platform, c.external_id, c.email_normalized FROM contacts c
+        .prepare(`SELECT c.platform, c.external_id, c.email_normalized, c.phone_normalized FROM contacts c
                   LEFT JOIN identities i ON i.platform = c.platform AND i.external_id = c.external_id
                   WHERE i.profile_id IS NULL AND c.merged_into IS NULL
                   ORDER BY c.platform, c.external_id`)
-        .all() as Array<{ platform: string; external_id: string; email_normalized: string | null }>;
+        .all() as Array<{ platform: string; external_id: string; email_normalized: string | null; phone_normalized: string | null }>;
       for (const c of unresolved) {
         let profileId = c.email_normalized ? findByEmail.get(c.email_normalized)?.id : undefined;
+        if (profileId === undefined && !c.email_normalized && c.phone_normalized) {
+          const byPhone = findByPhone.all(c.phone_normalized);
+          if (byPhone.length === 1) profileId = byPhone[0]!.id;
+        }
         if (profileId === undefined) {
-          profileId = Number(createProfile.run(c.email_normalized, at).lastInsertRowid);
+          profileId = Number(createProfile.run(c.email_normalized, c.phone_normalized, at).lastInsertRowid);
           newProfiles++;
+        } else if (c.phone_normalized) {
+          claimPhone.run(c.phone_normalized, profileId);
         }
         setIdentity.run(c.platform, c.external_id, profileId);
       }

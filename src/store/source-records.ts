@@ -7,6 +7,15 @@ export function normalizeEmail(email: string | null): string | null {
   return trimmed ? trimmed : null;
 }
 
+/** Digits with a leading + for international numbers; too short to identify anyone → null. */
+export function normalizePhone(phone: string | null): string | null {
+  if (!phone) return null;
+  let p = phone.trim().replace(/[\s().\-/]/g, '');
+  if (p.startsWith('00')) p = `+${p.slice(2)}`;
+  if (!/^\+?\d+$/.test(p)) return null;
+  return p.replace(/\D/g, '').length >= 7 ? p : null;
+}
+
 const hash = (value: unknown): string => createHash('sha1').update(JSON.stringify(value)).digest('base64url');
 
 /**
@@ -44,14 +53,15 @@ export class SourceRecords {
       'SELECT content_hash FROM contacts WHERE platform = ? AND external_id = ?',
     );
     this.upsertContactStmt = db.prepare(`
-      INSERT INTO contacts (platform, external_id, email, email_normalized, phone, first_name, last_name,
+      INSERT INTO contacts (platform, external_id, email, email_normalized, phone, phone_normalized, first_name, last_name,
         country, city, created_at, updated_at, email_consent, archived, merged_into, attributes, raw,
         content_hash, first_pulled_at, last_pulled_at)
-      VALUES (@platform, @externalId, @email, @emailNormalized, @phone, @firstName, @lastName, @country,
+      VALUES (@platform, @externalId, @email, @emailNormalized, @phone, @phoneNormalized, @firstName, @lastName, @country,
         @city, @createdAt, @updatedAt, @emailConsent, @archived, @mergedInto, @attributes, @raw,
         @contentHash, @pulledAt, @pulledAt)
       ON CONFLICT (platform, external_id) DO UPDATE SET
         email = excluded.email, email_normalized = excluded.email_normalized, phone = excluded.phone,
+        phone_normalized = excluded.phone_normalized,
         first_name = excluded.first_name, last_name = excluded.last_name, country = excluded.country,
         city = excluded.city, created_at = excluded.created_at, updated_at = excluded.updated_at,
         email_consent = excluded.email_consent, archived = excluded.archived,
@@ -93,6 +103,7 @@ export class SourceRecords {
         email: c.email,
         emailNormalized: normalizeEmail(c.email),
         phone: c.phone,
+        phoneNormalized: normalizePhone(c.phone),
         firstName: c.firstName,
         lastName: c.lastName,
         country: c.country,

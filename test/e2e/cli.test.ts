@@ -36,13 +36,14 @@ describe('the segsync command', () => {
       ok: boolean;
       pull: { totals: { received: number; quarantined: number } };
       segment: { profiles: number; segments: Array<{ size: number }> };
-      push: { destinations: Array<{ applied: { listAdds: number; tokenUpdates: number } }> };
+      push: { destinations: Array<{ applied: { listAdds: number; tokenUpdates: number }; plan: { unsubscribedExcluded: number } }> };
       requests: { hubspot: { reads: number; writes: number } };
     };
     expect(summary.ok).toBe(true);
     expect(summary.segment.profiles).toBe(150);
     expect(summary.segment.segments.reduce((n, s) => n + s.size, 0)).toBe(150);
-    expect(summary.push.destinations[0]!.applied.listAdds).toBe(150);
+    const destination = summary.push.destinations[0]!;
+    expect(destination.applied.listAdds + destination.plan.unsubscribedExcluded).toBe(150);
     expect(summary.push.destinations[0]!.applied.tokenUpdates).toBeGreaterThan(0);
     expect(summary.requests.hubspot.writes).toBeGreaterThan(0);
     expect(summary.requests.hubspot.reads).toBeGreaterThan(0);

@@ -28,7 +28,7 @@ function expectedMembers(session: Session): Map<string, Set<string>> {
     .prepare(`SELECT s.name, i.external_id FROM memberships m JOIN segments s ON s.key = m.segment_key
               JOIN identities i ON i.profile_id = m.profile_id AND i.platform = 'hubspot'
               JOIN contacts c ON c.platform = 'hubspot' AND c.external_id = i.external_id
-              WHERE m.left_at IS NULL AND c.archived = 0 AND c.merged_into IS NULL`)
+              WHERE m.left_at IS NULL AND c.archived = 0 AND c.merged_into IS NULL AND c.email_consent <> 'unsubscribed'`)
     .all() as Array<{ name: string; external_id: string }>;
   const bySegment = new Map<string, Set<string>>();
   for (const s of session.db.prepare('SELECT name FROM segments').all() as Array<{ name: string }>) bySegment.set(s.name, new Set());
@@ -71,6 +71,11 @@ describe('HubSpot end to end: pull → segment → push, read back through the e
     const result = await push(session, { dryRun: false, allowMassRemoval: false, signal });
     const applied = result.destinations[0]!.applied!;
     expect(applied.failed).toEqual([]);
+    // People who unsubscribed on HubSpot are on no list, and the summary counts them.
+    const optedOut = (session.db.prepare("SELECT external_id FROM contacts WHERE email_consent = 'unsubscribed'").all() as Array<{ external_id: string }>).map((r) => r.external_id);
+    expect(optedOut.length).toBeGreaterThan(0);
+    expect(result.destinations[0]!.plan.unsubscribedExcluded).toBe(optedOut.length);
+    expect(applied.listAdds + optedOut.length).toBe(world.emulator.listContacts().length);
     for (const [name, ids] of expectedMembers(session)) {
       expect(await listMembers(world.sdk, `segsync · ${name}`), name).toEqual(ids);
     }
