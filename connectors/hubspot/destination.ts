@@ -34,8 +34,9 @@ function propertyDefinition(token: TokenSpec, name: string) {
 }
 
 export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping): Destination {
-  const tokenField = (key: string): string => {
-    const field = mapping.tokens[key];
+  const tokenField = (key: string): string | undefined => mapping.tokens[key];
+  const fieldOf = (key: string): string => {
+    const field = tokenField(key);
     if (!field) throw new Error(`mapping: tokens.${key} is not mapped to a HubSpot property; add it to mappings/hubspot.yaml`);
     return field;
   };
@@ -48,7 +49,7 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
     const existing = await client.request({ method: 'GET', path: '/crm/v3/properties/contacts', schema: PropertyListSchema, write: false });
     const byName = new Map(existing.data.results.map((p) => [p.name, p]));
     for (const token of tokens) {
-      const name = tokenField(token.key);
+      const name = fieldOf(token.key);
       const wanted = propertyDefinition(token, name);
       const found = byName.get(name);
       if (!found) {

@@ -16,13 +16,13 @@ export function renderPull(result: PullResult): string {
 
 export function renderSegment(result: SegmentSummary): string {
   const total = result.profiles || 1;
-  const rows = [['segment', 'profiles', 'share']];
-  for (const s of [...result.segments].sort((a, b) => b.size - a.size)) {
-    rows.push([s.name, fmt(s.size), `${((100 * s.size) / total).toFixed(1)}%`]);
+  const rows = [['segment', 'kind', 'profiles', 'share']];
+  for (const s of [...result.segments].sort((a, b) => a.kind.localeCompare(b.kind) || b.size - a.size)) {
+    rows.push([s.name, s.kind, fmt(s.size), `${((100 * s.size) / total).toFixed(1)}%`]);
   }
   return [
     `Segmented ${fmt(result.profiles)} profiles (run ${result.runId}; RFM over ${result.windowDays} days before ${result.referenceDate.slice(0, 10)}; ${fmt(result.purchasesUsed)} purchases)`,
-    table(rows, ['l', 'r', 'r']),
+    table(rows, ['l', 'l', 'r', 'r']),
     `${fmt(result.entered)} segment entries, ${fmt(result.left)} exits since the previous run`,
   ].join('\n');
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ConfigError, parseOrThrow } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
 import { RfmSegmentRuleSchema, compileRfmSegments } from '../segmentation/rfm-segments.js';
+import { RuleSegmentSchema } from '../segmentation/rules.js';
 
 const IsoDate = z.iso.date({ message: 'must be a date like 2026-11-01' }).or(z.iso.datetime({ message: 'must be an ISO date' }));
 
@@ -50,6 +51,8 @@ export const WorkspaceSchema = z.strictObject({
       rates: z.record(z.string().regex(/^[A-Z]{3}$/), z.number().positive()).default({}),
     })
     .optional(),
+  /** Rule segments: each becomes a list on every destination and a token. */
+  segments: z.array(RuleSegmentSchema).default([]),
   sources: z.record(z.string(), SourceSchema).default({}),
   destinations: z.record(z.string(), DestinationSchema).default({}),
 });
@@ -66,6 +69,13 @@ export function parseWorkspace(value: unknown, where: string, knownConnectors: r
       }
     }
   }
+  const seen = new Set<string>(['lost', 'prospects', ...(workspace.segmentation.rfmSegments ?? []).map((r) => r.key)]);
+  workspace.segments.forEach((segment, i) => {
+    if (seen.has(segment.key)) {
+      throw new ConfigError(`${where} is not valid:\n  - segments.${i}.key: "${segment.key}" is already used by another segment; keys must be unique`);
+    }
+    seen.add(segment.key);
+  });
   if (workspace.segmentation.rfmSegments) {
     try {
       compileRfmSegments(workspace.segmentation.rfmSegments);

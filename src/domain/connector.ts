@@ -57,9 +57,9 @@ export interface Destination {
     tokens: boolean;
     maxBatch: { listMembers: number; tokens: number };
   };
-  /** Platform field name for a canonical token key. */
-  tokenField(tokenKey: string): string;
-  /** Creates the fields/properties the tokens need (idempotent). */
+  /** Platform field name for a canonical token key; undefined when the mapping does not write it. */
+  tokenField(tokenKey: string): string | undefined;
+  /** Creates the fields/properties the tokens need (idempotent); receives only mapped tokens. */
   ensureSchema(tokens: TokenSpec[]): Promise<void>;
   /** Finds or creates the list for a segment; returns the platform's list id. */
   ensureList(segment: SegmentDefinition, listName: string): Promise<string>;

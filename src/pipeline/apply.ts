@@ -70,9 +70,10 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
   summary.forgotten = forgotten.listMembers + forgotten.tokenRows;
 
   if (plan.tokens.length > 0) {
-    const fingerprint = schemaFingerprint(destination, options.tokens);
+    const mapped = options.tokens.filter((t) => destination.tokenField(t.key) !== undefined);
+    const fingerprint = schemaFingerprint(destination, mapped);
     if (state.schemaFingerprint(platform) !== fingerprint) {
-      await destination.ensureSchema(options.tokens);
+      await destination.ensureSchema(mapped);
       state.saveSchemaFingerprint(platform, fingerprint, nowIso());
     }
   }

@@ -87,6 +87,7 @@ export function planDestination(db: Db, platform: string, destination: Destinati
     let current: TokenChange | undefined;
     for (const r of rows) {
       const field = destination.tokenField(r.token);
+      if (field === undefined) continue; // this platform's mapping does not write that token
       const last = appliedTokens.get(r.external_id)?.get(field);
       // A never-written empty value needs no call: the property is empty on the platform too.
       if (last === r.value || (last === undefined && r.value === '')) continue;

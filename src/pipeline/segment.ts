@@ -6,6 +6,8 @@ import { ConfigError } from '../config/errors.js';
 import type { Workspace } from '../config/workspace.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED } from '../segmentation/rfm.js';
+import { buildProfileFacts } from '../segmentation/profile-facts.js';
+import { describeRule, evaluateRule } from '../segmentation/rules.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -20,7 +22,7 @@ export interface SegmentSummary {
   windowDays: number;
   profiles: number;
   purchasesUsed: number;
-  segments: Array<{ key: string; name: string; size: number }>;
+  segments: Array<{ key: string; name: string; kind: string; size: number }>;
   entered: number;
   left: number;
 }
@@ -96,14 +98,25 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
   const windowDays = workspace.segmentation.windowDays;
   const rfm = computeRfm(profileIds.length, { profileIndex, occurredAtMs, amount }, { referenceDateMs: referenceMs, windowDays });
   const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
-  const segments = rfmSegmentDefinitions(workspace);
+  const segments = [
+    ...rfmSegmentDefinitions(workspace),
+    ...workspace.segments.map((r): SegmentDefinition => ({ key: r.key, name: r.name, kind: 'rule', description: r.description ?? describeRule(r.rule) })),
+  ];
+  const ruleMembers: string[][] = profileIds.map(() => []);
+  if (workspace.segments.length > 0) {
+    const facts = buildProfileFacts(db, profileIds, { profileIndex, occurredAtMs, amount }, rfm, keys, referenceMs);
+    facts.forEach((f, i) => {
+      for (const r of workspace.segments) if (evaluateRule(r.rule, f, referenceMs)) ruleMembers[i]!.push(r.key);
+    });
+  }
+  const ruleNames = new Map(workspace.segments.map((r) => [r.key, r.name]));
 
   const memberships = new Map<number, string[]>();
   const tokens = new Map<number, Record<string, string>>();
   const rfmRows: ProfileRfmRow[] = [];
   profileIds.forEach((profileId, i) => {
     const key = keys[i]!;
-    memberships.set(profileId, [key]);
+    memberships.set(profileId, [key, ...ruleMembers[i]!]);
     const scored = rfm.status[i] === RFM_STATUS_SCORED;
     const status = scored ? 'scored' : rfm.status[i] === RFM_STATUS_LOST ? 'lost' : 'prospect';
     const last = rfm.lastPurchaseMs[i]!;
@@ -125,12 +138,13 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
       rfm_r: scored ? String(rfm.r[i]) : '',
       rfm_f: scored ? String(rfm.f[i]) : '',
       rfm_m: scored ? String(rfm.m[i]) : '',
+      ...(workspace.segments.length > 0 ? { rule_segments: ruleMembers[i]!.map((k) => ruleNames.get(k)!).join('; ') } : {}),
     });
   });
 
   const sizes = new Map<string, number>();
-  for (const k of keys) sizes.set(k, (sizes.get(k) ?? 0) + 1);
-  const segmentSizes = segments.map((s) => ({ key: s.key, name: s.name, size: sizes.get(s.key) ?? 0 }));
+  for (const k of [...keys, ...ruleMembers.flat()]) sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  const segmentSizes = segments.map((s) => ({ key: s.key, name: s.name, kind: s.kind, size: sizes.get(s.key) ?? 0 }));
   const createdAt = nowIso(now);
   const referenceDate = new Date(referenceMs).toISOString();
   const outcome = writeSegmentationRun(db, {

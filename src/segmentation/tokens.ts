@@ -1,6 +1,19 @@
 import type { SegmentDefinition, TokenSpec } from '../domain/segments.js';
 
-/** The RFM tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields. */
+/** The tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields. */
+export function tokenSpecs(segments: readonly SegmentDefinition[]): TokenSpec[] {
+  const specs = rfmTokenSpecs(segments);
+  if (segments.some((s) => s.kind === 'rule')) {
+    specs.push({
+      key: 'rule_segments',
+      label: 'segsync segments',
+      description: 'segsync: the names of the rule segments this person is in, separated by "; ".',
+      type: 'string',
+    });
+  }
+  return specs;
+}
+
 export function rfmTokenSpecs(segments: readonly SegmentDefinition[]): TokenSpec[] {
   return [
     {

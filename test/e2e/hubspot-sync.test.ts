@@ -196,3 +196,35 @@ describe('HubSpot additive mode', () => {
     }
   });
 });
+
+describe('HubSpot rule segments on a mapped custom property', () => {
+  it('maps a property in the workspace config, segments on it, and pushes the list and token', async () => {
+    const config = [
+      `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}`,
+      'sources:\n  hubspot:\n    attributes:\n      stage: lifecyclestage',
+      'segments:',
+      '  - key: leads_never_bought',
+      '    name: Leads who never bought',
+      '    rule: { op: all, rules: [ { op: eq, field: attributes.stage, value: lead }, { op: eq, field: rfmSegment, value: prospects } ] }',
+      '  - key: big_recent_spenders',
+      '    name: Big recent spenders',
+      '    rule: { op: spentWithinDays, days: 120, atLeast: 1000 }',
+    ].join('\n');
+    const world = await hubspotWorld({ size: 150, config });
+    try {
+      const session = world.open();
+      await pull(session, { full: true, signal });
+      const result = segment(session);
+      const leads = result.segments.find((s) => s.key === 'leads_never_bought')!;
+      expect(leads.size).toBeGreaterThan(0);
+      expect(leads.size).toBeLessThanOrEqual(result.segments.find((s) => s.key === 'prospects')!.size);
+      await push(session, { dryRun: false, allowMassRemoval: false, signal });
+      const members = expectedMembers(session);
+      expect(await listMembers(world.sdk, 'segsync · Big recent spenders')).toEqual(members.get('Big recent spenders'));
+      const someone = [...members.get('Big recent spenders')!][0]!;
+      expect(world.emulator.getContact(someone)!.properties.segsync_segments).toContain('Big recent spenders');
+    } finally {
+      await world.close();
+    }
+  });
+});

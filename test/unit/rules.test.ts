@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { parseWorkspace } from '../../src/config/workspace.js';
+import { evaluateRule, RuleSchema, type ProfileFacts, type Rule } from '../../src/segmentation/rules.js';
+
+const REF = Date.parse('2026-06-01T00:00:00Z');
+const DAY = 86_400_000;
+
+function person(overrides: Partial<ProfileFacts> = {}): ProfileFacts {
+  return {
+    numbers: { recencyDays: 40, frequency: 3, monetary: 620, lifetimeFrequency: 5, lifetimeMonetary: 900 },
+    dates: { lastPurchaseAt: REF - 40 * DAY, createdAt: REF - 400 * DAY },
+    text: { country: 'DE', city: 'Berlin', emailConsent: 'subscribed', rfmSegment: 'at_risk' },
+    attributes: { loyaltyTier: 'gold' },
+    purchases: [{ at: REF - 10 * DAY, amount: 300 }, { at: REF - 25 * DAY, amount: 250 }, { at: REF - 40 * DAY, amount: 70 }],
+    ...overrides,
+  };
+}
+const holds = (rule: Rule, facts = person()) => evaluateRule(RuleSchema.parse(rule), facts, REF);
+
+describe('rule segments', () => {
+  it('"recent high spenders": spent at least 500 in the last 30 days', () => {
+    expect(holds({ op: 'spentWithinDays', days: 30, atLeast: 500 })).toBe(true); // 300 + 250
+    expect(holds({ op: 'spentWithinDays', days: 20, atLeast: 500 })).toBe(false); // only 300
+  });
+
+  it('"German customers who are dormant": combines a static attribute and behaviour', () => {
+    const rule: Rule = { op: 'all', rules: [{ op: 'in', field: 'country', values: ['DE', 'AT'] }, { op: 'gte', field: 'recencyDays', value: 30 }] };
+    expect(holds(rule)).toBe(true);
+    expect(holds(rule, person({ text: { country: 'FR' } }))).toBe(false);
+  });
+
+  it('any / not / between / withinDays / exists / mapped attributes', () => {
+    expect(holds({ op: 'any', rules: [{ op: 'eq', field: 'city', value: 'Paris' }, { op: 'eq', field: 'attributes.loyaltyTier', value: 'GOLD' }] })).toBe(true);
+    expect(holds({ op: 'not', rule: { op: 'eq', field: 'emailConsent', value: 'subscribed' } })).toBe(false);
+    expect(holds({ op: 'between', field: 'monetary', min: 600, max: 700 })).toBe(true);
+    expect(holds({ op: 'withinDays', field: 'lastPurchaseAt', days: 40 })).toBe(true);
+    expect(holds({ op: 'withinDays', field: 'lastPurchaseAt', days: 39 })).toBe(false);
+    expect(holds({ op: 'exists', field: 'attributes.referrer' })).toBe(false);
+  });
+
+  it('a missing value never satisfies a comparison', () => {
+    const prospect = person({ numbers: { frequency: 0, monetary: 0 }, dates: {}, purchases: [] });
+    expect(holds({ op: 'lt', field: 'recencyDays', value: 1000 }, prospect)).toBe(false);
+    expect(holds({ op: 'gte', field: 'recencyDays', value: 0 }, prospect)).toBe(false);
+  });
+
+  it('a config with a bad rule names the segment, the field and what is allowed', () => {
+    const config = { segments: [{ key: 'dormant_germans', name: 'Dormant Germans', rule: { op: 'all', rules: [{ op: 'gte', field: 'recency', value: 90 }] } }] };
+    expect(() => parseWorkspace(config, 'workspace config x.yaml', ['hubspot'])).toThrow(ConfigError);
+    expect(() => parseWorkspace(config, 'workspace config x.yaml', ['hubspot'])).toThrow(/segments\.0\.rule\.rules\.0\.field: "recency" is not a number feature; use one of recencyDays/);
+  });
+
+  it('a config with an unknown operator or a duplicate key is refused', () => {
+    const unknownOp = { segments: [{ key: 'a', name: 'A', rule: { op: 'like', field: 'city', value: 'B%' } }] };
+    expect(() => parseWorkspace(unknownOp, 'w', ['hubspot'])).toThrow(/unknown op/);
+    const duplicate = { segments: [{ key: 'champions', name: 'Mine', rule: { op: 'exists', field: 'city' } }] };
+    expect(() => parseWorkspace({ ...duplicate, segmentation: { rfmSegments: [{ key: 'champions', name: 'C', pattern: '[1-5][1-5]' }] } }, 'w', ['hubspot'])).toThrow(/already used/);
+  });
+});
