@@ -5,6 +5,7 @@ import { hubspotConfigFromEnv, type HubSpotConfig } from './config.js';
 import { createHubSpotDestination } from './destination.js';
 import { HubSpotEmulator } from './emulator/index.js';
 import { createHubSpotSource } from './source.js';
+import { populationOn } from '../../src/sandbox/presence.js';
 
 export const SANDBOX_HUBSPOT_TOKEN = 'sandbox-hubspot-token';
 
@@ -25,7 +26,7 @@ export const hubspot: ConnectorDescriptor<HubSpotConfig> = {
     mount: '/hubspot',
     create(people) {
       const emulator = new HubSpotEmulator({ accessToken: SANDBOX_HUBSPOT_TOKEN });
-      emulator.load(people);
+      emulator.load(populationOn(people, 'hubspot'));
       return emulator;
     },
     env: (baseUrl) => ({ HUBSPOT_ACCESS_TOKEN: SANDBOX_HUBSPOT_TOKEN, HUBSPOT_BASE_URL: `${baseUrl}/hubspot` }),
