@@ -4,7 +4,7 @@ import { ApiError } from '../http/errors.js';
 import { MassRemovalError } from '../pipeline/apply.js';
 import { openSession, type Session } from '../pipeline/session.js';
 import { createProgress } from './output.js';
-import type { Progress } from '../pipeline/progress.js';
+import type { ProgressFactory } from '../pipeline/progress.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -15,7 +15,7 @@ export interface GlobalFlags {
 export interface CommandContext {
   session: Session;
   signal: AbortSignal;
-  progress: Progress;
+  progress: ProgressFactory;
   json: boolean;
   print(human: string, machine: unknown): void;
 }

@@ -1,52 +1,64 @@
-import { SingleBar, Presets } from 'cli-progress';
-import type { Progress } from '../pipeline/progress.js';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { silentProgressFactory, type ProgressFactory } from '../pipeline/progress.js';
 
 export interface OutputOptions {
   json: boolean;
 }
 
-/** A bar on a terminal; on a pipe, one line per step, so logs stay readable. */
-export function createProgress(options: OutputOptions): Progress {
-  if (options.json) return { start() {}, advance() {}, stop() {} };
+/** Bars on a terminal (one per concurrent task); on a pipe, one line per finished step. */
+export function createProgress(options: OutputOptions): ProgressFactory {
+  if (options.json) return silentProgressFactory;
   if (!process.stderr.isTTY) {
-    let label = '';
-    let done = 0;
-    return {
-      start(l) {
-        label = l;
-        done = 0;
-      },
-      advance(by) {
-        done += by;
-      },
-      stop() {
-        process.stderr.write(`${label}: ${done.toLocaleString('en-US')} records\n`);
-      },
+    return () => {
+      let label = '';
+      let done = 0;
+      return {
+        start(l) {
+          label = l;
+          done = 0;
+        },
+        advance(by) {
+          done += by;
+        },
+        stop() {
+          process.stderr.write(`${label}: ${done.toLocaleString('en-US')} records\n`);
+        },
+      };
     };
   }
-  let bar: SingleBar | undefined;
-  let done = 0;
-  return {
-    start(l, total) {
-      done = 0;
-      bar = new SingleBar(
-        { format: `${l.padEnd(34)} {bar} {value}/{total} {eta_formatted}`, stream: process.stderr, hideCursor: true, clearOnComplete: false },
-        Presets.shades_classic,
-      );
-      bar.start(total ?? 0, 0);
-    },
-    advance(by, total) {
-      done += by;
-      if (total !== undefined && bar) bar.setTotal(Math.max(total, done));
-      else if (bar && bar.getTotal() < done) bar.setTotal(done);
-      bar?.update(done);
-    },
-    stop() {
-      bar?.setTotal(Math.max(done, 1));
-      bar?.update(done);
-      bar?.stop();
-      bar = undefined;
-    },
+  let board: MultiBar | undefined;
+  let running = 0;
+  return () => {
+    let bar: SingleBar | undefined;
+    let done = 0;
+    return {
+      start(label, total) {
+        done = 0;
+        board ??= new MultiBar(
+          { format: '{label} {bar} {value}/{total} {eta_formatted}', stream: process.stderr, hideCursor: true, clearOnComplete: false },
+          Presets.shades_classic,
+        );
+        running++;
+        bar = board.create(total ?? 0, 0, { label: label.padEnd(36) });
+      },
+      advance(by, total) {
+        done += by;
+        if (!bar) return;
+        if (total !== undefined) bar.setTotal(Math.max(total, done));
+        else if (bar.getTotal() < done) bar.setTotal(done);
+        bar.update(done);
+      },
+      stop() {
+        if (!bar) return;
+        bar.setTotal(Math.max(done, 1));
+        bar.update(done);
+        bar = undefined;
+        if (--running === 0) {
+          board?.stop();
+          board = undefined;
+        }
+      },
+    };
   };
 }
 

@@ -6,3 +6,8 @@ export interface Progress {
 }
 
 export const silentProgress: Progress = { start() {}, advance() {}, stop() {} };
+
+/** One Progress per concurrent task (e.g. one per platform pulling at the same time). */
+export type ProgressFactory = () => Progress;
+
+export const silentProgressFactory: ProgressFactory = () => silentProgress;

@@ -8,7 +8,8 @@ import { planDestination } from './plan.js';
 import { pullSource, type StreamPullSummary } from './pull.js';
 import { runSegmentation, type SegmentSummary } from './segment.js';
 import { requestCounts, type Session } from './session.js';
-import { silentProgress, type Progress } from './progress.js';
+import { silentProgressFactory, type ProgressFactory } from './progress.js';
+import { MassRemovalError } from './apply.js';
 
 export interface RequestCounts {
   [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
@@ -39,22 +40,26 @@ export interface PushResult {
 
 export interface CommandOptions {
   signal: AbortSignal;
-  progress?: Progress;
+  progress?: ProgressFactory;
 }
 
 export async function pull(session: Session, options: CommandOptions & { full: boolean }): Promise<PullResult> {
-  const streams: StreamPullSummary[] = [];
-  for (const c of session.connectors) {
-    if (!c.connector.source || !sourceSettings(session.workspace, c.id).enabled) continue;
-    streams.push(...await pullSource({
-      db: session.db,
-      platform: c.id,
-      source: c.connector.source,
-      full: options.full,
-      signal: options.signal,
-      progress: options.progress ?? silentProgress,
-    }));
-  }
+  const progress = options.progress ?? silentProgressFactory;
+  // Platforms have separate rate limits, so they are pulled at the same time; SQLite writes stay
+  // one transaction at a time because each page is written synchronously.
+  const perPlatform = await settleAll(
+    session.connectors
+      .filter((c) => c.connector.source && sourceSettings(session.workspace, c.id).enabled)
+      .map((c) => pullSource({
+        db: session.db,
+        platform: c.id,
+        source: c.connector.source!,
+        full: options.full,
+        signal: options.signal,
+        progress: progress(),
+      })),
+  );
+  const streams = perPlatform.flat();
   const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
   for (const s of streams) {
     totals.received += s.received;
@@ -99,22 +104,38 @@ export async function push(
     if (!destination || !settings.enabled) return [];
     return [{ c, settings, destination, plan: planDestination(session.db, c.id, destination, settings) }];
   });
-  // The guard looks at every destination before anything is sent anywhere.
-  for (const { c, settings, destination, plan } of plans) {
-    const entry: PushResult['destinations'][number] = { platform: c.id, mode: settings.mode, plan: describePlan(plan) };
-    result.destinations.push(entry);
-    if (options.dryRun) continue;
-    entry.applied = await applyPlan({
-      db: session.db,
-      plan,
-      destination,
-      tokens,
-      allowMassRemoval: options.allowMassRemoval,
-      massRemovalThreshold: settings.massRemovalThreshold,
-      progress: options.progress ?? silentProgress,
-    });
+  for (const { c, settings, plan } of plans) {
+    result.destinations.push({ platform: c.id, mode: settings.mode, plan: describePlan(plan) });
   }
+  if (options.dryRun) return result;
+  // The guard looks at every destination before anything is sent anywhere.
+  if (!options.allowMassRemoval) {
+    for (const { c, settings, plan } of plans) {
+      if (plan.guardViolations.length > 0) throw new MassRemovalError(c.id, plan.guardViolations, settings.massRemovalThreshold);
+    }
+  }
+  const progress = options.progress ?? silentProgressFactory;
+  const applied = await settleAll(plans.map(({ settings, destination, plan }) => applyPlan({
+    db: session.db,
+    plan,
+    destination,
+    tokens,
+    allowMassRemoval: options.allowMassRemoval,
+    massRemovalThreshold: settings.massRemovalThreshold,
+    progress: progress(),
+  })));
+  applied.forEach((summary, i) => {
+    result.destinations[i]!.applied = summary;
+  });
   return result;
+}
+
+/** Like Promise.all, but lets every platform finish (or fail) before reporting the first failure. */
+async function settleAll<T>(work: Array<Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(work);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
 }
 
 /** Runs one command with a row in run history, whatever happens. */
