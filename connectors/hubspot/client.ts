@@ -33,10 +33,13 @@ function parseErrorBody(text: string): ErrorBody | undefined {
   }
 }
 
-/** HubSpot's 429 carries no Retry-After; its policy name says how long the window is. */
+/**
+ * HubSpot's 429 carries no Retry-After; its policy name says how long the window is. A rolling
+ * 10 s window is only surely clear after 10 s (the official SDK waits as long).
+ */
 function waitForPolicy(body: ErrorBody | undefined): number | undefined {
   const policy = body?.policyName ?? '';
-  if (policy === 'TEN_SECONDLY_ROLLING') return 1_000;
+  if (policy === 'TEN_SECONDLY_ROLLING') return 10_000;
   if (/secondly/i.test(body?.message ?? '') || policy === 'SECONDLY') return 1_000;
   return undefined;
 }
@@ -104,7 +107,7 @@ export class HubSpotClient {
   private readonly sdk: Client;
   private readonly searchLimiter: RollingWindowLimiter;
 
-  constructor(readonly config: HubSpotConfig, events?: TransportEvents) {
+  constructor(readonly config: HubSpotConfig, events?: TransportEvents, sleep?: (ms: number) => Promise<void>) {
     this.sdk = new Client({ accessToken: config.accessToken, basePath: config.baseUrl, numberOfApiCallRetries: 0 });
     // Stay a little under the published limits: the platform counts arrivals, we count departures.
     const perWindow = Math.max(1, Math.floor(config.rateLimitPer10s * 0.95));
@@ -116,6 +119,7 @@ export class HubSpotClient {
       ...(config.backoff ? { backoff: config.backoff } : {}),
       ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
       ...(events ? { events } : {}),
+      ...(sleep ? { sleep } : {}),
     });
     this.searchLimiter = new RollingWindowLimiter({
       max: Math.max(1, config.searchPerSecond - 1),

@@ -5,7 +5,12 @@ export const HUBSPOT_DEFAULT_BASE_URL = 'https://api.hubapi.com';
 
 const EnvSchema = z.object({
   HUBSPOT_ACCESS_TOKEN: z.string().min(1, 'set it to the private app access token'),
-  HUBSPOT_BASE_URL: z.url({ message: 'must be a URL like https://api.hubapi.com' }).default(HUBSPOT_DEFAULT_BASE_URL),
+  HUBSPOT_BASE_URL: z
+    .url({ message: 'must be a URL like https://api.hubapi.com' })
+    .refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(u), {
+      message: 'must use https (the access token travels with every request); plain http is only for a local emulator',
+    })
+    .default(HUBSPOT_DEFAULT_BASE_URL),
   /** Requests per rolling 10 s your app may make: 100 for a private app on Free/Starter, 190 Pro/Enterprise. */
   HUBSPOT_RATE_LIMIT: z.coerce.number().int().min(1).max(10_000).default(100),
   /** The search API's own per-second limit (docs: 5 per account; older docs 4 per token). */

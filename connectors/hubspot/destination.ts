@@ -33,6 +33,19 @@ function propertyDefinition(token: TokenSpec, name: string) {
   }
 }
 
+function isAlreadyExists(error: ApiError): boolean {
+  return error.status === 409 || (error.status === 400 && /already exists|duplicate/i.test(error.detail));
+}
+
+/** Creates are retried after timeouts; if the first attempt landed, the retry meets "exists". */
+async function createIfMissing(create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (error) {
+    if (!(error instanceof ApiError && isAlreadyExists(error))) throw error;
+  }
+}
+
 export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping): Destination {
   const tokenField = (key: string): string | undefined => mapping.tokens[key];
   const fieldOf = (key: string): string => {
@@ -44,7 +57,7 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
   async function ensureSchema(tokens: TokenSpec[]): Promise<void> {
     const groups = await client.request({ method: 'GET', path: '/crm/v3/properties/contacts/groups', schema: PropertyGroupListSchema, write: false });
     if (!groups.data.results.some((g) => g.name === PROPERTY_GROUP.name)) {
-      await client.request({ method: 'POST', path: '/crm/v3/properties/contacts/groups', body: PROPERTY_GROUP, write: true });
+      await createIfMissing(() => client.request({ method: 'POST', path: '/crm/v3/properties/contacts/groups', body: PROPERTY_GROUP, write: true }));
     }
     const existing = await client.request({ method: 'GET', path: '/crm/v3/properties/contacts', schema: PropertyListSchema, write: false });
     const byName = new Map(existing.data.results.map((p) => [p.name, p]));
@@ -53,7 +66,7 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
       const wanted = propertyDefinition(token, name);
       const found = byName.get(name);
       if (!found) {
-        await client.request({ method: 'POST', path: '/crm/v3/properties/contacts', body: wanted, write: true });
+        await createIfMissing(() => client.request({ method: 'POST', path: '/crm/v3/properties/contacts', body: wanted, write: true }));
         continue;
       }
       if (found.type !== wanted.type) {
@@ -100,14 +113,26 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
       const missing = error instanceof ApiError && (error.kind === 'not_found' || (error.status === 400 && /does not exist/i.test(error.detail)));
       if (!missing) throw error;
     }
-    const created = await client.request({
-      method: 'POST',
-      path: '/crm/v3/lists',
-      body: { name: listName, objectTypeId: CONTACTS, processingType: 'MANUAL' },
-      schema: ListEnvelopeSchema,
-      write: true,
-    });
-    return created.data.list.listId;
+    try {
+      const created = await client.request({
+        method: 'POST',
+        path: '/crm/v3/lists',
+        body: { name: listName, objectTypeId: CONTACTS, processingType: 'MANUAL' },
+        schema: ListEnvelopeSchema,
+        write: true,
+      });
+      return created.data.list.listId;
+    } catch (error) {
+      // A retried create whose first attempt landed: the list exists now, so find it.
+      if (!(error instanceof ApiError && isAlreadyExists(error))) throw error;
+      const found = await client.request({
+        method: 'GET',
+        path: `/crm/v3/lists/object-type-id/${CONTACTS}/name/${encodeURIComponent(listName)}`,
+        schema: ListEnvelopeSchema,
+        write: false,
+      });
+      return found.data.list.listId;
+    }
   }
 
   async function apply(batch: PlanBatch): Promise<BatchResult> {
@@ -137,7 +162,12 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
           write: true,
         });
         const failed = new Map<string, string>();
-        for (const e of data.errors ?? []) for (const id of e.context?.ids ?? []) failed.set(id, e.message);
+        for (const e of data.errors ?? []) {
+          const ids = e.context?.ids ?? [];
+          // An error that names no record could be about any of them: count none as applied.
+          if (ids.length === 0) for (const u of batch.updates) failed.set(u.externalId, e.message);
+          for (const id of ids) failed.set(id, e.message);
+        }
         return {
           applied: batch.updates.map((u) => u.externalId).filter((id) => !failed.has(id)),
           failed: [...failed].map(([externalId, reason]) => ({ externalId, reason })),

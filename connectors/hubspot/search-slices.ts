@@ -1,6 +1,5 @@
 import type { HubSpotClient } from './client.js';
-import { CrmObjectSchema } from './schemas.js';
-import { SearchPageSchema } from './schemas.js';
+import { CrmObjectSchema, SearchPageSchema } from './schemas.js';
 
 export interface SearchSlicePage {
   results: unknown[];
@@ -21,7 +20,7 @@ export interface SliceOptions {
 
 const PAGE_SIZE = 200;
 
-function modifiedMs(raw: unknown, property: string): { id: string; ms: number } | undefined {
+function key(raw: unknown, property: string): { id: string; ms: number } | undefined {
   const parsed = CrmObjectSchema.safeParse(raw);
   if (!parsed.success) return undefined;
   const value = parsed.data.properties[property] ?? parsed.data.updatedAt;
@@ -30,70 +29,58 @@ function modifiedMs(raw: unknown, property: string): { id: string; ms: number } 
 }
 
 /**
- * Every record modified at or after `sinceMs`, each exactly once, despite the search API's
- * result cap. Results come sorted by modification time; when a query nears the cap it restarts
- * from the last timestamp seen, skipping the records already returned at that timestamp. If more
- * records than the cap share one timestamp, that timestamp is walked by record id instead.
+ * Every record modified at or after `sinceMs`, each once. Pages by key, not by offset: after each
+ * page the next query starts at the last modification time seen, skipping the records already
+ * returned at that time. Offsets would shift when a record changes mid-pull (it jumps to the end
+ * and a never-seen record slides into the page already read), and they cannot pass the search
+ * API's 10,000-result cap. When a whole page shares one timestamp, that timestamp is walked by
+ * record id (again by key) before moving strictly past it.
  */
 export async function* searchModifiedSince(client: HubSpotClient, options: SliceOptions): AsyncGenerator<SearchSlicePage> {
-  const { objectType, modifiedProperty, properties, resultCap, signal } = options;
-  const limit = Math.min(PAGE_SIZE, resultCap);
+  const { objectType, modifiedProperty, properties, signal } = options;
+  const limit = Math.min(PAGE_SIZE, options.resultCap);
   let lower = options.sinceMs;
   let inclusive = true;
   let seenAtLower = new Set<string>();
 
-  const search = (filters: object[], sortProperty: string, offset: number) =>
-    client.request(
+  const search = async (filters: object[], sortProperty: string) =>
+    (await client.request(
       {
         method: 'POST',
         path: `/crm/v3/objects/${objectType}/search`,
-        body: {
-          filterGroups: [{ filters }],
-          sorts: [{ propertyName: sortProperty, direction: 'ASCENDING' }],
-          properties,
-          limit,
-          after: String(offset),
-        },
+        body: { filterGroups: [{ filters }], sorts: [{ propertyName: sortProperty, direction: 'ASCENDING' }], properties, limit, after: '0' },
         schema: SearchPageSchema,
         write: false,
         search: true,
       },
       signal,
-    );
+    )).data;
 
   for (;;) {
-    let offset = 0;
-    let lastMs = Number.NEGATIVE_INFINITY;
+    const data = await search([{ propertyName: modifiedProperty, operator: inclusive ? 'GTE' : 'GT', value: String(lower) }], modifiedProperty);
+    const fresh: unknown[] = [];
+    let lastMs = lower;
     let idsAtLast = new Set<string>();
-    for (;;) {
-      if (offset >= resultCap) break;
-      const filters = [{ propertyName: modifiedProperty, operator: inclusive ? 'GTE' : 'GT', value: String(lower) }];
-      const { data } = await search(filters, modifiedProperty, offset);
-      const fresh: unknown[] = [];
-      for (const raw of data.results) {
-        const key = modifiedMs(raw, modifiedProperty);
-        if (key && key.ms === lower && seenAtLower.has(key.id)) continue;
-        fresh.push(raw);
-        if (!key) continue;
-        if (key.ms > lastMs) {
-          lastMs = key.ms;
-          idsAtLast = new Set([key.id]);
-        } else if (key.ms === lastMs) idsAtLast.add(key.id);
-      }
-      yield { results: fresh, restartFromMs: lower, total: data.total };
-      if (!data.paging?.next) return;
-      offset = Number(data.paging.next.after);
+    for (const raw of data.results) {
+      const k = key(raw, modifiedProperty);
+      if (k && k.ms === lower && seenAtLower.has(k.id)) continue;
+      fresh.push(raw);
+      if (!k) continue;
+      if (k.ms > lastMs) {
+        lastMs = k.ms;
+        idsAtLast = new Set([k.id]);
+      } else if (k.ms === lastMs) idsAtLast.add(k.id);
     }
-    // The cap was reached: restart the query from the last timestamp seen.
+    yield { results: fresh, restartFromMs: lower, total: data.total };
+    if (data.results.length < limit) return;
     if (lastMs > lower) {
       lower = lastMs;
       inclusive = true;
       seenAtLower = idsAtLast;
       continue;
     }
-    // Everything in this slice shares one timestamp: walk it by id, then go strictly past it.
-    const skip = new Set([...seenAtLower, ...idsAtLast]);
-    yield* walkOneTimestamp(lower, skip);
+    // A full page at one timestamp: walk it by id, then go strictly past it.
+    yield* walkOneTimestamp(lower, new Set([...seenAtLower, ...idsAtLast]));
     inclusive = false;
     seenAtLower = new Set();
   }
@@ -101,27 +88,24 @@ export async function* searchModifiedSince(client: HubSpotClient, options: Slice
   async function* walkOneTimestamp(ms: number, skip: Set<string>): AsyncGenerator<SearchSlicePage> {
     let afterId = '0';
     for (;;) {
-      let offset = 0;
-      let maxId = afterId;
-      for (;;) {
-        if (offset >= resultCap) break;
-        const filters = [
+      const data = await search(
+        [
           { propertyName: modifiedProperty, operator: 'EQ', value: String(ms) },
           { propertyName: 'hs_object_id', operator: 'GT', value: afterId },
-        ];
-        const { data } = await search(filters, 'hs_object_id', offset);
-        const fresh: unknown[] = [];
-        for (const raw of data.results) {
-          const key = modifiedMs(raw, modifiedProperty);
-          if (key && BigInt(key.id) > BigInt(maxId)) maxId = key.id;
-          if (key && skip.has(key.id)) continue;
-          fresh.push(raw);
-        }
-        yield { results: fresh, restartFromMs: ms, total: data.total };
-        if (!data.paging?.next) return;
-        offset = Number(data.paging.next.after);
+        ],
+        'hs_object_id',
+      );
+      const fresh: unknown[] = [];
+      const before = afterId;
+      for (const raw of data.results) {
+        const k = key(raw, modifiedProperty);
+        if (k && BigInt(k.id) > BigInt(afterId)) afterId = k.id;
+        if (k && skip.has(k.id)) continue;
+        fresh.push(raw);
       }
-      afterId = maxId;
+      yield { results: fresh, restartFromMs: ms, total: data.total };
+      // A page of records without readable ids cannot move the walk on; they went to quarantine.
+      if (data.results.length < limit || afterId === before) return;
     }
   }
 }

@@ -14,6 +14,8 @@ import { searchModifiedSince } from './search-slices.js';
  */
 const CursorSchema = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('full'), after: z.string().nullable(), startedAt: z.number() }),
+  /** The live records are in; the archived listing (deletions) is under way. */
+  z.object({ phase: z.literal('archived'), after: z.string().nullable(), startedAt: z.number() }),
   z.object({ phase: z.literal('incremental'), since: z.number() }),
 ]);
 type Cursor = z.infer<typeof CursorSchema>;
@@ -76,8 +78,8 @@ async function dealContacts(client: HubSpotClient, raws: unknown[], signal: Abor
   return links;
 }
 
-function toPage(mapped: Array<Mapped<ContactRecord | PurchaseRecord>>, stream: StreamName, cursor: Cursor, received: number, expectedTotal?: number): SourcePage {
-  const page: SourcePage = { contacts: [], purchases: [], quarantined: [], received, cursor: cursor as JsonValue };
+function toPage(mapped: Array<Mapped<ContactRecord | PurchaseRecord>>, stream: StreamName, cursor: Cursor, received: number, expectedTotal?: number, mode: 'full' | 'incremental' = 'full'): SourcePage {
+  const page: SourcePage = { contacts: [], purchases: [], quarantined: [], received, cursor: cursor as JsonValue, mode };
   if (expectedTotal !== undefined) page.expectedTotal = expectedTotal;
   for (const m of mapped) {
     if (!m.ok) page.quarantined.push(m.quarantined as QuarantinedRecord);
@@ -90,7 +92,7 @@ function toPage(mapped: Array<Mapped<ContactRecord | PurchaseRecord>>, stream: S
 function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotSourceOptions): SourceStream {
   const listPath = `/crm/v3/objects/${spec.objectType}`;
 
-  async function* listAll(archived: boolean, after: string | null, onCursor: (after: string | null) => Cursor, context: ReadContext): AsyncGenerator<SourcePage> {
+  async function* listAll(archived: boolean, after: string | null, cursorAfter: (next: string | null) => Cursor, context: ReadContext, keep?: (raw: unknown) => boolean, mode: 'full' | 'incremental' = 'full'): AsyncGenerator<SourcePage> {
     let next = after;
     do {
       const qs: Record<string, string> = { limit: '100', properties: spec.properties.join(','), archived: String(archived) };
@@ -98,8 +100,9 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
       if (next) qs.after = next;
       const { data } = await client.request({ method: 'GET', path: listPath, qs, schema: ObjectPageSchema, write: false }, context.signal);
       next = data.paging?.next?.after ?? null;
-      const mapped = await spec.mapPage(data.results, archived, context.signal);
-      yield toPage(mapped, spec.name, onCursor(next), data.results.length);
+      const raws = keep ? data.results.filter(keep) : data.results;
+      const mapped = await spec.mapPage(raws, archived, context.signal);
+      yield toPage(mapped, spec.name, cursorAfter(next), data.results.length, undefined, mode);
     } while (next);
   }
 
@@ -109,18 +112,24 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
       const parsed = CursorSchema.safeParse(stored);
       const cursor: Cursor | undefined = context.full || !parsed.success ? undefined : parsed.data;
 
-      if (!cursor || cursor.phase === 'full') {
+      if (!cursor || cursor.phase === 'full' || cursor.phase === 'archived') {
         const startedAt = cursor?.startedAt ?? context.now();
-        yield* listAll(false, cursor?.after ?? null, (after) => ({ phase: 'full', after, startedAt }), context);
-        const done: Cursor = { phase: 'incremental', since: startedAt };
-        // Deletions are only visible in the archived listing.
-        yield* listAll(true, null, () => done, context);
+        if (cursor?.phase !== 'archived') {
+          yield* listAll(false, cursor?.after ?? null,
+            (after) => (after ? { phase: 'full', after, startedAt } : { phase: 'archived', after: null, startedAt }), context);
+        }
+        // Deletions are only visible in the archived listing. The stream is done only after its
+        // last page: until then a rerun resumes the listing.
+        yield* listAll(true, cursor?.phase === 'archived' ? cursor.after : null,
+          (after) => (after ? { phase: 'archived', after, startedAt } : { phase: 'incremental', since: startedAt }), context);
         return;
       }
 
       const startedAt = context.now();
-      const sinceMs = cursor.since - options.lookbackMinutes * 60_000;
+      const lookbackMs = options.lookbackMinutes * 60_000;
+      const sinceMs = cursor.since - lookbackMs;
       let maxSeen = cursor.since;
+      let resume: Cursor = cursor;
       for await (const slice of searchModifiedSince(client, {
         objectType: spec.objectType,
         modifiedProperty: spec.modifiedProperty,
@@ -131,18 +140,16 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
       })) {
         const mapped = await spec.mapPage(slice.results, false, context.signal);
         for (const m of mapped) if (m.ok) maxSeen = Math.max(maxSeen, Date.parse(m.record.updatedAt));
-        // Resume point: never past what this page proved complete, never before the old cursor.
-        const resumeAt = Math.max(cursor.since, slice.restartFromMs + options.lookbackMinutes * 60_000);
-        yield toPage(mapped, spec.name, { phase: 'incremental', since: resumeAt }, slice.results.length, slice.total);
+        // A rerun restarts where this page proved everything before it was read (it re-reads the
+        // lookback too: harmless, records are upserted).
+        resume = { phase: 'incremental', since: Math.max(slice.restartFromMs, cursor.since - lookbackMs) };
+        yield toPage(mapped, spec.name, resume, slice.results.length, slice.total, 'incremental');
       }
-      // Anything changed after the pull started has a later timestamp: start there next time.
+      // Anything changed after the pull started has a later timestamp: start there next time,
+      // but only once the archived listing below is complete.
       const done: Cursor = { phase: 'incremental', since: Math.min(maxSeen, startedAt) };
-      const archivedSince = sinceMs;
-      for await (const page of listAll(true, null, () => done, context)) {
-        // Only deletions since the cursor are news; older ones were recorded before.
-        const fresh = { ...page, contacts: page.contacts.filter((c) => isRecent(c.raw, archivedSince)), purchases: page.purchases.filter((p) => isRecent(p.raw, archivedSince)) };
-        yield fresh;
-      }
+      // Only deletions since the cursor are news; older ones were recorded before.
+      yield* listAll(true, null, (after) => (after ? resume : done), context, (raw) => isRecent(raw, sinceMs), 'incremental');
     },
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, parseOrThrow } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
-import { RfmSegmentRuleSchema, compileRfmSegments } from '../segmentation/rfm-segments.js';
+import { DEFAULT_RFM_SEGMENTS, RfmSegmentRuleSchema, compileRfmSegments } from '../segmentation/rfm-segments.js';
 import { RuleSegmentSchema } from '../segmentation/rules.js';
 
 const IsoDate = z.iso.date({ message: 'must be a date like 2026-11-01' }).or(z.iso.datetime({ message: 'must be an ISO date' }));
@@ -76,6 +76,21 @@ export function parseWorkspace(value: unknown, where: string, knownConnectors: r
     }
     seen.add(segment.key);
   });
+  // Destinations find lists by name (HubSpot case-insensitively): two segments must never share one.
+  const names = new Map<string, string>();
+  const allNames = [
+    ...(workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS).map((r) => ({ key: r.key, name: r.name, path: 'segmentation.rfmSegments' })),
+    { key: 'lost', name: 'Lost', path: 'built-in' },
+    { key: 'prospects', name: 'Prospects', path: 'built-in' },
+    ...workspace.segments.map((r, i) => ({ key: r.key, name: r.name, path: `segments.${i}.name` })),
+  ];
+  for (const n of allNames) {
+    const other = names.get(n.name.toLowerCase());
+    if (other !== undefined && other !== n.key) {
+      throw new ConfigError(`${where} is not valid:\n  - ${n.path}: the name "${n.name}" is already used by segment ${other}; segment names become list names and must be unique (ignoring case)`);
+    }
+    names.set(n.name.toLowerCase(), n.key);
+  }
   if (workspace.segmentation.rfmSegments) {
     try {
       compileRfmSegments(workspace.segmentation.rfmSegments);

@@ -20,6 +20,8 @@ export interface SourcePage {
   expectedTotal?: number;
   /** Something an admin should know (e.g. history truncated by missing scopes). */
   warnings?: string[];
+  /** Whether this page comes from reading everything or only changes (for the summary). */
+  mode?: 'full' | 'incremental';
 }
 
 export interface ReadContext {

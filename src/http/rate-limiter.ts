@@ -17,7 +17,8 @@ export class RollingWindowLimiter {
 
   constructor(
     readonly limit: RateLimit,
-    private readonly now: () => number = Date.now,
+    // Monotonic: a wall-clock jump back would otherwise stall every call for the size of the jump.
+    private readonly now: () => number = () => performance.now(),
   ) {
     if (!(limit.max >= 1) || !(limit.intervalMs > 0)) {
       throw new Error(`rate limit must allow at least 1 request per interval, got ${JSON.stringify(limit)}`);
@@ -63,13 +64,15 @@ export class ConcurrencyLimiter {
   constructor(readonly max: number) {}
 
   async run<T>(task: () => Promise<T>): Promise<T> {
+    // A finishing task hands its slot straight to the next waiter, so no newcomer can slip in between.
     if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
+    else this.active++;
     try {
       return await task();
     } finally {
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     }
   }
 }

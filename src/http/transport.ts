@@ -34,6 +34,8 @@ export interface TransportOptions {
   backoff?: BackoffPolicy;
   random?: () => number;
   events?: TransportEvents;
+  /** Waiting between attempts; tests record the waits instead of sleeping. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export class TimeoutError extends Error {
@@ -61,12 +63,14 @@ export class Transport {
       backoff: DEFAULT_BACKOFF,
       random: Math.random,
       events: {},
+      sleep,
       ...options,
     };
   }
 
   async request<T>(meta: CallMeta, send: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
     const { maxAttempts, limiter, classify, backoff, random, events } = this.options;
+    const wait = this.options.sleep;
     for (let attempt = 1; ; attempt++) {
       await limiter.acquire(outer);
       for (const extra of meta.limiters ?? []) await extra.acquire(outer);
@@ -86,7 +90,7 @@ export class Transport {
         const delayMs = backoffDelay(attempt, backoff, random, error.retryAfterMs);
         this.stats.retries++;
         events.onRetry?.({ call: meta.call, attempt, delayMs, error });
-        await sleep(delayMs, outer);
+        await wait(delayMs, outer);
       }
     }
   }

@@ -4,6 +4,7 @@ import { nowIso } from '../store/db.js';
 import { DestinationState } from '../store/destination-state.js';
 import { listSegments } from '../store/segmentation-runs.js';
 import type { Destination } from '../domain/connector.js';
+import { ApiError } from '../http/errors.js';
 import type { DestinationPlan, GuardViolation } from '../domain/plan.js';
 import type { TokenSpec } from '../domain/segments.js';
 import { silentProgress, type Progress } from './progress.js';
@@ -81,6 +82,24 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
   const total = plan.lists.reduce((n, l) => n + l.add.length + l.remove.length, 0) + plan.tokens.length;
   progress.start(`push ${platform}`, total);
   const segments = new Map(listSegments(db).map((s) => [s.key, s]));
+  const applyToList = async (segmentKey: string, batch: Parameters<Destination['apply']>[0]) => {
+    try {
+      return await destination.apply(batch);
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === 'not_found') {
+        state.forgetList(platform, segmentKey);
+        throw new ApiError({
+          platform: error.platform,
+          call: error.call,
+          kind: 'not_found',
+          detail: `the list for segment ${segmentKey} no longer exists on ${platform} (deleted by someone?)`,
+          hint: 'run the push again: segsync forgot that list and will create it anew',
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  };
   for (const change of plan.lists) {
     let listId = state.listId(platform, change.segmentKey);
     if (!listId) {
@@ -91,14 +110,14 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
       summary.listsCreated++;
     }
     for (const ids of chunks(change.add, destination.capabilities.maxBatch.listMembers)) {
-      const result = await destination.apply({ kind: 'list_add', listId, externalIds: ids });
+      const result = await applyToList(change.segmentKey, { kind: 'list_add', listId, externalIds: ids });
       state.recordListAdds(platform, change.segmentKey, result.applied, nowIso());
       summary.listAdds += result.applied.length;
       summary.failed.push(...result.failed);
       progress.advance(ids.length);
     }
     for (const ids of chunks(change.remove, destination.capabilities.maxBatch.listMembers)) {
-      const result = await destination.apply({ kind: 'list_remove', listId, externalIds: ids });
+      const result = await applyToList(change.segmentKey, { kind: 'list_remove', listId, externalIds: ids });
       state.recordListRemoves(platform, change.segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId)]);
       summary.listRemoves += result.applied.length;
       progress.advance(ids.length);

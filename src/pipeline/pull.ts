@@ -48,11 +48,11 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
 
   for (const stream of source.streams) {
     const cursor = cursors.get(platform, stream.name);
-    const mode = options.full || cursor === undefined || (cursor as { phase?: string }).phase === 'full' ? 'full' : 'incremental';
+    const mode: 'full' | 'incremental' = options.full || cursor === undefined ? 'full' : 'incremental';
     const summary: StreamPullSummary = {
       platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, warnings: [], changedIds: [],
     };
-    progress.start(`pull ${platform} ${stream.name} (${mode})`);
+    progress.start(`pull ${platform} ${stream.name}`);
     for await (const page of stream.read(cursor, { signal, full: options.full, now: options.now ?? Date.now })) {
       const at = nowIso();
       db.transaction(() => {
@@ -61,12 +61,16 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
           : records.upsertPurchases(page.purchases, at);
         const valid = stream.name === 'contacts' ? page.contacts : page.purchases;
         quarantine.add(page.quarantined, at);
+        if (stream.name === 'purchases') {
+          records.markPurchasesInvalid(platform, page.quarantined.flatMap((q) => (q.externalId ? [q.externalId] : [])));
+        }
         quarantine.releaseValid(platform, stream.name, valid.map((r) => r.externalId));
         cursors.set(platform, stream.name, page.cursor, at);
         summary.changed += outcome.changed;
         for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
         summary.stored += valid.length;
       })();
+      if (page.mode && summary.pages === 0) summary.mode = page.mode;
       summary.pages++;
       summary.received += page.received;
       summary.quarantined += page.quarantined.length;

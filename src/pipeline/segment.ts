@@ -82,7 +82,7 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
               FROM purchases p
               JOIN purchase_contacts pc ON pc.platform = p.platform AND pc.purchase_external_id = p.external_id
               JOIN identities i ON i.platform = pc.platform AND i.external_id = pc.contact_external_id
-              WHERE p.status = 'won' AND p.archived = 0 AND p.amount IS NOT NULL AND p.occurred_at IS NOT NULL`)
+              WHERE p.status = 'won' AND p.archived = 0 AND p.invalid = 0 AND p.amount IS NOT NULL AND p.occurred_at IS NOT NULL`)
     .all() as Array<{ profileId: number; occurredAt: string; amount: number; currency: string | null }>;
   const live = rows.filter((r) => indexOf.has(r.profileId));
   const profileIndex = new Int32Array(live.length);
@@ -138,7 +138,7 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
       rfm_r: scored ? String(rfm.r[i]) : '',
       rfm_f: scored ? String(rfm.f[i]) : '',
       rfm_m: scored ? String(rfm.m[i]) : '',
-      ...(workspace.segments.length > 0 ? { rule_segments: ruleMembers[i]!.map((k) => ruleNames.get(k)!).join('; ') } : {}),
+      rule_segments: ruleMembers[i]!.map((k) => ruleNames.get(k)!).join('; '),
     });
   });
 
@@ -148,6 +148,7 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
   const createdAt = nowIso(now);
   const referenceDate = new Date(referenceMs).toISOString();
   const outcome = writeSegmentationRun(db, {
+    kinds: ['rfm', 'rule'],
     createdAt,
     referenceDate,
     windowDays,

@@ -2,16 +2,11 @@ import type { SegmentDefinition, TokenSpec } from '../domain/segments.js';
 
 /** The tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields. */
 export function tokenSpecs(segments: readonly SegmentDefinition[]): TokenSpec[] {
-  const specs = rfmTokenSpecs(segments);
-  if (segments.some((s) => s.kind === 'rule')) {
-    specs.push({
-      key: 'rule_segments',
-      label: 'segsync segments',
-      description: 'segsync: the names of the rule segments this person is in, separated by "; ".',
-      type: 'string',
-    });
-  }
-  return specs;
+  // rule_segments is always written, so removing every rule segment clears it on the platforms.
+  return [
+    ...rfmTokenSpecs(segments),
+    { key: 'rule_segments', label: 'segsync segments', description: 'segsync: the names of the rule segments this person is in, separated by "; ".', type: 'string' },
+  ];
 }
 
 export function rfmTokenSpecs(segments: readonly SegmentDefinition[]): TokenSpec[] {

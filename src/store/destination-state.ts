@@ -17,6 +17,14 @@ export class DestinationState {
       .run(destination, segmentKey, remoteId, name, at);
   }
 
+  /** The list is gone on the platform: forget it and its members, so the next push recreates it. */
+  forgetList(destination: string, segmentKey: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM destination_lists WHERE destination = ? AND segment_key = ?').run(destination, segmentKey);
+      this.db.prepare('DELETE FROM destination_list_members WHERE destination = ? AND segment_key = ?').run(destination, segmentKey);
+    })();
+  }
+
   listMembers(destination: string): Map<string, Set<string>> {
     const rows = this.db
       .prepare('SELECT segment_key, external_id FROM destination_list_members WHERE destination = ?')

@@ -213,6 +213,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX profiles_phone ON profiles (phone_key);
     `,
   },
+  {
+    version: 5,
+    name: 'purchases whose latest version failed validation',
+    sql: `
+      -- The last valid version stays stored, but no longer counts while the platform's copy is invalid.
+      ALTER TABLE purchases ADD COLUMN invalid INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -34,6 +34,19 @@ export class Profiles {
       const claimPhone = db.prepare('UPDATE profiles SET phone_key = ? WHERE id = ? AND phone_key IS NULL');
       const setIdentity = db.prepare(`INSERT INTO identities (platform, external_id, profile_id) VALUES (?, ?, ?)
         ON CONFLICT (platform, external_id) DO UPDATE SET profile_id = excluded.profile_id`);
+      // A profile created without an email takes the first email one of its contacts gained since,
+      // unless another profile holds it: so that later contacts with that email join it.
+      const emailless = db
+        .prepare(`SELECT p.id, c.email_normalized AS email FROM profiles p
+                  JOIN identities i ON i.profile_id = p.id
+                  JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
+                  WHERE p.email_key IS NULL AND c.email_normalized IS NOT NULL AND c.archived = 0 AND c.merged_into IS NULL
+                  ORDER BY p.id, c.platform, c.external_id`)
+        .all() as Array<{ id: number; email: string }>;
+      const claimEmail = db.prepare('UPDATE profiles SET email_key = ? WHERE id = ? AND email_key IS NULL');
+      for (const row of emailless) {
+        if (!findByEmail.get(row.email)) claimEmail.run(row.email, row.id);
+      }
       const unresolved = db
         .prepare(`SELECT c.platform, c.external_id, c.email_normalized, c.phone_normalized FROM contacts c
                   LEFT JOIN identities i ON i.platform = c.platform AND i.external_id = c.external_id

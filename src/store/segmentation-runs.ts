@@ -15,6 +15,8 @@ export interface ProfileRfmRow {
 }
 
 export interface SegmentationWrite {
+  /** The segment kinds this run computes: their open memberships not renewed are closed. */
+  kinds: string[];
   createdAt: string;
   referenceDate: string;
   windowDays: number;
@@ -49,7 +51,7 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
     for (const s of run.segments) upsertSegment.run(s.key, s.name, s.kind, s.description, run.createdAt);
 
     // Membership history: close what no longer holds, open what is new; unchanged rows stay as they are.
-    const kinds = [...new Set(run.segments.map((s) => s.kind))];
+    const kinds = run.kinds;
     const open = db
       .prepare(`SELECT m.id, m.profile_id, m.segment_key FROM memberships m JOIN segments s ON s.key = m.segment_key
                 WHERE m.left_at IS NULL AND s.kind IN (${kinds.map(() => '?').join(',')})`)

@@ -47,6 +47,7 @@ export class SourceRecords {
   private readonly deleteLinks;
   private readonly insertLink;
   private readonly markMerged;
+  private readonly markInvalidStmt;
 
   constructor(private readonly db: Db) {
     this.selectContactHash = db.prepare<[string, string], { content_hash: string }>(
@@ -79,7 +80,9 @@ export class SourceRecords {
       ON CONFLICT (platform, external_id) DO UPDATE SET
         amount = excluded.amount, currency = excluded.currency, occurred_at = excluded.occurred_at,
         status = excluded.status, archived = excluded.archived, updated_at = excluded.updated_at,
-        raw = excluded.raw, content_hash = excluded.content_hash, last_pulled_at = excluded.last_pulled_at`);
+        raw = excluded.raw, content_hash = excluded.content_hash, last_pulled_at = excluded.last_pulled_at,
+        invalid = 0`);
+    this.markInvalidStmt = db.prepare('UPDATE purchases SET invalid = 1 WHERE platform = ? AND external_id = ? AND invalid = 0');
     this.deleteLinks = db.prepare('DELETE FROM purchase_contacts WHERE platform = ? AND purchase_external_id = ?');
     this.insertLink = db.prepare(
       'INSERT OR IGNORE INTO purchase_contacts (platform, purchase_external_id, contact_external_id) VALUES (?, ?, ?)',
@@ -150,6 +153,16 @@ export class SourceRecords {
       for (const contactId of p.contactExternalIds) this.insertLink.run(p.platform, p.externalId, contactId);
     }
     return { changed: changedIds.length, changedIds };
+  }
+
+  /**
+   * The platform now holds an invalid version of these purchases (they went to quarantine): the
+   * stored valid version is kept but stops counting until a valid version arrives.
+   */
+  markPurchasesInvalid(platform: string, externalIds: readonly string[]): number {
+    let n = 0;
+    for (const id of externalIds) n += this.markInvalidStmt.run(platform, id).changes;
+    return n;
   }
 
   counts(): { contacts: number; purchases: number } {

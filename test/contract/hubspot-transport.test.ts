@@ -20,11 +20,15 @@ const rolling429 = {
 
 function client(overrides = {}) {
   const retries: Array<{ attempt: number; delayMs: number; kind: string }> = [];
+  const waits: number[] = [];
+  // Waits are recorded, not slept: the tests check how long the transport would wait.
   const c = new HubSpotClient(testHubSpotConfig(overrides), {
     onRetry: ({ attempt, delayMs, error }) => retries.push({ attempt, delayMs, kind: error.kind }),
+  }, async (ms) => {
+    waits.push(ms);
   });
   const get = () => c.request({ method: 'GET', path: PATH, qs: { limit: '100' }, schema: ObjectPageSchema, write: false });
-  return { c, get, retries };
+  return { c, get, retries, waits };
 }
 
 async function failure(promise: Promise<unknown>): Promise<ApiError> {
@@ -68,24 +72,34 @@ describe('HubSpot transport against HubSpot error answers', () => {
     expect(scope.isDone()).toBe(true);
   });
 
-  it('retries HubSpot\'s own 429 body without Retry-After, waiting at least a second', async () => {
+  it('retries HubSpot\'s own ten-secondly 429 (no Retry-After) after the whole 10 s window', async () => {
     nock(BASE).get(PATH).query(true).reply(429, rolling429);
     nock(BASE).get(PATH).query(true).reply(200, contactsPage);
-    const { c, get, retries } = client();
+    const { c, get, retries, waits } = client();
     const { data } = await get();
     expect(data.results).toHaveLength(2);
     expect(c.transport.stats).toMatchObject({ reads: 2, retries: 1, throttled: 1 });
     expect(retries[0]).toMatchObject({ kind: 'rate_limited' });
-    expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(1_000);
+    expect(waits[0]).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('retries the search API\'s secondly 429 (recorded body, no Retry-After) after a second', async () => {
+    nock(BASE).get(PATH).query(true).reply(429, searchSecondly429);
+    nock(BASE).get(PATH).query(true).reply(200, contactsPage);
+    const { get, waits } = client();
+    await get();
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(1_000);
+    expect(waits[0]).toBeLessThan(10_000);
   });
 
   it('honours a Retry-After header on a 429 (the recorded search 429 body)', async () => {
-    nock(BASE).get(PATH).query(true).reply(429, searchSecondly429, { 'Retry-After': '2' });
+    nock(BASE).get(PATH).query(true).reply(429, { ...rolling429, policyName: undefined }, { 'Retry-After': '3' });
     nock(BASE).get(PATH).query(true).reply(200, contactsPage);
-    const { get, retries } = client();
+    const { get, waits } = client();
     await get();
-    expect(retries).toHaveLength(1);
-    expect(retries[0]!.delayMs).toBeGreaterThanOrEqual(2_000);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(3_000);
   });
 
   it('retries a 500 and then succeeds', async () => {

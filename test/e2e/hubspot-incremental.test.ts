@@ -32,6 +32,27 @@ describe('HubSpot incremental sync traps', () => {
     expect(searches.every((r) => r.status === 200)).toBe(true);
   });
 
+  it('a record changed again mid-pull does not push an unread record out of the pages', async () => {
+    world = await hubspotWorld({ size: 500, config: noLookback });
+    const session = world.open();
+    await pull(session, { full: true, signal });
+    const ids = world.emulator.listContacts().map((c) => c.id).slice(0, 450);
+    const base = Date.now() + 60_000;
+    ids.forEach((id, i) => {
+      world!.emulator.updateContact(id, { city: `Batch ${id}` });
+      world!.emulator.setContactsModifiedAt([id], base + i);
+    });
+    let searches = 0;
+    world.emulator.onRequest = ({ path }) => {
+      // After the first page, someone edits a record that page already returned: it moves to the end.
+      if (path.includes('/contacts/search') && ++searches === 1) world!.emulator.updateContact(ids[5]!, { city: 'Edited Again' });
+    };
+    const result = await pull(session, { full: false, signal });
+    world.emulator.onRequest = undefined;
+    const changed = new Set(result.streams.find((s) => s.stream === 'contacts')!.changedIds);
+    expect(ids.filter((id) => !changed.has(id))).toEqual([]);
+  });
+
   it('a contact changed while a full pull runs is picked up by the next incremental pull', async () => {
     world = await hubspotWorld({ size: 250 });
     const session = world.open();
