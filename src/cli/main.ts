@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { duplicatesCommand } from './commands/duplicates.js';
+import { importCommand } from './commands/import.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { sandboxCommand } from './commands/sandbox.js';
@@ -54,6 +56,23 @@ program
   .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
   .option('--json', 'print the summary as JSON')
   .action(syncCommand);
+
+program
+  .command('import')
+  .description('import contact and order/transaction exports (CSV) as a source')
+  .argument('<files...>', 'CSV files: contacts, orders, or one row per line item')
+  .option('--format <name>', 'the file layout (detected from the header row when omitted)')
+  .option('--mapping <file>', 'a mapping file instead of mappings/csv.yaml')
+  .option('--time-zone <tz>', 'time zone of dates without an offset (default UTC)')
+  .option('--json', 'print the summary as JSON')
+  .action(importCommand);
+
+program
+  .command('duplicates')
+  .description('list profiles that are probably the same person (never merged automatically)')
+  .option('--limit <n>', 'pairs to show', integer('--limit', 1, 1_000_000), 50)
+  .option('--json', 'print as JSON')
+  .action(duplicatesCommand);
 
 program
   .command('status')

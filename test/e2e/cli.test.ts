@@ -79,6 +79,19 @@ describe('the segsync command', () => {
     expect(stderr).toContain('segmentation.windowDays');
   });
 
+  it('imports a shop export with --json, counting cancellations, returns and rows without a customer', async () => {
+    const { code, stdout } = await segsync(['import', 'test/fixtures/csv/online_retail_sample.csv', '--json'], { SEGSYNC_DB: world.dbPath });
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout) as { import: { purchases: number; cancellations: number; returns: number; rowsWithoutCustomer: number; invalidRows: number } };
+    expect(out.import).toMatchObject({ purchases: 16, cancellations: 3, returns: 3, rowsWithoutCustomer: 9, invalidRows: 3 });
+  });
+
+  it('exits 2 when an import file does not exist', async () => {
+    const { code, stderr } = await segsync(['import', 'no-such-file.csv'], { SEGSYNC_DB: world.dbPath });
+    expect(code).toBe(2);
+    expect(stderr).toContain('no-such-file.csv');
+  });
+
   it('exits 1 on a rejected token, without printing the token', async () => {
     const { code, stdout } = await segsync(['pull', '--json'], { ...world.env, HUBSPOT_ACCESS_TOKEN: 'pat-na1-wrong-secret' });
     expect(code).toBe(1);

@@ -1,0 +1,590 @@
+import type {
+  AttributeValue, ContactRecord, EmailConsent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
+} from '../../src/domain/records.js';
+import { parseDateWith } from './dates.js';
+import type { ColumnKey } from './mapping.js';
+import { fromMicros, normalizeCustomerId, parseDecimal, toMicros } from './numbers.js';
+import type { FilePlan } from './sniff.js';
+
+export const PLATFORM = 'csv';
+
+/** What an import did, filled while the source is read (see connectors/csv/README.md). */
+export interface CsvImportStats {
+  /** Files given. */
+  files: number;
+  /** Data rows read (header and blank lines excluded). */
+  rows: number;
+  /** Rows of transaction files read as an order line. */
+  lineItems: number;
+  /** Purchase records produced (all statuses). */
+  purchases: number;
+  /** Contact records produced (from contact files and derived from transaction rows). */
+  contacts: number;
+  /** Purchases with status 'cancelled' (C-invoices, "Cancelled at" set, status cancelled/voided). */
+  cancellations: number;
+  /** Negative lines (or refunded amounts) that reduced a purchase that is not cancelled. */
+  returns: number;
+  /** Purchases with status 'refunded' (status column, or net amount ≤ 0). */
+  refunded: number;
+  /** Rows that name no customer: quarantined (one entry per order, one per contact row). */
+  rowsWithoutCustomer: number;
+  /** Rows that cannot be read (bad date, number, email; no order number); quarantined. */
+  invalidRows: number;
+  /** Quarantine entries produced. */
+  quarantined: number;
+  /** File path → format name (detected or given). */
+  formatByFile: Record<string, string>;
+}
+
+export function emptyStats(): CsvImportStats {
+  return {
+    files: 0, rows: 0, lineItems: 0, purchases: 0, contacts: 0, cancellations: 0, returns: 0, refunded: 0,
+    rowsWithoutCustomer: 0, invalidRows: 0, quarantined: 0, formatByFile: {},
+  };
+}
+
+interface InvoiceAgg {
+  externalId: string;
+  orderId: string;
+  plan: FilePlan;
+  fileIndex: number;
+  cancelled: boolean;
+  statusRaw: string | null;
+  lineMicros: number;
+  hasLineAmount: boolean;
+  /** The row amount while every row of the order has the same one (NaN once they differ). */
+  sameAmount: number;
+  totalMicros: number | null;
+  refundedMicros: number | null;
+  currency: string | null;
+  lines: number;
+  returnLines: number;
+  invalidRows: number;
+  reasons: string[];
+  invalidSample: string[] | null;
+  invalidRow: number;
+  customers: string[];
+  firstRow: number;
+  lastRow: number;
+  occurredMs: number;
+  updatedMs: number;
+  sample: string[];
+}
+
+interface ContactAgg {
+  externalId: string;
+  email: string | null;
+  phone: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  city: string | null;
+  country: string | null;
+  consent: EmailConsent | null;
+  attributes: Record<string, AttributeValue>;
+  createdMs: number;
+  updatedMs: number;
+  fallbackMs: number;
+  file: string;
+  format: string;
+  row: number;
+  rows: number;
+}
+
+export interface AggregateResult {
+  contacts: ContactRecord[];
+  purchases: PurchaseRecord[];
+  quarantined: { contacts: QuarantinedRecord[]; purchases: QuarantinedRecord[] };
+  warnings: string[];
+}
+
+/** Column indices of one file, -1 when the format does not map the column or the file lacks it. */
+type Ix = Record<ColumnKey, number>;
+
+const shown = (value: string): string => (value.length > 60 ? `${value.slice(0, 57)}...` : value);
+
+/** Trim only when needed: most cells have no surrounding spaces. */
+function cellAt(rec: readonly string[], i: number): string {
+  if (i < 0) return '';
+  const v = rec[i];
+  if (v === undefined || v === '') return '';
+  return v.charCodeAt(0) > 32 && v.charCodeAt(v.length - 1) > 32 ? v : v.trim();
+}
+
+/** Loose on purpose: refuses only what cannot be an address (the platform validates the rest). */
+export function isEmail(s: string): boolean {
+  const at = s.indexOf('@');
+  if (at <= 0 || at !== s.lastIndexOf('@')) return false;
+  const dot = s.indexOf('.', at + 2);
+  if (dot < 0 || dot === s.length - 1) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c === 44 || c === 59 || c === 60 || c === 62) return false;
+  }
+  return true;
+}
+
+/** "Jane van Dyke" → first name "Jane", last name "van Dyke". */
+function splitName(full: string): [string, string | null] {
+  const space = full.indexOf(' ');
+  if (space < 0) return [full, null];
+  return [full.slice(0, space), full.slice(space + 1).trim() || null];
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/**
+ * Aggregates rows of transaction files into one purchase per order (in memory, a Map keyed by
+ * external id) and rows of every file into contacts. Rows are fed in file order by the source.
+ */
+export class CsvAggregator {
+  private readonly invoices = new Map<string, InvoiceAgg>();
+  private readonly contactAggs = new Map<string, ContactAgg>();
+  private readonly rowQuarantine: { contacts: QuarantinedRecord[]; purchases: QuarantinedRecord[] } = { contacts: [], purchases: [] };
+  private readonly warnings: string[] = [];
+  private replaced = { count: 0, rows: 0, examples: [] as string[], crossFormat: [] as string[] };
+  private ignoredEmails = { count: 0, example: '' };
+  private repeatedAmounts = { count: 0, example: '' };
+
+  constructor(private readonly stats: CsvImportStats) {}
+
+  /** Returns the row handler for one file; `row` is the spreadsheet row number (header = 1). */
+  beginFile(plan: FilePlan, fileIndex: number): (rec: string[], row: number) => void {
+    const ix = {} as Ix;
+    const all: ColumnKey[] = [
+      'orderId', 'date', 'amount', 'quantity', 'unitPrice', 'orderTotal', 'refundedAmount', 'currency', 'status', 'cancelledAt',
+      'customerId', 'email', 'firstName', 'lastName', 'name', 'phone', 'city', 'country', 'consent', 'createdAt', 'updatedAt',
+    ];
+    for (const key of all) ix[key] = plan.columns.index[key] ?? -1;
+    return plan.format.kind === 'transactions' ? this.transactionRows(plan, fileIndex, ix) : this.contactRows(plan, fileIndex, ix);
+  }
+
+  private label(plan: FilePlan, key: ColumnKey): string {
+    return plan.columns.label[key] ?? key;
+  }
+
+  private rowObject(plan: FilePlan, rec: readonly string[]): Record<string, string> {
+    const o: Record<string, string> = {};
+    plan.header.forEach((h, i) => { o[h || `column${i + 1}`] = rec[i] ?? ''; });
+    return o;
+  }
+
+  private contact(key: string, plan: FilePlan, row: number): ContactAgg {
+    let c = this.contactAggs.get(key);
+    if (!c) {
+      c = {
+        externalId: key, email: null, phone: null, firstName: null, lastName: null, city: null, country: null, consent: null, attributes: {},
+        createdMs: Infinity, updatedMs: -Infinity, fallbackMs: plan.mtimeMs, file: plan.name, format: plan.format.name, row, rows: 0,
+      };
+      this.contactAggs.set(key, c);
+    } else if (plan.mtimeMs > c.fallbackMs) c.fallbackMs = plan.mtimeMs;
+    c.rows++;
+    return c;
+  }
+
+  /** Contact fields of one row: values of a row at least as recent as what we have win. */
+  private applyContactFields(c: ContactAgg, rec: readonly string[], ix: Ix, rowMs: number, plan: FilePlan, email: string): void {
+    const newer = !(rowMs < c.updatedMs);
+    if (email !== '' && (c.email === null || newer)) c.email = email;
+    let first = cellAt(rec, ix.firstName);
+    let last = cellAt(rec, ix.lastName);
+    if (first === '' && last === '' && ix.name >= 0) {
+      const full = cellAt(rec, ix.name);
+      if (full !== '') {
+        const [given, family] = splitName(full);
+        first = given;
+        last = family ?? '';
+      }
+    }
+    if (first !== '' && (c.firstName === null || newer)) c.firstName = first;
+    if (last !== '' && (c.lastName === null || newer)) c.lastName = last;
+    const phone = cellAt(rec, ix.phone);
+    if (phone !== '' && (c.phone === null || newer)) c.phone = phone;
+    const city = cellAt(rec, ix.city);
+    if (city !== '' && (c.city === null || newer)) c.city = city;
+    const country = cellAt(rec, ix.country);
+    if (country !== '' && (c.country === null || newer)) c.country = country;
+    if (ix.consent >= 0) {
+      const raw = cellAt(rec, ix.consent);
+      const consent = raw === '' ? undefined : plan.format.consent[raw.toLowerCase()];
+      if (consent !== undefined && (c.consent === null || newer)) c.consent = consent;
+    }
+    if (rowMs === rowMs && rowMs > c.updatedMs) c.updatedMs = rowMs;
+  }
+
+  private transactionRows(plan: FilePlan, fileIndex: number, ix: Ix): (rec: string[], row: number) => void {
+    const f = plan.format;
+    const decimal = f.decimal;
+    const autoFallback = plan.delimiter === ';' ? ',' : '.';
+    const prefix = f.format.idPrefix;
+    const cancelPrefix = f.format.cancelledOrderPrefix;
+    const dateFormats = f.dateFormats;
+    const zone = f.zone;
+    const expected = `expected ${dateFormats.map((d) => d.name).join(' or ')}`;
+    const lineAmounts = ix.quantity >= 0 && ix.unitPrice >= 0;
+    const L = (k: ColumnKey) => this.label(plan, k);
+    const stats = this.stats;
+    let lastInvoice: InvoiceAgg | undefined;
+    let lastDateRaw = '';
+    let lastDateMs = NaN;
+    let lastCustomerRaw = '';
+    let lastCustomerId = '';
+    let lastContact: ContactAgg | undefined;
+
+    const invalid = (inv: InvoiceAgg, rec: readonly string[], row: number, reason: string) => {
+      if (inv.invalidRow !== row) {
+        inv.invalidRows++;
+        inv.invalidRow = row;
+      }
+      if (inv.reasons.length < 3) inv.reasons.push(reason);
+      else if (inv.reasons.length === 3) inv.reasons.push('…');
+      inv.invalidSample ??= rec.slice();
+    };
+    const num = (s: string) => parseDecimal(s, decimal, autoFallback);
+
+    return (rec, row) => {
+      stats.rows++;
+      const orderRaw = cellAt(rec, ix.orderId);
+      if (orderRaw === '') {
+        stats.invalidRows++;
+        this.rowQuarantine.purchases.push({
+          platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`,
+          reason: `${L('orderId')}: empty on row ${row} of ${plan.name}; every row needs an order number`,
+          raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
+        });
+        return;
+      }
+      stats.lineItems++;
+      const externalId = prefix === '' ? orderRaw : prefix + orderRaw;
+      let inv = lastInvoice;
+      if (inv === undefined || inv.externalId !== externalId || inv.fileIndex !== fileIndex) {
+        inv = this.invoices.get(externalId);
+        if (inv === undefined || inv.fileIndex !== fileIndex) {
+          if (inv !== undefined) this.noteReplaced(inv, plan);
+          inv = {
+            externalId, orderId: orderRaw, plan, fileIndex,
+            cancelled: cancelPrefix !== undefined && orderRaw.startsWith(cancelPrefix),
+            statusRaw: null, lineMicros: 0, hasLineAmount: false, sameAmount: 0, totalMicros: null, refundedMicros: null, currency: null,
+            lines: 0, returnLines: 0, invalidRows: 0, reasons: [], invalidSample: null, invalidRow: 0, customers: [],
+            firstRow: row, lastRow: row, occurredMs: Infinity, updatedMs: -Infinity, sample: rec,
+          };
+          this.invoices.set(externalId, inv);
+        }
+        lastInvoice = inv;
+      }
+      inv.lines++;
+      inv.lastRow = row;
+
+      // Date (one-entry cache: the lines of an order share it).
+      let rowMs = NaN;
+      const dateRaw = cellAt(rec, ix.date);
+      if (dateRaw !== '') {
+        if (dateRaw === lastDateRaw) rowMs = lastDateMs;
+        else {
+          rowMs = parseDateWith(dateRaw, dateFormats, zone);
+          lastDateRaw = dateRaw;
+          lastDateMs = rowMs;
+        }
+        if (rowMs !== rowMs) invalid(inv, rec, row, `${L('date')}: "${shown(dateRaw)}" on row ${row} is not a date (${expected})`);
+        else {
+          if (rowMs < inv.occurredMs) inv.occurredMs = rowMs;
+          if (rowMs > inv.updatedMs) inv.updatedMs = rowMs;
+        }
+      }
+
+      // Amount: quantity × unit price per line, or an amount per row; an order total on any row.
+      if (lineAmounts) {
+        const qRaw = cellAt(rec, ix.quantity);
+        const pRaw = cellAt(rec, ix.unitPrice);
+        const q = qRaw === '' ? NaN : num(qRaw);
+        const p = pRaw === '' ? NaN : num(pRaw);
+        if (q !== q) invalid(inv, rec, row, qRaw === '' ? `${L('quantity')}: empty on row ${row}` : `${L('quantity')}: "${shown(qRaw)}" on row ${row} is not a number`);
+        if (p !== p) invalid(inv, rec, row, pRaw === '' ? `${L('unitPrice')}: empty on row ${row}` : `${L('unitPrice')}: "${shown(pRaw)}" on row ${row} is not a number`);
+        if (q === q && p === p) {
+          inv.lineMicros += toMicros(q * p);
+          inv.hasLineAmount = true;
+          if (q < 0) inv.returnLines++;
+        }
+      } else if (ix.amount >= 0) {
+        const aRaw = cellAt(rec, ix.amount);
+        const a = aRaw === '' ? NaN : num(aRaw);
+        if (a !== a) invalid(inv, rec, row, aRaw === '' ? `${L('amount')}: empty on row ${row}` : `${L('amount')}: "${shown(aRaw)}" on row ${row} is not a number`);
+        else {
+          const micros = toMicros(a);
+          if (!inv.hasLineAmount) inv.sameAmount = micros;
+          else if (inv.sameAmount !== micros) inv.sameAmount = NaN;
+          inv.lineMicros += micros;
+          inv.hasLineAmount = true;
+          if (a < 0) inv.returnLines++;
+        }
+      }
+      if (ix.orderTotal >= 0) {
+        const tRaw = cellAt(rec, ix.orderTotal);
+        if (tRaw !== '') {
+          const t = num(tRaw);
+          if (t !== t) invalid(inv, rec, row, `${L('orderTotal')}: "${shown(tRaw)}" on row ${row} is not a number`);
+          else if (inv.totalMicros === null) inv.totalMicros = toMicros(t);
+        }
+      }
+      if (ix.refundedAmount >= 0) {
+        const rRaw = cellAt(rec, ix.refundedAmount);
+        if (rRaw !== '') {
+          const r = num(rRaw);
+          if (r !== r) invalid(inv, rec, row, `${L('refundedAmount')}: "${shown(rRaw)}" on row ${row} is not a number`);
+          else if (inv.refundedMicros === null) inv.refundedMicros = toMicros(Math.abs(r));
+        }
+      }
+      if (ix.currency >= 0 && inv.currency === null) {
+        const cur = cellAt(rec, ix.currency);
+        if (cur !== '') {
+          const upper = cur.toUpperCase();
+          if (upper.length === 3 && /^[A-Z]{3}$/.test(upper)) inv.currency = upper;
+          else invalid(inv, rec, row, `${L('currency')}: "${shown(cur)}" on row ${row} is not a 3-letter currency code`);
+        }
+      }
+      if (ix.status >= 0 && inv.statusRaw === null) {
+        const s = cellAt(rec, ix.status);
+        if (s !== '') {
+          inv.statusRaw = s.toLowerCase();
+          if (f.status.values[inv.statusRaw] === 'cancelled') inv.cancelled = true;
+        }
+      }
+      if (ix.cancelledAt >= 0) {
+        const cRaw = cellAt(rec, ix.cancelledAt);
+        if (cRaw !== '') {
+          const cMs = parseDateWith(cRaw, dateFormats, zone);
+          if (cMs !== cMs) invalid(inv, rec, row, `${L('cancelledAt')}: "${shown(cRaw)}" on row ${row} is not a date (${expected})`);
+          else {
+            inv.cancelled = true;
+            if (cMs > inv.updatedMs) inv.updatedMs = cMs;
+          }
+        }
+      }
+
+      // Customer: the id, else the normalized email.
+      const idRaw = cellAt(rec, ix.customerId);
+      let customerId: string;
+      if (idRaw === lastCustomerRaw) customerId = lastCustomerId;
+      else {
+        customerId = idRaw === '' ? '' : normalizeCustomerId(idRaw);
+        lastCustomerRaw = idRaw;
+        lastCustomerId = customerId;
+      }
+      const emailRaw = cellAt(rec, ix.email);
+      let email = emailRaw === '' ? '' : emailRaw.toLowerCase();
+      if (email !== '' && !isEmail(email)) {
+        if (customerId === '') {
+          invalid(inv, rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} is not an email address`);
+          return;
+        }
+        this.ignoredEmails.count++;
+        if (this.ignoredEmails.example === '') this.ignoredEmails.example = `${L('email')}: "${shown(emailRaw)}" on row ${row} of ${plan.name}`;
+        email = '';
+      }
+      const key = customerId !== '' ? customerId : email;
+      if (key === '') return;
+      if (inv.customers.length === 0 || (inv.customers[inv.customers.length - 1] !== key && !inv.customers.includes(key))) inv.customers.push(key);
+      const c = lastContact !== undefined && lastContact.externalId === key ? lastContact : this.contact(key, plan, row);
+      if (c === lastContact) c.rows++;
+      lastContact = c;
+      this.applyContactFields(c, rec, ix, rowMs, plan, email);
+    };
+  }
+
+  private contactRows(plan: FilePlan, _fileIndex: number, ix: Ix): (rec: string[], row: number) => void {
+    const f = plan.format;
+    const autoFallback = plan.delimiter === ';' ? ',' : '.';
+    const attributeColumns = plan.columns.attributes.filter((a) => a.index >= 0);
+    const expected = `expected ${f.dateFormats.map((d) => d.name).join(' or ')}`;
+    const L = (k: ColumnKey) => this.label(plan, k);
+    const stats = this.stats;
+    const quarantineRow = (rec: readonly string[], row: number, reason: string) => {
+      this.rowQuarantine.contacts.push({
+        platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason,
+        raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
+      });
+    };
+    return (rec, row) => {
+      stats.rows++;
+      const idRaw = cellAt(rec, ix.customerId);
+      const customerId = idRaw === '' ? '' : normalizeCustomerId(idRaw);
+      const emailRaw = cellAt(rec, ix.email);
+      const email = emailRaw.toLowerCase();
+      if (email !== '' && !isEmail(email)) {
+        stats.invalidRows++;
+        quarantineRow(rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} of ${plan.name} is not an email address`);
+        return;
+      }
+      let createdMs = NaN;
+      let updatedMs = NaN;
+      for (const [key, set] of [['createdAt', (ms: number) => { createdMs = ms; }], ['updatedAt', (ms: number) => { updatedMs = ms; }]] as const) {
+        const raw = cellAt(rec, ix[key]);
+        if (raw === '') continue;
+        const ms = parseDateWith(raw, f.dateFormats, f.zone);
+        if (ms !== ms) {
+          stats.invalidRows++;
+          quarantineRow(rec, row, `${L(key)}: "${shown(raw)}" on row ${row} of ${plan.name} is not a date (${expected})`);
+          return;
+        }
+        set(ms);
+      }
+      const attributes: Array<[string, AttributeValue]> = [];
+      for (const a of attributeColumns) {
+        const raw = cellAt(rec, a.index);
+        if (raw === '' || a.type === 'string') {
+          attributes.push([a.name, raw === '' ? null : raw]);
+          continue;
+        }
+        const value = parseDecimal(raw, f.decimal, autoFallback);
+        if (value !== value) {
+          stats.invalidRows++;
+          quarantineRow(rec, row, `${a.label}: "${shown(raw)}" on row ${row} of ${plan.name} is not a number`);
+          return;
+        }
+        attributes.push([a.name, value]);
+      }
+      const key = customerId !== '' ? customerId : email;
+      if (key === '') {
+        stats.rowsWithoutCustomer++;
+        const cols = [ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ');
+        quarantineRow(rec, row, `no customer (${cols} empty on row ${row} of ${plan.name})`);
+        return;
+      }
+      const c = this.contact(key, plan, row);
+      const rowMs = updatedMs === updatedMs ? updatedMs : createdMs;
+      if (createdMs === createdMs && createdMs < c.createdMs) c.createdMs = createdMs;
+      const newer = !(rowMs < c.updatedMs);
+      for (const [name, value] of attributes) {
+        if (value !== null ? c.attributes[name] === undefined || c.attributes[name] === null || newer : !(name in c.attributes)) c.attributes[name] = value;
+      }
+      this.applyContactFields(c, rec, ix, rowMs, plan, email);
+    };
+  }
+
+  private noteReplaced(old: InvoiceAgg, plan: FilePlan): void {
+    this.replaced.count++;
+    this.replaced.rows += old.lines;
+    const example = `${old.externalId} (${old.plan.name} → ${plan.name})`;
+    if (this.replaced.examples.length < 3) this.replaced.examples.push(example);
+    if (old.plan.format.name !== plan.format.name && this.replaced.crossFormat.length < 3) {
+      this.replaced.crossFormat.push(`${old.externalId} (${old.plan.format.name} in ${old.plan.name}, ${plan.format.name} in ${plan.name})`);
+    }
+  }
+
+  /** Turns the aggregates into records and fills the purchase-level counters of the stats. */
+  finish(): AggregateResult {
+    const stats = this.stats;
+    const purchases: PurchaseRecord[] = [];
+    const quarantinedPurchases: QuarantinedRecord[] = [...this.rowQuarantine.purchases];
+    for (const inv of this.invoices.values()) {
+      const f = inv.plan.format;
+      const rows = inv.firstRow === inv.lastRow ? `row ${inv.firstRow}` : `rows ${inv.firstRow}–${inv.lastRow}`;
+      const amountMicros = inv.totalMicros ?? (inv.hasLineAmount ? inv.lineMicros : null);
+      if (inv.invalidRows === 0 && inv.occurredMs === Infinity) {
+        inv.invalidRows = inv.lines;
+        inv.reasons.push(`${this.label(inv.plan, 'date')}: empty on every row of order ${inv.orderId}`);
+      }
+      if (inv.invalidRows === 0 && amountMicros === null) {
+        inv.invalidRows = inv.lines;
+        inv.reasons.push(`${this.label(inv.plan, f.format.columns.orderTotal ? 'orderTotal' : 'amount')}: empty on every row of order ${inv.orderId}`);
+      }
+      if (inv.invalidRows > 0) {
+        stats.invalidRows += inv.invalidRows;
+        quarantinedPurchases.push({
+          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId,
+          reason: `${inv.reasons.join('; ')} — order ${inv.orderId} (${rows} of ${inv.plan.name}) is not imported until this is fixed`,
+          raw: {
+            file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,
+            values: this.rowObject(inv.plan, inv.invalidSample ?? inv.sample),
+          },
+        });
+        continue;
+      }
+      if (inv.customers.length === 0) {
+        stats.rowsWithoutCustomer += inv.lines;
+        const cols = [
+          inv.plan.columns.index.customerId !== undefined ? this.label(inv.plan, 'customerId') : null,
+          inv.plan.columns.index.email !== undefined ? this.label(inv.plan, 'email') : null,
+        ].filter(Boolean).join(' and ');
+        quarantinedPurchases.push({
+          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId,
+          reason: `no customer (${cols} empty on ${inv.lines === 1 ? rows : `all ${inv.lines} rows (${inv.firstRow}–${inv.lastRow})`} of ${inv.plan.name}): order ${inv.orderId} counts for nobody`,
+          raw: {
+            file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,
+            amount: fromMicros(amountMicros!), values: this.rowObject(inv.plan, inv.sample),
+          },
+        });
+        continue;
+      }
+      if (inv.totalMicros === null && inv.lines > 1 && inv.sameAmount === inv.sameAmount && inv.sameAmount > 0 && inv.returnLines === 0) {
+        this.repeatedAmounts.count++;
+        if (this.repeatedAmounts.example === '') this.repeatedAmounts.example = `${inv.orderId} (${inv.lines} × ${fromMicros(inv.sameAmount)} in ${inv.plan.name})`;
+      }
+      let net = amountMicros!;
+      if (inv.refundedMicros !== null && inv.refundedMicros > 0) net -= inv.refundedMicros;
+      const mapped: PurchaseStatus = inv.statusRaw !== null ? f.status.values[inv.statusRaw] ?? f.status.default : f.status.default;
+      let status: PurchaseStatus = inv.cancelled || mapped === 'cancelled' ? 'cancelled' : mapped;
+      if (status !== 'cancelled') {
+        stats.returns += inv.returnLines + (inv.refundedMicros !== null && inv.refundedMicros > 0 ? 1 : 0);
+        if (status === 'won' && net <= 0) status = 'refunded';
+      }
+      if (status === 'cancelled') stats.cancellations++;
+      if (status === 'refunded') stats.refunded++;
+      purchases.push({
+        platform: PLATFORM,
+        externalId: inv.externalId,
+        contactExternalIds: inv.customers,
+        amount: fromMicros(net),
+        currency: inv.currency ?? f.currency,
+        occurredAt: iso(inv.occurredMs),
+        status,
+        archived: false,
+        updatedAt: iso(inv.updatedMs),
+        raw: {
+          file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,
+          returnLines: inv.returnLines, ...(inv.statusRaw !== null ? { status: inv.statusRaw } : {}),
+          ...(inv.refundedMicros ? { refunded: fromMicros(inv.refundedMicros) } : {}),
+        },
+      });
+    }
+    stats.purchases = purchases.length;
+
+    const contacts: ContactRecord[] = [];
+    for (const c of this.contactAggs.values()) {
+      contacts.push({
+        platform: PLATFORM,
+        externalId: c.externalId,
+        email: c.email,
+        phone: c.phone,
+        firstName: c.firstName,
+        lastName: c.lastName,
+        country: c.country,
+        city: c.city,
+        createdAt: c.createdMs === Infinity ? null : iso(c.createdMs),
+        updatedAt: iso(c.updatedMs === -Infinity ? Math.floor(c.fallbackMs) : c.updatedMs),
+        emailConsent: c.consent ?? 'unknown',
+        archived: false,
+        mergedInto: null,
+        mergedFrom: [],
+        attributes: c.attributes,
+        raw: { file: c.file, format: c.format, row: c.row, rows: c.rows },
+      });
+    }
+    stats.contacts = contacts.length;
+    stats.quarantined = quarantinedPurchases.length + this.rowQuarantine.contacts.length;
+
+    const warnings = [...this.warnings];
+    if (this.replaced.count > 0) {
+      warnings.push(`${this.replaced.count} order(s) appear in more than one file; the later file's rows replace the earlier ones (${this.replaced.rows} rows replaced), e.g. ${this.replaced.examples.join(', ')}`);
+    }
+    if (this.replaced.crossFormat.length > 0) {
+      warnings.push(`order numbers shared by files of different formats were treated as the same order: ${this.replaced.crossFormat.join(', ')}; if they are different orders, set idPrefix on one format in mappings/csv.yaml`);
+    }
+    if (this.repeatedAmounts.count > 0) {
+      warnings.push(`${this.repeatedAmounts.count} order(s) have several rows with the same amount, summed, e.g. ${this.repeatedAmounts.example}; if that column is the order total repeated on each line, map it as columns.orderTotal in mappings/csv.yaml`);
+    }
+    if (this.ignoredEmails.count > 0) {
+      warnings.push(`${this.ignoredEmails.count} email value(s) are not addresses and were left off contacts that have a customer id, e.g. ${this.ignoredEmails.example}`);
+    }
+    return { contacts, purchases, quarantined: { contacts: this.rowQuarantine.contacts, purchases: quarantinedPurchases }, warnings };
+  }
+}

@@ -1,0 +1,273 @@
+import { z } from 'zod';
+import { ConfigError, parseOrThrow } from '../../src/config/errors.js';
+import { defaultMappingFile } from '../../src/config/paths.js';
+import { readYamlFile } from '../../src/config/yaml-file.js';
+import { PURCHASE_STATUSES, type EmailConsent, type PurchaseStatus } from '../../src/domain/records.js';
+import { compileDateFormat, DATE_FORMAT_HELP, isTimeZone, zoneReader, type DateFormat, type ZoneReader } from './dates.js';
+import type { DecimalSeparator } from './numbers.js';
+
+/**
+ * mappings/csv.yaml: how CSV exports are read. Each format names the columns of one export
+ * layout; files are matched to a format by their header row (or the format is given explicitly).
+ * The same schema validates an `imports:` block of the workspace config (parseCsvMapping).
+ */
+
+const unknownKeys = (allowed: readonly string[]) => (issue: { code?: string; keys?: string[] }) =>
+  issue.code === 'unrecognized_keys'
+    ? `unknown key${(issue.keys?.length ?? 0) > 1 ? 's' : ''} ${issue.keys?.map((k) => `"${k}"`).join(', ')}; allowed here: ${allowed.join(', ')}`
+    : undefined;
+
+function strict<T extends z.ZodRawShape>(shape: T) {
+  return z.strictObject(shape, { error: unknownKeys(Object.keys(shape)) });
+}
+
+/** A header name, or several alternatives (the first one present in the file is used). */
+const ColumnRef = z.union([
+  z.string().trim().min(1, 'a column name cannot be empty'),
+  z.array(z.string().trim().min(1, 'a column name cannot be empty')).min(1, 'list at least one column name'),
+], { error: 'must be a column name from the header row, or a list of alternative names' });
+
+const CONTACT_COLUMNS = ['customerId', 'email', 'firstName', 'lastName', 'name', 'phone', 'city', 'country', 'consent'] as const;
+const CONTACTS_ONLY_COLUMNS = ['createdAt', 'updatedAt'] as const;
+const TRANSACTION_ONLY_COLUMNS = [
+  'orderId', 'date', 'amount', 'quantity', 'unitPrice', 'orderTotal', 'refundedAmount', 'currency', 'status', 'cancelledAt',
+] as const;
+const ALL_COLUMNS = [...TRANSACTION_ONLY_COLUMNS, ...CONTACT_COLUMNS, ...CONTACTS_ONLY_COLUMNS] as const;
+export type ColumnKey = (typeof ALL_COLUMNS)[number];
+
+const Columns = strict(Object.fromEntries(ALL_COLUMNS.map((k) => [k, ColumnRef.optional()])) as Record<ColumnKey, z.ZodOptional<typeof ColumnRef>>);
+
+const DateFormatName = z.string().refine((s) => compileDateFormat(s) !== undefined, {
+  error: (issue) => `"${String(issue.input)}" is not a date format segsync reads; ${DATE_FORMAT_HELP}`,
+});
+const TimeZone = z.string().refine(isTimeZone, {
+  error: (issue) => `"${String(issue.input)}" is not an IANA time zone; use e.g. UTC, Europe/London, America/New_York`,
+});
+const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO currency code in capitals, e.g. EUR');
+const Decimal = z.enum(['.', ',', 'auto'], { error: 'must be ".", "," or "auto"' });
+const Delimiter = z.enum([',', ';', '\t', '|', 'auto'], { error: 'must be ",", ";", "\\t" (tab), "|" or "auto"' });
+const Encoding = z.enum(['utf8', 'latin1', 'utf16le'], { error: 'must be utf8, latin1 (also for Windows-1252 exports) or utf16le' });
+const Consent = z.enum(['subscribed', 'unsubscribed', 'unknown'], { error: 'must be subscribed, unsubscribed or unknown' });
+const Status = z.enum(PURCHASE_STATUSES, { error: `must be one of ${PURCHASE_STATUSES.join(', ')}` });
+const ValueTable = <T extends z.ZodType>(target: T) =>
+  z.record(z.string(), target).transform((values) => {
+    const lower: Record<string, z.output<T>> = {};
+    for (const [k, v] of Object.entries(values)) lower[k.trim().toLowerCase()] = v as z.output<T>;
+    return lower;
+  });
+
+/** An extra contact field usable in segments: a column, read as text unless `type: number`. */
+const Attribute = z.union([
+  ColumnRef,
+  strict({ column: ColumnRef, type: z.enum(['string', 'number'], { error: 'must be string or number' }).default('string') }),
+]);
+
+const FormatShape = {
+  kind: z.enum(['transactions', 'contacts'], { error: 'must be "transactions" (orders, invoices, line items) or "contacts"' }),
+  description: z.string().optional(),
+  /** Header names that must all be present for a file to be detected as this format. */
+  detect: z.array(z.string().trim().min(1)).optional(),
+  columns: Columns,
+  dateFormats: z.array(DateFormatName).min(1, 'list at least one date format').optional(),
+  timeZone: TimeZone.optional(),
+  decimal: Decimal.optional(),
+  delimiter: Delimiter.optional(),
+  encoding: Encoding.optional(),
+  /** Currency of every row when the file has no currency column (or the cell is empty). */
+  currency: Currency.optional(),
+  /** Order numbers starting with this are cancellations (UCI Online Retail: "C"). */
+  cancelledOrderPrefix: z.string().min(1).optional(),
+  /** Order status column values → purchase status (case-insensitive). */
+  status: strict({ values: ValueTable(Status).default({}), default: Status.default('won') }).optional(),
+  /** Consent column values → consent (case-insensitive), on top of defaults.consent. */
+  consent: ValueTable(Consent).optional(),
+  /** Contact attributes (contacts formats): camelCase name → column (or { column, type: number }). */
+  attributes: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'attribute names are camelCase, e.g. totalSpent'), Attribute).optional(),
+  /** Prepended to order numbers to tell apart two sources whose numbers overlap. */
+  idPrefix: z.string().default(''),
+};
+
+export const CsvFormatSchema = strict(FormatShape).superRefine((format, ctx) => {
+  const c = format.columns;
+  const has = (k: ColumnKey) => c[k] !== undefined;
+  const wrongKind = format.kind === 'contacts' ? TRANSACTION_ONLY_COLUMNS : CONTACTS_ONLY_COLUMNS;
+  for (const k of wrongKind) {
+    if (has(k)) ctx.addIssue({ code: 'custom', path: ['columns', k], message: `is not used by a ${format.kind} format; remove it (or set kind)` });
+  }
+  if (!has('customerId') && !has('email')) {
+    ctx.addIssue({ code: 'custom', path: ['columns'], message: 'needs columns.customerId or columns.email (the column that identifies the customer)' });
+  }
+  if (format.kind === 'transactions') {
+    if (!has('orderId')) ctx.addIssue({ code: 'custom', path: ['columns', 'orderId'], message: 'is required: the order or invoice number column' });
+    if (!has('date')) ctx.addIssue({ code: 'custom', path: ['columns', 'date'], message: 'is required: the order date column' });
+    const lines = has('quantity') || has('unitPrice');
+    if (lines && !(has('quantity') && has('unitPrice'))) {
+      ctx.addIssue({ code: 'custom', path: ['columns', has('quantity') ? 'unitPrice' : 'quantity'], message: 'is required with columns.quantity/unitPrice: a line amount is quantity × unit price' });
+    }
+    if (!has('amount') && !lines && !has('orderTotal')) {
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: 'needs an amount: columns.amount (per row), columns.quantity + columns.unitPrice (per line) or columns.orderTotal (per order)' });
+    }
+    if (has('amount') && lines) {
+      ctx.addIssue({ code: 'custom', path: ['columns', 'amount'], message: 'conflicts with columns.quantity/unitPrice: map either a row amount or quantity × unit price' });
+    }
+    if (format.attributes) ctx.addIssue({ code: 'custom', path: ['attributes'], message: 'only applies to contacts formats; remove it' });
+  } else if (format.status || format.cancelledOrderPrefix) {
+    ctx.addIssue({ code: 'custom', path: [format.status ? 'status' : 'cancelledOrderPrefix'], message: 'only applies to transactions formats; remove it' });
+  }
+});
+
+const DEFAULT_DATE_FORMATS = ['ISO8601'];
+
+const DefaultsSchema = strict({
+  timeZone: TimeZone.default('UTC'),
+  currency: Currency.optional(),
+  decimal: Decimal.default('auto'),
+  dateFormats: z.array(DateFormatName).min(1, 'list at least one date format').default(DEFAULT_DATE_FORMATS),
+  consent: ValueTable(Consent).default({}),
+});
+
+const FormatName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'format names are lower_snake_case');
+
+export const CsvMappingSchema = strict({
+  defaults: DefaultsSchema.default(() => DefaultsSchema.parse({})),
+  formats: z.record(FormatName, CsvFormatSchema, {
+    error: (issue) => (issue.code === 'invalid_key' ? 'format names are lower_snake_case (letters, digits, _), e.g. my_shop_orders' : undefined),
+  }),
+});
+
+export type CsvMapping = z.output<typeof CsvMappingSchema>;
+export type CsvFormat = z.output<typeof CsvFormatSchema>;
+
+/** The bundled mappings/csv.yaml. */
+export const defaultCsvMappingFile = (): string => defaultMappingFile('csv');
+
+/**
+ * Validates a parsed mapping object (from mappings/csv.yaml or the workspace's `imports:` block).
+ * With `base`, the object's formats are added to (or replace same-named) formats of `base`, and
+ * its defaults override base's where given.
+ */
+export function parseCsvMapping(value: unknown, where: string, base?: CsvMapping): CsvMapping {
+  if (!base) return parseOrThrow(CsvMappingSchema, value, where);
+  const raw = (value ?? {}) as { defaults?: unknown; formats?: unknown };
+  const parsed = parseOrThrow(CsvMappingSchema.partial(), value ?? {}, where);
+  const defaultsGiven = raw && typeof raw === 'object' && raw.defaults && typeof raw.defaults === 'object'
+    ? Object.keys(raw.defaults as object) : [];
+  const defaults = { ...base.defaults } as Record<string, unknown>;
+  for (const key of defaultsGiven) defaults[key] = (parsed.defaults as Record<string, unknown> | undefined)?.[key];
+  if (defaultsGiven.includes('consent')) defaults.consent = { ...base.defaults.consent, ...parsed.defaults?.consent };
+  return {
+    defaults: defaults as CsvMapping['defaults'],
+    formats: { ...base.formats, ...(parsed.formats ?? {}) },
+  };
+}
+
+/** Reads mappings/csv.yaml (or another file in that layout). Errors name the file and the key. */
+export function loadCsvMapping(path: string = defaultCsvMappingFile()): CsvMapping {
+  return parseCsvMapping(readYamlFile(path, 'CSV mapping file'), `CSV mapping file ${path}`);
+}
+
+/** A format with the mapping's defaults applied and its date formats compiled. */
+export interface ResolvedFormat {
+  name: string;
+  kind: 'transactions' | 'contacts';
+  format: CsvFormat;
+  dateFormats: DateFormat[];
+  zone: ZoneReader;
+  decimal: DecimalSeparator;
+  currency: string | null;
+  consent: Record<string, EmailConsent>;
+  status: { values: Record<string, PurchaseStatus>; default: PurchaseStatus };
+}
+
+export function resolveFormat(mapping: CsvMapping, name: string, timeZone?: string): ResolvedFormat {
+  const format = mapping.formats[name];
+  if (!format) {
+    throw new ConfigError(`CSV format "${name}" is not defined; known formats: ${Object.keys(mapping.formats).join(', ') || '(none)'}. Add it under formats: in mappings/csv.yaml.`);
+  }
+  if (timeZone !== undefined && !isTimeZone(timeZone)) {
+    throw new ConfigError(`time zone "${timeZone}" is not an IANA time zone; use e.g. UTC, Europe/London, America/New_York`);
+  }
+  const d = mapping.defaults;
+  return {
+    name,
+    kind: format.kind,
+    format,
+    dateFormats: (format.dateFormats ?? d.dateFormats).map((f) => compileDateFormat(f)!),
+    zone: zoneReader(timeZone ?? format.timeZone ?? d.timeZone),
+    decimal: format.decimal ?? d.decimal,
+    currency: format.currency ?? d.currency ?? null,
+    consent: { ...d.consent, ...(format.consent ?? {}) },
+    status: format.status ?? { values: {}, default: 'won' },
+  };
+}
+
+/** Header names compare case-insensitively, ignoring spaces, underscores, hyphens and dots ("Invoice Date" = "InvoiceDate" = "invoice_date"). */
+export function headerKey(name: string): string {
+  return name.toLowerCase().replace(/[\s_.-]+/g, '');
+}
+
+export interface ResolvedColumns {
+  /** Column index per key (only keys found in the header). */
+  index: Partial<Record<ColumnKey, number>>;
+  /** Header name actually used per key, for messages. */
+  label: Partial<Record<ColumnKey, string>>;
+  /** Contact attributes; index -1 when the file lacks the column (the attribute is then left out). */
+  attributes: Array<{ name: string; index: number; label: string; type: 'string' | 'number' }>;
+}
+
+export function resolveColumns(format: CsvFormat, header: readonly string[]): ResolvedColumns {
+  const positions = new Map<string, number>();
+  header.forEach((h, i) => {
+    const k = headerKey(h);
+    if (!positions.has(k)) positions.set(k, i);
+  });
+  const find = (ref: string | string[]): number | undefined => {
+    for (const candidate of Array.isArray(ref) ? ref : [ref]) {
+      const at = positions.get(headerKey(candidate));
+      if (at !== undefined) return at;
+    }
+    return undefined;
+  };
+  const index: ResolvedColumns['index'] = {};
+  const label: ResolvedColumns['label'] = {};
+  for (const key of ALL_COLUMNS) {
+    const ref = format.columns[key];
+    const at = ref === undefined ? undefined : find(ref);
+    if (at !== undefined) {
+      index[key] = at;
+      label[key] = header[at]!.trim();
+    }
+  }
+  const attributes: ResolvedColumns['attributes'] = [];
+  for (const [name, spec] of Object.entries(format.attributes ?? {})) {
+    const ref = typeof spec === 'string' || Array.isArray(spec) ? spec : spec.column;
+    const type = typeof spec === 'string' || Array.isArray(spec) ? 'string' : spec.type;
+    const at = find(ref);
+    attributes.push({ name, index: at ?? -1, label: at === undefined ? name : header[at]!.trim(), type });
+  }
+  return { index, label, attributes };
+}
+
+/** Which required columns a header lacks for this format ([] when the file can be read with it). */
+export function missingColumns(format: CsvFormat, columns: ResolvedColumns): string[] {
+  const has = (k: ColumnKey) => columns.index[k] !== undefined;
+  const describe = (k: ColumnKey) => {
+    const ref = format.columns[k];
+    const names = ref === undefined ? [] : Array.isArray(ref) ? ref : [ref];
+    return `columns.${k} (${names.map((n) => `"${n}"`).join(' or ')})`;
+  };
+  const missing: string[] = [];
+  if (!has('customerId') && !has('email')) {
+    missing.push([format.columns.customerId ? describe('customerId') : null, format.columns.email ? describe('email') : null].filter(Boolean).join(' or '));
+  }
+  if (format.kind === 'transactions') {
+    if (!has('orderId')) missing.push(describe('orderId'));
+    if (!has('date')) missing.push(describe('date'));
+    const amountOk = has('amount') || (has('quantity') && has('unitPrice')) || has('orderTotal');
+    if (!amountOk) {
+      const options = (['amount', 'quantity', 'unitPrice', 'orderTotal'] as const).filter((k) => format.columns[k] !== undefined && !has(k));
+      missing.push(options.map(describe).join(' / '));
+    }
+  }
+  return missing;
+}

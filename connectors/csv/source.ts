@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { parse, CsvError } from 'csv-parse';
+import { ConfigError } from '../../src/config/errors.js';
+import type { JsonValue, Source, SourcePage, SourceStream } from '../../src/domain/connector.js';
+import type { StreamName } from '../../src/domain/records.js';
+import { CsvAggregator, emptyStats, type AggregateResult, type CsvImportStats } from './aggregate.js';
+import { loadCsvMapping, type CsvMapping } from './mapping.js';
+import { planFile, type FilePlan } from './sniff.js';
+
+export interface CsvImportOptions {
+  /** A format of the mapping for every file; detected from each file's header when absent. */
+  format?: string;
+  /** The parsed mapping; mappings/csv.yaml when absent. */
+  mapping?: CsvMapping;
+  /** IANA zone for dates written without offset; overrides the mapping's. Date-only values stay midnight UTC. */
+  timeZone?: string;
+  /** Records per page (default 5000); during the reading phase, a progress page every this many rows. */
+  pageSize?: number;
+}
+
+export interface CsvImportCursor {
+  [key: string]: JsonValue;
+  files: Array<{ path: string; sha256: string }>;
+}
+
+const READ_CHUNK = 256 * 1024;
+
+/**
+ * A source reading CSV exports. Both streams come from one pass over the files: the first stream
+ * read (the pipeline reads 'contacts' first) streams every file through csv-parse, aggregating
+ * line items per order in memory, and yields an empty progress page every `pageSize` rows
+ * (`received` = rows read, `expectedTotal` = rows extrapolated from bytes read, exact at the end);
+ * then each stream yields its records in pages of `pageSize`. The second stream reuses the result
+ * and spreads the row count over its pages, so each stream's `received` sums to the rows read.
+ *
+ * Every read imports every file completely: records are upserted by external id, so importing
+ * the same file again changes nothing. The cursor ({ files: [{ path, sha256 }] }) records what was
+ * imported; it is not used to skip files.
+ */
+export function createCsvSource(files: string[], options: CsvImportOptions = {}): { source: Source; stats: CsvImportStats } {
+  const mapping = options.mapping ?? loadCsvMapping();
+  const pageSize = options.pageSize ?? 5000;
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new ConfigError(`pageSize must be a positive integer (got ${pageSize})`);
+  if (files.length === 0) throw new ConfigError('no CSV files given: name at least one file to import');
+  const plans = files.map((path) => planFile(path, mapping, options.format, options.timeZone));
+  const stats = emptyStats();
+  stats.files = files.length;
+  files.forEach((path, i) => { stats.formatByFile[path] = plans[i]!.format.name; });
+
+  const done: CsvImportCursor['files'] = [];
+  const cursor = (): CsvImportCursor => ({ files: done.map((f) => ({ ...f })) });
+  let result: AggregateResult | undefined;
+  let loading: Promise<void> | undefined;
+  /** Read through a function: TypeScript cannot see load() assigning it. */
+  const loaded = (): AggregateResult | undefined => result;
+
+  async function* load(signal: AbortSignal): AsyncGenerator<{ received: number; expectedTotal: number }> {
+    const aggregator = new CsvAggregator(stats);
+    const totalBytes = plans.reduce((sum, p) => sum + p.size, 0);
+    let bytesRead = 0;
+    let reported = 0;
+    const estimate = () => Math.max(stats.rows, bytesRead > 0 ? Math.round((stats.rows * totalBytes) / bytesRead) : 0);
+    for (const [index, plan] of plans.entries()) {
+      const onRow = aggregator.beginFile(plan, index);
+      const hash = createHash('sha256');
+      const input = createReadStream(plan.path, { highWaterMark: READ_CHUNK });
+      input.on('data', (chunk) => {
+        hash.update(chunk);
+        bytesRead += chunk.length;
+      });
+      const parser = parse({
+        delimiter: plan.delimiter,
+        bom: true,
+        encoding: plan.encoding,
+        relax_column_count: true,
+        relax_quotes: true,
+      });
+      input.on('error', (error) => parser.destroy(error));
+      input.pipe(parser);
+      let row = 0;
+      try {
+        for await (const rec of parser as AsyncIterable<string[]>) {
+          row++;
+          if (row === 1 || isBlank(rec)) continue; // header; blank lines still count as spreadsheet rows
+          onRow(rec, row);
+          if (stats.rows - reported >= pageSize) {
+            signal.throwIfAborted();
+            const received = stats.rows - reported;
+            reported = stats.rows;
+            yield { received, expectedTotal: estimate() };
+          }
+        }
+      } catch (error) {
+        throw describeReadError(error, plan);
+      } finally {
+        input.destroy();
+      }
+      done.push({ path: plan.path, sha256: hash.digest('hex') });
+    }
+    signal.throwIfAborted();
+    result = aggregator.finish();
+    yield { received: stats.rows - reported, expectedTotal: stats.rows };
+  }
+
+  const page = (over: Partial<SourcePage>): SourcePage => ({
+    contacts: [], purchases: [], quarantined: [], received: 0, cursor: cursor(), mode: 'full', expectedTotal: stats.rows, ...over,
+  });
+
+  const stream = (name: StreamName): SourceStream => ({
+    name,
+    async *read(_cursor, context) {
+      let loadedHere = false;
+      if (result === undefined) {
+        if (loading !== undefined) await loading;
+        else {
+          loadedHere = true;
+          let settle!: () => void;
+          loading = new Promise<void>((resolve) => { settle = resolve; });
+          try {
+            for await (const tick of load(context.signal)) {
+              yield page({ received: tick.received, expectedTotal: tick.expectedTotal, warnings: loaded()?.warnings ?? [] });
+            }
+          } finally {
+            settle();
+            loading = undefined;
+          }
+        }
+      }
+      if (result === undefined) throw new Error('the CSV files were not read completely (an earlier read failed or was stopped)');
+      const records = name === 'contacts' ? result.contacts : result.purchases;
+      const quarantined = result.quarantined[name];
+      const total = records.length + quarantined.length;
+      if (loadedHere && total === 0) return;
+      const pages = Math.max(1, Math.ceil(total / pageSize));
+      for (let p = 0; p < pages; p++) {
+        context.signal.throwIfAborted();
+        const from = p * pageSize;
+        const to = from + pageSize;
+        const slice = records.slice(from, to);
+        const q = quarantined.slice(Math.max(0, from - records.length), Math.max(0, to - records.length));
+        const share = loadedHere ? 0 : Math.floor((stats.rows * (p + 1)) / pages) - Math.floor((stats.rows * p) / pages);
+        yield page({
+          contacts: name === 'contacts' ? (slice as typeof result.contacts) : [],
+          purchases: name === 'purchases' ? (slice as typeof result.purchases) : [],
+          quarantined: q,
+          received: share,
+          ...(p === 0 && !loadedHere ? { warnings: result.warnings } : {}),
+        });
+      }
+    },
+  });
+
+  return { source: { streams: [stream('contacts'), stream('purchases')] }, stats };
+}
+
+function isBlank(rec: readonly string[]): boolean {
+  for (const v of rec) if (v !== '' && (v.charCodeAt(0) > 32 || v.trim() !== '')) return false;
+  return true;
+}
+
+function describeReadError(error: unknown, plan: FilePlan): unknown {
+  if (error instanceof CsvError) {
+    const line = (error as CsvError & { lines?: number }).lines;
+    return new ConfigError(
+      `CSV file ${plan.path} is not valid CSV${line ? ` near line ${line}` : ''}: ${error.message}. ` +
+      'Check for an unclosed quote; re-export the file, or fix that line.',
+    );
+  }
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  // File system errors (ENOENT, EACCES, EISDIR...) only: an abort or a bug passes through as it is.
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return new ConfigError(`CSV file ${plan.path} cannot be read (${code}).`);
+  return error;
+}
