@@ -1,5 +1,12 @@
 import type { ConnectorDescriptor } from '../src/domain/connector.js';
 import { hubspot } from './hubspot/index.js';
+import { marketo } from './marketo/index.js';
 
-/** Every platform segsync knows. Adding one is adding its folder and a line here. */
-export const CONNECTORS: readonly ConnectorDescriptor<never>[] = [hubspot as ConnectorDescriptor<never>];
+/**
+ * Every platform segsync syncs with. Adding one is adding its folder, its mapping file and a line
+ * here. (File imports are a source without a descriptor: `segsync import` opens them by path.)
+ */
+export const CONNECTORS: readonly ConnectorDescriptor<never>[] = [
+  hubspot as ConnectorDescriptor<never>,
+  marketo as ConnectorDescriptor<never>,
+];

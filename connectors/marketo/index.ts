@@ -1,0 +1,44 @@
+import type { ConnectorDescriptor } from '../../src/domain/connector.js';
+import { defaultMappingFile } from '../../src/config/paths.js';
+import { populationOn } from '../../src/sandbox/presence.js';
+import { MarketoClient } from './client.js';
+import { marketoConfigFromEnv, type MarketoConfig } from './config.js';
+import { createMarketoDestination } from './destination.js';
+import { MarketoEmulator } from './emulator/index.js';
+import { createMarketoSource } from './source.js';
+
+/** The sandbox emulator's fixed, public credentials (it listens on loopback only). */
+export const SANDBOX_MARKETO_CLIENT_ID = 'sandbox-marketo-client';
+export const SANDBOX_MARKETO_CLIENT_SECRET = 'sandbox-marketo-secret';
+
+export const marketo: ConnectorDescriptor<MarketoConfig> = {
+  id: 'marketo',
+  displayName: 'Marketo',
+  defaultMappingFile: defaultMappingFile('marketo'),
+  configFromEnv: marketoConfigFromEnv,
+  open(config, options) {
+    const client = new MarketoClient(config, options.events);
+    return {
+      transport: client.transport,
+      source: createMarketoSource(client, options.mapping, { lookbackMinutes: options.lookbackMinutes }),
+      destination: createMarketoDestination(client, options.mapping),
+    };
+  },
+  emulator: {
+    mount: '/marketo',
+    create(people) {
+      const emulator = new MarketoEmulator({ clientId: SANDBOX_MARKETO_CLIENT_ID, clientSecret: SANDBOX_MARKETO_CLIENT_SECRET });
+      emulator.load(populationOn(people, 'marketo'));
+      return emulator;
+    },
+    env: (baseUrl) => ({
+      MARKETO_BASE_URL: `${baseUrl}/marketo`,
+      MARKETO_CLIENT_ID: SANDBOX_MARKETO_CLIENT_ID,
+      MARKETO_CLIENT_SECRET: SANDBOX_MARKETO_CLIENT_SECRET,
+      // The emulator finishes export jobs in a fraction of a second; Marketo's status moves once a minute.
+      MARKETO_BULK_POLL_MS: '250',
+    }),
+  },
+};
+
+export { MarketoClient, MarketoEmulator, type MarketoConfig };
