@@ -24,12 +24,19 @@ export const hubspot: ConnectorDescriptor<HubSpotConfig> = {
   },
   emulator: {
     mount: '/hubspot',
-    create(people) {
-      const emulator = new HubSpotEmulator({ accessToken: SANDBOX_HUBSPOT_TOKEN });
+    create(people, pace = 'realistic') {
+      const emulator = new HubSpotEmulator({
+        accessToken: SANDBOX_HUBSPOT_TOKEN,
+        ...(pace === 'fast' ? { rateLimit: { max: 5000, intervalMs: 10_000 }, searchPerSecond: 200 } : {}),
+      });
       emulator.load(populationOn(people, 'hubspot'));
       return emulator;
     },
-    env: (baseUrl) => ({ HUBSPOT_ACCESS_TOKEN: SANDBOX_HUBSPOT_TOKEN, HUBSPOT_BASE_URL: `${baseUrl}/hubspot` }),
+    env: (baseUrl, pace = 'realistic') => ({
+      HUBSPOT_ACCESS_TOKEN: SANDBOX_HUBSPOT_TOKEN,
+      HUBSPOT_BASE_URL: `${baseUrl}/hubspot`,
+      ...(pace === 'fast' ? { HUBSPOT_RATE_LIMIT: '5000', HUBSPOT_SEARCH_RATE_LIMIT: '50' } : {}),
+    }),
   },
 };
 

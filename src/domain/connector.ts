@@ -97,10 +97,17 @@ export interface MountedEmulator {
   handle(req: IncomingMessage, res: ServerResponse, path: string): void;
 }
 
+/**
+ * `realistic` enforces the platform's real rate limits (the sandbox and the demo); `fast` lifts
+ * them so end-to-end tests of everything else run quickly.
+ */
+export type EmulatorPace = 'realistic' | 'fast';
+
 export interface EmulatorDescriptor {
   /** Path prefix in the sandbox server, e.g. "/hubspot". */
   mount: string;
-  create(people: Iterable<SyntheticPerson>): MountedEmulator;
+  /** Loads the platform's share of the population (see src/sandbox/presence.ts). */
+  create(people: Iterable<SyntheticPerson>, pace?: EmulatorPace): MountedEmulator;
   /** The environment lines that point segsync at this emulator. */
-  env(baseUrl: string): Record<string, string>;
+  env(baseUrl: string, pace?: EmulatorPace): Record<string, string>;
 }

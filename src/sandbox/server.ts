@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ConnectorDescriptor, MountedEmulator } from '../domain/connector.js';
+import type { ConnectorDescriptor, EmulatorPace, MountedEmulator } from '../domain/connector.js';
 import { generatePopulation, parsePopulationOptions } from './population.js';
 import type { PopulationOptions } from './population-types.js';
 
@@ -21,6 +21,8 @@ export interface SandboxOptions {
   seed?: number;
   size?: number;
   anchor?: Date;
+  /** `fast` lifts the emulators' rate limits (tests); the default enforces the real ones. */
+  pace?: EmulatorPace;
 }
 
 /** One HTTP server mounting every connector's emulator under its prefix (/hubspot, ...). */
@@ -34,7 +36,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const emulators = new Map<string, MountedEmulator>();
   for (const descriptor of options.registry) {
     if (!descriptor.emulator) continue;
-    const emulator = descriptor.emulator.create(generatePopulation(population));
+    const emulator = descriptor.emulator.create(generatePopulation(population), options.pace ?? 'realistic');
     mounts.push({ prefix: descriptor.emulator.mount, emulator });
     emulators.set(descriptor.id, emulator);
   }
@@ -57,7 +59,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const { port } = server.address() as AddressInfo;
   const url = `http://${host}:${port}`;
   const env: Record<string, string> = {};
-  for (const descriptor of options.registry) Object.assign(env, descriptor.emulator?.env(url));
+  for (const descriptor of options.registry) Object.assign(env, descriptor.emulator?.env(url, options.pace ?? 'realistic'));
   return {
     url,
     env,

@@ -173,7 +173,7 @@ export class CrmState {
       // "Touched when the deal closed"; an open deal's expected close date may lie in the future,
       // and a modification date after now() would break incremental pulls, so it is capped.
       for (const { closeMs } of purchases) lastTouch = Math.max(lastTouch, Math.min(closeMs, nowMs));
-      const email = person.email.toLowerCase();
+      const email = person.email.trim().toLowerCase(); // HubSpot stores emails trimmed and lower-cased
       const contact = this.contacts.create(
         {
           email,
