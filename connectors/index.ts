@@ -1,6 +1,7 @@
 import type { ConnectorDescriptor } from '../src/domain/connector.js';
 import { hubspot } from './hubspot/index.js';
 import { marketo } from './marketo/index.js';
+import { shopify } from './shopify/index.js';
 
 /**
  * Every platform segsync syncs with. Adding one is adding its folder, its mapping file and a line
@@ -9,4 +10,5 @@ import { marketo } from './marketo/index.js';
 export const CONNECTORS: readonly ConnectorDescriptor<never>[] = [
   hubspot as ConnectorDescriptor<never>,
   marketo as ConnectorDescriptor<never>,
+  shopify as ConnectorDescriptor<never>,
 ];

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connectors/index.js';
 import type { HubSpotEmulator } from '../../connectors/hubspot/emulator/index.js';
 import type { MarketoEmulator } from '../../connectors/marketo/emulator/index.js';
+import type { ShopifyEmulator } from '../../connectors/shopify/emulator/index.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { openSession, type Session } from '../../src/pipeline/session.js';
 import { generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
@@ -50,6 +51,15 @@ function views(sandbox: Sandbox): Partial<Record<SandboxPlatform, PlatformView>>
       writes: () => marketo.requests.filter((r) => r.write).length,
     };
   }
+  const shopify = sandbox.emulators.get('shopify') as ShopifyEmulator | undefined;
+  if (shopify) {
+    out.shopify = {
+      idFor: (email) => shopify.customerIdForEmail(email),
+      inSegment: (id, key) => shopify.getCustomer(id)?.tags.includes(`segsync:${key}`) ?? false,
+      rfmSegmentToken: (id) => shopify.getCustomer(id)?.metafields['segsync.rfm_segment']?.value,
+      writes: () => shopify.requests.filter((r) => r.write).length,
+    };
+  }
   return out;
 }
 
@@ -88,6 +98,10 @@ describe('one customer across every platform', () => {
     expect(profiles).toBe(onServed.length + split);
   });
 
+  it('serves all three platforms', () => {
+    expect(served().sort()).toEqual(['hubspot', 'marketo', 'shopify']);
+  });
+
   it('gives a person the same segment on every platform they are on: list and token', () => {
     const v = views(sandbox);
     const segmentOf = session.db.prepare(`SELECT r.segment_key AS key, s.name FROM profile_rfm r JOIN segments s ON s.key = r.segment_key
@@ -119,7 +133,9 @@ describe('one customer across every platform', () => {
     for (const person of people) {
       if (platformsOf(person).some((pl) => typo(person, pl))) continue;
       if (!platformsOf(person).some((pl) => platforms.includes(pl))) continue;
-      const expected = person.purchases.filter((p) => platforms.includes(purchasePlatform(person, p)) && p.status === 'won' && p.amount !== null
+      // A CRM deal closed without an amount is quarantined; a shop order always has a total.
+      const expected = person.purchases.filter((p) => platforms.includes(purchasePlatform(person, p)) && p.status === 'won'
+        && (p.amount !== null || purchasePlatform(person, p) === 'shopify')
         && Date.parse(p.occurredAt) >= from && Date.parse(p.occurredAt) <= ANCHOR.getTime()).length;
       const row = frequencyOf.get(person.email) as { frequency: number | null } | undefined;
       expect(row?.frequency ?? 0, person.email).toBe(expected);

@@ -1,0 +1,230 @@
+/**
+ * Every GraphQL document the Shopify connector sends, in one place, so a test can validate each
+ * against the vendored Admin schema (schema/admin_2026-07.json.gz) with graphql's `validate()`.
+ *
+ * Each document carries its requested cost by Shopify's documented default costs (platforms.md S5:
+ * scalar and enum 0, object 1, connection 2 + first × the cost of one node, mutation 10, objects
+ * inside a mutation payload free — the recorded draftOrderCreate answer requested 10). The client
+ * paces itself with it before Shopify has told it better (see cost.ts).
+ */
+import { ConfigError } from '../../src/config/errors.js';
+import type { Mapping } from '../../src/config/mapping.js';
+
+/** Shopify rejects a query whose requested cost exceeds this before running it (MAX_COST_EXCEEDED). */
+export const MAX_QUERY_COST = 1000;
+/** `first`/`last` may not exceed 250 on any connection. */
+export const MAX_PAGE_SIZE = 250;
+/** Platforms.md S5: a mutation field costs about 10 points (⚠ not fully documented). */
+export const MUTATION_COST = 10;
+/** metafieldsSet and metafieldsDelete take at most 25 metafields per call (shopify.dev, changelog 2024-04). */
+export const METAFIELDS_PER_CALL = 25;
+/** The customer metafield namespace segsync writes tokens to. */
+export const METAFIELD_NAMESPACE = 'segsync';
+/** How many definitions one MetafieldDefinitions page asks for; segsync defines a handful. */
+const DEFINITIONS_PAGE = 100;
+
+export interface GraphqlDocument {
+  /** The operation name: shown in errors, logs and the emulator's request log. */
+  name: string;
+  query: string;
+  /** Requested cost by Shopify's default costs. */
+  cost: number;
+  /** A mutation (counted as a write). */
+  write: boolean;
+}
+
+export interface PageDocument extends GraphqlDocument {
+  /** The `first` this document is sent with: 250, or less when a node costs too much for 250 to fit in 1,000 points. */
+  pageSize: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Selections built from mapping paths ("defaultEmailAddress.emailAddress")
+// ---------------------------------------------------------------------------------------------
+
+type Tree = Map<string, Tree>;
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+function addPath(tree: Tree, path: string, where: string): void {
+  const segments = path.split('.');
+  if (segments.some((s) => !NAME.test(s))) {
+    throw new ConfigError(`${where}: "${path}" is not a GraphQL field path (names separated by dots, e.g. defaultAddress.city)`);
+  }
+  let node = tree;
+  for (const s of segments) {
+    let next = node.get(s);
+    if (!next) node.set(s, (next = new Map()));
+    node = next;
+  }
+}
+
+function printTree(tree: Tree): string {
+  return [...tree].map(([name, sub]) => (sub.size === 0 ? name : `${name} { ${printTree(sub)} }`)).join(' ');
+}
+
+/** Objects selected below a node (each costs 1); the leaves are scalars or enums. */
+function objectCount(tree: Tree): number {
+  let n = 0;
+  for (const sub of tree.values()) if (sub.size > 0) n += 1 + objectCount(sub);
+  return n;
+}
+
+function selection(paths: Array<{ path: string; where: string }>): { text: string; nodeCost: number } {
+  const tree: Tree = new Map();
+  for (const p of paths) addPath(tree, p.path, p.where);
+  return { text: printTree(tree), nodeCost: 1 + objectCount(tree) };
+}
+
+/** The largest page that keeps a connection of nodes this expensive within the single-query limit. */
+export function pageSizeFor(nodeCost: number, extraCost = 0): number {
+  return Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor((MAX_QUERY_COST - 2 - extraCost) / nodeCost)));
+}
+
+function pageDocument(name: string, connection: string, sortKey: string, paths: Array<{ path: string; where: string }>): PageDocument {
+  const { text, nodeCost } = selection(paths);
+  const pageSize = pageSizeFor(nodeCost);
+  return {
+    name,
+    write: false,
+    pageSize,
+    cost: 2 + pageSize * nodeCost,
+    query:
+      `query ${name}($first: Int!, $after: String, $query: String) {\n` +
+      `  ${connection}(first: $first, after: $after, query: $query, sortKey: ${sortKey}) {\n` +
+      `    pageInfo { hasNextPage endCursor }\n` +
+      `    nodes { ${text} }\n` +
+      `  }\n}`,
+  };
+}
+
+/** Customer fields segsync itself relies on, whatever the mapping says. */
+export const CUSTOMER_REQUIRED_PATHS = ['id', 'updatedAt'] as const;
+/** Order fields segsync itself relies on (status, test orders, the customer link, dates). */
+export const ORDER_REQUIRED_PATHS = ['id', 'updatedAt', 'createdAt', 'processedAt', 'cancelledAt', 'test', 'customer.id'] as const;
+
+export function customerPaths(mapping: Mapping): Array<{ path: string; where: string }> {
+  const c = mapping.contacts;
+  return [
+    ...CUSTOMER_REQUIRED_PATHS.map((path) => ({ path, where: 'connector' })),
+    ...Object.entries(c.fields).flatMap(([k, v]) => (v ? [{ path: v, where: `mapping contacts.fields.${k}` }] : [])),
+    ...(c.consent ? [{ path: c.consent.field, where: 'mapping contacts.consent.field' }] : []),
+    ...Object.entries(c.attributes).map(([k, v]) => ({ path: v, where: `mapping contacts.attributes.${k}` })),
+  ];
+}
+
+export function orderPaths(mapping: Mapping): Array<{ path: string; where: string }> {
+  const p = mapping.purchases;
+  return [
+    ...ORDER_REQUIRED_PATHS.map((path) => ({ path, where: 'connector' })),
+    ...Object.entries(p.fields).flatMap(([k, v]) => (v ? [{ path: v, where: `mapping purchases.fields.${k}` }] : [])),
+    { path: p.status.field, where: 'mapping purchases.status.field' },
+  ];
+}
+
+/** `customers(first, after, query:"updated_at:>='…'", sortKey: UPDATED_AT)`, selecting what the mapping names. */
+export function customersPage(mapping: Mapping): PageDocument {
+  return pageDocument('CustomersPage', 'customers', 'UPDATED_AT', customerPaths(mapping));
+}
+
+/** `orders(first, after, query:"updated_at:>='…'", sortKey: UPDATED_AT)`, selecting what the mapping names. */
+export function ordersPage(mapping: Mapping): PageDocument {
+  return pageDocument('OrdersPage', 'orders', 'UPDATED_AT', orderPaths(mapping));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed queries
+// ---------------------------------------------------------------------------------------------
+
+/** The scopes the merchant granted: without read_all_orders only the last 60 days of orders are visible. */
+export const ACCESS_SCOPES: GraphqlDocument = {
+  name: 'AccessScopes',
+  write: false,
+  cost: 2,
+  query: 'query AccessScopes {\n  currentAppInstallation { accessScopes { handle } }\n}',
+};
+
+export const METAFIELD_DEFINITIONS: GraphqlDocument = {
+  name: 'MetafieldDefinitions',
+  write: false,
+  cost: 2 + DEFINITIONS_PAGE * 2,
+  query:
+    'query MetafieldDefinitions($namespace: String!) {\n' +
+    `  metafieldDefinitions(ownerType: CUSTOMER, namespace: $namespace, first: ${DEFINITIONS_PAGE}) {\n` +
+    '    nodes { id key name type { name } }\n' +
+    '  }\n}',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Mutations
+// ---------------------------------------------------------------------------------------------
+
+export const METAFIELD_DEFINITION_CREATE: GraphqlDocument = {
+  name: 'MetafieldDefinitionCreate',
+  write: true,
+  cost: MUTATION_COST,
+  query:
+    'mutation MetafieldDefinitionCreate($definition: MetafieldDefinitionInput!) {\n' +
+    '  metafieldDefinitionCreate(definition: $definition) {\n' +
+    '    createdDefinition { id key }\n' +
+    '    userErrors { field message code }\n' +
+    '  }\n}',
+};
+
+export type TagsMutation = 'tagsAdd' | 'tagsRemove';
+
+/** Aliases `t0…t{n-1}`, one resource each (tagsAdd/tagsRemove take one id), sharing `$tags`; ids in `$id0…`. */
+export function tagsDocument(mutation: TagsMutation, count: number): GraphqlDocument {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`tags mutation needs at least one customer, got ${count}`);
+  const vars = Array.from({ length: count }, (_, i) => `$id${i}: ID!`).join(', ');
+  const fields = Array.from(
+    { length: count },
+    (_, i) => `  t${i}: ${mutation}(id: $id${i}, tags: $tags) { node { id } userErrors { field message } }`,
+  ).join('\n');
+  const name = mutation === 'tagsAdd' ? 'TagsAdd' : 'TagsRemove';
+  return { name, write: true, cost: count * MUTATION_COST, query: `mutation ${name}($tags: [String!]!, ${vars}) {\n${fields}\n}` };
+}
+
+/** Aliases `s0…` (metafieldsSet, ≤25 each, in `$s0…`) then `d0…` (metafieldsDelete, ≤25 each, in `$d0…`). */
+export function tokensDocument(setCalls: number, deleteCalls: number): GraphqlDocument {
+  if (setCalls + deleteCalls < 1) throw new RangeError('a tokens mutation needs at least one call');
+  const vars = [
+    ...Array.from({ length: setCalls }, (_, i) => `$s${i}: [MetafieldsSetInput!]!`),
+    ...Array.from({ length: deleteCalls }, (_, i) => `$d${i}: [MetafieldIdentifierInput!]!`),
+  ].join(', ');
+  const fields = [
+    ...Array.from(
+      { length: setCalls },
+      (_, i) => `  s${i}: metafieldsSet(metafields: $s${i}) { metafields { key namespace } userErrors { field message code elementIndex } }`,
+    ),
+    ...Array.from(
+      { length: deleteCalls },
+      (_, i) => `  d${i}: metafieldsDelete(metafields: $d${i}) { deletedMetafields { key namespace ownerId } userErrors { field message } }`,
+    ),
+  ].join('\n');
+  return { name: 'SetTokens', write: true, cost: (setCalls + deleteCalls) * MUTATION_COST, query: `mutation SetTokens(${vars}) {\n${fields}\n}` };
+}
+
+/** How many mutation fields one request may carry: within the single-query limit and the bucket. */
+export function mutationsPerRequest(bucketMax: number | undefined, perMutation = MUTATION_COST): number {
+  const budget = Math.min(MAX_QUERY_COST, bucketMax ?? MAX_QUERY_COST);
+  return Math.max(1, Math.floor(budget / perMutation));
+}
+
+/** Every document the connector can send for a mapping, at its extremes (for the schema test). */
+export function everyDocument(mapping: Mapping): GraphqlDocument[] {
+  const perRequest = mutationsPerRequest(undefined);
+  return [
+    customersPage(mapping),
+    ordersPage(mapping),
+    ACCESS_SCOPES,
+    METAFIELD_DEFINITIONS,
+    METAFIELD_DEFINITION_CREATE,
+    tagsDocument('tagsAdd', 1),
+    tagsDocument('tagsAdd', perRequest),
+    tagsDocument('tagsRemove', 1),
+    tagsDocument('tagsRemove', perRequest),
+    tokensDocument(1, 0),
+    tokensDocument(0, 1),
+    tokensDocument(perRequest - 10, 10),
+  ];
+}

@@ -1,0 +1,3 @@
+export { ShopifyEmulator, DEFAULT_SCOPES } from './server.js';
+export type { CustomerSnapshot, EmulatorFault, OrderSnapshot, RequestLogEntry, ShopifyEmulatorOptions } from './server.js';
+export { STANDARD_BUCKET, type BucketSettings } from './bucket.js';

@@ -1,0 +1,448 @@
+/**
+ * Shopify Admin GraphQL emulator: a node:http handler for POST /admin/api/2026-07/graphql.json
+ * that EXECUTES each request with graphql-js against the vendored Admin schema, so a query the
+ * real API would refuse as invalid is refused here with graphql's own validation errors. Around
+ * execution it does what Shopify does: X-Shopify-Access-Token auth (401), access scopes
+ * (ACCESS_DENIED; orders older than 60 days hidden without read_all_orders), the calculated
+ * query cost (MAX_COST_EXCEEDED above 1,000 requested points), the per-app leaky bucket
+ * (THROTTLED), and `extensions.cost` on every GraphQL answer.
+ *
+ * Where Shopify's documentation is silent, the choice made is stated in a comment marked CHOSEN.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  execute,
+  getOperationAST,
+  parse,
+  validate,
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
+import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import { SHOPIFY_GRAPHQL_PATH } from '../config.js';
+import { LeakyBucket, STANDARD_BUCKET, type BucketSettings } from './bucket.js';
+import { actualCost, requestedCost } from './cost.js';
+import { gid, iso, parseGid, rootValue, type ResolverContext } from './resolvers.js';
+import { adminSchema } from './schema.js';
+import { ShopState, type CustomerRecord, type FinancialStatus, type MarketingState } from './state.js';
+
+export const DEFAULT_SCOPES = ['read_customers', 'write_customers', 'read_orders', 'read_all_orders'] as const;
+export const MAX_QUERY_COST = 1000;
+
+export interface ShopifyEmulatorOptions {
+  /** The only accepted X-Shopify-Access-Token; default 'shpat_sandbox-shopify-token'. */
+  accessToken?: string;
+  /** The app's bucket; default a Standard plan: 2,000 points, 100 restored per second. */
+  bucket?: BucketSettings;
+  /** Granted access scopes; default read_customers, write_customers, read_orders, read_all_orders. */
+  scopes?: readonly string[];
+  /** HTTP status of a THROTTLED answer: 200 as reported for the GraphQL API (default), or 429. */
+  throttledStatus?: 200 | 429;
+  /** Clock in ms, default Date.now: the bucket, the 60-day window and modification times use it. */
+  now?: () => number;
+}
+
+export interface EmulatorFault {
+  /** Tested against `${METHOD} ${path} ${operationName}` (path as given to handle()). */
+  match: RegExp;
+  /** How many matching requests get this answer; default 1. */
+  times?: number;
+  /** HTTP status to answer; 0 = destroy the connection without answering (a reset). */
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  /** The GraphQL operation name, when there was one. */
+  operation: string | null;
+  /** A mutation: it may change the shop. */
+  write: boolean;
+  requestedCost: number | null;
+  actualCost: number | null;
+  /** Answered THROTTLED. */
+  throttled: boolean;
+}
+
+export interface CustomerSnapshot {
+  id: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  city: string | null;
+  countryCode: string | null;
+  marketingState: MarketingState;
+  createdAt: string;
+  updatedAt: string;
+  tags: string[];
+  /** `namespace.key` → value and type. */
+  metafields: Record<string, { type: string; value: string }>;
+}
+
+export interface OrderSnapshot {
+  id: string;
+  name: string;
+  customerId: string | null;
+  amount: string;
+  currency: string;
+  processedAt: string;
+  createdAt: string;
+  updatedAt: string;
+  cancelled: boolean;
+  test: boolean;
+  financialStatus: FinancialStatus;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const INVALID_TOKEN = '[API] Invalid API key or access token (unrecognized login or wrong password)';
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Parsed {
+  query: string;
+  variables: Record<string, unknown>;
+  operationName: string | null;
+}
+
+function operationNameOf(body: Partial<Parsed>): string | null {
+  if (typeof body.operationName === 'string' && body.operationName) return body.operationName;
+  return /\b(?:query|mutation)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(body.query ?? '')?.[1] ?? null;
+}
+
+export class ShopifyEmulator {
+  onRequest?: (info: { method: string; path: string; status: number; operation: string | null }) => void;
+
+  private readonly answered: RequestLogEntry[] = [];
+  private readonly state: ShopState;
+  private readonly accessToken: string;
+  private readonly now: () => number;
+  private readonly bucket: LeakyBucket;
+  private readonly schema: GraphQLSchema;
+  private readonly throttledStatus: 200 | 429;
+  private scopes: Set<string>;
+  private faults: Array<EmulatorFault & { left: number }> = [];
+
+  constructor(options: ShopifyEmulatorOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.accessToken = options.accessToken ?? 'shpat_sandbox-shopify-token';
+    this.bucket = new LeakyBucket(options.bucket ?? STANDARD_BUCKET, this.now);
+    this.scopes = new Set(options.scopes ?? DEFAULT_SCOPES);
+    this.throttledStatus = options.throttledStatus ?? 200;
+    this.state = new ShopState(this.now);
+    this.schema = adminSchema();
+  }
+
+  // ================================================================ lifecycle
+
+  /** Loads people as Shopify has them (use `populationOn(people, 'shopify')`). */
+  load(people: Iterable<SyntheticPerson>): void {
+    this.state.load(people);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, path: string): void {
+    this.dispatch(req, res, path).catch((err: unknown) => {
+      if (!res.headersSent) {
+        // As recorded (error_internal_server_error.json).
+        const body = { errors: [{ message: `Internal error. Looks like something went wrong on our end.\n${err instanceof Error ? err.message : String(err)}`, extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+        this.send(res, (req.method ?? 'GET').toUpperCase(), path, { status: 500, body }, { operation: null, write: false });
+      } else {
+        res.destroy();
+      }
+    });
+  }
+
+  listen(port = 0): Promise<{ url: string; close(): Promise<void> }> {
+    const server = http.createServer((req, res) => this.handle(req, res, req.url ?? '/'));
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        const { port: actual } = server.address() as AddressInfo;
+        resolve({
+          url: `http://127.0.0.1:${actual}`,
+          close: () =>
+            new Promise<void>((done, failClose) => {
+              server.close((err) => (err ? failClose(err) : done()));
+              server.closeAllConnections();
+            }),
+        });
+      });
+    });
+  }
+
+  // ================================================================ ground truth & test controls
+
+  /** Every request answered, in order (THROTTLED answers and injected faults included). */
+  get requests(): ReadonlyArray<RequestLogEntry> {
+    return this.answered;
+  }
+
+  resetRequestLog(): void {
+    this.answered.length = 0;
+  }
+
+  injectFault(fault: EmulatorFault): void {
+    this.faults.push({ ...fault, left: fault.times ?? 1 });
+  }
+
+  /** The bucket as Shopify would report it now. */
+  throttleStatus(): { maximumAvailable: number; currentlyAvailable: number; restoreRate: number } {
+    return this.bucket.status();
+  }
+
+  setScopes(scopes: readonly string[]): void {
+    this.scopes = new Set(scopes);
+  }
+
+  customerIdForEmail(email: string): string | undefined {
+    const id = this.state.emailIndex.get(email.trim().toLowerCase());
+    return id === undefined ? undefined : gid('Customer', id);
+  }
+
+  getCustomer(id: string): CustomerSnapshot | undefined {
+    const rec = this.customerRecord(id);
+    return rec ? this.snapshot(rec) : undefined;
+  }
+
+  listCustomers(): CustomerSnapshot[] {
+    return this.state.customers.map((c) => this.snapshot(c));
+  }
+
+  /** Every order, visible to the app or not (ground truth). */
+  listOrders(): OrderSnapshot[] {
+    return this.state.orders.map((o) => ({
+      id: gid('Order', o.id),
+      name: o.name,
+      customerId: o.customerId === null ? null : gid('Customer', o.customerId),
+      amount: o.amount,
+      currency: o.currency,
+      processedAt: iso(o.processedMs),
+      createdAt: iso(o.createdMs),
+      updatedAt: iso(o.updatedMs),
+      cancelled: o.cancelledMs !== null,
+      test: o.test,
+      financialStatus: o.financialStatus,
+    }));
+  }
+
+  /** A merchant edits a customer in the admin: its updatedAt moves to now. */
+  updateCustomer(
+    id: string,
+    changes: Partial<{ firstName: string | null; lastName: string | null; email: string | null; phone: string | null; city: string | null; countryCode: string | null; marketingState: MarketingState }>,
+  ): void {
+    const rec = this.customerRecord(id);
+    if (!rec) throw new Error(`no customer ${id}`);
+    if (changes.email !== undefined) {
+      const old = rec.email?.trim().toLowerCase();
+      if (old && this.state.emailIndex.get(old) === rec.id) this.state.emailIndex.delete(old);
+      if (changes.email) this.state.emailIndex.set(changes.email.trim().toLowerCase(), rec.id);
+    }
+    Object.assign(rec, Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)));
+    this.state.touch(rec);
+  }
+
+  /** A merchant cancels an order (refunding it, or voiding an unpaid one). */
+  cancelOrder(id: string, options: { refund?: boolean } = {}): void {
+    const parsed = parseGid(id);
+    const order = parsed?.type === 'Order' ? this.state.order(parsed.id) : undefined;
+    if (!order) throw new Error(`no order ${id}`);
+    if (order.cancelledMs !== null) throw new Error(`order ${id} is already cancelled`);
+    const at = Math.max(this.now(), order.updatedMs + 1);
+    order.cancelledMs = at;
+    order.updatedMs = at;
+    order.financialStatus = options.refund || order.financialStatus === 'PAID' ? 'REFUNDED' : 'VOIDED';
+  }
+
+  private customerRecord(id: string): CustomerRecord | undefined {
+    const parsed = parseGid(id);
+    return parsed?.type === 'Customer' ? this.state.customer(parsed.id) : undefined;
+  }
+
+  private snapshot(c: CustomerRecord): CustomerSnapshot {
+    return {
+      id: gid('Customer', c.id),
+      email: c.email,
+      firstName: c.firstName,
+      lastName: c.lastName,
+      phone: c.phone,
+      city: c.city,
+      countryCode: c.countryCode,
+      marketingState: c.marketingState,
+      createdAt: iso(c.createdMs),
+      updatedAt: iso(c.updatedMs),
+      tags: [...c.tags],
+      metafields: Object.fromEntries([...c.metafields.values()].map((m) => [`${m.namespace}.${m.key}`, { type: m.type, value: m.value }])),
+    };
+  }
+
+  // ================================================================ HTTP
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const rawBody = await readBody(req);
+    const pathname = path.split('?')[0] ?? path;
+    let body: Partial<Parsed> = {};
+    try {
+      const json = rawBody.trim() === '' ? {} : (JSON.parse(rawBody) as unknown);
+      if (json && typeof json === 'object' && !Array.isArray(json)) body = json as Partial<Parsed>;
+    } catch {
+      body = {};
+    }
+    const operation = operationNameOf(body);
+    const write = /^\s*mutation\b/.test(body.query ?? '');
+    const meta = { operation, write };
+
+    const fault = this.faults.find((f) => f.left > 0 && f.match.test(`${method} ${path} ${operation ?? ''}`));
+    if (fault) {
+      fault.left--;
+      this.faults = this.faults.filter((f) => f.left > 0);
+      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.status === 0) {
+        req.socket.destroy();
+        this.log({ method, path, status: 0, ...meta });
+        return;
+      }
+      this.send(res, method, path, { status: fault.status, body: fault.body, ...(fault.headers ? { headers: fault.headers } : {}) }, meta);
+      return;
+    }
+
+    if (pathname !== SHOPIFY_GRAPHQL_PATH) {
+      this.send(res, method, path, { status: 404, body: { errors: 'Not Found' } }, meta);
+      return;
+    }
+    const token = req.headers['x-shopify-access-token'];
+    if (typeof token !== 'string' || token !== this.accessToken) {
+      this.send(res, method, path, { status: 401, body: { errors: INVALID_TOKEN } }, meta);
+      return;
+    }
+    if (method !== 'POST') {
+      // CHOSEN: only POST is emulated.
+      this.send(res, method, path, { status: 405, body: { errors: 'Method Not Allowed' }, headers: { Allow: 'POST' } }, meta);
+      return;
+    }
+    if (typeof body.query !== 'string' || body.query.trim() === '') {
+      // CHOSEN: Shopify's REST-style answer to a body without a query.
+      this.send(res, method, path, { status: 400, body: { errors: { query: 'Required parameter missing or invalid' } } }, meta);
+      return;
+    }
+    const variables = body.variables && typeof body.variables === 'object' && !Array.isArray(body.variables) ? body.variables : {};
+    this.send(res, method, path, await this.graphql(body.query, variables, body.operationName ?? null), meta);
+  }
+
+  private costExtension(requested: number | null, actual: number | null) {
+    return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: this.bucket.status() } };
+  }
+
+  private async graphql(query: string, variables: Record<string, unknown>, operationName: string | null): Promise<Reply> {
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      return { status: 200, body: { errors: [(error as GraphQLError).toJSON()], extensions: this.costExtension(0, 0) } };
+    }
+    const invalid = validate(this.schema, document);
+    if (invalid.length > 0) return { status: 200, body: { errors: invalid.map((e) => e.toJSON()), extensions: this.costExtension(0, 0) } };
+    const operation: OperationDefinitionNode | null | undefined = getOperationAST(document, operationName ?? undefined);
+    if (!operation) {
+      const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+      return { status: 200, body: { errors: [{ message }], extensions: this.costExtension(0, 0) } };
+    }
+    const requested = requestedCost(this.schema, document, operation, variables);
+    if (requested > MAX_QUERY_COST) {
+      // Shopify's wording (as quoted in public issue reports).
+      const message =
+        `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_QUERY_COST}).\n\n` +
+        'See https://shopify.dev/concepts/about-apis/rate-limits for more information on how the\ncost of a query is calculated.\n\n' +
+        'To query larger amounts of data with fewer limits, bulk operations should be used instead.\n' +
+        'See https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for usage details.\n';
+      return {
+        status: 200,
+        body: {
+          errors: [{ message, extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: MAX_QUERY_COST, documentation: 'https://shopify.dev/api/usage/rate-limits' } }],
+          extensions: this.costExtension(requested, null),
+        },
+      };
+    }
+    if (!this.bucket.take(requested)) {
+      // The recorded minimal THROTTLED body, plus what real answers carry: documentation and the cost.
+      return {
+        status: this.throttledStatus,
+        body: {
+          errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }],
+          extensions: this.costExtension(requested, null),
+        },
+        headers: { 'X-Segsync-Throttled': '1' },
+      };
+    }
+    const ctx: ResolverContext = { state: this.state, scopes: this.scopes, now: this.now, searchWarnings: [] };
+    const result = await execute({ schema: this.schema, document, rootValue: rootValue(ctx), contextValue: ctx, variableValues: variables, operationName: operationName ?? undefined });
+    const data = (result.data ?? null) as Record<string, unknown> | null;
+    const actual = result.data === undefined ? 0 : Math.min(requested, actualCost(this.schema, document, operation, variables, data));
+    this.bucket.refund(requested - actual);
+    const extensions: Record<string, unknown> = this.costExtension(requested, actual);
+    if (ctx.searchWarnings.length > 0) extensions.search = ctx.searchWarnings.map((w) => ({ path: w.path, query: w.query, warnings: w.warnings }));
+    const out: Record<string, unknown> = {};
+    if (result.errors?.length) out.errors = result.errors.map((e) => e.toJSON());
+    if (result.data !== undefined) out.data = result.data;
+    out.extensions = extensions;
+    return { status: 200, body: out };
+  }
+
+  private send(res: ServerResponse, method: string, path: string, reply: Reply, meta: { operation: string | null; write: boolean }): void {
+    const headers: Record<string, string> = { ...reply.headers };
+    const throttled = headers['X-Segsync-Throttled'] === '1';
+    delete headers['X-Segsync-Throttled'];
+    let payload: string | undefined;
+    if (reply.body !== undefined) {
+      payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = JSON_TYPE;
+      headers['Content-Length'] = String(Buffer.byteLength(payload));
+    }
+    res.writeHead(reply.status, headers);
+    res.end(payload);
+    const cost = (reply.body as { extensions?: { cost?: { requestedQueryCost?: number | null; actualQueryCost?: number | null } } } | undefined)?.extensions?.cost;
+    this.log({
+      method,
+      path,
+      status: reply.status,
+      ...meta,
+      requestedCost: cost?.requestedQueryCost ?? null,
+      actualCost: cost?.actualQueryCost ?? null,
+      throttled,
+    });
+  }
+
+  private log(entry: Partial<RequestLogEntry> & { method: string; path: string; status: number; operation: string | null; write: boolean }): void {
+    const full: RequestLogEntry = { requestedCost: null, actualCost: null, throttled: false, ...entry };
+    this.answered.push(full);
+    try {
+      this.onRequest?.({ method: full.method, path: full.path, status: full.status, operation: full.operation });
+    } catch {
+      // A test hook's failure must not break the answer already sent.
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (req.readableEnded) {
+      resolve('');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

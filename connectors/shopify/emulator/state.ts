@@ -1,0 +1,199 @@
+/**
+ * In-memory shop of the Shopify emulator: customers with tags and metafields, their orders, and
+ * customer metafield definitions. No GraphQL here. Built deterministically from the synthetic
+ * population as Shopify sees it (`populationOn(people, 'shopify')`): one order per purchase, and
+ * a few test orders; the hidden customer type is never copied.
+ */
+import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+
+export const FIRST_CUSTOMER_ID = 1001;
+export const FIRST_ORDER_ID = 50_001;
+export const FIRST_ORDER_NUMBER = 1001;
+const DAY_MS = 86_400_000;
+
+export type MarketingState = 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NOT_SUBSCRIBED' | 'PENDING' | 'INVALID';
+export type FinancialStatus = 'PAID' | 'PENDING' | 'AUTHORIZED' | 'PARTIALLY_PAID' | 'PARTIALLY_REFUNDED' | 'REFUNDED' | 'VOIDED' | 'EXPIRED';
+
+export interface MetafieldRecord {
+  id: number;
+  namespace: string;
+  key: string;
+  type: string;
+  value: string;
+  createdMs: number;
+  updatedMs: number;
+}
+
+export class CustomerRecord {
+  tags: string[] = [];
+  readonly metafields = new Map<string, MetafieldRecord>();
+  readonly orderIds: number[] = [];
+
+  constructor(
+    readonly id: number,
+    public firstName: string | null,
+    public lastName: string | null,
+    /** As the customer typed it: stray capitals and spaces included. */
+    public email: string | null,
+    public marketingState: MarketingState,
+    public phone: string | null,
+    public city: string | null,
+    public countryCode: string | null,
+    public createdMs: number,
+    public updatedMs: number,
+  ) {}
+}
+
+export class OrderRecord {
+  constructor(
+    readonly id: number,
+    readonly number: number,
+    public customerId: number | null,
+    readonly createdMs: number,
+    readonly processedMs: number,
+    public updatedMs: number,
+    public cancelledMs: number | null,
+    public financialStatus: FinancialStatus,
+    readonly amount: string,
+    readonly currency: string,
+    readonly test: boolean,
+  ) {}
+
+  get name(): string {
+    return `#${this.number}`;
+  }
+}
+
+export interface DefinitionRecord {
+  id: number;
+  ownerType: string;
+  namespace: string;
+  key: string;
+  name: string;
+  description: string | null;
+  type: string;
+  pinned: boolean;
+  createdMs: number;
+}
+
+/** FNV-1a then a 32-bit finalizer: a stable number in [0, 1) per key (as presence.ts does). */
+export function unit(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4_294_967_296;
+}
+
+export class ShopState {
+  readonly customers: CustomerRecord[] = [];
+  readonly orders: OrderRecord[] = [];
+  /** `${ownerType}|${namespace}|${key}` → definition. */
+  readonly definitions = new Map<string, DefinitionRecord>();
+  /** Normalized email → customer id. */
+  readonly emailIndex = new Map<string, number>();
+  nextMetafieldId = 1;
+  nextDefinitionId = 1;
+
+  constructor(readonly now: () => number) {}
+
+  customer(id: number): CustomerRecord | undefined {
+    return Number.isInteger(id) ? this.customers[id - FIRST_CUSTOMER_ID] : undefined;
+  }
+
+  order(id: number): OrderRecord | undefined {
+    return Number.isInteger(id) ? this.orders[id - FIRST_ORDER_ID] : undefined;
+  }
+
+  definition(ownerType: string, namespace: string, key: string): DefinitionRecord | undefined {
+    return this.definitions.get(`${ownerType}|${namespace}|${key}`);
+  }
+
+  /**
+   * One customer per person; one order per purchase: won → PAID, lost → cancelled and VOIDED,
+   * open → PENDING (an expected date in the future becomes today). About 4% of customers also
+   * have one recent test order. About 15% carry a tag of their own (vip, newsletter) that segsync
+   * must leave alone.
+   */
+  load(people: Iterable<SyntheticPerson>): void {
+    const nowMs = this.now();
+    for (const person of people) {
+      const createdMs = Math.min(Date.parse(person.createdAt), nowMs);
+      const customer = new CustomerRecord(
+        FIRST_CUSTOMER_ID + this.customers.length,
+        person.firstName,
+        person.lastName,
+        person.email,
+        person.emailConsent === 'subscribed' ? 'SUBSCRIBED' : 'UNSUBSCRIBED',
+        person.phone,
+        person.city,
+        person.country,
+        createdMs,
+        createdMs,
+      );
+      const key = person.email.trim().toLowerCase();
+      const tagRoll = unit(`${key}|tags`);
+      if (tagRoll < 0.05) customer.tags = ['vip'];
+      else if (tagRoll < 0.15) customer.tags = ['newsletter'];
+      this.customers.push(customer);
+      this.emailIndex.set(key, customer.id);
+
+      for (const p of person.purchases) {
+        const processedMs = Math.max(createdMs, Math.min(Date.parse(p.occurredAt), nowMs));
+        const amount = (p.amount ?? 0).toFixed(2);
+        if (p.status === 'lost') {
+          const cancelledMs = Math.min(processedMs + DAY_MS, nowMs);
+          this.addOrder(customer, processedMs, cancelledMs, cancelledMs, 'VOIDED', amount, p.currency, false);
+        } else if (p.status === 'won') {
+          // Fulfilment touches an order about a day after it was placed.
+          this.addOrder(customer, processedMs, Math.min(processedMs + DAY_MS, nowMs), null, 'PAID', amount, p.currency, false);
+        } else {
+          this.addOrder(customer, processedMs, processedMs, null, 'PENDING', amount, p.currency, false);
+        }
+      }
+      if (unit(`${key}|test-order`) < 0.04) {
+        const at = Math.max(createdMs, nowMs - Math.floor(unit(`${key}|test-day`) * 20 * DAY_MS));
+        this.addOrder(customer, at, at, null, 'PAID', '1.00', person.purchases[0]?.currency ?? 'USD', true);
+      }
+      for (const id of customer.orderIds) customer.updatedMs = Math.max(customer.updatedMs, this.order(id)!.updatedMs);
+    }
+  }
+
+  private addOrder(
+    customer: CustomerRecord,
+    processedMs: number,
+    updatedMs: number,
+    cancelledMs: number | null,
+    status: FinancialStatus,
+    amount: string,
+    currency: string,
+    test: boolean,
+  ): OrderRecord {
+    const order = new OrderRecord(
+      FIRST_ORDER_ID + this.orders.length,
+      FIRST_ORDER_NUMBER + this.orders.length,
+      customer.id,
+      processedMs,
+      processedMs,
+      Math.max(updatedMs, processedMs),
+      cancelledMs,
+      status,
+      amount,
+      currency,
+      test,
+    );
+    this.orders.push(order);
+    customer.orderIds.push(order.id);
+    return order;
+  }
+
+  touch(customer: CustomerRecord): void {
+    customer.updatedMs = Math.max(this.now(), customer.updatedMs + 1);
+  }
+}

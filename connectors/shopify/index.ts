@@ -1,0 +1,40 @@
+import type { ConnectorDescriptor } from '../../src/domain/connector.js';
+import { defaultMappingFile } from '../../src/config/paths.js';
+import { populationOn } from '../../src/sandbox/presence.js';
+import { ShopifyClient } from './client.js';
+import { shopifyConfigFromEnv, type ShopifyConfig } from './config.js';
+import { createShopifyDestination } from './destination.js';
+import { ShopifyEmulator } from './emulator/index.js';
+import { createShopifySource } from './source.js';
+
+export const SANDBOX_SHOPIFY_TOKEN = 'shpat_sandbox-shopify-token';
+
+export const shopify: ConnectorDescriptor<ShopifyConfig> = {
+  id: 'shopify',
+  displayName: 'Shopify',
+  defaultMappingFile: defaultMappingFile('shopify'),
+  configFromEnv: shopifyConfigFromEnv,
+  open(config, options) {
+    const client = new ShopifyClient(config, options.events);
+    return {
+      transport: client.transport,
+      source: createShopifySource(client, options.mapping, { lookbackMinutes: options.lookbackMinutes }),
+      destination: createShopifyDestination(client, options.mapping),
+    };
+  },
+  emulator: {
+    mount: '/shopify',
+    create(people, pace = 'realistic') {
+      const emulator = new ShopifyEmulator({
+        accessToken: SANDBOX_SHOPIFY_TOKEN,
+        // Tests lift the cost bucket; the sandbox keeps a Standard plan's (2,000 points, 100/s).
+        ...(pace === 'fast' ? { bucket: { maximumAvailable: 1_000_000, restoreRate: 1_000_000 } } : {}),
+      });
+      emulator.load(populationOn(people, 'shopify'));
+      return emulator;
+    },
+    env: (baseUrl) => ({ SHOPIFY_ACCESS_TOKEN: SANDBOX_SHOPIFY_TOKEN, SHOPIFY_SHOP_URL: `${baseUrl}/shopify` }),
+  },
+};
+
+export { ShopifyClient, ShopifyEmulator, type ShopifyConfig };

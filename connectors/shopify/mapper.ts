@@ -1,0 +1,158 @@
+/**
+ * Shopify nodes → canonical records. The mapping file (mappings/shopify.yaml) names GraphQL paths
+ * such as `defaultEmailAddress.emailAddress`; `valueAt` follows them through the node.
+ */
+import type { z } from 'zod';
+import type { Mapping } from '../../src/config/mapping.js';
+import type { AttributeValue, ContactRecord, PurchaseRecord, PurchaseStatus, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
+import { CustomerNodeSchema, OrderNodeSchema } from './schemas.js';
+
+const PLATFORM = 'shopify';
+// Deliberately loose: Shopify validates addresses itself; we only refuse what cannot be one.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export type Mapped<T> = { ok: true; record: T } | { ok: false; quarantined: QuarantinedRecord };
+/** Test orders are not purchases: the source counts and reports them instead of storing them. */
+export type MappedOrder = Mapped<PurchaseRecord> | { ok: 'test'; externalId: string };
+
+function reject(stream: StreamName, raw: unknown, externalId: string | null, reason: string): { ok: false; quarantined: QuarantinedRecord } {
+  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, raw } };
+}
+
+function rawId(raw: unknown): string | null {
+  const id = (raw as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id !== '' ? id : null;
+}
+
+/** The value at a dotted path; null when the path meets a null (e.g. no default address) or is absent. */
+export function valueAt(raw: unknown, path: string): unknown {
+  let value: unknown = raw;
+  for (const segment of path.split('.')) {
+    if (value === null || value === undefined || typeof value !== 'object' || Array.isArray(value)) return null;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return value === undefined ? null : value;
+}
+
+class FieldProblem extends Error {}
+
+/** A text value at a path: trimmed, '' → null; an object there is a mapping mistake. */
+function text(raw: unknown, path: string | undefined): string | null {
+  if (!path) return null;
+  const v = valueAt(raw, path);
+  if (v === null) return null;
+  if (typeof v === 'string') return v.trim() === '' ? null : v.trim();
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new FieldProblem(`${path}: expected a value, got ${Array.isArray(v) ? 'a list' : 'an object'}; map a field inside it (e.g. ${path}.<field>)`);
+}
+
+function attribute(raw: unknown, path: string): AttributeValue {
+  const v = valueAt(raw, path);
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return typeof v === 'string' ? v.trim() : v;
+  // Lists of values (tags) become one comma-separated value; anything else is kept as JSON.
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(', ');
+  return JSON.stringify(v);
+}
+
+function isoDate(value: string | null, path: string): string | null {
+  if (value === null) return null;
+  const ms = Date.parse(value);
+  if (!Number.isFinite(ms)) throw new FieldProblem(`${path}: "${value}" is not a date`);
+  return new Date(ms).toISOString();
+}
+
+function valid<S extends z.ZodType>(schema: S, stream: StreamName, raw: unknown): { ok: true; node: z.output<S> } | { ok: false; quarantined: QuarantinedRecord } {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, node: parsed.data };
+  const issue = parsed.error.issues[0];
+  return reject(stream, raw, rawId(raw), `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
+}
+
+export function mapCustomer(raw: unknown, mapping: Mapping): Mapped<ContactRecord> {
+  const checked = valid(CustomerNodeSchema, 'contacts', raw);
+  if (!checked.ok) return checked;
+  const node = checked.node;
+  const f = mapping.contacts.fields;
+  try {
+    const typed = text(raw, f.email);
+    // People type emails with stray capitals and spaces; Shopify keeps them as typed.
+    const email = typed === null ? null : typed.replace(/\s+/g, '').toLowerCase();
+    if (email !== null && !EMAIL.test(email)) throw new FieldProblem(`${f.email}: "${typed}" is not an email address`);
+    const consentMap = mapping.contacts.consent;
+    const consentRaw = consentMap ? text(raw, consentMap.field) : null;
+    const emailConsent = consentMap ? (consentRaw !== null ? consentMap.values[consentRaw] : undefined) ?? consentMap.default : 'unknown';
+    const attributes: Record<string, AttributeValue> = {};
+    for (const [name, path] of Object.entries(mapping.contacts.attributes)) attributes[name] = attribute(raw, path);
+    return {
+      ok: true,
+      record: {
+        platform: PLATFORM,
+        externalId: node.id,
+        email,
+        phone: text(raw, f.phone),
+        firstName: text(raw, f.firstName),
+        lastName: text(raw, f.lastName),
+        country: text(raw, f.country),
+        city: text(raw, f.city),
+        createdAt: f.createdAt ? isoDate(text(raw, f.createdAt), f.createdAt) : null,
+        updatedAt: new Date(Date.parse(node.updatedAt)).toISOString(),
+        emailConsent,
+        // Shopify deletes customers outright (and merges by deleting one): nothing to flag here.
+        archived: false,
+        mergedInto: null,
+        mergedFrom: [],
+        attributes,
+        raw,
+      },
+    };
+  } catch (error) {
+    if (error instanceof FieldProblem) return reject('contacts', raw, node.id, error.message);
+    throw error;
+  }
+}
+
+export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
+  const checked = valid(OrderNodeSchema, 'purchases', raw);
+  if (!checked.ok) return checked;
+  const node = checked.node;
+  if (node.test === true) return { ok: 'test', externalId: node.id };
+  const f = mapping.purchases.fields;
+  try {
+    const label = text(raw, f.name);
+    const named = label ? ` (order ${label})` : '';
+    const financial = text(raw, mapping.purchases.status.field);
+    // A cancelled order is cancelled whatever its payment state says (usually VOIDED or REFUNDED).
+    const status: PurchaseStatus = node.cancelledAt
+      ? 'cancelled'
+      : (financial !== null ? mapping.purchases.status.values[financial] : undefined) ?? mapping.purchases.status.default;
+    const amountText = text(raw, f.amount);
+    const amount = amountText === null ? null : Number(amountText);
+    if (amount !== null && !Number.isFinite(amount)) throw new FieldProblem(`${f.amount}: "${amountText}" is not a number${named}`);
+    const occurredAt = isoDate(text(raw, f.occurredAt), f.occurredAt) ?? isoDate(node.createdAt ?? null, 'createdAt');
+    const customerId = node.customer?.id ?? null;
+    if (status === 'won') {
+      if (amount === null) throw new FieldProblem(`${f.amount}: missing on a paid order${named}`);
+      if (amount < 0) throw new FieldProblem(`${f.amount}: negative (${amount}) on a paid order${named}`);
+      if (occurredAt === null) throw new FieldProblem(`${f.occurredAt}: missing on a paid order${named}`);
+    }
+    return {
+      ok: true,
+      record: {
+        platform: PLATFORM,
+        externalId: node.id,
+        // A guest checkout has no customer: the order is kept but counts for nobody.
+        contactExternalIds: customerId ? [customerId] : [],
+        amount,
+        currency: f.currency ? text(raw, f.currency) : null,
+        occurredAt,
+        status,
+        archived: false,
+        updatedAt: new Date(Date.parse(node.updatedAt)).toISOString(),
+        raw,
+      },
+    };
+  } catch (error) {
+    if (error instanceof FieldProblem) return reject('purchases', raw, node.id, error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/**
+ * Shopify Admin GraphQL answers as they come over the wire. Envelopes are checked strictly where
+ * segsync relies on them; records stay `unknown` in pages and are validated one by one in the
+ * mapper (a bad record goes to quarantine, the page goes on). Checked against the recorded real
+ * responses in test/fixtures/shopify/: throttleStatus numbers may be floats (2000.0), the cost may
+ * lack throttleStatus, `errors` may be a plain string (401/403 bodies), ids may come `\/`-escaped.
+ */
+
+export const ThrottleStatusSchema = z.object({
+  maximumAvailable: z.number().positive(),
+  currentlyAvailable: z.number(),
+  restoreRate: z.number().positive(),
+});
+export type ThrottleStatus = z.infer<typeof ThrottleStatusSchema>;
+
+export const CostSchema = z.object({
+  requestedQueryCost: z.number().nullable().optional(),
+  actualQueryCost: z.number().nullable().optional(),
+  throttleStatus: ThrottleStatusSchema.optional(),
+});
+export type Cost = z.infer<typeof CostSchema>;
+
+export const GraphqlErrorSchema = z.object({
+  message: z.string(),
+  locations: z.array(z.object({ line: z.number(), column: z.number() })).optional(),
+  path: z.array(z.union([z.string(), z.number()])).optional(),
+  extensions: z.record(z.string(), z.unknown()).optional(),
+});
+export type GraphqlError = z.infer<typeof GraphqlErrorSchema>;
+
+/** Any answer of the GraphQL endpoint. */
+export const EnvelopeSchema = z.object({
+  data: z.unknown().optional(),
+  errors: z.union([z.array(GraphqlErrorSchema), z.string(), z.record(z.string(), z.unknown())]).optional(),
+  extensions: z.object({ cost: CostSchema.optional() }).optional(),
+});
+export type Envelope = z.infer<typeof EnvelopeSchema>;
+
+const PageInfoSchema = z.object({
+  hasNextPage: z.boolean(),
+  endCursor: z.string().nullable().optional(),
+});
+
+/** A connection page, as `nodes` or as `edges { node }` (the recorded customers page uses edges). */
+export const ConnectionSchema = z
+  .object({
+    pageInfo: PageInfoSchema,
+    nodes: z.array(z.unknown()).optional(),
+    edges: z.array(z.object({ cursor: z.string().optional(), node: z.unknown() })).optional(),
+  })
+  .refine((c) => c.nodes !== undefined || c.edges !== undefined, { message: 'a connection needs nodes or edges' })
+  .transform((c) => ({ pageInfo: c.pageInfo, nodes: c.nodes ?? (c.edges ?? []).map((e) => e.node) }));
+export type ConnectionPage = z.output<typeof ConnectionSchema>;
+
+export const CustomersPageSchema = z.object({ customers: ConnectionSchema });
+export const OrdersPageSchema = z.object({ orders: ConnectionSchema });
+
+export const AccessScopesSchema = z.object({
+  currentAppInstallation: z.object({ accessScopes: z.array(z.object({ handle: z.string() })) }),
+});
+
+const GID = (type: string) => z.string().regex(new RegExp(`^gid://shopify/${type}/\\d+$`), `must be a Shopify ${type} id (gid://shopify/${type}/<number>)`);
+const DateTime = z.string().refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO 8601 date-time');
+
+/** What every customer node must have; the mapping's own fields are looked up by path afterwards. */
+export const CustomerNodeSchema = z.looseObject({ id: GID('Customer'), updatedAt: DateTime });
+
+export const OrderNodeSchema = z.looseObject({
+  id: GID('Order'),
+  updatedAt: DateTime,
+  createdAt: DateTime.optional(),
+  processedAt: DateTime.nullable().optional(),
+  cancelledAt: DateTime.nullable().optional(),
+  test: z.boolean().optional(),
+  customer: z.object({ id: GID('Customer') }).nullable().optional(),
+});
+
+/** UserError and its typed variants (MetafieldsSetUserError has code and elementIndex). */
+export const UserErrorSchema = z.object({
+  field: z.array(z.string()).nullable().optional(),
+  message: z.string(),
+  code: z.string().nullable().optional(),
+  elementIndex: z.number().int().nullable().optional(),
+});
+export type UserError = z.infer<typeof UserErrorSchema>;
+
+export const TagsPayloadSchema = z.object({
+  node: z.object({ id: z.string() }).nullable().optional(),
+  userErrors: z.array(UserErrorSchema),
+});
+
+export const MetafieldsSetPayloadSchema = z.object({
+  metafields: z.array(z.object({ key: z.string(), namespace: z.string() }).loose()).nullable().optional(),
+  userErrors: z.array(UserErrorSchema),
+});
+
+export const MetafieldsDeletePayloadSchema = z.object({
+  deletedMetafields: z.array(z.object({ key: z.string(), namespace: z.string(), ownerId: z.string() }).nullable()).nullable().optional(),
+  userErrors: z.array(UserErrorSchema),
+});
+
+/** Mutation answers: every alias maps to a payload, or null when that field failed (see `errors`). */
+export const MutationDataSchema = z.record(z.string(), z.unknown());
+
+export const MetafieldDefinitionCreateSchema = z.object({
+  metafieldDefinitionCreate: z.object({
+    createdDefinition: z.object({ id: z.string(), key: z.string() }).loose().nullable(),
+    userErrors: z.array(UserErrorSchema),
+  }),
+});
+
+export const MetafieldDefinitionsSchema = z.object({
+  metafieldDefinitions: z.object({
+    nodes: z.array(z.object({ id: z.string(), key: z.string(), name: z.string().optional(), type: z.object({ name: z.string() }) })),
+  }),
+});

@@ -1,0 +1,323 @@
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ShopifyClient } from '../../connectors/shopify/client.js';
+import type { ShopifyConfig } from '../../connectors/shopify/config.js';
+import { createShopifyDestination } from '../../connectors/shopify/destination.js';
+import { ACCESS_SCOPES, type GraphqlDocument } from '../../connectors/shopify/documents.js';
+import { shopify } from '../../connectors/shopify/index.js';
+import { AccessScopesSchema, CustomersPageSchema } from '../../connectors/shopify/schemas.js';
+import { createShopifySource, READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
+import { loadMapping } from '../../src/config/mapping.js';
+import type { SourcePage } from '../../src/domain/connector.js';
+import { ApiError } from '../../src/http/errors.js';
+import graphqlError from '../fixtures/shopify/error_graphql_query_with_cost.json' with { type: 'json' };
+import internalError from '../fixtures/shopify/error_internal_server_error.json' with { type: 'json' };
+import throttledMinimal from '../fixtures/shopify/error_throttled_minimal.json' with { type: 'json' };
+import metafieldsInvalid from '../fixtures/shopify/metafieldsSet_user_errors_INVALID_VALUE.json' with { type: 'json' };
+
+const BASE = 'https://acme.myshopify.com';
+const PATH = '/admin/api/2026-07/graphql.json';
+const TOKEN = 'shpat_contract-secret-token';
+const mapping = loadMapping(shopify.defaultMappingFile);
+
+const cost = (requested: number, actual: number | null, available: number, max = 2000, restore = 100) => ({
+  requestedQueryCost: requested,
+  actualQueryCost: actual,
+  throttleStatus: { maximumAvailable: max, currentlyAvailable: available, restoreRate: restore },
+});
+const scopesAnswer = (handles: string[]) => ({
+  data: { currentAppInstallation: { accessScopes: handles.map((handle) => ({ handle })) } },
+  extensions: { cost: cost(2, 2, 1998) },
+});
+const throttled = (requested: number, available: number, max = 1000, restore = 50) => ({
+  errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }],
+  extensions: { cost: { ...cost(requested, null, available, max, restore) } },
+});
+const probe = (cost: number): GraphqlDocument => ({ ...ACCESS_SCOPES, name: 'Probe', cost });
+
+function client(overrides: Partial<ShopifyConfig> = {}) {
+  const retries: Array<{ attempt: number; delayMs: number; kind: string }> = [];
+  const c = new ShopifyClient(
+    { shopUrl: BASE, accessToken: TOKEN, timeoutMs: 2_000, backoff: { baseMs: 5, maxMs: 20 }, maxAttempts: 4, ...overrides },
+    { onRetry: ({ attempt, delayMs, error }) => retries.push({ attempt, delayMs, kind: error.kind }) },
+  );
+  const scopes = (doc: GraphqlDocument = ACCESS_SCOPES) => c.execute(doc, {}, AccessScopesSchema);
+  return { c, scopes, retries };
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function pages(iterable: AsyncIterable<SourcePage>): Promise<SourcePage[]> {
+  const out: SourcePage[] = [];
+  for await (const p of iterable) out.push(p);
+  return out;
+}
+
+const context = { signal: new AbortController().signal, full: false, now: Date.now };
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+
+describe('Shopify client against Shopify answers', () => {
+  it('POSTs the pinned version\'s endpoint with X-Shopify-Access-Token and the operation name', async () => {
+    const scope = nock(BASE, { reqheaders: { 'x-shopify-access-token': TOKEN, 'content-type': /application\/json/ } })
+      .post(PATH, (body: { operationName?: string; query?: string }) => body.operationName === 'AccessScopes' && body.query === ACCESS_SCOPES.query)
+      .reply(200, scopesAnswer(['read_customers']));
+    const { scopes } = client();
+    const { data } = await scopes();
+    expect(data.currentAppInstallation.accessScopes).toEqual([{ handle: 'read_customers' }]);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('retries THROTTLED (HTTP 200) after (requested − available) / restoreRate seconds', async () => {
+    const at: number[] = [];
+    nock(BASE).post(PATH).reply(200, () => (at.push(Date.now()), throttled(252, 232)));
+    nock(BASE).post(PATH).reply(200, () => (at.push(Date.now()), scopesAnswer([])));
+    const { c, scopes, retries } = client();
+    await scopes(probe(252));
+    // (252 − 232) / 50 = 0.4 s
+    expect(retries).toEqual([{ attempt: 1, delayMs: 400, kind: 'rate_limited' }]);
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(390);
+    expect(c.transport.stats).toMatchObject({ reads: 2, retries: 1, throttled: 1 });
+  });
+
+  it('retries the recorded minimal THROTTLED body (no cost) after a fallback second', async () => {
+    nock(BASE).post(PATH).reply(200, throttledMinimal);
+    nock(BASE).post(PATH).reply(200, scopesAnswer([]));
+    const { c, scopes, retries } = client();
+    await scopes();
+    expect(retries[0]).toMatchObject({ kind: 'rate_limited', delayMs: 1_000 });
+    expect(c.transport.stats.throttled).toBe(1);
+  });
+
+  it('treats HTTP 429 as throttled: its cost body gives the wait, else Retry-After', async () => {
+    nock(BASE).post(PATH).reply(429, throttled(300, 250, 1000, 100));
+    nock(BASE).post(PATH).reply(429, 'Too Many Requests', { 'Retry-After': '0.2' });
+    nock(BASE).post(PATH).reply(200, scopesAnswer([]));
+    const { scopes, retries } = client();
+    await scopes(probe(300));
+    expect(retries.map((r) => r.kind)).toEqual(['rate_limited', 'rate_limited']);
+    expect(retries[0]!.delayMs).toBe(500);
+    expect(retries[1]!.delayMs).toBe(200);
+  });
+
+  it('paces itself: a request that does not fit waits for the bucket instead of being throttled', async () => {
+    const at: number[] = [];
+    nock(BASE).post(PATH).reply(200, () => (at.push(Date.now()), { ...scopesAnswer([]), extensions: { cost: cost(2, 2, 100, 1000, 1000) } }));
+    nock(BASE).post(PATH).reply(200, () => (at.push(Date.now()), scopesAnswer([])));
+    const { c, scopes, retries } = client();
+    await scopes();
+    await scopes(probe(600));
+    // 600 needed, 100 there: (600 − 100) / 1000 = 0.5 s
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(480);
+    expect(retries).toEqual([]);
+    expect(c.transport.stats.throttled).toBe(0);
+  });
+
+  it('fails a 401 at once as auth, naming the variable and the call, never the token', async () => {
+    nock(BASE).post(PATH).once().reply(401, { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' });
+    const { c, scopes } = client();
+    const error = await failure(scopes());
+    expect(error.kind).toBe('auth');
+    expect(error.status).toBe(401);
+    expect(error.message).toContain('POST /admin/api/2026-07/graphql.json AccessScopes');
+    expect(error.message).toContain('SHOPIFY_ACCESS_TOKEN');
+    expect(error.message).not.toContain(TOKEN);
+    expect(c.transport.stats).toMatchObject({ reads: 1, retries: 0 });
+  });
+
+  it('names the missing scope of a 403 and of an ACCESS_DENIED error', async () => {
+    nock(BASE).post(PATH).reply(403, { errors: '[API] This action requires merchant approval for read_orders scope.' });
+    const denied = await failure(client().scopes());
+    expect(denied).toMatchObject({ kind: 'auth', status: 403 });
+    expect(denied.message).toMatch(/the app lacks the read_orders scope/);
+    expect(denied.hint).toMatch(/grant the read_orders access scope/);
+
+    nock(BASE).post(PATH).reply(200, {
+      errors: [{
+        message: 'Access denied for customers field. Required access: `read_customers` access scope.',
+        path: ['customers'],
+        extensions: { code: 'ACCESS_DENIED', documentation: 'https://shopify.dev/api/usage/access-scopes', requiredAccess: '`read_customers` access scope.' },
+      }],
+      data: null,
+      extensions: { cost: cost(2, 2, 1998) },
+    });
+    const graphqlDenied = await failure(client().c.execute(ACCESS_SCOPES, {}, CustomersPageSchema));
+    expect(graphqlDenied.kind).toBe('auth');
+    expect(graphqlDenied.message).toMatch(/lacks the read_customers scope/);
+  });
+
+  it('retries 5xx and the recorded INTERNAL_SERVER_ERROR answer, and gives up after the last attempt', async () => {
+    nock(BASE).post(PATH).reply(502, 'Bad Gateway');
+    nock(BASE).post(PATH).reply(200, internalError);
+    nock(BASE).post(PATH).reply(200, scopesAnswer([]));
+    const { c, scopes, retries } = client();
+    await scopes();
+    expect(retries.map((r) => r.kind)).toEqual(['retryable', 'retryable']);
+    expect(c.transport.stats.retries).toBe(2);
+
+    nock(BASE).post(PATH).times(4).reply(503, 'Service Unavailable');
+    const error = await failure(client().scopes());
+    expect(error).toMatchObject({ kind: 'retryable', attempts: 4 });
+  });
+
+  it('other GraphQL errors are bad requests carrying Shopify\'s message, not retried', async () => {
+    nock(BASE).post(PATH).once().reply(200, graphqlError);
+    const { c, scopes } = client();
+    const error = await failure(scopes());
+    expect(error.kind).toBe('bad_request');
+    expect(error.message).toContain('you must provide one of first or last (at products)');
+    expect(c.transport.stats.retries).toBe(0);
+  });
+
+  it('a malformed answer is bad_response, naming where', async () => {
+    nock(BASE).post(PATH).reply(200, '<html>maintenance</html>');
+    expect(await failure(client().scopes())).toMatchObject({ kind: 'bad_response' });
+    nock(BASE).post(PATH).reply(200, { data: { customers: { pageInfo: { hasNextPage: false }, nodes: 'none' } }, extensions: { cost: cost(12, 2, 1998) } });
+    const error = await failure(client().c.execute(ACCESS_SCOPES, {}, CustomersPageSchema));
+    expect(error.kind).toBe('bad_response');
+    expect(error.message).toMatch(/data\.customers\.nodes/);
+  });
+});
+
+describe('Shopify source pages', () => {
+  const node = (n: number, updatedAt: string, extra: Record<string, unknown> = {}) => ({
+    id: `gid://shopify/Customer/${n}`,
+    updatedAt,
+    defaultEmailAddress: { emailAddress: `c${n}@example.com`, marketingState: 'SUBSCRIBED' },
+    ...extra,
+  });
+  const page = (nodes: unknown[], next: string | null) => ({
+    data: { customers: { pageInfo: { hasNextPage: next !== null, endCursor: next }, nodes } },
+    extensions: { cost: cost(998, 2 + nodes.length * 4, 1500) },
+  });
+
+  it('quarantines a malformed record and goes on; drops a record repeated within the pull; checkpoints each page', async () => {
+    const bodies: Array<{ variables: Record<string, unknown> }> = [];
+    nock(BASE).post(PATH).reply(200, (_uri, body) => {
+      bodies.push(body as { variables: Record<string, unknown> });
+      return page([node(1, '2026-01-01T00:00:00Z'), node(2, 'not a date')], 'c1');
+    });
+    nock(BASE).post(PATH).reply(200, (_uri, body) => {
+      bodies.push(body as { variables: Record<string, unknown> });
+      return page([node(1, '2026-01-01T00:00:00Z'), node(3, '2026-01-02T00:00:00Z')], null);
+    });
+    const source = createShopifySource(client().c, mapping, { lookbackMinutes: 10 });
+    const got = await pages(source.streams[0]!.read(undefined, { ...context, full: true }));
+    expect(got.map((p) => p.contacts.map((c) => c.externalId))).toEqual([['gid://shopify/Customer/1'], ['gid://shopify/Customer/3']]);
+    expect(got[0]!.quarantined[0]!.reason).toBe('updatedAt: must be an ISO 8601 date-time');
+    expect(got.map((p) => p.received)).toEqual([2, 2]);
+    expect(got[0]!.cursor).toEqual({ phase: 'full', after: 'c1', maxSeen: Date.parse('2026-01-01T00:00:00Z') });
+    expect(got[1]!.cursor).toEqual({ phase: 'incremental', since: Date.parse('2026-01-02T00:00:00Z') });
+    expect(bodies.map((b) => b.variables)).toEqual([
+      { first: 249, after: null, query: null },
+      { first: 249, after: 'c1', query: null },
+    ]);
+  });
+
+  it('an incremental pull asks for updated_at ≥ cursor − overlap, sorted by UPDATED_AT', async () => {
+    let sent: { query: string; variables: Record<string, unknown> } | undefined;
+    nock(BASE).post(PATH).reply(200, (_uri, body) => ((sent = body as typeof sent), page([], null)));
+    const source = createShopifySource(client().c, mapping, { lookbackMinutes: 10 });
+    const since = Date.parse('2026-03-01T12:00:00Z');
+    const got = await pages(source.streams[0]!.read({ phase: 'incremental', since }, context));
+    expect(sent!.variables.query).toBe("updated_at:>='2026-03-01T11:50:00Z'");
+    expect(sent!.query).toContain('sortKey: UPDATED_AT');
+    expect(got[0]!.cursor).toEqual({ phase: 'incremental', since });
+  });
+
+  it('orders: skips test orders and says how many; warns on every page without read_all_orders', async () => {
+    const order = (n: number, test: boolean) => ({
+      id: `gid://shopify/Order/${n}`, updatedAt: '2026-01-01T00:00:00Z', createdAt: '2026-01-01T00:00:00Z', processedAt: '2026-01-01T00:00:00Z',
+      cancelledAt: null, test, customer: { id: 'gid://shopify/Customer/1' }, name: `#${n}`, displayFinancialStatus: 'PAID',
+      currentTotalPriceSet: { shopMoney: { amount: '10.00', currencyCode: 'EUR' } },
+    });
+    nock(BASE).post(PATH, (b: { operationName: string }) => b.operationName === 'AccessScopes').reply(200, scopesAnswer(['read_orders', 'read_customers']));
+    nock(BASE).post(PATH).reply(200, { data: { orders: { pageInfo: { hasNextPage: true, endCursor: 'o1' }, nodes: [order(1, false), order(2, true)] } }, extensions: { cost: cost(998, 10, 1500) } });
+    nock(BASE).post(PATH).reply(200, { data: { orders: { pageInfo: { hasNextPage: false, endCursor: 'o2' }, nodes: [order(3, true)] } }, extensions: { cost: cost(998, 6, 1500) } });
+    const source = createShopifySource(client().c, mapping, { lookbackMinutes: 10 });
+    const got = await pages(source.streams[1]!.read(undefined, { ...context, full: true }));
+    expect(got.map((p) => p.purchases.length)).toEqual([1, 0]);
+    expect(got[0]!.warnings).toEqual([READ_ALL_ORDERS_WARNING]);
+    expect(got[1]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, 'Shopify: skipped 2 test orders (test: true); they are not purchases.']);
+    expect(got[0]!.purchases[0]).toMatchObject({ amount: 10, currency: 'EUR', status: 'won' });
+  });
+});
+
+describe('Shopify destination batches', () => {
+  const mutationAnswer = (data: Record<string, unknown>, errors?: unknown[]) => ({
+    data,
+    ...(errors ? { errors } : {}),
+    extensions: { cost: cost(30, 30, 1900) },
+  });
+
+  it('tags several customers in one aliased request; userErrors and per-alias errors fail only that customer', async () => {
+    let sent: { query: string; variables: Record<string, unknown> } | undefined;
+    nock(BASE).post(PATH).reply(200, (_uri, body) => {
+      sent = body as typeof sent;
+      return mutationAnswer(
+        {
+          t0: { node: { id: 'gid://shopify/Customer/1' }, userErrors: [] },
+          t1: null,
+          t2: { node: null, userErrors: [{ field: ['id'], message: 'Customer does not exist' }] },
+        },
+        [{ message: "Invalid global id 'gid://shopify/Customer/x'", path: ['t1'], extensions: { code: 'argumentLiteralsIncompatible' } }],
+      );
+    });
+    const destination = createShopifyDestination(client().c, mapping);
+    const ids = ['gid://shopify/Customer/1', 'gid://shopify/Customer/x', 'gid://shopify/Customer/3'];
+    const result = await destination.apply({ kind: 'list_add', listId: 'segsync:champions', externalIds: ids });
+    expect(sent!.query).toMatch(/t2: tagsAdd\(id: \$id2, tags: \$tags\)/);
+    expect(sent!.variables).toEqual({ tags: ['segsync:champions'], id0: ids[0], id1: ids[1], id2: ids[2] });
+    expect(result.applied).toEqual([ids[0]]);
+    expect(result.failed).toEqual([
+      { externalId: ids[1], reason: "gid://shopify/Customer/x, tags: Invalid global id 'gid://shopify/Customer/x'" },
+      { externalId: ids[2], reason: 'gid://shopify/Customer/3, id: Customer does not exist' },
+    ]);
+  });
+
+  it('metafieldsSet userErrors (recorded INVALID_VALUE) fail those customers; the rest of the atomic call is sent again', async () => {
+    const sent: Array<{ query: string; variables: Record<string, Array<Record<string, unknown>>> }> = [];
+    nock(BASE).post(PATH, (b: { operationName: string }) => b.operationName === 'MetafieldDefinitions').reply(200, {
+      data: { metafieldDefinitions: { nodes: [{ id: 'gid://shopify/MetafieldDefinition/1', key: 'rfm_r', name: 'R', type: { name: 'number_integer' } }] } },
+      extensions: { cost: cost(202, 3, 1990) },
+    });
+    nock(BASE).post(PATH).reply(200, (_uri, body) => (sent.push(body as (typeof sent)[number]), { ...metafieldsInvalid, data: { s0: metafieldsInvalid.data.metafieldsSet, d0: { deletedMetafields: [null], userErrors: [] } } }));
+    nock(BASE).post(PATH).reply(200, (_uri, body) => (sent.push(body as (typeof sent)[number]), mutationAnswer({ s0: { metafields: [{ key: 'rfm_segment', namespace: 'segsync' }], userErrors: [] } })));
+    const destination = createShopifyDestination(client().c, mapping);
+    const result = await destination.apply({
+      kind: 'tokens',
+      updates: [
+        { externalId: 'gid://shopify/Customer/1', values: { rfm_segment: 'x'.repeat(20) } },
+        { externalId: 'gid://shopify/Customer/2', values: { rfm_r: 'five', rfm_score: '' } },
+        { externalId: 'gid://shopify/Customer/3', values: { rfm_segment: 'champions' } },
+      ],
+    });
+    expect(sent[0]!.variables.s0).toEqual([
+      { ownerId: 'gid://shopify/Customer/1', namespace: 'segsync', key: 'rfm_segment', type: 'single_line_text_field', value: 'x'.repeat(20) },
+      { ownerId: 'gid://shopify/Customer/2', namespace: 'segsync', key: 'rfm_r', type: 'number_integer', value: 'five' },
+      { ownerId: 'gid://shopify/Customer/3', namespace: 'segsync', key: 'rfm_segment', type: 'single_line_text_field', value: 'champions' },
+    ]);
+    // An empty value clears the metafield: metafieldsSet refuses blanks.
+    expect(sent[0]!.variables.d0).toEqual([{ ownerId: 'gid://shopify/Customer/2', namespace: 'segsync', key: 'rfm_score' }]);
+    expect(sent[1]!.variables.s0!.map((m) => m.ownerId)).toEqual(['gid://shopify/Customer/3']);
+    expect(result.applied).toEqual(['gid://shopify/Customer/3']);
+    expect(result.failed).toEqual([
+      { externalId: 'gid://shopify/Customer/1', reason: 'gid://shopify/Customer/1, segsync.rfm_segment: Value does not exist in provided choices: ["Male", "Female", "Other"]. (INVALID_VALUE)' },
+      { externalId: 'gid://shopify/Customer/2', reason: 'gid://shopify/Customer/2, segsync.rfm_r: Value has a maximum length of 10. (INVALID_VALUE)' },
+    ]);
+  });
+
+  it('ensureList is the tag, with no request', async () => {
+    const destination = createShopifyDestination(client().c, mapping);
+    expect(await destination.ensureList({ key: 'at_risk', name: 'At Risk', kind: 'rfm', description: '' }, 'segsync · At Risk')).toBe('segsync:at_risk');
+  });
+});

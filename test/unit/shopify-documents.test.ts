@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { NoDeprecatedCustomRule, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import {
+  ACCESS_SCOPES,
+  customersPage,
+  everyDocument,
+  MAX_QUERY_COST,
+  mutationsPerRequest,
+  ordersPage,
+  pageSizeFor,
+  tagsDocument,
+  tokensDocument,
+} from '../../connectors/shopify/documents.js';
+import { actualCost, requestedCost } from '../../connectors/shopify/emulator/cost.js';
+import { adminSchema } from '../../connectors/shopify/emulator/schema.js';
+import { shopify } from '../../connectors/shopify/index.js';
+import { ConfigError } from '../../src/config/errors.js';
+import { loadMapping, type Mapping } from '../../src/config/mapping.js';
+import catalogsPage from '../fixtures/shopify/catalogs_page_with_edge_cursor_ALAppExt.json' with { type: 'json' };
+import customersEmpty from '../fixtures/shopify/customers_page_empty_ALAppExt.json' with { type: 'json' };
+import staffPage from '../fixtures/shopify/staff_members_page_ALAppExt.json' with { type: 'json' };
+
+const schema = adminSchema();
+const mapping = loadMapping(shopify.defaultMappingFile);
+
+function costOf(query: string, variables: Record<string, unknown> = {}, data?: Record<string, unknown> | null) {
+  const document = parse(query);
+  const operation = getOperationAST(document)!;
+  return data === undefined ? requestedCost(schema, document, operation, variables) : actualCost(schema, document, operation, variables, data);
+}
+
+function variablesFor(query: string, pageSize?: number): Record<string, unknown> {
+  return pageSize ? { first: pageSize, after: null, query: null } : {};
+}
+
+describe('Shopify documents against the vendored Admin schema 2026-07', () => {
+  const documents = everyDocument(mapping);
+
+  it('every query and mutation the connector sends is valid', () => {
+    expect(documents.length).toBeGreaterThanOrEqual(10);
+    for (const doc of documents) {
+      const errors = validate(schema, parse(doc.query));
+      expect(errors.map((e) => e.message), doc.name).toEqual([]);
+    }
+  });
+
+  it('uses no deprecated field (defaultEmailAddress, defaultPhoneNumber, numberOfOrders, not email/phone/ordersCount)', () => {
+    for (const doc of documents) {
+      const errors = validate(schema, parse(doc.query), [...specifiedRules, NoDeprecatedCustomRule]);
+      expect(errors.map((e) => e.message), doc.name).toEqual([]);
+    }
+    const customers = customersPage(mapping).query;
+    expect(customers).toContain('defaultEmailAddress { emailAddress marketingState }');
+    expect(customers).toContain('defaultPhoneNumber { phoneNumber }');
+    expect(customers).toContain('numberOfOrders');
+    expect(customers).toMatch(/sortKey: UPDATED_AT/);
+    expect(ordersPage(mapping).query).toContain('currentTotalPriceSet { shopMoney { amount currencyCode } }');
+  });
+
+  it('declares the requested cost the emulator computes from the schema, and stays within 1,000 points', () => {
+    for (const doc of documents) {
+      const pageSize = 'pageSize' in doc ? (doc as { pageSize: number }).pageSize : undefined;
+      expect(costOf(doc.query, variablesFor(doc.query, pageSize)), doc.name).toBe(doc.cost);
+      expect(doc.cost, doc.name).toBeLessThanOrEqual(MAX_QUERY_COST);
+    }
+  });
+
+  it('pages by 250 unless a node costs too much: the default mapping selects 3 objects per customer, so 249', () => {
+    expect(pageSizeFor(1)).toBe(250);
+    expect(pageSizeFor(3)).toBe(250); // 2 + 250 × 3 = 752
+    expect(pageSizeFor(4)).toBe(249); // 2 + 250 × 4 = 1002 > 1000
+    expect(customersPage(mapping)).toMatchObject({ pageSize: 249, cost: 998 });
+    expect(ordersPage(mapping)).toMatchObject({ pageSize: 249, cost: 998 });
+    const lean: Mapping = { ...mapping, contacts: { ...mapping.contacts, fields: { email: 'defaultEmailAddress.emailAddress' }, attributes: {} } };
+    expect(customersPage(lean)).toMatchObject({ pageSize: 250, cost: 502 });
+  });
+
+  it('sizes aliased mutations to the 1,000-point limit and to a smaller bucket', () => {
+    expect(mutationsPerRequest(undefined)).toBe(100);
+    expect(mutationsPerRequest(2000)).toBe(100);
+    expect(mutationsPerRequest(500)).toBe(50);
+    expect(tagsDocument('tagsAdd', 100).cost).toBe(1000);
+    expect(tokensDocument(3, 2).cost).toBe(50);
+    expect(ACCESS_SCOPES.cost).toBe(2);
+  });
+
+  it('refuses a mapping path that is no GraphQL path, naming the mapping entry', () => {
+    const bad: Mapping = { ...mapping, contacts: { ...mapping.contacts, attributes: { vip: 'tags..x' } } };
+    expect(() => customersPage(bad)).toThrow(ConfigError);
+    expect(() => customersPage(bad)).toThrow(/contacts\.attributes\.vip/);
+  });
+
+  it('a mapping that names a field Customer lacks makes an invalid document, as Shopify would say', () => {
+    const typo: Mapping = { ...mapping, contacts: { ...mapping.contacts, fields: { ...mapping.contacts.fields, city: 'defaultAdress.city' } } };
+    const errors = validate(schema, parse(customersPage(typo).query));
+    expect(errors.map((e) => e.message).join()).toMatch(/Cannot query field "defaultAdress" on type "Customer"/);
+  });
+});
+
+describe('the emulator\'s cost model reproduces recorded Shopify costs', () => {
+  // The queries are reconstructed from the recorded answers' shapes (first = (requested − 2) / node cost).
+  it('customers(first: 10) with no customers: requested 12, actual 2', () => {
+    const q = 'query { customers(first: 10) { pageInfo { hasNextPage } edges { cursor node { id } } } }';
+    expect(costOf(q)).toBe(customersEmpty.extensions.cost.requestedQueryCost);
+    expect(costOf(q, {}, customersEmpty.data)).toBe(customersEmpty.extensions.cost.actualQueryCost);
+  });
+
+  it('catalogs(first: 25) with one catalog: requested 27, actual 3', () => {
+    const q = 'query { catalogs(first: 25) { pageInfo { hasNextPage } edges { cursor node { id title } } } }';
+    expect(costOf(q)).toBe(catalogsPage.extensions.cost.requestedQueryCost);
+    expect(costOf(q, {}, catalogsPage.data)).toBe(catalogsPage.extensions.cost.actualQueryCost);
+  });
+
+  it('staffMembers(first: 5) with two members: requested 7, actual 4', () => {
+    const q = 'query { staffMembers(first: 5) { edges { node { id email firstName } } pageInfo { hasNextPage endCursor } } }';
+    expect(costOf(q)).toBe(staffPage.extensions.cost.requestedQueryCost);
+    expect(costOf(q, {}, staffPage.data)).toBe(staffPage.extensions.cost.actualQueryCost);
+  });
+
+  it('a mutation costs 10 with its payload objects free (recorded draftOrderCreate: 10)', () => {
+    expect(costOf('mutation { draftOrderCreate(input: {}) { draftOrder { id legacyResourceId } userErrors { field message } } }')).toBe(10);
+  });
+});
