@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { ApiError, kindForStatus, parseRetryAfter, type ApiErrorKind } from '../../src/http/errors.js';
 import { RollingWindowLimiter } from '../../src/http/rate-limiter.js';
 import { TimeoutError, Transport, type TransportEvents } from '../../src/http/transport.js';
+import { MalformedResponse, parseAnswer } from '../../src/http/answer.js';
 import { ErrorBodySchema, type ErrorBody } from './schemas.js';
 import type { HubSpotConfig } from './config.js';
 
@@ -17,7 +18,6 @@ class HttpFailure extends Error {
   }
 }
 
-class MalformedResponse extends Error {}
 
 const HINTS: Partial<Record<ApiErrorKind, string>> = {
   auth: 'check HUBSPOT_ACCESS_TOKEN (a private app token) and that the app has the scopes listed in the README',
@@ -145,20 +145,7 @@ export class HubSpotClient {
           throw new HttpFailure(response.status, headers, text);
         }
         if (!req.schema) return { status: response.status, data: undefined as z.output<S> };
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          throw new MalformedResponse(`the answer is not JSON (${text.slice(0, 80)})`);
-        }
-        const parsed = req.schema.safeParse(json);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          throw new MalformedResponse(
-            `unexpected answer shape at ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`,
-          );
-        }
-        return { status: response.status, data: parsed.data as z.output<S> };
+        return { status: response.status, data: parseAnswer(text, req.schema) };
       },
       signal,
     );

@@ -4,6 +4,7 @@ import { sleep } from '../../src/http/sleep.js';
 import { Transport, type TransportEvents } from '../../src/http/transport.js';
 import type { MarketoConfig } from './config.js';
 import { HttpFailure, MalformedResponse, MarketoFailure, classifyMarketoError } from './errors.js';
+import { parseAnswer } from '../../src/http/answer.js';
 import { EnvelopeSchema, TokenResponseSchema } from './schemas.js';
 
 export type QueryValue = string | number | readonly (string | number)[] | undefined;
@@ -87,18 +88,7 @@ export class MarketoClient {
     return this.concurrency.run(() =>
       this.transport.request({ call, write: req.write }, async (attemptSignal) => {
         const { text } = await this.send(req, attemptSignal, 'json');
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          throw new MalformedResponse(`the answer is not JSON (${text.slice(0, 80)})`);
-        }
-        const parsed = req.schema.safeParse(json);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0];
-          throw new MalformedResponse(`unexpected answer shape at ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
-        }
-        return parsed.data as z.output<S>;
+        return parseAnswer(text, req.schema);
       }, signal),
     );
   }

@@ -28,12 +28,9 @@ export class HttpFailure extends Error {
   }
 }
 
-export class MalformedResponse extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedResponse';
-  }
-}
+import { MalformedResponse } from '../../src/http/answer.js';
+
+export { MalformedResponse };
 
 /**
  * Marketo's request-level codes (error-codes docs, platforms.md M5) mapped onto the shared

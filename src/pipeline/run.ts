@@ -43,6 +43,17 @@ export interface CommandOptions {
   progress?: ProgressFactory;
 }
 
+export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['totals'] {
+  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
+  for (const s of streams) {
+    totals.received += s.received;
+    totals.stored += s.stored;
+    totals.changed += s.changed;
+    totals.quarantined += s.quarantined;
+  }
+  return totals;
+}
+
 export async function pull(session: Session, options: CommandOptions & { full: boolean }): Promise<PullResult> {
   const progress = options.progress ?? silentProgressFactory;
   // Platforms have separate rate limits, so they are pulled at the same time; SQLite writes stay
@@ -60,14 +71,7 @@ export async function pull(session: Session, options: CommandOptions & { full: b
       })),
   );
   const streams = perPlatform.flat();
-  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
-  for (const s of streams) {
-    totals.received += s.received;
-    totals.stored += s.stored;
-    totals.changed += s.changed;
-    totals.quarantined += s.quarantined;
-  }
-  return { streams, totals };
+  return { streams, totals: pullTotals(streams) };
 }
 
 export function segment(session: Session): SegmentSummary {

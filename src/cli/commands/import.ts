@@ -1,6 +1,6 @@
 import { createCsvSource, loadCsvMapping } from '../../../connectors/csv/index.js';
 import { pullSource } from '../../pipeline/pull.js';
-import { recorded } from '../../pipeline/run.js';
+import { pullTotals, recorded } from '../../pipeline/run.js';
 import { renderPull } from '../render.js';
 import { fmt } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
@@ -21,14 +21,7 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
     });
     const { result } = await recorded(ctx.session, 'import', async () => {
       const streams = await pullSource({ db: ctx.session.db, platform: 'csv', source, full: true, signal: ctx.signal, progress: ctx.progress() });
-      const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
-      for (const s of streams) {
-        totals.received += s.received;
-        totals.stored += s.stored;
-        totals.changed += s.changed;
-        totals.quarantined += s.quarantined;
-      }
-      return { streams, totals, stats };
+      return { streams, totals: pullTotals(streams), stats };
     });
     const s = result.stats;
     const human = [
