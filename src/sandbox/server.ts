@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 import type { ConnectorDescriptor, EmulatorPace, MountedEmulator } from '../domain/connector.js';
 import { generatePopulation, parsePopulationOptions } from './population.js';
 import type { PopulationOptions } from './population-types.js';
@@ -40,7 +39,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     mounts.push({ prefix: descriptor.emulator.mount, emulator });
     emulators.set(descriptor.id, emulator);
   }
-  const server: Server = createServer((req, res) => {
+  const server = await listenOnLoopback((req, res) => {
     const url = req.url ?? '/';
     const mount = mounts.find((m) => url === m.prefix || url.startsWith(`${m.prefix}/`) || url.startsWith(`${m.prefix}?`));
     if (!mount) {
@@ -49,15 +48,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       return;
     }
     mount.emulator.handle(req, res, url.slice(mount.prefix.length) || '/');
-  });
-  server.keepAliveTimeout = 5_000;
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host}:${port}`;
+  }, options.port ?? 0, options.host ?? '127.0.0.1');
+  const url = server.url;
   const env: Record<string, string> = {};
   for (const descriptor of options.registry) Object.assign(env, descriptor.emulator?.env(url, options.pace ?? 'realistic'));
   return {
@@ -65,10 +57,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     env,
     emulators,
     population,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }

@@ -6,9 +6,9 @@
  *
  * Where HubSpot's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
+import { listenOnLoopback, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, type Ctx, type Reply } from './http-support.js';
 import { ListsApi } from './lists-api.js';
@@ -119,22 +119,8 @@ export class HubSpotEmulator {
     });
   }
 
-  listen(port = 0): Promise<{ url: string; close(): Promise<void> }> {
-    const server = http.createServer((req, res) => this.handle(req, res, req.url ?? '/'));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        const { port: actual } = server.address() as AddressInfo;
-        resolve({
-          url: `http://127.0.0.1:${actual}`,
-          close: () =>
-            new Promise<void>((done, failClose) => {
-              server.close((err) => (err ? failClose(err) : done()));
-              server.closeAllConnections();
-            }),
-        });
-      });
-    });
+  listen(port = 0): Promise<ListeningServer> {
+    return listenOnLoopback((req, res) => this.handle(req, res, req.url ?? '/'), port);
   }
 
   // ================================================================ ground truth & test controls

@@ -9,8 +9,8 @@
  *
  * Where Marketo's documentation is silent, the choice is stated in a comment marked CHOSEN.
  */
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, type ListeningServer } from '../../../src/sandbox/loopback.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { ActivitiesApi } from './activities-api.js';
 import { BulkApi } from './bulk-api.js';
@@ -144,22 +144,8 @@ export class MarketoEmulator {
     });
   }
 
-  listen(port = 0): Promise<{ url: string; close(): Promise<void> }> {
-    const server = http.createServer((req, res) => this.handle(req, res, req.url ?? '/'));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        const { port: actual } = server.address() as AddressInfo;
-        resolve({
-          url: `http://127.0.0.1:${actual}`,
-          close: () =>
-            new Promise<void>((done, failClose) => {
-              server.close((err) => (err ? failClose(err) : done()));
-              server.closeAllConnections();
-            }),
-        });
-      });
-    });
+  listen(port = 0): Promise<ListeningServer> {
+    return listenOnLoopback((req, res) => this.handle(req, res, req.url ?? '/'), port);
   }
 
   // ================================================================ ground truth & test controls
