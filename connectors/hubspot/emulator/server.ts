@@ -15,7 +15,8 @@ import { ListsApi } from './lists-api.js';
 import { ObjectsApi } from './objects-api.js';
 import { PropertiesApi } from './properties-api.js';
 import type { ObjectKind } from './properties.js';
-import { DailyCounter, RollingWindowLimiter } from './rate-limit.js';
+import { DailyCounter } from './rate-limit.js';
+import { EmulatorRateWindow } from '../../../src/sandbox/emulator-rate-window.js';
 import { CrmState, iso, type CrmRecord } from './state.js';
 
 export interface HubSpotEmulatorOptions {
@@ -81,8 +82,8 @@ export class HubSpotEmulator {
   private readonly state: CrmState;
   private readonly accessToken: string;
   private readonly now: () => number;
-  private readonly limiter: RollingWindowLimiter;
-  private readonly searchLimiter: RollingWindowLimiter;
+  private readonly limiter: EmulatorRateWindow;
+  private readonly searchLimiter: EmulatorRateWindow;
   private readonly daily: DailyCounter;
   private readonly objects: ObjectsApi;
   private readonly properties: PropertiesApi;
@@ -93,8 +94,8 @@ export class HubSpotEmulator {
     this.now = options.now ?? Date.now;
     this.accessToken = options.accessToken ?? 'sandbox-hubspot-token';
     const rl = options.rateLimit ?? { max: 100, intervalMs: 10_000 };
-    this.limiter = new RollingWindowLimiter(rl.max, rl.intervalMs, this.now);
-    this.searchLimiter = new RollingWindowLimiter(options.searchPerSecond ?? 5, 1000, this.now);
+    this.limiter = new EmulatorRateWindow(rl.max, rl.intervalMs, this.now);
+    this.searchLimiter = new EmulatorRateWindow(options.searchPerSecond ?? 5, 1000, this.now);
     this.daily = new DailyCounter(options.dailyLimit ?? 250_000, this.now);
     this.state = new CrmState(this.now);
     this.objects = new ObjectsApi(this.state, options.searchResultCap ?? 10_000);
