@@ -149,6 +149,29 @@ export function classifyShopifyError(error: unknown, call: string, pacer?: CostP
   });
 }
 
+/** An XML error of the storage behind a result URL: <Code>ExpiredToken</Code>, <Code>SignatureDoesNotMatch</Code>. */
+function storageErrorCode(body: string): string | undefined {
+  return /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
+}
+
+/** A result file's download refused: an expired or invalid signed URL is `not_found` (segsync starts a new operation). */
+function downloadError(call: string, status: number, headers: Headers, body: string): ApiError {
+  const code = storageErrorCode(body);
+  const detail = `${code ? `${code}: ` : ''}${body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200) || `HTTP ${status}`}`;
+  if (status === 429) {
+    return new ApiError({ platform: PLATFORM, call, kind: 'rate_limited', status, detail, retryAfterMs: parseRetryAfter(headers.get('retry-after')) ?? THROTTLED_FALLBACK_MS });
+  }
+  if (status === 408 || status >= 500) return new ApiError({ platform: PLATFORM, call, kind: 'retryable', status, detail });
+  return new ApiError({
+    platform: PLATFORM,
+    call,
+    kind: 'not_found',
+    status,
+    detail: `the bulk operation's result file is not available: ${detail}`,
+    hint: 'its signed URL expired (7 days after the operation completed) or was refused; run the pull again and segsync starts a new bulk operation',
+  });
+}
+
 export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Mutations: errors whose path names one alias are returned, not thrown (that alias failed, the others did not). */
@@ -189,6 +212,35 @@ export class ShopifyClient {
       ...(config.maxAttempts ? { maxAttempts: config.maxAttempts } : {}),
       ...(events ? { events } : {}),
     });
+  }
+
+  /**
+   * Opens a bulk operation's result file: a plain GET of the signed URL Shopify gave, without the
+   * access token (the signature is the credential; the file is on Shopify's storage, not the
+   * shop). Retried like any call until the answer's headers arrive; the body is streamed by the
+   * caller, which reads it line by line. Aborting `signal` aborts the body too.
+   */
+  async openDownload(url: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const parsed = new URL(url);
+    // The signature is in the query string: never in a log or an error message.
+    const call = `GET ${parsed.origin}${parsed.pathname}`;
+    return this.transport.request(
+      { call, write: false },
+      async (attemptSignal) => {
+        const response = await fetch(url, {
+          method: 'GET',
+          headers: { Accept: 'application/jsonl, application/x-ndjson, */*' },
+          signal: signal ? AbortSignal.any([attemptSignal, signal]) : attemptSignal,
+        });
+        if (response.status < 200 || response.status >= 300) {
+          const body = await response.text().catch(() => '');
+          throw downloadError(call, response.status, response.headers, body);
+        }
+        if (!response.body) throw new MalformedResponse('the result file came without a body');
+        return response.body;
+      },
+      signal,
+    );
   }
 
   async execute<S extends z.ZodType>(

@@ -4,6 +4,12 @@ import { parseOrThrow } from '../../src/config/errors.js';
 /** The one Admin API version segsync speaks; the vendored schema (schema/admin_2026-07.json.gz) matches it. */
 export const SHOPIFY_API_VERSION = '2026-07';
 export const SHOPIFY_GRAPHQL_PATH = `/admin/api/${SHOPIFY_API_VERSION}/graphql.json`;
+/**
+ * The longest wait between two polls of a running bulk operation. Polls start 250 ms apart and
+ * double up to this, so a small operation is noticed as soon as it is done and a long one costs a
+ * poll (1 point) every few seconds.
+ */
+export const DEFAULT_BULK_POLL_MS = 3_000;
 
 const ShopUrl = z
   .string({ error: 'set it to your shop\'s URL, e.g. https://acme.myshopify.com' })
@@ -16,6 +22,7 @@ const EnvSchema = z.object({
   SHOPIFY_ACCESS_TOKEN: z.string().min(1, 'set it to the Admin API access token (shpat_…)'),
   SHOPIFY_SHOP_URL: ShopUrl,
   SHOPIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
+  SHOPIFY_BULK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(DEFAULT_BULK_POLL_MS),
 });
 
 export interface ShopifyConfig {
@@ -23,6 +30,8 @@ export interface ShopifyConfig {
   shopUrl: string;
   accessToken: string;
   timeoutMs: number;
+  /** Longest wait between polls of a bulk operation (SHOPIFY_BULK_POLL_MS); default DEFAULT_BULK_POLL_MS. */
+  bulkPollMs?: number;
   /** Retry policy, shortened in tests. */
   backoff?: { baseMs: number; maxMs: number };
   maxAttempts?: number;
@@ -39,6 +48,7 @@ export function shopifyConfigFromEnv(env: NodeJS.ProcessEnv): ShopifyConfig | un
     shopUrl: parsed.SHOPIFY_SHOP_URL.replace(/\/+$/, ''),
     accessToken: parsed.SHOPIFY_ACCESS_TOKEN,
     timeoutMs: parsed.SHOPIFY_TIMEOUT_MS,
+    bulkPollMs: parsed.SHOPIFY_BULK_POLL_MS,
   };
 }
 

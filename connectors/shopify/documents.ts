@@ -2,6 +2,11 @@
  * Every GraphQL document the Shopify connector sends, in one place, so a test can validate each
  * against the vendored Admin schema (schema/admin_2026-07.json.gz) with graphql's `validate()`.
  *
+ * Full pulls run as bulk query operations: `BULK_QUERY_RUN` starts one with an inner query
+ * (`customersBulkQuery`, `ordersBulkQuery`: the same selections as the pages, without paging),
+ * `BULK_OPERATION` polls it. Inner queries are validated like every other document and must keep
+ * to Shopify's bulk restrictions (at least one connection, at most five, nested at most two deep).
+ *
  * Each document carries its requested cost by Shopify's documented default costs (platforms.md S5:
  * scalar and enum 0, object 1, connection 2 + first × the cost of one node, mutation 10, objects
  * inside a mutation payload free — the recorded draftOrderCreate answer requested 10). The client
@@ -97,6 +102,24 @@ function pageDocument(name: string, connection: string, sortKey: string, paths: 
   };
 }
 
+/**
+ * The inner query of a bulk operation: a GraphQL document sent as the `query` argument of
+ * bulkOperationRunQuery, run by Shopify over every record with no page size and no cost to the
+ * bucket. Never sent as a request of its own.
+ */
+export interface BulkQuery {
+  /** For logs and errors. */
+  name: string;
+  /** The connection it reads. */
+  connection: string;
+  query: string;
+}
+
+function bulkQuery(name: string, connection: string, paths: Array<{ path: string; where: string }>): BulkQuery {
+  // edges { node } as in Shopify's bulk examples; `first`, cursors and pageInfo mean nothing in bulk.
+  return { name, connection, query: `{\n  ${connection} {\n    edges { node { ${selection(paths).text} } }\n  }\n}` };
+}
+
 /** Customer fields segsync itself relies on, whatever the mapping says. */
 export const CUSTOMER_REQUIRED_PATHS = ['id', 'updatedAt'] as const;
 /** Order fields segsync itself relies on (status, test orders, the customer link, dates). */
@@ -131,6 +154,16 @@ export function ordersPage(mapping: Mapping): PageDocument {
   return pageDocument('OrdersPage', 'orders', 'UPDATED_AT', orderPaths(mapping));
 }
 
+/** Every customer, selecting what the mapping names (a bulk operation's inner query). */
+export function customersBulkQuery(mapping: Mapping): BulkQuery {
+  return bulkQuery('CustomersBulk', 'customers', customerPaths(mapping));
+}
+
+/** Every order the app may see, selecting what the mapping names (a bulk operation's inner query). */
+export function ordersBulkQuery(mapping: Mapping): BulkQuery {
+  return bulkQuery('OrdersBulk', 'orders', orderPaths(mapping));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Fixed queries
 // ---------------------------------------------------------------------------------------------
@@ -154,9 +187,42 @@ export const METAFIELD_DEFINITIONS: GraphqlDocument = {
     '  }\n}',
 };
 
+/**
+ * Polls one bulk operation. `bulkOperation(id:)` (2026-01+) rather than `currentBulkOperation`,
+ * which 2026-07 deprecates and which only knows the latest operation. Costs 1 point, as the
+ * recorded polls (`node(id:)`, `currentBulkOperation`) did. `query` tells whether a stored
+ * operation still reads what the mapping asks for.
+ */
+export const BULK_OPERATION: GraphqlDocument = {
+  name: 'BulkOperation',
+  write: false,
+  cost: 1,
+  query:
+    'query BulkOperation($id: ID!) {\n' +
+    '  bulkOperation(id: $id) { id status errorCode createdAt completedAt objectCount rootObjectCount fileSize url partialDataUrl query }\n' +
+    '}',
+};
+
 // ---------------------------------------------------------------------------------------------
 // Mutations
 // ---------------------------------------------------------------------------------------------
+
+/**
+ * Starts a bulk query operation. A mutation (10 points, as the recorded bulkOperationRunMutation
+ * answer requested); `groupObjects` keeps its 2026-07 default, false: segsync's inner queries have
+ * no nested connections, so there is nothing to group.
+ */
+export const BULK_QUERY_RUN: GraphqlDocument = {
+  name: 'BulkQueryRun',
+  write: true,
+  cost: MUTATION_COST,
+  query:
+    'mutation BulkQueryRun($query: String!) {\n' +
+    '  bulkOperationRunQuery(query: $query) {\n' +
+    '    bulkOperation { id status createdAt objectCount url query }\n' +
+    '    userErrors { field message code }\n' +
+    '  }\n}',
+};
 
 export const METAFIELD_DEFINITION_CREATE: GraphqlDocument = {
   name: 'MetafieldDefinitionCreate',
@@ -217,6 +283,8 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
     customersPage(mapping),
     ordersPage(mapping),
     ACCESS_SCOPES,
+    BULK_OPERATION,
+    BULK_QUERY_RUN,
     METAFIELD_DEFINITIONS,
     METAFIELD_DEFINITION_CREATE,
     tagsDocument('tagsAdd', 1),
@@ -227,4 +295,9 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
     tokensDocument(0, 1),
     tokensDocument(perRequest - 10, 10),
   ];
+}
+
+/** Every bulk operation inner query the connector can send for a mapping (for the schema test). */
+export function everyBulkQuery(mapping: Mapping): BulkQuery[] {
+  return [customersBulkQuery(mapping), ordersBulkQuery(mapping)];
 }

@@ -111,6 +111,43 @@ export const MetafieldDefinitionCreateSchema = z.object({
   }),
 });
 
+// ---------------------------------------------------------------------------------------------
+// Bulk operations (checked against the recorded bulk_* answers)
+// ---------------------------------------------------------------------------------------------
+
+export const BULK_STATUSES = ['CREATED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELING', 'CANCELED', 'EXPIRED'] as const;
+export type BulkStatus = (typeof BULK_STATUSES)[number];
+
+/** UnsignedInt64 comes as a string ("16"), as the recorded answers show; a number is taken too. */
+const UnsignedInt64 = z.union([z.string().regex(/^\d+$/, 'must be a whole number'), z.number().int().nonnegative()]).transform(Number);
+
+export const BulkOperationSchema = z.looseObject({
+  /** Absent only when not selected (the recorded node(id:) poll). */
+  id: z.string().optional(),
+  status: z.enum(BULK_STATUSES),
+  errorCode: z.string().nullable().optional(),
+  createdAt: DateTime.optional(),
+  completedAt: z.string().nullable().optional(),
+  objectCount: UnsignedInt64.optional(),
+  rootObjectCount: UnsignedInt64.nullable().optional(),
+  fileSize: UnsignedInt64.nullable().optional(),
+  /** null (no results, or not done yet); the recorded answers also show "". */
+  url: z.string().nullable().optional(),
+  partialDataUrl: z.string().nullable().optional(),
+  query: z.string().optional(),
+});
+export type BulkOperation = z.output<typeof BulkOperationSchema>;
+
+export const BulkQueryRunSchema = z.object({
+  bulkOperationRunQuery: z.object({
+    bulkOperation: BulkOperationSchema.nullable(),
+    userErrors: z.array(UserErrorSchema),
+  }),
+});
+
+/** null: no bulk operation of this app has that id (any more). */
+export const BulkOperationQuerySchema = z.object({ bulkOperation: BulkOperationSchema.nullable() });
+
 export const MetafieldDefinitionsSchema = z.object({
   metafieldDefinitions: z.object({
     nodes: z.array(z.object({ id: z.string(), key: z.string(), name: z.string().optional(), type: z.object({ name: z.string() }) })),

@@ -2,22 +2,58 @@ import { z } from 'zod';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { JsonValue, ReadContext, Source, SourcePage, SourceStream } from '../../src/domain/connector.js';
 import type { StreamName } from '../../src/domain/records.js';
-import type { ShopifyClient } from './client.js';
-import { ACCESS_SCOPES, customersPage, ordersPage, type PageDocument } from './documents.js';
+import { ApiError } from '../../src/http/errors.js';
+import {
+  awaitBulkOperation,
+  bulkFailure,
+  fetchBulkOperation,
+  jsonlLines,
+  parseBulkLine,
+  sameQuery,
+  startBulkQuery,
+  type StartedOperation,
+} from './bulk.js';
+import { classifyShopifyError, type ShopifyClient } from './client.js';
+import { DEFAULT_BULK_POLL_MS } from './config.js';
+import { ACCESS_SCOPES, customersBulkQuery, customersPage, ordersBulkQuery, ordersPage, type BulkQuery, type PageDocument } from './documents.js';
 import { mapCustomer, mapOrder } from './mapper.js';
 import { AccessScopesSchema, CustomersPageSchema, OrdersPageSchema, type ConnectionPage } from './schemas.js';
 
 /**
- * Where a stream stands. A full scan (no filter, sorted by UPDATED_AT) checkpoints Shopify's page
- * cursor; afterwards pulls ask for `updated_at:>='since − overlap'`. `since` is the newest
- * updatedAt seen (Shopify's clock, not ours); an interrupted incremental pull resumes from the
- * newest updatedAt of the pages it wrote, which is complete because pages come oldest first.
+ * Where a stream stands.
+ *
+ * A full pull (the first, or `--full`) is one bulk query operation: `bulk` checkpoints its id and
+ * how many lines of its result file are written, so a rerun after a crash polls that operation
+ * and downloads the file again (its URL lives seven days), skipping the lines already written,
+ * instead of starting another; `maxSeen` and `tests` carry what the written lines said.
+ *
+ * Afterwards pulls are incremental and paged: `updated_at:>='since − overlap'`, sorted by
+ * UPDATED_AT. `since` is Shopify's clock, not ours: after a bulk pull the operation's createdAt
+ * (nothing changed after it can be missing from its file) or the newest updatedAt seen, whichever
+ * is older; after an incremental pull the newest updatedAt of the pages written, which is complete
+ * because pages come oldest first.
+ *
+ * `full` cursors were written by segsync before full pulls became bulk operations: such a pull
+ * starts over as a bulk operation.
  */
 const CursorSchema = z.discriminatedUnion('phase', [
-  z.object({ phase: z.literal('full'), after: z.string().nullable(), maxSeen: z.number().nullable() }),
+  z.object({
+    phase: z.literal('bulk'),
+    operation: z.string().min(1),
+    lines: z.number().int().nonnegative(),
+    maxSeen: z.number().nullable(),
+    tests: z.number().int().nonnegative(),
+  }),
   z.object({ phase: z.literal('incremental'), since: z.number() }),
+  z.object({ phase: z.literal('full'), after: z.string().nullable(), maxSeen: z.number().nullable() }),
 ]);
 type Cursor = z.infer<typeof CursorSchema>;
+type BulkCursor = Extract<Cursor, { phase: 'bulk' }>;
+
+/** Lines of a bulk result file per page written (one transaction, one checkpoint). */
+export const BULK_PAGE_SIZE = 1_000;
+/** A download that breaks off (reset, stalled) is opened again this often, skipping the lines already read. */
+export const DOWNLOAD_RESTARTS = 3;
 
 export interface ShopifySourceOptions {
   /** Incremental pulls re-read this far before the cursor (workspace `sources.shopify.lookbackMinutes`, default 10). */
@@ -32,6 +68,10 @@ export function testOrdersWarning(count: number): string {
   return `Shopify: skipped ${count} test order${count === 1 ? '' : 's'} (test: true); they are not purchases.`;
 }
 
+export function objectCountWarning(lines: number, reported: number): string {
+  return `Shopify: the bulk result file had ${lines} lines, but Shopify reported ${reported} objects; run \`segsync pull --full\` if records are missing.`;
+}
+
 /** Shopify's search syntax wants a timestamp; whole seconds, rounded down, so nothing on the boundary is lost. */
 export function updatedSinceQuery(ms: number): string {
   return `updated_at:>='${new Date(Math.floor(Math.max(0, ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z')}'`;
@@ -40,11 +80,12 @@ export function updatedSinceQuery(ms: number): string {
 interface StreamSpec {
   name: StreamName;
   document: PageDocument;
+  bulk: BulkQuery;
   schema: typeof CustomersPageSchema | typeof OrdersPageSchema;
   connection: (data: z.output<typeof CustomersPageSchema> | z.output<typeof OrdersPageSchema>) => ConnectionPage;
   /** Warnings that hold for the whole read (e.g. a missing scope); asked once per read. */
   prepare?(context: ReadContext): Promise<string[]>;
-  /** Maps one node into the page. */
+  /** Maps one node into the page, paged or bulk alike. */
   map(raw: unknown, page: SourcePage, stats: { tests: number }): { id: string | null; updatedAt: string | null };
 }
 
@@ -52,6 +93,7 @@ export function createShopifySource(client: ShopifyClient, mapping: Mapping, opt
   const customers: StreamSpec = {
     name: 'contacts',
     document: customersPage(mapping),
+    bulk: customersBulkQuery(mapping),
     schema: CustomersPageSchema,
     connection: (data) => (data as z.output<typeof CustomersPageSchema>).customers,
     map(raw, page) {
@@ -67,6 +109,7 @@ export function createShopifySource(client: ShopifyClient, mapping: Mapping, opt
   const orders: StreamSpec = {
     name: 'purchases',
     document: ordersPage(mapping),
+    bulk: ordersBulkQuery(mapping),
     schema: OrdersPageSchema,
     connection: (data) => (data as z.output<typeof OrdersPageSchema>).orders,
     async prepare(context) {
@@ -91,6 +134,15 @@ export function createShopifySource(client: ShopifyClient, mapping: Mapping, opt
   return { streams: [customers, orders].map((spec) => createStream(client, spec, options)) };
 }
 
+function emptyPage(mode: 'full' | 'incremental'): SourcePage {
+  return { contacts: [], purchases: [], quarantined: [], received: 0, cursor: null, mode };
+}
+
+function withWarnings(page: SourcePage, warnings: string[]): SourcePage {
+  if (warnings.length > 0) page.warnings = warnings;
+  return page;
+}
+
 function createStream(client: ShopifyClient, spec: StreamSpec, options: ShopifySourceOptions): SourceStream {
   const overlapMs = options.lookbackMinutes * 60_000;
   return {
@@ -99,56 +151,220 @@ function createStream(client: ShopifyClient, spec: StreamSpec, options: ShopifyS
       const parsed = CursorSchema.safeParse(stored);
       const cursor: Cursor | undefined = context.full || !parsed.success ? undefined : parsed.data;
       const warnings = spec.prepare ? await spec.prepare(context) : [];
-      const full = !cursor || cursor.phase === 'full';
-      const query = cursor?.phase === 'incremental' ? updatedSinceQuery(cursor.since - overlapMs) : null;
-      let after = cursor?.phase === 'full' ? cursor.after : null;
-      // Newest updatedAt seen; an incremental pull never moves its cursor backwards.
-      let maxSeen: number | null = cursor?.phase === 'full' ? cursor.maxSeen : cursor?.phase === 'incremental' ? cursor.since : null;
-      /** id → updatedAt (ms) already yielded in this pull: the overlap and moving records repeat some. */
-      const seen = new Map<string, number>();
-      const stats = { tests: 0 };
-      for (;;) {
-        const variables = { first: spec.document.pageSize, after, query };
-        const { data } = await client.execute(spec.document, variables, spec.schema, { signal: context.signal });
-        const connection = spec.connection(data);
-        const page: SourcePage = {
-          contacts: [],
-          purchases: [],
-          quarantined: [],
-          received: connection.nodes.length,
-          cursor: null,
-          mode: full ? 'full' : 'incremental',
-        };
-        for (const raw of connection.nodes) {
-          const id = (raw as { id?: unknown } | null)?.id;
-          const updated = Date.parse(String((raw as { updatedAt?: unknown } | null)?.updatedAt ?? ''));
-          if (typeof id === 'string' && Number.isFinite(updated)) {
-            const before = seen.get(id);
-            if (before !== undefined && before >= updated) continue;
-            seen.set(id, updated);
-          }
-          const mapped = spec.map(raw, page, stats);
-          const ms = mapped.updatedAt ? Date.parse(mapped.updatedAt) : NaN;
-          if (Number.isFinite(ms)) maxSeen = Math.max(maxSeen ?? ms, ms);
-        }
-        const next = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor ?? null : null;
-        if (connection.pageInfo.hasNextPage && !next) {
-          throw new Error(`shopify: ${spec.document.name} says there is a next page but gave no endCursor; cannot page on`);
-        }
-        const done = next === null;
-        page.cursor = (
-          done
-            ? { phase: 'incremental', since: maxSeen ?? 0 }
-            : full
-              ? { phase: 'full', after: next, maxSeen }
-              : { phase: 'incremental', since: maxSeen ?? (cursor?.phase === 'incremental' ? cursor.since : 0) }
-        ) satisfies Cursor as JsonValue;
-        page.warnings = [...warnings, ...(done && stats.tests > 0 ? [testOrdersWarning(stats.tests)] : [])];
-        if (page.warnings.length === 0) delete page.warnings;
-        yield page;
-        if (done) return;
-        after = next;
-      }
+      if (cursor?.phase === 'incremental') yield* readChanges(client, spec, cursor.since, overlapMs, warnings, context);
+      else yield* readBulk(client, spec, cursor?.phase === 'bulk' ? cursor : undefined, warnings, context);
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incremental: pages of what changed since the cursor
+// ---------------------------------------------------------------------------------------------
+
+async function* readChanges(
+  client: ShopifyClient,
+  spec: StreamSpec,
+  since: number,
+  overlapMs: number,
+  warnings: string[],
+  context: ReadContext,
+): AsyncGenerator<SourcePage> {
+  const query = updatedSinceQuery(since - overlapMs);
+  let after: string | null = null;
+  // Newest updatedAt seen; an incremental pull never moves its cursor backwards.
+  let maxSeen = since;
+  /** id → updatedAt (ms) already yielded in this pull: the overlap and moving records repeat some. */
+  const seen = new Map<string, number>();
+  const stats = { tests: 0 };
+  for (;;) {
+    const variables = { first: spec.document.pageSize, after, query };
+    const { data } = await client.execute(spec.document, variables, spec.schema, { signal: context.signal });
+    const connection = spec.connection(data);
+    const page = emptyPage('incremental');
+    page.received = connection.nodes.length;
+    for (const raw of connection.nodes) {
+      const id = (raw as { id?: unknown } | null)?.id;
+      const updated = Date.parse(String((raw as { updatedAt?: unknown } | null)?.updatedAt ?? ''));
+      if (typeof id === 'string' && Number.isFinite(updated)) {
+        const before = seen.get(id);
+        if (before !== undefined && before >= updated) continue;
+        seen.set(id, updated);
+      }
+      const mapped = spec.map(raw, page, stats);
+      const ms = mapped.updatedAt ? Date.parse(mapped.updatedAt) : NaN;
+      if (Number.isFinite(ms)) maxSeen = Math.max(maxSeen, ms);
+    }
+    const next = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor ?? null : null;
+    if (connection.pageInfo.hasNextPage && !next) {
+      throw new Error(`shopify: ${spec.document.name} says there is a next page but gave no endCursor; cannot page on`);
+    }
+    const done = next === null;
+    page.cursor = { phase: 'incremental', since: maxSeen } satisfies Cursor as JsonValue;
+    yield withWarnings(page, [...warnings, ...(done && stats.tests > 0 ? [testOrdersWarning(stats.tests)] : [])]);
+    if (done) return;
+    after = next;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Full: one bulk query operation
+// ---------------------------------------------------------------------------------------------
+
+async function* readBulk(
+  client: ShopifyClient,
+  spec: StreamSpec,
+  resume: BulkCursor | undefined,
+  warnings: string[],
+  context: ReadContext,
+): AsyncGenerator<SourcePage> {
+  const pollMs = client.config.bulkPollMs ?? DEFAULT_BULK_POLL_MS;
+  let operation: StartedOperation | undefined;
+  let progress: BulkCursor | undefined;
+  if (resume) {
+    const found = await stillUsable(client, spec.bulk, resume.operation, context.signal);
+    if (found) {
+      operation = found;
+      progress = resume;
+    }
+  }
+  for (;;) {
+    const resumed = operation !== undefined;
+    if (!operation) {
+      operation = await startBulkQuery(client, spec.bulk, pollMs, context.signal);
+      progress = { phase: 'bulk', operation: operation.id, lines: 0, maxSeen: null, tests: 0 };
+      // Checkpoint the operation at once: a crash while it runs resumes polling it.
+      const checkpoint = emptyPage('full');
+      checkpoint.cursor = progress satisfies Cursor as JsonValue;
+      yield withWarnings(checkpoint, warnings);
+    }
+    operation = await awaitBulkOperation(client, operation, pollMs, context.signal);
+    if (operation.status !== 'COMPLETED') {
+      // A resumed operation that failed since is no reason to fail: start a new one.
+      if (resumed) {
+        operation = undefined;
+        continue;
+      }
+      throw bulkFailure(spec.bulk, operation);
+    }
+    try {
+      yield* readResult(client, spec, operation, progress!, warnings, context);
+      return;
+    } catch (error) {
+      // A resumed operation's file may be gone before its status says so: start a new one.
+      if (resumed && error instanceof ApiError && error.kind === 'not_found' && !context.signal.aborted) {
+        operation = undefined;
+        continue;
+      }
+      throw error;
+    }
+  }
+}
+
+/** A stored operation worth resuming: still there, reading what the mapping asks for, not failed or expired. */
+async function stillUsable(client: ShopifyClient, bulk: BulkQuery, id: string, signal: AbortSignal): Promise<StartedOperation | undefined> {
+  let found;
+  try {
+    found = await fetchBulkOperation(client, id, signal);
+  } catch (error) {
+    // An id Shopify no longer accepts is an operation gone; anything else (auth, network) is a real failure.
+    if (error instanceof ApiError && (error.kind === 'bad_request' || error.kind === 'not_found')) return undefined;
+    throw error;
+  }
+  if (!found || !sameQuery(found.query, bulk.query)) return undefined;
+  if (found.status === 'FAILED' || found.status === 'CANCELED' || found.status === 'EXPIRED') return undefined;
+  return { ...found, id };
+}
+
+/**
+ * Streams the result file into pages of BULK_PAGE_SIZE lines, skipping the lines a crashed pull
+ * wrote already. A download that breaks off is opened again (up to DOWNLOAD_RESTARTS times) and
+ * skips what this pull read; a line that is not JSON means the file is damaged (bad_response),
+ * a line that is JSON but no valid record is quarantined, as in a page.
+ */
+async function* readResult(
+  client: ShopifyClient,
+  spec: StreamSpec,
+  operation: StartedOperation,
+  start: BulkCursor,
+  warnings: string[],
+  context: ReadContext,
+): AsyncGenerator<SourcePage> {
+  const url = operation.url ? operation.url : null; // null (or "", as recorded): the query found nothing
+  const expectedTotal = operation.rootObjectCount ?? undefined;
+  const createdAt = operation.createdAt ? Date.parse(operation.createdAt) : NaN;
+  const committed = { lines: start.lines, maxSeen: start.maxSeen, tests: start.tests };
+  let restarts = 0;
+  for (;;) {
+    let page = emptyPage('full');
+    let pageLines = 0;
+    let pageMax: number | null = null;
+    let stats = { tests: 0 };
+    let index = 0;
+    const cursorAfterPage = (): BulkCursor => ({
+      phase: 'bulk',
+      operation: operation.id,
+      lines: committed.lines + pageLines,
+      maxSeen: pageMax === null ? committed.maxSeen : Math.max(committed.maxSeen ?? pageMax, pageMax),
+      tests: committed.tests + stats.tests,
+    });
+    try {
+      if (url) {
+        const body = await client.openDownload(url, context.signal);
+        for await (const text of jsonlLines(body, client.config.timeoutMs)) {
+          context.signal.throwIfAborted();
+          index++;
+          if (index <= committed.lines) continue;
+          if (pageLines === BULK_PAGE_SIZE) {
+            const next = cursorAfterPage();
+            page.cursor = next satisfies Cursor as JsonValue;
+            if (expectedTotal !== undefined) page.expectedTotal = expectedTotal;
+            yield withWarnings(page, warnings);
+            Object.assign(committed, { lines: next.lines, maxSeen: next.maxSeen, tests: next.tests });
+            page = emptyPage('full');
+            pageLines = 0;
+            pageMax = null;
+            stats = { tests: 0 };
+          }
+          pageLines++;
+          const line = parseBulkLine(text);
+          if (line.kind === 'malformed') {
+            throw new ApiError({
+              platform: 'shopify',
+              call: `GET bulk result of ${operation.id}`,
+              kind: 'bad_response',
+              detail: `line ${index} of the result file is not JSON (${line.reason}): ${text.slice(0, 80)}`,
+              hint: 'the file is damaged; run the pull again (it resumes after the last page written)',
+            });
+          }
+          // Nested connections' nodes: segsync's bulk queries select none.
+          if (line.kind !== 'record') continue;
+          page.received++;
+          const mapped = spec.map(line.value, page, stats);
+          const ms = mapped.updatedAt ? Date.parse(mapped.updatedAt) : NaN;
+          if (Number.isFinite(ms)) pageMax = Math.max(pageMax ?? ms, ms);
+        }
+      }
+    } catch (raw) {
+      if (context.signal.aborted) throw context.signal.reason;
+      const error = raw instanceof ApiError ? raw : classifyShopifyError(raw, `GET bulk result of ${operation.id}`);
+      if (error.retryable && restarts < DOWNLOAD_RESTARTS) {
+        restarts++;
+        continue;
+      }
+      throw error;
+    }
+    const last = cursorAfterPage();
+    const newest = last.maxSeen;
+    const since = Number.isFinite(createdAt) ? Math.min(newest ?? createdAt, createdAt) : newest ?? 0;
+    page.cursor = { phase: 'incremental', since } satisfies Cursor as JsonValue;
+    if (expectedTotal !== undefined) page.expectedTotal = expectedTotal;
+    const reported = operation.objectCount;
+    const finalWarnings = [
+      ...warnings,
+      ...(last.tests > 0 ? [testOrdersWarning(last.tests)] : []),
+      ...(url && reported !== undefined && reported !== last.lines ? [objectCountWarning(last.lines, reported)] : []),
+    ];
+    yield withWarnings(page, finalWarnings);
+    return;
+  }
 }

@@ -3,10 +3,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ShopifyClient } from '../../connectors/shopify/client.js';
 import type { ShopifyConfig } from '../../connectors/shopify/config.js';
 import { createShopifyDestination } from '../../connectors/shopify/destination.js';
-import { ACCESS_SCOPES, type GraphqlDocument } from '../../connectors/shopify/documents.js';
+import { ACCESS_SCOPES, customersBulkQuery, ordersBulkQuery, type GraphqlDocument } from '../../connectors/shopify/documents.js';
 import { shopify } from '../../connectors/shopify/index.js';
 import { AccessScopesSchema, CustomersPageSchema } from '../../connectors/shopify/schemas.js';
-import { createShopifySource, READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
+import { BULK_PAGE_SIZE, createShopifySource, READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
 import { loadMapping } from '../../src/config/mapping.js';
 import type { SourcePage } from '../../src/domain/connector.js';
 import { ApiError } from '../../src/http/errors.js';
@@ -200,6 +200,10 @@ describe('Shopify source pages', () => {
     extensions: { cost: cost(998, 2 + nodes.length * 4, 1500) },
   });
 
+  // Full pulls are bulk operations (below); incremental pulls page.
+  const since = Date.parse('2025-12-01T00:00:00Z');
+  const changes = { phase: 'incremental', since };
+
   it('quarantines a malformed record and goes on; drops a record repeated within the pull; checkpoints each page', async () => {
     const bodies: Array<{ variables: Record<string, unknown> }> = [];
     nock(BASE).post(PATH).reply(200, (_uri, body) => {
@@ -211,15 +215,16 @@ describe('Shopify source pages', () => {
       return page([node(1, '2026-01-01T00:00:00Z'), node(3, '2026-01-02T00:00:00Z')], null);
     });
     const source = createShopifySource(client().c, mapping, { lookbackMinutes: 10 });
-    const got = await pages(source.streams[0]!.read(undefined, { ...context, full: true }));
+    const got = await pages(source.streams[0]!.read(changes, context));
     expect(got.map((p) => p.contacts.map((c) => c.externalId))).toEqual([['gid://shopify/Customer/1'], ['gid://shopify/Customer/3']]);
     expect(got[0]!.quarantined[0]!.reason).toBe('updatedAt: must be an ISO 8601 date-time');
     expect(got.map((p) => p.received)).toEqual([2, 2]);
-    expect(got[0]!.cursor).toEqual({ phase: 'full', after: 'c1', maxSeen: Date.parse('2026-01-01T00:00:00Z') });
+    expect(got.map((p) => p.mode)).toEqual(['incremental', 'incremental']);
+    expect(got[0]!.cursor).toEqual({ phase: 'incremental', since: Date.parse('2026-01-01T00:00:00Z') });
     expect(got[1]!.cursor).toEqual({ phase: 'incremental', since: Date.parse('2026-01-02T00:00:00Z') });
     expect(bodies.map((b) => b.variables)).toEqual([
-      { first: 249, after: null, query: null },
-      { first: 249, after: 'c1', query: null },
+      { first: 249, after: null, query: "updated_at:>='2025-11-30T23:50:00Z'" },
+      { first: 249, after: 'c1', query: "updated_at:>='2025-11-30T23:50:00Z'" },
     ]);
   });
 
@@ -244,11 +249,213 @@ describe('Shopify source pages', () => {
     nock(BASE).post(PATH).reply(200, { data: { orders: { pageInfo: { hasNextPage: true, endCursor: 'o1' }, nodes: [order(1, false), order(2, true)] } }, extensions: { cost: cost(998, 10, 1500) } });
     nock(BASE).post(PATH).reply(200, { data: { orders: { pageInfo: { hasNextPage: false, endCursor: 'o2' }, nodes: [order(3, true)] } }, extensions: { cost: cost(998, 6, 1500) } });
     const source = createShopifySource(client().c, mapping, { lookbackMinutes: 10 });
-    const got = await pages(source.streams[1]!.read(undefined, { ...context, full: true }));
+    const got = await pages(source.streams[1]!.read(changes, context));
     expect(got.map((p) => p.purchases.length)).toEqual([1, 0]);
     expect(got[0]!.warnings).toEqual([READ_ALL_ORDERS_WARNING]);
     expect(got[1]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, 'Shopify: skipped 2 test orders (test: true); they are not purchases.']);
     expect(got[0]!.purchases[0]).toMatchObject({ amount: 10, currency: 'EUR', status: 'won' });
+  });
+});
+
+describe('Shopify source: a full pull is one bulk operation', () => {
+  const STORAGE = 'https://storage.googleapis.com';
+  const FILE = '/shopify-tiers-assets-prod-us-east1/bulk-operation-outputs/abc-final';
+  const fileUrl = (file = FILE) => `${STORAGE}${file}?GoogleAccessId=shopify%40x.iam.gserviceaccount.com&Expires=1790000000&Signature=c2lnbmF0dXJl%2Fx`;
+  const OP = 'gid://shopify/BulkOperation/7';
+  const CREATED_AT = '2026-03-01T12:00:00Z';
+  const customersQuery = customersBulkQuery(mapping).query;
+  const customer = (n: number, updatedAt: string) => ({
+    id: `gid://shopify/Customer/${n}`,
+    updatedAt,
+    defaultEmailAddress: { emailAddress: `c${n}@example.com`, marketingState: 'SUBSCRIBED' },
+  });
+  /** As Shopify writes its files: one object a line, every "/" escaped. */
+  const jsonl = (objects: unknown[]) => objects.map((o) => `${JSON.stringify(o).replace(/\//g, '\\/')}\n`).join('');
+  const operation = (status: string, extra: Record<string, unknown> = {}) => ({
+    id: OP, status, errorCode: null, createdAt: CREATED_AT, completedAt: status === 'RUNNING' || status === 'CREATED' ? null : '2026-03-01T12:00:05Z',
+    objectCount: '3', rootObjectCount: '3', fileSize: '312', url: status === 'COMPLETED' ? fileUrl() : null, partialDataUrl: null, query: customersQuery, ...extra,
+  });
+  const started = (bulkOperation: unknown, userErrors: unknown[] = []) => ({ data: { bulkOperationRunQuery: { bulkOperation, userErrors } }, extensions: { cost: cost(10, 10, 1990) } });
+  const polled = (bulkOperation: unknown) => ({ data: { bulkOperation }, extensions: { cost: cost(1, 1, 1989) } });
+  const op = (name: string) => (b: { operationName?: string }) => b.operationName === name;
+  const fullContext = { ...context, full: true };
+
+  async function readAll(iterable: AsyncIterable<SourcePage>): Promise<{ pages: SourcePage[]; error?: ApiError }> {
+    const out: SourcePage[] = [];
+    try {
+      for await (const p of iterable) out.push(p);
+    } catch (error) {
+      if (error instanceof ApiError) return { pages: out, error };
+      throw error;
+    }
+    return { pages: out };
+  }
+  const customersSource = () => createShopifySource(client({ bulkPollMs: 5 }).c, mapping, { lookbackMinutes: 10 }).streams[0]!;
+
+  it('starts the operation, polls it until COMPLETED, downloads its file without the token, maps each line', async () => {
+    const sent: Array<{ query: string; variables: Record<string, unknown> }> = [];
+    const api = nock(BASE, { reqheaders: { 'x-shopify-access-token': TOKEN } })
+      .post(PATH, op('BulkQueryRun')).reply(200, (_u, b) => (sent.push(b as (typeof sent)[number]), started(operation('CREATED', { objectCount: '0' }))))
+      .post(PATH, op('BulkOperation')).reply(200, (_u, b) => (sent.push(b as (typeof sent)[number]), polled(operation('RUNNING', { objectCount: '1' }))))
+      .post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED')));
+    const file = nock(STORAGE, { badheaders: ['x-shopify-access-token'] })
+      .get(FILE).query({ GoogleAccessId: 'shopify@x.iam.gserviceaccount.com', Expires: '1790000000', Signature: 'c2lnbmF0dXJl/x' })
+      .reply(200, jsonl([customer(1, '2026-01-01T00:00:00Z'), customer(2, 'not a date'), customer(3, '2026-02-01T00:00:00Z')]), { 'Content-Type': 'application/jsonl' });
+    const { pages: got, error } = await readAll(customersSource().read(undefined, fullContext));
+    expect(error).toBeUndefined();
+    expect(api.isDone() && file.isDone()).toBe(true);
+    expect(sent[0]!.variables).toEqual({ query: customersQuery });
+    expect(sent[1]!.variables).toEqual({ id: OP });
+    // A checkpoint naming the operation, written before the wait; then the file's records.
+    expect(got).toHaveLength(2);
+    expect(got[0]).toMatchObject({ received: 0, contacts: [], mode: 'full', cursor: { phase: 'bulk', operation: OP, lines: 0, maxSeen: null, tests: 0 } });
+    expect(got[1]!.contacts.map((c) => c.externalId)).toEqual(['gid://shopify/Customer/1', 'gid://shopify/Customer/3']);
+    expect(got[1]!.contacts[0]).toMatchObject({ email: 'c1@example.com', emailConsent: 'subscribed' });
+    expect(got[1]!.quarantined).toEqual([expect.objectContaining({ externalId: 'gid://shopify/Customer/2', reason: 'updatedAt: must be an ISO 8601 date-time' })]);
+    expect(got[1]).toMatchObject({ received: 3, mode: 'full', expectedTotal: 3 });
+    // Nothing after the operation started can be missing from later incremental pulls.
+    expect(got[1]!.cursor).toEqual({ phase: 'incremental', since: Date.parse('2026-02-01T00:00:00Z') });
+  });
+
+  it('a FAILED operation is an ApiError naming the operation and its errorCode; nothing is downloaded', async () => {
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED')));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('FAILED', { errorCode: 'INTERNAL_SERVER_ERROR', objectCount: '120', partialDataUrl: fileUrl('/x-partial') })));
+    const { pages: got, error } = await readAll(customersSource().read(undefined, fullContext));
+    expect(got.map((p) => p.received)).toEqual([0]);
+    expect(error).toMatchObject({ kind: 'retryable' });
+    expect(error!.message).toContain(`bulk operation ${OP} ended FAILED with errorCode INTERNAL_SERVER_ERROR after 120 objects`);
+    expect(error!.message).toMatch(/partial results, which segsync does not use/);
+    expect(error!.message).not.toContain('Signature');
+
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED')));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('FAILED', { errorCode: 'ACCESS_DENIED', objectCount: '0' })));
+    const denied = await readAll(customersSource().read(undefined, fullContext));
+    expect(denied.error).toMatchObject({ kind: 'auth' });
+    expect(denied.error!.hint).toMatch(/scope/);
+  });
+
+  it('COMPLETED with url null means the query found nothing: one empty final page, no download', async () => {
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED')));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED', { url: null, objectCount: '0', rootObjectCount: '0', fileSize: null })));
+    const { pages: got, error } = await readAll(customersSource().read(undefined, fullContext));
+    expect(error).toBeUndefined();
+    expect(got.map((p) => [p.received, p.contacts.length])).toEqual([[0, 0], [0, 0]]);
+    expect(got[1]!.cursor).toEqual({ phase: 'incremental', since: Date.parse(CREATED_AT) });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('a JSON line that is no record is quarantined; a line that is not JSON fails as bad_response after the pages before it', async () => {
+    const lines = ['42\n', jsonl(Array.from({ length: BULK_PAGE_SIZE }, (_, i) => customer(i + 1, '2026-01-01T00:00:00Z'))), '{"id":"gid:\\/\\/shopify\\/Customer\\/9","updatedAt":\n'];
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED')));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED', { objectCount: String(BULK_PAGE_SIZE + 2) })));
+    nock(STORAGE).get(FILE).query(true).reply(200, lines.join(''));
+    const { pages: got, error } = await readAll(customersSource().read(undefined, fullContext));
+    expect(got).toHaveLength(2);
+    expect(got[1]!.quarantined).toEqual([expect.objectContaining({ externalId: null, raw: 42, reason: 'record: Invalid input: expected object, received number' })]);
+    expect(got[1]!.contacts).toHaveLength(BULK_PAGE_SIZE - 1);
+    expect(got[1]!.cursor).toEqual({ phase: 'bulk', operation: OP, lines: BULK_PAGE_SIZE, maxSeen: Date.parse('2026-01-01T00:00:00Z'), tests: 0 });
+    expect(error).toMatchObject({ kind: 'bad_response' });
+    expect(error!.message).toMatch(new RegExp(`line ${BULK_PAGE_SIZE + 2} of the result file is not JSON`));
+  });
+
+  it('resumes a stored operation: polls it, downloads its file again and skips the lines written; starts none', async () => {
+    const poll = nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED')));
+    nock(STORAGE).get(FILE).query(true).reply(200, jsonl([customer(1, '2026-01-01T00:00:00Z'), customer(2, '2026-01-05T00:00:00Z'), customer(3, '2026-01-03T00:00:00Z')]));
+    const stored = { phase: 'bulk', operation: OP, lines: 2, maxSeen: Date.parse('2026-01-05T00:00:00Z'), tests: 0 };
+    const { pages: got, error } = await readAll(customersSource().read(stored, context));
+    expect(error).toBeUndefined();
+    expect(poll.isDone()).toBe(true);
+    expect(got).toHaveLength(1);
+    expect(got[0]!.contacts.map((c) => c.externalId)).toEqual(['gid://shopify/Customer/3']);
+    expect(got[0]).toMatchObject({ received: 1, mode: 'full', cursor: { phase: 'incremental', since: Date.parse('2026-01-05T00:00:00Z') } });
+  });
+
+  it('a stored operation that is gone, failed, or reads another query is replaced by a new one', async () => {
+    for (const stale of [null, operation('FAILED', { errorCode: 'TIMEOUT' }), operation('COMPLETED', { query: '{ customers { edges { node { id } } } }' }), operation('EXPIRED')]) {
+      nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(stale));
+      nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED', { id: 'gid://shopify/BulkOperation/8' })));
+      nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED', { id: 'gid://shopify/BulkOperation/8' })));
+      nock(STORAGE).get(FILE).query(true).reply(200, jsonl([customer(1, '2026-01-01T00:00:00Z'), customer(2, '2026-01-02T00:00:00Z')]));
+      const { pages: got, error } = await readAll(customersSource().read({ phase: 'bulk', operation: OP, lines: 1, maxSeen: null, tests: 0 }, context));
+      expect(error, JSON.stringify(stale)).toBeUndefined();
+      expect(got[0]!.cursor).toEqual({ phase: 'bulk', operation: 'gid://shopify/BulkOperation/8', lines: 0, maxSeen: null, tests: 0 });
+      expect(got[1]!.contacts).toHaveLength(2);
+      expect(nock.pendingMocks()).toEqual([]);
+    }
+  });
+
+  it('a stored operation whose file is refused (expired signed URL) is replaced by a new one', async () => {
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED')));
+    nock(STORAGE).get(FILE).query(true).reply(400, "<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>");
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED', { id: 'gid://shopify/BulkOperation/9' })));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED', { id: 'gid://shopify/BulkOperation/9', url: fileUrl('/new-final') })));
+    nock(STORAGE).get('/new-final').query(true).reply(200, jsonl([customer(1, '2026-01-01T00:00:00Z')]));
+    const { pages: got, error } = await readAll(customersSource().read({ phase: 'bulk', operation: OP, lines: 1, maxSeen: null, tests: 0 }, context));
+    expect(error).toBeUndefined();
+    expect(got.map((p) => p.contacts.length)).toEqual([0, 1]);
+
+    // A fresh operation's file refused is an error that says what happened, never the signature.
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED')));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED')));
+    nock(STORAGE).get(FILE).query(true).reply(403, '<Error><Code>SignatureDoesNotMatch</Code></Error>');
+    const refused = await readAll(customersSource().read(undefined, fullContext));
+    expect(refused.error).toMatchObject({ kind: 'not_found', status: 403 });
+    expect(refused.error!.message).toContain(`GET ${STORAGE}${FILE} failed`);
+    expect(refused.error!.message).toContain('SignatureDoesNotMatch');
+    expect(refused.error!.message).not.toContain('c2lnbmF0dXJl');
+  });
+
+  it('a download answered 5xx is retried like any call (a body that breaks off: see the e2e tests)', async () => {
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED')));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED')));
+    nock(STORAGE).get(FILE).query(true).reply(503, 'Service Unavailable');
+    nock(STORAGE).get(FILE).query(true).reply(200, jsonl([customer(1, '2026-01-01T00:00:00Z'), customer(2, '2026-01-02T00:00:00Z'), customer(3, '2026-01-03T00:00:00Z')]));
+    const { pages: got, error } = await readAll(customersSource().read(undefined, fullContext));
+    expect(error).toBeUndefined();
+    expect(got[1]!.contacts.map((c) => c.externalId)).toEqual(['gid://shopify/Customer/1', 'gid://shopify/Customer/2', 'gid://shopify/Customer/3']);
+  });
+
+  it('while Shopify runs as many operations as it allows (LIMIT_REACHED), waits and asks again; an INVALID query is a bad request', async () => {
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(null, [{ field: null, message: 'Bulk operations limit reached. Please try again later.', code: 'LIMIT_REACHED' }]));
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(operation('CREATED')));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED', { url: null, objectCount: '0' })));
+    const ok = await readAll(customersSource().read(undefined, fullContext));
+    expect(ok.error).toBeUndefined();
+    expect(nock.pendingMocks()).toEqual([]);
+
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(null, [{ field: ['query'], message: 'Bulk queries cannot contain more than 5 connections.', code: 'INVALID' }]));
+    const invalid = await readAll(customersSource().read(undefined, fullContext));
+    expect(invalid.pages).toEqual([]);
+    expect(invalid.error).toMatchObject({ kind: 'bad_request' });
+    expect(invalid.error!.message).toContain('Shopify refused the bulk query: Bulk queries cannot contain more than 5 connections. (INVALID)');
+    expect(invalid.error!.hint).toMatch(/mappings\/shopify\.yaml/);
+  });
+
+  it('orders: test orders skipped and counted, cancelled orders cancelled, the read_all_orders warning, as in pages', async () => {
+    const order = (n: number, extra: Record<string, unknown> = {}) => ({
+      id: `gid://shopify/Order/${n}`, updatedAt: '2026-01-01T00:00:00Z', createdAt: '2026-01-01T00:00:00Z', processedAt: '2026-01-01T00:00:00Z',
+      cancelledAt: null, test: false, customer: { id: 'gid://shopify/Customer/1' }, name: `#${n}`, displayFinancialStatus: 'PAID',
+      currentTotalPriceSet: { shopMoney: { amount: '10.00', currencyCode: 'EUR' } }, ...extra,
+    });
+    const ordersQuery = ordersBulkQuery(mapping).query;
+    nock(BASE).post(PATH, op('AccessScopes')).reply(200, scopesAnswer(['read_orders', 'read_customers']));
+    nock(BASE).post(PATH, (b: { operationName: string; variables: { query?: string } }) => b.operationName === 'BulkQueryRun' && b.variables.query === ordersQuery)
+      .reply(200, started(operation('CREATED', { query: ordersQuery })));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED', { query: ordersQuery, objectCount: '4' })));
+    nock(STORAGE).get(FILE).query(true).reply(200, jsonl([
+      order(1), order(2, { test: true }), order(3, { cancelledAt: '2026-01-02T00:00:00Z', displayFinancialStatus: 'VOIDED' }), order(4, { customer: null, displayFinancialStatus: 'REFUNDED' }),
+    ]));
+    const source = createShopifySource(client({ bulkPollMs: 5 }).c, mapping, { lookbackMinutes: 10 });
+    const { pages: got, error } = await readAll(source.streams[1]!.read(undefined, fullContext));
+    expect(error).toBeUndefined();
+    expect(got[0]!.warnings).toEqual([READ_ALL_ORDERS_WARNING]);
+    expect(got[1]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, 'Shopify: skipped 1 test order (test: true); they are not purchases.']);
+    expect(got[1]!.purchases.map((p) => [p.externalId, p.status, p.contactExternalIds])).toEqual([
+      ['gid://shopify/Order/1', 'won', ['gid://shopify/Customer/1']],
+      ['gid://shopify/Order/3', 'cancelled', ['gid://shopify/Customer/1']],
+      ['gid://shopify/Order/4', 'refunded', []],
+    ]);
+    expect(got[1]!.received).toBe(4);
   });
 });
 

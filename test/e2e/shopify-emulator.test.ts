@@ -243,3 +243,186 @@ describe('Shopify emulator limits and scopes', () => {
     }
   });
 });
+
+describe('Shopify emulator bulk operations', () => {
+  const RUN = 'mutation Run($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id status url objectCount createdAt } userErrors { field message code } } }';
+  const POLL = 'query Poll($id: ID!) { bulkOperation(id: $id) { id status errorCode createdAt completedAt objectCount rootObjectCount fileSize url partialDataUrl query type } }';
+  type Op = { id: string; status: string; errorCode: string | null; createdAt: string; completedAt: string | null; objectCount: string; rootObjectCount: string; fileSize: string | null; url: string | null; partialDataUrl: string | null; query: string };
+  type World = Awaited<ReturnType<typeof start>>;
+
+  async function run(w: World, q: string) {
+    const { json } = await w.post(RUN, { q });
+    return { json, payload: json.data!.bulkOperationRunQuery as { bulkOperation: Op | null; userErrors: Array<{ field: string[] | null; message: string; code: string }> } };
+  }
+  const poll = async (w: World, id: string) => (await w.post(POLL, { id })).json.data!.bulkOperation as Op | null;
+  async function completed(w: World, id: string): Promise<Op> {
+    for (let i = 0; i < 100; i++) {
+      const op = (await poll(w, id))!;
+      if (op.status !== 'RUNNING' && op.status !== 'CREATED') return op;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('bulk operation did not end');
+  }
+  const errorsOf = async (w: World, q: string) => (await run(w, q)).payload.userErrors;
+
+  let world: World;
+  beforeAll(async () => {
+    world = await start({ bulk: { delayMs: 60 } });
+  });
+  afterAll(() => world.server.close());
+
+  it('runs CREATED → RUNNING → COMPLETED; the mutation costs 10, a poll 1; counts and sizes are strings', async () => {
+    world.emulator.resetRequestLog();
+    const q = '{ customers { edges { node { id updatedAt defaultEmailAddress { emailAddress } } } } }';
+    const { json, payload } = await run(world, q);
+    expect(payload.userErrors).toEqual([]);
+    expect(payload.bulkOperation).toMatchObject({ status: 'CREATED', url: null, objectCount: '0' });
+    expect(json.extensions?.cost).toMatchObject({ requestedQueryCost: 10, actualQueryCost: 10 });
+    const id = payload.bulkOperation!.id;
+    expect(id).toMatch(/^gid:\/\/shopify\/BulkOperation\/\d+$/);
+    const running = (await poll(world, id))!;
+    expect(running).toMatchObject({ status: 'RUNNING', url: null, fileSize: null, completedAt: null, errorCode: null, query: q, type: 'QUERY' });
+    expect(running.objectCount).toMatch(/^\d+$/);
+    const done = await completed(world, id);
+    const customers = world.emulator.listCustomers().length;
+    expect(done).toMatchObject({ status: 'COMPLETED', errorCode: null, objectCount: String(customers), rootObjectCount: String(customers), partialDataUrl: null });
+    expect(done.fileSize).toMatch(/^\d+$/);
+    expect(Date.parse(done.completedAt!)).toBeGreaterThanOrEqual(Date.parse(done.createdAt));
+    const polls = world.emulator.requests.filter((r) => r.operation === 'Poll');
+    expect(polls.every((r) => r.requestedCost === 1 && r.actualCost === 1 && !r.write)).toBe(true);
+    expect(world.emulator.requests.find((r) => r.operation === 'Run')).toMatchObject({ write: true, requestedCost: 10 });
+    // The deprecated currentBulkOperation and node(id:) show the same operation.
+    const current = await world.post('query { currentBulkOperation { id status objectCount } }');
+    expect(current.json.data!.currentBulkOperation).toEqual({ id, status: 'COMPLETED', objectCount: String(customers) });
+    const node = await world.post('query($id: ID!) { node(id: $id) { ... on BulkOperation { id status url } } }', { id });
+    expect(node.json.data!.node).toEqual({ id, status: 'COMPLETED', url: done.url });
+
+    // The file: a plain GET without the token, one line per customer, "/" escaped as Shopify does.
+    const response = await fetch(done.url!);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(Buffer.byteLength(text)).toBe(Number(done.fileSize));
+    const lines = text.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(customers);
+    expect(lines[0]).toMatch(/^\{"id":"gid:\\\/\\\/shopify\\\/Customer\\\/\d+","updatedAt":"[^"]+","defaultEmailAddress":\{"emailAddress":/);
+    expect(lines.map((l) => (JSON.parse(l) as { id: string }).id).sort()).toEqual(world.emulator.listCustomers().map((c) => c.id).sort());
+  });
+
+  it('writes nested connection nodes as lines of their own, with __parentId last, after their parent', async () => {
+    const { payload } = await run(world, '{ customers(query: "id:>=1001") { edges { node { id orders(sortKey: ID) { edges { node { id name } } } } } } }');
+    const done = await completed(world, payload.bulkOperation!.id);
+    const objects = (await (await fetch(done.url!)).text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const orders = world.emulator.listOrders();
+    expect(done.objectCount).toBe(String(world.emulator.listCustomers().length + orders.length));
+    expect(done.rootObjectCount).toBe(String(world.emulator.listCustomers().length));
+    let parent: string | undefined;
+    for (const o of objects) {
+      if (o.__parentId === undefined) {
+        expect(Object.keys(o)).toEqual(['id']);
+        parent = o.id as string;
+      } else {
+        expect(Object.keys(o)).toEqual(['id', 'name', '__parentId']);
+        expect(o.__parentId).toBe(parent);
+        expect(orders.find((x) => x.id === o.id)?.customerId).toBe(parent);
+      }
+    }
+    expect(objects.filter((o) => o.__parentId !== undefined)).toHaveLength(orders.length);
+  });
+
+  it('refuses with userErrors what Shopify refuses in a bulk query', async () => {
+    const six = '{ products { edges { node { id variants { edges { node { id } } } media { edges { node { id } } } collections { edges { node { id } } } metafields { edges { node { id } } } sellingPlanGroups { edges { node { id } } } } } } }';
+    expect(await errorsOf(world, six)).toEqual([{ field: ['query'], message: 'Bulk queries cannot contain more than 5 connections.', code: 'INVALID' }]);
+    const deep = '{ customers { edges { node { id orders { edges { node { id lineItems { edges { node { id } } } } } } } } } }';
+    expect(await errorsOf(world, deep)).toEqual([{ field: ['query'], message: 'Bulk queries cannot contain connections with a nesting depth greater than 2.', code: 'INVALID' }]);
+    expect((await errorsOf(world, '{ node(id: "gid://shopify/Customer/1001") { id } }'))[0]!.message).toBe('Bulk queries cannot contain a top level `node` field.');
+    expect((await errorsOf(world, '{ shop { id name } }'))[0]!.message).toBe('Bulk queries must contain at least one connection.');
+    expect((await errorsOf(world, '{ customers { edges { node { email orders { edges { node { id } } } } } } }'))[0]!.message).toMatch(/must select the 'id' field/);
+    expect((await errorsOf(world, '{ customers { edges { node { id emial } } } }'))[0]).toEqual({ field: ['query'], message: 'Cannot query field "emial" on type "Customer". Did you mean "email"?', code: 'INVALID' });
+    expect((await errorsOf(world, '{ customers { edges { node { id } } '))[0]!.message).toMatch(/^Invalid bulk query: Syntax Error/);
+    expect((await errorsOf(world, 'mutation { tagsAdd(id: "gid://shopify/Customer/1001", tags: ["x"]) { userErrors { message } } }'))[0]!.message).toMatch(/Only `query` operations/);
+    expect(world.emulator.bulkOperations().every((o) => !/emial|lineItems|products/.test(o.query))).toBe(true);
+  });
+
+  it('runs at most five bulk queries at a time (2026-01 and later): the sixth gets LIMIT_REACHED', async () => {
+    const w = await start({ bulk: { delayMs: 300 } });
+    try {
+      const q = '{ customers { edges { node { id } } } }';
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await run(w, q)).payload.bulkOperation!.id);
+      expect((await run(w, q)).payload).toEqual({
+        bulkOperation: null,
+        userErrors: [{ field: null, message: 'Bulk operations limit reached. Please try again later.', code: 'LIMIT_REACHED' }],
+      });
+      for (const id of ids) await completed(w, id);
+      expect((await run(w, q)).payload.userErrors).toEqual([]);
+    } finally {
+      await w.server.close();
+    }
+  });
+
+  it('serves the file only at its signed URL, until it expires; a query finding nothing has url null', async () => {
+    const { payload } = await run(world, '{ customers { edges { node { id } } } }');
+    const done = await completed(world, payload.bulkOperation!.id);
+    const url = new URL(done.url!);
+    expect(url.searchParams.get('Signature')).toBeTruthy();
+    expect(Number(url.searchParams.get('Expires')) * 1000 - Date.parse(done.completedAt!)).toBe(7 * 86_400_000);
+    const tampered = new URL(url);
+    tampered.searchParams.set('Expires', String(Number(url.searchParams.get('Expires')) + 86_400));
+    const refused = await fetch(tampered);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    world.emulator.expireBulkOperations();
+    expect(await poll(world, done.id)).toMatchObject({ status: 'EXPIRED', url: null });
+    const expired = await fetch(done.url!);
+    expect(expired.status).toBe(400);
+    expect(await expired.text()).toContain('<Code>ExpiredToken</Code>');
+
+    const none = await run(world, '{ customers(query: "email:nobody@nowhere.example") { edges { node { id } } } }');
+    expect(await completed(world, none.payload.bulkOperation!.id)).toMatchObject({ status: 'COMPLETED', objectCount: '0', url: null, fileSize: null });
+    expect(await poll(world, 'gid://shopify/BulkOperation/999999')).toBeNull();
+  });
+
+  it('fails: ACCESS_DENIED without the scope; INTERNAL_SERVER_ERROR with partial data; cancel', async () => {
+    const w = await start({ scopes: ['read_customers'], bulk: { delayMs: 40 } });
+    try {
+      const denied = await run(w, '{ orders { edges { node { id } } } }');
+      expect(await completed(w, denied.payload.bulkOperation!.id)).toMatchObject({ status: 'FAILED', errorCode: 'ACCESS_DENIED', url: null, partialDataUrl: null });
+      w.emulator.failNextBulkOperation('INTERNAL_SERVER_ERROR');
+      const failed = await completed(w, (await run(w, '{ customers { edges { node { id } } } }')).payload.bulkOperation!.id);
+      expect(failed).toMatchObject({ status: 'FAILED', errorCode: 'INTERNAL_SERVER_ERROR', url: null });
+      const partial = (await (await fetch(failed.partialDataUrl!)).text()).trim().split('\n');
+      expect(partial.length).toBe(Number(failed.objectCount));
+      expect(partial.length).toBeLessThan(w.emulator.listCustomers().length);
+      const slow = await start({ bulk: { delayMs: 5_000 } });
+      try {
+        const id = (await run(slow, '{ customers { edges { node { id } } } }')).payload.bulkOperation!.id;
+        const cancel = await slow.post('mutation($id: ID!) { bulkOperationCancel(id: $id) { bulkOperation { status } userErrors { message } } }', { id });
+        expect(cancel.json.data!.bulkOperationCancel).toEqual({ bulkOperation: { status: 'CANCELING' }, userErrors: [] });
+        await new Promise((r) => setTimeout(r, 5));
+        expect(await poll(slow, id)).toMatchObject({ status: 'CANCELED', url: null });
+      } finally {
+        await slow.server.close();
+      }
+    } finally {
+      await w.server.close();
+    }
+  });
+
+  it('behind the sandbox\'s /shopify mount, result URLs point through the mount', async () => {
+    const sandbox = await startSandbox({ registry: [shopify as ConnectorDescriptor<never>], size: 20, seed: 3 });
+    try {
+      const url = `${sandbox.env.SHOPIFY_SHOP_URL}${PATH}`;
+      const post = async (query: string, variables: Record<string, unknown>) =>
+        (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-shopify-access-token': sandbox.env.SHOPIFY_ACCESS_TOKEN! }, body: JSON.stringify({ query, variables }) })).json()) as { data: Record<string, { bulkOperation?: Op } & Op> };
+      const id = (await post(RUN, { q: '{ customers { edges { node { id } } } }' })).data.bulkOperationRunQuery!.bulkOperation!.id;
+      await new Promise((r) => setTimeout(r, 300));
+      const done = (await post(POLL, { id })).data.bulkOperation!;
+      expect(done.url!.startsWith(`${sandbox.url}/shopify/bulk-operation-outputs/`)).toBe(true);
+      const lines = (await (await fetch(done.url!)).text()).trim().split('\n');
+      expect(lines).toHaveLength([...populationOn(generatePopulation(sandbox.population), 'shopify')].length);
+    } finally {
+      await sandbox.close();
+    }
+  });
+});

@@ -36,8 +36,8 @@ describe('Shopify end to end: pull → segment → push, read back from the emul
   let session: Session;
 
   beforeAll(async () => {
-    // A Standard-size bucket (2,000 points) refilled at Shopify Plus speed (1,000/s), so the
-    // order pages drain it and the client must pace itself, within a few seconds.
+    // A Standard-size bucket (2,000 points) refilled at Shopify Plus speed (1,000/s): the push
+    // drains it, so the client must pace itself, within a few seconds.
     world = await shopifyWorld({ size: 150, emulator: { bucket: { maximumAvailable: 2000, restoreRate: 1000 } } });
     session = world.open();
   });
@@ -92,12 +92,16 @@ describe('Shopify end to end: pull → segment → push, read back from the emul
     expect(typed.metafields['segsync.rfm_r']!.type).toBe('number_integer');
   });
 
-  it('a full sync is paced: throttled at most once', () => {
+  it('a full sync is paced: throttled at most once; its full pull is two bulk operations, not pages', () => {
     expect(throttled(world)).toBeLessThanOrEqual(1);
     expect(requestCounts(session).shopify!.throttled).toBeLessThanOrEqual(1);
-    // The order pages alone asked for more than the bucket holds: pacing was needed.
-    const requested = world.emulator.requests.reduce((n, r) => n + (r.requestedCost ?? 0), 0);
-    expect(requested).toBeGreaterThan(2000);
+    const operations = world.emulator.requests.map((r) => r.operation);
+    expect(operations.filter((o) => o === 'BulkQueryRun')).toHaveLength(2);
+    expect(operations).not.toContain('CustomersPage');
+    expect(operations).not.toContain('OrdersPage');
+    // Each result file downloaded once, without the access token.
+    expect(world.emulator.requests.filter((r) => r.method === 'GET' && r.status === 200)).toHaveLength(2);
+    expect(world.emulator.bulkOperations().map((o) => o.status)).toEqual(['COMPLETED', 'COMPLETED']);
   });
 
   it('a rerun (incremental pull, segment, push) sends zero write requests', async () => {
@@ -168,28 +172,36 @@ describe('Shopify when segments move', () => {
   });
 });
 
-describe('Shopify pull interrupted', () => {
-  it('resumes after the last page written, reading no page twice', async () => {
+describe('Shopify incremental pull interrupted', () => {
+  it('resumes from the last page written and misses no change', async () => {
     const world = await shopifyWorld({ size: 80, seed: 41, emulator: { bucket: { maximumAvailable: 4000, restoreRate: 2000 } } });
     try {
       const session = world.open();
+      await pull(session, { full: true, signal });
+      // Full pulls are bulk operations; incremental pulls page. 300 changes make two pages of 249.
+      const changed = world.emulator.listOrders().filter((o) => !o.test && !o.cancelled).slice(0, 300).map((o) => o.id);
+      expect(changed).toHaveLength(300);
+      for (const id of changed) world.emulator.cancelOrder(id);
       let pagesServed = 0;
       world.emulator.onRequest = ({ operation }) => {
         if (operation === 'OrdersPage' && ++pagesServed === 1) {
           world.emulator.injectFault({ match: /OrdersPage$/, status: 400, body: { errors: [{ message: 'injected failure' }] } });
         }
       };
-      await expect(pull(session, { full: true, signal })).rejects.toThrow(/injected failure/);
+      await expect(pull(session, { full: false, signal })).rejects.toThrow(/injected failure/);
       world.emulator.onRequest = undefined;
       world.emulator.resetRequestLog();
       const result = await pull(session, { full: false, signal });
       const orders = result.streams.find((s) => s.stream === 'purchases')!;
-      expect(orders.mode).toBe('full');
+      expect(orders.mode).toBe('incremental');
+      expect(world.emulator.requests.some((r) => r.operation === 'BulkQueryRun')).toBe(false);
+      // The first page was written: the rerun starts after it (less its overlap), not from the start.
+      expect(orders.changed).toBeGreaterThan(0);
+      expect(orders.changed).toBeLessThan(300);
+      const status = session.db.prepare("SELECT status FROM purchases WHERE platform = 'shopify' AND external_id = ?");
+      for (const id of changed) expect((status.get(id) as { status: string }).status, id).toBe('cancelled');
       const stored = (session.db.prepare("SELECT COUNT(*) AS n FROM purchases WHERE platform = 'shopify'").get() as { n: number }).n;
       expect(stored).toBe(world.emulator.listOrders().filter((o) => !o.test).length);
-      const total = world.emulator.listOrders().length;
-      expect(orders.received).toBe(total - 249);
-      expect(world.emulator.requests.filter((r) => r.operation === 'OrdersPage')).toHaveLength(Math.ceil(total / 249) - 1);
     } finally {
       await world.close();
     }

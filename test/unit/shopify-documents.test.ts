@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { NoDeprecatedCustomRule, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import {
   ACCESS_SCOPES,
+  BULK_OPERATION,
+  BULK_QUERY_RUN,
   customersPage,
+  everyBulkQuery,
   everyDocument,
   MAX_QUERY_COST,
   mutationsPerRequest,
@@ -11,11 +14,15 @@ import {
   tagsDocument,
   tokensDocument,
 } from '../../connectors/shopify/documents.js';
+import { bulkQueryProblems } from '../../connectors/shopify/emulator/bulk.js';
 import { actualCost, requestedCost } from '../../connectors/shopify/emulator/cost.js';
 import { adminSchema } from '../../connectors/shopify/emulator/schema.js';
 import { shopify } from '../../connectors/shopify/index.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadMapping, type Mapping } from '../../src/config/mapping.js';
+import bulkCurrent from '../fixtures/shopify/bulk_current_operation_completed_ALAppExt.json' with { type: 'json' };
+import bulkNode from '../fixtures/shopify/bulk_operation_node_completed_ALAppExt.json' with { type: 'json' };
+import bulkMutationCreated from '../fixtures/shopify/bulk_operation_run_mutation_created_ALAppExt.json' with { type: 'json' };
 import catalogsPage from '../fixtures/shopify/catalogs_page_with_edge_cursor_ALAppExt.json' with { type: 'json' };
 import customersEmpty from '../fixtures/shopify/customers_page_empty_ALAppExt.json' with { type: 'json' };
 import staffPage from '../fixtures/shopify/staff_members_page_ALAppExt.json' with { type: 'json' };
@@ -35,17 +42,33 @@ function variablesFor(query: string, pageSize?: number): Record<string, unknown>
 
 describe('Shopify documents against the vendored Admin schema 2026-07', () => {
   const documents = everyDocument(mapping);
+  const bulkQueries = everyBulkQuery(mapping);
 
-  it('every query and mutation the connector sends is valid', () => {
+  it('every query and mutation the connector sends is valid, bulk operations\' inner queries included', () => {
     expect(documents.length).toBeGreaterThanOrEqual(10);
-    for (const doc of documents) {
+    expect(bulkQueries.map((q) => q.name)).toEqual(['CustomersBulk', 'OrdersBulk']);
+    for (const doc of [...documents, ...bulkQueries]) {
       const errors = validate(schema, parse(doc.query));
       expect(errors.map((e) => e.message), doc.name).toEqual([]);
     }
   });
 
+  it('bulk inner queries keep to Shopify\'s bulk restrictions: one connection, no paging, what the pages select', () => {
+    for (const q of bulkQueries) {
+      expect(bulkQueryProblems(schema, q.query).problems, q.name).toEqual([]);
+      expect(q.query, q.name).not.toMatch(/\b(first|after|pageInfo)\b/);
+    }
+    const selected = (query: string) => /\{ node \{ (.*) \} \}/.exec(query)?.[1] ?? /nodes \{ (.*) \}/.exec(query)?.[1];
+    expect(selected(bulkQueries[0]!.query)).toBe(selected(customersPage(mapping).query));
+    expect(selected(bulkQueries[1]!.query)).toBe(selected(ordersPage(mapping).query));
+    expect(BULK_QUERY_RUN.query).toContain('bulkOperationRunQuery(query: $query)');
+    // 2026-07 deprecates currentBulkOperation: the connector polls bulkOperation(id:).
+    expect(BULK_OPERATION.query).toContain('bulkOperation(id: $id)');
+    expect(BULK_OPERATION.query).not.toContain('currentBulkOperation');
+  });
+
   it('uses no deprecated field (defaultEmailAddress, defaultPhoneNumber, numberOfOrders, not email/phone/ordersCount)', () => {
-    for (const doc of documents) {
+    for (const doc of [...documents, ...bulkQueries]) {
       const errors = validate(schema, parse(doc.query), [...specifiedRules, NoDeprecatedCustomRule]);
       expect(errors.map((e) => e.message), doc.name).toEqual([]);
     }
@@ -119,5 +142,13 @@ describe('the emulator\'s cost model reproduces recorded Shopify costs', () => {
 
   it('a mutation costs 10 with its payload objects free (recorded draftOrderCreate: 10)', () => {
     expect(costOf('mutation { draftOrderCreate(input: {}) { draftOrder { id legacyResourceId } userErrors { field message } } }')).toBe(10);
+  });
+
+  it('bulk operations: starting one costs 10 (recorded bulkOperationRunMutation), a poll 1 (recorded currentBulkOperation and node polls)', () => {
+    expect(BULK_QUERY_RUN.cost).toBe(bulkMutationCreated.extensions.cost.requestedQueryCost);
+    expect(costOf(BULK_QUERY_RUN.query)).toBe(10);
+    expect(BULK_OPERATION.cost).toBe(bulkCurrent.extensions.cost.requestedQueryCost);
+    expect(costOf(BULK_OPERATION.query)).toBe(bulkNode.extensions.cost.requestedQueryCost);
+    expect(costOf('query { currentBulkOperation { id status errorCode createdAt completedAt objectCount fileSize url partialDataUrl } }')).toBe(bulkCurrent.extensions.cost.requestedQueryCost);
   });
 });

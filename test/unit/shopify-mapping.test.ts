@@ -164,12 +164,15 @@ describe('Shopify configuration and naming', () => {
     }
   });
 
-  it('reads the shop URL (a bare domain is https) and the timeout', () => {
+  it('reads the shop URL (a bare domain is https), the timeout and the bulk poll interval', () => {
     expect(shopifyConfigFromEnv({ SHOPIFY_ACCESS_TOKEN: 't', SHOPIFY_SHOP_URL: 'acme.myshopify.com/', SHOPIFY_TIMEOUT_MS: '5000' })).toEqual({
       shopUrl: 'https://acme.myshopify.com',
       accessToken: 't',
       timeoutMs: 5000,
+      bulkPollMs: 3000,
     });
+    expect(shopifyConfigFromEnv({ SHOPIFY_ACCESS_TOKEN: 't', SHOPIFY_SHOP_URL: 'acme.myshopify.com', SHOPIFY_BULK_POLL_MS: '10000' })?.bulkPollMs).toBe(10_000);
+    expect(() => shopifyConfigFromEnv({ SHOPIFY_ACCESS_TOKEN: 't', SHOPIFY_SHOP_URL: 'acme.myshopify.com', SHOPIFY_BULK_POLL_MS: 'often' })).toThrow(/SHOPIFY_BULK_POLL_MS/);
   });
 
   it('incremental queries use Shopify\'s search syntax, rounded down to the second', () => {

@@ -51,7 +51,22 @@ function checkSize(name: string, n: number | null | undefined): void {
   if (n < 0 || n > MAX_PAGE_SIZE) throw new GraphQLError(`The value of ${name} must be between 0 and ${MAX_PAGE_SIZE}.`, { extensions: { code: 'BAD_REQUEST' } });
 }
 
-export function paginate<T>(items: readonly T[], args: PageArgs, keyOf: (item: T) => Key): Connection<T> {
+/**
+ * One page of `items`. With `unpaged` (a bulk operation runs the query), paging arguments are
+ * ignored and every item comes back: bulk queries have no page size (`first`, cursors and
+ * pageInfo are ignored there); sort order, `reverse` and the search query still apply.
+ */
+export function paginate<T>(items: readonly T[], args: PageArgs, keyOf: (item: T) => Key, options: { unpaged?: boolean } = {}): Connection<T> {
+  if (options.unpaged) {
+    const sign = args.reverse ? -1 : 1;
+    const all = items.map((item) => ({ item, key: keyOf(item) })).sort((a, b) => sign * cmp(a.key, b.key));
+    const edges = all.map(({ item, key }) => ({ cursor: encodeCursor(key), node: item }));
+    return {
+      nodes: edges.map((e) => e.node),
+      edges,
+      pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: edges[0]?.cursor ?? null, endCursor: edges[edges.length - 1]?.cursor ?? null },
+    };
+  }
   // Both messages are Shopify's own (the recorded error_graphql_query_with_cost.json, and issue reports).
   if ((args.first === null || args.first === undefined) && (args.last === null || args.last === undefined)) {
     throw new GraphQLError('you must provide one of first or last');

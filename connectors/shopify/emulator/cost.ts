@@ -36,7 +36,7 @@ interface Ctx {
 
 type Data = Record<string, unknown> | null | undefined;
 
-function isConnection(type: GraphQLNamedType): boolean {
+export function isConnection(type: GraphQLNamedType): boolean {
   return isObjectType(type) && type.name.endsWith('Connection') && 'pageInfo' in type.getFields();
 }
 

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
+import type { BulkOperations } from './bulk.js';
 import { paginate, type PageArgs } from './connection.js';
 import { searchFilter, type FieldSpec, type SearchWarning } from './search.js';
 import { FIRST_CUSTOMER_ID, type CustomerRecord, type DefinitionRecord, type MetafieldRecord, type OrderRecord, type ShopState } from './state.js';
@@ -37,6 +38,12 @@ export interface ResolverContext {
   now: () => number;
   /** Collected into `extensions.search`. */
   searchWarnings: Array<{ path: string[]; query: string; warnings: SearchWarning[] }>;
+  /** Bulk operations of this shop (absent: the bulk fields resolve to null). */
+  bulk?: BulkOperations;
+  /** Where this request reached the emulator (http://host[:port][/mount]): result URLs point there. */
+  baseUrl?: string;
+  /** Set while a bulk operation runs its query: connections ignore paging and return everything. */
+  unpaged?: boolean;
 }
 
 /** Shopify DateTime: ISO 8601 UTC to the second. */
@@ -171,7 +178,7 @@ export function customerView(ctx: ResolverContext, c: CustomerRecord) {
       const all = [...c.metafields.values()].filter(
         (m) => (!args.namespace || m.namespace === args.namespace) && (!args.keys || args.keys.includes(`${m.namespace}.${m.key}`)),
       );
-      const page = paginate(all, args, (m) => ({ id: m.id, value: m.id }));
+      const page = paginate(all, args, (m) => ({ id: m.id, value: m.id }), { unpaged: ctx.unpaged });
       return mapConnection(page, (m) => metafieldView(ctx, m, c));
     },
     orders: (args: PageArgs & { query?: string | null; sortKey?: string | null }) => {
@@ -254,7 +261,7 @@ function customerConnection(ctx: ResolverContext, args: PageArgs & { query?: str
     RELEVANCE: (c) => c.id,
     LOCATION: (c) => `${c.countryCode ?? ''} ${c.city ?? ''}`,
   }, 'ID');
-  const page = paginate(ctx.state.customers.filter(filter.test), args, (c) => ({ id: c.id, value: value(c) }));
+  const page = paginate(ctx.state.customers.filter(filter.test), args, (c) => ({ id: c.id, value: value(c) }), { unpaged: ctx.unpaged });
   return mapConnection(page, (c) => customerView(ctx, c));
 }
 
@@ -273,7 +280,7 @@ function orderConnection(ctx: ResolverContext, all: OrderRecord[], args: PageArg
     RELEVANCE: (o) => o.id,
   }, 'PROCESSED_AT');
   const visible = all.filter((o) => visibleOrder(ctx, o) && filter.test(o));
-  const page = paginate(visible, args, (o) => ({ id: o.id, value: value(o) }));
+  const page = paginate(visible, args, (o) => ({ id: o.id, value: value(o) }), { unpaged: ctx.unpaged });
   return mapConnection(page, (o) => orderView(ctx, o));
 }
 
@@ -500,6 +507,7 @@ function nodeById(ctx: ResolverContext, id: string): unknown {
     const o = ctx.state.order(parsed.id);
     return o && visibleOrder(ctx, o) ? orderView(ctx, o) : null;
   }
+  if (parsed.type === 'BulkOperation') return ctx.bulk?.byId(ctx, id) ?? null;
   return null;
 }
 
@@ -565,8 +573,14 @@ export function rootValue(ctx: ResolverContext) {
       const all = [...ctx.state.definitions.values()].filter(
         (d) => d.ownerType === args.ownerType && (!args.namespace || d.namespace === args.namespace) && (!args.key || d.key === args.key),
       );
-      return mapConnection(paginate(all, args, (d) => ({ id: d.id, value: d.id })), definitionView);
+      return mapConnection(paginate(all, args, (d) => ({ id: d.id, value: d.id }), { unpaged: ctx.unpaged }), definitionView);
     },
+    // ---- bulk operations (emulator/bulk.ts)
+    bulkOperation: (args: { id: string }) => ctx.bulk?.byId(ctx, args.id) ?? null,
+    // Deprecated in 2026-07 (use bulkOperation(id:) or bulkOperations), still answered.
+    currentBulkOperation: (args: { type?: string | null }) => ctx.bulk?.current(ctx, args.type) ?? null,
+    bulkOperationRunQuery: (args: { query: string; groupObjects?: boolean | null }) => ctx.bulk?.run(ctx, args.query) ?? null,
+    bulkOperationCancel: (args: { id: string }) => ctx.bulk?.cancel(ctx, args.id) ?? null,
     // ---- mutations
     tagsAdd: (args: { id: string; tags: string[] }) => tagsMutation(ctx, args, true),
     tagsRemove: (args: { id: string; tags: string[] }) => tagsMutation(ctx, args, false),

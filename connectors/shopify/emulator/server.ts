@@ -5,7 +5,8 @@
  * execution it does what Shopify does: X-Shopify-Access-Token auth (401), access scopes
  * (ACCESS_DENIED; orders older than 60 days hidden without read_all_orders), the calculated
  * query cost (MAX_COST_EXCEEDED above 1,000 requested points), the per-app leaky bucket
- * (THROTTLED), and `extensions.cost` on every GraphQL answer.
+ * (THROTTLED), and `extensions.cost` on every GraphQL answer. Bulk query operations run as
+ * Shopify runs them and serve their JSONL files at signed URLs without a token (bulk.ts).
  *
  * Where Shopify's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
@@ -24,6 +25,7 @@ import {
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { SHOPIFY_GRAPHQL_PATH } from '../config.js';
 import { LeakyBucket, STANDARD_BUCKET, type BucketSettings } from './bucket.js';
+import { BULK_OUTPUT_PATH, BulkOperations, DEFAULT_BULK_SETTINGS, type BulkErrorCode, type BulkOperationSnapshot, type BulkSettings } from './bulk.js';
 import { actualCost, requestedCost } from './cost.js';
 import { gid, iso, parseGid, rootValue, type ResolverContext } from './resolvers.js';
 import { adminSchema } from './schema.js';
@@ -43,6 +45,8 @@ export interface ShopifyEmulatorOptions {
   throttledStatus?: 200 | 429;
   /** Clock in ms, default Date.now: the bucket, the 60-day window and modification times use it. */
   now?: () => number;
+  /** Bulk operations: how long one runs (default 200 ms), URL lifetime (7 days), how many at once (5). */
+  bulk?: Partial<BulkSettings>;
 }
 
 export interface EmulatorFault {
@@ -131,8 +135,10 @@ export class ShopifyEmulator {
   private readonly bucket: LeakyBucket;
   private readonly schema: GraphQLSchema;
   private readonly throttledStatus: 200 | 429;
+  private readonly bulk: BulkOperations;
   private scopes: Set<string>;
   private faults: Array<EmulatorFault & { left: number }> = [];
+  private downloadCut: { afterLines: number; left: number } | null = null;
 
   constructor(options: ShopifyEmulatorOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -142,6 +148,7 @@ export class ShopifyEmulator {
     this.throttledStatus = options.throttledStatus ?? 200;
     this.state = new ShopState(this.now);
     this.schema = adminSchema();
+    this.bulk = new BulkOperations(this.schema, this.now, { ...DEFAULT_BULK_SETTINGS, ...options.bulk });
   }
 
   // ================================================================ lifecycle
@@ -199,6 +206,26 @@ export class ShopifyEmulator {
   /** The bucket as Shopify would report it now. */
   throttleStatus(): { maximumAvailable: number; currentlyAvailable: number; restoreRate: number } {
     return this.bucket.status();
+  }
+
+  /** Every bulk operation started, oldest first, with its result file. */
+  bulkOperations(): BulkOperationSnapshot[] {
+    return this.bulk.snapshot();
+  }
+
+  /** The next bulk operation fails with this errorCode once it has run. */
+  failNextBulkOperation(code: BulkErrorCode = 'INTERNAL_SERVER_ERROR'): void {
+    this.bulk.failNextOperation(code);
+  }
+
+  /** Every bulk operation's URL expires now (status EXPIRED, files refused), as seven days later. */
+  expireBulkOperations(): void {
+    this.bulk.expireAll();
+  }
+
+  /** The next `times` downloads of a result file break off after `afterLines` lines (the connection is reset). */
+  cutBulkDownloads(afterLines: number, times = 1): void {
+    this.downloadCut = { afterLines, left: times };
   }
 
   setScopes(scopes: readonly string[]): void {
@@ -317,6 +344,10 @@ export class ShopifyEmulator {
       return;
     }
 
+    if (pathname.startsWith(BULK_OUTPUT_PATH)) {
+      this.serveBulkFile(req, res, method, path, pathname, meta);
+      return;
+    }
     if (pathname !== SHOPIFY_GRAPHQL_PATH) {
       this.send(res, method, path, { status: 404, body: { errors: 'Not Found' } }, meta);
       return;
@@ -337,14 +368,36 @@ export class ShopifyEmulator {
       return;
     }
     const variables = body.variables && typeof body.variables === 'object' && !Array.isArray(body.variables) ? body.variables : {};
-    this.send(res, method, path, await this.graphql(body.query, variables, body.operationName ?? null), meta);
+    this.send(res, method, path, await this.graphql(body.query, variables, body.operationName ?? null, baseUrlOf(req, path)), meta);
+  }
+
+  /** A bulk operation's result file: no token, the signed URL is the credential (bulk.ts). */
+  private serveBulkFile(req: IncomingMessage, res: ServerResponse, method: string, path: string, pathname: string, meta: { operation: string | null; write: boolean }): void {
+    if (method !== 'GET') {
+      this.send(res, method, path, { status: 405, body: 'Method Not Allowed', headers: { Allow: 'GET', 'Content-Type': 'text/plain' } }, meta);
+      return;
+    }
+    const query = new URLSearchParams(path.includes('?') ? path.slice(path.indexOf('?') + 1) : '');
+    const reply = this.bulk.download(pathname, query);
+    const cut = this.downloadCut;
+    if (reply.status === 200 && cut && cut.left > 0) {
+      cut.left--;
+      const lines = reply.body.split('\n').slice(0, cut.afterLines).map((l) => `${l}\n`).join('');
+      res.writeHead(200, { 'Content-Type': reply.contentType });
+      res.write(lines, () => {
+        req.socket.destroy();
+        this.log({ method, path, status: 200, ...meta });
+      });
+      return;
+    }
+    this.send(res, method, path, { status: reply.status, body: reply.body, headers: { 'Content-Type': reply.contentType } }, meta);
   }
 
   private costExtension(requested: number | null, actual: number | null) {
     return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: this.bucket.status() } };
   }
 
-  private async graphql(query: string, variables: Record<string, unknown>, operationName: string | null): Promise<Reply> {
+  private async graphql(query: string, variables: Record<string, unknown>, operationName: string | null, baseUrl: string): Promise<Reply> {
     let document: DocumentNode;
     try {
       document = parse(query);
@@ -385,7 +438,7 @@ export class ShopifyEmulator {
         headers: { 'X-Segsync-Throttled': '1' },
       };
     }
-    const ctx: ResolverContext = { state: this.state, scopes: this.scopes, now: this.now, searchWarnings: [] };
+    const ctx: ResolverContext = { state: this.state, scopes: this.scopes, now: this.now, searchWarnings: [], bulk: this.bulk, baseUrl };
     const result = await execute({ schema: this.schema, document, rootValue: rootValue(ctx), contextValue: ctx, variableValues: variables, operationName: operationName ?? undefined });
     const data = (result.data ?? null) as Record<string, unknown> | null;
     const actual = result.data === undefined ? 0 : Math.min(requested, actualCost(this.schema, document, operation, variables, data));
@@ -432,6 +485,16 @@ export class ShopifyEmulator {
       // A test hook's failure must not break the answer already sent.
     }
   }
+}
+
+/**
+ * Where the client reached the emulator: its Host and the mount prefix in front of `path` (the
+ * sandbox mounts it at /shopify and hands on the rest), so result URLs work behind the sandbox.
+ */
+function baseUrlOf(req: IncomingMessage, path: string): string {
+  const full = req.url ?? path;
+  const prefix = full.endsWith(path) ? full.slice(0, full.length - path.length) : '';
+  return `http://${req.headers.host ?? '127.0.0.1'}${prefix}`;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
