@@ -272,6 +272,7 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
     tokenField,
     ensureSchema,
     ensureList,
+    listName: (segment: SegmentDefinition) => segmentTag(segment.key),
     apply,
   };
 }

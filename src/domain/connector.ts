@@ -63,6 +63,8 @@ export interface Destination {
   tokenField(tokenKey: string): string | undefined;
   /** Creates the fields/properties the tokens need (idempotent); receives only mapped tokens. */
   ensureSchema(tokens: TokenSpec[]): Promise<void>;
+  /** What a segment's list is called on this platform, when not `<listPrefix><segment name>` (e.g. a tag). */
+  listName?(segment: SegmentDefinition): string;
   /** Finds or creates the list for a segment; returns the platform's list id. */
   ensureList(segment: SegmentDefinition, listName: string): Promise<string>;
   apply(batch: PlanBatch): Promise<BatchResult>;

@@ -5,9 +5,10 @@ export type DuplicateReason = 'email_typo' | 'same_name_and_city' | 'same_phone'
 export interface DuplicatePair {
   profileA: number;
   profileB: number;
-  reason: DuplicateReason;
-  /** What matched, e.g. "ada.lovelace@gmail.com ~ ada.lovelac@gmail.com". */
-  evidence: string;
+  /** Every reason the two look alike, in a fixed order. */
+  reasons: DuplicateReason[];
+  /** What matched, one entry per reason, e.g. "ada.lovelace@gmail.com ~ ada.lovelac@gmail.com". */
+  evidence: string[];
 }
 
 interface ProfileFacts {
@@ -64,8 +65,12 @@ export function findLikelyDuplicates(db: Db): DuplicatePair[] {
   const add = (a: number, b: number, reason: DuplicateReason, evidence: string) => {
     if (a === b) return;
     const [lo, hi] = a < b ? [a, b] : [b, a];
-    const key = `${lo}:${hi}:${reason}`;
-    if (!pairs.has(key)) pairs.set(key, { profileA: lo, profileB: hi, reason, evidence });
+    const key = `${lo}:${hi}`;
+    const pair = pairs.get(key) ?? { profileA: lo, profileB: hi, reasons: [], evidence: [] };
+    pairs.set(key, pair);
+    if (pair.reasons.includes(reason)) return;
+    pair.reasons.push(reason);
+    pair.evidence.push(evidence);
   };
 
   // Emails one edit apart: every email and each of its one-character deletions point to it, so two
@@ -110,5 +115,6 @@ export function findLikelyDuplicates(db: Db): DuplicatePair[] {
   group((f) => [...f.names].flatMap((n) => [...f.cities].map((c) => `${n}|${c}`)), 'same_name_and_city', (k) => k.replace('|', ' in '));
   group((f) => [...f.phones], 'same_phone', (k) => `phone ${k}`);
 
-  return [...pairs.values()].sort((a, b) => a.profileA - b.profileA || a.profileB - b.profileB || a.reason.localeCompare(b.reason));
+  // Pairs with more evidence first: those are the likeliest.
+  return [...pairs.values()].sort((a, b) => b.reasons.length - a.reasons.length || a.profileA - b.profileA || a.profileB - b.profileB);
 }

@@ -66,7 +66,8 @@ export function planDestination(db: Db, platform: string, destination: Destinati
         skippedRemovals += remove.length;
         remove = [];
       }
-      const change: ListChange = { segmentKey: segment.key, listName: listNameFor(settings, segment.name), appliedSize: have.size, add, remove };
+      const listName = destination.listName?.(segment) ?? listNameFor(settings, segment.name);
+      const change: ListChange = { segmentKey: segment.key, listName, appliedSize: have.size, add, remove };
       lists.push(change);
       const share = have.size === 0 ? 0 : remove.length / have.size;
       if (remove.length > 0 && share > settings.massRemovalThreshold) {

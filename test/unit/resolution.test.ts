@@ -46,7 +46,7 @@ describe('identity resolution', () => {
     s.add(contact('hubspot', '1', { email: 'a@x.com', phone: '+14155550100' }), contact('shopify', '2', { email: 'b@y.com', phone: '+1 415 555 0100' }));
     s.profiles.resolve();
     expect(s.profileOf('hubspot', '1')).not.toBe(s.profileOf('shopify', '2'));
-    expect(findLikelyDuplicates(s.db).map((d) => d.reason)).toEqual(['same_phone']);
+    expect(findLikelyDuplicates(s.db).map((d) => d.reasons)).toEqual([['same_phone']]);
   });
 
   it('lists emails one typo apart and same name in the same city, without merging', () => {
@@ -57,7 +57,8 @@ describe('identity resolution', () => {
     );
     s.profiles.resolve();
     const pairs = findLikelyDuplicates(s.db);
-    expect(pairs.map((p) => p.reason).sort()).toEqual(['email_typo', 'same_name_and_city']);
+    expect(pairs).toHaveLength(1);
+    expect(pairs[0]!.reasons).toEqual(['email_typo', 'same_name_and_city']);
     expect(s.profileOf('hubspot', '1')).not.toBe(s.profileOf('shopify', '2'));
   });
 
