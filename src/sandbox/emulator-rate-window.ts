@@ -55,3 +55,45 @@ export class EmulatorRateWindow {
   }
 }
 
+
+/**
+ * A platform's daily request quota, for emulators. The day starts at `dayStartUtcMs` after
+ * midnight UTC (HubSpot: the account's time zone, UTC here; Marketo: 00:00 CST = 06:00 UTC).
+ */
+export class EmulatorDailyQuota {
+  private day = -1;
+  private count = 0;
+
+  constructor(
+    readonly limit: number,
+    private readonly now: () => number,
+    private readonly dayStartUtcMs = 0,
+  ) {}
+
+  private roll(): void {
+    const day = Math.floor((this.now() - this.dayStartUtcMs) / 86_400_000);
+    if (day !== this.day) {
+      this.day = day;
+      this.count = 0;
+    }
+  }
+
+  exhausted(): boolean {
+    this.roll();
+    return this.count >= this.limit;
+  }
+
+  add(n = 1): void {
+    this.roll();
+    this.count += n;
+  }
+
+  used(): number {
+    this.roll();
+    return this.count;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.limit - this.used());
+  }
+}

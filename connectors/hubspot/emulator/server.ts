@@ -6,6 +6,7 @@
  *
  * Where HubSpot's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
+import type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
 import { listenOnLoopback, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -15,8 +16,7 @@ import { ListsApi } from './lists-api.js';
 import { ObjectsApi } from './objects-api.js';
 import { PropertiesApi } from './properties-api.js';
 import type { ObjectKind } from './properties.js';
-import { DailyCounter } from './rate-limit.js';
-import { EmulatorRateWindow } from '../../../src/sandbox/emulator-rate-window.js';
+import { EmulatorDailyQuota, EmulatorRateWindow } from '../../../src/sandbox/emulator-rate-window.js';
 import { CrmState, iso, type CrmRecord } from './state.js';
 
 export interface HubSpotEmulatorOptions {
@@ -34,17 +34,7 @@ export interface HubSpotEmulatorOptions {
   now?: () => number;
 }
 
-export interface EmulatorFault {
-  /** Tested against `${METHOD} ${path}` (path with query string, mount prefix removed). */
-  match: RegExp;
-  /** How many matching requests get this answer; default 1. */
-  times?: number;
-  /** HTTP status to answer; 0 = destroy the connection without answering (a reset). */
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  delayMs?: number;
-}
+export type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
 
 export interface RequestLogEntry {
   method: string;
@@ -84,7 +74,7 @@ export class HubSpotEmulator {
   private readonly now: () => number;
   private readonly limiter: EmulatorRateWindow;
   private readonly searchLimiter: EmulatorRateWindow;
-  private readonly daily: DailyCounter;
+  private readonly daily: EmulatorDailyQuota;
   private readonly objects: ObjectsApi;
   private readonly properties: PropertiesApi;
   private readonly lists: ListsApi;
@@ -96,7 +86,7 @@ export class HubSpotEmulator {
     const rl = options.rateLimit ?? { max: 100, intervalMs: 10_000 };
     this.limiter = new EmulatorRateWindow(rl.max, rl.intervalMs, this.now);
     this.searchLimiter = new EmulatorRateWindow(options.searchPerSecond ?? 5, 1000, this.now);
-    this.daily = new DailyCounter(options.dailyLimit ?? 250_000, this.now);
+    this.daily = new EmulatorDailyQuota(options.dailyLimit ?? 250_000, this.now);
     this.state = new CrmState(this.now);
     this.objects = new ObjectsApi(this.state, options.searchResultCap ?? 10_000);
     this.properties = new PropertiesApi(this.state);
@@ -336,7 +326,7 @@ export class HubSpotEmulator {
         },
       };
     }
-    this.daily.take();
+    this.daily.add();
     return null;
   }
 

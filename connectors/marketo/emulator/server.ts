@@ -9,6 +9,7 @@
  *
  * Where Marketo's documentation is silent, the choice is stated in a comment marked CHOSEN.
  */
+import type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
 import { listenOnLoopback, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
@@ -47,17 +48,7 @@ export interface MarketoEmulatorOptions {
   now?: () => number;
 }
 
-export interface EmulatorFault {
-  /** Tested against `${METHOD} ${path}` (path with query string, mount prefix removed). */
-  match: RegExp;
-  /** How many matching requests get this answer; default 1. */
-  times?: number;
-  /** HTTP status to answer; 0 = destroy the connection without answering (a reset). */
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  delayMs?: number;
-}
+export type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
 
 export interface RequestLogEntry {
   method: string;

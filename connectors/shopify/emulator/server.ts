@@ -10,6 +10,7 @@
  *
  * Where Shopify's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
+import type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -49,17 +50,7 @@ export interface ShopifyEmulatorOptions {
   bulk?: Partial<BulkSettings>;
 }
 
-export interface EmulatorFault {
-  /** Tested against `${METHOD} ${path} ${operationName}` (path as given to handle()). */
-  match: RegExp;
-  /** How many matching requests get this answer; default 1. */
-  times?: number;
-  /** HTTP status to answer; 0 = destroy the connection without answering (a reset). */
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-  delayMs?: number;
-}
+export type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
 
 export interface RequestLogEntry {
   method: string;
