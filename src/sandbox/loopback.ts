@@ -32,3 +32,17 @@ export function listenOnLoopback(
     });
   });
 }
+
+/** The whole request body as text (empty when it was already read). */
+export function readRequestBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (req.readableEnded) {
+      resolve('');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -6,8 +6,8 @@
  *
  * Where HubSpot's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
-import type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
-import { listenOnLoopback, type ListeningServer } from '../../../src/sandbox/loopback.js';
+import { FaultQueue, type EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
+import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
@@ -78,7 +78,7 @@ export class HubSpotEmulator {
   private readonly objects: ObjectsApi;
   private readonly properties: PropertiesApi;
   private readonly lists: ListsApi;
-  private faults: Array<EmulatorFault & { left: number }> = [];
+  private readonly faultQueue = new FaultQueue();
 
   constructor(options: HubSpotEmulatorOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -204,7 +204,7 @@ export class HubSpotEmulator {
   }
 
   injectFault(fault: EmulatorFault): void {
-    this.faults.push({ ...fault, left: fault.times ?? 1 });
+    this.faultQueue.add(fault);
   }
 
   private mustLive(kind: ObjectKind, id: string): CrmRecord {
@@ -217,7 +217,7 @@ export class HubSpotEmulator {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
-    const rawBody = await readBody(req);
+    const rawBody = await readRequestBody(req);
     const q = path.indexOf('?');
     const rawPathname = q >= 0 ? path.slice(0, q) : path;
     let pathname = rawPathname.startsWith('/') ? rawPathname : `/${rawPathname}`;
@@ -225,12 +225,8 @@ export class HubSpotEmulator {
     if (pathname.length > 1 && pathname.endsWith('/')) pathname = pathname.slice(0, -1);
     const write = isWrite(method, pathname);
 
-    const key = `${method} ${path}`;
-    const fault = this.faults.find((f) => f.left > 0 && f.match.test(key));
+    const fault = await this.faultQueue.take(`${method} ${path}`);
     if (fault) {
-      fault.left--;
-      this.faults = this.faults.filter((f) => f.left > 0);
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.status === 0) {
         req.socket.destroy();
         this.log(method, path, 0, write);
@@ -425,15 +421,3 @@ export class HubSpotEmulator {
 
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (req.readableEnded) {
-      resolve('');
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}

@@ -9,8 +9,8 @@
  *
  * Where Marketo's documentation is silent, the choice is stated in a comment marked CHOSEN.
  */
-import type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
-import { listenOnLoopback, type ListeningServer } from '../../../src/sandbox/loopback.js';
+import { FaultQueue, type EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
+import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { ActivitiesApi } from './activities-api.js';
@@ -93,7 +93,7 @@ export class MarketoEmulator {
   private current: IssuedToken | undefined;
   private tokenCounter = 0;
   private inFlight = 0;
-  private faults: Array<EmulatorFault & { left: number }> = [];
+  private readonly faultQueue = new FaultQueue();
 
   constructor(options: MarketoEmulatorOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -151,7 +151,7 @@ export class MarketoEmulator {
   }
 
   injectFault(fault: EmulatorFault): void {
-    this.faults.push({ ...fault, left: fault.times ?? 1 });
+    this.faultQueue.add(fault);
   }
 
   /** Every token issued so far expires now: the next call with one answers 602. */
@@ -261,7 +261,7 @@ export class MarketoEmulator {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     let method = (req.method ?? 'GET').toUpperCase();
-    const rawBody = await readBody(req);
+    const rawBody = await readRequestBody(req);
     const q = path.indexOf('?');
     const pathname = (q >= 0 ? path.slice(0, q) : path) || '/';
     let query = new URLSearchParams(q >= 0 ? path.slice(q + 1) : '');
@@ -279,12 +279,8 @@ export class MarketoEmulator {
     const deleteOverride = method === 'POST' && override === 'DELETE';
     const write = isWrite(method, pathname) || deleteOverride;
 
-    const key = `${(req.method ?? 'GET').toUpperCase()} ${path}`;
-    const fault = this.faults.find((f) => f.left > 0 && f.match.test(key));
+    const fault = await this.faultQueue.take(`${(req.method ?? 'GET').toUpperCase()} ${path}`);
     if (fault) {
-      fault.left--;
-      this.faults = this.faults.filter((f) => f.left > 0);
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.status === 0) {
         req.socket.destroy();
         this.log(method, path, 0, write);
@@ -503,16 +499,4 @@ function safeDecode(segment: string): string {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (req.readableEnded) {
-      resolve('');
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 

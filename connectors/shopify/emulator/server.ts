@@ -10,7 +10,8 @@
  *
  * Where Shopify's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
-import type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
+import { readRequestBody } from '../../../src/sandbox/loopback.js';
+import { FaultQueue, type EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -128,7 +129,7 @@ export class ShopifyEmulator {
   private readonly throttledStatus: 200 | 429;
   private readonly bulk: BulkOperations;
   private scopes: Set<string>;
-  private faults: Array<EmulatorFault & { left: number }> = [];
+  private readonly faultQueue = new FaultQueue();
   private downloadCut: { afterLines: number; left: number } | null = null;
 
   constructor(options: ShopifyEmulatorOptions = {}) {
@@ -191,7 +192,7 @@ export class ShopifyEmulator {
   }
 
   injectFault(fault: EmulatorFault): void {
-    this.faults.push({ ...fault, left: fault.times ?? 1 });
+    this.faultQueue.add(fault);
   }
 
   /** The bucket as Shopify would report it now. */
@@ -308,7 +309,7 @@ export class ShopifyEmulator {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     const method = (req.method ?? 'GET').toUpperCase();
-    const rawBody = await readBody(req);
+    const rawBody = await readRequestBody(req);
     const pathname = path.split('?')[0] ?? path;
     let body: Partial<Parsed> = {};
     try {
@@ -321,11 +322,8 @@ export class ShopifyEmulator {
     const write = /^\s*mutation\b/.test(body.query ?? '');
     const meta = { operation, write };
 
-    const fault = this.faults.find((f) => f.left > 0 && f.match.test(`${method} ${path} ${operation ?? ''}`));
+    const fault = await this.faultQueue.take(`${method} ${path} ${operation ?? ''}`);
     if (fault) {
-      fault.left--;
-      this.faults = this.faults.filter((f) => f.left > 0);
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.status === 0) {
         req.socket.destroy();
         this.log({ method, path, status: 0, ...meta });
@@ -488,15 +486,3 @@ function baseUrlOf(req: IncomingMessage, path: string): string {
   return `http://${req.headers.host ?? '127.0.0.1'}${prefix}`;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    if (req.readableEnded) {
-      resolve('');
-      return;
-    }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
