@@ -6,6 +6,7 @@ import { planDestination } from '../../src/pipeline/plan.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
 import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { expectedMembers as membersOn } from '../helpers/world.js';
 
 const writes = (world: HubSpotWorld) => world.emulator.requests.filter((r) => r.write).length;
 
@@ -22,19 +23,8 @@ async function listMembers(sdk: Client, name: string): Promise<Set<string>> {
   return ids;
 }
 
-/** The store's view: segment name → HubSpot contact ids of the profiles in it. */
-function expectedMembers(session: Session): Map<string, Set<string>> {
-  const rows = session.db
-    .prepare(`SELECT s.name, i.external_id FROM memberships m JOIN segments s ON s.key = m.segment_key
-              JOIN identities i ON i.profile_id = m.profile_id AND i.platform = 'hubspot'
-              JOIN contacts c ON c.platform = 'hubspot' AND c.external_id = i.external_id
-              WHERE m.left_at IS NULL AND c.archived = 0 AND c.merged_into IS NULL AND c.email_consent <> 'unsubscribed'`)
-    .all() as Array<{ name: string; external_id: string }>;
-  const bySegment = new Map<string, Set<string>>();
-  for (const s of session.db.prepare('SELECT name FROM segments').all() as Array<{ name: string }>) bySegment.set(s.name, new Set());
-  for (const r of rows) bySegment.get(r.name)!.add(r.external_id);
-  return bySegment;
-}
+/** The store's view: segment name → HubSpot contact ids of the profiles in it (live, subscribed). */
+const expectedMembers = (session: Session) => membersOn(session, 'hubspot');
 
 describe('HubSpot end to end: pull → segment → push, read back through the emulator', () => {
   let world: HubSpotWorld;

@@ -24,7 +24,7 @@ import {
 } from '../../connectors/marketo/schemas.js';
 import { generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
 import { populationOn } from '../../src/sandbox/presence.js';
-import { ANCHOR } from '../fixtures/marketo/world.js';
+import { ANCHOR } from '../helpers/marketo-world.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/marketo');
 const recorded = (name: string): Record<string, unknown> => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as Record<string, unknown>;

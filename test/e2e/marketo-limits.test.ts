@@ -4,7 +4,7 @@ import { marketoConfigFromEnv } from '../../connectors/marketo/config.js';
 import { LeadsPageSchema } from '../../connectors/marketo/schemas.js';
 import { ApiError } from '../../src/http/errors.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
-import { CLIENT_SECRET, marketoWorld, signal, type MarketoWorld } from '../fixtures/marketo/world.js';
+import { CLIENT_SECRET, marketoWorld, signal, type MarketoWorld } from '../helpers/marketo-world.js';
 
 let world: MarketoWorld | undefined;
 afterEach(async () => {

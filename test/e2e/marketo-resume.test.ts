@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pull } from '../../src/pipeline/run.js';
-import { marketoWorld, signal, type MarketoWorld } from '../fixtures/marketo/world.js';
+import { marketoWorld, signal, type MarketoWorld } from '../helpers/marketo-world.js';
 
 let world: MarketoWorld | undefined;
 afterEach(async () => {

@@ -3,7 +3,7 @@ import { destinationSettings } from '../../src/config/workspace.js';
 import { planDestination } from '../../src/pipeline/plan.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
-import { ANCHOR, TOKEN_FIELDS, expectedMembers, marketoWorld, signal, storedTokens, type MarketoWorld } from '../fixtures/marketo/world.js';
+import { ANCHOR, TOKEN_FIELDS, expectedMembers, marketoWorld, signal, storedTokens, type MarketoWorld } from '../helpers/marketo-world.js';
 
 const writes = (world: MarketoWorld) => world.emulator.requests.filter((r) => r.write).length;
 

@@ -7,7 +7,7 @@ import { pull } from '../../src/pipeline/run.js';
 import { requestCounts, type Session } from '../../src/pipeline/session.js';
 import type { ProgressFactory } from '../../src/pipeline/progress.js';
 import { StreamCursors } from '../../src/store/cursors.js';
-import { shopifyWorld, signal, type ShopifyWorld } from '../fixtures/shopify/world.js';
+import { shopifyWorld, signal, type ShopifyWorld } from '../helpers/shopify-world.js';
 
 /**
  * Full pulls as bulk operations, against the emulator with Shopify's real Standard bucket

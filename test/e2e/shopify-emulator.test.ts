@@ -33,7 +33,7 @@ import type { ConnectorDescriptor } from '../../src/domain/connector.js';
 import { startSandbox } from '../../src/sandbox/server.js';
 import { generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
 import { populationOn } from '../../src/sandbox/presence.js';
-import { SHOPIFY_ANCHOR, SHOPIFY_TOKEN } from '../fixtures/shopify/world.js';
+import { SHOPIFY_ANCHOR, SHOPIFY_TOKEN } from '../helpers/shopify-world.js';
 
 const PATH = '/admin/api/2026-07/graphql.json';
 const mapping = loadMapping(shopify.defaultMappingFile);

@@ -3,7 +3,7 @@ import { segmentTag } from '../../connectors/shopify/destination.js';
 import { READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { requestCounts, type Session } from '../../src/pipeline/session.js';
-import { SHOPIFY_ANCHOR, shopifyWorld, signal, type ShopifyWorld } from '../fixtures/shopify/world.js';
+import { SHOPIFY_ANCHOR, shopifyWorld, signal, type ShopifyWorld } from '../helpers/shopify-world.js';
 
 const writes = (world: ShopifyWorld) => world.emulator.requests.filter((r) => r.write).length;
 const throttled = (world: ShopifyWorld) => world.emulator.requests.filter((r) => r.throttled).length;
