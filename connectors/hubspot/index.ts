@@ -13,6 +13,7 @@ export const hubspot: ConnectorDescriptor<HubSpotConfig> = {
   id: 'hubspot',
   displayName: 'HubSpot',
   defaultMappingFile: defaultMappingFile('hubspot'),
+  enabledBy: 'HUBSPOT_ACCESS_TOKEN',
   configFromEnv: hubspotConfigFromEnv,
   open(config, options) {
     const client = new HubSpotClient(config, options.events);

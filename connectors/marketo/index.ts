@@ -15,6 +15,7 @@ export const marketo: ConnectorDescriptor<MarketoConfig> = {
   id: 'marketo',
   displayName: 'Marketo',
   defaultMappingFile: defaultMappingFile('marketo'),
+  enabledBy: 'MARKETO_CLIENT_ID',
   configFromEnv: marketoConfigFromEnv,
   open(config, options) {
     const client = new MarketoClient(config, options.events);

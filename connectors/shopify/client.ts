@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { ApiError, kindForStatus, parseRetryAfter, type ApiErrorKind } from '../../src/http/errors.js';
 import { RollingWindowLimiter } from '../../src/http/rate-limiter.js';
+import { MalformedResponse, parseAnswer } from '../../src/http/answer.js';
 import { TimeoutError, Transport, type TransportEvents } from '../../src/http/transport.js';
 import { graphqlEndpoint, SHOPIFY_GRAPHQL_PATH, type ShopifyConfig } from './config.js';
 import { CostPacer, throttledWaitMs } from './cost.js';
@@ -24,7 +25,6 @@ class HttpFailure extends Error {
   }
 }
 
-class MalformedResponse extends Error {}
 
 const AUTH_HINT =
   `check SHOPIFY_ACCESS_TOKEN (the app's Admin API access token, shpat_…) and that the app has the scopes ${REQUIRED_SCOPES.join(', ')}`;
@@ -277,23 +277,17 @@ export class ShopifyClient {
           else if (response.status === 429) this.pacer.refund(cost);
           throw failure;
         }
-        const json = parseJson(text);
-        if (json === undefined) throw new MalformedResponse(`the answer is not JSON (${text.slice(0, 80)})`);
-        const envelope = EnvelopeSchema.safeParse(json);
-        if (!envelope.success) {
-          const issue = envelope.error.issues[0];
-          throw new MalformedResponse(`unexpected answer shape at ${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
-        }
-        const costInfo = envelope.data.extensions?.cost;
+        const envelope = parseAnswer(text, EnvelopeSchema);
+        const costInfo = envelope.extensions?.cost;
         if (costInfo?.throttleStatus) this.pacer.observe(costInfo.throttleStatus, costKey, costInfo.requestedQueryCost);
-        const errors = errorList(envelope.data.errors);
+        const errors = errorList(envelope.errors);
         if (errors.length > 0) {
           // Throttled requests are not charged; without a fresh throttleStatus, undo our booking.
           if (!costInfo?.throttleStatus && errors.some((e) => codeOf(e) === 'THROTTLED')) this.pacer.refund(cost);
           const failure = classifyGraphqlErrors(call, errors, costInfo, cost, this.pacer, options.partial === true);
           if (failure) throw failure;
         }
-        const parsed = schema.safeParse(envelope.data.data);
+        const parsed = schema.safeParse(envelope.data);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           throw new MalformedResponse(

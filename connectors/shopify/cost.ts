@@ -5,7 +5,7 @@
  * (cost − available) / restoreRate seconds, estimating the refill since the last answer, so it is
  * (almost) never throttled. Pure maths here; the client feeds it every answer.
  */
-import { RollingWindowLimiter } from '../../src/http/rate-limiter.js';
+import type { CallGate } from '../../src/http/transport.js';
 import { sleep } from '../../src/http/sleep.js';
 import type { ThrottleStatus } from './schemas.js';
 
@@ -83,25 +83,10 @@ export class CostPacer {
   }
 
   /**
-   * The pacer as a per-call limiter for the shared Transport, which waits for `CallMeta.limiters`
+   * The pacer as a per-call gate for the shared Transport, which waits for `CallMeta.limiters`
    * before every attempt (retries included) and outside its timeout.
-   * WORKAROUND: CallMeta.limiters is typed as RollingWindowLimiter[]; a `{ acquire(signal) }`
-   * interface there would make this subclass unnecessary.
    */
-  gate(cost: number): RollingWindowLimiter {
-    return new CostGate(this, cost);
-  }
-}
-
-class CostGate extends RollingWindowLimiter {
-  constructor(
-    private readonly pacer: CostPacer,
-    private readonly cost: number,
-  ) {
-    super({ max: 1, intervalMs: 1 });
-  }
-
-  override acquire(signal?: AbortSignal): Promise<void> {
-    return this.pacer.acquire(this.cost, signal);
+  gate(cost: number): CallGate {
+    return { acquire: (signal) => this.acquire(cost, signal) };
   }
 }

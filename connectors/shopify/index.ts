@@ -15,6 +15,7 @@ export const shopify: ConnectorDescriptor<ShopifyConfig> = {
   id: 'shopify',
   displayName: 'Shopify',
   defaultMappingFile: defaultMappingFile('shopify'),
+  enabledBy: 'SHOPIFY_ACCESS_TOKEN',
   configFromEnv: shopifyConfigFromEnv,
   open(config, options) {
     const client = new ShopifyClient(config, options.events);

@@ -89,6 +89,8 @@ export interface ConnectorDescriptor<Config = unknown> {
   displayName: string;
   /** mappings/<id>.yaml, absolute. */
   defaultMappingFile: string;
+  /** The environment variable whose presence turns this platform on (for setup messages). */
+  enabledBy: string;
   /** Reads this connector's settings from the environment; undefined when not configured. */
   configFromEnv(env: NodeJS.ProcessEnv): Config | undefined;
   open(config: Config, options: OpenOptions): OpenConnector;

@@ -3,13 +3,18 @@ import { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from './backoff.js'
 import { type RollingWindowLimiter } from './rate-limiter.js';
 import { sleep } from './sleep.js';
 
+/** Anything that makes a call wait its turn: a rate window, a cost bucket. */
+export interface CallGate {
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
 /** What one call is, for limits, counting and error messages. */
 export interface CallMeta {
   /** e.g. "GET /crm/v3/objects/contacts". Never contains credentials. */
   call: string;
   write: boolean;
-  /** Extra limiters for this call (e.g. HubSpot search's own per-second limit). */
-  limiters?: RollingWindowLimiter[];
+  /** Extra gates for this call (HubSpot search's per-second limit, Shopify's cost bucket). */
+  limiters?: CallGate[];
 }
 
 export interface TransportStats {

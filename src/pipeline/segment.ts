@@ -70,8 +70,9 @@ function currencyConverter(db: Db, workspace: Workspace): (amount: number, curre
  * (memberships with history, RFM values, tokens) in one transaction.
  */
 export function runSegmentation(db: Db, workspace: Workspace, now: number = Date.now()): SegmentSummary {
-  new Profiles(db).resolve();
-  const profileIds = new Profiles(db).liveProfileIds();
+  const profiles = new Profiles(db);
+  profiles.resolve();
+  const profileIds = profiles.liveProfileIds();
   const indexOf = new Map(profileIds.map((id, i) => [id, i]));
   const convert = currencyConverter(db, workspace);
 

@@ -55,7 +55,7 @@ export function openSession(options: SessionOptions): Session {
   if (options.requireConnector !== false && connectors.length === 0) {
     const names = options.registry.map((d) => d.displayName).join(', ');
     throw new ConfigError(
-      `no platform is configured (${names}). Set HUBSPOT_ACCESS_TOKEN, MARKETO_CLIENT_ID or SHOPIFY_ACCESS_TOKEN (see .env.example), ` +
+      `no platform is configured (${names}). Set ${options.registry.map((d) => d.enabledBy).join(', ')} (see .env.example), ` +
         'or start the emulators with `segsync sandbox` and use the environment lines it prints.',
     );
   }
