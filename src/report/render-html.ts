@@ -1,0 +1,434 @@
+/**
+ * `segsync report`: one self-contained HTML file (no external scripts, fonts, images or CSS).
+ *
+ * Text (header, persona cards, tables) is rendered here, escaped. The charts (PCA scatter, R×F
+ * grid, segment bars) are drawn as SVG by a small inline script from the report data, which is
+ * embedded as JSON in <script type="application/json" id="segsync-data"> with every "<" written
+ * as \u003c, so no string in the data can close the script element. When the script is done it
+ * sets body[data-rendered="ok"] and data-points / data-cells / data-bars (SVG marks drawn); if it
+ * throws, body[data-rendered="error: <message>"] and the message is shown on the page.
+ */
+import type { ReportData, ReportPersona, ReportScanRow } from './report-data.js';
+
+/** Okabe–Ito, colour-blind safe; cluster c gets PALETTE[c % PALETTE.length]. */
+const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+
+const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function fixed(value: number | null | undefined, digits: number): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(value);
+}
+
+function count(value: number): string {
+  return integer.format(value);
+}
+
+function percent(share: number): string {
+  return `${fixed(share * 100, 1)}%`;
+}
+
+/** A median in raw units (days, orders, money): one decimal from 10 up, two below. */
+function amount(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return fixed(value, Math.abs(value) >= 10 ? 1 : 2).replace(/\.0+$/, '');
+}
+
+function signed(value: number, digits: number): string {
+  return `${value < 0 ? '−' : '+'}${fixed(Math.abs(value), digits)}`;
+}
+
+/** "averageOrderValue" → "average order value". */
+function humanize(feature: string): string {
+  return feature
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
+}
+
+function formatTimestamp(value: string): string {
+  const ms = Date.parse(value);
+  if (!/T\d\d:\d\d/.test(value) || Number.isNaN(ms)) return value;
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+function colour(cluster: number): string {
+  return PALETTE[((cluster % PALETTE.length) + PALETTE.length) % PALETTE.length] as string;
+}
+
+function section(id: string, title: string, body: string, intro = ''): string {
+  return `<section id="${id}"><h2>${escapeHtml(title)}</h2>${intro ? `<p class="intro">${intro}</p>` : ''}${body}</section>`;
+}
+
+const NO_CLUSTERING =
+  '<p class="empty">No clustering in this run: either clustering is not configured, or there were too few buyers to cluster.</p>';
+
+function header(data: ReportData): string {
+  return `<header>
+<h1>${escapeHtml(data.title)}</h1>
+<dl class="facts">
+<div><dt>Reference date</dt><dd>${escapeHtml(data.referenceDate)}</dd></div>
+<div><dt>Generated</dt><dd>${escapeHtml(formatTimestamp(data.generatedAt))}</dd></div>
+<div><dt>Profiles</dt><dd>${count(data.profiles)}</dd></div>
+${data.clustering ? `<div><dt>Clustered</dt><dd>${count(data.clustering.clusteredProfiles)} into ${count(data.clustering.chosenK)} personas</dd></div>` : ''}
+</dl>
+</header>`;
+}
+
+function scatterSection(data: ReportData, labels: Map<string, string>): string {
+  const c = data.clustering;
+  if (!c) return section('pca', 'Clusters on the first two principal components', NO_CLUSTERING);
+  const personaByCluster = new Map(c.personas.map((p) => [p.cluster, p]));
+  const clusters = [...new Set([...c.personas.map((p) => p.cluster), ...c.pca.points.map((p) => p[2])])].sort((a, b) => a - b);
+  const legend = clusters
+    .map((k) => {
+      const label = personaByCluster.get(k)?.label ?? `Cluster ${k}`;
+      return `<li><span class="swatch" style="background:${colour(k)}"></span>${escapeHtml(label)}</li>`;
+    })
+    .join('');
+  const loadings = [...c.pca.loadings].sort((a, b) => Math.max(Math.abs(b.pc1), Math.abs(b.pc2)) - Math.max(Math.abs(a.pc1), Math.abs(a.pc2)));
+  const top = (key: 'pc1' | 'pc2') => new Set([...loadings].sort((a, b) => Math.abs(b[key]) - Math.abs(a[key])).slice(0, 3).map((l) => l.feature));
+  const top1 = top('pc1');
+  const top2 = top('pc2');
+  const cell = (value: number, strong: boolean) => `<td class="num${strong ? ' strong' : ''}">${signed(value, 2)}</td>`;
+  const rows = loadings
+    .map((l) => `<tr><th scope="row">${escapeHtml(labels.get(l.feature) ?? humanize(l.feature))}</th>${cell(l.pc1, top1.has(l.feature))}${cell(l.pc2, top2.has(l.feature))}</tr>`)
+    .join('');
+  const [v1, v2] = c.pca.explainedVariance;
+  const intro = `${count(c.pca.points.length)} profiles${c.pca.points.length < c.clusteredProfiles ? ` (a fixed-seed sample of ${count(c.clusteredProfiles)})` : ''}, coloured by persona. PC1 and PC2 explain ${percent(v1 + v2)} of the variance.`;
+  return section(
+    'pca',
+    'Clusters on the first two principal components',
+    `<div class="split">
+<figure class="chart"><svg id="scatter" viewBox="0 0 640 440" role="img" aria-label="PCA scatter plot coloured by persona"></svg><ul class="legend">${legend}</ul></figure>
+<div><h3>What drives each component</h3><table class="loadings"><thead><tr><th>Feature</th><th class="num">PC1</th><th class="num">PC2</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="note">Loadings; bold = the three largest in each component.</p></div>
+</div>`,
+    intro,
+  );
+}
+
+function gridSection(): string {
+  return section(
+    'rf-grid-section',
+    'Recency × frequency',
+    '<figure class="chart narrow"><svg id="rf-grid" viewBox="0 0 420 380" role="img" aria-label="Heatmap of profiles by R and F score"></svg></figure>',
+    'Profiles by R score (5 = bought most recently) and F score (5 = buys most often).',
+  );
+}
+
+function barsSection(): string {
+  return section(
+    'segments',
+    'Segment sizes',
+    '<figure class="chart bars"><svg id="segment-bars" viewBox="0 0 720 40" role="img" aria-label="Bar chart of segment sizes"></svg></figure>',
+    'Profiles in each segment, grouped by kind; the share is of all profiles.',
+  );
+}
+
+function personaCard(p: ReportPersona, labels: Map<string, string>): string {
+  const traits = [...p.traits]
+    .sort((a, b) => Math.abs(b.z) - Math.abs(a.z))
+    .slice(0, 6)
+    .map((t) => `<li class="${t.z < 0 ? 'low' : 'high'}"><span class="z">${signed(t.z, 1)} sd</span> ${escapeHtml(t.label)}</li>`)
+    .join('');
+  const medians = Object.entries(p.medians)
+    .map(([feature, value]) => `<div><dt>${escapeHtml(labels.get(feature) ?? humanize(feature))}</dt><dd>${amount(value)}</dd></div>`)
+    .join('');
+  return `<article class="persona" data-key="${escapeHtml(p.key)}" style="border-top-color:${colour(p.cluster)}">
+<h3><span class="swatch" style="background:${colour(p.cluster)}"></span>${escapeHtml(p.label)}</h3>
+<p class="size">${count(p.size)} profiles · ${percent(p.share)} of clustered</p>
+<p>${escapeHtml(p.narrative)}</p>
+${p.summary ? `<p class="summary">${escapeHtml(p.summary)}</p>` : ''}
+${traits ? `<h4>Stands out on</h4><ul class="traits">${traits}</ul>` : ''}
+${medians ? `<h4>Medians</h4><dl class="medians">${medians}</dl>` : ''}
+</article>`;
+}
+
+function personasSection(data: ReportData, labels: Map<string, string>): string {
+  const c = data.clustering;
+  if (!c) return section('personas', 'Personas', NO_CLUSTERING);
+  const cards = [...c.personas].sort((a, b) => b.size - a.size).map((p) => personaCard(p, labels)).join('');
+  return section(
+    'personas',
+    'Personas',
+    `<div class="cards">${cards}</div>`,
+    'Traits are standardized differences from all clustered profiles: +1.0 sd is one standard deviation above average.',
+  );
+}
+
+const METRICS: Array<{ key: keyof ReportScanRow; title: string; better: '↑' | '↓' | ''; digits: number }> = [
+  { key: 'inertia', title: 'Inertia', better: '', digits: 1 },
+  { key: 'silhouette', title: 'Silhouette', better: '↑', digits: 3 },
+  { key: 'daviesBouldin', title: 'Davies–Bouldin', better: '↓', digits: 3 },
+  { key: 'calinskiHarabasz', title: 'Calinski–Harabasz', better: '↑', digits: 1 },
+  { key: 'dunn', title: 'Dunn', better: '↑', digits: 3 },
+  { key: 'bic', title: 'BIC', better: '↓', digits: 0 },
+  { key: 'aic', title: 'AIC', better: '↓', digits: 0 },
+  { key: 'stability', title: 'Stability', better: '↑', digits: 3 },
+];
+
+function metricsSection(data: ReportData): string {
+  const c = data.clustering;
+  if (!c) return section('metrics', 'Choosing the number of clusters', NO_CLUSTERING);
+  const head = `<tr><th class="num">k</th>${METRICS.map((m) => `<th class="num">${m.title}${m.better ? ` ${m.better}` : ''}</th>`).join('')}</tr>`;
+  const rows = [...c.scan]
+    .sort((a, b) => a.k - b.k)
+    .map((row) => {
+      const chosen = row.k === c.chosenK;
+      const cells = METRICS.map((m) => `<td class="num">${fixed(row[m.key], m.digits)}</td>`).join('');
+      return `<tr${chosen ? ' class="chosen"' : ''}><th scope="row" class="num">${row.k}${chosen ? ' <span class="badge">chosen</span>' : ''}</th>${cells}</tr>`;
+    })
+    .join('');
+  const silhouette = c.silhouetteExact
+    ? `Silhouette is exact, over all ${count(c.clusteredProfiles)} clustered profiles.`
+    : `Silhouette is computed on a fixed-seed sample of ${count(c.silhouetteSampleSize)} of ${count(c.clusteredProfiles)} clustered profiles.`;
+  return section(
+    'metrics',
+    'Choosing the number of clusters',
+    `<div class="scroll"><table class="metrics"><thead>${head}</thead><tbody>${rows}</tbody></table></div>
+<p class="note">${escapeHtml(silhouette)} ↑ higher is better, ↓ lower is better; inertia always falls as k grows. Stability is the mean adjusted Rand index against bootstrap resamples, computed for the chosen k only.</p>`,
+    `${escapeHtml(c.algorithm)}, k = ${count(c.chosenK)}: ${escapeHtml(c.selection)}.`,
+  );
+}
+
+function preparationSection(data: ReportData): string {
+  if (data.preparation.length === 0) return section('preparation', 'Data preparation', '<p class="empty">No preparation steps were recorded.</p>');
+  const rows = data.preparation
+    .map((s, i) => `<tr><td class="num">${i + 1}</td><td>${escapeHtml(s.step)}</td><td>${s.column === null ? '—' : escapeHtml(s.column)}</td><td>${escapeHtml(s.detail)}</td></tr>`)
+    .join('');
+  return section(
+    'preparation',
+    'Data preparation',
+    `<table class="preparation"><thead><tr><th class="num">#</th><th>Step</th><th>Column</th><th>Detail</th></tr></thead><tbody>${rows}</tbody></table>`,
+    'What was done to the features before clustering, in order.',
+  );
+}
+
+const STYLE = `
+:root { --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --soft: #f6f8fa; --accent: #0072B2; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--ink); background: #fff; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1080px; margin: 0 auto; padding: 32px 24px 64px; }
+h1 { font-size: 28px; margin: 0 0 12px; }
+h2 { font-size: 20px; margin: 0 0 4px; padding-top: 8px; border-top: 1px solid var(--line); }
+h3 { font-size: 16px; margin: 0 0 8px; }
+h4 { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 12px 0 4px; }
+section { margin-top: 40px; }
+.intro, .note, .empty { color: var(--muted); margin: 0 0 16px; }
+.note { font-size: 13px; margin-top: 8px; }
+.empty { padding: 16px; background: var(--soft); border-radius: 6px; }
+.facts { display: flex; flex-wrap: wrap; gap: 12px 32px; margin: 0; }
+.facts dt { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
+.facts dd { margin: 0; font-size: 18px; font-variant-numeric: tabular-nums; }
+.chart { margin: 0; }
+.chart svg { width: 100%; height: auto; display: block; }
+.narrow { max-width: 460px; }
+.split { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 32px; align-items: start; }
+@media (max-width: 800px) { .split { grid-template-columns: 1fr; } }
+.legend { list-style: none; padding: 0; margin: 8px 0 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 13px; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 6px; vertical-align: baseline; }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+thead th { font-size: 12px; color: var(--muted); font-weight: 600; border-bottom-width: 2px; white-space: nowrap; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.strong { font-weight: 700; }
+.scroll { overflow-x: auto; }
+tr.chosen { background: #e8f1f8; }
+tr.chosen th, tr.chosen td { font-weight: 600; }
+.badge { display: inline-block; font-size: 11px; font-weight: 600; color: #fff; background: var(--accent); border-radius: 8px; padding: 0 6px; margin-left: 4px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 16px; }
+.persona { border: 1px solid var(--line); border-top: 4px solid var(--accent); border-radius: 6px; padding: 16px; }
+.persona p { margin: 0 0 8px; }
+.persona .size { color: var(--muted); font-variant-numeric: tabular-nums; }
+.persona .summary { font-size: 13px; background: var(--soft); padding: 4px 8px; border-radius: 4px; }
+.traits { list-style: none; padding: 0; margin: 0; }
+.traits .z { display: inline-block; min-width: 64px; font-variant-numeric: tabular-nums; font-weight: 600; }
+.traits .high .z { color: #0072B2; }
+.traits .low .z { color: #D55E00; }
+.medians { display: grid; grid-template-columns: 1fr auto; gap: 2px 12px; margin: 0; font-size: 14px; }
+.medians div { display: contents; }
+.medians dd { margin: 0; text-align: right; font-variant-numeric: tabular-nums; }
+#render-error { padding: 12px 16px; border-radius: 6px; background: #fdecea; color: #8a1c0f; font-weight: 600; margin-top: 24px; }
+svg text { font-family: inherit; fill: var(--ink); }
+svg .tick { font-size: 11px; fill: var(--muted); }
+svg .axis-title { font-size: 13px; }
+svg .grid-line { stroke: #eaeef2; }
+svg .zero-line { stroke: #afb8c1; stroke-dasharray: 3 3; }
+svg .group-title { font-size: 13px; font-weight: 600; fill: var(--muted); }
+svg .value { font-size: 12px; fill: var(--muted); }
+svg .bar-label { font-size: 13px; }
+.bars { max-width: 760px; }
+`;
+
+/** The inline drawing script. Plain ES5-ish, no template literals, no "</" sequences. */
+const SCRIPT = `
+(function () {
+  var body = document.body;
+  try {
+    var data = JSON.parse(document.getElementById('segsync-data').textContent);
+    var PALETTE = ${JSON.stringify(PALETTE)};
+    var fmt = new Intl.NumberFormat('en-US');
+    var pct = new Intl.NumberFormat('en-US', { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    var NS = document.getElementById('rf-grid').namespaceURI;
+
+    function el(parent, name, attrs, text) {
+      var node = document.createElementNS(NS, name);
+      for (var key in attrs) node.setAttribute(key, attrs[key]);
+      if (text !== undefined) node.textContent = text;
+      parent.appendChild(node);
+      return node;
+    }
+    function colour(cluster) { return PALETTE[((cluster % PALETTE.length) + PALETTE.length) % PALETTE.length]; }
+    function ticks(lo, hi, n) {
+      var step = Math.pow(10, Math.floor(Math.log10((hi - lo) / n)));
+      var err = (hi - lo) / n / step;
+      step *= err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1;
+      var out = [];
+      for (var t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Math.abs(t) < step * 1e-9 ? 0 : t);
+      return out;
+    }
+    function domain(values) {
+      var lo = Infinity, hi = -Infinity;
+      values.forEach(function (v) { if (v < lo) lo = v; if (v > hi) hi = v; });
+      if (!isFinite(lo)) { lo = -1; hi = 1; }
+      if (lo === hi) { lo -= 1; hi += 1; }
+      var pad = (hi - lo) * 0.05;
+      return [lo - pad, hi + pad];
+    }
+    function truncate(text, max) { return text.length > max ? text.slice(0, max - 1) + '…' : text; }
+
+    function drawScatter(svg, c) {
+      var W = 640, H = 440, L = 56, R = 16, T = 16, B = 52;
+      var xd = domain(c.pca.points.map(function (p) { return p[0]; }));
+      var yd = domain(c.pca.points.map(function (p) { return p[1]; }));
+      function x(v) { return L + (v - xd[0]) / (xd[1] - xd[0]) * (W - L - R); }
+      function y(v) { return H - B - (v - yd[0]) / (yd[1] - yd[0]) * (H - T - B); }
+      ticks(xd[0], xd[1], 6).forEach(function (t) {
+        el(svg, 'line', { x1: x(t), x2: x(t), y1: T, y2: H - B, 'class': t === 0 ? 'zero-line' : 'grid-line' });
+        el(svg, 'text', { x: x(t), y: H - B + 16, 'text-anchor': 'middle', 'class': 'tick' }, fmt.format(t));
+      });
+      ticks(yd[0], yd[1], 6).forEach(function (t) {
+        el(svg, 'line', { x1: L, x2: W - R, y1: y(t), y2: y(t), 'class': t === 0 ? 'zero-line' : 'grid-line' });
+        el(svg, 'text', { x: L - 6, y: y(t) + 4, 'text-anchor': 'end', 'class': 'tick' }, fmt.format(t));
+      });
+      var ev = c.pca.explainedVariance;
+      el(svg, 'text', { x: L + (W - L - R) / 2, y: H - 12, 'text-anchor': 'middle', 'class': 'axis-title' }, 'PC1 (' + pct.format(ev[0]) + ' of variance)');
+      el(svg, 'text', { x: 14, y: T + (H - T - B) / 2, 'text-anchor': 'middle', 'class': 'axis-title', transform: 'rotate(-90 14 ' + (T + (H - T - B) / 2) + ')' }, 'PC2 (' + pct.format(ev[1]) + ' of variance)');
+      var g = el(svg, 'g', { 'class': 'points', 'fill-opacity': 0.7 });
+      var r = c.pca.points.length > 2000 ? 1.8 : 2.6;
+      c.pca.points.forEach(function (p) {
+        el(g, 'circle', { cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: r, fill: colour(p[2]) });
+      });
+      return g.childNodes.length;
+    }
+
+    function drawGrid(svg, grid) {
+      if (!Array.isArray(grid) || grid.length !== 5 || grid.some(function (row) { return !Array.isArray(row) || row.length !== 5; })) {
+        throw new Error('rfGrid must be 5 × 5');
+      }
+      var L = 72, T = 12, S = 64;
+      var max = Math.max.apply(null, grid.map(function (row) { return Math.max.apply(null, row); })) || 1;
+      var drawn = 0;
+      for (var r = 5; r >= 1; r--) {
+        var top = T + (5 - r) * S;
+        el(svg, 'text', { x: L - 8, y: top + S / 2 + 4, 'text-anchor': 'end', 'class': 'tick' }, 'R' + r);
+        for (var f = 1; f <= 5; f++) {
+          var n = grid[r - 1][f - 1];
+          var t = n / max;
+          var cell = el(svg, 'rect', { 'class': 'cell', x: L + (f - 1) * S, y: top, width: S - 2, height: S - 2, rx: 3, fill: '#0072B2', 'fill-opacity': (0.06 + 0.94 * t).toFixed(3) });
+          el(cell, 'title', {}, 'R' + r + ' F' + f + ': ' + fmt.format(n) + ' profiles');
+          el(svg, 'text', { 'class': 'cell-count', x: L + (f - 1) * S + (S - 2) / 2, y: top + S / 2 + 4, 'text-anchor': 'middle', style: 'fill:' + (t > 0.55 ? '#fff' : '#1f2328') }, fmt.format(n));
+          drawn++;
+        }
+      }
+      for (var col = 1; col <= 5; col++) el(svg, 'text', { x: L + (col - 1) * S + (S - 2) / 2, y: T + 5 * S + 14, 'text-anchor': 'middle', 'class': 'tick' }, 'F' + col);
+      el(svg, 'text', { x: L + 5 * S / 2, y: T + 5 * S + 38, 'text-anchor': 'middle', 'class': 'axis-title' }, 'Frequency score (5 = most frequent)');
+      el(svg, 'text', { x: 16, y: T + 5 * S / 2, 'text-anchor': 'middle', 'class': 'axis-title', transform: 'rotate(-90 16 ' + (T + 5 * S / 2) + ')' }, 'Recency score (5 = most recent)');
+      return drawn;
+    }
+
+    function drawBars(svg, segments, profiles) {
+      var KINDS = { rfm: ['RFM segments', '#0072B2'], rule: ['Rule segments', '#009E73'], persona: ['Persona segments', '#CC79A7'] };
+      var order = ['rfm', 'rule', 'persona'];
+      segments.forEach(function (s) { if (order.indexOf(s.kind) < 0) order.push(s.kind); });
+      var W = 720, LABEL = 250, VALUE = 120, ROW = 24, y = 4, drawn = 0;
+      var max = Math.max.apply(null, segments.map(function (s) { return s.size; }).concat([1]));
+      order.forEach(function (kind) {
+        var group = segments.filter(function (s) { return s.kind === kind; });
+        if (group.length === 0) return;
+        var meta = KINDS[kind] || [kind + ' segments', '#56B4E9'];
+        el(svg, 'text', { x: 0, y: y + 16, 'class': 'group-title' }, meta[0]);
+        y += 26;
+        group.forEach(function (s) {
+          var label = el(svg, 'text', { x: LABEL - 8, y: y + 15, 'text-anchor': 'end', 'class': 'bar-label' }, truncate(s.name, 36));
+          el(label, 'title', {}, s.name);
+          var w = Math.max(s.size > 0 ? 1 : 0, s.size / max * (W - LABEL - VALUE));
+          var bar = el(svg, 'rect', { 'class': 'bar', 'data-key': s.key, x: LABEL, y: y + 3, width: w.toFixed(1), height: ROW - 6, rx: 2, fill: meta[1] });
+          el(bar, 'title', {}, s.name + ': ' + fmt.format(s.size));
+          el(svg, 'text', { x: LABEL + w + 6, y: y + 15, 'class': 'value' }, fmt.format(s.size) + (profiles > 0 ? ' · ' + pct.format(s.size / profiles) : ''));
+          y += ROW;
+          drawn++;
+        });
+        y += 8;
+      });
+      if (drawn === 0) { el(svg, 'text', { x: 0, y: 20, 'class': 'value' }, 'No segments.'); y = 32; }
+      svg.setAttribute('viewBox', '0 0 ' + W + ' ' + y);
+      return drawn;
+    }
+
+    var points = data.clustering ? drawScatter(document.getElementById('scatter'), data.clustering) : 0;
+    var cells = drawGrid(document.getElementById('rf-grid'), data.rfGrid);
+    var bars = drawBars(document.getElementById('segment-bars'), data.segments, data.profiles);
+    body.dataset.points = String(points);
+    body.dataset.cells = String(cells);
+    body.dataset.bars = String(bars);
+    body.dataset.rendered = 'ok';
+  } catch (error) {
+    var message = error && error.message ? error.message : String(error);
+    body.dataset.rendered = 'error: ' + message;
+    var box = document.getElementById('render-error');
+    box.textContent = 'The charts could not be drawn: ' + message;
+    box.hidden = false;
+  }
+})();
+`;
+
+/** The report data as JSON that is safe inside a <script> element. */
+function embedJson(data: unknown): string {
+  return JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+export function renderReportHtml(data: ReportData): string {
+  const labels = new Map<string, string>();
+  for (const persona of data.clustering?.personas ?? []) for (const t of persona.traits) labels.set(t.feature, t.label);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="segsync">
+<title>${escapeHtml(data.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body data-rendered="pending">
+<main>
+${header(data)}
+<div id="render-error" role="alert" hidden></div>
+${scatterSection(data, labels)}
+${gridSection()}
+${barsSection()}
+${personasSection(data, labels)}
+${metricsSection(data)}
+${preparationSection(data)}
+</main>
+<script type="application/json" id="segsync-data">${embedJson(data)}</script>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,88 @@
+/**
+ * Everything `segsync report` draws, as plain JSON-able data. The pipeline builds it from the
+ * latest segmentation run; the renderer turns it into one self-contained HTML file.
+ */
+export interface ReportSegment {
+  key: string;
+  name: string;
+  /** rfm, rule or persona. */
+  kind: string;
+  size: number;
+}
+
+export interface ReportTrait {
+  /** Feature key, e.g. "averageOrderValue". */
+  feature: string;
+  /** What a marketer reads, e.g. "average order value". */
+  label: string;
+  /** Standardized difference of the cluster from the population (cluster mean − population mean) / population sd. */
+  z: number;
+}
+
+export interface ReportPersona {
+  key: string;
+  /** e.g. "High-value loyalists". */
+  label: string;
+  cluster: number;
+  size: number;
+  /** 0..1 of the clustered profiles. */
+  share: number;
+  /** Two sentences with real numbers. */
+  narrative: string;
+  /** Short token value, e.g. "buys every 23 days · 84 per order". */
+  summary: string;
+  traits: ReportTrait[];
+  /** Feature key → median in this cluster (raw units: days, orders, money). */
+  medians: Record<string, number | null>;
+}
+
+export interface ReportScanRow {
+  k: number;
+  inertia: number | null;
+  silhouette: number | null;
+  daviesBouldin: number | null;
+  calinskiHarabasz: number | null;
+  dunn: number | null;
+  bic: number | null;
+  aic: number | null;
+  /** Mean adjusted Rand index against bootstrap resamples (only computed for the chosen k). */
+  stability: number | null;
+}
+
+export interface ReportPreparationStep {
+  /** impute, cap, log, scale, one-hot, ... */
+  step: string;
+  column: string | null;
+  /** One readable line, e.g. "capped 41 values above 1,630.5 (IQR × 1.5)". */
+  detail: string;
+}
+
+export interface ReportData {
+  title: string;
+  generatedAt: string;
+  referenceDate: string;
+  profiles: number;
+  segments: ReportSegment[];
+  /** rfGrid[r - 1][f - 1] = profiles with that R and F score (5 × 5). */
+  rfGrid: number[][];
+  preparation: ReportPreparationStep[];
+  clustering: {
+    algorithm: string;
+    chosenK: number;
+    /** How k was chosen, e.g. "highest silhouette among k = 2..10". */
+    selection: string;
+    /** Silhouette computed on every clustered profile (true) or on a fixed-seed sample (false). */
+    silhouetteExact: boolean;
+    silhouetteSampleSize: number;
+    clusteredProfiles: number;
+    scan: ReportScanRow[];
+    pca: {
+      /** Share of variance explained by PC1 and PC2. */
+      explainedVariance: [number, number];
+      loadings: Array<{ feature: string; pc1: number; pc2: number }>;
+      /** [x, y, cluster], at most a few thousand points (a fixed-seed sample). */
+      points: Array<[number, number, number]>;
+    };
+    personas: ReportPersona[];
+  } | null;
+}
