@@ -6,6 +6,8 @@ import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { segmentCommand } from './commands/segment.js';
+import { explainCommand } from './commands/explain.js';
+import { reportCommand } from './commands/report.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { EXIT } from './context.js';
@@ -23,7 +25,7 @@ function integer(name: string, min: number, max: number) {
 
 const program = new Command()
   .name('segsync')
-  .description('Pull CRM and shop data into SQLite, segment it (RFM), and sync segments and tokens back.')
+  .description('Pull CRM and shop data into SQLite, segment it (RFM, rules, clusters and personas), and sync segments and tokens back.')
   .showHelpAfterError()
   .exitOverride();
 
@@ -36,9 +38,24 @@ program
 
 program
   .command('segment')
-  .description('resolve profiles and compute RFM scores and segments into a new segmentation run')
+  .description('resolve profiles; compute features, RFM, rule segments, clusters and personas into a new segmentation run')
+  .option('--export <dir>', 'also write the prepared feature matrix, assignments and metrics as CSV/JSON to <dir>')
   .option('--json', 'print the summary as JSON')
   .action(segmentCommand);
+
+program
+  .command('explain')
+  .description('show one person as segsync sees them: source records, features, scores, segments with reasons, tokens')
+  .argument('<who>', 'an email, a segsync profile id, or a platform contact id')
+  .option('--json', 'print as JSON')
+  .action(explainCommand);
+
+program
+  .command('report')
+  .description('write one self-contained HTML report of the latest segmentation run')
+  .option('--out <file>', 'where to write it', 'segsync-report.html')
+  .option('--json', 'print the summary as JSON')
+  .action(reportCommand);
 
 program
   .command('push')

@@ -24,6 +24,25 @@ export function renderSegment(result: SegmentSummary): string {
     `Segmented ${fmt(result.profiles)} profiles (run ${result.runId}; RFM over ${result.windowDays} days before ${result.referenceDate.slice(0, 10)}; ${fmt(result.purchasesUsed)} purchases)`,
     table(rows, ['l', 'l', 'r', 'r']),
     `${fmt(result.entered)} segment entries, ${fmt(result.left)} exits since the previous run`,
+    '',
+    renderClustering(result.clustering),
+    ...(result.exported ? ['', `Exported ${result.exported.files.join(', ')} to ${result.exported.dir}`] : []),
+  ].join('\n');
+}
+
+const ALGORITHMS: Record<string, string> = { kmeans: 'k-means', gmm: 'Gaussian mixture', ward: 'Ward hierarchical', dbscan: 'DBSCAN' };
+
+export function renderClustering(c: SegmentSummary['clustering']): string {
+  if (c.status === 'skipped') return `No clusters: ${c.reason}.`;
+  const num = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '∞');
+  const rows = [['persona', 'customers', 'share', 'in numbers']];
+  for (const p of c.personas) rows.push([p.label, fmt(p.size), `${(p.share * 100).toFixed(1)}%`, p.summary]);
+  return [
+    `Clusters: ${ALGORITHMS[c.algorithm] ?? c.algorithm}, k = ${c.k} (${c.selection}) over ${fmt(c.clusteredProfiles)} buyers`,
+    `  silhouette ${num(c.silhouette)}${c.silhouetteExact ? '' : ' (on a sample)'} · Davies–Bouldin ${num(c.daviesBouldin)} · ` +
+      `Calinski–Harabasz ${fmt(Math.round(c.calinskiHarabasz))} · Dunn ${num(c.dunn)}` +
+      (c.stability === null ? '' : ` · stability (bootstrap ARI) ${num(c.stability, 2)}`),
+    table(rows, ['l', 'r', 'r', 'l']),
   ].join('\n');
 }
 

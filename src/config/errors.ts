@@ -9,16 +9,21 @@ export class ConfigError extends Error {
 }
 
 /** "mapping file mappings/hubspot.yaml: contacts.fields.email: expected a string" — one line per issue. */
-export function describeZodError(where: string, error: z.ZodError): string {
+export function describeZodError(where: string, error: z.ZodError, describePath?: (path: readonly PropertyKey[]) => string): string {
   const lines = error.issues.map((issue) => {
-    const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    const path = issue.path.length > 0 ? (describePath?.(issue.path) ?? issue.path.join('.')) : '(top level)';
     return `  - ${path}: ${issue.message}`;
   });
   return `${where} is not valid:\n${lines.join('\n')}`;
 }
 
-export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+export function parseOrThrow<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  where: string,
+  describePath?: (path: readonly PropertyKey[]) => string,
+): z.output<T> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new ConfigError(describeZodError(where, result.error));
+  if (!result.success) throw new ConfigError(describeZodError(where, result.error, describePath));
   return result.data;
 }

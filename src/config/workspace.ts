@@ -3,6 +3,7 @@ import { ConfigError, parseOrThrow } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
 import { DEFAULT_RFM_SEGMENTS, RfmSegmentRuleSchema, compileRfmSegments } from '../segmentation/rfm-segments.js';
 import { RuleSegmentSchema } from '../segmentation/rules.js';
+import { ClusteringSchema } from '../segmentation/clustering-config.js';
 
 const IsoDate = z.iso.date({ message: 'must be a date like 2026-11-01' }).or(z.iso.datetime({ message: 'must be an ISO date' }));
 
@@ -42,6 +43,7 @@ export const WorkspaceSchema = z.strictObject({
       referenceDate: IsoDate.optional(),
       windowDays: z.number().int().min(1).max(3650).default(365),
       rfmSegments: z.array(RfmSegmentRuleSchema).min(1).optional(),
+      clustering: ClusteringSchema,
     })
     .prefault({}),
   currency: z
@@ -59,7 +61,14 @@ export const WorkspaceSchema = z.strictObject({
 export type Workspace = z.infer<typeof WorkspaceSchema>;
 
 export function parseWorkspace(value: unknown, where: string, knownConnectors: readonly string[]): Workspace {
-  const workspace = parseOrThrow(WorkspaceSchema, value, where);
+  // "segments.2 (dormant_germans).rule.field": the error names the rule segment, not only its position.
+  const segmentKeys = (value as { segments?: Array<{ key?: unknown }> } | null)?.segments;
+  const describePath = (path: readonly PropertyKey[]) => {
+    const key = path[0] === 'segments' && typeof path[1] === 'number' && Array.isArray(segmentKeys) ? segmentKeys[path[1]]?.key : undefined;
+    const parts = path.map(String);
+    return typeof key === 'string' ? [`segments.${parts[1]} (${key})`, ...parts.slice(2)].join('.') : parts.join('.');
+  };
+  const workspace = parseOrThrow(WorkspaceSchema, value, where, describePath);
   for (const section of ['sources', 'destinations'] as const) {
     for (const name of Object.keys(workspace[section])) {
       if (!knownConnectors.includes(name)) {

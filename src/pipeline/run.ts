@@ -74,8 +74,8 @@ export async function pull(session: Session, options: CommandOptions & { full: b
   return { streams, totals: pullTotals(streams) };
 }
 
-export function segment(session: Session): SegmentSummary {
-  return runSegmentation(session.db, session.workspace);
+export function segment(session: Session, options: { exportDir?: string } = {}): SegmentSummary {
+  return runSegmentation(session.db, session.workspace, options);
 }
 
 function describePlan(plan: DestinationPlan): PushResult['destinations'][number]['plan'] {

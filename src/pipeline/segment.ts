@@ -1,13 +1,17 @@
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { Profiles } from '../store/profiles.js';
-import { writeSegmentationRun, type ProfileRfmRow } from '../store/segmentation-runs.js';
+import { writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
 import { ConfigError } from '../config/errors.js';
 import type { Workspace } from '../config/workspace.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED } from '../segmentation/rfm.js';
-import { buildProfileFacts } from '../segmentation/profile-facts.js';
 import { describeRule, evaluateRule } from '../segmentation/rules.js';
+import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
+import { clusterProfiles, type ClusteringOutcome } from '../segmentation/clustering.js';
+import { loadProfileAttributes } from './profile-attributes.js';
+import { clusteringRecord } from './clustering-record.js';
+import { writeExport } from './export.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -25,7 +29,26 @@ export interface SegmentSummary {
   segments: Array<{ key: string; name: string; kind: string; size: number }>;
   entered: number;
   left: number;
+  clustering: ClusteringSummary;
+  exported?: { dir: string; files: string[] };
 }
+
+export type ClusteringSummary =
+  | { status: 'skipped'; reason: string }
+  | {
+      status: 'clustered';
+      algorithm: string;
+      k: number;
+      selection: string;
+      clusteredProfiles: number;
+      silhouette: number;
+      silhouetteExact: boolean;
+      daviesBouldin: number;
+      calinskiHarabasz: number;
+      dunn: number;
+      stability: number | null;
+      personas: Array<{ key: string; label: string; size: number; share: number; summary: string }>;
+    };
 
 export function rfmSegmentDefinitions(workspace: Workspace): SegmentDefinition[] {
   const rules = workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS;
@@ -69,7 +92,14 @@ function currencyConverter(db: Db, workspace: Workspace): (amount: number, curre
  * Resolves profiles, scores RFM over every live profile, and writes one segmentation run
  * (memberships with history, RFM values, tokens) in one transaction.
  */
-export function runSegmentation(db: Db, workspace: Workspace, now: number = Date.now()): SegmentSummary {
+export interface SegmentOptions {
+  now?: number;
+  /** Write the analyst export (see export.ts) to this directory. */
+  exportDir?: string;
+}
+
+export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOptions = {}): SegmentSummary {
+  const now = options.now ?? Date.now();
   const profiles = new Profiles(db);
   profiles.resolve();
   const profileIds = profiles.liveProfileIds();
@@ -97,27 +127,41 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
 
   const referenceMs = workspace.segmentation.referenceDate ? Date.parse(workspace.segmentation.referenceDate) : now;
   const windowDays = workspace.segmentation.windowDays;
-  const rfm = computeRfm(profileIds.length, { profileIndex, occurredAtMs, amount }, { referenceDateMs: referenceMs, windowDays });
+  const purchases = { profileIndex, occurredAtMs, amount };
+  const rfm = computeRfm(profileIds.length, purchases, { referenceDateMs: referenceMs, windowDays });
   const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
+  const features = computeFeatures(profileIds.length, purchases, rfm, keys, loadProfileAttributes(db, profileIds), { referenceMs, windowDays });
+
+  const clustering = clusterProfiles(features, workspace.segmentation.clustering, { currency: workspace.currency?.base ?? '' });
+  const personaOf = new Map<number, number>(); // profile row → persona index
+  if (clustering.status === 'clustered') {
+    clustering.rows.forEach((row, j) => {
+      personaOf.set(row, clustering.labels[j]!);
+      features.categories.persona[row] = clustering.personas[clustering.labels[j]!]!.key;
+    });
+  }
+  const personas = clustering.status === 'clustered' ? clustering.personas : [];
   const segments = [
     ...rfmSegmentDefinitions(workspace),
     ...workspace.segments.map((r): SegmentDefinition => ({ key: r.key, name: r.name, kind: 'rule', description: r.description ?? describeRule(r.rule) })),
+    ...personas.map((p): SegmentDefinition => ({ key: p.key, name: `Persona: ${p.label}`, kind: 'persona', description: p.narrative })),
   ];
+  // Rules run last, so a rule can name a persona ("German lapsed big spenders").
   const ruleMembers: string[][] = profileIds.map(() => []);
-  if (workspace.segments.length > 0) {
-    const facts = buildProfileFacts(db, profileIds, { profileIndex, occurredAtMs, amount }, rfm, keys, referenceMs);
-    facts.forEach((f, i) => {
-      for (const r of workspace.segments) if (evaluateRule(r.rule, f, referenceMs)) ruleMembers[i]!.push(r.key);
-    });
+  for (let i = 0; i < profileIds.length; i++) {
+    for (const r of workspace.segments) if (evaluateRule(r.rule, features, i)) ruleMembers[i]!.push(r.key);
   }
   const ruleNames = new Map(workspace.segments.map((r) => [r.key, r.name]));
 
   const memberships = new Map<number, string[]>();
   const tokens = new Map<number, Record<string, string>>();
   const rfmRows: ProfileRfmRow[] = [];
+  const featureRows: ProfileFeatureRow[] = [];
+  const clusterRowOf = clustering.status === 'clustered' ? new Map(Array.from(clustering.rows, (row, j) => [row, j])) : new Map<number, number>();
   profileIds.forEach((profileId, i) => {
     const key = keys[i]!;
-    memberships.set(profileId, [key, ...ruleMembers[i]!]);
+    const persona = personaOf.has(i) ? personas[personaOf.get(i)!]! : undefined;
+    memberships.set(profileId, [key, ...ruleMembers[i]!, ...(persona ? [persona.key] : [])]);
     const scored = rfm.status[i] === RFM_STATUS_SCORED;
     const status = scored ? 'scored' : rfm.status[i] === RFM_STATUS_LOST ? 'lost' : 'prospect';
     const last = rfm.lastPurchaseMs[i]!;
@@ -140,16 +184,30 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
       rfm_f: scored ? String(rfm.f[i]) : '',
       rfm_m: scored ? String(rfm.m[i]) : '',
       rule_segments: ruleMembers[i]!.map((k) => ruleNames.get(k)!).join('; '),
+      persona: persona?.label ?? '',
+      persona_summary: persona?.summary ?? '',
+    });
+    const j = clusterRowOf.get(i);
+    const clustered = clustering.status === 'clustered' && j !== undefined ? clustering : undefined;
+    featureRows.push({
+      profileId,
+      features: featureValues(features, i),
+      cluster: clustered ? clustered.labels[j!]! : null,
+      personaKey: persona?.key ?? null,
+      centreDistance: clustered ? clustered.centreDistance[j!]! : null,
+      nextCentreDistance: clustered && clustered.k > 1 ? clustered.nextCentreDistance[j!]! : null,
+      nextPersonaKey: clustered && clustered.k > 1 ? clustered.personas[clustered.nextCluster[j!]!]!.key : null,
     });
   });
 
   const sizes = new Map<string, number>();
-  for (const k of [...keys, ...ruleMembers.flat()]) sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  for (const ks of memberships.values()) for (const k of ks) sizes.set(k, (sizes.get(k) ?? 0) + 1);
   const segmentSizes = segments.map((s) => ({ key: s.key, name: s.name, kind: s.kind, size: sizes.get(s.key) ?? 0 }));
   const createdAt = nowIso(now);
   const referenceDate = new Date(referenceMs).toISOString();
+  const record = clusteringRecord(clustering);
   const outcome = writeSegmentationRun(db, {
-    kinds: ['rfm', 'rule'],
+    kinds: ['rfm', 'rule', 'persona'],
     createdAt,
     referenceDate,
     windowDays,
@@ -158,7 +216,27 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
     rfm: rfmRows,
     tokens,
     summary: { segments: segmentSizes, purchasesUsed: live.length },
+    profileFeatures: featureRows,
+    personas: personas.map((p) => ({ key: p.key, cluster: p.cluster, label: p.label, size: p.size, share: p.share, narrative: p.narrative, summary: p.summary, traits: p.traits, medians: p.medians })),
+    clustering: record,
   });
+  let exported: SegmentSummary['exported'];
+  if (options.exportDir) {
+    const emails = new Map((db.prepare('SELECT id, email_key AS email FROM profiles WHERE email_key IS NOT NULL').all() as Array<{ id: number; email: string }>).map((r) => [r.id, r.email]));
+    const files = writeExport({
+      dir: options.exportDir,
+      runId: outcome.runId,
+      profileIds,
+      emails,
+      features: featureRows.map((r) => r.features),
+      assignments: rfmRows.map((r, i) => ({ rfmSegment: r.segmentKey, r: r.r, f: r.f, m: r.m, ruleSegments: ruleMembers[i]!, persona: featureRows[i]!.personaKey })),
+      clustering,
+      record,
+      personas,
+      seed: workspace.segmentation.clustering.seed,
+    });
+    exported = { dir: options.exportDir, files };
+  }
   return {
     runId: outcome.runId,
     referenceDate,
@@ -168,5 +246,44 @@ export function runSegmentation(db: Db, workspace: Workspace, now: number = Date
     segments: segmentSizes,
     entered: outcome.entered,
     left: outcome.left,
+    clustering: clusteringSummary(clustering),
+    ...(exported ? { exported } : {}),
   };
+}
+
+function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
+  if (c.status === 'skipped') return c;
+  return {
+    status: 'clustered',
+    algorithm: c.algorithm,
+    k: c.k,
+    selection: c.selection,
+    clusteredProfiles: c.rows.length,
+    silhouette: c.metrics.silhouette.value,
+    silhouetteExact: c.metrics.silhouette.exact,
+    daviesBouldin: c.metrics.daviesBouldin,
+    calinskiHarabasz: c.metrics.calinskiHarabasz,
+    dunn: c.metrics.dunn.value,
+    stability: c.metrics.stability?.mean ?? null,
+    personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, summary: p.summary })),
+  };
+}
+
+/** One profile's features as JSON-able values (dates as ISO strings, missing as null). */
+export function featureValues(features: FeatureSet, i: number): Record<string, number | string | null> {
+  const out: Record<string, number | string | null> = {};
+  for (const k of NUMBER_FEATURES) {
+    const v = features.numbers[k][i]!;
+    out[k] = Number.isNaN(v) ? null : Math.round(v * 1000) / 1000;
+  }
+  for (const k of DATE_FEATURES) {
+    const v = features.dates[k][i]!;
+    out[k] = Number.isNaN(v) ? null : new Date(v).toISOString();
+  }
+  for (const k of CATEGORY_FEATURES) out[k] = features.categories[k][i] ?? null;
+  for (const [name, column] of features.attributes) {
+    const v = column[i];
+    out[`attributes.${name}`] = v === undefined || v === null ? null : typeof v === 'boolean' ? String(v) : v;
+  }
+  return out;
 }

@@ -1,28 +1,32 @@
 import { z } from 'zod';
+import {
+  CATEGORY_FEATURES,
+  DATE_FEATURES,
+  NUMBER_FEATURES,
+  type CategoryFeature,
+  type DateFeature,
+  type FeatureSet,
+  type NumberFeature,
+} from './features.js';
 
 /**
  * Rule segments: admin-defined segments over features and mapped attributes, from the workspace
  * config. A discriminated union, so a new operator is a compile error wherever it is unhandled.
  */
 
-export const NUMERIC_FEATURES = [
-  'recencyDays', 'frequency', 'monetary', 'lifetimeFrequency', 'lifetimeMonetary', 'averageOrderValue', 'tenureDays', 'r', 'f', 'm',
-] as const;
-export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt'] as const;
-export const TEXT_FEATURES = ['country', 'city', 'emailConsent', 'rfmSegment'] as const;
-export type NumericFeature = (typeof NUMERIC_FEATURES)[number];
-export type DateFeature = (typeof DATE_FEATURES)[number];
-export type TextFeature = (typeof TEXT_FEATURES)[number];
-
 const ATTRIBUTE = /^attributes\.[a-z][a-zA-Z0-9_]*$/;
-const allFields = [...NUMERIC_FEATURES, ...DATE_FEATURES, ...TEXT_FEATURES, 'attributes.<name>'].join(', ');
+const isOneOf = (list: readonly string[], f: string) => list.includes(f);
+const allFields = [...NUMBER_FEATURES, ...DATE_FEATURES, ...CATEGORY_FEATURES, 'attributes.<name>'].join(', ');
 
 const AnyField = z.string().refine(
-  (f) => (NUMERIC_FEATURES as readonly string[]).includes(f) || (DATE_FEATURES as readonly string[]).includes(f)
-    || (TEXT_FEATURES as readonly string[]).includes(f) || ATTRIBUTE.test(f),
+  (f) => isOneOf(NUMBER_FEATURES, f) || isOneOf(DATE_FEATURES, f) || isOneOf(CATEGORY_FEATURES, f) || ATTRIBUTE.test(f),
   { error: (issue) => `unknown field "${String(issue.input)}"; use one of ${allFields}` },
 );
-const NumericField = z.enum(NUMERIC_FEATURES, { error: (issue) => `"${String(issue.input)}" is not a number feature; use one of ${NUMERIC_FEATURES.join(', ')}` });
+/** A number feature, or a mapped attribute compared as a number (a non-numeric value never matches). */
+const NumericField = z.string().refine((f) => isOneOf(NUMBER_FEATURES, f) || ATTRIBUTE.test(f), {
+  error: (issue) => `"${String(issue.input)}" is not a number feature; use one of ${NUMBER_FEATURES.join(', ')} or attributes.<name>`,
+});
+type NumericField = NumberFeature | `attributes.${string}`;
 const DateField = z.enum(DATE_FEATURES, { error: (issue) => `"${String(issue.input)}" is not a date feature; use one of ${DATE_FEATURES.join(', ')}` });
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -31,8 +35,8 @@ export type Rule =
   | { op: 'any'; rules: Rule[] }
   | { op: 'not'; rule: Rule }
   | { op: 'eq' | 'neq'; field: string; value: string | number | boolean }
-  | { op: 'gt' | 'gte' | 'lt' | 'lte'; field: NumericFeature; value: number }
-  | { op: 'between'; field: NumericFeature; min: number; max: number }
+  | { op: 'gt' | 'gte' | 'lt' | 'lte'; field: NumericField; value: number }
+  | { op: 'between'; field: NumericField; min: number; max: number }
   | { op: 'in'; field: string; values: Array<string | number> }
   | { op: 'exists'; field: string }
   | { op: 'withinDays'; field: DateFeature; days: number }
@@ -44,8 +48,8 @@ export const RuleSchema: z.ZodType<Rule> = z.lazy(() =>
     z.strictObject({ op: z.literal('any'), rules: z.array(RuleSchema).min(1) }),
     z.strictObject({ op: z.literal('not'), rule: RuleSchema }),
     z.strictObject({ op: z.enum(['eq', 'neq']), field: AnyField, value: Scalar }),
-    z.strictObject({ op: z.enum(['gt', 'gte', 'lt', 'lte']), field: NumericField, value: z.number() }),
-    z.strictObject({ op: z.literal('between'), field: NumericField, min: z.number(), max: z.number() })
+    z.strictObject({ op: z.enum(['gt', 'gte', 'lt', 'lte']), field: NumericField as z.ZodType<NumericField>, value: z.number() }),
+    z.strictObject({ op: z.literal('between'), field: NumericField as z.ZodType<NumericField>, min: z.number(), max: z.number() })
       .refine((r) => r.min <= r.max, { error: 'min must not be above max', path: ['max'] }),
     z.strictObject({ op: z.literal('in'), field: AnyField, values: z.array(z.union([z.string(), z.number()])).min(1) }),
     z.strictObject({ op: z.literal('exists'), field: AnyField }),
@@ -62,52 +66,58 @@ export const RuleSegmentSchema = z.strictObject({
 });
 export type RuleSegment = z.infer<typeof RuleSegmentSchema>;
 
-/** What a rule can look at for one profile. */
-export interface ProfileFacts {
-  numbers: Partial<Record<NumericFeature, number>>;
-  dates: Partial<Record<DateFeature, number>>;
-  text: Partial<Record<TextFeature, string>>;
-  attributes: Record<string, string | number | boolean | null>;
-  /** Won purchases (ms, amount) for window-relative rules. */
-  purchases: ReadonlyArray<{ at: number; amount: number }>;
-}
-
 const MS_PER_DAY = 86_400_000;
 
-function valueOf(facts: ProfileFacts, field: string): string | number | boolean | null | undefined {
-  if (field.startsWith('attributes.')) return facts.attributes[field.slice('attributes.'.length)];
-  if (field in facts.numbers) return facts.numbers[field as NumericFeature];
-  if (field in facts.dates) return facts.dates[field as DateFeature];
-  return facts.text[field as TextFeature];
+type Value = string | number | boolean | null | undefined;
+
+function valueOf(features: FeatureSet, i: number, field: string): Value {
+  if (field.startsWith('attributes.')) return features.attributes.get(field.slice('attributes.'.length))?.[i];
+  if (isOneOf(NUMBER_FEATURES, field)) {
+    const v = features.numbers[field as NumberFeature][i]!;
+    return Number.isNaN(v) ? undefined : v;
+  }
+  if (isOneOf(DATE_FEATURES, field)) {
+    const v = features.dates[field as DateFeature][i]!;
+    return Number.isNaN(v) ? undefined : v;
+  }
+  return features.categories[field as CategoryFeature][i];
+}
+
+function numberOf(features: FeatureSet, i: number, field: string): number | undefined {
+  const v = valueOf(features, i, field);
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  return Number.isFinite(n) ? n : undefined;
 }
 
 const same = (a: unknown, b: unknown) =>
   typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b || String(a) === String(b);
 
-/** True when the rule holds for the profile; a missing value never satisfies a comparison. */
-export function evaluateRule(rule: Rule, facts: ProfileFacts, referenceMs: number): boolean {
+/** True when the rule holds for profile i; a missing value never satisfies a comparison. */
+export function evaluateRule(rule: Rule, features: FeatureSet, i: number): boolean {
+  const referenceMs = features.referenceMs;
   switch (rule.op) {
-    case 'all': return rule.rules.every((r) => evaluateRule(r, facts, referenceMs));
-    case 'any': return rule.rules.some((r) => evaluateRule(r, facts, referenceMs));
-    case 'not': return !evaluateRule(rule.rule, facts, referenceMs);
-    case 'eq': { const v = valueOf(facts, rule.field); return v !== undefined && v !== null && same(v, rule.value); }
-    case 'neq': { const v = valueOf(facts, rule.field); return v !== undefined && v !== null && !same(v, rule.value); }
+    case 'all': return rule.rules.every((r) => evaluateRule(r, features, i));
+    case 'any': return rule.rules.some((r) => evaluateRule(r, features, i));
+    case 'not': return !evaluateRule(rule.rule, features, i);
+    case 'eq': { const v = valueOf(features, i, rule.field); return v !== undefined && v !== null && same(v, rule.value); }
+    case 'neq': { const v = valueOf(features, i, rule.field); return v !== undefined && v !== null && !same(v, rule.value); }
     case 'gt': case 'gte': case 'lt': case 'lte': {
-      const v = facts.numbers[rule.field];
-      if (v === undefined || Number.isNaN(v)) return false;
+      const v = numberOf(features, i, rule.field);
+      if (v === undefined) return false;
       return rule.op === 'gt' ? v > rule.value : rule.op === 'gte' ? v >= rule.value : rule.op === 'lt' ? v < rule.value : v <= rule.value;
     }
-    case 'between': { const v = facts.numbers[rule.field]; return v !== undefined && v >= rule.min && v <= rule.max; }
-    case 'in': { const v = valueOf(facts, rule.field); return v !== undefined && v !== null && rule.values.some((x) => same(v, x)); }
-    case 'exists': { const v = valueOf(facts, rule.field); return v !== undefined && v !== null && v !== ''; }
+    case 'between': { const v = numberOf(features, i, rule.field); return v !== undefined && v >= rule.min && v <= rule.max; }
+    case 'in': { const v = valueOf(features, i, rule.field); return v !== undefined && v !== null && rule.values.some((x) => same(v, x)); }
+    case 'exists': { const v = valueOf(features, i, rule.field); return v !== undefined && v !== null && v !== ''; }
     case 'withinDays': {
-      const at = facts.dates[rule.field];
-      return at !== undefined && at <= referenceMs && at >= referenceMs - rule.days * MS_PER_DAY;
+      const at = features.dates[rule.field][i]!;
+      return !Number.isNaN(at) && at <= referenceMs && at >= referenceMs - rule.days * MS_PER_DAY;
     }
     case 'spentWithinDays': {
       const from = referenceMs - rule.days * MS_PER_DAY;
+      const { offsets, atMs, amount } = features.purchases;
       let spent = 0;
-      for (const p of facts.purchases) if (p.at >= from && p.at <= referenceMs) spent += p.amount;
+      for (let j = offsets[i]!; j < offsets[i + 1]!; j++) if (atMs[j]! >= from && atMs[j]! <= referenceMs) spent += amount[j]!;
       return spent >= rule.atLeast;
     }
   }

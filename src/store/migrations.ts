@@ -221,6 +221,41 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE purchases ADD COLUMN invalid INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    name: 'features, clusters and personas per segmentation run',
+    sql: `
+      -- The latest run's view of each profile, for explain and export (replaced by each run).
+      CREATE TABLE profile_features (
+        profile_id INTEGER PRIMARY KEY REFERENCES profiles (id),
+        run_id INTEGER NOT NULL REFERENCES segmentation_runs (id),
+        features TEXT NOT NULL,
+        cluster INTEGER,
+        persona_key TEXT,
+        centre_distance REAL,
+        next_centre_distance REAL,
+        next_persona_key TEXT
+      );
+
+      -- Personas are kept per run: a marketer can see how a persona changed.
+      CREATE TABLE personas (
+        run_id INTEGER NOT NULL REFERENCES segmentation_runs (id),
+        key TEXT NOT NULL,
+        cluster INTEGER NOT NULL,
+        label TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        share REAL NOT NULL,
+        narrative TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        traits TEXT NOT NULL,
+        medians TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      ) WITHOUT ROWID;
+
+      -- How the run clustered: preparation steps, the k scan and its metrics, PCA (JSON).
+      ALTER TABLE segmentation_runs ADD COLUMN clustering TEXT;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -27,6 +27,33 @@ export interface SegmentationWrite {
   /** profile id → token key → value. */
   tokens: Map<number, Record<string, string>>;
   summary: unknown;
+  /** Each live profile's features as segsync saw them, and its cluster (explain, export). */
+  profileFeatures: ProfileFeatureRow[];
+  personas: PersonaRow[];
+  /** What the clustering did (preparation, scan, metrics, PCA), or why it did not run. */
+  clustering: unknown;
+}
+
+export interface ProfileFeatureRow {
+  profileId: number;
+  features: Record<string, number | string | null>;
+  cluster: number | null;
+  personaKey: string | null;
+  centreDistance: number | null;
+  nextCentreDistance: number | null;
+  nextPersonaKey: string | null;
+}
+
+export interface PersonaRow {
+  key: string;
+  cluster: number;
+  label: string;
+  size: number;
+  share: number;
+  narrative: string;
+  summary: string;
+  traits: unknown;
+  medians: unknown;
 }
 
 export interface SegmentationOutcome {
@@ -40,9 +67,9 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
   return db.transaction((): SegmentationOutcome => {
     const runId = Number(
       db
-        .prepare(`INSERT INTO segmentation_runs (created_at, reference_date, window_days, profile_count, summary)
-                  VALUES (?, ?, ?, ?, ?)`)
-        .run(run.createdAt, run.referenceDate, run.windowDays, run.memberships.size, JSON.stringify(run.summary))
+        .prepare(`INSERT INTO segmentation_runs (created_at, reference_date, window_days, profile_count, summary, clustering)
+                  VALUES (?, ?, ?, ?, ?, ?)`)
+        .run(run.createdAt, run.referenceDate, run.windowDays, run.memberships.size, JSON.stringify(run.summary), JSON.stringify(run.clustering))
         .lastInsertRowid,
     );
     const upsertSegment = db.prepare(`INSERT INTO segments (key, name, kind, description, updated_at)
@@ -90,6 +117,18 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
     const insertToken = db.prepare('INSERT INTO profile_tokens (profile_id, token, value, run_id) VALUES (?, ?, ?, ?)');
     for (const [profileId, values] of run.tokens) {
       for (const [token, value] of Object.entries(values)) insertToken.run(profileId, token, value, runId);
+    }
+    db.prepare('DELETE FROM profile_features').run();
+    const insertFeatures = db.prepare(`INSERT INTO profile_features (profile_id, run_id, features, cluster, persona_key,
+      centre_distance, next_centre_distance, next_persona_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const row of run.profileFeatures) {
+      insertFeatures.run(row.profileId, runId, JSON.stringify(row.features), row.cluster, row.personaKey, row.centreDistance,
+        row.nextCentreDistance, row.nextPersonaKey);
+    }
+    const insertPersona = db.prepare(`INSERT INTO personas (run_id, key, cluster, label, size, share, narrative, summary, traits, medians)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const p of run.personas) {
+      insertPersona.run(runId, p.key, p.cluster, p.label, p.size, p.share, p.narrative, p.summary, JSON.stringify(p.traits), JSON.stringify(p.medians));
     }
     return { runId, entered, left };
   })();

@@ -6,7 +6,7 @@ import { planDestination } from '../../src/pipeline/plan.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
 import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
-import { expectedMembers as membersOn } from '../helpers/world.js';
+import { expectedMembers as membersOn, tokenFields } from '../helpers/world.js';
 
 const writes = (world: HubSpotWorld) => world.emulator.requests.filter((r) => r.write).length;
 
@@ -53,7 +53,7 @@ describe('HubSpot end to end: pull → segment → push, read back through the e
     const result = segment(session);
     expect(result.referenceDate).toBe(ANCHOR.toISOString());
     expect(result.profiles).toBe(world.emulator.listContacts().length);
-    expect(result.segments.reduce((n, s) => n + s.size, 0)).toBe(result.profiles);
+    expect(result.segments.filter((s) => s.kind === 'rfm').reduce((n, s) => n + s.size, 0)).toBe(result.profiles);
     expect(result.segments.find((s) => s.key === 'prospects')!.size).toBeGreaterThan(0);
   });
 
@@ -65,7 +65,11 @@ describe('HubSpot end to end: pull → segment → push, read back through the e
     const optedOut = (session.db.prepare("SELECT external_id FROM contacts WHERE email_consent = 'unsubscribed'").all() as Array<{ external_id: string }>).map((r) => r.external_id);
     expect(optedOut.length).toBeGreaterThan(0);
     expect(result.destinations[0]!.plan.unsubscribedExcluded).toBe(optedOut.length);
-    expect(applied.listAdds + optedOut.length).toBe(world.emulator.listContacts().length);
+    // Every subscribed contact is on exactly one RFM list; buyers are also on one persona list.
+    const rfmMembers = (session.db.prepare("SELECT COUNT(*) AS n FROM memberships m JOIN segments s ON s.key = m.segment_key WHERE m.left_at IS NULL AND s.kind = 'rfm'").get() as { n: number }).n;
+    expect(rfmMembers).toBe(world.emulator.listContacts().length);
+    expect(applied.listAdds).toBe([...expectedMembers(session).values()].reduce((n, ids) => n + ids.size, 0));
+    expect(world.emulator.listContacts().some((c) => (c.properties.segsync_persona ?? '') !== '')).toBe(true);
     for (const [name, ids] of expectedMembers(session)) {
       expect(await listMembers(world.sdk, `segsync · ${name}`), name).toEqual(ids);
     }
@@ -73,7 +77,7 @@ describe('HubSpot end to end: pull → segment → push, read back through the e
       .prepare(`SELECT i.external_id AS id, t.token, t.value FROM profile_tokens t
                 JOIN identities i ON i.profile_id = t.profile_id AND i.platform = 'hubspot'`)
       .all() as Array<{ id: string; token: string; value: string }>;
-    const field: Record<string, string> = { rfm_segment: 'segsync_rfm_segment', rfm_score: 'segsync_rfm_score', rfm_r: 'segsync_r', rfm_f: 'segsync_f', rfm_m: 'segsync_m' };
+    const field = tokenFields('hubspot');
     for (const t of tokens) {
       const shown = world.emulator.getContact(t.id)!.properties[field[t.token]!] ?? '';
       expect(shown, `${t.id} ${t.token}`).toBe(t.value);

@@ -13,16 +13,11 @@ import { populationOn } from '../../src/sandbox/presence.js';
 export const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 export const CLIENT_ID = 'e2e-marketo-client';
 export const CLIENT_SECRET = 'e2e-marketo-secret-value';
-export const TOKEN_FIELDS: Record<string, string> = {
-  rfm_segment: 'segsyncRfmSegment',
-  rfm_score: 'segsyncRfmScore',
-  rfm_r: 'segsyncRfmR',
-  rfm_f: 'segsyncRfmF',
-  rfm_m: 'segsyncRfmM',
-  rule_segments: 'segsyncSegments',
-};
+/** Token → Marketo field, as the shipped mapping file says. */
+export const TOKEN_FIELDS: Record<string, string> = tokenFields('marketo');
 export const registry = [marketo as ConnectorDescriptor<never>];
 export { signal } from './world.js';
+import { tokenFields } from './world.js';
 
 export interface MarketoWorld extends StoreWorld {
   emulator: MarketoEmulator;

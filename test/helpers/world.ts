@@ -3,6 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ConnectorDescriptor } from '../../src/domain/connector.js';
 import { openSession, type Session } from '../../src/pipeline/session.js';
+import { loadMapping } from '../../src/config/mapping.js';
+import { packageRoot } from '../../src/config/paths.js';
+
+/** Token key → the platform field it is written to, from the shipped mappings/<platform>.yaml. */
+export function tokenFields(platform: string): Record<string, string> {
+  return loadMapping(join(packageRoot(), 'mappings', `${platform}.yaml`)).tokens;
+}
 
 export const signal = new AbortController().signal;
 

@@ -1,22 +1,49 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseWorkspace } from '../../src/config/workspace.js';
-import { evaluateRule, RuleSchema, type ProfileFacts, type Rule } from '../../src/segmentation/rules.js';
+import { evaluateRule, RuleSchema, type Rule } from '../../src/segmentation/rules.js';
+import {
+  CATEGORY_FEATURES, DATE_FEATURES, NUMBER_FEATURES,
+  type CategoryFeature, type DateFeature, type FeatureSet, type NumberFeature,
+} from '../../src/segmentation/features.js';
 
 const REF = Date.parse('2026-06-01T00:00:00Z');
 const DAY = 86_400_000;
 
-function person(overrides: Partial<ProfileFacts> = {}): ProfileFacts {
-  return {
+interface Person {
+  numbers: Partial<Record<NumberFeature, number>>;
+  dates: Partial<Record<DateFeature, number>>;
+  categories: Partial<Record<CategoryFeature, string>>;
+  attributes: Record<string, string | number | boolean | null>;
+  purchases: Array<{ at: number; amount: number }>;
+}
+
+/** One profile as a one-row feature set. */
+function person(overrides: Partial<Person> = {}): FeatureSet {
+  const p: Person = {
     numbers: { recencyDays: 40, frequency: 3, monetary: 620, lifetimeFrequency: 5, lifetimeMonetary: 900 },
     dates: { lastPurchaseAt: REF - 40 * DAY, createdAt: REF - 400 * DAY },
-    text: { country: 'DE', city: 'Berlin', emailConsent: 'subscribed', rfmSegment: 'at_risk' },
-    attributes: { loyaltyTier: 'gold' },
-    purchases: [{ at: REF - 10 * DAY, amount: 300 }, { at: REF - 25 * DAY, amount: 250 }, { at: REF - 40 * DAY, amount: 70 }],
+    categories: { country: 'DE', city: 'Berlin', emailConsent: 'subscribed', rfmSegment: 'at_risk' },
+    attributes: { loyaltyTier: 'gold', ordersCount: '12' },
+    purchases: [{ at: REF - 40 * DAY, amount: 70 }, { at: REF - 25 * DAY, amount: 250 }, { at: REF - 10 * DAY, amount: 300 }],
     ...overrides,
   };
+  return {
+    rows: 1,
+    referenceMs: REF,
+    windowDays: 365,
+    numbers: Object.fromEntries(NUMBER_FEATURES.map((k) => [k, Float64Array.of(p.numbers[k] ?? Number.NaN)])) as FeatureSet['numbers'],
+    dates: Object.fromEntries(DATE_FEATURES.map((k) => [k, Float64Array.of(p.dates[k] ?? Number.NaN)])) as FeatureSet['dates'],
+    categories: Object.fromEntries(CATEGORY_FEATURES.map((k) => [k, [p.categories[k] ?? null]])) as FeatureSet['categories'],
+    attributes: new Map(Object.entries(p.attributes).map(([k, v]) => [k, [v]])),
+    purchases: {
+      offsets: Int32Array.of(0, p.purchases.length),
+      atMs: Float64Array.from(p.purchases.map((x) => x.at)),
+      amount: Float64Array.from(p.purchases.map((x) => x.amount)),
+    },
+  };
 }
-const holds = (rule: Rule, facts = person()) => evaluateRule(RuleSchema.parse(rule), facts, REF);
+const holds = (rule: Rule, facts = person()) => evaluateRule(RuleSchema.parse(rule), facts, 0);
 
 describe('rule segments', () => {
   it('"recent high spenders": spent at least 500 in the last 30 days', () => {
@@ -27,7 +54,7 @@ describe('rule segments', () => {
   it('"German customers who are dormant": combines a static attribute and behaviour', () => {
     const rule: Rule = { op: 'all', rules: [{ op: 'in', field: 'country', values: ['DE', 'AT'] }, { op: 'gte', field: 'recencyDays', value: 30 }] };
     expect(holds(rule)).toBe(true);
-    expect(holds(rule, person({ text: { country: 'FR' } }))).toBe(false);
+    expect(holds(rule, person({ categories: { country: 'FR' } }))).toBe(false);
   });
 
   it('any / not / between / withinDays / exists / mapped attributes', () => {
@@ -39,6 +66,18 @@ describe('rule segments', () => {
     expect(holds({ op: 'exists', field: 'attributes.referrer' })).toBe(false);
   });
 
+  it('compares mapped attributes as numbers, and a non-number never matches', () => {
+    expect(holds({ op: 'gte', field: 'attributes.ordersCount', value: 10 })).toBe(true);
+    expect(holds({ op: 'between', field: 'attributes.ordersCount', min: 13, max: 20 })).toBe(false);
+    expect(holds({ op: 'gt', field: 'attributes.loyaltyTier', value: 0 })).toBe(false);
+  });
+
+  it('"German customers who are dormant": lifecycle stage combines with a static attribute', () => {
+    const rule: Rule = { op: 'all', rules: [{ op: 'eq', field: 'country', value: 'de' }, { op: 'eq', field: 'lifecycleStage', value: 'dormant' }] };
+    expect(holds(rule, person({ categories: { country: 'DE', lifecycleStage: 'dormant' } }))).toBe(true);
+    expect(holds(rule, person({ categories: { country: 'DE', lifecycleStage: 'active' } }))).toBe(false);
+  });
+
   it('a missing value never satisfies a comparison', () => {
     const prospect = person({ numbers: { frequency: 0, monetary: 0 }, dates: {}, purchases: [] });
     expect(holds({ op: 'lt', field: 'recencyDays', value: 1000 }, prospect)).toBe(false);
@@ -48,7 +87,7 @@ describe('rule segments', () => {
   it('a config with a bad rule names the segment, the field and what is allowed', () => {
     const config = { segments: [{ key: 'dormant_germans', name: 'Dormant Germans', rule: { op: 'all', rules: [{ op: 'gte', field: 'recency', value: 90 }] } }] };
     expect(() => parseWorkspace(config, 'workspace config x.yaml', ['hubspot'])).toThrow(ConfigError);
-    expect(() => parseWorkspace(config, 'workspace config x.yaml', ['hubspot'])).toThrow(/segments\.0\.rule\.rules\.0\.field: "recency" is not a number feature; use one of recencyDays/);
+    expect(() => parseWorkspace(config, 'workspace config x.yaml', ['hubspot'])).toThrow(/segments\.0 \(dormant_germans\)\.rule\.rules\.0\.field: "recency" is not a number feature; use one of recencyDays/);
   });
 
   it('a config with an unknown operator or a duplicate key is refused', () => {

@@ -1,0 +1,40 @@
+import { explainProfile, type Explanation } from '../../pipeline/explain.js';
+import { fmt, table } from '../output.js';
+import { runCommand, type GlobalFlags } from '../context.js';
+
+function value(v: number | string | null | undefined): string {
+  if (v === null || v === undefined || v === '') return '–';
+  if (typeof v === 'number') return Number.isInteger(v) ? fmt(v) : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  return v;
+}
+
+export function renderExplanation(e: Explanation): string {
+  const out: string[] = [];
+  out.push(`Profile ${e.profileId}${e.email ? ` <${e.email}>` : ''}, as of segmentation run ${e.runId} (reference date ${e.referenceDate.slice(0, 10)})`, '');
+  out.push('Source records');
+  out.push(table([['platform', 'id', 'email', 'name', 'country', 'consent', 'created'],
+    ...e.contacts.map((c) => [c.platform, c.externalId, c.email ?? '–', c.name || '–', c.country ?? '–', c.consent + (c.archived ? ' (archived)' : ''), c.createdAt?.slice(0, 10) ?? '–'])]));
+  out.push(`${fmt(e.purchases.count)} purchases (${Object.entries(e.purchases.byPlatform).map(([p, n]) => `${p} ${fmt(n)}`).join(', ') || 'none'})${e.purchases.count > e.purchases.recent.length ? `; the ${e.purchases.recent.length} most recent:` : ''}`);
+  if (e.purchases.recent.length > 0) {
+    out.push(table([['platform', 'id', 'date', 'amount', 'status'], ...e.purchases.recent.map((p) => [p.platform, p.externalId, p.occurredAt?.slice(0, 10) ?? '–', p.amount === null ? '–' : `${value(p.amount)}${p.currency ? ` ${p.currency}` : ''}`, p.status])], ['l', 'l', 'l', 'r', 'l']));
+  }
+  out.push('', 'Features');
+  out.push(table(Object.entries(e.features).map(([k, v]) => [k, value(v)]), ['l', 'r']));
+  if (e.rfm) {
+    out.push('', `RFM: ${e.rfm.status}; recency ${value(e.rfm.recencyDays)} days, frequency ${value(e.rfm.frequency)}, monetary ${value(e.rfm.monetary)}; scores R ${value(e.rfm.r)} F ${value(e.rfm.f)} M ${value(e.rfm.m)}`);
+  }
+  out.push('', 'Segments and why');
+  out.push(table([['segment', 'kind', 'since', 'why'], ...e.segments.map((s) => [s.name, s.kind, s.since.slice(0, 10), s.reason])]));
+  out.push('', 'Tokens');
+  out.push(e.tokens.length === 0 ? 'none' : table([['platform', 'field', 'value', 'last sent'],
+    ...e.tokens.map((t) => [t.platform, t.field ?? t.token, t.value || '(empty)', t.applied === null ? (t.value === '' ? 'nothing to send' : 'not yet') : t.applied === t.value ? 'same' : t.applied || '(empty)'])]));
+  return out.join('\n');
+}
+
+/** Shows one person as segsync sees them. */
+export function explainCommand(who: string, flags: GlobalFlags): Promise<void> {
+  return runCommand(flags, async (ctx) => {
+    const explanation = explainProfile(ctx.session, who);
+    ctx.print(renderExplanation(explanation), { ok: true, ...explanation });
+  }, { requireConnector: false });
+}

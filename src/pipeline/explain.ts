@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import type { Db } from '../store/db.js';
+import { ConfigError } from '../config/errors.js';
+import { normalizeEmail } from '../store/source-records.js';
+import { latestSegmentationRun } from '../store/segmentation-runs.js';
+import { sourceSettings, type Workspace } from '../config/workspace.js';
+import { loadMapping } from '../config/mapping.js';
+import { defaultMappingFile } from '../config/paths.js';
+import { describeRule } from '../segmentation/rules.js';
+import { DEFAULT_RFM_SEGMENTS, compileRfmSegments } from '../segmentation/rfm-segments.js';
+import type { Session } from './session.js';
+
+/** One person as segsync sees them: sources, features, scores, segments with reasons, tokens. */
+export interface Explanation {
+  profileId: number;
+  email: string | null;
+  runId: number;
+  referenceDate: string;
+  contacts: Array<{ platform: string; externalId: string; email: string | null; name: string; country: string | null; city: string | null; consent: string; createdAt: string | null; archived: boolean }>;
+  purchases: { count: number; byPlatform: Record<string, number>; recent: Array<{ platform: string; externalId: string; occurredAt: string | null; amount: number | null; currency: string | null; status: string }> };
+  features: Record<string, number | string | null>;
+  rfm: { status: string; recencyDays: number | null; frequency: number | null; monetary: number | null; r: number | null; f: number | null; m: number | null } | null;
+  segments: Array<{ key: string; name: string; kind: string; since: string; reason: string }>;
+  tokens: Array<{ platform: string; externalId: string; token: string; field: string | null; value: string; applied: string | null }>;
+}
+
+const FeatureJson = z.record(z.string(), z.union([z.number(), z.string(), z.null()]));
+
+/** Usage, not failure: the CLI exits 2 with the message. */
+export class ProfileNotFound extends ConfigError {}
+
+function findProfile(db: Db, who: string): number {
+  const email = who.includes('@') ? normalizeEmail(who) : null;
+  if (email) {
+    const byKey = db.prepare('SELECT id FROM profiles WHERE email_key = ?').get(email) as { id: number } | undefined;
+    if (byKey) return byKey.id;
+    const byContact = db.prepare(`SELECT i.profile_id AS id FROM contacts c JOIN identities i ON i.platform = c.platform AND i.external_id = c.external_id
+                                  WHERE c.email_normalized = ? LIMIT 1`).get(email) as { id: number } | undefined;
+    if (byContact) return byContact.id;
+    throw new ProfileNotFound(`no profile has the email ${who}. Check the spelling, or run \`segsync pull\` and \`segsync segment\` first.`);
+  }
+  if (/^\d+$/.test(who)) {
+    const byId = db.prepare('SELECT id FROM profiles WHERE id = ?').get(Number(who)) as { id: number } | undefined;
+    if (byId) return byId.id;
+  }
+  const byExternal = db.prepare('SELECT profile_id AS id FROM identities WHERE external_id = ? ORDER BY platform LIMIT 1').get(who) as { id: number } | undefined;
+  if (byExternal) return byExternal.id;
+  throw new ProfileNotFound(`no profile matches "${who}": give an email, a segsync profile id, or a platform contact id (HubSpot id, Marketo lead id, Shopify gid).`);
+}
+
+function rfmReason(workspace: Workspace, key: string, r: number | null, f: number | null): string {
+  if (key === 'prospects') return 'never bought';
+  if (key === 'lost') return `bought before, but nothing in the last ${workspace.segmentation.windowDays} days`;
+  const rules = workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS;
+  if (r === null || f === null) return 'RFM segment';
+  const rule = compileRfmSegments(rules)(r, f);
+  return `R ${r} and F ${f} match the pattern ${rule.pattern} ("RF")`;
+}
+
+export function explainProfile(session: Session, who: string): Explanation {
+  const db = session.db;
+  const run = latestSegmentationRun(db);
+  if (!run) throw new ProfileNotFound('nothing to explain yet: no segmentation run in the store. Run `segsync segment` first.');
+  const profileId = findProfile(db, who);
+  const email = (db.prepare('SELECT email_key AS email FROM profiles WHERE id = ?').get(profileId) as { email: string | null }).email;
+
+  const contacts = (db.prepare(`SELECT c.platform, c.external_id AS externalId, c.email, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')) AS name,
+        c.country, c.city, c.email_consent AS consent, c.created_at AS createdAt, c.archived
+      FROM identities i JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
+      WHERE i.profile_id = ? ORDER BY c.platform, c.external_id`).all(profileId) as Array<Omit<Explanation['contacts'][number], 'archived'> & { archived: number }>)
+    .map((c) => ({ ...c, archived: c.archived === 1 }));
+
+  const purchaseRows = db.prepare(`SELECT DISTINCT p.platform, p.external_id AS externalId, p.occurred_at AS occurredAt, p.amount, p.currency, p.status
+      FROM identities i JOIN purchase_contacts pc ON pc.platform = i.platform AND pc.contact_external_id = i.external_id
+      JOIN purchases p ON p.platform = pc.platform AND p.external_id = pc.purchase_external_id
+      WHERE i.profile_id = ? AND p.archived = 0 ORDER BY p.occurred_at DESC`).all(profileId) as Explanation['purchases']['recent'];
+  const byPlatform: Record<string, number> = {};
+  for (const p of purchaseRows) byPlatform[p.platform] = (byPlatform[p.platform] ?? 0) + 1;
+
+  const featureRow = db.prepare(`SELECT features, cluster, persona_key AS personaKey, centre_distance AS distance,
+        next_centre_distance AS nextDistance, next_persona_key AS nextPersonaKey FROM profile_features WHERE profile_id = ?`)
+    .get(profileId) as { features: string; cluster: number | null; personaKey: string | null; distance: number | null; nextDistance: number | null; nextPersonaKey: string | null } | undefined;
+  const features = featureRow ? FeatureJson.parse(JSON.parse(featureRow.features)) : {};
+
+  const rfm = (db.prepare(`SELECT status, recency_days AS recencyDays, frequency, monetary, r, f, m FROM profile_rfm WHERE profile_id = ?`)
+    .get(profileId) as Explanation['rfm'] | undefined) ?? null;
+
+  const personaLabels = new Map((db.prepare('SELECT key, label FROM personas WHERE run_id = ?').all(run.id) as Array<{ key: string; label: string }>).map((p) => [p.key, p.label]));
+  const ruleByKey = new Map(session.workspace.segments.map((s) => [s.key, s]));
+  const segments = (db.prepare(`SELECT s.key, s.name, s.kind, s.description, m.entered_at AS since FROM memberships m JOIN segments s ON s.key = m.segment_key
+      WHERE m.profile_id = ? AND m.left_at IS NULL ORDER BY s.kind, s.key`).all(profileId) as Array<{ key: string; name: string; kind: string; description: string; since: string }>)
+    .map((s) => {
+      let reason = s.description;
+      if (s.kind === 'rfm') reason = rfmReason(session.workspace, s.key, rfm?.r ?? null, rfm?.f ?? null);
+      else if (s.kind === 'rule') {
+        const rule = ruleByKey.get(s.key);
+        reason = rule ? `matched: ${describeRule(rule.rule)}` : s.description;
+      } else if (s.kind === 'persona' && featureRow?.distance !== null && featureRow?.distance !== undefined) {
+        const next = featureRow.nextPersonaKey ? personaLabels.get(featureRow.nextPersonaKey) ?? featureRow.nextPersonaKey : null;
+        reason = `cluster ${featureRow.cluster}: ${featureRow.distance.toFixed(2)} from its centre` +
+          (next && featureRow.nextDistance !== null ? `, ${featureRow.nextDistance.toFixed(2)} from the next nearest (${next})` : '') +
+          ' (standardized units)';
+      }
+      return { key: s.key, name: s.name, kind: s.kind, since: s.since, reason };
+    });
+
+  const desired = db.prepare('SELECT token, value FROM profile_tokens WHERE profile_id = ? ORDER BY token').all(profileId) as Array<{ token: string; value: string }>;
+  const appliedValue = db.prepare('SELECT value FROM destination_tokens WHERE destination = ? AND external_id = ? AND token = ?');
+  const tokens: Explanation['tokens'] = [];
+  const fieldsOf = new Map<string, Record<string, string>>();
+  for (const c of contacts) {
+    if (!fieldsOf.has(c.platform)) {
+      // The mapping file says where each token goes; explain needs no credentials to read it.
+      const mapping = loadMapping(sourceSettings(session.workspace, c.platform).mapping ?? defaultMappingFile(c.platform));
+      fieldsOf.set(c.platform, mapping.tokens);
+    }
+    const fields = fieldsOf.get(c.platform)!;
+    for (const t of desired) {
+      const field = fields[t.token];
+      if (field === undefined) continue; // this platform's mapping does not write it
+      const applied = appliedValue.get(c.platform, c.externalId, field) as { value: string } | undefined;
+      tokens.push({ platform: c.platform, externalId: c.externalId, token: t.token, field, value: t.value, applied: applied?.value ?? null });
+    }
+  }
+
+  return {
+    profileId,
+    email,
+    runId: run.id,
+    referenceDate: run.referenceDate,
+    contacts,
+    purchases: { count: purchaseRows.length, byPlatform, recent: purchaseRows.slice(0, 10) },
+    features,
+    rfm,
+    segments,
+    tokens,
+  };
+}

@@ -1,0 +1,102 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusteringOutcome } from '../segmentation/clustering.js';
+import type { Persona } from '../segmentation/personas.js';
+import { dunnSample, silhouetteSample } from '../segmentation/metrics.js';
+import type { ClusteringRecord } from './clustering-record.js';
+
+/**
+ * `segsync segment --export <dir>`: the run as files an analyst opens in a notebook.
+ * - prepared-features.csv: the matrix the clustering used (after preparation), one row per
+ *   clustered profile, with its cluster; `silhouette_sample` / `dunn_sample` mark the rows those
+ *   metrics were computed on when they were sampled (all 1 when exact).
+ * - features.csv: every feature of every profile in raw units (days, orders, money, dates).
+ * - assignments.csv: each profile's RFM segment and scores, rule segments, persona and cluster.
+ * - metrics.json: preparation steps and fitted parameters, the k scan, the chosen k's metrics,
+ *   centres, PCA loadings; personas.json: the personas.
+ */
+export interface ExportInput {
+  dir: string;
+  runId: number;
+  profileIds: readonly number[];
+  emails: ReadonlyMap<number, string>;
+  /** Per profile (same order as profileIds): raw features. */
+  features: ReadonlyArray<Record<string, number | string | null>>;
+  assignments: ReadonlyArray<{ rfmSegment: string; r: number | null; f: number | null; m: number | null; ruleSegments: string[]; persona: string | null }>;
+  clustering: ClusteringOutcome;
+  record: ClusteringRecord;
+  personas: readonly Persona[];
+  seed: number;
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csv(header: readonly string[], rows: Iterable<readonly unknown[]>): string {
+  const lines = [header.map(csvCell).join(',')];
+  for (const row of rows) lines.push(row.map(csvCell).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+export function writeExport(input: ExportInput): string[] {
+  mkdirSync(input.dir, { recursive: true });
+  const written: string[] = [];
+  const write = (name: string, content: string) => {
+    writeFileSync(join(input.dir, name), content);
+    written.push(name);
+  };
+
+  const featureKeys = [...new Set(input.features.flatMap((f) => Object.keys(f)))];
+  write('features.csv', csv(['profile_id', 'email', ...featureKeys], input.profileIds.map((id, i) => [
+    id, input.emails.get(id) ?? '', ...featureKeys.map((k) => input.features[i]![k] ?? null),
+  ])));
+  write('assignments.csv', csv(['profile_id', 'email', 'rfm_segment', 'r', 'f', 'm', 'rule_segments', 'persona', 'cluster'], input.profileIds.map((id, i) => {
+    const a = input.assignments[i]!;
+    const cluster = input.clustering.status === 'clustered' ? clusterOf(input.clustering, i) : null;
+    return [id, input.emails.get(id) ?? '', a.rfmSegment, a.r, a.f, a.m, a.ruleSegments.join(';'), a.persona ?? '', cluster];
+  })));
+
+  const c = input.clustering;
+  if (c.status === 'clustered') {
+    const { matrix, columns } = c.prepared;
+    const silhouetteRows = flags(matrix.rows, silhouetteSample(matrix.rows, { seed: input.seed }));
+    const dunnRows = flags(matrix.rows, dunnSample(matrix.rows, { seed: input.seed }));
+    const rows: unknown[][] = [];
+    for (let j = 0; j < matrix.rows; j++) {
+      rows.push([
+        input.profileIds[c.rows[j]!],
+        ...Array.from(matrix.data.subarray(j * matrix.cols, (j + 1) * matrix.cols)),
+        c.labels[j],
+        silhouetteRows[j],
+        dunnRows[j],
+      ]);
+    }
+    write('prepared-features.csv', csv(['profile_id', ...columns, 'cluster', 'silhouette_sample', 'dunn_sample'], rows));
+  }
+  write('metrics.json', `${JSON.stringify({ runId: input.runId, seed: input.seed, clustering: input.record }, null, 2)}\n`);
+  write('personas.json', `${JSON.stringify(input.personas, null, 2)}\n`);
+  return written;
+}
+
+function flags(rows: number, sample: Int32Array | null): Uint8Array {
+  const out = new Uint8Array(rows).fill(sample === null ? 1 : 0);
+  if (sample) for (const j of sample) out[j] = 1;
+  return out;
+}
+
+function clusterOf(c: Extract<ClusteringOutcome, { status: 'clustered' }>, profileRow: number): number | null {
+  // rows is ascending: binary search.
+  let lo = 0;
+  let hi = c.rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = c.rows[mid]!;
+    if (v === profileRow) return c.labels[mid]!;
+    if (v < profileRow) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return null;
+}

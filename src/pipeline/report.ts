@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { Db } from '../store/db.js';
+import { ConfigError } from '../config/errors.js';
+import { latestSegmentationRun, segmentSizes } from '../store/segmentation-runs.js';
+import type { ReportData, ReportPersona } from '../report/report-data.js';
+import { ClusteringRecordSchema } from './clustering-record.js';
+
+const Traits = z.array(z.object({ feature: z.string(), label: z.string(), z: z.number() }));
+const Medians = z.record(z.string(), z.number().nullable());
+
+/** The latest segmentation run as the report draws it. */
+export function buildReportData(db: Db, now: Date = new Date()): ReportData {
+  const run = latestSegmentationRun(db);
+  if (!run) throw new ConfigError('nothing to report yet: no segmentation run in the store. Run `segsync segment` (or `segsync sync`) first.');
+  const row = db.prepare('SELECT profile_count AS profiles, clustering FROM segmentation_runs WHERE id = ?').get(run.id) as { profiles: number; clustering: string | null };
+  const record = row.clustering ? ClusteringRecordSchema.parse(JSON.parse(row.clustering)) : null;
+
+  const rfGrid = Array.from({ length: 5 }, () => new Array<number>(5).fill(0));
+  for (const cell of db.prepare('SELECT r, f, COUNT(*) AS n FROM profile_rfm WHERE r IS NOT NULL AND f IS NOT NULL GROUP BY r, f').all() as Array<{ r: number; f: number; n: number }>) {
+    rfGrid[cell.r - 1]![cell.f - 1] = cell.n;
+  }
+  const personas: ReportPersona[] = (db.prepare('SELECT key, label, cluster, size, share, narrative, summary, traits, medians FROM personas WHERE run_id = ? ORDER BY cluster').all(run.id) as Array<{
+    key: string; label: string; cluster: number; size: number; share: number; narrative: string; summary: string; traits: string; medians: string;
+  }>).map((p) => ({ ...p, traits: Traits.parse(JSON.parse(p.traits)), medians: Medians.parse(JSON.parse(p.medians)) }));
+  const live = new Set(['rfm', 'rule', ...(personas.length > 0 ? ['persona'] : [])]);
+  const personaKeys = new Set(personas.map((p) => p.key));
+
+  return {
+    title: 'segsync segmentation report',
+    generatedAt: now.toISOString(),
+    referenceDate: run.referenceDate,
+    profiles: row.profiles,
+    // Persona segments of earlier runs stay in the store (their lists are emptied); show this run's.
+    segments: segmentSizes(db).filter((s) => live.has(s.kind) && (s.kind !== 'persona' || personaKeys.has(s.key))),
+    rfGrid,
+    preparation: record?.status === 'clustered' ? record.preparation.map((s) => ({ step: s.step, column: s.column, detail: s.detail })) : [],
+    clustering: record?.status === 'clustered'
+      ? {
+          algorithm: record.algorithm,
+          chosenK: record.k,
+          selection: record.selection,
+          silhouetteExact: record.metrics.silhouette.exact,
+          silhouetteSampleSize: record.metrics.silhouette.sampleSize,
+          clusteredProfiles: record.clusteredProfiles,
+          scan: record.scan.map((r) => ({ ...r, stability: r.k === record.k ? record.metrics.stability?.mean ?? null : null })),
+          pca: {
+            explainedVariance: [record.pca.explainedVariance[0] ?? 0, record.pca.explainedVariance[1] ?? 0],
+            loadings: record.pca.loadings.map((l) => ({ feature: l.feature, pc1: l.pc1 ?? 0, pc2: l.pc2 ?? 0 })),
+            points: record.pca.points,
+          },
+          personas,
+        }
+      : null,
+  };
+}

@@ -1,0 +1,330 @@
+/**
+ * Finds the customer groups nobody defined: features → preparation → clustering (k scanned and
+ * validated) → PCA → personas. Pure: a FeatureSet and the config in, everything that was done and
+ * found out.
+ *
+ * Who is clustered: every profile with at least one purchase. Prospects have no behaviour to
+ * group by (every behavioural feature is missing); they stay in the RFM "Prospects" segment.
+ *
+ * k: auto fits every k of the range and keeps the highest silhouette (ties: the smaller k); the
+ * inertia (elbow), Davies–Bouldin, Calinski–Harabasz, Dunn and BIC/AIC of every k are reported
+ * beside it. For k-means and Ward the BIC is that of a spherical Gaussian mixture with one shared
+ * variance fitted to the partition (the X-means criterion, Pelleg & Moore 2000); for the Gaussian
+ * mixture it is the mixture's own. Stability (bootstrap ARI) is computed for the chosen k only.
+ * DBSCAN has no k: eps comes from the k-distance knee unless configured.
+ */
+import type { ClusteringSettings } from './clustering-config.js';
+import type { FeatureSet, NumberFeature } from './features.js';
+import { FEATURE_CATALOGUE } from './features.js';
+import { createMatrix, type Matrix } from './matrix.js';
+import {
+  bootstrapStability,
+  calinskiHarabasz,
+  clusterSizes,
+  daviesBouldin,
+  dunnIndex,
+  silhouette,
+  withinClusterSumOfSquares,
+  type SampledMetric,
+  type StabilityResult,
+} from './metrics.js';
+import { pca2d, type PcaResult } from './pca.js';
+import { describePersonas, type Persona } from './personas.js';
+import { prepareFeatures, type FeatureTable, type PreparedMatrix } from './preparation.js';
+import { assignNearest, kmeansFit } from './cluster/kmeans.js';
+import { dbscan, suggestEps } from './cluster/dbscan.js';
+import { wardCluster } from './cluster/hierarchical.js';
+import { gmmFit } from './cluster/gmm.js';
+import { labelMeans } from './cluster/types.js';
+
+export interface ScanRow {
+  k: number;
+  inertia: number;
+  silhouette: number;
+  daviesBouldin: number;
+  calinskiHarabasz: number;
+  dunn: number;
+  bic: number | null;
+  aic: number | null;
+}
+
+export interface ClusteringMetrics {
+  silhouette: SampledMetric;
+  dunn: SampledMetric;
+  daviesBouldin: number;
+  calinskiHarabasz: number;
+  inertia: number;
+  bic: number | null;
+  aic: number | null;
+  stability: StabilityResult | null;
+}
+
+export interface Clustered {
+  status: 'clustered';
+  algorithm: ClusteringSettings['algorithm'];
+  k: number;
+  /** How k was chosen, in words. */
+  selection: string;
+  /** Profile rows that were clustered (buyers), ascending. */
+  rows: Int32Array;
+  /** Cluster of each clustered row (0..k-1; for DBSCAN the noise group is the last label). */
+  labels: Int32Array;
+  prepared: PreparedMatrix;
+  /** k × columns, in prepared units: the mean of each cluster. */
+  centres: Matrix;
+  /** Euclidean distance of each clustered row to its own centre, to the nearest other centre, and which. */
+  centreDistance: Float64Array;
+  nextCentreDistance: Float64Array;
+  nextCluster: Int32Array;
+  scan: ScanRow[];
+  metrics: ClusteringMetrics;
+  pca: PcaResult;
+  personas: Persona[];
+  /** DBSCAN only: the eps used and whether it was suggested, and the noise label. */
+  dbscan?: { eps: number; suggested: boolean; minPts: number; noiseLabel: number | null };
+}
+
+export interface NotClustered {
+  status: 'skipped';
+  reason: string;
+}
+
+export type ClusteringOutcome = Clustered | NotClustered;
+
+/** Features that are non-negative and right-skewed (days, counts, money): candidates for log1p. */
+const SKEWED_UNITS = new Set(['days', 'orders', 'money']);
+
+function isSkewedCandidate(key: string): boolean {
+  const unit = FEATURE_CATALOGUE.find((f) => f.key === key)?.unit;
+  return unit !== undefined && SKEWED_UNITS.has(unit);
+}
+
+function numericColumn(features: FeatureSet, key: string, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  if (key.startsWith('attributes.')) {
+    const column = features.attributes.get(key.slice('attributes.'.length));
+    for (let j = 0; j < rows.length; j++) {
+      const v = column?.[rows[j]!];
+      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+      out[j] = Number.isFinite(n) ? n : Number.NaN;
+    }
+    return out;
+  }
+  const column = features.numbers[key as NumberFeature];
+  for (let j = 0; j < rows.length; j++) out[j] = column[rows[j]!]!;
+  return out;
+}
+
+function categoryColumn(features: FeatureSet, key: string, rows: Int32Array): Array<string | null> {
+  const column = key.startsWith('attributes.')
+    ? features.attributes.get(key.slice('attributes.'.length))
+    : features.categories[key as keyof FeatureSet['categories']];
+  return Array.from(rows, (i) => {
+    const v = column?.[i];
+    return v === undefined || v === null || v === '' ? null : String(v);
+  });
+}
+
+export function featureTable(features: FeatureSet, settings: ClusteringSettings, rows: Int32Array): FeatureTable {
+  return {
+    rows: rows.length,
+    numeric: settings.features.map((key) => ({ key, values: numericColumn(features, key, rows), skewed: isSkewedCandidate(key) })),
+    categorical: settings.categorical.map((key) => ({ key, values: categoryColumn(features, key, rows) })),
+  };
+}
+
+/**
+ * BIC and AIC of a hard partition under a spherical Gaussian mixture with one shared variance
+ * (X-means): σ² = WCSS / (n·d), weights n_c / n,
+ * ln L = Σ n_c ln(n_c / n) − (n·d / 2)·ln(2π σ²) − n·d / 2, parameters k·d + 1 + (k − 1).
+ */
+export function sphericalCriteria(wcss: number, sizes: ArrayLike<number>, d: number): { bic: number; aic: number } {
+  let n = 0;
+  for (let c = 0; c < sizes.length; c++) n += sizes[c]!;
+  const k = sizes.length;
+  const variance = Math.max(wcss / (n * d), Number.MIN_VALUE);
+  let logL = -(n * d / 2) * Math.log(2 * Math.PI * variance) - (n * d) / 2;
+  for (let c = 0; c < k; c++) if (sizes[c]! > 0) logL += sizes[c]! * Math.log(sizes[c]! / n);
+  const p = k * d + 1 + (k - 1);
+  return { bic: p * Math.log(n) - 2 * logL, aic: 2 * p - 2 * logL };
+}
+
+interface Fit {
+  labels: Int32Array;
+  k: number;
+  bic: number | null;
+  aic: number | null;
+}
+
+function fitter(settings: ClusteringSettings): (data: Matrix, k: number) => Fit {
+  const seed = settings.seed;
+  switch (settings.algorithm) {
+    case 'kmeans':
+      return (data, k) => {
+        const fit = kmeansFit(data, k, { restarts: settings.restarts, seed });
+        return { labels: fit.labels, k, ...sphericalCriteria(fit.inertia, clusterSizes(fit.labels, k), data.cols) };
+      };
+    case 'ward':
+      return (data, k) => {
+        const fit = wardCluster(data, k, { seed });
+        return { labels: fit.labels, k, ...sphericalCriteria(withinClusterSumOfSquares(data, fit.labels), clusterSizes(fit.labels, k), data.cols) };
+      };
+    case 'gmm':
+      return (data, k) => {
+        const fit = gmmFit(data, k, { covariance: settings.covariance, seed });
+        return { labels: fit.labels, k, bic: fit.bic, aic: fit.aic };
+      };
+    case 'dbscan':
+      throw new Error('dbscan has no k');
+  }
+}
+
+function scanRow(data: Matrix, fit: Fit, seed: number): ScanRow & { silhouetteMetric: SampledMetric; dunnMetric: SampledMetric } {
+  const s = silhouette(data, fit.labels, { seed });
+  const dunn = dunnIndex(data, fit.labels, { seed });
+  return {
+    k: fit.k,
+    inertia: withinClusterSumOfSquares(data, fit.labels),
+    silhouette: s.value,
+    daviesBouldin: daviesBouldin(data, fit.labels),
+    calinskiHarabasz: calinskiHarabasz(data, fit.labels),
+    dunn: dunn.value,
+    bic: fit.bic,
+    aic: fit.aic,
+    silhouetteMetric: s,
+    dunnMetric: dunn,
+  };
+}
+
+export function clusterProfiles(features: FeatureSet, settings: ClusteringSettings, options: { currency: string }): ClusteringOutcome {
+  if (!settings.enabled) return { status: 'skipped', reason: 'clustering is switched off (segmentation.clustering.enabled: false)' };
+  const buyers: number[] = [];
+  for (let i = 0; i < features.rows; i++) if (features.numbers.lifetimeFrequency[i]! > 0) buyers.push(i);
+  if (buyers.length < settings.minProfiles) {
+    return {
+      status: 'skipped',
+      reason: `only ${buyers.length} profiles have purchases; clustering needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)`,
+    };
+  }
+  const rows = Int32Array.from(buyers);
+  const p = settings.preparation;
+  const prepared = prepareFeatures(featureTable(features, settings, rows), {
+    impute: p.impute,
+    outliers: { method: p.outliers.method, ...(p.outliers.factor === undefined ? {} : { factor: p.outliers.factor }) },
+    log: p.log,
+    scaling: p.scaling,
+    oneHot: p.oneHot,
+  });
+  const data = prepared.matrix;
+  if (data.cols === 0) return { status: 'skipped', reason: 'every clustering feature is missing for every buyer; choose other segmentation.clustering.features' };
+
+  let labels: Int32Array;
+  let k: number;
+  let selection: string;
+  let scan: Array<ReturnType<typeof scanRow>>;
+  let stability: StabilityResult | null = null;
+  let dbscanInfo: Clustered['dbscan'];
+  if (settings.algorithm === 'dbscan') {
+    const minPts = settings.dbscan.minPts ?? Math.max(4, 2 * data.cols);
+    const suggested = settings.dbscan.eps === undefined;
+    const eps = settings.dbscan.eps ?? suggestEps(data, minPts, { seed: settings.seed }).eps;
+    const result = dbscan(data, { eps, minPts, seed: settings.seed });
+    labels = result.labels;
+    k = result.clusters + (result.noiseLabel === null ? 0 : 1);
+    selection = `DBSCAN with eps ${eps.toPrecision(3)}${suggested ? ' (the knee of the k-distance curve)' : ''} and minPts ${minPts}: ${result.clusters} clusters and ${result.noise} noise points (kept as their own group)`;
+    dbscanInfo = { eps, suggested, minPts, noiseLabel: result.noiseLabel };
+    if (k < 2) return { status: 'skipped', reason: `DBSCAN found ${result.clusters} cluster(s) with eps ${eps.toPrecision(3)}; set segmentation.clustering.dbscan.eps` };
+    scan = [scanRow(data, { labels, k, bic: null, aic: null }, settings.seed)];
+    if (settings.stabilityResamples > 0) {
+      stability = bootstrapStability(data, labels, (sample) => dbscan(sample, { eps, minPts, seed: settings.seed }).labels, { resamples: settings.stabilityResamples, seed: settings.seed });
+    }
+  } else {
+    const fit = fitter(settings);
+    const [lo, hi] = settings.k === 'auto' ? settings.kRange : [settings.k, settings.k];
+    const top = Math.min(hi, data.rows - 1);
+    if (top < lo) return { status: 'skipped', reason: `${data.rows} buyers are too few for k = ${lo}` };
+    scan = [];
+    let best: { fit: Fit; silhouette: number } | undefined;
+    for (let kk = lo; kk <= top; kk++) {
+      const f = fit(data, kk);
+      const row = scanRow(data, f, settings.seed);
+      scan.push(row);
+      if (!best || row.silhouette > best.silhouette) best = { fit: f, silhouette: row.silhouette };
+    }
+    labels = best!.fit.labels;
+    k = best!.fit.k;
+    selection = settings.k === 'auto' ? `highest silhouette among k = ${lo}..${top}` : `k = ${k} as configured`;
+    if (settings.stabilityResamples > 0) {
+      stability = bootstrapStability(data, labels, (sample) => fit(sample, k).labels, { resamples: settings.stabilityResamples, seed: settings.seed });
+    }
+  }
+
+  const chosen = scan.find((r) => r.k === k) ?? scan[0]!;
+  const centres = labelMeans(data, labels, k);
+  const nearest = assignNearest(data, centres);
+  const centreDistance = new Float64Array(data.rows);
+  const nextCentreDistance = new Float64Array(data.rows);
+  const nextCluster = new Int32Array(data.rows);
+  for (let j = 0; j < data.rows; j++) {
+    const own = labels[j]!;
+    centreDistance[j] = Math.sqrt(squaredTo(data, j, centres, own));
+    let bestOther = Infinity;
+    let which = -1;
+    for (let c = 0; c < k; c++) {
+      if (c === own) continue;
+      const d = squaredTo(data, j, centres, c);
+      if (d < bestOther) {
+        bestOther = d;
+        which = c;
+      }
+    }
+    nextCentreDistance[j] = Math.sqrt(bestOther);
+    nextCluster[j] = which;
+  }
+  void nearest;
+
+  const personas = describePersonas(features, rows, labels, k, options);
+  if (dbscanInfo?.noiseLabel !== null && dbscanInfo?.noiseLabel !== undefined) {
+    const noise = personas[dbscanInfo.noiseLabel]!;
+    noise.label = 'Unusual customers';
+    noise.key = 'persona_unusual_customers';
+  }
+  return {
+    status: 'clustered',
+    algorithm: settings.algorithm,
+    k,
+    selection,
+    rows,
+    labels,
+    prepared,
+    centres,
+    centreDistance,
+    nextCentreDistance,
+    nextCluster,
+    scan: scan.map(({ silhouetteMetric: _s, dunnMetric: _d, ...row }) => row),
+    metrics: {
+      silhouette: chosen.silhouetteMetric,
+      dunn: chosen.dunnMetric,
+      daviesBouldin: chosen.daviesBouldin,
+      calinskiHarabasz: chosen.calinskiHarabasz,
+      inertia: chosen.inertia,
+      bic: chosen.bic,
+      aic: chosen.aic,
+      stability,
+    },
+    pca: pca2d(data, prepared.columns),
+    personas,
+    ...(dbscanInfo ? { dbscan: dbscanInfo } : {}),
+  };
+}
+
+function squaredTo(data: Matrix, row: number, centres: Matrix, c: number): number {
+  let sum = 0;
+  for (let j = 0; j < data.cols; j++) {
+    const diff = data.data[row * data.cols + j]! - centres.data[c * centres.cols + j]!;
+    sum += diff * diff;
+  }
+  return sum;
+}
+
+export { createMatrix };

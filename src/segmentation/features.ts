@@ -1,0 +1,250 @@
+/**
+ * Per-profile features over typed arrays: the one place where every feature segsync computes is
+ * defined and documented (FEATURE_CATALOGUE; docs/features.md is checked against it by a test).
+ *
+ * Conventions: one row per live profile; a missing number is NaN, a missing category is null.
+ * Purchases after the reference date are ignored ("as of" semantics, as in RFM); days are whole
+ * days (floor) before the reference date.
+ */
+import type { PurchaseColumns, RfmResult } from './rfm.js';
+import { MS_PER_DAY, RFM_STATUS_SCORED } from './rfm.js';
+
+export type FeatureKind = 'number' | 'date' | 'category';
+
+export interface FeatureDoc {
+  key: string;
+  kind: FeatureKind;
+  /** How a marketer reads it in a persona trait, e.g. "average order value". */
+  label: string;
+  /** days, orders, money, score, share, ... */
+  unit: string;
+  description: string;
+}
+
+export const NUMBER_FEATURES = [
+  'recencyDays', 'frequency', 'monetary', 'r', 'f', 'm',
+  'daysSinceLastPurchase', 'daysSinceFirstPurchase', 'lifetimeFrequency', 'lifetimeMonetary',
+  'averageOrderValue', 'tenureDays', 'meanDaysBetweenPurchases', 'spendTrend',
+] as const;
+export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt'] as const;
+export const CATEGORY_FEATURES = ['country', 'city', 'emailConsent', 'lifecycleStage', 'rfmSegment', 'persona'] as const;
+export type NumberFeature = (typeof NUMBER_FEATURES)[number];
+export type DateFeature = (typeof DATE_FEATURES)[number];
+export type CategoryFeature = (typeof CATEGORY_FEATURES)[number];
+
+export const LIFECYCLE_STAGES = ['prospect', 'new', 'active', 'dormant', 'churned'] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+/** A first purchase this recent makes a customer "new", whatever their cadence. */
+export const NEW_CUSTOMER_DAYS = 60;
+/** Active while the silence is at most this many of the customer's own purchase gaps; dormant up to CHURNED_GAPS. */
+export const ACTIVE_GAPS = 2;
+export const CHURNED_GAPS = 4;
+
+export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
+  { key: 'recencyDays', kind: 'number', label: 'days since the last purchase in the window', unit: 'days', description: 'RFM recency: whole days from the last purchase inside the RFM window to the reference date. Missing when nothing was bought in the window.' },
+  { key: 'frequency', kind: 'number', label: 'purchases in the window', unit: 'orders', description: 'RFM frequency: won purchases inside the RFM window (0 when none).' },
+  { key: 'monetary', kind: 'number', label: 'spend in the window', unit: 'money', description: 'RFM monetary: total of won purchases inside the RFM window, in the base currency (0 when none).' },
+  { key: 'r', kind: 'number', label: 'recency score', unit: 'score 1-5', description: 'RFM recency score among the customers who bought in the window (5 = most recent). Missing otherwise.' },
+  { key: 'f', kind: 'number', label: 'frequency score', unit: 'score 1-5', description: 'RFM frequency score (5 = most purchases). Missing when nothing was bought in the window.' },
+  { key: 'm', kind: 'number', label: 'monetary score', unit: 'score 1-5', description: 'RFM monetary score (5 = highest spend). Missing when nothing was bought in the window.' },
+  { key: 'daysSinceLastPurchase', kind: 'number', label: 'days since the last purchase', unit: 'days', description: 'Whole days from the last purchase ever (window or not) to the reference date. Missing for prospects.' },
+  { key: 'daysSinceFirstPurchase', kind: 'number', label: 'days since the first purchase', unit: 'days', description: 'Whole days from the first purchase to the reference date. Missing for prospects.' },
+  { key: 'lifetimeFrequency', kind: 'number', label: 'purchases', unit: 'orders', description: 'Won purchases over the whole history up to the reference date.' },
+  { key: 'lifetimeMonetary', kind: 'number', label: 'lifetime spend', unit: 'money', description: 'Total of won purchases over the whole history, in the base currency.' },
+  { key: 'averageOrderValue', kind: 'number', label: 'average order value', unit: 'money', description: 'Lifetime spend ÷ lifetime purchases. Missing for prospects.' },
+  { key: 'tenureDays', kind: 'number', label: 'days as a customer', unit: 'days', description: 'Whole days since the person was first seen: the earlier of the contact\'s creation date on any platform and the first purchase.' },
+  { key: 'meanDaysBetweenPurchases', kind: 'number', label: 'days between purchases', unit: 'days', description: '(last purchase − first purchase) ÷ (purchases − 1), in days: the customer\'s own buying cadence. Missing with fewer than two purchases.' },
+  { key: 'spendTrend', kind: 'number', label: 'spend trend', unit: '-1..1', description: 'Spend in the recent half of the RFM window (R) against the earlier half (E): (R − E) ÷ (R + E). +1 = all recent, −1 = all earlier, 0 = steady. Missing when nothing was bought in the window.' },
+  { key: 'lastPurchaseAt', kind: 'date', label: 'last purchase', unit: 'date', description: 'Date of the last won purchase up to the reference date.' },
+  { key: 'firstPurchaseAt', kind: 'date', label: 'first purchase', unit: 'date', description: 'Date of the first won purchase.' },
+  { key: 'createdAt', kind: 'date', label: 'first seen', unit: 'date', description: 'Earliest contact creation date across platforms.' },
+  { key: 'country', kind: 'category', label: 'country', unit: 'ISO code', description: 'Mapped contact country (the first platform that has one, in platform order).' },
+  { key: 'city', kind: 'category', label: 'city', unit: 'text', description: 'Mapped contact city (the first platform that has one).' },
+  { key: 'emailConsent', kind: 'category', label: 'email consent', unit: 'subscribed / unsubscribed / unknown', description: 'Consent across platforms: unsubscribed anywhere wins, then subscribed anywhere, else unknown.' },
+  { key: 'lifecycleStage', kind: 'category', label: 'lifecycle stage', unit: LIFECYCLE_STAGES.join(' / '), description: `Judged against the customer's own cadence: prospect (never bought); new (first purchase within ${NEW_CUSTOMER_DAYS} days); active (silent for at most ${ACTIVE_GAPS}× their mean gap between purchases); dormant (up to ${CHURNED_GAPS}×); churned (longer). One-time buyers are judged against the median cadence of repeat buyers.` },
+  { key: 'rfmSegment', kind: 'category', label: 'RFM segment', unit: 'segment key', description: 'The RFM segment key (champions, at_risk, ...).' },
+  { key: 'persona', kind: 'category', label: 'persona', unit: 'segment key', description: 'The persona (cluster) segment key, when clustering ran; missing for people not clustered (prospects).' },
+];
+
+/** The person's static facts, one array entry per profile, as loaded from the store. */
+export interface ProfileAttributes {
+  /** Earliest contact creation time across platforms (NaN if unknown). */
+  createdAtMs: Float64Array;
+  country: Array<string | null>;
+  city: Array<string | null>;
+  emailConsent: Array<string | null>;
+  /** Mapped attributes (sources.<platform>.attributes): name → value per profile. */
+  attributes: Map<string, Array<string | number | boolean | null>>;
+}
+
+/** Purchases grouped by profile (CSR): profile i's purchases are [offsets[i], offsets[i+1]), oldest first. */
+export interface PurchasesByProfile {
+  offsets: Int32Array;
+  atMs: Float64Array;
+  amount: Float64Array;
+}
+
+export interface FeatureSet {
+  rows: number;
+  referenceMs: number;
+  windowDays: number;
+  numbers: Record<NumberFeature, Float64Array>;
+  dates: Record<DateFeature, Float64Array>;
+  categories: Record<CategoryFeature, Array<string | null>>;
+  attributes: Map<string, Array<string | number | boolean | null>>;
+  purchases: PurchasesByProfile;
+}
+
+/** Groups purchases (up to the reference date) by profile, oldest first, in O(n) plus one sort per profile. */
+export function groupPurchases(rows: number, purchases: PurchaseColumns, referenceMs: number): PurchasesByProfile {
+  const counts = new Int32Array(rows + 1);
+  const n = purchases.profileIndex.length;
+  for (let k = 0; k < n; k++) if (purchases.occurredAtMs[k]! <= referenceMs) counts[purchases.profileIndex[k]! + 1]!++;
+  const offsets = new Int32Array(rows + 1);
+  for (let i = 0; i < rows; i++) offsets[i + 1] = offsets[i]! + counts[i + 1]!;
+  const fill = offsets.slice(0, rows);
+  const total = offsets[rows]!;
+  const order = new Int32Array(total);
+  for (let k = 0; k < n; k++) {
+    if (purchases.occurredAtMs[k]! > referenceMs) continue;
+    const p = purchases.profileIndex[k]!;
+    order[fill[p]!] = k;
+    fill[p]!++;
+  }
+  const atMs = new Float64Array(total);
+  const amount = new Float64Array(total);
+  for (let i = 0; i < rows; i++) {
+    const from = offsets[i]!;
+    const to = offsets[i + 1]!;
+    const slice = order.subarray(from, to);
+    if (to - from > 1) slice.sort((a, b) => purchases.occurredAtMs[a]! - purchases.occurredAtMs[b]! || a - b);
+    for (let j = from; j < to; j++) {
+      atMs[j] = purchases.occurredAtMs[order[j]!]!;
+      amount[j] = purchases.amount[order[j]!]!;
+    }
+  }
+  return { offsets, atMs, amount };
+}
+
+function nanArray(n: number): Float64Array {
+  return new Float64Array(n).fill(Number.NaN);
+}
+
+function median(values: Float64Array): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Every feature of every profile. `rfm` and `rfmSegments` come from the RFM step (same purchases,
+ * same reference date); `persona` stays null until clustering assigns one.
+ */
+export function computeFeatures(
+  rows: number,
+  purchases: PurchaseColumns,
+  rfm: RfmResult,
+  rfmSegments: readonly string[],
+  profile: ProfileAttributes,
+  options: { referenceMs: number; windowDays: number },
+): FeatureSet {
+  const { referenceMs, windowDays } = options;
+  const byProfile = groupPurchases(rows, purchases, referenceMs);
+  const { offsets, atMs, amount } = byProfile;
+  const days = (ms: number) => Math.floor((referenceMs - ms) / MS_PER_DAY);
+  const halfWindowStart = referenceMs - (windowDays / 2) * MS_PER_DAY;
+  const windowStart = referenceMs - windowDays * MS_PER_DAY;
+
+  const numbers = Object.fromEntries(NUMBER_FEATURES.map((k) => [k, nanArray(rows)])) as Record<NumberFeature, Float64Array>;
+  const dates = Object.fromEntries(DATE_FEATURES.map((k) => [k, nanArray(rows)])) as Record<DateFeature, Float64Array>;
+
+  for (let i = 0; i < rows; i++) {
+    const from = offsets[i]!;
+    const to = offsets[i + 1]!;
+    const count = to - from;
+    const scored = rfm.status[i] === RFM_STATUS_SCORED;
+    numbers.recencyDays[i] = scored ? rfm.recencyDays[i]! : Number.NaN;
+    numbers.frequency[i] = scored ? rfm.frequency[i]! : 0;
+    numbers.monetary[i] = scored ? rfm.monetary[i]! : 0;
+    if (scored) {
+      numbers.r[i] = rfm.r[i]!;
+      numbers.f[i] = rfm.f[i]!;
+      numbers.m[i] = rfm.m[i]!;
+    }
+    numbers.lifetimeFrequency[i] = count;
+    let total = 0;
+    let recent = 0;
+    let earlier = 0;
+    for (let j = from; j < to; j++) {
+      const a = amount[j]!;
+      total += a;
+      const at = atMs[j]!;
+      if (at >= halfWindowStart) recent += a;
+      else if (at >= windowStart) earlier += a;
+    }
+    numbers.lifetimeMonetary[i] = Math.round(total * 100) / 100;
+    const createdAt = profile.createdAtMs[i]!;
+    if (count > 0) {
+      const first = atMs[from]!;
+      const last = atMs[to - 1]!;
+      dates.firstPurchaseAt[i] = first;
+      dates.lastPurchaseAt[i] = last;
+      numbers.daysSinceLastPurchase[i] = days(last);
+      numbers.daysSinceFirstPurchase[i] = days(first);
+      numbers.averageOrderValue[i] = total / count;
+      if (count > 1) numbers.meanDaysBetweenPurchases[i] = (last - first) / MS_PER_DAY / (count - 1);
+      if (recent + earlier > 0) numbers.spendTrend[i] = (recent - earlier) / (recent + earlier);
+      const firstSeen = Number.isNaN(createdAt) ? first : Math.min(createdAt, first);
+      numbers.tenureDays[i] = days(firstSeen);
+    } else if (!Number.isNaN(createdAt)) {
+      numbers.tenureDays[i] = days(createdAt);
+    }
+    dates.createdAt[i] = createdAt;
+  }
+
+  const lifecycleStage = lifecycleStages(numbers);
+  return {
+    rows,
+    referenceMs,
+    windowDays,
+    numbers,
+    dates,
+    categories: {
+      country: profile.country,
+      city: profile.city,
+      emailConsent: profile.emailConsent,
+      lifecycleStage,
+      rfmSegment: [...rfmSegments],
+      persona: new Array<string | null>(rows).fill(null),
+    },
+    attributes: profile.attributes,
+    purchases: byProfile,
+  };
+}
+
+/** Lifecycle stage per profile, judged against each customer's own cadence (see the catalogue). */
+export function lifecycleStages(numbers: Pick<Record<NumberFeature, Float64Array>, 'lifetimeFrequency' | 'daysSinceLastPurchase' | 'daysSinceFirstPurchase' | 'meanDaysBetweenPurchases'>): LifecycleStage[] {
+  const rows = numbers.lifetimeFrequency.length;
+  const gaps = numbers.meanDaysBetweenPurchases.filter((g) => !Number.isNaN(g));
+  // One-time buyers have no cadence of their own: judge them by the typical repeat buyer's.
+  const typicalGap = gaps.length > 0 ? median(gaps) : 30;
+  const stages: LifecycleStage[] = new Array<LifecycleStage>(rows);
+  for (let i = 0; i < rows; i++) {
+    if (numbers.lifetimeFrequency[i]! === 0) stages[i] = 'prospect';
+    else if (numbers.daysSinceFirstPurchase[i]! <= NEW_CUSTOMER_DAYS) stages[i] = 'new';
+    else {
+      const own = numbers.meanDaysBetweenPurchases[i]!;
+      const gap = Math.max(1, Number.isNaN(own) ? typicalGap : own);
+      const silence = numbers.daysSinceLastPurchase[i]!;
+      stages[i] = silence <= ACTIVE_GAPS * gap ? 'active' : silence <= CHURNED_GAPS * gap ? 'dormant' : 'churned';
+    }
+  }
+  return stages;
+}
+
+/** What a label or trait calls a feature. */
+export function featureLabel(key: string): string {
+  return FEATURE_CATALOGUE.find((f) => f.key === key)?.label ?? key.replace(/^attributes\./, '').replace(/([A-Z])/g, ' $1').toLowerCase();
+}

@@ -1,0 +1,210 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connectors/index.js';
+import type { HubSpotEmulator } from '../../connectors/hubspot/emulator/index.js';
+import { explainProfile } from '../../src/pipeline/explain.js';
+import { buildReportData } from '../../src/pipeline/report.js';
+import { pull, push, segment } from '../../src/pipeline/run.js';
+import type { SegmentSummary } from '../../src/pipeline/segment.js';
+import { openSession, type Session } from '../../src/pipeline/session.js';
+import { renderReportHtml } from '../../src/report/render-html.js';
+import { renderWithChromium } from '../../src/report/chromium.js';
+import { matrixFromRows } from '../../src/segmentation/matrix.js';
+import { adjustedRandIndex, calinskiHarabasz, daviesBouldin, dunnIndex, silhouette, withinClusterSumOfSquares } from '../../src/segmentation/metrics.js';
+import { DEFAULT_POPULATION_SEED, DEFAULT_POPULATION_SIZE, generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
+import { CUSTOMER_TYPES, type CustomerType, type SyntheticPerson } from '../../src/sandbox/population-types.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+
+const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
+const signal = new AbortController().signal;
+
+/** What a marketer should read for each hidden customer type of the generator. */
+const LABEL_OF_TYPE: Record<Exclude<CustomerType, 'prospect'>, string> = {
+  frequent_small_buyer: 'Frequent small buyers',
+  rare_big_spender: 'Occasional big spenders',
+  lapsed_regular: 'Lapsed regulars',
+  recent_first_timer: 'New first-time buyers',
+  one_off_bargain_buyer: 'Bargain one-timers',
+};
+
+const WORKSPACE = `segmentation:
+  referenceDate: ${ANCHOR.toISOString()}
+segments:
+  - key: recent_high_spenders
+    name: Recent high spenders
+    rule: { op: spentWithinDays, days: 30, atLeast: 500 }
+  - key: dormant_germans
+    name: German customers who are dormant
+    rule: { op: all, rules: [{ op: eq, field: country, value: DE }, { op: in, field: lifecycleStage, values: [dormant, churned] }] }
+  - key: lapsed_big_value
+    name: Lapsed regulars worth winning back
+    rule: { op: all, rules: [{ op: eq, field: persona, value: persona_lapsed_regulars }, { op: gte, field: lifetimeMonetary, value: 1000 }] }
+`;
+
+describe('segmentation on the default sandbox population (5,000 people, seed 42), pulled from every emulator', () => {
+  let sandbox: Sandbox;
+  let session: Session;
+  let people: Map<string, SyntheticPerson>;
+  let result: SegmentSummary;
+  let dir: string;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ registry: CONNECTORS, size: DEFAULT_POPULATION_SIZE, seed: DEFAULT_POPULATION_SEED, anchor: ANCHOR, pace: 'fast' });
+    dir = mkdtempSync(join(tmpdir(), 'segsync-clusters-'));
+    writeFileSync(join(dir, 'workspace.yaml'), WORKSPACE);
+    session = openSession({ env: { ...sandbox.env, SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'workspace.yaml') }, registry: CONNECTORS });
+    people = new Map([...generatePopulation(parsePopulationOptions({ seed: DEFAULT_POPULATION_SEED, size: DEFAULT_POPULATION_SIZE, anchor: ANCHOR }))].map((p) => [p.email, p]));
+    await pull(session, { full: true, signal });
+    result = segment(session, { exportDir: join(dir, 'export') });
+  }, 240_000);
+  afterAll(async () => {
+    session?.close();
+    await sandbox?.close();
+  });
+
+  /** profile id → the generator's hidden type, for profiles whose email is a person's (typo-split halves excluded). */
+  function hiddenTypes(): Map<number, CustomerType> {
+    const out = new Map<number, CustomerType>();
+    for (const p of session.db.prepare('SELECT id, email_key AS email FROM profiles').all() as Array<{ id: number; email: string | null }>) {
+      const person = p.email ? people.get(p.email) : undefined;
+      if (person) out.set(p.id, person.trueType);
+    }
+    return out;
+  }
+
+  function clusterRows(): Array<{ profileId: number; cluster: number; persona: string }> {
+    return session.db.prepare(`SELECT f.profile_id AS profileId, f.cluster, p.label AS persona FROM profile_features f
+      JOIN personas p ON p.key = f.persona_key AND p.run_id = f.run_id WHERE f.cluster IS NOT NULL`).all() as Array<{ profileId: number; cluster: number; persona: string }>;
+  }
+
+  it('k: auto recovers the hidden customer types: adjusted Rand index of at least 0.8', () => {
+    expect(result.clustering.status).toBe('clustered');
+    const types = hiddenTypes();
+    const rows = clusterRows().filter((r) => types.has(r.profileId));
+    expect(rows.length).toBeGreaterThan(3000);
+    // Only buyers are clustered: prospects have no behaviour to group by.
+    expect(rows.every((r) => types.get(r.profileId) !== 'prospect')).toBe(true);
+    const ari = adjustedRandIndex(rows.map((r) => CUSTOMER_TYPES.indexOf(types.get(r.profileId)!)), rows.map((r) => r.cluster));
+    expect(ari).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('names each persona after the type it covers', () => {
+    const types = hiddenTypes();
+    const byPersona = new Map<string, Map<CustomerType, number>>();
+    for (const r of clusterRows()) {
+      const type = types.get(r.profileId);
+      if (!type) continue;
+      const counts = byPersona.get(r.persona) ?? new Map<CustomerType, number>();
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+      byPersona.set(r.persona, counts);
+    }
+    for (const [persona, counts] of byPersona) {
+      const [majority] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
+      expect(persona, `persona covering mostly ${majority}`).toBe(LABEL_OF_TYPE[majority as Exclude<CustomerType, 'prospect'>]);
+    }
+    expect(new Set(byPersona.keys())).toEqual(new Set(Object.values(LABEL_OF_TYPE)));
+  });
+
+  it('describes personas with real numbers and validates the clustering', () => {
+    if (result.clustering.status !== 'clustered') throw new Error('not clustered');
+    const c = result.clustering;
+    expect(c.selection).toBe('highest silhouette among k = 2..10');
+    expect(c.silhouette).toBeGreaterThan(0.5);
+    expect(c.silhouetteExact).toBe(true);
+    expect(c.stability).toBeGreaterThan(0.9);
+    const personas = session.db.prepare('SELECT label, size, narrative, summary, traits FROM personas').all() as Array<{ label: string; size: number; narrative: string; summary: string; traits: string }>;
+    for (const p of personas) {
+      expect(p.narrative).toMatch(new RegExp(`^${p.size.toLocaleString('en-US')} customers \\(\\d+%\\) who (buy every \\d+ days|bought once)`));
+      expect(p.narrative.split('. ').length).toBeGreaterThanOrEqual(2);
+      expect(JSON.parse(p.traits).length).toBeGreaterThan(0);
+    }
+  });
+
+  it('runs the rule segments from the workspace YAML, including one on a persona', () => {
+    const sizes = new Map(result.segments.map((s) => [s.key, s.size]));
+    expect(sizes.get('recent_high_spenders')).toBeGreaterThan(0);
+    expect(sizes.get('dormant_germans')).toBeGreaterThan(0);
+    const lapsedWorth = session.db.prepare(`SELECT f.persona_key AS persona, json_extract(f.features, '$.lifetimeMonetary') AS spend FROM memberships m
+      JOIN profile_features f ON f.profile_id = m.profile_id WHERE m.segment_key = 'lapsed_big_value' AND m.left_at IS NULL`).all() as Array<{ persona: string; spend: number }>;
+    expect(lapsedWorth.length).toBeGreaterThan(0);
+    expect(lapsedWorth.every((r) => r.persona === 'persona_lapsed_regulars' && r.spend >= 1000)).toBe(true);
+  });
+
+  it('exports the prepared matrix, assignments and metrics so the reported metrics can be recomputed from the files', () => {
+    const exportDir = join(dir, 'export');
+    const metrics = JSON.parse(readFileSync(join(exportDir, 'metrics.json'), 'utf8')) as {
+      clustering: { columns: string[]; metrics: { silhouette: { value: number }; dunn: { value: number }; daviesBouldin: number; calinskiHarabasz: number; inertia: number };
+        fitted: Array<{ key: string; median: number; lowerFence: number; upperFence: number; log: boolean; center: number; scale: number }> };
+    };
+    const prepared = parse(readFileSync(join(exportDir, 'prepared-features.csv')), { columns: true }) as Array<Record<string, string>>;
+    const columns = metrics.clustering.columns;
+    const matrix = matrixFromRows(prepared.map((r) => columns.map((c) => Number(r[c]))));
+    const labels = Int32Array.from(prepared, (r) => Number(r.cluster));
+    const close = (actual: number, reported: number) => expect(Math.abs(actual - reported)).toBeLessThanOrEqual(Math.abs(reported) * 1e-5);
+    close(silhouette(matrix, labels).value, metrics.clustering.metrics.silhouette.value);
+    close(daviesBouldin(matrix, labels), metrics.clustering.metrics.daviesBouldin);
+    close(calinskiHarabasz(matrix, labels), metrics.clustering.metrics.calinskiHarabasz);
+    close(withinClusterSumOfSquares(matrix, labels), metrics.clustering.metrics.inertia);
+    close(dunnIndex(matrix, labels).value, metrics.clustering.metrics.dunn.value);
+
+    // The prepared values follow from the raw features and the fitted parameters.
+    const raw = new Map((parse(readFileSync(join(exportDir, 'features.csv')), { columns: true }) as Array<Record<string, string>>).map((r) => [r.profile_id, r]));
+    for (const row of prepared.slice(0, 200)) {
+      for (const f of metrics.clustering.fitted) {
+        const text = raw.get(row.profile_id!)![f.key]!;
+        let x = text === '' ? f.median : Number(text);
+        if (f.log) x = Math.log1p(x);
+        x = Math.min(f.upperFence, Math.max(f.lowerFence, x));
+        expect((x - f.center) / f.scale).toBeCloseTo(Number(row[f.key]), 3);
+      }
+    }
+    const assignments = parse(readFileSync(join(exportDir, 'assignments.csv')), { columns: true }) as Array<Record<string, string>>;
+    expect(assignments.length).toBe(result.profiles);
+  });
+
+  it('explains one person: sources, features, scores, each segment with its reason, and tokens', () => {
+    const profile = session.db.prepare(`SELECT p.email_key AS email FROM profiles p JOIN memberships m ON m.profile_id = p.id
+      WHERE m.segment_key = 'recent_high_spenders' AND m.left_at IS NULL AND p.email_key IS NOT NULL LIMIT 1`).get() as { email: string };
+    const e = explainProfile(session, profile.email);
+    expect(e.contacts.length).toBeGreaterThan(0);
+    expect(e.purchases.count).toBeGreaterThan(0);
+    expect(e.features.lifetimeFrequency).toBeGreaterThan(0);
+    expect(e.features.lifetimeFrequency).toBeLessThanOrEqual(e.purchases.count);
+    const reasons = new Map(e.segments.map((s) => [s.kind === 'rule' ? s.key : s.kind, s.reason]));
+    expect(reasons.get('recent_high_spenders')).toBe('matched: spent at least 500 in the last 30 days');
+    expect(reasons.get('rfm')).toMatch(/^R \d and F \d match the pattern/);
+    expect(reasons.get('persona')).toMatch(/^cluster \d: \d+\.\d\d from its centre, \d+\.\d\d from the next nearest \(.+\)/);
+    expect(e.tokens.some((t) => t.token === 'persona' && t.value !== '')).toBe(true);
+  });
+
+  it('pushes personas as lists and tokens to every platform', async () => {
+    const pushed = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    for (const d of pushed.destinations) expect(d.applied!.failed, d.platform).toEqual([]);
+    const hubspot = sandbox.emulators.get('hubspot') as HubSpotEmulator;
+    const members = session.db.prepare(`SELECT i.external_id AS id, p.label FROM profile_features f JOIN personas p ON p.key = f.persona_key AND p.run_id = f.run_id
+      JOIN identities i ON i.profile_id = f.profile_id AND i.platform = 'hubspot'`).all() as Array<{ id: string; label: string }>;
+    expect(members.length).toBeGreaterThan(1000);
+    for (const m of members) expect(hubspot.getContact(m.id)!.properties.segsync_persona, m.id).toBe(m.label);
+    for (const label of Object.values(LABEL_OF_TYPE)) {
+      const list = hubspot.listByName(`segsync · Persona: ${label}`);
+      expect(list, label).toBeDefined();
+      const ids = members.filter((m) => m.label === label).map((m) => m.id);
+      const optedOut = new Set((session.db.prepare("SELECT external_id AS id FROM contacts WHERE platform = 'hubspot' AND email_consent = 'unsubscribed'").all() as Array<{ id: string }>).map((r) => r.id));
+      expect(new Set(hubspot.listMemberIds(list!.listId)), label).toEqual(new Set(ids.filter((id) => !optedOut.has(id))));
+    }
+  });
+
+  it('writes a report that renders in headless Chromium with every chart', async () => {
+    const data = buildReportData(session.db);
+    const path = join(dir, 'report.html');
+    writeFileSync(path, renderReportHtml(data));
+    const dom = await renderWithChromium(path);
+    expect(dom).toMatch(/data-rendered="ok"/);
+    expect(dom).toContain(`data-points="${data.clustering!.pca.points.length}"`);
+    expect(dom).toContain('data-cells="25"');
+    for (const label of Object.values(LABEL_OF_TYPE)) expect(dom).toContain(label);
+  });
+});
