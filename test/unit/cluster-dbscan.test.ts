@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { dbscan, findKnee, kDistances, suggestEps } from '../../src/segmentation/cluster/dbscan.js';
 import { matrixFromRows } from '../../src/segmentation/matrix.js';
+import { seededRandom } from '../../src/segmentation/random.js';
 
 const oneD = (values: number[]) => matrixFromRows(values.map((v) => [v]));
 
@@ -89,6 +90,43 @@ describe('dbscan', () => {
     const a = dbscan(oneD(values), { eps: 0.5, minPts: 3, exactLimit: 50, seed: 3 });
     const b = dbscan(oneD(values), { eps: 0.5, minPts: 3, exactLimit: 50, seed: 3 });
     expect(b.labels).toEqual(a.labels);
+  });
+
+  it('agrees with a brute-force DBSCAN on random 3-D data', () => {
+    const random = seededRandom(12);
+    const rows = Array.from({ length: 400 }, () => [random() * 10, random() * 10, random() * 3]);
+    const eps = 0.9;
+    const minPts = 5;
+    // Reference: neighbour lists by full scan, then the scikit-learn expansion.
+    const near = (i: number) =>
+      rows.flatMap((row, j) => (Math.hypot(row[0]! - rows[i]![0]!, row[1]! - rows[i]![1]!, row[2]! - rows[i]![2]!) <= eps ? [j] : []));
+    const neighbours = rows.map((_, i) => near(i));
+    const core = neighbours.map((list) => list.length >= minPts);
+    const expected = new Array<number>(rows.length).fill(-1);
+    let clusters = 0;
+    rows.forEach((_, i) => {
+      if (!core[i] || expected[i]! >= 0) return;
+      const stack = [i];
+      expected[i] = clusters;
+      while (stack.length > 0) {
+        for (const j of neighbours[stack.pop()!]!) {
+          if (expected[j]! >= 0) continue;
+          expected[j] = clusters;
+          if (core[j]) stack.push(j);
+        }
+      }
+      clusters++;
+    });
+
+    const result = dbscan(matrixFromRows(rows), { eps, minPts });
+    expect(result.clusters).toBe(clusters);
+    // Same partition (label numbers differ: ours are ordered by size).
+    const pairs = new Set(expected.map((label, i) => `${label}:${result.labels[i]}`));
+    expect(pairs.size).toBe(new Set(expected).size);
+    expect(pairs.size).toBe(new Set(result.labels).size);
+    expect(result.noise).toBe(expected.filter((label) => label < 0).length);
+    expect(clusters).toBeGreaterThan(1);
+    expect(result.noise).toBeGreaterThan(0);
   });
 
   it('rejects impossible input', () => {

@@ -40,28 +40,30 @@ export function kmeansFit(data: Matrix, k: number, options: KMeansOptions = {}):
   const sampled = data.rows > sampleSize;
   if (sampled) assertK(FN, k, sampleSize, 'sampled rows (sampleSize)');
 
-  // The one number[][] copy ml-kmeans needs. The sample shares its row arrays.
+  // The one number[][] copy ml-kmeans needs; the sample shares its row arrays. (ml-kmeans'
+  // k-means++ makes its own transient copy of what it seeds from, at most sampleSize rows.)
   const rows = toRows(data);
   const sampleIdx = sampled ? sampleIndices(data.rows, sampleSize, seededRandom(seed)) : null;
   const fitRows = sampleIdx ? Array.from(sampleIdx, (i) => rows[i]!) : rows;
   const fitMatrix = sampleIdx ? selectRows(data, sampleIdx) : data;
 
-  let best: { centroids: number[][]; inertia: number; iterations: number; converged: boolean } | null = null;
+  let best: KMeansResult | null = null;
+  let bestInertia = Infinity;
   for (let r = 0; r < restarts; r++) {
-    const result = runKmeans(fitRows, k, { initialization: 'kmeans++', seed: seed + r, maxIterations, tolerance });
+    const result = kmeans(fitRows, k, { initialization: 'kmeans++', seed: seed + r, maxIterations, tolerance });
     const inertia = sumOf(assignNearest(fitMatrix, fromRows(result.centroids, data.cols)).distances);
-    if (best === null || inertia < best.inertia) {
-      best = { centroids: result.centroids, inertia, iterations: result.iterations, converged: result.converged };
+    if (best === null || inertia < bestInertia) {
+      best = result;
+      bestInertia = inertia;
     }
   }
   if (best === null) throw new Error(`${FN}: unreachable, no restart ran`);
 
   if (sampled) {
     // Restarts only choose a good starting point; on a million rows each one would cost a full
-    // Lloyd run for the same answer. So restarts run on the sample and the winner seeds ONE
-    // run over all rows.
-    const result = runKmeans(rows, k, { initialization: best.centroids, maxIterations, tolerance });
-    best = { centroids: result.centroids, inertia: Number.NaN, iterations: result.iterations, converged: result.converged };
+    // Lloyd run (restarts× the time) for the same answer. So the restarts run on the sample and
+    // the winner initialises ONE run over all rows.
+    best = kmeans(rows, k, { initialization: best.centroids, maxIterations, tolerance });
   }
 
   // Canonical order: largest cluster first, ties by centroid coordinates.
@@ -124,16 +126,7 @@ export function assignNearest(data: Matrix, centroids: Matrix): NearestAssignmen
   return { labels, distances, secondDistances };
 }
 
-interface RunOptions {
-  initialization: 'kmeans++' | number[][];
-  seed?: number;
-  maxIterations: number;
-  tolerance: number;
-}
-
-function runKmeans(rows: number[][], k: number, options: RunOptions) {
-  return kmeans(rows, k, options);
-}
+type KMeansResult = ReturnType<typeof kmeans>;
 
 /** Fewer distinct rows than k leave a cluster empty whatever the seeding: impossible input. */
 function assertEnoughDistinctRows(data: Matrix, k: number): void {
@@ -148,8 +141,8 @@ function toRows(m: Matrix): number[][] {
   const out: number[][] = new Array<number[]>(m.rows);
   const d = m.cols;
   for (let i = 0; i < m.rows; i++) {
-    const row = new Array<number>(d);
-    for (let c = 0; c < d; c++) row[c] = m.data[i * d + c]!;
+    const row: number[] = [];
+    for (let c = 0; c < d; c++) row.push(m.data[i * d + c]!);
     out[i] = row;
   }
   return out;
