@@ -8,7 +8,7 @@ import type { SegmentDefinition } from '../domain/segments.js';
 import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED } from '../segmentation/rfm.js';
 import { describeRule, evaluateRule } from '../segmentation/rules.js';
 import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
-import { clusterProfiles, type ClusteringOutcome } from '../segmentation/clustering.js';
+import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmentation/clustering.js';
 import { loadProfileAttributes } from './profile-attributes.js';
 import { clusteringRecord } from './clustering-record.js';
 import { writeExport } from './export.js';
@@ -47,6 +47,7 @@ export type ClusteringSummary =
       calinskiHarabasz: number;
       dunn: number;
       stability: number | null;
+      scan: ScanRow[];
       personas: Array<{ key: string; label: string; size: number; share: number; summary: string }>;
     };
 
@@ -265,6 +266,7 @@ function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
     calinskiHarabasz: c.metrics.calinskiHarabasz,
     dunn: c.metrics.dunn.value,
     stability: c.metrics.stability?.mean ?? null,
+    scan: c.scan,
     personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, summary: p.summary })),
   };
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -63,6 +63,37 @@ describe('the segsync command', () => {
     const status = JSON.parse(stdout) as { cursors: unknown[]; segments: unknown[]; runs: Array<{ command: string; status: string }> };
     expect(status.cursors).toHaveLength(2);
     expect(status.runs.map((r) => `${r.command}:${r.status}`)).toEqual(['push:succeeded', 'sync:succeeded']);
+  });
+
+  it('segment --export prints the clusters and every k tried, and writes the analyst files', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'segsync-cli-')), 'export');
+    const { code, stdout } = await segsync(['segment', '--export', dir], world.env);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Clusters: k-means, k = \d+ \(highest silhouette among k = 2\.\.10\) over \d+ buyers/);
+    expect(stdout).toMatch(/\n2 +-?\d\.\d{3} /); // the scan table starts at k = 2
+    expect(stdout).toContain(`Exported features.csv, assignments.csv, prepared-features.csv, metrics.json, personas.json to ${dir}`);
+    expect(readdirSync(dir).sort()).toEqual(['assignments.csv', 'features.csv', 'metrics.json', 'personas.json', 'prepared-features.csv']);
+  });
+
+  it('explain shows one person by platform id; an unknown person exits 2 saying what to give', async () => {
+    const contact = world.emulator.listContacts()[0]!;
+    const { code, stdout } = await segsync(['explain', contact.id], world.env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Source records');
+    expect(stdout).toContain(contact.id);
+    expect(stdout.split('Segments and why')[1]).toMatch(/ rfm +\d{4}-\d\d-\d\d  (R \d and F \d match the pattern|never bought|bought before)/);
+    expect(stdout).toContain('segsync_rfm_segment');
+    const missing = await segsync(['explain', 'nobody@example.invalid'], world.env);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no profile has the email nobody@example.invalid');
+  });
+
+  it('report writes one HTML file and says where', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'segsync-cli-')), 'r.html');
+    const { code, stdout } = await segsync(['report', '--out', out, '--json'], world.env);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ ok: true, path: out, profiles: 150 });
+    expect(readFileSync(out, 'utf8')).toMatch(/^<!DOCTYPE html>/i);
   });
 
   it('exits 2 with a message naming the fix when no platform is configured', async () => {
