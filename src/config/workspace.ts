@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ConfigError, parseOrThrow } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
 import { DEFAULT_RFM_SEGMENTS, RfmSegmentRuleSchema, compileRfmSegments } from '../segmentation/rfm-segments.js';
-import { RuleSegmentSchema } from '../segmentation/rules.js';
+import { checkRuleValues, RuleSegmentSchema } from '../segmentation/rules.js';
+import { PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
 import { ClusteringSchema } from '../segmentation/clustering-config.js';
 
 const IsoDate = z.iso.date({ message: 'must be a date like 2026-11-01' }).or(z.iso.datetime({ message: 'must be an ISO date' }));
@@ -78,11 +79,22 @@ export function parseWorkspace(value: unknown, where: string, knownConnectors: r
       }
     }
   }
-  const seen = new Set<string>(['lost', 'prospects', ...(workspace.segmentation.rfmSegments ?? []).map((r) => r.key)]);
+  const rfmKeys = ['lost', 'prospects', ...(workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS).map((r) => r.key)];
+  const seen = new Set<string>(rfmKeys);
   workspace.segments.forEach((segment, i) => {
+    const at = `segments.${i} (${segment.key})`;
     if (seen.has(segment.key)) {
-      throw new ConfigError(`${where} is not valid:\n  - segments.${i}.key: "${segment.key}" is already used by another segment; keys must be unique`);
+      throw new ConfigError(`${where} is not valid:\n  - ${at}.key: "${segment.key}" is already used by another segment; keys must be unique`);
     }
+    // Personas own these: a rule must never share a persona's key or list.
+    if (segment.key.startsWith(PERSONA_KEY_PREFIX)) {
+      throw new ConfigError(`${where} is not valid:\n  - ${at}.key: keys starting with "${PERSONA_KEY_PREFIX}" are reserved for personas; choose another key`);
+    }
+    if (segment.name.toLowerCase().startsWith(PERSONA_NAME_PREFIX.toLowerCase())) {
+      throw new ConfigError(`${where} is not valid:\n  - ${at}.name: names starting with "${PERSONA_NAME_PREFIX}" are reserved for personas' lists; choose another name`);
+    }
+    const problem = checkRuleValues(segment.rule, rfmKeys);
+    if (problem) throw new ConfigError(`${where} is not valid:\n  - ${at}.rule: ${problem}`);
     seen.add(segment.key);
   });
   // Destinations find lists by name (HubSpot case-insensitively): two segments must never share one.

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { ConfigError } from '../config/errors.js';
 import { join } from 'node:path';
 import type { ClusteringOutcome } from '../segmentation/clustering.js';
 import type { Persona } from '../segmentation/personas.js';
@@ -8,8 +9,9 @@ import type { ClusteringRecord } from './clustering-record.js';
 /**
  * `segsync segment --export <dir>`: the run as files an analyst opens in a notebook.
  * - prepared-features.csv: the matrix the clustering used (after preparation), one row per
- *   clustered profile, with its cluster; `silhouette_sample` / `dunn_sample` mark the rows those
- *   metrics were computed on when they were sampled (all 1 when exact).
+ *   clustered profile, with its cluster and the labels of every k tried (cluster_k2, ...);
+ *   `silhouette_sample` / `dunn_sample` mark the rows those metrics were computed on when they
+ *   were sampled (all 1 when exact).
  * - features.csv: every feature of every profile in raw units (days, orders, money, dates).
  * - assignments.csv: each profile's RFM segment and scores, rule segments, persona and cluster.
  * - metrics.json: preparation steps and fitted parameters, the k scan, the chosen k's metrics,
@@ -41,6 +43,16 @@ function csv(header: readonly string[], rows: Iterable<readonly unknown[]>): str
   return `${lines.join('\n')}\n`;
 }
 
+/** Fails before the run is stored when the export could not be written (a file in the way, no permission). */
+export function prepareExportDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new ConfigError(`--export ${dir}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a directory segsync can create or write to`);
+  }
+}
+
 export function writeExport(input: ExportInput): string[] {
   mkdirSync(input.dir, { recursive: true });
   const written: string[] = [];
@@ -64,19 +76,26 @@ export function writeExport(input: ExportInput): string[] {
     const { matrix, columns } = c.prepared;
     const silhouetteRows = flags(matrix.rows, silhouetteSample(matrix.rows, { seed: input.seed }));
     const dunnRows = flags(matrix.rows, dunnSample(matrix.rows, { seed: input.seed }));
+    const scanned = [...c.scanLabels.keys()].sort((a, b) => a - b);
     const rows: unknown[][] = [];
     for (let j = 0; j < matrix.rows; j++) {
       rows.push([
         input.profileIds[c.rows[j]!],
         ...Array.from(matrix.data.subarray(j * matrix.cols, (j + 1) * matrix.cols)),
         c.labels[j],
+        ...scanned.map((k) => c.scanLabels.get(k)![j]),
         silhouetteRows[j],
         dunnRows[j],
       ]);
     }
-    write('prepared-features.csv', csv(['profile_id', ...columns, 'cluster', 'silhouette_sample', 'dunn_sample'], rows));
+    write('prepared-features.csv', csv(['profile_id', ...columns, 'cluster', ...scanned.map((k) => `cluster_k${k}`), 'silhouette_sample', 'dunn_sample'], rows));
   }
-  write('metrics.json', `${JSON.stringify({ runId: input.runId, seed: input.seed, clustering: input.record }, null, 2)}\n`);
+  const notes = {
+    scan: 'Each k tried has its labels in prepared-features.csv as cluster_k<k>; "cluster" is the chosen k.',
+    sampled: 'Where a metric says exact: false, it was computed on the rows flagged 1 in silhouette_sample / dunn_sample.',
+    stability: 'Mean adjusted Rand index between the chosen clustering and re-clusterings of seeded bootstrap resamples; it depends on segsync\'s seeded resampling and is reported, not reproducible from these files alone.',
+  };
+  write('metrics.json', `${JSON.stringify({ runId: input.runId, seed: input.seed, notes, clustering: input.record }, null, 2)}\n`);
   write('personas.json', `${JSON.stringify(input.personas, null, 2)}\n`);
   return written;
 }

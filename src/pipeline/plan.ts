@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.js';
 import { DestinationState } from '../store/destination-state.js';
-import { listSegments } from '../store/segmentation-runs.js';
+import { currentSegmentKeys, listSegments } from '../store/segmentation-runs.js';
 import type { DestinationSettings } from '../config/workspace.js';
 import type { Destination } from '../domain/connector.js';
 import type { DestinationPlan, GuardViolation, ListChange, TokenChange } from '../domain/plan.js';
@@ -57,6 +57,7 @@ export function planDestination(db: Db, platform: string, destination: Destinati
       if (!set) desired.set(r.segment_key, (set = new Set()));
       set.add(r.external_id);
     }
+    const current = currentSegmentKeys(db);
     for (const segment of listSegments(db)) {
       const want = desired.get(segment.key) ?? new Set<string>();
       const have = new Set([...(applied.get(segment.key) ?? [])].filter((id) => live.has(id)));
@@ -70,7 +71,8 @@ export function planDestination(db: Db, platform: string, destination: Destinati
       const change: ListChange = { segmentKey: segment.key, listName, appliedSize: have.size, add, remove };
       lists.push(change);
       const share = have.size === 0 ? 0 : remove.length / have.size;
-      if (remove.length > 0 && share > settings.massRemovalThreshold) {
+      // A retired segment emptying its list is the admin's decision, not an accident to guard against.
+      if (remove.length > 0 && share > settings.massRemovalThreshold && current?.has(segment.key) !== false) {
         guardViolations.push({ segmentKey: segment.key, listName: change.listName, removals: remove.length, appliedSize: have.size, share });
       }
     }

@@ -33,6 +33,7 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
     // Persona segments of earlier runs stay in the store (their lists are emptied); show this run's.
     segments: segmentSizes(db).filter((s) => live.has(s.kind) && (s.kind !== 'persona' || personaKeys.has(s.key))),
     rfGrid,
+    ...(record?.status === 'skipped' ? { clusteringSkipped: record.reason } : {}),
     preparation: record?.status === 'clustered' ? record.preparation.map((s) => ({ step: s.step, column: s.column, detail: s.detail })) : [],
     clustering: record?.status === 'clustered'
       ? {

@@ -10,8 +10,9 @@ import { describeRule, evaluateRule } from '../segmentation/rules.js';
 import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
 import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmentation/clustering.js';
 import { loadProfileAttributes } from './profile-attributes.js';
+import { PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
 import { clusteringRecord } from './clustering-record.js';
-import { writeExport } from './export.js';
+import { prepareExportDir, writeExport } from './export.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -101,6 +102,7 @@ export interface SegmentOptions {
 
 export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOptions = {}): SegmentSummary {
   const now = options.now ?? Date.now();
+  if (options.exportDir) prepareExportDir(options.exportDir);
   const profiles = new Profiles(db);
   profiles.resolve();
   const profileIds = profiles.liveProfileIds();
@@ -145,7 +147,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const segments = [
     ...rfmSegmentDefinitions(workspace),
     ...workspace.segments.map((r): SegmentDefinition => ({ key: r.key, name: r.name, kind: 'rule', description: r.description ?? describeRule(r.rule) })),
-    ...personas.map((p): SegmentDefinition => ({ key: p.key, name: `Persona: ${p.label}`, kind: 'persona', description: p.narrative })),
+    ...personas.map((p): SegmentDefinition => ({ key: p.key, name: `${PERSONA_NAME_PREFIX}${p.label}`, kind: 'persona', description: p.narrative })),
   ];
   // Rules run last, so a rule can name a persona ("German lapsed big spenders").
   const ruleMembers: string[][] = profileIds.map(() => []);

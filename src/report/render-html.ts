@@ -64,8 +64,10 @@ function section(id: string, title: string, body: string, intro = ''): string {
   return `<section id="${id}"><h2>${escapeHtml(title)}</h2>${intro ? `<p class="intro">${intro}</p>` : ''}${body}</section>`;
 }
 
-const NO_CLUSTERING =
-  '<p class="empty">No clustering in this run: either clustering is not configured, or there were too few buyers to cluster.</p>';
+function noClustering(data: ReportData): string {
+  const why = data.clusteringSkipped ?? 'either clustering is not configured, or there were too few buyers to cluster';
+  return `<p class="empty">No clustering in this run: ${escapeHtml(why)}.</p>`;
+}
 
 function header(data: ReportData): string {
   return `<header>
@@ -81,7 +83,7 @@ ${data.clustering ? `<div><dt>Clustered</dt><dd>${count(data.clustering.clustere
 
 function scatterSection(data: ReportData, labels: Map<string, string>): string {
   const c = data.clustering;
-  if (!c) return section('pca', 'Clusters on the first two principal components', NO_CLUSTERING);
+  if (!c) return section('pca', 'Clusters on the first two principal components', noClustering(data));
   const personaByCluster = new Map(c.personas.map((p) => [p.cluster, p]));
   const clusters = [...new Set([...c.personas.map((p) => p.cluster), ...c.pca.points.map((p) => p[2])])].sort((a, b) => a - b);
   const legend = clusters
@@ -151,7 +153,7 @@ ${medians ? `<h4>Medians</h4><dl class="medians">${medians}</dl>` : ''}
 
 function personasSection(data: ReportData, labels: Map<string, string>): string {
   const c = data.clustering;
-  if (!c) return section('personas', 'Personas', NO_CLUSTERING);
+  if (!c) return section('personas', 'Personas', noClustering(data));
   const cards = [...c.personas].sort((a, b) => b.size - a.size).map((p) => personaCard(p, labels)).join('');
   return section(
     'personas',
@@ -174,7 +176,7 @@ const METRICS: Array<{ key: keyof ReportScanRow; title: string; better: '↑' | 
 
 function metricsSection(data: ReportData): string {
   const c = data.clustering;
-  if (!c) return section('metrics', 'Choosing the number of clusters', NO_CLUSTERING);
+  if (!c) return section('metrics', 'Choosing the number of clusters', noClustering(data));
   const head = `<tr><th class="num">k</th>${METRICS.map((m) => `<th class="num">${m.title}${m.better ? ` ${m.better}` : ''}</th>`).join('')}</tr>`;
   const rows = [...c.scan]
     .sort((a, b) => a.k - b.k)

@@ -66,6 +66,8 @@ export interface ReportData {
   /** rfGrid[r - 1][f - 1] = profiles with that R and F score (5 × 5). */
   rfGrid: number[][];
   preparation: ReportPreparationStep[];
+  /** Why this run has no clustering (when `clustering` is null). */
+  clusteringSkipped?: string;
   clustering: {
     algorithm: string;
     chosenK: number;

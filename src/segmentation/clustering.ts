@@ -16,7 +16,7 @@
 import type { ClusteringSettings } from './clustering-config.js';
 import type { FeatureSet, NumberFeature } from './features.js';
 import { FEATURE_CATALOGUE } from './features.js';
-import { createMatrix, type Matrix } from './matrix.js';
+import { selectRows, type Matrix } from './matrix.js';
 import {
   bootstrapStability,
   calinskiHarabasz,
@@ -31,7 +31,7 @@ import {
 import { pca2d, type PcaResult } from './pca.js';
 import { describePersonas, type Persona } from './personas.js';
 import { prepareFeatures, type FeatureTable, type PreparedMatrix } from './preparation.js';
-import { assignNearest, kmeansFit } from './cluster/kmeans.js';
+import { kmeansFit } from './cluster/kmeans.js';
 import { dbscan, suggestEps } from './cluster/dbscan.js';
 import { wardCluster } from './cluster/hierarchical.js';
 import { gmmFit } from './cluster/gmm.js';
@@ -77,6 +77,8 @@ export interface Clustered {
   nextCentreDistance: Float64Array;
   nextCluster: Int32Array;
   scan: ScanRow[];
+  /** The labels of every k tried (so an export can reproduce the whole scan). */
+  scanLabels: Map<number, Int32Array>;
   metrics: ClusteringMetrics;
   pca: PcaResult;
   personas: Persona[];
@@ -206,7 +208,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
       reason: `only ${buyers.length} profiles have purchases; clustering needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)`,
     };
   }
-  const rows = Int32Array.from(buyers);
+  let rows = Int32Array.from(buyers);
   const p = settings.preparation;
   const prepared = prepareFeatures(featureTable(features, settings, rows), {
     impute: p.impute,
@@ -215,12 +217,25 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     scaling: p.scaling,
     oneHot: p.oneHot,
   });
+  if (prepared.matrix.cols === 0) return { status: 'skipped', reason: 'every clustering feature is missing for every buyer; choose other segmentation.clustering.features' };
+  // With imputation off, a buyer with a missing value cannot be placed: leave them out, and say so.
+  const complete = completeRows(prepared.matrix);
+  if (complete.length < prepared.matrix.rows) {
+    const dropped = prepared.matrix.rows - complete.length;
+    prepared.steps.push({ step: 'drop', column: null, detail: `${dropped} buyers with a missing value were not clustered (preparation.impute is off)`, count: dropped });
+    prepared.matrix = selectRows(prepared.matrix, complete);
+    rows = Int32Array.from(complete, (j) => rows[j]!);
+    if (rows.length < settings.minProfiles) {
+      return { status: 'skipped', reason: `only ${rows.length} buyers have every clustering feature (impute is off); clustering needs at least ${settings.minProfiles}` };
+    }
+  }
   const data = prepared.matrix;
-  if (data.cols === 0) return { status: 'skipped', reason: 'every clustering feature is missing for every buyer; choose other segmentation.clustering.features' };
+  if (!varies(data)) return { status: 'skipped', reason: 'every buyer has the same values in the clustering features; there is nothing to group by' };
 
   let labels: Int32Array;
   let k: number;
   let selection: string;
+  const scanLabels = new Map<number, Int32Array>();
   let scan: Array<ReturnType<typeof scanRow>>;
   let stability: StabilityResult | null = null;
   let dbscanInfo: Clustered['dbscan'];
@@ -234,10 +249,14 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     selection = `DBSCAN with eps ${eps.toPrecision(3)}${suggested ? ' (the knee of the k-distance curve)' : ''} and minPts ${minPts}: ${result.clusters} clusters and ${result.noise} noise points (kept as their own group)`;
     dbscanInfo = { eps, suggested, minPts, noiseLabel: result.noiseLabel };
     if (k < 2) return { status: 'skipped', reason: `DBSCAN found ${result.clusters} cluster(s) with eps ${eps.toPrecision(3)}; set segmentation.clustering.dbscan.eps` };
-    scan = [scanRow(data, { labels, k, bic: null, aic: null }, settings.seed)];
-    if (settings.stabilityResamples > 0) {
-      stability = bootstrapStability(data, labels, (sample) => dbscan(sample, { eps, minPts, seed: settings.seed }).labels, { resamples: settings.stabilityResamples, seed: settings.seed });
+    try {
+      scan = [scanRow(data, { labels, k, bic: null, aic: null }, settings.seed)];
+      scanLabels.set(k, labels);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      return { status: 'skipped', reason: `DBSCAN's groups cannot be validated (${error.message}); set segmentation.clustering.dbscan.eps` };
     }
+    if (settings.stabilityResamples > 0) stability = stabilityOf(() => bootstrapStability(data, labels, (sample) => dbscan(sample, { eps, minPts, seed: settings.seed }).labels, { resamples: settings.stabilityResamples, seed: settings.seed }));
   } else {
     const fit = fitter(settings);
     const [lo, hi] = settings.k === 'auto' ? settings.kRange : [settings.k, settings.k];
@@ -245,23 +264,42 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     if (top < lo) return { status: 'skipped', reason: `${data.rows} buyers are too few for k = ${lo}` };
     scan = [];
     let best: { fit: Fit; silhouette: number } | undefined;
+    let stoppedAt: { k: number; why: string } | undefined;
+    const degenerate: number[] = [];
     for (let kk = lo; kk <= top; kk++) {
-      const f = fit(data, kk);
-      const row = scanRow(data, f, settings.seed);
+      // Too few distinct buyers for this many clusters (the algorithms and metrics refuse with a
+      // RangeError): larger k cannot do better, so the scan ends here.
+      let row: ReturnType<typeof scanRow>;
+      let f: Fit;
+      try {
+        f = fit(data, kk);
+        // A mixture component (or any cluster) left empty is not a k-cluster solution.
+        if (countLabels(f.labels) < kk) {
+          degenerate.push(kk);
+          continue;
+        }
+        row = scanRow(data, f, settings.seed);
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        stoppedAt = { k: kk, why: error.message };
+        break;
+      }
       scan.push(row);
+      scanLabels.set(kk, f.labels);
       if (!best || row.silhouette > best.silhouette) best = { fit: f, silhouette: row.silhouette };
     }
-    labels = best!.fit.labels;
-    k = best!.fit.k;
-    selection = settings.k === 'auto' ? `highest silhouette among k = ${lo}..${top}` : `k = ${k} as configured`;
-    if (settings.stabilityResamples > 0) {
-      stability = bootstrapStability(data, labels, (sample) => fit(sample, k).labels, { resamples: settings.stabilityResamples, seed: settings.seed });
-    }
+    if (!best) return { status: 'skipped', reason: `the buyers cannot be split into ${lo} clusters (${stoppedAt?.why ?? 'no k to try'})` };
+    labels = best.fit.labels;
+    k = best.fit.k;
+    const last = scan.at(-1)!.k;
+    selection = settings.k === 'auto' ? `highest silhouette among k = ${lo}..${last}` : `k = ${k} as configured`;
+    if (degenerate.length > 0) selection += `; k = ${degenerate.join(', ')} left a cluster empty and ${degenerate.length === 1 ? 'was' : 'were'} not considered`;
+    if (stoppedAt && settings.k === 'auto') selection += `; k = ${stoppedAt.k} and above not possible: too few distinct buyers`;
+    if (settings.stabilityResamples > 0) stability = stabilityOf(() => bootstrapStability(data, labels, (sample) => fit(sample, k).labels, { resamples: settings.stabilityResamples, seed: settings.seed }));
   }
 
   const chosen = scan.find((r) => r.k === k) ?? scan[0]!;
   const centres = labelMeans(data, labels, k);
-  const nearest = assignNearest(data, centres);
   const centreDistance = new Float64Array(data.rows);
   const nextCentreDistance = new Float64Array(data.rows);
   const nextCluster = new Int32Array(data.rows);
@@ -281,14 +319,8 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     nextCentreDistance[j] = Math.sqrt(bestOther);
     nextCluster[j] = which;
   }
-  void nearest;
 
-  const personas = describePersonas(features, rows, labels, k, options);
-  if (dbscanInfo?.noiseLabel !== null && dbscanInfo?.noiseLabel !== undefined) {
-    const noise = personas[dbscanInfo.noiseLabel]!;
-    noise.label = 'Unusual customers';
-    noise.key = 'persona_unusual_customers';
-  }
+  const personas = describePersonas(features, rows, labels, k, { ...options, noiseLabel: dbscanInfo?.noiseLabel ?? null });
   return {
     status: 'clustered',
     algorithm: settings.algorithm,
@@ -302,6 +334,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     nextCentreDistance,
     nextCluster,
     scan: scan.map(({ silhouetteMetric: _s, dunnMetric: _d, ...row }) => row),
+    scanLabels,
     metrics: {
       silhouette: chosen.silhouetteMetric,
       dunn: chosen.dunnMetric,
@@ -318,6 +351,39 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
   };
 }
 
+/** Indices of the rows without a NaN. */
+function completeRows(m: Matrix): Int32Array {
+  const keep: number[] = [];
+  for (let j = 0; j < m.rows; j++) {
+    let ok = true;
+    for (let c = 0; c < m.cols && ok; c++) ok = !Number.isNaN(m.data[j * m.cols + c]!);
+    if (ok) keep.push(j);
+  }
+  return Int32Array.from(keep);
+}
+
+/** False when every row is the same point. */
+function varies(m: Matrix): boolean {
+  for (let j = 1; j < m.rows; j++) {
+    for (let c = 0; c < m.cols; c++) if (m.data[j * m.cols + c] !== m.data[c]) return true;
+  }
+  return false;
+}
+
+function countLabels(labels: Int32Array): number {
+  return new Set(labels).size;
+}
+
+/** A resample with too few distinct rows for k clusters has no stability to report (null), not an error. */
+function stabilityOf(compute: () => StabilityResult): StabilityResult | null {
+  try {
+    return compute();
+  } catch (error) {
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
+}
+
 function squaredTo(data: Matrix, row: number, centres: Matrix, c: number): number {
   let sum = 0;
   for (let j = 0; j < data.cols; j++) {
@@ -327,4 +393,3 @@ function squaredTo(data: Matrix, row: number, centres: Matrix, c: number): numbe
   return sum;
 }
 
-export { createMatrix };

@@ -54,11 +54,11 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'lifetimeMonetary', kind: 'number', label: 'lifetime spend', unit: 'money', description: 'Total of won purchases over the whole history, in the base currency.' },
   { key: 'averageOrderValue', kind: 'number', label: 'average order value', unit: 'money', description: 'Lifetime spend ÷ lifetime purchases. Missing for prospects.' },
   { key: 'tenureDays', kind: 'number', label: 'days as a customer', unit: 'days', description: 'Whole days since the person was first seen: the earlier of the contact\'s creation date on any platform and the first purchase.' },
-  { key: 'meanDaysBetweenPurchases', kind: 'number', label: 'days between purchases', unit: 'days', description: '(last purchase − first purchase) ÷ (purchases − 1), in days: the customer\'s own buying cadence. Missing with fewer than two purchases.' },
-  { key: 'spendTrend', kind: 'number', label: 'spend trend', unit: '-1..1', description: 'Spend in the recent half of the RFM window (R) against the earlier half (E): (R − E) ÷ (R + E). +1 = all recent, −1 = all earlier, 0 = steady. Missing when nothing was bought in the window.' },
+  { key: 'meanDaysBetweenPurchases', kind: 'number', label: 'days between purchases', unit: 'days', description: '(last purchase − first purchase) ÷ (distinct purchase days − 1), in days: the customer\'s own buying cadence (several orders on one day count as one trip). Missing with purchases on fewer than two days.' },
+  { key: 'spendTrend', kind: 'number', label: 'spend trend', unit: '-1..1', description: 'Spend in the recent half of the RFM window (R) against the earlier half (E): (R − E) ÷ (R + E). +1 = all recent, −1 = all earlier, 0 = steady. Missing when nothing was spent in the window.' },
   { key: 'lastPurchaseAt', kind: 'date', label: 'last purchase', unit: 'date', description: 'Date of the last won purchase up to the reference date.' },
   { key: 'firstPurchaseAt', kind: 'date', label: 'first purchase', unit: 'date', description: 'Date of the first won purchase.' },
-  { key: 'createdAt', kind: 'date', label: 'first seen', unit: 'date', description: 'Earliest contact creation date across platforms.' },
+  { key: 'createdAt', kind: 'date', label: 'first seen', unit: 'date', description: 'Earliest contact creation date across platforms (missing if after the reference date).' },
   { key: 'country', kind: 'category', label: 'country', unit: 'ISO code', description: 'Mapped contact country (the first platform that has one, in platform order).' },
   { key: 'city', kind: 'category', label: 'city', unit: 'text', description: 'Mapped contact city (the first platform that has one).' },
   { key: 'emailConsent', kind: 'category', label: 'email consent', unit: 'subscribed / unsubscribed / unknown', description: 'Consent across platforms: unsubscribed anywhere wins, then subscribed anywhere, else unknown.' },
@@ -153,7 +153,7 @@ export function computeFeatures(
   const { referenceMs, windowDays } = options;
   const byProfile = groupPurchases(rows, purchases, referenceMs);
   const { offsets, atMs, amount } = byProfile;
-  const days = (ms: number) => Math.floor((referenceMs - ms) / MS_PER_DAY);
+  const daysBefore = (ms: number) => Math.floor((referenceMs - ms) / MS_PER_DAY);
   const halfWindowStart = referenceMs - (windowDays / 2) * MS_PER_DAY;
   const windowStart = referenceMs - windowDays * MS_PER_DAY;
 
@@ -185,21 +185,25 @@ export function computeFeatures(
       else if (at >= windowStart) earlier += a;
     }
     numbers.lifetimeMonetary[i] = Math.round(total * 100) / 100;
-    const createdAt = profile.createdAtMs[i]!;
+    // A contact created after the reference date does not exist yet "as of" that date.
+    const createdAt = profile.createdAtMs[i]! <= referenceMs ? profile.createdAtMs[i]! : Number.NaN;
     if (count > 0) {
       const first = atMs[from]!;
       const last = atMs[to - 1]!;
       dates.firstPurchaseAt[i] = first;
       dates.lastPurchaseAt[i] = last;
-      numbers.daysSinceLastPurchase[i] = days(last);
-      numbers.daysSinceFirstPurchase[i] = days(first);
+      numbers.daysSinceLastPurchase[i] = daysBefore(last);
+      numbers.daysSinceFirstPurchase[i] = daysBefore(first);
       numbers.averageOrderValue[i] = total / count;
-      if (count > 1) numbers.meanDaysBetweenPurchases[i] = (last - first) / MS_PER_DAY / (count - 1);
+      // Cadence over distinct purchase days: two orders on one day are one shopping trip, not a 0-day gap.
+      let days = 1;
+      for (let j = from + 1; j < to; j++) if (Math.floor(atMs[j]! / MS_PER_DAY) !== Math.floor(atMs[j - 1]! / MS_PER_DAY)) days++;
+      if (days > 1) numbers.meanDaysBetweenPurchases[i] = (last - first) / MS_PER_DAY / (days - 1);
       if (recent + earlier > 0) numbers.spendTrend[i] = (recent - earlier) / (recent + earlier);
       const firstSeen = Number.isNaN(createdAt) ? first : Math.min(createdAt, first);
-      numbers.tenureDays[i] = days(firstSeen);
+      numbers.tenureDays[i] = daysBefore(firstSeen);
     } else if (!Number.isNaN(createdAt)) {
-      numbers.tenureDays[i] = days(createdAt);
+      numbers.tenureDays[i] = daysBefore(createdAt);
     }
     dates.createdAt[i] = createdAt;
   }

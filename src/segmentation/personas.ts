@@ -19,6 +19,9 @@ export const PERSONA_FEATURES = [
 ] as const satisfies readonly NumberFeature[];
 type PersonaFeature = (typeof PERSONA_FEATURES)[number];
 
+/** What DBSCAN's noise group is called: people who resemble no cluster closely. */
+export const NOISE_LABEL = 'Unusual customers';
+
 /** |z| at which a difference is worth naming as a trait. */
 export const TRAIT_THRESHOLD = 0.5;
 /** A silence this long (with most of the cluster churned) makes the cluster lapsed. */
@@ -67,7 +70,9 @@ function moments(values: number[]): Moments {
   const mean = sum / values.length;
   let ss = 0;
   for (const v of values) ss += (v - mean) ** 2;
-  return { mean, sd: Math.sqrt(ss / values.length) };
+  const sd = Math.sqrt(ss / values.length);
+  // Equal values can leave a rounding-level sd (1e-16): that is no spread, not a trait.
+  return { mean, sd: sd > 1e-9 ? sd : 0 };
 }
 
 export interface ClusterProfile {
@@ -106,26 +111,32 @@ export function labelFor(c: ClusterProfile): string {
   return 'Occasional buyers';
 }
 
+/** Persona keys and list names carry these prefixes; rule segments may not use them. */
+export const PERSONA_KEY_PREFIX = 'persona_';
+export const PERSONA_NAME_PREFIX = 'Persona: ';
+
 export function personaKey(label: string): string {
-  return `persona_${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`;
+  return `${PERSONA_KEY_PREFIX}${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`;
 }
 
 const whole = (v: number) => Math.round(v).toLocaleString('en-US');
 const money = (v: number) => (v >= 100 ? whole(v) : v.toFixed(2).replace(/\.00$/, ''));
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
+/** Against the typical (median) buyer: a few big spenders must not make everyone else look small. */
 function timesOrShare(ratio: number): string {
-  if (ratio >= 1.95) return `${ratio >= 9.5 ? whole(ratio) : ratio.toFixed(1).replace(/\.0$/, '')} times the average`;
-  if (ratio <= 0.55) return `${percent(ratio)} of the average`;
-  return ratio >= 1 ? 'above the average' : 'below the average';
+  if (ratio >= 1.95) return `${ratio >= 9.5 ? whole(ratio) : ratio.toFixed(1).replace(/\.0$/, '')} times the typical buyer's`;
+  if (ratio <= 0.55) return `${percent(ratio)} of the typical buyer's`;
+  if (ratio >= 0.9 && ratio <= 1.1) return "about the typical buyer's";
+  return ratio > 1 ? "above the typical buyer's" : "below the typical buyer's";
 }
 
 /** Two sentences with the cluster's real numbers. */
-function narrate(label: string, size: number, share: number, m: Record<PersonaFeature, number | null>, populationAov: number, currency: string): string {
-  const who = `${whole(size)} customers (${percent(share)})`;
+function narrate(label: string, size: number, share: number, m: Record<PersonaFeature, number | null>, typicalAov: number, currency: string): string {
+  const who = `${whole(size)} ${size === 1 ? 'customer' : 'customers'} (${percent(share)})`;
   const aov = m.averageOrderValue ?? 0;
   const unit = currency ? ` ${currency}` : '';
-  const spendPart = `${money(aov)}${unit} per order, ${timesOrShare(populationAov > 0 ? aov / populationAov : 1)}`;
+  const spendPart = `${money(aov)}${unit} per order, ${timesOrShare(typicalAov > 0 ? aov / typicalAov : 1)}`;
   const orders = m.lifetimeFrequency ?? 0;
   const first = orders <= 1
     ? `${who} who bought once and spent ${spendPart}.`
@@ -153,7 +164,7 @@ export function describePersonas(
   rows: Int32Array,
   labels: Int32Array,
   k: number,
-  options: { currency: string },
+  options: { currency: string; /** DBSCAN's noise group: not a persona of its own kind, labelled as such. */ noiseLabel?: number | null },
 ): Persona[] {
   const n = rows.length;
   const population = {} as Record<PersonaFeature, Moments>;
@@ -183,7 +194,7 @@ export function describePersonas(
     const v = features.numbers.averageOrderValue[rows[j]!]!;
     if (!Number.isNaN(v)) aovs.push(v);
   }
-  const populationAov = aovs.length > 0 ? aovs.reduce((a, b) => a + b, 0) / aovs.length : 0;
+  const typicalAov = medianOf(aovs) ?? 0;
 
   const personas: Persona[] = [];
   for (let c = 0; c < k; c++) {
@@ -197,7 +208,7 @@ export function describePersonas(
     }
     const size = sizes[c]!;
     const stages = Object.fromEntries([...stageCounts[c]!].map(([s, count]) => [s, size > 0 ? count / size : 0])) as Partial<Record<LifecycleStage, number>>;
-    const label = labelFor({ medians, z, stages });
+    const label = c === options.noiseLabel ? NOISE_LABEL : labelFor({ medians, z, stages });
     const differences = PERSONA_FEATURES.map((f) => ({ feature: f, label: featureLabel(f), z: Math.round(z[f] * 100) / 100 }))
       .sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || a.feature.localeCompare(b.feature));
     const share = n > 0 ? size / n : 0;
@@ -210,7 +221,7 @@ export function describePersonas(
       medians,
       differences,
       traits: differences.filter((d) => Math.abs(d.z) >= TRAIT_THRESHOLD).slice(0, 4),
-      narrative: narrate(label, size, share, medians, populationAov, options.currency),
+      narrative: narrate(label, size, share, medians, typicalAov, options.currency),
       summary: summarize(medians),
     });
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   CATEGORY_FEATURES,
   DATE_FEATURES,
+  LIFECYCLE_STAGES,
   NUMBER_FEATURES,
   type CategoryFeature,
   type DateFeature,
@@ -67,6 +68,7 @@ export const RuleSegmentSchema = z.strictObject({
 export type RuleSegment = z.infer<typeof RuleSegmentSchema>;
 
 const MS_PER_DAY = 86_400_000;
+const wholeDaysBefore = (referenceMs: number, at: number) => Math.floor((referenceMs - at) / MS_PER_DAY);
 
 type Value = string | number | boolean | null | undefined;
 
@@ -109,17 +111,60 @@ export function evaluateRule(rule: Rule, features: FeatureSet, i: number): boole
     case 'between': { const v = numberOf(features, i, rule.field); return v !== undefined && v >= rule.min && v <= rule.max; }
     case 'in': { const v = valueOf(features, i, rule.field); return v !== undefined && v !== null && rule.values.some((x) => same(v, x)); }
     case 'exists': { const v = valueOf(features, i, rule.field); return v !== undefined && v !== null && v !== ''; }
+    // Whole days, as the day features count them: "within 30 days" holds when daysSince… ≤ 30.
     case 'withinDays': {
       const at = features.dates[rule.field][i]!;
-      return !Number.isNaN(at) && at <= referenceMs && at >= referenceMs - rule.days * MS_PER_DAY;
+      return !Number.isNaN(at) && at <= referenceMs && wholeDaysBefore(referenceMs, at) <= rule.days;
     }
     case 'spentWithinDays': {
-      const from = referenceMs - rule.days * MS_PER_DAY;
       const { offsets, atMs, amount } = features.purchases;
       let spent = 0;
-      for (let j = offsets[i]!; j < offsets[i + 1]!; j++) if (atMs[j]! >= from && atMs[j]! <= referenceMs) spent += amount[j]!;
+      for (let j = offsets[i]!; j < offsets[i + 1]!; j++) {
+        const at = atMs[j]!;
+        if (at <= referenceMs && wholeDaysBefore(referenceMs, at) <= rule.days) spent += amount[j]!;
+      }
       return spent >= rule.atLeast;
     }
+  }
+}
+
+/** The values a category feature can take, where they are known before the data is. */
+function allowedValues(field: string, rfmKeys: readonly string[]): readonly string[] | undefined {
+  switch (field) {
+    case 'lifecycleStage': return LIFECYCLE_STAGES;
+    case 'emailConsent': return ['subscribed', 'unsubscribed', 'unknown'];
+    case 'rfmSegment': return rfmKeys;
+    default: return undefined;
+  }
+}
+
+/**
+ * A value no profile can ever have ("dormnt") makes a rule silently match nobody: refuse it on
+ * load, naming the field and what is allowed. Persona values are checked for their key shape only
+ * (the personas themselves come from the data).
+ */
+export function checkRuleValues(rule: Rule, rfmKeys: readonly string[]): string | undefined {
+  switch (rule.op) {
+    case 'all': case 'any': {
+      for (const r of rule.rules) {
+        const problem = checkRuleValues(r, rfmKeys);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    case 'not': return checkRuleValues(rule.rule, rfmKeys);
+    case 'eq': case 'neq': case 'in': {
+      const values = rule.op === 'in' ? rule.values : [rule.value];
+      if (rule.field === 'persona') {
+        const bad = values.find((v) => !String(v).startsWith('persona_'));
+        return bad === undefined ? undefined : `persona "${String(bad)}" is not a persona key; persona keys look like persona_lapsed_regulars (see \`segsync segment\` or the report)`;
+      }
+      const allowed = allowedValues(rule.field, rfmKeys);
+      if (!allowed) return undefined;
+      const bad = values.find((v) => !allowed.includes(String(v).toLowerCase()));
+      return bad === undefined ? undefined : `${rule.field} is never "${String(bad)}"; use one of ${allowed.join(', ')}`;
+    }
+    default: return undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Db } from './db.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 
@@ -147,6 +148,19 @@ export function segmentSizes(db: Db): Array<{ key: string; name: string; kind: s
               LEFT JOIN memberships m ON m.segment_key = s.key AND m.left_at IS NULL
               GROUP BY s.key ORDER BY s.kind, size DESC, s.key`)
     .all() as Array<{ key: string; name: string; kind: string; size: number }>;
+}
+
+const RunSummary = z.object({ segments: z.array(z.object({ key: z.string() })) });
+
+/**
+ * The segment keys the latest run produced. A segment outside it is retired (a rule removed from
+ * the config, a persona that no longer exists): its lists empty on the next push.
+ */
+export function currentSegmentKeys(db: Db): Set<string> | undefined {
+  const row = db.prepare('SELECT summary FROM segmentation_runs ORDER BY id DESC LIMIT 1').get() as { summary: string } | undefined;
+  if (!row) return undefined;
+  const parsed = RunSummary.safeParse(JSON.parse(row.summary));
+  return parsed.success ? new Set(parsed.data.segments.map((s) => s.key)) : undefined;
 }
 
 export function listSegments(db: Db): SegmentDefinition[] {

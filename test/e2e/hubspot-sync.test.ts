@@ -217,6 +217,17 @@ describe('HubSpot rule segments on a mapped custom property', () => {
       expect(await listMembers(world.sdk, 'segsync · Big recent spenders')).toEqual(members.get('Big recent spenders'));
       const someone = [...members.get('Big recent spenders')!][0]!;
       expect(world.emulator.getContact(someone)!.properties.segsync_segments).toContain('Big recent spenders');
+
+      // The admin removes a rule: its list empties on the next push, which the mass-removal guard
+      // lets through (a retired segment, not an accident), while the other lists are untouched.
+      world.writeConfig(config.split('\n  - key: big_recent_spenders')[0]!);
+      const later = world.open();
+      segment(later);
+      const pushed = await push(later, { dryRun: false, allowMassRemoval: false, signal });
+      const retired = pushed.destinations[0]!.plan.lists.find((l) => l.listName === 'segsync · Big recent spenders')!;
+      expect(retired.remove).toBe(members.get('Big recent spenders')!.size);
+      expect(await listMembers(world.sdk, 'segsync · Big recent spenders')).toEqual(new Set());
+      expect(world.emulator.getContact(someone)!.properties.segsync_segments ?? '').not.toContain('Big recent spenders');
     } finally {
       await world.close();
     }

@@ -136,7 +136,7 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
   it('exports the prepared matrix, assignments and metrics so the reported metrics can be recomputed from the files', () => {
     const exportDir = join(dir, 'export');
     const metrics = JSON.parse(readFileSync(join(exportDir, 'metrics.json'), 'utf8')) as {
-      clustering: { columns: string[]; metrics: { silhouette: { value: number }; dunn: { value: number }; daviesBouldin: number; calinskiHarabasz: number; inertia: number };
+      clustering: { columns: string[]; scan: Array<{ k: number; silhouette: number; inertia: number; calinskiHarabasz: number }>; metrics: { silhouette: { value: number }; dunn: { value: number }; daviesBouldin: number; calinskiHarabasz: number; inertia: number };
         fitted: Array<{ key: string; median: number; lowerFence: number; upperFence: number; log: boolean; center: number; scale: number }> };
     };
     const prepared = parse(readFileSync(join(exportDir, 'prepared-features.csv')), { columns: true }) as Array<Record<string, string>>;
@@ -149,6 +149,13 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
     close(calinskiHarabasz(matrix, labels), metrics.clustering.metrics.calinskiHarabasz);
     close(withinClusterSumOfSquares(matrix, labels), metrics.clustering.metrics.inertia);
     close(dunnIndex(matrix, labels).value, metrics.clustering.metrics.dunn.value);
+    // Every k tried, not only the chosen one.
+    for (const row of metrics.clustering.scan) {
+      const labelsK = Int32Array.from(prepared, (r) => Number(r[`cluster_k${row.k}`]));
+      close(silhouette(matrix, labelsK).value, row.silhouette);
+      close(withinClusterSumOfSquares(matrix, labelsK), row.inertia);
+      close(calinskiHarabasz(matrix, labelsK), row.calinskiHarabasz);
+    }
 
     // The prepared values follow from the raw features and the fitted parameters.
     const raw = new Map((parse(readFileSync(join(exportDir, 'features.csv')), { columns: true }) as Array<Record<string, string>>).map((r) => [r.profile_id, r]));

@@ -96,4 +96,31 @@ describe('rule segments', () => {
     const duplicate = { segments: [{ key: 'champions', name: 'Mine', rule: { op: 'exists', field: 'city' } }] };
     expect(() => parseWorkspace({ ...duplicate, segmentation: { rfmSegments: [{ key: 'champions', name: 'C', pattern: '[1-5][1-5]' }] } }, 'w', ['hubspot'])).toThrow(/already used/);
   });
+
+  it('refuses a category value no profile can have, naming the rule, the field and the allowed values', () => {
+    const typo = { segments: [{ key: 'sleepy', name: 'Sleepy', rule: { op: 'in', field: 'lifecycleStage', values: ['dormnt'] } }] };
+    expect(() => parseWorkspace(typo, 'w.yaml', ['hubspot'])).toThrow(/segments\.0 \(sleepy\)\.rule: lifecycleStage is never "dormnt"; use one of prospect, new, active, dormant, churned/);
+    const rfm = { segments: [{ key: 'champs', name: 'Champs', rule: { op: 'eq', field: 'rfmSegment', value: 'champion' } }] };
+    expect(() => parseWorkspace(rfm, 'w.yaml', ['hubspot'])).toThrow(/rfmSegment is never "champion"; use one of lost, prospects, champions/);
+    const persona = { segments: [{ key: 'p', name: 'P', rule: { op: 'eq', field: 'persona', value: 'Lapsed regulars' } }] };
+    expect(() => parseWorkspace(persona, 'w.yaml', ['hubspot'])).toThrow(/persona keys look like persona_lapsed_regulars/);
+  });
+
+  it('keeps persona keys and list names for personas, and default RFM keys for RFM', () => {
+    const key = { segments: [{ key: 'persona_vip', name: 'VIP', rule: { op: 'exists', field: 'city' } }] };
+    expect(() => parseWorkspace(key, 'w.yaml', ['hubspot'])).toThrow(/keys starting with "persona_" are reserved for personas/);
+    const name = { segments: [{ key: 'vip', name: 'Persona: VIP', rule: { op: 'exists', field: 'city' } }] };
+    expect(() => parseWorkspace(name, 'w.yaml', ['hubspot'])).toThrow(/names starting with "Persona: " are reserved/);
+    const rfmKey = { segments: [{ key: 'champions', name: 'My champions', rule: { op: 'exists', field: 'city' } }] };
+    expect(() => parseWorkspace(rfmKey, 'w.yaml', ['hubspot'])).toThrow(/"champions" is already used by another segment/);
+  });
+
+  it('counts "within N days" in whole days, as the day features do', () => {
+    // Last purchase 30.5 days before the reference date: daysSinceLastPurchase = 30.
+    const p = person({ dates: { lastPurchaseAt: REF - 30.5 * DAY }, numbers: { daysSinceLastPurchase: 30 }, purchases: [{ at: REF - 30.5 * DAY, amount: 600 }] });
+    expect(holds({ op: 'lte', field: 'daysSinceLastPurchase', value: 30 }, p)).toBe(true);
+    expect(holds({ op: 'withinDays', field: 'lastPurchaseAt', days: 30 }, p)).toBe(true);
+    expect(holds({ op: 'spentWithinDays', days: 30, atLeast: 600 }, p)).toBe(true);
+    expect(holds({ op: 'withinDays', field: 'lastPurchaseAt', days: 29 }, p)).toBe(false);
+  });
 });
