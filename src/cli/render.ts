@@ -49,6 +49,8 @@ export function renderClustering(c: SegmentSummary['clustering']): string {
       `Calinski–Harabasz ${fmt(Math.round(c.calinskiHarabasz))} · Dunn ${num(c.dunn)}` +
       (c.stability === null ? '' : ` · stability (bootstrap ARI) ${num(c.stability, 2)}`),
     table(rows, ['l', 'r', 'r', 'l']),
+    'Preparation',
+    ...c.preparation.map((line) => `  ${line}`),
   ].join('\n');
 }
 

@@ -49,6 +49,8 @@ export type ClusteringSummary =
       dunn: number;
       stability: number | null;
       scan: ScanRow[];
+      /** What preparation did, one readable line per step. */
+      preparation: string[];
       personas: Array<{ key: string; label: string; size: number; share: number; summary: string }>;
     };
 
@@ -269,6 +271,7 @@ function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
     dunn: c.metrics.dunn.value,
     stability: c.metrics.stability?.mean ?? null,
     scan: c.scan,
+    preparation: c.prepared.steps.map((step) => `${step.step}${step.column ? ` ${step.column}` : ''}: ${step.detail}`),
     personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, summary: p.summary })),
   };
 }
