@@ -28,6 +28,15 @@ export interface SyntheticPurchase {
   name: string;
 }
 
+/** Marketing-email engagement over the year before the anchor, as HubSpot keeps it per contact. */
+export interface SyntheticEngagement {
+  /** Marketing emails opened (0 when none were sent: unsubscribed, or too new). */
+  emailsOpened: number;
+  emailsClicked: number;
+  /** ISO 8601 UTC, or null if never opened. */
+  lastOpenedAt: string | null;
+}
+
 export interface SyntheticPerson {
   /** 0-based position in the population; stable for a given seed. */
   index: number;
@@ -46,6 +55,7 @@ export interface SyntheticPerson {
   createdAt: string;
   /** Ordered by occurredAt ascending. */
   purchases: SyntheticPurchase[];
+  engagement: SyntheticEngagement;
 }
 
 export interface PopulationOptions {

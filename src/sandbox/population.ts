@@ -17,6 +17,7 @@ import {
   CUSTOMER_TYPES,
   type CustomerType,
   type PopulationOptions,
+  type SyntheticEngagement,
   type SyntheticPerson,
   type SyntheticPurchase,
   type SyntheticPurchaseStatus,
@@ -673,6 +674,45 @@ function draftPurchases(rng: Rng, type: CustomerType, b: Behaviour): DraftPurcha
 }
 
 // ---------------------------------------------------------------------------------------------
+// Email engagement
+// ---------------------------------------------------------------------------------------------
+
+/** Engagement draws come from their own stream, so adding them changed no one's other values. */
+const ENGAGEMENT_STREAM = 0x5e55a9e;
+const NEWSLETTERS_PER_WEEK = 1;
+const OPEN_RATE: Readonly<Record<CustomerType, number>> = Object.freeze({
+  frequent_small_buyer: 0.45,
+  rare_big_spender: 0.3,
+  lapsed_regular: 0.06,
+  recent_first_timer: 0.4,
+  one_off_bargain_buyer: 0.12,
+  prospect: 0.15,
+});
+const CLICK_RATE = 0.2;
+
+function binomial(rng: Rng, n: number, p: number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (rng() < p) k++;
+  return k;
+}
+
+/** Weekly newsletters over the last year (since sign-up if later); the unsubscribed get none. */
+function engagementOf(rng: Rng, type: CustomerType, consent: 'subscribed' | 'unsubscribed', createdDaysAgo: number, anchorMs: number): SyntheticEngagement {
+  const days = Math.min(365, createdDaysAgo);
+  const sent = consent === 'subscribed' ? Math.floor((days / 7) * NEWSLETTERS_PER_WEEK) : 0;
+  const rate = Math.min(0.95, Math.max(0.01, OPEN_RATE[type] * Math.exp(0.35 * standardNormal(rng))));
+  const opened = binomial(rng, sent, rate);
+  const clicked = binomial(rng, opened, CLICK_RATE);
+  // The last open: within the last few sends for an engaged reader, longer ago for a rare one.
+  const lastDaysAgo = opened === 0 ? null : Math.min(days, exponential(rng, 7 / rate));
+  return {
+    emailsOpened: opened,
+    emailsClicked: clicked,
+    lastOpenedAt: lastDaysAgo === null ? null : new Date(anchorMs - secondsAgo(lastDaysAgo) * 1000).toISOString(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Persons
 // ---------------------------------------------------------------------------------------------
 
@@ -717,6 +757,8 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
     name: `Order #${intBetween(rng, 10_000, 999_999)} — ${fullName}`,
   }));
 
+  const engagement = engagementOf(personRng(seed ^ ENGAGEMENT_STREAM, index), trueType, emailConsent, createdSecondsAgo / DAY_SECONDS, anchorMs);
+
   return {
     index,
     trueType,
@@ -729,6 +771,7 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
     emailConsent,
     createdAt: new Date(anchorMs - createdSecondsAgo * 1000).toISOString(),
     purchases,
+    engagement,
   };
 }
 

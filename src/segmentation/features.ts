@@ -25,8 +25,15 @@ export const NUMBER_FEATURES = [
   'recencyDays', 'frequency', 'monetary', 'r', 'f', 'm',
   'daysSinceLastPurchase', 'daysSinceFirstPurchase', 'lifetimeFrequency', 'lifetimeMonetary',
   'averageOrderValue', 'tenureDays', 'meanDaysBetweenPurchases', 'spendTrend',
+  'emailOpens', 'emailClicks', 'daysSinceLastEmailOpen',
 ] as const;
-export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt'] as const;
+export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt', 'lastEmailOpenAt'] as const;
+
+/**
+ * Engagement comes from mapped attributes with these canonical names, where a platform keeps it
+ * (HubSpot's hs_email_open, hs_email_click, hs_email_last_open_date in mappings/hubspot.yaml).
+ */
+export const ENGAGEMENT_ATTRIBUTES = { opens: 'emailOpens', clicks: 'emailClicks', lastOpenAt: 'lastEmailOpenAt' } as const;
 export const CATEGORY_FEATURES = ['country', 'city', 'emailConsent', 'lifecycleStage', 'rfmSegment', 'persona'] as const;
 export type NumberFeature = (typeof NUMBER_FEATURES)[number];
 export type DateFeature = (typeof DATE_FEATURES)[number];
@@ -56,9 +63,13 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'tenureDays', kind: 'number', label: 'days as a customer', unit: 'days', description: 'Whole days since the person was first seen: the earlier of the contact\'s creation date on any platform and the first purchase.' },
   { key: 'meanDaysBetweenPurchases', kind: 'number', label: 'days between purchases', unit: 'days', description: '(last purchase − first purchase) ÷ (distinct purchase days − 1), in days: the customer\'s own buying cadence (several orders on one day count as one trip). Missing with purchases on fewer than two days.' },
   { key: 'spendTrend', kind: 'number', label: 'spend trend', unit: '-1..1', description: 'Spend in the recent half of the RFM window (R) against the earlier half (E): (R − E) ÷ (R + E). +1 = all recent, −1 = all earlier, 0 = steady. Missing when nothing was spent in the window.' },
+  { key: 'emailOpens', kind: 'number', label: 'marketing emails opened', unit: 'emails', description: 'Marketing emails the person opened, from the mapped attribute emailOpens (HubSpot: hs_email_open). Missing where no platform keeps it.' },
+  { key: 'emailClicks', kind: 'number', label: 'marketing emails clicked', unit: 'emails', description: 'Marketing emails the person clicked, from the mapped attribute emailClicks (HubSpot: hs_email_click). Missing where no platform keeps it.' },
+  { key: 'daysSinceLastEmailOpen', kind: 'number', label: 'days since the last email open', unit: 'days', description: 'Whole days since the last marketing email open (mapped attribute lastEmailOpenAt; HubSpot: hs_email_last_open_date). Missing if never opened or not kept.' },
   { key: 'lastPurchaseAt', kind: 'date', label: 'last purchase', unit: 'date', description: 'Date of the last won purchase up to the reference date.' },
   { key: 'firstPurchaseAt', kind: 'date', label: 'first purchase', unit: 'date', description: 'Date of the first won purchase.' },
   { key: 'createdAt', kind: 'date', label: 'first seen', unit: 'date', description: 'Earliest contact creation date across platforms (missing if after the reference date).' },
+  { key: 'lastEmailOpenAt', kind: 'date', label: 'last email open', unit: 'date', description: 'Date of the last marketing email open (mapped attribute lastEmailOpenAt).' },
   { key: 'country', kind: 'category', label: 'country', unit: 'ISO code', description: 'Mapped contact country (the first platform that has one, in platform order).' },
   { key: 'city', kind: 'category', label: 'city', unit: 'text', description: 'Mapped contact city (the first platform that has one).' },
   { key: 'emailConsent', kind: 'category', label: 'email consent', unit: 'subscribed / unsubscribed / unknown', description: 'Consent across platforms: unsubscribed anywhere wins, then subscribed anywhere, else unknown.' },
@@ -208,6 +219,7 @@ export function computeFeatures(
     dates.createdAt[i] = createdAt;
   }
 
+  engagementFeatures(profile.attributes, numbers, dates, referenceMs);
   const lifecycleStage = lifecycleStages(numbers);
   return {
     rows,
@@ -226,6 +238,34 @@ export function computeFeatures(
     attributes: profile.attributes,
     purchases: byProfile,
   };
+}
+
+function numberOrNaN(v: string | number | boolean | null | undefined): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
+  return Number.isFinite(n) ? n : Number.NaN;
+}
+
+/** Opens, clicks and the last open, from the canonical engagement attributes where present. */
+function engagementFeatures(
+  attributes: ProfileAttributes['attributes'],
+  numbers: Record<NumberFeature, Float64Array>,
+  dates: Record<DateFeature, Float64Array>,
+  referenceMs: number,
+): void {
+  const opens = attributes.get(ENGAGEMENT_ATTRIBUTES.opens);
+  const clicks = attributes.get(ENGAGEMENT_ATTRIBUTES.clicks);
+  const lastOpen = attributes.get(ENGAGEMENT_ATTRIBUTES.lastOpenAt);
+  const rows = numbers.emailOpens.length;
+  for (let i = 0; i < rows; i++) {
+    if (opens) numbers.emailOpens[i] = numberOrNaN(opens[i]);
+    if (clicks) numbers.emailClicks[i] = numberOrNaN(clicks[i]);
+    const at = lastOpen?.[i];
+    const ms = typeof at === 'string' ? Date.parse(at) : Number.NaN;
+    if (Number.isFinite(ms) && ms <= referenceMs) {
+      dates.lastEmailOpenAt[i] = ms;
+      numbers.daysSinceLastEmailOpen[i] = Math.floor((referenceMs - ms) / MS_PER_DAY);
+    }
+  }
 }
 
 /** Lifecycle stage per profile, judged against each customer's own cadence (see the catalogue). */

@@ -15,7 +15,7 @@ import { featureLabel, NEW_CUSTOMER_DAYS } from './features.js';
 
 export const PERSONA_FEATURES = [
   'daysSinceLastPurchase', 'lifetimeFrequency', 'averageOrderValue', 'lifetimeMonetary',
-  'meanDaysBetweenPurchases', 'tenureDays', 'daysSinceFirstPurchase', 'spendTrend',
+  'meanDaysBetweenPurchases', 'tenureDays', 'daysSinceFirstPurchase', 'spendTrend', 'emailOpens',
 ] as const satisfies readonly NumberFeature[];
 type PersonaFeature = (typeof PERSONA_FEATURES)[number];
 

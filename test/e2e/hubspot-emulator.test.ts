@@ -46,6 +46,7 @@ function people(count: number): SyntheticPerson[] {
       emailConsent: i % 5 === 0 ? 'unsubscribed' : 'subscribed',
       createdAt: created,
       purchases,
+      engagement: { emailsOpened: i % 4, emailsClicked: i % 2, lastOpenedAt: i % 4 === 0 ? null : new Date(Date.UTC(2024, 6, 1 + i)).toISOString() },
     });
   }
   return out;

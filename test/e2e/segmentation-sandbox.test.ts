@@ -39,6 +39,9 @@ segments:
   - key: dormant_germans
     name: German customers who are dormant
     rule: { op: all, rules: [{ op: eq, field: country, value: DE }, { op: in, field: lifecycleStage, values: [dormant, churned] }] }
+  - key: engaged_readers
+    name: Engaged email readers
+    rule: { op: all, rules: [{ op: gte, field: emailOpens, value: 10 }, { op: lte, field: daysSinceLastEmailOpen, value: 30 }] }
   - key: lapsed_big_value
     name: Lapsed regulars worth winning back
     rule: { op: all, rules: [{ op: eq, field: persona, value: persona_lapsed_regulars }, { op: gte, field: lifetimeMonetary, value: 1000 }] }
@@ -131,6 +134,27 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
       JOIN profile_features f ON f.profile_id = m.profile_id WHERE m.segment_key = 'lapsed_big_value' AND m.left_at IS NULL`).all() as Array<{ persona: string; spend: number }>;
     expect(lapsedWorth.length).toBeGreaterThan(0);
     expect(lapsedWorth.every((r) => r.persona === 'persona_lapsed_regulars' && r.spend >= 1000)).toBe(true);
+  });
+
+  it('reads engagement where the platform keeps it (HubSpot opens, clicks, last open) into features and rules', () => {
+    const rows = session.db.prepare(`SELECT p.email_key AS email, json_extract(f.features, '$.emailOpens') AS opens,
+        json_extract(f.features, '$.emailClicks') AS clicks, json_extract(f.features, '$.daysSinceLastEmailOpen') AS days
+      FROM profiles p JOIN profile_features f ON f.profile_id = p.id
+      WHERE EXISTS (SELECT 1 FROM identities i WHERE i.profile_id = p.id AND i.platform = 'hubspot')`).all() as Array<{ email: string; opens: number | null; clicks: number | null; days: number | null }>;
+    let checked = 0;
+    for (const r of rows) {
+      const person = people.get(r.email);
+      if (!person) continue;
+      expect(r.opens, r.email).toBe(person.engagement.emailsOpened);
+      expect(r.clicks, r.email).toBe(person.engagement.emailsClicked);
+      const last = person.engagement.lastOpenedAt;
+      expect(r.days, r.email).toBe(last === null ? null : Math.floor((ANCHOR.getTime() - Date.parse(last)) / 86_400_000));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(2500);
+    const engaged = result.segments.find((s) => s.key === 'engaged_readers')!.size;
+    expect(engaged).toBeGreaterThan(0);
+    expect(engaged).toBe(rows.filter((r) => (r.opens ?? 0) >= 10 && r.days !== null && r.days <= 30).length);
   });
 
   it('exports the prepared matrix, assignments and metrics so the reported metrics can be recomputed from the files', () => {

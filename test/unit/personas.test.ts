@@ -186,6 +186,7 @@ describe('describePersonas', () => {
       tenureDays: 127,
       daysSinceFirstPurchase: 127,
       spendTrend: 0.5,
+      emailOpens: null,
     });
     expect(bigTicket.medians.averageOrderValue).toBe(255);
     expect(bigTicket.medians.meanDaysBetweenPurchases).toBeNull();

@@ -96,7 +96,9 @@ describe('determinism', () => {
     for (const i of [0, 5, 77, 1234]) {
       const p = personAt(options(), i);
       const q = personAt(options(42, N, later), i);
-      expect({ ...q, createdAt: p.createdAt, purchases: [] }).toEqual({ ...p, purchases: [] });
+      const sameEngagement = { ...q.engagement, lastOpenedAt: p.engagement.lastOpenedAt };
+      expect({ ...q, createdAt: p.createdAt, purchases: [], engagement: sameEngagement }).toEqual({ ...p, purchases: [] });
+      if (p.engagement.lastOpenedAt) expect(Date.parse(q.engagement.lastOpenedAt!) - Date.parse(p.engagement.lastOpenedAt)).toBe(10 * DAY_MS);
       expect(Date.parse(q.createdAt) - Date.parse(p.createdAt)).toBe(10 * DAY_MS);
       expect(q.purchases.map((x) => x.key)).toEqual(p.purchases.map((x) => x.key));
     }
@@ -198,8 +200,23 @@ describe('realism', () => {
   });
 
   it('exposes nothing but the declared fields', () => {
-    const keys = ['index', 'trueType', 'firstName', 'lastName', 'email', 'phone', 'city', 'country', 'emailConsent', 'createdAt', 'purchases'];
+    const keys = ['index', 'trueType', 'firstName', 'lastName', 'email', 'phone', 'city', 'country', 'emailConsent', 'createdAt', 'purchases', 'engagement'];
     expect(Object.keys(people[0] ?? {}).sort()).toEqual([...keys].sort());
+  });
+});
+
+describe('email engagement', () => {
+  beforeAll(loadPopulation);
+
+  it('sends nothing to the unsubscribed, and engaged buyers open more than lapsed ones', () => {
+    expect(people.filter((p) => p.emailConsent === 'unsubscribed').every((p) => p.engagement.emailsOpened === 0 && p.engagement.lastOpenedAt === null)).toBe(true);
+    const meanOpens = (type: string) => {
+      const of = people.filter((p) => p.trueType === type && p.emailConsent === 'subscribed');
+      return of.reduce((s, p) => s + p.engagement.emailsOpened, 0) / of.length;
+    };
+    expect(meanOpens('frequent_small_buyer')).toBeGreaterThan(3 * meanOpens('lapsed_regular'));
+    expect(people.every((p) => p.engagement.emailsClicked <= p.engagement.emailsOpened)).toBe(true);
+    expect(people.every((p) => p.engagement.lastOpenedAt === null || Date.parse(p.engagement.lastOpenedAt) <= A)).toBe(true);
   });
 });
 
