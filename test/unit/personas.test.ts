@@ -35,6 +35,7 @@ function cluster(
       tenureDays: 400,
       daysSinceFirstPurchase: 365,
       spendTrend: 0,
+      emailOpens: null,
       ...medians,
     },
     z: {
@@ -46,6 +47,7 @@ function cluster(
       tenureDays: 0,
       daysSinceFirstPurchase: 0,
       spendTrend: 0,
+      emailOpens: 0,
       ...z,
     },
     stages,
