@@ -10,6 +10,7 @@ import { runSegmentation, type SegmentSummary } from './segment.js';
 import { requestCounts, type Session } from './session.js';
 import { silentProgressFactory, type ProgressFactory } from './progress.js';
 import { MassRemovalError } from './apply.js';
+import { runCounts } from './run-counts.js';
 
 export interface RequestCounts {
   [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
@@ -41,7 +42,11 @@ export interface PushResult {
 export interface CommandOptions {
   signal: AbortSignal;
   progress?: ProgressFactory;
+  /** Only these platforms (a scheduled job per source or destination); all configured ones when absent. */
+  platforms?: readonly string[];
 }
+
+const chosen = (options: CommandOptions, platform: string) => options.platforms === undefined || options.platforms.includes(platform);
 
 export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['totals'] {
   const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
@@ -60,7 +65,7 @@ export async function pull(session: Session, options: CommandOptions & { full: b
   // one transaction at a time because each page is written synchronously.
   const perPlatform = await settleAll(
     session.connectors
-      .filter((c) => c.connector.source && sourceSettings(session.workspace, c.id).enabled)
+      .filter((c) => c.connector.source && sourceSettings(session.workspace, c.id).enabled && chosen(options, c.id))
       .map((c) => pullSource({
         db: session.db,
         platform: c.id,
@@ -105,7 +110,7 @@ export async function push(
   const plans = session.connectors.flatMap((c) => {
     const settings = destinationSettings(session.workspace, c.id);
     const destination = c.connector.destination;
-    if (!destination || !settings.enabled) return [];
+    if (!destination || !settings.enabled || !chosen(options, c.id)) return [];
     return [{ c, settings, destination, plan: planDestination(session.db, c.id, destination, settings) }];
   });
   for (const { c, settings, plan } of plans) {
@@ -143,16 +148,43 @@ async function settleAll<T>(work: Array<Promise<T>>): Promise<T[]> {
 }
 
 /** Runs one command with a row in run history, whatever happens. */
-export async function recorded<T>(session: Session, command: string, work: () => Promise<T>): Promise<{ result: T; requests: RequestCounts }> {
+export interface RecordOptions {
+  trigger?: 'manual' | 'schedule';
+  /** The scheduled job this run belongs to. */
+  job?: string;
+}
+
+/**
+ * Runs `work` as one recorded run: a row in the run history from start to end, with the summary,
+ * the uniform counts and the error. Request counts are this run's own (the transport's counters
+ * are read before and after).
+ */
+export async function recorded<T>(
+  session: Session,
+  command: string,
+  work: () => Promise<T>,
+  options: RecordOptions = {},
+): Promise<{ result: T; requests: RequestCounts }> {
   const history = new RunHistory(session.db);
-  const runId = history.start(command);
+  const before = requestCounts(session);
+  const runId = history.start(command, options.trigger ?? 'manual', options.job);
   try {
     const result = await work();
-    const requests = requestCounts(session);
-    history.finish(runId, 'succeeded', { result, requests });
+    const requests = requestsSince(before, requestCounts(session));
+    history.finish(runId, 'succeeded', { result, requests }, runCounts(result, requests));
     return { result, requests };
   } catch (error) {
-    history.finish(runId, 'failed', { requests: requestCounts(session) }, (error as Error).message);
+    const requests = requestsSince(before, requestCounts(session));
+    history.finish(runId, 'failed', { requests }, runCounts(undefined, requests), (error as Error).message);
     throw error;
   }
+}
+
+function requestsSince(before: RequestCounts, after: RequestCounts): RequestCounts {
+  const out: RequestCounts = {};
+  for (const [platform, a] of Object.entries(after)) {
+    const b = before[platform] ?? { reads: 0, writes: 0, retries: 0, throttled: 0 };
+    out[platform] = { reads: a.reads - b.reads, writes: a.writes - b.writes, retries: a.retries - b.retries, throttled: a.throttled - b.throttled };
+  }
+  return out;
 }

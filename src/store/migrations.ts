@@ -256,6 +256,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE segmentation_runs ADD COLUMN clustering TEXT;
     `,
   },
+  {
+    version: 7,
+    name: 'scheduled jobs: leases, and run history per job with uniform counts',
+    sql: `
+      -- One row per job while a process holds it; a lease not renewed before expires_at is free again.
+      CREATE TABLE job_leases (
+        job TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        acquired_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      ALTER TABLE runs ADD COLUMN job TEXT;
+      -- The same counts for every command (JSON): pulled, quarantined, segment entries and exits,
+      -- list adds and removes, token updates, API requests, retries, throttled requests.
+      ALTER TABLE runs ADD COLUMN counts TEXT;
+      CREATE INDEX runs_job ON runs (job, id);
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -1,10 +1,26 @@
 import type { Db } from './db.js';
 import { nowIso } from './db.js';
 
+/** What every run reports, whatever the command. */
+export interface RunCounts {
+  pulled: number;
+  quarantined: number;
+  segmentEntries: number;
+  segmentExits: number;
+  listAdds: number;
+  listRemoves: number;
+  tokenUpdates: number;
+  requests: number;
+  retries: number;
+  throttled: number;
+}
+
 export interface RunRow {
   id: number;
   command: string;
   trigger: string;
+  job: string | null;
+  counts: RunCounts | null;
   startedAt: string;
   finishedAt: string | null;
   status: 'running' | 'succeeded' | 'failed';
@@ -16,30 +32,43 @@ export interface RunRow {
 export class RunHistory {
   constructor(private readonly db: Db) {}
 
-  start(command: string, trigger: 'manual' | 'schedule' = 'manual'): number {
+  start(command: string, trigger: 'manual' | 'schedule' = 'manual', job?: string): number {
     return Number(
       this.db
-        .prepare("INSERT INTO runs (command, trigger, started_at, status) VALUES (?, ?, ?, 'running')")
-        .run(command, trigger, nowIso()).lastInsertRowid,
+        .prepare("INSERT INTO runs (command, trigger, job, started_at, status) VALUES (?, ?, ?, ?, 'running')")
+        .run(command, trigger, job ?? null, nowIso()).lastInsertRowid,
     );
   }
 
-  finish(id: number, status: 'succeeded' | 'failed', summary: unknown, error?: string): void {
+  finish(id: number, status: 'succeeded' | 'failed', summary: unknown, counts: RunCounts | null, error?: string): void {
     this.db
-      .prepare('UPDATE runs SET finished_at = ?, status = ?, summary = ?, error = ? WHERE id = ?')
-      .run(nowIso(), status, JSON.stringify(summary ?? null), error ?? null, id);
+      .prepare('UPDATE runs SET finished_at = ?, status = ?, summary = ?, counts = ?, error = ? WHERE id = ?')
+      .run(nowIso(), status, JSON.stringify(summary ?? null), counts ? JSON.stringify(counts) : null, error ?? null, id);
   }
 
-  recent(limit = 10): RunRow[] {
+  /**
+   * A run left 'running' by a process that died (SIGKILL, power loss) is marked failed, so the
+   * history never claims work is still going on. Only runs older than `olderThanIso` are touched.
+   */
+  closeAbandoned(olderThanIso: string, reason: string): number {
+    return this.db
+      .prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE status = 'running' AND started_at < ?")
+      .run(nowIso(), reason, olderThanIso).changes;
+  }
+
+  recent(limit = 10, filter: { job?: string; command?: string } = {}): RunRow[] {
     const rows = this.db
-      .prepare(`SELECT id, command, trigger, started_at, finished_at, status, summary, error FROM runs
+      .prepare(`SELECT id, command, trigger, job, started_at, finished_at, status, summary, counts, error FROM runs
+                WHERE (? IS NULL OR job = ?) AND (? IS NULL OR command = ?)
                 ORDER BY id DESC LIMIT ?`)
-      .all(limit) as Array<{ id: number; command: string; trigger: string; started_at: string; finished_at: string | null;
-        status: RunRow['status']; summary: string | null; error: string | null }>;
+      .all(filter.job ?? null, filter.job ?? null, filter.command ?? null, filter.command ?? null, limit) as Array<{ id: number; command: string; trigger: string;
+        job: string | null; started_at: string; finished_at: string | null; status: RunRow['status']; summary: string | null; counts: string | null; error: string | null }>;
     return rows.map((r) => ({
       id: r.id,
       command: r.command,
       trigger: r.trigger,
+      job: r.job,
+      counts: r.counts ? (JSON.parse(r.counts) as RunCounts) : null,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
       status: r.status,
