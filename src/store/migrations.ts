@@ -269,6 +269,8 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
 
       ALTER TABLE runs ADD COLUMN job TEXT;
+      -- host:pid of the process running it, so a run left 'running' by a dead process can be closed.
+      ALTER TABLE runs ADD COLUMN owner TEXT;
       -- The same counts for every command (JSON): pulled, quarantined, segment entries and exits,
       -- list adds and removes, token updates, API requests, retries, throttled requests.
       ALTER TABLE runs ADD COLUMN counts TEXT;

@@ -1,5 +1,19 @@
 import type { Db } from './db.js';
 import { nowIso } from './db.js';
+import { hostname } from 'node:os';
+
+const THIS_PROCESS = `${hostname()}:${process.pid}`;
+
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** What every run reports, whatever the command. */
 export interface RunCounts {
@@ -33,11 +47,30 @@ export class RunHistory {
   constructor(private readonly db: Db) {}
 
   start(command: string, trigger: 'manual' | 'schedule' = 'manual', job?: string): number {
+    this.closeDead();
     return Number(
       this.db
-        .prepare("INSERT INTO runs (command, trigger, job, started_at, status) VALUES (?, ?, ?, ?, 'running')")
-        .run(command, trigger, job ?? null, nowIso()).lastInsertRowid,
+        .prepare("INSERT INTO runs (command, trigger, job, owner, started_at, status) VALUES (?, ?, ?, ?, ?, 'running')")
+        .run(command, trigger, job ?? null, THIS_PROCESS, nowIso()).lastInsertRowid,
     );
+  }
+
+  /**
+   * Runs left 'running' by a process of this machine that no longer exists (killed, crashed) are
+   * marked failed: the history must not claim work is still going on. Their work is redone by
+   * the next run (cursors and destination state only move on what was stored).
+   */
+  closeDead(): number {
+    const running = this.db.prepare("SELECT id, owner FROM runs WHERE status = 'running' AND owner IS NOT NULL").all() as Array<{ id: number; owner: string }>;
+    let closed = 0;
+    for (const r of running) {
+      const [host, pid] = r.owner.split(':');
+      if (host !== hostname() || pid === undefined || processAlive(Number(pid))) continue;
+      this.db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'")
+        .run(nowIso(), `the process running it (pid ${pid}) stopped before it finished (killed or crashed); the next run redid its work`, r.id);
+      closed++;
+    }
+    return closed;
   }
 
   finish(id: number, status: 'succeeded' | 'failed', summary: unknown, counts: RunCounts | null, error?: string): void {

@@ -65,6 +65,22 @@ describe('the segsync command', () => {
     expect(status.runs.map((r) => `${r.command}:${r.status}`)).toEqual(['push:succeeded', 'sync:succeeded']);
   });
 
+  it('runs lists the history with the same counts for every command; status says how far each destination lags', async () => {
+    const { code, stdout } = await segsync(['runs', '--json'], world.env);
+    expect(code).toBe(0);
+    const { runs } = JSON.parse(stdout) as { runs: Array<{ command: string; trigger: string; status: string; counts: Record<string, number> }> };
+    const sync = runs.find((r) => r.command === 'sync')!;
+    expect(sync).toMatchObject({ trigger: 'manual', status: 'succeeded' });
+    expect(sync.counts.pulled).toBeGreaterThan(150);
+    expect(sync.counts.listAdds).toBeGreaterThan(0);
+    expect(sync.counts.tokenUpdates).toBeGreaterThan(0);
+    expect(sync.counts.segmentEntries).toBeGreaterThanOrEqual(150);
+    expect(sync.counts.requests).toBeGreaterThan(0);
+    expect(runs.find((r) => r.command === 'push')!.counts).toMatchObject({ listAdds: 0, tokenUpdates: 0, pulled: 0 });
+    const status = JSON.parse((await segsync(['status', '--json'], world.env)).stdout) as { lag: Array<{ destination: string; runsBehind: number }> };
+    expect(status.lag).toEqual([expect.objectContaining({ destination: 'hubspot', runsBehind: 0 })]);
+  });
+
   it('segment --export prints the clusters and every k tried, and writes the analyst files', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'segsync-cli-')), 'export');
     const { code, stdout } = await segsync(['segment', '--export', dir], world.env);

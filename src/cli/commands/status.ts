@@ -4,6 +4,7 @@ import { Quarantine } from '../../store/quarantine.js';
 import { RunHistory } from '../../store/runs.js';
 import { latestSegmentationRun, segmentSizes } from '../../store/segmentation-runs.js';
 import { fmt, table } from '../output.js';
+import { destinationLag } from '../../pipeline/destination-lag.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 
 export function statusCommand(flags: GlobalFlags): Promise<void> {
@@ -27,6 +28,10 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
                   FROM destination_list_members GROUP BY destination`)
         .all(),
       runs: new RunHistory(db).recent(10).map((r) => ({ ...r, summary: undefined })),
+      lag: destinationLag(db, [...new Set([
+        ...ctx.session.connectors.filter((c) => c.connector.destination).map((c) => c.id),
+        ...(db.prepare('SELECT DISTINCT destination FROM destination_lists').all() as Array<{ destination: string }>).map((r) => r.destination),
+      ])].sort()),
     };
     const lines = [
       `Store ${status.store.path} (schema v${status.store.schemaVersion}); platforms configured: ${status.configured.join(', ') || 'none'}`,
@@ -43,8 +48,14 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
         : 'No segmentation run yet: run `segsync segment`.',
       ...status.segments.map((s) => `  ${s.name.padEnd(22)} ${fmt(s.size).padStart(8)}`),
       '',
+      'Destinations (how far behind the latest segmentation):',
+      ...(status.lag.length === 0 ? ['  none'] : status.lag.map((l) => `  ${l.destination.padEnd(10)} ${l.lastPushAt === null
+        ? 'never pushed'
+        : l.runsBehind === 0 ? `up to date (segmentation run ${l.pushedSegmentationRun}, pushed ${l.lastPushAt})` : `${l.runsBehind} segmentation run(s) behind: pushed run ${l.pushedSegmentationRun} at ${l.lastPushAt}, latest is ${l.latestSegmentationRun}`}`)),
+      '',
       'Recent runs:',
-      ...status.runs.map((r) => `  #${r.id} ${r.command.padEnd(16)} ${r.status.padEnd(9)} ${r.startedAt}${r.error ? `  ${r.error.split('\n')[0]}` : ''}`),
+      ...status.runs.map((r) => `  #${r.id} ${r.command.padEnd(8)} ${(r.job ?? r.trigger).padEnd(16)} ${r.status.padEnd(9)} ${r.startedAt}${r.error ? `  ${r.error.split('\n')[0]}` : ''}`),
+      '(`segsync runs` shows the history with counts)',
     ];
     ctx.print(lines.join('\n'), { ok: true, ...status });
   }, { requireConnector: false });
