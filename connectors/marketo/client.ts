@@ -5,6 +5,7 @@ import { Transport, type TransportEvents } from '../../src/http/transport.js';
 import type { MarketoConfig } from './config.js';
 import { HttpFailure, MalformedResponse, MarketoFailure, classifyMarketoError } from './errors.js';
 import { parseAnswer } from '../../src/http/answer.js';
+import { registerSecret } from '../../src/log/redact.js';
 import { EnvelopeSchema, TokenResponseSchema } from './schemas.js';
 
 export type QueryValue = string | number | readonly (string | number)[] | undefined;
@@ -210,6 +211,7 @@ export class MarketoClient {
       }
       const parsed = TokenResponseSchema.safeParse(json);
       if (!parsed.success) throw new MalformedResponse('the identity answer has no access_token/expires_in');
+      registerSecret(parsed.data.access_token);
       return parsed.data;
     }, signal);
   }

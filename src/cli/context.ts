@@ -1,6 +1,8 @@
 import { CONNECTORS } from '../../connectors/index.js';
 import { ConfigError } from '../config/errors.js';
 import { ApiError } from '../http/errors.js';
+import { createLogger, logFormat, transportLogEvents, type Logger } from '../log/logger.js';
+import { redactText, registeredSecrets, secretValues } from '../log/redact.js';
 import { MassRemovalError } from '../pipeline/apply.js';
 import { openSession, type Session } from '../pipeline/session.js';
 import { createProgress } from './output.js';
@@ -17,6 +19,8 @@ export interface CommandContext {
   signal: AbortSignal;
   progress: ProgressFactory;
   json: boolean;
+  /** stderr, at SEGSYNC_LOG_LEVEL; stdout stays for command output. */
+  log: Logger;
   print(human: string, machine: unknown): void;
 }
 
@@ -36,19 +40,27 @@ export async function runCommand(
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   let session: Session | undefined;
+  let log: Logger | undefined;
   try {
-    session = openSession({ registry: CONNECTORS, ...(options.requireConnector === false ? { requireConnector: false } : {}) });
+    log = createLogger();
+    session = openSession({
+      registry: CONNECTORS,
+      events: transportLogEvents(log),
+      ...(options.requireConnector === false ? { requireConnector: false } : {}),
+    });
+    log.debug({ platforms: session.connectors.map((c) => c.id), db: session.dbPath }, 'session opened');
     await work({
       session,
       signal: controller.signal,
       progress: createProgress({ json }),
       json,
+      log,
       print(human, machine) {
         process.stdout.write(json ? `${JSON.stringify(machine, null, 2)}\n` : `${human}\n`);
       },
     });
   } catch (error) {
-    process.exitCode = reportError(error, json);
+    process.exitCode = reportError(error, json, log);
   } finally {
     session?.close();
     process.off('SIGINT', onSignal);
@@ -56,17 +68,41 @@ export async function runCommand(
   }
 }
 
-export function reportError(error: unknown, json: boolean): number {
+/**
+ * --json puts the error on stdout as before. On stderr: the human line on a terminal (the log
+ * would only repeat it), one JSON log line elsewhere, so that a log collector gets it whole.
+ */
+export function reportError(error: unknown, json: boolean, log?: Logger): number {
   const code = error instanceof ConfigError ? EXIT.usage : EXIT.failure;
+  const expected = error instanceof ConfigError || error instanceof ApiError || error instanceof MassRemovalError;
   const kind = error instanceof ConfigError ? 'configuration'
     : error instanceof ApiError ? `api:${error.kind}`
     : error instanceof MassRemovalError ? 'mass_removal_guard'
     : 'failure';
-  const message = error instanceof Error ? error.message : String(error);
+  const secrets = [...secretValues(process.env), ...registeredSecrets()];
+  const message = redactText(error instanceof Error ? error.message : String(error), secrets);
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { kind, message } }, null, 2)}\n`);
-  else process.stderr.write(`segsync: ${message}\n`);
-  if (!json && !(error instanceof ConfigError || error instanceof ApiError || error instanceof MassRemovalError) && error instanceof Error && process.env.SEGSYNC_DEBUG) {
-    process.stderr.write(`${error.stack}\n`);
+  const logger = jsonLogger(log);
+  if (logger) {
+    const api = error instanceof ApiError
+      ? { platform: error.platform, call: error.call, status: error.status, correlationId: error.correlationId, attempts: error.attempts }
+      : {};
+    logger.error({ kind, exitCode: code, ...api, ...(expected ? {} : { err: error }) }, message);
+    return code;
+  }
+  if (!json) process.stderr.write(`segsync: ${message}\n`);
+  if (!json && !expected && error instanceof Error && process.env.SEGSYNC_DEBUG) {
+    process.stderr.write(`${redactText(error.stack ?? '', secrets)}\n`);
   }
   return code;
+}
+
+/** The logger to report an error to, if logs are JSON lines; one is made if the command had none yet. */
+function jsonLogger(log: Logger | undefined): Logger | undefined {
+  try {
+    return logFormat() === 'json' ? (log ?? createLogger()) : undefined;
+  } catch {
+    // SEGSYNC_LOG_* itself is invalid, which is likely the error being reported: say it plainly.
+    return undefined;
+  }
 }
