@@ -5,6 +5,7 @@ import { DEFAULT_RFM_SEGMENTS, RfmSegmentRuleSchema, compileRfmSegments } from '
 import { checkRuleValues, RuleSegmentSchema } from '../segmentation/rules.js';
 import { PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
 import { ClusteringSchema } from '../segmentation/clustering-config.js';
+import { ScheduleSchema, scheduleProblem } from '../scheduler/schedule-config.js';
 
 const IsoDate = z.iso.date({ message: 'must be a date like 2026-11-01' }).or(z.iso.datetime({ message: 'must be an ISO date' }));
 
@@ -58,6 +59,8 @@ export const WorkspaceSchema = z.strictObject({
   segments: z.array(RuleSegmentSchema).default([]),
   sources: z.record(z.string(), SourceSchema).default({}),
   destinations: z.record(z.string(), DestinationSchema).default({}),
+  /** Jobs for `segsync schedule` (cron, time zones, leases, shutdown). */
+  schedule: ScheduleSchema.optional(),
 });
 export type Workspace = z.infer<typeof WorkspaceSchema>;
 
@@ -79,6 +82,8 @@ export function parseWorkspace(value: unknown, where: string, knownConnectors: r
       }
     }
   }
+  const scheduleIssue = workspace.schedule && scheduleProblem(workspace.schedule, knownConnectors);
+  if (scheduleIssue) throw new ConfigError(`${where} is not valid:\n  - ${scheduleIssue}`);
   const rfmKeys = ['lost', 'prospects', ...(workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS).map((r) => r.key)];
   const seen = new Set<string>(rfmKeys);
   workspace.segments.forEach((segment, i) => {

@@ -89,6 +89,17 @@ export class RunHistory {
       .run(nowIso(), reason, olderThanIso).changes;
   }
 
+  /** How many of the job's latest finished runs failed in a row (0 if the last one succeeded). */
+  failuresInARow(job: string): number {
+    const rows = this.db.prepare("SELECT status FROM runs WHERE job = ? AND status <> 'running' ORDER BY id DESC LIMIT 1000").all(job) as Array<{ status: string }>;
+    let n = 0;
+    for (const r of rows) {
+      if (r.status !== 'failed') break;
+      n++;
+    }
+    return n;
+  }
+
   recent(limit = 10, filter: { job?: string; command?: string } = {}): RunRow[] {
     const rows = this.db
       .prepare(`SELECT id, command, trigger, job, started_at, finished_at, status, summary, counts, error FROM runs

@@ -5,7 +5,25 @@ import { RunHistory } from '../../store/runs.js';
 import { latestSegmentationRun, segmentSizes } from '../../store/segmentation-runs.js';
 import { fmt, table } from '../output.js';
 import { destinationLag } from '../../pipeline/destination-lag.js';
+import type { Session } from '../../pipeline/session.js';
+import { nextRuns } from '../../scheduler/daemon.js';
+import { JobLeases } from '../../scheduler/leases.js';
+import { scheduledJobs } from '../../scheduler/schedule-config.js';
 import { runCommand, type GlobalFlags } from '../context.js';
+
+/** Per scheduled job: its last runs, when it runs next, and who holds its lease. */
+function scheduledJobStatus(session: Session) {
+  const schedule = session.workspace.schedule;
+  if (!schedule) return [];
+  const history = new RunHistory(session.db);
+  const leases = new JobLeases(session.db);
+  return scheduledJobs(schedule).map((job) => ({
+    ...job,
+    next: nextRuns(job.cron, job.timezone, 1)[0]?.toISOString() ?? null,
+    lastRuns: history.recent(3, { job: job.name }).map((r) => ({ id: r.id, status: r.status, startedAt: r.startedAt, finishedAt: r.finishedAt, error: r.error })),
+    lease: leases.holder(job.name) ?? null,
+  }));
+}
 
 export function statusCommand(flags: GlobalFlags): Promise<void> {
   return runCommand(flags, async (ctx) => {
@@ -28,6 +46,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
                   FROM destination_list_members GROUP BY destination`)
         .all(),
       runs: new RunHistory(db).recent(10).map((r) => ({ ...r, summary: undefined })),
+      jobs: scheduledJobStatus(ctx.session),
       lag: destinationLag(db, [...new Set([
         ...ctx.session.connectors.filter((c) => c.connector.destination).map((c) => c.id),
         ...(db.prepare('SELECT DISTINCT destination FROM destination_lists').all() as Array<{ destination: string }>).map((r) => r.destination),
@@ -48,6 +67,15 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
         : 'No segmentation run yet: run `segsync segment`.',
       ...status.segments.map((s) => `  ${s.name.padEnd(22)} ${fmt(s.size).padStart(8)}`),
       '',
+      ...(status.jobs.length === 0 ? [] : [
+        'Scheduled jobs (segsync schedule):',
+        table([['job', 'runs', 'cron', 'next', 'last runs', 'lease'], ...status.jobs.map((j) => [
+          j.name, j.run + (j.platform ? ` ${j.platform}` : ''), `${j.cron} (${j.timezone})`, j.next ?? '–',
+          j.lastRuns.map((r) => `#${r.id} ${r.status}`).join(', ') || 'never run',
+          j.lease ? `held by ${j.lease.owner} until ${j.lease.expiresAt}` : '–',
+        ])]),
+        '',
+      ]),
       'Destinations (how far behind the latest segmentation):',
       ...(status.lag.length === 0 ? ['  none'] : status.lag.map((l) => `  ${l.destination.padEnd(10)} ${l.lastPushAt === null
         ? 'never pushed'

@@ -1,0 +1,220 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connectors/index.js';
+import { openStore } from '../../src/store/db.js';
+import { RunHistory } from '../../src/store/runs.js';
+import { JobLeases } from '../../src/scheduler/leases.js';
+import { ABANDONED_REASON, startScheduler, type FinishedRun, type Scheduler, type SchedulerLog } from '../../src/scheduler/daemon.js';
+import { ANCHOR, hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
+
+interface Line {
+  level: 'info' | 'warn' | 'error';
+  obj: object;
+  msg: string;
+}
+
+function recordingLog(): SchedulerLog & { lines: Line[]; has(pattern: RegExp): boolean } {
+  const lines: Line[] = [];
+  const at = (level: Line['level']) => (obj: object, msg: string) => {
+    lines.push({ level, obj, msg });
+  };
+  return { lines, info: at('info'), warn: at('warn'), error: at('error'), has: (p) => lines.some((l) => p.test(l.msg)) };
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const config = (jobs: string, extra = '') => `segmentation:
+  referenceDate: ${ANCHOR.toISOString()}
+schedule:
+  leaseSeconds: 30
+  shutdownSeconds: 20
+${extra}  jobs:
+${jobs}`;
+
+const EVERY_SECOND_PULL = `    - name: pull-hubspot
+      run: pull
+      platform: hubspot
+      cron: "* * * * * *"
+`;
+
+/** The first request of the next pull waits this long, then answers 502 (retried): a slow run that succeeds. */
+function slowDown(world: HubSpotWorld, ms: number): void {
+  world.emulator.injectFault({ match: /./, status: 502, body: { status: 'error', message: 'slow gateway' }, delayMs: ms });
+}
+
+describe('the scheduler daemon', () => {
+  let world: HubSpotWorld | undefined;
+  const schedulers: Scheduler[] = [];
+  const start = (log: SchedulerLog, extra: { ticks?: boolean; onRunFinished?: (r: FinishedRun) => void } = {}) => {
+    const s = startScheduler({ env: world!.env, registry: CONNECTORS, log, ...extra });
+    schedulers.push(s);
+    return s;
+  };
+  const runs = (job = 'pull-hubspot') => {
+    const db = openStore(world!.dbPath);
+    try {
+      return new RunHistory(db).recent(100, { job }).reverse();
+    } finally {
+      db.close();
+    }
+  };
+  afterEach(async () => {
+    for (const s of schedulers.splice(0)) await s.stop('test over');
+    await world?.close();
+    world = undefined;
+  });
+
+  it('runs a job on its tick and records it with trigger schedule and the job name', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    const log = recordingLog();
+    const finished: FinishedRun[] = [];
+    const scheduler = start(log, { onRunFinished: (r) => void finished.push(r) });
+    const [view] = scheduler.jobs();
+    expect(view).toMatchObject({ name: 'pull-hubspot', run: 'pull', platform: 'hubspot', cron: '* * * * * *', timezone: 'UTC', running: false });
+    expect(view!.next!.getTime() - Date.now()).toBeLessThanOrEqual(1000);
+
+    await until(() => finished.length > 0, 'the first scheduled run');
+    await scheduler.stop('test');
+    expect(scheduler.jobs()[0]!.next).toBeNull();
+
+    const [first] = runs();
+    expect(first).toMatchObject({ command: 'pull', trigger: 'schedule', job: 'pull-hubspot', status: 'succeeded' });
+    expect(first!.counts!.pulled).toBeGreaterThan(0);
+    expect(finished[0]).toMatchObject({ job: 'pull-hubspot', ok: true, runId: first!.id });
+    expect(log.has(/pull-hubspot: succeeded in/)).toBe(true);
+    const health = scheduler.health();
+    expect(health.counters.runs).toBeGreaterThanOrEqual(1);
+    expect(health.counters.requests).toBeGreaterThan(0);
+  });
+
+  it('skips a tick while the job\'s previous run is still going, and says so', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    slowDown(world, 2_500);
+    const log = recordingLog();
+    const scheduler = start(log);
+    await until(() => log.has(/^skipped tick: still running$/), 'a skipped tick');
+    const [view] = scheduler.jobs();
+    expect(view!.running).toBe(true);
+    expect(view!.skippedTicks).toBeGreaterThanOrEqual(1);
+    expect(log.lines.find((l) => l.msg === 'skipped tick: still running')).toMatchObject({ level: 'warn', obj: { job: 'pull-hubspot' } });
+    await scheduler.stop('test');
+    // One run, however many ticks came while it went on.
+    expect(runs().map((r) => r.status)).toEqual(['succeeded']);
+  });
+
+  it('runNow on a job already running here skips instead of queueing', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    slowDown(world, 1_500);
+    const scheduler = start(recordingLog(), { ticks: false });
+    const first = scheduler.runNow('pull-hubspot');
+    expect(await scheduler.runNow('pull-hubspot')).toEqual({ status: 'skipped', job: 'pull-hubspot' });
+    expect((await first).status).toBe('succeeded');
+    await expect(scheduler.runNow('nope')).rejects.toThrow(/no job named "nope" in schedule.jobs; use one of pull-hubspot/);
+  });
+
+  it('two daemons on one store: only one runs a given tick, the other logs who holds it', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    slowDown(world, 3_000);
+    const logA = recordingLog();
+    const logB = recordingLog();
+    const a = start(logA);
+    const b = start(logB);
+    expect(a.owner).not.toBe(b.owner);
+    await until(() => logA.has(/^skipped: job held by /) || logB.has(/^skipped: job held by /), 'a tick refused by the lease');
+    await Promise.all([a.stop('test'), b.stop('test')]);
+    expect(runs()).toHaveLength(1);
+    const [winner, loserLog] = logA.has(/^skipped: job held by /) ? [b, logA] : [a, logB];
+    expect(loserLog.has(new RegExp(`^skipped: job held by ${winner.owner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))).toBe(true);
+    expect(loserLog.has(/pull-hubspot: pull started/)).toBe(false);
+  });
+
+  it('two daemons asked at the same moment: one runs, the other is refused by the lease', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    const a = start(recordingLog(), { ticks: false });
+    const b = start(recordingLog(), { ticks: false });
+    const outcomes = await Promise.all([a.runNow('pull-hubspot'), b.runNow('pull-hubspot')]);
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['held', 'succeeded']);
+    expect(outcomes.find((o) => o.status === 'held')).toMatchObject({ holder: a.owner });
+    expect(runs()).toHaveLength(1);
+  });
+
+  it('stop() during a run waits for it; the run is recorded as succeeded and its lease released', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    slowDown(world, 2_000);
+    const log = recordingLog();
+    const scheduler = start(log, { ticks: false });
+    const outcome = scheduler.runNow('pull-hubspot');
+    await until(() => scheduler.jobs()[0]!.running, 'the run to start');
+    const stopping = scheduler.stop('SIGTERM');
+    // No new runs once stopping.
+    expect(await scheduler.runNow('pull-hubspot')).toEqual({ status: 'stopped', job: 'pull-hubspot' });
+    expect(log.has(/^stopping: waiting for pull-hubspot to finish \(at most 20 s\)$/)).toBe(true);
+    await stopping;
+    expect((await outcome).status).toBe('succeeded');
+    expect(runs()).toEqual([expect.objectContaining({ status: 'succeeded', trigger: 'schedule', job: 'pull-hubspot', finishedAt: expect.any(String) })]);
+    const db = openStore(world.dbPath);
+    expect(new JobLeases(db).holder('pull-hubspot')).toBeUndefined();
+    db.close();
+  });
+
+  it('a run that outlasts the shutdown wait is interrupted and recorded as failed', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL, '  shutdownSeconds: 1\n').replace('  shutdownSeconds: 20\n', '') });
+    // The request in flight answers after 4 s; the signal fired at 1 s stops the pull right then.
+    slowDown(world, 4_000);
+    const scheduler = start(recordingLog(), { ticks: false });
+    const outcome = scheduler.runNow('pull-hubspot');
+    await until(() => scheduler.jobs()[0]!.running, 'the run to start');
+    const t0 = Date.now();
+    await scheduler.stop('SIGTERM');
+    expect(Date.now() - t0).toBeLessThan(5_500);
+    expect(await outcome).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted: the scheduler stopped \(SIGTERM\)/) });
+    expect(runs()).toEqual([expect.objectContaining({ status: 'failed', error: expect.stringMatching(/did not finish within 1 s/) })]);
+  });
+
+  it('takes over a lease left by a dead owner once it expired, and respects a live one', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    const db = openStore(world.dbPath);
+    const leases = new JobLeases(db);
+    const past = Date.now() - 10 * 60_000;
+    db.prepare('INSERT INTO job_leases (job, owner, acquired_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run('pull-hubspot', 'gone-host:4242:deadbeef', new Date(past).toISOString(), new Date(past + 30_000).toISOString());
+    const log = recordingLog();
+    const scheduler = start(log, { ticks: false });
+    expect((await scheduler.runNow('pull-hubspot')).status).toBe('succeeded');
+    expect(leases.holder('pull-hubspot')).toBeUndefined();
+
+    expect(leases.acquire('pull-hubspot', 'other-host:7:cafebabe', 30_000)).toBe(true);
+    expect(await scheduler.runNow('pull-hubspot')).toMatchObject({ status: 'held', holder: 'other-host:7:cafebabe' });
+    expect(log.has(/^skipped: job held by other-host:7:cafebabe$/)).toBe(true);
+    db.close();
+    expect(runs()).toHaveLength(1);
+  });
+
+  it('at start, marks runs left running by a dead process as failed, leaving recent ones alone', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    const db = openStore(world.dbPath);
+    const insert = db.prepare("INSERT INTO runs (command, trigger, job, started_at, status) VALUES ('pull', 'schedule', 'pull-hubspot', ?, 'running')");
+    const old = Number(insert.run(new Date(Date.now() - 3_600_000).toISOString()).lastInsertRowid);
+    const fresh = Number(insert.run(new Date().toISOString()).lastInsertRowid);
+    const log = recordingLog();
+    start(log, { ticks: false });
+    const byId = new Map(new RunHistory(db).recent(10).map((r) => [r.id, r]));
+    expect(byId.get(old)).toMatchObject({ status: 'failed', error: ABANDONED_REASON, finishedAt: expect.any(String) });
+    expect(byId.get(fresh)).toMatchObject({ status: 'running' });
+    expect(log.has(/^marked 1 run left running by a stopped process as failed$/)).toBe(true);
+    db.close();
+  });
+
+  it('refuses to start without a schedule, or with a job whose platform is not configured', async () => {
+    world = await hubspotWorld({ size: 10 });
+    expect(() => startScheduler({ env: world!.env, registry: CONNECTORS, log: recordingLog() })).toThrow(/has no schedule: add a schedule section/);
+    world.writeConfig(config('    - name: pull-shopify\n      run: pull\n      platform: shopify\n      cron: "0 * * * *"\n'));
+    expect(() => startScheduler({ env: world!.env, registry: CONNECTORS, log: recordingLog() }))
+      .toThrow(/schedule\.jobs\.0\.platform: Shopify is not configured in the environment; set SHOPIFY_/);
+  });
+});
