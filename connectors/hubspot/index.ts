@@ -21,6 +21,7 @@ export const hubspot: ConnectorDescriptor<HubSpotConfig> = {
       transport: client.transport,
       source: createHubSpotSource(client, options.mapping, { lookbackMinutes: options.lookbackMinutes }),
       destination: createHubSpotDestination(client, options.mapping),
+      diagnose: async (input) => (await import('./diagnose.js')).diagnoseHubSpot(client, options.mapping, input),
     };
   },
   emulator: {

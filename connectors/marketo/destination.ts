@@ -28,7 +28,7 @@ const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 type MarketoDataType = 'string' | 'integer';
 
 /** The Marketo lead field type a token is written to, and the existing types that can hold it. */
-function fieldTypeFor(token: TokenSpec): { dataType: MarketoDataType; label: string; accepts: string[] } {
+export function fieldTypeFor(token: TokenSpec): { dataType: MarketoDataType; label: string; accepts: string[] } {
   switch (token.type) {
     case 'number':
       return { dataType: 'integer', label: 'Integer', accepts: ['integer', 'score', 'float', 'currency', 'percent', 'string', 'text'] };

@@ -23,6 +23,7 @@ export const marketo: ConnectorDescriptor<MarketoConfig> = {
       transport: client.transport,
       source: createMarketoSource(client, options.mapping, { lookbackMinutes: options.lookbackMinutes }),
       destination: createMarketoDestination(client, options.mapping),
+      diagnose: async (input) => (await import('./diagnose.js')).diagnoseMarketo(client, options.mapping, input),
     };
   },
   emulator: {

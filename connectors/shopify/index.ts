@@ -23,6 +23,7 @@ export const shopify: ConnectorDescriptor<ShopifyConfig> = {
       transport: client.transport,
       source: createShopifySource(client, options.mapping, { lookbackMinutes: options.lookbackMinutes }),
       destination: createShopifyDestination(client, options.mapping),
+      diagnose: async (input) => (await import('./diagnose.js')).diagnoseShopify(client, options.mapping, input),
     };
   },
   emulator: {

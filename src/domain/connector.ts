@@ -76,11 +76,35 @@ export interface OpenOptions {
   events?: TransportEvents;
 }
 
+/** One line of `segsync doctor`: what was checked, how it went, and what to do when it did not. */
+export interface DiagnosticCheck {
+  name: string;
+  status: 'ok' | 'warn' | 'fail';
+  detail: string;
+  fix?: string;
+}
+
+/** What `segsync doctor` asks a connector to check, with read calls only. */
+export interface DiagnoseInput {
+  /** The tokens a push writes here, already limited to those the mapping maps (tokenField names them). */
+  tokens: TokenSpec[];
+  /** The lists a push writes here, with the names it gives them; empty when lists are off. */
+  lists: Array<{ segment: SegmentDefinition; listName: string }>;
+  /** Whether a push writes here at all (workspace `destinations.<platform>.enabled`). */
+  destination: boolean;
+  signal: AbortSignal;
+}
+
 /** A connector ready to use: one transport shared by its source and destination. */
 export interface OpenConnector {
   transport: Transport;
   source?: Source;
   destination?: Destination;
+  /**
+   * Checks credentials, scopes, token fields and lists with the cheapest read calls; never writes.
+   * A rejected credential is a `fail` line, not a throw.
+   */
+  diagnose?(input: DiagnoseInput): Promise<DiagnosticCheck[]>;
 }
 
 /** Everything the rest of segsync knows about one platform. */

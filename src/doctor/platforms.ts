@@ -1,0 +1,75 @@
+import type { Mapping } from '../config/mapping.js';
+import { destinationSettings, sourceSettings, type Workspace } from '../config/workspace.js';
+import type { DiagnoseInput } from '../domain/connector.js';
+import type { SegmentDefinition } from '../domain/segments.js';
+import { listNameFor } from '../pipeline/plan.js';
+import { rfmSegmentDefinitions } from '../pipeline/segment.js';
+import { tokenSpecs } from '../segmentation/tokens.js';
+import { fail, ok, warn, type Check } from './check.js';
+import type { ConfiguredPlatform } from './env.js';
+
+/** A platform that does not answer within this long fails its line instead of holding up the rest. */
+const PLATFORM_TIMEOUT_MS = 60_000;
+
+/**
+ * The segments a push would write: the latest run's when the store has one (personas included),
+ * else the workspace's RFM and rule segments (personas appear with the first segmentation).
+ */
+export function expectedSegments(workspace: Workspace, fromStore: SegmentDefinition[] | undefined): SegmentDefinition[] {
+  if (fromStore && fromStore.length > 0) return fromStore;
+  return [
+    ...rfmSegmentDefinitions(workspace),
+    ...workspace.segments.map((r): SegmentDefinition => ({ key: r.key, name: r.name, kind: 'rule', description: r.description ?? '' })),
+  ];
+}
+
+async function checkPlatform(
+  { descriptor, config }: ConfiguredPlatform,
+  mapping: Mapping,
+  workspace: Workspace,
+  segments: SegmentDefinition[],
+): Promise<Check[]> {
+  const source = sourceSettings(workspace, descriptor.id);
+  const settings = destinationSettings(workspace, descriptor.id);
+  if (!source.enabled && !settings.enabled) {
+    return [ok(descriptor.id, `off in the workspace config (sources.${descriptor.id}.enabled and destinations.${descriptor.id}.enabled are false)`)];
+  }
+  const signal = AbortSignal.timeout(PLATFORM_TIMEOUT_MS);
+  try {
+    const connector = descriptor.open(config as never, { mapping, lookbackMinutes: source.lookbackMinutes });
+    if (!connector.diagnose) {
+      return [warn(descriptor.id, `the ${descriptor.displayName} connector has no read-only checks`, `run \`segsync pull\` and \`segsync push --dry-run\` to exercise ${descriptor.displayName}`)];
+    }
+    const destination = connector.destination;
+    const writes = settings.enabled && destination !== undefined;
+    const input: DiagnoseInput = {
+      destination: writes,
+      tokens: writes && settings.tokens ? tokenSpecs(segments).filter((t) => destination.tokenField(t.key) !== undefined) : [],
+      lists: writes && settings.lists
+        ? segments.map((segment) => ({ segment, listName: destination.listName?.(segment) ?? listNameFor(settings, segment.name) }))
+        : [],
+      signal,
+    };
+    return await connector.diagnose(input);
+  } catch (error) {
+    const message = signal.aborted ? `no answer within ${PLATFORM_TIMEOUT_MS / 1000} s` : error instanceof Error ? error.message : String(error);
+    return [fail(descriptor.id, message, `check ${descriptor.displayName}'s variables (see .env.example) and the network`)];
+  }
+}
+
+/** Every configured platform at once; the lines come back in registry order. */
+export async function checkPlatforms(
+  platforms: readonly ConfiguredPlatform[],
+  mappings: ReadonlyMap<string, Mapping>,
+  workspace: Workspace,
+  segments: SegmentDefinition[],
+): Promise<Check[]> {
+  const results = await Promise.all(
+    platforms.map((p) => {
+      const mapping = mappings.get(p.descriptor.id);
+      // Its mapping line already failed and says why; a connector cannot open without one.
+      return mapping ? checkPlatform(p, mapping, workspace, segments) : Promise.resolve([]);
+    }),
+  );
+  return results.flat();
+}

@@ -1,0 +1,50 @@
+import type { ConnectorDescriptor } from '../domain/connector.js';
+import type { Check } from './check.js';
+import { checkMappings, checkWorkspace } from './config.js';
+import { checkEnvironment } from './env.js';
+import { checkPlatforms, expectedSegments } from './platforms.js';
+import { checkStore } from './store.js';
+
+export interface DoctorReport {
+  /** False when any check failed. */
+  ok: boolean;
+  /** Doctor only reads: nothing is written to the store or to any platform. */
+  readOnly: true;
+  counts: Record<Check['status'], number>;
+  checks: Check[];
+}
+
+/** Names of variables whose values are secrets (never printed, even inside a platform's message). */
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|API_KEY|CLIENT_ID)$/;
+
+function redactor(env: NodeJS.ProcessEnv): (text: string) => string {
+  const secrets = Object.entries(env)
+    .filter(([name, value]) => SECRET_NAME.test(name) && typeof value === 'string' && value.length >= 4)
+    .map(([, value]) => value as string)
+    .sort((a, b) => b.length - a.length);
+  return (text) => secrets.reduce((t, s) => t.split(s).join('***'), text);
+}
+
+/**
+ * The checklist, in order: environment, workspace config and mappings, store, then every
+ * configured platform (credentials, scopes, token fields, lists) with read calls only.
+ */
+export async function runDoctor(options: { env: NodeJS.ProcessEnv; registry: readonly ConnectorDescriptor<never>[] }): Promise<DoctorReport> {
+  const { env, registry } = options;
+  const environment = checkEnvironment(env, registry);
+  const checks: Check[] = [...environment.checks];
+  const workspace = checkWorkspace(environment.paths.config, registry);
+  checks.push(workspace.check);
+  const mappings = checkMappings(environment.platforms, workspace.workspace);
+  checks.push(...mappings.checks);
+  const store = environment.paths.db ? checkStore(environment.paths.db) : undefined;
+  if (store) checks.push(...store.checks);
+  // Settings from a config that does not load would be guesses: the platforms are still checked,
+  // with the defaults, so credentials problems show up in the same run.
+  checks.push(...(await checkPlatforms(environment.platforms, mappings.mappings, workspace.workspace, expectedSegments(workspace.workspace, store?.segments))));
+  const redact = redactor(env);
+  const safe = checks.map((c) => ({ ...c, detail: redact(c.detail), ...(c.fix ? { fix: redact(c.fix) } : {}) }));
+  const counts = { ok: 0, warn: 0, fail: 0 };
+  for (const c of safe) counts[c.status]++;
+  return { ok: counts.fail === 0, readOnly: true, counts, checks: safe };
+}
