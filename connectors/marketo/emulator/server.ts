@@ -201,6 +201,18 @@ export class MarketoEmulator {
     return list ? [...list.members.keys()].filter((id) => this.state.liveLead(id)).sort((a, b) => a - b).map(String) : [];
   }
 
+  /** Every static list (test read accessor: no list may exist twice). */
+  staticLists(): Array<{ id: string; name: string }> {
+    return [...this.state.lists.values()].map((l) => ({ id: String(l.id), name: l.name }));
+  }
+
+  /** Effective membership changes, oldest first: Add to / Remove from List activities are logged only when membership changed. */
+  listMembershipChanges(): Array<{ listId: string; leadId: string; change: 'added' | 'removed' }> {
+    return this.state.activities
+      .filter((a) => a.typeId === ACTIVITY.addToList || a.typeId === ACTIVITY.removeFromList)
+      .map((a) => ({ listId: String(a.primaryAttributeValueId), leadId: String(a.leadId), change: a.typeId === ACTIVITY.addToList ? 'added' as const : 'removed' as const }));
+  }
+
   /** Custom lead fields (created through the API), name → data type. */
   customFields(): Record<string, string> {
     return Object.fromEntries([...this.state.fields.values()].filter((f) => f.custom).map((f) => [f.name, f.dataType]));

@@ -329,10 +329,12 @@ function tagsMutation(ctx: ResolverContext, args: { id: string; tags: string[] }
       target.tags.push(t);
       lower.add(t.toLowerCase());
       changed = true;
+      ctx.state.tagChanges.push({ customerId: target.id, tag: t, change: 'added' });
     }
   } else {
     const drop = new Set(tags.map((t) => t.toLowerCase()));
     const kept = target.tags.filter((t) => !drop.has(t.toLowerCase()));
+    for (const t of target.tags) if (drop.has(t.toLowerCase())) ctx.state.tagChanges.push({ customerId: target.id, tag: t, change: 'removed' });
     changed = kept.length !== target.tags.length;
     target.tags = kept;
   }

@@ -224,6 +224,11 @@ export class ShopifyEmulator {
     this.scopes = new Set(scopes);
   }
 
+  /** Effective tag changes by tagsAdd/tagsRemove, oldest first (test read accessor). */
+  tagChanges(): Array<{ customerId: string; tag: string; change: 'added' | 'removed' }> {
+    return this.state.tagChanges.map((c) => ({ customerId: gid('Customer', c.customerId), tag: c.tag, change: c.change }));
+  }
+
   customerIdForEmail(email: string): string | undefined {
     const id = this.state.emailIndex.get(email.trim().toLowerCase());
     return id === undefined ? undefined : gid('Customer', id);

@@ -100,6 +100,8 @@ export class ShopState {
   readonly emailIndex = new Map<string, number>();
   nextMetafieldId = 1;
   nextDefinitionId = 1;
+  /** Effective tag changes by tagsAdd/tagsRemove, oldest first (a tag already there, or already gone, is none). */
+  readonly tagChanges: Array<{ customerId: number; tag: string; change: 'added' | 'removed' }> = [];
 
   constructor(readonly now: () => number) {}
 
