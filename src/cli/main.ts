@@ -1,15 +1,20 @@
 #!/usr/bin/env node
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { duplicatesCommand } from './commands/duplicates.js';
+import { doctorCommand } from './commands/doctor.js';
 import { importCommand } from './commands/import.js';
+import { initCommand } from './commands/init.js';
+import { INIT_PLATFORMS } from '../init/platforms.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { segmentCommand } from './commands/segment.js';
 import { explainCommand } from './commands/explain.js';
 import { reportCommand } from './commands/report.js';
+import { runsCommand } from './commands/runs.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { EXIT } from './context.js';
 import { loadDotEnv } from '../config/dotenv.js';
 
@@ -75,6 +80,14 @@ program
   .action(syncCommand);
 
 program
+  .command('schedule')
+  .description('run the jobs of the workspace config\'s schedule section on their cron times until SIGINT/SIGTERM')
+  .option('--health-port <n>', 'serve /healthz, /readyz and /metrics on this port (loopback; 0 picks one)', integer('--health-port', 0, 65535))
+  .option('--once <job>', 'run this one job now (taking its lease like a tick would) and exit')
+  .option('--json', 'print the jobs (or the --once outcome) as JSON, and log as JSON lines on stderr')
+  .action(scheduleCommand);
+
+program
   .command('import')
   .description('import contact and order/transaction exports (CSV) as a source')
   .argument('<files...>', 'CSV files: contacts, orders, or one row per line item')
@@ -96,6 +109,37 @@ program
   .description('show the store: records, cursors, quarantine, segments, recent runs')
   .option('--json', 'print as JSON')
   .action(statusCommand);
+
+program
+  .command('runs')
+  .description('list the run history, newest first: every run, manual or scheduled, with its counts and error')
+  .option('--limit <n>', 'runs to show', integer('--limit', 1, 100_000), 20)
+  .option('--job <name>', 'only the runs of this scheduled job')
+  .option('--command <name>', 'only runs of this command (pull, segment, push, sync)')
+  .option('--json', 'print as JSON')
+  .action(runsCommand);
+
+program
+  .command('doctor')
+  .description('check the environment, workspace config, store and every platform (credentials, scopes, token fields, lists); reads only')
+  .option('--json', 'print the checks as JSON')
+  .action(doctorCommand);
+
+const init = program
+  .command('init')
+  .description('write a commented starter workspace config and .env: asks on a terminal, or takes flags (--yes)')
+  .option('--platform <list>', 'platforms to set up, comma-separated: hubspot, marketo, shopify')
+  .option('--config <file>', 'the workspace config to write', 'segsync.yaml')
+  .option('--env <file>', 'the .env to write (mode 0600)', '.env')
+  .option('--db <file>', 'the SQLite store, SEGSYNC_DB (default ./data/segsync.db)')
+  .option('--window-days <n>', 'RFM window in days (default 365)', integer('--window-days', 1, 3650))
+  .option('--example-segments', 'add two example rule segments to the config')
+  .option('-y, --yes', 'ask nothing: take the defaults, and values from flags or the environment')
+  .option('--interactive', 'ask even when stdin is not a terminal (one answer per line)')
+  .option('--force', 'overwrite existing files')
+  .option('--json', 'print what was written as JSON');
+for (const field of INIT_PLATFORMS.flatMap((p) => p.fields)) init.option(`${field.flag} <value>`, `${field.variable}: ${field.prompt}`);
+init.action(initCommand);
 
 program
   .command('sandbox')
