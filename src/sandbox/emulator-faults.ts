@@ -1,3 +1,33 @@
+/**
+ * The kinds of trouble every emulator can make on request (reliability tests, and
+ * `segsync sandbox --faults`), each in the platform's own form:
+ * - throttle-burst: a burst of rate-limit answers (HubSpot 429 with its policy body, Marketo 606
+ *   inside an HTTP 200, Shopify THROTTLED GraphQL errors);
+ * - server-errors: 500/502/503 answers;
+ * - resets: connections destroyed without an answer;
+ * - slow: answers delayed past the client's timeout;
+ * - malformed-records: some records in pages with wrong types, missing ids, impossible dates,
+ *   negative or non-numeric amounts, huge strings, duplicate ids in one page (the rest valid);
+ * - token-expiry: the access token stops working mid-run (the client must re-authenticate or fail clearly);
+ * - concurrent-writer: a second writer changes records while a pull pages through them.
+ */
+export const FAULT_KINDS = ['throttle-burst', 'server-errors', 'resets', 'slow', 'malformed-records', 'token-expiry', 'concurrent-writer'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultScenario {
+  kind: FaultKind;
+  /** How many faults to inject (requests answered badly, or records corrupted/changed); a per-kind default otherwise. */
+  count?: number;
+}
+
+/** What every emulator offers for fault scenarios. */
+export interface FaultInjector {
+  /** Schedules the scenario's faults; they fire as matching requests arrive. */
+  injectScenario(scenario: FaultScenario): void;
+  /** Faults injected so far (answers given instead of the real thing, records corrupted or changed). */
+  faultsInjected(): number;
+}
+
 /** A fault an emulator answers instead of the real thing, for reliability tests. */
 export interface EmulatorFault {
   /** Tested against `${METHOD} ${path}` (path as given to handle(); Shopify adds the operation name). */
