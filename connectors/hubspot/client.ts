@@ -106,14 +106,16 @@ export class HubSpotClient {
   readonly transport: Transport;
   private readonly sdk: Client;
   private readonly searchLimiter: RollingWindowLimiter;
+  private readonly limiter: RollingWindowLimiter;
 
   constructor(readonly config: HubSpotConfig, events?: TransportEvents, sleep?: (ms: number) => Promise<void>) {
     this.sdk = new Client({ accessToken: config.accessToken, basePath: config.baseUrl, numberOfApiCallRetries: 0 });
     // Stay a little under the published limits: the platform counts arrivals, we count departures.
     const perWindow = Math.max(1, Math.floor(config.rateLimitPer10s * 0.95));
+    this.limiter = new RollingWindowLimiter({ max: perWindow, intervalMs: 10_250 });
     this.transport = new Transport({
       platform: 'hubspot',
-      limiter: new RollingWindowLimiter({ max: perWindow, intervalMs: 10_250 }),
+      limiter: this.limiter,
       classify: classifyHubSpotError,
       timeoutMs: config.timeoutMs,
       ...(config.backoff ? { backoff: config.backoff } : {}),
@@ -139,6 +141,10 @@ export class HubSpotClient {
           ...(req.body !== undefined ? { body: req.body } : {}),
         });
         const text = await response.text();
+        // HubSpot's own count for this token (other apps and earlier runs included): trust it
+        // over our local window. Search answers carry no such headers.
+        const remaining = response.headers.get('x-hubspot-ratelimit-remaining');
+        if (remaining !== null && !req.search) this.limiter.observeRemaining(Number(remaining));
         if (response.status < 200 || response.status >= 300) {
           const headers = new Map<string, string>();
           response.headers.forEach((value, name) => headers.set(name.toLowerCase(), value));

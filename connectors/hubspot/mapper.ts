@@ -1,3 +1,4 @@
+import { parseStrictDate } from '../../src/domain/dates.js';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { AttributeValue, ContactRecord, PurchaseRecord, QuarantinedRecord } from '../../src/domain/records.js';
 import { CrmObjectSchema, type CrmObject } from './schemas.js';
@@ -20,7 +21,7 @@ function rawId(raw: unknown): string | null {
 /** HubSpot dates are ISO strings or epoch-ms strings; date-only properties are midnight UTC. */
 export function parseHubSpotDate(value: string | null | undefined): string | null | 'invalid' {
   if (value === null || value === undefined || value === '') return null;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  const ms = /^\d+$/.test(value) ? Number(value) : parseStrictDate(value);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : 'invalid';
 }
 

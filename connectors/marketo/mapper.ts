@@ -1,3 +1,4 @@
+import { parseStrictDate } from '../../src/domain/dates.js';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { AttributeValue, ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
 import type { Activity } from './schemas.js';
@@ -51,9 +52,8 @@ export function flag(value: unknown): boolean | null {
 export function parseMarketoDate(value: unknown): string | null | 'invalid' {
   const t = text(value);
   if (t === null) return null;
-  let s = t.replace(/Z[+-]0000$/, 'Z').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) s = `${s}T00:00:00Z`;
-  const ms = Date.parse(s);
+  const s = t.replace(/Z[+-]0000$/, 'Z').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const ms = parseStrictDate(s);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : 'invalid';
 }
 
@@ -97,6 +97,11 @@ export function mapLead(raw: unknown, mapping: Mapping): Mapped<ContactRecord> {
   if (!isRow(raw) || id === null) return reject('contacts', raw, null, 'id: missing or not a positive integer lead id');
   const externalId = String(id);
   const f = mapping.contacts.fields;
+  // A field that holds an object or a list is a wrong type, not a missing value.
+  for (const name of Object.values(f)) {
+    const v = name ? raw[name] : undefined;
+    if (v !== null && typeof v === 'object') return reject('contacts', raw, externalId, `${name}: expected text, got ${Array.isArray(v) ? 'a list' : 'an object'}`);
+  }
   const value = (name: string | undefined) => (name ? text(raw[name]) : null);
   const email = value(f.email);
   if (email !== null && !EMAIL.test(email)) return reject('contacts', raw, externalId, `${f.email}: "${email}" is not an email address`);

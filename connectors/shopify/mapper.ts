@@ -1,3 +1,4 @@
+import { parseStrictDate } from '../../src/domain/dates.js';
 /**
  * Shopify nodes → canonical records. The mapping file (mappings/shopify.yaml) names GraphQL paths
  * such as `defaultEmailAddress.emailAddress`; `valueAt` follows them through the node.
@@ -56,7 +57,7 @@ function attribute(raw: unknown, path: string): AttributeValue {
 
 function isoDate(value: string | null, path: string): string | null {
   if (value === null) return null;
-  const ms = Date.parse(value);
+  const ms = parseStrictDate(value);
   if (!Number.isFinite(ms)) throw new FieldProblem(`${path}: "${value}" is not a date`);
   return new Date(ms).toISOString();
 }
@@ -95,7 +96,7 @@ export function mapCustomer(raw: unknown, mapping: Mapping): Mapped<ContactRecor
         country: text(raw, f.country),
         city: text(raw, f.city),
         createdAt: f.createdAt ? isoDate(text(raw, f.createdAt), f.createdAt) : null,
-        updatedAt: new Date(Date.parse(node.updatedAt)).toISOString(),
+        updatedAt: new Date(parseStrictDate(node.updatedAt)).toISOString(),
         emailConsent,
         // Shopify deletes customers outright (and merges by deleting one): nothing to flag here.
         archived: false,
@@ -147,7 +148,7 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
         occurredAt,
         status,
         archived: false,
-        updatedAt: new Date(Date.parse(node.updatedAt)).toISOString(),
+        updatedAt: new Date(parseStrictDate(node.updatedAt)).toISOString(),
         raw,
       },
     };

@@ -1,3 +1,4 @@
+import { parseStrictDate } from '../../src/domain/dates.js';
 import { z } from 'zod';
 
 /**
@@ -62,7 +63,7 @@ export const AccessScopesSchema = z.object({
 });
 
 const GID = (type: string) => z.string().regex(new RegExp(`^gid://shopify/${type}/\\d+$`), `must be a Shopify ${type} id (gid://shopify/${type}/<number>)`);
-const DateTime = z.string().refine((v) => Number.isFinite(Date.parse(v)), 'must be an ISO 8601 date-time');
+const DateTime = z.string().refine((v) => Number.isFinite(parseStrictDate(v)), 'must be an ISO 8601 date-time');
 
 /** What every customer node must have; the mapping's own fields are looked up by path afterwards. */
 export const CustomerNodeSchema = z.looseObject({ id: GID('Customer'), updatedAt: DateTime });

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { duplicatesCommand } from './commands/duplicates.js';
 import { doctorCommand } from './commands/doctor.js';
 import { importCommand } from './commands/import.js';
@@ -7,7 +7,7 @@ import { initCommand } from './commands/init.js';
 import { INIT_PLATFORMS } from '../init/platforms.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
-import { sandboxCommand } from './commands/sandbox.js';
+import { parseFaults, sandboxCommand } from './commands/sandbox.js';
 import { segmentCommand } from './commands/segment.js';
 import { explainCommand } from './commands/explain.js';
 import { reportCommand } from './commands/report.js';
@@ -115,7 +115,7 @@ program
   .description('list the run history, newest first: every run, manual or scheduled, with its counts and error')
   .option('--limit <n>', 'runs to show', integer('--limit', 1, 100_000), 20)
   .option('--job <name>', 'only the runs of this scheduled job')
-  .option('--command <name>', 'only runs of this command (pull, segment, push, sync)')
+  .addOption(new Option('--command <name>', 'only runs of this command').choices(['pull', 'segment', 'push', 'sync', 'import']))
   .option('--json', 'print as JSON')
   .action(runsCommand);
 
@@ -148,6 +148,7 @@ program
   .option('--host <address>', 'address to bind (loopback by default)', '127.0.0.1')
   .option('--seed <n>', 'population seed', integer('--seed', 0, 2 ** 31 - 1))
   .option('--size <n>', 'number of people', integer('--size', 1, 1_000_000))
+  .option('--faults <list>', 'make trouble on every emulator: throttle-burst, server-errors, resets, slow, malformed-records, token-expiry, concurrent-writer (each optionally :count), comma-separated', parseFaults)
   .option('--json', 'print the environment as JSON')
   .action(sandboxCommand);
 

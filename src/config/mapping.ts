@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attributeMap } from './attribute-names.js';
 import { parseOrThrow } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
 import { PURCHASE_STATUSES } from '../domain/records.js';
@@ -31,7 +32,7 @@ export const MappingSchema = z.strictObject({
     }),
     consent: ValueMap(z.enum(['subscribed', 'unsubscribed', 'unknown'])).optional(),
     /** Extra attributes usable in segments: canonical name → platform field. */
-    attributes: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'attribute names are camelCase'), FieldName).default({}),
+    attributes: attributeMap(FieldName).default({}),
   }),
   purchases: z.strictObject({
     fields: z.strictObject({

@@ -1,3 +1,5 @@
+import { parseStrictDate } from '../domain/dates.js';
+import { attributeMap } from './attribute-names.js';
 import { z } from 'zod';
 import { ConfigError, parseOrThrow } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
@@ -7,7 +9,9 @@ import { PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/persona
 import { ClusteringSchema } from '../segmentation/clustering-config.js';
 import { ScheduleSchema, scheduleProblem } from '../scheduler/schedule-config.js';
 
-const IsoDate = z.iso.date({ message: 'must be a date like 2026-11-01' }).or(z.iso.datetime({ message: 'must be an ISO date' }));
+const IsoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}(T.+)?$/.test(v) && Number.isFinite(parseStrictDate(v)), {
+  error: (issue) => `"${String(issue.input)}" is not a date; use a date like 2026-11-01 or an ISO date-time like 2026-11-01T00:00:00Z`,
+});
 
 const DestinationSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -30,12 +34,7 @@ const SourceSchema = z.strictObject({
   /** A mapping file to use instead of mappings/<platform>.yaml. */
   mapping: z.string().min(1).optional(),
   /** Extra platform fields to pull as canonical attributes (camelCase name → platform field). */
-  attributes: z
-    .record(
-      z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'attribute names are camelCase, like loyaltyTier'),
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'must be a platform field name (letters, digits, _ and .)'),
-    )
-    .default({}),
+  attributes: attributeMap(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'must be a platform field name (letters, digits, _ and .)')).default({}),
 });
 export type SourceSettings = z.infer<typeof SourceSchema>;
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultInjector } from '../sandbox/emulator-faults.js';
 import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from './records.js';
 import type { SegmentDefinition, TokenSpec } from './segments.js';
 import type { Transport, TransportEvents } from '../http/transport.js';
@@ -121,7 +122,8 @@ export interface ConnectorDescriptor<Config = unknown> {
   emulator?: EmulatorDescriptor;
 }
 
-export interface MountedEmulator {
+/** An emulator mounted in the sandbox; every one can make the trouble of FAULT_KINDS on request. */
+export interface MountedEmulator extends FaultInjector {
   handle(req: IncomingMessage, res: ServerResponse, path: string): void;
 }
 

@@ -33,6 +33,20 @@ export class RollingWindowLimiter {
     return turn;
   }
 
+  /**
+   * The platform says only `remaining` requests are left in its current window (its counters
+   * include other processes with the same credentials, and this process's previous runs): never
+   * allow more than that locally. The shortfall is counted as requests made now, so it frees up
+   * one interval later, a little after the platform's own window has moved on.
+   */
+  observeRemaining(remaining: number): void {
+    if (!Number.isFinite(remaining) || remaining < 0) return;
+    const now = this.now();
+    while (this.starts.length > 0 && this.starts[0]! <= now - this.limit.intervalMs) this.starts.shift();
+    const allowedHere = this.limit.max - this.starts.length;
+    for (let k = 0; k < allowedHere - remaining; k++) this.starts.push(now);
+  }
+
   /** After the platform said "slow down", stop everyone for a while. */
   pause(ms: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);

@@ -78,15 +78,28 @@ function urlPassword(value: string): string | undefined {
   }
 }
 
-/** Secrets learnt at run time (Marketo's access token); process-wide, since any logger may meet them. */
+/**
+ * Secrets learnt at run time (Marketo's access token, about one an hour); process-wide, since any
+ * logger may meet them. Only the newest few are kept: older tokens have expired, and a daemon
+ * running for months must not scan thousands of them on every line.
+ */
 const runtimeSecrets = new Set<string>();
+const MAX_RUNTIME_SECRETS = 16;
 
 export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= MIN_SECRET_LENGTH) runtimeSecrets.add(value);
+  if (!value || value.length < MIN_SECRET_LENGTH) return;
+  runtimeSecrets.delete(value);
+  runtimeSecrets.add(value);
+  while (runtimeSecrets.size > MAX_RUNTIME_SECRETS) runtimeSecrets.delete(runtimeSecrets.values().next().value!);
 }
 
 export function registeredSecrets(): readonly string[] {
   return [...runtimeSecrets];
+}
+
+/** Masks the environment's secrets and the runtime ones in text that is stored or shown (run errors, alerts). */
+export function maskSecrets(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  return redactText(text, [...secretValues(env), ...runtimeSecrets]);
 }
 
 /** Replaces every occurrence of each secret (as written, and as escaped inside a JSON string). */

@@ -51,6 +51,8 @@ export interface ApplyOptions {
   allowMassRemoval: boolean;
   massRemovalThreshold: number;
   progress?: Progress;
+  /** Checked before every batch: a stopped run ends after the batch in flight, its state recorded. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
   progress.start(`push ${platform}`, total);
   const segments = new Map(listSegments(db).map((s) => [s.key, s]));
   const applyToList = async (segmentKey: string, batch: Parameters<Destination['apply']>[0]) => {
+    options.signal?.throwIfAborted();
     try {
       return await destination.apply(batch);
     } catch (error) {
@@ -103,6 +106,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
   for (const change of plan.lists) {
     let listId = state.listId(platform, change.segmentKey);
     if (!listId) {
+      options.signal?.throwIfAborted();
       const segment = segments.get(change.segmentKey);
       if (!segment) continue;
       listId = await destination.ensureList(segment, change.listName);
@@ -124,6 +128,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
     }
   }
   for (const batch of chunks(plan.tokens, destination.capabilities.maxBatch.tokens)) {
+    options.signal?.throwIfAborted();
     const result = await destination.apply({ kind: 'tokens', updates: batch });
     const applied = new Set(result.applied);
     state.recordTokens(platform, batch.filter((u) => applied.has(u.externalId)), nowIso());

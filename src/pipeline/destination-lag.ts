@@ -13,7 +13,7 @@ export interface DestinationLag {
 
 const Pushed = z.object({
   result: z.union([
-    z.object({ push: z.object({ dryRun: z.boolean(), destinations: z.array(z.object({ platform: z.string(), applied: z.unknown().optional() })) }) }),
+    z.object({ segment: z.object({ runId: z.number() }), push: z.object({ dryRun: z.boolean(), destinations: z.array(z.object({ platform: z.string(), applied: z.unknown().optional() })) }) }),
     z.object({ dryRun: z.boolean(), destinations: z.array(z.object({ platform: z.string(), applied: z.unknown().optional() })) }),
   ]),
 });
@@ -33,8 +33,10 @@ export function destinationLag(db: Db, destinations: readonly string[]): Destina
       if (!parsed.success) continue;
       const push = 'push' in parsed.data.result ? parsed.data.result.push : parsed.data.result;
       if (push.dryRun || !push.destinations.some((d) => d.platform === destination && d.applied !== undefined)) continue;
-      // A sync segments before it pushes: the run it pushed is the latest one before it finished.
-      const pushed = (segmentationAt.get(run.finishedAt) as { id: number | null }).id;
+      // A sync pushed the run it made; a push, the latest run that existed when it started.
+      const pushed = 'push' in parsed.data.result
+        ? parsed.data.result.segment.runId
+        : (segmentationAt.get(run.startedAt) as { id: number | null }).id;
       return { destination, pushedSegmentationRun: pushed, lastPushAt: run.finishedAt, latestSegmentationRun: latest, runsBehind: latest === null || pushed === null ? null : latest - pushed };
     }
     return { destination, pushedSegmentationRun: null, lastPushAt: null, latestSegmentationRun: latest, runsBehind: latest === null ? null : latest };

@@ -11,6 +11,7 @@ import { requestCounts, type Session } from './session.js';
 import { silentProgressFactory, type ProgressFactory } from './progress.js';
 import { MassRemovalError } from './apply.js';
 import { runCounts } from './run-counts.js';
+import { maskSecrets } from '../log/redact.js';
 
 export interface RequestCounts {
   [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
@@ -132,6 +133,7 @@ export async function push(
     allowMassRemoval: options.allowMassRemoval,
     massRemovalThreshold: settings.massRemovalThreshold,
     progress: progress(),
+    signal: options.signal,
   })));
   applied.forEach((summary, i) => {
     result.destinations[i]!.applied = summary;
@@ -168,6 +170,8 @@ export async function recorded<T>(
   const history = new RunHistory(session.db);
   const before = requestCounts(session);
   const runId = history.start(command, options.trigger ?? 'manual', options.job);
+  // A scheduled run holds its job's lease: any other row of the job still 'running' is a dead process's.
+  if (options.job) history.closeOrphansOf(options.job, runId, 'the process running it stopped before it finished (killed or crashed); this job\'s next run redid its work');
   try {
     const result = await work();
     const requests = requestsSince(before, requestCounts(session));
@@ -175,7 +179,7 @@ export async function recorded<T>(
     return { result, requests };
   } catch (error) {
     const requests = requestsSince(before, requestCounts(session));
-    history.finish(runId, 'failed', { requests }, runCounts(undefined, requests), (error as Error).message);
+    history.finish(runId, 'failed', { requests }, runCounts(undefined, requests), maskSecrets((error as Error).message));
     throw error;
   }
 }

@@ -1,3 +1,4 @@
+import type { FaultScenario } from './emulator-faults.js';
 import { listenOnLoopback } from './loopback.js';
 import type { ConnectorDescriptor, EmulatorPace, MountedEmulator } from '../domain/connector.js';
 import { generatePopulation, parsePopulationOptions } from './population.js';
@@ -22,6 +23,8 @@ export interface SandboxOptions {
   anchor?: Date;
   /** `fast` lifts the emulators' rate limits (tests); the default enforces the real ones. */
   pace?: EmulatorPace;
+  /** Trouble every emulator makes (each in its platform's form), e.g. for trying segsync's resilience by hand. */
+  faults?: readonly FaultScenario[];
 }
 
 /** One HTTP server mounting every connector's emulator under its prefix (/hubspot, ...). */
@@ -36,6 +39,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   for (const descriptor of options.registry) {
     if (!descriptor.emulator) continue;
     const emulator = descriptor.emulator.create(generatePopulation(population), options.pace ?? 'realistic');
+    for (const scenario of options.faults ?? []) emulator.injectScenario(scenario);
     mounts.push({ prefix: descriptor.emulator.mount, emulator });
     emulators.set(descriptor.id, emulator);
   }

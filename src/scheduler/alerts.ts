@@ -113,10 +113,11 @@ export function createAlerter(options: AlerterOptions): Alerter {
         if (ok) {
           if (!state.failing) return;
           const failures = state.consecutiveFailures;
+          const previous = { ...state };
           state.failing = false;
           state.consecutiveFailures = 0;
           state.lastFailureAlertAt = undefined;
-          await post({
+          const delivered = await post({
             source: 'segsync',
             event: 'job_recovered',
             job,
@@ -124,6 +125,8 @@ export function createAlerter(options: AlerterOptions): Alerter {
             at,
             text: `segsync: job ${job} recovered${run} after ${failures} failed run${failures === 1 ? '' : 's'}`,
           });
+          // Not delivered: stay "failing", so the next success tries to announce the recovery again.
+          if (!delivered) Object.assign(state, previous);
           return;
         }
 

@@ -2,8 +2,9 @@ import { createTask, type Logger as CronLogger, type ScheduledTask } from 'node-
 import type { ConnectorDescriptor } from '../domain/connector.js';
 import type { TransportEvents } from '../http/transport.js';
 import { readCoreEnv } from '../config/env.js';
+import { maskSecrets } from '../log/redact.js';
 import { ConfigError } from '../config/errors.js';
-import { loadWorkspace } from '../config/workspace.js';
+import { destinationSettings, sourceSettings, loadWorkspace } from '../config/workspace.js';
 import { pull, push, recorded, segment, type RequestCounts } from '../pipeline/run.js';
 import { runCounts } from '../pipeline/run-counts.js';
 import { openSession, requestCounts, type Session } from '../pipeline/session.js';
@@ -83,11 +84,14 @@ export interface Scheduler {
    * recorded as they would have been (so a SIGTERM between two ticks loses nothing). Only a run
    * still going at the deadline is interrupted: its AbortSignal fires, a pull stops once the
    * request in flight answers, without writing that page (each page is one transaction, so
-   * nothing is half-written), and recorded() marks the run failed. Segmentation and a push's
-   * batches do not listen to the signal. A run that has not recorded itself 5 s after the signal
-   * is left behind: its lease is released and the next start marks its row failed.
+   * nothing is half-written), a push stops before its next batch, and recorded() marks the run
+   * failed. Segmentation does not listen to the signal. A run that has not recorded itself 5 s
+   * after the signal is left behind with its lease (which expires on its own, so no other daemon
+   * starts the job while it may still write); `stuckRuns()` then tells the caller to exit.
    */
   stop(reason: string): Promise<void>;
+  /** Runs still going after stop() gave up on them: the process must exit to end them. */
+  stuckRuns(): number;
 }
 
 export interface ScheduleSettings {
@@ -135,6 +139,13 @@ export function loadSchedule(options: { env?: NodeJS.ProcessEnv; registry: reado
         throw new ConfigError(
           `${where} is not valid:\n  - schedule.jobs.${i}.platform: ${d.displayName} is not configured in the environment; set ${d.enabledBy} (see .env.example) or remove the job`,
         );
+      }
+      // A job on a switched-off source or destination would "succeed" doing nothing, forever.
+      const pulls = job.run !== 'push' && sourceSettings(workspace, job.platform).enabled;
+      const pushes = job.run !== 'pull' && destinationSettings(workspace, job.platform).enabled;
+      if (!pulls && !pushes) {
+        const off = job.run === 'pull' ? `sources.${job.platform}.enabled` : job.run === 'push' ? `destinations.${job.platform}.enabled` : `sources.${job.platform}.enabled and destinations.${job.platform}.enabled`;
+        throw new ConfigError(`${where} is not valid:\n  - schedule.jobs.${i}.platform: ${off} is false, so job ${job.name} would do nothing; enable it or remove the job`);
       }
     } else if (configured.length === 0) {
       throw new ConfigError(
@@ -316,9 +327,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       session = openSession({ env, registry: options.registry, ...(options.events ? { events: options.events } : {}) });
       const open = session;
       const common = { signal: controller.signal, ...(job.platform ? { platforms: [job.platform] } : {}) };
-      // Segmentation holds the event loop, so the renewal timer cannot fire during it: renew
-      // just before, and give up if the lease is gone already.
-      const beforeSegment = () => {
+      // Segmentation and planning hold the event loop, so the renewal timer cannot fire during
+      // them: renew just before each stage, and give up if the lease is gone already.
+      const stillOurs = () => {
         if (!renew(flight) || controller.signal.aborted) throw controller.signal.reason ?? new Error('the run was stopped');
       };
       const work = async (): Promise<unknown> => {
@@ -326,14 +337,16 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
           case 'pull':
             return pull(open, { ...common, full: job.full });
           case 'segment':
-            beforeSegment();
+            stillOurs();
             return segment(open);
           case 'push':
+            stillOurs();
             return push(open, { ...common, dryRun: false, allowMassRemoval: false });
           case 'sync': {
             const pulled = await pull(open, { ...common, full: job.full });
-            beforeSegment();
+            stillOurs();
             const segmented = segment(open);
+            stillOurs();
             const pushed = await push(open, { ...common, dryRun: false, allowMassRemoval: false });
             return { pull: pulled, segment: segmented, push: pushed };
           }
@@ -397,6 +410,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     };
   }
 
+  let stuckRuns = 0;
+
   async function stop(reason: string): Promise<void> {
     stopping ??= (async () => {
       for (const task of tasks.values()) await task.destroy();
@@ -411,12 +426,12 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
             f.controller.abort(new Error(`interrupted: the scheduler stopped (${reason}) and the run did not finish within ${settings.shutdownSeconds} s`));
           }
           if (!(await settledWithin(late.map((f) => f.done), ABORT_GRACE_MS))) {
+            // Their leases are NOT released: the run may still be writing, and another daemon must
+            // not start the job until the lease expires on its own. The process has to exit.
             const stuck = [...running.values()];
-            for (const f of stuck) {
-              clearInterval(f.renewTimer);
-              leases.release(f.job.name, owner);
-            }
-            log.error({ jobs: stuck.map((f) => f.job.name) }, 'left runs that did not stop; the next start marks them failed');
+            for (const f of stuck) clearInterval(f.renewTimer);
+            stuckRuns = stuck.length;
+            log.error({ jobs: stuck.map((f) => f.job.name) }, 'runs did not stop: leaving their leases to expire; the next start marks them failed');
           }
         }
       } else {
@@ -438,6 +453,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       if (!job) return Promise.reject(new ConfigError(`no job named "${name}" in schedule.jobs; use one of ${jobs.map((j) => j.name).join(', ')}`));
       return trigger(job);
     },
+    stuckRuns: () => stuckRuns,
     health() {
       return {
         jobs: jobs.map((job) => {
@@ -453,12 +469,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
 
 /** The newest success and failure in the job's history (kept across restarts, unlike counters). */
 function lastOutcomes(history: RunHistory, job: string): { lastSuccessAt: string | null; lastFailureAt: string | null } {
-  const rows = history.recent(200, { job });
-  const at = (status: 'succeeded' | 'failed') => {
-    const row = rows.find((r) => r.status === status);
-    return row ? (row.finishedAt ?? row.startedAt) : null;
-  };
-  return { lastSuccessAt: at('succeeded'), lastFailureAt: at('failed') };
+  return { lastSuccessAt: history.lastFinished(job, 'succeeded'), lastFailureAt: history.lastFinished(job, 'failed') };
 }
 
 /** True when every promise settled within `ms`. */
@@ -484,6 +495,7 @@ function cronLogger(log: SchedulerLog, job: string): CronLogger {
   };
 }
 
+/** An error as it is recorded, logged and sent to the webhook: secrets masked. */
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return maskSecrets(error instanceof Error ? error.message : String(error));
 }

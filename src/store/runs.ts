@@ -89,6 +89,23 @@ export class RunHistory {
       .run(nowIso(), reason, olderThanIso).changes;
   }
 
+  /** When the job's newest run with this outcome finished (null if none), however long ago. */
+  lastFinished(job: string, status: 'succeeded' | 'failed'): string | null {
+    const row = this.db.prepare('SELECT MAX(COALESCE(finished_at, started_at)) AS at FROM runs WHERE job = ? AND status = ?').get(job, status) as { at: string | null };
+    return row.at;
+  }
+
+  /**
+   * Marks the job's other runs still 'running' as failed. Called by the holder of the job's lease:
+   * holding it proves no one else is running the job, so those rows belong to dead processes
+   * (a killed pod has another hostname and maybe pid 1 again, which closeDead cannot judge).
+   */
+  closeOrphansOf(job: string, exceptRunId: number, reason: string): number {
+    return this.db
+      .prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE job = ? AND status = 'running' AND id <> ?")
+      .run(nowIso(), reason, job, exceptRunId).changes;
+  }
+
   /** How many of the job's latest finished runs failed in a row (0 if the last one succeeded). */
   failuresInARow(job: string): number {
     const rows = this.db.prepare("SELECT status FROM runs WHERE job = ? AND status <> 'running' ORDER BY id DESC LIMIT 1000").all(job) as Array<{ status: string }>;

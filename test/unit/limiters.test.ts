@@ -52,3 +52,20 @@ describe('backoff', () => {
     expect(parseRetryAfter('soon')).toBeUndefined();
   });
 });
+
+describe('a platform that reports how many requests are left', () => {
+  it('never allows more locally than the platform says remain; the rest frees one interval later', async () => {
+    const limiter = new RollingWindowLimiter({ max: 10, intervalMs: 60 });
+    const t0 = performance.now();
+    await limiter.acquire(); // 1 used here, 9 more allowed by our own count...
+    limiter.observeRemaining(2); // ...but the platform says only 2 remain (another process used the rest)
+    const starts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      await limiter.acquire();
+      starts.push(performance.now() - t0);
+    }
+    expect(starts[0]!).toBeLessThan(60); // the two remaining go at once
+    expect(starts[1]!).toBeLessThan(60);
+    expect(starts[2]!).toBeGreaterThanOrEqual(60); // the third waits for the window
+  });
+});

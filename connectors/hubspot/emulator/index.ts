@@ -1,2 +1,3 @@
 export { HubSpotEmulator } from './server.js';
 export type { EmulatorFault, HubSpotEmulatorOptions, RequestLogEntry } from './server.js';
+export type { ConcurrentChange, Corruption, HubSpotFaultScenario } from './faults.js';

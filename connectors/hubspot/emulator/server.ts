@@ -6,12 +6,13 @@
  *
  * Where HubSpot's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
-import { FaultQueue, type EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
+import { FaultQueue, type EmulatorFault, type FaultInjector } from '../../../src/sandbox/emulator-faults.js';
+import { HubSpotFaults, type ConcurrentChange, type Corruption, type HubSpotFaultScenario } from './faults.js';
 import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
-import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, type Ctx, type Reply } from './http-support.js';
+import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, objectKind, type Ctx, type Reply } from './http-support.js';
 import { ListsApi } from './lists-api.js';
 import { ObjectsApi } from './objects-api.js';
 import { PropertiesApi } from './properties-api.js';
@@ -65,8 +66,12 @@ function isCrmSearch(method: string, pathname: string): boolean {
   return method === 'POST' && /^\/crm\/v3\/objects\/[^/]+\/search$/.test(pathname);
 }
 
-export class HubSpotEmulator {
+export class HubSpotEmulator implements FaultInjector {
   private readonly answered: RequestLogEntry[] = [];
+  private overLimit = 0;
+  /** `${listId} ${recordId}` of every membership add that took effect (recordsIdsAdded), in order. */
+  private readonly listAdds: string[] = [];
+  private readonly faults: HubSpotFaults;
   onRequest?: (info: { method: string; path: string; status: number }) => void;
 
   private readonly state: CrmState;
@@ -91,6 +96,7 @@ export class HubSpotEmulator {
     this.objects = new ObjectsApi(this.state, options.searchResultCap ?? 10_000);
     this.properties = new PropertiesApi(this.state);
     this.lists = new ListsApi(this.state);
+    this.faults = new HubSpotFaults(() => this.rateHeaders(false), RATE_LIMIT_GROUP);
   }
 
   // ================================================================ lifecycle
@@ -207,6 +213,61 @@ export class HubSpotEmulator {
     this.faultQueue.add(fault);
   }
 
+  // ================================================================ fault scenarios (faults.ts)
+
+  injectScenario(scenario: HubSpotFaultScenario): void {
+    this.faults.schedule(scenario);
+  }
+
+  /** Faults injected so far: answers given instead of the real one, records corrupted or changed. */
+  faultsInjected(): number {
+    return this.faults.faultsInjected();
+  }
+
+  /** Requests the emulator's own limits refused (ten-secondly, search secondly, daily): over the real limit. */
+  overLimitRequests(): number {
+    return this.overLimit;
+  }
+
+  /** Records served corrupted by a malformed-records scenario. */
+  corruptions(): readonly Corruption[] {
+    return this.faults.corruptions();
+  }
+
+  /** Ground-truth changes made by a concurrent-writer scenario. */
+  concurrentChanges(): readonly ConcurrentChange[] {
+    return this.faults.concurrentChanges();
+  }
+
+  /** The admin issued a working token again after a token-expiry scenario. */
+  restoreToken(): void {
+    this.faults.restoreToken();
+  }
+
+  /** Every membership add that took effect (HubSpot's recordsIdsAdded), as `${listId} ${recordId}`. */
+  effectiveListAdds(): readonly string[] {
+    return this.listAdds;
+  }
+
+  listDeals(): Array<{ id: string; properties: Record<string, string | null>; contactIds: string[] }> {
+    const out: Array<{ id: string; properties: Record<string, string | null>; contactIds: string[] }> = [];
+    for (const rec of this.state.deals.slots) {
+      if (rec.live) out.push({ id: String(rec.id), properties: this.state.allProperties('deals', rec), contactIds: this.state.liveAssoc('deals', rec).map(String) });
+    }
+    return out;
+  }
+
+  /** A contact created by someone else on the portal (no deals). */
+  createContact(properties: Record<string, string>): string {
+    const at = this.now();
+    const props = { ...properties };
+    if (props.email) props.email = props.email.trim().toLowerCase();
+    const rec = this.state.contacts.create(props, at, at);
+    if (props.email) this.state.emailIndex.set(props.email, rec.id);
+    this.state.version++;
+    return String(rec.id);
+  }
+
   private mustLive(kind: ObjectKind, id: string): CrmRecord {
     const rec = this.state.store(kind).live(Number(id));
     if (!rec) throw new Error(`no live ${SINGULAR[kind]} ${id}`);
@@ -236,9 +297,20 @@ export class HubSpotEmulator {
       return;
     }
 
+    const decision = this.faults.decide(`${method} ${path}`);
+    if (decision.action === 'answer') {
+      this.write(res, method, path, decision.reply, write);
+      return;
+    }
+    if (decision.action === 'reset' && !decision.afterProcessing) {
+      req.socket.destroy();
+      this.log(method, path, 0, write);
+      return;
+    }
+
     const auth = req.headers.authorization ?? '';
     const m = /^Bearer\s+(.+)$/i.exec(auth);
-    if (!m || m[1]?.trim() !== this.accessToken) {
+    if (!m || m[1]?.trim() !== this.accessToken || this.faults.tokenRevoked()) {
       this.write(res, method, path, { status: 401, body: errorBody(AUTH_MESSAGE, 'INVALID_AUTHENTICATION') }, write);
       return;
     }
@@ -246,6 +318,7 @@ export class HubSpotEmulator {
     const search = isCrmSearch(method, pathname);
     const limited = this.admit(search);
     if (limited) {
+      this.overLimit++;
       this.write(res, method, path, limited, write);
       return;
     }
@@ -271,6 +344,12 @@ export class HubSpotEmulator {
       linkBase: `http://${req.headers.host ?? '127.0.0.1'}${prefix}`,
     };
 
+    const listed = method === 'GET' && segments.length === 4 && segments[0] === 'crm' && segments[1] === 'v3' && segments[2] === 'objects' ? objectKind(segments[3]) : undefined;
+    const afterRaw = ctx.query.get('after');
+    if (listed && afterRaw && /^\d+$/.test(afterRaw) && ctx.query.get('archived') !== 'true') {
+      this.faults.betweenPages(listed, Number(afterRaw), this.writerHooks());
+    }
+
     let reply: Reply;
     try {
       reply = this.route(ctx);
@@ -279,7 +358,52 @@ export class HubSpotEmulator {
       else throw err;
     }
     reply.headers = { ...rateHeaders, ...reply.headers };
+    this.afterRoute(ctx, listed, reply);
+
+    if (decision.action === 'reset') {
+      // Acted on, then the connection dropped: the client never hears the answer.
+      req.socket.destroy();
+      this.log(method, path, 0, write);
+      return;
+    }
+    if (decision.action === 'delay') {
+      await new Promise((resolve) => setTimeout(resolve, decision.ms));
+      if (res.destroyed || req.socket.destroyed) {
+        this.log(method, path, reply.status, write);
+        return;
+      }
+    }
     this.write(res, method, path, reply, write);
+  }
+
+  /** Records effective list adds, and corrupts served pages for a malformed-records scenario. */
+  private afterRoute(ctx: Ctx, listed: ObjectKind | undefined, reply: Reply): void {
+    if (reply.status !== 200 || !reply.body || typeof reply.body !== 'object') return;
+    const s = ctx.segments;
+    if (ctx.method === 'PUT' && s[1] === 'v3' && s[2] === 'lists' && s[4] === 'memberships') {
+      for (const id of (reply.body as { recordsIdsAdded?: string[] }).recordsIdsAdded ?? []) this.listAdds.push(`${s[3]} ${id}`);
+      return;
+    }
+    const searched = ctx.method === 'POST' && s.length === 5 && s[1] === 'v3' && s[2] === 'objects' && s[4] === 'search' ? objectKind(s[3]) : undefined;
+    const kind = listed ?? searched;
+    const results = (reply.body as { results?: unknown }).results;
+    if (kind && Array.isArray(results)) this.faults.corruptPage(kind, results as Array<Record<string, unknown>>, listed ? 'list' : 'search');
+  }
+
+  private writerHooks() {
+    const liveIds = (kind: ObjectKind) => this.state.store(kind).slots.filter((r) => r.live).map((r) => String(r.id));
+    return {
+      contactIds: () => liveIds('contacts'),
+      dealIds: () => liveIds('deals'),
+      updateContact: (id: string, p: Record<string, string>) => this.updateContact(id, p),
+      updateDeal: (id: string, p: Record<string, string>) => this.updateDeal(id, p),
+      archiveContact: (id: string) => this.archiveContact(id),
+      createContact: (p: Record<string, string>) => this.createContact(p),
+      dealProperties: (id: string) => {
+        const rec = this.state.deals.live(Number(id));
+        return rec ? this.state.allProperties('deals', rec) : undefined;
+      },
+    };
   }
 
   /** Applies the daily, secondly (search) and ten-secondly limits; returns a 429 reply or null. */

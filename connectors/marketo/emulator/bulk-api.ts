@@ -53,6 +53,8 @@ function csvCell(value: LeadValue, separator: string): string {
 }
 
 export class BulkApi {
+  /** Fault scenarios: the rows a lead is served as in export files (the lead's data stays as it is). */
+  serveRow?: (leadId: number, row: Record<string, LeadValue>) => Array<Record<string, LeadValue>>;
   private readonly jobs = new Map<string, ExportJob>();
   private readonly daily: DailyCounter;
   private counter = 0;
@@ -124,7 +126,9 @@ export class BulkApi {
     for (const id of job.snapshot ?? []) {
       const lead = this.state.lead(id);
       if (!lead) continue;
-      lines.push(job.fields.map((f) => csvCell(this.state.value(lead, f), sep)).join(sep));
+      const row: Record<string, LeadValue> = {};
+      for (const f of job.fields) row[f] = this.state.value(lead, f);
+      for (const served of this.serveRow ? this.serveRow(id, row) : [row]) lines.push(job.fields.map((f) => csvCell(served[f] ?? null, sep)).join(sep));
     }
     const file = `${lines.join('\n')}\n`;
     job.file = file;

@@ -1,2 +1,2 @@
 export { MarketoEmulator } from './server.js';
-export type { EmulatorFault, MarketoEmulatorOptions, RequestLogEntry } from './server.js';
+export type { CorruptedRecord, EmulatorFault, MarketoEmulatorOptions, RequestLogEntry, WriterChange } from './server.js';

@@ -16,6 +16,9 @@ const DEFAULT_OPPORTUNITY_FIELDS = ['marketoGUID', 'externalOpportunityId', 'nam
 const ROLE_FIELDS = ['marketoGUID', 'externalOpportunityId', 'leadId', 'role', 'isPrimary', 'createdAt', 'updatedAt'];
 
 export class OpportunitiesApi {
+  /** Fault scenarios: how an opportunity is served in Get Opportunities pages (its data stays as it is). */
+  serveOpportunity?: (o: Opportunity, json: Record<string, unknown>) => Array<Record<string, unknown>>;
+
   constructor(private readonly state: MarketoState) {}
 
   private common(params: URLSearchParams, searchable: string[]) {
@@ -28,11 +31,15 @@ export class OpportunitiesApi {
     return { filterType, values, batchSize: intParam(params, 'batchSize', 300, 300) };
   }
 
-  private page<T>(kind: string, params: URLSearchParams, items: T[], batchSize: number, json: (item: T, seq: number) => Record<string, unknown>): Reply {
+  private page<T>(kind: string, params: URLSearchParams, items: T[], batchSize: number, json: (item: T, seq: number) => Record<string, unknown>, serve?: (item: T, json: Record<string, unknown>) => Array<Record<string, unknown>>): Reply {
     const offset = readOffsetToken(kind, params.get('nextPageToken'));
     const slice = items.slice(offset, offset + batchSize);
     const more = offset + batchSize < items.length;
-    return leadDbOk(this.state.now(), slice.map((item, i) => json(item, offset + i)), more ? { nextPageToken: offsetToken(kind, offset + batchSize), moreResult: true } : {});
+    const result = slice.flatMap((item, i) => {
+      const one = json(item, offset + i);
+      return serve ? serve(item, one) : [one];
+    });
+    return leadDbOk(this.state.now(), result, more ? { nextPageToken: offsetToken(kind, offset + batchSize), moreResult: true } : {});
   }
 
   private opportunityValue(o: Opportunity, name: string): LeadValue {
@@ -62,7 +69,7 @@ export class OpportunitiesApi {
         if (v !== null) out[f] = v;
       }
       return out;
-    });
+    }, this.serveOpportunity);
   }
 
   /** GET /rest/v1/opportunities/roles.json?filterType=leadId|externalOpportunityId|marketoGUID&filterValues= */

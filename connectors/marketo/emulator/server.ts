@@ -9,7 +9,7 @@
  *
  * Where Marketo's documentation is silent, the choice is stated in a comment marked CHOSEN.
  */
-import { FaultQueue, type EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
+import { FaultQueue, type EmulatorFault, type FaultInjector, type FaultKind, type FaultScenario } from '../../../src/sandbox/emulator-faults.js';
 import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
@@ -20,6 +20,7 @@ import { LeadsApi } from './leads-api.js';
 import { ListsApi } from './lists-api.js';
 import { OpportunitiesApi } from './opportunities-api.js';
 import { DailyCounter, RollingWindow } from './rate-limit.js';
+import { DEFAULT_COUNTS, ScenarioSchedule, TARGET, serverErrorReply, spread, throttleReply } from './faults.js';
 import { ACTIVITY, guidFor, MarketoState, type LeadValue } from './state.js';
 
 export interface MarketoEmulatorOptions {
@@ -46,6 +47,26 @@ export interface MarketoEmulatorOptions {
   allowFieldCreation?: boolean;
   /** Clock in ms, default Date.now. */
   now?: () => number;
+  /** How long a `slow` fault holds its answer; default 35 s (past segsync's default 30 s timeout). */
+  faultDelayMs?: number;
+}
+
+/** A record the malformed-records scenario served corrupted (the instance's own data is intact). */
+export interface CorruptedRecord {
+  stream: 'contacts' | 'purchases';
+  /** Lead id or opportunity marketoGUID. */
+  id: string;
+  defect: string;
+  /** The served copy cannot be stored as it is: it must land in quarantine with a reason. */
+  mustQuarantine: boolean;
+  /** Field values as served, where they differ from the instance. */
+  served: Record<string, unknown>;
+}
+
+/** A change the concurrent-writer scenario made while segsync was reading. */
+export interface WriterChange {
+  change: 'lead-updated' | 'lead-created' | 'lead-deleted' | 'opportunity-updated' | 'opportunity-added';
+  id: string;
 }
 
 export type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
@@ -70,7 +91,7 @@ interface IssuedToken {
   expiresMs: number;
 }
 
-export class MarketoEmulator {
+export class MarketoEmulator implements FaultInjector {
   onRequest?: (info: { method: string; path: string; status: number; code?: string }) => void;
 
   private readonly answered: RequestLogEntry[] = [];
@@ -94,6 +115,15 @@ export class MarketoEmulator {
   private tokenCounter = 0;
   private inFlight = 0;
   private readonly faultQueue = new FaultQueue();
+  private readonly schedule = new ScenarioSchedule();
+  private readonly faultDelayMs: number;
+  /** Tokens a token-expiry fault made stop working. */
+  private readonly killedTokens = new Set<string>();
+  private overLimitCount = 0;
+  private readonly corrupted: CorruptedRecord[] = [];
+  private readonly corruptLeads = new Map<number, { patch: Record<string, LeadValue>; duplicate: boolean }>();
+  private readonly corruptOpportunities = new Map<string, { patch: Record<string, unknown>; drop: string[]; duplicate: boolean }>();
+  private readonly writerChanges: WriterChange[] = [];
 
   constructor(options: MarketoEmulatorOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -105,6 +135,7 @@ export class MarketoEmulator {
     this.daily = new DailyCounter(options.dailyQuota ?? 50_000, this.now);
     this.maxConcurrent = options.maxConcurrent ?? 10;
     this.latencyMs = options.latencyMs ?? 0;
+    this.faultDelayMs = options.faultDelayMs ?? 35_000;
     this.allowFieldCreation = options.allowFieldCreation ?? true;
     this.state = new MarketoState(this.now);
     this.leads = new LeadsApi(this.state);
@@ -117,6 +148,19 @@ export class MarketoEmulator {
       maxQueued: 10,
       dailyBytes: options.exportDailyBytes ?? 500 * 1024 * 1024,
     });
+    this.bulk.serveRow = (id, row) => {
+      const c = this.corruptLeads.get(id);
+      if (!c) return [row];
+      const served = { ...row, ...c.patch };
+      return c.duplicate ? [served, { ...served }] : [served];
+    };
+    this.opportunities.serveOpportunity = (o, json) => {
+      const c = this.corruptOpportunities.get(o.marketoGUID);
+      if (!c) return [json];
+      const served: Record<string, unknown> = { ...json, ...c.patch };
+      for (const k of c.drop) delete served[k];
+      return c.duplicate ? [served, { ...served }] : [served];
+    };
   }
 
   // ================================================================ lifecycle
@@ -269,6 +313,266 @@ export class MarketoEmulator {
     }
   }
 
+  // ================================================================ fault scenarios
+
+  /** Schedules a scenario's faults (FaultInjector); they fire as matching requests arrive. */
+  injectScenario(scenario: FaultScenario): void {
+    const count = Math.max(0, Math.floor(scenario.count ?? DEFAULT_COUNTS[scenario.kind]));
+    const kind = scenario.kind;
+    const T = TARGET;
+    switch (kind) {
+      case 'throttle-burst':
+        for (const f of spread(count, [T.exportStatus, T.roles, T.listAdd, T.exportFile, T.leadsWrite, T.opportunities])) {
+          this.schedule.add(kind, f.match, f.skip, { type: 'reply', reply: () => throttleReply(this.now(), f.i) });
+        }
+        return;
+      case 'server-errors':
+        for (const f of spread(count, [T.exportFile, T.roles, T.listAdd, T.exportStatus, T.leadsWrite, T.exportCreate])) {
+          this.schedule.add(kind, f.match, f.skip, { type: 'reply', reply: () => serverErrorReply(this.now(), f.i) });
+        }
+        return;
+      case 'resets':
+        for (const f of spread(count, [T.exportStatus, T.opportunities, T.listAdd, T.deletedLeads, T.leadsWrite])) this.schedule.add(kind, f.match, f.skip, { type: 'reset' });
+        return;
+      case 'slow':
+        for (const f of spread(count, [T.exportStatus, T.roles, T.listAdd, T.listCreate, T.leadsWrite])) this.schedule.add(kind, f.match, f.skip, { type: 'slow' });
+        return;
+      case 'token-expiry':
+        // From a point on the token in use stops working: first expired (602), later revoked (601).
+        for (const f of spread(count, [/^(GET|POST|DELETE) \/(rest|bulk)\//], 30, 60)) {
+          this.schedule.add(kind, f.match, f.skip, { type: 'expire-token', code: f.i % 2 === 0 ? '602' : '601' });
+        }
+        return;
+      case 'malformed-records':
+        this.corruptRecords(count);
+        return;
+      case 'concurrent-writer':
+        this.scheduleWriter(count);
+        return;
+    }
+  }
+
+  /** Faults injected so far: answers given instead of the real thing, records corrupted, changes made. */
+  faultsInjected(): number {
+    return this.schedule.injected;
+  }
+
+  faultsInjectedByKind(): Partial<Record<FaultKind, number>> {
+    return Object.fromEntries(this.schedule.byKind);
+  }
+
+  /** Scheduled faults no request has met yet (a scenario that did not fire proves nothing). */
+  pendingFaults(): Array<{ kind: FaultKind; match: string }> {
+    return this.schedule.pending();
+  }
+
+  /** Requests refused for being over Marketo's real limits (606, 615, 607 from the emulator's own limiting; injected ones excluded). */
+  overLimitRequests(): number {
+    return this.overLimitCount;
+  }
+
+  corruptedRecords(): CorruptedRecord[] {
+    return this.corrupted.map((c) => ({ ...c, served: { ...c.served } }));
+  }
+
+  concurrentChanges(): WriterChange[] {
+    return [...this.writerChanges];
+  }
+
+  /** Every opportunity on the instance with the lead ids that hold a role in it. */
+  allOpportunities(): Array<{ marketoGUID: string; externalOpportunityId: string; values: Record<string, LeadValue>; leadIds: string[] }> {
+    return [...this.state.opportunities.values()].map((o) => ({
+      marketoGUID: o.marketoGUID,
+      externalOpportunityId: o.externalOpportunityId,
+      values: { ...o.values },
+      leadIds: (this.state.rolesByOpportunity.get(o.externalOpportunityId) ?? []).map((r) => String(r.leadId)),
+    }));
+  }
+
+  private killCurrentToken(code: '601' | '602'): void {
+    const token = this.current;
+    if (!token || token.expiresMs <= this.now()) return;
+    this.killedTokens.add(token.value);
+    if (code === '602') {
+      token.expiresMs = this.now() - 1;
+    } else {
+      this.tokens.delete(token.value);
+      this.current = undefined;
+    }
+  }
+
+  /** Live leads spread over the id range, `n` of them, skipping `exclude`. */
+  private pickLeads(n: number, exclude: ReadonlySet<number>, salt: number): number[] {
+    const live = this.state.leads.filter((l) => l.deletedMs === null && !exclude.has(l.id)).map((l) => l.id);
+    const out: number[] = [];
+    for (let k = 0; k < n && live.length > 0; k++) {
+      const id = live[(Math.floor(((k + 0.5) * live.length) / n) + salt) % live.length]!;
+      if (!out.includes(id)) out.push(id);
+    }
+    return out;
+  }
+
+  private corruptRecords(count: number): void {
+    const LEAD_DEFECTS = ['missing-id', 'impossible-date', 'bad-email', 'wrong-type-date', 'huge-string', 'unicode', 'duplicate-id'] as const;
+    const OPP_DEFECTS = ['missing-id', 'non-numeric-amount', 'negative-amount', 'impossible-date', 'wrong-type-amount', 'duplicate-id', 'unicode'] as const;
+    const leadCount = Math.ceil(count / 2);
+    const oppCount = count - leadCount;
+    const taken = new Set<number>([...this.corruptLeads.keys()]);
+    const leads = this.pickLeads(leadCount, taken, 3);
+    leads.forEach((id, i) => {
+      const defect = LEAD_DEFECTS[i % LEAD_DEFECTS.length]!;
+      let patch: Record<string, LeadValue> = {};
+      let mustQuarantine = true;
+      let duplicate = false;
+      switch (defect) {
+        case 'missing-id':
+          patch = { id: null };
+          break;
+        case 'impossible-date':
+          patch = { createdAt: '2025-02-30T10:00:00Z' };
+          break;
+        case 'bad-email':
+          patch = { email: 'not an email address' };
+          break;
+        case 'wrong-type-date':
+          patch = { createdAt: 'yesterday' };
+          break;
+        case 'huge-string':
+          // 100 kB in a 255-character field: nothing Marketo could hold.
+          patch = { firstName: 'x'.repeat(100 * 1024) };
+          break;
+        case 'unicode':
+          patch = { firstName: 'Zoë 李 🚀', lastName: 'Ñandú-Øre', city: 'Kraków' };
+          mustQuarantine = false;
+          break;
+        case 'duplicate-id':
+          duplicate = true;
+          mustQuarantine = false;
+          break;
+      }
+      this.corruptLeads.set(id, { patch, duplicate });
+      this.corrupted.push({ stream: 'contacts', id: String(id), defect, mustQuarantine, served: { ...patch } });
+      taken.add(id);
+    });
+    // Opportunities of leads served intact, so their quarantine is about the opportunity alone.
+    const candidates = [...this.state.opportunities.values()].filter((o) => {
+      const roles = this.state.rolesByOpportunity.get(o.externalOpportunityId) ?? [];
+      return roles.length > 0 && roles.every((r) => !taken.has(r.leadId) && this.state.liveLead(r.leadId)) && !this.corruptOpportunities.has(o.marketoGUID);
+    });
+    const won = candidates.filter((o) => o.values.isWon === true && typeof o.values.amount === 'number');
+    const used = new Set<string>();
+    for (let i = 0; i < oppCount; i++) {
+      const defect = OPP_DEFECTS[i % OPP_DEFECTS.length]!;
+      const pool = (defect === 'negative-amount' ? won : candidates).filter((o) => !used.has(o.marketoGUID));
+      const o = pool[Math.floor(((i + 0.5) * pool.length) / Math.max(1, oppCount))] ?? pool[0];
+      if (!o) continue;
+      used.add(o.marketoGUID);
+      let patch: Record<string, unknown> = {};
+      let drop: string[] = [];
+      let mustQuarantine = true;
+      let duplicate = false;
+      switch (defect) {
+        case 'missing-id':
+          drop = ['marketoGUID'];
+          break;
+        case 'non-numeric-amount':
+          patch = { amount: 'twelve hundred' };
+          break;
+        case 'negative-amount':
+          patch = { amount: -Math.abs(Number(o.values.amount) || 50) };
+          break;
+        case 'impossible-date':
+          patch = { closeDate: '2024-02-31' };
+          break;
+        case 'wrong-type-amount':
+          patch = { amount: { value: 12 } };
+          break;
+        case 'duplicate-id':
+          duplicate = true;
+          mustQuarantine = false;
+          break;
+        case 'unicode':
+          patch = { name: 'Commande spéciale — 注文 🚚' };
+          mustQuarantine = false;
+          break;
+      }
+      this.corruptOpportunities.set(o.marketoGUID, { patch, drop, duplicate });
+      this.corrupted.push({ stream: 'purchases', id: o.marketoGUID, defect, mustQuarantine, served: { ...patch, ...Object.fromEntries(drop.map((k) => [k, undefined])) } });
+    }
+    this.schedule.count('malformed-records', this.corrupted.length);
+  }
+
+  /** Changes made while a pull pages through leads (bulk files) and opportunities (roles, opportunity pages). */
+  private scheduleWriter(count: number): void {
+    const T = TARGET;
+    const targets = [T.exportFile, T.exportFile, T.exportFile, T.roles, T.opportunities, T.exportFile];
+    const victims = this.pickLeads(count * 2 + 2, new Set(), 5);
+    const noOpportunity = victims.filter((id) => (this.state.rolesByLead.get(id) ?? []).length === 0);
+    let v = 0;
+    const nextVictim = () => victims[v++ % victims.length]!;
+    for (let i = 0; i < count; i++) {
+      const match = targets[i % targets.length]!;
+      // Bulk files: after the first one, then every third; roles and opportunity pages (one or two per pull): the first.
+      const earlier = targets.slice(0, i % targets.length).filter((t) => t === match).length + Math.floor(i / targets.length) * targets.filter((t) => t === match).length;
+      const skip = match === T.exportFile ? 1 + 3 * earlier : earlier;
+      const step = i % 6;
+      let apply: () => void;
+      switch (step) {
+        case 0: {
+          const id = nextVictim();
+          apply = () => {
+            if (!this.state.liveLead(id)) return;
+            this.updateLead(String(id), { city: `Moved during pull ${i}` });
+            this.writerChanges.push({ change: 'lead-updated', id: String(id) });
+          };
+          break;
+        }
+        case 1: {
+          const id = nextVictim();
+          apply = () => {
+            if (!this.state.liveLead(id)) return;
+            this.updateLead(String(id), { firstName: `Renamed${i}`, unsubscribed: true });
+            this.writerChanges.push({ change: 'lead-updated', id: String(id) });
+          };
+          break;
+        }
+        case 2: {
+          // A lead with no opportunity: deleting it leaves no orphaned purchase to argue about.
+          const id = noOpportunity.shift() ?? nextVictim();
+          apply = () => {
+            if (!this.state.liveLead(id)) return;
+            this.deleteLead(String(id));
+            this.writerChanges.push({ change: 'lead-deleted', id: String(id) });
+          };
+          break;
+        }
+        case 3:
+          apply = () => {
+            const id = this.createLead({ email: `written.during.pull.${i}@example.org`, firstName: 'Concurrent', lastName: `Writer${i}`, unsubscribed: false, city: 'Lyon', country: 'France' });
+            this.writerChanges.push({ change: 'lead-created', id });
+          };
+          break;
+        case 4:
+          apply = () => {
+            const o = [...this.state.opportunities.values()].find((x) => x.values.isWon === true && typeof x.values.amount === 'number' && (this.state.rolesByOpportunity.get(x.externalOpportunityId) ?? []).some((r) => this.state.liveLead(r.leadId)));
+            if (!o) return;
+            this.updateOpportunity(o.marketoGUID, { amount: Number(o.values.amount) + 1000.25 });
+            this.writerChanges.push({ change: 'opportunity-updated', id: o.marketoGUID });
+          };
+          break;
+        default: {
+          const id = nextVictim();
+          apply = () => {
+            if (!this.state.liveLead(id)) return;
+            const guid = this.addOpportunity(String(id), { name: `Order written during pull ${i}`, amount: 321.5, closeDate: '2026-05-10', isWon: true, isClosed: true });
+            this.writerChanges.push({ change: 'opportunity-added', id: guid });
+          };
+        }
+      }
+      this.schedule.add('concurrent-writer', match, skip, { type: 'write', label: `writer ${i}`, apply });
+    }
+  }
+
   // ================================================================ HTTP plumbing
 
   private async dispatch(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
@@ -302,6 +606,34 @@ export class MarketoEmulator {
       return;
     }
 
+    const scheduled = pathname === '/identity/oauth/token' ? undefined : this.schedule.take(`${(req.method ?? 'GET').toUpperCase()} ${path}`);
+    if (scheduled) {
+      const { kind, action } = scheduled;
+      switch (action.type) {
+        case 'reset':
+          this.schedule.count(kind);
+          req.socket.destroy();
+          this.log(method, path, 0, write);
+          return;
+        case 'reply':
+          this.schedule.count(kind);
+          this.write(res, method, path, action.reply(), write);
+          return;
+        case 'slow':
+          // The answer comes late; the request is still carried out (the client has given up by then).
+          this.schedule.count(kind);
+          await new Promise((r) => setTimeout(r, this.faultDelayMs));
+          break;
+        case 'expire-token':
+          this.killCurrentToken(action.code);
+          break;
+        case 'write':
+          this.schedule.count(kind);
+          action.apply();
+          break;
+      }
+    }
+
     if (pathname === '/identity/oauth/token') {
       this.write(res, method, path, this.identity(method, query, rawBody, String(req.headers['content-type'] ?? '')), false);
       return;
@@ -326,14 +658,17 @@ export class MarketoEmulator {
       return;
     }
     if (this.inFlight >= this.maxConcurrent) {
+      this.overLimitCount++;
       this.write(res, method, path, errorReply(this.now(), '615', 'Concurrent access limit reached'), write);
       return;
     }
     if (!this.window.tryAcquire()) {
+      this.overLimitCount++;
       this.write(res, method, path, errorReply(this.now(), '606', `Max rate limit '${this.window.max}' exceeded with in '${Math.round(this.window.intervalMs / 1000)}' secs`), write);
       return;
     }
     if (this.daily.exhausted()) {
+      this.overLimitCount++;
       this.write(res, method, path, errorReply(this.now(), '607', 'Daily quota reached'), write);
       return;
     }
@@ -399,8 +734,14 @@ export class MarketoEmulator {
     // CHOSEN: no token at all is 600, an unknown one 601, an expired one 602.
     if (!value) return errorReply(this.now(), '600', 'Access token not specified');
     const token = this.tokens.get(value);
-    if (!token) return errorReply(this.now(), '601', 'Access token invalid');
-    if (token.expiresMs <= this.now()) return errorReply(this.now(), '602', 'Access token expired');
+    if (!token) {
+      if (this.killedTokens.has(value)) this.schedule.count('token-expiry');
+      return errorReply(this.now(), '601', 'Access token invalid');
+    }
+    if (token.expiresMs <= this.now()) {
+      if (this.killedTokens.has(value)) this.schedule.count('token-expiry');
+      return errorReply(this.now(), '602', 'Access token expired');
+    }
     return undefined;
   }
 

@@ -11,7 +11,8 @@
  * Where Shopify's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
 import { readRequestBody } from '../../../src/sandbox/loopback.js';
-import { FaultQueue, type EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
+import { FaultQueue, type EmulatorFault, type FaultInjector, type FaultScenario } from '../../../src/sandbox/emulator-faults.js';
+import { corruptNodes, DEFAULT_FAULT_COUNTS, serverError, SpacedFaults, type Corruption } from './faults.js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -27,7 +28,7 @@ import {
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { SHOPIFY_GRAPHQL_PATH } from '../config.js';
 import { LeakyBucket, STANDARD_BUCKET, type BucketSettings } from './bucket.js';
-import { BULK_OUTPUT_PATH, BulkOperations, DEFAULT_BULK_SETTINGS, type BulkErrorCode, type BulkOperationSnapshot, type BulkSettings } from './bulk.js';
+import { BULK_OUTPUT_PATH, BulkOperations, DEFAULT_BULK_SETTINGS, jsonlLine, type BulkErrorCode, type BulkOperationSnapshot, type BulkSettings } from './bulk.js';
 import { actualCost, requestedCost } from './cost.js';
 import { gid, iso, parseGid, rootValue, type ResolverContext } from './resolvers.js';
 import { adminSchema } from './schema.js';
@@ -49,6 +50,19 @@ export interface ShopifyEmulatorOptions {
   now?: () => number;
   /** Bulk operations: how long one runs (default 200 ms), URL lifetime (7 days), how many at once (5). */
   bulk?: Partial<BulkSettings>;
+  /**
+   * How late a `slow` fault answers: past the client's timeout (SHOPIFY_TIMEOUT_MS, 30 s by
+   * default). Default 35,000 ms; tests set the client's timeout small and this just above it.
+   */
+  slowMs?: number;
+}
+
+/** A change the concurrent writer made while a pull ran. */
+export interface ConcurrentChange {
+  change: 'new-order' | 'edited-customer' | 'cancelled-order';
+  id: string;
+  /** Between a bulk operation's start and its completion, or between two query pages. */
+  during: 'bulk' | 'pages';
 }
 
 export type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
@@ -65,6 +79,8 @@ export interface RequestLogEntry {
   actualCost: number | null;
   /** Answered THROTTLED. */
   throttled: boolean;
+  /** An injected fault (a scenario's or injectFault's), not the emulator's own judgement. */
+  injected: boolean;
 }
 
 export interface CustomerSnapshot {
@@ -117,7 +133,7 @@ function operationNameOf(body: Partial<Parsed>): string | null {
   return /\b(?:query|mutation)\s+([_A-Za-z][_0-9A-Za-z]*)/.exec(body.query ?? '')?.[1] ?? null;
 }
 
-export class ShopifyEmulator {
+export class ShopifyEmulator implements FaultInjector {
   onRequest?: (info: { method: string; path: string; status: number; operation: string | null }) => void;
 
   private readonly answered: RequestLogEntry[] = [];
@@ -131,6 +147,22 @@ export class ShopifyEmulator {
   private scopes: Set<string>;
   private readonly faultQueue = new FaultQueue();
   private downloadCut: { afterLines: number; left: number } | null = null;
+  // ---- fault scenarios (faults.ts)
+  private readonly slowMs: number;
+  private injectedCount = 0;
+  /** THROTTLED answers the emulator gave on its own (its bucket was short): requests over the real limit. */
+  private ownThrottled = 0;
+  private throttleBurst = 0;
+  private spaced: SpacedFaults<{ kind: 'error'; n: number } | { kind: 'reset' } | { kind: 'slow' }> | null = null;
+  private corruptBudget = 0;
+  private readonly corrupted: Corruption[] = [];
+  private readonly corruptTurn = { customers: 0, orders: 0 };
+  /** Served (corrupted) copies of result files, by path: a download opened again gets the same lines. */
+  private readonly servedFiles = new Map<string, string>();
+  private revokeAfter: number | null = null;
+  private tokenRevoked = false;
+  private concurrentLeft = 0;
+  private readonly concurrent: ConcurrentChange[] = [];
 
   constructor(options: ShopifyEmulatorOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -141,6 +173,7 @@ export class ShopifyEmulator {
     this.state = new ShopState(this.now);
     this.schema = adminSchema();
     this.bulk = new BulkOperations(this.schema, this.now, { ...DEFAULT_BULK_SETTINGS, ...options.bulk });
+    this.slowMs = options.slowMs ?? 35_000;
   }
 
   // ================================================================ lifecycle
@@ -218,6 +251,142 @@ export class ShopifyEmulator {
   /** The next `times` downloads of a result file break off after `afterLines` lines (the connection is reset). */
   cutBulkDownloads(afterLines: number, times = 1): void {
     this.downloadCut = { afterLines, left: times };
+  }
+
+  // ================================================================ fault scenarios
+
+  /**
+   * Schedules a fault scenario (src/sandbox/emulator-faults.ts), in Shopify's forms:
+   * - throttle-burst: the next `count` GraphQL requests answer THROTTLED with throttleStatus
+   *   showing an empty bucket (as when another client of the same app drained it; the emulator's
+   *   own bucket is not touched), and the next result-file download answers 429 (storage SlowDown);
+   * - server-errors / resets / slow: `count` requests (GraphQL or result downloads), every 2nd
+   *   (every 3rd for slow) from now, answer 500/502/503 in turn, lose their connection unanswered,
+   *   or answer `slowMs` late (a slow request is still carried out, as a slow server does);
+   * - malformed-records: up to `count` records are corrupted in the served copies of bulk result
+   *   files and CustomersPage/OrdersPage answers, at most 5 per file or page (see `corruptions()`);
+   * - token-expiry: after `count` more GraphQL requests the access token is revoked: every
+   *   request answers 401 until `restoreToken()`;
+   * - concurrent-writer: `count` changes (a new order, an edited customer, a cancelled order, in
+   *   turn), one as each bulk operation starts and at each poll while it runs, and one between two
+   *   query pages (after a page answered with hasNextPage).
+   */
+  injectScenario(scenario: FaultScenario): void {
+    const count = Math.max(0, Math.floor(scenario.count ?? DEFAULT_FAULT_COUNTS[scenario.kind]));
+    switch (scenario.kind) {
+      case 'throttle-burst':
+        this.throttleBurst += count;
+        this.faultQueue.add({
+          match: /^GET \/bulk-operation-outputs\//,
+          status: 429,
+          // CHOSEN: Google Cloud Storage's answer to too many requests.
+          body: "<?xml version='1.0' encoding='UTF-8'?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>",
+          headers: { 'Content-Type': 'application/xml; charset=UTF-8', 'Retry-After': '1' },
+        });
+        break;
+      case 'server-errors':
+        this.spaced = new SpacedFaults(count, 2, (n) => ({ kind: 'error' as const, n }));
+        break;
+      case 'resets':
+        this.spaced = new SpacedFaults(count, 2, () => ({ kind: 'reset' as const }));
+        break;
+      case 'slow':
+        this.spaced = new SpacedFaults(count, 3, () => ({ kind: 'slow' as const }));
+        break;
+      case 'malformed-records':
+        this.corruptBudget += count;
+        break;
+      case 'token-expiry':
+        this.revokeAfter = count;
+        break;
+      case 'concurrent-writer':
+        this.concurrentLeft += count;
+        break;
+    }
+  }
+
+  /** Faults injected so far: answers given instead of the real one, records corrupted, changes made. */
+  faultsInjected(): number {
+    return this.injectedCount;
+  }
+
+  /** THROTTLED answers the emulator gave on its own because its bucket was short (not injected). */
+  overLimit(): number {
+    return this.ownThrottled;
+  }
+
+  /** Every record corrupted in a served copy, with what segsync must do with it. */
+  corruptions(): Corruption[] {
+    return this.corrupted.map((c) => ({ ...c }));
+  }
+
+  /** Every change the concurrent writer made. */
+  concurrentChanges(): ConcurrentChange[] {
+    return this.concurrent.map((c) => ({ ...c }));
+  }
+
+  /** The access token stops working now (every request answers 401) until restoreToken(). */
+  revokeToken(): void {
+    this.tokenRevoked = true;
+    this.revokeAfter = null;
+  }
+
+  restoreToken(): void {
+    this.tokenRevoked = false;
+    this.revokeAfter = null;
+  }
+
+  /** A new order of a customer, placed now (PAID unless said otherwise); the customer's updatedAt moves too. */
+  createOrder(customerId: string, options: { amount?: string; currency?: string; financialStatus?: FinancialStatus } = {}): string {
+    const rec = this.customerRecord(customerId);
+    if (!rec) throw new Error(`no customer ${customerId}`);
+    const now = this.now();
+    const order = this.state.addOrder(rec, now, now, null, options.financialStatus ?? 'PAID', options.amount ?? '42.00', options.currency ?? 'USD', false);
+    this.state.touch(rec);
+    return gid('Order', order.id);
+  }
+
+  private concurrentChange(during: 'bulk' | 'pages'): void {
+    if (this.concurrentLeft <= 0) return;
+    const n = this.concurrent.length;
+    const customers = this.state.customers;
+    if (customers.length === 0) return;
+    const customer = customers[(7 + 13 * n) % customers.length]!;
+    let change: ConcurrentChange;
+    if (n % 3 === 0) {
+      change = { change: 'new-order', id: this.createOrder(gid('Customer', customer.id), { amount: `${40 + n}.50` }), during };
+    } else if (n % 3 === 1) {
+      this.updateCustomer(gid('Customer', customer.id), { lastName: `${customer.lastName ?? 'Doe'}-edited`, city: `Concurrent City ${n}` });
+      change = { change: 'edited-customer', id: gid('Customer', customer.id), during };
+    } else {
+      const live = this.state.orders.filter((o) => !o.test && o.cancelledMs === null && o.financialStatus === 'PAID');
+      const order = live[(11 * n) % Math.max(1, live.length)];
+      if (!order) return;
+      this.cancelOrder(gid('Order', order.id));
+      change = { change: 'cancelled-order', id: gid('Order', order.id), during };
+    }
+    this.concurrentLeft--;
+    this.injectedCount++;
+    this.concurrent.push(change);
+  }
+
+  /** The served copy of a result file, corrupted once and then served the same on every download. */
+  private servedFile(pathname: string, body: string): string {
+    const kept = this.servedFiles.get(pathname);
+    if (kept !== undefined) return kept;
+    if (this.corruptBudget <= 0 || body === '') return body;
+    const nodes = body.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as unknown);
+    const { nodes: served, done } = corruptNodes(nodes, Math.min(5, this.corruptBudget), 'bulk', 7, this.corruptTurn);
+    this.noteCorruptions(done);
+    const text = served.map((n) => `${jsonlLine(n)}\n`).join('');
+    this.servedFiles.set(pathname, text);
+    return text;
+  }
+
+  private noteCorruptions(done: Corruption[]): void {
+    this.corruptBudget -= done.length;
+    this.injectedCount += done.length;
+    this.corrupted.push(...done);
   }
 
   setScopes(scopes: readonly string[]): void {
@@ -329,13 +498,29 @@ export class ShopifyEmulator {
 
     const fault = await this.faultQueue.take(`${method} ${path} ${operation ?? ''}`);
     if (fault) {
+      this.injectedCount++;
       if (fault.status === 0) {
         req.socket.destroy();
-        this.log({ method, path, status: 0, ...meta });
+        this.log({ method, path, status: 0, ...meta, injected: true });
         return;
       }
-      this.send(res, method, path, { status: fault.status, body: fault.body, ...(fault.headers ? { headers: fault.headers } : {}) }, meta);
+      this.send(res, method, path, { status: fault.status, body: fault.body, ...(fault.headers ? { headers: fault.headers } : {}) }, meta, true);
       return;
+    }
+    const scheduled = pathname === SHOPIFY_GRAPHQL_PATH || pathname.startsWith(BULK_OUTPUT_PATH) ? this.spaced?.next() : undefined;
+    if (scheduled) {
+      this.injectedCount++;
+      if (scheduled.kind === 'reset') {
+        req.socket.destroy();
+        this.log({ method, path, status: 0, ...meta, injected: true });
+        return;
+      }
+      if (scheduled.kind === 'error') {
+        this.send(res, method, path, serverError(scheduled.n), meta, true);
+        return;
+      }
+      // Slow: the answer comes after the client stopped waiting; the request is still carried out.
+      await new Promise((resolve) => setTimeout(resolve, this.slowMs));
     }
 
     if (pathname.startsWith(BULK_OUTPUT_PATH)) {
@@ -347,8 +532,14 @@ export class ShopifyEmulator {
       return;
     }
     const token = req.headers['x-shopify-access-token'];
-    if (typeof token !== 'string' || token !== this.accessToken) {
-      this.send(res, method, path, { status: 401, body: { errors: INVALID_TOKEN } }, meta);
+    if (token === this.accessToken && this.revokeAfter !== null) {
+      if (this.revokeAfter <= 0) this.revokeToken();
+      else this.revokeAfter--;
+    }
+    if (typeof token !== 'string' || token !== this.accessToken || this.tokenRevoked) {
+      const revoked = token === this.accessToken;
+      if (revoked) this.injectedCount++;
+      this.send(res, method, path, { status: 401, body: { errors: INVALID_TOKEN } }, meta, revoked);
       return;
     }
     if (method !== 'POST') {
@@ -373,9 +564,11 @@ export class ShopifyEmulator {
     }
     const query = new URLSearchParams(path.includes('?') ? path.slice(path.indexOf('?') + 1) : '');
     const reply = this.bulk.download(pathname, query);
+    if (reply.status === 200) reply.body = this.servedFile(pathname, reply.body);
     const cut = this.downloadCut;
     if (reply.status === 200 && cut && cut.left > 0) {
       cut.left--;
+      this.injectedCount++;
       const lines = reply.body.split('\n').slice(0, cut.afterLines).map((l) => `${l}\n`).join('');
       res.writeHead(200, { 'Content-Type': reply.contentType });
       res.write(lines, () => {
@@ -421,7 +614,22 @@ export class ShopifyEmulator {
         },
       };
     }
+    if (this.throttleBurst > 0) {
+      // Injected: another client of the same app has just emptied the bucket.
+      this.throttleBurst--;
+      this.injectedCount++;
+      const status = this.bucket.status();
+      return {
+        status: this.throttledStatus,
+        body: {
+          errors: [{ message: 'Throttled', extensions: { code: 'THROTTLED', documentation: 'https://shopify.dev/api/usage/rate-limits' } }],
+          extensions: { cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: { ...status, currentlyAvailable: 0 } } },
+        },
+        headers: { 'X-Segsync-Throttled': '1', 'X-Segsync-Injected': '1' },
+      };
+    }
     if (!this.bucket.take(requested)) {
+      this.ownThrottled++;
       // The recorded minimal THROTTLED body, plus what real answers carry: documentation and the cost.
       return {
         status: this.throttledStatus,
@@ -443,13 +651,51 @@ export class ShopifyEmulator {
     if (result.errors?.length) out.errors = result.errors.map((e) => e.toJSON());
     if (result.data !== undefined) out.data = result.data;
     out.extensions = extensions;
+    this.afterExecution(operationName ?? operation.name?.value ?? null, out);
     return { status: 200, body: out };
   }
 
-  private send(res: ServerResponse, method: string, path: string, reply: Reply, meta: { operation: string | null; write: boolean }): void {
+  /** Scenario work on an executed answer: corrupt a page's served copy; let the concurrent writer act. */
+  private afterExecution(operation: string | null, out: Record<string, unknown>): void {
+    const data = out.data as Record<string, unknown> | null | undefined;
+    if (!data) return;
+    if (operation === 'CustomersPage' || operation === 'OrdersPage') {
+      const connection = data[operation === 'CustomersPage' ? 'customers' : 'orders'] as { nodes?: unknown[]; edges?: Array<{ node: unknown; cursor?: string }>; pageInfo?: { hasNextPage?: boolean } } | null;
+      if (!connection) return;
+      if (this.corruptBudget > 0) {
+        if (Array.isArray(connection.nodes)) {
+          const { nodes, done } = corruptNodes(connection.nodes, Math.min(5, this.corruptBudget), 'page', 5, this.corruptTurn);
+          connection.nodes = nodes;
+          this.noteCorruptions(done);
+        } else if (Array.isArray(connection.edges)) {
+          const edges = connection.edges;
+          const { nodes, done } = corruptNodes(edges.map((e) => e.node), Math.min(5, this.corruptBudget), 'page', 5, this.corruptTurn);
+          // Duplicates share their original's cursor.
+          const byId = new Map(edges.map((e) => [(e.node as { id?: string } | null)?.id, e.cursor]));
+          connection.edges = nodes.map((node, i) => ({ cursor: byId.get((node as { id?: string } | null)?.id) ?? edges[Math.min(i, edges.length - 1)]?.cursor ?? '', node }));
+          this.noteCorruptions(done);
+        }
+      }
+      if (connection.pageInfo?.hasNextPage) this.concurrentChange('pages');
+      return;
+    }
+    if (operation === 'BulkQueryRun') {
+      const run = data.bulkOperationRunQuery as { bulkOperation?: unknown } | null;
+      if (run?.bulkOperation) this.concurrentChange('bulk');
+      return;
+    }
+    if (operation === 'BulkOperation') {
+      const op = data.bulkOperation as { status?: string } | null;
+      if (op && (op.status === 'CREATED' || op.status === 'RUNNING')) this.concurrentChange('bulk');
+    }
+  }
+
+  private send(res: ServerResponse, method: string, path: string, reply: Reply, meta: { operation: string | null; write: boolean }, injectedFault = false): void {
     const headers: Record<string, string> = { ...reply.headers };
     const throttled = headers['X-Segsync-Throttled'] === '1';
+    const injected = injectedFault || headers['X-Segsync-Injected'] === '1';
     delete headers['X-Segsync-Throttled'];
+    delete headers['X-Segsync-Injected'];
     let payload: string | undefined;
     if (reply.body !== undefined) {
       payload = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
@@ -467,11 +713,12 @@ export class ShopifyEmulator {
       requestedCost: cost?.requestedQueryCost ?? null,
       actualCost: cost?.actualQueryCost ?? null,
       throttled,
+      injected,
     });
   }
 
   private log(entry: Partial<RequestLogEntry> & { method: string; path: string; status: number; operation: string | null; write: boolean }): void {
-    const full: RequestLogEntry = { requestedCost: null, actualCost: null, throttled: false, ...entry };
+    const full: RequestLogEntry = { requestedCost: null, actualCost: null, throttled: false, injected: false, ...entry };
     this.answered.push(full);
     try {
       this.onRequest?.({ method: full.method, path: full.path, status: full.status, operation: full.operation });

@@ -167,7 +167,8 @@ export class ShopState {
     }
   }
 
-  private addOrder(
+  /** Adds an order for `customer` (load, and the emulator's concurrent writer). */
+  addOrder(
     customer: CustomerRecord,
     processedMs: number,
     updatedMs: number,

@@ -123,6 +123,8 @@ function stopOnSignal(scheduler: Scheduler, json: boolean, log: SchedulerLog): {
     if (!json) process.stdout.write(`${line}\n`);
     void scheduler.stop(signal).then(() => {
       if (!json) process.stdout.write('stopped\n');
+      // A run that ignored its signal would keep writing after we said we stopped: end it here.
+      if (scheduler.stuckRuns() > 0) process.exit(EXIT.failure);
       resolve();
     }, (error: unknown) => {
       log.error({ error: (error as Error).message }, 'stopping failed');

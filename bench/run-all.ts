@@ -1,0 +1,56 @@
+/**
+ * `npm run bench`: every headline benchmark, each figure a ratio against a baseline measured in
+ * the same run, then one summary table; the results go to bench/results.json with the machine
+ * (CPU model, cores, memory, node version, date).
+ *
+ *   npm run bench                          (about 10-12 minutes on 2 cores; the HubSpot pull is most of it)
+ *   npm run bench -- --only ingest,push-minimum
+ *
+ * The benches, each runnable alone (see its header comment):
+ *   bench/pull-rate.ts     full HubSpot pull of ~100,000 contacts at the rate limit vs the ideal time
+ *   bench/push-minimum.ts  write requests of a fresh push vs the minimum for its plan; unchanged rerun
+ *   bench/ingest.ts        store ingest rows/s vs a raw better-sqlite3 insert loop
+ *   bench/rfm-kmeans.ts    computeRfm and kmeansFit on 1,000,000 profiles vs one plain ml-kmeans call
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { printIngest, runIngest } from './ingest.js';
+import { argValue, figuresTable, machine, secs, type RatioFigure } from './lib/report.js';
+import { printPullRate, runPullRate } from './pull-rate.js';
+import { printPushMinimum, runPushMinimum } from './push-minimum.js';
+import { printRfmKmeans, runRfmKmeans } from './rfm-kmeans.js';
+
+interface Bench {
+  name: string;
+  run(): Promise<{ figures: RatioFigure[] }>;
+}
+
+const BENCHES: Bench[] = [
+  { name: 'pull-rate', run: async () => { const r = await runPullRate(); printPullRate(r); return r; } },
+  { name: 'push-minimum', run: async () => { const r = await runPushMinimum(); printPushMinimum(r); return r; } },
+  { name: 'ingest', run: async () => { const r = await runIngest(); printIngest(r); return r; } },
+  { name: 'rfm-kmeans', run: async () => { const r = await runRfmKmeans(); printRfmKmeans(r); return r; } },
+];
+
+const only = argValue('--only')?.split(',');
+const results: Record<string, unknown> = {};
+const figures: RatioFigure[] = [];
+const started = performance.now();
+for (const bench of BENCHES) {
+  if (only && !only.includes(bench.name)) continue;
+  console.log(`\n=== ${bench.name} ${'='.repeat(Math.max(0, 90 - bench.name.length))}`);
+  const t = performance.now();
+  const result = await bench.run();
+  console.log(`(${bench.name}: ${secs(performance.now() - t)})`);
+  results[bench.name] = result;
+  figures.push(...result.figures);
+}
+const m = machine();
+console.log(`\n=== summary ${'='.repeat(83)}`);
+console.log(`${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB, node ${m.node}, ${m.platform}, ${m.date}; total ${secs(performance.now() - started)}\n`);
+console.log(figuresTable(figures));
+const failed = figures.filter((f) => !f.pass);
+console.log(failed.length === 0 ? '\nall targets met' : `\n${failed.length} target(s) missed: ${failed.map((f) => f.figure.trim()).join('; ')}`);
+const out = fileURLToPath(new URL('./results.json', import.meta.url));
+writeFileSync(out, `${JSON.stringify({ machine: m, figures, results }, null, 2)}\n`);
+console.log(`\nwritten: bench/results.json`);
