@@ -6,6 +6,7 @@ export class Quarantine {
   private readonly upsert;
   private readonly insertAnonymous;
   private readonly release;
+  private readonly anyOf;
 
   constructor(private readonly db: Db) {
     this.upsert = db.prepare(`
@@ -17,6 +18,7 @@ export class Quarantine {
       INSERT INTO quarantine (platform, stream, external_id, reason, raw, first_seen_at, last_seen_at)
       VALUES (?, ?, NULL, ?, ?, ?, ?)`);
     this.release = db.prepare('DELETE FROM quarantine WHERE platform = ? AND stream = ? AND external_id = ?');
+    this.anyOf = db.prepare('SELECT 1 FROM quarantine WHERE platform = ? AND stream = ? AND external_id IS NOT NULL LIMIT 1');
   }
 
   add(records: readonly QuarantinedRecord[], seenAt: string): void {
@@ -29,6 +31,8 @@ export class Quarantine {
 
   /** A record that now validates leaves quarantine. */
   releaseValid(platform: string, stream: StreamName, externalIds: readonly string[]): void {
+    // Almost always nothing of this stream is quarantined: one lookup instead of a delete per record.
+    if (externalIds.length === 0 || this.anyOf.get(platform, stream) === undefined) return;
     for (const id of externalIds) this.release.run(platform, stream, id);
   }
 
