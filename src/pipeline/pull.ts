@@ -3,7 +3,7 @@ import { nowIso } from '../store/db.js';
 import { SourceRecords } from '../store/source-records.js';
 import { Quarantine } from '../store/quarantine.js';
 import { StreamCursors } from '../store/cursors.js';
-import type { Source } from '../domain/connector.js';
+import type { Source, SourcePage } from '../domain/connector.js';
 import type { StreamName } from '../domain/records.js';
 import { silentProgress, type Progress } from './progress.js';
 
@@ -32,11 +32,15 @@ export interface PullOptions {
 }
 
 const CHANGED_IDS_KEPT = 10_000;
+const FLUSH_RECORDS = 1_000;
+const FLUSH_MS = 1_000;
 
 /**
- * Reads every stream of one source. Each page is written together with its cursor in one
- * transaction, so a crash loses at most the page in flight and a rerun resumes after the last
- * page written.
+ * Reads every stream of one source. Pages are written together with the cursor of the last of
+ * them in one transaction, a few pages at a time (at least every FLUSH_RECORDS records or
+ * FLUSH_MS): a crash loses at most those pages, read again by the rerun, which resumes after the
+ * last cursor written. A failure or a stop writes the pages already read before it ends.
+ * (One commit per 100-record page spent about half of the ingest time on commits.)
  */
 export async function pullSource(options: PullOptions): Promise<StreamPullSummary[]> {
   const { db, platform, source, signal } = options;
@@ -53,29 +57,49 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, warnings: [], changedIds: [],
     };
     progress.start(`pull ${platform} ${stream.name}`);
-    for await (const page of stream.read(cursor, { signal, full: options.full, now: options.now ?? Date.now })) {
+    const buffered: SourcePage[] = [];
+    let bufferedRecords = 0;
+    let lastFlush = Date.now();
+    const write = (page: SourcePage, at: string): void => {
+      const outcome = stream.name === 'contacts'
+        ? records.upsertContacts(page.contacts, at)
+        : records.upsertPurchases(page.purchases, at);
+      const valid = stream.name === 'contacts' ? page.contacts : page.purchases;
+      quarantine.add(page.quarantined, at);
+      if (stream.name === 'purchases') {
+        records.markPurchasesInvalid(platform, page.quarantined.flatMap((q) => (q.externalId ? [q.externalId] : [])));
+      }
+      quarantine.releaseValid(platform, stream.name, valid.map((r) => r.externalId));
+      summary.changed += outcome.changed;
+      for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
+      summary.stored += valid.length;
+    };
+    const flush = () => {
+      if (buffered.length === 0) return;
       const at = nowIso();
       db.transaction(() => {
-        const outcome = stream.name === 'contacts'
-          ? records.upsertContacts(page.contacts, at)
-          : records.upsertPurchases(page.purchases, at);
-        const valid = stream.name === 'contacts' ? page.contacts : page.purchases;
-        quarantine.add(page.quarantined, at);
-        if (stream.name === 'purchases') {
-          records.markPurchasesInvalid(platform, page.quarantined.flatMap((q) => (q.externalId ? [q.externalId] : [])));
-        }
-        quarantine.releaseValid(platform, stream.name, valid.map((r) => r.externalId));
-        cursors.set(platform, stream.name, page.cursor, at);
-        summary.changed += outcome.changed;
-        for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
-        summary.stored += valid.length;
+        for (const page of buffered) write(page, at);
+        cursors.set(platform, stream.name, buffered[buffered.length - 1]!.cursor, at);
       })();
-      if (page.mode && summary.pages === 0) summary.mode = page.mode;
-      summary.pages++;
-      summary.received += page.received;
-      summary.quarantined += page.quarantined.length;
-      for (const w of page.warnings ?? []) if (!summary.warnings.includes(w)) summary.warnings.push(w);
-      progress.advance(page.received, page.expectedTotal);
+      buffered.length = 0;
+      bufferedRecords = 0;
+      lastFlush = Date.now();
+    };
+    try {
+      for await (const page of stream.read(cursor, { signal, full: options.full, now: options.now ?? Date.now })) {
+        buffered.push(page);
+        bufferedRecords += page.received;
+        if (bufferedRecords >= FLUSH_RECORDS || Date.now() - lastFlush >= FLUSH_MS) flush();
+        if (page.mode && summary.pages === 0) summary.mode = page.mode;
+        summary.pages++;
+        summary.received += page.received;
+        summary.quarantined += page.quarantined.length;
+        for (const w of page.warnings ?? []) if (!summary.warnings.includes(w)) summary.warnings.push(w);
+        progress.advance(page.received, page.expectedTotal);
+      }
+    } finally {
+      // Pages read before a failure or a stop are good: keep them (and their cursor).
+      flush();
     }
     progress.stop();
     summaries.push(summary);
