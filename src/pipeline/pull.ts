@@ -32,13 +32,13 @@ export interface PullOptions {
 }
 
 const CHANGED_IDS_KEPT = 10_000;
-const FLUSH_RECORDS = 1_000;
+const FLUSH_RECORDS = 5_000;
 const FLUSH_MS = 1_000;
 
 /**
  * Reads every stream of one source. Pages are written together with the cursor of the last of
- * them in one transaction, a few pages at a time (at least every FLUSH_RECORDS records or
- * FLUSH_MS): a crash loses at most those pages, read again by the rerun, which resumes after the
+ * them in one transaction, a few pages at a time (every FLUSH_RECORDS records, and whatever was
+ * read once FLUSH_MS passed): a crash loses at most those pages, read again by the rerun, which resumes after the
  * last cursor written. A failure or a stop writes the pages already read before it ends.
  * (One commit per 100-record page spent about half of the ingest time on commits.)
  */
@@ -85,6 +85,12 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       bufferedRecords = 0;
       lastFlush = Date.now();
     };
+    // A slow platform (rate limits, a paused download) must not keep read pages unwritten for long:
+    // flush them while waiting for the next page too. Safe: writes are synchronous, so this only
+    // runs while the loop awaits.
+    const timer = setInterval(() => {
+      if (buffered.length > 0 && Date.now() - lastFlush >= FLUSH_MS) flush();
+    }, FLUSH_MS);
     try {
       for await (const page of stream.read(cursor, { signal, full: options.full, now: options.now ?? Date.now })) {
         buffered.push(page);
@@ -98,6 +104,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
         progress.advance(page.received, page.expectedTotal);
       }
     } finally {
+      clearInterval(timer);
       // Pages read before a failure or a stop are good: keep them (and their cursor).
       flush();
     }
