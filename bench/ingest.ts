@@ -6,9 +6,10 @@
  * each linked to one contact), built in memory before any timing, deterministic.
  *
  * - segsync: pullSource (src/pipeline/pull.ts) over an in-memory Source that yields the rows in
- *   pages of 100 (HubSpot's page size): per page one transaction with SourceRecords' upserts
+ *   pages of 100 (HubSpot's page size), written as a real pull writes them: SourceRecords' upserts
  *   (content hash, previous-hash lookup, normalised email/phone, JSON of attributes and raw, the
- *   purchase-contact links), quarantine release and the stream cursor. A fresh store.
+ *   purchase-contact links), quarantine bookkeeping and the stream cursor, committed every 5,000
+ *   records. A fresh store.
  * - segsync, one transaction (info): SourceRecords.upsertContacts/upsertPurchases over all rows in
  *   ONE transaction, to show what the per-page commits cost.
  * - baseline: a fresh store with the same schema (openStore) and a plain prepared INSERT per row
