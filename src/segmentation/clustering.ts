@@ -15,7 +15,7 @@
  */
 import type { ClusteringSettings } from './clustering-config.js';
 import type { FeatureSet, NumberFeature } from './features.js';
-import { FEATURE_CATALOGUE } from './features.js';
+import { attributeNumber, FEATURE_CATALOGUE } from './features.js';
 import { selectRows, type Matrix } from './matrix.js';
 import {
   bootstrapStability,
@@ -106,9 +106,7 @@ function numericColumn(features: FeatureSet, key: string, rows: Int32Array): Flo
   if (key.startsWith('attributes.')) {
     const column = features.attributes.get(key.slice('attributes.'.length));
     for (let j = 0; j < rows.length; j++) {
-      const v = column?.[rows[j]!];
-      const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
-      out[j] = Number.isFinite(n) ? n : Number.NaN;
+      out[j] = attributeNumber(column?.[rows[j]!]);
     }
     return out;
   }

@@ -240,7 +240,8 @@ export function computeFeatures(
   };
 }
 
-function numberOrNaN(v: string | number | boolean | null | undefined): number {
+/** A mapped attribute's value as a number (platforms send numbers as text too); NaN if it is not one. */
+export function attributeNumber(v: string | number | boolean | null | undefined): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
   return Number.isFinite(n) ? n : Number.NaN;
 }
@@ -257,8 +258,8 @@ function engagementFeatures(
   const lastOpen = attributes.get(ENGAGEMENT_ATTRIBUTES.lastOpenAt);
   const rows = numbers.emailOpens.length;
   for (let i = 0; i < rows; i++) {
-    if (opens) numbers.emailOpens[i] = numberOrNaN(opens[i]);
-    if (clicks) numbers.emailClicks[i] = numberOrNaN(clicks[i]);
+    if (opens) numbers.emailOpens[i] = attributeNumber(opens[i]);
+    if (clicks) numbers.emailClicks[i] = attributeNumber(clicks[i]);
     const at = lastOpen?.[i];
     const ms = typeof at === 'string' ? Date.parse(at) : Number.NaN;
     if (Number.isFinite(ms) && ms <= referenceMs) {

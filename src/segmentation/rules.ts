@@ -8,6 +8,7 @@ import {
   type DateFeature,
   type FeatureSet,
   type NumberFeature,
+  attributeNumber,
 } from './features.js';
 
 /**
@@ -86,9 +87,8 @@ function valueOf(features: FeatureSet, i: number, field: string): Value {
 }
 
 function numberOf(features: FeatureSet, i: number, field: string): number | undefined {
-  const v = valueOf(features, i, field);
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
-  return Number.isFinite(n) ? n : undefined;
+  const n = attributeNumber(valueOf(features, i, field));
+  return Number.isNaN(n) ? undefined : n;
 }
 
 const same = (a: unknown, b: unknown) =>
