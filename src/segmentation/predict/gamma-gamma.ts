@@ -1,0 +1,101 @@
+/**
+ * Gamma-Gamma spend model (Fader & Hardie 2013, "The Gamma-Gamma Model of Monetary Value"): each
+ * purchase's value is Gamma(p, ν) around the customer's own mean, with ν ~ Gamma(q, γ) across
+ * customers. Fitted on repeat buyers only (x repeat purchases with mean value m̄), and assumes
+ * spend is independent of purchase frequency, which `spendFrequencyCorrelation` checks.
+ */
+import { logGamma } from './special.js';
+import { minimize } from './nelder-mead.js';
+import { ModelFitError } from './bgnbd.js';
+
+export interface GammaGammaParams {
+  p: number;
+  q: number;
+  gamma: number;
+}
+
+export interface GammaGammaFit {
+  params: GammaGammaParams;
+  logLikelihood: number;
+  customers: number;
+}
+
+/** Σ ln f(m̄ | p, q, γ, x) over customers with x > 0 and m̄ > 0. */
+export function gammaGammaLogLikelihood(params: GammaGammaParams, x: Float64Array, mean: Float64Array): number {
+  const { p, q, gamma } = params;
+  const lgQ = logGamma(q);
+  const qLnGamma = q * Math.log(gamma);
+  const perX = new Map<number, number>();
+  let total = 0;
+  for (let c = 0; c < x.length; c++) {
+    const n = x[c]!;
+    const m = mean[c]!;
+    if (!(n > 0 && m > 0)) continue;
+    const px = p * n;
+    let constant = perX.get(n);
+    if (constant === undefined) {
+      constant = logGamma(px + q) - logGamma(px) - lgQ + qLnGamma + px * Math.log(n);
+      perX.set(n, constant);
+    }
+    total += constant + (px - 1) * Math.log(m) - (px + q) * Math.log(gamma + n * m);
+  }
+  return total;
+}
+
+export function fitGammaGamma(x: Float64Array, mean: Float64Array): GammaGammaFit {
+  let customers = 0;
+  let spend = 0;
+  for (let c = 0; c < x.length; c++) {
+    if (x[c]! > 0 && mean[c]! > 0) {
+      customers++;
+      spend += mean[c]!;
+    }
+  }
+  if (customers === 0) throw new ModelFitError('the Gamma-Gamma model needs customers with repeat purchases of positive value; there are none.');
+  const toParams = (v: readonly number[]): GammaGammaParams => ({ p: Math.exp(v[0]!), q: Math.exp(v[1]!), gamma: Math.exp(v[2]!) });
+  const objective = (v: readonly number[]) => -gammaGammaLogLikelihood(toParams(v), x, mean) / customers;
+  // Start at p = q = 2 with γ putting the population mean pγ/(q−1) at the observed mean spend.
+  const result = minimize(objective, [Math.log(2), Math.log(2), Math.log(spend / customers / 2)], { step: 1 });
+  const params = toParams(result.x);
+  if (!result.converged || !Object.values(params).every((v) => Number.isFinite(v) && v > 0 && v < 1e8)) {
+    throw new ModelFitError(
+      `the Gamma-Gamma fit did not converge after ${result.evaluations} likelihood evaluations ` +
+        `(p=${params.p.toPrecision(3)}, q=${params.q.toPrecision(3)}, γ=${params.gamma.toPrecision(3)}); spend per purchase may be constant or too few repeat buyers have one.`,
+    );
+  }
+  return { params, logLikelihood: -result.value * customers, customers };
+}
+
+/**
+ * E[M | p, q, γ, m̄, x]: a weighted mean of the population mean pγ/(q−1) and the customer's own
+ * m̄, the weight on m̄ growing with x. Customers with no repeat purchase get the population mean.
+ * Needs q > 1 (else the population mean is infinite).
+ */
+export function expectedAverageOrderValue(params: GammaGammaParams, x: number, mean: number): number {
+  const { p, q, gamma } = params;
+  if (!(x > 0 && mean > 0)) return (p * gamma) / (q - 1);
+  return (p * (gamma + x * mean)) / (p * x + q - 1);
+}
+
+/** Pearson correlation of x and m̄ among repeat buyers; the model assumes it is near 0. */
+export function spendFrequencyCorrelation(x: Float64Array, mean: Float64Array): number {
+  let n = 0;
+  let sx = 0;
+  let sm = 0;
+  for (let c = 0; c < x.length; c++) if (x[c]! > 0 && mean[c]! > 0) { n++; sx += x[c]!; sm += mean[c]!; }
+  if (n < 2) return Number.NaN;
+  const mx = sx / n;
+  const mm = sm / n;
+  let cov = 0;
+  let vx = 0;
+  let vm = 0;
+  for (let c = 0; c < x.length; c++) {
+    if (!(x[c]! > 0 && mean[c]! > 0)) continue;
+    const dx = x[c]! - mx;
+    const dm = mean[c]! - mm;
+    cov += dx * dm;
+    vx += dx * dx;
+    vm += dm * dm;
+  }
+  return vx > 0 && vm > 0 ? cov / Math.sqrt(vx * vm) : Number.NaN;
+}
