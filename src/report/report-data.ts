@@ -57,6 +57,42 @@ export interface ReportPreparationStep {
   detail: string;
 }
 
+/** The purchase models of one run (see src/segmentation/predict/), as the report draws them. */
+export type ReportPredictions =
+  | { status: 'skipped'; reason: string }
+  | {
+      status: 'fitted';
+      /** days or weeks: the unit of t_x, T and α. */
+      timeUnit: string;
+      horizonMonths: number;
+      monthlyDiscountRate: number;
+      /** First purchase in the store to the reference date. */
+      historyDays: number;
+      bgnbd: { r: number; alpha: number; a: number; b: number; logLikelihood: number; customers: number; repeatBuyers: number };
+      gammaGamma: { p: number; q: number; gamma: number; logLikelihood: number; customers: number } | null;
+      /** Why there is no spend model and so no CLV (when gammaGamma is null). */
+      gammaGammaSkipped?: string;
+      spendFrequencyCorrelation: number | null;
+      /** e.g. the spend/frequency correlation warning. */
+      warnings: string[];
+      /** Totals over all customers (people with at least one purchase). */
+      totals: { customers: number; expectedPurchases90d: number; clv: number | null; meanPAlive: number };
+      /** The model refitted up to calibrationEnd and compared with what happened after it. */
+      holdout: {
+        calibrationEnd: string;
+        holdoutEnd: string;
+        holdoutDays: number;
+        customers: number;
+        /** Repeat purchases of the calibration cohort per week; holdout = the week starts after calibrationEnd. */
+        weekly: Array<{ weekStart: string; actual: number; expected: number; holdout: boolean }>;
+        /** Mean holdout repeat purchases per customer, grouped by calibration repeat purchases ("0".."6", "7+"). */
+        byFrequency: Array<{ x: string; customers: number; actual: number; expected: number }>;
+        holdoutTotal: { actual: number; expected: number };
+      } | null;
+      /** Why there is no holdout check (history too short), when holdout is null. */
+      holdoutSkipped?: string;
+    };
+
 export interface ReportData {
   title: string;
   generatedAt: string;
@@ -87,4 +123,6 @@ export interface ReportData {
     };
     personas: ReportPersona[];
   } | null;
+  /** Null for runs made before predictions existed. */
+  predictions: ReportPredictions | null;
 }
