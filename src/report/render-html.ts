@@ -5,13 +5,20 @@
  * grid, segment bars) are drawn as SVG by a small inline script from the report data, which is
  * embedded as JSON in <script type="application/json" id="segsync-data"> with every "<" written
  * as \u003c, so no string in the data can close the script element. When the script is done it
- * sets body[data-rendered="ok"] and data-points / data-cells / data-bars (SVG marks drawn); if it
- * throws, body[data-rendered="error: <message>"] and the message is shown on the page.
+ * sets body[data-rendered="ok"] and data-points / data-cells / data-bars / data-tracking-points /
+ * data-frequency-points (SVG marks drawn; the last two are points per line of the two prediction
+ * charts, 0 when there is no model check); if it throws, body[data-rendered="error: <message>"]
+ * and the message is shown on the page.
  */
-import type { ReportData, ReportPersona, ReportScanRow } from './report-data.js';
+import type { ReportData, ReportPersona, ReportPredictions, ReportScanRow } from './report-data.js';
+
+type FittedPredictions = Extract<ReportPredictions, { status: 'fitted' }>;
 
 /** Okabe–Ito, colour-blind safe; cluster c gets PALETTE[c % PALETTE.length]. */
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+
+/** The two lines of the prediction charts: what happened (solid) and what the model expected (dashed). */
+const SERIES = { actual: PALETTE[0] as string, expected: PALETTE[5] as string };
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -211,6 +218,140 @@ function preparationSection(data: ReportData): string {
   );
 }
 
+/** A reason from the models ("the history spans 40 days …"), escaped, ending as a sentence. */
+function clause(text: string): string {
+  const trimmed = text.trim();
+  return escapeHtml(/[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`);
+}
+
+/** The same, starting with a capital: warnings are shown as sentences of their own. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return clause(trimmed.charAt(0).toUpperCase() + trimmed.slice(1));
+}
+
+/** Purchases: whole numbers as counts, expectations with one decimal below 100. */
+function purchases(value: number): string {
+  if (Number.isInteger(value)) return count(value);
+  return fixed(value, Math.abs(value) >= 100 ? 0 : 1);
+}
+
+function lineSwatch(key: keyof typeof SERIES): string {
+  return `<span class="line-swatch${key === 'expected' ? ' dashed' : ''}" style="border-top-color:${SERIES[key]}"></span>`;
+}
+
+function months(n: number): string {
+  return `${count(n)} month${n === 1 ? '' : 's'}`;
+}
+
+function predictionTotals(p: FittedPredictions): string {
+  const clv = p.totals.clv === null
+    ? `<div><dt>Lifetime value, ${months(p.horizonMonths)}</dt><dd>—</dd><dd class="sub">no spend model</dd></div>`
+    : `<div><dt>Lifetime value, ${months(p.horizonMonths)}</dt><dd>${fixed(p.totals.clv, 0)}</dd><dd class="sub">total CLV, discounted</dd></div>`;
+  return `<dl class="facts kpis">
+<div><dt>Customers</dt><dd>${count(p.totals.customers)}</dd><dd class="sub">with at least one purchase</dd></div>
+<div><dt>Likely still active</dt><dd>${percent(p.totals.meanPAlive)}</dd><dd class="sub">mean P(alive)</dd></div>
+<div><dt>Expected purchases, 90 days</dt><dd>${purchases(p.totals.expectedPurchases90d)}</dd><dd class="sub">all customers together</dd></div>
+${clv}
+</dl>`;
+}
+
+function predictionIntro(p: FittedPredictions): string {
+  const active = `On average a customer has a ${percent(p.totals.meanPAlive)} chance of still being an active buyer.`;
+  const horizon = months(p.horizonMonths);
+  const value = p.totals.clv === null
+    ? ''
+    : ` and to be worth ${fixed(p.totals.clv, 0)} over the next ${horizon} (customer lifetime value, CLV, discounted at ${fixed(p.monthlyDiscountRate * 100, 1).replace(/\.0$/, '')}% a month)`;
+  const together = `Together the ${count(p.totals.customers)} customers are expected to make about ${purchases(p.totals.expectedPurchases90d)} purchases in the next 90 days${value}.`;
+  const noValue = p.totals.clv === null
+    ? ` There is no lifetime value for the next ${horizon}: ${clause(p.gammaGammaSkipped ?? 'the spend model was not fitted')}`
+    : '';
+  return `Estimated from each customer's purchase history (${count(p.historyDays)} days) with two standard models: BG/NBD for who is likely still buying and how often, Gamma-Gamma for what a purchase is worth. ${active} ${together}${noValue}`;
+}
+
+function predictionWarnings(p: FittedPredictions): string {
+  if (p.warnings.length === 0) return '';
+  return `<div class="warnings" role="note"><h3>Read with care</h3><ul>${p.warnings.map((w) => `<li>${sentence(w)}</li>`).join('')}</ul></div>`;
+}
+
+function modelCheck(p: FittedPredictions): string {
+  const h = p.holdout;
+  if (!h) {
+    return `<h3>Model check</h3><p class="empty">No model check against held-out purchases: ${clause(p.holdoutSkipped ?? 'none was recorded for this run')}</p>`;
+  }
+  const { actual, expected } = h.holdoutTotal;
+  const difference = actual > 0 ? `${signed(((expected - actual) / actual) * 100, 1)}%` : '—';
+  const rows = h.byFrequency
+    .map((g) => `<tr><th scope="row" class="num">${escapeHtml(g.x)}</th><td class="num">${count(g.customers)}</td><td class="num">${fixed(g.actual, 2)}</td><td class="num">${fixed(g.expected, 2)}</td></tr>`)
+    .join('');
+  const legend = (expectedLabel: string) =>
+    `<ul class="legend"><li>${lineSwatch('actual')}Actual</li><li>${lineSwatch('expected')}${expectedLabel}</li></ul>`;
+  return `<h3>Model check: calibration vs holdout</h3>
+<p class="intro">The purchase model was fitted again on purchases up to ${escapeHtml(h.calibrationEnd)} only (${count(h.customers)} customers), then its forecast for the next ${count(h.holdoutDays)} days, to ${escapeHtml(h.holdoutEnd)}, was compared with what those customers actually bought. The closer the lines, the more the forecasts above can be trusted.</p>
+<dl class="facts kpis holdout-total">
+<div><dt>Actual repeat purchases</dt><dd>${purchases(actual)}</dd><dd class="sub">in the ${count(h.holdoutDays)}-day holdout</dd></div>
+<div><dt>Expected by the model</dt><dd>${purchases(expected)}</dd><dd class="sub">fitted before the holdout</dd></div>
+<div><dt>Difference</dt><dd>${difference}</dd><dd class="sub">expected vs actual</dd></div>
+</dl>
+<figure class="chart"><svg id="tracking" viewBox="0 0 720 340" role="img" aria-label="Line chart of actual and expected repeat purchases per week, calibration and holdout"></svg>
+${legend('Expected (model fitted on the calibration period)')}
+<figcaption class="note">Repeat purchases per week by the customers who had bought by ${escapeHtml(h.calibrationEnd)}. Left of the dashed marker the model saw the purchases (calibration); right of it, it did not (holdout).</figcaption></figure>
+<div class="split">
+<figure class="chart"><svg id="frequency-check" viewBox="0 0 480 340" role="img" aria-label="Mean holdout purchases per customer, actual and expected, by calibration repeat purchases"></svg>${legend('Expected')}</figure>
+<div><h4>Holdout purchases by past repeat purchases</h4><table class="frequency"><thead><tr><th class="num">Repeat purchases before</th><th class="num">Customers</th><th class="num">Actual</th><th class="num">Expected</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="note">Mean repeat purchases per customer in the holdout, for customers grouped by how many repeat purchases they made up to ${escapeHtml(h.calibrationEnd)}.</p></div>
+</div>`;
+}
+
+function parameterTable(p: FittedPredictions): string {
+  const unit = escapeHtml(p.timeUnit.replace(/s$/, ''));
+  const { r, alpha, a, b } = p.bgnbd;
+  const row = (name: string, value: string, meaning = '') => `<tr><th scope="row">${name}</th><td class="num">${value}</td><td>${meaning}</td></tr>`;
+  const group = (title: string) => `<tr class="group"><th colspan="3" scope="colgroup">${title}</th></tr>`;
+  const bgnbd = [
+    group('BG/NBD: how often customers buy, and whether they are still active'),
+    row('r', fixed(r, 3), `with α, how often an active customer buys: on average r/α = ${fixed(r / alpha, 3)} purchases a ${unit}`),
+    row('α', fixed(alpha, 3), `with r, the spread of purchase rates between customers (a scale, in ${escapeHtml(p.timeUnit)})`),
+    row('a', fixed(a, 3), `with b, how likely a customer stops buying after a purchase: on average a/(a + b) = ${percent(a / (a + b))}`),
+    row('b', fixed(b, 3)),
+    row('Log-likelihood', signed(p.bgnbd.logLikelihood, 1).replace(/^\+/, '')),
+    row('Customers', count(p.bgnbd.customers), `${count(p.bgnbd.repeatBuyers)} of them repeat buyers (bought on more than one day)`),
+    row('Time unit', escapeHtml(p.timeUnit), 'the unit of α and of the purchase times the model is fitted on'),
+  ];
+  const gg = p.gammaGamma;
+  const spend = gg
+    ? [
+        group('Gamma-Gamma: what a purchase is worth'),
+        row('p', fixed(gg.p, 3)),
+        row('q', fixed(gg.q, 3)),
+        row('γ', fixed(gg.gamma, 3), `with p and q, the spend per purchase: on average pγ/(q − 1) = ${fixed((gg.p * gg.gamma) / (gg.q - 1), 2)}`),
+        row('Log-likelihood', signed(gg.logLikelihood, 1).replace(/^\+/, '')),
+        row('Customers', count(gg.customers), 'repeat buyers, whose repeat purchases the spend model is fitted on'),
+      ]
+    : [group('Gamma-Gamma: what a purchase is worth'), `<tr><td colspan="3" class="skipped">Not fitted: ${clause(p.gammaGammaSkipped ?? 'no reason was recorded')}</td></tr>`];
+  const correlation = row(
+    'Spend/frequency correlation',
+    p.spendFrequencyCorrelation === null ? '—' : signed(p.spendFrequencyCorrelation, 2),
+    'between spend per purchase and number of purchases; the spend model assumes there is none (close to 0)',
+  );
+  return `<h3>Model parameters</h3>
+<table class="params"><thead><tr><th>Parameter</th><th class="num">Value</th><th>What it means</th></tr></thead><tbody>${[...bgnbd, ...spend, group('The spend model’s assumption'), correlation].join('')}</tbody></table>`;
+}
+
+function predictionsSection(data: ReportData): string {
+  const p = data.predictions;
+  if (!p) return '';
+  if (p.status === 'skipped') return section('predictions', 'Predictions', `<p class="empty">No predictions: ${clause(p.reason)}</p>`);
+  return section(
+    'predictions',
+    'Predictions',
+    `${predictionWarnings(p)}${predictionTotals(p)}
+${modelCheck(p)}
+${parameterTable(p)}`,
+    predictionIntro(p),
+  );
+}
+
 const STYLE = `
 :root { --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --soft: #f6f8fa; --accent: #0072B2; }
 * { box-sizing: border-box; }
@@ -265,6 +406,23 @@ svg .group-title { font-size: 13px; font-weight: 600; fill: var(--muted); }
 svg .value { font-size: 12px; fill: var(--muted); }
 svg .bar-label { font-size: 13px; }
 .bars { max-width: 760px; }
+.kpis { margin: 0 0 24px; }
+.kpis .sub { font-size: 12px; color: var(--muted); }
+.warnings { border-left: 4px solid #D55E00; background: #fdf1e8; border-radius: 6px; padding: 12px 16px; margin: 0 0 20px; }
+.warnings h3 { color: #8a3300; margin: 0 0 4px; }
+.warnings ul { margin: 0; padding-left: 20px; }
+#predictions h3 { margin-top: 24px; }
+#predictions .warnings h3 { margin-top: 0; }
+.line-swatch { display: inline-block; width: 22px; height: 0; border-top: 3px solid; margin-right: 6px; vertical-align: middle; }
+.line-swatch.dashed { border-top-style: dashed; }
+table.params tr.group th { background: var(--soft); font-weight: 600; }
+table.params td.skipped { color: var(--muted); }
+table.frequency thead th { white-space: normal; }
+svg .holdout-band { fill: #f3f5f7; }
+svg .calibration-end { stroke: #59636e; stroke-width: 1.5; stroke-dasharray: 5 4; }
+svg .period { font-size: 12px; font-weight: 600; fill: var(--muted); }
+svg .week { fill: transparent; }
+svg .week:hover { fill: rgba(0, 114, 178, .08); }
 `;
 
 /** The inline drawing script. Plain ES5-ish, no template literals, no "</" sequences. */
@@ -303,6 +461,10 @@ const SCRIPT = `
       return [lo - pad, hi + pad];
     }
     function truncate(text, max) { return text.length > max ? text.slice(0, max - 1) + '…' : text; }
+    function number(value, what) {
+      if (typeof value !== 'number' || !isFinite(value)) throw new Error(what + ' is not a number');
+      return value;
+    }
 
     function drawScatter(svg, c) {
       var W = 640, H = 440, L = 56, R = 16, T = 16, B = 52;
@@ -383,12 +545,133 @@ const SCRIPT = `
       return drawn;
     }
 
+    var SERIES = ${JSON.stringify(SERIES)};
+    var DAY = 86400000;
+    var monthFmt = new Intl.DateTimeFormat('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+    var dayFmt = new Intl.DateTimeFormat('en-US', { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+    var shortDayFmt = new Intl.DateTimeFormat('en-US', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+    var mean = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    var tenth = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+
+    /** "2025-03-01" → days since 1970-01-01 (UTC). */
+    function epochDay(text, what) {
+      // Chromium's Date.parse reads almost anything ("week 4" is a date in 2001): insist on ISO days.
+      var ms = typeof text === 'string' && /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(text) ? Date.parse(text) : NaN;
+      if (isNaN(ms)) throw new Error(what + ' is not a date: ' + text);
+      return ms / DAY;
+    }
+    /** First days of months between lo and hi (epoch days), at most about 8 of them; weeks for short spans. */
+    function dateTicks(lo, hi) {
+      var out = [];
+      if (hi - lo < 75) {
+        var every = 7 * Math.max(1, Math.ceil((hi - lo) / 7 / 8));
+        for (var t = lo; t <= hi; t += every) out.push([t, shortDayFmt.format(new Date(t * DAY))]);
+        return out;
+      }
+      var months = (hi - lo) / 30.44, step = 60;
+      [1, 2, 3, 6, 12, 24].some(function (s) { if (months / s <= 8) { step = s; return true; } return false; });
+      var start = new Date(lo * DAY);
+      for (var k = start.getUTCFullYear() * 12 + start.getUTCMonth(); ; k++) {
+        var d = Date.UTC(Math.floor(k / 12), k % 12, 1) / DAY;
+        if (d > hi) break;
+        if (d >= lo && k % step === 0) out.push([d, monthFmt.format(new Date(d * DAY))]);
+      }
+      return out;
+    }
+    function yAxis(svg, max, L, R, T, B, W, H, title) {
+      var top = max > 0 ? max * 1.08 : 1;
+      function y(v) { return H - B - v / top * (H - T - B); }
+      ticks(0, top, 5).forEach(function (t) {
+        el(svg, 'line', { x1: L, x2: W - R, y1: y(t), y2: y(t), 'class': 'grid-line' });
+        el(svg, 'text', { x: L - 6, y: y(t) + 4, 'text-anchor': 'end', 'class': 'tick' }, fmt.format(t));
+      });
+      el(svg, 'text', { x: 14, y: T + (H - T - B) / 2, 'text-anchor': 'middle', 'class': 'axis-title', transform: 'rotate(-90 14 ' + (T + (H - T - B) / 2) + ')' }, title);
+      return y;
+    }
+    function line(svg, key, coords) {
+      var attrs = { 'class': 'series', 'data-series': key, points: coords.join(' '), fill: 'none', stroke: SERIES[key], 'stroke-width': 2, 'stroke-linejoin': 'round' };
+      if (key === 'expected') attrs['stroke-dasharray'] = '6 4';
+      return el(svg, 'polyline', attrs);
+    }
+
+    /** Calibration vs holdout, week by week (Fader, Hardie & Lee 2005, figure 2). Returns points per line. */
+    function drawTracking(svg, h) {
+      var weekly = h.weekly;
+      if (!Array.isArray(weekly)) throw new Error('predictions.holdout.weekly must be a list');
+      var W = 720, H = 340, L = 56, R = 16, T = 30, B = 52;
+      if (weekly.length === 0) { el(svg, 'text', { x: L, y: T + 20, 'class': 'value' }, 'No weekly purchases to compare.'); return 0; }
+      var starts = weekly.map(function (w, i) {
+        number(w.actual, 'weekly[' + i + '].actual');
+        number(w.expected, 'weekly[' + i + '].expected');
+        return epochDay(w.weekStart, 'weekly[' + i + '].weekStart');
+      });
+      // The marker sits at the end of the last calibration day; the axis ends with the holdout.
+      var marker = epochDay(h.calibrationEnd, 'holdout.calibrationEnd') + 1;
+      var lo = starts[0];
+      var hi = Math.max(epochDay(h.holdoutEnd, 'holdout.holdoutEnd') + 1, marker);
+      function x(d) { return L + (d - lo) / (hi - lo) * (W - L - R); }
+      var max = 0;
+      weekly.forEach(function (w) { max = Math.max(max, w.actual, w.expected); });
+      var y = yAxis(svg, max, L, R, T, B, W, H, 'Repeat purchases per week');
+      el(svg, 'rect', { 'class': 'holdout-band', x: x(marker), y: T, width: Math.max(0, x(hi) - x(marker)), height: H - T - B });
+      dateTicks(lo, hi).forEach(function (t) {
+        el(svg, 'line', { x1: x(t[0]), x2: x(t[0]), y1: H - B, y2: H - B + 4, stroke: '#afb8c1' });
+        el(svg, 'text', { x: x(t[0]), y: H - B + 16, 'text-anchor': 'middle', 'class': 'tick' }, t[1]);
+      });
+      el(svg, 'line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#afb8c1' });
+      el(svg, 'text', { x: L + (W - L - R) / 2, y: H - 10, 'text-anchor': 'middle', 'class': 'axis-title' }, 'Week');
+      var mid = starts.map(function (s, i) {
+        var end = i + 1 < starts.length ? starts[i + 1] : hi;
+        return s + Math.max(0, Math.min(7, end - s)) / 2;
+      });
+      weekly.forEach(function (w, i) {
+        var from = x(starts[i]), to = x(i + 1 < starts.length ? starts[i + 1] : hi);
+        var band = el(svg, 'rect', { 'class': 'week', x: from.toFixed(1), y: T, width: Math.max(0, to - from).toFixed(1), height: H - T - B });
+        el(band, 'title', {}, 'Week of ' + dayFmt.format(new Date(starts[i] * DAY)) + (w.holdout ? ' (holdout)' : ' (calibration)') + ': ' + fmt.format(w.actual) + ' actual, ' + tenth.format(w.expected) + ' expected');
+      });
+      var markerLine = el(svg, 'line', { 'class': 'calibration-end', 'data-date': h.calibrationEnd, x1: x(marker).toFixed(1), x2: x(marker).toFixed(1), y1: T - 4, y2: H - B });
+      el(markerLine, 'title', {}, 'End of calibration: ' + h.calibrationEnd);
+      el(svg, 'text', { x: x(marker) - 6, y: T - 10, 'text-anchor': 'end', 'class': 'period' }, '← Calibration');
+      el(svg, 'text', { x: x(marker) + 6, y: T - 10, 'text-anchor': 'start', 'class': 'period' }, 'Holdout →');
+      ['expected', 'actual'].forEach(function (key) {
+        line(svg, key, weekly.map(function (w, i) { return x(mid[i]).toFixed(1) + ',' + y(w[key]).toFixed(1); }));
+      });
+      return weekly.length;
+    }
+
+    /** Mean holdout purchases by calibration repeat purchases (their figure 3). Returns points per line. */
+    function drawFrequency(svg, h) {
+      var groups = h.byFrequency;
+      if (!Array.isArray(groups)) throw new Error('predictions.holdout.byFrequency must be a list');
+      var W = 480, H = 340, L = 56, R = 16, T = 16, B = 52;
+      if (groups.length === 0) { el(svg, 'text', { x: L, y: T + 20, 'class': 'value' }, 'No customers to compare.'); return 0; }
+      var max = 0;
+      groups.forEach(function (g, i) { max = Math.max(max, number(g.actual, 'byFrequency[' + i + '].actual'), number(g.expected, 'byFrequency[' + i + '].expected')); });
+      var y = yAxis(svg, max, L, R, T, B, W, H, 'Mean repeat purchases in the holdout');
+      var band = (W - L - R) / groups.length;
+      function x(i) { return L + band * (i + 0.5); }
+      el(svg, 'line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#afb8c1' });
+      groups.forEach(function (g, i) { el(svg, 'text', { x: x(i), y: H - B + 16, 'text-anchor': 'middle', 'class': 'tick' }, String(g.x)); });
+      el(svg, 'text', { x: L + (W - L - R) / 2, y: H - 10, 'text-anchor': 'middle', 'class': 'axis-title' }, 'Repeat purchases in the calibration period');
+      ['expected', 'actual'].forEach(function (key) {
+        line(svg, key, groups.map(function (g, i) { return x(i).toFixed(1) + ',' + y(g[key]).toFixed(1); }));
+        groups.forEach(function (g, i) {
+          var dot = el(svg, 'circle', { 'class': 'frequency-point', 'data-series': key, cx: x(i).toFixed(1), cy: y(g[key]).toFixed(1), r: 3.5, fill: key === 'actual' ? SERIES[key] : '#fff', stroke: SERIES[key], 'stroke-width': 2 });
+          el(dot, 'title', {}, g.x + ' before (' + fmt.format(g.customers) + ' customers): ' + mean.format(g.actual) + ' actual, ' + mean.format(g.expected) + ' expected');
+        });
+      });
+      return groups.length;
+    }
+
     var points = data.clustering ? drawScatter(document.getElementById('scatter'), data.clustering) : 0;
     var cells = drawGrid(document.getElementById('rf-grid'), data.rfGrid);
     var bars = drawBars(document.getElementById('segment-bars'), data.segments, data.profiles);
     body.dataset.points = String(points);
     body.dataset.cells = String(cells);
     body.dataset.bars = String(bars);
+    var holdout = data.predictions && data.predictions.status === 'fitted' ? data.predictions.holdout : null;
+    body.dataset.trackingPoints = String(holdout ? drawTracking(document.getElementById('tracking'), holdout) : 0);
+    body.dataset.frequencyPoints = String(holdout ? drawFrequency(document.getElementById('frequency-check'), holdout) : 0);
     body.dataset.rendered = 'ok';
   } catch (error) {
     var message = error && error.message ? error.message : String(error);
@@ -425,6 +708,7 @@ ${scatterSection(data, labels)}
 ${gridSection()}
 ${barsSection()}
 ${personasSection(data, labels)}
+${predictionsSection(data)}
 ${metricsSection(data)}
 ${preparationSection(data)}
 </main>

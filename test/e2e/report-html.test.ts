@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findChromium, renderWithChromium } from '../../src/report/chromium.js';
-import type { ReportData, ReportPersona } from '../../src/report/report-data.js';
+import type { ReportData, ReportPersona, ReportPredictions } from '../../src/report/report-data.js';
 import { renderReportHtml } from '../../src/report/render-html.js';
 
 /** Small fixed-seed generator so the data is the same every run. */
@@ -67,6 +67,59 @@ const PERSONAS: ReportPersona[] = [
     medians: { recencyDays: 420, orders: 1, averageOrderValue: 57.25, totalSpend: 57.25, discountShare: null },
   },
 ];
+
+type FittedPredictions = Extract<ReportPredictions, { status: 'fitted' }>;
+
+const WARNING = 'spend per purchase and number of purchases are correlated (r = 0.42) <b>above</b> 0.3 & <img src=x onerror="document.body.dataset.rendered=1"> so treat CLV with caution.';
+
+/** Week w starts on 2024-06-03 + 7w; weeks 0..35 are calibration, 36..51 the holdout (to the reference date). */
+const WEEKS = 52;
+const CALIBRATION_WEEKS = 36;
+
+const BY_FREQUENCY = [
+  { x: '0', customers: 1_411, actual: 0.24, expected: 0.23 },
+  { x: '1', customers: 439, actual: 0.71, expected: 0.63 },
+  { x: '2', customers: 214, actual: 1.39, expected: 1.06 },
+  { x: '3', customers: 100, actual: 1.56, expected: 1.48 },
+  { x: '4', customers: 62, actual: 2.37, expected: 1.87 },
+  { x: '5', customers: 38, actual: 2.15, expected: 2.31 },
+  { x: '6', customers: 29, actual: 2.9, expected: 2.72 },
+  { x: '7+', customers: 64, actual: 3.69, expected: 3.94 },
+];
+
+function predictions(): FittedPredictions {
+  const weekly = Array.from({ length: WEEKS }, (_, w) => {
+    // The cohort is acquired over the first weeks, then buys less and less (the shape of FHL's figure 2).
+    const expected = Math.round(4_000 * (1 - Math.exp(-(w + 1) / 6)) * Math.exp(-w / 70)) / 100;
+    return {
+      weekStart: new Date(Date.UTC(2024, 5, 3 + 7 * w)).toISOString().slice(0, 10),
+      actual: Math.max(0, Math.round(expected * (1 + 0.2 * Math.sin(1.7 * w)))),
+      expected,
+      holdout: w >= CALIBRATION_WEEKS,
+    };
+  });
+  return {
+    status: 'fitted',
+    timeUnit: 'weeks',
+    horizonMonths: 12,
+    monthlyDiscountRate: 0.01,
+    historyDays: 364,
+    bgnbd: { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426, logLikelihood: -9_582.43, customers: 2_357, repeatBuyers: 1_065 },
+    gammaGamma: { p: 6.25, q: 3.74, gamma: 15.44, logLikelihood: -4_059.81, customers: 946 },
+    spendFrequencyCorrelation: 0.42,
+    warnings: [WARNING],
+    totals: { customers: 2_357, expectedPurchases90d: 1_234.56, clv: 182_430.4, meanPAlive: 0.634 },
+    holdout: {
+      calibrationEnd: '2025-02-09',
+      holdoutEnd: '2025-06-01',
+      holdoutDays: 112,
+      customers: 2_357,
+      weekly,
+      byFrequency: BY_FREQUENCY,
+      holdoutTotal: { actual: 1_872, expected: 1_811.37 },
+    },
+  };
+}
 
 function reportData(): ReportData {
   const random = mulberry32(42);
@@ -132,6 +185,7 @@ function reportData(): ReportData {
       },
       personas: PERSONAS,
     },
+    predictions: predictions(),
   };
 }
 
@@ -163,6 +217,24 @@ function svg(dom: string, id: string): string {
 
 function count(text: string, pattern: RegExp): number {
   return text.match(pattern)?.length ?? 0;
+}
+
+/** The [x, y] pairs of the <polyline data-series="…"> in an SVG. */
+function polyline(svgText: string, series: string): Array<[number, number]> {
+  const element = new RegExp(`<polyline\\b[^>]*\\bdata-series="${series}"[^>]*>`).exec(svgText)?.[0];
+  expect(element, `polyline ${series}`).toBeDefined();
+  const points = /\spoints="([^"]*)"/.exec(element!)?.[1] ?? '';
+  return points.trim().split(/\s+/).filter(Boolean).map((pair) => pair.split(',').map(Number) as [number, number]);
+}
+
+/** The <section id="…"> element. */
+function sectionOf(dom: string, id: string): string {
+  return new RegExp(`<section id="${id}">[\\s\\S]*?</section>`).exec(dom)?.[0] ?? '';
+}
+
+/** Text of an element with tags removed and entities decoded. */
+function text(html: string): string {
+  return decode(html.replace(/<[^>]*>/g, ' ')).replace(/\s+/g, ' ').trim();
 }
 
 function decode(text: string): string {
@@ -226,9 +298,163 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     expect(bodyAttribute(dom, 'data-points')).toBe('0');
     expect(bodyAttribute(dom, 'data-cells')).toBe('25');
     expect(bodyAttribute(dom, 'data-bars')).toBe(String(data.segments.length));
-    expect(dom).not.toContain('<circle');
+    expect(dom).not.toContain('id="scatter"');
+    expect(dom.replace(svg(dom, 'frequency-check'), '')).not.toContain('<circle');
     expect(dom).not.toContain('<article class="persona"');
     expect(count(dom, /No clustering in this run/g)).toBe(3);
+  });
+
+  it('draws the predictions: actual and expected repeat purchases per week on both sides of the calibration marker, and holdout purchases by past frequency', async () => {
+    const data = reportData();
+    const p = data.predictions as FittedPredictions;
+    const h = p.holdout!;
+    const { dom } = await open('predictions', data);
+    expect(bodyAttribute(dom, 'data-rendered')).toBe('ok');
+
+    const tracking = svg(dom, 'tracking');
+    expect(bodyAttribute(dom, 'data-tracking-points')).toBe(String(WEEKS));
+    expect(count(tracking, /<polyline\b/g)).toBe(2);
+    const actual = polyline(tracking, 'actual');
+    const expected = polyline(tracking, 'expected');
+    expect(actual).toHaveLength(WEEKS);
+    expect(expected).toHaveLength(WEEKS);
+    // Week by week, left to right, both lines at the same x.
+    for (let w = 1; w < WEEKS; w++) expect(actual[w]![0]).toBeGreaterThan(actual[w - 1]![0]);
+    expect(expected.map((pt) => pt[0])).toEqual(actual.map((pt) => pt[0]));
+    // Both lines on one linear y axis (SVG y grows downwards): y = y0 − k·value for every point.
+    const values = [...h.weekly.map((w) => w.actual), ...h.weekly.map((w) => w.expected)];
+    const ys = [...actual.map((pt) => pt[1]), ...expected.map((pt) => pt[1])];
+    const hi = values.indexOf(Math.max(...values));
+    const lo = values.indexOf(Math.min(...values));
+    const k = (ys[lo]! - ys[hi]!) / (values[hi]! - values[lo]!);
+    expect(k).toBeGreaterThan(0);
+    values.forEach((v, i) => expect(Math.abs(ys[i]! - (ys[lo]! - k * (v - values[lo]!)))).toBeLessThan(0.2));
+
+    // The marker sits between the last calibration week and the first holdout week, at their boundary.
+    const marker = /<line\b[^>]*class="calibration-end"[^>]*>/.exec(tracking)?.[0] ?? '';
+    expect(marker).toContain(`data-date="${h.calibrationEnd}"`);
+    const markerX = Number(/\sx1="([^"]*)"/.exec(marker)?.[1]);
+    const lastCalibration = actual[CALIBRATION_WEEKS - 1]![0];
+    const firstHoldout = actual[CALIBRATION_WEEKS]![0];
+    expect(markerX).toBeGreaterThan(lastCalibration);
+    expect(markerX).toBeLessThan(firstHoldout);
+    expect(Math.abs(markerX - (lastCalibration + firstHoldout) / 2)).toBeLessThan(0.2);
+    expect(tracking).toContain('Calibration');
+    expect(tracking).toContain('Holdout');
+    // Axes: a y title, y ticks and month ticks on the x axis.
+    expect(tracking).toContain('Repeat purchases per week');
+    const ticks = [...tracking.matchAll(/class="tick"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    expect(ticks).toEqual(expect.arrayContaining(['0', 'Jan 2025']));
+    expect(ticks.length).toBeGreaterThanOrEqual(8);
+    const figure = /<figure class="chart"><svg id="tracking"[\s\S]*?<\/figure>/.exec(dom)?.[0] ?? '';
+    expect(text(/<ul class="legend">[\s\S]*?<\/ul>/.exec(figure)?.[0] ?? '')).toBe('Actual Expected (model fitted on the calibration period)');
+
+    // By calibration frequency: two lines with a dot per group, and the same numbers in a table.
+    const frequency = svg(dom, 'frequency-check');
+    expect(bodyAttribute(dom, 'data-frequency-points')).toBe(String(BY_FREQUENCY.length));
+    expect(polyline(frequency, 'actual')).toHaveLength(BY_FREQUENCY.length);
+    expect(polyline(frequency, 'expected')).toHaveLength(BY_FREQUENCY.length);
+    expect(count(frequency, /<circle\b[^>]*class="frequency-point"/g)).toBe(2 * BY_FREQUENCY.length);
+    const dotTitles = [...frequency.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => m[1]);
+    expect(dotTitles).toContain('3 before (100 customers): 1.56 actual, 1.48 expected');
+    expect(dotTitles).toContain('7+ before (64 customers): 3.69 actual, 3.94 expected');
+    const rows = [...(/<table class="frequency">[\s\S]*?<\/table>/.exec(dom)?.[0] ?? '').matchAll(/<tbody>[\s\S]*<\/tbody>/g)]
+      .flatMap((m) => [...m[0].matchAll(/<tr>([\s\S]*?)<\/tr>/g)])
+      .map((m) => text(m[1]!));
+    expect(rows).toEqual(BY_FREQUENCY.map((g) => `${g.x} ${g.customers.toLocaleString('en-US')} ${g.actual.toFixed(2)} ${g.expected.toFixed(2)}`));
+    expect(text(/<dl class="facts kpis holdout-total">[\s\S]*?<\/dl>/.exec(dom)?.[0] ?? '')).toBe(
+      'Actual repeat purchases 1,872 in the 112-day holdout Expected by the model 1,811 fitted before the holdout Difference −3.2% expected vs actual',
+    );
+  });
+
+  it('shows the prediction totals, the model parameters and the warnings, escaped', async () => {
+    const { html, dom } = await open('predictions-text', reportData());
+    const section = sectionOf(dom, 'predictions');
+    expect(section).not.toBe('');
+    const intro = text(/<p class="intro">[\s\S]*?<\/p>/.exec(section)?.[0] ?? '');
+    expect(intro).toContain('On average a customer has a 63.4% chance of still being an active buyer.');
+    expect(intro).toContain('expected to make about 1,235 purchases in the next 90 days and to be worth 182,430 over the next 12 months');
+    expect(intro).toContain('discounted at 1% a month');
+    expect(text(/<dl class="facts kpis">[\s\S]*?<\/dl>/.exec(section)?.[0] ?? '')).toBe(
+      'Customers 2,357 with at least one purchase Likely still active 63.4% mean P(alive) Expected purchases, 90 days 1,235 all customers together Lifetime value, 12 months 182,430 total CLV, discounted',
+    );
+
+    const params = new Map(
+      [...(/<table class="params">[\s\S]*?<\/table>/.exec(section)?.[0] ?? '').matchAll(/<tr><th scope="row">([^<]*)<\/th><td class="num">([^<]*)<\/td>/g)]
+        .map((m) => [decode(m[1]!), m[2]!] as const)
+        .filter(([name]) => name !== 'Log-likelihood' && name !== 'Customers'),
+    );
+    expect(Object.fromEntries(params)).toEqual({
+      r: '0.243', α: '4.414', a: '0.793', b: '2.426', 'Time unit': 'weeks',
+      p: '6.250', q: '3.740', γ: '15.440', 'Spend/frequency correlation': '+0.42',
+    });
+    const table = text(/<table class="params">[\s\S]*?<\/table>/.exec(section)?.[0] ?? '');
+    expect(table).toContain('Log-likelihood −9,582.4');
+    expect(table).toContain('Customers 2,357 1,065 of them repeat buyers');
+    expect(table).toContain('Log-likelihood −4,059.8');
+    expect(table).toContain('Customers 946');
+    expect(table).toContain('r/α = 0.055 purchases a week');
+    expect(table).toContain('pγ/(q − 1) = 35.22');
+
+    // The warning is shown before the numbers, as text: its markup is escaped, not parsed.
+    const warnings = /<div class="warnings" role="note">[\s\S]*?<\/div>/.exec(section)?.[0] ?? '';
+    expect(section.indexOf(warnings)).toBeLessThan(section.indexOf('<dl class="facts kpis">'));
+    expect(text(warnings)).toBe(`Read with care ${WARNING.charAt(0).toUpperCase()}${WARNING.slice(1)}`);
+    expect(warnings).toContain('&lt;b&gt;above&lt;/b&gt;');
+    expect(html).not.toMatch(/<b>above/);
+    expect(count(dom, /<img\b/gi)).toBe(0);
+    expect(bodyAttribute(dom, 'data-rendered')).toBe('ok');
+  });
+
+  it('shows why there is no CLV and no model check when the spend model and the holdout were skipped', async () => {
+    const fitted = predictions();
+    const data: ReportData = {
+      ...reportData(),
+      predictions: {
+        ...fitted,
+        gammaGamma: null,
+        gammaGammaSkipped: "the spend model's q is 0.870 (≤ 1 & <unstable>): spend per purchase varies too wildly for a finite average, so there is no CLV.",
+        totals: { ...fitted.totals, clv: null },
+        warnings: [],
+        holdout: null,
+        holdoutSkipped: 'the history (120 days) is too short to hold out 40 days for a model check (at least 28, and less than the history).',
+      },
+    };
+    const { dom } = await open('predictions-partial', data);
+    expect(bodyAttribute(dom, 'data-rendered')).toBe('ok');
+    expect(bodyAttribute(dom, 'data-tracking-points')).toBe('0');
+    expect(bodyAttribute(dom, 'data-frequency-points')).toBe('0');
+    expect(bodyAttribute(dom, 'data-bars')).toBe(String(data.segments.length));
+    expect(dom).not.toContain('id="tracking"');
+    expect(dom).not.toContain('id="frequency-check"');
+    const section = sectionOf(dom, 'predictions');
+    expect(section).not.toContain('class="warnings"');
+    expect(text(/<dl class="facts kpis">[\s\S]*?<\/dl>/.exec(section)?.[0] ?? '')).toContain('Lifetime value, 12 months — no spend model');
+    expect(section).toContain('(≤ 1 &amp; &lt;unstable&gt;)');
+    expect(text(section)).toContain("There is no lifetime value for the next 12 months: the spend model's q is 0.870 (≤ 1 & <unstable>)");
+    expect(text(section)).toContain("Not fitted: the spend model's q is 0.870");
+    expect(text(section)).toContain('No model check against held-out purchases: the history (120 days) is too short to hold out 40 days');
+    expect(text(section)).toContain('r 0.243');
+  });
+
+  it('shows the reason when predictions were skipped, and no section for runs from before predictions', async () => {
+    const reason = 'the history spans 40 days of purchases (< 90 & from 2025-04-22); predictions need at least 90 (segmentation.predictions.minHistoryDays).';
+    const skipped = await open('predictions-skipped', { ...reportData(), predictions: { status: 'skipped', reason } });
+    expect(bodyAttribute(skipped.dom, 'data-rendered')).toBe('ok');
+    expect(bodyAttribute(skipped.dom, 'data-tracking-points')).toBe('0');
+    expect(bodyAttribute(skipped.dom, 'data-frequency-points')).toBe('0');
+    expect(bodyAttribute(skipped.dom, 'data-points')).toBe('300');
+    const section = sectionOf(skipped.dom, 'predictions');
+    expect(section).toContain('(&lt; 90 &amp; from 2025-04-22)');
+    expect(text(section)).toBe(`Predictions No predictions: ${reason}`);
+    expect(skipped.dom).not.toContain('id="tracking"');
+
+    const old = await open('predictions-null', { ...reportData(), predictions: null });
+    expect(bodyAttribute(old.dom, 'data-rendered')).toBe('ok');
+    expect(bodyAttribute(old.dom, 'data-tracking-points')).toBe('0');
+    expect(bodyAttribute(old.dom, 'data-cells')).toBe('25');
+    expect(old.dom).not.toContain('id="predictions"');
+    expect(old.dom).not.toContain('No predictions');
   });
 
   it('is self-contained: no http(s) reference, no external script, style, font or image', () => {
@@ -248,6 +474,9 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     data.title = `Report ${evil}`;
     data.segments[0]!.name = evil;
     data.clustering!.personas[0]!.label = '<img src=x onerror="document.body.dataset.rendered=1">';
+    const p = data.predictions as FittedPredictions;
+    p.warnings.push(evil);
+    p.holdout!.byFrequency[0]!.x = evil;
     const html = renderReportHtml(data);
     expect(count(html, /<\/script/gi)).toBe(2);
     expect(count(html, /<img\b/gi)).toBe(0);
@@ -263,6 +492,8 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     const titles = [...bars.matchAll(/<title>([^<]*)<\/title>/g)].map((m) => decode(m[1]!));
     expect(titles).toContain(evil);
     expect(decode(dom)).toContain(data.clustering!.personas[0]!.label);
+    const dots = [...svg(dom, 'frequency-check').matchAll(/<title>([^<]*)<\/title>/g)].map((m) => decode(m[1]!));
+    expect(dots).toContain(`${evil} before (1,411 customers): 0.24 actual, 0.23 expected`);
   });
 
   it('reports a drawing error on the page instead of a blank chart', async () => {
@@ -270,5 +501,12 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     const { dom } = await open('broken', data);
     expect(bodyAttribute(dom, 'data-rendered')).toBe('error: rfGrid must be 5 × 5');
     expect(dom).toMatch(/<div id="render-error" role="alert">The charts could not be drawn: rfGrid must be 5 × 5<\/div>/);
+  });
+
+  it('reports a bad week in the model check as a drawing error', async () => {
+    const data = reportData();
+    (data.predictions as FittedPredictions).holdout!.weekly[3]!.weekStart = 'week 4';
+    const { dom } = await open('broken-tracking', data);
+    expect(bodyAttribute(dom, 'data-rendered')).toBe('error: weekly[3].weekStart is not a date: week 4');
   });
 });
