@@ -7,7 +7,7 @@
  * the distinct triples with a weight: a few thousand triples stand for a million customers.
  */
 import { logGamma, hyp2f1 } from './special.js';
-import { minimize } from './nelder-mead.js';
+import { atBound, boxed, minimize } from './nelder-mead.js';
 
 export interface BgNbdParams {
   r: number;
@@ -22,6 +22,8 @@ export interface BgNbdFit {
   customers: number;
   repeatBuyers: number;
   evaluations: number;
+  /** Parameters that ran to the search box's edge (see LOG_PARAMETER_BOUND). */
+  atBound: string[];
 }
 
 /** The fit did not converge, or ran into values the model cannot take. */
@@ -41,6 +43,7 @@ export interface SummaryTriples {
   of: Int32Array;
 }
 
+/** t_x and T must be whole days ÷ unitDays, as summarizeCustomers builds them. */
 export function distinctTriples(summary: { x: Float64Array; tx: Float64Array; T: Float64Array; unitDays: number }): SummaryTriples {
   const n = summary.x.length;
   const seen = new Map<number, number>();
@@ -105,10 +108,16 @@ export function fitBgNbd(triples: SummaryTriples): BgNbdFit {
     meanT += triples.weight[k]! * triples.T[k]!;
   }
   meanT /= customers;
-  const toParams = (v: readonly number[]): BgNbdParams => ({ r: Math.exp(v[0]!), alpha: Math.exp(v[1]!), a: Math.exp(v[2]!), b: Math.exp(v[3]!) });
+  // Searched as (ln r, ln α, logit of the mean drop-out a/(a+b), ln(a+b)): when customers do not
+  // differ in drop-out, the optimum runs off along a+b alone, and the box stops it on one axis.
+  const toParams = (v: readonly number[]): BgNbdParams => {
+    const mean = 1 / (1 + Math.exp(-v[2]!));
+    const concentration = Math.exp(v[3]!);
+    return { r: Math.exp(v[0]!), alpha: Math.exp(v[1]!), a: mean * concentration, b: (1 - mean) * concentration };
+  };
   // Mean negative log-likelihood per customer keeps the simplex tolerance independent of the population size.
   const objective = (v: readonly number[]) => -bgnbdLogLikelihood(toParams(v), triples) / customers;
-  const result = minimize(objective, [0, Math.log(Math.max(meanT, 1e-3)), 0, 0], { step: 1 });
+  const result = minimize(boxed(objective), [0, Math.log(Math.max(meanT, 1e-3)), 0, Math.log(2)], { step: 1 });
   const params = toParams(result.x);
   if (!result.converged || !Object.values(params).every((v) => Number.isFinite(v) && v > 0 && v < 1e8)) {
     throw new ModelFitError(
@@ -117,7 +126,7 @@ export function fitBgNbd(triples: SummaryTriples): BgNbdFit {
         'the purchase history is too short or too regular for the model; lengthen the history or raise predictions.minRepeatBuyers.',
     );
   }
-  return { params, logLikelihood: -result.value * customers, customers, repeatBuyers, evaluations: result.evaluations };
+  return { params, logLikelihood: -result.value * customers, customers, repeatBuyers, evaluations: result.evaluations, atBound: atBound(['r', 'α', 'a/(a+b)', 'a+b'], result.x) };
 }
 
 /** P(still alive at T | x, t_x, T) (FHL 2005, eq. 9 and the note "Computing P(alive)"). */

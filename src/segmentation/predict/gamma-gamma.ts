@@ -5,7 +5,7 @@
  * spend is independent of purchase frequency, which `spendFrequencyCorrelation` checks.
  */
 import { logGamma } from './special.js';
-import { minimize } from './nelder-mead.js';
+import { atBound, boxed, minimize } from './nelder-mead.js';
 import { ModelFitError } from './bgnbd.js';
 
 export interface GammaGammaParams {
@@ -18,6 +18,8 @@ export interface GammaGammaFit {
   params: GammaGammaParams;
   logLikelihood: number;
   customers: number;
+  /** Parameters that ran to the search box's edge (see LOG_PARAMETER_BOUND). */
+  atBound: string[];
 }
 
 /** Σ ln f(m̄ | p, q, γ, x) over customers with x > 0 and m̄ > 0. */
@@ -52,10 +54,12 @@ export function fitGammaGamma(x: Float64Array, mean: Float64Array): GammaGammaFi
     }
   }
   if (customers === 0) throw new ModelFitError('the Gamma-Gamma model needs customers with repeat purchases of positive value; there are none.');
-  const toParams = (v: readonly number[]): GammaGammaParams => ({ p: Math.exp(v[0]!), q: Math.exp(v[1]!), gamma: Math.exp(v[2]!) });
+  // Searched as (ln p, ln q, ln pγ): pγ fixes the spread of customers' own means, so when spend
+  // hardly varies within a customer the optimum runs off along p alone and the box stops it there.
+  const toParams = (v: readonly number[]): GammaGammaParams => ({ p: Math.exp(v[0]!), q: Math.exp(v[1]!), gamma: Math.exp(v[2]! - v[0]!) });
   const objective = (v: readonly number[]) => -gammaGammaLogLikelihood(toParams(v), x, mean) / customers;
-  // Start at p = q = 2 with γ putting the population mean pγ/(q−1) at the observed mean spend.
-  const result = minimize(objective, [Math.log(2), Math.log(2), Math.log(spend / customers / 2)], { step: 1 });
+  // Start at p = q = 2 with the population mean pγ/(q−1) at the observed mean spend.
+  const result = minimize(boxed(objective), [Math.log(2), Math.log(2), Math.log(spend / customers)], { step: 1 });
   const params = toParams(result.x);
   if (!result.converged || !Object.values(params).every((v) => Number.isFinite(v) && v > 0 && v < 1e8)) {
     throw new ModelFitError(
@@ -63,7 +67,7 @@ export function fitGammaGamma(x: Float64Array, mean: Float64Array): GammaGammaFi
         `(p=${params.p.toPrecision(3)}, q=${params.q.toPrecision(3)}, γ=${params.gamma.toPrecision(3)}); spend per purchase may be constant or too few repeat buyers have one.`,
     );
   }
-  return { params, logLikelihood: -result.value * customers, customers };
+  return { params, logLikelihood: -result.value * customers, customers, atBound: atBound(['p', 'q', 'pγ'], result.x) };
 }
 
 /**

@@ -54,12 +54,20 @@ function simplexSearch(f: (x: readonly number[]) => number, start: readonly numb
   const values = points.map(value);
   const order = points.map((_, i) => i);
   let iterations = 0;
+  // A simplex pressed against the box can creep along it forever in ever smaller steps: stop when
+  // the best value has not moved by more than the tolerance over a whole window of iterations.
+  const window = 200 * n;
+  let bestAtWindowStart = Number.POSITIVE_INFINITY;
   for (; iterations < maxIterations; iterations++) {
     order.sort((i, j) => values[i]! - values[j]!);
     const bestV = values[order[0]!]!;
     const worst = order[n]!;
     const worstV = values[worst]!;
     if (Number.isFinite(worstV) && Math.abs(worstV - bestV) <= tolerance) break;
+    if (iterations % window === 0) {
+      if (bestAtWindowStart - bestV <= tolerance) break;
+      bestAtWindowStart = bestV;
+    }
     const centroid = new Array<number>(n).fill(0);
     for (let k = 0; k < n; k++) for (let d = 0; d < n; d++) centroid[d]! += points[order[k]!]![d]! / n;
     const along = (t: number) => centroid.map((c, d) => c + t * (points[worst]![d]! - c));
@@ -96,4 +104,20 @@ function simplexSearch(f: (x: readonly number[]) => number, start: readonly numb
     points[i] = p;
     values[i] = v;
   }
+}
+
+/**
+ * Log-parameters beyond ±ln(10^6) say "no heterogeneity" (a, b → ∞ with a/(a+b) fixed, or p → ∞):
+ * the likelihood keeps rising ever more slowly towards infinity. A box stops the search there;
+ * predictions at the bound equal the limit's, and the caller reports which parameters hit it.
+ */
+export const LOG_PARAMETER_BOUND = Math.log(1e6);
+
+export function boxed(f: (x: readonly number[]) => number): (x: readonly number[]) => number {
+  return (x) => (x.every((v) => Math.abs(v) <= LOG_PARAMETER_BOUND) ? f(x) : Number.POSITIVE_INFINITY);
+}
+
+/** Names of the parameters that ran towards the box's edge (within a factor e of it: the likelihood is flat out there). */
+export function atBound(names: readonly string[], x: readonly number[]): string[] {
+  return names.filter((_, i) => Math.abs(x[i]!) > LOG_PARAMETER_BOUND - 1);
 }

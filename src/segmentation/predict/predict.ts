@@ -3,10 +3,10 @@
  * they will buy, Gamma-Gamma for what a purchase is worth, CLV from both. Refuses (with a reason)
  * rather than produce numbers the history cannot support.
  */
-import type { PurchasesByProfile } from '../features.js';
+import type { FeatureSet, PurchasesByProfile } from '../features.js';
 import { conditionalExpectedPurchases, distinctTriples, fitBgNbd, medianTimeToNextPurchase, ModelFitError, probabilityAlive, type BgNbdParams } from './bgnbd.js';
 import { expectedAverageOrderValue, fitGammaGamma, spendFrequencyCorrelation, type GammaGammaParams } from './gamma-gamma.js';
-import { discountedExpectedPurchases } from './clv.js';
+import { DAYS_PER_MONTH, discountedExpectedPurchases } from './clv.js';
 import { holdoutCheck, type HoldoutCheck } from './holdout.js';
 import { MS_PER_DAY, summarizeCustomers, type CustomerSummary } from './summary.js';
 import { unitDaysOf, type PredictionSettings } from './settings.js';
@@ -81,12 +81,29 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
   }
   const { params } = bgnbd;
   const warnings: string[] = [];
+  if (bgnbd.atBound.length > 0) {
+    warnings.push(
+      `BG/NBD's ${bgnbd.atBound.join(' and ')} reached the edge of the search (10^±6): ` +
+        (bgnbd.atBound.includes('a+b')
+          ? `customers show no measurable difference in how likely they are to drop out, so everyone gets the same drop-out chance after a purchase (${((params.a / (params.a + params.b)) * 100).toFixed(1)}%).`
+          : 'the estimate is unreliable; check the purchase dates.'),
+    );
+  }
 
   const correlation = spendFrequencyCorrelation(summary.x, summary.zbar);
   let gammaGamma: FittedPredictions['gammaGamma'] = null;
   let gammaGammaSkipped: string | undefined;
   try {
     const fit = fitGammaGamma(summary.x, summary.zbar);
+    if (fit.atBound.length > 0) {
+      warnings.push(`Gamma-Gamma's ${fit.atBound.join(' and ')} reached the edge of the search (10^±6)` +
+        (fit.atBound.includes('p') ? ': each customer spends almost the same on every purchase, so their own average is taken as it is.' : '; treat expected order values with caution.'));
+    }
+    if (fit.params.q > 1 && fit.params.q < 2) {
+      const mean = (fit.params.p * fit.params.gamma) / (fit.params.q - 1);
+      warnings.push(`the spend model's q is ${fit.params.q.toFixed(2)} (below 2): spend differs so much between customers that the expected order value of one-time buyers, ` +
+        `the population mean ${mean.toFixed(2)}, is dominated by a few big spenders.`);
+    }
     if (fit.params.q <= 1) gammaGammaSkipped = `the spend model's q is ${fit.params.q.toFixed(3)} (≤ 1): spend per purchase varies too wildly for a finite average, so there is no CLV.`;
     else gammaGamma = fit;
   } catch (error) {
@@ -177,3 +194,41 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
   };
 }
 
+
+/** Writes the predictions into the feature columns (rules, personas, explain and export read them there). */
+export function applyPredictions(features: FeatureSet, outcome: PredictionOutcome): void {
+  if (outcome.status !== 'fitted') return;
+  const { columns } = outcome;
+  const { numbers, dates } = features;
+  for (let i = 0; i < features.rows; i++) {
+    const alive = columns.pAlive[i]!;
+    if (Number.isNaN(alive)) continue;
+    numbers.pAlive[i] = alive;
+    numbers.churnRisk[i] = 1 - alive;
+    numbers.expectedPurchases90d[i] = columns.expectedPurchases90d[i]!;
+    numbers.expectedOrderValue[i] = columns.expectedOrderValue[i]!;
+    numbers.clv[i] = columns.clv[i]!;
+    numbers.daysToNextPurchase[i] = columns.daysToNextPurchase[i]!;
+    dates.nextPurchaseAt[i] = features.referenceMs + columns.daysToNextPurchase[i]! * MS_PER_DAY;
+  }
+}
+
+export const clvTokenKey = (horizonMonths: number): string => `clv_${horizonMonths}m`;
+
+/**
+ * One profile's prediction tokens. Rounded so that a day's drift in the models does not rewrite
+ * every contact on every run: CLV to whole currency units, probabilities and counts to 2 decimals.
+ * A next purchase beyond the CLV horizon is left empty ("none expected soon").
+ */
+export function predictionTokens(features: FeatureSet, i: number, horizonMonths: number): Record<string, string> {
+  const n = features.numbers;
+  const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '');
+  const next = features.dates.nextPurchaseAt[i]!;
+  const withinHorizon = n.daysToNextPurchase[i]! <= horizonMonths * DAYS_PER_MONTH;
+  return {
+    [clvTokenKey(horizonMonths)]: fixed(n.clv[i]!, 0),
+    p_alive: fixed(n.pAlive[i]!, 2),
+    expected_purchases_90d: fixed(n.expectedPurchases90d[i]!, 2),
+    next_purchase_date: Number.isFinite(next) && withinHorizon ? new Date(next).toISOString().slice(0, 10) : '',
+  };
+}
