@@ -39,6 +39,7 @@ export type Rule =
   | { op: 'eq' | 'neq'; field: string; value: string | number | boolean }
   | { op: 'gt' | 'gte' | 'lt' | 'lte'; field: NumericField; value: number }
   | { op: 'between'; field: NumericField; min: number; max: number }
+  | { op: 'top' | 'bottom'; field: NumericField; percent: number }
   | { op: 'in'; field: string; values: Array<string | number> }
   | { op: 'exists'; field: string }
   | { op: 'withinDays'; field: DateFeature; days: number }
@@ -53,11 +54,12 @@ export const RuleSchema: z.ZodType<Rule> = z.lazy(() =>
     z.strictObject({ op: z.enum(['gt', 'gte', 'lt', 'lte']), field: NumericField as z.ZodType<NumericField>, value: z.number() }),
     z.strictObject({ op: z.literal('between'), field: NumericField as z.ZodType<NumericField>, min: z.number(), max: z.number() })
       .refine((r) => r.min <= r.max, { error: 'min must not be above max', path: ['max'] }),
+    z.strictObject({ op: z.enum(['top', 'bottom']), field: NumericField as z.ZodType<NumericField>, percent: z.number().gt(0, 'percent must be above 0, like 20 for the top 20%').max(100) }),
     z.strictObject({ op: z.literal('in'), field: AnyField, values: z.array(z.union([z.string(), z.number()])).min(1) }),
     z.strictObject({ op: z.literal('exists'), field: AnyField }),
     z.strictObject({ op: z.literal('withinDays'), field: DateField, days: z.number().int().positive() }),
     z.strictObject({ op: z.literal('spentWithinDays'), days: z.number().int().positive(), atLeast: z.number().nonnegative() }),
-  ], { error: (issue) => (issue.code === 'invalid_union' ? 'unknown op; use one of all, any, not, eq, neq, gt, gte, lt, lte, between, in, exists, withinDays, spentWithinDays' : undefined) }),
+  ], { error: (issue) => (issue.code === 'invalid_union' ? 'unknown op; use one of all, any, not, eq, neq, gt, gte, lt, lte, between, top, bottom, in, exists, withinDays, spentWithinDays' : undefined) }),
 );
 
 export const RuleSegmentSchema = z.strictObject({
@@ -91,6 +93,31 @@ function numberOf(features: FeatureSet, i: number, field: string): number | unde
   return Number.isNaN(n) ? undefined : n;
 }
 
+/**
+ * The value a profile must reach to be in the top (or bottom) `percent` of those that have one:
+ * the ⌈percent·n/100⌉-th value from that end, ties included. Computed once per feature set.
+ */
+const cutoffs = new WeakMap<FeatureSet, Map<string, number>>();
+function percentCutoff(features: FeatureSet, rule: { op: 'top' | 'bottom'; field: NumericField; percent: number }): number {
+  let cache = cutoffs.get(features);
+  if (!cache) cutoffs.set(features, (cache = new Map()));
+  const key = `${rule.op}\u0000${rule.field}\u0000${rule.percent}`;
+  let cutoff = cache.get(key);
+  if (cutoff === undefined) {
+    const values: number[] = [];
+    for (let i = 0; i < features.rows; i++) {
+      const v = numberOf(features, i, rule.field);
+      if (v !== undefined) values.push(v);
+    }
+    const sorted = Float64Array.from(values).sort();
+    if (rule.op === 'top') sorted.reverse();
+    const rank = Math.ceil((rule.percent / 100) * sorted.length);
+    cutoff = rank === 0 ? Number.NaN : sorted[rank - 1]!;
+    cache.set(key, cutoff);
+  }
+  return cutoff;
+}
+
 const same = (a: unknown, b: unknown) =>
   typeof a === 'string' && typeof b === 'string' ? a.toLowerCase() === b.toLowerCase() : a === b || String(a) === String(b);
 
@@ -109,6 +136,11 @@ export function evaluateRule(rule: Rule, features: FeatureSet, i: number): boole
       return rule.op === 'gt' ? v > rule.value : rule.op === 'gte' ? v >= rule.value : rule.op === 'lt' ? v < rule.value : v <= rule.value;
     }
     case 'between': { const v = numberOf(features, i, rule.field); return v !== undefined && v >= rule.min && v <= rule.max; }
+    case 'top': case 'bottom': {
+      const v = numberOf(features, i, rule.field);
+      const cutoff = percentCutoff(features, rule);
+      return v !== undefined && (rule.op === 'top' ? v >= cutoff : v <= cutoff);
+    }
     case 'in': { const v = valueOf(features, i, rule.field); return v !== undefined && v !== null && rule.values.some((x) => same(v, x)); }
     case 'exists': { const v = valueOf(features, i, rule.field); return v !== undefined && v !== null && v !== ''; }
     // Whole days, as the day features count them: "within 30 days" holds when daysSince… ≤ 30.
@@ -181,6 +213,8 @@ export function describeRule(rule: Rule): string {
     case 'lt': return `${rule.field} < ${rule.value}`;
     case 'lte': return `${rule.field} ≤ ${rule.value}`;
     case 'between': return `${rule.field} between ${rule.min} and ${rule.max}`;
+    case 'top': return `${rule.field} in the top ${rule.percent}%`;
+    case 'bottom': return `${rule.field} in the bottom ${rule.percent}%`;
     case 'in': return `${rule.field} in ${rule.values.join(', ')}`;
     case 'exists': return `${rule.field} is set`;
     case 'withinDays': return `${rule.field} within the last ${rule.days} days`;

@@ -124,3 +124,50 @@ describe('rule segments', () => {
     expect(holds({ op: 'withinDays', field: 'lastPurchaseAt', days: 29 }, p)).toBe(false);
   });
 });
+
+/** A feature set of several profiles with only the given number columns set. */
+function population(columns: Partial<Record<NumberFeature, number[]>>): FeatureSet {
+  const rows = Object.values(columns)[0]!.length;
+  const base = person();
+  return {
+    ...base,
+    rows,
+    numbers: Object.fromEntries(NUMBER_FEATURES.map((k) => [k, Float64Array.from(columns[k] ?? new Array<number>(rows).fill(Number.NaN))])) as FeatureSet['numbers'],
+    dates: Object.fromEntries(DATE_FEATURES.map((k) => [k, new Float64Array(rows).fill(Number.NaN)])) as FeatureSet['dates'],
+    categories: Object.fromEntries(CATEGORY_FEATURES.map((k) => [k, new Array<string | null>(rows).fill(null)])) as FeatureSet['categories'],
+    attributes: new Map(),
+    purchases: { offsets: new Int32Array(rows + 1), atMs: new Float64Array(0), amount: new Float64Array(0) },
+  };
+}
+const members = (rule: Rule, facts: FeatureSet) => Array.from({ length: facts.rows }, (_, i) => i).filter((i) => evaluateRule(RuleSchema.parse(rule), facts, i));
+
+describe('percentile rules', () => {
+  // Ten customers with CLV 10, 20, ..., 100 and one prospect (no CLV); P(alive) falls as CLV rises for the last three.
+  const facts = population({
+    clv: [10, 20, 30, 40, 50, 60, 70, 80, 90, 100, Number.NaN],
+    pAlive: [0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.8, 0.4, 0.3, Number.NaN],
+  });
+
+  it('"top 20%" is the two highest of the ten customers who have a value; prospects never count', () => {
+    expect(members({ op: 'top', field: 'clv', percent: 20 }, facts)).toEqual([8, 9]);
+    expect(members({ op: 'bottom', field: 'clv', percent: 30 }, facts)).toEqual([0, 1, 2]);
+    expect(members({ op: 'top', field: 'clv', percent: 100 }, facts)).toHaveLength(10);
+  });
+
+  it('"high value at risk": CLV in the top 20% and P(alive) below 0.5', () => {
+    const rule: Rule = { op: 'all', rules: [{ op: 'top', field: 'clv', percent: 20 }, { op: 'lt', field: 'pAlive', value: 0.5 }] };
+    expect(members(rule, facts)).toEqual([8, 9]);
+    const top30: Rule = { op: 'all', rules: [{ op: 'top', field: 'clv', percent: 30 }, { op: 'lt', field: 'pAlive', value: 0.5 }] };
+    expect(members(top30, facts)).toEqual([8, 9]); // the 80-CLV customer is in the top 30% but likely alive
+  });
+
+  it('keeps tied values together at the cut', () => {
+    const tied = population({ clv: [5, 7, 7, 7, 1] });
+    expect(members({ op: 'top', field: 'clv', percent: 20 }, tied)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses a percent of 0 or a non-number field, naming the fix', () => {
+    expect(() => RuleSchema.parse({ op: 'top', field: 'clv', percent: 0 })).toThrow(/percent must be above 0/);
+    expect(() => RuleSchema.parse({ op: 'top', field: 'country', percent: 10 })).toThrow(/not a number feature/);
+  });
+});
