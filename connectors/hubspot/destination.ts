@@ -16,7 +16,23 @@ const CONTACTS = '0-1';
 /** HubSpot batch endpoints take at most 100 inputs. */
 const BATCH_UPDATE_MAX = 100;
 
-function propertyDefinition(token: TokenSpec, name: string) {
+interface PropertyDefinition {
+  name: string;
+  label: string;
+  description: string;
+  groupName: string;
+  type: 'enumeration' | 'number' | 'string' | 'date';
+  fieldType: 'select' | 'number' | 'text' | 'date';
+  options?: Array<{ label: string; value: string; displayOrder: number; hidden: boolean }>;
+}
+
+/**
+ * The contact property a token is written to. HubSpot's `number` holds decimals as well as whole
+ * numbers ("numeric digits and at most one decimal", properties guide). A `date` property takes
+ * ISO 8601 "YYYY-MM-DD" (or midnight-UTC epoch milliseconds) and reads back as "YYYY-MM-DD", so a
+ * date token's value is sent as it is.
+ */
+export function propertyDefinition(token: TokenSpec, name: string): PropertyDefinition {
   const base = { name, label: token.label, description: token.description, groupName: PROPERTY_GROUP.name };
   switch (token.type) {
     case 'enumeration':
@@ -27,7 +43,10 @@ function propertyDefinition(token: TokenSpec, name: string) {
         options: (token.options ?? []).map((o, i) => ({ label: o.label, value: o.value, displayOrder: i, hidden: false })),
       };
     case 'number':
+    case 'decimal':
       return { ...base, type: 'number', fieldType: 'number' };
+    case 'date':
+      return { ...base, type: 'date', fieldType: 'date' };
     case 'string':
       return { ...base, type: 'string', fieldType: 'text' };
   }
@@ -78,11 +97,12 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
           hint: `rename or delete that property in HubSpot, or map token ${token.key} to another property in mappings/hubspot.yaml`,
         });
       }
-      if ('options' in wanted) {
+      const options = wanted.options;
+      if (options) {
         const have = new Set((found.options ?? []).map((o) => o.value));
-        if (wanted.options.some((o) => !have.has(o.value))) {
+        if (options.some((o) => !have.has(o.value))) {
           // Keep options others added; append ours so existing values stay valid.
-          const merged = [...(found.options ?? []).filter((o) => !wanted.options.some((w) => w.value === o.value)), ...wanted.options]
+          const merged = [...(found.options ?? []).filter((o) => !options.some((w) => w.value === o.value)), ...options]
             .map((o, i) => ({ label: o.label, value: o.value, displayOrder: i, hidden: false }));
           await client.request({ method: 'PATCH', path: `/crm/v3/properties/contacts/${name}`, body: { options: merged }, write: true });
         }

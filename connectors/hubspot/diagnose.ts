@@ -1,10 +1,9 @@
 import type { Mapping } from '../../src/config/mapping.js';
 import type { DiagnoseInput, DiagnosticCheck } from '../../src/domain/connector.js';
-import type { TokenType } from '../../src/domain/segments.js';
 import { ApiError } from '../../src/http/errors.js';
 import type { HubSpotClient } from './client.js';
 import { HUBSPOT_DEFAULT_BASE_URL } from './config.js';
-import { PROPERTY_GROUP } from './destination.js';
+import { PROPERTY_GROUP, propertyDefinition } from './destination.js';
 import { ListEnvelopeSchema, ObjectPageSchema, PropertyListSchema } from './schemas.js';
 
 /** The read scope each probe exercises (platforms.md H1; README "HubSpot"). */
@@ -17,9 +16,6 @@ const READ_SCOPES = {
 /** What a push needs besides: HubSpot offers no read-only call that proves a write scope. */
 const WRITE_SCOPES = ['crm.objects.contacts.write', 'crm.schemas.contacts.write', 'crm.lists.write'];
 const PRIVATE_APP = 'Settings → Integrations → Private apps → your app → Scopes';
-
-/** The property type the destination creates for a token (destination.ts, propertyDefinition). */
-const PROPERTY_TYPE: Record<TokenType, string> = { enumeration: 'enumeration', number: 'number', string: 'string' };
 
 function failure(name: string, error: unknown, scope: string, baseUrl: string): DiagnosticCheck {
   if (!(error instanceof ApiError)) return { name, status: 'fail', detail: (error as Error)?.message ?? String(error) };
@@ -133,7 +129,8 @@ export async function diagnoseHubSpot(client: HubSpotClient, mapping: Mapping, i
       const name = mapping.tokens[token.key];
       if (!name) continue;
       const found = properties.get(name);
-      const wanted = PROPERTY_TYPE[token.type];
+      // The type the push creates the property with.
+      const wanted = propertyDefinition(token, name).type;
       if (!found) absent.push(name);
       else if (found.type !== wanted) {
         wrong.push({

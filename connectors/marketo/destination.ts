@@ -25,13 +25,21 @@ const PARENT_FOLDER = 'Group Lists';
 /** Marketo field API names: letter first, then letters, digits, underscore (Create Lead Fields spec). */
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-type MarketoDataType = 'string' | 'integer';
+type MarketoDataType = 'string' | 'integer' | 'float' | 'date';
 
-/** The Marketo lead field type a token is written to, and the existing types that can hold it. */
+/**
+ * The Marketo lead field type a token is written to, and the existing types that can hold it
+ * (field types doc: float and currency hold real numbers, percent and score are integers, date
+ * is "YYYY-MM-DD"). A text field holds any value as written.
+ */
 export function fieldTypeFor(token: TokenSpec): { dataType: MarketoDataType; label: string; accepts: string[] } {
   switch (token.type) {
     case 'number':
       return { dataType: 'integer', label: 'Integer', accepts: ['integer', 'score', 'float', 'currency', 'percent', 'string', 'text'] };
+    case 'decimal':
+      return { dataType: 'float', label: 'Float', accepts: ['float', 'currency', 'string', 'text'] };
+    case 'date':
+      return { dataType: 'date', label: 'Date', accepts: ['date', 'string', 'text'] };
     case 'enumeration': // Marketo's API creates no picklists: the segment key goes into a string field.
     case 'string':
       return { dataType: 'string', label: 'String', accepts: ['string', 'text'] };

@@ -36,9 +36,23 @@ export function segmentTag(segmentKey: string): string {
   return `${TAG_PREFIX}${slug || 'segment'}`;
 }
 
-/** single_line_text_field for enumerations and strings, number_integer for numbers (RFM scores 1-5). */
+/**
+ * The customer metafield type a token is written to: single_line_text_field for enumerations and
+ * strings, number_integer for numbers (RFM scores 1-5), number_decimal for decimals ("310.25") and
+ * date for dates ("YYYY-MM-DD"). Metafield values are strings, so token values go as they are.
+ */
 export function metafieldType(token: Pick<TokenSpec, 'type'>): string {
-  return token.type === 'number' ? 'number_integer' : 'single_line_text_field';
+  switch (token.type) {
+    case 'number':
+      return 'number_integer';
+    case 'decimal':
+      return 'number_decimal';
+    case 'date':
+      return 'date';
+    case 'enumeration':
+    case 'string':
+      return 'single_line_text_field';
+  }
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {

@@ -11,7 +11,14 @@ export interface SegmentDefinition {
   description: string;
 }
 
-export type TokenType = 'enumeration' | 'string' | 'number';
+/**
+ * How a token's value is written. Values are always strings, and "" means no value (clears the
+ * field). 'number' is a whole number ("3"); 'decimal' a number in plain decimal notation with a
+ * dot and no exponent ("310.25", "0.734", "1.2"); 'date' a real calendar date in UTC,
+ * "YYYY-MM-DD". Destinations send these as they are (Marketo numbers as JSON numbers), and a push
+ * compares them with the value it last sent, never with what a platform reads back.
+ */
+export type TokenType = 'enumeration' | 'string' | 'number' | 'decimal' | 'date';
 
 /** A personalization value per profile, written to each platform under its own field name. */
 export interface TokenSpec {

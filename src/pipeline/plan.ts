@@ -91,6 +91,9 @@ export function planDestination(db: Db, platform: string, destination: Destinati
     for (const r of rows) {
       const field = destination.tokenField(r.token);
       if (field === undefined) continue; // this platform's mapping does not write that token
+      // Against the value segsync last sent, never what the platform reads back: platforms
+      // reformat equal values (Marketo answers the number 0 for "0.00"), and that must not make
+      // every run send them again.
       const last = appliedTokens.get(r.external_id)?.get(field);
       // A never-written empty value needs no call: the property is empty on the platform too.
       if (last === r.value || (last === undefined && r.value === '')) continue;

@@ -3,7 +3,7 @@ import { destinationSettings } from '../../src/config/workspace.js';
 import { planDestination } from '../../src/pipeline/plan.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
-import { ANCHOR, TOKEN_FIELDS, expectedMembers, marketoWorld, signal, storedTokens, type MarketoWorld } from '../helpers/marketo-world.js';
+import { ANCHOR, TOKEN_FIELDS, asTokenValue, expectedMembers, marketoWorld, signal, storedTokens, type MarketoWorld } from '../helpers/marketo-world.js';
 
 const writes = (world: MarketoWorld) => world.emulator.requests.filter((r) => r.write).length;
 
@@ -65,7 +65,7 @@ describe('Marketo end to end: pull → segment → push, read back through the e
     expect(tokens.length).toBeGreaterThan(0);
     for (const t of tokens) {
       const shown = world.emulator.getLead(t.id)!.fields[TOKEN_FIELDS[t.token]!];
-      expect(shown === null ? '' : String(shown), `${t.id} ${t.token}`).toBe(t.value);
+      expect(asTokenValue(shown, t.value), `${t.id} ${t.token}`).toBe(t.value);
     }
     // The fields were created with the types segsync needs, the lists in the configured folder.
     expect(world.emulator.customFields()).toMatchObject({ segsyncRfmSegment: 'string', segsyncRfmScore: 'string', segsyncRfmR: 'integer', segsyncSegments: 'string' });
@@ -148,7 +148,7 @@ describe('Marketo end to end: pull → segment → push, read back through the e
     }
     for (const t of storedTokens(later)) {
       const shown = world.emulator.getLead(t.id)!.fields[TOKEN_FIELDS[t.token]!];
-      expect(shown === null ? '' : String(shown), `${t.id} ${t.token}`).toBe(t.value);
+      expect(asTokenValue(shown, t.value), `${t.id} ${t.token}`).toBe(t.value);
     }
     expect(ANCHOR.toISOString()).toBe('2026-06-01T00:00:00.000Z');
   });

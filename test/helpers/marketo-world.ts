@@ -4,6 +4,7 @@
  */
 import { marketo } from '../../connectors/marketo/index.js';
 import { MarketoEmulator, type MarketoEmulatorOptions } from '../../connectors/marketo/emulator/index.js';
+import type { LeadValue } from '../../connectors/marketo/emulator/state.js';
 import type { ConnectorDescriptor } from '../../src/domain/connector.js';
 import type { Session } from '../../src/pipeline/session.js';
 import { expectedMembers as membersOn, storeWorld, type StoreWorld } from './world.js';
@@ -75,4 +76,15 @@ export function storedTokens(session: Session): Array<{ id: string; token: strin
               JOIN contacts c ON c.platform = 'marketo' AND c.external_id = i.external_id
               WHERE c.archived = 0`)
     .all() as Array<{ id: string; token: string; value: string }>;
+}
+
+/**
+ * A lead field's value as the token it holds: null is "" (cleared), and Marketo answers number
+ * fields as JSON numbers (310.25 for "310.250", 0 for "0.00"), so a number equal to the token's
+ * value counts as that value.
+ */
+export function asTokenValue(shown: LeadValue | undefined, tokenValue: string): string {
+  if (shown === null || shown === undefined) return '';
+  if (typeof shown === 'number' && tokenValue.trim() !== '' && Number(tokenValue) === shown) return tokenValue;
+  return String(shown);
 }

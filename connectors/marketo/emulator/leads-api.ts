@@ -15,12 +15,14 @@ import {
   type Reply,
 } from './http-support.js';
 import type { FieldDef, Lead, LeadValue, MarketoState } from './state.js';
+import { parseStrictDate } from '../../../src/domain/dates.js';
 
 export const MAX_BATCH = 300;
 const MAX_FIELDS_PER_CREATE = 100;
 const DEFAULT_FIELDS = ['id', 'firstName', 'lastName', 'email', 'updatedAt', 'createdAt'];
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const REAL = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 const DATA_TYPES = new Set(['boolean', 'currency', 'date', 'datetime', 'email', 'float', 'integer', 'percent', 'phone', 'score', 'string', 'url', 'text']);
 /** CHOSEN: filter types served (the documented ones segsync and most integrations use). */
 const FILTER_TYPES = new Set(['id', 'email']);
@@ -52,9 +54,11 @@ export function checkValue(def: FieldDef, input: unknown): Check {
     case 'float':
     case 'currency':
     case 'percent':
-      return raw.trim() !== '' && Number.isFinite(Number(raw)) ? { ok: true, value: Number(raw) } : bad;
+      // A real number written in decimal (Number() alone would take "0x1F" or "Infinity").
+      return REAL.test(raw.trim()) && Number.isFinite(Number(raw)) ? { ok: true, value: Number(raw) } : bad;
     case 'date':
-      return /^\d{4}-\d{2}-\d{2}$/.test(raw) && Number.isFinite(Date.parse(raw)) ? { ok: true, value: raw } : bad;
+      // W3C date "YYYY-MM-DD" (field types doc), a real one: 2026-02-30 is refused, not moved to March.
+      return /^\d{4}-\d{2}-\d{2}$/.test(raw) && !Number.isNaN(parseStrictDate(raw)) ? { ok: true, value: raw } : bad;
     case 'datetime': {
       const ms = Date.parse(raw);
       return Number.isFinite(ms) ? { ok: true, value: new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') } : bad;
