@@ -26,6 +26,8 @@ export function renderSegment(result: SegmentSummary): string {
     `${fmt(result.entered)} segment entries, ${fmt(result.left)} exits since the previous run`,
     '',
     renderClustering(result.clustering),
+    '',
+    renderPredictions(result.predictions),
     ...(result.exported ? ['', `Exported ${result.exported.files.join(', ')} to ${result.exported.dir}`] : []),
   ].join('\n');
 }
@@ -51,6 +53,29 @@ export function renderClustering(c: SegmentSummary['clustering']): string {
     table(rows, ['l', 'r', 'r', 'l']),
     'Preparation',
     ...c.preparation.map((line) => `  ${line}`),
+  ].join('\n');
+}
+
+export function renderPredictions(p: SegmentSummary['predictions']): string {
+  if (p.status === 'off') return 'No predictions: switched off (segmentation.predictions.enabled: false).';
+  if (p.status === 'skipped') return `No predictions: ${p.reason}`;
+  const n = (v: number, digits: number) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const b = p.bgnbd;
+  const g = p.gammaGamma;
+  return [
+    `Predictions for ${fmt(p.totals.customers)} customers over ${fmt(p.historyDays)} days of history (time unit: ${p.timeUnit})`,
+    `  BG/NBD: r ${n(b.r, 3)}, α ${n(b.alpha, 3)}, a ${n(b.a, 3)}, b ${n(b.b, 3)} (log-likelihood ${n(b.logLikelihood, 1)}, ${fmt(b.repeatBuyers)} repeat buyers)`,
+    g
+      ? `  Gamma-Gamma: p ${n(g.p, 2)}, q ${n(g.q, 2)}, γ ${n(g.gamma, 2)} on ${fmt(g.customers)} repeat buyers` +
+        (p.spendFrequencyCorrelation === null ? '' : ` (spend/frequency correlation ${n(p.spendFrequencyCorrelation, 2)})`)
+      : `  No spend model, so no CLV: ${p.gammaGammaSkipped ?? 'not fitted'}`,
+    `  ${Math.round(p.totals.meanPAlive * 100)}% of customers likely still active; ${fmt(Math.round(p.totals.expectedPurchases90d))} purchases expected in the next 90 days` +
+      (p.totals.clv === null ? '' : `; CLV over ${p.horizonMonths} months ${fmt(Math.round(p.totals.clv))} in total`),
+    p.holdout
+      ? `  Model check: fitted to ${p.holdout.calibrationEnd}, it expected ${fmt(Math.round(p.holdout.expected))} repeat purchases up to ${p.holdout.holdoutEnd}; ` +
+        `there were ${fmt(p.holdout.actual)} (${p.holdout.actual > 0 ? `${(((p.holdout.expected - p.holdout.actual) / p.holdout.actual) * 100).toFixed(1)}%` : '–'})`
+      : `  No model check: ${p.holdoutSkipped ?? 'not run'}`,
+    ...p.warnings.map((w) => `  Warning: ${w}`),
   ].join('\n');
 }
 

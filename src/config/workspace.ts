@@ -7,6 +7,7 @@ import { DEFAULT_RFM_SEGMENTS, RfmSegmentRuleSchema, compileRfmSegments } from '
 import { checkRuleValues, RuleSegmentSchema } from '../segmentation/rules.js';
 import { PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
 import { ClusteringSchema } from '../segmentation/clustering-config.js';
+import { PredictionSettingsSchema } from '../segmentation/predict/settings.js';
 import { ScheduleSchema, scheduleProblem } from '../scheduler/schedule-config.js';
 
 const IsoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}(T.+)?$/.test(v) && Number.isFinite(parseStrictDate(v)), {
@@ -45,6 +46,7 @@ export const WorkspaceSchema = z.strictObject({
       windowDays: z.number().int().min(1).max(3650).default(365),
       rfmSegments: z.array(RfmSegmentRuleSchema).min(1).optional(),
       clustering: ClusteringSchema,
+      predictions: PredictionSettingsSchema,
     })
     .prefault({}),
   currency: z

@@ -44,7 +44,7 @@ async function checkPlatform(
     const writes = settings.enabled && destination !== undefined;
     const input: DiagnoseInput = {
       destination: writes,
-      tokens: writes && settings.tokens ? tokenSpecs(segments).filter((t) => destination.tokenField(t.key) !== undefined) : [],
+      tokens: writes && settings.tokens ? tokenSpecs(segments, workspace.segmentation.predictions.enabled ? workspace.segmentation.predictions.horizonMonths : null).filter((t) => destination.tokenField(t.key) !== undefined) : [],
       lists: writes && settings.lists
         ? segments.map((segment) => ({ segment, listName: destination.listName?.(segment) ?? listNameFor(settings, segment.name) }))
         : [],

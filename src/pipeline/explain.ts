@@ -9,6 +9,9 @@ import { defaultMappingFile } from '../config/paths.js';
 import { describeRule } from '../segmentation/rules.js';
 import { DEFAULT_RFM_SEGMENTS, compileRfmSegments } from '../segmentation/rfm-segments.js';
 import type { Session } from './session.js';
+import { latestPredictionRecord } from './prediction-record.js';
+import { summarizeCustomers } from '../segmentation/predict/summary.js';
+import { groupPurchases } from '../segmentation/features.js';
 
 /** One person as segsync sees them: sources, features, scores, segments with reasons, tokens. */
 export interface Explanation {
@@ -22,7 +25,28 @@ export interface Explanation {
   rfm: { status: string; recencyDays: number | null; frequency: number | null; monetary: number | null; r: number | null; f: number | null; m: number | null } | null;
   segments: Array<{ key: string; name: string; kind: string; since: string; reason: string }>;
   tokens: Array<{ platform: string; externalId: string; token: string; field: string | null; value: string; applied: string | null }>;
+  predictions: ExplainedPredictions;
 }
+
+/** The purchase models' view of one person: what went in (x, t_x, T) and what came out. */
+export type ExplainedPredictions =
+  | { status: 'off' | 'skipped' | 'prospect'; reason: string }
+  | {
+      status: 'fitted';
+      timeUnit: string;
+      horizonMonths: number;
+      /** Model inputs, in timeUnit: repeat purchase days, first to last purchase, first purchase to the reference date. */
+      x: number;
+      tx: number;
+      T: number;
+      pAlive: number;
+      expectedPurchases90d: number;
+      expectedOrderValue: number | null;
+      clv: number | null;
+      nextPurchaseAt: string | null;
+      /** One sentence a marketer can read. */
+      reading: string;
+    };
 
 const FeatureJson = z.record(z.string(), z.union([z.number(), z.string(), z.null()]));
 
@@ -123,6 +147,7 @@ export function explainProfile(session: Session, who: string): Explanation {
     }
   }
 
+  const predictions = explainPredictions(db, features, purchaseRows, Date.parse(run.referenceDate));
   return {
     profileId,
     email,
@@ -134,5 +159,45 @@ export function explainProfile(session: Session, who: string): Explanation {
     rfm,
     segments,
     tokens,
+    predictions,
+  };
+}
+
+const num = (v: number | string | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const round = (v: number, digits: number) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+function explainPredictions(db: Db, features: Record<string, number | string | null>, purchases: Explanation['purchases']['recent'], referenceMs: number): ExplainedPredictions {
+  const record = latestPredictionRecord(db);
+  if (record === null || record.status === 'off') return { status: 'off', reason: 'predictions are switched off (segmentation.predictions.enabled: false).' };
+  if (record.status === 'skipped') return { status: 'skipped', reason: record.reason };
+  const pAlive = num(features.pAlive);
+  if (pAlive === null) return { status: 'prospect', reason: 'no purchase yet: the purchase models describe customers only.' };
+  // The model's inputs, recomputed from this person's won purchases exactly as the fit saw them.
+  const won = purchases.filter((p) => p.status === 'won' && p.occurredAt !== null && Date.parse(p.occurredAt) <= referenceMs);
+  const unitDays = record.timeUnit === 'weeks' ? 7 : 1;
+  const mine = groupPurchases(1, { profileIndex: new Int32Array(won.length), occurredAtMs: Float64Array.from(won, (p) => Date.parse(p.occurredAt!)), amount: Float64Array.from(won, (p) => p.amount ?? 0) }, referenceMs);
+  const summary = summarizeCustomers(mine, referenceMs, unitDays);
+  const [x, tx, T] = [summary.x[0] ?? 0, summary.tx[0] ?? 0, summary.T[0] ?? 0];
+  const unit = record.timeUnit;
+  const expectedPurchases90d = num(features.expectedPurchases90d) ?? 0;
+  const clv = num(features.clv);
+  const nextPurchaseAt = typeof features.nextPurchaseAt === 'string' ? features.nextPurchaseAt : null;
+  const history = x === 0
+    ? `One purchase day, ${round(T, 1)} ${unit} before the reference date: too early to tell whether this customer has left, so P(alive) is 1`
+    : `Bought on ${x + 1} days over ${round(tx, 1)} ${unit}, the last ${round(T - tx, 1)} ${unit} before the reference date: ${Math.round(pAlive * 100)}% likely to still be a customer`;
+  const worth = clv === null ? '' : `, worth ${round(clv, 0)} over the next ${record.horizonMonths} months`;
+  return {
+    status: 'fitted',
+    timeUnit: unit,
+    horizonMonths: record.horizonMonths,
+    x,
+    tx,
+    T,
+    pAlive,
+    expectedPurchases90d,
+    expectedOrderValue: num(features.expectedOrderValue),
+    clv,
+    nextPurchaseAt,
+    reading: `${history}; expected to make ${round(expectedPurchases90d, 2)} purchases in the next 90 days${worth}.`,
   };
 }

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/errors.js';
 import { latestSegmentationRun, segmentSizes } from '../store/segmentation-runs.js';
 import type { ReportData, ReportPersona } from '../report/report-data.js';
 import { ClusteringRecordSchema } from './clustering-record.js';
+import { PredictionRecordSchema } from './prediction-record.js';
 
 const Traits = z.array(z.object({ feature: z.string(), label: z.string(), z: z.number() }));
 const Medians = z.record(z.string(), z.number().nullable());
@@ -12,8 +13,9 @@ const Medians = z.record(z.string(), z.number().nullable());
 export function buildReportData(db: Db, now: Date = new Date()): ReportData {
   const run = latestSegmentationRun(db);
   if (!run) throw new ConfigError('nothing to report yet: no segmentation run in the store. Run `segsync segment` (or `segsync sync`) first.');
-  const row = db.prepare('SELECT profile_count AS profiles, clustering FROM segmentation_runs WHERE id = ?').get(run.id) as { profiles: number; clustering: string | null };
+  const row = db.prepare('SELECT profile_count AS profiles, clustering, predictions FROM segmentation_runs WHERE id = ?').get(run.id) as { profiles: number; clustering: string | null; predictions: string | null };
   const record = row.clustering ? ClusteringRecordSchema.parse(JSON.parse(row.clustering)) : null;
+  const predicted = row.predictions ? PredictionRecordSchema.parse(JSON.parse(row.predictions)) : null;
 
   const rfGrid = Array.from({ length: 5 }, () => new Array<number>(5).fill(0));
   for (const cell of db.prepare('SELECT r, f, COUNT(*) AS n FROM profile_rfm WHERE r IS NOT NULL AND f IS NOT NULL GROUP BY r, f').all() as Array<{ r: number; f: number; n: number }>) {
@@ -52,5 +54,7 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
           personas,
         }
       : null,
+    // A run with predictions switched off draws no section, like a run made before they existed.
+    predictions: predicted === null || predicted.status === 'off' ? null : predicted,
   };
 }

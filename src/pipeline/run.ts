@@ -2,6 +2,7 @@ import { latestSegmentationRun, listSegments } from '../store/segmentation-runs.
 import { RunHistory } from '../store/runs.js';
 import { destinationSettings, sourceSettings } from '../config/workspace.js';
 import { tokenSpecs } from '../segmentation/tokens.js';
+import { latestPredictionRecord, predictionTokenHorizon } from './prediction-record.js';
 import type { DestinationPlan } from '../domain/plan.js';
 import { applyPlan, type ApplySummary } from './apply.js';
 import { planDestination } from './plan.js';
@@ -106,7 +107,7 @@ export async function push(
   if (!latestSegmentationRun(session.db)) {
     throw new Error('nothing to push yet: no segmentation run in the store. Run `segsync segment` (or `segsync sync`) first.');
   }
-  const tokens = tokenSpecs(listSegments(session.db));
+  const tokens = tokenSpecs(listSegments(session.db), predictionTokenHorizon(latestPredictionRecord(session.db)));
   const result: PushResult = { dryRun: options.dryRun, destinations: [] };
   const plans = session.connectors.flatMap((c) => {
     const settings = destinationSettings(session.workspace, c.id);

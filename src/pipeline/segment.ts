@@ -12,6 +12,8 @@ import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmen
 import { loadProfileAttributes } from './profile-attributes.js';
 import { PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
 import { clusteringRecord } from './clustering-record.js';
+import { applyPredictions, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
+import { predictionRecord, type PredictionRecord } from './prediction-record.js';
 import { prepareExportDir, writeExport } from './export.js';
 import {
   assignRfmSegments,
@@ -31,8 +33,16 @@ export interface SegmentSummary {
   entered: number;
   left: number;
   clustering: ClusteringSummary;
+  /** The purchase models: fits and totals (the weekly holdout series stays in the store, for the report). */
+  predictions: PredictionSummary;
   exported?: { dir: string; files: string[] };
 }
+
+export type PredictionSummary =
+  | Exclude<PredictionRecord, { status: 'fitted' }>
+  | (Omit<Extract<PredictionRecord, { status: 'fitted' }>, 'holdout'> & {
+      holdout: { calibrationEnd: string; holdoutEnd: string; actual: number; expected: number } | null;
+    });
 
 export type ClusteringSummary =
   | { status: 'skipped'; reason: string }
@@ -137,7 +147,12 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
   const features = computeFeatures(profileIds.length, purchases, rfm, keys, loadProfileAttributes(db, profileIds), { referenceMs, windowDays });
 
-  const clustering = clusterProfiles(features, workspace.segmentation.clustering, { currency: workspace.currency?.base ?? '' });
+  // Predictions come before clustering, so personas can say what their members are expected to be worth.
+  const predictionSettings = workspace.segmentation.predictions;
+  const predictions = predictionSettings.enabled ? predictCustomers(features.purchases, referenceMs, predictionSettings) : null;
+  if (predictions) applyPredictions(features, predictions);
+  const horizonMonths = predictions?.status === 'fitted' ? { horizonMonths: predictionSettings.horizonMonths } : {};
+  const clustering = clusterProfiles(features, workspace.segmentation.clustering, { currency: workspace.currency?.base ?? '', ...horizonMonths });
   const personaOf = new Map<number, number>(); // profile row → persona index
   if (clustering.status === 'clustered') {
     clustering.rows.forEach((row, j) => {
@@ -191,6 +206,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       rule_segments: ruleMembers[i]!.map((k) => ruleNames.get(k)!).join('; '),
       persona: persona?.label ?? '',
       persona_summary: persona?.summary ?? '',
+      ...(predictions ? predictionTokens(features, i, predictionSettings.horizonMonths) : {}),
     });
     const j = clusterRowOf.get(i);
     const clustered = clustering.status === 'clustered' && j !== undefined ? clustering : undefined;
@@ -211,6 +227,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const createdAt = nowIso(now);
   const referenceDate = new Date(referenceMs).toISOString();
   const record = clusteringRecord(clustering);
+  const predicted = predictionRecord(predictions, predictionSettings.horizonMonths);
   const outcome = writeSegmentationRun(db, {
     kinds: ['rfm', 'rule', 'persona'],
     createdAt,
@@ -224,6 +241,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     profileFeatures: featureRows,
     personas: personas.map((p) => ({ key: p.key, cluster: p.cluster, label: p.label, size: p.size, share: p.share, narrative: p.narrative, summary: p.summary, traits: p.traits, medians: p.medians })),
     clustering: record,
+    predictions: predicted,
   });
   let exported: SegmentSummary['exported'];
   if (options.exportDir) {
@@ -252,7 +270,19 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     entered: outcome.entered,
     left: outcome.left,
     clustering: clusteringSummary(clustering),
+    predictions: predictionSummary(predicted),
     ...(exported ? { exported } : {}),
+  };
+}
+
+function predictionSummary(record: PredictionRecord): PredictionSummary {
+  if (record.status !== 'fitted') return record;
+  const { holdout, ...rest } = record;
+  return {
+    ...rest,
+    holdout: holdout
+      ? { calibrationEnd: holdout.calibrationEnd, holdoutEnd: holdout.holdoutEnd, actual: holdout.holdoutTotal.actual, expected: holdout.holdoutTotal.expected }
+      : null,
   };
 }
 

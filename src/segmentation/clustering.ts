@@ -196,7 +196,7 @@ function scanRow(data: Matrix, fit: Fit, seed: number): ScanRow & { silhouetteMe
   };
 }
 
-export function clusterProfiles(features: FeatureSet, settings: ClusteringSettings, options: { currency: string }): ClusteringOutcome {
+export function clusterProfiles(features: FeatureSet, settings: ClusteringSettings, options: { currency: string; horizonMonths?: number }): ClusteringOutcome {
   if (!settings.enabled) return { status: 'skipped', reason: 'clustering is switched off (segmentation.clustering.enabled: false)' };
   const buyers: number[] = [];
   for (let i = 0; i < features.rows; i++) if (features.numbers.lifetimeFrequency[i]! > 0) buyers.push(i);

@@ -26,8 +26,11 @@ export const NUMBER_FEATURES = [
   'daysSinceLastPurchase', 'daysSinceFirstPurchase', 'lifetimeFrequency', 'lifetimeMonetary',
   'averageOrderValue', 'tenureDays', 'meanDaysBetweenPurchases', 'spendTrend',
   'emailOpens', 'emailClicks', 'daysSinceLastEmailOpen',
+  'pAlive', 'churnRisk', 'expectedPurchases90d', 'expectedOrderValue', 'clv', 'daysToNextPurchase',
 ] as const;
-export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt', 'lastEmailOpenAt'] as const;
+export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt', 'lastEmailOpenAt', 'nextPurchaseAt'] as const;
+/** Filled by the purchase models (src/segmentation/predict) after computeFeatures; missing until then. */
+export const PREDICTED_FEATURES = ['pAlive', 'churnRisk', 'expectedPurchases90d', 'expectedOrderValue', 'clv', 'daysToNextPurchase', 'nextPurchaseAt'] as const;
 
 /**
  * Engagement comes from mapped attributes with these canonical names, where a platform keeps it
@@ -66,10 +69,17 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'emailOpens', kind: 'number', label: 'marketing emails opened', unit: 'emails', description: 'Marketing emails the person opened, from the mapped attribute emailOpens (HubSpot: hs_email_open). Missing where no platform keeps it.' },
   { key: 'emailClicks', kind: 'number', label: 'marketing emails clicked', unit: 'emails', description: 'Marketing emails the person clicked, from the mapped attribute emailClicks (HubSpot: hs_email_click). Missing where no platform keeps it.' },
   { key: 'daysSinceLastEmailOpen', kind: 'number', label: 'days since the last email open', unit: 'days', description: 'Whole days since the last marketing email open (mapped attribute lastEmailOpenAt; HubSpot: hs_email_last_open_date). Missing if never opened or not kept.' },
+  { key: 'pAlive', kind: 'number', label: 'chance of still being a customer', unit: '0-1', description: 'BG/NBD probability that the customer has not silently dropped out, given how often and how recently they bought (segmentation.predictions). 1 for one-time buyers, whom the model cannot yet have seen leave. Missing for prospects or when predictions did not run.' },
+  { key: 'churnRisk', kind: 'number', label: 'churn risk', unit: '0-1', description: '1 − pAlive.' },
+  { key: 'expectedPurchases90d', kind: 'number', label: 'expected purchases in the next 90 days', unit: 'orders', description: 'BG/NBD conditional expectation of purchases (distinct purchase days) in the 90 days after the reference date.' },
+  { key: 'expectedOrderValue', kind: 'number', label: 'expected order value', unit: 'money', description: 'Gamma-Gamma expected spend per future purchase: the customer\'s own mean repeat spend shrunk towards the population mean, less so the more they bought. The population mean for one-time buyers.' },
+  { key: 'clv', kind: 'number', label: 'expected value over the horizon', unit: 'money', description: 'Customer lifetime value over segmentation.predictions.horizonMonths (default 12): expected purchases month by month × expected order value, discounted by monthlyDiscountRate (default 1%). Missing when the spend model could not be fitted.' },
+  { key: 'daysToNextPurchase', kind: 'number', label: 'days to the next purchase', unit: 'days', description: 'Median days from the reference date to the next purchase if the customer is still active (see pAlive): half of such customers buy sooner.' },
   { key: 'lastPurchaseAt', kind: 'date', label: 'last purchase', unit: 'date', description: 'Date of the last won purchase up to the reference date.' },
   { key: 'firstPurchaseAt', kind: 'date', label: 'first purchase', unit: 'date', description: 'Date of the first won purchase.' },
   { key: 'createdAt', kind: 'date', label: 'first seen', unit: 'date', description: 'Earliest contact creation date across platforms (missing if after the reference date).' },
   { key: 'lastEmailOpenAt', kind: 'date', label: 'last email open', unit: 'date', description: 'Date of the last marketing email open (mapped attribute lastEmailOpenAt).' },
+  { key: 'nextPurchaseAt', kind: 'date', label: 'expected next purchase', unit: 'date', description: 'Reference date + daysToNextPurchase: when an active customer is expected to buy next.' },
   { key: 'country', kind: 'category', label: 'country', unit: 'ISO code', description: 'Mapped contact country (the first platform that has one, in platform order).' },
   { key: 'city', kind: 'category', label: 'city', unit: 'text', description: 'Mapped contact city (the first platform that has one).' },
   { key: 'emailConsent', kind: 'category', label: 'email consent', unit: 'subscribed / unsubscribed / unknown', description: 'Consent across platforms: unsubscribed anywhere wins, then subscribed anywhere, else unknown.' },

@@ -131,6 +131,25 @@ function timesOrShare(ratio: number): string {
   return ratio > 1 ? "above the typical buyer's" : "below the typical buyer's";
 }
 
+/** Medians of the predictions within a cluster; null where predictions did not run. */
+export interface PersonaOutlook {
+  clv: number | null;
+  pAlive: number | null;
+  horizonMonths: number;
+  /** Most members bought once. */
+  oneTime: boolean;
+}
+
+/** A third sentence from the purchase models: what a typical member is expected to be worth. */
+function outlookSentence(o: PersonaOutlook, currency: string): string {
+  const parts: string[] = [];
+  const horizon = o.horizonMonths === 12 ? 'the next year' : `the next ${o.horizonMonths} months`;
+  if (o.clv !== null) parts.push(`expected to spend ${money(o.clv)}${currency ? ` ${currency}` : ''} over ${horizon}`);
+  // One purchase tells the model nothing yet about leaving (P(alive) is 1 by construction): say nothing rather than "100%".
+  if (o.pAlive !== null && !o.oneTime) parts.push(`${percent(o.pAlive)} likely to still be a customer`);
+  return parts.length === 0 ? '' : ` A typical member is ${parts.join(' and ')}.`;
+}
+
 /** Two sentences with the cluster's real numbers. */
 function narrate(label: string, size: number, share: number, m: Record<PersonaFeature, number | null>, typicalAov: number, currency: string): string {
   const who = `${whole(size)} ${size === 1 ? 'customer' : 'customers'} (${percent(share)})`;
@@ -155,6 +174,21 @@ function summarize(m: Record<PersonaFeature, number | null>): string {
   return `${cadence} · ${money(m.averageOrderValue ?? 0)} per order · last ${whole(m.daysSinceLastPurchase ?? 0)} days ago`;
 }
 
+function outlookOf(features: FeatureSet, rows: Int32Array, labels: Int32Array, cluster: number, horizonMonths: number): PersonaOutlook {
+  const clv: number[] = [];
+  const alive: number[] = [];
+  for (let j = 0; j < rows.length; j++) {
+    if (labels[j] !== cluster) continue;
+    const v = features.numbers.clv[rows[j]!]!;
+    if (!Number.isNaN(v)) clv.push(v);
+    const a = features.numbers.pAlive[rows[j]!]!;
+    if (!Number.isNaN(a)) alive.push(a);
+  }
+  const frequencies: number[] = [];
+  for (let j = 0; j < rows.length; j++) if (labels[j] === cluster) frequencies.push(features.numbers.lifetimeFrequency[rows[j]!]!);
+  return { clv: medianOf(clv), pAlive: medianOf(alive), horizonMonths, oneTime: (medianOf(frequencies) ?? 0) <= 1 };
+}
+
 /**
  * One persona per cluster. `rows[j]` is the profile row of the j-th clustered profile and
  * `labels[j]` its cluster (0..k-1). Labels that two clusters share get " (2)", " (3)" by size.
@@ -164,7 +198,13 @@ export function describePersonas(
   rows: Int32Array,
   labels: Int32Array,
   k: number,
-  options: { currency: string; /** DBSCAN's noise group: not a persona of its own kind, labelled as such. */ noiseLabel?: number | null },
+  options: {
+    currency: string;
+    /** DBSCAN's noise group: not a persona of its own kind, labelled as such. */
+    noiseLabel?: number | null;
+    /** The CLV horizon when predictions ran: narratives then say what a member is expected to be worth. */
+    horizonMonths?: number;
+  },
 ): Persona[] {
   const n = rows.length;
   const population = {} as Record<PersonaFeature, Moments>;
@@ -212,16 +252,18 @@ export function describePersonas(
     const differences = PERSONA_FEATURES.map((f) => ({ feature: f, label: featureLabel(f), z: Math.round(z[f] * 100) / 100 }))
       .sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || a.feature.localeCompare(b.feature));
     const share = n > 0 ? size / n : 0;
+    const outlook = options.horizonMonths === undefined ? null : outlookOf(features, rows, labels, c, options.horizonMonths);
     personas.push({
       key: '',
       label,
       cluster: c,
       size,
       share,
-      medians,
+      // The outlook's medians sit beside the behaviour's, for the report and explain.
+      medians: outlook ? { ...medians, clv: outlook.clv, pAlive: outlook.pAlive } : medians,
       differences,
       traits: differences.filter((d) => Math.abs(d.z) >= TRAIT_THRESHOLD).slice(0, 4),
-      narrative: narrate(label, size, share, medians, typicalAov, options.currency),
+      narrative: narrate(label, size, share, medians, typicalAov, options.currency) + (outlook ? outlookSentence(outlook, options.currency) : ''),
       summary: summarize(medians),
     });
   }

@@ -1,13 +1,28 @@
 import type { SegmentDefinition, TokenSpec } from '../domain/segments.js';
+import { clvTokenKey } from './predict/predict.js';
 
-/** The tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields. */
-export function tokenSpecs(segments: readonly SegmentDefinition[]): TokenSpec[] {
+/**
+ * The tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields.
+ * `predictionHorizonMonths`: the CLV horizon when predictions are on (their four tokens), else null.
+ */
+export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHorizonMonths: number | null = null): TokenSpec[] {
   // rule_segments is always written, so removing every rule segment clears it on the platforms.
   return [
     ...rfmTokenSpecs(segments),
     { key: 'rule_segments', label: 'segsync segments', description: 'segsync: the names of the rule segments this person is in, separated by "; ".', type: 'string' },
     { key: 'persona', label: 'segsync persona', description: 'segsync: the customer persona this person belongs to (a cluster of similar buyers), e.g. "Frequent small buyers". Empty for people who never bought.', type: 'string' },
     { key: 'persona_summary', label: 'segsync persona summary', description: 'segsync: the persona in numbers, e.g. "buys every 23 days · 84 per order · last 12 days ago".', type: 'string' },
+    ...(predictionHorizonMonths === null ? [] : predictionTokenSpecs(predictionHorizonMonths)),
+  ];
+}
+
+/** Empty for people who never bought, and for everyone when the history is too short to predict. */
+export function predictionTokenSpecs(horizonMonths: number): TokenSpec[] {
+  return [
+    { key: clvTokenKey(horizonMonths), label: `segsync CLV ${horizonMonths} months`, description: `segsync: expected spend over the next ${horizonMonths} months (customer lifetime value, discounted, whole currency units).`, type: 'decimal' },
+    { key: 'p_alive', label: 'segsync P(alive)', description: 'segsync: probability 0-1 that this customer is still active (has not silently stopped buying). Churn risk = 1 − this.', type: 'decimal' },
+    { key: 'expected_purchases_90d', label: 'segsync expected purchases 90 days', description: 'segsync: purchases expected in the next 90 days.', type: 'decimal' },
+    { key: 'next_purchase_date', label: 'segsync next purchase date', description: `segsync: when this customer is expected to buy next if still active (median); empty when not expected within ${horizonMonths} months.`, type: 'date' },
   ];
 }
 

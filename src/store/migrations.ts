@@ -277,6 +277,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX runs_job ON runs (job, id);
     `,
   },
+  {
+    version: 8,
+    name: 'purchase models per segmentation run (BG/NBD, Gamma-Gamma, CLV, holdout check)',
+    sql: `
+      -- JSON (see src/pipeline/prediction-record.ts): the fits, totals and holdout check, or why there are none.
+      ALTER TABLE segmentation_runs ADD COLUMN predictions TEXT;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -33,6 +33,8 @@ export interface SegmentationWrite {
   personas: PersonaRow[];
   /** What the clustering did (preparation, scan, metrics, PCA), or why it did not run. */
   clustering: unknown;
+  /** What the purchase models did, or why they did not run (JSON). */
+  predictions: unknown;
 }
 
 export interface ProfileFeatureRow {
@@ -68,9 +70,9 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
   return db.transaction((): SegmentationOutcome => {
     const runId = Number(
       db
-        .prepare(`INSERT INTO segmentation_runs (created_at, reference_date, window_days, profile_count, summary, clustering)
-                  VALUES (?, ?, ?, ?, ?, ?)`)
-        .run(run.createdAt, run.referenceDate, run.windowDays, run.memberships.size, JSON.stringify(run.summary), JSON.stringify(run.clustering))
+        .prepare(`INSERT INTO segmentation_runs (created_at, reference_date, window_days, profile_count, summary, clustering, predictions)
+                  VALUES (?, ?, ?, ?, ?, ?, ?)`)
+        .run(run.createdAt, run.referenceDate, run.windowDays, run.memberships.size, JSON.stringify(run.summary), JSON.stringify(run.clustering), JSON.stringify(run.predictions))
         .lastInsertRowid,
     );
     const upsertSegment = db.prepare(`INSERT INTO segments (key, name, kind, description, updated_at)

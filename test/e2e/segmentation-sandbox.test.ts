@@ -45,6 +45,12 @@ segments:
   - key: lapsed_big_value
     name: Lapsed regulars worth winning back
     rule: { op: all, rules: [{ op: eq, field: persona, value: persona_lapsed_regulars }, { op: gte, field: lifetimeMonetary, value: 1000 }] }
+  - key: high_value_at_risk
+    name: High value at risk
+    rule: { op: all, rules: [{ op: top, field: clv, percent: 20 }, { op: lt, field: pAlive, value: 0.5 }] }
+  - key: valuable_soon
+    name: Valuable and buying soon
+    rule: { op: all, rules: [{ op: top, field: clv, percent: 10 }, { op: gte, field: expectedPurchases90d, value: 1 }] }
 `;
 
 describe('segmentation on the default sandbox population (5,000 people, seed 42), pulled from every emulator', () => {
@@ -196,6 +202,91 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
     expect(assignments.length).toBe(result.profiles);
   });
 
+  /** Every profile's stored features. */
+  function storedFeatures(): Array<{ profileId: number; f: Record<string, number | string | null> }> {
+    return (session.db.prepare('SELECT profile_id AS profileId, features FROM profile_features').all() as Array<{ profileId: number; features: string }>)
+      .map((r) => ({ profileId: r.profileId, f: JSON.parse(r.features) as Record<string, number | string | null> }));
+  }
+
+  it('predicts who is still a customer and who will buy, in line with the hidden types', () => {
+    expect(result.predictions.status).toBe('fitted');
+    const types = hiddenTypes();
+    const byType = new Map<CustomerType, { n: number; alive: number; soon: number }>();
+    for (const { profileId, f } of storedFeatures()) {
+      const type = types.get(profileId);
+      if (!type) continue;
+      const t = byType.get(type) ?? { n: 0, alive: 0, soon: 0 };
+      if (f.pAlive !== null) {
+        t.n++;
+        t.alive += f.pAlive as number;
+        t.soon += f.expectedPurchases90d as number;
+      }
+      byType.set(type, t);
+    }
+    const mean = (type: CustomerType) => ({ alive: byType.get(type)!.alive / byType.get(type)!.n, soon: byType.get(type)!.soon / byType.get(type)!.n });
+    // Prospects have nothing to predict from; every buyer has a prediction.
+    expect(byType.get('prospect')!.n).toBe(0);
+    for (const { profileId, f } of storedFeatures()) expect(f.pAlive === null, `profile ${profileId}`).toBe(f.lifetimeFrequency === 0);
+    // Lapsed regulars stopped long ago; frequent small buyers and rare big spenders keep buying.
+    expect(mean('lapsed_regular').alive).toBeLessThan(0.1);
+    expect(mean('frequent_small_buyer').alive).toBeGreaterThan(0.9);
+    expect(mean('rare_big_spender').alive).toBeGreaterThan(0.9);
+    // Who buys in the next 90 days: the frequent small buyers (every ~17 days) far ahead of the rest.
+    expect(mean('frequent_small_buyer').soon).toBeGreaterThan(3);
+    expect(mean('frequent_small_buyer').soon).toBeGreaterThan(3 * mean('rare_big_spender').soon);
+    expect(mean('lapsed_regular').soon).toBeLessThan(0.05);
+  });
+
+  it('checks the model on a holdout, and flags the spend model because the generator ties spend to frequency', () => {
+    if (result.predictions.status !== 'fitted') throw new Error('not fitted');
+    const p = result.predictions;
+    expect(p.holdout).not.toBeNull();
+    expect(p.holdout!.actual).toBeGreaterThan(0);
+    expect(Math.abs(p.holdout!.expected - p.holdout!.actual) / p.holdout!.actual).toBeLessThan(0.5);
+    expect(p.warnings.some((w) => /spend per purchase and number of purchases are correlated \(r = -0\.\d\d/.test(w))).toBe(true);
+    expect(p.totals.customers).toBe(3437);
+  });
+
+  it('segments on predictions: membership holds exactly for the profiles that meet the rule (percentiles computed independently here)', () => {
+    const rows = storedFeatures();
+    const clvs = rows.map((r) => r.f.clv).filter((v): v is number => typeof v === 'number').sort((a, b) => b - a);
+    const cutoff = (percent: number) => clvs[Math.ceil((percent / 100) * clvs.length) - 1]!;
+    const members = (key: string) => new Set((session.db.prepare('SELECT profile_id AS id FROM memberships WHERE segment_key = ? AND left_at IS NULL').all(key) as Array<{ id: number }>).map((r) => r.id));
+    const atRisk = members('high_value_at_risk');
+    const soon = members('valuable_soon');
+    for (const { profileId, f } of rows) {
+      const clv = typeof f.clv === 'number' ? f.clv : Number.NaN;
+      const stored = (v: number | string | null | undefined) => (typeof v === 'number' ? v : Number.NaN);
+      // Stored features are rounded to 3 decimals; the rule saw full precision, so compare with that slack.
+      expect(atRisk.has(profileId), `high_value_at_risk ${profileId}`).toBe(clv >= cutoff(20) - 0.0005 && stored(f.pAlive) < 0.5);
+      expect(soon.has(profileId), `valuable_soon ${profileId}`).toBe(clv >= cutoff(10) - 0.0005 && stored(f.expectedPurchases90d) >= 1);
+    }
+    expect(soon.size).toBeGreaterThan(10);
+  });
+
+  it('writes the prediction tokens in the formats the platforms take, empty for prospects', () => {
+    const tokens = session.db.prepare(`SELECT t.profile_id AS id, t.token, t.value FROM profile_tokens t
+      WHERE t.token IN ('clv_12m', 'p_alive', 'expected_purchases_90d', 'next_purchase_date')`).all() as Array<{ id: number; token: string; value: string }>;
+    const prospects = new Set((session.db.prepare("SELECT profile_id AS id FROM profile_rfm WHERE status = 'prospect'").all() as Array<{ id: number }>).map((r) => r.id));
+    expect(tokens.length).toBe(4 * result.profiles);
+    const formats: Record<string, RegExp> = { clv_12m: /^\d+$/, p_alive: /^[01]\.\d\d$/, expected_purchases_90d: /^\d+\.\d\d$/, next_purchase_date: /^(2026|2027)-\d\d-\d\d$|^$/ };
+    for (const t of tokens) {
+      if (prospects.has(t.id)) expect(t.value, `${t.token} of prospect ${t.id}`).toBe('');
+      else expect(t.value, `${t.token} of ${t.id}`).toMatch(formats[t.token]!);
+    }
+    // Customers expected to buy soon have a date; those who left long ago do not.
+    expect(tokens.filter((t) => t.token === 'next_purchase_date' && t.value !== '').length).toBeGreaterThan(1500);
+  });
+
+  it('says in the personas what a typical member is expected to spend', () => {
+    const narratives = session.db.prepare('SELECT label, narrative FROM personas ORDER BY cluster').all() as Array<{ label: string; narrative: string }>;
+    for (const p of narratives) expect(p.narrative, p.label).toMatch(/A typical member is expected to spend [\d,.]+ over the next year/);
+    const loyal = narratives.find((p) => p.label === 'Frequent small buyers')!;
+    expect(loyal.narrative).toMatch(/and (9\d|100)% likely to still be a customer\.$/);
+    const lapsed = narratives.find((p) => p.label === 'Lapsed regulars')!;
+    expect(lapsed.narrative).toMatch(/and [0-9]% likely to still be a customer\.$/);
+  });
+
   it('explains one person: sources, features, scores, each segment with its reason, and tokens', () => {
     const profile = session.db.prepare(`SELECT p.email_key AS email FROM profiles p JOIN memberships m ON m.profile_id = p.id
       WHERE m.segment_key = 'recent_high_spenders' AND m.left_at IS NULL AND p.email_key IS NOT NULL LIMIT 1`).get() as { email: string };
@@ -209,6 +300,12 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
     expect(reasons.get('rfm')).toMatch(/^R \d and F \d match the pattern/);
     expect(reasons.get('persona')).toMatch(/^cluster \d: \d+\.\d\d from its centre, \d+\.\d\d from the next nearest \(.+\)/);
     expect(e.tokens.some((t) => t.token === 'persona' && t.value !== '')).toBe(true);
+    // The purchase models' view of this person, with the inputs they saw.
+    if (e.predictions.status !== 'fitted') throw new Error(`predictions ${e.predictions.status}`);
+    expect(e.predictions.x).toBeGreaterThan(0);
+    expect(e.predictions.pAlive).toBe(e.features.pAlive);
+    expect(e.predictions.reading).toMatch(/^Bought on \d+ days over [\d.]+ weeks, the last [\d.]+ weeks before the reference date: \d+% likely to still be a customer; expected to make [\d.]+ purchases in the next 90 days, worth [\d,]+ over the next 12 months\.$/);
+    expect(e.tokens.some((t) => t.token === 'p_alive' && t.field === 'segsync_p_alive' && t.value === (e.predictions.status === 'fitted' ? e.predictions.pAlive.toFixed(2) : ''))).toBe(true);
   });
 
   it('pushes personas as lists and tokens to every platform', async () => {
@@ -236,6 +333,8 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
     expect(dom).toMatch(/data-rendered="ok"/);
     expect(dom).toContain(`data-points="${data.clustering!.pca.points.length}"`);
     expect(dom).toContain('data-cells="25"');
+    expect(data.predictions?.status).toBe('fitted');
+    if (data.predictions?.status === 'fitted') expect(dom).toContain(`data-tracking-points="${data.predictions.holdout!.weekly.length}"`);
     for (const label of Object.values(LABEL_OF_TYPE)) expect(dom).toContain(label);
   });
 });

@@ -56,6 +56,7 @@ describe('customer summary', () => {
     expect(s.T[0]).toBeCloseTo(4, 12); // 28 days
     expect(s.T[1]).toBeCloseTo(2, 12); // 14 days
     expect(Array.from(s.zbar)).toEqual([30, 0]); // (20 + 40) / 2; the first day's 15 is left out
+    expect(Array.from(s.firstSpend)).toEqual([15, 99]);
     const inDays = summarizeCustomers(purchases, day(28, 23), 1);
     expect(inDays.tx[0]).toBe(21);
   });
@@ -109,6 +110,7 @@ describe('Gamma-Gamma', () => {
   const gg = { p: 2, q: 3, gamma: 4 };
 
   it('shrinks a customer\'s mean spend towards the population mean pγ/(q−1), less so with more purchases', () => {
+    expect(expectedAverageOrderValue(gg, 0, 0, 10)).toBe(2 * (4 + 10) / (2 + 2)); // one purchase of 10: the update with x = 1
     expect(expectedAverageOrderValue(gg, 0, 0)).toBe(4); // 2·4/2
     expect(expectedAverageOrderValue(gg, 2, 10)).toBe(8); // 2(4 + 20)/(4 + 2)
     expect(expectedAverageOrderValue(gg, 50, 10)).toBeCloseTo((2 * (4 + 500)) / (100 + 2), 12);
@@ -138,5 +140,22 @@ describe('CLV', () => {
     const perMonth = ((2 + 0) / (5 + 15)) * DAYS_PER_MONTH;
     const expected = perMonth / 1.1 + perMonth / 1.1 ** 2;
     expect(discountedExpectedPurchases(noDropOut, 0, 0, 15, { horizonMonths: 2, monthlyDiscountRate: 0.1, unitDays: 1 })).toBeCloseTo(expected, 3);
+  });
+});
+
+describe('BG/NBD expectations when customers hardly differ in drop-out (large a and b)', () => {
+  it('the quadrature for large a agrees with the hypergeometric series where both apply', () => {
+    // a = 31 is just past the series' limit; a = 29.99 just below: the two routes must meet.
+    const below = { r: 0.7, alpha: 5, a: 29.99, b: 120 };
+    const above = { r: 0.7, alpha: 5, a: 30.01, b: 120.08 };
+    for (const [t, x, T] of [[10, 0, 0], [39, 2, 38], [100, 7, 60]] as const) {
+      expect(conditionalExpectedPurchases(above, t, x, x > 0 ? T - 3 : 0, T) / conditionalExpectedPurchases(below, t, x, x > 0 ? T - 3 : 0, T)).toBeCloseTo(1, 3);
+    }
+  });
+
+  it('tends to the fixed drop-out limit (1 − (α/(α+pt))^r)/p as a + b grows', () => {
+    const p = 0.015;
+    const limit = (1 - Math.pow(8 / (8 + p * 150), 2.25)) / p;
+    expect(expectedRepeatPurchases({ r: 2.25, alpha: 8, a: p * 1e6, b: (1 - p) * 1e6 }, 150) / limit).toBeCloseTo(1, 4);
   });
 });

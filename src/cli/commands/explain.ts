@@ -23,6 +23,20 @@ export function renderExplanation(e: Explanation): string {
   if (e.rfm) {
     out.push('', `RFM: ${e.rfm.status}; recency ${value(e.rfm.recencyDays)} days, frequency ${value(e.rfm.frequency)}, monetary ${value(e.rfm.monetary)}; scores R ${value(e.rfm.r)} F ${value(e.rfm.f)} M ${value(e.rfm.m)}`);
   }
+  out.push('', 'Predictions');
+  const p = e.predictions;
+  if (p.status !== 'fitted') out.push(p.reason);
+  else {
+    out.push(p.reading);
+    out.push(table([
+      ['model inputs', `x = ${p.x} repeat purchases, t_x = ${value(p.tx)}, T = ${value(p.T)} ${p.timeUnit}`],
+      ['P(alive) / churn risk', `${value(p.pAlive)} / ${value(1 - p.pAlive)}`],
+      ['expected purchases, next 90 days', value(p.expectedPurchases90d)],
+      ['expected order value', value(p.expectedOrderValue)],
+      [`CLV, next ${p.horizonMonths} months`, value(p.clv)],
+      ['expected next purchase (if active)', p.nextPurchaseAt?.slice(0, 10) ?? '–'],
+    ]));
+  }
   out.push('', 'Segments and why');
   out.push(table([['segment', 'kind', 'since', 'why'], ...e.segments.map((s) => [s.name, s.kind, s.since.slice(0, 10), s.reason])]));
   out.push('', 'Tokens');

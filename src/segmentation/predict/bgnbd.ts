@@ -137,17 +137,76 @@ export function probabilityAlive(p: BgNbdParams, x: number, tx: number, T: numbe
 }
 
 /**
- * The part of E[Y(t) | x, t_x, T] that depends on t (FHL 2005, eq. 10, numerator), with Euler's
- * transformation 2F1(r+x, b+x; a+b+x−1; z) = (1−z)^(a−1−r−x) 2F1(a+b−1−r, a−1; a+b+x−1; z), which
- * cancels the (1−z)^(r+x) factor and keeps the series' terms small even for heavy buyers.
+ * E[purchases in (T, T + t] | alive at T, x, T]. Given that, λ ~ Gamma(r + x, α + T) and the
+ * drop-out p ~ Beta(a, b + x) independently, and E[purchases | λ, p] = (1 − e^(−λpt)) / p, so the
+ * answer is E over p of g(p) = (1 − ((α+T)/(α+T+pt))^(r+x)) / p (FHL 2005, eq. 10, numerator).
+ *
+ * Small a: the closed form with Euler's transformation 2F1(r+x, b+x; a+b+x−1; z) =
+ * (1−z)^(a−1−r−x) 2F1(a+b−1−r, a−1; a+b+x−1; z), which cancels the (1−z)^(r+x) factor; its series
+ * needs about a·t/(α+T) terms. Large a (customers who hardly differ in drop-out, up to the search
+ * box's 10^6): the series would need millions of terms and overflow, but then Beta(a, b+x) is
+ * smooth and narrow, and Gauss–Legendre over μ ± 12σ integrates g exactly enough.
  */
+const SERIES_MAX_A = 30;
+
 function expectationNumerator(p: BgNbdParams, t: number, x: number, T: number): number {
   if (t <= 0) return 0;
+  if (p.a > SERIES_MAX_A) return betaExpectation(p.a, p.b + x, (q) => -Math.expm1(-(p.r + x) * Math.log1p((q * t) / (p.alpha + T))) / q);
   const a = Math.abs(p.a - 1) < 1e-9 ? 1 + 1e-9 : p.a; // the formula is 0/0 at a = 1 exactly
   const z = t / (p.alpha + T + t);
   const c = a + p.b + x - 1;
   return (c / (a - 1)) * (1 - Math.pow(1 - z, a - 1) * hyp2f1(a + p.b - 1 - p.r, a - 1, c, z));
 }
+
+/** E[g(q)] for q ~ Beta(a, b) with a > 1, by 64-point Gauss–Legendre over mean ± 12 sd (clipped to (0, 1)). */
+function betaExpectation(a: number, b: number, g: (q: number) => number): number {
+  const mean = a / (a + b);
+  const sd = Math.sqrt((mean * (1 - mean)) / (a + b + 1));
+  const lo = Math.max(mean - 12 * sd, 1e-12);
+  const hi = Math.min(mean + 12 * sd, 1 - 1e-12);
+  const half = (hi - lo) / 2;
+  const mid = (hi + lo) / 2;
+  // Log-density relative to the mode: no Beta function needed, and no overflow for large a, b.
+  const logDensity = (q: number) => (a - 1) * Math.log(q) + (b - 1) * Math.log1p(-q);
+  const peak = logDensity(Math.min(Math.max((a - 1) / (a + b - 2), lo), hi));
+  let weighted = 0;
+  let total = 0;
+  for (let i = 0; i < GAUSS_LEGENDRE.nodes.length; i++) {
+    const q = mid + half * GAUSS_LEGENDRE.nodes[i]!;
+    const w = GAUSS_LEGENDRE.weights[i]! * Math.exp(logDensity(q) - peak);
+    weighted += w * g(q);
+    total += w;
+  }
+  return weighted / total;
+}
+
+/** Nodes and weights of n-point Gauss–Legendre on [−1, 1] (Newton's method on P_n; Numerical Recipes' gauleg). */
+function gaussLegendre(n: number): { nodes: Float64Array; weights: Float64Array } {
+  const nodes = new Float64Array(n);
+  const weights = new Float64Array(n);
+  for (let i = 0; i < Math.ceil(n / 2); i++) {
+    let z = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
+    let derivative = 0;
+    for (let iteration = 0; iteration < 100; iteration++) {
+      let p0 = 1;
+      let p1 = 0;
+      for (let j = 1; j <= n; j++) {
+        const p2 = p1;
+        p1 = p0;
+        p0 = ((2 * j - 1) * z * p1 - (j - 1) * p2) / j;
+      }
+      derivative = (n * (z * p0 - p1)) / (z * z - 1);
+      const step = p0 / derivative;
+      z -= step;
+      if (Math.abs(step) < 1e-15) break;
+    }
+    nodes[i] = -z;
+    nodes[n - 1 - i] = z;
+    weights[i] = weights[n - 1 - i] = 2 / ((1 - z * z) * derivative * derivative);
+  }
+  return { nodes, weights };
+}
+const GAUSS_LEGENDRE = gaussLegendre(64);
 
 /** Expected purchases in (T, T + t] for a customer with history (x, t_x, T) (FHL 2005, eq. 10). */
 export function conditionalExpectedPurchases(p: BgNbdParams, t: number, x: number, tx: number, T: number): number {

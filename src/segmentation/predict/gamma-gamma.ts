@@ -72,13 +72,18 @@ export function fitGammaGamma(x: Float64Array, mean: Float64Array): GammaGammaFi
 
 /**
  * E[M | p, q, γ, m̄, x]: a weighted mean of the population mean pγ/(q−1) and the customer's own
- * m̄, the weight on m̄ growing with x. Customers with no repeat purchase get the population mean.
- * Needs q > 1 (else the population mean is infinite).
+ * m̄, the weight on m̄ growing with x. Needs q > 1 (else the population mean is infinite).
+ *
+ * A one-time buyer's single purchase is the same kind of evidence, one observation: the model's
+ * update with x = 1 and m̄ = that spend (`firstSpend`), rather than the population mean alone — a
+ * shop whose big spenders lift the population mean would otherwise value every bargain one-timer
+ * like a big spender. Only without any spend does the population mean stand.
  */
-export function expectedAverageOrderValue(params: GammaGammaParams, x: number, mean: number): number {
+export function expectedAverageOrderValue(params: GammaGammaParams, x: number, mean: number, firstSpend = 0): number {
   const { p, q, gamma } = params;
-  if (!(x > 0 && mean > 0)) return (p * gamma) / (q - 1);
-  return (p * (gamma + x * mean)) / (p * x + q - 1);
+  if (x > 0 && mean > 0) return (p * (gamma + x * mean)) / (p * x + q - 1);
+  if (firstSpend > 0) return (p * (gamma + firstSpend)) / (p + q - 1);
+  return (p * gamma) / (q - 1);
 }
 
 /** Pearson correlation of x and m̄ among repeat buyers; the model assumes it is near 0. */

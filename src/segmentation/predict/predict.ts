@@ -101,8 +101,8 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
     }
     if (fit.params.q > 1 && fit.params.q < 2) {
       const mean = (fit.params.p * fit.params.gamma) / (fit.params.q - 1);
-      warnings.push(`the spend model's q is ${fit.params.q.toFixed(2)} (below 2): spend differs so much between customers that the expected order value of one-time buyers, ` +
-        `the population mean ${mean.toFixed(2)}, is dominated by a few big spenders.`);
+      warnings.push(`the spend model's q is ${fit.params.q.toFixed(2)} (below 2): spend per purchase differs so much between customers that its average, ${mean.toFixed(2)}, ` +
+        "is dominated by a few big spenders; expected order values lean almost entirely on each customer's own purchases.");
     }
     if (fit.params.q <= 1) gammaGammaSkipped = `the spend model's q is ${fit.params.q.toFixed(3)} (≤ 1): spend per purchase varies too wildly for a finite average, so there is no CLV.`;
     else gammaGamma = fit;
@@ -149,7 +149,7 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
     columns.expectedPurchases90d[i] = purchases90[k]!;
     columns.daysToNextPurchase[i] = nextDays[k]!;
     if (gammaGamma) {
-      const aov = expectedAverageOrderValue(gammaGamma.params, summary.x[c]!, summary.zbar[c]!);
+      const aov = expectedAverageOrderValue(gammaGamma.params, summary.x[c]!, summary.zbar[c]!, summary.firstSpend[c]!);
       columns.expectedOrderValue[i] = aov;
       columns.clv[i] = aov * discounted[k]!;
     }

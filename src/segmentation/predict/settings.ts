@@ -16,7 +16,7 @@ export const PredictionSettingsSchema = z
     /** |correlation| of spend per purchase with repeat purchases above this: the Gamma-Gamma model is flagged as doubtful. */
     spendCorrelationWarning: z.number().min(0).max(1).default(0.3),
     /** Days at the end of the history held out to check the model (auto: a third of the history). */
-    holdoutDays: z.union([z.literal('auto'), z.number().int().min(7)], { error: 'use auto or a whole number of days (at least 7)' }).default('auto'),
+    holdoutDays: z.union([z.literal('auto'), z.number().int().min(7, 'use auto or a whole number of days (at least 7)')], { error: 'use auto or a whole number of days (at least 7)' }).default('auto'),
   })
   .prefault({});
 export type PredictionSettings = z.infer<typeof PredictionSettingsSchema>;

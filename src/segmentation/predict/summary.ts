@@ -23,6 +23,8 @@ export interface CustomerSummary {
   T: Float64Array;
   /** Mean spend per repeat purchase day, the first day left out (the Gamma-Gamma input); 0 when x = 0. */
   zbar: Float64Array;
+  /** Spend on the first purchase day: what the spend model has to go on for one-time buyers. */
+  firstSpend: Float64Array;
   /** Epoch day of the first purchase. */
   firstDay: Int32Array;
 }
@@ -44,6 +46,7 @@ export function summarizeCustomers(purchases: PurchasesByProfile, calibrationEnd
     tx: new Float64Array(customers),
     T: new Float64Array(customers),
     zbar: new Float64Array(customers),
+    firstSpend: new Float64Array(customers),
     firstDay: new Int32Array(customers),
   };
   let c = 0;
@@ -56,6 +59,7 @@ export function summarizeCustomers(purchases: PurchasesByProfile, calibrationEnd
     let last = first;
     let repeatDays = 0;
     let repeatSpend = 0;
+    let firstSpend = 0;
     for (let j = from; j < to; j++) {
       const day = epochDay(atMs[j]!);
       if (day > endDay) break;
@@ -64,12 +68,14 @@ export function summarizeCustomers(purchases: PurchasesByProfile, calibrationEnd
         last = day;
       }
       if (day !== first) repeatSpend += amount[j]!;
+      else firstSpend += amount[j]!;
     }
     summary.row[c] = i;
     summary.x[c] = repeatDays;
     summary.tx[c] = (last - first) / unitDays;
     summary.T[c] = (endDay - first) / unitDays;
     summary.zbar[c] = repeatDays > 0 ? repeatSpend / repeatDays : 0;
+    summary.firstSpend[c] = firstSpend;
     summary.firstDay[c] = first;
     c++;
   }

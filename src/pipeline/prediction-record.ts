@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import type { Db } from '../store/db.js';
+import type { PredictionOutcome } from '../segmentation/predict/index.js';
+
+/**
+ * What one segmentation run stored about its purchase models (segmentation_runs.predictions, JSON):
+ * the fits, the totals and the holdout check, so the report and `status` need no refit.
+ * `off` = predictions switched off: no prediction tokens are written or pushed.
+ */
+const Holdout = z.object({
+  calibrationEnd: z.string(),
+  holdoutEnd: z.string(),
+  holdoutDays: z.number(),
+  customers: z.number(),
+  params: z.object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number() }),
+  weekly: z.array(z.object({ weekStart: z.string(), actual: z.number(), expected: z.number(), holdout: z.boolean() })),
+  byFrequency: z.array(z.object({ x: z.string(), customers: z.number(), actual: z.number(), expected: z.number() })),
+  holdoutTotal: z.object({ actual: z.number(), expected: z.number() }),
+});
+
+export const PredictionRecordSchema = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('off') }),
+  z.object({ status: z.literal('skipped'), reason: z.string(), horizonMonths: z.number() }),
+  z.object({
+    status: z.literal('fitted'),
+    timeUnit: z.string(),
+    horizonMonths: z.number(),
+    monthlyDiscountRate: z.number(),
+    historyDays: z.number(),
+    bgnbd: z.object({ r: z.number(), alpha: z.number(), a: z.number(), b: z.number(), logLikelihood: z.number(), customers: z.number(), repeatBuyers: z.number() }),
+    gammaGamma: z.object({ p: z.number(), q: z.number(), gamma: z.number(), logLikelihood: z.number(), customers: z.number() }).nullable(),
+    gammaGammaSkipped: z.string().optional(),
+    spendFrequencyCorrelation: z.number().nullable(),
+    warnings: z.array(z.string()),
+    totals: z.object({ customers: z.number(), expectedPurchases90d: z.number(), clv: z.number().nullable(), meanPAlive: z.number() }),
+    holdout: Holdout.nullable(),
+    holdoutSkipped: z.string().optional(),
+  }),
+]);
+export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
+
+export function predictionRecord(outcome: PredictionOutcome | null, horizonMonths: number): PredictionRecord {
+  if (outcome === null) return { status: 'off' };
+  if (outcome.status === 'skipped') return { status: 'skipped', reason: outcome.reason, horizonMonths };
+  const { columns } = outcome;
+  let customers = 0;
+  let purchases = 0;
+  let clv = 0;
+  let alive = 0;
+  for (let i = 0; i < columns.pAlive.length; i++) {
+    if (Number.isNaN(columns.pAlive[i]!)) continue;
+    customers++;
+    alive += columns.pAlive[i]!;
+    purchases += columns.expectedPurchases90d[i]!;
+    clv += columns.clv[i]!;
+  }
+  const { params } = outcome.bgnbd;
+  return {
+    status: 'fitted',
+    timeUnit: outcome.timeUnit,
+    horizonMonths: outcome.horizonMonths,
+    monthlyDiscountRate: outcome.monthlyDiscountRate,
+    historyDays: outcome.historyDays,
+    bgnbd: { ...params, logLikelihood: outcome.bgnbd.logLikelihood, customers: outcome.bgnbd.customers, repeatBuyers: outcome.bgnbd.repeatBuyers },
+    gammaGamma: outcome.gammaGamma ? { ...outcome.gammaGamma.params, logLikelihood: outcome.gammaGamma.logLikelihood, customers: outcome.gammaGamma.customers } : null,
+    ...(outcome.gammaGammaSkipped ? { gammaGammaSkipped: outcome.gammaGammaSkipped } : {}),
+    spendFrequencyCorrelation: outcome.spendFrequencyCorrelation,
+    warnings: outcome.warnings,
+    totals: { customers, expectedPurchases90d: purchases, clv: outcome.gammaGamma ? clv : null, meanPAlive: customers > 0 ? alive / customers : 0 },
+    holdout: outcome.holdout
+      ? {
+          calibrationEnd: outcome.holdout.calibrationEnd,
+          holdoutEnd: outcome.holdout.holdoutEnd,
+          holdoutDays: outcome.holdout.holdoutDays,
+          customers: outcome.holdout.customers,
+          params: outcome.holdout.params,
+          weekly: outcome.holdout.weekly,
+          byFrequency: outcome.holdout.byFrequency,
+          holdoutTotal: outcome.holdout.holdoutTotal,
+        }
+      : null,
+    ...(outcome.holdoutSkipped ? { holdoutSkipped: outcome.holdoutSkipped } : {}),
+  };
+}
+
+/** The horizon of the CLV token the run wrote, or null when it wrote no prediction tokens. */
+export function predictionTokenHorizon(record: PredictionRecord | null): number | null {
+  return record === null || record.status === 'off' ? null : record.horizonMonths;
+}
+
+/** The latest segmentation run's record; null before any run, or for runs made before predictions existed. */
+export function latestPredictionRecord(db: Db): PredictionRecord | null {
+  const row = db.prepare('SELECT predictions FROM segmentation_runs ORDER BY id DESC LIMIT 1').get() as { predictions: string | null } | undefined;
+  return row?.predictions ? PredictionRecordSchema.parse(JSON.parse(row.predictions)) : null;
+}
