@@ -3,7 +3,7 @@
  * the same run, then one summary table; the results go to bench/results.json with the machine
  * (CPU model, cores, memory, node version, date).
  *
- *   npm run bench                          (about 10-12 minutes on 2 cores; the HubSpot pull is most of it)
+ *   npm run bench                          (about 13-15 minutes on 2 cores; the HubSpot pull is most of it)
  *   npm run bench -- --only ingest,push-minimum
  *
  * The benches, each runnable alone (see its header comment):
@@ -11,12 +11,14 @@
  *   bench/push-minimum.ts  write requests of a fresh push vs the minimum for its plan; unchanged rerun
  *   bench/ingest.ts        store ingest rows/s vs a raw better-sqlite3 insert loop
  *   bench/rfm-kmeans.ts    computeRfm and kmeansFit on 1,000,000 profiles vs one plain ml-kmeans call
+ *   bench/predict.ts       BG/NBD fit on 1,000,000 simulated customers vs a per-customer likelihood; predictCustomers' time and memory
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printIngest, runIngest } from './ingest.js';
 import { argValue, figuresTable, machine, secs, type RatioFigure } from './lib/report.js';
 import { printPullRate, runPullRate } from './pull-rate.js';
+import { printPredict, runPredict } from './predict.js';
 import { printPushMinimum, runPushMinimum } from './push-minimum.js';
 import { printRfmKmeans, runRfmKmeans } from './rfm-kmeans.js';
 
@@ -30,6 +32,7 @@ const BENCHES: Bench[] = [
   { name: 'push-minimum', run: async () => { const r = await runPushMinimum(); printPushMinimum(r); return r; } },
   { name: 'ingest', run: async () => { const r = await runIngest(); printIngest(r); return r; } },
   { name: 'rfm-kmeans', run: async () => { const r = await runRfmKmeans(); printRfmKmeans(r); return r; } },
+  { name: 'predict', run: async () => { const r = await runPredict(); printPredict(r); return r; } },
 ];
 
 const only = argValue('--only')?.split(',');
