@@ -34,13 +34,24 @@ export class ModelFitError extends Error {
   }
 }
 
-/** Distinct (x, t_x, T) triples with how many customers share each; `of[c]` is customer c's triple. */
+/**
+ * Distinct (x, t_x, T) triples with how many customers share each; `of[c]` is customer c's triple.
+ * The likelihood's costly parts depend on x alone or on one time alone, so each triple also points
+ * into the distinct x values and the distinct times (days ÷ unit): per evaluation those get one
+ * log Γ or one log each, and a triple costs a few multiplications, one exp and one log1p.
+ */
 export interface SummaryTriples {
   x: Float64Array;
   tx: Float64Array;
   T: Float64Array;
   weight: Float64Array;
   of: Int32Array;
+  distinctX: Float64Array;
+  xIndex: Int32Array;
+  /** Distinct values of t_x and T together. */
+  distinctTimes: Float64Array;
+  txIndex: Int32Array;
+  TIndex: Int32Array;
 }
 
 /** t_x and T must be whole days ÷ unitDays, as summarizeCustomers builds them. */
@@ -49,25 +60,47 @@ export function distinctTriples(summary: { x: Float64Array; tx: Float64Array; T:
   const seen = new Map<number, number>();
   const of = new Int32Array(n);
   const xs: number[] = [];
-  const txs: number[] = [];
-  const Ts: number[] = [];
+  const txDays: number[] = [];
+  const TDays: number[] = [];
   const weights: number[] = [];
   for (let c = 0; c < n; c++) {
+    const tx = Math.round(summary.tx[c]! * summary.unitDays);
+    const T = Math.round(summary.T[c]! * summary.unitDays);
     // Exact integer key: x < 2^21, day counts < 2^16 (179 years).
-    const key = (summary.x[c]! * 65_536 + Math.round(summary.tx[c]! * summary.unitDays)) * 65_536 + Math.round(summary.T[c]! * summary.unitDays);
+    const key = (summary.x[c]! * 65_536 + tx) * 65_536 + T;
     let t = seen.get(key);
     if (t === undefined) {
       t = xs.length;
       seen.set(key, t);
       xs.push(summary.x[c]!);
-      txs.push(summary.tx[c]!);
-      Ts.push(summary.T[c]!);
+      txDays.push(tx);
+      TDays.push(T);
       weights.push(0);
     }
     weights[t]!++;
     of[c] = t;
   }
-  return { x: Float64Array.from(xs), tx: Float64Array.from(txs), T: Float64Array.from(Ts), weight: Float64Array.from(weights), of };
+  const indexer = () => {
+    const index = new Map<number, number>();
+    return { index, of: (v: number) => { let i = index.get(v); if (i === undefined) index.set(v, (i = index.size)); return i; } };
+  };
+  const xIdx = indexer();
+  const dayIdx = indexer();
+  const xIndex = Int32Array.from(xs, (x) => xIdx.of(x));
+  const txIndex = Int32Array.from(txDays, (d) => dayIdx.of(d));
+  const TIndex = Int32Array.from(TDays, (d) => dayIdx.of(d));
+  return {
+    x: Float64Array.from(xs),
+    tx: Float64Array.from(txDays, (d) => d / summary.unitDays),
+    T: Float64Array.from(TDays, (d) => d / summary.unitDays),
+    weight: Float64Array.from(weights),
+    of,
+    distinctX: Float64Array.from(xIdx.index.keys()),
+    xIndex,
+    distinctTimes: Float64Array.from(dayIdx.index.keys(), (d) => d / summary.unitDays),
+    txIndex,
+    TIndex,
+  };
 }
 
 /** Σ weight · ln L(r, α, a, b | x, t_x, T) (FHL 2005, eq. 6, in logs). */
@@ -78,22 +111,27 @@ export function bgnbdLogLikelihood(params: BgNbdParams, triples: SummaryTriples)
   const lgB = logGamma(b);
   const lgAB = logGamma(a + b);
   const lnA = Math.log(a);
-  const perX = new Map<number, number>();
+  const { distinctX, distinctTimes } = triples;
+  const constant = new Float64Array(distinctX.length);
+  const dropOut = new Float64Array(distinctX.length);
+  for (let j = 0; j < distinctX.length; j++) {
+    const x = distinctX[j]!;
+    constant[j] = logGamma(r + x) - lgR + r * lnAlpha + lgAB + logGamma(b + x) - lgB - logGamma(a + b + x);
+    dropOut[j] = x > 0 ? lnA - Math.log(b + x - 1) : Number.NEGATIVE_INFINITY;
+  }
+  const lnTime = new Float64Array(distinctTimes.length);
+  for (let d = 0; d < distinctTimes.length; d++) lnTime[d] = Math.log(alpha + distinctTimes[d]!);
   let total = 0;
   for (let k = 0; k < triples.x.length; k++) {
     const x = triples.x[k]!;
-    let constant = perX.get(x);
-    if (constant === undefined) {
-      constant = logGamma(r + x) - lgR + r * lnAlpha + lgAB + logGamma(b + x) - lgB - logGamma(a + b + x);
-      perX.set(x, constant);
-    }
-    const a3 = -(r + x) * Math.log(alpha + triples.T[k]!);
+    const j = triples.xIndex[k]!;
+    const a3 = -(r + x) * lnTime[triples.TIndex[k]!]!;
     let ll = a3;
     if (x > 0) {
-      const a4 = lnA - Math.log(b + x - 1) - (r + x) * Math.log(alpha + triples.tx[k]!);
+      const a4 = dropOut[j]! - (r + x) * lnTime[triples.txIndex[k]!]!;
       ll = a3 > a4 ? a3 + Math.log1p(Math.exp(a4 - a3)) : a4 + Math.log1p(Math.exp(a3 - a4));
     }
-    total += triples.weight[k]! * (constant + ll);
+    total += triples.weight[k]! * (constant[j]! + ll);
   }
   return total;
 }

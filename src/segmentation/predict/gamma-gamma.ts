@@ -24,40 +24,67 @@ export interface GammaGammaFit {
 
 /** Σ ln f(m̄ | p, q, γ, x) over customers with x > 0 and m̄ > 0. */
 export function gammaGammaLogLikelihood(params: GammaGammaParams, x: Float64Array, mean: Float64Array): number {
-  const { p, q, gamma } = params;
-  const lgQ = logGamma(q);
-  const qLnGamma = q * Math.log(gamma);
-  const perX = new Map<number, number>();
-  let total = 0;
-  for (let c = 0; c < x.length; c++) {
-    const n = x[c]!;
-    const m = mean[c]!;
-    if (!(n > 0 && m > 0)) continue;
-    const px = p * n;
-    let constant = perX.get(n);
-    if (constant === undefined) {
-      constant = logGamma(px + q) - logGamma(px) - lgQ + qLnGamma + px * Math.log(n);
-      perX.set(n, constant);
+  return repeatBuyerLikelihood(repeatBuyers(x, mean))(params);
+}
+
+/** The repeat buyers' columns, with what does not depend on the parameters computed once. */
+interface RepeatBuyers {
+  x: Float64Array;
+  mean: Float64Array;
+  lnMean: Float64Array;
+  /** Index into distinctX: the log Γ terms depend on x alone, once per evaluation. */
+  xIndex: Int32Array;
+  distinctX: Float64Array;
+}
+
+function repeatBuyers(x: Float64Array, mean: Float64Array): RepeatBuyers {
+  const rows: number[] = [];
+  for (let c = 0; c < x.length; c++) if (x[c]! > 0 && mean[c]! > 0) rows.push(c);
+  const index = new Map<number, number>();
+  const xIndex = Int32Array.from(rows, (c) => {
+    let i = index.get(x[c]!);
+    if (i === undefined) index.set(x[c]!, (i = index.size));
+    return i;
+  });
+  return {
+    x: Float64Array.from(rows, (c) => x[c]!),
+    mean: Float64Array.from(rows, (c) => mean[c]!),
+    lnMean: Float64Array.from(rows, (c) => Math.log(mean[c]!)),
+    xIndex,
+    distinctX: Float64Array.from(index.keys()),
+  };
+}
+
+function repeatBuyerLikelihood(buyers: RepeatBuyers): (params: GammaGammaParams) => number {
+  const constant = new Float64Array(buyers.distinctX.length);
+  return ({ p, q, gamma }) => {
+    const lgQ = logGamma(q);
+    const qLnGamma = q * Math.log(gamma);
+    for (let j = 0; j < buyers.distinctX.length; j++) {
+      const n = buyers.distinctX[j]!;
+      constant[j] = logGamma(p * n + q) - logGamma(p * n) - lgQ + qLnGamma + p * n * Math.log(n);
     }
-    total += constant + (px - 1) * Math.log(m) - (px + q) * Math.log(gamma + n * m);
-  }
-  return total;
+    let total = 0;
+    for (let c = 0; c < buyers.x.length; c++) {
+      const n = buyers.x[c]!;
+      const px = p * n;
+      total += constant[buyers.xIndex[c]!]! + (px - 1) * buyers.lnMean[c]! - (px + q) * Math.log(gamma + n * buyers.mean[c]!);
+    }
+    return total;
+  };
 }
 
 export function fitGammaGamma(x: Float64Array, mean: Float64Array): GammaGammaFit {
-  let customers = 0;
-  let spend = 0;
-  for (let c = 0; c < x.length; c++) {
-    if (x[c]! > 0 && mean[c]! > 0) {
-      customers++;
-      spend += mean[c]!;
-    }
-  }
+  const buyers = repeatBuyers(x, mean);
+  const customers = buyers.x.length;
   if (customers === 0) throw new ModelFitError('the Gamma-Gamma model needs customers with repeat purchases of positive value; there are none.');
+  let spend = 0;
+  for (const m of buyers.mean) spend += m;
+  const likelihood = repeatBuyerLikelihood(buyers);
   // Searched as (ln p, ln q, ln pγ): pγ fixes the spread of customers' own means, so when spend
   // hardly varies within a customer the optimum runs off along p alone and the box stops it there.
   const toParams = (v: readonly number[]): GammaGammaParams => ({ p: Math.exp(v[0]!), q: Math.exp(v[1]!), gamma: Math.exp(v[2]! - v[0]!) });
-  const objective = (v: readonly number[]) => -gammaGammaLogLikelihood(toParams(v), x, mean) / customers;
+  const objective = (v: readonly number[]) => -likelihood(toParams(v)) / customers;
   // Start at p = q = 2 with the population mean pγ/(q−1) at the observed mean spend.
   const result = minimize(boxed(objective), [Math.log(2), Math.log(2), Math.log(spend / customers)], { step: 1 });
   const params = toParams(result.x);
