@@ -87,6 +87,8 @@ describe('the segsync command', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/Clusters: k-means, k = \d+ \(highest silhouette among k = 2\.\.10\) over \d+ buyers/);
     expect(stdout).toMatch(/\n2 +-?\d\.\d{3} /); // the scan table starts at k = 2
+    // The purchase models: fitted with their parameters, or a reason why not.
+    expect(stdout).toMatch(/\n(Predictions for [\d,]+ customers over [\d,]+ days of history \(time unit: weeks\)\n  BG\/NBD: r \d|No predictions: .+)/);
     expect(stdout).toContain(`Exported features.csv, assignments.csv, prepared-features.csv, metrics.json, personas.json to ${dir}`);
     expect(readdirSync(dir).sort()).toEqual(['assignments.csv', 'features.csv', 'metrics.json', 'personas.json', 'prepared-features.csv']);
   });
@@ -99,6 +101,7 @@ describe('the segsync command', () => {
     expect(stdout).toContain(contact.id);
     expect(stdout.split('Segments and why')[1]).toMatch(/ rfm +\d{4}-\d\d-\d\d  (R \d and F \d match the pattern|never bought|bought before)/);
     expect(stdout).toContain('segsync_rfm_segment');
+    expect(stdout).toMatch(/\nPredictions\n(Bought on \d+ days|One purchase day|no purchase yet|the history|predictions are switched off)/);
     const missing = await segsync(['explain', 'nobody@example.invalid'], world.env);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no profile has the email nobody@example.invalid');
