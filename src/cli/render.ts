@@ -60,13 +60,15 @@ export function renderPredictions(p: SegmentSummary['predictions']): string {
   if (p.status === 'off') return 'No predictions: switched off (segmentation.predictions.enabled: false).';
   if (p.status === 'skipped') return `No predictions: ${p.reason}`;
   const n = (v: number, digits: number) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // Parameters span 10^±6: four significant digits, so a γ of 0.0000674 does not print as 0.00.
+  const param = (v: number) => (Math.abs(v) >= 1000 ? n(v, 0) : Number(v.toPrecision(4)).toString());
   const b = p.bgnbd;
   const g = p.gammaGamma;
   return [
     `Predictions for ${fmt(p.totals.customers)} customers over ${fmt(p.historyDays)} days of history (time unit: ${p.timeUnit})`,
-    `  BG/NBD: r ${n(b.r, 3)}, α ${n(b.alpha, 3)}, a ${n(b.a, 3)}, b ${n(b.b, 3)} (log-likelihood ${n(b.logLikelihood, 1)}, ${fmt(b.repeatBuyers)} repeat buyers)`,
+    `  BG/NBD: r ${param(b.r)}, α ${param(b.alpha)}, a ${param(b.a)}, b ${param(b.b)} (log-likelihood ${n(b.logLikelihood, 1)}, ${fmt(b.repeatBuyers)} repeat buyers)`,
     g
-      ? `  Gamma-Gamma: p ${n(g.p, 2)}, q ${n(g.q, 2)}, γ ${n(g.gamma, 2)} on ${fmt(g.customers)} repeat buyers` +
+      ? `  Gamma-Gamma: p ${param(g.p)}, q ${param(g.q)}, γ ${param(g.gamma)} on ${fmt(g.customers)} repeat buyers` +
         (p.spendFrequencyCorrelation === null ? '' : ` (spend/frequency correlation ${n(p.spendFrequencyCorrelation, 2)})`)
       : `  No spend model, so no CLV: ${p.gammaGammaSkipped ?? 'not fitted'}`,
     `  ${Math.round(p.totals.meanPAlive * 100)}% of customers likely still active; ${fmt(Math.round(p.totals.expectedPurchases90d))} purchases expected in the next 90 days` +

@@ -303,6 +303,11 @@ ${legend('Expected (model fitted on the calibration period)')}
 </div>`;
 }
 
+/** Model parameters span 10^±6: four significant digits (γ = 0.0000674 must not read 0.000), whole numbers from 1,000. */
+function parameter(value: number): string {
+  return Math.abs(value) >= 1000 ? count(value) : Number(value.toPrecision(4)).toString();
+}
+
 function parameterTable(p: FittedPredictions): string {
   const unit = escapeHtml(p.timeUnit.replace(/s$/, ''));
   const { r, alpha, a, b } = p.bgnbd;
@@ -310,10 +315,10 @@ function parameterTable(p: FittedPredictions): string {
   const group = (title: string) => `<tr class="group"><th colspan="3" scope="colgroup">${title}</th></tr>`;
   const bgnbd = [
     group('BG/NBD: how often customers buy, and whether they are still active'),
-    row('r', fixed(r, 3), `with α, how often an active customer buys: on average r/α = ${fixed(r / alpha, 3)} purchases a ${unit}`),
-    row('α', fixed(alpha, 3), `with r, the spread of purchase rates between customers (a scale, in ${escapeHtml(p.timeUnit)})`),
-    row('a', fixed(a, 3), `with b, how likely a customer stops buying after a purchase: on average a/(a + b) = ${percent(a / (a + b))}`),
-    row('b', fixed(b, 3)),
+    row('r', parameter(r), `with α, how often an active customer buys: on average r/α = ${fixed(r / alpha, 3)} purchases a ${unit}`),
+    row('α', parameter(alpha), `with r, the spread of purchase rates between customers (a scale, in ${escapeHtml(p.timeUnit)})`),
+    row('a', parameter(a), `with b, how likely a customer stops buying after a purchase: on average a/(a + b) = ${percent(a / (a + b))}`),
+    row('b', parameter(b)),
     row('Log-likelihood', signed(p.bgnbd.logLikelihood, 1).replace(/^\+/, '')),
     row('Customers', count(p.bgnbd.customers), `${count(p.bgnbd.repeatBuyers)} of them repeat buyers (bought on more than one day)`),
     row('Time unit', escapeHtml(p.timeUnit), 'the unit of α and of the purchase times the model is fitted on'),
@@ -322,9 +327,9 @@ function parameterTable(p: FittedPredictions): string {
   const spend = gg
     ? [
         group('Gamma-Gamma: what a purchase is worth'),
-        row('p', fixed(gg.p, 3)),
-        row('q', fixed(gg.q, 3)),
-        row('γ', fixed(gg.gamma, 3), `with p and q, the spend per purchase: on average pγ/(q − 1) = ${fixed((gg.p * gg.gamma) / (gg.q - 1), 2)}`),
+        row('p', parameter(gg.p)),
+        row('q', parameter(gg.q)),
+        row('γ', parameter(gg.gamma), `with p and q, the spend per purchase: on average pγ/(q − 1) = ${fixed((gg.p * gg.gamma) / (gg.q - 1), 2)}`),
         row('Log-likelihood', signed(gg.logLikelihood, 1).replace(/^\+/, '')),
         row('Customers', count(gg.customers), 'repeat buyers, whose repeat purchases the spend model is fitted on'),
       ]

@@ -386,7 +386,7 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     );
     expect(Object.fromEntries(params)).toEqual({
       r: '0.243', α: '4.414', a: '0.793', b: '2.426', 'Time unit': 'weeks',
-      p: '6.250', q: '3.740', γ: '15.440', 'Spend/frequency correlation': '+0.42',
+      p: '6.25', q: '3.74', γ: '15.44', 'Spend/frequency correlation': '+0.42',
     });
     const table = text(/<table class="params">[\s\S]*?<\/table>/.exec(section)?.[0] ?? '');
     expect(table).toContain('Log-likelihood −9,582.4');
