@@ -35,9 +35,11 @@ export function holdoutCheck(purchases: PurchasesByProfile, calibration: Custome
   const endDay = epochDay(holdoutEndMs);
   const holdoutLength = (endDay - calibrationEndDay) / unitDays;
 
-  let startDay = Number.POSITIVE_INFINITY;
-  for (const d of calibration.firstDay) startDay = Math.min(startDay, d);
-  const weeks = Math.floor((endDay - startDay) / 7) + 1;
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const d of calibration.firstDay) earliest = Math.min(earliest, d);
+  // Weeks end on the last day, so the latest week (the one a marketer looks at) is a whole one.
+  const weeks = Math.ceil((endDay - earliest + 1) / 7);
+  const startDay = endDay - 7 * weeks + 1;
   const actual = new Float64Array(weeks);
   for (let c = 0; c < calibration.row.length; c++) {
     const i = calibration.row[c]!;
@@ -58,7 +60,7 @@ export function holdoutCheck(purchases: PurchasesByProfile, calibration: Custome
   for (const [first, size] of cohorts) {
     let previous = 0;
     for (let w = Math.floor((first - startDay) / 7); w < weeks; w++) {
-      const weekEnd = Math.min(startDay + 7 * w + 6, endDay);
+      const weekEnd = startDay + 7 * w + 6;
       const cumulative = size * expectedRepeatPurchases(params, (weekEnd - first) / unitDays);
       expected[w]! += cumulative - previous;
       previous = cumulative;
