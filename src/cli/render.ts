@@ -71,7 +71,7 @@ export function renderPredictions(p: SegmentSummary['predictions']): string {
       ? `  Gamma-Gamma: p ${param(g.p)}, q ${param(g.q)}, γ ${param(g.gamma)} on ${fmt(g.customers)} repeat buyers` +
         (p.spendFrequencyCorrelation === null ? '' : ` (spend/frequency correlation ${n(p.spendFrequencyCorrelation, 2)})`)
       : `  No spend model, so no CLV: ${p.gammaGammaSkipped ?? 'not fitted'}`,
-    `  ${Math.round(p.totals.meanPAlive * 100)}% of customers likely still active; ${fmt(Math.round(p.totals.expectedPurchases90d))} purchases expected in the next 90 days` +
+    `  ${Math.round(p.totals.meanPAlive * 100)}% of repeat buyers likely still active; ${fmt(Math.round(p.totals.expectedPurchases90d))} purchases expected in the next 90 days` +
       (p.totals.clv === null ? '' : `; CLV over ${p.horizonMonths} months ${fmt(Math.round(p.totals.clv))} in total`),
     p.holdout
       ? `  Model check: fitted to ${p.holdout.calibrationEnd}, it expected ${fmt(Math.round(p.holdout.expected))} repeat purchases up to ${p.holdout.holdoutEnd}; ` +

@@ -39,7 +39,8 @@ export type ExplainedPredictions =
       x: number;
       tx: number;
       T: number;
-      pAlive: number;
+      /** Null for one-time buyers: the model gives 1 by construction. */
+      pAlive: number | null;
       expectedPurchases90d: number;
       expectedOrderValue: number | null;
       clv: number | null;
@@ -147,7 +148,7 @@ export function explainProfile(session: Session, who: string): Explanation {
     }
   }
 
-  const predictions = explainPredictions(db, features, purchaseRows, Date.parse(run.referenceDate));
+  const predictions = explainPredictions(db, profileId, features, Date.parse(run.referenceDate));
   return {
     profileId,
     email,
@@ -166,24 +167,30 @@ export function explainProfile(session: Session, who: string): Explanation {
 const num = (v: number | string | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const round = (v: number, digits: number) => v.toLocaleString('en-US', { maximumFractionDigits: digits });
 
-function explainPredictions(db: Db, features: Record<string, number | string | null>, purchases: Explanation['purchases']['recent'], referenceMs: number): ExplainedPredictions {
+function explainPredictions(db: Db, profileId: number, features: Record<string, number | string | null>, referenceMs: number): ExplainedPredictions {
   const record = latestPredictionRecord(db);
-  if (record === null || record.status === 'off') return { status: 'off', reason: 'predictions are switched off (segmentation.predictions.enabled: false).' };
+  if (record === null) return { status: 'off', reason: 'the latest segmentation run was made before predictions existed; run `segsync segment` again.' };
+  if (record.status === 'off') return { status: 'off', reason: 'predictions are switched off (segmentation.predictions.enabled: false).' };
   if (record.status === 'skipped') return { status: 'skipped', reason: record.reason };
-  const pAlive = num(features.pAlive);
-  if (pAlive === null) return { status: 'prospect', reason: 'no purchase yet: the purchase models describe customers only.' };
-  // The model's inputs, recomputed from this person's won purchases exactly as the fit saw them.
-  const won = purchases.filter((p) => p.status === 'won' && p.occurredAt !== null && Date.parse(p.occurredAt) <= referenceMs);
+  const expectedPurchases90d = num(features.expectedPurchases90d);
+  if (expectedPurchases90d === null) return { status: 'prospect', reason: 'no purchase yet: the purchase models describe customers only.' };
+  // The model's inputs, recomputed from this person's purchases as segment selects them.
+  const won = db.prepare(`SELECT DISTINCT p.platform, p.external_id, p.occurred_at AS occurredAt FROM purchases p
+      JOIN purchase_contacts pc ON pc.platform = p.platform AND pc.purchase_external_id = p.external_id
+      JOIN identities i ON i.platform = pc.platform AND i.external_id = pc.contact_external_id
+      WHERE i.profile_id = ? AND p.status = 'won' AND p.archived = 0 AND p.invalid = 0 AND p.amount IS NOT NULL AND p.occurred_at IS NOT NULL`)
+    .all(profileId) as Array<{ occurredAt: string }>;
   const unitDays = record.timeUnit === 'weeks' ? 7 : 1;
-  const mine = groupPurchases(1, { profileIndex: new Int32Array(won.length), occurredAtMs: Float64Array.from(won, (p) => Date.parse(p.occurredAt!)), amount: Float64Array.from(won, (p) => p.amount ?? 0) }, referenceMs);
+  const times = Float64Array.from(won, (p) => Date.parse(p.occurredAt));
+  const mine = groupPurchases(1, { profileIndex: new Int32Array(won.length), occurredAtMs: times, amount: new Float64Array(won.length) }, referenceMs);
   const summary = summarizeCustomers(mine, referenceMs, unitDays);
   const [x, tx, T] = [summary.x[0] ?? 0, summary.tx[0] ?? 0, summary.T[0] ?? 0];
   const unit = record.timeUnit;
-  const expectedPurchases90d = num(features.expectedPurchases90d) ?? 0;
+  const pAlive = num(features.pAlive);
   const clv = num(features.clv);
   const nextPurchaseAt = typeof features.nextPurchaseAt === 'string' ? features.nextPurchaseAt : null;
-  const history = x === 0
-    ? `One purchase day, ${round(T, 1)} ${unit} before the reference date: too early to tell whether this customer has left, so P(alive) is 1`
+  const history = pAlive === null
+    ? `One purchase day, ${round(T, 1)} ${unit} before the reference date: too early to tell whether this customer has left`
     : `Bought on ${x + 1} days over ${round(tx, 1)} ${unit}, the last ${round(T - tx, 1)} ${unit} before the reference date: ${Math.round(pAlive * 100)}% likely to still be a customer`;
   const worth = clv === null ? '' : `, worth ${round(clv, 0)} over the next ${record.horizonMonths} months`;
   return {

@@ -47,12 +47,18 @@ export function predictionRecord(outcome: PredictionOutcome | null, horizonMonth
   let purchases = 0;
   let clv = 0;
   let alive = 0;
-  for (let i = 0; i < columns.pAlive.length; i++) {
-    if (Number.isNaN(columns.pAlive[i]!)) continue;
+  let judged = 0;
+  for (let i = 0; i < columns.expectedPurchases90d.length; i++) {
+    const expected = columns.expectedPurchases90d[i]!;
+    if (!Number.isFinite(expected)) continue; // not a customer
     customers++;
-    alive += columns.pAlive[i]!;
-    purchases += columns.expectedPurchases90d[i]!;
-    clv += columns.clv[i]!;
+    purchases += expected;
+    if (Number.isFinite(columns.clv[i]!)) clv += columns.clv[i]!;
+    // One-time buyers have no P(alive) of their own (BG/NBD says 1 by construction).
+    if (Number.isFinite(columns.pAlive[i]!)) {
+      judged++;
+      alive += columns.pAlive[i]!;
+    }
   }
   const { params } = outcome.bgnbd;
   return {
@@ -66,7 +72,7 @@ export function predictionRecord(outcome: PredictionOutcome | null, horizonMonth
     ...(outcome.gammaGammaSkipped ? { gammaGammaSkipped: outcome.gammaGammaSkipped } : {}),
     spendFrequencyCorrelation: outcome.spendFrequencyCorrelation,
     warnings: outcome.warnings,
-    totals: { customers, expectedPurchases90d: purchases, clv: outcome.gammaGamma ? clv : null, meanPAlive: customers > 0 ? alive / customers : 0 },
+    totals: { customers, expectedPurchases90d: purchases, clv: outcome.gammaGamma ? clv : null, meanPAlive: judged > 0 ? alive / judged : 0 },
     holdout: outcome.holdout
       ? {
           calibrationEnd: outcome.holdout.calibrationEnd,
@@ -83,9 +89,9 @@ export function predictionRecord(outcome: PredictionOutcome | null, horizonMonth
   };
 }
 
-/** The horizon of the CLV token the run wrote, or null when it wrote no prediction tokens. */
-export function predictionTokenHorizon(record: PredictionRecord | null): number | null {
-  return record === null || record.status === 'off' ? null : record.horizonMonths;
+/** The CLV horizon of the run's tokens (12, the default, when predictions were off or the run predates them). */
+export function predictionTokenHorizon(record: PredictionRecord | null): number {
+  return record === null || record.status === 'off' ? 12 : record.horizonMonths;
 }
 
 /** The latest segmentation run's record; null before any run, or for runs made before predictions existed. */

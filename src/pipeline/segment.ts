@@ -12,7 +12,7 @@ import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmen
 import { loadProfileAttributes } from './profile-attributes.js';
 import { PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
 import { clusteringRecord } from './clustering-record.js';
-import { applyPredictions, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
+import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
 import { prepareExportDir, writeExport } from './export.js';
 import {
@@ -206,7 +206,8 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       rule_segments: ruleMembers[i]!.map((k) => ruleNames.get(k)!).join('; '),
       persona: persona?.label ?? '',
       persona_summary: persona?.summary ?? '',
-      ...(predictions ? predictionTokens(features, i, predictionSettings.horizonMonths) : {}),
+      // Switched off: empty, so values pushed while they were on are cleared, not left behind.
+      ...(predictions ? predictionTokens(features, i) : emptyPredictionTokens()),
     });
     const j = clusterRowOf.get(i);
     const clustered = clustering.status === 'clustered' && j !== undefined ? clustering : undefined;

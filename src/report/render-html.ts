@@ -250,14 +250,14 @@ function predictionTotals(p: FittedPredictions): string {
     : `<div><dt>Lifetime value, ${months(p.horizonMonths)}</dt><dd>${fixed(p.totals.clv, 0)}</dd><dd class="sub">total CLV, discounted</dd></div>`;
   return `<dl class="facts kpis">
 <div><dt>Customers</dt><dd>${count(p.totals.customers)}</dd><dd class="sub">with at least one purchase</dd></div>
-<div><dt>Likely still active</dt><dd>${percent(p.totals.meanPAlive)}</dd><dd class="sub">mean P(alive)</dd></div>
+<div><dt>Likely still active</dt><dd>${percent(p.totals.meanPAlive)}</dd><dd class="sub">mean P(alive) of repeat buyers</dd></div>
 <div><dt>Expected purchases, 90 days</dt><dd>${purchases(p.totals.expectedPurchases90d)}</dd><dd class="sub">all customers together</dd></div>
 ${clv}
 </dl>`;
 }
 
 function predictionIntro(p: FittedPredictions): string {
-  const active = `On average a customer has a ${percent(p.totals.meanPAlive)} chance of still being an active buyer.`;
+  const active = `On average a customer who has bought more than once has a ${percent(p.totals.meanPAlive)} chance of still being an active buyer (one-time buyers cannot be judged yet).`;
   const horizon = months(p.horizonMonths);
   const value = p.totals.clv === null
     ? ''

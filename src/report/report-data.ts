@@ -76,6 +76,7 @@ export type ReportPredictions =
       /** e.g. the spend/frequency correlation warning. */
       warnings: string[];
       /** Totals over all customers (people with at least one purchase). */
+      /** meanPAlive is over repeat buyers only: one-time buyers have P(alive) 1 by construction. */
       totals: { customers: number; expectedPurchases90d: number; clv: number | null; meanPAlive: number };
       /** The model refitted up to calibrationEnd and compared with what happened after it. */
       holdout: {

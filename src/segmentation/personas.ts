@@ -136,7 +136,7 @@ export interface PersonaOutlook {
   clv: number | null;
   pAlive: number | null;
   horizonMonths: number;
-  /** Most members bought once. */
+  /** Most members bought on one day only: the model has no P(alive) for them. */
   oneTime: boolean;
 }
 
@@ -145,7 +145,7 @@ function outlookSentence(o: PersonaOutlook, currency: string): string {
   const parts: string[] = [];
   const horizon = o.horizonMonths === 12 ? 'the next year' : `the next ${o.horizonMonths} months`;
   if (o.clv !== null) parts.push(`expected to spend ${money(o.clv)}${currency ? ` ${currency}` : ''} over ${horizon}`);
-  // One purchase tells the model nothing yet about leaving (P(alive) is 1 by construction): say nothing rather than "100%".
+  // One purchase day tells the model nothing yet about leaving: say nothing rather than a median of the few who bought again.
   if (o.pAlive !== null && !o.oneTime) parts.push(`${percent(o.pAlive)} likely to still be a customer`);
   return parts.length === 0 ? '' : ` A typical member is ${parts.join(' and ')}.`;
 }
@@ -184,9 +184,9 @@ function outlookOf(features: FeatureSet, rows: Int32Array, labels: Int32Array, c
     const a = features.numbers.pAlive[rows[j]!]!;
     if (!Number.isNaN(a)) alive.push(a);
   }
-  const frequencies: number[] = [];
-  for (let j = 0; j < rows.length; j++) if (labels[j] === cluster) frequencies.push(features.numbers.lifetimeFrequency[rows[j]!]!);
-  return { clv: medianOf(clv), pAlive: medianOf(alive), horizonMonths, oneTime: (medianOf(frequencies) ?? 0) <= 1 };
+  let members = 0;
+  for (let j = 0; j < rows.length; j++) if (labels[j] === cluster) members++;
+  return { clv: medianOf(clv), pAlive: medianOf(alive), horizonMonths, oneTime: alive.length * 2 < members };
 }
 
 /**

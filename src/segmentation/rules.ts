@@ -111,7 +111,8 @@ function percentCutoff(features: FeatureSet, rule: { op: 'top' | 'bottom'; field
     }
     const sorted = Float64Array.from(values).sort();
     if (rule.op === 'top') sorted.reverse();
-    const rank = Math.ceil((rule.percent / 100) * sorted.length);
+    // percent·n first: (7/100)·100 is 7.000000000000001, which would round up to 8.
+    const rank = Math.ceil((rule.percent * sorted.length) / 100);
     cutoff = rank === 0 ? Number.NaN : sorted[rank - 1]!;
     cache.set(key, cutoff);
   }

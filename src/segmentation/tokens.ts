@@ -1,28 +1,28 @@
 import type { SegmentDefinition, TokenSpec } from '../domain/segments.js';
-import { clvTokenKey } from './predict/predict.js';
 
 /**
  * The tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields.
- * `predictionHorizonMonths`: the CLV horizon when predictions are on (their four tokens), else null.
+ * The prediction tokens are always declared, so that switching predictions off empties them; a
+ * destination only creates the fields a push writes to (apply.ts). `horizonMonths` names the CLV.
  */
-export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHorizonMonths: number | null = null): TokenSpec[] {
+export function tokenSpecs(segments: readonly SegmentDefinition[], horizonMonths = 12): TokenSpec[] {
   // rule_segments is always written, so removing every rule segment clears it on the platforms.
   return [
     ...rfmTokenSpecs(segments),
     { key: 'rule_segments', label: 'segsync segments', description: 'segsync: the names of the rule segments this person is in, separated by "; ".', type: 'string' },
     { key: 'persona', label: 'segsync persona', description: 'segsync: the customer persona this person belongs to (a cluster of similar buyers), e.g. "Frequent small buyers". Empty for people who never bought.', type: 'string' },
     { key: 'persona_summary', label: 'segsync persona summary', description: 'segsync: the persona in numbers, e.g. "buys every 23 days · 84 per order · last 12 days ago".', type: 'string' },
-    ...(predictionHorizonMonths === null ? [] : predictionTokenSpecs(predictionHorizonMonths)),
+    ...predictionTokenSpecs(horizonMonths),
   ];
 }
 
 /** Empty for people who never bought, and for everyone when the history is too short to predict. */
 export function predictionTokenSpecs(horizonMonths: number): TokenSpec[] {
   return [
-    { key: clvTokenKey(horizonMonths), label: `segsync CLV ${horizonMonths} months`, description: `segsync: expected spend over the next ${horizonMonths} months (customer lifetime value, discounted, whole currency units).`, type: 'decimal' },
-    { key: 'p_alive', label: 'segsync P(alive)', description: 'segsync: probability 0-1 that this customer is still active (has not silently stopped buying). Churn risk = 1 − this.', type: 'decimal' },
+    { key: 'clv', label: `segsync CLV ${horizonMonths} months`, description: `segsync: expected spend over the next ${horizonMonths} months (customer lifetime value, discounted, whole currency units).`, type: 'decimal' },
+    { key: 'p_alive', label: 'segsync P(alive)', description: 'segsync: probability 0-1 that this customer is still active (has not silently stopped buying); churn risk = 1 − this. Empty for one-time buyers: the model cannot tell yet.', type: 'decimal' },
     { key: 'expected_purchases_90d', label: 'segsync expected purchases 90 days', description: 'segsync: purchases expected in the next 90 days.', type: 'decimal' },
-    { key: 'next_purchase_date', label: 'segsync next purchase date', description: `segsync: when this customer is expected to buy next if still active (median); empty when not expected within ${horizonMonths} months.`, type: 'date' },
+    { key: 'next_purchase_date', label: 'segsync next purchase date', description: `segsync: the week (its Monday) in which this customer is expected to buy next if still active (median); empty when not expected within ${horizonMonths} months.`, type: 'date' },
   ];
 }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connectors/index.js';
 import type { HubSpotEmulator } from '../../connectors/hubspot/emulator/index.js';
 import { explainProfile } from '../../src/pipeline/explain.js';
+import { probabilityAlive } from '../../src/segmentation/predict/bgnbd.js';
 import { buildReportData } from '../../src/pipeline/report.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import type { SegmentSummary } from '../../src/pipeline/segment.js';
@@ -226,7 +227,11 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
     const mean = (type: CustomerType) => ({ alive: byType.get(type)!.alive / byType.get(type)!.n, soon: byType.get(type)!.soon / byType.get(type)!.n });
     // Prospects have nothing to predict from; every buyer has a prediction.
     expect(byType.get('prospect')!.n).toBe(0);
-    for (const { profileId, f } of storedFeatures()) expect(f.pAlive === null, `profile ${profileId}`).toBe(f.lifetimeFrequency === 0);
+    for (const { profileId, f } of storedFeatures()) {
+      expect(f.expectedPurchases90d === null, `profile ${profileId}`).toBe(f.lifetimeFrequency === 0);
+      // One purchase day: BG/NBD cannot have seen them leave, so no P(alive) rather than "1".
+      expect(f.pAlive === null, `profile ${profileId}`).toBe(f.meanDaysBetweenPurchases === null);
+    }
     // Lapsed regulars stopped long ago; frequent small buyers and rare big spenders keep buying.
     expect(mean('lapsed_regular').alive).toBeLessThan(0.1);
     expect(mean('frequent_small_buyer').alive).toBeGreaterThan(0.9);
@@ -249,8 +254,18 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
 
   it('segments on predictions: membership holds exactly for the profiles that meet the rule (percentiles computed independently here)', () => {
     const rows = storedFeatures();
-    const clvs = rows.map((r) => r.f.clv).filter((v): v is number => typeof v === 'number').sort((a, b) => b - a);
-    const cutoff = (percent: number) => clvs[Math.ceil((percent / 100) * clvs.length) - 1]!;
+    const clvs = rows.map((r) => r.f.clv).filter((v): v is number => typeof v === 'number');
+    // The top p% is the smallest set of the highest values (ties together) holding at least p% of the customers who have one.
+    const cutoff = (percent: number) => {
+      const counts = new Map<number, number>();
+      for (const v of clvs) counts.set(v, (counts.get(v) ?? 0) + 1);
+      let holding = 0;
+      for (const v of [...counts.keys()].sort((a, b) => b - a)) {
+        holding += counts.get(v)!;
+        if (holding * 100 >= percent * clvs.length) return v;
+      }
+      throw new Error('no cutoff');
+    };
     const members = (key: string) => new Set((session.db.prepare('SELECT profile_id AS id FROM memberships WHERE segment_key = ? AND left_at IS NULL').all(key) as Array<{ id: number }>).map((r) => r.id));
     const atRisk = members('high_value_at_risk');
     const soon = members('valuable_soon');
@@ -264,17 +279,22 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
     expect(soon.size).toBeGreaterThan(10);
   });
 
-  it('writes the prediction tokens in the formats the platforms take, empty for prospects', () => {
+  it('writes the prediction tokens in the formats the platforms take, empty where there is nothing to say', () => {
     const tokens = session.db.prepare(`SELECT t.profile_id AS id, t.token, t.value FROM profile_tokens t
-      WHERE t.token IN ('clv_12m', 'p_alive', 'expected_purchases_90d', 'next_purchase_date')`).all() as Array<{ id: number; token: string; value: string }>;
-    const prospects = new Set((session.db.prepare("SELECT profile_id AS id FROM profile_rfm WHERE status = 'prospect'").all() as Array<{ id: number }>).map((r) => r.id));
+      WHERE t.token IN ('clv', 'p_alive', 'expected_purchases_90d', 'next_purchase_date')`).all() as Array<{ id: number; token: string; value: string }>;
+    const features = new Map(storedFeatures().map((r) => [r.profileId, r.f]));
     expect(tokens.length).toBe(4 * result.profiles);
-    const formats: Record<string, RegExp> = { clv_12m: /^\d+$/, p_alive: /^[01]\.\d\d$/, expected_purchases_90d: /^\d+\.\d\d$/, next_purchase_date: /^(2026|2027)-\d\d-\d\d$|^$/ };
+    const formats: Record<string, RegExp> = { clv: /^\d+$/, p_alive: /^[01]\.\d\d$/, expected_purchases_90d: /^\d+\.\d\d$/, next_purchase_date: /^20\d\d-\d\d-\d\d$/ };
+    const mondays = new Set<string>();
     for (const t of tokens) {
-      if (prospects.has(t.id)) expect(t.value, `${t.token} of prospect ${t.id}`).toBe('');
+      const f = features.get(t.id)!;
+      const empty = f.lifetimeFrequency === 0 || (t.token === 'p_alive' && f.meanDaysBetweenPurchases === null) || (t.token === 'next_purchase_date' && f.daysToNextPurchase === null);
+      if (empty) expect(t.value, `${t.token} of ${t.id}`).toBe('');
       else expect(t.value, `${t.token} of ${t.id}`).toMatch(formats[t.token]!);
+      if (t.token === 'next_purchase_date' && t.value !== '') mondays.add(t.value);
     }
-    // Customers expected to buy soon have a date; those who left long ago do not.
+    // The next purchase is given as the Monday of its week, within the 12-month horizon.
+    for (const d of mondays) expect(new Date(`${d}T00:00:00Z`).getUTCDay(), d).toBe(1);
     expect(tokens.filter((t) => t.token === 'next_purchase_date' && t.value !== '').length).toBeGreaterThan(1500);
   });
 
@@ -303,9 +323,12 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
     // The purchase models' view of this person, with the inputs they saw.
     if (e.predictions.status !== 'fitted') throw new Error(`predictions ${e.predictions.status}`);
     expect(e.predictions.x).toBeGreaterThan(0);
-    expect(e.predictions.pAlive).toBe(e.features.pAlive);
+    // P(alive) from the fitted parameters and the inputs explain recomputed from the purchases: the model saw the same.
+    if (result.predictions.status !== 'fitted') throw new Error('not fitted');
+    const { r, alpha, a, b } = result.predictions.bgnbd;
+    expect(e.predictions.pAlive).toBeCloseTo(probabilityAlive({ r, alpha, a, b }, e.predictions.x, e.predictions.tx, e.predictions.T), 3);
     expect(e.predictions.reading).toMatch(/^Bought on \d+ days over [\d.]+ weeks, the last [\d.]+ weeks before the reference date: \d+% likely to still be a customer; expected to make [\d.]+ purchases in the next 90 days, worth [\d,]+ over the next 12 months\.$/);
-    expect(e.tokens.some((t) => t.token === 'p_alive' && t.field === 'segsync_p_alive' && t.value === (e.predictions.status === 'fitted' ? e.predictions.pAlive.toFixed(2) : ''))).toBe(true);
+    expect(e.tokens.some((t) => t.token === 'p_alive' && t.field === 'segsync_p_alive' && t.value === (e.predictions.status === 'fitted' ? e.predictions.pAlive?.toFixed(2) : undefined))).toBe(true);
   });
 
   it('pushes personas as lists and tokens to every platform', async () => {

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { predictCustomers, PredictionSettingsSchema } from '../../src/segmentation/predict/index.js';
 import { groupPurchases } from '../../src/segmentation/features.js';
+import { summarizeCustomers } from '../../src/segmentation/predict/summary.js';
 import { CDNOW_CALIBRATION_END, loadCdnowSample } from '../helpers/cdnow.js';
 
 const sample = loadCdnowSample();
@@ -16,11 +17,30 @@ describe('predictions on CDNOW as of the end of its calibration period', () => {
     expect(outcome.bgnbd.params.r).toBeCloseTo(0.243, 2);
     expect(outcome.gammaGamma?.params.p).toBeCloseTo(6.25, 1);
     expect(outcome.warnings).toEqual([]);
-    const { pAlive, clv, expectedPurchases90d, daysToNextPurchase } = outcome.columns;
-    expect(pAlive.every((v) => v > 0 && v <= 1)).toBe(true);
+    const { pAlive, clv, expectedPurchases90d } = outcome.columns;
+    expect(pAlive.every((v) => Number.isNaN(v) || (v > 0 && v <= 1))).toBe(true);
     expect(clv.every((v) => v >= 0 && Number.isFinite(v))).toBe(true);
     expect(expectedPurchases90d.every((v) => v >= 0)).toBe(true);
-    expect(daysToNextPurchase.every((v) => v > 0)).toBe(true);
+  });
+
+  it('has no P(alive) for one-time buyers, and no next purchase beyond the 12-month horizon', () => {
+    if (outcome.status !== 'fitted') throw new Error(outcome.reason);
+    const summary = summarizeCustomers(sample.purchases, CDNOW_CALIBRATION_END + DAY - 1, 7);
+    let oneTime = 0;
+    for (let c = 0; c < summary.row.length; c++) {
+      const i = summary.row[c]!;
+      if (summary.x[c] === 0) {
+        oneTime++;
+        expect(outcome.columns.pAlive[i]).toBeNaN();
+        // r = 0.243: a one-time buyer's median wait is (α+T)(2^(1/r) − 1) ≈ 16 (α+T) weeks, years away.
+        expect(outcome.columns.daysToNextPurchase[i]).toBeNaN();
+      } else {
+        expect(outcome.columns.pAlive[i]).toBeGreaterThan(0);
+      }
+      const next = outcome.columns.daysToNextPurchase[i]!;
+      if (!Number.isNaN(next)) expect(next).toBeLessThanOrEqual(365.25);
+    }
+    expect(oneTime).toBe(1411);
   });
 
   it('ranks a recent regular above a customer who has likely lapsed', () => {

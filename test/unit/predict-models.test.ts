@@ -13,6 +13,7 @@ import {
 import { expectedAverageOrderValue, gammaGammaLogLikelihood, spendFrequencyCorrelation } from '../../src/segmentation/predict/gamma-gamma.js';
 import { discountedExpectedPurchases, DAYS_PER_MONTH } from '../../src/segmentation/predict/clv.js';
 import { summarizeCustomers } from '../../src/segmentation/predict/summary.js';
+import { weekOf } from '../../src/segmentation/predict/predict.js';
 import { groupPurchases } from '../../src/segmentation/features.js';
 
 const DAY = 86_400_000;
@@ -157,5 +158,33 @@ describe('BG/NBD expectations when customers hardly differ in drop-out (large a 
     const p = 0.015;
     const limit = (1 - Math.pow(8 / (8 + p * 150), 2.25)) / p;
     expect(expectedRepeatPurchases({ r: 2.25, alpha: 8, a: p * 1e6, b: (1 - p) * 1e6 }, 150) / limit).toBeCloseTo(1, 4);
+  });
+});
+
+describe('numerical edge cases', () => {
+  it('large a with b < 1 (a density infinite at q = 1): the quadrature meets the series across the switch', () => {
+    for (const b of [0.05, 0.5, 0.9]) {
+      for (const [t, T] of [[10, 0], [39, 20], [100, 5]] as const) {
+        const below = conditionalExpectedPurchases({ r: 0.7, alpha: 5, a: 29.999, b }, t, 0, 0, T);
+        const above = conditionalExpectedPurchases({ r: 0.7, alpha: 5, a: 30.001, b }, t, 0, 0, T);
+        expect(Math.abs(above / below - 1), `b ${b}, t ${t}, T ${T}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it('a + b = 1 exactly (a 0/0 in the closed form) still gives the value its neighbours agree on', () => {
+    const at = expectedRepeatPurchases({ r: 0.3, alpha: 0.7, a: 0.3, b: 0.7 }, 10);
+    const near = expectedRepeatPurchases({ r: 0.3, alpha: 0.7, a: 0.3 + 1e-7, b: 0.7 }, 10);
+    expect(Number.isFinite(at)).toBe(true);
+    expect(Math.abs(at / near - 1)).toBeLessThan(1e-5);
+  });
+});
+
+describe('prediction tokens', () => {
+  it('give the next purchase as the Monday of its week', () => {
+    expect(weekOf(Date.parse('2026-11-23T10:00:00Z'))).toBe('2026-11-23'); // a Monday
+    expect(weekOf(Date.parse('2026-11-29T23:59:59Z'))).toBe('2026-11-23'); // the Sunday after
+    expect(weekOf(Date.parse('2026-12-01T00:00:00Z'))).toBe('2026-11-30');
+    expect(weekOf(Number.NaN)).toBe('');
   });
 });

@@ -161,6 +161,13 @@ describe('percentile rules', () => {
     expect(members(top30, facts)).toEqual([8, 9]); // the 80-CLV customer is in the top 30% but likely alive
   });
 
+  it('"top 7%" of 100 customers is 7 of them (7/100·100 is 7.000000000000001 in floating point)', () => {
+    const hundred = population({ clv: Array.from({ length: 100 }, (_, i) => i + 1) });
+    expect(members({ op: 'top', field: 'clv', percent: 7 }, hundred)).toHaveLength(7);
+    expect(members({ op: 'bottom', field: 'clv', percent: 14 }, hundred)).toHaveLength(14);
+    expect(members({ op: 'top', field: 'clv', percent: 28 }, hundred)).toHaveLength(28);
+  });
+
   it('keeps tied values together at the cut', () => {
     const tied = population({ clv: [5, 7, 7, 7, 1] });
     expect(members({ op: 'top', field: 'clv', percent: 20 }, tied)).toEqual([1, 2, 3]);

@@ -30,7 +30,7 @@ export function renderExplanation(e: Explanation): string {
     out.push(p.reading);
     out.push(table([
       ['model inputs', `x = ${p.x} repeat purchases, t_x = ${value(p.tx)}, T = ${value(p.T)} ${p.timeUnit}`],
-      ['P(alive) / churn risk', `${value(p.pAlive)} / ${value(1 - p.pAlive)}`],
+      ['P(alive) / churn risk', p.pAlive === null ? '– (one purchase day: too early to tell)' : `${value(p.pAlive)} / ${value(1 - p.pAlive)}`],
       ['expected purchases, next 90 days', value(p.expectedPurchases90d)],
       ['expected order value', value(p.expectedOrderValue)],
       [`CLV, next ${p.horizonMonths} months`, value(p.clv)],

@@ -161,7 +161,7 @@ export function fitBgNbd(triples: SummaryTriples): BgNbdFit {
     throw new ModelFitError(
       `the BG/NBD fit did not converge after ${result.evaluations} likelihood evaluations ` +
         `(r=${params.r.toPrecision(3)}, α=${params.alpha.toPrecision(3)}, a=${params.a.toPrecision(3)}, b=${params.b.toPrecision(3)}): ` +
-        'the purchase history is too short or too regular for the model; lengthen the history or raise predictions.minRepeatBuyers.',
+        'the purchase history is too short or too regular for the model. Predictions resume once more history has accumulated; check that purchase dates are right (segmentation.predictions.minHistoryDays, minRepeatBuyers set how much history is required).',
     );
   }
   return { params, logLikelihood: -result.value * customers, customers, repeatBuyers, evaluations: result.evaluations, atBound: atBound(['r', 'α', 'a/(a+b)', 'a+b'], result.x) };
@@ -190,14 +190,33 @@ const SERIES_MAX_A = 30;
 function expectationNumerator(p: BgNbdParams, t: number, x: number, T: number): number {
   if (t <= 0) return 0;
   if (p.a > SERIES_MAX_A) return betaExpectation(p.a, p.b + x, (q) => -Math.expm1(-(p.r + x) * Math.log1p((q * t) / (p.alpha + T))) / q);
-  const a = Math.abs(p.a - 1) < 1e-9 ? 1 + 1e-9 : p.a; // the formula is 0/0 at a = 1 exactly
+  // The formula is 0/0 at a = 1 and at a + b + x = 1 exactly; a step of 1e-9 away costs < 1e-5 relative.
+  let a = Math.abs(p.a - 1) < 1e-9 ? 1 + 1e-9 : p.a;
+  if (Math.abs(a + p.b + x - 1) < 1e-9) a += 2e-9;
   const z = t / (p.alpha + T + t);
   const c = a + p.b + x - 1;
   return (c / (a - 1)) * (1 - Math.pow(1 - z, a - 1) * hyp2f1(a + p.b - 1 - p.r, a - 1, c, z));
 }
 
-/** E[g(q)] for q ~ Beta(a, b) with a > 1, by 64-point Gauss–Legendre over mean ± 12 sd (clipped to (0, 1)). */
+/**
+ * E[g(q)] for q ~ Beta(a, b) with a > 1, by 64-point Gauss–Legendre over mean ± 12 sd (clipped to
+ * (0, 1)). With b < 1 the density is infinite at q = 1: then over s = (1 − q)^b, in which it is
+ * smooth, (1/B) q^(a−1) ds with q = 1 − s^(1/b).
+ */
 function betaExpectation(a: number, b: number, g: (q: number) => number): number {
+  if (b < 1) {
+    let weighted = 0;
+    let total = 0;
+    for (let i = 0; i < GAUSS_LEGENDRE.nodes.length; i++) {
+      const s = 0.5 + 0.5 * GAUSS_LEGENDRE.nodes[i]!;
+      const q = -Math.expm1(Math.log(s) / b);
+      if (!(q > 0)) continue;
+      const w = GAUSS_LEGENDRE.weights[i]! * Math.exp((a - 1) * Math.log(q));
+      weighted += w * g(q);
+      total += w;
+    }
+    return weighted / total;
+  }
   const mean = a / (a + b);
   const sd = Math.sqrt((mean * (1 - mean)) / (a + b + 1));
   const lo = Math.max(mean - 12 * sd, 1e-12);

@@ -77,7 +77,7 @@ function repeatBuyerLikelihood(buyers: RepeatBuyers): (params: GammaGammaParams)
 export function fitGammaGamma(x: Float64Array, mean: Float64Array): GammaGammaFit {
   const buyers = repeatBuyers(x, mean);
   const customers = buyers.x.length;
-  if (customers === 0) throw new ModelFitError('the Gamma-Gamma model needs customers with repeat purchases of positive value; there are none.');
+  if (customers === 0) throw new ModelFitError('the Gamma-Gamma model needs customers with repeat purchases of positive value; there are none (check the mapping of the purchase amount).');
   let spend = 0;
   for (const m of buyers.mean) spend += m;
   const likelihood = repeatBuyerLikelihood(buyers);

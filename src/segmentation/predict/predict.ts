@@ -5,6 +5,7 @@
  */
 import type { FeatureSet, PurchasesByProfile } from '../features.js';
 import { conditionalExpectedPurchases, distinctTriples, fitBgNbd, medianTimeToNextPurchase, ModelFitError, probabilityAlive, type BgNbdParams } from './bgnbd.js';
+import { SeriesDivergedError } from './special.js';
 import { expectedAverageOrderValue, fitGammaGamma, spendFrequencyCorrelation, type GammaGammaParams } from './gamma-gamma.js';
 import { DAYS_PER_MONTH, discountedExpectedPurchases } from './clv.js';
 import { holdoutCheck, type HoldoutCheck } from './holdout.js';
@@ -17,11 +18,12 @@ const MIN_HOLDOUT_DAYS = 28;
 
 /** Per profile row; NaN for profiles with no purchase (prospects) or when a model was not fitted. */
 export interface PredictionColumns {
+  /** NaN for one-time buyers too: BG/NBD gives them 1 by construction (no repeat purchase, so no chance yet to have seen them leave), which reads as "certainly active". */
   pAlive: Float64Array;
   expectedPurchases90d: Float64Array;
   expectedOrderValue: Float64Array;
   clv: Float64Array;
-  /** Median days from the reference date to the next purchase, if the customer is still active. */
+  /** Median days from the reference date to the next purchase, if the customer is still active; NaN beyond the CLV horizon. */
   daysToNextPurchase: Float64Array;
 }
 
@@ -79,6 +81,26 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
     if (error instanceof ModelFitError) return { status: 'skipped', reason: error.message };
     throw error;
   }
+  try {
+    return fittedPredictions(purchases, referenceMs, settings, summary, triples, bgnbd);
+  } catch (error) {
+    // Expectations that cannot be computed (a fit at an extreme, e.g. α near 0) must not stop the segmentation.
+    if (error instanceof SeriesDivergedError) {
+      return { status: 'skipped', reason: `the fitted model (r=${bgnbd.params.r.toPrecision(3)}, α=${bgnbd.params.alpha.toPrecision(3)}, a=${bgnbd.params.a.toPrecision(3)}, b=${bgnbd.params.b.toPrecision(3)}) is too extreme to compute expectations from (${error.message}); check the purchase dates, or try ${SETTING}.timeUnit: days.` };
+    }
+    throw error;
+  }
+}
+
+function fittedPredictions(
+  purchases: PurchasesByProfile,
+  referenceMs: number,
+  settings: PredictionSettings,
+  summary: CustomerSummary,
+  triples: ReturnType<typeof distinctTriples>,
+  bgnbd: ReturnType<typeof fitBgNbd>,
+): FittedPredictions {
+  const unitDays = summary.unitDays;
   const { params } = bgnbd;
   const warnings: string[] = [];
   if (bgnbd.atBound.length > 0) {
@@ -108,7 +130,7 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
     else gammaGamma = fit;
   } catch (error) {
     if (!(error instanceof ModelFitError)) throw error;
-    gammaGammaSkipped = error.message;
+    gammaGammaSkipped = `${error.message} Predictions other than order values and CLV are unaffected.`;
   }
   if (Number.isFinite(correlation) && Math.abs(correlation) > settings.spendCorrelationWarning) {
     warnings.push(
@@ -125,14 +147,17 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
   const purchases90 = new Float64Array(n);
   const discounted = new Float64Array(n);
   const nextDays = new Float64Array(n);
+  const horizonDays = settings.horizonMonths * DAYS_PER_MONTH;
   for (let k = 0; k < n; k++) {
     const x = triples.x[k]!;
     const tx = triples.tx[k]!;
     const T = triples.T[k]!;
-    alive[k] = probabilityAlive(params, x, tx, T);
+    alive[k] = x > 0 ? probabilityAlive(params, x, tx, T) : Number.NaN;
     purchases90[k] = conditionalExpectedPurchases(params, t90, x, tx, T);
     discounted[k] = gammaGamma ? discountedExpectedPurchases(params, x, tx, T, clvOptions) : Number.NaN;
-    nextDays[k] = medianTimeToNextPurchase(params, x, T) * unitDays;
+    // With a small r a one-time buyer's median wait runs to millions of days: beyond the horizon it is "not expected", not a date.
+    const next = medianTimeToNextPurchase(params, x, T) * unitDays;
+    nextDays[k] = next <= horizonDays ? next : Number.NaN;
   }
   const rows = purchases.offsets.length - 1;
   const columns: PredictionColumns = {
@@ -162,7 +187,7 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
   const historyDays = summary.endDay - firstDay;
   const holdoutDays = settings.holdoutDays === 'auto' ? Math.floor(historyDays / 3) : settings.holdoutDays;
   if (holdoutDays < MIN_HOLDOUT_DAYS || holdoutDays >= historyDays) {
-    holdoutSkipped = `the history (${historyDays} days) is too short to hold out ${holdoutDays} days for a model check (at least ${MIN_HOLDOUT_DAYS}, and less than the history).`;
+    holdoutSkipped = `the history (${historyDays} days) is too short to hold out ${holdoutDays} days for a model check (at least ${MIN_HOLDOUT_DAYS}, and less than the history; ${SETTING}.holdoutDays).`;
   } else {
     const calibration = summarizeCustomers(purchases, referenceMs - holdoutDays * MS_PER_DAY, unitDays);
     const reason = historyShortfall(calibration, settings, `the history before the ${holdoutDays}-day holdout`);
@@ -171,8 +196,8 @@ export function predictCustomers(purchases: PurchasesByProfile, referenceMs: num
       try {
         holdout = holdoutCheck(purchases, calibration, referenceMs);
       } catch (error) {
-        if (!(error instanceof ModelFitError)) throw error;
-        holdoutSkipped = error.message;
+        if (!(error instanceof ModelFitError || error instanceof SeriesDivergedError)) throw error;
+        holdoutSkipped = `the model refitted before the ${holdoutDays}-day holdout: ${error.message}`;
       }
     }
   }
@@ -201,8 +226,8 @@ export function applyPredictions(features: FeatureSet, outcome: PredictionOutcom
   const { columns } = outcome;
   const { numbers, dates } = features;
   for (let i = 0; i < features.rows; i++) {
+    if (Number.isNaN(columns.expectedPurchases90d[i]!)) continue; // not a customer
     const alive = columns.pAlive[i]!;
-    if (Number.isNaN(alive)) continue;
     numbers.pAlive[i] = alive;
     numbers.churnRisk[i] = 1 - alive;
     numbers.expectedPurchases90d[i] = columns.expectedPurchases90d[i]!;
@@ -213,22 +238,35 @@ export function applyPredictions(features: FeatureSet, outcome: PredictionOutcom
   }
 }
 
-export const clvTokenKey = (horizonMonths: number): string => `clv_${horizonMonths}m`;
+/** The prediction tokens, empty when predictions are off or skipped (so switching them off clears the platforms). */
+export const PREDICTION_TOKEN_KEYS = ['clv', 'p_alive', 'expected_purchases_90d', 'next_purchase_date'] as const;
+
+export function emptyPredictionTokens(): Record<string, string> {
+  return Object.fromEntries(PREDICTION_TOKEN_KEYS.map((k) => [k, '']));
+}
 
 /**
  * One profile's prediction tokens. Rounded so that a day's drift in the models does not rewrite
- * every contact on every run: CLV to whole currency units, probabilities and counts to 2 decimals.
- * A next purchase beyond the CLV horizon is left empty ("none expected soon").
+ * every contact on every run: CLV to whole currency units, probabilities and counts to 2 decimals,
+ * and the next purchase to the Monday of its week (the median wait grows a little every day
+ * without a purchase). Empty where the feature is missing: prospects; P(alive) of one-time buyers;
+ * a next purchase not expected within the CLV horizon.
  */
-export function predictionTokens(features: FeatureSet, i: number, horizonMonths: number): Record<string, string> {
+export function predictionTokens(features: FeatureSet, i: number): Record<string, string> {
   const n = features.numbers;
   const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '');
-  const next = features.dates.nextPurchaseAt[i]!;
-  const withinHorizon = n.daysToNextPurchase[i]! <= horizonMonths * DAYS_PER_MONTH;
   return {
-    [clvTokenKey(horizonMonths)]: fixed(n.clv[i]!, 0),
+    clv: fixed(n.clv[i]!, 0),
     p_alive: fixed(n.pAlive[i]!, 2),
     expected_purchases_90d: fixed(n.expectedPurchases90d[i]!, 2),
-    next_purchase_date: Number.isFinite(next) && withinHorizon ? new Date(next).toISOString().slice(0, 10) : '',
+    next_purchase_date: weekOf(features.dates.nextPurchaseAt[i]!),
   };
+}
+
+/** The Monday (UTC) of the week holding `ms`, as YYYY-MM-DD; empty for NaN. */
+export function weekOf(ms: number): string {
+  if (!Number.isFinite(ms)) return '';
+  const day = Math.floor(ms / MS_PER_DAY);
+  const monday = day - ((day + 3) % 7); // 1970-01-01 was a Thursday
+  return new Date(monday * MS_PER_DAY).toISOString().slice(0, 10);
 }

@@ -6,7 +6,7 @@ export const PredictionSettingsSchema = z
     enabled: z.boolean().default(true),
     /** The models' time unit; weeks = days / 7. Only the scale of α depends on it. */
     timeUnit: z.enum(['days', 'weeks'], { error: 'use days or weeks' }).default('weeks'),
-    /** CLV horizon; the token is named clv_<months>m (clv_12m by default). */
+    /** CLV horizon (the token `clv`; the mappings write it to fields named …clv_12m: rename them with the horizon). */
     horizonMonths: z.number().int().min(1).max(120).default(12),
     monthlyDiscountRate: z.number().min(0).max(1).default(0.01),
     /** Fewer customers with purchases on two or more days than this: no predictions, and a message. */
