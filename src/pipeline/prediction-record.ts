@@ -40,6 +40,15 @@ export const PredictionRecordSchema = z.discriminatedUnion('status', [
 export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
 
 export function predictionRecord(outcome: PredictionOutcome | null, horizonMonths: number): PredictionRecord {
+  const record = buildRecord(outcome, horizonMonths);
+  // JSON has no NaN: a non-finite number would be stored as null and break every later read.
+  const stored = PredictionRecordSchema.safeParse(JSON.parse(JSON.stringify(record)));
+  return stored.success
+    ? record
+    : { status: 'skipped', reason: `the models produced a value that is not a number (${stored.error.issues[0]?.path.join('.') ?? '?'}); report this with the store.`, horizonMonths };
+}
+
+function buildRecord(outcome: PredictionOutcome | null, horizonMonths: number): PredictionRecord {
   if (outcome === null) return { status: 'off' };
   if (outcome.status === 'skipped') return { status: 'skipped', reason: outcome.reason, horizonMonths };
   const { columns } = outcome;
