@@ -73,13 +73,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
   summary.forgotten = forgotten.listMembers + forgotten.tokenRows;
 
   if (plan.tokens.length > 0) {
-    // Only the fields this push writes: a token that has only ever been empty (predictions
-    // switched off, say) creates no field on the platform.
-    const written = new Set(plan.tokens.flatMap((change) => Object.keys(change.values)));
-    const mapped = options.tokens.filter((t) => {
-      const field = destination.tokenField(t.key);
-      return field !== undefined && written.has(field);
-    });
+    const mapped = options.tokens.filter((t) => destination.tokenField(t.key) !== undefined);
     const fingerprint = schemaFingerprint(destination, mapped);
     if (state.schemaFingerprint(platform) !== fingerprint) {
       await destination.ensureSchema(mapped);

@@ -3,6 +3,7 @@ import { RunHistory } from '../store/runs.js';
 import { destinationSettings, sourceSettings } from '../config/workspace.js';
 import { tokenSpecs } from '../segmentation/tokens.js';
 import { latestPredictionRecord, predictionTokenHorizon } from './prediction-record.js';
+import { PREDICTION_TOKEN_KEYS } from '../segmentation/predict/predict.js';
 import type { DestinationPlan } from '../domain/plan.js';
 import { applyPlan, type ApplySummary } from './apply.js';
 import { planDestination } from './plan.js';
@@ -107,7 +108,12 @@ export async function push(
   if (!latestSegmentationRun(session.db)) {
     throw new Error('nothing to push yet: no segmentation run in the store. Run `segsync segment` (or `segsync sync`) first.');
   }
-  const tokens = tokenSpecs(listSegments(session.db), predictionTokenHorizon(latestPredictionRecord(session.db)));
+  const predictions = latestPredictionRecord(session.db);
+  // While predictions are off their tokens are empty: values pushed earlier are cleared (the plan
+  // compares with what was sent), but no field is created for them.
+  const predictionsOff = predictions === null || predictions.status === 'off';
+  const tokens = tokenSpecs(listSegments(session.db), predictionTokenHorizon(predictions))
+    .filter((t) => !predictionsOff || !(PREDICTION_TOKEN_KEYS as readonly string[]).includes(t.key));
   const result: PushResult = { dryRun: options.dryRun, destinations: [] };
   const plans = session.connectors.flatMap((c) => {
     const settings = destinationSettings(session.workspace, c.id);

@@ -2,8 +2,9 @@ import type { SegmentDefinition, TokenSpec } from '../domain/segments.js';
 
 /**
  * The tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields.
- * The prediction tokens are always declared, so that switching predictions off empties them; a
- * destination only creates the fields a push writes to (apply.ts). `horizonMonths` names the CLV.
+ * The prediction tokens are always written (empty while predictions are off, so switching them off
+ * clears the platforms); push leaves their specs out while off, so no field is created for them.
+ * `horizonMonths` names the CLV.
  */
 export function tokenSpecs(segments: readonly SegmentDefinition[], horizonMonths = 12): TokenSpec[] {
   // rule_segments is always written, so removing every rule segment clears it on the platforms.

@@ -372,11 +372,11 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     const section = sectionOf(dom, 'predictions');
     expect(section).not.toBe('');
     const intro = text(/<p class="intro">[\s\S]*?<\/p>/.exec(section)?.[0] ?? '');
-    expect(intro).toContain('On average a customer has a 63.4% chance of still being an active buyer.');
+    expect(intro).toContain('On average a customer who has bought more than once has a 63.4% chance of still being an active buyer (one-time buyers cannot be judged yet).');
     expect(intro).toContain('expected to make about 1,235 purchases in the next 90 days and to be worth 182,430 over the next 12 months');
     expect(intro).toContain('discounted at 1% a month');
     expect(text(/<dl class="facts kpis">[\s\S]*?<\/dl>/.exec(section)?.[0] ?? '')).toBe(
-      'Customers 2,357 with at least one purchase Likely still active 63.4% mean P(alive) Expected purchases, 90 days 1,235 all customers together Lifetime value, 12 months 182,430 total CLV, discounted',
+      'Customers 2,357 with at least one purchase Likely still active 63.4% mean P(alive) of repeat buyers Expected purchases, 90 days 1,235 all customers together Lifetime value, 12 months 182,430 total CLV, discounted',
     );
 
     const params = new Map(
