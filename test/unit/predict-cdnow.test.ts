@@ -99,3 +99,12 @@ describe('Gamma-Gamma on CDNOW', () => {
     expect(spendFrequencyCorrelation(summary.x, summary.zbar)).toBeCloseTo(0.11, 2);
   });
 });
+
+describe('a fit that does not converge', () => {
+  it('says so with the parameters it reached and what to do, instead of returning them', () => {
+    const triples = distinctTriples(summary);
+    expect(() => fitBgNbd(triples, { maxIterations: 20, maxRestarts: 0 })).toThrow(
+      /^the BG\/NBD fit did not converge after \d+ likelihood evaluations \(r=[\d.e+-]+, α=[\d.e+-]+, a=[\d.e+-]+, b=[\d.e+-]+\): the purchase history is too short or too regular for the model\. Predictions resume once more history has accumulated/,
+    );
+  });
+});

@@ -7,7 +7,7 @@
  * the distinct triples with a weight: a few thousand triples stand for a million customers.
  */
 import { logGamma, hyp2f1 } from './special.js';
-import { atBound, boxed, minimize } from './nelder-mead.js';
+import { atBound, boxed, minimize, type MinimizeOptions } from './nelder-mead.js';
 
 export interface BgNbdParams {
   r: number;
@@ -136,7 +136,8 @@ export function bgnbdLogLikelihood(params: BgNbdParams, triples: SummaryTriples)
   return total;
 }
 
-export function fitBgNbd(triples: SummaryTriples): BgNbdFit {
+/** `search` overrides the optimizer's limits (tests use a tiny budget to reach the not-converged path). */
+export function fitBgNbd(triples: SummaryTriples, search: MinimizeOptions = {}): BgNbdFit {
   let customers = 0;
   let repeatBuyers = 0;
   let meanT = 0;
@@ -155,7 +156,7 @@ export function fitBgNbd(triples: SummaryTriples): BgNbdFit {
   };
   // Mean negative log-likelihood per customer keeps the simplex tolerance independent of the population size.
   const objective = (v: readonly number[]) => -bgnbdLogLikelihood(toParams(v), triples) / customers;
-  const result = minimize(boxed(objective), [0, Math.log(Math.max(meanT, 1e-3)), 0, Math.log(2)], { step: 1 });
+  const result = minimize(boxed(objective), [0, Math.log(Math.max(meanT, 1e-3)), 0, Math.log(2)], { step: 1, ...search });
   const params = toParams(result.x);
   if (!result.converged || !Object.values(params).every((v) => Number.isFinite(v) && v > 0 && v < 1e8)) {
     throw new ModelFitError(
