@@ -108,3 +108,16 @@ export function latestPredictionRecord(db: Db): PredictionRecord | null {
   const row = db.prepare('SELECT predictions FROM segmentation_runs ORDER BY id DESC LIMIT 1').get() as { predictions: string | null } | undefined;
   return row?.predictions ? PredictionRecordSchema.parse(JSON.parse(row.predictions)) : null;
 }
+
+/** One line for `status`: what the latest run's purchase models did. */
+export function predictionStatusLine(record: PredictionRecord | null): string {
+  if (record === null) return 'Predictions: none yet (the latest segmentation predates them; run `segsync segment`).';
+  if (record.status === 'off') return 'Predictions: switched off (segmentation.predictions.enabled: false).';
+  if (record.status === 'skipped') return `Predictions: skipped: ${record.reason}`;
+  const check = record.holdout
+    ? `; model check ${(((record.holdout.holdoutTotal.expected - record.holdout.holdoutTotal.actual) / Math.max(1, record.holdout.holdoutTotal.actual)) * 100).toFixed(1)}% against the last ${record.holdout.holdoutDays} days`
+    : '';
+  return `Predictions: ${record.totals.customers.toLocaleString('en-US')} customers, ${Math.round(record.totals.meanPAlive * 100)}% of repeat buyers likely still active` +
+    `${record.totals.clv === null ? '' : `, CLV over ${record.horizonMonths} months ${Math.round(record.totals.clv).toLocaleString('en-US')}`}${check}` +
+    `${record.warnings.length > 0 ? ` (${record.warnings.length} warning${record.warnings.length > 1 ? 's' : ''}: see the report)` : ''}.`;
+}

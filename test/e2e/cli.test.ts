@@ -63,6 +63,7 @@ describe('the segsync command', () => {
     const status = JSON.parse(stdout) as { cursors: unknown[]; segments: unknown[]; runs: Array<{ command: string; status: string }> };
     expect(status.cursors).toHaveLength(2);
     expect(status.runs.map((r) => `${r.command}:${r.status}`)).toEqual(['push:succeeded', 'sync:succeeded']);
+    expect((status as unknown as { predictions: string }).predictions).toMatch(/^Predictions: ([\d,]+ customers, \d+% of repeat buyers likely still active|skipped: .+)/);
   });
 
   it('runs lists the history with the same counts for every command; status says how far each destination lags', async () => {

@@ -5,6 +5,7 @@ import { RunHistory } from '../../store/runs.js';
 import { latestSegmentationRun, segmentSizes } from '../../store/segmentation-runs.js';
 import { fmt, table } from '../output.js';
 import { destinationLag } from '../../pipeline/destination-lag.js';
+import { latestPredictionRecord, predictionStatusLine } from '../../pipeline/prediction-record.js';
 import type { Session } from '../../pipeline/session.js';
 import { nextRuns } from '../../scheduler/daemon.js';
 import { JobLeases } from '../../scheduler/leases.js';
@@ -40,6 +41,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       cursors: new StreamCursors(db).all(),
       quarantine: { count: quarantine.count(), recent: quarantine.list(10) },
       latestSegmentation: latestSegmentationRun(db) ?? null,
+      predictions: latestSegmentationRun(db) ? predictionStatusLine(latestPredictionRecord(db)) : null,
       segments: segmentSizes(db),
       destinations: db
         .prepare(`SELECT destination, COUNT(DISTINCT segment_key) AS lists, COUNT(*) AS members, MAX(applied_at) AS lastApplied
@@ -66,6 +68,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
         ? `Latest segmentation: run ${status.latestSegmentation.id} at ${status.latestSegmentation.createdAt}`
         : 'No segmentation run yet: run `segsync segment`.',
       ...status.segments.map((s) => `  ${s.name.padEnd(22)} ${fmt(s.size).padStart(8)}`),
+      ...(status.predictions ? [status.predictions] : []),
       '',
       ...(status.jobs.length === 0 ? [] : [
         'Scheduled jobs (segsync schedule):',
