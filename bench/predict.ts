@@ -21,8 +21,7 @@
  * - predict: groupPurchases, then predictCustomers, each timed (the headline; cold JIT).
  * - steps: in another fresh child, the same work split into the exported steps, each timed:
  *   groupPurchases, summarizeCustomers, distinctTriples, fitBgNbd, fitGammaGamma (+ the
- *   spend/frequency correlation), the scoring loop (predict.ts's own loop, copied here: it is not
- *   exported), and the holdout check (summarizeCustomers at the calibration end + holdoutCheck).
+ *   spend/frequency correlation), scoreCustomers, and the holdout check (summarizeCustomers at the calibration end + holdoutCheck).
  *   The holdout's BG/NBD refit is then timed once more on its own, to split holdoutCheck into the
  *   refit and the rest. The step times add up to about the predict child's, not exactly.
  * - straightforward: in a third fresh child, the per-customer x, t_x, T (segsync's summary, not
@@ -45,22 +44,20 @@
  *   npm run -s bench:predict -- --json     (-s: no npm header, so stdout is only the JSON)
  *   node --max-old-space-size=6144 --import tsx bench/predict.ts [--customers 1000000] [--json]
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { groupPurchases, type PurchasesByProfile } from '../src/segmentation/features.js';
-import { distinctTriples, fitBgNbd, probabilityAlive, conditionalExpectedPurchases, medianTimeToNextPurchase, bgnbdLogLikelihood, type BgNbdParams } from '../src/segmentation/predict/bgnbd.js';
-import { discountedExpectedPurchases } from '../src/segmentation/predict/clv.js';
-import { expectedAverageOrderValue, fitGammaGamma, spendFrequencyCorrelation, type GammaGammaParams } from '../src/segmentation/predict/gamma-gamma.js';
+import { groupPurchases } from '../src/segmentation/features.js';
+import { distinctTriples, fitBgNbd, bgnbdLogLikelihood, type BgNbdParams } from '../src/segmentation/predict/bgnbd.js';
+import { fitGammaGamma, spendFrequencyCorrelation, type GammaGammaParams } from '../src/segmentation/predict/gamma-gamma.js';
 import { holdoutCheck } from '../src/segmentation/predict/holdout.js';
 import { boxed, minimize } from '../src/segmentation/predict/nelder-mead.js';
-import { EXPECTED_PURCHASES_DAYS, predictCustomers } from '../src/segmentation/predict/predict.js';
+import { predictCustomers, scoreCustomers } from '../src/segmentation/predict/predict.js';
 import { PredictionSettingsSchema, unitDaysOf } from '../src/segmentation/predict/settings.js';
 import { logGamma } from '../src/segmentation/predict/special.js';
-import { MS_PER_DAY, summarizeCustomers } from '../src/segmentation/predict/summary.js';
-import { seededRandom, type Random } from '../src/segmentation/random.js';
+import { earliestFirstDay, MS_PER_DAY, summarizeCustomers } from '../src/segmentation/predict/summary.js';
+import { betaVariate, gammaVariate, seededRandom } from '../src/segmentation/random.js';
+import { runChild } from './lib/child.js';
 import { argValue, figuresTable, fixed, log as logFor, machine, maxRssMB, num, round, secs, table, wantJson, type RatioFigure } from './lib/report.js';
 
 const log = logFor('predict');
@@ -75,29 +72,6 @@ export const TRUE_GAMMA_GAMMA: GammaGammaParams = { p: 6.25, q: 3.74, gamma: 15.
 
 // ------------------------------------------------------------------------------ child: generate
 
-/** Marsaglia–Tsang Gamma(shape, rate) draw (as test/unit/predict-simulated.test.ts). */
-function gamma(random: Random, shape: number, rate: number): number {
-  if (shape < 1) return gamma(random, shape + 1, rate) * Math.pow(random(), 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      const u1 = random();
-      const u2 = random();
-      x = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = random();
-    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return (d * v) / rate;
-  }
-}
-const beta = (random: Random, a: number, b: number) => {
-  const x = gamma(random, a, 1);
-  return x / (x + gamma(random, b, 1));
-};
 
 interface GeneratedMeta {
   customers: number;
@@ -120,13 +94,13 @@ function childGenerate(dir: string, customers: number): GeneratedMeta {
   const buy = (c: number, day: number, nu: number) => {
     profileIndex.push(c);
     occurredAtMs.push(START_MS + day * MS_PER_DAY + Math.floor(random() * MS_PER_DAY));
-    amount.push(gamma(random, TRUE_GAMMA_GAMMA.p, nu));
+    amount.push(gammaVariate(random, TRUE_GAMMA_GAMMA.p, nu));
   };
   for (let c = 0; c < customers; c++) {
     const firstDay = Math.floor(random() * FIRST_PURCHASE_DAYS);
-    const lambda = gamma(random, r, alpha);
-    const dropout = beta(random, a, b);
-    const nu = gamma(random, TRUE_GAMMA_GAMMA.q, TRUE_GAMMA_GAMMA.gamma);
+    const lambda = gammaVariate(random, r, alpha);
+    const dropout = betaVariate(random, a, b);
+    const nu = gammaVariate(random, TRUE_GAMMA_GAMMA.q, TRUE_GAMMA_GAMMA.gamma);
     buy(c, firstDay, nu);
     // Repeat purchases at Poisson(λ) arrivals (weeks) on whole days; after each, leave with probability p.
     let t = 0;
@@ -254,44 +228,6 @@ interface StepsMeasured extends Memory {
   bgnbdParams: BgNbdParams;
 }
 
-/** predict.ts's scoring loop (not exported), copied so that it can be timed on its own. */
-function score(purchases: PurchasesByProfile, summary: ReturnType<typeof summarizeCustomers>, triples: ReturnType<typeof distinctTriples>, params: BgNbdParams, gg: GammaGammaParams, unitDays: number) {
-  const settings = PredictionSettingsSchema.parse({});
-  const t90 = EXPECTED_PURCHASES_DAYS / unitDays;
-  const clvOptions = { horizonMonths: settings.horizonMonths, monthlyDiscountRate: settings.monthlyDiscountRate, unitDays };
-  const n = triples.x.length;
-  const alive = new Float64Array(n);
-  const purchases90 = new Float64Array(n);
-  const discounted = new Float64Array(n);
-  const nextDays = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const x = triples.x[k]!;
-    const tx = triples.tx[k]!;
-    const T = triples.T[k]!;
-    alive[k] = probabilityAlive(params, x, tx, T);
-    purchases90[k] = conditionalExpectedPurchases(params, t90, x, tx, T);
-    discounted[k] = discountedExpectedPurchases(params, x, tx, T, clvOptions);
-    nextDays[k] = medianTimeToNextPurchase(params, x, T) * unitDays;
-  }
-  const rows = purchases.offsets.length - 1;
-  const pAlive = new Float64Array(rows).fill(Number.NaN);
-  const expected90 = new Float64Array(rows).fill(Number.NaN);
-  const aovs = new Float64Array(rows).fill(Number.NaN);
-  const clv = new Float64Array(rows).fill(Number.NaN);
-  const next = new Float64Array(rows).fill(Number.NaN);
-  for (let c = 0; c < summary.row.length; c++) {
-    const i = summary.row[c]!;
-    const k = triples.of[c]!;
-    pAlive[i] = alive[k]!;
-    expected90[i] = purchases90[k]!;
-    next[i] = nextDays[k]!;
-    const aov = expectedAverageOrderValue(gg, summary.x[c]!, summary.zbar[c]!);
-    aovs[i] = aov;
-    clv[i] = aov * discounted[k]!;
-  }
-  return { pAlive, expected90, aovs, clv, next };
-}
-
 function childSteps(dir: string): StepsMeasured {
   const { meta, columns } = load(dir);
   const settings = PredictionSettingsSchema.parse({});
@@ -312,10 +248,8 @@ function childSteps(dir: string): StepsMeasured {
     spendFrequencyCorrelation(summary.x, summary.zbar);
     return fitGammaGamma(summary.x, summary.zbar);
   });
-  timed('scoring', () => score(grouped, summary, triples, bg.params, gg.params, unitDays));
-  let firstDay = Number.POSITIVE_INFINITY;
-  for (const d of summary.firstDay) firstDay = Math.min(firstDay, d);
-  const holdoutDays = Math.floor((summary.endDay - firstDay) / 3);
+  timed('scoring', () => scoreCustomers(bg.params, gg.params, summary, triples, meta.customers, settings));
+  const holdoutDays = Math.floor((summary.endDay - earliestFirstDay(summary)) / 3);
   const calibration = timed('holdout: summarizeCustomers', () => summarizeCustomers(grouped, REFERENCE_MS - holdoutDays * MS_PER_DAY, unitDays));
   timed('holdout: holdoutCheck', () => holdoutCheck(grouped, calibration, REFERENCE_MS));
   const memory = { rssAfterLoadMB, maxRssMB: maxRssMB() };
@@ -412,15 +346,7 @@ function childStraightforward(dir: string, segsyncParams: BgNbdParams): Straight
 
 // ------------------------------------------------------------------------------ parent
 
-function child<T>(args: string[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const p = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    let result: T | undefined;
-    p.on('message', (m) => (result = m as T));
-    p.on('error', reject);
-    p.on('exit', (code, signal) => (result !== undefined ? resolve(result) : reject(new Error(`child ${args.join(' ')} exited with ${signal ?? code}`))));
-  });
-}
+const child = <T>(args: string[]): Promise<T> => runChild<T>(import.meta.url, args);
 
 export interface PredictResult {
   customers: number;

@@ -32,12 +32,10 @@ import { destinationSettings } from '../src/config/workspace.js';
 import type { ConnectorDescriptor, Destination } from '../src/domain/connector.js';
 import type { DestinationPlan } from '../src/domain/plan.js';
 import { planDestination } from '../src/pipeline/plan.js';
-import { pull, push, segment } from '../src/pipeline/run.js';
+import { pull, push, pushedTokenSpecs, segment } from '../src/pipeline/run.js';
 import { openSession } from '../src/pipeline/session.js';
 import { startSandbox } from '../src/sandbox/server.js';
-import { tokenSpecs } from '../src/segmentation/tokens.js';
 import { DestinationState } from '../src/store/destination-state.js';
-import { listSegments } from '../src/store/segmentation-runs.js';
 import { argValue, figuresTable, log as logFor, machine, num, round, secs, table, wantJson, type RatioFigure } from './lib/report.js';
 
 const log = logFor('push-minimum');
@@ -145,7 +143,7 @@ export async function runPushMinimum(): Promise<PushMinimumResult> {
 
   // The plans and their minimums, before anything is sent.
   const state = new DestinationState(session.db);
-  const tokens = tokenSpecs(listSegments(session.db));
+  const tokens = pushedTokenSpecs(session.db);
   const planned = session.connectors.map((c) => {
     const destination = c.connector.destination!;
     const plan = planDestination(session.db, c.id, destination, destinationSettings(session.workspace, c.id));

@@ -22,11 +22,9 @@
  *
  *   node --max-old-space-size=6144 --import tsx bench/rfm-kmeans.ts [--profiles 1000000] [--json]
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { kmeans } from 'ml-kmeans';
 import { ClusteringSchema } from '../src/segmentation/clustering-config.js';
 import { featureTable } from '../src/segmentation/clustering.js';
@@ -37,6 +35,7 @@ import { prepareFeatures } from '../src/segmentation/preparation.js';
 import { computeRfm, type PurchaseColumns } from '../src/segmentation/rfm.js';
 import { assignRfmSegments, DEFAULT_RFM_SEGMENTS } from '../src/segmentation/rfm-segments.js';
 import { personAt } from '../src/sandbox/population.js';
+import { runChild } from './lib/child.js';
 import { argValue, figuresTable, fixed, log as logFor, machine, maxRssMB, num, round, secs, table, wantJson, type RatioFigure } from './lib/report.js';
 
 const log = logFor('rfm-kmeans');
@@ -155,15 +154,7 @@ function childMeasure(dir: string, what: string): Measured {
 
 // ------------------------------------------------------------------------------ parent
 
-function child<T>(args: string[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const p = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    let result: T | undefined;
-    p.on('message', (m) => (result = m as T));
-    p.on('error', reject);
-    p.on('exit', (code, signal) => (result !== undefined ? resolve(result) : reject(new Error(`child ${args.join(' ')} exited with ${signal ?? code}`))));
-  });
-}
+const child = <T>(args: string[]): Promise<T> => runChild<T>(import.meta.url, args);
 
 export interface RfmKmeansResult {
   profiles: number;

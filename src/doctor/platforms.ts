@@ -5,7 +5,6 @@ import type { SegmentDefinition } from '../domain/segments.js';
 import { listNameFor } from '../pipeline/plan.js';
 import { rfmSegmentDefinitions } from '../pipeline/segment.js';
 import { tokenSpecs } from '../segmentation/tokens.js';
-import { PREDICTION_TOKEN_KEYS } from '../segmentation/predict/predict.js';
 import { fail, ok, warn, type Check } from './check.js';
 import type { ConfiguredPlatform } from './env.js';
 
@@ -46,7 +45,7 @@ async function checkPlatform(
     const predictions = workspace.segmentation.predictions;
     const input: DiagnoseInput = {
       destination: writes,
-      tokens: writes && settings.tokens ? tokenSpecs(segments, predictions.horizonMonths).filter((t) => predictions.enabled || !(PREDICTION_TOKEN_KEYS as readonly string[]).includes(t.key)).filter((t) => destination.tokenField(t.key) !== undefined) : [],
+      tokens: writes && settings.tokens ? tokenSpecs(segments, predictions.enabled ? predictions.horizonMonths : null).filter((t) => destination.tokenField(t.key) !== undefined) : [],
       lists: writes && settings.lists
         ? segments.map((segment) => ({ segment, listName: destination.listName?.(segment) ?? listNameFor(settings, segment.name) }))
         : [],

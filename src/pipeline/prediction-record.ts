@@ -98,9 +98,9 @@ function buildRecord(outcome: PredictionOutcome | null, horizonMonths: number): 
   };
 }
 
-/** The CLV horizon of the run's tokens (12, the default, when predictions were off or the run predates them). */
-export function predictionTokenHorizon(record: PredictionRecord | null): number {
-  return record === null || record.status === 'off' ? 12 : record.horizonMonths;
+/** The CLV horizon of the run's prediction tokens; null when it had predictions off or predates them. */
+export function predictionTokenHorizon(record: PredictionRecord | null): number | null {
+  return record === null || record.status === 'off' ? null : record.horizonMonths;
 }
 
 /** The latest segmentation run's record; null before any run, or for runs made before predictions existed. */

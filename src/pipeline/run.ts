@@ -3,8 +3,9 @@ import { RunHistory } from '../store/runs.js';
 import { destinationSettings, sourceSettings } from '../config/workspace.js';
 import { tokenSpecs } from '../segmentation/tokens.js';
 import { latestPredictionRecord, predictionTokenHorizon } from './prediction-record.js';
-import { PREDICTION_TOKEN_KEYS } from '../segmentation/predict/predict.js';
 import type { DestinationPlan } from '../domain/plan.js';
+import type { Db } from '../store/db.js';
+import type { TokenSpec } from '../domain/segments.js';
 import { applyPlan, type ApplySummary } from './apply.js';
 import { planDestination } from './plan.js';
 import { pullSource, type StreamPullSummary } from './pull.js';
@@ -101,6 +102,11 @@ function describePlan(plan: DestinationPlan): PushResult['destinations'][number]
   };
 }
 
+/** The tokens a push declares: the store's segments, and the predictions unless the latest run had them off. */
+export function pushedTokenSpecs(db: Db): TokenSpec[] {
+  return tokenSpecs(listSegments(db), predictionTokenHorizon(latestPredictionRecord(db)));
+}
+
 export async function push(
   session: Session,
   options: CommandOptions & { dryRun: boolean; allowMassRemoval: boolean },
@@ -108,12 +114,7 @@ export async function push(
   if (!latestSegmentationRun(session.db)) {
     throw new Error('nothing to push yet: no segmentation run in the store. Run `segsync segment` (or `segsync sync`) first.');
   }
-  const predictions = latestPredictionRecord(session.db);
-  // While predictions are off their tokens are empty: values pushed earlier are cleared (the plan
-  // compares with what was sent), but no field is created for them.
-  const predictionsOff = predictions === null || predictions.status === 'off';
-  const tokens = tokenSpecs(listSegments(session.db), predictionTokenHorizon(predictions))
-    .filter((t) => !predictionsOff || !(PREDICTION_TOKEN_KEYS as readonly string[]).includes(t.key));
+  const tokens = pushedTokenSpecs(session.db);
   const result: PushResult = { dryRun: options.dryRun, destinations: [] };
   const plans = session.connectors.flatMap((c) => {
     const settings = destinationSettings(session.workspace, c.id);

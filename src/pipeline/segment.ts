@@ -151,8 +151,8 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const predictionSettings = workspace.segmentation.predictions;
   const predictions = predictionSettings.enabled ? predictCustomers(features.purchases, referenceMs, predictionSettings) : null;
   if (predictions) applyPredictions(features, predictions);
-  const horizonMonths = predictions?.status === 'fitted' ? { horizonMonths: predictionSettings.horizonMonths } : {};
-  const clustering = clusterProfiles(features, workspace.segmentation.clustering, { currency: workspace.currency?.base ?? '', ...horizonMonths });
+  const outlook = predictions?.status === 'fitted' ? { horizonMonths: predictionSettings.horizonMonths } : {};
+  const clustering = clusterProfiles(features, workspace.segmentation.clustering, { currency: workspace.currency?.base ?? '', ...outlook });
   const personaOf = new Map<number, number>(); // profile row → persona index
   if (clustering.status === 'clustered') {
     clustering.rows.forEach((row, j) => {

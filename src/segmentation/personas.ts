@@ -174,7 +174,7 @@ function summarize(m: Record<PersonaFeature, number | null>): string {
   return `${cadence} · ${money(m.averageOrderValue ?? 0)} per order · last ${whole(m.daysSinceLastPurchase ?? 0)} days ago`;
 }
 
-function outlookOf(features: FeatureSet, rows: Int32Array, labels: Int32Array, cluster: number, horizonMonths: number): PersonaOutlook {
+function outlookOf(features: FeatureSet, rows: Int32Array, labels: Int32Array, cluster: number, size: number, horizonMonths: number): PersonaOutlook {
   const clv: number[] = [];
   const alive: number[] = [];
   for (let j = 0; j < rows.length; j++) {
@@ -184,9 +184,7 @@ function outlookOf(features: FeatureSet, rows: Int32Array, labels: Int32Array, c
     const a = features.numbers.pAlive[rows[j]!]!;
     if (!Number.isNaN(a)) alive.push(a);
   }
-  let members = 0;
-  for (let j = 0; j < rows.length; j++) if (labels[j] === cluster) members++;
-  return { clv: medianOf(clv), pAlive: medianOf(alive), horizonMonths, oneTime: alive.length * 2 < members };
+  return { clv: medianOf(clv), pAlive: medianOf(alive), horizonMonths, oneTime: alive.length * 2 < size };
 }
 
 /**
@@ -252,7 +250,7 @@ export function describePersonas(
     const differences = PERSONA_FEATURES.map((f) => ({ feature: f, label: featureLabel(f), z: Math.round(z[f] * 100) / 100 }))
       .sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || a.feature.localeCompare(b.feature));
     const share = n > 0 ? size / n : 0;
-    const outlook = options.horizonMonths === undefined ? null : outlookOf(features, rows, labels, c, options.horizonMonths);
+    const outlook = options.horizonMonths === undefined ? null : outlookOf(features, rows, labels, c, size, options.horizonMonths);
     personas.push({
       key: '',
       label,

@@ -39,3 +39,26 @@ export function bootstrapIndices(n: number, random: Random): Int32Array {
   for (let k = 0; k < n; k++) out[k] = randomInt(random, n);
   return out;
 }
+
+/** A Gamma(shape, rate) draw (Marsaglia & Tsang 2000; shape < 1 by the boost u^(1/shape)). */
+export function gammaVariate(random: Random, shape: number, rate: number): number {
+  if (shape < 1) return gammaVariate(random, shape + 1, rate) * Math.pow(random(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    if (Math.log(random()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return (d * v) / rate;
+  }
+}
+
+/** A Beta(a, b) draw, from two Gamma draws. */
+export function betaVariate(random: Random, a: number, b: number): number {
+  const x = gammaVariate(random, a, 1);
+  return x / (x + gammaVariate(random, b, 1));
+}

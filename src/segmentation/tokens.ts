@@ -2,18 +2,18 @@ import type { SegmentDefinition, TokenSpec } from '../domain/segments.js';
 
 /**
  * The tokens, as marketers see them in HubSpot properties, Marketo fields, Shopify metafields.
- * The prediction tokens are always written (empty while predictions are off, so switching them off
- * clears the platforms); push leaves their specs out while off, so no field is created for them.
- * `horizonMonths` names the CLV.
+ * `predictionHorizonMonths`: the CLV horizon while predictions are on; null while they are off. Their
+ * tokens are written either way (empty while off, so switching them off clears the platforms),
+ * but while off no spec declares them, so no field is created for them.
  */
-export function tokenSpecs(segments: readonly SegmentDefinition[], horizonMonths = 12): TokenSpec[] {
+export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHorizonMonths: number | null): TokenSpec[] {
   // rule_segments is always written, so removing every rule segment clears it on the platforms.
   return [
     ...rfmTokenSpecs(segments),
     { key: 'rule_segments', label: 'segsync segments', description: 'segsync: the names of the rule segments this person is in, separated by "; ".', type: 'string' },
     { key: 'persona', label: 'segsync persona', description: 'segsync: the customer persona this person belongs to (a cluster of similar buyers), e.g. "Frequent small buyers". Empty for people who never bought.', type: 'string' },
     { key: 'persona_summary', label: 'segsync persona summary', description: 'segsync: the persona in numbers, e.g. "buys every 23 days · 84 per order · last 12 days ago".', type: 'string' },
-    ...predictionTokenSpecs(horizonMonths),
+    ...(predictionHorizonMonths === null ? [] : predictionTokenSpecs(predictionHorizonMonths)),
   ];
 }
 

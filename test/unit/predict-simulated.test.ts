@@ -5,31 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { distinctTriples, fitBgNbd } from '../../src/segmentation/predict/bgnbd.js';
 import { fitGammaGamma } from '../../src/segmentation/predict/gamma-gamma.js';
-import { seededRandom } from '../../src/segmentation/random.js';
+import { betaVariate, gammaVariate, seededRandom } from '../../src/segmentation/random.js';
 
-/** Marsaglia–Tsang Gamma(shape, rate) draw. */
-function gamma(random: () => number, shape: number, rate: number): number {
-  if (shape < 1) return gamma(random, shape + 1, rate) * Math.pow(random(), 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    let x: number;
-    let v: number;
-    do {
-      const u1 = random();
-      const u2 = random();
-      x = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
-      v = 1 + c * x;
-    } while (v <= 0);
-    v = v * v * v;
-    const u = random();
-    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return (d * v) / rate;
-  }
-}
-const beta = (random: () => number, a: number, b: number) => {
-  const x = gamma(random, a, 1);
-  return x / (x + gamma(random, b, 1));
-};
 
 describe('BG/NBD on simulated customers', () => {
   it('recovers r = 0.8, α = 6, a = 1.2, b = 4 (weeks) from 20,000 customers observed for 52 weeks, purchases on whole days', () => {
@@ -39,8 +16,8 @@ describe('BG/NBD on simulated customers', () => {
     const tx = new Float64Array(n);
     const T = new Float64Array(n);
     for (let c = 0; c < n; c++) {
-      const lambda = gamma(random, 0.8, 6);
-      const p = beta(random, 1.2, 4);
+      const lambda = gammaVariate(random, 0.8, 6);
+      const p = betaVariate(random, 1.2, 4);
       const horizon = 52;
       let t = 0;
       let purchases = 0;
@@ -77,10 +54,10 @@ describe('Gamma-Gamma on simulated customers', () => {
     const x = new Float64Array(n);
     const mean = new Float64Array(n);
     for (let c = 0; c < n; c++) {
-      const nu = gamma(random, 5, 20);
+      const nu = gammaVariate(random, 5, 20);
       const purchases = 1 + Math.floor(random() * 8);
       let total = 0;
-      for (let k = 0; k < purchases; k++) total += gamma(random, 4, nu);
+      for (let k = 0; k < purchases; k++) total += gammaVariate(random, 4, nu);
       x[c] = purchases;
       mean[c] = total / purchases;
     }

@@ -6,7 +6,7 @@
  */
 import type { PurchasesByProfile } from '../features.js';
 import { conditionalExpectedPurchases, distinctTriples, expectedRepeatPurchases, fitBgNbd, type BgNbdParams } from './bgnbd.js';
-import { epochDay, MS_PER_DAY, repeatDaysBetween, summarizeCustomers, type CustomerSummary } from './summary.js';
+import { earliestFirstDay, epochDay, MS_PER_DAY, repeatDaysBetween, type CustomerSummary } from './summary.js';
 
 export interface HoldoutCheck {
   calibrationEnd: string;
@@ -35,8 +35,7 @@ export function holdoutCheck(purchases: PurchasesByProfile, calibration: Custome
   const endDay = epochDay(holdoutEndMs);
   const holdoutLength = (endDay - calibrationEndDay) / unitDays;
 
-  let earliest = Number.POSITIVE_INFINITY;
-  for (const d of calibration.firstDay) earliest = Math.min(earliest, d);
+  const earliest = earliestFirstDay(calibration);
   // Weeks end on the last day, so the latest week (the one a marketer looks at) is a whole one.
   const weeks = Math.ceil((endDay - earliest + 1) / 7);
   const startDay = endDay - 7 * weeks + 1;

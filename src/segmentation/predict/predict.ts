@@ -4,12 +4,12 @@
  * rather than produce numbers the history cannot support.
  */
 import type { FeatureSet, PurchasesByProfile } from '../features.js';
-import { conditionalExpectedPurchases, distinctTriples, fitBgNbd, medianTimeToNextPurchase, ModelFitError, probabilityAlive, type BgNbdParams } from './bgnbd.js';
+import { conditionalExpectedPurchases, distinctTriples, fitBgNbd, medianTimeToNextPurchase, ModelFitError, probabilityAlive, type BgNbdParams, type SummaryTriples } from './bgnbd.js';
 import { SeriesDivergedError } from './special.js';
 import { expectedAverageOrderValue, fitGammaGamma, spendFrequencyCorrelation, type GammaGammaParams } from './gamma-gamma.js';
 import { DAYS_PER_MONTH, discountedExpectedPurchases } from './clv.js';
 import { holdoutCheck, type HoldoutCheck } from './holdout.js';
-import { MS_PER_DAY, summarizeCustomers, type CustomerSummary } from './summary.js';
+import { earliestFirstDay, MS_PER_DAY, summarizeCustomers, type CustomerSummary } from './summary.js';
 import { unitDaysOf, type PredictionSettings } from './settings.js';
 
 export const EXPECTED_PURCHASES_DAYS = 90;
@@ -51,8 +51,7 @@ const SETTING = 'segmentation.predictions';
 /** Why this summary cannot carry a fit, or null when it can. */
 function historyShortfall(summary: CustomerSummary, settings: PredictionSettings, what: string): string | null {
   if (summary.row.length === 0) return `${what} has no purchases yet.`;
-  let firstDay = Number.POSITIVE_INFINITY;
-  for (const d of summary.firstDay) firstDay = Math.min(firstDay, d);
+  const firstDay = earliestFirstDay(summary);
   const days = summary.endDay - firstDay;
   if (days < settings.minHistoryDays) {
     return `${what} spans ${days} days of purchases (from ${new Date(firstDay * MS_PER_DAY).toISOString().slice(0, 10)}); ` +
@@ -97,7 +96,7 @@ function fittedPredictions(
   referenceMs: number,
   settings: PredictionSettings,
   summary: CustomerSummary,
-  triples: ReturnType<typeof distinctTriples>,
+  triples: SummaryTriples,
   bgnbd: ReturnType<typeof fitBgNbd>,
 ): FittedPredictions {
   const unitDays = summary.unitDays;
@@ -139,52 +138,11 @@ function fittedPredictions(
     );
   }
 
-  // Every prediction depends only on (x, t_x, T): compute once per distinct triple.
-  const t90 = EXPECTED_PURCHASES_DAYS / unitDays;
-  const clvOptions = { horizonMonths: settings.horizonMonths, monthlyDiscountRate: settings.monthlyDiscountRate, unitDays };
-  const n = triples.x.length;
-  const alive = new Float64Array(n);
-  const purchases90 = new Float64Array(n);
-  const discounted = new Float64Array(n);
-  const nextDays = new Float64Array(n);
-  const horizonDays = settings.horizonMonths * DAYS_PER_MONTH;
-  for (let k = 0; k < n; k++) {
-    const x = triples.x[k]!;
-    const tx = triples.tx[k]!;
-    const T = triples.T[k]!;
-    alive[k] = x > 0 ? probabilityAlive(params, x, tx, T) : Number.NaN;
-    purchases90[k] = conditionalExpectedPurchases(params, t90, x, tx, T);
-    discounted[k] = gammaGamma ? discountedExpectedPurchases(params, x, tx, T, clvOptions) : Number.NaN;
-    // With a small r a one-time buyer's median wait runs to millions of days: beyond the horizon it is "not expected", not a date.
-    const next = medianTimeToNextPurchase(params, x, T) * unitDays;
-    nextDays[k] = next <= horizonDays ? next : Number.NaN;
-  }
-  const rows = purchases.offsets.length - 1;
-  const columns: PredictionColumns = {
-    pAlive: new Float64Array(rows).fill(Number.NaN),
-    expectedPurchases90d: new Float64Array(rows).fill(Number.NaN),
-    expectedOrderValue: new Float64Array(rows).fill(Number.NaN),
-    clv: new Float64Array(rows).fill(Number.NaN),
-    daysToNextPurchase: new Float64Array(rows).fill(Number.NaN),
-  };
-  for (let c = 0; c < summary.row.length; c++) {
-    const i = summary.row[c]!;
-    const k = triples.of[c]!;
-    columns.pAlive[i] = alive[k]!;
-    columns.expectedPurchases90d[i] = purchases90[k]!;
-    columns.daysToNextPurchase[i] = nextDays[k]!;
-    if (gammaGamma) {
-      const aov = expectedAverageOrderValue(gammaGamma.params, summary.x[c]!, summary.zbar[c]!, summary.firstSpend[c]!);
-      columns.expectedOrderValue[i] = aov;
-      columns.clv[i] = aov * discounted[k]!;
-    }
-  }
+  const columns = scoreCustomers(params, gammaGamma?.params ?? null, summary, triples, purchases.offsets.length - 1, settings);
 
   let holdout: HoldoutCheck | null = null;
   let holdoutSkipped: string | undefined;
-  let firstDay = Number.POSITIVE_INFINITY;
-  for (const d of summary.firstDay) firstDay = Math.min(firstDay, d);
-  const historyDays = summary.endDay - firstDay;
+  const historyDays = summary.endDay - earliestFirstDay(summary);
   const holdoutDays = settings.holdoutDays === 'auto' ? Math.floor(historyDays / 3) : settings.holdoutDays;
   if (holdoutDays < MIN_HOLDOUT_DAYS || holdoutDays >= historyDays) {
     holdoutSkipped = `the history (${historyDays} days) is too short to hold out ${holdoutDays} days for a model check (at least ${MIN_HOLDOUT_DAYS}, and less than the history; ${SETTING}.holdoutDays).`;
@@ -219,6 +177,61 @@ function fittedPredictions(
   };
 }
 
+
+/**
+ * Every customer's predictions from the fitted models, as columns over `rows` profile rows. Each
+ * depends only on (x, t_x, T), so it is computed once per distinct triple; the expected order
+ * value (and so CLV) needs the customer's own spend. `gammaGamma` null: no order value, no CLV.
+ */
+export function scoreCustomers(
+  params: BgNbdParams,
+  gammaGamma: GammaGammaParams | null,
+  summary: CustomerSummary,
+  triples: SummaryTriples,
+  rows: number,
+  settings: Pick<PredictionSettings, 'horizonMonths' | 'monthlyDiscountRate'>,
+): PredictionColumns {
+  const unitDays = summary.unitDays;
+  const t90 = EXPECTED_PURCHASES_DAYS / unitDays;
+  const clvOptions = { horizonMonths: settings.horizonMonths, monthlyDiscountRate: settings.monthlyDiscountRate, unitDays };
+  const horizonDays = settings.horizonMonths * DAYS_PER_MONTH;
+  const n = triples.x.length;
+  const alive = new Float64Array(n);
+  const purchases90 = new Float64Array(n);
+  const discounted = new Float64Array(n);
+  const nextDays = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const x = triples.x[k]!;
+    const tx = triples.tx[k]!;
+    const T = triples.T[k]!;
+    alive[k] = x > 0 ? probabilityAlive(params, x, tx, T) : Number.NaN;
+    purchases90[k] = conditionalExpectedPurchases(params, t90, x, tx, T);
+    discounted[k] = gammaGamma ? discountedExpectedPurchases(params, x, tx, T, clvOptions) : Number.NaN;
+    // With a small r a one-time buyer's median wait runs to millions of days: beyond the horizon it is "not expected", not a date.
+    const next = medianTimeToNextPurchase(params, x, T) * unitDays;
+    nextDays[k] = next <= horizonDays ? next : Number.NaN;
+  }
+  const columns: PredictionColumns = {
+    pAlive: new Float64Array(rows).fill(Number.NaN),
+    expectedPurchases90d: new Float64Array(rows).fill(Number.NaN),
+    expectedOrderValue: new Float64Array(rows).fill(Number.NaN),
+    clv: new Float64Array(rows).fill(Number.NaN),
+    daysToNextPurchase: new Float64Array(rows).fill(Number.NaN),
+  };
+  for (let c = 0; c < summary.row.length; c++) {
+    const i = summary.row[c]!;
+    const k = triples.of[c]!;
+    columns.pAlive[i] = alive[k]!;
+    columns.expectedPurchases90d[i] = purchases90[k]!;
+    columns.daysToNextPurchase[i] = nextDays[k]!;
+    if (gammaGamma) {
+      const aov = expectedAverageOrderValue(gammaGamma, summary.x[c]!, summary.zbar[c]!, summary.firstSpend[c]!);
+      columns.expectedOrderValue[i] = aov;
+      columns.clv[i] = aov * discounted[k]!;
+    }
+  }
+  return columns;
+}
 
 /** Writes the predictions into the feature columns (rules, personas, explain and export read them there). */
 export function applyPredictions(features: FeatureSet, outcome: PredictionOutcome): void {

@@ -82,6 +82,13 @@ export function summarizeCustomers(purchases: PurchasesByProfile, calibrationEnd
   return summary;
 }
 
+/** The first purchase day of the earliest customer (+∞ without customers). */
+export function earliestFirstDay(summary: Pick<CustomerSummary, 'firstDay'>): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const d of summary.firstDay) earliest = Math.min(earliest, d);
+  return earliest;
+}
+
 /** Each customer's repeat purchase days in (fromDay, toDay]: the holdout actuals. */
 export function repeatDaysBetween(purchases: PurchasesByProfile, summary: CustomerSummary, fromDay: number, toDay: number): Float64Array {
   const out = new Float64Array(summary.row.length);
