@@ -57,7 +57,7 @@ import { PredictionSettingsSchema, unitDaysOf } from '../src/segmentation/predic
 import { logGamma } from '../src/segmentation/predict/special.js';
 import { earliestFirstDay, MS_PER_DAY, summarizeCustomers } from '../src/segmentation/predict/summary.js';
 import { betaVariate, gammaVariate, seededRandom } from '../src/segmentation/random.js';
-import { runChild } from './lib/child.js';
+import { bytes, readFloat64, readInt32, runChild } from './lib/child.js';
 import { argValue, figuresTable, fixed, log as logFor, machine, maxRssMB, num, round, secs, table, wantJson, type RatioFigure } from './lib/report.js';
 
 const log = logFor('predict');
@@ -142,20 +142,10 @@ function childGenerate(dir: string, customers: number): GeneratedMeta {
   return meta;
 }
 
-const bytes = (a: Int32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-/** A view on the file's bytes (no second copy, so the RSS after loading is the input's own). */
-const f64 = (path: string) => {
-  const b = readFileSync(path);
-  return b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8) : new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-const i32 = (path: string) => {
-  const b = readFileSync(path);
-  return b.byteOffset % 4 === 0 ? new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4) : new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 function load(dir: string) {
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as GeneratedMeta;
-  const columns = { profileIndex: i32(join(dir, 'profileIndex.bin')), occurredAtMs: f64(join(dir, 'occurredAtMs.bin')), amount: f64(join(dir, 'amount.bin')) };
+  const columns = { profileIndex: readInt32(join(dir, 'profileIndex.bin')), occurredAtMs: readFloat64(join(dir, 'occurredAtMs.bin')), amount: readFloat64(join(dir, 'amount.bin')) };
   return { meta, columns };
 }
 

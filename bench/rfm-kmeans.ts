@@ -35,7 +35,7 @@ import { prepareFeatures } from '../src/segmentation/preparation.js';
 import { computeRfm, type PurchaseColumns } from '../src/segmentation/rfm.js';
 import { assignRfmSegments, DEFAULT_RFM_SEGMENTS } from '../src/segmentation/rfm-segments.js';
 import { personAt } from '../src/sandbox/population.js';
-import { runChild } from './lib/child.js';
+import { bytes, readFloat64, readInt32, runChild } from './lib/child.js';
 import { argValue, figuresTable, fixed, log as logFor, machine, maxRssMB, num, round, secs, table, wantJson, type RatioFigure } from './lib/report.js';
 
 const log = logFor('rfm-kmeans');
@@ -75,16 +75,6 @@ function generate(size: number): { purchases: PurchaseColumns; profile: ProfileA
   };
 }
 
-const bytes = (a: Int32Array | Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-/** A view on the file's bytes (no second copy, so the RSS after loading is the input's own). */
-const f64 = (path: string) => {
-  const b = readFileSync(path);
-  return b.byteOffset % 8 === 0 ? new Float64Array(b.buffer, b.byteOffset, b.byteLength / 8) : new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
-const i32 = (path: string) => {
-  const b = readFileSync(path);
-  return b.byteOffset % 4 === 0 ? new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4) : new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-};
 
 function childGenerate(dir: string, size: number): unknown {
   const started = performance.now();
@@ -123,7 +113,7 @@ interface Measured {
 function childMeasure(dir: string, what: string): Measured {
   const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { profiles: number; rows: number; cols: number };
   if (what === 'rfm') {
-    const purchases: PurchaseColumns = { profileIndex: i32(join(dir, 'profileIndex.bin')), occurredAtMs: f64(join(dir, 'occurredAtMs.bin')), amount: f64(join(dir, 'amount.bin')) };
+    const purchases: PurchaseColumns = { profileIndex: readInt32(join(dir, 'profileIndex.bin')), occurredAtMs: readFloat64(join(dir, 'occurredAtMs.bin')), amount: readFloat64(join(dir, 'amount.bin')) };
     const rssAfterLoadMB = maxRssMB();
     const started = performance.now();
     const rfm = computeRfm(meta.profiles, purchases, { referenceDateMs: ANCHOR.getTime(), windowDays: WINDOW_DAYS });
@@ -132,7 +122,7 @@ function childMeasure(dir: string, what: string): Measured {
     for (const s of rfm.status) if (s === 2) scored++;
     return { ms, rssAfterLoadMB, maxRssMB: maxRssMB(), detail: { scored } };
   }
-  const data = createMatrix(meta.rows, meta.cols, f64(join(dir, 'matrix.bin')));
+  const data = createMatrix(meta.rows, meta.cols, readFloat64(join(dir, 'matrix.bin')));
   const rssAfterLoadMB = maxRssMB();
   if (what === 'segsync') {
     const started = performance.now();
