@@ -25,6 +25,22 @@ export interface ContactRecord {
   /** Extra fields mapped in mappings/<platform>.yaml. */
   attributes: Record<string, AttributeValue>;
   raw: unknown;
+  /**
+   * Set when the source carries only some fields (a file without a name column, an orders file
+   * that knows only the customer id): the store keeps what it holds for every other field and
+   * attribute. Absent: the record carries every field, and an empty value clears the stored one.
+   */
+  carried?: CarriedFields;
+}
+
+/** Canonical contact fields a partial record may leave out. */
+export const CONTACT_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'country', 'city', 'createdAt', 'emailConsent'] as const;
+export type ContactField = (typeof CONTACT_FIELDS)[number];
+
+export interface CarriedFields {
+  fields: readonly ContactField[];
+  /** Attribute names the record carries; the stored values of the others are kept. */
+  attributes: readonly string[];
 }
 
 export const PURCHASE_STATUSES = ['won', 'lost', 'open', 'cancelled', 'refunded'] as const;
