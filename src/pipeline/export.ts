@@ -5,6 +5,7 @@ import type { ClusteringOutcome } from '../segmentation/clustering.js';
 import type { Persona } from '../segmentation/personas.js';
 import { dunnSample, silhouetteSample } from '../segmentation/metrics.js';
 import type { ClusteringRecord } from './clustering-record.js';
+import { toCsv } from '../report/csv-file.js';
 
 /**
  * `segsync segment --export <dir>`: the run as files an analyst opens in a notebook.
@@ -31,18 +32,6 @@ export interface ExportInput {
   seed: number;
 }
 
-function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csv(header: readonly string[], rows: Iterable<readonly unknown[]>): string {
-  const lines = [header.map(csvCell).join(',')];
-  for (const row of rows) lines.push(row.map(csvCell).join(','));
-  return `${lines.join('\n')}\n`;
-}
-
 /** Fails before the run is stored when the export could not be written (a file in the way, no permission). */
 export function prepareExportDir(dir: string): void {
   try {
@@ -62,10 +51,10 @@ export function writeExport(input: ExportInput): string[] {
   };
 
   const featureKeys = [...new Set(input.features.flatMap((f) => Object.keys(f)))];
-  write('features.csv', csv(['profile_id', 'email', ...featureKeys], input.profileIds.map((id, i) => [
+  write('features.csv', toCsv(['profile_id', 'email', ...featureKeys], input.profileIds.map((id, i) => [
     id, input.emails.get(id) ?? '', ...featureKeys.map((k) => input.features[i]![k] ?? null),
   ])));
-  write('assignments.csv', csv(['profile_id', 'email', 'rfm_segment', 'r', 'f', 'm', 'rule_segments', 'persona', 'cluster'], input.profileIds.map((id, i) => {
+  write('assignments.csv', toCsv(['profile_id', 'email', 'rfm_segment', 'r', 'f', 'm', 'rule_segments', 'persona', 'cluster'], input.profileIds.map((id, i) => {
     const a = input.assignments[i]!;
     const cluster = input.clustering.status === 'clustered' ? clusterOf(input.clustering, i) : null;
     return [id, input.emails.get(id) ?? '', a.rfmSegment, a.r, a.f, a.m, a.ruleSegments.join(';'), a.persona ?? '', cluster];
@@ -88,7 +77,7 @@ export function writeExport(input: ExportInput): string[] {
         dunnRows[j],
       ]);
     }
-    write('prepared-features.csv', csv(['profile_id', ...columns, 'cluster', ...scanned.map((k) => `cluster_k${k}`), 'silhouette_sample', 'dunn_sample'], rows));
+    write('prepared-features.csv', toCsv(['profile_id', ...columns, 'cluster', ...scanned.map((k) => `cluster_k${k}`), 'silhouette_sample', 'dunn_sample'], rows));
   }
   const notes = {
     scan: 'Each k tried has its labels in prepared-features.csv as cluster_k<k>; "cluster" is the chosen k.',
