@@ -11,6 +11,11 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANCHOR, hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
+import { marketoWorld } from '../helpers/marketo-world.js';
+import { shopifyWorld } from '../helpers/shopify-world.js';
+import { pull } from '../../src/pipeline/run.js';
+import { MappingFieldError } from '../../src/pipeline/mapping-check.js';
+import type { StoreWorld } from '../helpers/world.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
@@ -207,5 +212,70 @@ describe('the blanking guard', () => {
     const names = db.prepare("SELECT external_id, first_name FROM contacts WHERE platform = 'hubspot' AND external_id IN (?, ?)").all(a!.id, b!.id);
     db.close();
     expect(names).toEqual([{ external_id: a!.id, first_name: null }, { external_id: b!.id, first_name: null }]);
+  });
+});
+
+/** Pulls once with the shipped mapping, then with `edit` applied to it: the second pull must refuse and write nothing. */
+async function refusedAfterFirstPull(world: StoreWorld, platform: string, edit: (yaml: string) => string, afterFirstPull = () => {}): Promise<MappingFieldError> {
+  const first = world.open();
+  await pull(first, { full: false, signal: new AbortController().signal });
+  first.close();
+  afterFirstPull();
+  const before = dump(world.dbPath);
+  const mapping = join(mkdtempSync(join(tmpdir(), `segsync-${platform}-mapping-`)), `${platform}.yaml`);
+  const shipped = readFileSync(join(ROOT, `mappings/${platform}.yaml`), 'utf8');
+  const edited = edit(shipped);
+  expect(edited).not.toBe(shipped);
+  writeFileSync(mapping, edited);
+  world.writeConfig(`sources:\n  ${platform}:\n    mapping: ${mapping}\n`);
+  const session = world.open();
+  try {
+    const error = await pull(session, { full: true, signal: new AbortController().signal }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(MappingFieldError);
+    expect((error as Error).message).toContain(mapping);
+    expect(dump(world.dbPath)).toBe(before);
+    return error as MappingFieldError;
+  } finally {
+    session.close();
+  }
+}
+
+describe('mapped fields on Marketo and Shopify', () => {
+  it('Marketo: a lead field and an opportunity field its describe calls lack stop the pull before any export or write', async () => {
+    const world = await marketoWorld({ size: 60 });
+    try {
+      const error = await refusedAfterFirstPull(world, 'marketo', (yaml) => yaml.replace('    email: email\n', '    email: emial\n').replace('    amount: amount\n', '    amount: amuont\n'));
+      expect(error.problems.map((p) => [p.key, p.field, p.suggestion])).toEqual([
+        ['contacts.fields.email', 'emial', 'email'],
+        ['purchases.fields.amount', 'amuont', 'amount'],
+      ]);
+      const calls = world.emulator.requests.map((r) => `${r.method} ${r.path}`);
+      const lastDescribe = calls.lastIndexOf('GET /rest/v1/opportunities/describe.json');
+      expect(lastDescribe).toBeGreaterThan(0);
+      // Nothing after the check: no bulk export, no activities, no opportunities read.
+      expect(calls.slice(lastDescribe + 1)).toEqual([]);
+    } finally {
+      await world.close();
+    }
+  });
+
+  it('Shopify: a path the Admin schema lacks, or one ending on an object, stops the pull before any query', async () => {
+    const world = await shopifyWorld({ size: 60 });
+    try {
+      let afterFirstPull = 0;
+      const error = await refusedAfterFirstPull(world, 'shopify', (yaml) => yaml
+        .replace('email: defaultEmailAddress.emailAddress', 'email: defaultEmailAddress')
+        .replace('occurredAt: processedAt', 'occurredAt: procesedAt'), () => (afterFirstPull = world.emulator.requests.length));
+      expect(error.problems.map((p) => [p.key, p.field, p.suggestion])).toEqual([
+        ['contacts.fields.email', 'defaultEmailAddress', 'defaultEmailAddress.emailAddress'],
+        ['purchases.fields.occurredAt', 'procesedAt', 'processedAt'],
+      ]);
+      expect(error.message).toContain('is an object (CustomerEmailAddress), not a value');
+      expect(afterFirstPull).toBeGreaterThan(0);
+      // The check is offline: the refused pull sent nothing at all.
+      expect(world.emulator.requests.length).toBe(afterFirstPull);
+    } finally {
+      await world.close();
+    }
   });
 });
