@@ -41,6 +41,7 @@ export async function checkHubSpotMapping(client: HubSpotClient, mapping: Mappin
         field: f.field,
         problem: `HubSpot has no ${object.noun} "${f.field}" (Settings → Properties lists the internal names)`,
         ...(suggestion ? { suggestion } : {}),
+        creatable: true,
       });
     }
   }

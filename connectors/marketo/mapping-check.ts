@@ -17,7 +17,7 @@ export async function checkMarketoMapping(client: MarketoClient, mapping: Mappin
     for (const f of fields.filter((x) => x.stream === stream)) {
       if (names.has(f.field)) continue;
       const suggestion = nearestName(f.field, names);
-      problems.push({ key: f.key, field: f.field, problem: `Marketo has no ${noun} "${f.field}" (${where} lists the REST API names)`, ...(suggestion ? { suggestion } : {}) });
+      problems.push({ key: f.key, field: f.field, problem: `Marketo has no ${noun} "${f.field}" (${where} lists the REST API names)`, ...(suggestion ? { suggestion } : {}), creatable: true });
     }
   };
   if (fields.some((f) => f.stream === 'contacts')) {

@@ -31,14 +31,15 @@ export function checkShopifyMapping(mapping: Mapping, schema: GraphQLSchema = ad
     const root = schema.getType(ROOTS[f.stream]);
     if (!root || !isObjectType(root)) throw new Error(`the Shopify Admin schema ${SHOPIFY_API_VERSION} has no ${ROOTS[f.stream]} object`);
     const problem = pathProblem(root, f.field, f.key.startsWith('contacts.attributes.'));
-    if (problem) problems.push({ key: f.key, field: f.field, ...problem });
+    // The Admin API's schema is Shopify's: a path can only be corrected, not created.
+    if (problem) problems.push({ key: f.key, field: f.field, ...problem, creatable: false });
   }
   return problems;
 }
 
 type Fields = Record<string, GraphQLField<unknown, unknown>>;
 
-function pathProblem(root: GraphQLNamedType, path: string, valueListAllowed: boolean): Omit<MappingProblem, 'key' | 'field'> | undefined {
+function pathProblem(root: GraphQLNamedType, path: string, valueListAllowed: boolean): Omit<MappingProblem, 'key' | 'field' | 'creatable'> | undefined {
   const segments = path.split('.');
   let type: GraphQLNamedType = root;
   for (let i = 0; i < segments.length; i++) {

@@ -48,6 +48,8 @@ export interface MappingProblem {
   problem: string;
   /** The closest name the platform has, when one is close (emial → email). */
   suggestion?: string;
+  /** The admin can add it on the platform (a custom property or field); false for a fixed schema. */
+  creatable: boolean;
 }
 
 export interface Source {

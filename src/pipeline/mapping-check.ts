@@ -38,7 +38,7 @@ export function describeMappingProblems(
     detail:
       `${platform}: the mapping names ${count === 1 ? 'a field' : `${count} fields`} ${displayName} does not have; ` +
       `a pull would read ${count === 1 ? 'it' : 'them'} as empty for every record and blank what the store holds:\n${lines.join('\n')}`,
-    fix: `${edits.join('; ')}; or create the field on ${displayName} first. Then pull again.`,
+    fix: `${edits.join('; ')}${problems.every((p) => p.creatable) ? `; or create the field on ${displayName} first` : ''}. Then pull again.`,
   };
 }
 

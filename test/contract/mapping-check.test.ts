@@ -58,7 +58,7 @@ describe('HubSpot: mapped properties against GET /crm/v3/properties/{contacts,de
       status: 'error', message: 'Property emial does not exist for object type 0-1', correlationId: 'x', category: 'OBJECT_NOT_FOUND',
     });
     const problems = await checkHubSpotMapping(hubspot(), withContactField(shipped('hubspot'), 'email', 'emial'), signal);
-    expect(problems).toEqual([{ key: 'contacts.fields.email', field: 'emial', problem: expect.stringContaining('HubSpot has no contact property "emial"'), suggestion: 'email' }]);
+    expect(problems).toEqual([{ key: 'contacts.fields.email', field: 'emial', problem: expect.stringContaining('HubSpot has no contact property "emial"'), suggestion: 'email', creatable: true }]);
   });
 
   it('a property left out of the listing but refused by name (403: a scope the token lacks) is a scope error, not "does not exist"', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANCHOR, hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
+import { ANCHOR, TOKEN, hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
 import { marketoWorld } from '../helpers/marketo-world.js';
 import { shopifyWorld } from '../helpers/shopify-world.js';
 import { pull } from '../../src/pipeline/run.js';
@@ -92,6 +92,26 @@ describe('a mapped property HubSpot lacks', () => {
   afterAll(() => world.close());
 
   const config = (extra: string) => `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\n${extra}`;
+
+  it('the emulator lists every contact and deal property its population holds (what the check reads)', async () => {
+    const listed = async (objectType: string) => {
+      const res = await fetch(`${world.url}/crm/v3/properties/${objectType}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return new Set(((await res.json()) as { results: Array<{ name: string }> }).results.map((p) => p.name));
+    };
+    const contactProperties = await listed('contacts');
+    const dealProperties = await listed('deals');
+    const held = (records: Array<{ properties: Record<string, string | null> }>) =>
+      [...new Set(records.flatMap((r) => Object.entries(r.properties).filter(([, v]) => v !== null && v !== '').map(([k]) => k)))];
+    const contactHeld = held(world.emulator.listContacts());
+    const dealHeld = held(world.emulator.listDeals());
+    expect(contactHeld).toEqual(expect.arrayContaining(['email', 'firstname', 'lastname', 'hs_email_optout', 'lifecyclestage']));
+    expect(dealHeld).toEqual(expect.arrayContaining(['amount', 'dealstage', 'closedate', 'deal_currency_code']));
+    expect(contactHeld.filter((p) => !contactProperties.has(p))).toEqual([]);
+    expect(dealHeld.filter((p) => !dealProperties.has(p))).toEqual([]);
+    // work_email exists, and nobody has one: the blanking guard's test below maps email to it.
+    expect(contactProperties.has('work_email')).toBe(true);
+    expect(contactHeld).not.toContain('work_email');
+  });
 
   it('stops the pull before it writes anything, naming the field, the file and the fix (exit 2)', async () => {
     const mapping = join(dir, 'typo.yaml');
@@ -271,6 +291,10 @@ describe('mapped fields on Marketo and Shopify', () => {
         ['purchases.fields.occurredAt', 'procesedAt', 'processedAt'],
       ]);
       expect(error.message).toContain('is an object (CustomerEmailAddress), not a value');
+      // Shopify's schema is fixed: the fix is to correct the path, not to create a field.
+      expect(error.fix).toContain('set contacts.fields.email in ');
+      expect(error.fix).toContain('to a field Shopify has (e.g. defaultEmailAddress.emailAddress)');
+      expect(error.fix).not.toContain('create');
       expect(afterFirstPull).toBeGreaterThan(0);
       // The check is offline: the refused pull sent nothing at all.
       expect(world.emulator.requests.length).toBe(afterFirstPull);
