@@ -4,10 +4,8 @@ import { sourceSettings, type Workspace } from './workspace.js';
 
 /** Where each part of a platform's mapping comes from, so an error can say which file to edit. */
 export interface MappingOrigin {
-  /** The mapping file in use. */
+  /** The mapping file in use: sources.<platform>.mapping, else the shipped mappings/<platform>.yaml. */
   file: string;
-  /** True when the workspace config chose it (sources.<platform>.mapping); else it is the shipped one. */
-  fromWorkspace: boolean;
   /** The workspace config, when there is one. */
   workspaceConfig?: string;
   /** Attributes that sources.<platform>.attributes in the workspace config adds (or overrides). */
@@ -36,7 +34,6 @@ export function resolveMapping(
     mapping,
     origin: {
       file,
-      fromWorkspace: source.mapping !== undefined,
       ...(workspaceConfig ? { workspaceConfig } : {}),
       workspaceAttributes: Object.keys(source.attributes),
     },

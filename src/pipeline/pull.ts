@@ -62,7 +62,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
 
   // A mapped field the platform lacks would be read as empty everywhere: check before any write.
   if (source.checkMapping) {
-    const origin = options.mapping?.origin ?? { file: 'the mapping file', fromWorkspace: false, workspaceAttributes: [] };
+    const origin = options.mapping?.origin ?? { file: 'the mapping file', workspaceAttributes: [] };
     await checkSourceMapping({ platform, displayName: options.mapping?.displayName ?? platform, source, origin }, signal);
   }
 
