@@ -3,6 +3,7 @@ import type { Mapping } from '../../src/config/mapping.js';
 import type { JsonValue, ReadContext, Source, SourcePage, SourceStream } from '../../src/domain/connector.js';
 import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
 import type { HubSpotClient } from './client.js';
+import { checkHubSpotMapping } from './mapping-check.js';
 import { contactProperties, mapContact, mapDeal, purchaseProperties, type Mapped } from './mapper.js';
 import { AssociationBatchSchema, ObjectPageSchema } from './schemas.js';
 import { searchModifiedSince } from './search-slices.js';
@@ -55,7 +56,10 @@ export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, opt
       return raws.map((raw) => mapDeal(raw, mapping, archived, links?.get((raw as { id?: string }).id ?? '') ?? (links ? [] : undefined)));
     },
   };
-  return { streams: [contacts, deals].map((spec) => createStream(client, spec, options)) };
+  return {
+    streams: [contacts, deals].map((spec) => createStream(client, spec, options)),
+    checkMapping: (signal) => checkHubSpotMapping(client, mapping, signal),
+  };
 }
 
 /** Associations for deals found by search (the search API cannot return them). */

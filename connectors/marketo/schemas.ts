@@ -80,6 +80,14 @@ export const DescribeFieldSchema = z
   .loose();
 export const DescribeLeadsSchema = pageOf(DescribeFieldSchema);
 
+/**
+ * `GET /rest/v1/opportunities/describe.json`: one object description (swagger ObjectMetaData; the
+ * docs' example names it with `name`, the swagger with `apiName`) whose `fields` carry REST names.
+ */
+export const DescribeObjectSchema = pageOf(
+  z.object({ fields: z.array(z.object({ name: z.string(), dataType: z.string().optional() }).loose()) }).loose(),
+);
+
 export const FieldStatusSchema = z
   .object({ name: z.string(), status: z.string(), reasons: z.array(Reason).optional() })
   .loose();

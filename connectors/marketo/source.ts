@@ -5,6 +5,7 @@ import type { ContactRecord, PurchaseRecord } from '../../src/domain/records.js'
 import { DAY_MS, extractLeads, extractStart, isoSeconds, type ExtractState } from './bulk-export.js';
 import type { MarketoClient } from './client.js';
 import { MarketoApiError } from './errors.js';
+import { checkMarketoMapping } from './mapping-check.js';
 import { deletedLead, leadFields, mapLead, mapOpportunity, opportunityFields, watchedLeadFields, type Mapped } from './mapper.js';
 import {
   ActivitiesPageSchema,
@@ -390,5 +391,5 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
     }
   }
 
-  return { streams: [contacts, purchases] };
+  return { streams: [contacts, purchases], checkMapping: (signal) => checkMarketoMapping(client, mapping, signal) };
 }

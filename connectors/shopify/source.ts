@@ -17,6 +17,7 @@ import { classifyShopifyError, type ShopifyClient } from './client.js';
 import { DEFAULT_BULK_POLL_MS } from './config.js';
 import { ACCESS_SCOPES, customersBulkQuery, customersPage, ordersBulkQuery, ordersPage, type BulkQuery, type PageDocument } from './documents.js';
 import { mapCustomer, mapOrder } from './mapper.js';
+import { checkShopifyMapping } from './mapping-check.js';
 import { AccessScopesSchema, CustomersPageSchema, OrdersPageSchema, type ConnectionPage } from './schemas.js';
 
 /**
@@ -131,7 +132,11 @@ export function createShopifySource(client: ShopifyClient, mapping: Mapping, opt
       return { id: m.record.externalId, updatedAt: m.record.updatedAt };
     },
   };
-  return { streams: [customers, orders].map((spec) => createStream(client, spec, options)) };
+  return {
+    streams: [customers, orders].map((spec) => createStream(client, spec, options)),
+    // Offline, against the vendored Admin schema: no request.
+    checkMapping: async () => checkShopifyMapping(mapping),
+  };
 }
 
 function emptyPage(mode: 'full' | 'incremental'): SourcePage {

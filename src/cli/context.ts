@@ -4,6 +4,8 @@ import { ApiError } from '../http/errors.js';
 import { createLogger, logFormat, transportLogEvents, type Logger } from '../log/logger.js';
 import { redactText, registeredSecrets, secretValues } from '../log/redact.js';
 import { MassRemovalError } from '../pipeline/apply.js';
+import { BlankingError } from '../pipeline/blanking-guard.js';
+import { MappingFieldError } from '../pipeline/mapping-check.js';
 import { openSession, type Session } from '../pipeline/session.js';
 import { createProgress } from './output.js';
 import type { ProgressFactory } from '../pipeline/progress.js';
@@ -74,10 +76,12 @@ export async function runCommand(
  */
 export function reportError(error: unknown, json: boolean, log?: Logger): number {
   const code = error instanceof ConfigError ? EXIT.usage : EXIT.failure;
-  const expected = error instanceof ConfigError || error instanceof ApiError || error instanceof MassRemovalError;
-  const kind = error instanceof ConfigError ? 'configuration'
+  const expected = error instanceof ConfigError || error instanceof ApiError || error instanceof MassRemovalError || error instanceof BlankingError;
+  const kind = error instanceof MappingFieldError ? 'mapping_field'
+    : error instanceof ConfigError ? 'configuration'
     : error instanceof ApiError ? `api:${error.kind}`
     : error instanceof MassRemovalError ? 'mass_removal_guard'
+    : error instanceof BlankingError ? 'blanking_guard'
     : 'failure';
   const secrets = [...secretValues(process.env), ...registeredSecrets()];
   const message = redactText(error instanceof Error ? error.message : String(error), secrets);

@@ -38,6 +38,7 @@ program
   .command('pull')
   .description('pull contacts and deals from every configured platform (incremental after the first run)')
   .option('--full', 'ignore cursors and read everything again')
+  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
   .option('--json', 'print the summary as JSON')
   .action(pullCommand);
 
@@ -76,6 +77,7 @@ program
   .option('--full', 'pull everything again, ignoring cursors')
   .option('--dry-run', 'pull and segment, then print the push plan without sending it')
   .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
+  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
   .option('--json', 'print the summary as JSON')
   .action(syncCommand);
 
@@ -94,6 +96,7 @@ program
   .option('--format <name>', 'the file layout (detected from the header row when omitted)')
   .option('--mapping <file>', 'a mapping file instead of mappings/csv.yaml')
   .option('--time-zone <tz>', 'time zone of dates without an offset (default UTC)')
+  .option('--allow-blanking', 'write the rows even if they would empty most stored emails, names or consents')
   .option('--json', 'print the summary as JSON')
   .action(importCommand);
 

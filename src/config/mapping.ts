@@ -51,3 +51,25 @@ export type Mapping = z.infer<typeof MappingSchema>;
 export function loadMapping(path: string): Mapping {
   return parseOrThrow(MappingSchema, readYamlFile(path, 'mapping file'), `mapping file ${path}`);
 }
+
+/** One platform field a mapping reads, with where the mapping names it. */
+export interface MappedField {
+  /** "contacts.fields.email", "contacts.consent.field", "contacts.attributes.ltv", "purchases.fields.amount", "purchases.status.field". */
+  key: string;
+  stream: 'contacts' | 'purchases';
+  /** The platform field (or path) as mapped. */
+  field: string;
+}
+
+/** Every platform field a pull reads because the mapping says so (not the fields a push writes). */
+export function mappedFields(mapping: Mapping): MappedField[] {
+  const c = mapping.contacts;
+  const p = mapping.purchases;
+  return [
+    ...Object.entries(c.fields).flatMap(([k, field]) => (field ? [{ key: `contacts.fields.${k}`, stream: 'contacts' as const, field }] : [])),
+    ...(c.consent ? [{ key: 'contacts.consent.field', stream: 'contacts' as const, field: c.consent.field }] : []),
+    ...Object.entries(c.attributes).map(([k, field]) => ({ key: `contacts.attributes.${k}`, stream: 'contacts' as const, field })),
+    ...Object.entries(p.fields).flatMap(([k, field]) => (field ? [{ key: `purchases.fields.${k}`, stream: 'purchases' as const, field }] : [])),
+    { key: 'purchases.status.field', stream: 'purchases' as const, field: p.status.field },
+  ];
+}

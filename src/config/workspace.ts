@@ -36,6 +36,11 @@ const SourceSchema = z.strictObject({
   mapping: z.string().min(1).optional(),
   /** Extra platform fields to pull as canonical attributes (camelCase name → platform field). */
   attributes: attributeMap(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'must be a platform field name (letters, digits, _ and .)')).default({}),
+  /**
+   * A pull batch that would empty a stored email, name or consent for more than this share of the
+   * records holding one (and at least 10 records) stops before writing it, unless --allow-blanking.
+   */
+  blankingThreshold: z.number().min(0).max(1).default(0.5),
 });
 export type SourceSettings = z.infer<typeof SourceSchema>;
 

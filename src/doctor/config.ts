@@ -1,6 +1,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { ConfigError } from '../config/errors.js';
-import { loadMapping, type Mapping } from '../config/mapping.js';
+import type { Mapping } from '../config/mapping.js';
+import { resolveMapping, type MappingOrigin } from '../config/mapping-origin.js';
 import { loadWorkspace, parseWorkspace, sourceSettings, type Workspace } from '../config/workspace.js';
 import type { ConnectorDescriptor } from '../domain/connector.js';
 import { fail, ok, type Check } from './check.js';
@@ -62,23 +63,24 @@ export interface MappingResult {
   checks: Check[];
   /** Platform id → its mapping with the workspace's extra attributes, as a session builds it. */
   mappings: Map<string, Mapping>;
+  /** Platform id → where that mapping comes from (for the mapped-fields line's fix). */
+  origins: Map<string, MappingOrigin>;
 }
 
-export function checkMappings(platforms: readonly ConfiguredPlatform[], workspace: Workspace): MappingResult {
+export function checkMappings(platforms: readonly ConfiguredPlatform[], workspace: Workspace, configPath?: string): MappingResult {
   const checks: Check[] = [];
   const mappings = new Map<string, Mapping>();
+  const origins = new Map<string, MappingOrigin>();
   for (const { descriptor } of platforms) {
     const source = sourceSettings(workspace, descriptor.id);
     const path = source.mapping ?? descriptor.defaultMappingFile;
     const name = `mapping ${descriptor.id}`;
     try {
-      const file = loadMapping(path);
-      mappings.set(descriptor.id, {
-        ...file,
-        contacts: { ...file.contacts, attributes: { ...file.contacts.attributes, ...source.attributes } },
-      });
-      const tokens = Object.keys(file.tokens).length;
-      const attributes = Object.keys(file.contacts.attributes).length + Object.keys(source.attributes).length;
+      const { mapping, origin } = resolveMapping(descriptor.id, descriptor.defaultMappingFile, workspace, configPath);
+      mappings.set(descriptor.id, mapping);
+      origins.set(descriptor.id, origin);
+      const tokens = Object.keys(mapping.tokens).length;
+      const attributes = Object.keys(mapping.contacts.attributes).length;
       checks.push(ok(name, `${shownPath(path)} loads: ${tokens} token field${tokens === 1 ? '' : 's'}, ${attributes} extra attribute${attributes === 1 ? '' : 's'}`));
     } catch (error) {
       checks.push(
@@ -92,5 +94,5 @@ export function checkMappings(platforms: readonly ConfiguredPlatform[], workspac
       );
     }
   }
-  return { checks, mappings };
+  return { checks, mappings, origins };
 }

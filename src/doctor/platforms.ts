@@ -1,6 +1,9 @@
 import type { Mapping } from '../config/mapping.js';
 import { destinationSettings, sourceSettings, type Workspace } from '../config/workspace.js';
-import type { DiagnoseInput } from '../domain/connector.js';
+import type { MappingOrigin } from '../config/mapping-origin.js';
+import type { DiagnoseInput, Source } from '../domain/connector.js';
+import { ApiError } from '../http/errors.js';
+import { describeMappingProblems } from '../pipeline/mapping-check.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 import { listNameFor } from '../pipeline/plan.js';
 import { rfmSegmentDefinitions } from '../pipeline/segment.js';
@@ -26,6 +29,7 @@ export function expectedSegments(workspace: Workspace, fromStore: SegmentDefinit
 async function checkPlatform(
   { descriptor, config }: ConfiguredPlatform,
   mapping: Mapping,
+  origin: MappingOrigin | undefined,
   workspace: Workspace,
   segments: SegmentDefinition[],
 ): Promise<Check[]> {
@@ -51,10 +55,33 @@ async function checkPlatform(
         : [],
       signal,
     };
-    return await connector.diagnose(input);
+    const checks = await connector.diagnose(input);
+    // The credentials line already says why nothing else can be checked.
+    const unreachable = checks.some((c) => c.status === 'fail' && c.name === `${descriptor.id} credentials`);
+    if (source.enabled && connector.source?.checkMapping && origin && !unreachable) {
+      checks.push(await mappedFieldsCheck(descriptor.id, descriptor.displayName, connector.source, origin, signal));
+    }
+    return checks;
   } catch (error) {
     const message = signal.aborted ? `no answer within ${PLATFORM_TIMEOUT_MS / 1000} s` : error instanceof Error ? error.message : String(error);
     return [fail(descriptor.id, message, `check ${descriptor.displayName}'s variables (see .env.example) and the network`)];
+  }
+}
+
+/**
+ * The check a pull makes before writing anything: every mapped field exists on the platform.
+ * A check that could not run (scope, network) fails with its own reason, never as "does not exist".
+ */
+async function mappedFieldsCheck(platform: string, displayName: string, source: Source, origin: MappingOrigin, signal: AbortSignal): Promise<Check> {
+  const name = `${platform} mapped fields`;
+  try {
+    const problems = await source.checkMapping!(signal);
+    if (problems.length === 0) return ok(name, `every field the mapping reads exists on ${displayName}`);
+    const { detail, fix } = describeMappingProblems(platform, displayName, problems, origin);
+    return fail(name, detail, fix);
+  } catch (error) {
+    const message = signal.aborted ? `no answer within ${PLATFORM_TIMEOUT_MS / 1000} s` : error instanceof Error ? error.message : String(error);
+    return fail(name, `could not check the mapped fields on ${displayName}: ${message}`, error instanceof ApiError && error.hint ? error.hint : `fix what the message says, then run \`segsync doctor\` again`);
   }
 }
 
@@ -64,12 +91,13 @@ export async function checkPlatforms(
   mappings: ReadonlyMap<string, Mapping>,
   workspace: Workspace,
   segments: SegmentDefinition[],
+  origins: ReadonlyMap<string, MappingOrigin> = new Map(),
 ): Promise<Check[]> {
   const results = await Promise.all(
     platforms.map((p) => {
       const mapping = mappings.get(p.descriptor.id);
       // Its mapping line already failed and says why; a connector cannot open without one.
-      return mapping ? checkPlatform(p, mapping, workspace, segments) : Promise.resolve([]);
+      return mapping ? checkPlatform(p, mapping, origins.get(p.descriptor.id), workspace, segments) : Promise.resolve([]);
     }),
   );
   return results.flat();

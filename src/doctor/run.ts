@@ -35,13 +35,13 @@ export async function runDoctor(options: { env: NodeJS.ProcessEnv; registry: rea
   const checks: Check[] = [...environment.checks];
   const workspace = checkWorkspace(environment.paths.config, registry);
   checks.push(workspace.check);
-  const mappings = checkMappings(environment.platforms, workspace.workspace);
+  const mappings = checkMappings(environment.platforms, workspace.workspace, environment.paths.config);
   checks.push(...mappings.checks);
   const store = environment.paths.db ? checkStore(environment.paths.db) : undefined;
   if (store) checks.push(...store.checks);
   // Settings from a config that does not load would be guesses: the platforms are still checked,
   // with the defaults, so credentials problems show up in the same run.
-  checks.push(...(await checkPlatforms(environment.platforms, mappings.mappings, workspace.workspace, expectedSegments(workspace.workspace, store?.segments))));
+  checks.push(...(await checkPlatforms(environment.platforms, mappings.mappings, workspace.workspace, expectedSegments(workspace.workspace, store?.segments), mappings.origins)));
   const redact = redactor(env);
   const safe = checks.map((c) => ({ ...c, detail: redact(c.detail), ...(c.fix ? { fix: redact(c.fix) } : {}) }));
   const counts = { ok: 0, warn: 0, fail: 0 };

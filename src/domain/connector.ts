@@ -38,8 +38,28 @@ export interface SourceStream {
   read(cursor: JsonValue | undefined, context: ReadContext): AsyncIterable<SourcePage>;
 }
 
+/** A platform field the mapping names that a pull could not read a value from. */
+export interface MappingProblem {
+  /** Where the mapping names it: "contacts.fields.email", "contacts.attributes.ltv", "purchases.status.field". */
+  key: string;
+  /** The platform field (or path) as mapped. */
+  field: string;
+  /** What is wrong, in the platform's terms: 'HubSpot has no contact property "emial"'. */
+  problem: string;
+  /** The closest name the platform has, when one is close (emial → email). */
+  suggestion?: string;
+  /** The admin can add it on the platform (a custom property or field); false for a fixed schema. */
+  creatable: boolean;
+}
+
 export interface Source {
   streams: SourceStream[];
+  /**
+   * Checks every platform field the mapping names against the platform (read calls only, or an
+   * offline schema), before a pull writes anything. Returns what does not exist; throws (ApiError)
+   * when it cannot tell, e.g. a refused scope or the network, which is never "does not exist".
+   */
+  checkMapping?(signal: AbortSignal): Promise<MappingProblem[]>;
 }
 
 export type PlanBatch =

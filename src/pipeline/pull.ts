@@ -5,7 +5,11 @@ import { Quarantine } from '../store/quarantine.js';
 import { StreamCursors } from '../store/cursors.js';
 import type { Source, SourcePage } from '../domain/connector.js';
 import type { StreamName } from '../domain/records.js';
+import { displayPath, type MappingOrigin } from '../config/mapping-origin.js';
+import { StoredContacts } from '../store/contact-values.js';
 import { silentProgress, type Progress } from './progress.js';
+import { BlankingError, blankingViolations, DEFAULT_BLANKING_THRESHOLD, type BlankingSettings } from './blanking-guard.js';
+import { checkSourceMapping } from './mapping-check.js';
 
 export interface StreamPullSummary {
   platform: string;
@@ -29,6 +33,10 @@ export interface PullOptions {
   signal: AbortSignal;
   progress?: Progress;
   now?: () => number;
+  /** The blanking guard (blanking-guard.ts); on, with the default threshold, unless said otherwise. */
+  blanking?: BlankingSettings;
+  /** The platform's mapping and where it comes from, named by the mapped-field check's errors. */
+  mapping?: { displayName: string; origin: MappingOrigin };
 }
 
 const CHANGED_IDS_KEPT = 10_000;
@@ -48,7 +56,15 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const records = new SourceRecords(db);
   const quarantine = new Quarantine(db);
   const cursors = new StreamCursors(db);
+  const stored = new StoredContacts(db);
+  const blanking = options.blanking ?? { allow: false, threshold: DEFAULT_BLANKING_THRESHOLD };
   const summaries: StreamPullSummary[] = [];
+
+  // A mapped field the platform lacks would be read as empty everywhere: check before any write.
+  if (source.checkMapping) {
+    const origin = options.mapping?.origin ?? { file: 'the mapping file', workspaceAttributes: [] };
+    await checkSourceMapping({ platform, displayName: options.mapping?.displayName ?? platform, source, origin }, signal);
+  }
 
   for (const stream of source.streams) {
     const cursor = cursors.get(platform, stream.name);
@@ -74,8 +90,20 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
       summary.stored += valid.length;
     };
+    /** Set once the guard refused a batch: nothing more of this stream is written (its cursor stays before the batch). */
+    let refused: BlankingError | undefined;
     const flush = () => {
-      if (buffered.length === 0) return;
+      if (buffered.length === 0 || refused) return;
+      if (stream.name === 'contacts' && !blanking.allow) {
+        const violations = blankingViolations(buffered.flatMap((p) => p.contacts), (id) => stored.get(platform, id), blanking.threshold);
+        if (violations.length > 0) {
+          const file = options.mapping?.origin.file;
+          refused = new BlankingError(platform, stream.name, violations, blanking.threshold, file ? displayPath(file) : undefined);
+          buffered.length = 0;
+          bufferedRecords = 0;
+          throw refused;
+        }
+      }
       const at = nowIso();
       db.transaction(() => {
         for (const page of buffered) write(page, at);
@@ -87,12 +115,19 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     };
     // A slow platform (rate limits, a paused download) must not keep read pages unwritten for long:
     // flush them while waiting for the next page too. Safe: writes are synchronous, so this only
-    // runs while the loop awaits.
+    // runs while the loop awaits. A refusal there is thrown by the loop, not by the timer.
     const timer = setInterval(() => {
-      if (buffered.length > 0 && Date.now() - lastFlush >= FLUSH_MS) flush();
+      if (buffered.length === 0 || Date.now() - lastFlush < FLUSH_MS) return;
+      try {
+        flush();
+      } catch {
+        // `refused` holds it.
+      }
     }, FLUSH_MS);
+    let failed = false;
     try {
       for await (const page of stream.read(cursor, { signal, full: options.full, now: options.now ?? Date.now })) {
+        if (refused) throw refused;
         buffered.push(page);
         bufferedRecords += page.received;
         if (bufferedRecords >= FLUSH_RECORDS || Date.now() - lastFlush >= FLUSH_MS) flush();
@@ -103,11 +138,20 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
         for (const w of page.warnings ?? []) if (!summary.warnings.includes(w)) summary.warnings.push(w);
         progress.advance(page.received, page.expectedTotal);
       }
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
       clearInterval(timer);
-      // Pages read before a failure or a stop are good: keep them (and their cursor).
-      flush();
+      // Pages read before a failure or a stop are good: keep them (and their cursor), unless the
+      // guard refuses them; then the first failure is the one reported.
+      try {
+        flush();
+      } catch (error) {
+        if (!failed) throw error;
+      }
     }
+    if (refused) throw refused;
     progress.stop();
     summaries.push(summary);
   }

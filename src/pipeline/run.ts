@@ -63,7 +63,7 @@ export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['t
   return totals;
 }
 
-export async function pull(session: Session, options: CommandOptions & { full: boolean }): Promise<PullResult> {
+export async function pull(session: Session, options: CommandOptions & { full: boolean; allowBlanking?: boolean }): Promise<PullResult> {
   const progress = options.progress ?? silentProgressFactory;
   // Platforms have separate rate limits, so they are pulled at the same time; SQLite writes stay
   // one transaction at a time because each page is written synchronously.
@@ -77,6 +77,9 @@ export async function pull(session: Session, options: CommandOptions & { full: b
         full: options.full,
         signal: options.signal,
         progress: progress(),
+        // Scheduled jobs never pass allowBlanking: a refused batch fails the job for an admin to rerun by hand.
+        blanking: { allow: options.allowBlanking === true, threshold: sourceSettings(session.workspace, c.id).blankingThreshold },
+        mapping: { displayName: c.displayName, origin: c.mappingOrigin },
       })),
   );
   const streams = perPlatform.flat();

@@ -1,7 +1,7 @@
 import { openStore, type Db } from '../store/db.js';
 import { readCoreEnv } from '../config/env.js';
 import { ConfigError } from '../config/errors.js';
-import { loadMapping } from '../config/mapping.js';
+import { resolveMapping, type MappingOrigin } from '../config/mapping-origin.js';
 import { destinationSettings, loadWorkspace, sourceSettings, type Workspace } from '../config/workspace.js';
 import type { ConnectorDescriptor, OpenConnector } from '../domain/connector.js';
 import type { TransportEvents } from '../http/transport.js';
@@ -10,6 +10,8 @@ export interface SessionConnector {
   id: string;
   displayName: string;
   connector: OpenConnector;
+  /** Where its mapping comes from (file, workspace attributes), for errors that say what to edit. */
+  mappingOrigin: MappingOrigin;
 }
 
 /** An open store, the validated workspace config and every configured connector. */
@@ -39,18 +41,13 @@ export function openSession(options: SessionOptions): Session {
     if (config === undefined) continue;
     const source = sourceSettings(workspace, descriptor.id);
     if (!source.enabled && !destinationSettings(workspace, descriptor.id).enabled) continue;
-    const fileMapping = loadMapping(source.mapping ?? descriptor.defaultMappingFile);
-    // Attributes from the workspace config extend the mapping file's: no code, no file edit.
-    const mapping = {
-      ...fileMapping,
-      contacts: { ...fileMapping.contacts, attributes: { ...fileMapping.contacts.attributes, ...source.attributes } },
-    };
+    const { mapping, origin } = resolveMapping(descriptor.id, descriptor.defaultMappingFile, workspace, core.SEGSYNC_CONFIG);
     const connector = descriptor.open(config, {
       mapping,
       lookbackMinutes: source.lookbackMinutes,
       ...(options.events ? { events: options.events } : {}),
     });
-    connectors.push({ id: descriptor.id, displayName: descriptor.displayName, connector });
+    connectors.push({ id: descriptor.id, displayName: descriptor.displayName, connector, mappingOrigin: origin });
   }
   if (options.requireConnector !== false && connectors.length === 0) {
     const names = options.registry.map((d) => d.displayName).join(', ');

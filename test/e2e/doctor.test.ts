@@ -104,9 +104,9 @@ describe('segsync doctor against the emulators', () => {
     expect(all.filter((l) => l.mark !== '✓')).toEqual([]);
     expect(all.map((l) => l.name)).toEqual([
       'env', 'platforms', 'workspace config', 'mapping hubspot', 'mapping marketo', 'mapping shopify', 'store',
-      'hubspot credentials', 'hubspot scopes', 'hubspot token properties', 'hubspot lists',
-      'marketo credentials', 'marketo permissions', 'marketo lists', 'marketo token fields',
-      'shopify credentials', 'shopify scopes', 'shopify token metafields', 'shopify lists',
+      'hubspot credentials', 'hubspot scopes', 'hubspot token properties', 'hubspot lists', 'hubspot mapped fields',
+      'marketo credentials', 'marketo permissions', 'marketo lists', 'marketo token fields', 'marketo mapped fields',
+      'shopify credentials', 'shopify scopes', 'shopify token metafields', 'shopify lists', 'shopify mapped fields',
     ]);
     expect(line(stdout, 'platforms').detail).toBe('configured: HubSpot, Marketo, Shopify');
     expect(line(stdout, 'store').detail).toContain('does not exist yet: the first command creates it');

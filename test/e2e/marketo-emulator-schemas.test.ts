@@ -8,6 +8,7 @@ import {
   ActivitiesPageSchema,
   CreateFieldsSchema,
   DescribeLeadsSchema,
+  DescribeObjectSchema,
   EnvelopeSchema,
   ExportJobsSchema,
   FoldersSchema,
@@ -172,6 +173,36 @@ describe('Marketo emulator answers pass the connector\'s schemas and match the r
       expect(String((o as { closeDate: string }).closeDate)).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     }
     expect(env.code(await env.call('GET', `/rest/v1/opportunities.json?filterType=name&filterValues=x`))).toBe('1003');
+  });
+
+  it('describe: leads as recorded, opportunities as the docs show them; every field the population holds is described', async () => {
+    const leads = await env.call('GET', '/rest/v1/leads/describe.json');
+    expectShape(DescribeLeadsSchema, leads.json);
+    const recordedKeys = new Set((recorded('leads_describe.json').result as Array<Record<string, unknown>>).flatMap((f) => Object.keys(f)));
+    const described = leads.json.result as Array<{ rest: { name: string; readOnly: boolean } } & Record<string, unknown>>;
+    for (const f of described) {
+      expect(Object.keys(f).filter((k) => !recordedKeys.has(k))).toEqual([]);
+      expect(Object.keys(f.rest).sort()).toEqual(['name', 'readOnly']);
+    }
+    const leadFields = new Set(described.map((f) => f.rest.name));
+    const lead = env.emulator.getLead(env.emulator.listLeads()[0]!.id)!;
+    const filled = Object.entries(lead.fields).filter(([, v]) => v !== null).map(([k]) => k);
+    expect(filled).toEqual(expect.arrayContaining(['email', 'firstName', 'lastName', 'phone', 'city', 'country', 'unsubscribed', 'leadSource']));
+    for (const name of filled) expect(leadFields.has(name), name).toBe(true);
+
+    const opportunities = await env.call('GET', '/rest/v1/opportunities/describe.json');
+    expectShape(DescribeObjectSchema, opportunities.json);
+    const object = (opportunities.json.result as Array<{ name: string; idField: string; dedupeFields: string[]; fields: Array<{ name: string; dataType: string }> }>)[0]!;
+    expect(object).toMatchObject({ name: 'opportunity', idField: 'marketoGUID', dedupeFields: ['externalOpportunityId'] });
+    const opportunityFields = object.fields.map((f) => f.name);
+    for (const o of env.emulator.allOpportunities()) {
+      for (const name of Object.keys(o.values)) expect(opportunityFields, name).toContain(name);
+    }
+    // Get Opportunities accepts exactly the described fields.
+    const ext = env.emulator.allOpportunities()[0]!.externalOpportunityId;
+    const all = await env.call('GET', `/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=${ext}&fields=${opportunityFields.join(',')}`);
+    expect(all.json.success).toBe(true);
+    expect(env.code(await env.call('GET', `/rest/v1/opportunities.json?filterType=externalOpportunityId&filterValues=${ext}&fields=amuont`))).toBe('1006');
   });
 
   it('static lists and folders: lookups that find nothing, creation, membership with skipped rows', async () => {

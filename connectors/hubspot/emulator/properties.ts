@@ -154,6 +154,9 @@ const CONTACT_PROPERTIES: BuiltinSpec[] = [
   { name: 'firstname', label: 'First Name', type: 'string', fieldType: 'text', groupName: 'contactinformation', formField: true, description: "A contact's first name" },
   { name: 'lastname', label: 'Last Name', type: 'string', fieldType: 'text', groupName: 'contactinformation', formField: true, description: "A contact's last name" },
   { name: 'phone', label: 'Phone Number', type: 'string', fieldType: 'phonenumber', groupName: 'contactinformation', formField: true, description: "A contact's primary phone number" },
+  // Empty for everyone in the synthetic population: a mapping that points email at it must trip
+  // segsync's blanking guard, not blank the store.
+  { name: 'work_email', label: 'Work email', type: 'string', fieldType: 'text', groupName: 'contactinformation', formField: true, description: "A contact's work email address" },
   { name: 'mobilephone', label: 'Mobile Phone Number', type: 'string', fieldType: 'phonenumber', groupName: 'contactinformation', formField: true },
   { name: 'address', label: 'Street Address', type: 'string', fieldType: 'text', groupName: 'contactinformation', formField: true },
   { name: 'city', label: 'City', type: 'string', fieldType: 'text', groupName: 'contactinformation', formField: true, description: "A contact's city of residence" },

@@ -8,10 +8,34 @@ import { fail, formParams, intParam, isoZ, leadDbOk, listParam, offsetToken, rea
 import type { LeadValue, MarketoState, Opportunity, OpportunityRole } from './state.js';
 
 const MAX_VALUES = 300;
-const OPPORTUNITY_FIELDS = new Set([
-  'marketoGUID', 'externalOpportunityId', 'name', 'description', 'type', 'source', 'amount', 'closeDate', 'isClosed', 'isWon',
-  'stage', 'expectedRevenue', 'probability', 'fiscalQuarter', 'fiscalYear', 'leadSource', 'createdAt', 'updatedAt',
-]);
+/**
+ * The opportunity fields the emulator knows, as its describe serves them (names, types and lengths
+ * as in the docs' describe example and the standard opportunity fields); Get Opportunities accepts
+ * exactly these.
+ */
+const OPPORTUNITY_FIELD_DEFS: ReadonlyArray<{ name: string; displayName: string; dataType: string; length?: number; updateable: boolean }> = [
+  { name: 'marketoGUID', displayName: 'Marketo GUID', dataType: 'string', length: 36, updateable: false },
+  { name: 'createdAt', displayName: 'Created At', dataType: 'datetime', updateable: false },
+  { name: 'updatedAt', displayName: 'Updated At', dataType: 'datetime', updateable: false },
+  { name: 'externalOpportunityId', displayName: 'External Opportunity Id', dataType: 'string', length: 50, updateable: false },
+  { name: 'name', displayName: 'Name', dataType: 'string', length: 255, updateable: true },
+  { name: 'description', displayName: 'Description', dataType: 'string', length: 2000, updateable: true },
+  { name: 'type', displayName: 'Type', dataType: 'string', length: 255, updateable: true },
+  { name: 'source', displayName: 'Source', dataType: 'string', length: 255, updateable: true },
+  { name: 'amount', displayName: 'Amount', dataType: 'currency', updateable: true },
+  { name: 'closeDate', displayName: 'Close Date', dataType: 'date', updateable: true },
+  { name: 'isClosed', displayName: 'Is Closed', dataType: 'boolean', updateable: true },
+  { name: 'isWon', displayName: 'Is Won', dataType: 'boolean', updateable: true },
+  { name: 'stage', displayName: 'Stage', dataType: 'string', length: 255, updateable: true },
+  { name: 'expectedRevenue', displayName: 'Expected Revenue', dataType: 'currency', updateable: true },
+  { name: 'probability', displayName: 'Probability', dataType: 'integer', updateable: true },
+  { name: 'fiscalQuarter', displayName: 'Fiscal Quarter', dataType: 'integer', updateable: true },
+  { name: 'fiscalYear', displayName: 'Fiscal Year', dataType: 'integer', updateable: true },
+  { name: 'leadSource', displayName: 'Lead Source', dataType: 'string', length: 255, updateable: true },
+];
+const OPPORTUNITY_FIELDS = new Set(OPPORTUNITY_FIELD_DEFS.map((f) => f.name));
+/** When the emulated instance's opportunity object was set up (the describe's createdAt/updatedAt). */
+const DESCRIBED_AT = '2015-02-03T22:36:23Z';
 const DEFAULT_OPPORTUNITY_FIELDS = ['marketoGUID', 'externalOpportunityId', 'name', 'description', 'amount', 'source', 'createdAt', 'updatedAt'];
 const ROLE_FIELDS = ['marketoGUID', 'externalOpportunityId', 'leadId', 'role', 'isPrimary', 'createdAt', 'updatedAt'];
 
@@ -48,6 +72,26 @@ export class OpportunitiesApi {
     if (name === 'createdAt') return isoZ(o.createdMs);
     if (name === 'updatedAt') return isoZ(o.updatedMs);
     return o.values[name] ?? null;
+  }
+
+  /** GET /rest/v1/opportunities/describe.json (shape of the docs' example; swagger ObjectMetaData). */
+  describe(): Reply {
+    return leadDbOk(this.state.now(), [{
+      name: 'opportunity',
+      displayName: 'Opportunity',
+      createdAt: DESCRIBED_AT,
+      updatedAt: DESCRIBED_AT,
+      idField: 'marketoGUID',
+      dedupeFields: ['externalOpportunityId'],
+      searchableFields: [['externalOpportunityId'], ['marketoGUID']],
+      fields: OPPORTUNITY_FIELD_DEFS.map((f) => ({
+        name: f.name,
+        displayName: f.displayName,
+        dataType: f.dataType,
+        ...(f.length !== undefined ? { length: f.length } : {}),
+        updateable: f.updateable,
+      })),
+    }]);
   }
 
   /** GET /rest/v1/opportunities.json?filterType=externalOpportunityId|marketoGUID&filterValues=&fields= */

@@ -794,6 +794,7 @@ export class MarketoEmulator implements FaultInjector {
     if (p === '/rest/v1/activities/leadchanges.json' && m === 'GET') return this.activities.leadChanges(ctx);
     if (p === '/rest/v1/activities/deletedleads.json' && m === 'GET') return this.activities.deletedLeads(ctx);
     if (p === '/rest/v1/opportunities.json' && m === 'GET') return this.opportunities.getOpportunities(ctx);
+    if (p === '/rest/v1/opportunities/describe.json' && m === 'GET') return this.opportunities.describe();
     if (p === '/rest/v1/opportunities/roles.json' && m === 'GET') return this.opportunities.getRoles(ctx);
     // /rest/v1/lists/{id}/leads.json (and the recorded singular /rest/v1/list/{id}/leads.json)
     if (s[0] === 'rest' && s[1] === 'v1' && (s[2] === 'lists' || s[2] === 'list') && s.length >= 5 && s[4] === 'leads.json') {

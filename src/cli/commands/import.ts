@@ -1,5 +1,6 @@
 import { createCsvSource, loadCsvMapping } from '../../../connectors/csv/index.js';
 import { pullSource } from '../../pipeline/pull.js';
+import { DEFAULT_BLANKING_THRESHOLD } from '../../pipeline/blanking-guard.js';
 import { pullTotals, recorded } from '../../pipeline/run.js';
 import { renderPull } from '../render.js';
 import { fmt } from '../output.js';
@@ -9,6 +10,7 @@ export interface ImportFlags extends GlobalFlags {
   format?: string;
   mapping?: string;
   timeZone?: string;
+  allowBlanking?: boolean;
 }
 
 /** Imports contact and order exports like any other source (platform "csv"). */
@@ -20,7 +22,10 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
       ...(flags.timeZone ? { timeZone: flags.timeZone } : {}),
     });
     const { result } = await recorded(ctx.session, 'import', async () => {
-      const streams = await pullSource({ db: ctx.session.db, platform: 'csv', source, full: true, signal: ctx.signal, progress: ctx.progress() });
+      const streams = await pullSource({
+        db: ctx.session.db, platform: 'csv', source, full: true, signal: ctx.signal, progress: ctx.progress(),
+        blanking: { allow: flags.allowBlanking === true, threshold: DEFAULT_BLANKING_THRESHOLD },
+      });
       return { streams, totals: pullTotals(streams), stats };
     });
     const s = result.stats;

@@ -4,10 +4,10 @@ import { runCommand } from '../context.js';
 import type { PushFlags } from './push.js';
 
 /** pull + segment + push, recorded as one run. */
-export function syncCommand(flags: PushFlags & { full?: boolean }): Promise<void> {
+export function syncCommand(flags: PushFlags & { full?: boolean; allowBlanking?: boolean }): Promise<void> {
   return runCommand(flags, async (ctx) => {
     const { result, requests } = await recorded(ctx.session, 'sync', async () => {
-      const pulled = await pull(ctx.session, { full: flags.full === true, signal: ctx.signal, progress: ctx.progress });
+      const pulled = await pull(ctx.session, { full: flags.full === true, allowBlanking: flags.allowBlanking === true, signal: ctx.signal, progress: ctx.progress });
       const segmented = segment(ctx.session);
       const pushed = await push(ctx.session, {
         dryRun: flags.dryRun === true,

@@ -1,0 +1,33 @@
+import type { Db } from './db.js';
+import type { EmailConsent } from '../domain/records.js';
+
+/** The stored values the blanking guard protects, for one contact. */
+export interface StoredContactValues {
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  emailConsent: EmailConsent;
+  archived: boolean;
+}
+
+/** Reads what the store holds for contacts about to be written (prepared once per store). */
+export class StoredContacts {
+  private readonly select;
+
+  constructor(db: Db) {
+    this.select = db.prepare<[string, string], { email: string | null; first_name: string | null; last_name: string | null; email_consent: EmailConsent; archived: number }>(
+      'SELECT email, first_name, last_name, email_consent, archived FROM contacts WHERE platform = ? AND external_id = ?',
+    );
+  }
+
+  get(platform: string, externalId: string): StoredContactValues | undefined {
+    const row = this.select.get(platform, externalId);
+    return row && {
+      email: row.email,
+      firstName: row.first_name,
+      lastName: row.last_name,
+      emailConsent: row.email_consent,
+      archived: row.archived === 1,
+    };
+  }
+}
