@@ -1,5 +1,5 @@
 import type {
-  AttributeValue, ContactRecord, EmailConsent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
+  AttributeValue, ContactField, ContactRecord, EmailConsent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
 } from '../../src/domain/records.js';
 import { parseDateWith } from './dates.js';
 import type { ColumnKey } from './mapping.js';
@@ -81,6 +81,9 @@ interface ContactAgg {
   country: string | null;
   consent: EmailConsent | null;
   attributes: Record<string, AttributeValue>;
+  /** Fields and attributes the import's files carry for this contact (ContactRecord.carried). */
+  carried: Set<ContactField>;
+  carriedAttributes: Set<string>;
   createdMs: number;
   updatedMs: number;
   fallbackMs: number;
@@ -132,6 +135,20 @@ function splitName(full: string): [string, string | null] {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** The contact fields a contacts file's header maps (each carried, empty cells included). */
+function headerFields(ix: Ix): ContactField[] {
+  const fields: ContactField[] = [];
+  if (ix.email >= 0) fields.push('email');
+  if (ix.firstName >= 0 || ix.name >= 0) fields.push('firstName');
+  if (ix.lastName >= 0 || ix.name >= 0) fields.push('lastName');
+  if (ix.phone >= 0) fields.push('phone');
+  if (ix.city >= 0) fields.push('city');
+  if (ix.country >= 0) fields.push('country');
+  if (ix.consent >= 0) fields.push('emailConsent');
+  if (ix.createdAt >= 0) fields.push('createdAt');
+  return fields;
+}
+
 /**
  * Aggregates rows of transaction files into one purchase per order (in memory, a Map keyed by
  * external id) and rows of every file into contacts. Rows are fed in file order by the source.
@@ -173,6 +190,7 @@ export class CsvAggregator {
     if (!c) {
       c = {
         externalId: key, email: null, phone: null, firstName: null, lastName: null, city: null, country: null, consent: null, attributes: {},
+        carried: new Set(), carriedAttributes: new Set(),
         createdMs: Infinity, updatedMs: -Infinity, fallbackMs: plan.mtimeMs, file: plan.name, format: plan.format.name, row, rows: 0,
       };
       this.contactAggs.set(key, c);
@@ -181,9 +199,15 @@ export class CsvAggregator {
     return c;
   }
 
-  /** Contact fields of one row: values of a row at least as recent as what we have win. */
+  /**
+   * Contact fields of one row: values of a row at least as recent as what we have win. A field
+   * with a value is carried (ContactRecord.carried); so is, in a contacts file, every field its
+   * header has (a contacts export states the person: an empty cell clears the stored value),
+   * while an order row's empty cell says nothing about the person.
+   */
   private applyContactFields(c: ContactAgg, rec: readonly string[], ix: Ix, rowMs: number, plan: FilePlan, email: string): void {
     const newer = !(rowMs < c.updatedMs);
+    if (email !== '') c.carried.add('email');
     if (email !== '' && (c.email === null || newer)) c.email = email;
     let first = cellAt(rec, ix.firstName);
     let last = cellAt(rec, ix.lastName);
@@ -195,19 +219,26 @@ export class CsvAggregator {
         last = family ?? '';
       }
     }
+    if (first !== '') c.carried.add('firstName');
+    if (last !== '') c.carried.add('lastName');
     if (first !== '' && (c.firstName === null || newer)) c.firstName = first;
     if (last !== '' && (c.lastName === null || newer)) c.lastName = last;
     const phone = cellAt(rec, ix.phone);
+    if (phone !== '') c.carried.add('phone');
     if (phone !== '' && (c.phone === null || newer)) c.phone = phone;
     const city = cellAt(rec, ix.city);
+    if (city !== '') c.carried.add('city');
     if (city !== '' && (c.city === null || newer)) c.city = city;
     const country = cellAt(rec, ix.country);
+    if (country !== '') c.carried.add('country');
     if (country !== '' && (c.country === null || newer)) c.country = country;
     if (ix.consent >= 0) {
       const raw = cellAt(rec, ix.consent);
       const consent = raw === '' ? undefined : plan.format.consent[raw.toLowerCase()];
+      if (consent !== undefined) c.carried.add('emailConsent');
       if (consent !== undefined && (c.consent === null || newer)) c.consent = consent;
     }
+    if (plan.format.kind === 'contacts') for (const field of headerFields(ix)) c.carried.add(field);
     if (rowMs === rowMs && rowMs > c.updatedMs) c.updatedMs = rowMs;
   }
 
@@ -453,6 +484,7 @@ export class CsvAggregator {
       const rowMs = updatedMs === updatedMs ? updatedMs : createdMs;
       if (createdMs === createdMs && createdMs < c.createdMs) c.createdMs = createdMs;
       const newer = !(rowMs < c.updatedMs);
+      for (const a of attributeColumns) c.carriedAttributes.add(a.name);
       for (const [name, value] of attributes) {
         if (value !== null ? c.attributes[name] === undefined || c.attributes[name] === null || newer : !(name in c.attributes)) c.attributes[name] = value;
       }
@@ -567,6 +599,7 @@ export class CsvAggregator {
         mergedFrom: [],
         attributes: c.attributes,
         raw: { file: c.file, format: c.format, row: c.row, rows: c.rows },
+        carried: { fields: [...c.carried].sort(), attributes: [...c.carriedAttributes].sort() },
       });
     }
     stats.contacts = contacts.length;

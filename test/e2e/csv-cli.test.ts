@@ -1,0 +1,124 @@
+/**
+ * `segsync import` (and the commands a CSV-only user runs next) through the CLI, as a new user
+ * runs them: separate files imported one after the other, real-world encodings and layouts.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '../..');
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** Runs the CLI in an empty working directory (no .env) against its own store. */
+function segsync(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SEGSYNC_DB: join(dir, 'segsync.db'), ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+function workspace(files: Record<string, string | Buffer> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), 'segsync-csv-cli-'));
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  return dir;
+}
+
+function query<T>(dir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(join(dir, 'segsync.db'), { readonly: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+interface ContactRow {
+  external_id: string; email: string | null; first_name: string | null; last_name: string | null; country: string | null;
+  city: string | null; email_consent: string; attributes: string; created_at: string | null;
+}
+const contact = (dir: string, id: string) =>
+  query<ContactRow>(dir, "SELECT * FROM contacts WHERE platform = 'csv' AND external_id = ?", id)[0];
+
+const CONTACTS = [
+  'Customer ID,Email,First Name,Last Name,Country,Created,Email Marketing Consent,Total Spent,Tags',
+  'C1,ada@example.com,Ada,Lovelace,GB,2024-01-10,yes,120.50,vip',
+  'C2,alan@example.com,Alan,Turing,GB,2024-01-11,no,80,',
+].join('\n');
+const ORDERS = [
+  'Order ID,Customer ID,Date,Amount',
+  'O-1,C1,2024-03-01,40.00',
+  'O-2,C1,2024-03-05,25.00',
+  'O-3,C2,2024-03-02,0.00',
+].join('\n');
+
+describe('separate imports: a later file never blanks what it does not carry', () => {
+  const expectBoth = (dir: string) => {
+    expect(contact(dir, 'C1')).toMatchObject({
+      email: 'ada@example.com', first_name: 'Ada', last_name: 'Lovelace', country: 'GB', email_consent: 'subscribed',
+      created_at: '2024-01-10T00:00:00.000Z',
+    });
+    expect(JSON.parse(contact(dir, 'C1')!.attributes)).toEqual({ totalSpent: 120.5, tags: 'vip' });
+    expect(contact(dir, 'C2')).toMatchObject({ email: 'alan@example.com', first_name: 'Alan', last_name: 'Turing', country: 'GB', email_consent: 'unsubscribed' });
+    expect(JSON.parse(contact(dir, 'C2')!.attributes)).toEqual({ totalSpent: 80, tags: null });
+    const purchases = query<{ external_id: string; contact: string }>(dir,
+      "SELECT p.external_id, pc.contact_external_id AS contact FROM purchases p JOIN purchase_contacts pc ON pc.platform = p.platform AND pc.purchase_external_id = p.external_id ORDER BY 1");
+    expect(purchases).toEqual([{ external_id: 'O-1', contact: 'C1' }, { external_id: 'O-2', contact: 'C1' }, { external_id: 'O-3', contact: 'C2' }]);
+  };
+
+  it('contacts, then orders: the orders file keeps email, names, country, consent and attributes', async () => {
+    const dir = workspace({ 'contacts.csv': CONTACTS, 'orders.csv': ORDERS });
+    expect((await segsync(dir, ['import', 'contacts.csv'])).code).toBe(0);
+    const orders = await segsync(dir, ['import', 'orders.csv', '--json']);
+    expect(orders.code).toBe(0);
+    expectBoth(dir);
+    // Nothing the orders file says about C1 and C2 differs from what is stored: no change counted.
+    const summary = JSON.parse(orders.stdout) as { pull: { streams: Array<{ stream: string; changed: number }> } };
+    expect(summary.pull.streams.find((s) => s.stream === 'contacts')!.changed).toBe(0);
+  });
+
+  it('orders, then contacts: the contacts file fills in what the orders file did not have, and importing either again changes nothing', async () => {
+    const dir = workspace({ 'contacts.csv': CONTACTS, 'orders.csv': ORDERS });
+    expect((await segsync(dir, ['import', 'orders.csv'])).code).toBe(0);
+    expect(contact(dir, 'C1')).toMatchObject({ email: null, first_name: null });
+    expect((await segsync(dir, ['import', 'contacts.csv'])).code).toBe(0);
+    expectBoth(dir);
+    for (const file of ['orders.csv', 'contacts.csv']) {
+      const again = JSON.parse((await segsync(dir, ['import', file, '--json'])).stdout) as { pull: { totals: { changed: number } } };
+      expect(again.pull.totals.changed).toBe(0);
+    }
+    expectBoth(dir);
+  });
+
+  it('both files in one import merge the same way, in either order', async () => {
+    for (const files of [['contacts.csv', 'orders.csv'], ['orders.csv', 'contacts.csv']]) {
+      const dir = workspace({ 'contacts.csv': CONTACTS, 'orders.csv': ORDERS });
+      expect((await segsync(dir, ['import', ...files])).code).toBe(0);
+      expectBoth(dir);
+    }
+  });
+
+  it('a contacts file states the person: a cell it empties is cleared, a column it lacks is kept', async () => {
+    const dir = workspace({
+      'contacts.csv': CONTACTS,
+      'update.csv': 'Customer ID,Email,Last Name,Total Spent\nC1,ada@example.com,,130\n',
+    });
+    expect((await segsync(dir, ['import', 'contacts.csv'])).code).toBe(0);
+    expect((await segsync(dir, ['import', 'update.csv'])).code).toBe(0);
+    expect(contact(dir, 'C1')).toMatchObject({ email: 'ada@example.com', first_name: 'Ada', last_name: null, country: 'GB', email_consent: 'subscribed' });
+    expect(JSON.parse(contact(dir, 'C1')!.attributes)).toEqual({ totalSpent: 130, tags: 'vip' });
+  });
+});
