@@ -47,6 +47,8 @@ describe('CSV import: UCI Online Retail layout', () => {
     expect(stats).toEqual({
       files: 1, rows: 60, lineItems: 59, purchases: 16, contacts: 12, cancellations: 3, returns: 3, refunded: 1,
       rowsWithoutCustomer: 9, invalidRows: 3, quarantined: 7, formatByFile: { [file]: 'online_retail' },
+      // 60 rows − 9 without a customer − row 53 (no invoice number) − the 4 rows of the two invoices with a bad row (44, 45) = 46.
+      byFile: { [file]: { format: 'online_retail', encoding: 'UTF-8', encodingDecided: 'utf-8', delimiter: ',', rows: 60, validRows: 46 } },
     });
     expect(count(target, 'purchases')).toBe(16);
     expect(count(target, 'contacts')).toBe(12);
@@ -117,7 +119,7 @@ describe('CSV import: UCI Online Retail layout', () => {
     expect(stats.purchases).toBe(16);
     expect(stats.rows).toBe(120);
     expect(purchase(target, '536365')!.amount).toBe(139.12);
-    expect(purchases.warnings.join('\n')).toMatch(/22 order\(s\) appear in more than one file; the later file's rows replace the earlier ones/);
+    expect(purchases.warnings.join('\n')).toMatch(/22 orders appear in more than one file; the later file's rows replace the earlier ones/);
   });
 });
 
@@ -129,6 +131,7 @@ describe('CSV import: Shopify orders export', () => {
     expect(stats).toEqual({
       files: 1, rows: 31, lineItems: 31, purchases: 17, contacts: 14, cancellations: 2, returns: 3, refunded: 2,
       rowsWithoutCustomer: 2, invalidRows: 0, quarantined: 1, formatByFile: { [file]: 'shopify_orders' },
+      byFile: { [file]: { format: 'shopify_orders', encoding: 'UTF-8', encodingDecided: 'utf-8', delimiter: ',', rows: 31, validRows: 29 } },
     });
     expect(contacts.received).toBe(31);
     expect(statuses(target)).toEqual({ won: 10, cancelled: 2, refunded: 2, open: 2, lost: 1 });
@@ -176,6 +179,10 @@ describe('CSV import: European semicolon exports with a BOM', () => {
       files: 2, rows: 15, lineItems: 7, purchases: 5, contacts: 5, cancellations: 1, returns: 1, refunded: 1,
       rowsWithoutCustomer: 2, invalidRows: 1, quarantined: 3,
       formatByFile: { [contactsFile]: 'contacts', [ordersFile]: 'transactions' },
+      byFile: {
+        [contactsFile]: { format: 'contacts', encoding: 'UTF-8', encodingDecided: 'bom', delimiter: ';', rows: 8, validRows: 6 },
+        [ordersFile]: { format: 'transactions', encoding: 'UTF-8', encodingDecided: 'bom', delimiter: ';', rows: 7, validRows: 6 },
+      },
     });
     const anna = target.prepare("SELECT * FROM contacts WHERE external_id = 'anna.schmidt@example.de'").get() as Record<string, unknown>;
     // Two rows for Anna: the later one (same date) wins; "1.300,00" is 1300.
@@ -264,7 +271,7 @@ describe('CSV import: generic transactions', () => {
     expect(stats.formatByFile).toEqual({ [lineItems]: 'transactions', [payments]: 'transactions' });
     expect(purchase(target, '501')).toMatchObject({ amount: 59.9, occurred_at: '2024-05-01T10:00:00.000Z' });
     expect(purchase(target, '601')).toMatchObject({ amount: 40 });
-    expect(purchases.warnings.join('\n')).toContain('1 order(s) have several rows with the same amount, summed, e.g. 601 (2 × 20 in payments.csv)');
+    expect(purchases.warnings.join('\n')).toContain('1 order has several rows with the same amount, summed, e.g. 601 (2 × 20 in payments.csv)');
   });
 });
 
