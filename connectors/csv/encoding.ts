@@ -56,8 +56,8 @@ const CP1252_C1 = [
   0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
 ];
 const CP1252_UNDEFINED = new Set([0x81, 0x8d, 0x8f, 0x90, 0x9d]);
-/** 0x80–0x9F bytes that are letters in Windows-1252 (ƒ Š Œ Ž š œ ž Ÿ), and the apostrophe ’ that sits inside words. */
-const CP1252_IN_WORD = new Set([0x83, 0x8a, 0x8c, 0x8e, 0x9a, 0x9c, 0x9e, 0x9f, 0x92]);
+/** 0x80–0x9F bytes that may sit between two letters in Windows-1252 text: the letters ƒ Š Œ Ž š œ ž Ÿ, the apostrophe ’ and the dashes – —. */
+const CP1252_IN_WORD = new Set([0x83, 0x8a, 0x8c, 0x8e, 0x9a, 0x9c, 0x9e, 0x9f, 0x92, 0x96, 0x97]);
 const HAS_C1 = /[\u0080-\u009f]/;
 const C1_CHARS = /[\u0080-\u009f]/g;
 
@@ -201,8 +201,8 @@ const isAsciiLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c
 /**
  * What the bytes ≥ 0x80 of a file that is not UTF-8 look like. Western European text puts at
  * most two such characters together (Größe, façade), and the 0x80–0x9F punctuation of
- * Windows-1252 (“ ” – • …) stands between words, not between two letters (the apostrophe ’
- * aside). Shift-JIS, GBK, Big5 and the Cyrillic/Greek code pages chain such bytes or put a lead
+ * Windows-1252 (“ ” • … ‰) stands between words, not between two letters (the apostrophe ’ and
+ * the dashes – — aside). Shift-JIS, GBK, Big5 and the Cyrillic/Greek code pages chain such bytes or put a lead
  * byte between two ASCII letters: those runs are "odd".
  */
 function scanSingleByte(path: string): SingleByteStats {

@@ -183,6 +183,16 @@ export const CsvMappingSchema = strict({
 });
 
 export type CsvMapping = z.output<typeof CsvMappingSchema>;
+
+/**
+ * A mapping laid over another (the workspace config's `imports:` block over mappings/csv.yaml):
+ * the same keys, all optional. Kept as given (validated only), so that parseCsvMapping can tell
+ * which defaults it sets.
+ */
+export const CsvMappingOverlaySchema = z.unknown().superRefine((value, ctx) => {
+  const result = CsvMappingSchema.partial().safeParse(value ?? {});
+  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+});
 export type CsvFormat = z.output<typeof CsvFormatSchema>;
 
 /** The bundled mappings/csv.yaml. */

@@ -94,6 +94,7 @@ program
   .option('--format <name>', 'the file layout (detected from the header row when omitted)')
   .option('--mapping <file>', 'a mapping file instead of mappings/csv.yaml')
   .option('--time-zone <tz>', 'time zone of dates without an offset (default UTC)')
+  .option('--encoding <name>', 'text encoding of the files (utf-8, windows-1252, iso-8859-1, utf-16le, shift_jis...; decided per file when omitted)')
   .option('--json', 'print the summary as JSON')
   .action(importCommand);
 

@@ -122,3 +122,71 @@ describe('separate imports: a later file never blanks what it does not carry', (
     expect(JSON.parse(contact(dir, 'C1')!.attributes)).toEqual({ totalSpent: 130, tags: 'vip' });
   });
 });
+
+/** Windows-1252 bytes of a text (the characters used here; others are Latin-1). */
+function cp1252(text: string): Buffer {
+  const special: Record<string, number> = { '€': 0x80, '’': 0x92, '“': 0x93, '”': 0x94, '–': 0x96 };
+  return Buffer.from([...text].map((ch) => special[ch] ?? ch.charCodeAt(0)));
+}
+
+/** Every text segsync stored: source records with raw JSON and attributes, and quarantine. */
+function storedText(dir: string): string {
+  return ['contacts', 'purchases', 'quarantine'].map((table) => JSON.stringify(query(dir, `SELECT * FROM ${table}`))).join('\n');
+}
+
+describe('encodings: never a replacement character', () => {
+  const LATIN1 = Buffer.from([
+    'Customer ID,Email,First Name,Last Name,City,Tags',
+    'L1,jose@example.es,José,García,Málaga,Señor',
+    'L2,mueller@example.de,Jürgen,Müller,Köln,Größe',
+    'L3,françois@,François,Lefèvre,Orléans,', // not an email: quarantined, with its accents intact
+  ].join('\n'), 'latin1');
+  const CP1252 = cp1252([
+    'Order ID,Customer ID,Date,Amount,Name',
+    'W-1,W1,2024-03-01,€ 12.50,Zoë O’Brien',
+    'W-2,W2,2024-03-02,30.00,“Renée” Dupont–Fils',
+  ].join('\n'));
+  // Shift-JIS: 山田 太郎, 東京: neither Windows-1252 nor ISO-8859-1 text, but every byte decodes in both.
+  const SHIFT_JIS = Buffer.concat([
+    Buffer.from('Customer ID,Email,First Name,Last Name,City\nJ1,yamada@example.jp,'),
+    Buffer.from([0x91, 0xbe, 0x98, 0x59, 0x2c, 0x8e, 0x52, 0x93, 0x63, 0x2c, 0x93, 0x8c, 0x8b, 0x9e]),
+    Buffer.from('\n'),
+  ]);
+  // 0x81 is text in neither Windows-1252 nor ISO-8859-1.
+  const INVALID_IN_BOTH = Buffer.concat([Buffer.from('Customer ID,Email,First Name\nX1,x@example.com,Ann\nX2,y@example.com,A'), Buffer.from([0x81]), Buffer.from('b\n')]);
+
+  it('reads Latin-1 and Windows-1252 files without `encoding:`, says so, and refuses files whose encoding cannot be told', async () => {
+    const dir = workspace({ 'latin1.csv': LATIN1, 'cp1252.csv': CP1252, 'japanese.csv': SHIFT_JIS, 'mixed.csv': INVALID_IN_BOTH });
+    const latin1 = await segsync(dir, ['import', 'latin1.csv']);
+    expect(latin1.code).toBe(0);
+    expect(latin1.stdout).toMatch(/latin1\.csv \(contacts; 2 valid rows of 3; ISO-8859-1, sniffed: not UTF-8/);
+    const windows = await segsync(dir, ['import', 'cp1252.csv']);
+    expect(windows.code).toBe(0);
+    expect(windows.stdout).toMatch(/cp1252\.csv \(transactions; 2 valid rows of 2; Windows-1252, sniffed: .*€ ’ “/);
+
+    for (const [file, row] of [['japanese.csv', 2], ['mixed.csv', 3]] as const) {
+      const refused = await segsync(dir, ['import', file]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(join(dir, file));
+      expect(refused.stderr).toContain(`on row ${row}`);
+      expect(refused.stderr).toMatch(/encoding: windows-1252 .* under formats\.contacts in the CSV mapping, or --encoding <name>/);
+    }
+    expect(query(dir, "SELECT external_id FROM contacts WHERE external_id IN ('J1', 'X1', 'X2')")).toEqual([]);
+
+    const text = storedText(dir);
+    expect(text).not.toContain('\uFFFD');
+    expect(contact(dir, 'L1')).toMatchObject({ first_name: 'José', last_name: 'García', city: 'Málaga' });
+    expect(JSON.parse(contact(dir, 'L2')!.attributes)).toEqual({ tags: 'Größe' });
+    expect(contact(dir, 'W1')).toMatchObject({ first_name: 'Zoë', last_name: 'O’Brien' });
+    expect(contact(dir, 'W2')).toMatchObject({ first_name: '“Renée”', last_name: 'Dupont–Fils' });
+    expect(query(dir, "SELECT amount FROM purchases WHERE external_id = 'W-1'")).toEqual([{ amount: 12.5 }]);
+    expect(text).toContain('françois@');
+  });
+
+  it('imports a file whose encoding is declared with --encoding', async () => {
+    const dir = workspace({ 'japanese.csv': SHIFT_JIS });
+    const run = await segsync(dir, ['import', 'japanese.csv', '--encoding', 'shift_jis']);
+    expect(run.code).toBe(0);
+    expect(contact(dir, 'J1')).toMatchObject({ first_name: '太郎', last_name: '山田', city: '東京' });
+  });
+});
