@@ -31,6 +31,12 @@ function segsync(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
   });
 }
 
+/** The error a failed command reported: off a terminal, stderr is a JSON log line with the message in `msg`. */
+function errorOf(run: Run): string {
+  const line = run.stderr.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  return line ? (JSON.parse(line) as { msg: string }).msg : run.stderr;
+}
+
 function workspace(files: Record<string, string | Buffer> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'segsync-csv-cli-'));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
@@ -167,9 +173,9 @@ describe('encodings: never a replacement character', () => {
     for (const [file, row] of [['japanese.csv', 2], ['mixed.csv', 3]] as const) {
       const refused = await segsync(dir, ['import', file]);
       expect(refused.code).toBe(2);
-      expect(refused.stderr).toContain(join(dir, file));
-      expect(refused.stderr).toContain(`on row ${row}`);
-      expect(refused.stderr).toMatch(/encoding: windows-1252 .* under formats\.contacts in the CSV mapping, or --encoding <name>/);
+      expect(errorOf(refused)).toContain(join(dir, file));
+      expect(errorOf(refused)).toContain(`on row ${row}`);
+      expect(errorOf(refused)).toMatch(/encoding: windows-1252 .* under formats\.contacts in the CSV mapping, or --encoding <name>/);
     }
     expect(query(dir, "SELECT external_id FROM contacts WHERE external_id IN ('J1', 'X1', 'X2')")).toEqual([]);
 
@@ -188,5 +194,47 @@ describe('encodings: never a replacement character', () => {
     const run = await segsync(dir, ['import', 'japanese.csv', '--encoding', 'shift_jis']);
     expect(run.code).toBe(0);
     expect(contact(dir, 'J1')).toMatchObject({ first_name: '太郎', last_name: '山田', city: '東京' });
+  });
+});
+
+describe('a file that is all wrong', () => {
+  it('exits 1 with the reason (header and delimiter seen), and stores nothing', async () => {
+    const dir = workspace({ 'orders.csv': 'Order ID,Customer ID,Date,Amount\nO-1,C1,2024-03-01,abc\nO-2,C2,2024-03-02,n/a\n' });
+    const run = await segsync(dir, ['import', 'orders.csv']);
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toContain('import refused, nothing was stored');
+    expect(errorOf(run)).toContain('Read with delimiter "," and the header "Order ID", "Customer ID", "Date", "Amount"');
+    const json = await segsync(dir, ['import', 'orders.csv', '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { kind: 'input_refused' } });
+    expect(query(dir, 'SELECT (SELECT COUNT(*) FROM contacts) + (SELECT COUNT(*) FROM purchases) + (SELECT COUNT(*) FROM quarantine) AS n')).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('the workspace config imports: block', () => {
+  it('is accepted as documented and sets the import limits and formats (validated by the CSV mapping schema)', async () => {
+    const dir = workspace({
+      'segsync.yaml': [
+        'imports:',
+        '  defaults:',
+        '    limits: { minValidShare: 0.9 }',
+        '  formats:',
+        '    shop:',
+        '      kind: transactions',
+        '      detect: [Bestellnummer]',
+        '      columns: { orderId: Bestellnummer, date: Datum, amount: Betrag, customerId: Kunde }',
+        '      dateFormats: [D.M.YYYY]',
+        '      decimal: ","',
+        '      currency: EUR',
+      ].join('\n'),
+      'bad.yaml': 'imports:\n  formats:\n    shop:\n      kind: orders\n',
+      'bestellungen.csv': 'Bestellnummer;Datum;Betrag;Kunde\nB-1;1.3.2024;12,50;K1\nB-2;2.3.2024;abc;K2\n',
+    });
+    const refused = await segsync(dir, ['import', 'bestellungen.csv'], { SEGSYNC_CONFIG: join(dir, 'segsync.yaml') });
+    expect(refused.code).toBe(1);
+    expect(errorOf(refused)).toContain('format shop): 1 valid row of 2 (50%; the minimum is 90%, limits.minValidShare)');
+    const invalid = await segsync(dir, ['import', 'bestellungen.csv'], { SEGSYNC_CONFIG: join(dir, 'bad.yaml') });
+    expect(invalid.code).toBe(2);
+    expect(errorOf(invalid)).toContain('imports.formats.shop.kind: must be "transactions"');
   });
 });

@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError, InputRefusedError } from '../../src/config/errors.js';
 import { pullSource, type StreamPullSummary } from '../../src/pipeline/pull.js';
 import { openStore, type Db } from '../../src/store/db.js';
 import { createCsvSource, loadCsvMapping, parseCsvMapping, type CsvImportOptions } from '../../connectors/csv/index.js';
@@ -295,6 +295,104 @@ describe('CSV import: broken files', () => {
   });
 });
 
+const stored = (target: Db) =>
+  Object.fromEntries(['contacts', 'purchases', 'quarantine', 'stream_cursors'].map((table) => [table, (target.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n]));
+const nothingStored = { contacts: 0, purchases: 0, quarantine: 0, stream_cursors: 0 };
+const refusal = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the import to be refused'); }, (e: unknown) => e as Error);
+
+describe('CSV import: files that are all wrong, and implausible values', () => {
+  const NOW = Date.parse('2024-06-01T12:00:00Z');
+
+  it('a file whose every amount is not a number refuses the whole import, quoting the header and delimiter; nothing is stored', async () => {
+    const target = store();
+    const dir = tempDir();
+    const good = join(dir, 'good.csv');
+    writeFileSync(good, 'Order ID,Email,Date,Amount\nG1,ann@example.com,2024-01-01,10\n');
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'Order ID,Email,Date,Amount\n1,a@example.com,2024-01-01,abc\n2,b@example.com,2024-01-02,n/a\n3,c@example.com,2024-01-03,x\n');
+    const error = await refusal(importFiles(target, [good, bad]));
+    expect(error).toBeInstanceOf(InputRefusedError);
+    expect(error.message).toContain(`import refused, nothing was stored: ${bad} (format transactions): 0 valid rows of 3 (0%; the minimum is 50%, limits.minValidShare, and at least one)`);
+    expect(error.message).toContain('Read with delimiter "," and the header "Order ID", "Email", "Date", "Amount"');
+    expect(error.message).toContain('Amount: "abc" on row 2 is not a number');
+    // All or nothing: the good file given with it is not stored either, nor any cursor.
+    expect(stored(target)).toEqual(nothingStored);
+  });
+
+  it('a file read with the wrong delimiter (every row one field) is refused', async () => {
+    const target = store();
+    const file = join(tempDir(), 'semicolons.csv');
+    writeFileSync(file, 'Order ID,Email,Date,Amount\n1;a@example.com;2024-01-01;10\n2;b@example.com;2024-01-02;20\n');
+    const error = await refusal(importFiles(target, [file]));
+    expect(error.message).toMatch(/0 valid rows of 2 .* delimiter ","/);
+    expect(stored(target)).toEqual(nothingStored);
+  });
+
+  it('refuses a file with fewer valid rows than limits.minValidShare (default 50%); the share can be changed', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'mostly-bad.csv');
+    writeFileSync(file, 'Order ID,Email,Date,Amount\n1,a@example.com,2024-01-01,10\n2,b@example.com,2024-13-45,20\n3,c@example.com,2024-01-03,abc\n');
+    const strict = store();
+    const error = await refusal(importFiles(strict, [file]));
+    expect(error.message).toContain('1 valid row of 3 (33.3%; the minimum is 50%, limits.minValidShare)');
+    expect(stored(strict)).toEqual(nothingStored);
+    db?.close();
+
+    const lenient = store();
+    const mapping = parseCsvMapping({ defaults: { limits: { minValidShare: 0.3 } } }, 'test', loadCsvMapping());
+    expect(mapping.defaults.limits).toEqual({ minValidShare: 0.3, maxAmount: 1_000_000_000, maxFutureDays: 1, maxTextLength: 10_000 });
+    const { stats } = await importFiles(lenient, [file], { mapping });
+    expect(stats).toMatchObject({ purchases: 1, invalidRows: 2 });
+    expect(stats.byFile[file]).toMatchObject({ rows: 3, validRows: 1 });
+  });
+
+  it('quarantines implausible values with reasons: an amount of 1e23, a date more than a day ahead, a megabyte of text', async () => {
+    const target = store();
+    const file = join(tempDir(), 'implausible.csv');
+    const megabyte = 'x'.repeat(1024 * 1024);
+    writeFileSync(file, [
+      'Order ID,Email,Date,Amount,Name',
+      '1,a@example.com,2024-05-01,10,Ann',
+      '2,b@example.com,2024-05-02,100000000000000000000000,Bo',
+      '3,c@example.com,2024-06-02T11:00:00Z,30,Cy', // 23 hours ahead: believed
+      '4,d@example.com,2024-06-03,40,Di', // a day and a half ahead
+      `5,e@example.com,2024-05-05,50,${megabyte}`,
+      '6,f@example.com,2024-05-06,60,Fay',
+    ].join('\n'));
+    const { stats } = await importFiles(target, [file], { now: () => NOW });
+    expect(stats).toMatchObject({ purchases: 3, invalidRows: 3 });
+    expect(quarantine(target).map((q) => [q.id, q.reason])).toEqual([
+      ['2', expect.stringContaining('Amount: 100000000000000000000000 on row 3 is above limits.maxAmount (1,000,000,000): not a plausible amount')],
+      ['4', expect.stringContaining('Date: "2024-06-03" on row 5 is in the future by more than limits.maxFutureDays (1 day): not a plausible date')],
+      ['implausible.csv#row6', 'Name: 1,048,576 characters on row 6, more than limits.maxTextLength (10,000): not a plausible value'],
+    ]);
+    // The quarantined row keeps the cell cut to the limit, with its full length: not a megabyte in the store.
+    const raw = (target.prepare("SELECT raw FROM quarantine WHERE external_id = 'implausible.csv#row6'").get() as { raw: string }).raw;
+    expect(raw.length).toBeLessThan(11_000);
+    expect(raw).toContain('(1,048,576 characters in all)');
+  });
+
+  it('the limits can be raised (or lowered) for a format', async () => {
+    const target = store();
+    const file = join(tempDir(), 'preorders.csv');
+    writeFileSync(file, 'Order ID,Email,Date,Amount\n1,a@example.com,2024-09-01,2000000000\n2,b@example.com,2024-05-01,20\n');
+    const mapping = parseCsvMapping({ formats: { transactions: { ...loadCsvMapping().formats.transactions, limits: { maxFutureDays: 120, maxAmount: 5_000_000_000 } } } }, 'test', loadCsvMapping());
+    const { stats } = await importFiles(target, [file], { mapping, now: () => NOW });
+    expect(stats).toMatchObject({ purchases: 2, invalidRows: 0 });
+  });
+
+  it('a 262 KB header is quoted in a message cut to a few hundred characters, with its full length', () => {
+    const file = join(tempDir(), 'wide.csv');
+    const header = Array.from({ length: 20_000 }, (_, i) => `Column ${i}`).join(',');
+    writeFileSync(file, `${header}\n${'1,'.repeat(19_999)}1\n`);
+    const error = (() => { try { createCsvSource([file]); } catch (e) { return e as Error; } return undefined; })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toContain('matches no format');
+    expect(error!.message).toMatch(/"Column 0", "Column 1", .*… \(\d{3},\d{3} characters in all\)/);
+    expect(error!.message.length).toBeLessThan(1_000);
+  });
+});
+
 /** A synthetic export in the online_retail layout, with totals computed in integer pence. */
 function generateOnlineRetail(path: string, rows: number) {
   const lines: string[] = ['InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country'];
@@ -329,7 +427,8 @@ function generateOnlineRetail(path: string, rows: number) {
       expected.cancelledPence += pence;
     } else {
       expected.returns += returns;
-      if (pence <= 0) expected.refunded++;
+      // A return that takes the whole amount back (or more) makes the invoice refunded.
+      if (pence < 0 || (pence === 0 && returns > 0)) expected.refunded++;
       else expected.wonPence += pence;
     }
   }
