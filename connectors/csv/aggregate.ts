@@ -674,7 +674,8 @@ export class CsvAggregator {
         });
         continue;
       }
-      if (inv.totalMicros === null && inv.lines > 1 && inv.sameAmount === inv.sameAmount && inv.sameAmount > 0 && inv.returnLines === 0) {
+      // (Per customer and day, rows are separate purchases of one day: summing them is the point.)
+      if (inv.totalMicros === null && inv.lines > 1 && inv.sameAmount === inv.sameAmount && inv.sameAmount > 0 && inv.returnLines === 0 && f.format.onePurchasePer === 'order') {
         this.repeatedAmounts.count++;
         if (this.repeatedAmounts.example === '') this.repeatedAmounts.example = `${inv.orderId} (${inv.lines} × ${fromMicros(inv.sameAmount)} in ${inv.plan.name})`;
       }

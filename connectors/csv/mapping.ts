@@ -327,7 +327,7 @@ export function missingColumns(format: CsvFormat, columns: ResolvedColumns): str
     missing.push([format.columns.customerId ? describe('customerId') : null, format.columns.email ? describe('email') : null].filter(Boolean).join(' or '));
   }
   if (format.kind === 'transactions') {
-    if (!has('orderId')) missing.push(describe('orderId'));
+    if (!has('orderId') && format.onePurchasePer === 'order') missing.push(describe('orderId'));
     if (!has('date')) missing.push(describe('date'));
     const amountOk = has('amount') || (has('quantity') && has('unitPrice')) || has('orderTotal');
     if (!amountOk) {

@@ -3,12 +3,15 @@
  * runs them: separate files imported one after the other, real-world encodings and layouts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { groupPurchases } from '../../src/segmentation/features.js';
+import { summarizeCustomers } from '../../src/segmentation/predict/summary.js';
+import { CDNOW_CALIBRATION_END, CDNOW_END, loadPublishedSummary } from '../helpers/cdnow.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -236,5 +239,48 @@ describe('the workspace config imports: block', () => {
     const invalid = await segsync(dir, ['import', 'bestellungen.csv'], { SEGSYNC_CONFIG: join(dir, 'bad.yaml') });
     expect(invalid.code).toBe(2);
     expect(errorOf(invalid)).toContain('imports.formats.shop.kind: must be "transactions"');
+  });
+});
+
+describe('raw data set layouts: CDNOW (whitespace-separated, no header, YYYYMMDD dates)', () => {
+  it('stores all 2,357 customers as buyers, $0.00 lines included, and the purchase model sees the published cohort', async () => {
+    const dir = workspace();
+    const fixture = join(ROOT, 'test/fixtures/cdnow/CDNOW_sample.txt');
+    const run = await segsync(dir, ['import', fixture, '--format', 'cdnow', '--json']);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as { import: { rows: number; lineItems: number; purchases: number; contacts: number; invalidRows: number; refunded: number } };
+    // Every line is a transaction; one customer's lines of one day are one purchase (6,696 purchase days).
+    expect(summary.import).toMatchObject({ rows: 6919, lineItems: 6919, purchases: 6696, contacts: 2357, invalidRows: 0, refunded: 0 });
+
+    const lines = readFileSync(fixture, 'utf8').trim().split(/\r?\n/).map((l) => l.trim().split(/\s+/));
+    const zeroLines = lines.filter((l) => Number(l[4]) === 0);
+    expect(zeroLines.length).toBeGreaterThan(0);
+    const buyers = query<{ n: number }>(dir, "SELECT COUNT(DISTINCT pc.contact_external_id) AS n FROM purchase_contacts pc JOIN purchases p ON p.platform = pc.platform AND p.external_id = pc.purchase_external_id WHERE p.status = 'won'");
+    expect(buyers).toEqual([{ n: 2357 }]);
+    const cents = query<{ cents: number }>(dir, "SELECT SUM(ROUND(amount * 100)) AS cents FROM purchases WHERE status = 'won'")[0]!.cents;
+    expect(cents).toBe(lines.reduce((sum, l) => sum + Math.round(Number(l[4]) * 100), 0));
+
+    // The stored purchases give the purchase models the published calibration summary, customer by customer.
+    const rows = query<{ contact: string; at: string; amount: number }>(dir,
+      'SELECT pc.contact_external_id AS contact, p.occurred_at AS at, p.amount FROM purchases p JOIN purchase_contacts pc ON pc.platform = p.platform AND pc.purchase_external_id = p.external_id ORDER BY 1, 2');
+    const rowOf = new Map<string, number>();
+    for (const r of rows) if (!rowOf.has(r.contact)) rowOf.set(r.contact, rowOf.size);
+    const grouped = groupPurchases(rowOf.size, {
+      profileIndex: Int32Array.from(rows, (r) => rowOf.get(r.contact)!),
+      occurredAtMs: Float64Array.from(rows, (r) => Date.parse(r.at)),
+      amount: Float64Array.from(rows, (r) => r.amount),
+    }, CDNOW_END);
+    const calibration = summarizeCustomers(grouped, CDNOW_CALIBRATION_END, 7);
+    expect(calibration.row.length).toBe(2357);
+    expect(calibration.x.filter((x) => x > 0).length).toBe(946);
+    const sampleOf = new Map(lines.map((l) => [l[0]!, l[1]!]));
+    const customers = [...rowOf.keys()];
+    const published = loadPublishedSummary();
+    const mismatches = [];
+    for (let c = 0; c < calibration.row.length; c++) {
+      const p = published.get(sampleOf.get(customers[calibration.row[c]!]!)!)!;
+      if (calibration.x[c] !== p.x || Math.abs(calibration.tx[c]! - p.tx) > 0.005 || Math.abs(calibration.T[c]! - p.T) > 0.005 || Math.abs(calibration.zbar[c]! - p.zbar) > 0.005 + 1e-9) mismatches.push(c);
+    }
+    expect(mismatches).toEqual([]);
   });
 });

@@ -275,6 +275,36 @@ describe('CSV import: generic transactions', () => {
   });
 });
 
+describe('CSV import: status comes from the data, not the amount', () => {
+  it('a $0.00 order without a status column is a purchase (won); only an order whose returns take its amount back is refunded', async () => {
+    const target = store();
+    const file = join(tempDir(), 'orders.csv');
+    writeFileSync(file, [
+      'Order ID,Email,Date,Amount',
+      'FREE,ann@example.com,2024-01-01,0.00', // a free sample, a 100% coupon: still a purchase
+      'RET,bo@example.com,2024-01-02,25.00',
+      'RET,bo@example.com,2024-01-03,-25.00', // returned in full
+      'NEG,cy@example.com,2024-01-04,-5.00', // a refund with nothing bought in this file
+      'PAID,di@example.com,2024-01-05,12.00',
+    ].join('\n'));
+    const { stats } = await importFiles(target, [file]);
+    expect(purchase(target, 'FREE')).toMatchObject({ amount: 0, status: 'won' });
+    expect(purchase(target, 'RET')).toMatchObject({ amount: 0, status: 'refunded' });
+    expect(purchase(target, 'NEG')).toMatchObject({ amount: -5, status: 'refunded' });
+    expect(purchase(target, 'PAID')).toMatchObject({ amount: 12, status: 'won' });
+    expect(stats.refunded).toBe(2);
+  });
+
+  it('a status column still decides: "refunded" is refunded whatever the amount', async () => {
+    const target = store();
+    const file = join(tempDir(), 'orders.csv');
+    writeFileSync(file, 'Order ID,Email,Date,Amount,Status\n1,ann@example.com,2024-01-01,0.00,completed\n2,bo@example.com,2024-01-02,30.00,refunded\n');
+    await importFiles(target, [file]);
+    expect(purchase(target, '1')).toMatchObject({ status: 'won' });
+    expect(purchase(target, '2')).toMatchObject({ status: 'refunded' });
+  });
+});
+
 describe('CSV import: broken files', () => {
   it('an unclosed quote stops the import with an error naming the file', async () => {
     const target = store();
