@@ -284,3 +284,20 @@ describe('raw data set layouts: CDNOW (whitespace-separated, no header, YYYYMMDD
     expect(mismatches).toEqual([]);
   });
 });
+
+describe('the import summary', () => {
+  it('prints each warning once, and counts with the right noun ("1 order", "1 record")', async () => {
+    const dir = workspace({
+      'march.csv': 'Order ID,Email,Date,Amount\nO-1,ann@example.com,2024-03-01,10\nO-2,bo@example.com,2024-03-02,20\n',
+      'march-again.csv': 'Order ID,Email,Date,Amount\nO-2,bo@example.com,2024-03-02,20\nO-3,cy@example.com,2024-03-03,30\nO-4,,2024-03-04,40\n',
+    });
+    const run = await segsync(dir, ['import', 'march.csv', 'march-again.csv']);
+    expect(run.code).toBe(0);
+    const warning = "1 order appears in more than one file; the later file's rows replace the earlier ones (1 row replaced)";
+    expect(run.stdout.split(warning).length - 1).toBe(1);
+    expect(run.stdout).toContain('warning (csv purchases): 1 order appears');
+    expect(run.stdout).toContain('1 record failed validation and is in quarantine');
+    expect(run.stdout).toContain('Imported 2 files:');
+    expect(run.stdout).not.toMatch(/\b1 (records|orders|rows|files|customers|purchases|contacts)\b/);
+  });
+});

@@ -1,6 +1,7 @@
 import { explainProfile, type Explanation } from '../../pipeline/explain.js';
 import { fmt, table } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
+import { plural } from '../../domain/text.js';
 
 function value(v: number | string | null | undefined): string {
   if (v === null || v === undefined || v === '') return '–';
@@ -14,7 +15,7 @@ export function renderExplanation(e: Explanation): string {
   out.push('Source records');
   out.push(table([['platform', 'id', 'email', 'name', 'country', 'consent', 'created'],
     ...e.contacts.map((c) => [c.platform, c.externalId, c.email ?? '–', c.name || '–', c.country ?? '–', c.consent + (c.archived ? ' (archived)' : ''), c.createdAt?.slice(0, 10) ?? '–'])]));
-  out.push(`${fmt(e.purchases.count)} purchases (${Object.entries(e.purchases.byPlatform).map(([p, n]) => `${p} ${fmt(n)}`).join(', ') || 'none'})${e.purchases.count > e.purchases.recent.length ? `; the ${e.purchases.recent.length} most recent:` : ''}`);
+  out.push(`${plural(e.purchases.count, 'purchase')} (${Object.entries(e.purchases.byPlatform).map(([p, n]) => `${p} ${fmt(n)}`).join(', ') || 'none'})${e.purchases.count > e.purchases.recent.length ? `; the ${e.purchases.recent.length} most recent:` : ''}`);
   if (e.purchases.recent.length > 0) {
     out.push(table([['platform', 'id', 'date', 'amount', 'status'], ...e.purchases.recent.map((p) => [p.platform, p.externalId, p.occurredAt?.slice(0, 10) ?? '–', p.amount === null ? '–' : `${value(p.amount)}${p.currency ? ` ${p.currency}` : ''}`, p.status])], ['l', 'l', 'l', 'r', 'l']));
   }
