@@ -51,7 +51,7 @@ program
 program
   .command('explain')
   .description('show one person as segsync sees them: source records, features, scores, segments with reasons, tokens')
-  .argument('<who>', 'an email, a segsync profile id, or a platform contact id')
+  .argument('<who>', 'an email, profile:<id> (a segsync profile id), <platform>:<id> (hubspot:1056, csv:C1), or a bare id when it names one person')
   .option('--json', 'print as JSON')
   .action(explainCommand);
 

@@ -301,3 +301,52 @@ describe('the import summary', () => {
     expect(run.stdout).not.toMatch(/\b1 (records|orders|rows|files|customers|purchases|contacts)\b/);
   });
 });
+
+describe('explain on a store of CSV imports', () => {
+  it('explains a person with a CSV record, and reads profile:<id>, <platform>:<id>, and a bare id only when it names one person', async () => {
+    const dir = workspace({
+      'first.csv': 'Customer ID,Email,First Name\nA1,ann@example.com,Ann\n',
+      'second.csv': 'Customer ID,Email,First Name\n1,bo@example.com,Bo\n',
+      'orders.csv': 'Order ID,Customer ID,Date,Amount\nO-1,A1,2024-03-01,40\nO-2,1,2024-03-02,25\n',
+    });
+    // Profile 1 is Ann (A1); Bo, CSV contact "1", becomes profile 2 at the second segmentation.
+    expect((await segsync(dir, ['import', 'first.csv'])).code).toBe(0);
+    expect((await segsync(dir, ['segment'])).code).toBe(0);
+    expect((await segsync(dir, ['import', 'second.csv', 'orders.csv'])).code).toBe(0);
+    expect((await segsync(dir, ['segment'])).code).toBe(0);
+    const profileOf = (id: string) => query<{ p: number }>(dir, "SELECT profile_id AS p FROM identities WHERE platform = 'csv' AND external_id = ?", id)[0]!.p;
+    expect([profileOf('A1'), profileOf('1')]).toEqual([1, 2]);
+
+    const byEmail = await segsync(dir, ['explain', 'ann@example.com']);
+    expect(byEmail.code).toBe(0);
+    expect(byEmail.stdout).toContain('Profile 1 <ann@example.com> (found as email ann@example.com)');
+    expect(byEmail.stdout).toMatch(/csv\s+A1\s+ann@example\.com\s+Ann/);
+
+    const byPlatform = JSON.parse((await segsync(dir, ['explain', 'csv:1', '--json'])).stdout) as { profileId: number; matchedBy: string; tokens: unknown[] };
+    expect(byPlatform).toMatchObject({ profileId: 2, matchedBy: 'csv contact 1', tokens: [] });
+    const byProfile = JSON.parse((await segsync(dir, ['explain', 'profile:1', '--json'])).stdout) as { profileId: number; matchedBy: string };
+    expect(byProfile).toMatchObject({ profileId: 1, matchedBy: 'profile 1' });
+
+    const ambiguous = await segsync(dir, ['explain', '1']);
+    expect(ambiguous.code).toBe(2);
+    expect(errorOf(ambiguous)).toContain('"1" names more than one person: profile 1; csv contact 1 (profile 2). Say which: `segsync explain profile:1` or `segsync explain csv:1`.');
+    const one = await segsync(dir, ['explain', 'A1']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toContain('(found as csv contact A1)');
+  });
+});
+
+describe('doctor on a store of CSV imports only', () => {
+  it('passes with a clear line: a CSV source has nothing to check online; with no data and no platform it still fails', async () => {
+    const dir = workspace({ 'contacts.csv': CONTACTS });
+    const empty = await segsync(dir, ['doctor', '--json']);
+    expect(empty.code).toBe(1);
+    expect((JSON.parse(empty.stdout) as { checks: Array<{ name: string; status: string }> }).checks.find((c) => c.name === 'platforms')).toMatchObject({ status: 'fail' });
+
+    expect((await segsync(dir, ['import', 'contacts.csv'])).code).toBe(0);
+    const run = await segsync(dir, ['doctor']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/✓ platforms +no API platform is configured; the store holds file imports only \(csv\), which have nothing to check online/);
+    expect(run.stdout).not.toContain('✗');
+  });
+});

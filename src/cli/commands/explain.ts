@@ -1,3 +1,4 @@
+import { CONNECTORS } from '../../../connectors/index.js';
 import { explainProfile, type Explanation } from '../../pipeline/explain.js';
 import { fmt, table } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
@@ -11,7 +12,7 @@ function value(v: number | string | null | undefined): string {
 
 export function renderExplanation(e: Explanation): string {
   const out: string[] = [];
-  out.push(`Profile ${e.profileId}${e.email ? ` <${e.email}>` : ''}, as of segmentation run ${e.runId} (reference date ${e.referenceDate.slice(0, 10)})`, '');
+  out.push(`Profile ${e.profileId}${e.email ? ` <${e.email}>` : ''} (found as ${e.matchedBy}), as of segmentation run ${e.runId} (reference date ${e.referenceDate.slice(0, 10)})`, '');
   out.push('Source records');
   out.push(table([['platform', 'id', 'email', 'name', 'country', 'consent', 'created'],
     ...e.contacts.map((c) => [c.platform, c.externalId, c.email ?? '–', c.name || '–', c.country ?? '–', c.consent + (c.archived ? ' (archived)' : ''), c.createdAt?.slice(0, 10) ?? '–'])]));
@@ -49,7 +50,8 @@ export function renderExplanation(e: Explanation): string {
 /** Shows one person as segsync sees them. */
 export function explainCommand(who: string, flags: GlobalFlags): Promise<void> {
   return runCommand(flags, async (ctx) => {
-    const explanation = explainProfile(ctx.session, who);
+    // Tokens are read from the mapping files of the platforms segsync writes to; explain needs no credentials.
+    const explanation = explainProfile(ctx.session, who, CONNECTORS.map((c) => c.id));
     ctx.print(renderExplanation(explanation), { ok: true, ...explanation });
   }, { requireConnector: false });
 }
