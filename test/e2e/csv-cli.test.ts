@@ -167,10 +167,17 @@ describe('encodings: never a replacement character', () => {
   it('reads Latin-1 and Windows-1252 files without `encoding:`, says so, and refuses files whose encoding cannot be told', async () => {
     const dir = workspace({ 'latin1.csv': LATIN1, 'cp1252.csv': CP1252, 'japanese.csv': SHIFT_JIS, 'mixed.csv': INVALID_IN_BOTH });
     const latin1 = await segsync(dir, ['import', 'latin1.csv']);
-    expect(latin1.code).toBe(0);
-    expect(latin1.stdout).toMatch(/latin1\.csv \(contacts; 2 valid rows of 3; ISO-8859-1, sniffed: not UTF-8/);
     const windows = await segsync(dir, ['import', 'cp1252.csv']);
-    expect(windows.code).toBe(0);
+    expect([latin1.code, windows.code]).toEqual([0, 0]);
+    const text = storedText(dir);
+    expect(text).not.toContain('\uFFFD');
+    expect(contact(dir, 'L1')).toMatchObject({ first_name: 'José', last_name: 'García', city: 'Málaga' });
+    expect(JSON.parse(contact(dir, 'L2')!.attributes)).toEqual({ tags: 'Größe' });
+    expect(contact(dir, 'W1')).toMatchObject({ first_name: 'Zoë', last_name: 'O’Brien' });
+    expect(contact(dir, 'W2')).toMatchObject({ first_name: '“Renée”', last_name: 'Dupont–Fils' });
+    expect(query(dir, "SELECT amount FROM purchases WHERE external_id = 'W-1'")).toEqual([{ amount: 12.5 }]);
+    // The summary says which encoding was sniffed.
+    expect(latin1.stdout).toMatch(/latin1\.csv \(contacts; 2 valid rows of 3; ISO-8859-1, sniffed: not UTF-8/);
     expect(windows.stdout).toMatch(/cp1252\.csv \(transactions; 2 valid rows of 2; Windows-1252, sniffed: .*€ ’ “/);
 
     for (const [file, row] of [['japanese.csv', 2], ['mixed.csv', 3]] as const) {
@@ -181,15 +188,8 @@ describe('encodings: never a replacement character', () => {
       expect(errorOf(refused)).toMatch(/encoding: windows-1252 .* under formats\.contacts in the CSV mapping, or --encoding <name>/);
     }
     expect(query(dir, "SELECT external_id FROM contacts WHERE external_id IN ('J1', 'X1', 'X2')")).toEqual([]);
-
-    const text = storedText(dir);
-    expect(text).not.toContain('\uFFFD');
-    expect(contact(dir, 'L1')).toMatchObject({ first_name: 'José', last_name: 'García', city: 'Málaga' });
-    expect(JSON.parse(contact(dir, 'L2')!.attributes)).toEqual({ tags: 'Größe' });
-    expect(contact(dir, 'W1')).toMatchObject({ first_name: 'Zoë', last_name: 'O’Brien' });
-    expect(contact(dir, 'W2')).toMatchObject({ first_name: '“Renée”', last_name: 'Dupont–Fils' });
-    expect(query(dir, "SELECT amount FROM purchases WHERE external_id = 'W-1'")).toEqual([{ amount: 12.5 }]);
-    expect(text).toContain('françois@');
+    expect(storedText(dir)).not.toContain('\uFFFD');
+    expect(storedText(dir)).toContain('françois@');
   });
 
   it('imports a file whose encoding is declared with --encoding', async () => {
@@ -293,9 +293,8 @@ describe('the import summary', () => {
     });
     const run = await segsync(dir, ['import', 'march.csv', 'march-again.csv']);
     expect(run.code).toBe(0);
-    const warning = "1 order appears in more than one file; the later file's rows replace the earlier ones (1 row replaced)";
-    expect(run.stdout.split(warning).length - 1).toBe(1);
-    expect(run.stdout).toContain('warning (csv purchases): 1 order appears');
+    expect(run.stdout.match(/in more than one file/g)).toHaveLength(1);
+    expect(run.stdout).toContain("warning (csv purchases): 1 order appears in more than one file; the later file's rows replace the earlier ones (1 row replaced)");
     expect(run.stdout).toContain('1 record failed validation and is in quarantine');
     expect(run.stdout).toContain('Imported 2 files:');
     expect(run.stdout).not.toMatch(/\b1 (records|orders|rows|files|customers|purchases|contacts)\b/);
