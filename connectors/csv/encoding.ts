@@ -38,6 +38,8 @@ export interface EncodingProblem {
   /** Byte offset of the first byte that is not valid in the encoding tried. */
   offset: number;
   byte: number;
+  /** The offset is only where the read chunk holding the bad byte starts (TextDecoder does not say where it failed). */
+  near?: boolean;
 }
 
 /** Count of U+FFFD characters already in a UTF-8 file (text lost before it was exported). */
@@ -317,7 +319,7 @@ function checkWithTextDecoder(path: string, decision: EncodingDecision): Encodin
     try {
       decoder.decode(chunk.subarray(from), { stream: true });
     } catch {
-      problem = { reason: `it is not valid ${encodingLabel(decision.name)}`, offset, byte: chunk[from]! };
+      problem = { reason: `it is not valid ${encodingLabel(decision.name)}`, offset, byte: chunk[from]!, near: true };
       return false;
     }
   });

@@ -24,8 +24,8 @@ export interface FilePlan {
   header: string[];
   format: ResolvedFormat;
   columns: ResolvedColumns;
-  /** U+FFFD characters already in the file (text lost before it was exported): count and first row. */
-  replacementChars?: { count: number; row: number };
+  /** U+FFFD characters already in the file (text lost before it was exported): count and where the first is ("row 12"). */
+  replacementChars?: { count: number; row: string };
 }
 
 const HEAD_BYTES = 256 * 1024;
@@ -93,29 +93,39 @@ export function quotedHeader(header: readonly string[]): string {
   return capped(header.map((h) => `"${h}"`).join(', '));
 }
 
+/** Above this, the row of a byte is counted in lines (a quoted field spanning lines then counts as several). */
+const ROW_PARSE_MAX_BYTES = 64 * 1024 * 1024;
+
 /**
- * The spreadsheet row (header = row 1) holding byte `offset`: the rows before it are parsed with
- * the file's delimiter (quoted fields may span lines). Bytes ≥ 0x80 are read as Latin-1 here,
- * which keeps every delimiter, quote and line break where it is.
+ * Where byte `offset` is, for a message: "row 12" (spreadsheet rows, header = row 1: the bytes
+ * before it are parsed with the file's delimiter, so quoted fields may span lines), or "line 12"
+ * for a large file with quotes. Bytes ≥ 0x80 are read as Latin-1 here, which keeps every
+ * delimiter, quote and line break where it is.
  */
-function rowAtByte(path: string, offset: number, delimiter: Delimiter): number {
+function rowAtByte(path: string, offset: number, delimiter: Delimiter): string {
   const fd = openSync(path, 'r');
-  let prefix: string;
+  let lines = 1;
+  let quotes = false;
+  let prefix = '';
   try {
-    const buffer = Buffer.alloc(offset);
-    const n = readSync(fd, buffer, 0, offset, 0);
-    prefix = buffer.subarray(0, n).toString('latin1');
+    const buffer = Buffer.alloc(Math.min(offset, 1024 * 1024));
+    for (let at = 0; at < offset;) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, offset - at), at);
+      if (n === 0) break;
+      const chunk = buffer.subarray(0, n);
+      for (let i = chunk.indexOf(0x0a); i >= 0; i = chunk.indexOf(0x0a, i + 1)) lines++;
+      if (!quotes && chunk.includes(0x22)) quotes = true;
+      if (offset <= ROW_PARSE_MAX_BYTES) prefix += chunk.toString('latin1');
+      at += n;
+    }
   } finally {
     closeSync(fd);
   }
-  if (delimiter === 'whitespace' || !prefix.includes('"')) {
-    let rows = 1;
-    for (let i = prefix.indexOf('\n'); i >= 0; i = prefix.indexOf('\n', i + 1)) rows++;
-    return rows;
-  }
+  if (delimiter === 'whitespace' || !quotes) return `row ${lines}`;
+  if (offset > ROW_PARSE_MAX_BYTES) return `line ${lines}`;
   // The "x" makes the byte's own row a record even when the prefix ends with a line break.
   const records = parse(`${prefix}x`, { delimiter, relax_quotes: true, relax_column_count: true, skip_empty_lines: false }) as string[][];
-  return records.length;
+  return `row ${records.length}`;
 }
 
 /**
@@ -179,10 +189,13 @@ export function planFile(path: string, mapping: CsvMapping, explicitFormat?: str
   const fileDelimiter = format.format.delimiter && format.format.delimiter !== 'auto' ? format.format.delimiter : delimiter;
   if (!scan.decision) {
     const problem = scan.problem!;
-    const where = headDecision.name.startsWith('utf-16') ? `at byte ${problem.offset}` : `on row ${rowAtByte(absolute, problem.offset, fileDelimiter)} (byte ${problem.offset})`;
+    const label = declared ? encodingLabel(declared) : 'UTF-8';
+    const where = headDecision.name.startsWith('utf-16') ? `at byte ${problem.offset}` : `on ${rowAtByte(absolute, problem.offset, fileDelimiter)} (byte ${problem.offset})`;
+    const first = problem.near
+      ? `A byte that is not ${label} is in the bytes from ${problem.offset} on (from ${rowAtByte(absolute, problem.offset, fileDelimiter)}).`
+      : `The first byte that is not ${label} is 0x${problem.byte.toString(16).toUpperCase().padStart(2, '0')} ${where}.`;
     throw new ConfigError(
-      `CSV file ${absolute}: cannot tell its text encoding: ${problem.reason}. The first byte that is not ${declared ? encodingLabel(declared) : 'UTF-8'} ` +
-      `is 0x${problem.byte.toString(16).toUpperCase().padStart(2, '0')} ${where}. Nothing was imported. ` +
+      `CSV file ${absolute}: cannot tell its text encoding: ${problem.reason}. ${first} Nothing was imported. ` +
       `Declare the file's encoding: encoding: windows-1252 (or iso-8859-1, utf-16le, shift_jis, gbk, ...) under formats.${formatName} in the CSV mapping, ` +
       'or --encoding <name> on the command line; or save the file as UTF-8.',
     );
@@ -216,6 +229,6 @@ export function planFile(path: string, mapping: CsvMapping, explicitFormat?: str
 /** "1 replacement character" etc.: kept here so the warning and its test agree. */
 export const replacementWarning = (plan: FilePlan): string | undefined =>
   plan.replacementChars
-    ? `${plan.name} already holds ${plural(plan.replacementChars.count, 'replacement character')} (U+FFFD, first on row ${plan.replacementChars.row}): ` +
+    ? `${plan.name} already holds ${plural(plan.replacementChars.count, 'replacement character')} (U+FFFD, the first on ${plan.replacementChars.row}): ` +
       'text was lost before this file was exported (saved with a wrong encoding); they are imported as they are. Export the file again from its source as UTF-8 to keep those letters.'
     : undefined;

@@ -3,7 +3,7 @@ import { CsvError } from 'csv-parse';
 import { ConfigError, InputRefusedError } from '../../src/config/errors.js';
 import type { JsonValue, Source, SourcePage, SourceStream } from '../../src/domain/connector.js';
 import type { StreamName } from '../../src/domain/records.js';
-import { plural } from '../../src/domain/text.js';
+import { capped, plural } from '../../src/domain/text.js';
 import { CsvAggregator, emptyStats, type AggregateResult, type CsvImportStats, type FileOutcome } from './aggregate.js';
 import { canonicalEncoding, encodingLabel } from './encoding.js';
 import { loadCsvMapping, type CsvMapping } from './mapping.js';
@@ -205,7 +205,7 @@ function describeReadError(error: unknown, plan: FilePlan): unknown {
   if (error instanceof CsvError) {
     const line = (error as CsvError & { lines?: number }).lines;
     return new ConfigError(
-      `CSV file ${plan.path} is not valid CSV${line ? ` near line ${line}` : ''}: ${error.message}. ` +
+      `CSV file ${plan.path} is not valid CSV${line ? ` near line ${line}` : ''}: ${capped(error.message)}. ` +
       'Check for an unclosed quote; re-export the file, or fix that line.',
     );
   }

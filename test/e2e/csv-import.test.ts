@@ -411,6 +411,14 @@ describe('CSV import: files that are all wrong, and implausible values', () => {
     expect(stats).toMatchObject({ purchases: 2, invalidRows: 0 });
   });
 
+  it('a UTF-8 file that already holds U+FFFD (text lost before the export) is imported with a warning saying where', async () => {
+    const target = store();
+    const file = join(tempDir(), 'damaged.csv');
+    writeFileSync(file, 'Customer ID,Email,Last Name\nC1,a@example.com,M\uFFFDller\nC2,b@example.com,Smith\n');
+    const { contacts } = await importFiles(target, [file]);
+    expect(contacts.warnings).toEqual([expect.stringContaining('damaged.csv already holds 1 replacement character (U+FFFD, the first on row 2)')]);
+  });
+
   it('a 262 KB header is quoted in a message cut to a few hundred characters, with its full length', () => {
     const file = join(tempDir(), 'wide.csv');
     const header = Array.from({ length: 20_000 }, (_, i) => `Column ${i}`).join(',');
