@@ -322,6 +322,7 @@ export class CsvAggregator {
     const latestMs = this.now() + maxFutureDays * 86_400_000;
     const L = (k: ColumnKey) => this.label(plan, k);
     const mapped = (Object.keys(ix) as ColumnKey[]).filter((k) => ix[k] >= 0).map((k) => ({ index: ix[k], label: L(k) }));
+    const keyColumns = mapped.filter((c) => (perDay ? [ix.customerId, ix.email, ix.date] : [ix.orderId]).includes(c.index));
     const stats = this.stats;
     const file = this.fileOf(fileIndex);
     let lastInvoice: InvoiceAgg | undefined;
@@ -369,8 +370,10 @@ export class CsvAggregator {
     return (rec, row) => {
       stats.rows++;
       file.rows++;
+      // A cell of megabytes: in the column that names the order, the row is quarantined on its own;
+      // elsewhere its order is (below), as for any invalid value.
       const long = this.tooLong(plan, rec, row, mapped);
-      if (long !== undefined) {
+      if (long !== undefined && this.tooLong(plan, rec, row, keyColumns) !== undefined) {
         quarantineRow(rec, row, long);
         return;
       }
@@ -414,6 +417,10 @@ export class CsvAggregator {
       }
       inv.lines++;
       inv.lastRow = row;
+      if (long !== undefined) {
+        invalid(inv, rec, row, long);
+        return;
+      }
 
       // Date (one-entry cache: the lines of an order share it).
       let rowMs = NaN;
