@@ -351,8 +351,8 @@ export class CsvAggregator {
       });
     };
     const num = (s: string) => parseDecimal(s, decimal, autoFallback);
-    const implausible = (key: ColumnKey, raw: string, row: number) =>
-      `${L(key)}: ${shown(raw)} on row ${row} is above limits.maxAmount (${maxAmount.toLocaleString('en-US')}): not a plausible amount`;
+    const implausible = (label: string, raw: string, row: number) =>
+      `${label}: ${shown(raw)} on row ${row} is above limits.maxAmount (${maxAmount.toLocaleString('en-US')}): not a plausible amount`;
     const dateOf = (dateRaw: string): number => {
       if (dateRaw === lastDateRaw) return lastDateMs;
       lastDateRaw = dateRaw;
@@ -443,7 +443,7 @@ export class CsvAggregator {
         const p = pRaw === '' ? NaN : num(pRaw);
         if (q !== q) invalid(inv, rec, row, qRaw === '' ? `${L('quantity')}: empty on row ${row}` : `${L('quantity')}: "${shown(qRaw)}" on row ${row} is not a number`);
         if (p !== p) invalid(inv, rec, row, pRaw === '' ? `${L('unitPrice')}: empty on row ${row}` : `${L('unitPrice')}: "${shown(pRaw)}" on row ${row} is not a number`);
-        if (q === q && p === p && Math.abs(q * p) > maxAmount) invalid(inv, rec, row, implausible('unitPrice', `${qRaw} × ${pRaw}`, row));
+        if (q === q && p === p && Math.abs(q * p) > maxAmount) invalid(inv, rec, row, implausible(`${L('quantity')} × ${L('unitPrice')}`, `${qRaw} × ${pRaw}`, row));
         else if (q === q && p === p) {
           inv.lineMicros += toMicros(q * p);
           inv.hasLineAmount = true;
@@ -453,7 +453,7 @@ export class CsvAggregator {
         const aRaw = cellAt(rec, ix.amount);
         const a = aRaw === '' ? NaN : num(aRaw);
         if (a !== a) invalid(inv, rec, row, aRaw === '' ? `${L('amount')}: empty on row ${row}` : `${L('amount')}: "${shown(aRaw)}" on row ${row} is not a number`);
-        else if (Math.abs(a) > maxAmount) invalid(inv, rec, row, implausible('amount', aRaw, row));
+        else if (Math.abs(a) > maxAmount) invalid(inv, rec, row, implausible(L('amount'), aRaw, row));
         else {
           const micros = toMicros(a);
           if (!inv.hasLineAmount) inv.sameAmount = micros;
@@ -468,7 +468,7 @@ export class CsvAggregator {
         if (tRaw !== '') {
           const t = num(tRaw);
           if (t !== t) invalid(inv, rec, row, `${L('orderTotal')}: "${shown(tRaw)}" on row ${row} is not a number`);
-          else if (Math.abs(t) > maxAmount) invalid(inv, rec, row, implausible('orderTotal', tRaw, row));
+          else if (Math.abs(t) > maxAmount) invalid(inv, rec, row, implausible(L('orderTotal'), tRaw, row));
           else if (inv.totalMicros === null) inv.totalMicros = toMicros(t);
         }
       }
@@ -477,7 +477,7 @@ export class CsvAggregator {
         if (rRaw !== '') {
           const r = num(rRaw);
           if (r !== r) invalid(inv, rec, row, `${L('refundedAmount')}: "${shown(rRaw)}" on row ${row} is not a number`);
-          else if (Math.abs(r) > maxAmount) invalid(inv, rec, row, implausible('refundedAmount', rRaw, row));
+          else if (Math.abs(r) > maxAmount) invalid(inv, rec, row, implausible(L('refundedAmount'), rRaw, row));
           else if (inv.refundedMicros === null) inv.refundedMicros = toMicros(Math.abs(r));
         }
       }
