@@ -289,11 +289,14 @@ describe('the import summary', () => {
   it('prints each warning once, and counts with the right noun ("1 order", "1 record")', async () => {
     const dir = workspace({
       'march.csv': 'Order ID,Email,Date,Amount\nO-1,ann@example.com,2024-03-01,10\nO-2,bo@example.com,2024-03-02,20\n',
-      'march-again.csv': 'Order ID,Email,Date,Amount\nO-2,bo@example.com,2024-03-02,20\nO-3,cy@example.com,2024-03-03,30\nO-4,,2024-03-04,40\n',
+      // O-3 twice: the same row exported twice (a duplicate-rows warning).
+      'march-again.csv': 'Order ID,Email,Date,Amount\nO-2,bo@example.com,2024-03-02,20\nO-3,cy@example.com,2024-03-03,30\nO-3,cy@example.com,2024-03-03,30\nO-4,,2024-03-04,40\n',
     });
     const run = await segsync(dir, ['import', 'march.csv', 'march-again.csv']);
     expect(run.code).toBe(0);
     expect(run.stdout.match(/in more than one file/g)).toHaveLength(1);
+    expect(run.stdout.match(/several rows with the same amount/g)).toHaveLength(1);
+    expect(run.stdout).toContain('warning (csv purchases): 1 order has several rows with the same amount, summed, e.g. O-3 (2 × 30 in march-again.csv)');
     expect(run.stdout).toContain("warning (csv purchases): 1 order appears in more than one file; the later file's rows replace the earlier ones (1 row replaced)");
     expect(run.stdout).toContain('1 record failed validation and is in quarantine');
     expect(run.stdout).toContain('Imported 2 files:');
