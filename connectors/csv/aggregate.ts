@@ -1,10 +1,11 @@
 import type {
-  AttributeValue, ContactRecord, EmailConsent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
+  AttributeValue, ContactField, ContactRecord, EmailConsent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
 } from '../../src/domain/records.js';
+import { capped, plural } from '../../src/domain/text.js';
 import { parseDateWith } from './dates.js';
 import type { ColumnKey } from './mapping.js';
 import { fromMicros, normalizeCustomerId, parseDecimal, toMicros } from './numbers.js';
-import type { FilePlan } from './sniff.js';
+import { replacementWarning, type FilePlan } from './sniff.js';
 
 export const PLATFORM = 'csv';
 
@@ -34,12 +35,26 @@ export interface CsvImportStats {
   quarantined: number;
   /** File path → format name (detected or given). */
   formatByFile: Record<string, string>;
+  /** File path → how it was read: format, encoding (and how it was decided), delimiter, rows and valid rows. */
+  byFile: Record<string, FileReadAs>;
+}
+
+export interface FileReadAs {
+  format: string;
+  /** UTF-8, Windows-1252, ISO-8859-1, UTF-16LE... */
+  encoding: string;
+  /** bom, declared (encoding: or --encoding), utf-8 (valid UTF-8), sniffed (not UTF-8: see encodingNote). */
+  encodingDecided: 'bom' | 'declared' | 'utf-8' | 'sniffed';
+  encodingNote?: string;
+  delimiter: string;
+  rows: number;
+  validRows: number;
 }
 
 export function emptyStats(): CsvImportStats {
   return {
     files: 0, rows: 0, lineItems: 0, purchases: 0, contacts: 0, cancellations: 0, returns: 0, refunded: 0,
-    rowsWithoutCustomer: 0, invalidRows: 0, quarantined: 0, formatByFile: {},
+    rowsWithoutCustomer: 0, invalidRows: 0, quarantined: 0, formatByFile: {}, byFile: {},
   };
 }
 
@@ -81,6 +96,9 @@ interface ContactAgg {
   country: string | null;
   consent: EmailConsent | null;
   attributes: Record<string, AttributeValue>;
+  /** Fields and attributes the import's files carry for this contact (ContactRecord.carried). */
+  carried: Set<ContactField>;
+  carriedAttributes: Set<string>;
   createdMs: number;
   updatedMs: number;
   fallbackMs: number;
@@ -90,11 +108,23 @@ interface ContactAgg {
   rows: number;
 }
 
+/** How one file went: its rows, those stored, and examples of why the others were not. */
+export interface FileOutcome {
+  rows: number;
+  /** Rows that went into a stored record (not quarantined, not without a customer). */
+  validRows: number;
+  /** Up to three reasons rows were not used, for a refusal message. */
+  examples: string[];
+}
+
 export interface AggregateResult {
   contacts: ContactRecord[];
   purchases: PurchaseRecord[];
   quarantined: { contacts: QuarantinedRecord[]; purchases: QuarantinedRecord[] };
-  warnings: string[];
+  /** Per stream: each warning goes with the stream it is about, so it is printed once. */
+  warnings: { contacts: string[]; purchases: string[] };
+  /** In the order of the files. */
+  files: FileOutcome[];
 }
 
 /** Column indices of one file, -1 when the format does not map the column or the file lacks it. */
@@ -132,6 +162,23 @@ function splitName(full: string): [string, string | null] {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+const future = (label: string, raw: string, row: number, days: number): string =>
+  `${label}: "${shown(raw)}" on row ${row} is in the future by more than limits.maxFutureDays (${plural(days, 'day')}): not a plausible date`;
+
+/** The contact fields a contacts file's header maps (each carried, empty cells included). */
+function headerFields(ix: Ix): ContactField[] {
+  const fields: ContactField[] = [];
+  if (ix.email >= 0) fields.push('email');
+  if (ix.firstName >= 0 || ix.name >= 0) fields.push('firstName');
+  if (ix.lastName >= 0 || ix.name >= 0) fields.push('lastName');
+  if (ix.phone >= 0) fields.push('phone');
+  if (ix.city >= 0) fields.push('city');
+  if (ix.country >= 0) fields.push('country');
+  if (ix.consent >= 0) fields.push('emailConsent');
+  if (ix.createdAt >= 0) fields.push('createdAt');
+  return fields;
+}
+
 /**
  * Aggregates rows of transaction files into one purchase per order (in memory, a Map keyed by
  * external id) and rows of every file into contacts. Rows are fed in file order by the source.
@@ -140,12 +187,14 @@ export class CsvAggregator {
   private readonly invoices = new Map<string, InvoiceAgg>();
   private readonly contactAggs = new Map<string, ContactAgg>();
   private readonly rowQuarantine: { contacts: QuarantinedRecord[]; purchases: QuarantinedRecord[] } = { contacts: [], purchases: [] };
-  private readonly warnings: string[] = [];
+  private readonly warnings: { contacts: string[]; purchases: string[] } = { contacts: [], purchases: [] };
+  private readonly fileStates: Array<FileOutcome & { unusable: number }> = [];
   private replaced = { count: 0, rows: 0, examples: [] as string[], crossFormat: [] as string[] };
   private ignoredEmails = { count: 0, example: '' };
   private repeatedAmounts = { count: 0, example: '' };
 
-  constructor(private readonly stats: CsvImportStats) {}
+  /** `now` is the clock dates in the future are measured against (limits.maxFutureDays). */
+  constructor(private readonly stats: CsvImportStats, private readonly now: () => number = Date.now) {}
 
   /** Returns the row handler for one file; `row` is the spreadsheet row number (header = 1). */
   beginFile(plan: FilePlan, fileIndex: number): (rec: string[], row: number) => void {
@@ -155,6 +204,9 @@ export class CsvAggregator {
       'customerId', 'email', 'firstName', 'lastName', 'name', 'phone', 'city', 'country', 'consent', 'createdAt', 'updatedAt',
     ];
     for (const key of all) ix[key] = plan.columns.index[key] ?? -1;
+    this.fileOf(fileIndex);
+    const lost = replacementWarning(plan);
+    if (lost) this.warnings[plan.format.kind === 'contacts' ? 'contacts' : 'purchases'].push(lost);
     return plan.format.kind === 'transactions' ? this.transactionRows(plan, fileIndex, ix) : this.contactRows(plan, fileIndex, ix);
   }
 
@@ -162,10 +214,40 @@ export class CsvAggregator {
     return plan.columns.label[key] ?? key;
   }
 
+  /** A row as quarantine keeps it: cells longer than the format's text limit are cut (a broken file can hold megabytes in one). */
   private rowObject(plan: FilePlan, rec: readonly string[]): Record<string, string> {
     const o: Record<string, string> = {};
-    plan.header.forEach((h, i) => { o[h || `column${i + 1}`] = rec[i] ?? ''; });
+    const max = plan.format.limits.maxTextLength;
+    plan.header.forEach((h, i) => { o[h || `column${i + 1}`] = capped(rec[i] ?? '', max); });
     return o;
+  }
+
+  private fileOf(fileIndex: number): FileOutcome & { unusable: number } {
+    let file = this.fileStates[fileIndex];
+    if (!file) {
+      file = { rows: 0, validRows: 0, unusable: 0, examples: [] };
+      this.fileStates[fileIndex] = file;
+    }
+    return file;
+  }
+
+  /** Counts rows of a file that are not used, with an example of why. */
+  private unusable(fileIndex: number, rows: number, reason: string): void {
+    const file = this.fileOf(fileIndex);
+    file.unusable += rows;
+    if (file.examples.length < 3) file.examples.push(reason);
+  }
+
+  /** The first mapped cell of a row longer than the limit, as a reason; undefined when none is. */
+  private tooLong(plan: FilePlan, rec: readonly string[], row: number, columns: ReadonlyArray<{ index: number; label: string }>): string | undefined {
+    const max = plan.format.limits.maxTextLength;
+    for (const c of columns) {
+      const v = rec[c.index];
+      if (v !== undefined && v.length > max) {
+        return `${c.label}: ${plural(v.length, 'character')} on row ${row}, more than limits.maxTextLength (${max.toLocaleString('en-US')}): not a plausible value`;
+      }
+    }
+    return undefined;
   }
 
   private contact(key: string, plan: FilePlan, row: number): ContactAgg {
@@ -173,6 +255,7 @@ export class CsvAggregator {
     if (!c) {
       c = {
         externalId: key, email: null, phone: null, firstName: null, lastName: null, city: null, country: null, consent: null, attributes: {},
+        carried: new Set(), carriedAttributes: new Set(),
         createdMs: Infinity, updatedMs: -Infinity, fallbackMs: plan.mtimeMs, file: plan.name, format: plan.format.name, row, rows: 0,
       };
       this.contactAggs.set(key, c);
@@ -181,9 +264,15 @@ export class CsvAggregator {
     return c;
   }
 
-  /** Contact fields of one row: values of a row at least as recent as what we have win. */
+  /**
+   * Contact fields of one row: values of a row at least as recent as what we have win. A field
+   * with a value is carried (ContactRecord.carried); so is, in a contacts file, every field its
+   * header has (a contacts export states the person: an empty cell clears the stored value),
+   * while an order row's empty cell says nothing about the person.
+   */
   private applyContactFields(c: ContactAgg, rec: readonly string[], ix: Ix, rowMs: number, plan: FilePlan, email: string): void {
     const newer = !(rowMs < c.updatedMs);
+    if (email !== '') c.carried.add('email');
     if (email !== '' && (c.email === null || newer)) c.email = email;
     let first = cellAt(rec, ix.firstName);
     let last = cellAt(rec, ix.lastName);
@@ -195,19 +284,26 @@ export class CsvAggregator {
         last = family ?? '';
       }
     }
+    if (first !== '') c.carried.add('firstName');
+    if (last !== '') c.carried.add('lastName');
     if (first !== '' && (c.firstName === null || newer)) c.firstName = first;
     if (last !== '' && (c.lastName === null || newer)) c.lastName = last;
     const phone = cellAt(rec, ix.phone);
+    if (phone !== '') c.carried.add('phone');
     if (phone !== '' && (c.phone === null || newer)) c.phone = phone;
     const city = cellAt(rec, ix.city);
+    if (city !== '') c.carried.add('city');
     if (city !== '' && (c.city === null || newer)) c.city = city;
     const country = cellAt(rec, ix.country);
+    if (country !== '') c.carried.add('country');
     if (country !== '' && (c.country === null || newer)) c.country = country;
     if (ix.consent >= 0) {
       const raw = cellAt(rec, ix.consent);
       const consent = raw === '' ? undefined : plan.format.consent[raw.toLowerCase()];
+      if (consent !== undefined) c.carried.add('emailConsent');
       if (consent !== undefined && (c.consent === null || newer)) c.consent = consent;
     }
+    if (plan.format.kind === 'contacts') for (const field of headerFields(ix)) c.carried.add(field);
     if (rowMs === rowMs && rowMs > c.updatedMs) c.updatedMs = rowMs;
   }
 
@@ -221,8 +317,14 @@ export class CsvAggregator {
     const zone = f.zone;
     const expected = `expected ${dateFormats.map((d) => d.name).join(' or ')}`;
     const lineAmounts = ix.quantity >= 0 && ix.unitPrice >= 0;
+    const perDay = f.format.onePurchasePer === 'customerDay';
+    const { maxAmount, maxFutureDays } = f.limits;
+    const latestMs = this.now() + maxFutureDays * 86_400_000;
     const L = (k: ColumnKey) => this.label(plan, k);
+    const mapped = (Object.keys(ix) as ColumnKey[]).filter((k) => ix[k] >= 0).map((k) => ({ index: ix[k], label: L(k) }));
+    const keyColumns = mapped.filter((c) => (perDay ? [ix.customerId, ix.email, ix.date] : [ix.orderId]).includes(c.index));
     const stats = this.stats;
+    const file = this.fileOf(fileIndex);
     let lastInvoice: InvoiceAgg | undefined;
     let lastDateRaw = '';
     let lastDateMs = NaN;
@@ -239,19 +341,61 @@ export class CsvAggregator {
       else if (inv.reasons.length === 3) inv.reasons.push('…');
       inv.invalidSample ??= rec.slice();
     };
+    /** A row that belongs to no order (no order number, or no customer/date to group by): quarantined on its own. */
+    const quarantineRow = (rec: readonly string[], row: number, reason: string) => {
+      stats.invalidRows++;
+      this.unusable(fileIndex, 1, reason);
+      this.rowQuarantine.purchases.push({
+        platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`, reason,
+        raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
+      });
+    };
     const num = (s: string) => parseDecimal(s, decimal, autoFallback);
+    const implausible = (label: string, raw: string, row: number) =>
+      `${label}: ${shown(raw)} on row ${row} is above limits.maxAmount (${maxAmount.toLocaleString('en-US')}): not a plausible amount`;
+    const dateOf = (dateRaw: string): number => {
+      if (dateRaw === lastDateRaw) return lastDateMs;
+      lastDateRaw = dateRaw;
+      lastDateMs = parseDateWith(dateRaw, dateFormats, zone);
+      return lastDateMs;
+    };
+    const customerOf = (idRaw: string): string => {
+      if (idRaw !== lastCustomerRaw) {
+        lastCustomerRaw = idRaw;
+        lastCustomerId = idRaw === '' ? '' : normalizeCustomerId(idRaw);
+      }
+      return lastCustomerId;
+    };
 
     return (rec, row) => {
       stats.rows++;
-      const orderRaw = cellAt(rec, ix.orderId);
-      if (orderRaw === '') {
-        stats.invalidRows++;
-        this.rowQuarantine.purchases.push({
-          platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`,
-          reason: `${L('orderId')}: empty on row ${row} of ${plan.name}; every row needs an order number`,
-          raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
-        });
+      file.rows++;
+      // A cell of megabytes: in the column that names the order, the row is quarantined on its own;
+      // elsewhere its order is (below), as for any invalid value.
+      const long = this.tooLong(plan, rec, row, mapped);
+      if (long !== undefined && this.tooLong(plan, rec, row, keyColumns) !== undefined) {
+        quarantineRow(rec, row, long);
         return;
+      }
+      let orderRaw: string;
+      if (perDay) {
+        // One purchase per customer and day: the id is the customer and the day (UTC date).
+        const who = customerOf(cellAt(rec, ix.customerId)) || cellAt(rec, ix.email).toLowerCase();
+        const dateRaw = cellAt(rec, ix.date);
+        const ms = dateRaw === '' ? NaN : dateOf(dateRaw);
+        if (who === '' || ms !== ms) {
+          quarantineRow(rec, row, who === ''
+            ? `no customer (${[ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ')} empty on row ${row} of ${plan.name})`
+            : dateRaw === '' ? `${L('date')}: empty on row ${row} of ${plan.name}` : `${L('date')}: "${shown(dateRaw)}" on row ${row} of ${plan.name} is not a date (${expected})`);
+          return;
+        }
+        orderRaw = `${who}/${iso(ms).slice(0, 10)}`;
+      } else {
+        orderRaw = cellAt(rec, ix.orderId);
+        if (orderRaw === '') {
+          quarantineRow(rec, row, `${L('orderId')}: empty on row ${row} of ${plan.name}; every row needs an order number`);
+          return;
+        }
       }
       stats.lineItems++;
       const externalId = prefix === '' ? orderRaw : prefix + orderRaw;
@@ -273,18 +417,18 @@ export class CsvAggregator {
       }
       inv.lines++;
       inv.lastRow = row;
+      if (long !== undefined) {
+        invalid(inv, rec, row, long);
+        return;
+      }
 
       // Date (one-entry cache: the lines of an order share it).
       let rowMs = NaN;
       const dateRaw = cellAt(rec, ix.date);
       if (dateRaw !== '') {
-        if (dateRaw === lastDateRaw) rowMs = lastDateMs;
-        else {
-          rowMs = parseDateWith(dateRaw, dateFormats, zone);
-          lastDateRaw = dateRaw;
-          lastDateMs = rowMs;
-        }
+        rowMs = dateOf(dateRaw);
         if (rowMs !== rowMs) invalid(inv, rec, row, `${L('date')}: "${shown(dateRaw)}" on row ${row} is not a date (${expected})`);
+        else if (rowMs > latestMs) invalid(inv, rec, row, future(L('date'), dateRaw, row, maxFutureDays));
         else {
           if (rowMs < inv.occurredMs) inv.occurredMs = rowMs;
           if (rowMs > inv.updatedMs) inv.updatedMs = rowMs;
@@ -299,7 +443,8 @@ export class CsvAggregator {
         const p = pRaw === '' ? NaN : num(pRaw);
         if (q !== q) invalid(inv, rec, row, qRaw === '' ? `${L('quantity')}: empty on row ${row}` : `${L('quantity')}: "${shown(qRaw)}" on row ${row} is not a number`);
         if (p !== p) invalid(inv, rec, row, pRaw === '' ? `${L('unitPrice')}: empty on row ${row}` : `${L('unitPrice')}: "${shown(pRaw)}" on row ${row} is not a number`);
-        if (q === q && p === p) {
+        if (q === q && p === p && Math.abs(q * p) > maxAmount) invalid(inv, rec, row, implausible(`${L('quantity')} × ${L('unitPrice')}`, `${qRaw} × ${pRaw}`, row));
+        else if (q === q && p === p) {
           inv.lineMicros += toMicros(q * p);
           inv.hasLineAmount = true;
           if (q < 0) inv.returnLines++;
@@ -308,6 +453,7 @@ export class CsvAggregator {
         const aRaw = cellAt(rec, ix.amount);
         const a = aRaw === '' ? NaN : num(aRaw);
         if (a !== a) invalid(inv, rec, row, aRaw === '' ? `${L('amount')}: empty on row ${row}` : `${L('amount')}: "${shown(aRaw)}" on row ${row} is not a number`);
+        else if (Math.abs(a) > maxAmount) invalid(inv, rec, row, implausible(L('amount'), aRaw, row));
         else {
           const micros = toMicros(a);
           if (!inv.hasLineAmount) inv.sameAmount = micros;
@@ -322,6 +468,7 @@ export class CsvAggregator {
         if (tRaw !== '') {
           const t = num(tRaw);
           if (t !== t) invalid(inv, rec, row, `${L('orderTotal')}: "${shown(tRaw)}" on row ${row} is not a number`);
+          else if (Math.abs(t) > maxAmount) invalid(inv, rec, row, implausible(L('orderTotal'), tRaw, row));
           else if (inv.totalMicros === null) inv.totalMicros = toMicros(t);
         }
       }
@@ -330,6 +477,7 @@ export class CsvAggregator {
         if (rRaw !== '') {
           const r = num(rRaw);
           if (r !== r) invalid(inv, rec, row, `${L('refundedAmount')}: "${shown(rRaw)}" on row ${row} is not a number`);
+          else if (Math.abs(r) > maxAmount) invalid(inv, rec, row, implausible(L('refundedAmount'), rRaw, row));
           else if (inv.refundedMicros === null) inv.refundedMicros = toMicros(Math.abs(r));
         }
       }
@@ -353,6 +501,7 @@ export class CsvAggregator {
         if (cRaw !== '') {
           const cMs = parseDateWith(cRaw, dateFormats, zone);
           if (cMs !== cMs) invalid(inv, rec, row, `${L('cancelledAt')}: "${shown(cRaw)}" on row ${row} is not a date (${expected})`);
+          else if (cMs > latestMs) invalid(inv, rec, row, future(L('cancelledAt'), cRaw, row, maxFutureDays));
           else {
             inv.cancelled = true;
             if (cMs > inv.updatedMs) inv.updatedMs = cMs;
@@ -361,14 +510,7 @@ export class CsvAggregator {
       }
 
       // Customer: the id, else the normalized email.
-      const idRaw = cellAt(rec, ix.customerId);
-      let customerId: string;
-      if (idRaw === lastCustomerRaw) customerId = lastCustomerId;
-      else {
-        customerId = idRaw === '' ? '' : normalizeCustomerId(idRaw);
-        lastCustomerRaw = idRaw;
-        lastCustomerId = customerId;
-      }
+      const customerId = customerOf(cellAt(rec, ix.customerId));
       const emailRaw = cellAt(rec, ix.email);
       let email = emailRaw === '' ? '' : emailRaw.toLowerCase();
       if (email !== '' && !isEmail(email)) {
@@ -390,14 +532,21 @@ export class CsvAggregator {
     };
   }
 
-  private contactRows(plan: FilePlan, _fileIndex: number, ix: Ix): (rec: string[], row: number) => void {
+  private contactRows(plan: FilePlan, fileIndex: number, ix: Ix): (rec: string[], row: number) => void {
     const f = plan.format;
     const autoFallback = plan.delimiter === ';' ? ',' : '.';
     const attributeColumns = plan.columns.attributes.filter((a) => a.index >= 0);
     const expected = `expected ${f.dateFormats.map((d) => d.name).join(' or ')}`;
     const L = (k: ColumnKey) => this.label(plan, k);
+    const mapped = [
+      ...(Object.keys(ix) as ColumnKey[]).filter((k) => ix[k] >= 0).map((k) => ({ index: ix[k], label: L(k) })),
+      ...attributeColumns.map((a) => ({ index: a.index, label: a.label })),
+    ];
+    const latestMs = this.now() + f.limits.maxFutureDays * 86_400_000;
     const stats = this.stats;
+    const file = this.fileOf(fileIndex);
     const quarantineRow = (rec: readonly string[], row: number, reason: string) => {
+      this.unusable(fileIndex, 1, reason);
       this.rowQuarantine.contacts.push({
         platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason,
         raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
@@ -405,6 +554,13 @@ export class CsvAggregator {
     };
     return (rec, row) => {
       stats.rows++;
+      file.rows++;
+      const long = this.tooLong(plan, rec, row, mapped);
+      if (long !== undefined) {
+        stats.invalidRows++;
+        quarantineRow(rec, row, `${long} (${plan.name})`);
+        return;
+      }
       const idRaw = cellAt(rec, ix.customerId);
       const customerId = idRaw === '' ? '' : normalizeCustomerId(idRaw);
       const emailRaw = cellAt(rec, ix.email);
@@ -420,9 +576,11 @@ export class CsvAggregator {
         const raw = cellAt(rec, ix[key]);
         if (raw === '') continue;
         const ms = parseDateWith(raw, f.dateFormats, f.zone);
-        if (ms !== ms) {
+        if (ms !== ms || ms > latestMs) {
           stats.invalidRows++;
-          quarantineRow(rec, row, `${L(key)}: "${shown(raw)}" on row ${row} of ${plan.name} is not a date (${expected})`);
+          quarantineRow(rec, row, ms !== ms
+            ? `${L(key)}: "${shown(raw)}" on row ${row} of ${plan.name} is not a date (${expected})`
+            : `${future(L(key), raw, row, f.limits.maxFutureDays)} (${plan.name})`);
           return;
         }
         set(ms);
@@ -453,6 +611,7 @@ export class CsvAggregator {
       const rowMs = updatedMs === updatedMs ? updatedMs : createdMs;
       if (createdMs === createdMs && createdMs < c.createdMs) c.createdMs = createdMs;
       const newer = !(rowMs < c.updatedMs);
+      for (const a of attributeColumns) c.carriedAttributes.add(a.name);
       for (const [name, value] of attributes) {
         if (value !== null ? c.attributes[name] === undefined || c.attributes[name] === null || newer : !(name in c.attributes)) c.attributes[name] = value;
       }
@@ -487,8 +646,14 @@ export class CsvAggregator {
         inv.invalidRows = inv.lines;
         inv.reasons.push(`${this.label(inv.plan, f.format.columns.orderTotal ? 'orderTotal' : 'amount')}: empty on every row of order ${inv.orderId}`);
       }
+      const maxMicros = toMicros(f.limits.maxAmount);
+      if (inv.invalidRows === 0 && amountMicros !== null && Math.abs(amountMicros) > maxMicros) {
+        inv.invalidRows = inv.lines;
+        inv.reasons.push(`the amounts of order ${inv.orderId} add up to ${fromMicros(amountMicros).toLocaleString('en-US')}, above limits.maxAmount (${f.limits.maxAmount.toLocaleString('en-US')}): not a plausible amount`);
+      }
       if (inv.invalidRows > 0) {
         stats.invalidRows += inv.invalidRows;
+        this.unusable(inv.fileIndex, inv.lines, inv.reasons[0]!);
         quarantinedPurchases.push({
           platform: PLATFORM, stream: 'purchases', externalId: inv.externalId,
           reason: `${inv.reasons.join('; ')} — order ${inv.orderId} (${rows} of ${inv.plan.name}) is not imported until this is fixed`,
@@ -501,6 +666,7 @@ export class CsvAggregator {
       }
       if (inv.customers.length === 0) {
         stats.rowsWithoutCustomer += inv.lines;
+        this.unusable(inv.fileIndex, inv.lines, `no customer on ${plural(inv.lines, 'row')} of order ${inv.orderId}`);
         const cols = [
           inv.plan.columns.index.customerId !== undefined ? this.label(inv.plan, 'customerId') : null,
           inv.plan.columns.index.email !== undefined ? this.label(inv.plan, 'email') : null,
@@ -515,7 +681,8 @@ export class CsvAggregator {
         });
         continue;
       }
-      if (inv.totalMicros === null && inv.lines > 1 && inv.sameAmount === inv.sameAmount && inv.sameAmount > 0 && inv.returnLines === 0) {
+      // (Per customer and day, rows are separate purchases of one day: summing them is the point.)
+      if (inv.totalMicros === null && inv.lines > 1 && inv.sameAmount === inv.sameAmount && inv.sameAmount > 0 && inv.returnLines === 0 && f.format.onePurchasePer === 'order') {
         this.repeatedAmounts.count++;
         if (this.repeatedAmounts.example === '') this.repeatedAmounts.example = `${inv.orderId} (${inv.lines} × ${fromMicros(inv.sameAmount)} in ${inv.plan.name})`;
       }
@@ -524,8 +691,11 @@ export class CsvAggregator {
       const mapped: PurchaseStatus = inv.statusRaw !== null ? f.status.values[inv.statusRaw] ?? f.status.default : f.status.default;
       let status: PurchaseStatus = inv.cancelled || mapped === 'cancelled' ? 'cancelled' : mapped;
       if (status !== 'cancelled') {
-        stats.returns += inv.returnLines + (inv.refundedMicros !== null && inv.refundedMicros > 0 ? 1 : 0);
-        if (status === 'won' && net <= 0) status = 'refunded';
+        const refundedSome = inv.refundedMicros !== null && inv.refundedMicros > 0;
+        stats.returns += inv.returnLines + (refundedSome ? 1 : 0);
+        // Status comes from the data: a free order (0.00, nothing returned) is a purchase; only an
+        // order whose returns or refunds took its whole amount (or more) back is refunded.
+        if (status === 'won' && (net < 0 || (net === 0 && (inv.returnLines > 0 || refundedSome)))) status = 'refunded';
       }
       if (status === 'cancelled') stats.cancellations++;
       if (status === 'refunded') stats.refunded++;
@@ -567,24 +737,26 @@ export class CsvAggregator {
         mergedFrom: [],
         attributes: c.attributes,
         raw: { file: c.file, format: c.format, row: c.row, rows: c.rows },
+        carried: { fields: [...c.carried].sort(), attributes: [...c.carriedAttributes].sort() },
       });
     }
     stats.contacts = contacts.length;
     stats.quarantined = quarantinedPurchases.length + this.rowQuarantine.contacts.length;
 
-    const warnings = [...this.warnings];
+    const warnings = { contacts: [...this.warnings.contacts], purchases: [...this.warnings.purchases] };
     if (this.replaced.count > 0) {
-      warnings.push(`${this.replaced.count} order(s) appear in more than one file; the later file's rows replace the earlier ones (${this.replaced.rows} rows replaced), e.g. ${this.replaced.examples.join(', ')}`);
+      warnings.purchases.push(`${plural(this.replaced.count, 'order')} ${this.replaced.count === 1 ? 'appears' : 'appear'} in more than one file; the later file's rows replace the earlier ones (${plural(this.replaced.rows, 'row')} replaced), e.g. ${this.replaced.examples.join(', ')}`);
     }
     if (this.replaced.crossFormat.length > 0) {
-      warnings.push(`order numbers shared by files of different formats were treated as the same order: ${this.replaced.crossFormat.join(', ')}; if they are different orders, set idPrefix on one format in mappings/csv.yaml`);
+      warnings.purchases.push(`order numbers shared by files of different formats were treated as the same order: ${this.replaced.crossFormat.join(', ')}; if they are different orders, set idPrefix on one format in mappings/csv.yaml`);
     }
     if (this.repeatedAmounts.count > 0) {
-      warnings.push(`${this.repeatedAmounts.count} order(s) have several rows with the same amount, summed, e.g. ${this.repeatedAmounts.example}; if that column is the order total repeated on each line, map it as columns.orderTotal in mappings/csv.yaml`);
+      warnings.purchases.push(`${plural(this.repeatedAmounts.count, 'order')} ${this.repeatedAmounts.count === 1 ? 'has' : 'have'} several rows with the same amount, summed, e.g. ${this.repeatedAmounts.example}; if that column is the order total repeated on each line, map it as columns.orderTotal in mappings/csv.yaml`);
     }
     if (this.ignoredEmails.count > 0) {
-      warnings.push(`${this.ignoredEmails.count} email value(s) are not addresses and were left off contacts that have a customer id, e.g. ${this.ignoredEmails.example}`);
+      warnings.contacts.push(`${plural(this.ignoredEmails.count, 'email value')} ${this.ignoredEmails.count === 1 ? 'is not an address and was' : 'are not addresses and were'} left off contacts that have a customer id, e.g. ${this.ignoredEmails.example}`);
     }
-    return { contacts, purchases, quarantined: { contacts: this.rowQuarantine.contacts, purchases: quarantinedPurchases }, warnings };
+    const files = this.fileStates.map((file) => ({ rows: file.rows, validRows: file.rows - file.unusable, examples: file.examples }));
+    return { contacts, purchases, quarantined: { contacts: this.rowQuarantine.contacts, purchases: quarantinedPurchases }, warnings, files };
   }
 }

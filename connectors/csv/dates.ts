@@ -23,11 +23,14 @@ for (const sep of ['-', '/', '.']) {
   for (const [m, d] of [['MM', 'DD'], ['M', 'D']] as const) DATE_PARTS[[m, d, 'YYYY'].join(sep)] = { order: 'mdy', separator: sep };
 }
 
+// Compact dates of raw data sets (CDNOW: 19970101).
+DATE_PARTS['YYYYMMDD'] = { order: 'ymd', separator: '' };
+
 const TIME_PARTS = new Set(['HH:MM', 'H:MM', 'HH:MM:SS', 'H:MM:SS', 'HH:MM:SS.SSS', 'h:MM A', 'h:MM:SS A']);
 const OFFSET_PARTS = ['+HH:MM', '+HHMM', 'ZZ', 'Z'];
 
 export const DATE_FORMAT_HELP =
-  'use a date part like YYYY-MM-DD, DD/MM/YYYY, D.M.YYYY, M/D/YYYY or MM-DD-YYYY, optionally followed by a time ' +
+  'use a date part like YYYY-MM-DD, DD/MM/YYYY, D.M.YYYY, M/D/YYYY, MM-DD-YYYY or YYYYMMDD, optionally followed by a time ' +
   '(" HH:MM", " H:MM:SS", "THH:MM:SS", " h:MM A") and an offset (" Z", "+HH:MM"), or ISO8601';
 
 /** Compiles a format name; undefined when it is not one segsync reads (see DATE_FORMAT_HELP). */
@@ -116,14 +119,23 @@ export function parseDateValue(value: string, format: DateFormat, zone: ZoneRead
   const n = value.length;
   const sep = format.separator.charCodeAt(0);
   let i = 0;
-  // Three numbers separated by the format's separator.
   let a = 0, aLen = 0, b = 0, bLen = 0, c = 0, cLen = 0;
-  for (; i < n; i++) { const ch = value.charCodeAt(i) - 48; if (ch < 0 || ch > 9) break; a = a * 10 + ch; aLen++; }
-  if (aLen === 0 || value.charCodeAt(i) !== sep) return NaN;
-  for (i++; i < n; i++) { const ch = value.charCodeAt(i) - 48; if (ch < 0 || ch > 9) break; b = b * 10 + ch; bLen++; }
-  if (bLen === 0 || bLen > 2 || value.charCodeAt(i) !== sep) return NaN;
-  for (i++; i < n; i++) { const ch = value.charCodeAt(i) - 48; if (ch < 0 || ch > 9) break; c = c * 10 + ch; cLen++; }
-  if (cLen === 0) return NaN;
+  if (format.separator === '') {
+    // YYYYMMDD: eight digits, no separator.
+    if (n < 8) return NaN;
+    for (; i < 8; i++) { const ch = value.charCodeAt(i) - 48; if (ch < 0 || ch > 9) return NaN; }
+    a = Number(value.slice(0, 4)); aLen = 4;
+    b = Number(value.slice(4, 6)); bLen = 2;
+    c = Number(value.slice(6, 8)); cLen = 2;
+  } else {
+    // Three numbers separated by the format's separator.
+    for (; i < n; i++) { const ch = value.charCodeAt(i) - 48; if (ch < 0 || ch > 9) break; a = a * 10 + ch; aLen++; }
+    if (aLen === 0 || value.charCodeAt(i) !== sep) return NaN;
+    for (i++; i < n; i++) { const ch = value.charCodeAt(i) - 48; if (ch < 0 || ch > 9) break; b = b * 10 + ch; bLen++; }
+    if (bLen === 0 || bLen > 2 || value.charCodeAt(i) !== sep) return NaN;
+    for (i++; i < n; i++) { const ch = value.charCodeAt(i) - 48; if (ch < 0 || ch > 9) break; c = c * 10 + ch; cLen++; }
+    if (cLen === 0) return NaN;
+  }
   let year: number, month: number, day: number;
   if (format.order === 'ymd') {
     if (aLen !== 4 || cLen > 2) return NaN;

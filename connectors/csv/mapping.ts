@@ -4,6 +4,7 @@ import { defaultMappingFile } from '../../src/config/paths.js';
 import { readYamlFile } from '../../src/config/yaml-file.js';
 import { PURCHASE_STATUSES, type EmailConsent, type PurchaseStatus } from '../../src/domain/records.js';
 import { compileDateFormat, DATE_FORMAT_HELP, isTimeZone, zoneReader, type DateFormat, type ZoneReader } from './dates.js';
+import { canonicalEncoding } from './encoding.js';
 import type { DecimalSeparator } from './numbers.js';
 
 /**
@@ -45,8 +46,18 @@ const TimeZone = z.string().refine(isTimeZone, {
 });
 const Currency = z.string().regex(/^[A-Z]{3}$/, 'must be a 3-letter ISO currency code in capitals, e.g. EUR');
 const Decimal = z.enum(['.', ',', 'auto'], { error: 'must be ".", "," or "auto"' });
-const Delimiter = z.enum([',', ';', '\t', '|', 'auto'], { error: 'must be ",", ";", "\\t" (tab), "|" or "auto"' });
-const Encoding = z.enum(['utf8', 'latin1', 'utf16le'], { error: 'must be utf8, latin1 (also for Windows-1252 exports) or utf16le' });
+const Delimiter = z.enum([',', ';', '\t', '|', 'whitespace', 'auto'], {
+  error: 'must be ",", ";", "\\t" (tab), "|", "whitespace" (runs of spaces and tabs, no quoting) or "auto"',
+});
+/** Any encoding label Node decodes (WHATWG names), stored canonical: utf-8, windows-1252, iso-8859-1, shift_jis... */
+export const EncodingSchema = z.string().transform((label, ctx) => {
+  const name = canonicalEncoding(label);
+  if (name === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${label}" is not an encoding segsync reads; use utf-8, utf-16le, utf-16be, windows-1252, iso-8859-1 (latin1), or another WHATWG name such as windows-1250, shift_jis, gbk` });
+    return z.NEVER;
+  }
+  return name;
+});
 const Consent = z.enum(['subscribed', 'unsubscribed', 'unknown'], { error: 'must be subscribed, unsubscribed or unknown' });
 const Status = z.enum(PURCHASE_STATUSES, { error: `must be one of ${PURCHASE_STATUSES.join(', ')}` });
 const ValueTable = <T extends z.ZodType>(target: T) =>
@@ -62,6 +73,23 @@ const Attribute = z.union([
   strict({ column: ColumnRef, type: z.enum(['string', 'number'], { error: 'must be string or number' }).default('string') }),
 ]);
 
+/**
+ * What an import accepts (defaults.limits; a format may override each). A file whose valid rows
+ * are under minValidShare is refused, with nothing of the import stored; the rest quarantine the row.
+ */
+const LimitsShape = strict({
+  /** Refuse the import when a file's valid rows are under this share of its rows (a file without one valid row is always refused). */
+  minValidShare: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1'),
+  /** The largest amount (row amount, line amount, order total, refund) believed; money is exact up to 9 billion. */
+  maxAmount: z.number().positive('must be positive').max(9e9, 'must be at most 9000000000 (amounts are summed exactly up to 9 billion)'),
+  /** How far in the future a date may be, in days (clocks and time zones differ by up to a day). */
+  maxFutureDays: z.number().min(0, 'must be 0 or more'),
+  /** The longest text in a mapped column, in characters. */
+  maxTextLength: z.number().int('must be a whole number').min(1, 'must be at least 1'),
+});
+export const DEFAULT_LIMITS: z.output<typeof LimitsShape> = { minValidShare: 0.5, maxAmount: 1_000_000_000, maxFutureDays: 1, maxTextLength: 10_000 };
+export type ImportLimits = z.output<typeof LimitsShape>;
+
 const FormatShape = {
   kind: z.enum(['transactions', 'contacts'], { error: 'must be "transactions" (orders, invoices, line items) or "contacts"' }),
   description: z.string().optional(),
@@ -72,7 +100,13 @@ const FormatShape = {
   timeZone: TimeZone.optional(),
   decimal: Decimal.optional(),
   delimiter: Delimiter.optional(),
-  encoding: Encoding.optional(),
+  encoding: EncodingSchema.optional(),
+  /** The file has no header row: its columns' names, in order (the format is then never detected: name it). */
+  header: z.array(z.string().trim().min(1, 'a column name cannot be empty')).min(1, 'list the columns in order').optional(),
+  /** What one purchase is: the rows of one order number, or (files without order numbers) one customer's rows of one day. */
+  onePurchasePer: z.enum(['order', 'customerDay'], { error: 'must be order (rows of one order number) or customerDay (one customer\'s rows of one day)' }).default('order'),
+  /** Overrides of the mapping's defaults.limits for this format. */
+  limits: LimitsShape.partial().optional(),
   /** Currency of every row when the file has no currency column (or the cell is empty). */
   currency: Currency.optional(),
   /** Order numbers starting with this are cancellations (UCI Online Retail: "C"). */
@@ -97,8 +131,18 @@ export const CsvFormatSchema = strict(FormatShape).superRefine((format, ctx) => 
   if (!has('customerId') && !has('email')) {
     ctx.addIssue({ code: 'custom', path: ['columns'], message: 'needs columns.customerId or columns.email (the column that identifies the customer)' });
   }
+  if (format.header) {
+    const names = new Set(format.header.map(headerKey));
+    for (const [key, ref] of Object.entries(c)) {
+      for (const name of ref === undefined ? [] : Array.isArray(ref) ? ref : [ref]) {
+        if (!names.has(headerKey(name))) ctx.addIssue({ code: 'custom', path: ['columns', key], message: `"${name}" is not one of the names in header: (${format.header.join(', ')})` });
+      }
+    }
+  }
   if (format.kind === 'transactions') {
-    if (!has('orderId')) ctx.addIssue({ code: 'custom', path: ['columns', 'orderId'], message: 'is required: the order or invoice number column' });
+    const perDay = format.onePurchasePer === 'customerDay';
+    if (!has('orderId') && !perDay) ctx.addIssue({ code: 'custom', path: ['columns', 'orderId'], message: 'is required: the order or invoice number column (or set onePurchasePer: customerDay for files without one)' });
+    if (has('orderId') && perDay) ctx.addIssue({ code: 'custom', path: ['columns', 'orderId'], message: 'conflicts with onePurchasePer: customerDay (purchases are then one customer\'s rows of one day); remove one' });
     if (!has('date')) ctx.addIssue({ code: 'custom', path: ['columns', 'date'], message: 'is required: the order date column' });
     const lines = has('quantity') || has('unitPrice');
     if (lines && !(has('quantity') && has('unitPrice'))) {
@@ -113,6 +157,8 @@ export const CsvFormatSchema = strict(FormatShape).superRefine((format, ctx) => 
     if (format.attributes) ctx.addIssue({ code: 'custom', path: ['attributes'], message: 'only applies to contacts formats; remove it' });
   } else if (format.status || format.cancelledOrderPrefix) {
     ctx.addIssue({ code: 'custom', path: [format.status ? 'status' : 'cancelledOrderPrefix'], message: 'only applies to transactions formats; remove it' });
+  } else if (format.onePurchasePer !== 'order') {
+    ctx.addIssue({ code: 'custom', path: ['onePurchasePer'], message: 'only applies to transactions formats; remove it' });
   }
 });
 
@@ -124,6 +170,7 @@ const DefaultsSchema = strict({
   decimal: Decimal.default('auto'),
   dateFormats: z.array(DateFormatName).min(1, 'list at least one date format').default(DEFAULT_DATE_FORMATS),
   consent: ValueTable(Consent).default({}),
+  limits: LimitsShape.partial().transform((given) => ({ ...DEFAULT_LIMITS, ...given })).default(DEFAULT_LIMITS),
 });
 
 const FormatName = z.string().regex(/^[a-z][a-z0-9_]*$/, 'format names are lower_snake_case');
@@ -136,6 +183,16 @@ export const CsvMappingSchema = strict({
 });
 
 export type CsvMapping = z.output<typeof CsvMappingSchema>;
+
+/**
+ * A mapping laid over another (the workspace config's `imports:` block over mappings/csv.yaml):
+ * the same keys, all optional. Kept as given (validated only), so that parseCsvMapping can tell
+ * which defaults it sets.
+ */
+export const CsvMappingOverlaySchema = z.unknown().superRefine((value, ctx) => {
+  const result = CsvMappingSchema.partial().safeParse(value ?? {});
+  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
+});
 export type CsvFormat = z.output<typeof CsvFormatSchema>;
 
 /** The bundled mappings/csv.yaml. */
@@ -155,6 +212,13 @@ export function parseCsvMapping(value: unknown, where: string, base?: CsvMapping
   const defaults = { ...base.defaults } as Record<string, unknown>;
   for (const key of defaultsGiven) defaults[key] = (parsed.defaults as Record<string, unknown> | undefined)?.[key];
   if (defaultsGiven.includes('consent')) defaults.consent = { ...base.defaults.consent, ...parsed.defaults?.consent };
+  if (defaultsGiven.includes('limits')) {
+    const given = (raw.defaults as { limits?: unknown }).limits;
+    const keys = given && typeof given === 'object' ? Object.keys(given) : [];
+    const limits: Record<string, unknown> = { ...base.defaults.limits };
+    for (const key of keys) limits[key] = (parsed.defaults?.limits as Record<string, unknown> | undefined)?.[key];
+    defaults.limits = limits;
+  }
   return {
     defaults: defaults as CsvMapping['defaults'],
     formats: { ...base.formats, ...(parsed.formats ?? {}) },
@@ -177,6 +241,7 @@ export interface ResolvedFormat {
   currency: string | null;
   consent: Record<string, EmailConsent>;
   status: { values: Record<string, PurchaseStatus>; default: PurchaseStatus };
+  limits: ImportLimits;
 }
 
 export function resolveFormat(mapping: CsvMapping, name: string, timeZone?: string): ResolvedFormat {
@@ -198,6 +263,7 @@ export function resolveFormat(mapping: CsvMapping, name: string, timeZone?: stri
     currency: format.currency ?? d.currency ?? null,
     consent: { ...d.consent, ...(format.consent ?? {}) },
     status: format.status ?? { values: {}, default: 'won' },
+    limits: { ...d.limits, ...(format.limits ?? {}) } as ImportLimits,
   };
 }
 
@@ -261,7 +327,7 @@ export function missingColumns(format: CsvFormat, columns: ResolvedColumns): str
     missing.push([format.columns.customerId ? describe('customerId') : null, format.columns.email ? describe('email') : null].filter(Boolean).join(' or '));
   }
   if (format.kind === 'transactions') {
-    if (!has('orderId')) missing.push(describe('orderId'));
+    if (!has('orderId') && format.onePurchasePer === 'order') missing.push(describe('orderId'));
     if (!has('date')) missing.push(describe('date'));
     const amountOk = has('amount') || (has('quantity') && has('unitPrice')) || has('orderTotal');
     if (!amountOk) {

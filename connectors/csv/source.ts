@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { parse, CsvError } from 'csv-parse';
-import { ConfigError } from '../../src/config/errors.js';
+import { CsvError } from 'csv-parse';
+import { ConfigError, InputRefusedError } from '../../src/config/errors.js';
 import type { JsonValue, Source, SourcePage, SourceStream } from '../../src/domain/connector.js';
 import type { StreamName } from '../../src/domain/records.js';
-import { CsvAggregator, emptyStats, type AggregateResult, type CsvImportStats } from './aggregate.js';
+import { capped, plural } from '../../src/domain/text.js';
+import { CsvAggregator, emptyStats, type AggregateResult, type CsvImportStats, type FileOutcome } from './aggregate.js';
+import { canonicalEncoding, encodingLabel } from './encoding.js';
 import { loadCsvMapping, type CsvMapping } from './mapping.js';
-import { planFile, type FilePlan } from './sniff.js';
+import { readRecords } from './read.js';
+import { delimiterName, planFile, quotedHeader, type FilePlan } from './sniff.js';
 
 export interface CsvImportOptions {
   /** A format of the mapping for every file; detected from each file's header when absent. */
@@ -17,14 +19,16 @@ export interface CsvImportOptions {
   timeZone?: string;
   /** Records per page (default 5000); during the reading phase, a progress page every this many rows. */
   pageSize?: number;
+  /** The text encoding of every file (a label such as windows-1252, utf-16le, shift_jis), over the formats' `encoding:`. */
+  encoding?: string;
+  /** The clock implausible future dates are measured against (limits.maxFutureDays); Date.now by default. */
+  now?: () => number;
 }
 
 export interface CsvImportCursor {
   [key: string]: JsonValue;
   files: Array<{ path: string; sha256: string }>;
 }
-
-const READ_CHUNK = 256 * 1024;
 
 /**
  * A source reading CSV exports. Both streams come from one pass over the files: the first stream
@@ -43,20 +47,34 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
   const pageSize = options.pageSize ?? 5000;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new ConfigError(`pageSize must be a positive integer (got ${pageSize})`);
   if (files.length === 0) throw new ConfigError('no CSV files given: name at least one file to import');
-  const plans = files.map((path) => planFile(path, mapping, options.format, options.timeZone));
+  const encoding = options.encoding === undefined ? undefined : canonicalEncoding(options.encoding);
+  if (options.encoding !== undefined && encoding === undefined) {
+    throw new ConfigError(`--encoding "${options.encoding}" is not an encoding segsync reads; use utf-8, utf-16le, utf-16be, windows-1252, iso-8859-1 (latin1), or another WHATWG name such as shift_jis`);
+  }
+  const plans = files.map((path) => planFile(path, mapping, options.format, options.timeZone, encoding));
   const stats = emptyStats();
   stats.files = files.length;
-  files.forEach((path, i) => { stats.formatByFile[path] = plans[i]!.format.name; });
+  files.forEach((path, i) => {
+    const plan = plans[i]!;
+    stats.formatByFile[path] = plan.format.name;
+    stats.byFile[path] = {
+      format: plan.format.name,
+      encoding: encodingLabel(plan.encoding.name),
+      encodingDecided: plan.encoding.how,
+      ...(plan.encoding.note ? { encodingNote: plan.encoding.note } : {}),
+      delimiter: plan.delimiter,
+      rows: 0,
+      validRows: 0,
+    };
+  });
 
   const done: CsvImportCursor['files'] = [];
   const cursor = (): CsvImportCursor => ({ files: done.map((f) => ({ ...f })) });
   let result: AggregateResult | undefined;
   let loading: Promise<void> | undefined;
-  /** Read through a function: TypeScript cannot see load() assigning it. */
-  const loaded = (): AggregateResult | undefined => result;
 
   async function* load(signal: AbortSignal): AsyncGenerator<{ received: number; expectedTotal: number }> {
-    const aggregator = new CsvAggregator(stats);
+    const aggregator = new CsvAggregator(stats, options.now);
     const totalBytes = plans.reduce((sum, p) => sum + p.size, 0);
     let bytesRead = 0;
     let reported = 0;
@@ -64,25 +82,16 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
     for (const [index, plan] of plans.entries()) {
       const onRow = aggregator.beginFile(plan, index);
       const hash = createHash('sha256');
-      const input = createReadStream(plan.path, { highWaterMark: READ_CHUNK });
-      input.on('data', (chunk) => {
+      const onBytes = (chunk: Buffer) => {
         hash.update(chunk);
         bytesRead += chunk.length;
-      });
-      const parser = parse({
-        delimiter: plan.delimiter,
-        bom: true,
-        encoding: plan.encoding,
-        relax_column_count: true,
-        relax_quotes: true,
-      });
-      input.on('error', (error) => parser.destroy(error));
-      input.pipe(parser);
+      };
       let row = 0;
       try {
-        for await (const rec of parser as AsyncIterable<string[]>) {
+        for await (const rec of readRecords(plan, onBytes)) {
           row++;
-          if (row === 1 || isBlank(rec)) continue; // header; blank lines still count as spreadsheet rows
+          // The header row, if any; blank lines still count as spreadsheet rows.
+          if ((row === 1 && plan.hasHeader) || isBlank(rec)) continue;
           onRow(rec, row);
           if (stats.rows - reported >= pageSize) {
             signal.throwIfAborted();
@@ -93,13 +102,27 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
         }
       } catch (error) {
         throw describeReadError(error, plan);
-      } finally {
-        input.destroy();
       }
       done.push({ path: plan.path, sha256: hash.digest('hex') });
     }
     signal.throwIfAborted();
-    result = aggregator.finish();
+    const finished = aggregator.finish();
+    finished.files.forEach((file, i) => {
+      const entry = stats.byFile[files[i]!];
+      if (entry) {
+        entry.rows = file.rows;
+        entry.validRows = file.validRows;
+      }
+    });
+    // All or nothing: a file that is mostly wrong refuses the whole import before a record is written.
+    const refused = plans.map((plan, i) => refusal(plan, finished.files[i]!)).filter((r): r is string => r !== undefined);
+    if (refused.length > 0) {
+      throw new InputRefusedError(
+        `import refused, nothing was stored: ${refused.join(' ')} ` +
+        'Check the file and its format (delimiter, columns, decimal separator, date formats in mappings/csv.yaml), or lower limits.minValidShare if these rows are expected to fail.',
+      );
+    }
+    result = finished;
     yield { received: stats.rows - reported, expectedTotal: stats.rows };
   }
 
@@ -109,7 +132,7 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
 
   const stream = (name: StreamName): SourceStream => ({
     name,
-    async *read(_cursor, context) {
+    async *read(previous, context) {
       let loadedHere = false;
       if (result === undefined) {
         if (loading !== undefined) await loading;
@@ -118,8 +141,10 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
           let settle!: () => void;
           loading = new Promise<void>((resolve) => { settle = resolve; });
           try {
+            // While reading, pages keep the cursor as it was: the files count as imported only once
+            // their records are written (an import refused at the end has imported nothing).
             for await (const tick of load(context.signal)) {
-              yield page({ received: tick.received, expectedTotal: tick.expectedTotal, warnings: loaded()?.warnings ?? [] });
+              yield page({ received: tick.received, expectedTotal: tick.expectedTotal, cursor: previous ?? { files: [] } });
             }
           } finally {
             settle();
@@ -130,8 +155,12 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
       if (result === undefined) throw new Error('the CSV files were not read completely (an earlier read failed or was stopped)');
       const records = name === 'contacts' ? result.contacts : result.purchases;
       const quarantined = result.quarantined[name];
+      const warnings = result.warnings[name];
       const total = records.length + quarantined.length;
-      if (loadedHere && total === 0) return;
+      if (loadedHere && total === 0) {
+        if (warnings.length > 0) yield page({ warnings });
+        return;
+      }
       const pages = Math.max(1, Math.ceil(total / pageSize));
       for (let p = 0; p < pages; p++) {
         context.signal.throwIfAborted();
@@ -145,13 +174,26 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
           purchases: name === 'purchases' ? (slice as typeof result.purchases) : [],
           quarantined: q,
           received: share,
-          ...(p === 0 && !loadedHere ? { warnings: result.warnings } : {}),
+          ...(p === 0 ? { warnings } : {}),
         });
       }
     },
   });
 
   return { source: { streams: [stream('contacts'), stream('purchases')] }, stats };
+}
+
+/** Why a file is refused as a whole (undefined: it is not): no valid row, or fewer than limits.minValidShare. */
+function refusal(plan: FilePlan, file: FileOutcome): string | undefined {
+  const { minValidShare } = plan.format.limits;
+  if (file.rows === 0) return undefined;
+  const share = file.validRows / file.rows;
+  if (file.validRows > 0 && share >= minValidShare) return undefined;
+  const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  return `${plan.path} (format ${plan.format.name}): ${plural(file.validRows, 'valid row')} of ${file.rows.toLocaleString('en-US')} ` +
+    `(${percent(share)}; the minimum is ${percent(minValidShare)}, limits.minValidShare${file.validRows === 0 ? ', and at least one' : ''}). ` +
+    `Read with delimiter ${delimiterName(plan.delimiter)} and ${plan.hasHeader ? 'the header' : 'the columns (no header row)'} ${quotedHeader(plan.header)}. ` +
+    `Rows failed because, e.g.: ${file.examples.join('; ')}.`;
 }
 
 function isBlank(rec: readonly string[]): boolean {
@@ -163,7 +205,7 @@ function describeReadError(error: unknown, plan: FilePlan): unknown {
   if (error instanceof CsvError) {
     const line = (error as CsvError & { lines?: number }).lines;
     return new ConfigError(
-      `CSV file ${plan.path} is not valid CSV${line ? ` near line ${line}` : ''}: ${error.message}. ` +
+      `CSV file ${plan.path} is not valid CSV${line ? ` near line ${line}` : ''}: ${capped(error.message)}. ` +
       'Check for an unclosed quote; re-export the file, or fix that line.',
     );
   }

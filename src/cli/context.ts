@@ -1,5 +1,5 @@
 import { CONNECTORS } from '../../connectors/index.js';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, InputRefusedError } from '../config/errors.js';
 import { ApiError } from '../http/errors.js';
 import { createLogger, logFormat, transportLogEvents, type Logger } from '../log/logger.js';
 import { redactText, registeredSecrets, secretValues } from '../log/redact.js';
@@ -76,12 +76,14 @@ export async function runCommand(
  */
 export function reportError(error: unknown, json: boolean, log?: Logger): number {
   const code = error instanceof ConfigError ? EXIT.usage : EXIT.failure;
-  const expected = error instanceof ConfigError || error instanceof ApiError || error instanceof MassRemovalError || error instanceof BlankingError;
+  const expected = error instanceof ConfigError || error instanceof ApiError || error instanceof MassRemovalError || error instanceof BlankingError
+    || error instanceof InputRefusedError;
   const kind = error instanceof MappingFieldError ? 'mapping_field'
     : error instanceof ConfigError ? 'configuration'
     : error instanceof ApiError ? `api:${error.kind}`
     : error instanceof MassRemovalError ? 'mass_removal_guard'
     : error instanceof BlankingError ? 'blanking_guard'
+    : error instanceof InputRefusedError ? 'input_refused'
     : 'failure';
   const secrets = [...secretValues(process.env), ...registeredSecrets()];
   const message = redactText(error instanceof Error ? error.message : String(error), secrets);

@@ -52,7 +52,7 @@ program
 program
   .command('explain')
   .description('show one person as segsync sees them: source records, features, scores, segments with reasons, tokens')
-  .argument('<who>', 'an email, a segsync profile id, or a platform contact id')
+  .argument('<who>', 'an email, profile:<id> (a segsync profile id), <platform>:<id> (hubspot:1056, csv:C1), or a bare id when it names one person')
   .option('--json', 'print as JSON')
   .action(explainCommand);
 
@@ -97,6 +97,7 @@ program
   .option('--mapping <file>', 'a mapping file instead of mappings/csv.yaml')
   .option('--time-zone <tz>', 'time zone of dates without an offset (default UTC)')
   .option('--allow-blanking', 'write the rows even if they would empty most stored emails, names or consents')
+  .option('--encoding <name>', 'text encoding of the files (utf-8, windows-1252, iso-8859-1, utf-16le, shift_jis...; decided per file when omitted)')
   .option('--json', 'print the summary as JSON')
   .action(importCommand);
 

@@ -1,5 +1,6 @@
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { silentProgressFactory, type ProgressFactory } from '../pipeline/progress.js';
+import { plural } from '../domain/text.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -21,7 +22,7 @@ export function createProgress(options: OutputOptions): ProgressFactory {
           done += by;
         },
         stop() {
-          process.stderr.write(`${label}: ${done.toLocaleString('en-US')} records\n`);
+          process.stderr.write(`${label}: ${plural(done, 'record')}\n`);
         },
       };
     };

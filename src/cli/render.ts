@@ -1,6 +1,7 @@
 import type { PullResult, PushResult, RequestCounts } from '../pipeline/run.js';
 import type { SegmentSummary } from '../pipeline/segment.js';
 import { fmt, table } from './output.js';
+import { plural } from '../domain/text.js';
 
 export function renderPull(result: PullResult): string {
   const rows = [['platform', 'stream', 'mode', 'received', 'stored', 'changed', 'quarantined']];
@@ -10,7 +11,7 @@ export function renderPull(result: PullResult): string {
   const t = result.totals;
   rows.push(['total', '', '', fmt(t.received), fmt(t.stored), fmt(t.changed), fmt(t.quarantined)]);
   const warnings = result.streams.flatMap((s) => s.warnings.map((w) => `warning (${s.platform} ${s.stream}): ${w}`));
-  const quarantineNote = t.quarantined > 0 ? `\n${fmt(t.quarantined)} records failed validation and are in quarantine (see \`segsync status\`).` : '';
+  const quarantineNote = t.quarantined > 0 ? `\n${plural(t.quarantined, 'record')} failed validation and ${t.quarantined === 1 ? 'is' : 'are'} in quarantine (see \`segsync status\`).` : '';
   return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
 }
 
@@ -21,9 +22,9 @@ export function renderSegment(result: SegmentSummary): string {
     rows.push([s.name, s.kind, fmt(s.size), `${((100 * s.size) / total).toFixed(1)}%`]);
   }
   return [
-    `Segmented ${fmt(result.profiles)} profiles (run ${result.runId}; RFM over ${result.windowDays} days before ${result.referenceDate.slice(0, 10)}; ${fmt(result.purchasesUsed)} purchases)`,
+    `Segmented ${plural(result.profiles, 'profile')} (run ${result.runId}; RFM over ${plural(result.windowDays, 'day')} before ${result.referenceDate.slice(0, 10)}; ${plural(result.purchasesUsed, 'purchase')})`,
     table(rows, ['l', 'l', 'r', 'r']),
-    `${fmt(result.entered)} segment entries, ${fmt(result.left)} exits since the previous run`,
+    `${plural(result.entered, 'segment entry', 'segment entries')}, ${plural(result.left, 'exit')} since the previous run`,
     '',
     renderClustering(result.clustering),
     '',
@@ -45,7 +46,7 @@ export function renderClustering(c: SegmentSummary['clustering']): string {
       num(r.daviesBouldin), fmt(Math.round(r.calinskiHarabasz)), num(r.dunn)]);
   }
   return [
-    `Clusters: ${ALGORITHMS[c.algorithm] ?? c.algorithm}, k = ${c.k} (${c.selection}) over ${fmt(c.clusteredProfiles)} buyers`,
+    `Clusters: ${ALGORITHMS[c.algorithm] ?? c.algorithm}, k = ${c.k} (${c.selection}) over ${plural(c.clusteredProfiles, 'buyer')}`,
     ...(c.scan.length > 1 ? [table(scan, ['l', 'r', 'r', 'r', 'r', 'r', 'r'])] : []),
     `  silhouette ${num(c.silhouette)}${c.silhouetteExact ? '' : ' (on a sample)'} · Davies–Bouldin ${num(c.daviesBouldin)} · ` +
       `Calinski–Harabasz ${fmt(Math.round(c.calinskiHarabasz))} · Dunn ${num(c.dunn)}` +
@@ -65,16 +66,16 @@ export function renderPredictions(p: SegmentSummary['predictions']): string {
   const b = p.bgnbd;
   const g = p.gammaGamma;
   return [
-    `Predictions for ${fmt(p.totals.customers)} customers over ${fmt(p.historyDays)} days of history (time unit: ${p.timeUnit})`,
-    `  BG/NBD: r ${param(b.r)}, α ${param(b.alpha)}, a ${param(b.a)}, b ${param(b.b)} (log-likelihood ${n(b.logLikelihood, 1)}, ${fmt(b.repeatBuyers)} repeat buyers)`,
+    `Predictions for ${plural(p.totals.customers, 'customer')} over ${plural(p.historyDays, 'day')} of history (time unit: ${p.timeUnit})`,
+    `  BG/NBD: r ${param(b.r)}, α ${param(b.alpha)}, a ${param(b.a)}, b ${param(b.b)} (log-likelihood ${n(b.logLikelihood, 1)}, ${plural(b.repeatBuyers, 'repeat buyer')})`,
     g
-      ? `  Gamma-Gamma: p ${param(g.p)}, q ${param(g.q)}, γ ${param(g.gamma)} on ${fmt(g.customers)} repeat buyers` +
+      ? `  Gamma-Gamma: p ${param(g.p)}, q ${param(g.q)}, γ ${param(g.gamma)} on ${plural(g.customers, 'repeat buyer')}` +
         (p.spendFrequencyCorrelation === null ? '' : ` (spend/frequency correlation ${n(p.spendFrequencyCorrelation, 2)})`)
       : `  No spend model, so no CLV: ${p.gammaGammaSkipped ?? 'not fitted'}`,
-    `  ${Math.round(p.totals.meanPAlive * 100)}% of repeat buyers likely still active; ${fmt(Math.round(p.totals.expectedPurchases90d))} purchases expected in the next 90 days` +
+    `  ${Math.round(p.totals.meanPAlive * 100)}% of repeat buyers likely still active; ${plural(Math.round(p.totals.expectedPurchases90d), 'purchase')} expected in the next 90 days` +
       (p.totals.clv === null ? '' : `; CLV over ${p.horizonMonths} months ${fmt(Math.round(p.totals.clv))} in total`),
     p.holdout
-      ? `  Model check: fitted to ${p.holdout.calibrationEnd}, it expected ${fmt(Math.round(p.holdout.expected))} repeat purchases up to ${p.holdout.holdoutEnd}; ` +
+      ? `  Model check: fitted to ${p.holdout.calibrationEnd}, it expected ${plural(Math.round(p.holdout.expected), 'repeat purchase')} up to ${p.holdout.holdoutEnd}; ` +
         `there were ${fmt(p.holdout.actual)} (${p.holdout.actual > 0 ? `${(((p.holdout.expected - p.holdout.actual) / p.holdout.actual) * 100).toFixed(1)}%` : '–'})`
       : `  No model check: ${p.holdoutSkipped ?? 'not run'}`,
     ...p.warnings.map((w) => `  Warning: ${w}`),
@@ -94,7 +95,7 @@ export function renderPush(result: PushResult): string {
     const applied = d.applied;
     out.push(
       `list adds ${fmt(applied?.listAdds ?? p.listAdds)}, list removes ${fmt(applied?.listRemoves ?? p.listRemoves)}, ` +
-        `token updates ${fmt(applied?.tokenUpdates ?? p.tokenUpdates)} contacts` +
+        `token updates ${plural(applied?.tokenUpdates ?? p.tokenUpdates, 'contact')}` +
         (applied?.listsCreated ? `, lists created ${fmt(applied.listsCreated)}` : '') +
         (p.skippedRemovals ? `, removals kept back (additive mode) ${fmt(p.skippedRemovals)}` : '') +
         (p.unsubscribedExcluded ? `, unsubscribed kept out of lists ${fmt(p.unsubscribedExcluded)}` : '') +
@@ -102,7 +103,7 @@ export function renderPush(result: PushResult): string {
     );
     if (p.listAdds + p.listRemoves + p.tokenUpdates === 0) out.push('Nothing changed since the last push: no write requests needed.');
     if (applied && applied.failed.length > 0) {
-      out.push(`${fmt(applied.failed.length)} records failed:`);
+      out.push(`${plural(applied.failed.length, 'record')} failed:`);
       for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);
     }
   }

@@ -8,6 +8,17 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Input refused as a whole (an import whose rows are mostly not valid): the CLI exits 1 with this
+ * message; nothing of that input was stored.
+ */
+export class InputRefusedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputRefusedError';
+  }
+}
+
 /** "mapping file mappings/hubspot.yaml: contacts.fields.email: expected a string" — one line per issue. */
 export function describeZodError(where: string, error: z.ZodError, describePath?: (path: readonly PropertyKey[]) => string): string {
   const lines = error.issues.map((issue) => {

@@ -9,6 +9,7 @@ import { PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/persona
 import { ClusteringSchema } from '../segmentation/clustering-config.js';
 import { PredictionSettingsSchema } from '../segmentation/predict/settings.js';
 import { ScheduleSchema, scheduleProblem } from '../scheduler/schedule-config.js';
+import { CsvMappingOverlaySchema } from '../../connectors/csv/mapping.js';
 
 const IsoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}(T.+)?$/.test(v) && Number.isFinite(parseStrictDate(v)), {
   error: (issue) => `"${String(issue.input)}" is not a date; use a date like 2026-11-01 or an ISO date-time like 2026-11-01T00:00:00Z`,
@@ -67,6 +68,12 @@ export const WorkspaceSchema = z.strictObject({
   destinations: z.record(z.string(), DestinationSchema).default({}),
   /** Jobs for `segsync schedule` (cron, time zones, leases, shutdown). */
   schedule: ScheduleSchema.optional(),
+  /**
+   * CSV import layouts and defaults, in the layout of mappings/csv.yaml (validated by its schema):
+   * its formats are added to (or replace same-named) formats of the mapping file, its defaults
+   * override the file's where given.
+   */
+  imports: CsvMappingOverlaySchema.optional(),
 });
 export type Workspace = z.infer<typeof WorkspaceSchema>;
 

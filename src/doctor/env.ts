@@ -18,6 +18,8 @@ export interface EnvironmentResult {
   paths: { db: string | undefined; config: string | undefined };
   /** Platforms whose credential is set and whose variables parse. */
   platforms: ConfiguredPlatform[];
+  /** The failed "no platform is configured" line, when it was added: a store of file imports only needs none. */
+  noPlatform?: Check;
 }
 
 /** HUBSPOT_ for a platform enabled by HUBSPOT_ACCESS_TOKEN. */
@@ -45,6 +47,7 @@ export function checkEnvironment(env: NodeJS.ProcessEnv, registry: readonly Conn
     checks.push(...invalid(error, 'SEGSYNC_*'));
   }
   const platforms: ConfiguredPlatform[] = [];
+  let noPlatform: Check | undefined;
   const off: string[] = [];
   const unparsed: string[] = [];
   const stray: Check[] = [];
@@ -86,13 +89,12 @@ export function checkEnvironment(env: NodeJS.ProcessEnv, registry: readonly Conn
     const notOn = off.length > 0 ? `; not configured: ${off.join(', ')}` : '';
     checks.push(ok('platforms', `configured: ${platforms.map((p) => p.descriptor.displayName).join(', ')}${notOn}${blocked}`));
   } else if (unparsed.length === 0) {
-    checks.push(
-      fail(
-        'platforms',
-        `no platform is configured (${registry.map((d) => d.displayName).join(', ')})`,
-        `set ${registry.map((d) => d.enabledBy).join(' or ')} (run \`segsync init\`, or see .env.example), or start the emulators with \`segsync sandbox\``,
-      ),
+    noPlatform = fail(
+      'platforms',
+      `no platform is configured (${registry.map((d) => d.displayName).join(', ')})`,
+      `set ${registry.map((d) => d.enabledBy).join(' or ')} (run \`segsync init\`, or see .env.example), or start the emulators with \`segsync sandbox\``,
     );
+    checks.push(noPlatform);
   }
   checks.push(...stray);
   const file = dotEnvCheck('.env');
@@ -101,7 +103,10 @@ export function checkEnvironment(env: NodeJS.ProcessEnv, registry: readonly Conn
     const parsed = CoreEnvSchema.shape[name].safeParse(env[name] || undefined);
     return parsed.success ? parsed.data : undefined;
   };
-  return { checks, core, platforms, paths: { db: core?.SEGSYNC_DB ?? field('SEGSYNC_DB'), config: core?.SEGSYNC_CONFIG ?? field('SEGSYNC_CONFIG') } };
+  return {
+    checks, core, platforms, paths: { db: core?.SEGSYNC_DB ?? field('SEGSYNC_DB'), config: core?.SEGSYNC_CONFIG ?? field('SEGSYNC_CONFIG') },
+    ...(noPlatform ? { noPlatform } : {}),
+  };
 }
 
 /** ./.env holds credentials: other users should not be able to read it. */

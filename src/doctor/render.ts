@@ -1,5 +1,6 @@
 import type { Check } from './check.js';
 import type { DoctorReport } from './run.js';
+import { plural } from '../domain/text.js';
 
 const MARK: Record<Check['status'], string> = { ok: '✓', warn: '!', fail: '✗' };
 const NAME_WIDTH_MAX = 26;
@@ -19,10 +20,10 @@ export function renderDoctor(report: DoctorReport): string {
   lines.push('');
   lines.push(
     fail > 0
-      ? `${fail} failed, ${warn} warning${warn === 1 ? '' : 's'}, ${ok} ok: fix the ✗ lines and run \`segsync doctor\` again.`
+      ? `${fail} failed, ${plural(warn, 'warning')}, ${ok} ok: fix the ✗ lines and run \`segsync doctor\` again.`
       : warn > 0
-        ? `All checks passed, ${warn} warning${warn === 1 ? '' : 's'}.`
-        : `All ${ok} checks passed.`,
+        ? `All checks passed, ${plural(warn, 'warning')}.`
+        : ok === 1 ? 'The 1 check passed.' : `All ${ok} checks passed.`,
   );
   return lines.join('\n');
 }

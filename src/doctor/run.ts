@@ -4,6 +4,7 @@ import { checkMappings, checkWorkspace } from './config.js';
 import { checkEnvironment } from './env.js';
 import { checkPlatforms, expectedSegments } from './platforms.js';
 import { checkStore } from './store.js';
+import { ok } from './check.js';
 
 export interface DoctorReport {
   /** False when any check failed. */
@@ -39,6 +40,14 @@ export async function runDoctor(options: { env: NodeJS.ProcessEnv; registry: rea
   checks.push(...mappings.checks);
   const store = environment.paths.db ? checkStore(environment.paths.db) : undefined;
   if (store) checks.push(...store.checks);
+  // A store filled only by file imports (`segsync import`) needs no platform: a CSV source has
+  // nothing to check online. Only a store that also holds a platform's records needs its credentials.
+  const imported = (store?.sources ?? []).filter((p) => !registry.some((d) => d.id === p));
+  if (environment.noPlatform && imported.length > 0 && imported.length === store!.sources!.length) {
+    const at = checks.indexOf(environment.noPlatform);
+    checks[at] = ok('platforms', `no API platform is configured; the store holds file imports only (${imported.join(', ')}), which have nothing to check online. ` +
+      `To push segments, set ${registry.map((d) => d.enabledBy).join(' or ')}`);
+  }
   // Settings from a config that does not load would be guesses: the platforms are still checked,
   // with the defaults, so credentials problems show up in the same run.
   checks.push(...(await checkPlatforms(environment.platforms, mappings.mappings, workspace.workspace, expectedSegments(workspace.workspace, store?.segments), mappings.origins)));

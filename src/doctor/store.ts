@@ -19,6 +19,8 @@ export interface StoreResult {
   checks: Check[];
   /** The latest segmentation run's segments (with personas), when the store has one. */
   segments: SegmentDefinition[] | undefined;
+  /** Platforms the store holds contacts or purchases of (API platforms and file imports). */
+  sources?: string[];
 }
 
 const writable = (path: string): boolean => {
@@ -111,7 +113,10 @@ export function checkStore(path: string): StoreResult {
           ),
       );
     }
-    return { checks, segments: latestSegments(db, hasTable('segmentation_runs') && hasTable('segments')) };
+    const sources = hasTable('contacts') && hasTable('purchases')
+      ? (db.prepare('SELECT platform FROM contacts UNION SELECT platform FROM purchases ORDER BY 1').all() as Array<{ platform: string }>).map((r) => r.platform)
+      : [];
+    return { checks, segments: latestSegments(db, hasTable('segmentation_runs') && hasTable('segments')), sources };
   } finally {
     db.close();
   }

@@ -8,11 +8,12 @@ import { ApiError } from '../http/errors.js';
 import type { DestinationPlan, GuardViolation } from '../domain/plan.js';
 import type { TokenSpec } from '../domain/segments.js';
 import { silentProgress, type Progress } from './progress.js';
+import { plural } from '../domain/text.js';
 
 export class MassRemovalError extends Error {
   constructor(readonly destination: string, readonly violations: GuardViolation[], threshold: number) {
     const lines = violations.map(
-      (v) => `  - "${v.listName}": would remove ${v.removals} of ${v.appliedSize} members (${Math.round(v.share * 100)}%)`,
+      (v) => `  - "${v.listName}": would remove ${v.removals} of ${plural(v.appliedSize, 'member')} (${Math.round(v.share * 100)}%)`,
     );
     super(
       `${destination}: push stopped before sending anything: it would remove more than ${Math.round(threshold * 100)}% of a list:\n` +

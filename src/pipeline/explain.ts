@@ -16,6 +16,8 @@ import { groupPurchases } from '../segmentation/features.js';
 /** One person as segsync sees them: sources, features, scores, segments with reasons, tokens. */
 export interface Explanation {
   profileId: number;
+  /** How the person was found: "email ann@example.com", "profile 12", "hubspot contact 1056". */
+  matchedBy: string;
   email: string | null;
   runId: number;
   referenceDate: string;
@@ -54,23 +56,71 @@ const FeatureJson = z.record(z.string(), z.union([z.number(), z.string(), z.null
 /** Usage, not failure: the CLI exits 2 with the message. */
 export class ProfileNotFound extends ConfigError {}
 
-function findProfile(db: Db, who: string): number {
-  const email = who.includes('@') ? normalizeEmail(who) : null;
+interface Found {
+  profileId: number;
+  /** How `who` was read: "email ann@example.com", "profile 12", "hubspot contact 1056". */
+  matchedBy: string;
+}
+
+const contactLabel = (platform: string, externalId: string) => `${platform} contact ${externalId}`;
+
+/**
+ * Finds the profile `who` names: an email; `profile:<id>`; `<platform>:<id>` (hubspot:1056,
+ * shopify:gid://shopify/Customer/7); or a bare id, which may be a segsync profile id or a
+ * platform's contact id. A bare id that names two different people is refused with both readings,
+ * so that "1056" never silently means the wrong one.
+ */
+function findProfile(db: Db, who: string): Found {
+  const email = who.includes('@') && !who.includes(':') ? normalizeEmail(who) : null;
   if (email) {
     const byKey = db.prepare('SELECT id FROM profiles WHERE email_key = ?').get(email) as { id: number } | undefined;
-    if (byKey) return byKey.id;
+    if (byKey) return { profileId: byKey.id, matchedBy: `email ${email}` };
     const byContact = db.prepare(`SELECT i.profile_id AS id FROM contacts c JOIN identities i ON i.platform = c.platform AND i.external_id = c.external_id
                                   WHERE c.email_normalized = ? LIMIT 1`).get(email) as { id: number } | undefined;
-    if (byContact) return byContact.id;
+    if (byContact) return { profileId: byContact.id, matchedBy: `email ${email}` };
     throw new ProfileNotFound(`no profile has the email ${who}. Check the spelling, or run \`segsync pull\` and \`segsync segment\` first.`);
   }
-  if (/^\d+$/.test(who)) {
-    const byId = db.prepare('SELECT id FROM profiles WHERE id = ?').get(Number(who)) as { id: number } | undefined;
-    if (byId) return byId.id;
+  const profileById = (id: string) =>
+    /^\d+$/.test(id) ? (db.prepare('SELECT id FROM profiles WHERE id = ?').get(Number(id)) as { id: number } | undefined) : undefined;
+  const identities = (externalId: string, platform?: string) =>
+    (platform === undefined
+      ? db.prepare('SELECT platform, profile_id AS id FROM identities WHERE external_id = ? ORDER BY platform').all(externalId)
+      : db.prepare('SELECT platform, profile_id AS id FROM identities WHERE platform = ? AND external_id = ?').all(platform, externalId)) as Array<{ platform: string; id: number }>;
+
+  const colon = who.indexOf(':');
+  const prefix = colon > 0 ? who.slice(0, colon) : '';
+  const rest = who.slice(colon + 1);
+  if (prefix === 'profile') {
+    const byId = profileById(rest);
+    if (byId) return { profileId: byId.id, matchedBy: `profile ${byId.id}` };
+    throw new ProfileNotFound(`no profile has the id ${rest}. \`segsync explain <email>\` finds a person by email.`);
   }
-  const byExternal = db.prepare('SELECT profile_id AS id FROM identities WHERE external_id = ? ORDER BY platform LIMIT 1').get(who) as { id: number } | undefined;
-  if (byExternal) return byExternal.id;
-  throw new ProfileNotFound(`no profile matches "${who}": give an email, a segsync profile id, or a platform contact id (HubSpot id, Marketo lead id, Shopify gid).`);
+  const platforms = (db.prepare('SELECT DISTINCT platform FROM identities').all() as Array<{ platform: string }>).map((r) => r.platform);
+  if (platforms.includes(prefix)) {
+    const found = identities(rest, prefix)[0];
+    if (found) return { profileId: found.id, matchedBy: contactLabel(prefix, rest) };
+    throw new ProfileNotFound(`no ${prefix} contact has the id ${rest} in the store. Check the id, or run \`segsync pull\` and \`segsync segment\` first.`);
+  }
+
+  // A bare id: every reading of it.
+  const readings: Found[] = [];
+  const byId = profileById(who);
+  if (byId) readings.push({ profileId: byId.id, matchedBy: `profile ${byId.id}` });
+  for (const identity of identities(who)) readings.push({ profileId: identity.id, matchedBy: contactLabel(identity.platform, who) });
+  if (readings.length === 0) {
+    throw new ProfileNotFound(
+      `no profile matches "${who}": give an email, a segsync profile id (profile:12), or a platform contact id (hubspot:1056, marketo:318, shopify:gid://shopify/Customer/7, csv:C1).`,
+    );
+  }
+  const people = new Set(readings.map((r) => r.profileId));
+  if (people.size > 1) {
+    const how = (r: Found) => `${r.matchedBy.startsWith('profile ') ? 'profile:' : r.matchedBy.split(' ')[0] + ':'}${who}`;
+    throw new ProfileNotFound(
+      `"${who}" names more than one person: ${readings.map((r) => `${r.matchedBy}${r.matchedBy.startsWith('profile ') ? '' : ` (profile ${r.profileId})`}`).join('; ')}. ` +
+      `Say which: ${readings.map((r) => `\`segsync explain ${how(r)}\``).join(' or ')}.`,
+    );
+  }
+  return { profileId: readings[0]!.profileId, matchedBy: readings.map((r) => r.matchedBy).join(', which is also ') };
 }
 
 function rfmReason(workspace: Workspace, key: string, r: number | null, f: number | null): string {
@@ -82,11 +132,16 @@ function rfmReason(workspace: Workspace, key: string, r: number | null, f: numbe
   return `R ${r} and F ${f} match the pattern ${rule.pattern} ("RF")`;
 }
 
-export function explainProfile(session: Session, who: string): Explanation {
+/**
+ * `tokenPlatforms`: the platforms segsync writes tokens to (the connectors' ids); their mapping
+ * files say which field holds which token. Records of other sources (file imports) have no tokens.
+ * Defaults to the session's configured connectors.
+ */
+export function explainProfile(session: Session, who: string, tokenPlatforms: readonly string[] = session.connectors.map((c) => c.id)): Explanation {
   const db = session.db;
   const run = latestSegmentationRun(db);
   if (!run) throw new ProfileNotFound('nothing to explain yet: no segmentation run in the store. Run `segsync segment` first.');
-  const profileId = findProfile(db, who);
+  const { profileId, matchedBy } = findProfile(db, who);
   const email = (db.prepare('SELECT email_key AS email FROM profiles WHERE id = ?').get(profileId) as { email: string | null }).email;
 
   const contacts = (db.prepare(`SELECT c.platform, c.external_id AS externalId, c.email, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')) AS name,
@@ -134,6 +189,7 @@ export function explainProfile(session: Session, who: string): Explanation {
   const tokens: Explanation['tokens'] = [];
   const fieldsOf = new Map<string, Record<string, string>>();
   for (const c of contacts) {
+    if (!tokenPlatforms.includes(c.platform)) continue; // a file import: nothing is written back there
     if (!fieldsOf.has(c.platform)) {
       // The mapping file says where each token goes; explain needs no credentials to read it.
       const mapping = loadMapping(sourceSettings(session.workspace, c.platform).mapping ?? defaultMappingFile(c.platform));
@@ -151,6 +207,7 @@ export function explainProfile(session: Session, who: string): Explanation {
   const predictions = explainPredictions(db, profileId, features, Date.parse(run.referenceDate));
   return {
     profileId,
+    matchedBy,
     email,
     runId: run.id,
     referenceDate: run.referenceDate,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
 import type { PredictionOutcome } from '../segmentation/predict/index.js';
+import { plural } from '../domain/text.js';
 
 /**
  * What one segmentation run stored about its purchase models (segmentation_runs.predictions, JSON):
@@ -115,9 +116,9 @@ export function predictionStatusLine(record: PredictionRecord | null): string {
   if (record.status === 'off') return 'Predictions: switched off (segmentation.predictions.enabled: false).';
   if (record.status === 'skipped') return `Predictions: skipped: ${record.reason}`;
   const check = record.holdout
-    ? `; model check ${(((record.holdout.holdoutTotal.expected - record.holdout.holdoutTotal.actual) / Math.max(1, record.holdout.holdoutTotal.actual)) * 100).toFixed(1)}% against the last ${record.holdout.holdoutDays} days`
+    ? `; model check ${(((record.holdout.holdoutTotal.expected - record.holdout.holdoutTotal.actual) / Math.max(1, record.holdout.holdoutTotal.actual)) * 100).toFixed(1)}% against the last ${plural(record.holdout.holdoutDays, 'day')}`
     : '';
-  return `Predictions: ${record.totals.customers.toLocaleString('en-US')} customers, ${Math.round(record.totals.meanPAlive * 100)}% of repeat buyers likely still active` +
+  return `Predictions: ${plural(record.totals.customers, 'customer')}, ${Math.round(record.totals.meanPAlive * 100)}% of repeat buyers likely still active` +
     `${record.totals.clv === null ? '' : `, CLV over ${record.horizonMonths} months ${Math.round(record.totals.clv).toLocaleString('en-US')}`}${check}` +
-    `${record.warnings.length > 0 ? ` (${record.warnings.length} warning${record.warnings.length > 1 ? 's' : ''}: see the report)` : ''}.`;
+    `${record.warnings.length > 0 ? ` (${plural(record.warnings.length, 'warning')}: see the report)` : ''}.`;
 }

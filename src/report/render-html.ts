@@ -11,6 +11,7 @@
  * and the message is shown on the page.
  */
 import type { ReportData, ReportPersona, ReportPredictions, ReportScanRow } from './report-data.js';
+import { plural } from '../domain/text.js';
 
 type FittedPredictions = Extract<ReportPredictions, { status: 'fitted' }>;
 
@@ -108,7 +109,7 @@ function scatterSection(data: ReportData, labels: Map<string, string>): string {
     .map((l) => `<tr><th scope="row">${escapeHtml(labels.get(l.feature) ?? humanize(l.feature))}</th>${cell(l.pc1, top1.has(l.feature))}${cell(l.pc2, top2.has(l.feature))}</tr>`)
     .join('');
   const [v1, v2] = c.pca.explainedVariance;
-  const intro = `${count(c.pca.points.length)} profiles${c.pca.points.length < c.clusteredProfiles ? ` (a fixed-seed sample of ${count(c.clusteredProfiles)})` : ''}, coloured by persona. PC1 and PC2 explain ${percent(v1 + v2)} of the variance.`;
+  const intro = `${plural(c.pca.points.length, 'profile')}${c.pca.points.length < c.clusteredProfiles ? ` (a fixed-seed sample of ${count(c.clusteredProfiles)})` : ''}, coloured by persona. PC1 and PC2 explain ${percent(v1 + v2)} of the variance.`;
   return section(
     'pca',
     'Clusters on the first two principal components',
@@ -150,7 +151,7 @@ function personaCard(p: ReportPersona, labels: Map<string, string>): string {
     .join('');
   return `<article class="persona" data-key="${escapeHtml(p.key)}" style="border-top-color:${colour(p.cluster)}">
 <h3><span class="swatch" style="background:${colour(p.cluster)}"></span>${escapeHtml(p.label)}</h3>
-<p class="size">${count(p.size)} profiles · ${percent(p.share)} of clustered</p>
+<p class="size">${plural(p.size, 'profile')} · ${percent(p.share)} of clustered</p>
 <p>${escapeHtml(p.narrative)}</p>
 ${p.summary ? `<p class="summary">${escapeHtml(p.summary)}</p>` : ''}
 ${traits ? `<h4>Stands out on</h4><ul class="traits">${traits}</ul>` : ''}
@@ -262,7 +263,7 @@ function predictionIntro(p: FittedPredictions): string {
   const value = p.totals.clv === null
     ? ''
     : ` and to be worth ${fixed(p.totals.clv, 0)} over the next ${horizon} (customer lifetime value, CLV, discounted at ${fixed(p.monthlyDiscountRate * 100, 1).replace(/\.0$/, '')}% a month)`;
-  const together = `Together the ${count(p.totals.customers)} customers are expected to make about ${purchases(p.totals.expectedPurchases90d)} purchases in the next 90 days${value}.`;
+  const together = `${p.totals.customers === 1 ? 'The 1 customer is' : `Together the ${plural(p.totals.customers, 'customer')} are`} expected to make about ${purchases(p.totals.expectedPurchases90d)} purchases in the next 90 days${value}.`;
   const noValue = p.totals.clv === null
     ? ` There is no lifetime value for the next ${horizon}: ${clause(p.gammaGammaSkipped ?? 'the spend model was not fitted')}`
     : '';
@@ -287,7 +288,7 @@ function modelCheck(p: FittedPredictions): string {
   const legend = (expectedLabel: string) =>
     `<ul class="legend"><li>${lineSwatch('actual')}Actual</li><li>${lineSwatch('expected')}${expectedLabel}</li></ul>`;
   return `<h3>Model check: calibration vs holdout</h3>
-<p class="intro">The purchase model was fitted again on purchases up to ${escapeHtml(h.calibrationEnd)} only (${count(h.customers)} customers), then its forecast for the next ${count(h.holdoutDays)} days, to ${escapeHtml(h.holdoutEnd)}, was compared with what those customers actually bought. The closer the lines, the more the forecasts above can be trusted.</p>
+<p class="intro">The purchase model was fitted again on purchases up to ${escapeHtml(h.calibrationEnd)} only (${plural(h.customers, 'customer')}), then its forecast for the next ${plural(h.holdoutDays, 'day')}, to ${escapeHtml(h.holdoutEnd)}, was compared with what those customers actually bought. The closer the lines, the more the forecasts above can be trusted.</p>
 <dl class="facts kpis holdout-total">
 <div><dt>Actual repeat purchases</dt><dd>${purchases(actual)}</dd><dd class="sub">in the ${count(h.holdoutDays)}-day holdout</dd></div>
 <div><dt>Expected by the model</dt><dd>${purchases(expected)}</dd><dd class="sub">fitted before the holdout</dd></div>

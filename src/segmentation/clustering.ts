@@ -36,6 +36,7 @@ import { dbscan, suggestEps } from './cluster/dbscan.js';
 import { wardCluster } from './cluster/hierarchical.js';
 import { gmmFit } from './cluster/gmm.js';
 import { labelMeans } from './cluster/types.js';
+import { plural } from '../domain/text.js';
 
 export interface ScanRow {
   k: number;
@@ -203,7 +204,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
   if (buyers.length < settings.minProfiles) {
     return {
       status: 'skipped',
-      reason: `only ${buyers.length} profiles have purchases; clustering needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)`,
+      reason: `only ${plural(buyers.length, 'profile')} ${buyers.length === 1 ? 'has' : 'have'} purchases; clustering needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)`,
     };
   }
   let rows = Int32Array.from(buyers);
@@ -220,11 +221,11 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
   const complete = completeRows(prepared.matrix);
   if (complete.length < prepared.matrix.rows) {
     const dropped = prepared.matrix.rows - complete.length;
-    prepared.steps.push({ step: 'drop', column: null, detail: `${dropped} buyers with a missing value were not clustered (preparation.impute is off)`, count: dropped });
+    prepared.steps.push({ step: 'drop', column: null, detail: `${plural(dropped, 'buyer')} with a missing value ${dropped === 1 ? 'was' : 'were'} not clustered (preparation.impute is off)`, count: dropped });
     prepared.matrix = selectRows(prepared.matrix, complete);
     rows = Int32Array.from(complete, (j) => rows[j]!);
     if (rows.length < settings.minProfiles) {
-      return { status: 'skipped', reason: `only ${rows.length} buyers have every clustering feature (impute is off); clustering needs at least ${settings.minProfiles}` };
+      return { status: 'skipped', reason: `only ${plural(rows.length, 'buyer')} ${rows.length === 1 ? 'has' : 'have'} every clustering feature (impute is off); clustering needs at least ${settings.minProfiles}` };
     }
   }
   const data = prepared.matrix;
@@ -246,7 +247,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     k = result.clusters + (result.noiseLabel === null ? 0 : 1);
     selection = `DBSCAN with eps ${eps.toPrecision(3)}${suggested ? ' (the knee of the k-distance curve)' : ''} and minPts ${minPts}: ${result.clusters} clusters and ${result.noise} noise points (kept as their own group)`;
     dbscanInfo = { eps, suggested, minPts, noiseLabel: result.noiseLabel };
-    if (k < 2) return { status: 'skipped', reason: `DBSCAN found ${result.clusters} cluster(s) with eps ${eps.toPrecision(3)}; set segmentation.clustering.dbscan.eps` };
+    if (k < 2) return { status: 'skipped', reason: `DBSCAN found ${plural(result.clusters, 'cluster')} with eps ${eps.toPrecision(3)}; set segmentation.clustering.dbscan.eps` };
     try {
       scan = [scanRow(data, { labels, k, bic: null, aic: null }, settings.seed)];
       scanLabels.set(k, labels);
@@ -259,7 +260,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     const fit = fitter(settings);
     const [lo, hi] = settings.k === 'auto' ? settings.kRange : [settings.k, settings.k];
     const top = Math.min(hi, data.rows - 1);
-    if (top < lo) return { status: 'skipped', reason: `${data.rows} buyers are too few for k = ${lo}` };
+    if (top < lo) return { status: 'skipped', reason: `${plural(data.rows, 'buyer')} ${data.rows === 1 ? 'is' : 'are'} too few for k = ${lo}` };
     scan = [];
     let best: { fit: Fit; silhouette: number } | undefined;
     let stoppedAt: { k: number; why: string } | undefined;

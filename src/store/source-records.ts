@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
-import type { ContactRecord, PurchaseRecord } from '../domain/records.js';
+import type { AttributeValue, ContactField, ContactRecord, EmailConsent, PurchaseRecord } from '../domain/records.js';
 
 export function normalizeEmail(email: string | null): string | null {
   const trimmed = email?.trim().toLowerCase();
@@ -32,6 +32,49 @@ function purchaseContent(p: PurchaseRecord): unknown {
   return [p.amount, p.currency, p.occurredAt, p.status, p.archived, [...p.contactExternalIds].sort()];
 }
 
+/** A stored contact's content columns: what a partial record keeps of it. */
+interface StoredContact {
+  email: string | null;
+  phone: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  country: string | null;
+  city: string | null;
+  created_at: string | null;
+  updated_at: string;
+  email_consent: EmailConsent;
+  attributes: string;
+}
+
+const STORED_FIELD: { [F in ContactField]: keyof StoredContact } = {
+  email: 'email', phone: 'phone', firstName: 'first_name', lastName: 'last_name', country: 'country', city: 'city',
+  createdAt: 'created_at', emailConsent: 'email_consent',
+};
+
+/**
+ * A partial record (one that says which fields it carries) laid over what the store holds: the
+ * fields and attributes it does not carry keep their stored values; attributes merge key by key.
+ * The modification time is the later of the two (an orders file dated before the contacts export
+ * does not make the contact older).
+ */
+function mergeCarried(stored: StoredContact, c: ContactRecord): ContactRecord {
+  const carried = c.carried;
+  if (!carried) return c;
+  const merged: ContactRecord = { ...c };
+  const fields = new Set<ContactField>(carried.fields);
+  for (const field of Object.keys(STORED_FIELD) as ContactField[]) {
+    if (!fields.has(field)) (merged as unknown as Record<string, unknown>)[field] = stored[STORED_FIELD[field]];
+  }
+  const attributes = JSON.parse(stored.attributes) as Record<string, AttributeValue>;
+  for (const name of carried.attributes) {
+    if (name in c.attributes) attributes[name] = c.attributes[name]!;
+    else delete attributes[name];
+  }
+  merged.attributes = attributes;
+  if (stored.updated_at > c.updatedAt) merged.updatedAt = stored.updated_at;
+  return merged;
+}
+
 export interface UpsertOutcome {
   /** New records or records whose content changed. */
   changed: number;
@@ -41,6 +84,7 @@ export interface UpsertOutcome {
 /** Source-record writes, prepared once per store. */
 export class SourceRecords {
   private readonly selectContactHash;
+  private readonly selectStoredContact;
   private readonly upsertContactStmt;
   private readonly selectPurchaseHash;
   private readonly upsertPurchaseStmt;
@@ -52,6 +96,10 @@ export class SourceRecords {
   constructor(private readonly db: Db) {
     this.selectContactHash = db.prepare<[string, string], { content_hash: string }>(
       'SELECT content_hash FROM contacts WHERE platform = ? AND external_id = ?',
+    );
+    this.selectStoredContact = db.prepare<[string, string], StoredContact & { content_hash: string }>(
+      `SELECT email, phone, first_name, last_name, country, city, created_at, updated_at, email_consent, attributes, content_hash
+       FROM contacts WHERE platform = ? AND external_id = ?`,
     );
     this.upsertContactStmt = db.prepare(`
       INSERT INTO contacts (platform, external_id, email, email_normalized, phone, phone_normalized, first_name, last_name,
@@ -93,12 +141,18 @@ export class SourceRecords {
       WHERE platform = ? AND external_id = ? AND (merged_into IS NULL OR merged_into <> ?)`);
   }
 
-  /** Call inside the page's transaction. */
+  /**
+   * Call inside the page's transaction. A record with `carried` (a file that has only some of the
+   * fields) changes only those: the rest keep their stored values, and the content hash is the
+   * merged content's, so importing the same file again changes nothing.
+   */
   upsertContacts(contacts: readonly ContactRecord[], pulledAt: string): UpsertOutcome {
     const changedIds: string[] = [];
-    for (const c of contacts) {
+    for (const record of contacts) {
+      const stored = record.carried ? this.selectStoredContact.get(record.platform, record.externalId) : undefined;
+      const before = record.carried ? stored : this.selectContactHash.get(record.platform, record.externalId);
+      const c = stored ? mergeCarried(stored, record) : record;
       const contentHash = hash(contactContent(c));
-      const before = this.selectContactHash.get(c.platform, c.externalId);
       if (before?.content_hash !== contentHash) changedIds.push(c.externalId);
       this.upsertContactStmt.run({
         platform: c.platform,

@@ -96,10 +96,18 @@ describe('the segsync command', () => {
 
   it('explain shows one person by platform id; an unknown person exits 2 saying what to give', async () => {
     const contact = world.emulator.listContacts()[0]!;
-    const { code, stdout } = await segsync(['explain', contact.id], world.env);
+    const { code, stdout } = await segsync(['explain', `hubspot:${contact.id}`], world.env);
     expect(code).toBe(0);
+    expect(stdout).toContain(`(found as hubspot contact ${contact.id})`);
     expect(stdout).toContain('Source records');
-    expect(stdout).toContain(contact.id);
+    expect(stdout).toMatch(new RegExp(`hubspot +${contact.id} `));
+    // A bare id never silently means someone else: it names this contact, or both readings are shown.
+    const bare = await segsync(['explain', contact.id], world.env);
+    if (bare.code === 0) expect(bare.stdout).toContain(`hubspot contact ${contact.id}`);
+    else {
+      expect(bare.code).toBe(2);
+      expect(bare.stderr).toContain(`segsync explain hubspot:${contact.id}`);
+    }
     expect(stdout.split('Segments and why')[1]).toMatch(/ rfm +\d{4}-\d\d-\d\d  (R \d and F \d match the pattern|never bought|bought before)/);
     expect(stdout).toContain('segsync_rfm_segment');
     expect(stdout).toMatch(/\nPredictions\n(Bought on \d+ days|One purchase day|no purchase yet|the history|predictions are switched off)/);

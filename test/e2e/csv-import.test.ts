@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config/errors.js';
+import { ConfigError, InputRefusedError } from '../../src/config/errors.js';
 import { pullSource, type StreamPullSummary } from '../../src/pipeline/pull.js';
 import { openStore, type Db } from '../../src/store/db.js';
 import { createCsvSource, loadCsvMapping, parseCsvMapping, type CsvImportOptions } from '../../connectors/csv/index.js';
@@ -47,6 +47,8 @@ describe('CSV import: UCI Online Retail layout', () => {
     expect(stats).toEqual({
       files: 1, rows: 60, lineItems: 59, purchases: 16, contacts: 12, cancellations: 3, returns: 3, refunded: 1,
       rowsWithoutCustomer: 9, invalidRows: 3, quarantined: 7, formatByFile: { [file]: 'online_retail' },
+      // 60 rows − 9 without a customer − row 53 (no invoice number) − the 4 rows of the two invoices with a bad row (44, 45) = 46.
+      byFile: { [file]: { format: 'online_retail', encoding: 'UTF-8', encodingDecided: 'utf-8', delimiter: ',', rows: 60, validRows: 46 } },
     });
     expect(count(target, 'purchases')).toBe(16);
     expect(count(target, 'contacts')).toBe(12);
@@ -117,7 +119,7 @@ describe('CSV import: UCI Online Retail layout', () => {
     expect(stats.purchases).toBe(16);
     expect(stats.rows).toBe(120);
     expect(purchase(target, '536365')!.amount).toBe(139.12);
-    expect(purchases.warnings.join('\n')).toMatch(/22 order\(s\) appear in more than one file; the later file's rows replace the earlier ones/);
+    expect(purchases.warnings.join('\n')).toMatch(/22 orders appear in more than one file; the later file's rows replace the earlier ones/);
   });
 });
 
@@ -129,6 +131,7 @@ describe('CSV import: Shopify orders export', () => {
     expect(stats).toEqual({
       files: 1, rows: 31, lineItems: 31, purchases: 17, contacts: 14, cancellations: 2, returns: 3, refunded: 2,
       rowsWithoutCustomer: 2, invalidRows: 0, quarantined: 1, formatByFile: { [file]: 'shopify_orders' },
+      byFile: { [file]: { format: 'shopify_orders', encoding: 'UTF-8', encodingDecided: 'utf-8', delimiter: ',', rows: 31, validRows: 29 } },
     });
     expect(contacts.received).toBe(31);
     expect(statuses(target)).toEqual({ won: 10, cancelled: 2, refunded: 2, open: 2, lost: 1 });
@@ -176,6 +179,10 @@ describe('CSV import: European semicolon exports with a BOM', () => {
       files: 2, rows: 15, lineItems: 7, purchases: 5, contacts: 5, cancellations: 1, returns: 1, refunded: 1,
       rowsWithoutCustomer: 2, invalidRows: 1, quarantined: 3,
       formatByFile: { [contactsFile]: 'contacts', [ordersFile]: 'transactions' },
+      byFile: {
+        [contactsFile]: { format: 'contacts', encoding: 'UTF-8', encodingDecided: 'bom', delimiter: ';', rows: 8, validRows: 6 },
+        [ordersFile]: { format: 'transactions', encoding: 'UTF-8', encodingDecided: 'bom', delimiter: ';', rows: 7, validRows: 6 },
+      },
     });
     const anna = target.prepare("SELECT * FROM contacts WHERE external_id = 'anna.schmidt@example.de'").get() as Record<string, unknown>;
     // Two rows for Anna: the later one (same date) wins; "1.300,00" is 1300.
@@ -264,7 +271,37 @@ describe('CSV import: generic transactions', () => {
     expect(stats.formatByFile).toEqual({ [lineItems]: 'transactions', [payments]: 'transactions' });
     expect(purchase(target, '501')).toMatchObject({ amount: 59.9, occurred_at: '2024-05-01T10:00:00.000Z' });
     expect(purchase(target, '601')).toMatchObject({ amount: 40 });
-    expect(purchases.warnings.join('\n')).toContain('1 order(s) have several rows with the same amount, summed, e.g. 601 (2 × 20 in payments.csv)');
+    expect(purchases.warnings.join('\n')).toContain('1 order has several rows with the same amount, summed, e.g. 601 (2 × 20 in payments.csv)');
+  });
+});
+
+describe('CSV import: status comes from the data, not the amount', () => {
+  it('a $0.00 order without a status column is a purchase (won); only an order whose returns take its amount back is refunded', async () => {
+    const target = store();
+    const file = join(tempDir(), 'orders.csv');
+    writeFileSync(file, [
+      'Order ID,Email,Date,Amount',
+      'FREE,ann@example.com,2024-01-01,0.00', // a free sample, a 100% coupon: still a purchase
+      'RET,bo@example.com,2024-01-02,25.00',
+      'RET,bo@example.com,2024-01-03,-25.00', // returned in full
+      'NEG,cy@example.com,2024-01-04,-5.00', // a refund with nothing bought in this file
+      'PAID,di@example.com,2024-01-05,12.00',
+    ].join('\n'));
+    const { stats } = await importFiles(target, [file]);
+    expect(purchase(target, 'FREE')).toMatchObject({ amount: 0, status: 'won' });
+    expect(purchase(target, 'RET')).toMatchObject({ amount: 0, status: 'refunded' });
+    expect(purchase(target, 'NEG')).toMatchObject({ amount: -5, status: 'refunded' });
+    expect(purchase(target, 'PAID')).toMatchObject({ amount: 12, status: 'won' });
+    expect(stats.refunded).toBe(2);
+  });
+
+  it('a status column still decides: "refunded" is refunded whatever the amount', async () => {
+    const target = store();
+    const file = join(tempDir(), 'orders.csv');
+    writeFileSync(file, 'Order ID,Email,Date,Amount,Status\n1,ann@example.com,2024-01-01,0.00,completed\n2,bo@example.com,2024-01-02,30.00,refunded\n');
+    await importFiles(target, [file]);
+    expect(purchase(target, '1')).toMatchObject({ status: 'won' });
+    expect(purchase(target, '2')).toMatchObject({ status: 'refunded' });
   });
 });
 
@@ -285,6 +322,112 @@ describe('CSV import: broken files', () => {
     const { stats } = await importFiles(target, [file]);
     expect(stats).toMatchObject({ rows: 2, purchases: 1, invalidRows: 1 });
     expect(quarantine(target)[0]!.reason).toContain('Amount: "abc" on row 5 is not a number');
+  });
+});
+
+const stored = (target: Db) =>
+  Object.fromEntries(['contacts', 'purchases', 'quarantine', 'stream_cursors'].map((table) => [table, (target.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n]));
+const nothingStored = { contacts: 0, purchases: 0, quarantine: 0, stream_cursors: 0 };
+const refusal = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the import to be refused'); }, (e: unknown) => e as Error);
+
+describe('CSV import: files that are all wrong, and implausible values', () => {
+  const NOW = Date.parse('2024-06-01T12:00:00Z');
+
+  it('a file whose every amount is not a number refuses the whole import, quoting the header and delimiter; nothing is stored', async () => {
+    const target = store();
+    const dir = tempDir();
+    const good = join(dir, 'good.csv');
+    writeFileSync(good, 'Order ID,Email,Date,Amount\nG1,ann@example.com,2024-01-01,10\n');
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, 'Order ID,Email,Date,Amount\n1,a@example.com,2024-01-01,abc\n2,b@example.com,2024-01-02,n/a\n3,c@example.com,2024-01-03,x\n');
+    const error = await refusal(importFiles(target, [good, bad]));
+    expect(error).toBeInstanceOf(InputRefusedError);
+    expect(error.message).toContain(`import refused, nothing was stored: ${bad} (format transactions): 0 valid rows of 3 (0%; the minimum is 50%, limits.minValidShare, and at least one)`);
+    expect(error.message).toContain('Read with delimiter "," and the header "Order ID", "Email", "Date", "Amount"');
+    expect(error.message).toContain('Amount: "abc" on row 2 is not a number');
+    // All or nothing: the good file given with it is not stored either, nor any cursor.
+    expect(stored(target)).toEqual(nothingStored);
+  });
+
+  it('a file read with the wrong delimiter (every row one field) is refused', async () => {
+    const target = store();
+    const file = join(tempDir(), 'semicolons.csv');
+    writeFileSync(file, 'Order ID,Email,Date,Amount\n1;a@example.com;2024-01-01;10\n2;b@example.com;2024-01-02;20\n');
+    const error = await refusal(importFiles(target, [file]));
+    expect(error.message).toMatch(/0 valid rows of 2 .* delimiter ","/);
+    expect(stored(target)).toEqual(nothingStored);
+  });
+
+  it('refuses a file with fewer valid rows than limits.minValidShare (default 50%); the share can be changed', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'mostly-bad.csv');
+    writeFileSync(file, 'Order ID,Email,Date,Amount\n1,a@example.com,2024-01-01,10\n2,b@example.com,2024-13-45,20\n3,c@example.com,2024-01-03,abc\n');
+    const strict = store();
+    const error = await refusal(importFiles(strict, [file]));
+    expect(error.message).toContain('1 valid row of 3 (33.3%; the minimum is 50%, limits.minValidShare)');
+    expect(stored(strict)).toEqual(nothingStored);
+    db?.close();
+
+    const lenient = store();
+    const mapping = parseCsvMapping({ defaults: { limits: { minValidShare: 0.3 } } }, 'test', loadCsvMapping());
+    expect(mapping.defaults.limits).toEqual({ minValidShare: 0.3, maxAmount: 1_000_000_000, maxFutureDays: 1, maxTextLength: 10_000 });
+    const { stats } = await importFiles(lenient, [file], { mapping });
+    expect(stats).toMatchObject({ purchases: 1, invalidRows: 2 });
+    expect(stats.byFile[file]).toMatchObject({ rows: 3, validRows: 1 });
+  });
+
+  it('quarantines implausible values with reasons: an amount of 1e23, a date more than a day ahead, a megabyte of text', async () => {
+    const target = store();
+    const file = join(tempDir(), 'implausible.csv');
+    const megabyte = 'x'.repeat(1024 * 1024);
+    writeFileSync(file, [
+      'Order ID,Email,Date,Amount,Name',
+      '1,a@example.com,2024-05-01,10,Ann',
+      '2,b@example.com,2024-05-02,100000000000000000000000,Bo',
+      '3,c@example.com,2024-06-02T11:00:00Z,30,Cy', // 23 hours ahead: believed
+      '4,d@example.com,2024-06-03,40,Di', // a day and a half ahead
+      `5,e@example.com,2024-05-05,50,${megabyte}`,
+      '6,f@example.com,2024-05-06,60,Fay',
+    ].join('\n'));
+    const { stats } = await importFiles(target, [file], { now: () => NOW });
+    expect(stats).toMatchObject({ purchases: 3, invalidRows: 3 });
+    expect(quarantine(target).map((q) => [q.id, q.reason])).toEqual([
+      ['2', expect.stringContaining('Amount: 100000000000000000000000 on row 3 is above limits.maxAmount (1,000,000,000): not a plausible amount')],
+      ['4', expect.stringContaining('Date: "2024-06-03" on row 5 is in the future by more than limits.maxFutureDays (1 day): not a plausible date')],
+      ['5', expect.stringContaining('Name: 1,048,576 characters on row 6, more than limits.maxTextLength (10,000): not a plausible value')],
+    ]);
+    // The quarantined row keeps the cell cut to the limit, with its full length: not a megabyte in the store.
+    const raw = (target.prepare("SELECT raw FROM quarantine WHERE external_id = '5'").get() as { raw: string }).raw;
+    expect(raw.length).toBeLessThan(11_000);
+    expect(raw).toContain('(1,048,576 characters in all)');
+  });
+
+  it('the limits can be raised (or lowered) for a format', async () => {
+    const target = store();
+    const file = join(tempDir(), 'preorders.csv');
+    writeFileSync(file, 'Order ID,Email,Date,Amount\n1,a@example.com,2024-09-01,2000000000\n2,b@example.com,2024-05-01,20\n');
+    const mapping = parseCsvMapping({ formats: { transactions: { ...loadCsvMapping().formats.transactions, limits: { maxFutureDays: 120, maxAmount: 5_000_000_000 } } } }, 'test', loadCsvMapping());
+    const { stats } = await importFiles(target, [file], { mapping, now: () => NOW });
+    expect(stats).toMatchObject({ purchases: 2, invalidRows: 0 });
+  });
+
+  it('a UTF-8 file that already holds U+FFFD (text lost before the export) is imported with a warning saying where', async () => {
+    const target = store();
+    const file = join(tempDir(), 'damaged.csv');
+    writeFileSync(file, 'Customer ID,Email,Last Name\nC1,a@example.com,M\uFFFDller\nC2,b@example.com,Smith\n');
+    const { contacts } = await importFiles(target, [file]);
+    expect(contacts.warnings).toEqual([expect.stringContaining('damaged.csv already holds 1 replacement character (U+FFFD, the first on row 2)')]);
+  });
+
+  it('a 262 KB header is quoted in a message cut to a few hundred characters, with its full length', () => {
+    const file = join(tempDir(), 'wide.csv');
+    const header = Array.from({ length: 20_000 }, (_, i) => `Column ${i}`).join(',');
+    writeFileSync(file, `${header}\n${'1,'.repeat(19_999)}1\n`);
+    const error = (() => { try { createCsvSource([file]); } catch (e) { return e as Error; } return undefined; })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toContain('matches no format');
+    expect(error!.message).toMatch(/"Column 0", "Column 1", .*… \(\d{3},\d{3} characters in all\)/);
+    expect(error!.message.length).toBeLessThan(1_000);
   });
 });
 
@@ -322,7 +465,8 @@ function generateOnlineRetail(path: string, rows: number) {
       expected.cancelledPence += pence;
     } else {
       expected.returns += returns;
-      if (pence <= 0) expected.refunded++;
+      // A return that takes the whole amount back (or more) makes the invoice refunded.
+      if (pence < 0 || (pence === 0 && returns > 0)) expected.refunded++;
       else expected.wonPence += pence;
     }
   }

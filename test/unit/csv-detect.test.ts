@@ -26,7 +26,7 @@ describe('CSV format detection', () => {
     const plan = planFile(fixture('contacts_eu_semicolon.csv'), mapping);
     expect(plan.delimiter).toBe(';');
     expect(plan.header[0]).toBe('Email');
-    expect(plan.encoding).toBe('utf8');
+    expect(plan.encoding).toMatchObject({ name: 'utf-8', how: 'bom' });
     expect(planFile(fixture('online_retail_sample.csv'), mapping).delimiter).toBe(',');
     expect(sniffDelimiter('a\tb\tc')).toBe('\t');
     expect(sniffDelimiter('"a;b",c,d')).toBe(',');
@@ -78,7 +78,7 @@ describe('CSV format detection', () => {
     const text = 'Email\tFirst Name\r\nzoe@example.com\tZoë\r\n';
     const path = tempFile('contacts16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
     const plan = planFile(path, mapping);
-    expect(plan.encoding).toBe('utf16le');
+    expect(plan.encoding).toMatchObject({ name: 'utf-16le', how: 'bom' });
     expect(plan.delimiter).toBe('\t');
     expect(plan.format.name).toBe('contacts');
   });

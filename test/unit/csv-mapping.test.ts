@@ -34,7 +34,8 @@ formats:
 describe('CSV mapping file', () => {
   it('the bundled mappings/csv.yaml is valid and has the built-in formats', () => {
     const mapping = loadCsvMapping(defaultCsvMappingFile());
-    expect(Object.keys(mapping.formats)).toEqual(['online_retail', 'shopify_orders', 'transactions', 'contacts']);
+    expect(Object.keys(mapping.formats)).toEqual(['online_retail', 'shopify_orders', 'transactions', 'contacts', 'cdnow']);
+    expect(mapping.defaults.limits).toEqual({ minValidShare: 0.5, maxAmount: 1_000_000_000, maxFutureDays: 1, maxTextLength: 10_000 });
     expect(mapping.defaults.timeZone).toBe('UTC');
     expect(mapping.formats.online_retail!.cancelledOrderPrefix).toBe('C');
     expect(mapping.defaults.consent['yes']).toBe('subscribed');
@@ -124,6 +125,36 @@ describe('CSV mapping file', () => {
       yaml: minimalOrders + '      createdAt: Signed up\n',
       key: 'formats.shop.columns.createdAt',
       fix: /is not used by a transactions format/,
+    },
+    {
+      what: 'an encoding Node cannot decode',
+      yaml: minimalOrders + '    encoding: klingon\n',
+      key: 'formats.shop.encoding',
+      fix: /"klingon" is not an encoding segsync reads; use utf-8, utf-16le, utf-16be, windows-1252, iso-8859-1/,
+    },
+    {
+      what: 'an order number with one purchase per customer and day',
+      yaml: minimalOrders + '    onePurchasePer: customerDay\n',
+      key: 'formats.shop.columns.orderId',
+      fix: /conflicts with onePurchasePer: customerDay/,
+    },
+    {
+      what: 'a column that is not in the declared header of a file without one',
+      yaml: minimalOrders + '    header: [Order, Date, Amount, Mail]\n',
+      key: 'formats.shop.columns.email',
+      fix: /"Email" is not one of the names in header: \(Order, Date, Amount, Mail\)/,
+    },
+    {
+      what: 'a valid share above 1',
+      yaml: `defaults:\n  limits:\n    minValidShare: 50\n${minimalOrders}`,
+      key: 'defaults.limits.minValidShare',
+      fix: /must be between 0 and 1/,
+    },
+    {
+      what: 'an amount limit beyond exact money',
+      yaml: minimalOrders + '    limits:\n      maxAmount: 1e23\n',
+      key: 'formats.shop.limits.maxAmount',
+      fix: /must be at most 9000000000/,
     },
     {
       what: 'a bad decimal separator',

@@ -83,6 +83,8 @@ describe('CSV dates', () => {
     ['2024-02-29', 'YYYY-MM-DD', '2024-02-29T00:00:00.000Z'],
     ['7/4/2024 1:15 PM', 'M/D/YYYY h:MM A', '2024-07-04T13:15:00.000Z'],
     ['7/4/2024 12:00 AM', 'M/D/YYYY h:MM A', '2024-07-04T00:00:00.000Z'],
+    ['19970101', 'YYYYMMDD', '1997-01-01T00:00:00.000Z'],
+    ['19980630 14:05', 'YYYYMMDD HH:MM', '1998-06-30T14:05:00.000Z'],
   ])('%s read as %s is %s', (value, format, expected) => {
     expect(iso(value, format)).toBe(expected);
   });
@@ -98,6 +100,10 @@ describe('CSV dates', () => {
     ['yesterday', 'ISO8601'],
     ['2024-03-05x', 'ISO8601'],
     ['05/03/2024', 'YYYY-MM-DD'],
+    ['1997011', 'YYYYMMDD'],
+    ['199701011', 'YYYYMMDD'],
+    ['19971301', 'YYYYMMDD'],
+    ['1997-01-01', 'YYYYMMDD'],
   ])('%s is not a %s date', (value, format) => {
     expect(iso(value, format)).toBe('invalid');
   });

@@ -7,6 +7,7 @@ describe('segsync.example.yaml', () => {
   it('is a valid workspace config, with the clustering section it documents', () => {
     const workspace = parseWorkspace(parse(readFileSync(new URL('../../segsync.example.yaml', import.meta.url), 'utf8')), 'segsync.example.yaml', ['hubspot', 'marketo', 'shopify']);
     expect(workspace.segmentation.clustering).toMatchObject({ algorithm: 'kmeans', k: 'auto', kRange: [2, 10] });
+    expect(workspace.imports).toMatchObject({ formats: { shop_de: { kind: 'transactions' } } });
   });
 
   it('refuses a clustering feature that does not exist, naming the allowed ones', () => {

@@ -1,6 +1,7 @@
 import { findLikelyDuplicates } from '../../pipeline/duplicates.js';
 import { fmt, table } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
+import { plural } from '../../domain/text.js';
 
 /** Lists profiles that are probably one person; nothing is merged. */
 export function duplicatesCommand(flags: GlobalFlags & { limit: number }): Promise<void> {
@@ -12,7 +13,7 @@ export function duplicatesCommand(flags: GlobalFlags & { limit: number }): Promi
     const human = pairs.length === 0
       ? 'No likely duplicates.'
       : [
-          `${fmt(pairs.length)} pairs of profiles that may be the same person (pairs per reason: ${Object.entries(byReason).map(([r, n]) => `${r} ${fmt(n)}`).join(', ')}). Nothing was merged: check them in your platforms.`,
+          `${plural(pairs.length, 'pair')} of profiles that may be the same person (pairs per reason: ${Object.entries(byReason).map(([r, n]) => `${r} ${fmt(n)}`).join(', ')}). Nothing was merged: check them in your platforms.`,
           table([['profile', 'profile', 'why', 'evidence'], ...shown.map((p) => [String(p.profileA), String(p.profileB), p.reasons.join(', '), p.evidence.join('; ')])]),
           ...(pairs.length > shown.length ? [`(${fmt(pairs.length - shown.length)} more; --limit to see them)`] : []),
         ].join('\n');

@@ -1,6 +1,8 @@
+import { CONNECTORS } from '../../../connectors/index.js';
 import { explainProfile, type Explanation } from '../../pipeline/explain.js';
 import { fmt, table } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
+import { plural } from '../../domain/text.js';
 
 function value(v: number | string | null | undefined): string {
   if (v === null || v === undefined || v === '') return '–';
@@ -10,11 +12,11 @@ function value(v: number | string | null | undefined): string {
 
 export function renderExplanation(e: Explanation): string {
   const out: string[] = [];
-  out.push(`Profile ${e.profileId}${e.email ? ` <${e.email}>` : ''}, as of segmentation run ${e.runId} (reference date ${e.referenceDate.slice(0, 10)})`, '');
+  out.push(`Profile ${e.profileId}${e.email ? ` <${e.email}>` : ''} (found as ${e.matchedBy}), as of segmentation run ${e.runId} (reference date ${e.referenceDate.slice(0, 10)})`, '');
   out.push('Source records');
   out.push(table([['platform', 'id', 'email', 'name', 'country', 'consent', 'created'],
     ...e.contacts.map((c) => [c.platform, c.externalId, c.email ?? '–', c.name || '–', c.country ?? '–', c.consent + (c.archived ? ' (archived)' : ''), c.createdAt?.slice(0, 10) ?? '–'])]));
-  out.push(`${fmt(e.purchases.count)} purchases (${Object.entries(e.purchases.byPlatform).map(([p, n]) => `${p} ${fmt(n)}`).join(', ') || 'none'})${e.purchases.count > e.purchases.recent.length ? `; the ${e.purchases.recent.length} most recent:` : ''}`);
+  out.push(`${plural(e.purchases.count, 'purchase')} (${Object.entries(e.purchases.byPlatform).map(([p, n]) => `${p} ${fmt(n)}`).join(', ') || 'none'})${e.purchases.count > e.purchases.recent.length ? `; the ${e.purchases.recent.length} most recent:` : ''}`);
   if (e.purchases.recent.length > 0) {
     out.push(table([['platform', 'id', 'date', 'amount', 'status'], ...e.purchases.recent.map((p) => [p.platform, p.externalId, p.occurredAt?.slice(0, 10) ?? '–', p.amount === null ? '–' : `${value(p.amount)}${p.currency ? ` ${p.currency}` : ''}`, p.status])], ['l', 'l', 'l', 'r', 'l']));
   }
@@ -48,7 +50,8 @@ export function renderExplanation(e: Explanation): string {
 /** Shows one person as segsync sees them. */
 export function explainCommand(who: string, flags: GlobalFlags): Promise<void> {
   return runCommand(flags, async (ctx) => {
-    const explanation = explainProfile(ctx.session, who);
+    // Tokens are read from the mapping files of the platforms segsync writes to; explain needs no credentials.
+    const explanation = explainProfile(ctx.session, who, CONNECTORS.map((c) => c.id));
     ctx.print(renderExplanation(explanation), { ok: true, ...explanation });
   }, { requireConnector: false });
 }

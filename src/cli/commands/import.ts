@@ -1,9 +1,9 @@
-import { createCsvSource, loadCsvMapping } from '../../../connectors/csv/index.js';
+import { createCsvSource, loadCsvMapping, parseCsvMapping } from '../../../connectors/csv/index.js';
 import { pullSource } from '../../pipeline/pull.js';
 import { DEFAULT_BLANKING_THRESHOLD } from '../../pipeline/blanking-guard.js';
 import { pullTotals, recorded } from '../../pipeline/run.js';
+import { plural } from '../../domain/text.js';
 import { renderPull } from '../render.js';
-import { fmt } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 
 export interface ImportFlags extends GlobalFlags {
@@ -11,15 +11,21 @@ export interface ImportFlags extends GlobalFlags {
   mapping?: string;
   timeZone?: string;
   allowBlanking?: boolean;
+  encoding?: string;
 }
 
 /** Imports contact and order exports like any other source (platform "csv"). */
 export function importCommand(files: string[], flags: ImportFlags): Promise<void> {
   return runCommand(flags, async (ctx) => {
+    // mappings/csv.yaml (or --mapping), with the workspace config's `imports:` block over it.
+    const fileMapping = loadCsvMapping(...(flags.mapping ? [flags.mapping] : []));
+    const imports = ctx.session.workspace.imports;
+    const mapping = imports === undefined ? fileMapping : parseCsvMapping(imports, 'the workspace config\'s imports: block', fileMapping);
     const { source, stats } = createCsvSource(files, {
+      mapping,
       ...(flags.format ? { format: flags.format } : {}),
-      ...(flags.mapping ? { mapping: loadCsvMapping(flags.mapping) } : {}),
       ...(flags.timeZone ? { timeZone: flags.timeZone } : {}),
+      ...(flags.encoding ? { encoding: flags.encoding } : {}),
     });
     const { result } = await recorded(ctx.session, 'import', async () => {
       const streams = await pullSource({
@@ -29,10 +35,15 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
       return { streams, totals: pullTotals(streams), stats };
     });
     const s = result.stats;
+    const fileLines = Object.entries(s.byFile).map(([file, how]) =>
+      `  ${file} (${how.format}; ${plural(how.validRows, 'valid row')} of ${how.rows.toLocaleString('en-US')}; ${how.encoding}` +
+      (how.encodingDecided === 'sniffed' ? `, sniffed: ${how.encodingNote}` : '') + ')');
     const human = [
-      `Imported ${fmt(s.files)} file(s): ${Object.entries(s.formatByFile).map(([f, format]) => `${f} (${format})`).join(', ')}`,
-      `${fmt(s.rows)} rows → ${fmt(s.purchases)} purchases from ${fmt(s.lineItems)} line items, ${fmt(s.contacts)} contacts`,
-      `cancellations ${fmt(s.cancellations)}, returns ${fmt(s.returns)} (refunded invoices ${fmt(s.refunded)}), rows without a customer ${fmt(s.rowsWithoutCustomer)}, invalid rows ${fmt(s.invalidRows)}`,
+      `Imported ${plural(s.files, 'file')}:`,
+      ...fileLines,
+      `${plural(s.rows, 'row')} → ${plural(s.purchases, 'purchase')} from ${plural(s.lineItems, 'line item')}, ${plural(s.contacts, 'contact')}`,
+      `cancellations ${s.cancellations.toLocaleString('en-US')}, returns ${s.returns.toLocaleString('en-US')} (refunded orders ${s.refunded.toLocaleString('en-US')}), ` +
+        `rows without a customer ${s.rowsWithoutCustomer.toLocaleString('en-US')}, invalid rows ${s.invalidRows.toLocaleString('en-US')}`,
       '',
       renderPull({ streams: result.streams, totals: result.totals }),
     ].join('\n');

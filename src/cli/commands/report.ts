@@ -4,6 +4,7 @@ import { buildReportData } from '../../pipeline/report.js';
 import { renderReportHtml } from '../../report/render-html.js';
 import { fmt } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
+import { plural } from '../../domain/text.js';
 
 /** Writes the latest segmentation run as one self-contained HTML file. */
 export function reportCommand(flags: GlobalFlags & { out: string }): Promise<void> {
@@ -11,8 +12,8 @@ export function reportCommand(flags: GlobalFlags & { out: string }): Promise<voi
     const data = buildReportData(ctx.session.db);
     const path = resolve(flags.out);
     writeFileSync(path, renderReportHtml(data));
-    const clusters = data.clustering ? `${data.clustering.personas.length} personas, ${data.clustering.scan.length} values of k compared` : 'no clustering in this run';
-    ctx.print(`Wrote ${path} (${fmt(data.profiles)} profiles, ${data.segments.length} segments, ${clusters}). Open it in a browser; it needs no network.`,
+    const clusters = data.clustering ? `${plural(data.clustering.personas.length, 'persona')}, ${plural(data.clustering.scan.length, 'value')} of k compared` : 'no clustering in this run';
+    ctx.print(`Wrote ${path} (${plural(data.profiles, 'profile')}, ${plural(data.segments.length, 'segment')}, ${clusters}). Open it in a browser; it needs no network.`,
       { ok: true, path, profiles: data.profiles, segments: data.segments.length, personas: data.clustering?.personas.length ?? 0 });
   }, { requireConnector: false });
 }

@@ -11,6 +11,7 @@ import { nextRuns } from '../../scheduler/daemon.js';
 import { JobLeases } from '../../scheduler/leases.js';
 import { scheduledJobs } from '../../scheduler/schedule-config.js';
 import { runCommand, type GlobalFlags } from '../context.js';
+import { plural } from '../../domain/text.js';
 
 /** Per scheduled job: its last runs, when it runs next, and who holds its lease. */
 function scheduledJobStatus(session: Session) {
@@ -61,7 +62,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       '',
       'Cursors:',
       ...status.cursors.map((c) => `  ${c.platform} ${c.stream}: ${JSON.stringify(c.cursor)} (updated ${c.updatedAt})`),
-      `Quarantine: ${fmt(status.quarantine.count)} records`,
+      `Quarantine: ${plural(status.quarantine.count, 'record')}`,
       ...status.quarantine.recent.map((q) => `  ${q.platform} ${q.stream} ${q.externalId ?? '(no id)'}: ${q.reason}`),
       '',
       status.latestSegmentation
@@ -82,7 +83,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       'Destinations (how far behind the latest segmentation):',
       ...(status.lag.length === 0 ? ['  none'] : status.lag.map((l) => `  ${l.destination.padEnd(10)} ${l.lastPushAt === null
         ? 'never pushed'
-        : l.runsBehind === 0 ? `up to date (segmentation run ${l.pushedSegmentationRun}, pushed ${l.lastPushAt})` : `${l.runsBehind} segmentation run(s) behind: pushed run ${l.pushedSegmentationRun} at ${l.lastPushAt}, latest is ${l.latestSegmentationRun}`}`)),
+        : l.runsBehind === 0 ? `up to date (segmentation run ${l.pushedSegmentationRun}, pushed ${l.lastPushAt})` : `${l.runsBehind === null ? 'an unknown number of segmentation runs' : plural(l.runsBehind, 'segmentation run')} behind: pushed run ${l.pushedSegmentationRun} at ${l.lastPushAt}, latest is ${l.latestSegmentationRun}`}`)),
       '',
       'Recent runs:',
       ...status.runs.map((r) => `  #${r.id} ${r.command.padEnd(8)} ${(r.job ?? r.trigger).padEnd(16)} ${r.status.padEnd(9)} ${r.startedAt}${r.error ? `  ${r.error.split('\n')[0]}` : ''}`),

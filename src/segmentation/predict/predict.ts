@@ -11,6 +11,7 @@ import { DAYS_PER_MONTH, discountedExpectedPurchases } from './clv.js';
 import { holdoutCheck, type HoldoutCheck } from './holdout.js';
 import { earliestFirstDay, MS_PER_DAY, summarizeCustomers, type CustomerSummary } from './summary.js';
 import { unitDaysOf, type PredictionSettings } from './settings.js';
+import { plural } from '../../domain/text.js';
 
 export const EXPECTED_PURCHASES_DAYS = 90;
 /** A holdout shorter than this many days says nothing about the model. */
@@ -60,7 +61,7 @@ function historyShortfall(summary: CustomerSummary, settings: PredictionSettings
   let repeat = 0;
   for (const x of summary.x) if (x > 0) repeat++;
   if (repeat < settings.minRepeatBuyers) {
-    return `${what} has ${repeat} customers who bought on more than one day; predictions need at least ${settings.minRepeatBuyers} ` +
+    return `${what} has ${plural(repeat, 'customer')} who bought on more than one day; predictions need at least ${settings.minRepeatBuyers} ` +
       `(${SETTING}.minRepeatBuyers) to estimate how often people come back.`;
   }
   return null;
