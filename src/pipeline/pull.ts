@@ -6,6 +6,7 @@ import { StreamCursors } from '../store/cursors.js';
 import type { Source, SourcePage } from '../domain/connector.js';
 import type { StreamName } from '../domain/records.js';
 import { silentProgress, type Progress } from './progress.js';
+import { refetchQuarantined, type RefetchSummary } from './refetch.js';
 
 export interface StreamPullSummary {
   platform: string;
@@ -19,6 +20,8 @@ export interface StreamPullSummary {
   warnings: string[];
   /** External ids whose content changed (capped, for tests and `--json`). */
   changedIds: string[];
+  /** Quarantined records read again by id after the stream's read (see refetch.ts); absent when none were due. */
+  refetched?: RefetchSummary;
 }
 
 export interface PullOptions {
@@ -57,22 +60,25 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, warnings: [], changedIds: [],
     };
     progress.start(`pull ${platform} ${stream.name}`);
+    // Quarantined records due to be read again by id: after the read, unless it met them.
+    const due = new Set(stream.refetch ? quarantine.due(platform, stream.name, nowIso()) : []);
     const buffered: SourcePage[] = [];
     let bufferedRecords = 0;
     let lastFlush = Date.now();
-    const write = (page: SourcePage, at: string): void => {
+    const write = (page: SourcePage, at: string, refetched = false): void => {
       const outcome = stream.name === 'contacts'
         ? records.upsertContacts(page.contacts, at)
         : records.upsertPurchases(page.purchases, at);
       const valid = stream.name === 'contacts' ? page.contacts : page.purchases;
-      quarantine.add(page.quarantined, at);
+      quarantine.add(page.quarantined, at, { refetched });
       if (stream.name === 'purchases') {
         records.markPurchasesInvalid(platform, page.quarantined.flatMap((q) => (q.externalId ? [q.externalId] : [])));
       }
       quarantine.releaseValid(platform, stream.name, valid.map((r) => r.externalId));
+      if (due.size > 0) for (const r of [...valid, ...page.quarantined]) if (r.externalId !== null) due.delete(r.externalId);
       summary.changed += outcome.changed;
       for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
-      summary.stored += valid.length;
+      if (!refetched) summary.stored += valid.length;
     };
     const flush = () => {
       if (buffered.length === 0) return;
@@ -107,6 +113,13 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       clearInterval(timer);
       // Pages read before a failure or a stop are good: keep them (and their cursor).
       flush();
+    }
+    if (due.size > 0 && stream.refetch) {
+      summary.refetched = await refetchQuarantined({
+        db, platform, stream, ids: [...due], quarantine,
+        context: { signal, full: false, now: options.now ?? Date.now },
+        write: (page) => db.transaction(() => write(page, nowIso(), true))(),
+      });
     }
     progress.stop();
     summaries.push(summary);
