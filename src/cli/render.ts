@@ -10,8 +10,11 @@ export function renderPull(result: PullResult): string {
   const t = result.totals;
   rows.push(['total', '', '', fmt(t.received), fmt(t.stored), fmt(t.changed), fmt(t.quarantined)]);
   const warnings = result.streams.flatMap((s) => s.warnings.map((w) => `warning (${s.platform} ${s.stream}): ${w}`));
-  const quarantineNote = t.quarantined > 0 ? `\n${fmt(t.quarantined)} records failed validation and are in quarantine (see \`segsync status\`).` : '';
-  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
+  const quarantineNote = t.quarantined > 0 ? `\n${fmt(t.quarantined)} records failed validation and are in quarantine (see \`segsync quarantine list\`).` : '';
+  const refetched = result.streams.flatMap((s) => (s.refetched ? [`${s.platform} ${s.stream}: read ${fmt(s.refetched.asked)} quarantined record(s) again by id: ` +
+    `${fmt(s.refetched.stored)} now valid and stored, ${fmt(s.refetched.quarantined)} still invalid, ${fmt(s.refetched.missing)} no longer on the platform` +
+    (s.refetched.error ? `; stopped early (${s.refetched.error}), the rest are read at the next pull` : '')] : []));
+  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${refetched.length ? `\n${refetched.join('\n')}` : ''}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
 }
 
 export function renderSegment(result: SegmentSummary): string {
