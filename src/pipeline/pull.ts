@@ -32,6 +32,8 @@ export interface PullOptions {
   signal: AbortSignal;
   progress?: Progress;
   now?: () => number;
+  /** Receives each stream's summary as the stream starts, kept up to date: what a failed pull did store. */
+  summaries?: StreamPullSummary[];
 }
 
 const CHANGED_IDS_KEPT = 10_000;
@@ -51,7 +53,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const records = new SourceRecords(db);
   const quarantine = new Quarantine(db);
   const cursors = new StreamCursors(db);
-  const summaries: StreamPullSummary[] = [];
+  const summaries: StreamPullSummary[] = options.summaries ?? [];
 
   for (const stream of source.streams) {
     const cursor = cursors.get(platform, stream.name);
@@ -59,6 +61,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     const summary: StreamPullSummary = {
       platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, warnings: [], changedIds: [],
     };
+    summaries.push(summary);
     progress.start(`pull ${platform} ${stream.name}`);
     // Quarantined records due to be read again by id: after the read, unless it met them.
     const due = new Set(stream.refetch ? quarantine.due(platform, stream.name, nowIso()) : []);
@@ -122,7 +125,6 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       });
     }
     progress.stop();
-    summaries.push(summary);
   }
   return summaries;
 }

@@ -287,7 +287,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 9,
-    name: 'quarantine reason kinds and reads by id; persona summary figures',
+    name: 'quarantine reason kinds and reads by id; run heartbeats; persona summary figures',
     sql: `
       -- The reason as a kind (src/domain/quarantine-kinds.ts).
       ALTER TABLE quarantine ADD COLUMN kind TEXT NOT NULL DEFAULT 'other';
@@ -302,6 +302,10 @@ export const MIGRATIONS: readonly Migration[] = [
       -- classifies those that still fail.
       UPDATE quarantine SET refetch_after = last_seen_at WHERE external_id IS NOT NULL;
       CREATE INDEX quarantine_refetch ON quarantine (platform, stream, refetch_after) WHERE refetch_after IS NOT NULL;
+
+      -- A running run's last sign of life (with its counts so far): a run whose process is gone
+      -- is closed as failed by the next command (src/store/runs.ts).
+      ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
 
       -- The figures a persona's summary token shows (JSON): the next run keeps the text while its
       -- own figures stay within their rounding (src/segmentation/persona-summary.ts).
