@@ -17,6 +17,8 @@ import { runCounts } from './run-counts.js';
 import { maskSecrets } from '../log/redact.js';
 import { partsSoFar, reportRunPart, trackRunParts, type RunParts } from './run-progress.js';
 import { HEARTBEAT_MS } from '../store/runs.js';
+import { ConfigError } from '../config/errors.js';
+import { ApiError } from '../http/errors.js';
 
 export interface RequestCounts {
   [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
@@ -33,12 +35,22 @@ export interface PullResult {
 export interface PlatformFailure {
   platform: string;
   step: 'pull' | 'push';
+  /** As the CLI names errors: 'configuration', 'api:<kind>' or 'failure'. */
+  kind: string;
   error: string;
+  /** For an API error: the call and what the platform answered. */
+  call?: string;
+  status?: number;
+  correlationId?: string;
 }
 
-/** The platform's error as a short line; secrets masked. */
+/** The platform's error, secrets masked, with what the log and `--json` report of it. */
 function failureOf(platform: string, step: PlatformFailure['step'], error: unknown): PlatformFailure {
-  return { platform, step, error: maskSecrets(error instanceof Error ? error.message : String(error)) };
+  const kind = error instanceof ConfigError ? 'configuration' : error instanceof ApiError ? `api:${error.kind}` : 'failure';
+  const api = error instanceof ApiError
+    ? { call: error.call, ...(error.status !== undefined ? { status: error.status } : {}), ...(error.correlationId ? { correlationId: error.correlationId } : {}) }
+    : {};
+  return { platform, step, kind, error: maskSecrets(error instanceof Error ? error.message : String(error)), ...api };
 }
 
 export interface PushResult {
@@ -61,6 +73,8 @@ export interface PushResult {
     /** Not pushed: its pull failed in this sync. */
     skipped?: string;
   }>;
+  /** With `keepGoing`: the destinations whose push failed. */
+  failures?: PlatformFailure[];
 }
 
 export interface CommandOptions {
@@ -202,7 +216,8 @@ export async function push(
   })));
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ i, reason: s.reason as unknown }] : []));
   if (failures.length > 0 && (!options.keepGoing || options.signal.aborted)) throw failures[0]!.reason;
-  for (const f of failures) result.destinations[f.i]!.failed = failureOf(plans[f.i]!.c.id, 'push', f.reason).error;
+  if (options.keepGoing) result.failures = failures.map((f) => failureOf(plans[f.i]!.c.id, 'push', f.reason));
+  for (const f of result.failures ?? []) result.destinations.find((d) => d.platform === f.platform)!.failed = f.error;
   return result;
 }
 
@@ -241,7 +256,7 @@ export async function sync(
   options.between?.();
   const skip = new Map(failed.map((f) => [f.platform, `its pull failed (${f.error.split('\n')[0]}); pushed by the next sync that pulls it`]));
   result.push = await push(session, { ...options, keepGoing: true, skip });
-  for (const d of result.push.destinations) if (d.failed !== undefined) failed.push({ platform: d.platform, step: 'push', error: d.failed });
+  failed.push(...(result.push.failures ?? []));
   return result;
 }
 

@@ -69,12 +69,15 @@ describe('sync with a failing platform', () => {
 
   it('goes on with the others: segments, pushes to HubSpot, skips Shopify, exits 1 naming it; the run is failed with its counts', async () => {
     shopify().revokeToken();
-    const { code, stdout } = await segsync(['sync', '--json'], env);
+    const { code, stdout, stderr } = await segsync(['sync', '--json'], { ...env, SEGSYNC_LOG_FORMAT: 'json' });
     expect(code).toBe(1);
+    // The log has the failure as a failed command's error line: one per failed platform.
+    const errors = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.level === 'error' || l.level === 50);
+    expect(errors).toEqual([expect.objectContaining({ kind: 'api:auth', exitCode: 1, platform: 'shopify', status: 401 })]);
     const result = JSON.parse(stdout) as SyncJson;
     expect(result.ok).toBe(false);
-    expect(result.failed).toEqual([{ platform: 'shopify', step: 'pull', error: expect.stringMatching(/shopify/i) }]);
-    expect(result.error).toMatchObject({ kind: 'platform_failed', message: expect.stringContaining('shopify pull failed') });
+    expect(result.failed).toEqual([expect.objectContaining({ platform: 'shopify', step: 'pull', kind: 'api:auth', status: 401, error: expect.stringMatching(/shopify/i) })]);
+    expect(result.error).toMatchObject({ kind: 'api:auth', message: expect.stringContaining('shopify pull failed') });
     expect(result.segment!.profiles).toBeGreaterThan(0);
     const [toHubSpot, toShopify] = [result.push!.destinations.find((d) => d.platform === 'hubspot')!, result.push!.destinations.find((d) => d.platform === 'shopify')!];
     expect(toHubSpot.applied!.listAdds).toBeGreaterThan(0);
@@ -89,7 +92,7 @@ describe('sync with a failing platform', () => {
   }, 120_000);
 
   it('on a terminal: the summary on stdout, the failed platform on stderr; once it works again, it is pushed too', async () => {
-    const failing = await segsync(['sync'], env);
+    const failing = await segsync(['sync'], { ...env, SEGSYNC_LOG_FORMAT: 'pretty' });
     expect(failing.code).toBe(1);
     expect(failing.stdout).toContain('Not pushed to shopify: its pull failed');
     expect(failing.stdout).toContain('shopify: pull failed:');

@@ -1,12 +1,13 @@
-import { describeFailures, recorded, sync } from '../../pipeline/run.js';
+import { describeFailures, recorded, sync, type PlatformFailure } from '../../pipeline/run.js';
+import { logFormat } from '../../log/logger.js';
 import { renderPull, renderPush, renderRequests, renderSegment } from '../render.js';
-import { EXIT, runCommand } from '../context.js';
+import { EXIT, runCommand, type CommandContext } from '../context.js';
 import type { PushFlags } from './push.js';
 
 /**
  * pull + segment + push, recorded as one run. A failing platform does not stop the others (see
  * sync() in src/pipeline/run.ts): the run is recorded as failed, the summary says what was done,
- * and the command exits 1 naming the platform(s) that failed.
+ * and the command exits 1 naming the platform(s) that failed (2 if every failure is configuration).
  */
 export function syncCommand(flags: PushFlags & { full?: boolean }): Promise<void> {
   return runCommand(flags, async (ctx) => {
@@ -17,7 +18,9 @@ export function syncCommand(flags: PushFlags & { full?: boolean }): Promise<void
       signal: ctx.signal,
       progress: ctx.progress,
     }), { failure: (r) => (r.failed.length > 0 ? describeFailures(r.failed) : undefined) });
-    const failed = result.failed.length > 0 ? describeFailures(result.failed) : undefined;
+    const message = result.failed.length > 0 ? `sync: ${describeFailures(result.failed)}` : undefined;
+    // One kind when one platform failed (as if the command had failed on it), else the platforms'.
+    const kind = result.failed.length === 1 ? result.failed[0]!.kind : 'platforms_failed';
     ctx.print(
       [
         renderPull(result.pull),
@@ -26,11 +29,23 @@ export function syncCommand(flags: PushFlags & { full?: boolean }): Promise<void
         '',
         renderRequests(requests),
       ].join('\n'),
-      { ok: failed === undefined, ...result, requests, ...(failed ? { error: { kind: 'platform_failed', message: `sync: ${failed}` } } : {}) },
+      { ok: message === undefined, ...result, requests, ...(message ? { error: { kind, message } } : {}) },
     );
-    if (failed !== undefined) {
-      if (!ctx.json) process.stderr.write(`segsync: sync: ${failed}\n`);
-      process.exitCode = EXIT.failure;
+    if (message !== undefined) {
+      reportFailures(ctx, result.failed, message);
+      process.exitCode = result.failed.every((f) => f.kind === 'configuration') ? EXIT.usage : EXIT.failure;
     }
   });
+}
+
+/** As any failed command reports its error (context.ts reportError): a log line per platform in JSON logs, else one line. */
+function reportFailures(ctx: CommandContext, failed: readonly PlatformFailure[], message: string): void {
+  if (logFormat() === 'json') {
+    const exitCode = failed.every((f) => f.kind === 'configuration') ? EXIT.usage : EXIT.failure;
+    for (const f of failed) {
+      ctx.log.error({ kind: f.kind, exitCode, platform: f.platform, step: f.step, call: f.call, status: f.status, correlationId: f.correlationId }, f.error);
+    }
+    return;
+  }
+  if (!ctx.json) process.stderr.write(`segsync: ${message}\n`);
 }
