@@ -79,9 +79,11 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       }
       quarantine.releaseValid(platform, stream.name, valid.map((r) => r.externalId));
       if (due.size > 0) for (const r of [...valid, ...page.quarantined]) if (r.externalId !== null) due.delete(r.externalId);
+      // Records read again by id are counted in `refetched`, not as this read's.
+      if (refetched) return;
       summary.changed += outcome.changed;
       for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
-      if (!refetched) summary.stored += valid.length;
+      summary.stored += valid.length;
     };
     const flush = () => {
       if (buffered.length === 0) return;
