@@ -1,6 +1,7 @@
 import { parseStrictDate } from '../../src/domain/dates.js';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { AttributeValue, ContactRecord, PurchaseRecord, QuarantinedRecord } from '../../src/domain/records.js';
+import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
 import { CrmObjectSchema, type CrmObject } from './schemas.js';
 
 const PLATFORM = 'hubspot';
@@ -9,8 +10,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export type Mapped<T> = { ok: true; record: T } | { ok: false; quarantined: QuarantinedRecord };
 
-function reject(stream: 'contacts' | 'purchases', raw: unknown, externalId: string | null, reason: string): Mapped<never> {
-  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, raw } };
+function reject(stream: 'contacts' | 'purchases', raw: unknown, externalId: string | null, reason: string, kind: QuarantineKind): Mapped<never> {
+  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, kind, raw } };
 }
 
 function rawId(raw: unknown): string | null {
@@ -29,7 +30,7 @@ function validObject(stream: 'contacts' | 'purchases', raw: unknown): Mapped<Crm
   const parsed = CrmObjectSchema.safeParse(raw);
   if (parsed.success) return { ok: true, record: parsed.data };
   const issue = parsed.error.issues[0];
-  return reject(stream, raw, rawId(raw), `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
+  return reject(stream, raw, rawId(raw), `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`, 'malformed');
 }
 
 /** The HubSpot properties a mapping needs on contacts (always with the ones segsync relies on). */
@@ -64,12 +65,13 @@ export function mapContact(raw: unknown, mapping: Mapping, archived: boolean): M
   };
   const email = prop(f.email);
   if (email !== null && !EMAIL.test(email)) {
-    return reject('contacts', raw, o.id, `${f.email}: "${email}" is not an email address`);
+    return reject('contacts', raw, o.id, `${f.email}: "${email}" is not an email address`, 'invalid-email');
   }
   const createdAt = parseHubSpotDate(prop(f.createdAt) ?? o.createdAt);
-  if (createdAt === 'invalid') return reject('contacts', raw, o.id, `${f.createdAt}: not a date`);
+  if (createdAt === 'invalid') return reject('contacts', raw, o.id, `${f.createdAt}: not a date`, 'invalid-date');
   const updatedAt = parseHubSpotDate(o.updatedAt);
-  if (updatedAt === null || updatedAt === 'invalid') return reject('contacts', raw, o.id, `updatedAt: "${o.updatedAt}" is not a date`);
+  // HubSpot's own timestamp, which no one edits: unreadable only through a fault.
+  if (updatedAt === null || updatedAt === 'invalid') return reject('contacts', raw, o.id, `updatedAt: "${o.updatedAt}" is not a date`, 'malformed');
   const consentMap = mapping.contacts.consent;
   const consentRaw = consentMap ? prop(consentMap.field) : null;
   const emailConsent = consentMap
@@ -115,19 +117,19 @@ export function mapDeal(raw: unknown, mapping: Mapping, archived: boolean, conta
   const amountRaw = prop(f.amount);
   const amount = amountRaw === null ? null : Number(amountRaw);
   const label = prop(f.name) ? ` ("${prop(f.name)}")` : '';
-  if (amount !== null && !Number.isFinite(amount)) return reject('purchases', raw, o.id, `${f.amount}: "${amountRaw}" is not a number${label}`);
+  if (amount !== null && !Number.isFinite(amount)) return reject('purchases', raw, o.id, `${f.amount}: "${amountRaw}" is not a number${label}`, 'invalid-number');
   const occurredAt = parseHubSpotDate(prop(f.occurredAt));
-  if (occurredAt === 'invalid') return reject('purchases', raw, o.id, `${f.occurredAt}: "${prop(f.occurredAt)}" is not a date${label}`);
+  if (occurredAt === 'invalid') return reject('purchases', raw, o.id, `${f.occurredAt}: "${prop(f.occurredAt)}" is not a date${label}`, 'invalid-date');
   const updatedAt = parseHubSpotDate(o.updatedAt);
-  if (updatedAt === null || updatedAt === 'invalid') return reject('purchases', raw, o.id, `updatedAt: "${o.updatedAt}" is not a date`);
+  if (updatedAt === null || updatedAt === 'invalid') return reject('purchases', raw, o.id, `updatedAt: "${o.updatedAt}" is not a date`, 'malformed');
   const contacts = contactIds ?? (o.associations?.contacts?.results ?? []).map((a) => a.id);
   const isArchived = archived || o.archived === true;
   // A won deal is a purchase: without these it would silently distort someone's RFM.
   if (status === 'won' && !isArchived) {
-    if (amount === null) return reject('purchases', raw, o.id, `${f.amount}: missing on a won deal${label}; enter the amount in HubSpot`);
-    if (amount < 0) return reject('purchases', raw, o.id, `${f.amount}: negative (${amount}) on a won deal${label}`);
-    if (occurredAt === null) return reject('purchases', raw, o.id, `${f.occurredAt}: missing on a won deal${label}`);
-    if (contacts.length === 0) return reject('purchases', raw, o.id, `associations: won deal${label} has no contact, so it counts for nobody; associate a contact in HubSpot`);
+    if (amount === null) return reject('purchases', raw, o.id, `${f.amount}: missing on a won deal${label}; enter the amount in HubSpot`, 'missing-value');
+    if (amount < 0) return reject('purchases', raw, o.id, `${f.amount}: negative (${amount}) on a won deal${label}`, 'negative-amount');
+    if (occurredAt === null) return reject('purchases', raw, o.id, `${f.occurredAt}: missing on a won deal${label}`, 'missing-value');
+    if (contacts.length === 0) return reject('purchases', raw, o.id, `associations: won deal${label} has no contact, so it counts for nobody; associate a contact in HubSpot`, 'no-contact');
   }
   return {
     ok: true,

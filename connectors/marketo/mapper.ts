@@ -1,6 +1,7 @@
 import { parseStrictDate } from '../../src/domain/dates.js';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { AttributeValue, ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
+import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
 import type { Activity } from './schemas.js';
 
 const PLATFORM = 'marketo';
@@ -11,8 +12,8 @@ const EMAIL_INVALID_FIELD = 'emailInvalid';
 
 export type Mapped<T> = { ok: true; record: T } | { ok: false; quarantined: QuarantinedRecord };
 
-function reject(stream: StreamName, raw: unknown, externalId: string | null, reason: string): Mapped<never> {
-  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, raw } };
+function reject(stream: StreamName, raw: unknown, externalId: string | null, reason: string, kind: QuarantineKind): Mapped<never> {
+  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, kind, raw } };
 }
 
 type Row = Record<string, unknown>;
@@ -94,21 +95,22 @@ function lookup<T>(map: { field: string; values: Record<string, T>; default: T }
 
 export function mapLead(raw: unknown, mapping: Mapping): Mapped<ContactRecord> {
   const id = leadId(raw);
-  if (!isRow(raw) || id === null) return reject('contacts', raw, null, 'id: missing or not a positive integer lead id');
+  if (!isRow(raw) || id === null) return reject('contacts', raw, null, 'id: missing or not a positive integer lead id', 'malformed');
   const externalId = String(id);
   const f = mapping.contacts.fields;
   // A field that holds an object or a list is a wrong type, not a missing value.
   for (const name of Object.values(f)) {
     const v = name ? raw[name] : undefined;
-    if (v !== null && typeof v === 'object') return reject('contacts', raw, externalId, `${name}: expected text, got ${Array.isArray(v) ? 'a list' : 'an object'}`);
+    if (v !== null && typeof v === 'object') return reject('contacts', raw, externalId, `${name}: expected text, got ${Array.isArray(v) ? 'a list' : 'an object'}`, 'malformed');
   }
   const value = (name: string | undefined) => (name ? text(raw[name]) : null);
   const email = value(f.email);
-  if (email !== null && !EMAIL.test(email)) return reject('contacts', raw, externalId, `${f.email}: "${email}" is not an email address`);
+  if (email !== null && !EMAIL.test(email)) return reject('contacts', raw, externalId, `${f.email}: "${email}" is not an email address`, 'invalid-email');
   const createdAt = parseMarketoDate(raw[f.createdAt ?? 'createdAt']);
-  if (createdAt === 'invalid') return reject('contacts', raw, externalId, `${f.createdAt ?? 'createdAt'}: "${text(raw[f.createdAt ?? 'createdAt'])}" is not a date`);
+  if (createdAt === 'invalid') return reject('contacts', raw, externalId, `${f.createdAt ?? 'createdAt'}: "${text(raw[f.createdAt ?? 'createdAt'])}" is not a date`, 'invalid-date');
   const updatedAt = parseMarketoDate(raw.updatedAt) ;
-  if (updatedAt === 'invalid') return reject('contacts', raw, externalId, `updatedAt: "${text(raw.updatedAt)}" is not a date`);
+  // Marketo's own timestamp, which no one edits: unreadable only through a fault.
+  if (updatedAt === 'invalid') return reject('contacts', raw, externalId, `updatedAt: "${text(raw.updatedAt)}" is not a date`, 'malformed');
   const consentMap = mapping.contacts.consent;
   let emailConsent = consentMap ? lookup(consentMap, raw[consentMap.field]) : 'unknown';
   if (flag(raw[EMAIL_INVALID_FIELD]) === true) emailConsent = 'unsubscribed';
@@ -206,24 +208,24 @@ function amountOf(value: unknown): number | null | 'invalid' {
 
 export function mapOpportunity(raw: unknown, mapping: Mapping, leadIds: readonly number[]): Mapped<PurchaseRecord> {
   const guid = isRow(raw) && typeof raw.marketoGUID === 'string' ? raw.marketoGUID.trim() : '';
-  if (!isRow(raw) || guid === '') return reject('purchases', raw, null, 'marketoGUID: missing');
+  if (!isRow(raw) || guid === '') return reject('purchases', raw, null, 'marketoGUID: missing', 'malformed');
   const f = mapping.purchases.fields;
   const name = f.name ? text(raw[f.name]) : null;
   const label = name ? ` ("${name}")` : '';
   const status = opportunityStatus(raw, mapping);
   const amount = amountOf(raw[f.amount]);
-  if (amount === 'invalid') return reject('purchases', raw, guid, `${f.amount}: "${text(raw[f.amount])}" is not a number${label}`);
+  if (amount === 'invalid') return reject('purchases', raw, guid, `${f.amount}: "${text(raw[f.amount])}" is not a number${label}`, 'invalid-number');
   const occurredAt = parseMarketoDate(raw[f.occurredAt]);
-  if (occurredAt === 'invalid') return reject('purchases', raw, guid, `${f.occurredAt}: "${text(raw[f.occurredAt])}" is not a date${label}`);
+  if (occurredAt === 'invalid') return reject('purchases', raw, guid, `${f.occurredAt}: "${text(raw[f.occurredAt])}" is not a date${label}`, 'invalid-date');
   const updatedAt = parseMarketoDate(raw.updatedAt);
-  if (updatedAt === 'invalid') return reject('purchases', raw, guid, `updatedAt: "${text(raw.updatedAt)}" is not a date`);
+  if (updatedAt === 'invalid') return reject('purchases', raw, guid, `updatedAt: "${text(raw.updatedAt)}" is not a date`, 'malformed');
   const contacts = [...new Set(leadIds)].sort((a, b) => a - b).map(String);
   // A won opportunity is a purchase: without these it would silently distort someone's RFM.
   if (status === 'won') {
-    if (amount === null) return reject('purchases', raw, guid, `${f.amount}: missing on a won opportunity${label}; enter the amount in Marketo (or your CRM)`);
-    if (amount < 0) return reject('purchases', raw, guid, `${f.amount}: negative (${amount}) on a won opportunity${label}`);
-    if (occurredAt === null) return reject('purchases', raw, guid, `${f.occurredAt}: missing on a won opportunity${label}`);
-    if (contacts.length === 0) return reject('purchases', raw, guid, `roles: won opportunity${label} has no lead in an opportunity role, so it counts for nobody`);
+    if (amount === null) return reject('purchases', raw, guid, `${f.amount}: missing on a won opportunity${label}; enter the amount in Marketo (or your CRM)`, 'missing-value');
+    if (amount < 0) return reject('purchases', raw, guid, `${f.amount}: negative (${amount}) on a won opportunity${label}`, 'negative-amount');
+    if (occurredAt === null) return reject('purchases', raw, guid, `${f.occurredAt}: missing on a won opportunity${label}`, 'missing-value');
+    if (contacts.length === 0) return reject('purchases', raw, guid, `roles: won opportunity${label} has no lead in an opportunity role, so it counts for nobody`, 'no-contact');
   }
   const created = parseMarketoDate(raw.createdAt);
   return {

@@ -94,6 +94,11 @@ function page(cursor: unknown, received: number, mapped: { contacts?: Array<Mapp
 
 const full = (p: SourcePage): SourcePage => ({ ...p, mode: 'full' });
 
+function externalIdOf(raw: unknown): string {
+  const id = (raw as { externalOpportunityId?: unknown } | null)?.externalOpportunityId;
+  return typeof id === 'string' ? id : '';
+}
+
 class RolesUnavailable extends Error {
   constructor(override readonly cause: MarketoApiError) {
     super(cause.message);
@@ -159,6 +164,15 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
 
   const contacts: SourceStream = {
     name: 'contacts',
+    /** Get Leads by filterType=id, 300 a call; a lead Marketo no longer has is simply not in the answer. */
+    async *refetch(ids: readonly string[], context: ReadContext) {
+      // Lead ids are positive integers: anything else was garbled on the way and cannot be asked for.
+      const numeric = ids.filter((id) => /^[1-9]\d*$/.test(id)).map(Number);
+      for (const batch of chunks(numeric, LEADS_PER_CALL)) {
+        const raws = await readLeads(batch, context.signal);
+        yield page(null, raws.length, { contacts: raws.map((raw) => mapLead(raw, mapping)) });
+      }
+    },
     async *read(stored: JsonValue | undefined, context: ReadContext) {
       const parsed = ContactsCursorSchema.safeParse(stored);
       const cursor: ContactsCursor | undefined = context.full || !parsed.success ? undefined : parsed.data;
@@ -277,36 +291,49 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
       if (!list.includes(r.leadId)) list.push(r.leadId);
       leadsOf.set(r.externalOpportunityId, list);
     }
+    const raws = await readOpportunities('externalOpportunityId', opportunityIds, signal);
+    return { mapped: raws.map((raw) => mapOpportunity(raw, mapping, leadsOf.get(externalIdOf(raw)) ?? [])), received: raws.length };
+  };
+
+  /** Opportunities by externalOpportunityId or by marketoGUID, all pages. */
+  const readOpportunities = async (filterType: 'externalOpportunityId' | 'marketoGUID', values: readonly string[], signal: AbortSignal): Promise<unknown[]> => {
     const fields = opportunityFields(mapping).join(',');
-    const mapped: Array<Mapped<PurchaseRecord>> = [];
-    let received = 0;
-    for (const batch of chunks(opportunityIds, LEADS_PER_CALL)) {
+    const out: unknown[] = [];
+    for (const batch of chunks(values, LEADS_PER_CALL)) {
       let next: string | undefined;
       do {
         const data = await client.request(
           {
             method: 'GET',
             path: '/rest/v1/opportunities.json',
-            qs: { filterType: 'externalOpportunityId', filterValues: batch.join(','), fields, batchSize: LEADS_PER_CALL, nextPageToken: next },
+            qs: { filterType, filterValues: batch.join(','), fields, batchSize: LEADS_PER_CALL, nextPageToken: next },
             schema: OpportunitiesPageSchema,
             write: false,
           },
           signal,
         );
         const result = data.result ?? [];
-        received += result.length;
-        for (const raw of result) {
-          const external = (raw as { externalOpportunityId?: unknown }).externalOpportunityId;
-          mapped.push(mapOpportunity(raw, mapping, typeof external === 'string' ? leadsOf.get(external) ?? [] : []));
-        }
+        out.push(...result);
         next = result.length > 0 ? data.nextPageToken : undefined;
       } while (next);
     }
-    return { mapped, received };
+    return out;
   };
 
   const purchases: SourceStream = {
     name: 'purchases',
+    /** By marketoGUID (the id segsync stores), each with every lead it has a role for. */
+    async *refetch(guids: readonly string[], context: ReadContext) {
+      for (const batch of chunks(guids, LEADS_PER_CALL)) {
+        const raws = await readOpportunities('marketoGUID', batch, context.signal);
+        const external = [...new Set(raws.map(externalIdOf).filter((id) => id !== ''))];
+        const roles = external.length > 0 ? await readRoles('externalOpportunityId', external, context.signal) : [];
+        const leadsOf = new Map<string, number[]>();
+        for (const r of roles) leadsOf.set(r.externalOpportunityId, [...(leadsOf.get(r.externalOpportunityId) ?? []), r.leadId]);
+        // No cursor: a read by id does not move the stream.
+        yield page(null, raws.length, { purchases: raws.map((raw) => mapOpportunity(raw, mapping, leadsOf.get(externalIdOf(raw)) ?? [])) });
+      }
+    },
     async *read(stored: JsonValue | undefined, context: ReadContext) {
       try {
         yield* readPurchases(stored, context);

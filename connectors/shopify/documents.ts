@@ -154,6 +154,34 @@ export function ordersPage(mapping: Mapping): PageDocument {
   return pageDocument('OrdersPage', 'orders', 'UPDATED_AT', orderPaths(mapping));
 }
 
+/** Input arrays take at most 250 items (shopify.dev/docs/api/usage/limits). */
+export const MAX_IDS_PER_QUERY = 250;
+
+/** `nodes(ids:)` reading records again by id, selecting what the pages select. */
+function byIdDocument(name: string, type: 'Customer' | 'Order', paths: Array<{ path: string; where: string }>): PageDocument {
+  const { text, nodeCost } = selection(paths);
+  return {
+    name,
+    write: false,
+    // As many ids as a page holds: within the 1,000 points even if Shopify priced every id.
+    pageSize: Math.min(MAX_IDS_PER_QUERY, pageSizeFor(nodeCost)),
+    // A list without `first` is priced as one element of it (the emulator's cost model, as `node(id:)`);
+    // the client learns Shopify's own figure from the first answer.
+    cost: nodeCost,
+    query: `query ${name}($ids: [ID!]!) {\n  nodes(ids: $ids) { ... on ${type} { ${text} } }\n}`,
+  };
+}
+
+/** Customers by id (quarantined ones read again), selecting what the mapping names. */
+export function customersById(mapping: Mapping): PageDocument {
+  return byIdDocument('CustomersById', 'Customer', customerPaths(mapping));
+}
+
+/** Orders by id (quarantined ones read again), selecting what the mapping names. */
+export function ordersById(mapping: Mapping): PageDocument {
+  return byIdDocument('OrdersById', 'Order', orderPaths(mapping));
+}
+
 /** Every customer, selecting what the mapping names (a bulk operation's inner query). */
 export function customersBulkQuery(mapping: Mapping): BulkQuery {
   return bulkQuery('CustomersBulk', 'customers', customerPaths(mapping));
@@ -282,6 +310,8 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
   return [
     customersPage(mapping),
     ordersPage(mapping),
+    customersById(mapping),
+    ordersById(mapping),
     ACCESS_SCOPES,
     BULK_OPERATION,
     BULK_QUERY_RUN,

@@ -6,6 +6,7 @@ import { parseStrictDate } from '../../src/domain/dates.js';
 import type { z } from 'zod';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { AttributeValue, ContactRecord, PurchaseRecord, PurchaseStatus, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
+import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
 import { CustomerNodeSchema, OrderNodeSchema } from './schemas.js';
 
 const PLATFORM = 'shopify';
@@ -16,8 +17,8 @@ export type Mapped<T> = { ok: true; record: T } | { ok: false; quarantined: Quar
 /** Test orders are not purchases: the source counts and reports them instead of storing them. */
 export type MappedOrder = Mapped<PurchaseRecord> | { ok: 'test'; externalId: string };
 
-function reject(stream: StreamName, raw: unknown, externalId: string | null, reason: string): { ok: false; quarantined: QuarantinedRecord } {
-  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, raw } };
+function reject(stream: StreamName, raw: unknown, externalId: string | null, reason: string, kind: QuarantineKind): { ok: false; quarantined: QuarantinedRecord } {
+  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, kind, raw } };
 }
 
 function rawId(raw: unknown): string | null {
@@ -35,7 +36,11 @@ export function valueAt(raw: unknown, path: string): unknown {
   return value === undefined ? null : value;
 }
 
-class FieldProblem extends Error {}
+class FieldProblem extends Error {
+  constructor(message: string, readonly kind: QuarantineKind) {
+    super(message);
+  }
+}
 
 /** A text value at a path: trimmed, '' → null; an object there is a mapping mistake. */
 function text(raw: unknown, path: string | undefined): string | null {
@@ -44,7 +49,7 @@ function text(raw: unknown, path: string | undefined): string | null {
   if (v === null) return null;
   if (typeof v === 'string') return v.trim() === '' ? null : v.trim();
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new FieldProblem(`${path}: expected a value, got ${Array.isArray(v) ? 'a list' : 'an object'}; map a field inside it (e.g. ${path}.<field>)`);
+  throw new FieldProblem(`${path}: expected a value, got ${Array.isArray(v) ? 'a list' : 'an object'}; map a field inside it (e.g. ${path}.<field>)`, 'malformed');
 }
 
 function attribute(raw: unknown, path: string): AttributeValue {
@@ -58,7 +63,7 @@ function attribute(raw: unknown, path: string): AttributeValue {
 function isoDate(value: string | null, path: string): string | null {
   if (value === null) return null;
   const ms = parseStrictDate(value);
-  if (!Number.isFinite(ms)) throw new FieldProblem(`${path}: "${value}" is not a date`);
+  if (!Number.isFinite(ms)) throw new FieldProblem(`${path}: "${value}" is not a date`, 'invalid-date');
   return new Date(ms).toISOString();
 }
 
@@ -66,7 +71,7 @@ function valid<S extends z.ZodType>(schema: S, stream: StreamName, raw: unknown)
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, node: parsed.data };
   const issue = parsed.error.issues[0];
-  return reject(stream, raw, rawId(raw), `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`);
+  return reject(stream, raw, rawId(raw), `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`, 'malformed');
 }
 
 export function mapCustomer(raw: unknown, mapping: Mapping): Mapped<ContactRecord> {
@@ -78,7 +83,7 @@ export function mapCustomer(raw: unknown, mapping: Mapping): Mapped<ContactRecor
     const typed = text(raw, f.email);
     // People type emails with stray capitals and spaces; Shopify keeps them as typed.
     const email = typed === null ? null : typed.replace(/\s+/g, '').toLowerCase();
-    if (email !== null && !EMAIL.test(email)) throw new FieldProblem(`${f.email}: "${typed}" is not an email address`);
+    if (email !== null && !EMAIL.test(email)) throw new FieldProblem(`${f.email}: "${typed}" is not an email address`, 'invalid-email');
     const consentMap = mapping.contacts.consent;
     const consentRaw = consentMap ? text(raw, consentMap.field) : null;
     const emailConsent = consentMap ? (consentRaw !== null ? consentMap.values[consentRaw] : undefined) ?? consentMap.default : 'unknown';
@@ -107,7 +112,7 @@ export function mapCustomer(raw: unknown, mapping: Mapping): Mapped<ContactRecor
       },
     };
   } catch (error) {
-    if (error instanceof FieldProblem) return reject('contacts', raw, node.id, error.message);
+    if (error instanceof FieldProblem) return reject('contacts', raw, node.id, error.message, error.kind);
     throw error;
   }
 }
@@ -128,13 +133,13 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
       : (financial !== null ? mapping.purchases.status.values[financial] : undefined) ?? mapping.purchases.status.default;
     const amountText = text(raw, f.amount);
     const amount = amountText === null ? null : Number(amountText);
-    if (amount !== null && !Number.isFinite(amount)) throw new FieldProblem(`${f.amount}: "${amountText}" is not a number${named}`);
+    if (amount !== null && !Number.isFinite(amount)) throw new FieldProblem(`${f.amount}: "${amountText}" is not a number${named}`, 'invalid-number');
     const occurredAt = isoDate(text(raw, f.occurredAt), f.occurredAt) ?? isoDate(node.createdAt ?? null, 'createdAt');
     const customerId = node.customer?.id ?? null;
     if (status === 'won') {
-      if (amount === null) throw new FieldProblem(`${f.amount}: missing on a paid order${named}`);
-      if (amount < 0) throw new FieldProblem(`${f.amount}: negative (${amount}) on a paid order${named}`);
-      if (occurredAt === null) throw new FieldProblem(`${f.occurredAt}: missing on a paid order${named}`);
+      if (amount === null) throw new FieldProblem(`${f.amount}: missing on a paid order${named}`, 'missing-value');
+      if (amount < 0) throw new FieldProblem(`${f.amount}: negative (${amount}) on a paid order${named}`, 'negative-amount');
+      if (occurredAt === null) throw new FieldProblem(`${f.occurredAt}: missing on a paid order${named}`, 'missing-value');
     }
     return {
       ok: true,
@@ -153,7 +158,7 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
       },
     };
   } catch (error) {
-    if (error instanceof FieldProblem) return reject('purchases', raw, node.id, error.message);
+    if (error instanceof FieldProblem) return reject('purchases', raw, node.id, error.message, error.kind);
     throw error;
   }
 }

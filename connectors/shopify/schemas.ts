@@ -57,6 +57,8 @@ export type ConnectionPage = z.output<typeof ConnectionSchema>;
 
 export const CustomersPageSchema = z.object({ customers: ConnectionSchema });
 export const OrdersPageSchema = z.object({ orders: ConnectionSchema });
+/** `nodes(ids:)`: null for an id Shopify no longer has (or the app may not see); records stay unknown until mapped. */
+export const NodesSchema = z.object({ nodes: z.array(z.unknown()) });
 
 export const AccessScopesSchema = z.object({
   currentAppInstallation: z.object({ accessScopes: z.array(z.object({ handle: z.string() })) }),

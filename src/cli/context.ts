@@ -1,11 +1,9 @@
 import { CONNECTORS } from '../../connectors/index.js';
-import { ConfigError, InputRefusedError } from '../config/errors.js';
+import { ConfigError } from '../config/errors.js';
 import { ApiError } from '../http/errors.js';
 import { createLogger, logFormat, transportLogEvents, type Logger } from '../log/logger.js';
 import { redactText, registeredSecrets, secretValues } from '../log/redact.js';
-import { MassRemovalError } from '../pipeline/apply.js';
-import { BlankingError } from '../pipeline/blanking-guard.js';
-import { MappingFieldError } from '../pipeline/mapping-check.js';
+import { errorKind, isExpectedError } from '../pipeline/error-kind.js';
 import { openSession, type Session } from '../pipeline/session.js';
 import { createProgress } from './output.js';
 import type { ProgressFactory } from '../pipeline/progress.js';
@@ -76,15 +74,8 @@ export async function runCommand(
  */
 export function reportError(error: unknown, json: boolean, log?: Logger): number {
   const code = error instanceof ConfigError ? EXIT.usage : EXIT.failure;
-  const expected = error instanceof ConfigError || error instanceof ApiError || error instanceof MassRemovalError || error instanceof BlankingError
-    || error instanceof InputRefusedError;
-  const kind = error instanceof MappingFieldError ? 'mapping_field'
-    : error instanceof ConfigError ? 'configuration'
-    : error instanceof ApiError ? `api:${error.kind}`
-    : error instanceof MassRemovalError ? 'mass_removal_guard'
-    : error instanceof BlankingError ? 'blanking_guard'
-    : error instanceof InputRefusedError ? 'input_refused'
-    : 'failure';
+  const expected = isExpectedError(error);
+  const kind = errorKind(error);
   const secrets = [...secretValues(process.env), ...registeredSecrets()];
   const message = redactText(error instanceof Error ? error.message : String(error), secrets);
   if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: { kind, message } }, null, 2)}\n`);

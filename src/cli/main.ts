@@ -12,6 +12,8 @@ import { segmentCommand } from './commands/segment.js';
 import { explainCommand } from './commands/explain.js';
 import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
+import { quarantineExportCommand, quarantineListCommand, quarantineRetryCommand } from './commands/quarantine.js';
+import { QUARANTINE_KIND_NAMES } from '../domain/quarantine-kinds.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { scheduleCommand } from './commands/schedule.js';
@@ -122,6 +124,35 @@ program
   .addOption(new Option('--command <name>', 'only runs of this command').choices(['pull', 'segment', 'push', 'sync', 'import']))
   .option('--json', 'print as JSON')
   .action(runsCommand);
+
+const quarantine = program
+  .command('quarantine')
+  .description('records that failed validation: counts per platform and reason, export, and reading them again');
+const reasonOption = () => new Option('--reason <kind>', 'only records quarantined for this kind of reason').choices(QUARANTINE_KIND_NAMES);
+quarantine
+  .command('list', { isDefault: true })
+  .description('counts per platform, stream and reason, and the newest records')
+  .option('--limit <n>', 'records to show', integer('--limit', 0, 1_000_000), 20)
+  .option('--platform <id>', 'only this platform')
+  .addOption(reasonOption())
+  .option('--json', 'print as JSON')
+  .action(quarantineListCommand);
+quarantine
+  .command('export')
+  .description('every quarantined record with its reason and the record as the platform sent it')
+  .option('--out <file>', 'write to this file (owner-only) instead of stdout')
+  .addOption(new Option('--format <format>', 'csv, or JSON lines (default: from the file name, else csv)').choices(['csv', 'jsonl']))
+  .option('--platform <id>', 'only this platform')
+  .addOption(reasonOption())
+  .option('--json', 'print the summary as JSON (without --out: the records as JSON lines)')
+  .action(quarantineExportCommand);
+quarantine
+  .command('retry')
+  .description('have the next pull read quarantined records again by id (those that now validate are stored)')
+  .option('--platform <id>', 'only this platform')
+  .addOption(reasonOption())
+  .option('--json', 'print as JSON')
+  .action(quarantineRetryCommand);
 
 program
   .command('doctor')

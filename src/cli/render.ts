@@ -10,9 +10,13 @@ export function renderPull(result: PullResult): string {
   }
   const t = result.totals;
   rows.push(['total', '', '', fmt(t.received), fmt(t.stored), fmt(t.changed), fmt(t.quarantined)]);
+  const failed = (result.failed ?? []).map((f) => `${f.platform}: pull failed: ${f.error.split('\n')[0]} (what it stored before is counted above)`);
   const warnings = result.streams.flatMap((s) => s.warnings.map((w) => `warning (${s.platform} ${s.stream}): ${w}`));
-  const quarantineNote = t.quarantined > 0 ? `\n${plural(t.quarantined, 'record')} failed validation and ${t.quarantined === 1 ? 'is' : 'are'} in quarantine (see \`segsync status\`).` : '';
-  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
+  const quarantineNote = t.quarantined > 0 ? `\n${plural(t.quarantined, 'record')} failed validation and ${t.quarantined === 1 ? 'is' : 'are'} in quarantine (see \`segsync quarantine list\`).` : '';
+  const refetched = result.streams.flatMap((s) => (s.refetched ? [`${s.platform} ${s.stream}: read ${fmt(s.refetched.asked)} quarantined ${s.refetched.asked === 1 ? 'record' : 'records'} again by id: ` +
+    `${fmt(s.refetched.stored)} now valid and stored, ${fmt(s.refetched.quarantined)} still invalid, ${fmt(s.refetched.missing)} no longer on the platform` +
+    (s.refetched.error ? `; stopped early (${s.refetched.error}), the rest are read at the next pull` : '')] : []));
+  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${failed.length ? `\n${failed.join('\n')}` : ''}${quarantineNote}${refetched.length ? `\n${refetched.join('\n')}` : ''}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
 }
 
 export function renderSegment(result: SegmentSummary): string {
@@ -86,7 +90,11 @@ export function renderPush(result: PushResult): string {
   const out: string[] = [];
   for (const d of result.destinations) {
     const p = d.plan;
-    out.push(`${result.dryRun ? 'Plan (dry run, nothing sent)' : 'Pushed'} to ${d.platform} (${d.mode})`);
+    if (d.skipped !== undefined) {
+      out.push(`Not pushed to ${d.platform}: ${d.skipped}`);
+      continue;
+    }
+    out.push(`${result.dryRun ? 'Plan (dry run, nothing sent)' : d.failed !== undefined ? 'Push failed part-way' : 'Pushed'} to ${d.platform} (${d.mode})`);
     if (p.lists.length > 0) {
       const rows = [['list', 'add', 'remove']];
       for (const l of p.lists) rows.push([l.listName, `+${fmt(l.add)}`, `-${fmt(l.remove)}`]);
@@ -101,7 +109,8 @@ export function renderPush(result: PushResult): string {
         (p.unsubscribedExcluded ? `, unsubscribed kept out of lists ${fmt(p.unsubscribedExcluded)}` : '') +
         (p.forget ? `, contacts gone from ${d.platform} forgotten ${fmt(p.forget)}` : ''),
     );
-    if (p.listAdds + p.listRemoves + p.tokenUpdates === 0) out.push('Nothing changed since the last push: no write requests needed.');
+    if (d.failed !== undefined) out.push(`Failed: ${d.failed.split('\n')[0]} (the counts above are what was applied before; the next push sends the rest)`);
+    else if (p.listAdds + p.listRemoves + p.tokenUpdates === 0) out.push('Nothing changed since the last push: no write requests needed.');
     if (applied && applied.failed.length > 0) {
       out.push(`${plural(applied.failed.length, 'record')} failed:`);
       for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);

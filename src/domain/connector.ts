@@ -36,6 +36,13 @@ export interface ReadContext {
 export interface SourceStream {
   name: StreamName;
   read(cursor: JsonValue | undefined, context: ReadContext): AsyncIterable<SourcePage>;
+  /**
+   * Reads these records again by external id (records quarantined for a reason that may pass
+   * later, or marked by `segsync quarantine retry`). The pages' cursors are ignored; an id the
+   * platform no longer has is in no page. Absent when the source cannot: a file import reads
+   * only its files (import the corrected file again).
+   */
+  refetch?(externalIds: readonly string[], context: ReadContext): AsyncIterable<SourcePage>;
 }
 
 /** A platform field the mapping names that a pull could not read a value from. */

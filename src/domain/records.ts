@@ -1,4 +1,5 @@
 /** Canonical records: what every connector's source produces, whatever the platform. */
+import type { QuarantineKind } from './quarantine-kinds.js';
 
 export type EmailConsent = 'subscribed' | 'unsubscribed' | 'unknown';
 export type AttributeValue = string | number | boolean | null;
@@ -69,5 +70,7 @@ export interface QuarantinedRecord {
   externalId: string | null;
   /** Names the field and what was wrong with it. */
   reason: string;
+  /** The reason as a kind (src/domain/quarantine-kinds.ts); 'other' when the source gives none. */
+  kind?: QuarantineKind;
   raw: unknown;
 }

@@ -54,6 +54,8 @@ export interface ApplyOptions {
   progress?: Progress;
   /** Checked before every batch: a stopped run ends after the batch in flight, its state recorded. */
   signal?: AbortSignal;
+  /** Receives the summary as the apply starts, kept up to date batch by batch: what a failed push did apply. */
+  track?: (summary: ApplySummary) => void;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
   }
   const state = new DestinationState(db);
   const summary: ApplySummary = { destination: platform, listsCreated: 0, listAdds: 0, listRemoves: 0, tokenUpdates: 0, failed: [], forgotten: 0 };
+  options.track?.(summary);
   const forgotten = state.forgetContacts(platform, plan.forgetIds);
   summary.forgotten = forgotten.listMembers + forgotten.tokenRows;
 

@@ -10,6 +10,7 @@ import { StoredContacts } from '../store/contact-values.js';
 import { silentProgress, type Progress } from './progress.js';
 import { BlankingError, blankingViolations, DEFAULT_BLANKING_THRESHOLD, type BlankingSettings } from './blanking-guard.js';
 import { checkSourceMapping } from './mapping-check.js';
+import { refetchQuarantined, type RefetchSummary } from './refetch.js';
 
 export interface StreamPullSummary {
   platform: string;
@@ -23,6 +24,8 @@ export interface StreamPullSummary {
   warnings: string[];
   /** External ids whose content changed (capped, for tests and `--json`). */
   changedIds: string[];
+  /** Quarantined records read again by id after the stream's read (see refetch.ts); absent when none were due. */
+  refetched?: RefetchSummary;
 }
 
 export interface PullOptions {
@@ -37,6 +40,8 @@ export interface PullOptions {
   blanking?: BlankingSettings;
   /** The platform's mapping and where it comes from, named by the mapped-field check's errors. */
   mapping?: { displayName: string; origin: MappingOrigin };
+  /** Receives each stream's summary as the stream starts, kept up to date: what a failed pull did store. */
+  summaries?: StreamPullSummary[];
 }
 
 const CHANGED_IDS_KEPT = 10_000;
@@ -58,7 +63,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const cursors = new StreamCursors(db);
   const stored = new StoredContacts(db);
   const blanking = options.blanking ?? { allow: false, threshold: DEFAULT_BLANKING_THRESHOLD };
-  const summaries: StreamPullSummary[] = [];
+  const summaries: StreamPullSummary[] = options.summaries ?? [];
 
   // A mapped field the platform lacks would be read as empty everywhere: check before any write.
   if (source.checkMapping) {
@@ -72,20 +77,26 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     const summary: StreamPullSummary = {
       platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, warnings: [], changedIds: [],
     };
+    summaries.push(summary);
     progress.start(`pull ${platform} ${stream.name}`);
+    // Quarantined records due to be read again by id: after the read, unless it met them.
+    const due = new Set(stream.refetch ? quarantine.due(platform, stream.name, nowIso()) : []);
     const buffered: SourcePage[] = [];
     let bufferedRecords = 0;
     let lastFlush = Date.now();
-    const write = (page: SourcePage, at: string): void => {
+    const write = (page: SourcePage, at: string, refetched = false): void => {
       const outcome = stream.name === 'contacts'
         ? records.upsertContacts(page.contacts, at)
         : records.upsertPurchases(page.purchases, at);
       const valid = stream.name === 'contacts' ? page.contacts : page.purchases;
-      quarantine.add(page.quarantined, at);
+      quarantine.add(page.quarantined, at, { refetched });
       if (stream.name === 'purchases') {
         records.markPurchasesInvalid(platform, page.quarantined.flatMap((q) => (q.externalId ? [q.externalId] : [])));
       }
       quarantine.releaseValid(platform, stream.name, valid.map((r) => r.externalId));
+      if (due.size > 0) for (const r of [...valid, ...page.quarantined]) if (r.externalId !== null) due.delete(r.externalId);
+      // Records read again by id are counted in `refetched`, not as this read's.
+      if (refetched) return;
       summary.changed += outcome.changed;
       for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
       summary.stored += valid.length;
@@ -152,8 +163,14 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       }
     }
     if (refused) throw refused;
+    if (due.size > 0 && stream.refetch) {
+      summary.refetched = await refetchQuarantined({
+        db, platform, stream, ids: [...due], quarantine,
+        context: { signal, full: false, now: options.now ?? Date.now },
+        write: (page) => db.transaction(() => write(page, nowIso(), true))(),
+      });
+    }
     progress.stop();
-    summaries.push(summary);
   }
   return summaries;
 }

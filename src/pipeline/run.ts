@@ -15,6 +15,10 @@ import { silentProgressFactory, type ProgressFactory } from './progress.js';
 import { MassRemovalError } from './apply.js';
 import { runCounts } from './run-counts.js';
 import { maskSecrets } from '../log/redact.js';
+import { errorKind } from './error-kind.js';
+import { partsSoFar, reportRunPart, trackRunParts, type RunParts } from './run-progress.js';
+import { HEARTBEAT_MS } from '../store/runs.js';
+import { ApiError } from '../http/errors.js';
 
 export interface RequestCounts {
   [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
@@ -23,6 +27,30 @@ export interface RequestCounts {
 export interface PullResult {
   streams: StreamPullSummary[];
   totals: { received: number; stored: number; changed: number; quarantined: number };
+  /** With `keepGoing`: the platforms whose pull failed (what they stored before is in `streams`). */
+  failed?: PlatformFailure[];
+}
+
+/** A platform whose step failed while a sync went on with the others. */
+export interface PlatformFailure {
+  platform: string;
+  step: 'pull' | 'push';
+  /** As the CLI names errors: 'configuration', 'api:<kind>' or 'failure'. */
+  kind: string;
+  error: string;
+  /** For an API error: the call and what the platform answered. */
+  call?: string;
+  status?: number;
+  correlationId?: string;
+}
+
+/** The platform's error, secrets masked, with what the log and `--json` report of it. */
+function failureOf(platform: string, step: PlatformFailure['step'], error: unknown): PlatformFailure {
+  const kind = errorKind(error);
+  const api = error instanceof ApiError
+    ? { call: error.call, ...(error.status !== undefined ? { status: error.status } : {}), ...(error.correlationId ? { correlationId: error.correlationId } : {}) }
+    : {};
+  return { platform, step, kind, error: maskSecrets(error instanceof Error ? error.message : String(error)), ...api };
 }
 
 export interface PushResult {
@@ -40,7 +68,13 @@ export interface PushResult {
       forget: number;
     };
     applied?: ApplySummary;
+    /** With `keepGoing`: why nothing (or only `applied`) was pushed here. */
+    failed?: string;
+    /** Not pushed: its pull failed in this sync. */
+    skipped?: string;
   }>;
+  /** With `keepGoing`: the destinations whose push failed. */
+  failures?: PlatformFailure[];
 }
 
 export interface CommandOptions {
@@ -50,7 +84,7 @@ export interface CommandOptions {
   platforms?: readonly string[];
 }
 
-const chosen = (options: CommandOptions, platform: string) => options.platforms === undefined || options.platforms.includes(platform);
+const chosen = (options: { platforms?: readonly string[] }, platform: string) => options.platforms === undefined || options.platforms.includes(platform);
 
 export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['totals'] {
   const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
@@ -63,31 +97,54 @@ export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['t
   return totals;
 }
 
-export async function pull(session: Session, options: CommandOptions & { full: boolean; allowBlanking?: boolean }): Promise<PullResult> {
+/** The platforms a pull reads: configured sources that are enabled (and chosen). */
+export function pulledPlatforms(session: Session, options: { platforms?: readonly string[] } = {}): string[] {
+  return session.connectors
+    .filter((c) => c.connector.source && sourceSettings(session.workspace, c.id).enabled && chosen(options, c.id))
+    .map((c) => c.id);
+}
+
+/**
+ * Pulls every platform. A platform that fails does not stop the others; then the first failure
+ * is thrown, or with `keepGoing` every failure is listed in the result. Either way the streams
+ * hold what each platform stored, a failed one's included.
+ */
+export async function pull(session: Session, options: CommandOptions & { full: boolean; keepGoing?: boolean; allowBlanking?: boolean }): Promise<PullResult> {
   const progress = options.progress ?? silentProgressFactory;
+  const platforms = pulledPlatforms(session, options);
+  const sinks = platforms.map((): StreamPullSummary[] => []);
+  const soFar = (): PullResult => {
+    const streams = sinks.flat();
+    return { streams, totals: pullTotals(streams) };
+  };
+  reportRunPart('pull', soFar);
   // Platforms have separate rate limits, so they are pulled at the same time; SQLite writes stay
   // one transaction at a time because each page is written synchronously.
-  const perPlatform = await settleAll(
-    session.connectors
-      .filter((c) => c.connector.source && sourceSettings(session.workspace, c.id).enabled && chosen(options, c.id))
-      .map((c) => pullSource({
-        db: session.db,
-        platform: c.id,
-        source: c.connector.source!,
-        full: options.full,
-        signal: options.signal,
-        progress: progress(),
-        // Scheduled jobs never pass allowBlanking: a refused batch fails the job for an admin to rerun by hand.
-        blanking: { allow: options.allowBlanking === true, threshold: sourceSettings(session.workspace, c.id).blankingThreshold },
-        mapping: { displayName: c.displayName, origin: c.mappingOrigin },
-      })),
-  );
-  const streams = perPlatform.flat();
-  return { streams, totals: pullTotals(streams) };
+  const settled = await Promise.allSettled(platforms.map((id, i) => {
+    const c = session.connectors.find((connector) => connector.id === id)!;
+    return pullSource({
+      db: session.db,
+      platform: id,
+      source: c.connector.source!,
+      full: options.full,
+      signal: options.signal,
+      progress: progress(),
+      summaries: sinks[i]!,
+      // Scheduled jobs never pass allowBlanking: a refused batch fails the job for an admin to rerun by hand.
+      blanking: { allow: options.allowBlanking === true, threshold: sourceSettings(session.workspace, id).blankingThreshold },
+      mapping: { displayName: c.displayName, origin: c.mappingOrigin },
+    });
+  }));
+  const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ platform: platforms[i]!, reason: s.reason as unknown }] : []));
+  // A stop (Ctrl-C, a lost lease) is no platform's failure: it ends the run.
+  if (failures.length > 0 && (!options.keepGoing || options.signal.aborted)) throw failures[0]!.reason;
+  return { ...soFar(), ...(options.keepGoing ? { failed: failures.map((f) => failureOf(f.platform, 'pull', f.reason)) } : {}) };
 }
 
 export function segment(session: Session, options: { exportDir?: string } = {}): SegmentSummary {
-  return runSegmentation(session.db, session.workspace, options);
+  const summary = runSegmentation(session.db, session.workspace, options);
+  reportRunPart('segment', () => summary);
+  return summary;
 }
 
 function describePlan(plan: DestinationPlan): PushResult['destinations'][number]['plan'] {
@@ -110,24 +167,37 @@ export function pushedTokenSpecs(db: Db): TokenSpec[] {
   return tokenSpecs(listSegments(db), predictionTokenHorizon(latestPredictionRecord(db)));
 }
 
+/**
+ * Pushes to every destination. A destination that fails does not stop the others; then the first
+ * failure is thrown, or with `keepGoing` each failed destination says why in the result. `skip`:
+ * destinations not to push to, with the reason (their pull failed in this sync).
+ */
 export async function push(
   session: Session,
-  options: CommandOptions & { dryRun: boolean; allowMassRemoval: boolean },
+  options: CommandOptions & { dryRun: boolean; allowMassRemoval: boolean; keepGoing?: boolean; skip?: ReadonlyMap<string, string> },
 ): Promise<PushResult> {
   if (!latestSegmentationRun(session.db)) {
     throw new Error('nothing to push yet: no segmentation run in the store. Run `segsync segment` (or `segsync sync`) first.');
   }
   const tokens = pushedTokenSpecs(session.db);
   const result: PushResult = { dryRun: options.dryRun, destinations: [] };
+  reportRunPart('push', () => result);
+  const skipped: PushResult['destinations'] = [];
   const plans = session.connectors.flatMap((c) => {
     const settings = destinationSettings(session.workspace, c.id);
     const destination = c.connector.destination;
     if (!destination || !settings.enabled || !chosen(options, c.id)) return [];
+    const skip = options.skip?.get(c.id);
+    if (skip !== undefined) {
+      skipped.push({ platform: c.id, mode: settings.mode, plan: NOTHING_PLANNED, skipped: skip });
+      return [];
+    }
     return [{ c, settings, destination, plan: planDestination(session.db, c.id, destination, settings) }];
   });
   for (const { c, settings, plan } of plans) {
     result.destinations.push({ platform: c.id, mode: settings.mode, plan: describePlan(plan) });
   }
+  result.destinations.push(...skipped);
   if (options.dryRun) return result;
   // The guard looks at every destination before anything is sent anywhere.
   if (!options.allowMassRemoval) {
@@ -136,7 +206,8 @@ export async function push(
     }
   }
   const progress = options.progress ?? silentProgressFactory;
-  const applied = await settleAll(plans.map(({ settings, destination, plan }) => applyPlan({
+  // Each destination's summary is in the result from its first batch on: what a failed push applied.
+  const settled = await Promise.allSettled(plans.map(({ settings, destination, plan }, i) => applyPlan({
     db: session.db,
     plan,
     destination,
@@ -145,26 +216,68 @@ export async function push(
     massRemovalThreshold: settings.massRemovalThreshold,
     progress: progress(),
     signal: options.signal,
+    track: (summary) => {
+      result.destinations[i]!.applied = summary;
+    },
   })));
-  applied.forEach((summary, i) => {
-    result.destinations[i]!.applied = summary;
-  });
+  const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ i, reason: s.reason as unknown }] : []));
+  if (failures.length > 0 && (!options.keepGoing || options.signal.aborted)) throw failures[0]!.reason;
+  if (options.keepGoing) result.failures = failures.map((f) => failureOf(plans[f.i]!.c.id, 'push', f.reason));
+  for (const f of result.failures ?? []) result.destinations.find((d) => d.platform === f.platform)!.failed = f.error;
   return result;
 }
 
-/** Like Promise.all, but lets every platform finish (or fail) before reporting the first failure. */
-async function settleAll<T>(work: Array<Promise<T>>): Promise<T[]> {
-  const settled = await Promise.allSettled(work);
-  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+const NOTHING_PLANNED: PushResult['destinations'][number]['plan'] = {
+  lists: [], listAdds: 0, listRemoves: 0, tokenUpdates: 0, skippedRemovals: 0, unsubscribedExcluded: 0, forget: 0,
+};
+
+/** What `sync` did: the steps it reached, and every platform that failed on the way. */
+export interface SyncResult {
+  pull: PullResult;
+  /** null: no platform could be pulled, so nothing was segmented or pushed. */
+  segment: SegmentSummary | null;
+  push: PushResult | null;
+  failed: PlatformFailure[];
+}
+
+/**
+ * pull + segment + push that goes on past a failing platform. Segmentation runs when at least one
+ * platform was pulled (or none has a source), over everything stored, a failed platform's last
+ * good data included (dropping it would change everyone's profiles). A platform whose pull failed
+ * is not pushed to in this sync: its contacts in the store may be behind what it holds (an
+ * unsubscribe not yet seen), and its answers just failed; the next sync that pulls it pushes it.
+ * `between` runs before segmenting and before pushing (the scheduler renews its lease there).
+ */
+export async function sync(
+  session: Session,
+  options: CommandOptions & { full: boolean; dryRun: boolean; allowMassRemoval: boolean; allowBlanking?: boolean; between?: () => void },
+): Promise<SyncResult> {
+  const pulled = await pull(session, { ...options, keepGoing: true });
+  const failed = [...(pulled.failed ?? [])];
+  const result: SyncResult = { pull: pulled, segment: null, push: null, failed };
+  const attempted = pulledPlatforms(session, options).length;
+  if (attempted > 0 && failed.length === attempted) return result;
+  options.between?.();
+  result.segment = segment(session);
+  options.between?.();
+  const skip = new Map(failed.map((f) => [f.platform, `its pull failed (${f.error.split('\n')[0]}); pushed by the next sync that pulls it`]));
+  result.push = await push(session, { ...options, keepGoing: true, skip });
+  failed.push(...(result.push.failures ?? []));
+  return result;
+}
+
+/** One line naming every failed platform, for the exit message and the run's error. */
+export function describeFailures(failed: readonly PlatformFailure[]): string {
+  return failed.map((f) => `${f.platform} ${f.step} failed: ${f.error.split('\n')[0]}`).join('; ');
 }
 
 /** Runs one command with a row in run history, whatever happens. */
-export interface RecordOptions {
+export interface RecordOptions<T = unknown> {
   trigger?: 'manual' | 'schedule';
   /** The scheduled job this run belongs to. */
   job?: string;
+  /** A result that is a failure although nothing was thrown (a sync with a failed platform): the error to record. */
+  failure?: (result: T) => string | undefined;
 }
 
 /**
@@ -176,22 +289,38 @@ export async function recorded<T>(
   session: Session,
   command: string,
   work: () => Promise<T>,
-  options: RecordOptions = {},
+  options: RecordOptions<T> = {},
 ): Promise<{ result: T; requests: RequestCounts }> {
   const history = new RunHistory(session.db);
   const before = requestCounts(session);
   const runId = history.start(command, options.trigger ?? 'manual', options.job);
   // A scheduled run holds its job's lease: any other row of the job still 'running' is a dead process's.
   if (options.job) history.closeOrphansOf(options.job, runId, 'the process running it stopped before it finished (killed or crashed); this job\'s next run redid its work');
+  const parts: RunParts = {};
+  const countsSoFar = () => runCounts(partsSoFar(parts), requestsSince(before, requestCounts(session)));
+  // Signs of life with the counts so far: a run killed outright keeps them, and is told from a live one.
+  const heartbeat = setInterval(() => {
+    try {
+      history.heartbeat(runId, countsSoFar());
+    } catch {
+      // A busy store: the next beat tries again.
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   try {
-    const result = await work();
+    const result = await trackRunParts(parts, work);
     const requests = requestsSince(before, requestCounts(session));
-    history.finish(runId, 'succeeded', { result, requests }, runCounts(result, requests));
+    const failure = options.failure?.(result);
+    history.finish(runId, failure === undefined ? 'succeeded' : 'failed', { result, requests }, runCounts(result, requests), failure === undefined ? undefined : maskSecrets(failure));
     return { result, requests };
   } catch (error) {
+    // What it stored and pushed before it failed: the parts it reached, as far as they got.
     const requests = requestsSince(before, requestCounts(session));
-    history.finish(runId, 'failed', { requests }, runCounts(undefined, requests), maskSecrets((error as Error).message));
+    const partial = partsSoFar(parts);
+    history.finish(runId, 'failed', { ...(partial === undefined ? {} : { partial }), requests }, runCounts(partial, requests), maskSecrets((error as Error).message));
     throw error;
+  } finally {
+    clearInterval(heartbeat);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { Profiles } from '../store/profiles.js';
-import { writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
+import { latestPersonaSummaryFigures, writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
 import { ConfigError } from '../config/errors.js';
 import type { Workspace } from '../config/workspace.js';
 import type { SegmentDefinition } from '../domain/segments.js';
@@ -10,7 +10,8 @@ import { describeRule, evaluateRule } from '../segmentation/rules.js';
 import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
 import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmentation/clustering.js';
 import { loadProfileAttributes } from './profile-attributes.js';
-import { PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
+import { PERSONA_NAME_PREFIX, type Persona } from '../segmentation/personas.js';
+import { rawSummaryFigures, stableFigures, summaryText, SummaryFiguresSchema } from '../segmentation/persona-summary.js';
 import { clusteringRecord } from './clustering-record.js';
 import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
@@ -161,6 +162,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     });
   }
   const personas = clustering.status === 'clustered' ? clustering.personas : [];
+  keepSummariesStable(db, personas);
   const segments = [
     ...rfmSegmentDefinitions(workspace),
     ...workspace.segments.map((r): SegmentDefinition => ({ key: r.key, name: r.name, kind: 'rule', description: r.description ?? describeRule(r.rule) })),
@@ -240,7 +242,8 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     tokens,
     summary: { segments: segmentSizes, purchasesUsed: live.length },
     profileFeatures: featureRows,
-    personas: personas.map((p) => ({ key: p.key, cluster: p.cluster, label: p.label, size: p.size, share: p.share, narrative: p.narrative, summary: p.summary, traits: p.traits, medians: p.medians })),
+    personas: personas.map((p) => ({ key: p.key, cluster: p.cluster, label: p.label, size: p.size, share: p.share, narrative: p.narrative, summary: p.summary,
+      summaryFigures: p.summaryFigures, traits: p.traits, medians: p.medians })),
     clustering: record,
     predictions: predicted,
   });
@@ -274,6 +277,20 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     predictions: predictionSummary(predicted),
     ...(exported ? { exported } : {}),
   };
+}
+
+/**
+ * A persona's summary token keeps the figures the previous run showed while its own stay within
+ * their rounding (persona-summary.ts): recomputing after a few new orders rewrites no contact.
+ */
+function keepSummariesStable(db: Db, personas: Persona[]): void {
+  if (personas.length === 0) return;
+  const previous = latestPersonaSummaryFigures(db);
+  for (const p of personas) {
+    const before = SummaryFiguresSchema.safeParse(previous.get(p.key));
+    p.summaryFigures = stableFigures(rawSummaryFigures(p.medians), before.success ? before.data : undefined);
+    p.summary = summaryText(p.summaryFigures);
+  }
 }
 
 function predictionSummary(record: PredictionRecord): PredictionSummary {

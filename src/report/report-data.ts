@@ -29,7 +29,7 @@ export interface ReportPersona {
   share: number;
   /** Two sentences with real numbers. */
   narrative: string;
-  /** Short token value, e.g. "buys every 23 days · 84 per order". */
+  /** Short token value, e.g. "buys every 3 weeks · 84 per order · last 12 days ago". */
   summary: string;
   traits: ReportTrait[];
   /** Feature key → median in this cluster (raw units: days, orders, money). */

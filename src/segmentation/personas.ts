@@ -12,6 +12,7 @@
  */
 import type { FeatureSet, LifecycleStage, NumberFeature } from './features.js';
 import { featureLabel, NEW_CUSTOMER_DAYS } from './features.js';
+import { rawSummaryFigures, roundFigures, summaryText, type SummaryFigures } from './persona-summary.js';
 
 export const PERSONA_FEATURES = [
   'daysSinceLastPurchase', 'lifetimeFrequency', 'averageOrderValue', 'lifetimeMonetary',
@@ -44,7 +45,9 @@ export interface Persona {
   differences: PersonaTrait[];
   traits: PersonaTrait[];
   narrative: string;
+  /** The token value (persona-summary.ts); `summaryFigures` are the rounded figures it shows. */
   summary: string;
+  summaryFigures: SummaryFigures;
 }
 
 function transform(feature: PersonaFeature, v: number): number {
@@ -167,12 +170,6 @@ function narrate(label: string, size: number, share: number, m: Record<PersonaFe
   return `${first} ${second}`;
 }
 
-/** The short token value, e.g. "buys every 23 days · 84 per order · last 12 days ago". */
-function summarize(m: Record<PersonaFeature, number | null>): string {
-  const orders = m.lifetimeFrequency ?? 0;
-  const cadence = orders <= 1 ? 'bought once' : `buys every ${whole(m.meanDaysBetweenPurchases ?? 0)} days`;
-  return `${cadence} · ${money(m.averageOrderValue ?? 0)} per order · last ${whole(m.daysSinceLastPurchase ?? 0)} days ago`;
-}
 
 function outlookOf(features: FeatureSet, rows: Int32Array, labels: Int32Array, cluster: number, size: number, horizonMonths: number): PersonaOutlook {
   const clv: number[] = [];
@@ -251,6 +248,7 @@ export function describePersonas(
       .sort((a, b) => Math.abs(b.z) - Math.abs(a.z) || a.feature.localeCompare(b.feature));
     const share = n > 0 ? size / n : 0;
     const outlook = options.horizonMonths === undefined ? null : outlookOf(features, rows, labels, c, size, options.horizonMonths);
+    const summaryFigures = roundFigures(rawSummaryFigures(medians));
     personas.push({
       key: '',
       label,
@@ -262,7 +260,8 @@ export function describePersonas(
       differences,
       traits: differences.filter((d) => Math.abs(d.z) >= TRAIT_THRESHOLD).slice(0, 4),
       narrative: narrate(label, size, share, medians, typicalAov, options.currency) + (outlook ? outlookSentence(outlook, options.currency) : ''),
-      summary: summarize(medians),
+      summary: summaryText(summaryFigures),
+      summaryFigures,
     });
   }
   // Same label twice: the larger cluster keeps it, the others are numbered, deterministically.

@@ -12,7 +12,7 @@ export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHor
     ...rfmTokenSpecs(segments),
     { key: 'rule_segments', label: 'segsync segments', description: 'segsync: the names of the rule segments this person is in, separated by "; ".', type: 'string' },
     { key: 'persona', label: 'segsync persona', description: 'segsync: the customer persona this person belongs to (a cluster of similar buyers), e.g. "Frequent small buyers". Empty for people who never bought.', type: 'string' },
-    { key: 'persona_summary', label: 'segsync persona summary', description: 'segsync: the persona in numbers, e.g. "buys every 23 days · 84 per order · last 12 days ago".', type: 'string' },
+    { key: 'persona_summary', label: 'segsync persona summary', description: 'segsync: the persona in numbers, rounded as a reader would, e.g. "buys every 3 weeks · 84 per order · last 12 days ago".', type: 'string' },
     ...(predictionHorizonMonths === null ? [] : predictionTokenSpecs(predictionHorizonMonths)),
   ];
 }

@@ -285,6 +285,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE segmentation_runs ADD COLUMN predictions TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'quarantine reason kinds and reads by id; run heartbeats; persona summary figures',
+    sql: `
+      -- The reason as a kind (src/domain/quarantine-kinds.ts).
+      ALTER TABLE quarantine ADD COLUMN kind TEXT NOT NULL DEFAULT 'other';
+      -- When the next pull reads the record again by id; NULL: only once the platform changes it,
+      -- or after \`segsync quarantine retry\`.
+      ALTER TABLE quarantine ADD COLUMN refetch_after TEXT;
+      -- Reads by id that still failed (they space out the next one).
+      ALTER TABLE quarantine ADD COLUMN refetch_attempts INTEGER NOT NULL DEFAULT 0;
+      -- The last read by id found no such record on the platform (deleted, or a garbled id).
+      ALTER TABLE quarantine ADD COLUMN missing_since TEXT;
+      -- Records quarantined before reasons had kinds are read again once by the next pull, which
+      -- classifies those that still fail.
+      UPDATE quarantine SET refetch_after = last_seen_at WHERE external_id IS NOT NULL;
+      CREATE INDEX quarantine_refetch ON quarantine (platform, stream, refetch_after) WHERE refetch_after IS NOT NULL;
+
+      -- A running run's last sign of life (with its counts so far): a run whose process is gone
+      -- is closed as failed by the next command (src/store/runs.ts).
+      ALTER TABLE runs ADD COLUMN heartbeat_at TEXT;
+
+      -- The figures a persona's summary token shows (JSON): the next run keeps the text while its
+      -- own figures stay within their rounding (src/segmentation/persona-summary.ts).
+      ALTER TABLE personas ADD COLUMN summary_figures TEXT;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

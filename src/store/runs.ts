@@ -37,9 +37,34 @@ export interface RunRow {
   counts: RunCounts | null;
   startedAt: string;
   finishedAt: string | null;
-  status: 'running' | 'succeeded' | 'failed';
+  /**
+   * 'abandoned': still marked running, but its process is gone (see `abandonedBecause`); the next
+   * command that writes the store closes it as failed. Read-only commands only show it so.
+   */
+  status: 'running' | 'succeeded' | 'failed' | 'abandoned';
   summary: unknown;
   error: string | null;
+}
+
+/** How often a running run shows it is alive (and its counts so far): see recorded() in src/pipeline/run.ts. */
+export const HEARTBEAT_MS = 5_000;
+/** A run of another host that showed no sign of life for this long is abandoned (its pid cannot be checked from here). */
+export const SILENT_RUN_MS = 10 * 60_000;
+
+/**
+ * Why a run still marked 'running' can no longer be running, or undefined while it may be. On this
+ * host: its process is gone. On another host (or an old row without owner): no heartbeat for
+ * SILENT_RUN_MS; a run that turns out alive after all corrects its row when it finishes.
+ */
+export function abandonedBecause(run: { owner: string | null; startedAt: string; heartbeatAt: string | null }, now: number = Date.now()): string | undefined {
+  const [host, pid] = run.owner?.split(':') ?? [];
+  if (host === hostname() && pid !== undefined) {
+    return processAlive(Number(pid)) ? undefined : `the process running it (pid ${pid}) stopped before it finished (killed or crashed); the next run redid its work`;
+  }
+  const lastSign = Date.parse(run.heartbeatAt ?? run.startedAt);
+  if (!(now - lastSign > SILENT_RUN_MS)) return undefined;
+  const minutes = Math.round((now - lastSign) / 60_000);
+  return `no sign of life from ${host ? `its process on ${host}` : 'its process'} for ${minutes} minutes: it stopped before it finished (killed or crashed); the next run redid its work`;
 }
 
 /** Run history: every command that touches data leaves a row, whether it succeeds or not. */
@@ -56,21 +81,29 @@ export class RunHistory {
   }
 
   /**
-   * Runs left 'running' by a process of this machine that no longer exists (killed, crashed) are
-   * marked failed: the history must not claim work is still going on. Their work is redone by
-   * the next run (cursors and destination state only move on what was stored).
+   * Runs left 'running' by a process that no longer exists (killed, crashed; see abandonedBecause)
+   * are marked failed: the history must not claim work is still going on. They keep the counts of
+   * their last heartbeat. Their work is redone by the next run (cursors and destination state only
+   * move on what was stored).
    */
-  closeDead(): number {
-    const running = this.db.prepare("SELECT id, owner FROM runs WHERE status = 'running' AND owner IS NOT NULL").all() as Array<{ id: number; owner: string }>;
+  closeDead(now: number = Date.now()): number {
+    const running = this.db.prepare("SELECT id, owner, started_at AS startedAt, heartbeat_at AS heartbeatAt FROM runs WHERE status = 'running'")
+      .all() as Array<{ id: number; owner: string | null; startedAt: string; heartbeatAt: string | null }>;
     let closed = 0;
     for (const r of running) {
-      const [host, pid] = r.owner.split(':');
-      if (host !== hostname() || pid === undefined || processAlive(Number(pid))) continue;
-      this.db.prepare("UPDATE runs SET status = 'failed', finished_at = ?, error = ? WHERE id = ? AND status = 'running'")
-        .run(nowIso(), `the process running it (pid ${pid}) stopped before it finished (killed or crashed); the next run redid its work`, r.id);
-      closed++;
+      if (r.owner === THIS_PROCESS) continue;
+      const reason = abandonedBecause(r, now);
+      if (reason === undefined) continue;
+      closed += this.db.prepare("UPDATE runs SET status = 'failed', finished_at = COALESCE(heartbeat_at, started_at), error = ? WHERE id = ? AND status = 'running'")
+        .run(reason, r.id).changes;
     }
     return closed;
+  }
+
+  /** A sign of life from a running run, with its counts so far (kept if its process dies). */
+  heartbeat(id: number, counts: RunCounts | null): void {
+    this.db.prepare("UPDATE runs SET heartbeat_at = ?, counts = COALESCE(?, counts) WHERE id = ? AND status = 'running'")
+      .run(nowIso(), counts ? JSON.stringify(counts) : null, id);
   }
 
   finish(id: number, status: 'succeeded' | 'failed', summary: unknown, counts: RunCounts | null, error?: string): void {
@@ -117,24 +150,32 @@ export class RunHistory {
     return n;
   }
 
+  /** The newest runs; one still marked running whose process is gone shows as 'abandoned' (nothing is written). */
   recent(limit = 10, filter: { job?: string; command?: string } = {}): RunRow[] {
     const rows = this.db
-      .prepare(`SELECT id, command, trigger, job, started_at, finished_at, status, summary, counts, error FROM runs
+      .prepare(`SELECT id, command, trigger, job, owner, started_at, finished_at, heartbeat_at, status, summary, counts, error FROM runs
                 WHERE (? IS NULL OR job = ?) AND (? IS NULL OR command = ?)
                 ORDER BY id DESC LIMIT ?`)
       .all(filter.job ?? null, filter.job ?? null, filter.command ?? null, filter.command ?? null, limit) as Array<{ id: number; command: string; trigger: string;
-        job: string | null; started_at: string; finished_at: string | null; status: RunRow['status']; summary: string | null; counts: string | null; error: string | null }>;
-    return rows.map((r) => ({
-      id: r.id,
-      command: r.command,
-      trigger: r.trigger,
-      job: r.job,
-      counts: r.counts ? (JSON.parse(r.counts) as RunCounts) : null,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      status: r.status,
-      summary: r.summary ? (JSON.parse(r.summary) as unknown) : null,
-      error: r.error,
-    }));
+        job: string | null; owner: string | null; started_at: string; finished_at: string | null; heartbeat_at: string | null; status: 'running' | 'succeeded' | 'failed';
+        summary: string | null; counts: string | null; error: string | null }>;
+    const now = Date.now();
+    return rows.map((r) => {
+      const abandoned = r.status === 'running' && r.owner !== THIS_PROCESS
+        ? abandonedBecause({ owner: r.owner, startedAt: r.started_at, heartbeatAt: r.heartbeat_at }, now)
+        : undefined;
+      return {
+        id: r.id,
+        command: r.command,
+        trigger: r.trigger,
+        job: r.job,
+        counts: r.counts ? (JSON.parse(r.counts) as RunCounts) : null,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        status: abandoned ? 'abandoned' : r.status,
+        summary: r.summary ? (JSON.parse(r.summary) as unknown) : null,
+        error: abandoned ?? r.error,
+      };
+    });
   }
 }

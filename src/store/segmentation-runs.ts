@@ -55,6 +55,8 @@ export interface PersonaRow {
   share: number;
   narrative: string;
   summary: string;
+  /** The figures the summary shows (JSON), for the next run to keep them stable. */
+  summaryFigures: unknown;
   traits: unknown;
   medians: unknown;
 }
@@ -128,13 +130,21 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
       insertFeatures.run(row.profileId, runId, JSON.stringify(row.features), row.cluster, row.personaKey, row.centreDistance,
         row.nextCentreDistance, row.nextPersonaKey);
     }
-    const insertPersona = db.prepare(`INSERT INTO personas (run_id, key, cluster, label, size, share, narrative, summary, traits, medians)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const insertPersona = db.prepare(`INSERT INTO personas (run_id, key, cluster, label, size, share, narrative, summary, traits, medians, summary_figures)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (const p of run.personas) {
-      insertPersona.run(runId, p.key, p.cluster, p.label, p.size, p.share, p.narrative, p.summary, JSON.stringify(p.traits), JSON.stringify(p.medians));
+      insertPersona.run(runId, p.key, p.cluster, p.label, p.size, p.share, p.narrative, p.summary, JSON.stringify(p.traits), JSON.stringify(p.medians),
+        JSON.stringify(p.summaryFigures ?? null));
     }
     return { runId, entered, left };
   })();
+}
+
+/** Persona key → the summary figures (JSON, unparsed) of the latest run that had personas. */
+export function latestPersonaSummaryFigures(db: Db): Map<string, unknown> {
+  const rows = db.prepare(`SELECT key, summary_figures AS figures FROM personas WHERE run_id = (SELECT MAX(run_id) FROM personas)`)
+    .all() as Array<{ key: string; figures: string | null }>;
+  return new Map(rows.map((r) => [r.key, r.figures === null ? null : (JSON.parse(r.figures) as unknown)]));
 }
 
 export function latestSegmentationRun(db: Db): { id: number; createdAt: string; referenceDate: string } | undefined {

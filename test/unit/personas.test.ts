@@ -255,8 +255,9 @@ describe('describePersonas', () => {
       "1 customer (25%) who bought once and spent 255 EUR per order, 5.4 times the typical buyer's. " +
         'Their purchase was a median 127 days ago; they have been customers for 127 days.',
     );
-    expect(frequent.summary).toBe('buys every 20 days · 31 per order · last 7 days ago');
-    expect(bigTicket.summary).toBe('bought once · 255 per order · last 127 days ago');
+    // The token rounds to what a reader uses (persona-summary.ts): 20 days → 3 weeks, 255 → 260, 127 days → 4 months.
+    expect(frequent.summary).toBe('buys every 3 weeks · 31 per order · last 7 days ago');
+    expect(bigTicket.summary).toBe('bought once · 260 per order · last 4 months ago');
   });
 
   it('puts an order value against the typical buyer’s as a share, "about", or a multiple', () => {
@@ -289,7 +290,7 @@ describe('describePersonas', () => {
       [1, 4, 'Occasional buyers', 'persona_occasional_buyers'],
     ]);
     // No currency: no unit after the amounts. Medians fall midway: (20 + 40)/2 = 30 days, (30 + 50)/2 = 40, (60 + 200)/2 = 130.
-    expect(twins[1]!.summary).toBe('buys every 30 days · 40 per order · last 20 days ago');
+    expect(twins[1]!.summary).toBe('buys every 4 weeks · 40 per order · last 3 weeks ago');
     expect(twins[1]!.narrative).toBe(
       "4 customers (67%) who buy every 30 days and spend 40 per order, about the typical buyer's. " +
         'A typical occasional buyer has placed 3 orders worth 130 in total, the last one 20 days ago.',

@@ -268,6 +268,17 @@ export class HubSpotEmulator implements FaultInjector {
     return String(rec.id);
   }
 
+  /** A deal someone else created on the portal, associated with one live contact (e.g. a new order). */
+  createDeal(contactId: string, properties: Record<string, string>): string {
+    const contact = this.mustLive('contacts', contactId);
+    const at = this.now();
+    const deal = this.state.deals.create({ pipeline: 'default', ...properties }, at, at);
+    deal.assoc = [contact.id];
+    contact.assoc = [...contact.assoc, deal.id];
+    this.state.version++;
+    return String(deal.id);
+  }
+
   private mustLive(kind: ObjectKind, id: string): CrmRecord {
     const rec = this.state.store(kind).live(Number(id));
     if (!rec) throw new Error(`no live ${SINGULAR[kind]} ${id}`);

@@ -3,7 +3,7 @@ import { fmt, table } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 
 function duration(r: RunRow): string {
-  if (!r.finishedAt) return 'running';
+  if (!r.finishedAt) return r.status === 'abandoned' ? '–' : 'running';
   const s = (Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000;
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }

@@ -13,6 +13,13 @@ import { scheduledJobs } from '../../scheduler/schedule-config.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 import { plural } from '../../domain/text.js';
 
+/** Records per kind of reason, the largest first. */
+function quarantineByReason(quarantine: Quarantine): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const g of quarantine.groups()) out[g.kind] = (out[g.kind] ?? 0) + g.records;
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+}
+
 /** Per scheduled job: its last runs, when it runs next, and who holds its lease. */
 function scheduledJobStatus(session: Session) {
   const schedule = session.workspace.schedule;
@@ -40,7 +47,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       configured: ctx.session.connectors.map((c) => c.id),
       records,
       cursors: new StreamCursors(db).all(),
-      quarantine: { count: quarantine.count(), recent: quarantine.list(10) },
+      quarantine: { count: quarantine.count(), byReason: quarantineByReason(quarantine), recent: quarantine.list(5) },
       latestSegmentation: latestSegmentationRun(db) ?? null,
       predictions: latestSegmentationRun(db) ? predictionStatusLine(latestPredictionRecord(db)) : null,
       segments: segmentSizes(db),
@@ -62,8 +69,8 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       '',
       'Cursors:',
       ...status.cursors.map((c) => `  ${c.platform} ${c.stream}: ${JSON.stringify(c.cursor)} (updated ${c.updatedAt})`),
-      `Quarantine: ${plural(status.quarantine.count, 'record')}`,
-      ...status.quarantine.recent.map((q) => `  ${q.platform} ${q.stream} ${q.externalId ?? '(no id)'}: ${q.reason}`),
+      `Quarantine: ${plural(status.quarantine.count, 'record')}${status.quarantine.count === 0 ? '' : ` (${Object.entries(status.quarantine.byReason).map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}); \`segsync quarantine list\` shows them all`}`,
+      ...status.quarantine.recent.map((q) => `  ${q.platform} ${q.stream} ${q.externalId ?? '(no id)'}: ${q.kind}: ${q.reason.slice(0, 160)}`),
       '',
       status.latestSegmentation
         ? `Latest segmentation: run ${status.latestSegmentation.id} at ${status.latestSegmentation.createdAt}`

@@ -1,25 +1,52 @@
-import { pull, push, recorded, segment } from '../../pipeline/run.js';
+import { describeFailures, recorded, sync, type PlatformFailure } from '../../pipeline/run.js';
+import { logFormat } from '../../log/logger.js';
 import { renderPull, renderPush, renderRequests, renderSegment } from '../render.js';
-import { runCommand } from '../context.js';
+import { EXIT, runCommand, type CommandContext } from '../context.js';
 import type { PushFlags } from './push.js';
 
-/** pull + segment + push, recorded as one run. */
+/**
+ * pull + segment + push, recorded as one run. A failing platform does not stop the others (see
+ * sync() in src/pipeline/run.ts): the run is recorded as failed, the summary says what was done,
+ * and the command exits 1 naming the platform(s) that failed (2 if every failure is configuration).
+ */
 export function syncCommand(flags: PushFlags & { full?: boolean; allowBlanking?: boolean }): Promise<void> {
   return runCommand(flags, async (ctx) => {
-    const { result, requests } = await recorded(ctx.session, 'sync', async () => {
-      const pulled = await pull(ctx.session, { full: flags.full === true, allowBlanking: flags.allowBlanking === true, signal: ctx.signal, progress: ctx.progress });
-      const segmented = segment(ctx.session);
-      const pushed = await push(ctx.session, {
-        dryRun: flags.dryRun === true,
-        allowMassRemoval: flags.allowMassRemoval === true,
-        signal: ctx.signal,
-        progress: ctx.progress,
-      });
-      return { pull: pulled, segment: segmented, push: pushed };
-    });
+    const { result, requests } = await recorded(ctx.session, 'sync', () => sync(ctx.session, {
+      full: flags.full === true,
+      allowBlanking: flags.allowBlanking === true,
+      dryRun: flags.dryRun === true,
+      allowMassRemoval: flags.allowMassRemoval === true,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    }), { failure: (r) => (r.failed.length > 0 ? describeFailures(r.failed) : undefined) });
+    const message = result.failed.length > 0 ? `sync: ${describeFailures(result.failed)}` : undefined;
+    // One kind when one platform failed (as if the command had failed on it), else the platforms'.
+    const kind = result.failed.length === 1 ? result.failed[0]!.kind : 'platforms_failed';
     ctx.print(
-      [renderPull(result.pull), '', renderSegment(result.segment), '', renderPush(result.push), '', renderRequests(requests)].join('\n'),
-      { ok: true, ...result, requests },
+      [
+        renderPull(result.pull),
+        ...(result.segment ? ['', renderSegment(result.segment)] : ['', 'Not segmented and nothing pushed: no platform could be pulled.']),
+        ...(result.push ? ['', renderPush(result.push)] : []),
+        '',
+        renderRequests(requests),
+      ].join('\n'),
+      { ok: message === undefined, ...result, requests, ...(message ? { error: { kind, message } } : {}) },
     );
+    if (message !== undefined) {
+      reportFailures(ctx, result.failed, message);
+      process.exitCode = result.failed.every((f) => f.kind === 'configuration' || f.kind === 'mapping_field') ? EXIT.usage : EXIT.failure;
+    }
   });
+}
+
+/** As any failed command reports its error (context.ts reportError): a log line per platform in JSON logs, else one line. */
+function reportFailures(ctx: CommandContext, failed: readonly PlatformFailure[], message: string): void {
+  if (logFormat() === 'json') {
+    const exitCode = failed.every((f) => f.kind === 'configuration') ? EXIT.usage : EXIT.failure;
+    for (const f of failed) {
+      ctx.log.error({ kind: f.kind, exitCode, platform: f.platform, step: f.step, call: f.call, status: f.status, correlationId: f.correlationId }, f.error);
+    }
+    return;
+  }
+  if (!ctx.json) process.stderr.write(`segsync: ${message}\n`);
 }
