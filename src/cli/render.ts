@@ -11,7 +11,8 @@ export function renderPull(result: PullResult): string {
   rows.push(['total', '', '', fmt(t.received), fmt(t.stored), fmt(t.changed), fmt(t.quarantined)]);
   const warnings = result.streams.flatMap((s) => s.warnings.map((w) => `warning (${s.platform} ${s.stream}): ${w}`));
   const quarantineNote = t.quarantined > 0 ? `\n${fmt(t.quarantined)} records failed validation and are in quarantine (see \`segsync status\`).` : '';
-  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
+  const suppressedNote = t.suppressed > 0 ? `\n${fmt(t.suppressed)} records of forgotten people (segsync forget) were dropped, not stored.` : '';
+  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${suppressedNote}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
 }
 
 export function renderSegment(result: SegmentSummary): string {

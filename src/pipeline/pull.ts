@@ -6,6 +6,7 @@ import { StreamCursors } from '../store/cursors.js';
 import type { Source, SourcePage } from '../domain/connector.js';
 import type { StreamName } from '../domain/records.js';
 import { silentProgress, type Progress } from './progress.js';
+import { suppressionFilter } from './suppression-filter.js';
 
 export interface StreamPullSummary {
   platform: string;
@@ -16,6 +17,8 @@ export interface StreamPullSummary {
   stored: number;
   changed: number;
   quarantined: number;
+  /** Records of forgotten people (`segsync forget`) dropped before anything was stored. */
+  suppressed: number;
   warnings: string[];
   /** External ids whose content changed (capped, for tests and `--json`). */
   changedIds: string[];
@@ -48,19 +51,23 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const records = new SourceRecords(db);
   const quarantine = new Quarantine(db);
   const cursors = new StreamCursors(db);
+  const suppression = suppressionFilter(db);
   const summaries: StreamPullSummary[] = [];
 
   for (const stream of source.streams) {
     const cursor = cursors.get(platform, stream.name);
     const mode: 'full' | 'incremental' = options.full || cursor === undefined ? 'full' : 'incremental';
     const summary: StreamPullSummary = {
-      platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, warnings: [], changedIds: [],
+      platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, suppressed: 0, warnings: [], changedIds: [],
     };
     progress.start(`pull ${platform} ${stream.name}`);
     const buffered: SourcePage[] = [];
     let bufferedRecords = 0;
     let lastFlush = Date.now();
-    const write = (page: SourcePage, at: string): void => {
+    const write = (read: SourcePage, at: string): void => {
+      const { page, suppressed } = suppression.apply(read);
+      summary.suppressed += suppressed;
+      summary.quarantined += page.quarantined.length;
       const outcome = stream.name === 'contacts'
         ? records.upsertContacts(page.contacts, at)
         : records.upsertPurchases(page.purchases, at);
@@ -99,7 +106,6 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
         if (page.mode && summary.pages === 0) summary.mode = page.mode;
         summary.pages++;
         summary.received += page.received;
-        summary.quarantined += page.quarantined.length;
         for (const w of page.warnings ?? []) if (!summary.warnings.includes(w)) summary.warnings.push(w);
         progress.advance(page.received, page.expectedTotal);
       }

@@ -22,7 +22,7 @@ export interface RequestCounts {
 
 export interface PullResult {
   streams: StreamPullSummary[];
-  totals: { received: number; stored: number; changed: number; quarantined: number };
+  totals: { received: number; stored: number; changed: number; quarantined: number; suppressed: number };
 }
 
 export interface PushResult {
@@ -53,12 +53,13 @@ export interface CommandOptions {
 const chosen = (options: CommandOptions, platform: string) => options.platforms === undefined || options.platforms.includes(platform);
 
 export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['totals'] {
-  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
+  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0, suppressed: 0 };
   for (const s of streams) {
     totals.received += s.received;
     totals.stored += s.stored;
     totals.changed += s.changed;
     totals.quarantined += s.quarantined;
+    totals.suppressed += s.suppressed;
   }
   return totals;
 }
