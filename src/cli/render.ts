@@ -1,5 +1,6 @@
 import type { PullResult, PushResult, RequestCounts } from '../pipeline/run.js';
 import type { SegmentSummary } from '../pipeline/segment.js';
+import type { ForgetResult } from '../pipeline/forget.js';
 import { fmt, table } from './output.js';
 
 export function renderPull(result: PullResult): string {
@@ -107,6 +108,12 @@ export function renderPush(result: PushResult): string {
       for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);
     }
   }
+  if (result.pendingRemovals?.length) {
+    const by = (status: string) => result.pendingRemovals!.filter((o) => o.status === status).length;
+    out.push(result.dryRun
+      ? `Forgotten people: ${fmt(result.pendingRemovals.length)} removals still to send (segsync forget could not reach the platform)`
+      : `Forgotten people: ${fmt(by('done') + by('absent'))} removals finished, ${fmt(by('failed'))} refused by the platform, ${fmt(by('pending'))} still pending`);
+  }
   return out.join('\n');
 }
 
@@ -115,4 +122,32 @@ export function renderRequests(requests: RequestCounts): string {
     ([platform, r]) => `${platform}: ${fmt(r.reads)} reads, ${fmt(r.writes)} writes, ${fmt(r.retries)} retries, ${fmt(r.throttled)} throttled`,
   );
   return parts.length ? `API requests — ${parts.join('; ')}` : '';
+}
+
+const REMOVAL_ACTIONS: Record<string, string> = { list_remove: 'off list', clear_tokens: 'tokens cleared', erase: 'erased on the platform' };
+
+export function renderForget(result: ForgetResult): string {
+  const out: string[] = [];
+  if (result.dryRun) out.push('Dry run: nothing erased, nothing sent. This is what forget would do:');
+  for (const p of result.people) {
+    out.push(p.found
+      ? `${p.target}: profile ${p.profiles.join(', ') || '(not resolved yet)'}, contacts ${p.contacts.join(', ')}`
+      : `${p.target}: not in the store (its salted hash goes on the suppression list all the same)`);
+  }
+  const s = result.store;
+  out.push(
+    `Store${result.dryRun ? ' (would erase)' : ' (erased)'}: ${fmt(s.contacts)} contacts, ${fmt(s.purchases)} purchases (${fmt(s.purchaseLinks)} purchase links), ` +
+      `${fmt(s.profiles)} profiles, ${fmt(s.identities)} identities, ${fmt(s.memberships)} segment memberships, ${fmt(s.rfmRows)} RFM rows, ` +
+      `${fmt(s.tokenValues)} token values, ${fmt(s.featureRows)} feature rows, ${fmt(s.destinationListMembers + s.destinationTokens)} destination state rows, ` +
+      `${fmt(s.quarantine)} quarantined records; mentions scrubbed from ${fmt(s.runsScrubbed)} runs and ${fmt(s.segmentationRunsScrubbed)} segmentation runs`,
+  );
+  out.push(`Suppression list: ${fmt(result.suppressionKeys)} salted hashes${result.dryRun ? ' to add' : ' added'} (emails, phones, platform ids): later pulls and imports drop this person; no email is kept`);
+  if (result.platforms.length === 0) out.push('Platforms: nothing to remove or erase (segsync never wrote this person anywhere).');
+  else {
+    const rows = [['platform', 'contact', 'action', 'list / fields', 'status']];
+    for (const o of result.platforms) rows.push([o.platform, o.externalId, REMOVAL_ACTIONS[o.action] ?? o.action, o.target, o.reason ? `${o.status}: ${o.reason}` : o.status]);
+    out.push('Platforms', table(rows));
+  }
+  if (result.compaction) out.push(`${result.compaction.complete ? 'Compacted' : 'NOT compacted'}: ${result.compaction.detail}`);
+  return out.join('\n');
 }

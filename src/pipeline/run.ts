@@ -15,6 +15,8 @@ import { silentProgressFactory, type ProgressFactory } from './progress.js';
 import { MassRemovalError } from './apply.js';
 import { runCounts } from './run-counts.js';
 import { maskSecrets } from '../log/redact.js';
+import { PendingRemovals } from '../store/pending-removals.js';
+import { sendPendingRemovals, targetText, type RemovalOutcome } from './platform-removals.js';
 
 export interface RequestCounts {
   [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
@@ -41,6 +43,8 @@ export interface PushResult {
     };
     applied?: ApplySummary;
   }>;
+  /** Removals of forgotten people a platform had not confirmed yet (`segsync forget`), finished first. */
+  pendingRemovals?: RemovalOutcome[];
 }
 
 export interface CommandOptions {
@@ -126,11 +130,27 @@ export async function push(
   for (const { c, settings, plan } of plans) {
     result.destinations.push({ platform: c.id, mode: settings.mode, plan: describePlan(plan) });
   }
-  if (options.dryRun) return result;
+  // Whatever `forget` could not send is sent before anything else, on every configured platform
+  // segsync wrote to (a destination switched off still holds segsync's earlier lists and tokens).
+  const forgotten = new PendingRemovals(session.db);
+  const removalTargets = forgotten.count() === 0 ? [] : session.connectors.filter((c) => c.connector.destination && chosen(options, c.id) && forgotten.count(c.id) > 0);
+  if (options.dryRun) {
+    const planned = removalTargets.flatMap((c) => forgotten.list(c.id).map((r): RemovalOutcome => ({
+      platform: r.platform, externalId: r.externalId, action: r.action, target: targetText(r), status: 'planned',
+    })));
+    if (planned.length > 0) result.pendingRemovals = planned;
+    return result;
+  }
   // The guard looks at every destination before anything is sent anywhere.
   if (!options.allowMassRemoval) {
     for (const { c, settings, plan } of plans) {
       if (plan.guardViolations.length > 0) throw new MassRemovalError(c.id, plan.guardViolations, settings.massRemovalThreshold);
+    }
+  }
+  if (removalTargets.length > 0) {
+    result.pendingRemovals = [];
+    for (const c of removalTargets) {
+      result.pendingRemovals.push(...(await sendPendingRemovals(session.db, c.id, c.connector.destination, { signal: options.signal })));
     }
   }
   const progress = options.progress ?? silentProgressFactory;

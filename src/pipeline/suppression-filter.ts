@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.js';
 import { normalizeEmail } from '../store/source-records.js';
-import { Suppressions, emailKey, identityKey, phoneKey } from '../store/suppressions.js';
+import { Suppressions, emailKey, identityKey, phoneKey, purchaseKey } from '../store/suppressions.js';
 import type { SourcePage } from '../domain/connector.js';
 import type { ContactRecord, PurchaseRecord, QuarantinedRecord } from '../domain/records.js';
 
@@ -41,6 +41,7 @@ export function suppressionFilter(db: Db): SuppressionFilter {
 
   function quarantineSuppressed(q: QuarantinedRecord): boolean {
     if (q.externalId !== null && q.stream === 'contacts' && contactIdSuppressed(q.platform, q.externalId)) return true;
+    if (q.externalId !== null && q.stream === 'purchases' && has(purchaseKey(q.platform, q.externalId))) return true;
     for (const text of stringsIn(q.raw)) {
       for (const match of text.matchAll(EMAILS)) if (has(emailKey(match[0]))) return true;
     }
@@ -73,6 +74,11 @@ export function suppressionFilter(db: Db): SuppressionFilter {
       }
       const purchases: PurchaseRecord[] = [];
       for (const p of page.purchases) {
+        // Theirs alone when forgotten: a platform that erased the person may still send the order or deal.
+        if (has(purchaseKey(p.platform, p.externalId))) {
+          suppressed++;
+          continue;
+        }
         const kept = p.contactExternalIds.filter((id) => !contactIdSuppressed(p.platform, id));
         if (kept.length === p.contactExternalIds.length) purchases.push(p);
         else if (kept.length > 0) purchases.push({ ...p, contactExternalIds: kept });

@@ -4,8 +4,8 @@ import { normalizeEmail, normalizePhone } from './source-records.js';
 
 /**
  * The suppression list of forgotten people. Each entry is a keyed hash (HMAC-SHA256 under the
- * store's own random salt, made by migration 9) of a normalised email, a normalised phone or a
- * `platform:external id`: enough to recognise the person when a platform or a file sends them
+ * store's own random salt, made by migration 9) of a normalised email, a normalised phone, a
+ * contact's `platform:external id` or one of their own purchases' ids: enough to recognise the person when a platform or a file sends them
  * again, nothing to read their email from. A salt per store means a hash from one store says
  * nothing about another.
  */
@@ -28,6 +28,9 @@ export const phoneKey = (phone: string | null): SuppressionKey | undefined => {
 };
 
 export const identityKey = (platform: string, externalId: string): SuppressionKey => ({ kind: 'identity', value: `${platform}:${externalId}` });
+
+/** A forgotten person's own purchase (a deal or order of theirs alone): a platform may keep it after erasing them. */
+export const purchaseKey = (platform: string, externalId: string): SuppressionKey => ({ kind: 'identity', value: `purchase:${platform}:${externalId}` });
 
 export class Suppressions {
   private saltValue: Buffer | undefined;
