@@ -151,6 +151,14 @@ describe('segsync forget on the sandbox (HubSpot, Marketo, Shopify)', () => {
   const inAnyList = (platform: 'hubspot' | 'marketo', id: string): boolean =>
     lists.filter((l) => l.destination === platform).some((l) => (platform === 'hubspot' ? hubspot.listMemberIds(l.remote_id) : marketo.listMemberIds(l.remote_id)).includes(id));
 
+  it('refuses a store that does not exist (exit 2, naming the path) instead of creating an empty one', async () => {
+    const missing = join(dir, 'nowhere', 'segsync.db');
+    const { code, stderr } = await segsync(['forget', person.email], { ...env, SEGSYNC_DB: missing });
+    expect(code).toBe(2);
+    expect(stderr).toContain(missing);
+    expect(existsSync(join(dir, 'nowhere'))).toBe(false);
+  });
+
   it('before: the person is in the store files and on every platform\'s segsync lists (so the checks below can fail)', () => {
     const files = storeFiles(dbPath);
     expect(filesContaining(files, person.email, true)).not.toEqual([]);

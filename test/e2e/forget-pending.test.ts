@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forget } from '../../src/pipeline/forget.js';
+import { pull, push, segment } from '../../src/pipeline/run.js';
+import type { Session } from '../../src/pipeline/session.js';
+import { PendingRemovals } from '../../src/store/pending-removals.js';
+import { hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+
+const PLATFORMS = ['hubspot', 'marketo', 'shopify'];
+
+describe('forget while a platform cannot be asked', () => {
+  let world: HubSpotWorld;
+  let session: Session;
+  let email: string;
+  let contactId: string;
+  let listIds: string[];
+
+  beforeAll(async () => {
+    world = await hubspotWorld({ size: 80, seed: 3 });
+    session = world.open();
+    await pull(session, { full: true, signal });
+    segment(session);
+    await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    const row = session.db
+      .prepare(`SELECT m.external_id AS id, c.email_normalized AS email FROM destination_list_members m
+                JOIN contacts c ON c.platform = m.destination AND c.external_id = m.external_id
+                WHERE m.destination = 'hubspot' ORDER BY m.external_id LIMIT 1`)
+      .get() as { id: string; email: string };
+    contactId = row.id;
+    email = row.email;
+    listIds = (session.db.prepare("SELECT remote_id FROM destination_lists WHERE destination = 'hubspot'").all() as Array<{ remote_id: string }>)
+      .map((r) => r.remote_id);
+  }, 60_000);
+
+  afterAll(() => world.close());
+
+  const onAList = () => listIds.some((l) => world.emulator.listMemberIds(l).includes(contactId));
+
+  it('keeps only the platform, contact id and list or fields for later, and the next push finishes the removals and the erasure', async () => {
+    expect(onAList()).toBe(true);
+    // HubSpot refuses the first call (credentials revoked meanwhile): nothing more is tried this time.
+    world.emulator.injectFault({
+      match: /memberships\/remove/,
+      times: 1,
+      status: 401,
+      body: { status: 'error', message: 'Authentication credentials not found.', category: 'INVALID_AUTHENTICATION', correlationId: 'c-1' },
+    });
+    const result = await forget(session, { targets: [email], onPlatforms: true, dryRun: false, platforms: PLATFORMS, signal });
+    expect(result.platforms.length).toBeGreaterThan(2);
+    expect(result.platforms.every((o) => o.status === 'pending')).toBe(true);
+    expect(result.platforms.map((o) => o.action)).toEqual(expect.arrayContaining(['list_remove', 'clear_tokens', 'erase']));
+    expect(onAList()).toBe(true);
+    expect(world.emulator.getContact(contactId)).toBeDefined();
+
+    // What waits holds no email, no name: platform, contact id, list or token fields.
+    const waiting = session.db.prepare('SELECT platform, external_id, action, target, last_error FROM pending_platform_removals').all();
+    expect(waiting.length).toBe(result.platforms.length);
+    expect(JSON.stringify(waiting)).not.toContain(email);
+    expect(JSON.stringify(waiting)).toContain(contactId);
+    expect(session.db.prepare('SELECT COUNT(*) AS n FROM contacts WHERE email_normalized = ?').get(email)).toEqual({ n: 0 });
+
+    const planned = await push(session, { dryRun: true, allowMassRemoval: false, signal });
+    expect(planned.pendingRemovals?.every((o) => o.status === 'planned')).toBe(true);
+    expect(new PendingRemovals(session.db).count()).toBe(result.platforms.length);
+
+    const pushed = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    expect(pushed.pendingRemovals?.map((o) => o.status)).toEqual(result.platforms.map(() => 'done'));
+    expect(new PendingRemovals(session.db).count()).toBe(0);
+    expect(onAList()).toBe(false);
+    expect(world.emulator.getContact(contactId)).toBeUndefined();
+    expect(world.emulator.contactIdForEmail(email)).toBeUndefined();
+
+    const again = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    expect(again.pendingRemovals).toBeUndefined();
+  }, 60_000);
+
+  it('an id the platform does not have is reported absent, not failed', async () => {
+    const result = await forget(session, { targets: ['hubspot:999999999'], onPlatforms: true, dryRun: false, platforms: PLATFORMS, signal });
+    expect(result.people[0]).toMatchObject({ found: false });
+    expect(result.platforms).toEqual([expect.objectContaining({ platform: 'hubspot', externalId: '999999999', action: 'erase', status: 'absent' })]);
+  });
+});
