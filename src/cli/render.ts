@@ -13,7 +13,11 @@ export function renderPull(result: PullResult): string {
   const warnings = result.streams.flatMap((s) => s.warnings.map((w) => `warning (${s.platform} ${s.stream}): ${w}`));
   const quarantineNote = t.quarantined > 0 ? `\n${fmt(t.quarantined)} records failed validation and are in quarantine (see \`segsync status\`).` : '';
   const suppressedNote = t.suppressed > 0 ? `\n${fmt(t.suppressed)} records of forgotten people (segsync forget) were dropped, not stored.` : '';
-  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${suppressedNote}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
+  const purged = result.purged;
+  const purgedNote = purged && purged.contacts + purged.purchases > 0
+    ? `\nRetention: personal data purged from ${fmt(purged.contacts)} contacts and ${fmt(purged.purchases)} purchases gone from their platform longer than privacy.retentionDays.`
+    : '';
+  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${quarantineNote}${suppressedNote}${purgedNote}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
 }
 
 export function renderSegment(result: SegmentSummary): string {

@@ -62,6 +62,15 @@ export const WorkspaceSchema = z.strictObject({
   destinations: z.record(z.string(), DestinationSchema).default({}),
   /** Jobs for `segsync schedule` (cron, time zones, leases, shutdown). */
   schedule: ScheduleSchema.optional(),
+  privacy: z
+    .strictObject({
+      /**
+       * Records deleted, archived or merged away on their platform keep their personal data this
+       * many days after segsync first saw them gone; then it is purged (0: at the end of that pull).
+       */
+      retentionDays: z.number().int().min(0).max(3650).default(30),
+    })
+    .prefault({}),
 });
 export type Workspace = z.infer<typeof WorkspaceSchema>;
 

@@ -9,6 +9,7 @@ import type { TokenSpec } from '../domain/segments.js';
 import { applyPlan, type ApplySummary } from './apply.js';
 import { planDestination } from './plan.js';
 import { pullSource, type StreamPullSummary } from './pull.js';
+import { purgeExpired, type PurgeSummary } from './retention.js';
 import { runSegmentation, type SegmentSummary } from './segment.js';
 import { requestCounts, type Session } from './session.js';
 import { silentProgressFactory, type ProgressFactory } from './progress.js';
@@ -25,6 +26,8 @@ export interface RequestCounts {
 export interface PullResult {
   streams: StreamPullSummary[];
   totals: { received: number; stored: number; changed: number; quarantined: number; suppressed: number };
+  /** Personal data of records gone from their platform longer than privacy.retentionDays, purged after the pull. */
+  purged?: PurgeSummary;
 }
 
 export interface PushResult {
@@ -85,7 +88,7 @@ export async function pull(session: Session, options: CommandOptions & { full: b
       })),
   );
   const streams = perPlatform.flat();
-  return { streams, totals: pullTotals(streams) };
+  return { streams, totals: pullTotals(streams), purged: purgeExpired(session.db, { retentionDays: session.workspace.privacy.retentionDays }) };
 }
 
 export function segment(session: Session, options: { exportDir?: string } = {}): SegmentSummary {

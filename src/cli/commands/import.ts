@@ -1,6 +1,7 @@
 import { createCsvSource, loadCsvMapping } from '../../../connectors/csv/index.js';
 import { pullSource } from '../../pipeline/pull.js';
 import { pullTotals, recorded } from '../../pipeline/run.js';
+import { purgeExpired } from '../../pipeline/retention.js';
 import { renderPull } from '../render.js';
 import { fmt } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
@@ -21,7 +22,7 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
     });
     const { result } = await recorded(ctx.session, 'import', async () => {
       const streams = await pullSource({ db: ctx.session.db, platform: 'csv', source, full: true, signal: ctx.signal, progress: ctx.progress() });
-      return { streams, totals: pullTotals(streams), stats };
+      return { streams, totals: pullTotals(streams), stats, purged: purgeExpired(ctx.session.db, { retentionDays: ctx.session.workspace.privacy.retentionDays }) };
     });
     const s = result.stats;
     const human = [
@@ -29,8 +30,8 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
       `${fmt(s.rows)} rows → ${fmt(s.purchases)} purchases from ${fmt(s.lineItems)} line items, ${fmt(s.contacts)} contacts`,
       `cancellations ${fmt(s.cancellations)}, returns ${fmt(s.returns)} (refunded invoices ${fmt(s.refunded)}), rows without a customer ${fmt(s.rowsWithoutCustomer)}, invalid rows ${fmt(s.invalidRows)}`,
       '',
-      renderPull({ streams: result.streams, totals: result.totals }),
+      renderPull({ streams: result.streams, totals: result.totals, purged: result.purged }),
     ].join('\n');
-    ctx.print(human, { ok: true, import: s, pull: { streams: result.streams, totals: result.totals } });
+    ctx.print(human, { ok: true, import: s, pull: { streams: result.streams, totals: result.totals, purged: result.purged } });
   }, { requireConnector: false });
 }
