@@ -1,3 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forget } from '../../src/pipeline/forget.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
@@ -78,4 +82,30 @@ describe('forget while a platform cannot be asked', () => {
     expect(result.people[0]).toMatchObject({ found: false });
     expect(result.platforms).toEqual([expect.objectContaining({ platform: 'hubspot', externalId: '999999999', action: 'erase', status: 'absent' })]);
   });
+
+  it('a process in the middle of a read keeps the WAL from being emptied: forget says so, and running it again once the reader is done finishes it', async () => {
+    const victim = session.db
+      .prepare("SELECT email_normalized AS email FROM contacts WHERE platform = 'hubspot' AND archived = 0 AND email_normalized IS NOT NULL ORDER BY external_id DESC LIMIT 1")
+      .get() as { email: string };
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    // Another process holding a read transaction open (a daemon half-way through reading a page).
+    const script = `const D = require(process.argv[1]); const db = new D(process.argv[2]); db.prepare('BEGIN').run();
+      db.prepare('SELECT COUNT(*) FROM contacts').get(); process.stdout.write('reading\\n');
+      process.stdin.on('end', () => { db.prepare('COMMIT').run(); db.close(); process.exit(0); }); process.stdin.resume();`;
+    const reader = spawn(process.execPath, ['-e', script, sqlite, world.dbPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await once(reader.stdout!, 'data');
+    const first = await forget(session, { targets: [victim.email], onPlatforms: false, dryRun: false, platforms: PLATFORMS, signal });
+    expect(first.people[0]).toMatchObject({ found: true });
+    expect(first.compaction).toMatchObject({ complete: false });
+    expect(first.compaction!.detail).toMatch(/run the same forget again/);
+    reader.stdin!.end();
+    await once(reader, 'exit');
+
+    const again = await forget(session, { targets: [victim.email], onPlatforms: false, dryRun: false, platforms: PLATFORMS, signal });
+    expect(again.people[0]).toMatchObject({ found: false });
+    expect(again.compaction).toMatchObject({ complete: true });
+    session.close();
+    const files = [world.dbPath, `${world.dbPath}-wal`, `${world.dbPath}-shm`].filter((f) => existsSync(f));
+    for (const f of files) expect(readFileSync(f).toString('latin1').toLowerCase().includes(victim.email), f).toBe(false);
+  }, 60_000);
 });
