@@ -112,11 +112,11 @@ export function renderPush(result: PushResult): string {
       for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);
     }
   }
-  if (result.pendingRemovals?.length) {
-    const by = (status: string) => result.pendingRemovals!.filter((o) => o.status === status).length;
+  const removals = result.pendingRemovals;
+  if (removals) {
     out.push(result.dryRun
-      ? `Forgotten people: ${fmt(result.pendingRemovals.length)} removals still to send (segsync forget could not reach the platform)`
-      : `Forgotten people: ${fmt(by('done') + by('absent'))} removals finished, ${fmt(by('failed'))} refused by the platform, ${fmt(by('pending'))} still pending`);
+      ? `Forgotten people: ${fmt(removals.planned ?? 0)} removals still to send (segsync forget could not reach the platform)`
+      : `Forgotten people: ${fmt((removals.done ?? 0) + (removals.absent ?? 0))} removals finished, ${fmt(removals.failed ?? 0)} refused by the platform, ${fmt(removals.pending ?? 0)} still pending`);
   }
   return out.join('\n');
 }

@@ -1,6 +1,6 @@
 import { ConfigError } from '../config/errors.js';
 import { nowIso } from '../store/db.js';
-import { compactStore, eraseFromStore, findPerson, planErasure, type Compaction, type ContactKey, type ErasureCounts, type PersonRecords } from '../store/erasure.js';
+import { compactStore, eraseFromStore, findPerson, planErasure, type Compaction, type ContactKey, type ErasureCounts, type RecordKey, type PersonRecords } from '../store/erasure.js';
 import { PendingRemovals, type NewRemoval } from '../store/pending-removals.js';
 import { RunHistory } from '../store/runs.js';
 import { normalizeEmail } from '../store/source-records.js';
@@ -58,7 +58,7 @@ export interface ForgetResult {
   compaction?: Compaction;
 }
 
-function suppressionKeysFor(targets: readonly ForgetTarget[], person: PersonRecords, purchases: readonly ContactKey[]): SuppressionKey[] {
+function suppressionKeysFor(targets: readonly ForgetTarget[], person: PersonRecords, purchases: readonly RecordKey[]): SuppressionKey[] {
   const keys = new Map<string, SuppressionKey>();
   const add = (k: SuppressionKey | undefined) => {
     if (k) keys.set(`${k.kind}:${k.value}`, k);

@@ -21,6 +21,15 @@ export interface RemovalOutcome {
   reason?: string;
 }
 
+/** How many removal steps ended how: what a push reports and records (never whose). */
+export type RemovalCounts = Partial<Record<RemovalOutcome['status'], number>>;
+
+export function countByStatus(outcomes: readonly RemovalOutcome[]): RemovalCounts {
+  const counts: RemovalCounts = {};
+  for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
+  return counts;
+}
+
 const ORDER: Record<RemovalAction, number> = { list_remove: 0, clear_tokens: 1, erase: 2 };
 
 export const targetText = (r: Pick<PendingRemoval, 'action' | 'segmentKey' | 'fields'>): string =>

@@ -17,7 +17,7 @@ import { MassRemovalError } from './apply.js';
 import { runCounts } from './run-counts.js';
 import { maskSecrets } from '../log/redact.js';
 import { PendingRemovals } from '../store/pending-removals.js';
-import { sendPendingRemovals, targetText, type RemovalOutcome } from './platform-removals.js';
+import { countByStatus, sendPendingRemovals, type RemovalCounts, type RemovalOutcome } from './platform-removals.js';
 
 export interface RequestCounts {
   [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
@@ -46,8 +46,11 @@ export interface PushResult {
     };
     applied?: ApplySummary;
   }>;
-  /** Removals of forgotten people a platform had not confirmed yet (`segsync forget`), finished first. */
-  pendingRemovals?: RemovalOutcome[];
+  /**
+   * Removals of forgotten people a platform had not confirmed yet (`segsync forget`), finished
+   * first: counts by outcome only, so the run history never names them.
+   */
+  pendingRemovals?: RemovalCounts;
 }
 
 export interface CommandOptions {
@@ -138,10 +141,8 @@ export async function push(
   const forgotten = new PendingRemovals(session.db);
   const removalTargets = forgotten.count() === 0 ? [] : session.connectors.filter((c) => c.connector.destination && chosen(options, c.id) && forgotten.count(c.id) > 0);
   if (options.dryRun) {
-    const planned = removalTargets.flatMap((c) => forgotten.list(c.id).map((r): RemovalOutcome => ({
-      platform: r.platform, externalId: r.externalId, action: r.action, target: targetText(r), status: 'planned',
-    })));
-    if (planned.length > 0) result.pendingRemovals = planned;
+    const planned = removalTargets.reduce((n, c) => n + forgotten.count(c.id), 0);
+    if (planned > 0) result.pendingRemovals = { planned };
     return result;
   }
   // The guard looks at every destination before anything is sent anywhere.
@@ -151,10 +152,9 @@ export async function push(
     }
   }
   if (removalTargets.length > 0) {
-    result.pendingRemovals = [];
-    for (const c of removalTargets) {
-      result.pendingRemovals.push(...(await sendPendingRemovals(session.db, c.id, c.connector.destination, { signal: options.signal })));
-    }
+    const outcomes: RemovalOutcome[] = [];
+    for (const c of removalTargets) outcomes.push(...(await sendPendingRemovals(session.db, c.id, c.connector.destination, { signal: options.signal })));
+    result.pendingRemovals = countByStatus(outcomes);
   }
   const progress = options.progress ?? silentProgressFactory;
   const applied = await settleAll(plans.map(({ settings, destination, plan }) => applyPlan({

@@ -6,10 +6,12 @@ import type { Db } from './db.js';
  * every platform, contacts merged into those, contacts not resolved yet that share its emails (or,
  * without an email, its phone), and everything hanging off them.
  */
-export interface ContactKey {
+/** A record (contact or purchase) on its platform. */
+export interface RecordKey {
   platform: string;
   externalId: string;
 }
+export type ContactKey = RecordKey;
 
 export interface PersonRecords {
   contacts: ContactKey[];
@@ -23,7 +25,7 @@ export interface PersonRecords {
 }
 
 const keyOf = (platform: string, externalId: string): string => `${platform}\u0000${externalId}`;
-const unkey = (key: string): ContactKey => {
+const unkey = (key: string): RecordKey => {
   const [platform, externalId] = key.split('\u0000') as [string, string];
   return { platform, externalId };
 };
@@ -122,7 +124,7 @@ export interface ErasureCounts {
 export interface ErasurePlan {
   person: PersonRecords;
   /** Purchases of nobody else: deleted with their links. A purchase shared with others loses only the person's link. */
-  purchases: ContactKey[];
+  purchases: RecordKey[];
   quarantineIds: number[];
   /** What segsync last applied on each platform for the person's contacts: what forget must take back. */
   applied: Array<{ platform: string; externalId: string; segmentKeys: string[]; tokenFields: string[] }>;
