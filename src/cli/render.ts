@@ -131,6 +131,7 @@ export function renderRequests(requests: RequestCounts): string {
 const REMOVAL_ACTIONS: Record<string, string> = { list_remove: 'off list', clear_tokens: 'tokens cleared', erase: 'erased on the platform' };
 
 export function renderForget(result: ForgetResult): string {
+  const n = (count: number, one: string, many = `${one}s`) => `${fmt(count)} ${count === 1 ? one : many}`;
   const out: string[] = [];
   if (result.dryRun) out.push('Dry run: nothing erased, nothing sent. This is what forget would do:');
   for (const p of result.people) {
@@ -140,13 +141,13 @@ export function renderForget(result: ForgetResult): string {
   }
   const s = result.store;
   out.push(
-    `Store${result.dryRun ? ' (would erase)' : ' (erased)'}: ${fmt(s.contacts)} contacts, ${fmt(s.purchases)} purchases (${fmt(s.purchaseLinks)} purchase links), ` +
-      `${fmt(s.profiles)} profiles, ${fmt(s.identities)} identities, ${fmt(s.memberships)} segment memberships, ${fmt(s.rfmRows)} RFM rows, ` +
-      `${fmt(s.tokenValues)} token values, ${fmt(s.featureRows)} feature rows, ${fmt(s.destinationListMembers + s.destinationTokens)} destination state rows, ` +
-      `${fmt(s.quarantine)} quarantined records; mentions scrubbed from ${fmt(s.runsScrubbed)} runs and ${fmt(s.segmentationRunsScrubbed)} segmentation runs`,
+    `Store${result.dryRun ? ' (would erase)' : ' (erased)'}: ${n(s.contacts, 'contact')}, ${n(s.purchases, 'purchase')} (${n(s.purchaseLinks, 'purchase link')}), ` +
+      `${n(s.profiles, 'profile')}, ${n(s.identities, 'identity', 'identities')}, ${n(s.memberships, 'segment membership')}, ${n(s.rfmRows, 'RFM row')}, ` +
+      `${n(s.tokenValues, 'token value')}, ${n(s.featureRows, 'feature row')}, ${n(s.destinationListMembers + s.destinationTokens, 'destination state row')}, ` +
+      `${n(s.quarantine, 'quarantined record')}; mentions scrubbed from ${n(s.runsScrubbed, 'run')} and ${n(s.segmentationRunsScrubbed, 'segmentation run')}`,
   );
-  out.push(`Suppression list: ${fmt(result.suppressionKeys)} salted hashes${result.dryRun ? ' to add' : ' added'} (emails, phones, platform ids): later pulls and imports drop this person; no email is kept`);
-  if (result.platforms.length === 0) out.push('Platforms: nothing to remove or erase (segsync never wrote this person anywhere).');
+  out.push(`Suppression list: ${n(result.suppressionKeys, 'salted hash', 'salted hashes')}${result.dryRun ? ' to add' : ' added'} (emails, phones, platform ids): later pulls and imports drop them; no email is kept`);
+  if (result.platforms.length === 0) out.push('Platforms: nothing to remove or erase (segsync never wrote them anywhere).');
   else {
     const rows = [['platform', 'contact', 'action', 'list / fields', 'status']];
     for (const o of result.platforms) rows.push([o.platform, o.externalId, REMOVAL_ACTIONS[o.action] ?? o.action, o.target, o.reason ? `${o.status}: ${o.reason}` : o.status]);
