@@ -1,6 +1,7 @@
 import { ConfigError } from '../config/errors.js';
 import { nowIso } from '../store/db.js';
-import { compactStore, eraseFromStore, findPerson, planErasure, type Compaction, type ContactKey, type ErasureCounts, type RecordKey, type PersonRecords } from '../store/erasure.js';
+import { compactStore, type Compaction } from '../store/compaction.js';
+import { eraseFromStore, findPerson, planErasure, type ContactKey, type ErasureCounts, type PersonRecords, type RecordKey } from '../store/erasure.js';
 import { PendingRemovals, type NewRemoval } from '../store/pending-removals.js';
 import { RunHistory } from '../store/runs.js';
 import { normalizeEmail } from '../store/source-records.js';
