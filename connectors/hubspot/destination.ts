@@ -3,6 +3,7 @@ import type { BatchResult, Destination, PlanBatch } from '../../src/domain/conne
 import type { SegmentDefinition, TokenSpec } from '../../src/domain/segments.js';
 import { ApiError } from '../../src/http/errors.js';
 import type { HubSpotClient } from './client.js';
+import { eraseHubSpotContacts } from './erase.js';
 import {
   BatchResponseSchema,
   ListEnvelopeSchema,
@@ -202,5 +203,6 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
     ensureSchema,
     ensureList,
     apply,
+    eraseContacts: (ids) => eraseHubSpotContacts(client, ids),
   };
 }

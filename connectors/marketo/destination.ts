@@ -4,6 +4,7 @@ import type { SegmentDefinition, TokenSpec } from '../../src/domain/segments.js'
 import { ApiError } from '../../src/http/errors.js';
 import type { MarketoClient } from './client.js';
 import { MarketoApiError } from './errors.js';
+import { eraseMarketoLeads } from './erase.js';
 import {
   CreateFieldsSchema,
   DescribeLeadsSchema,
@@ -268,6 +269,7 @@ export function createMarketoDestination(client: MarketoClient, mapping: Mapping
     ensureSchema,
     ensureList,
     apply,
+    eraseContacts: (ids) => eraseMarketoLeads(client, ids),
   };
 }
 

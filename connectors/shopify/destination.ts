@@ -3,6 +3,7 @@ import type { BatchResult, Destination, PlanBatch } from '../../src/domain/conne
 import type { SegmentDefinition, TokenSpec } from '../../src/domain/segments.js';
 import { ApiError } from '../../src/http/errors.js';
 import type { ShopifyClient } from './client.js';
+import { eraseShopifyCustomers } from './erase.js';
 import {
   METAFIELD_DEFINITION_CREATE,
   METAFIELD_DEFINITIONS,
@@ -288,5 +289,6 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
     ensureList,
     listName: (segment: SegmentDefinition) => segmentTag(segment.key),
     apply,
+    eraseContacts: (ids) => eraseShopifyCustomers(client, ids),
   };
 }

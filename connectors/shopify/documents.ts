@@ -298,6 +298,17 @@ export function tokensDocument(setCalls: number, deleteCalls: number): GraphqlDo
   return { name: 'SetTokens', write: true, cost: (setCalls + deleteCalls) * MUTATION_COST, query: `mutation SetTokens(${vars}) {\n${fields}\n}` };
 }
 
+/** Aliases `e0…`: one customerRequestDataErasure per customer (`segsync forget --on-platforms`). */
+export function erasureDocument(count: number): GraphqlDocument {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`an erasure mutation needs at least one customer, got ${count}`);
+  const vars = Array.from({ length: count }, (_, i) => `$id${i}: ID!`).join(', ');
+  const fields = Array.from(
+    { length: count },
+    (_, i) => `  e${i}: customerRequestDataErasure(customerId: $id${i}) { customerId userErrors { field message code } }`,
+  ).join('\n');
+  return { name: 'CustomerRequestDataErasure', write: true, cost: count * MUTATION_COST, query: `mutation CustomerRequestDataErasure(${vars}) {\n${fields}\n}` };
+}
+
 /** How many mutation fields one request may carry: within the single-query limit and the bucket. */
 export function mutationsPerRequest(bucketMax: number | undefined, perMutation = MUTATION_COST): number {
   const budget = Math.min(MAX_QUERY_COST, bucketMax ?? MAX_QUERY_COST);
@@ -324,6 +335,8 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
     tokensDocument(1, 0),
     tokensDocument(0, 1),
     tokensDocument(perRequest - 10, 10),
+    erasureDocument(1),
+    erasureDocument(perRequest),
   ];
 }
 

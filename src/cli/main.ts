@@ -10,6 +10,7 @@ import { pushCommand } from './commands/push.js';
 import { parseFaults, sandboxCommand } from './commands/sandbox.js';
 import { segmentCommand } from './commands/segment.js';
 import { explainCommand } from './commands/explain.js';
+import { forgetCommand } from './commands/forget.js';
 import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
 import { quarantineExportCommand, quarantineListCommand, quarantineRetryCommand } from './commands/quarantine.js';
@@ -111,6 +112,15 @@ program
   .action(duplicatesCommand);
 
 program
+  .command('forget')
+  .description('erase people from the store (keeping only salted hashes so pulls and imports never bring them back) and from segsync\'s lists and tokens on every platform')
+  .argument('<who...>', 'emails, or platform contact ids as platform:id (e.g. hubspot:1056)')
+  .option('--on-platforms', 'also ask each platform to erase them (HubSpot GDPR delete, Marketo delete lead, Shopify customer data erasure)')
+  .option('--dry-run', 'print what would be erased and sent, and change nothing')
+  .option('--json', 'print what was erased where as JSON')
+  .action(forgetCommand);
+
+program
   .command('status')
   .description('show the store: records, cursors, quarantine, segments, recent runs')
   .option('--json', 'print as JSON')
@@ -121,7 +131,7 @@ program
   .description('list the run history, newest first: every run, manual or scheduled, with its counts and error')
   .option('--limit <n>', 'runs to show', integer('--limit', 1, 100_000), 20)
   .option('--job <name>', 'only the runs of this scheduled job')
-  .addOption(new Option('--command <name>', 'only runs of this command').choices(['pull', 'segment', 'push', 'sync', 'import']))
+  .addOption(new Option('--command <name>', 'only runs of this command').choices(['pull', 'segment', 'push', 'sync', 'import', 'forget']))
   .option('--json', 'print as JSON')
   .action(runsCommand);
 

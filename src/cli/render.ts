@@ -1,5 +1,6 @@
 import type { PullResult, PushResult, RequestCounts } from '../pipeline/run.js';
 import type { SegmentSummary } from '../pipeline/segment.js';
+import type { ForgetResult } from '../pipeline/forget.js';
 import { fmt, table } from './output.js';
 import { plural } from '../domain/text.js';
 
@@ -16,7 +17,12 @@ export function renderPull(result: PullResult): string {
   const refetched = result.streams.flatMap((s) => (s.refetched ? [`${s.platform} ${s.stream}: read ${fmt(s.refetched.asked)} quarantined ${s.refetched.asked === 1 ? 'record' : 'records'} again by id: ` +
     `${fmt(s.refetched.stored)} now valid and stored, ${fmt(s.refetched.quarantined)} still invalid, ${fmt(s.refetched.missing)} no longer on the platform` +
     (s.refetched.error ? `; stopped early (${s.refetched.error}), the rest are read at the next pull` : '')] : []));
-  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${failed.length ? `\n${failed.join('\n')}` : ''}${quarantineNote}${refetched.length ? `\n${refetched.join('\n')}` : ''}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
+  const suppressedNote = t.suppressed > 0 ? `\n${plural(t.suppressed, 'record')} of forgotten people (segsync forget) ${t.suppressed === 1 ? 'was' : 'were'} dropped, not stored.` : '';
+  const purged = result.purged;
+  const purgedNote = purged && purged.contacts + purged.purchases > 0
+    ? `\nRetention: personal data purged from ${plural(purged.contacts, 'contact')} and ${plural(purged.purchases, 'purchase')} gone from their platform longer than privacy.retentionDays.`
+    : '';
+  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${failed.length ? `\n${failed.join('\n')}` : ''}${quarantineNote}${suppressedNote}${purgedNote}${refetched.length ? `\n${refetched.join('\n')}` : ''}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
 }
 
 export function renderSegment(result: SegmentSummary): string {
@@ -116,6 +122,12 @@ export function renderPush(result: PushResult): string {
       for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);
     }
   }
+  const removals = result.pendingRemovals;
+  if (removals) {
+    out.push(result.dryRun
+      ? `Forgotten people: ${fmt(removals.planned ?? 0)} removals still to send (segsync forget could not reach the platform)`
+      : `Forgotten people: ${fmt((removals.done ?? 0) + (removals.absent ?? 0))} removals finished, ${fmt(removals.failed ?? 0)} refused by the platform, ${fmt(removals.pending ?? 0)} still pending`);
+  }
   return out.join('\n');
 }
 
@@ -124,4 +136,33 @@ export function renderRequests(requests: RequestCounts): string {
     ([platform, r]) => `${platform}: ${fmt(r.reads)} reads, ${fmt(r.writes)} writes, ${fmt(r.retries)} retries, ${fmt(r.throttled)} throttled`,
   );
   return parts.length ? `API requests — ${parts.join('; ')}` : '';
+}
+
+const REMOVAL_ACTIONS: Record<string, string> = { list_remove: 'off list', clear_tokens: 'tokens cleared', erase: 'erased on the platform' };
+
+export function renderForget(result: ForgetResult): string {
+  const n = (count: number, one: string, many = `${one}s`) => `${fmt(count)} ${count === 1 ? one : many}`;
+  const out: string[] = [];
+  if (result.dryRun) out.push('Dry run: nothing erased, nothing sent. This is what forget would do:');
+  for (const p of result.people) {
+    out.push(p.found
+      ? `${p.target}: profile ${p.profiles.join(', ') || '(not resolved yet)'}, contacts ${p.contacts.join(', ')}`
+      : `${p.target}: not in the store (its salted hash goes on the suppression list all the same)`);
+  }
+  const s = result.store;
+  out.push(
+    `Store${result.dryRun ? ' (would erase)' : ' (erased)'}: ${n(s.contacts, 'contact')}, ${n(s.purchases, 'purchase')} (${n(s.purchaseLinks, 'purchase link')}), ` +
+      `${n(s.profiles, 'profile')}, ${n(s.identities, 'identity', 'identities')}, ${n(s.memberships, 'segment membership')}, ${n(s.rfmRows, 'RFM row')}, ` +
+      `${n(s.tokenValues, 'token value')}, ${n(s.featureRows, 'feature row')}, ${n(s.destinationListMembers + s.destinationTokens, 'destination state row')}, ` +
+      `${n(s.quarantine, 'quarantined record')}; mentions scrubbed from ${n(s.runsScrubbed, 'run')} and ${n(s.segmentationRunsScrubbed, 'segmentation run')}`,
+  );
+  out.push(`Suppression list: ${n(result.suppressionKeys, 'salted hash', 'salted hashes')}${result.dryRun ? ' to add' : ' added'} (emails, phones, platform ids): later pulls and imports drop them; no email is kept`);
+  if (result.platforms.length === 0) out.push('Platforms: nothing to remove or erase (segsync never wrote them anywhere).');
+  else {
+    const rows = [['platform', 'contact', 'action', 'list / fields', 'status']];
+    for (const o of result.platforms) rows.push([o.platform, o.externalId, REMOVAL_ACTIONS[o.action] ?? o.action, o.target, o.reason ? `${o.status}: ${o.reason}` : o.status]);
+    out.push('Platforms', table(rows));
+  }
+  if (result.compaction) out.push(`${result.compaction.complete ? 'Compacted' : 'NOT compacted'}: ${result.compaction.detail}`);
+  return out.join('\n');
 }

@@ -74,6 +74,15 @@ export const WorkspaceSchema = z.strictObject({
    * override the file's where given.
    */
   imports: CsvMappingOverlaySchema.optional(),
+  privacy: z
+    .strictObject({
+      /**
+       * Records deleted, archived or merged away on their platform keep their personal data this
+       * many days after segsync first saw them gone; then it is purged (0: at the end of that pull).
+       */
+      retentionDays: z.number().int().min(0).max(3650).default(30),
+    })
+    .prefault({}),
 });
 export type Workspace = z.infer<typeof WorkspaceSchema>;
 

@@ -81,6 +81,16 @@ export interface BatchResult {
   failed: Array<{ externalId: string; reason: string }>;
 }
 
+/** What a platform answered when asked to erase contacts (`segsync forget --on-platforms`). */
+export interface EraseResult {
+  /** Erased, or queued for erasure by the platform (Shopify erases within days). */
+  erased: string[];
+  /** The platform has no such contact (already deleted or never there): nothing left to erase. */
+  absent: string[];
+  /** Per-record refusals: never thrown for one record. */
+  failed: Array<{ externalId: string; reason: string }>;
+}
+
 export interface Destination {
   capabilities: {
     lists: boolean;
@@ -96,6 +106,8 @@ export interface Destination {
   /** Finds or creates the list for a segment; returns the platform's list id. */
   ensureList(segment: SegmentDefinition, listName: string): Promise<string>;
   apply(batch: PlanBatch): Promise<BatchResult>;
+  /** Asks the platform to erase these contacts and their personal data (its GDPR deletion). */
+  eraseContacts?(externalIds: readonly string[]): Promise<EraseResult>;
 }
 
 export interface OpenOptions {

@@ -11,6 +11,7 @@ import { silentProgress, type Progress } from './progress.js';
 import { BlankingError, blankingViolations, DEFAULT_BLANKING_THRESHOLD, type BlankingSettings } from './blanking-guard.js';
 import { checkSourceMapping } from './mapping-check.js';
 import { refetchQuarantined, type RefetchSummary } from './refetch.js';
+import { suppressionFilter } from './suppression-filter.js';
 
 export interface StreamPullSummary {
   platform: string;
@@ -21,6 +22,8 @@ export interface StreamPullSummary {
   stored: number;
   changed: number;
   quarantined: number;
+  /** Records of forgotten people (`segsync forget`) dropped before anything was stored. */
+  suppressed: number;
   warnings: string[];
   /** External ids whose content changed (capped, for tests and `--json`). */
   changedIds: string[];
@@ -63,6 +66,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const cursors = new StreamCursors(db);
   const stored = new StoredContacts(db);
   const blanking = options.blanking ?? { allow: false, threshold: DEFAULT_BLANKING_THRESHOLD };
+  const suppression = suppressionFilter(db);
   const summaries: StreamPullSummary[] = options.summaries ?? [];
 
   // A mapped field the platform lacks would be read as empty everywhere: check before any write.
@@ -75,7 +79,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     const cursor = cursors.get(platform, stream.name);
     const mode: 'full' | 'incremental' = options.full || cursor === undefined ? 'full' : 'incremental';
     const summary: StreamPullSummary = {
-      platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, warnings: [], changedIds: [],
+      platform, stream: stream.name, mode, pages: 0, received: 0, stored: 0, changed: 0, quarantined: 0, suppressed: 0, warnings: [], changedIds: [],
     };
     summaries.push(summary);
     progress.start(`pull ${platform} ${stream.name}`);
@@ -84,7 +88,11 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     const buffered: SourcePage[] = [];
     let bufferedRecords = 0;
     let lastFlush = Date.now();
-    const write = (page: SourcePage, at: string, refetched = false): void => {
+    const write = (read: SourcePage, at: string, refetched = false): void => {
+      const { page, suppressed } = suppression.apply(read);
+      summary.suppressed += suppressed;
+      // Records read again by id are counted in `refetched`, not as this read's.
+      if (!refetched) summary.quarantined += page.quarantined.length;
       const outcome = stream.name === 'contacts'
         ? records.upsertContacts(page.contacts, at)
         : records.upsertPurchases(page.purchases, at);
@@ -145,7 +153,6 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
         if (page.mode && summary.pages === 0) summary.mode = page.mode;
         summary.pages++;
         summary.received += page.received;
-        summary.quarantined += page.quarantined.length;
         for (const w of page.warnings ?? []) if (!summary.warnings.includes(w)) summary.warnings.push(w);
         progress.advance(page.received, page.expectedTotal);
       }

@@ -9,6 +9,7 @@ import type { TokenSpec } from '../domain/segments.js';
 import { applyPlan, type ApplySummary } from './apply.js';
 import { planDestination } from './plan.js';
 import { pullSource, type StreamPullSummary } from './pull.js';
+import { purgeExpired, type PurgeSummary } from './retention.js';
 import { runSegmentation, type SegmentSummary } from './segment.js';
 import { requestCounts, type Session } from './session.js';
 import { silentProgressFactory, type ProgressFactory } from './progress.js';
@@ -19,6 +20,8 @@ import { errorKind } from './error-kind.js';
 import { partsSoFar, reportRunPart, trackRunParts, type RunParts } from './run-progress.js';
 import { HEARTBEAT_MS } from '../store/runs.js';
 import { ApiError } from '../http/errors.js';
+import { PendingRemovals } from '../store/pending-removals.js';
+import { countByStatus, sendPendingRemovals, type RemovalCounts, type RemovalOutcome } from './platform-removals.js';
 
 export interface RequestCounts {
   [platform: string]: { reads: number; writes: number; retries: number; throttled: number };
@@ -26,7 +29,9 @@ export interface RequestCounts {
 
 export interface PullResult {
   streams: StreamPullSummary[];
-  totals: { received: number; stored: number; changed: number; quarantined: number };
+  totals: { received: number; stored: number; changed: number; quarantined: number; suppressed: number };
+  /** Personal data of records gone from their platform longer than privacy.retentionDays, purged after the pull. */
+  purged?: PurgeSummary;
   /** With `keepGoing`: the platforms whose pull failed (what they stored before is in `streams`). */
   failed?: PlatformFailure[];
 }
@@ -75,6 +80,11 @@ export interface PushResult {
   }>;
   /** With `keepGoing`: the destinations whose push failed. */
   failures?: PlatformFailure[];
+  /**
+   * Removals of forgotten people a platform had not confirmed yet (`segsync forget`), finished
+   * first: counts by outcome only, so the run history never names them.
+   */
+  pendingRemovals?: RemovalCounts;
 }
 
 export interface CommandOptions {
@@ -87,12 +97,13 @@ export interface CommandOptions {
 const chosen = (options: { platforms?: readonly string[] }, platform: string) => options.platforms === undefined || options.platforms.includes(platform);
 
 export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['totals'] {
-  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0 };
+  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0, suppressed: 0 };
   for (const s of streams) {
     totals.received += s.received;
     totals.stored += s.stored;
     totals.changed += s.changed;
     totals.quarantined += s.quarantined;
+    totals.suppressed += s.suppressed;
   }
   return totals;
 }
@@ -138,7 +149,7 @@ export async function pull(session: Session, options: CommandOptions & { full: b
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ platform: platforms[i]!, reason: s.reason as unknown }] : []));
   // A stop (Ctrl-C, a lost lease) is no platform's failure: it ends the run.
   if (failures.length > 0 && (!options.keepGoing || options.signal.aborted)) throw failures[0]!.reason;
-  return { ...soFar(), ...(options.keepGoing ? { failed: failures.map((f) => failureOf(f.platform, 'pull', f.reason)) } : {}) };
+  return { ...soFar(), purged: purgeExpired(session.db, { retentionDays: session.workspace.privacy.retentionDays }), ...(options.keepGoing ? { failed: failures.map((f) => failureOf(f.platform, 'pull', f.reason)) } : {}) };
 }
 
 export function segment(session: Session, options: { exportDir?: string } = {}): SegmentSummary {
@@ -197,13 +208,26 @@ export async function push(
   for (const { c, settings, plan } of plans) {
     result.destinations.push({ platform: c.id, mode: settings.mode, plan: describePlan(plan) });
   }
+  // Whatever `forget` could not send is sent before anything else, on every configured platform
+  // segsync wrote to (a destination switched off still holds segsync's earlier lists and tokens).
+  const forgotten = new PendingRemovals(session.db);
+  const removalTargets = forgotten.count() === 0 ? [] : session.connectors.filter((c) => c.connector.destination && chosen(options, c.id) && forgotten.count(c.id) > 0);
   result.destinations.push(...skipped);
-  if (options.dryRun) return result;
+  if (options.dryRun) {
+    const planned = removalTargets.reduce((n, c) => n + forgotten.count(c.id), 0);
+    if (planned > 0) result.pendingRemovals = { planned };
+    return result;
+  }
   // The guard looks at every destination before anything is sent anywhere.
   if (!options.allowMassRemoval) {
     for (const { c, settings, plan } of plans) {
       if (plan.guardViolations.length > 0) throw new MassRemovalError(c.id, plan.guardViolations, settings.massRemovalThreshold);
     }
+  }
+  if (removalTargets.length > 0) {
+    const outcomes: RemovalOutcome[] = [];
+    for (const c of removalTargets) outcomes.push(...(await sendPendingRemovals(session.db, c.id, c.connector.destination, { signal: options.signal })));
+    result.pendingRemovals = countByStatus(outcomes);
   }
   const progress = options.progress ?? silentProgressFactory;
   // Each destination's summary is in the result from its first batch on: what a failed push applied.

@@ -312,6 +312,47 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE personas ADD COLUMN summary_figures TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'privacy: suppression list of forgotten people, pending platform removals, retention of deleted records',
+    sql: `
+      -- segsync forget keeps no email: only keyed hashes (HMAC-SHA256 under this store's own random
+      -- salt) of a forgotten person's emails, phones and platform ids, so pulls and imports drop them.
+      CREATE TABLE suppression_salt (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        salt BLOB NOT NULL
+      );
+      INSERT INTO suppression_salt (id, salt) VALUES (1, randomblob(32));
+      CREATE TABLE suppressions (
+        key_hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('email','phone','identity')),
+        added_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- What a platform has not confirmed yet for a forgotten person (it was unreachable): only the
+      -- platform, its contact id and the list or token fields; the next push finishes it.
+      CREATE TABLE pending_platform_removals (
+        id INTEGER PRIMARY KEY,
+        platform TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('list_remove','clear_tokens','erase')),
+        -- list_remove: the segment key; clear_tokens: the token fields (JSON array); erase: ''.
+        target TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+      );
+      CREATE UNIQUE INDEX pending_platform_removals_key ON pending_platform_removals (platform, external_id, action, target);
+
+      -- Retention: when segsync first saw a record deleted, archived or merged away on its platform,
+      -- and when it purged that record's personal data (privacy.retentionDays later).
+      ALTER TABLE contacts ADD COLUMN archived_at TEXT;
+      ALTER TABLE contacts ADD COLUMN purged_at TEXT;
+      ALTER TABLE purchases ADD COLUMN archived_at TEXT;
+      CREATE INDEX contacts_gone ON contacts (archived_at) WHERE archived = 1 OR merged_into IS NOT NULL OR archived_at IS NOT NULL;
+      CREATE INDEX purchases_gone ON purchases (archived_at) WHERE archived = 1 OR archived_at IS NOT NULL;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -16,6 +16,7 @@ import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, objectKind, type 
 import { ListsApi } from './lists-api.js';
 import { ObjectsApi } from './objects-api.js';
 import { PropertiesApi } from './properties-api.js';
+import { PrivacyApi } from './privacy-api.js';
 import type { ObjectKind } from './properties.js';
 import { EmulatorDailyQuota, EmulatorRateWindow } from '../../../src/sandbox/emulator-rate-window.js';
 import { CrmState, iso, type CrmRecord } from './state.js';
@@ -83,6 +84,7 @@ export class HubSpotEmulator implements FaultInjector {
   private readonly objects: ObjectsApi;
   private readonly properties: PropertiesApi;
   private readonly lists: ListsApi;
+  private readonly privacy: PrivacyApi;
   private readonly faultQueue = new FaultQueue();
 
   constructor(options: HubSpotEmulatorOptions = {}) {
@@ -96,6 +98,7 @@ export class HubSpotEmulator implements FaultInjector {
     this.objects = new ObjectsApi(this.state, options.searchResultCap ?? 10_000);
     this.properties = new PropertiesApi(this.state);
     this.lists = new ListsApi(this.state);
+    this.privacy = new PrivacyApi(this.state);
     this.faults = new HubSpotFaults(() => this.rateHeaders(false), RATE_LIMIT_GROUP);
   }
 
@@ -519,6 +522,7 @@ export class HubSpotEmulator implements FaultInjector {
       const kind = kindOrFail(s[3]);
       if (s.length === 4 && m === 'GET') return this.objects.listObjects(ctx, kind, s[3] ?? '');
       if (s.length === 5 && s[4] === 'search' && m === 'POST') return this.objects.search(ctx, kind);
+      if (s.length === 5 && s[4] === 'gdpr-delete' && m === 'POST') return kind === 'contacts' ? this.privacy.gdprDelete(ctx) : notFound();
       if (s.length === 5 && m === 'GET') return this.objects.getObject(ctx, kind, s[4] ?? '');
       if (s.length === 5 && m === 'PATCH') return this.objects.patchObject(ctx, kind, s[4] ?? '');
       if (s.length === 6 && s[4] === 'batch' && m === 'POST') {

@@ -13,6 +13,7 @@ import { parseStrictDate } from '../../../src/domain/dates.js';
 import type { BulkOperations } from './bulk.js';
 import { paginate, type PageArgs } from './connection.js';
 import { searchFilter, type FieldSpec, type SearchWarning } from './search.js';
+import { customerRequestDataErasure } from './erasure.js';
 import { FIRST_CUSTOMER_ID, type CustomerRecord, type DefinitionRecord, type MetafieldRecord, type OrderRecord, type ShopState } from './state.js';
 
 const DAY_MS = 86_400_000;
@@ -69,7 +70,7 @@ function has(ctx: ResolverContext, scope: string): boolean {
 }
 
 /** Shopify's ACCESS_DENIED error (message and extensions as real answers carry them). */
-function requireScope(ctx: ResolverContext, scope: string, field: string): void {
+export function requireScope(ctx: ResolverContext, scope: string, field: string): void {
   if (has(ctx, scope)) return;
   throw new GraphQLError(`Access denied for ${field} field. Required access: \`${scope}\` access scope.`, {
     extensions: { code: 'ACCESS_DENIED', documentation: 'https://shopify.dev/api/usage/access-scopes', requiredAccess: `\`${scope}\` access scope.` },
@@ -264,7 +265,7 @@ function customerConnection(ctx: ResolverContext, args: PageArgs & { query?: str
     RELEVANCE: (c) => c.id,
     LOCATION: (c) => `${c.countryCode ?? ''} ${c.city ?? ''}`,
   }, 'ID');
-  const page = paginate(ctx.state.customers.filter(filter.test), args, (c) => ({ id: c.id, value: value(c) }), { unpaged: ctx.unpaged });
+  const page = paginate(ctx.state.liveCustomers().filter(filter.test), args, (c) => ({ id: c.id, value: value(c) }), { unpaged: ctx.unpaged });
   return mapConnection(page, (c) => customerView(ctx, c));
 }
 
@@ -541,7 +542,7 @@ export function rootValue(ctx: ResolverContext) {
     customersCount: (args: { query?: string | null; limit?: number | null }) => {
       requireScope(ctx, 'read_customers', 'customersCount');
       const filter = searchFilter(args.query, CUSTOMER_FIELDS);
-      const count = ctx.state.customers.filter(filter.test).length;
+      const count = ctx.state.liveCustomers().filter(filter.test).length;
       const limit = args.limit ?? 10_000;
       return { count: Math.min(count, limit), precision: count > limit ? 'AT_LEAST' : 'EXACT' };
     },
@@ -601,6 +602,7 @@ export function rootValue(ctx: ResolverContext) {
     metafieldsSet: (args: { metafields: MetafieldsSetInput[] }) => metafieldsSet(ctx, args),
     metafieldsDelete: (args: { metafields: Array<{ ownerId: string; namespace: string; key: string }> }) => metafieldsDelete(ctx, args),
     metafieldDefinitionCreate: (args: { definition: DefinitionInput }) => metafieldDefinitionCreate(ctx, args),
+    customerRequestDataErasure: (args: { customerId: string }) => customerRequestDataErasure(ctx, args),
   };
 }
 

@@ -34,7 +34,7 @@ import { gid, iso, parseGid, rootValue, type ResolverContext } from './resolvers
 import { adminSchema } from './schema.js';
 import { ShopState, type CustomerRecord, type FinancialStatus, type MarketingState } from './state.js';
 
-export const DEFAULT_SCOPES = ['read_customers', 'write_customers', 'read_orders', 'read_all_orders'] as const;
+export const DEFAULT_SCOPES = ['read_customers', 'write_customers', 'read_orders', 'read_all_orders', 'write_customer_data_erasure'] as const;
 export const MAX_QUERY_COST = 1000;
 
 export interface ShopifyEmulatorOptions {
@@ -42,7 +42,7 @@ export interface ShopifyEmulatorOptions {
   accessToken?: string;
   /** The app's bucket; default a Standard plan: 2,000 points, 100 restored per second. */
   bucket?: BucketSettings;
-  /** Granted access scopes; default read_customers, write_customers, read_orders, read_all_orders. */
+  /** Granted access scopes; default read_customers, write_customers, read_orders, read_all_orders, write_customer_data_erasure. */
   scopes?: readonly string[];
   /** HTTP status of a THROTTLED answer: 200 as reported for the GraphQL API (default), or 429. */
   throttledStatus?: 200 | 429;
@@ -409,7 +409,7 @@ export class ShopifyEmulator implements FaultInjector {
   }
 
   listCustomers(): CustomerSnapshot[] {
-    return this.state.customers.map((c) => this.snapshot(c));
+    return this.state.liveCustomers().map((c) => this.snapshot(c));
   }
 
   /** Every order, visible to the app or not (ground truth). */

@@ -105,8 +105,16 @@ export class ShopState {
 
   constructor(readonly now: () => number) {}
 
+  /** Customers whose personal data was erased (customerRequestDataErasure): no longer served. */
+  readonly erased = new Set<number>();
+
   customer(id: number): CustomerRecord | undefined {
-    return Number.isInteger(id) ? this.customers[id - FIRST_CUSTOMER_ID] : undefined;
+    return Number.isInteger(id) && !this.erased.has(id) ? this.customers[id - FIRST_CUSTOMER_ID] : undefined;
+  }
+
+  /** Every customer the shop still has, id ascending. */
+  liveCustomers(): CustomerRecord[] {
+    return this.erased.size === 0 ? this.customers : this.customers.filter((c) => !this.erased.has(c.id));
   }
 
   order(id: number): OrderRecord | undefined {

@@ -3,6 +3,7 @@ import { pullSource } from '../../pipeline/pull.js';
 import { DEFAULT_BLANKING_THRESHOLD } from '../../pipeline/blanking-guard.js';
 import { pullTotals, recorded } from '../../pipeline/run.js';
 import { plural } from '../../domain/text.js';
+import { purgeExpired } from '../../pipeline/retention.js';
 import { renderPull } from '../render.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 
@@ -32,7 +33,7 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
         db: ctx.session.db, platform: 'csv', source, full: true, signal: ctx.signal, progress: ctx.progress(),
         blanking: { allow: flags.allowBlanking === true, threshold: DEFAULT_BLANKING_THRESHOLD },
       });
-      return { streams, totals: pullTotals(streams), stats };
+      return { streams, totals: pullTotals(streams), stats, purged: purgeExpired(ctx.session.db, { retentionDays: ctx.session.workspace.privacy.retentionDays }) };
     });
     const s = result.stats;
     const fileLines = Object.entries(s.byFile).map(([file, how]) =>
@@ -45,8 +46,8 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
       `cancellations ${s.cancellations.toLocaleString('en-US')}, returns ${s.returns.toLocaleString('en-US')} (refunded orders ${s.refunded.toLocaleString('en-US')}), ` +
         `rows without a customer ${s.rowsWithoutCustomer.toLocaleString('en-US')}, invalid rows ${s.invalidRows.toLocaleString('en-US')}`,
       '',
-      renderPull({ streams: result.streams, totals: result.totals }),
+      renderPull({ streams: result.streams, totals: result.totals, purged: result.purged }),
     ].join('\n');
-    ctx.print(human, { ok: true, import: s, pull: { streams: result.streams, totals: result.totals } });
+    ctx.print(human, { ok: true, import: s, pull: { streams: result.streams, totals: result.totals, purged: result.purged } });
   }, { requireConnector: false });
 }

@@ -1,0 +1,48 @@
+import { existsSync } from 'node:fs';
+import { CONNECTORS } from '../../../connectors/index.js';
+import { readCoreEnv } from '../../config/env.js';
+import { ConfigError } from '../../config/errors.js';
+import { forget } from '../../pipeline/forget.js';
+import { renderForget } from '../render.js';
+import { EXIT, reportError, runCommand, type GlobalFlags } from '../context.js';
+
+export interface ForgetFlags extends GlobalFlags {
+  onPlatforms?: boolean;
+  dryRun?: boolean;
+}
+
+/** A store that does not exist has nobody to forget: refuse rather than create an empty one. */
+function missingStore(): ConfigError | undefined {
+  let path: string;
+  try {
+    path = readCoreEnv().SEGSYNC_DB;
+  } catch {
+    return undefined; // runCommand reports the environment error itself
+  }
+  if (path === ':memory:' || existsSync(path)) return undefined;
+  return new ConfigError(`no segsync store at ${path}: nothing to forget there. Point SEGSYNC_DB at the store that pull, import and sync write (see .env).`);
+}
+
+export function forgetCommand(targets: string[], flags: ForgetFlags): Promise<void> {
+  const missing = missingStore();
+  if (missing) {
+    process.exitCode = reportError(missing, flags.json === true);
+    return Promise.resolve();
+  }
+  return runCommand(flags, async (ctx) => {
+    const result = await forget(ctx.session, {
+      targets,
+      onPlatforms: flags.onPlatforms === true,
+      dryRun: flags.dryRun === true,
+      platforms: CONNECTORS.map((c) => c.id),
+      signal: ctx.signal,
+    });
+    const unfinished = result.platforms.filter((o) => o.status === 'pending' || o.status === 'failed');
+    const ok = result.dryRun || (unfinished.length === 0 && result.compaction?.complete === true);
+    const note = unfinished.length > 0
+      ? `\n${unfinished.length} platform step(s) not done: failed ones need an admin on that platform; pending ones are finished by the next push.`
+      : '';
+    ctx.print(`${renderForget(result)}${note}`, { ok, forget: result });
+    if (!ok) process.exitCode = EXIT.failure;
+  }, { requireConnector: false });
+}

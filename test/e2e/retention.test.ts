@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContactRecord, PurchaseRecord } from '../../src/domain/records.js';
+import { purgeExpired } from '../../src/pipeline/retention.js';
+import { planDestination } from '../../src/pipeline/plan.js';
+import { pull, push, segment } from '../../src/pipeline/run.js';
+import type { Session } from '../../src/pipeline/session.js';
+import { destinationSettings } from '../../src/config/workspace.js';
+import { openStore, type Db } from '../../src/store/db.js';
+import { Profiles } from '../../src/store/profiles.js';
+import { Quarantine } from '../../src/store/quarantine.js';
+import { SourceRecords } from '../../src/store/source-records.js';
+import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-05-01T12:00:00.000Z');
+
+function contact(platform: string, externalId: string, email: string, archived = false): ContactRecord {
+  return {
+    platform, externalId, email, phone: '+44 7700 900123', firstName: 'Ada', lastName: 'Lovelace', country: 'GB', city: 'London',
+    createdAt: '2025-01-01T00:00:00.000Z', updatedAt: '2026-04-01T00:00:00.000Z', emailConsent: 'subscribed', archived, mergedInto: null,
+    mergedFrom: [], attributes: { plan: 'gold' }, raw: { id: externalId, email, phone: '+44 7700 900123', name: 'Ada Lovelace' },
+  };
+}
+
+function purchase(platform: string, externalId: string, contactId: string, archived = false): PurchaseRecord {
+  return {
+    platform, externalId, contactExternalIds: [contactId], amount: 40, currency: 'USD', occurredAt: '2026-03-01T00:00:00.000Z',
+    status: 'won', archived, updatedAt: '2026-03-01T00:00:00.000Z', raw: { id: externalId, note: `order of ${contactId}` },
+  };
+}
+
+describe('retention of records gone from their platform (privacy.retentionDays)', () => {
+  let db: Db;
+  const row = (platform: string, id: string) =>
+    db.prepare('SELECT email, email_normalized, phone, first_name, last_name, city, attributes, raw, archived_at, purged_at FROM contacts WHERE platform = ? AND external_id = ?')
+      .get(platform, id) as Record<string, string | null>;
+  const purchaseCount = (id: string) => (db.prepare('SELECT COUNT(*) AS n FROM purchases WHERE external_id = ?').get(id) as { n: number }).n;
+
+  beforeAll(() => {
+    db = openStore(':memory:');
+    const records = new SourceRecords(db);
+    const pulledAt = new Date(T0).toISOString();
+    records.upsertContacts([
+      contact('hubspot', 'live', 'live@example.org'),
+      contact('hubspot', 'gone', 'gone@example.org', true),
+      // One person, archived on HubSpot but still a Shopify customer.
+      contact('hubspot', 'half', 'half@example.org', true),
+      contact('shopify', 'half', 'half@example.org'),
+    ], pulledAt);
+    records.upsertPurchases([
+      purchase('hubspot', 'deal-of-gone', 'gone'),
+      purchase('hubspot', 'archived-deal-of-live', 'live', true),
+      purchase('hubspot', 'deal-of-live', 'live'),
+      purchase('hubspot', 'deal-of-half', 'half'),
+    ], pulledAt);
+    new Quarantine(db).add([{ platform: 'hubspot', stream: 'contacts', externalId: 'gone', reason: 'email: "gone@example.org" bounced', raw: { email: 'gone@example.org' } }], pulledAt);
+    db.prepare("INSERT INTO destination_list_members (destination, segment_key, external_id, applied_at) VALUES ('hubspot', 'champions', 'gone', ?)").run(pulledAt);
+    new Profiles(db).resolve();
+  });
+
+  it('keeps personal data for the retention period after the record was first seen gone', () => {
+    expect(purgeExpired(db, { retentionDays: 30, now: T0 })).toMatchObject({ contacts: 0, purchases: 0 });
+    expect(purgeExpired(db, { retentionDays: 30, now: T0 + 29 * DAY })).toMatchObject({ contacts: 0, purchases: 0 });
+    expect(row('hubspot', 'gone')).toMatchObject({ email: 'gone@example.org', archived_at: new Date(T0).toISOString(), purged_at: null });
+  });
+
+  it('then blanks email, phone, names, place, attributes and the raw record; keeps the ids that take them off lists', () => {
+    const summary = purgeExpired(db, { retentionDays: 30, now: T0 + 31 * DAY });
+    expect(summary).toEqual({ contacts: 2, purchases: 2, profiles: 1, quarantine: 1 });
+    expect(row('hubspot', 'gone')).toMatchObject({
+      email: null, email_normalized: null, phone: null, first_name: null, last_name: null, city: null, attributes: '{}', raw: '{}',
+      purged_at: new Date(T0 + 31 * DAY).toISOString(),
+    });
+    const everything = JSON.stringify(db.prepare('SELECT * FROM contacts').all()) + JSON.stringify(db.prepare('SELECT * FROM quarantine').all())
+      + JSON.stringify(db.prepare('SELECT * FROM profiles').all()) + JSON.stringify(db.prepare('SELECT * FROM purchases').all());
+    expect(everything).not.toContain('gone@example.org');
+    // What removes them from lists stays: the id, and what segsync applied there.
+    expect(db.prepare("SELECT COUNT(*) AS n FROM destination_list_members WHERE external_id = 'gone'").get()).toEqual({ n: 1 });
+    // Purchases: the gone person's own, and the archived one, are deleted; a live person's stay,
+    // including those of a contact of theirs that is gone from one platform only.
+    expect(purchaseCount('deal-of-gone')).toBe(0);
+    expect(purchaseCount('archived-deal-of-live')).toBe(0);
+    expect(purchaseCount('deal-of-live')).toBe(1);
+    expect(purchaseCount('deal-of-half')).toBe(1);
+    expect(row('hubspot', 'half')).toMatchObject({ email: null, raw: '{}' });
+    expect(row('shopify', 'half')).toMatchObject({ email: 'half@example.org' });
+    expect(row('hubspot', 'live')).toMatchObject({ email: 'live@example.org', archived_at: null });
+  });
+
+  it('a record the platform restores is live and whole again, and its clock starts over', () => {
+    const at = new Date(T0 + 40 * DAY).toISOString();
+    new SourceRecords(db).upsertContacts([contact('hubspot', 'gone', 'gone@example.org', false)], at);
+    expect(purgeExpired(db, { retentionDays: 30, now: T0 + 40 * DAY }).contacts).toBe(0);
+    expect(row('hubspot', 'gone')).toMatchObject({ email: 'gone@example.org', archived_at: null, purged_at: null });
+  });
+
+  it('a purged record sent again, still gone, is purged again at once', () => {
+    const at = new Date(T0 + 41 * DAY).toISOString();
+    new SourceRecords(db).upsertContacts([contact('hubspot', 'half', 'half@example.org', true)], at);
+    expect(row('hubspot', 'half')).toMatchObject({ email: 'half@example.org' });
+    expect(purgeExpired(db, { retentionDays: 30, now: T0 + 41 * DAY }).contacts).toBe(1);
+    expect(row('hubspot', 'half')).toMatchObject({ email: null, raw: '{}' });
+  });
+});
+
+describe('retention runs at the end of every pull', () => {
+  let world: HubSpotWorld;
+  let session: Session;
+
+  beforeAll(async () => {
+    world = await hubspotWorld({ size: 60, seed: 4, config: `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\nprivacy:\n  retentionDays: 0\n` });
+    session = world.open();
+    await pull(session, { full: true, signal });
+    segment(session);
+    await push(session, { dryRun: false, allowMassRemoval: false, signal });
+  }, 60_000);
+
+  afterAll(() => world.close());
+
+  it('with retentionDays 0, a contact archived on HubSpot has its personal data purged by the pull that sees it, and leaves segsync\'s lists state', async () => {
+    const id = (session.db.prepare("SELECT external_id AS id FROM destination_list_members WHERE destination = 'hubspot' ORDER BY external_id LIMIT 1").get() as { id: string }).id;
+    const email = world.emulator.getContact(id)!.properties.email!;
+    world.emulator.archiveContact(id);
+    const result = await pull(session, { full: false, signal });
+    expect(result.purged?.contacts).toBe(1);
+    expect(session.db.prepare("SELECT email, phone, raw, archived FROM contacts WHERE platform = 'hubspot' AND external_id = ?").get(id))
+      .toEqual({ email: null, phone: null, raw: '{}', archived: 1 });
+    expect(JSON.stringify(session.db.prepare('SELECT * FROM contacts').all())).not.toContain(email);
+    const plan = planDestination(session.db, 'hubspot', session.connectors[0]!.connector.destination!, destinationSettings(session.workspace, 'hubspot'));
+    expect(plan.forgetIds).toContain(id);
+  }, 60_000);
+});

@@ -1,0 +1,77 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SourcePage } from '../../src/domain/connector.js';
+import type { ContactRecord, PurchaseRecord } from '../../src/domain/records.js';
+import { suppressionFilter } from '../../src/pipeline/suppression-filter.js';
+import { openStore, type Db } from '../../src/store/db.js';
+import { Suppressions, emailKey, identityKey, phoneKey, purchaseKey } from '../../src/store/suppressions.js';
+
+function contact(externalId: string, email: string | null, phone: string | null = null): ContactRecord {
+  return {
+    platform: 'shopify', externalId, email, phone, firstName: null, lastName: null, country: null, city: null, createdAt: null,
+    updatedAt: '2026-01-01T00:00:00.000Z', emailConsent: 'unknown', archived: false, mergedInto: null, mergedFrom: [], attributes: {}, raw: {},
+  };
+}
+
+function purchase(externalId: string, contactExternalIds: string[]): PurchaseRecord {
+  return {
+    platform: 'shopify', externalId, contactExternalIds, amount: 10, currency: 'USD', occurredAt: '2026-01-01T00:00:00.000Z', status: 'won',
+    archived: false, updatedAt: '2026-01-01T00:00:00.000Z', raw: {},
+  };
+}
+
+const page = (p: Partial<SourcePage>): SourcePage => ({ contacts: [], purchases: [], quarantined: [], received: 0, cursor: null, ...p });
+
+describe('the suppression filter pulls and imports apply', () => {
+  let db: Db;
+  beforeEach(() => {
+    db = openStore(':memory:');
+  });
+
+  it('lets everything through while nobody has been forgotten', () => {
+    const read = page({ contacts: [contact('1', 'a@example.org')] });
+    expect(suppressionFilter(db).apply(read)).toEqual({ page: read, suppressed: 0 });
+  });
+
+  it('drops a forgotten email however it is typed, and learns the new id so that person\'s purchases go too', () => {
+    new Suppressions(db).add([emailKey('Ada@Example.org')!], '2026-01-01T00:00:00Z');
+    const filter = suppressionFilter(db);
+    const first = filter.apply(page({ contacts: [contact('new-id', '  ADA@example.ORG '), contact('2', 'bob@example.org')] }));
+    expect(first.page.contacts.map((c) => c.externalId)).toEqual(['2']);
+    const later = suppressionFilter(db).apply(page({ purchases: [purchase('o-1', ['new-id']), purchase('o-2', ['2'])] }));
+    expect(later.page.purchases.map((p) => p.externalId)).toEqual(['o-2']);
+    expect(later.suppressed).toBe(1);
+  });
+
+  it('matches a phone only on records without an email: a family member with their own email is kept', () => {
+    new Suppressions(db).add([phoneKey('+44 7700 900123')!], '2026-01-01T00:00:00Z');
+    const out = suppressionFilter(db).apply(page({ contacts: [contact('1', null, '+447700900123'), contact('2', 'kid@example.org', '+44 7700 900123')] }));
+    expect(out.page.contacts.map((c) => c.externalId)).toEqual(['2']);
+  });
+
+  it('a shared purchase only loses the forgotten contact; their own purchase ids are dropped even without a contact', () => {
+    new Suppressions(db).add([identityKey('shopify', '9'), purchaseKey('shopify', 'o-alone')], '2026-01-01T00:00:00Z');
+    const out = suppressionFilter(db).apply(page({ purchases: [purchase('o-shared', ['9', '3']), purchase('o-alone', []), purchase('o-guest', [])] }));
+    expect(out.page.purchases.map((p) => [p.externalId, p.contactExternalIds])).toEqual([['o-shared', ['3']], ['o-guest', []]]);
+    expect(out.suppressed).toBe(1);
+  });
+
+  it('drops quarantined records that name a forgotten email anywhere in their raw body', () => {
+    new Suppressions(db).add([emailKey('ada@example.org')!], '2026-01-01T00:00:00Z');
+    const out = suppressionFilter(db).apply(page({
+      quarantined: [
+        { platform: 'csv', stream: 'contacts', externalId: null, reason: 'bad date', raw: { row: { Email: 'Ada@Example.org', Date: '31/02' } } },
+        { platform: 'csv', stream: 'contacts', externalId: null, reason: 'bad date', raw: { row: { Email: 'bob@example.org', Date: '31/02' } } },
+      ],
+    }));
+    expect(out.page.quarantined).toHaveLength(1);
+    expect(out.suppressed).toBe(1);
+  });
+
+  it('sees a forget committed while a pull is under way (the list is re-read when it grows)', () => {
+    const filter = suppressionFilter(db);
+    new Suppressions(db).add([emailKey('x@example.org')!], '2026-01-01T00:00:00Z');
+    expect(filter.apply(page({ contacts: [contact('1', 'y@example.org')] })).suppressed).toBe(0);
+    new Suppressions(db).add([emailKey('y@example.org')!], '2026-01-01T00:00:00Z');
+    expect(filter.apply(page({ contacts: [contact('1', 'y@example.org')] })).suppressed).toBe(1);
+  });
+});
