@@ -58,6 +58,9 @@ export type ConnectionPage = z.output<typeof ConnectionSchema>;
 export const CustomersPageSchema = z.object({ customers: ConnectionSchema });
 export const OrdersPageSchema = z.object({ orders: ConnectionSchema });
 
+/** CUSTOMER_ACCESS: one customer id, or none. */
+export const CustomerAccessSchema = z.object({ customers: z.object({ nodes: z.array(z.unknown()) }) });
+
 export const AccessScopesSchema = z.object({
   currentAppInstallation: z.object({ accessScopes: z.array(z.object({ handle: z.string() })) }),
 });

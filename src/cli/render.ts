@@ -105,6 +105,7 @@ export function renderPush(result: PushResult): string {
       out.push(`${fmt(applied.failed.length)} records failed:`);
       for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);
     }
+    for (const w of applied?.warnings ?? []) out.push(`Warning: ${w}`);
   }
   return out.join('\n');
 }

@@ -53,6 +53,8 @@ export interface BatchResult {
   applied: string[];
   /** Per-record failures: never thrown for one bad record. */
   failed: Array<{ externalId: string; reason: string }>;
+  /** What an admin should know about a batch that was applied (e.g. Shopify refusing to show protected customer data back). */
+  warnings?: string[];
 }
 
 export interface Destination {
