@@ -55,6 +55,14 @@ describe('segsync sandbox --account', () => {
       expect(write.status).toBe(403);
       expect(await write.json()).toMatchObject({ category: 'MISSING_SCOPES', errors: [{ context: { requiredGranularScopes: ['crm.lists.write'] } }] });
       expect(await shopAnswer(sandbox)).toEqual({ status: 402, body: { errors: 'Unavailable Shop' } });
+      const { MARKETO_BASE_URL: marketo, MARKETO_CLIENT_ID: id, MARKETO_CLIENT_SECRET: secret } = sandbox.env;
+      const token = ((await (await fetch(`${marketo}/identity/oauth/token?grant_type=client_credentials&client_id=${id}&client_secret=${secret}`)).json()) as { access_token: string }).access_token;
+      const field = await fetch(`${marketo}/rest/v1/leads/schema/fields.json`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ input: [{ name: 'segsyncX', displayName: 'segsync X', dataType: 'string' }] }),
+      });
+      expect(await field.json()).toMatchObject({ success: false, errors: [{ code: '603', message: 'Access denied' }] });
     } finally {
       await sandbox.close();
     }
