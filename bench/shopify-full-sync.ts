@@ -1,7 +1,7 @@
 /**
  * Not a test: measures a full sync (pull --full, segment, push) of the default sandbox population
  * (seed 42, 5,000 people; Shopify's share via populationOn) against the Shopify emulator exactly
- * as the connector descriptor creates it for the sandbox (a Shopify Plus bucket: 20,000 points, 1,000/s), served
+ * as the connector descriptor creates it for the sandbox (a Standard plan's bucket: 2,000 points, 100/s), served
  * by the sandbox server under /shopify, as `segsync sandbox` serves it.
  *
  *   npx tsx bench/shopify-full-sync.ts [--pull-only]

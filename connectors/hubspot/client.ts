@@ -1,6 +1,7 @@
 import { Client } from '@hubspot/api-client';
 import type { z } from 'zod';
-import { ApiError, kindForStatus, parseRetryAfter, type ApiErrorKind } from '../../src/http/errors.js';
+import { ApiError, kindForStatus, parseRetryAfter, type ApiErrorInit, type ApiErrorKind } from '../../src/http/errors.js';
+import { classifyHubSpotAnswer } from './errors.js';
 import { RollingWindowLimiter } from '../../src/http/rate-limiter.js';
 import { TimeoutError, Transport, type TransportEvents } from '../../src/http/transport.js';
 import { MalformedResponse, parseAnswer } from '../../src/http/answer.js';
@@ -24,13 +25,17 @@ const HINTS: Partial<Record<ApiErrorKind, string>> = {
   rate_limited: 'another app may share this portal\'s limit; lower HUBSPOT_RATE_LIMIT',
 };
 
-function parseErrorBody(text: string): ErrorBody | undefined {
+function parseJson(text: string): unknown {
   try {
-    const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    return JSON.parse(text) as unknown;
   } catch {
     return undefined;
   }
+}
+
+function parseErrorBody(json: unknown): ErrorBody | undefined {
+  const parsed = ErrorBodySchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /**
@@ -46,11 +51,12 @@ function waitForPolicy(body: ErrorBody | undefined): number | undefined {
 
 export function classifyHubSpotError(error: unknown, call: string): ApiError {
   if (error instanceof HttpFailure) {
-    const body = parseErrorBody(error.body);
+    const json = parseJson(error.body);
+    const body = parseErrorBody(json);
     let kind = kindForStatus(error.status);
     if (kind === 'rate_limited' && body?.policyName === 'DAILY') kind = 'quota_exhausted';
     const retryAfterMs = parseRetryAfter(error.headers.get('retry-after')) ?? waitForPolicy(body);
-    return new ApiError({
+    const init: ApiErrorInit = {
       platform: 'hubspot',
       call,
       kind,
@@ -60,7 +66,8 @@ export function classifyHubSpotError(error: unknown, call: string): ApiError {
       ...(body?.correlationId ? { correlationId: body.correlationId } : {}),
       ...(HINTS[kind] ? { hint: HINTS[kind] } : {}),
       ...(kind === 'quota_exhausted' ? { hint: 'the portal\'s daily API limit is used up; the next run after midnight (portal time zone) continues' } : {}),
-    });
+    };
+    return classifyHubSpotAnswer(init, error.status, body, json) ?? new ApiError(init);
   }
   if (error instanceof TimeoutError) {
     return new ApiError({ platform: 'hubspot', call, kind: 'retryable', detail: error.message, cause: error });

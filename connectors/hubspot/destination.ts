@@ -4,12 +4,14 @@ import type { SegmentDefinition, TokenSpec } from '../../src/domain/segments.js'
 import { ApiError } from '../../src/http/errors.js';
 import type { HubSpotClient } from './client.js';
 import { eraseHubSpotContacts } from './erase.js';
+import { isAlreadyExists } from './errors.js';
 import {
   BatchResponseSchema,
   ListEnvelopeSchema,
   MembershipsUpdateSchema,
   PropertyGroupListSchema,
   PropertyListSchema,
+  PropertySchema,
 } from './schemas.js';
 
 export const PROPERTY_GROUP = { name: 'segsync', label: 'segsync', displayOrder: -1 };
@@ -53,16 +55,17 @@ export function propertyDefinition(token: TokenSpec, name: string): PropertyDefi
   }
 }
 
-function isAlreadyExists(error: ApiError): boolean {
-  return error.status === 409 || (error.status === 400 && /already exists|duplicate/i.test(error.detail));
-}
-
-/** Creates are retried after timeouts; if the first attempt landed, the retry meets "exists". */
-async function createIfMissing(create: () => Promise<unknown>): Promise<void> {
+/**
+ * Creates are retried after timeouts, and another process may create the same thing meanwhile:
+ * an "already exists" answer (409 by its category) means it is there. Returns whether it existed.
+ */
+async function createIfMissing(create: () => Promise<unknown>): Promise<'created' | 'existed'> {
   try {
     await create();
+    return 'created';
   } catch (error) {
-    if (!(error instanceof ApiError && isAlreadyExists(error))) throw error;
+    if (!isAlreadyExists(error)) throw error;
+    return 'existed';
   }
 }
 
@@ -84,10 +87,12 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
     for (const token of tokens) {
       const name = fieldOf(token.key);
       const wanted = propertyDefinition(token, name);
-      const found = byName.get(name);
+      let found = byName.get(name);
       if (!found) {
-        await createIfMissing(() => client.request({ method: 'POST', path: '/crm/v3/properties/contacts', body: wanted, write: true }));
-        continue;
+        const outcome = await createIfMissing(() => client.request({ method: 'POST', path: '/crm/v3/properties/contacts', body: wanted, write: true }));
+        if (outcome === 'created') continue;
+        // 409: someone created it since the list was read. It is found, so it is checked like one.
+        found = (await client.request({ method: 'GET', path: `/crm/v3/properties/contacts/${encodeURIComponent(name)}`, schema: PropertySchema, write: false })).data;
       }
       if (found.type !== wanted.type) {
         throw new ApiError({
@@ -111,7 +116,8 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
     }
   }
 
-  async function ensureList(segment: SegmentDefinition, listName: string): Promise<string> {
+  /** The list of this name (a MANUAL one), or undefined when there is none. */
+  async function findList(segment: SegmentDefinition, listName: string): Promise<string | undefined> {
     try {
       const found = await client.request({
         method: 'GET',
@@ -133,7 +139,13 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
       // HubSpot answers a missing name with 404 (some API versions: 400 "List does not exist").
       const missing = error instanceof ApiError && (error.kind === 'not_found' || (error.status === 400 && /does not exist/i.test(error.detail)));
       if (!missing) throw error;
+      return undefined;
     }
+  }
+
+  async function ensureList(segment: SegmentDefinition, listName: string): Promise<string> {
+    const existing = await findList(segment, listName);
+    if (existing !== undefined) return existing;
     try {
       const created = await client.request({
         method: 'POST',
@@ -144,15 +156,12 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
       });
       return created.data.list.listId;
     } catch (error) {
-      // A retried create whose first attempt landed: the list exists now, so find it.
-      if (!(error instanceof ApiError && isAlreadyExists(error))) throw error;
-      const found = await client.request({
-        method: 'GET',
-        path: `/crm/v3/lists/object-type-id/${CONTACTS}/name/${encodeURIComponent(listName)}`,
-        schema: ListEnvelopeSchema,
-        write: false,
-      });
-      return found.data.list.listId;
+      // A retried create whose first attempt landed, or another process's: the list exists now,
+      // so it is found (and checked) like any existing list.
+      if (!isAlreadyExists(error)) throw error;
+      const found = await findList(segment, listName);
+      if (found === undefined) throw error;
+      return found;
     }
   }
 

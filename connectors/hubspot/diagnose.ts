@@ -3,6 +3,7 @@ import type { DiagnoseInput, DiagnosticCheck } from '../../src/domain/connector.
 import { ApiError } from '../../src/http/errors.js';
 import type { HubSpotClient } from './client.js';
 import { HUBSPOT_DEFAULT_BASE_URL } from './config.js';
+import { describeScopes, HubSpotApiError, PRIVATE_APP_SCOPES } from './errors.js';
 import { PROPERTY_GROUP, propertyDefinition } from './destination.js';
 import { ListEnvelopeSchema, ObjectPageSchema, PropertyListSchema } from './schemas.js';
 
@@ -15,17 +16,23 @@ const READ_SCOPES = {
 } as const;
 /** What a push needs besides: HubSpot offers no read-only call that proves a write scope. */
 const WRITE_SCOPES = ['crm.objects.contacts.write', 'crm.schemas.contacts.write', 'crm.lists.write'];
-const PRIVATE_APP = 'Settings → Integrations → Private apps → your app → Scopes';
+const PRIVATE_APP = PRIVATE_APP_SCOPES;
 
 function failure(name: string, error: unknown, scope: string, baseUrl: string): DiagnosticCheck {
   if (!(error instanceof ApiError)) return { name, status: 'fail', detail: (error as Error)?.message ?? String(error) };
   if (error.kind === 'auth' && error.status === 403) {
+    // The scopes HubSpot's answer lists (MISSING_SCOPES) beat the one this probe was for.
+    const listed = error instanceof HubSpotApiError ? error.requiredScopes : undefined;
+    const what = listed ? describeScopes(listed) : `the scope ${scope}`;
     return {
       name,
       status: 'fail',
-      detail: `missing scope ${scope}: ${error.call} answered 403 (${error.detail})`,
-      fix: `give the private app the ${scope} scope (${PRIVATE_APP}), then copy its token again if HubSpot rotated it`,
+      detail: `missing ${what}: ${error.call} answered 403 (${error.detail})`,
+      fix: `grant ${what} to the private app (${PRIVATE_APP} → Edit, then Commit changes), then copy its token again if HubSpot rotated it`,
     };
+  }
+  if (error instanceof HubSpotApiError && error.category === 'EXPIRED_AUTHENTICATION') {
+    return { name: 'hubspot credentials', status: 'fail', detail: `credentials expired: ${error.call} answered 401 (${error.detail})`, ...(error.hint ? { fix: error.hint } : {}) };
   }
   if (error.kind === 'auth') {
     return {

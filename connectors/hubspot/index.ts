@@ -6,6 +6,8 @@ import { createHubSpotDestination } from './destination.js';
 import { HubSpotEmulator } from './emulator/index.js';
 import { createHubSpotSource } from './source.js';
 import { populationOn } from '../../src/sandbox/presence.js';
+import { accountCondition } from '../../src/sandbox/emulator-account.js';
+import { READ_ONLY_SCOPES } from './emulator/access.js';
 
 export const SANDBOX_HUBSPOT_TOKEN = 'sandbox-hubspot-token';
 
@@ -26,11 +28,13 @@ export const hubspot: ConnectorDescriptor<HubSpotConfig> = {
   },
   emulator: {
     mount: '/hubspot',
-    create(people, pace = 'realistic') {
+    create(people, pace = 'realistic', account = []) {
       const emulator = new HubSpotEmulator({
         accessToken: SANDBOX_HUBSPOT_TOKEN,
         ...(pace === 'fast' ? { rateLimit: { max: 5000, intervalMs: 10_000 }, searchPerSecond: 200 } : {}),
+        ...(accountCondition(account, 'missing-scopes') ? { scopes: READ_ONLY_SCOPES } : {}),
       });
+      if (accountCondition(account, 'expired-token')) emulator.expireToken();
       emulator.load(populationOn(people, 'hubspot'));
       return emulator;
     },

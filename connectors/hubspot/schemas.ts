@@ -116,3 +116,21 @@ export const ErrorBodySchema = z.object({
   errors: z.unknown().optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/**
+ * The scopes a 403 MISSING_SCOPES answer lists, per entry of `errors`: `context.requiredScopes`
+ * (older answers, e.g. hubspot-api-nodejs#268) or `context.requiredGranularScopes` (newer ones).
+ * The entry's message says whether one of them or all of them are needed.
+ */
+export const ScopeErrorsSchema = z.object({
+  errors: z.array(
+    z.object({
+      message: z.string().optional(),
+      context: z.object({
+        requiredScopes: z.array(z.string()).optional(),
+        requiredGranularScopes: z.array(z.string()).optional(),
+      }).loose().optional(),
+    }).loose(),
+  ),
+}).loose();
+export type ScopeErrors = z.infer<typeof ScopeErrorsSchema>;

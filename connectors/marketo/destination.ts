@@ -5,6 +5,7 @@ import { ApiError } from '../../src/http/errors.js';
 import type { MarketoClient } from './client.js';
 import { MarketoApiError } from './errors.js';
 import { eraseMarketoLeads } from './erase.js';
+import { fieldRefusal, fieldTypeFor } from './field-types.js';
 import {
   CreateFieldsSchema,
   DescribeLeadsSchema,
@@ -26,26 +27,7 @@ const PARENT_FOLDER = 'Group Lists';
 /** Marketo field API names: letter first, then letters, digits, underscore (Create Lead Fields spec). */
 const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-type MarketoDataType = 'string' | 'integer' | 'float' | 'date';
-
-/**
- * The Marketo lead field type a token is written to, and the existing types that can hold it
- * (field types doc: float and currency hold real numbers, percent and score are integers, date
- * is "YYYY-MM-DD"). A text field holds any value as written.
- */
-export function fieldTypeFor(token: TokenSpec): { dataType: MarketoDataType; label: string; accepts: string[] } {
-  switch (token.type) {
-    case 'number':
-      return { dataType: 'integer', label: 'Integer', accepts: ['integer', 'score', 'float', 'currency', 'percent', 'string', 'text'] };
-    case 'decimal':
-      return { dataType: 'float', label: 'Float', accepts: ['float', 'currency', 'string', 'text'] };
-    case 'date':
-      return { dataType: 'date', label: 'Date', accepts: ['date', 'string', 'text'] };
-    case 'enumeration': // Marketo's API creates no picklists: the segment key goes into a string field.
-    case 'string':
-      return { dataType: 'string', label: 'String', accepts: ['string', 'text'] };
-  }
-}
+export { fieldTypeFor } from './field-types.js';
 
 const NUMERIC = new Set(['integer', 'score']);
 const DECIMAL = new Set(['float', 'currency', 'percent']);
@@ -84,15 +66,16 @@ export function createMarketoDestination(client: MarketoClient, mapping: Mapping
       if (name === undefined) continue;
       const type = fieldTypeFor(token);
       const found = existing.get(name);
+      const refusal = found === undefined ? undefined : fieldRefusal(name, found, token);
       if (found === undefined) {
         missing.push({ name, token, type });
-      } else if (!type.accepts.includes(found)) {
+      } else if (refusal) {
         throw new ApiError({
           platform: 'marketo',
           call: 'GET /rest/v1/leads/describe.json',
           kind: 'bad_request',
-          detail: `lead field ${name} exists with type ${found}, token ${token.key} needs ${type.label}`,
-          hint: `map token ${token.key} to another field in mappings/marketo.yaml, or have an admin change the field`,
+          detail: refusal,
+          hint: `map token ${token.key} to a field of one of those types in mappings/marketo.yaml, or have a Marketo admin change field ${name}`,
         });
       }
     }

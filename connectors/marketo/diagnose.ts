@@ -1,4 +1,4 @@
-import { fieldTypeFor } from './destination.js';
+import { fieldRefusal, fieldTypeFor } from './field-types.js';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { DiagnoseInput, DiagnosticCheck } from '../../src/domain/connector.js';
 import type { TokenSpec } from '../../src/domain/segments.js';
@@ -126,13 +126,14 @@ export async function diagnoseMarketo(client: MarketoClient, mapping: Mapping, i
     if (!name) continue;
     const type = fieldTypeFor(token);
     const found = fields.get(name);
+    const refusal = found === undefined ? undefined : fieldRefusal(name, found, token);
     if (found === undefined) missing.push({ name, type: type.label });
-    else if (!type.accepts.includes(found)) {
+    else if (refusal) {
       wrong.push({
         name: 'marketo token fields',
         status: 'fail',
-        detail: `lead field ${name} exists with type ${found}; token ${token.key} needs ${type.label}`,
-        fix: `map token ${token.key} to another field in mappings/marketo.yaml, or have a Marketo admin change field ${name}`,
+        detail: refusal,
+        fix: `map token ${token.key} to a field of one of those types in mappings/marketo.yaml, or have a Marketo admin change field ${name}`,
       });
     }
   }

@@ -1,6 +1,7 @@
 import type { ConnectorDescriptor } from '../../src/domain/connector.js';
 import { defaultMappingFile } from '../../src/config/paths.js';
 import { populationOn } from '../../src/sandbox/presence.js';
+import { accountCondition } from '../../src/sandbox/emulator-account.js';
 import { MarketoClient } from './client.js';
 import { marketoConfigFromEnv, type MarketoConfig } from './config.js';
 import { createMarketoDestination } from './destination.js';
@@ -28,11 +29,13 @@ export const marketo: ConnectorDescriptor<MarketoConfig> = {
   },
   emulator: {
     mount: '/marketo',
-    create(people, pace = 'realistic') {
+    create(people, pace = 'realistic', account = []) {
       const emulator = new MarketoEmulator({
         clientId: SANDBOX_MARKETO_CLIENT_ID,
         clientSecret: SANDBOX_MARKETO_CLIENT_SECRET,
         ...(pace === 'fast' ? { rateLimit: { max: 5000, intervalMs: 20_000 } } : {}),
+        // The API user's role lacks Read-Write Schema Custom Field: creating token fields answers 603.
+        ...(accountCondition(account, 'missing-scopes') ? { allowFieldCreation: false } : {}),
       });
       emulator.load(populationOn(people, 'marketo'));
       return emulator;

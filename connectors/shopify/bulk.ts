@@ -13,12 +13,13 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { createInterface } from 'node:readline';
+import { PROTECTED_DATA_DOCS, ShopifyAccountError } from './errors.js';
 import { ApiError } from '../../src/http/errors.js';
 import { sleep } from '../../src/http/sleep.js';
 import { TimeoutError } from '../../src/http/transport.js';
 import type { ShopifyClient } from './client.js';
-import { BULK_OPERATION, BULK_QUERY_RUN, type BulkQuery } from './documents.js';
-import { BulkOperationQuerySchema, BulkQueryRunSchema, type BulkOperation, type BulkStatus } from './schemas.js';
+import { BULK_OPERATION, BULK_QUERY_RUN, CUSTOMER_ACCESS, type BulkQuery } from './documents.js';
+import { BulkOperationQuerySchema, BulkQueryRunSchema, CustomerAccessSchema, type BulkOperation, type BulkStatus } from './schemas.js';
 
 const PLATFORM = 'shopify';
 /** The first poll comes this soon; later ones wait twice as long each time, up to the configured interval. */
@@ -113,7 +114,7 @@ export function bulkFailure(query: BulkQuery, operation: StartedOperation): ApiE
       call,
       kind: 'auth',
       detail,
-      hint: `the app lacks a scope the ${query.connection} query needs (read_customers, read_orders); grant it in the Shopify admin and run the pull again`,
+      hint: `the app lacks a scope the ${query.connection} query needs (read_customers, read_orders), or is not approved for protected customer data (${PROTECTED_DATA_DOCS}); \`segsync doctor\` tells which. Then run the pull again`,
     });
   }
   if (operation.status === 'FAILED' && code === 'TIMEOUT') {
@@ -126,6 +127,22 @@ export function bulkFailure(query: BulkQuery, operation: StartedOperation): ApiE
     return new ApiError({ platform: PLATFORM, call, kind: 'not_found', detail, hint: 'its results expired (7 days); run the pull again to start a new one' });
   }
   return new ApiError({ platform: PLATFORM, call, kind: 'retryable', detail, hint: 'Shopify says such failures may be intermittent; run the pull again (segsync starts a new operation)' });
+}
+
+/**
+ * bulkFailure, told apart for ACCESS_DENIED, which does not say why: a read of one customer shows
+ * whether the app lacks protected customer data access (or the shop's state refuses it) rather
+ * than a scope.
+ */
+export async function explainedBulkFailure(client: ShopifyClient, query: BulkQuery, operation: StartedOperation, signal?: AbortSignal): Promise<ApiError> {
+  const failure = bulkFailure(query, operation);
+  if (operation.status !== 'FAILED' || operation.errorCode !== 'ACCESS_DENIED') return failure;
+  try {
+    await client.execute(CUSTOMER_ACCESS, {}, CustomerAccessSchema, signal ? { signal } : {});
+  } catch (error) {
+    if (error instanceof ShopifyAccountError) return error;
+  }
+  return failure;
 }
 
 // ---------------------------------------------------------------------------------------------

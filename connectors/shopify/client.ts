@@ -6,6 +6,7 @@ import { TimeoutError, Transport, type TransportEvents } from '../../src/http/tr
 import { graphqlEndpoint, SHOPIFY_GRAPHQL_PATH, type ShopifyConfig } from './config.js';
 import { CostPacer, throttledWaitMs } from './cost.js';
 import type { GraphqlDocument } from './documents.js';
+import { isProtectedDataError, protectedDataError, shopStateFromGraphql, shopStateFromHttp } from './errors.js';
 import { EnvelopeSchema, type Cost, type Envelope, type GraphqlError } from './schemas.js';
 
 const PLATFORM = 'shopify';
@@ -98,6 +99,15 @@ function classifyGraphqlErrors(
   partial: boolean,
 ): ApiError | undefined {
   if (errors.some((e) => codeOf(e) === 'THROTTLED' || e.message === 'Throttled')) return rateLimited(call, throttleWait(requested, cost, pacer));
+  const shopState = shopStateFromGraphql(call, errors);
+  if (shopState) return shopState;
+  const protectedData = errors.find(isProtectedDataError);
+  if (protectedData) {
+    // A mutation's fields ran; only reading the Customer back was refused: each alias says how it went.
+    const perAlias = (e: GraphqlError) => typeof e.path?.[0] === 'string' && (isProtectedDataError(e) || (codeOf(e) !== 'ACCESS_DENIED' && !codeOf(e)?.startsWith('MAX_COST')));
+    if (partial && errors.every(perAlias)) return undefined;
+    return protectedDataError(call, protectedData);
+  }
   const denied = errors.find((e) => codeOf(e) === 'ACCESS_DENIED');
   if (denied) {
     const required = denied.extensions?.requiredAccess;
@@ -126,6 +136,10 @@ export function classifyShopifyError(error: unknown, call: string, pacer?: CostP
     const envelope = EnvelopeSchema.safeParse(json);
     const messages = envelope.success ? errorList(envelope.data.errors).map((e) => e.message) : [];
     const detail = messages.join('; ') || error.body.slice(0, 200) || `HTTP ${error.status}`;
+    const shopState = shopStateFromHttp(call, error.status, detail);
+    if (shopState) return shopState;
+    const protectedData = envelope.success ? errorList(envelope.data.errors).find(isProtectedDataError) : undefined;
+    if (protectedData) return protectedDataError(call, protectedData, error.status);
     if (error.status === 401 || error.status === 403) return authError(call, detail, error.status);
     const kind: ApiErrorKind = kindForStatus(error.status);
     if (kind === 'rate_limited') {

@@ -4,6 +4,8 @@ import type { SegmentDefinition, TokenSpec } from '../../src/domain/segments.js'
 import { ApiError } from '../../src/http/errors.js';
 import type { ShopifyClient } from './client.js';
 import { eraseShopifyCustomers } from './erase.js';
+import { SHOPIFY_GRAPHQL_PATH } from './config.js';
+import { isProtectedDataError, protectedDataError } from './errors.js';
 import {
   METAFIELD_DEFINITION_CREATE,
   METAFIELD_DEFINITIONS,
@@ -64,6 +66,27 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 function describe(errors: Array<Pick<UserError, 'field' | 'message'>>, fallbackField: string): string {
   return errors.map((e) => `${e.field?.length ? e.field.join('.') : fallbackField}: ${e.message}`).join('; ');
+}
+
+/**
+ * The errors of one alias, split: Shopify refusing to show protected customer data back (the
+ * write itself ran; its payload and userErrors say how it went) and every other error.
+ */
+function splitAliasErrors(errors: readonly GraphqlError[], alias: string): { refusedRead: GraphqlError[]; other: GraphqlError[] } {
+  const mine = errors.filter((e) => e.path?.[0] === alias);
+  // Only a refusal below the alias (its node, its fields) is a read: one on the alias itself refused the write.
+  const refusedRead = mine.filter((e) => isProtectedDataError(e) && (e.path?.length ?? 0) > 1);
+  return { refusedRead, other: mine.filter((e) => !refusedRead.includes(e)) };
+}
+
+/** Said once per push: the writes are counted, but the app should get protected customer data access. */
+function protectedReadWarning(call: string, error: GraphqlError): string {
+  const explained = protectedDataError(`POST ${SHOPIFY_GRAPHQL_PATH} ${call}`, error);
+  return `Shopify: ${explained.detail}; the writes were accepted without errors and are counted. ${explained.hint}`;
+}
+
+function addWarning(result: BatchResult, warning: string): void {
+  if (!(result.warnings ??= []).includes(warning)) result.warnings.push(warning);
 }
 
 interface MetafieldOp {
@@ -163,15 +186,19 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
     for (const chunk of chunks(ids, mutationsPerRequest(client.pacer.bucket?.maximumAvailable))) {
       const variables: Record<string, unknown> = { tags: [tag] };
       chunk.forEach((id, i) => (variables[`id${i}`] = id));
-      const { data, errors } = await client.execute(tagsDocument(mutation, chunk.length), variables, MutationDataSchema, { partial: true });
+      const doc = tagsDocument(mutation, chunk.length);
+      const { data, errors } = await client.execute(doc, variables, MutationDataSchema, { partial: true });
       chunk.forEach((id, i) => {
         const alias = `t${i}`;
-        const aliasErrors = errors.filter((e) => e.path?.[0] === alias);
+        const { refusedRead, other } = splitAliasErrors(errors, alias);
         const payload = TagsPayloadSchema.safeParse(data[alias]);
-        if (aliasErrors.length > 0) result.failed.push({ externalId: id, reason: `${id}, tags: ${aliasErrors.map((e) => e.message).join('; ')}` });
-        else if (!payload.success) result.failed.push({ externalId: id, reason: `${id}, tags: Shopify answered no ${mutation} result` });
+        if (other.length > 0) result.failed.push({ externalId: id, reason: `${id}, tags: ${other.map((e) => e.message).join('; ')}` });
+        else if (!payload.success) result.failed.push({ externalId: id, reason: `${id}, tags: ${refusedRead[0]?.message ?? `Shopify answered no ${mutation} result`}` });
         else if (payload.data.userErrors.length > 0) result.failed.push({ externalId: id, reason: `${id}, ${describe(payload.data.userErrors, 'tags')}` });
-        else result.applied.push(id);
+        else {
+          result.applied.push(id);
+          if (refusedRead[0]) addWarning(result, protectedReadWarning(doc.name, refusedRead[0]));
+        }
       });
     }
     return result;
@@ -182,7 +209,7 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
    * atomic (nothing in a call is saved when one metafield fails), so the others of a failed call
    * are sent once more on their own.
    */
-  async function runCalls(calls: Call[], failures: Map<string, string[]>, confirmed: Set<MetafieldOp>, retry: boolean): Promise<void> {
+  async function runCalls(calls: Call[], failures: Map<string, string[]>, confirmed: Set<MetafieldOp>, warnings: Set<string>, retry: boolean): Promise<void> {
     const again: MetafieldOp[][] = [];
     const fail = (op: MetafieldOp, message: string) => {
       const list = failures.get(op.customer) ?? [];
@@ -206,13 +233,17 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
       deletes.forEach((c, i) => {
         variables[`d${i}`] = c.ops.map((op) => ({ ownerId: op.customer, namespace: METAFIELD_NAMESPACE, key: op.key }));
       });
-      const { data, errors } = await client.execute(tokensDocument(sets.length, deletes.length), variables, MutationDataSchema, { partial: true });
+      const doc = tokensDocument(sets.length, deletes.length);
+      const { data, errors } = await client.execute(doc, variables, MutationDataSchema, { partial: true });
       const settle = (call: Call, alias: string, aliasErrors: GraphqlError[], userErrors: UserError[] | undefined) => {
-        if (aliasErrors.length > 0 || userErrors === undefined) {
-          const message = aliasErrors.map((e) => e.message).join('; ') || 'Shopify answered no result';
+        const { refusedRead, other } = splitAliasErrors(aliasErrors, alias);
+        if (other.length > 0 || userErrors === undefined) {
+          const message = [...other, ...refusedRead].map((e) => e.message).join('; ') || 'Shopify answered no result';
           for (const op of call.ops) fail(op, message);
           return;
         }
+        // The metafields were set; only reading them back was refused.
+        if (refusedRead[0]) warnings.add(protectedReadWarning(doc.name, refusedRead[0]));
         if (userErrors.length === 0) {
           for (const op of call.ops) confirmed.add(op);
           return;
@@ -245,7 +276,7 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
     }
     if (again.length > 0) {
       const calls: Call[] = again.map((ops) => ({ kind: ops[0]!.value === undefined ? 'delete' : 'set', ops }));
-      await runCalls(calls, failures, confirmed, false);
+      await runCalls(calls, failures, confirmed, warnings, false);
     }
   }
 
@@ -259,10 +290,11 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
     ];
     const failures = new Map<string, string[]>();
     const confirmed = new Set<MetafieldOp>();
-    if (calls.length > 0) await runCalls(calls, failures, confirmed, true);
+    const warnings = new Set<string>();
+    if (calls.length > 0) await runCalls(calls, failures, confirmed, warnings, true);
     const byCustomer = new Map<string, MetafieldOp[]>();
     for (const op of ops) byCustomer.set(op.customer, [...(byCustomer.get(op.customer) ?? []), op]);
-    const result: BatchResult = { applied: [], failed: [] };
+    const result: BatchResult = { applied: [], failed: [], ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) };
     for (const u of updates) {
       const failed = failures.get(u.externalId);
       if (failed) result.failed.push({ externalId: u.externalId, reason: failed.join('; ') });

@@ -3,9 +3,10 @@ import type { Mapping } from '../../src/config/mapping.js';
 import type { DiagnoseInput, DiagnosticCheck } from '../../src/domain/connector.js';
 import { ApiError } from '../../src/http/errors.js';
 import { REQUIRED_SCOPES, type ShopifyClient } from './client.js';
-import { ACCESS_SCOPES, METAFIELD_DEFINITIONS, METAFIELD_NAMESPACE, type GraphqlDocument } from './documents.js';
+import { ACCESS_SCOPES, CUSTOMER_ACCESS, METAFIELD_DEFINITIONS, METAFIELD_NAMESPACE, type GraphqlDocument } from './documents.js';
+import { ShopifyAccountError } from './errors.js';
 import { metafieldType, TAG_PREFIX } from './destination.js';
-import { AccessScopesSchema, MetafieldDefinitionsSchema } from './schemas.js';
+import { AccessScopesSchema, CustomerAccessSchema, MetafieldDefinitionsSchema } from './schemas.js';
 
 /** The cheapest query that proves the token and the shop URL: one object, no connection. */
 export const SHOP: GraphqlDocument = {
@@ -22,6 +23,9 @@ const holds = (granted: Set<string>, scope: string) => granted.has(scope) || (sc
 
 function failure(name: string, error: unknown, shopUrl: string): DiagnosticCheck {
   if (!(error instanceof ApiError)) return { name, status: 'fail', detail: (error as Error)?.message ?? String(error) };
+  if (error instanceof ShopifyAccountError) {
+    return { name: error.problem === 'shop-state' ? 'shopify shop' : 'shopify customer data', status: 'fail', detail: error.detail, ...(error.hint ? { fix: error.hint } : {}) };
+  }
   if (error.kind === 'auth' && error.status === 401) {
     return {
       name: 'shopify credentials',
@@ -85,7 +89,15 @@ export async function diagnoseShopify(client: ShopifyClient, mapping: Mapping, i
     checks.push({ name: 'shopify scopes', status: 'ok', detail: `granted: ${needed.join(', ')}` });
   }
   // Without read_customers nothing below can be read; the scopes line says what to grant.
-  if (!input.destination || !holds(granted, 'read_customers')) return checks;
+  if (!holds(granted, 'read_customers')) return checks;
+  // Scopes are not enough: Shopify also refuses the Customer object to an app not approved for protected customer data.
+  try {
+    await client.execute(CUSTOMER_ACCESS, {}, CustomerAccessSchema, { signal });
+  } catch (error) {
+    checks.push(failure('shopify customer data', error, shopUrl));
+    return checks;
+  }
+  if (!input.destination) return checks;
   const canWrite = holds(granted, 'write_customers');
 
   if (input.tokens.length > 0) {

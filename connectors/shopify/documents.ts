@@ -204,6 +204,17 @@ export const ACCESS_SCOPES: GraphqlDocument = {
   query: 'query AccessScopes {\n  currentAppInstallation { accessScopes { handle } }\n}',
 };
 
+/**
+ * The cheapest read of the Customer object (doctor): Shopify refuses it when the app is not
+ * approved for protected customer data, whatever its scopes.
+ */
+export const CUSTOMER_ACCESS: GraphqlDocument = {
+  name: 'CustomerAccess',
+  write: false,
+  cost: 3,
+  query: 'query CustomerAccess {\n  customers(first: 1) { nodes { id } }\n}',
+};
+
 export const METAFIELD_DEFINITIONS: GraphqlDocument = {
   name: 'MetafieldDefinitions',
   write: false,
@@ -324,6 +335,7 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
     customersById(mapping),
     ordersById(mapping),
     ACCESS_SCOPES,
+    CUSTOMER_ACCESS,
     BULK_OPERATION,
     BULK_QUERY_RUN,
     METAFIELD_DEFINITIONS,

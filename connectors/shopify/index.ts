@@ -4,12 +4,15 @@ import { populationOn } from '../../src/sandbox/presence.js';
 import { ShopifyClient } from './client.js';
 import { shopifyConfigFromEnv, type ShopifyConfig } from './config.js';
 import { createShopifyDestination } from './destination.js';
-import { ShopifyEmulator } from './emulator/index.js';
+import { ShopifyEmulator, STANDARD_BUCKET } from './emulator/index.js';
+import { accountCondition } from '../../src/sandbox/emulator-account.js';
 import { createShopifySource } from './source.js';
 
 export const SANDBOX_SHOPIFY_TOKEN = 'shpat_sandbox-shopify-token';
 /** Shopify Plus: 1,000 points/s restored; bucket of 20 s of restore, as the Standard plan's 2,000 at 100/s. */
 export const SHOPIFY_PLUS_BUCKET = { maximumAvailable: 20_000, restoreRate: 1_000 } as const;
+/** The sandbox's scopes with `missing-scopes`: the app can read but not write customers. */
+const READ_ONLY_SCOPES = ['read_customers', 'read_orders', 'read_all_orders'];
 
 export const shopify: ConnectorDescriptor<ShopifyConfig> = {
   id: 'shopify',
@@ -28,13 +31,19 @@ export const shopify: ConnectorDescriptor<ShopifyConfig> = {
   },
   emulator: {
     mount: '/shopify',
-    create(people, pace = 'realistic') {
+    create(people, pace = 'realistic', account = []) {
+      const shopState = accountCondition(account, 'shop-state')?.state;
       const emulator = new ShopifyEmulator({
         accessToken: SANDBOX_SHOPIFY_TOKEN,
-        // The sandbox shop is on Shopify Plus (1,000 points/s restored, current rate-limit docs), so
-        // the demo's push of ~3,700 customers takes about a minute; a Standard shop (100/s) takes
-        // about six (bench/shopify-full-sync.ts measures that). Tests lift the bucket entirely.
-        bucket: pace === 'fast' ? { maximumAvailable: 1_000_000, restoreRate: 1_000_000 } : SHOPIFY_PLUS_BUCKET,
+        // The sandbox shop is on a Standard plan (2,000 points, 100 restored per second, current
+        // rate-limit docs), as most shops are; `plan:plus` makes it Shopify Plus (1,000/s). Tests
+        // lift the bucket entirely.
+        bucket: pace === 'fast'
+          ? { maximumAvailable: 1_000_000, restoreRate: 1_000_000 }
+          : accountCondition(account, 'plan')?.plan === 'plus' ? SHOPIFY_PLUS_BUCKET : STANDARD_BUCKET,
+        ...(accountCondition(account, 'missing-scopes') ? { scopes: READ_ONLY_SCOPES } : {}),
+        ...(accountCondition(account, 'protected-customer-data') ? { protectedCustomerData: false } : {}),
+        ...(shopState ? { shopState } : {}),
       });
       emulator.load(populationOn(people, 'shopify'));
       return emulator;

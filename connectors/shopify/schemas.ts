@@ -60,6 +60,9 @@ export const OrdersPageSchema = z.object({ orders: ConnectionSchema });
 /** `nodes(ids:)`: null for an id Shopify no longer has (or the app may not see); records stay unknown until mapped. */
 export const NodesSchema = z.object({ nodes: z.array(z.unknown()) });
 
+/** CUSTOMER_ACCESS: one customer id, or none. */
+export const CustomerAccessSchema = z.object({ customers: z.object({ nodes: z.array(z.unknown()) }) });
+
 export const AccessScopesSchema = z.object({
   currentAppInstallation: z.object({ accessScopes: z.array(z.object({ handle: z.string() })) }),
 });

@@ -5,7 +5,7 @@ import type { StreamName } from '../../src/domain/records.js';
 import { ApiError } from '../../src/http/errors.js';
 import {
   awaitBulkOperation,
-  bulkFailure,
+  explainedBulkFailure,
   fetchBulkOperation,
   jsonlLines,
   parseBulkLine,
@@ -272,7 +272,7 @@ async function* readBulk(
         operation = undefined;
         continue;
       }
-      throw bulkFailure(spec.bulk, operation);
+      throw await explainedBulkFailure(client, spec.bulk, operation, context.signal);
     }
     try {
       yield* readResult(client, spec, operation, progress!, warnings, context);

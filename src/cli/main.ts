@@ -7,7 +7,8 @@ import { initCommand } from './commands/init.js';
 import { INIT_PLATFORMS } from '../init/platforms.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
-import { parseFaults, sandboxCommand } from './commands/sandbox.js';
+import { parseAccount, parseFaults, sandboxCommand } from './commands/sandbox.js';
+import { ACCOUNT_CONDITION_USAGE } from '../sandbox/emulator-account.js';
 import { segmentCommand } from './commands/segment.js';
 import { explainCommand } from './commands/explain.js';
 import { forgetCommand } from './commands/forget.js';
@@ -194,6 +195,7 @@ program
   .option('--seed <n>', 'population seed', integer('--seed', 0, 2 ** 31 - 1))
   .option('--size <n>', 'number of people', integer('--size', 1, 1_000_000))
   .option('--faults <list>', 'make trouble on every emulator: throttle-burst, server-errors, resets, slow, malformed-records, token-expiry, concurrent-writer (each optionally :count), comma-separated', parseFaults)
+  .option('--account <list>', `answer as real accounts in these states, comma-separated: ${ACCOUNT_CONDITION_USAGE}`, parseAccount)
   .option('--json', 'print the environment as JSON')
   .action(sandboxCommand);
 

@@ -121,6 +121,7 @@ export function renderPush(result: PushResult): string {
       out.push(`${plural(applied.failed.length, 'record')} failed:`);
       for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);
     }
+    for (const w of applied?.warnings ?? []) out.push(`Warning: ${w}`);
   }
   const removals = result.pendingRemovals;
   if (removals) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccountCondition } from '../sandbox/emulator-account.js';
 import type { FaultInjector } from '../sandbox/emulator-faults.js';
 import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from './records.js';
 import type { SegmentDefinition, TokenSpec } from './segments.js';
@@ -79,6 +80,8 @@ export interface BatchResult {
   applied: string[];
   /** Per-record failures: never thrown for one bad record. */
   failed: Array<{ externalId: string; reason: string }>;
+  /** What an admin should know about a batch that was applied (e.g. Shopify refusing to show protected customer data back). */
+  warnings?: string[];
 }
 
 /** What a platform answered when asked to erase contacts (`segsync forget --on-platforms`). */
@@ -175,8 +178,12 @@ export type EmulatorPace = 'realistic' | 'fast';
 export interface EmulatorDescriptor {
   /** Path prefix in the sandbox server, e.g. "/hubspot". */
   mount: string;
-  /** Loads the platform's share of the population (see src/sandbox/presence.ts). */
-  create(people: Iterable<SyntheticPerson>, pace?: EmulatorPace): MountedEmulator;
+  /**
+   * Loads the platform's share of the population (see src/sandbox/presence.ts). `account`: the
+   * states of a real account to answer as (src/sandbox/emulator-account.ts); those that do not
+   * exist on this platform are ignored.
+   */
+  create(people: Iterable<SyntheticPerson>, pace?: EmulatorPace, account?: readonly AccountCondition[]): MountedEmulator;
   /** The environment lines that point segsync at this emulator. */
   env(baseUrl: string, pace?: EmulatorPace): Record<string, string>;
 }

@@ -3,7 +3,7 @@ import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { DestinationState } from '../store/destination-state.js';
 import { listSegments } from '../store/segmentation-runs.js';
-import type { Destination } from '../domain/connector.js';
+import type { BatchResult, Destination } from '../domain/connector.js';
 import { ApiError } from '../http/errors.js';
 import type { DestinationPlan, GuardViolation } from '../domain/plan.js';
 import type { TokenSpec } from '../domain/segments.js';
@@ -31,6 +31,12 @@ export interface ApplySummary {
   tokenUpdates: number;
   failed: Array<{ externalId: string; reason: string }>;
   forgotten: number;
+  /** What the platform said about batches that were applied (each once). */
+  warnings?: string[];
+}
+
+function noteWarnings(summary: ApplySummary, result: BatchResult): void {
+  for (const w of result.warnings ?? []) if (!(summary.warnings ??= []).includes(w)) summary.warnings.push(w);
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -121,6 +127,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
       const result = await applyToList(change.segmentKey, { kind: 'list_add', listId, externalIds: ids });
       state.recordListAdds(platform, change.segmentKey, result.applied, nowIso());
       summary.listAdds += result.applied.length;
+      noteWarnings(summary, result);
       summary.failed.push(...result.failed);
       progress.advance(ids.length);
     }
@@ -128,6 +135,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
       const result = await applyToList(change.segmentKey, { kind: 'list_remove', listId, externalIds: ids });
       state.recordListRemoves(platform, change.segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId)]);
       summary.listRemoves += result.applied.length;
+      noteWarnings(summary, result);
       progress.advance(ids.length);
     }
   }
@@ -137,6 +145,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
     const applied = new Set(result.applied);
     state.recordTokens(platform, batch.filter((u) => applied.has(u.externalId)), nowIso());
     summary.tokenUpdates += applied.size;
+    noteWarnings(summary, result);
     summary.failed.push(...result.failed);
     progress.advance(batch.length);
   }

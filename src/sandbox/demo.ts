@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the whole path on built-in defaults, no credentials. Starts the emulators
  * in-process, syncs the default synthetic population into ./data/demo.db, then pushes again to
- * show that an unchanged store sends nothing.
+ * show that an unchanged store sends nothing. `npm run demo -- --account plan:plus` runs it
+ * against accounts in other states, as `segsync sandbox --account` does.
  */
 import { rmSync } from 'node:fs';
 import { CONNECTORS } from '../../connectors/index.js';
@@ -10,13 +11,16 @@ import { openSession } from '../pipeline/session.js';
 import { createProgress } from '../cli/output.js';
 import { renderPull, renderPush, renderRequests, renderSegment } from '../cli/render.js';
 import { reportError } from '../cli/context.js';
+import { parseAccountConditions } from './emulator-account.js';
 import { startSandbox } from './server.js';
 
 const DEMO_DB = './data/demo.db';
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const sandbox = await startSandbox({ registry: CONNECTORS });
+  const at = process.argv.indexOf('--account');
+  const account = at >= 0 ? parseAccountConditions(process.argv[at + 1] ?? '') : [];
+  const sandbox = await startSandbox({ registry: CONNECTORS, account });
   process.stdout.write(
     `Emulators at ${sandbox.url} (${Object.keys(sandbox.env).join(', ')} set for this run), ` +
       `${sandbox.population.size.toLocaleString('en-US')} synthetic people, seed ${sandbox.population.seed}.\n` +

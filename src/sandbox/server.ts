@@ -1,3 +1,4 @@
+import type { AccountCondition } from './emulator-account.js';
 import type { FaultScenario } from './emulator-faults.js';
 import { listenOnLoopback } from './loopback.js';
 import type { ConnectorDescriptor, EmulatorPace, MountedEmulator } from '../domain/connector.js';
@@ -25,6 +26,8 @@ export interface SandboxOptions {
   pace?: EmulatorPace;
   /** Trouble every emulator makes (each in its platform's form), e.g. for trying segsync's resilience by hand. */
   faults?: readonly FaultScenario[];
+  /** States of real accounts the emulators answer as (missing scopes, a frozen shop, ...). */
+  account?: readonly AccountCondition[];
 }
 
 /** One HTTP server mounting every connector's emulator under its prefix (/hubspot, ...). */
@@ -38,7 +41,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const emulators = new Map<string, MountedEmulator>();
   for (const descriptor of options.registry) {
     if (!descriptor.emulator) continue;
-    const emulator = descriptor.emulator.create(generatePopulation(population), options.pace ?? 'realistic');
+    const emulator = descriptor.emulator.create(generatePopulation(population), options.pace ?? 'realistic', options.account);
     for (const scenario of options.faults ?? []) emulator.injectScenario(scenario);
     mounts.push({ prefix: descriptor.emulator.mount, emulator });
     emulators.set(descriptor.id, emulator);

@@ -139,9 +139,9 @@ describe('Marketo: decimal and date tokens on the wire', () => {
     identity(2);
     nock(BASE).get('/rest/v1/leads/describe.json').times(2).reply(200, describeLeads);
     const percent = createMarketoDestination(client(), withTokens('marketo', { predicted_clv: 'percent_field' }));
-    await expect(percent.ensureSchema([CLV])).rejects.toThrow(/percent_field exists with type percent, token predicted_clv needs Float/);
+    await expect(percent.ensureSchema([CLV])).rejects.toThrow(/lead field percent_field is of type percent, which cannot hold token predicted_clv \(a percent field holds only whole numbers\); a field of type float, currency, string, text, textarea can/);
     const datetime = createMarketoDestination(client(), withTokens('marketo', { next_order_date: 'datetime_field' }));
-    await expect(datetime.ensureSchema([NEXT])).rejects.toThrow(/datetime_field exists with type datetime, token next_order_date needs Date/);
+    await expect(datetime.ensureSchema([NEXT])).rejects.toThrow(/lead field datetime_field is of type datetime, which cannot hold token next_order_date \(a datetime field would add a time and a time zone the date does not have\); a field of type date, string, text, textarea can/);
   });
 });
 

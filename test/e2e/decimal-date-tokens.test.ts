@@ -251,7 +251,7 @@ describe('Marketo: decimal and date tokens', () => {
       { name: 'marketo token fields', status: 'ok', detail: 'all 2 lead fields exist with usable types' },
     ]);
     const [wrong] = await doctorLine(marketo, world.env, { ...FIELDS, clv: 'numberOfEmployees' }, 'marketo token fields');
-    expect(wrong).toMatchObject({ status: 'fail', detail: 'lead field numberOfEmployees exists with type integer; token predicted_clv needs Float' });
+    expect(wrong).toMatchObject({ status: 'fail', detail: 'lead field numberOfEmployees is of type integer, which cannot hold token predicted_clv (an integer field holds only whole numbers); a field of type float, currency, string, text, textarea can' });
   });
 
   it('reads the values back equal: the decimal as a JSON number, the date as YYYY-MM-DD', async () => {
@@ -314,7 +314,7 @@ describe('Marketo: decimal and date tokens', () => {
     await reuse.ensureSchema(TOKENS);
     expect(h.writes()).toBe(before);
     const wrong = destinationFor(marketo, world.env, { clv: 'numberOfEmployees', date: 'dateOfBirth' });
-    await expect(wrong.ensureSchema(TOKENS)).rejects.toThrow(/numberOfEmployees exists with type integer, token predicted_clv needs Float/);
+    await expect(wrong.ensureSchema(TOKENS)).rejects.toThrow(/lead field numberOfEmployees is of type integer, which cannot hold token predicted_clv/);
   });
 });
 

@@ -173,8 +173,8 @@ describe('segsync doctor against the emulators', () => {
     expect(code).toBe(1);
     const scopes = line(stdout, 'hubspot scopes');
     expect(scopes.mark).toBe('✗');
-    expect(scopes.detail).toContain('missing scope crm.objects.deals.read');
-    expect(scopes.fix).toContain('give the private app the crm.objects.deals.read scope');
+    expect(scopes.detail).toContain('missing the scope crm.objects.deals.read');
+    expect(scopes.fix).toContain('grant the scope crm.objects.deals.read to the private app');
   });
 
   it('a Shopify app without write_customers fails its scopes line with the scope to grant', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentTag } from '../../connectors/shopify/destination.js';
+import { STANDARD_BUCKET } from '../../connectors/shopify/emulator/index.js';
 import { READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { requestCounts, type Session } from '../../src/pipeline/session.js';
@@ -37,9 +38,9 @@ describe('Shopify end to end: pull → segment → push, read back from the emul
   let session: Session;
 
   beforeAll(async () => {
-    // A Standard-size bucket (2,000 points) refilled at Shopify Plus speed (1,000/s): the push
-    // drains it, so the client must pace itself, within a few seconds.
-    world = await shopifyWorld({ size: 150, emulator: { bucket: { maximumAvailable: 2000, restoreRate: 1000 } } });
+    // A Standard plan's bucket (2,000 points, 100 restored per second): the push drains it, so the
+    // client must pace itself; no request may be throttled.
+    world = await shopifyWorld({ size: 150, emulator: { bucket: STANDARD_BUCKET } });
     session = world.open();
   });
   afterAll(() => world.close());

@@ -1,5 +1,5 @@
 /**
- * Shopify reliability helpers: a world on the sandbox shop's real bucket (Shopify Plus) with a
+ * Shopify reliability helpers: a world on a Shopify Plus shop's bucket (the sandbox's plan:plus) with a
  * short client timeout, and the comparisons of a scenario's end state with the emulator's ground
  * truth (store ⇄ shop, tags ⇄ memberships, metafields ⇄ profile_tokens, nothing twice).
  */
@@ -24,7 +24,8 @@ export interface ReliabilityWorld extends StoreWorld {
 export async function reliabilityWorld(options: { size?: number; seed?: number; emulator?: ShopifyEmulatorOptions } = {}): Promise<ReliabilityWorld> {
   const emulator = new ShopifyEmulator({
     accessToken: SHOPIFY_TOKEN,
-    // The sandbox shop's real bucket: Shopify Plus, 20,000 points, 1,000 restored per second.
+    // A Shopify Plus shop's bucket (the sandbox's plan:plus), 20,000 points, 1,000 restored per
+    // second: the faults, not the Standard plan's pace (test/e2e/shopify-sync.test.ts), set the time here.
     bucket: { ...SHOPIFY_PLUS_BUCKET },
     // Long enough that a poll finds the operation RUNNING.
     bulk: { delayMs: 400 },

@@ -1,7 +1,7 @@
 /**
  * Shopify reliability: for each fault kind (src/sandbox/emulator-faults.ts) the Shopify emulator
  * injects the fault in Shopify's own form while segsync runs pull → segment → push → pull in
- * process, on 200 people and the sandbox shop's real bucket (Shopify Plus). Then the store must
+ * process, on 200 people and a Shopify Plus shop's bucket (the sandbox's plan:plus). Then the store must
  * equal the shop (every customer and order, every mapped field; test orders skipped), corrupted
  * records must be quarantined with a reason, tags and metafields must equal memberships and
  * profile_tokens, nothing may be stored twice or tagged twice in effect, and the emulator must

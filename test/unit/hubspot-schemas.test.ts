@@ -9,6 +9,7 @@ import {
   ListEnvelopeSchema,
   ObjectPageSchema,
   PropertySchema,
+  ScopeErrorsSchema,
   SearchPageSchema,
 } from '../../connectors/hubspot/schemas.js';
 
@@ -36,6 +37,13 @@ const SCHEMA_FOR: Record<string, z.ZodType> = {
   'error_404_association_to_object_not_found.json': ErrorBodySchema,
   'error_404_patch_by_idproperty_not_found.json': ErrorBodySchema,
   'error_429_search_secondly_limit.json': ErrorBodySchema,
+  'error_401_expired_authentication.json': ErrorBodySchema,
+  'error_403_missing_scopes.json': ErrorBodySchema,
+  'error_403_missing_granular_scopes.json': ErrorBodySchema,
+  'error_403_missing_granular_scopes_all_of_TRIMMED.json': ScopeErrorsSchema,
+  'error_409_contact_conflict.json': ErrorBodySchema,
+  'error_409_contact_object_already_exists.json': ErrorBodySchema,
+  'error_409_property_exists_MODELLED.json': ErrorBodySchema,
 };
 /** Not answers the connector reads: a recording log and a custom-object schema. */
 const NOT_READ = new Set(['_recorded_exchanges_grouparoo.json', 'schema_custom_object_with_properties.json']);

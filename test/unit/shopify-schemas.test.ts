@@ -25,6 +25,12 @@ import escapedSlashes from '../fixtures/shopify/privateMetafieldDelete_escaped_s
 import emptyUserErrors from '../fixtures/shopify/publishablePublish_empty_userErrors_ALAppExt.json' with { type: 'json' };
 import shopQuery from '../fixtures/shopify/shop_query.json' with { type: 'json' };
 import staff from '../fixtures/shopify/staff_members_page_ALAppExt.json' with { type: 'json' };
+import protectedQuery from '../fixtures/shopify/error_access_denied_protected_customer_data_MODELLED.json' with { type: 'json' };
+import protectedDocs from '../fixtures/shopify/error_protected_customer_data_docs_example.json' with { type: 'json' };
+import protectedTags from '../fixtures/shopify/tagsAdd_partial_protected_customer_data_MODELLED.json' with { type: 'json' };
+import pendingTermination from '../fixtures/shopify/error_shop_pending_termination.json' with { type: 'json' };
+import unavailableShop from '../fixtures/shopify/error_402_unavailable_shop.json' with { type: 'json' };
+import lockedShop from '../fixtures/shopify/error_423_locked_MODELLED.json' with { type: 'json' };
 
 function accepts(schema: z.ZodType, value: unknown) {
   const result = schema.safeParse(value);
@@ -36,6 +42,7 @@ describe('Shopify response schemas accept the recorded real answers', () => {
   const all = {
     bulkRunning, catalogs, customersEmpty, draftOrderCreate, graphqlError, internalError, invalidVariable, throttledMinimal,
     fulfillmentUserError, definitionTaken, metafieldsInvalid, orderTransactions, escapedSlashes, emptyUserErrors, shopQuery, staff,
+    protectedQuery, protectedDocs, protectedTags, pendingTermination, unavailableShop, lockedShop,
   };
 
   it('every recorded body is a valid envelope', () => {

@@ -3,7 +3,8 @@
  * form (shared/platforms.md §1 H5). No HTTP here: server.ts asks this module, request by request,
  * what to do instead of (or on top of) the real answer.
  *
- * - throttle-burst: `count` (default 5) 429 answers with the TEN_SECONDLY_ROLLING body and the
+ * - throttle-burst: `count` (default 3, under the client's 5 attempts so a sync completes) 429
+ *   answers with the TEN_SECONDLY_ROLLING body and the
  *   X-HubSpot-RateLimit-* headers (Remaining 0, no Retry-After, as HubSpot sends). Not counted in
  *   the emulator's own window, and not in overLimitRequests().
  * - server-errors: `count` (default 3) answers cycling 502, 503, 500. CHOSEN bodies: HubSpot's
@@ -40,7 +41,7 @@ export interface HubSpotFaultScenario extends FaultScenario {
 }
 
 export const DEFAULT_COUNT: Record<FaultKind, number> = {
-  'throttle-burst': 5,
+  'throttle-burst': 3,
   'server-errors': 3,
   resets: 3,
   slow: 3,

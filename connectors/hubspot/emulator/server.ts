@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, objectKind, type Ctx, type Reply } from './http-support.js';
+import { TokenAccess } from './access.js';
 import { ListsApi } from './lists-api.js';
 import { ObjectsApi } from './objects-api.js';
 import { PropertiesApi } from './properties-api.js';
@@ -34,6 +35,8 @@ export interface HubSpotEmulatorOptions {
   searchResultCap?: number;
   /** Clock in ms, default Date.now; used for modification dates of changes. */
   now?: () => number;
+  /** Scopes the app was granted (default: every scope); a call that needs another answers 403 MISSING_SCOPES (access.ts). */
+  scopes?: readonly string[];
 }
 
 export type { EmulatorFault } from '../../../src/sandbox/emulator-faults.js';
@@ -86,6 +89,7 @@ export class HubSpotEmulator implements FaultInjector {
   private readonly lists: ListsApi;
   private readonly privacy: PrivacyApi;
   private readonly faultQueue = new FaultQueue();
+  private readonly access: TokenAccess;
 
   constructor(options: HubSpotEmulatorOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -100,6 +104,7 @@ export class HubSpotEmulator implements FaultInjector {
     this.lists = new ListsApi(this.state);
     this.privacy = new PrivacyApi(this.state);
     this.faults = new HubSpotFaults(() => this.rateHeaders(false), RATE_LIMIT_GROUP);
+    this.access = new TokenAccess(options.scopes, this.now);
   }
 
   // ================================================================ lifecycle
@@ -216,6 +221,21 @@ export class HubSpotEmulator implements FaultInjector {
     this.faultQueue.add(fault);
   }
 
+  /** The scopes the app holds from now on (calls that need another answer 403 MISSING_SCOPES); undefined: every scope. */
+  setScopes(scopes: readonly string[] | undefined): void {
+    this.access.setScopes(scopes);
+  }
+
+  /** The token expires now, as an OAuth access token does after 30 minutes (401 EXPIRED_AUTHENTICATION). */
+  expireToken(): void {
+    this.access.expire();
+  }
+
+  /** A fresh token was issued after expireToken(). */
+  renewToken(): void {
+    this.access.renew();
+  }
+
   // ================================================================ fault scenarios (faults.ts)
 
   injectScenario(scenario: HubSpotFaultScenario): void {
@@ -326,6 +346,11 @@ export class HubSpotEmulator implements FaultInjector {
     const m = /^Bearer\s+(.+)$/i.exec(auth);
     if (!m || m[1]?.trim() !== this.accessToken || this.faults.tokenRevoked()) {
       this.write(res, method, path, { status: 401, body: errorBody(AUTH_MESSAGE, 'INVALID_AUTHENTICATION') }, write);
+      return;
+    }
+    const refused = this.access.refuse(method, pathname);
+    if (refused) {
+      this.write(res, method, path, refused, write);
       return;
     }
 

@@ -14,6 +14,8 @@ import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { ActivitiesApi } from './activities-api.js';
+import { defineAdminFields, type AdminField } from './admin-fields.js';
+import { browseStaticLists, getLists } from './list-listings.js';
 import { BulkApi } from './bulk-api.js';
 import { HttpError, MarketoError, errorReply, type Ctx, type Reply } from './http-support.js';
 import { LeadsApi } from './leads-api.js';
@@ -45,6 +47,8 @@ export interface MarketoEmulatorOptions {
   activityScanLimit?: number;
   /** false: Create Lead Fields answers 603 Access denied, as for a role without Read-Write Schema Custom Field. */
   allowFieldCreation?: boolean;
+  /** Custom lead fields an admin created in Marketo beforehand, of any describe type (admin-fields.ts). */
+  fields?: readonly AdminField[];
   /** Clock in ms, default Date.now. */
   now?: () => number;
   /** How long a `slow` fault holds its answer; default 35 s (past segsync's default 30 s timeout). */
@@ -138,6 +142,7 @@ export class MarketoEmulator implements FaultInjector {
     this.faultDelayMs = options.faultDelayMs ?? 35_000;
     this.allowFieldCreation = options.allowFieldCreation ?? true;
     this.state = new MarketoState(this.now);
+    if (options.fields) defineAdminFields(this.state, options.fields);
     this.leads = new LeadsApi(this.state);
     this.activities = new ActivitiesApi(this.state, options.activityScanLimit ?? 1000);
     this.opportunities = new OpportunitiesApi(this.state);
@@ -787,6 +792,7 @@ export class MarketoEmulator implements FaultInjector {
       return methodNotAllowed(nowMs);
     }
     if (p === '/rest/v1/leads/delete.json' && m === 'POST') return this.leads.deleteLeads(ctx);
+    if (p === '/rest/v1/lists.json' && m === 'GET') return getLists(this.state, ctx);
     if (p === '/rest/v1/leads/describe.json' && m === 'GET') return this.leads.describe();
     if (p === '/rest/v1/leads/schema/fields.json' && m === 'POST') return this.leads.createFields(ctx, this.allowFieldCreation);
     if (p === '/rest/v1/activities/pagingtoken.json' && m === 'GET') return this.activities.pagingToken(ctx);
@@ -813,6 +819,7 @@ export class MarketoEmulator implements FaultInjector {
     // ---- asset API (/rest/asset/v1)
     if (p === '/rest/asset/v1/staticList/byName.json' && m === 'GET') return this.lists.byName(ctx);
     if (p === '/rest/asset/v1/staticLists.json' && m === 'POST') return this.lists.create(ctx);
+    if (p === '/rest/asset/v1/staticLists.json' && m === 'GET') return browseStaticLists(this.state, ctx, (list) => this.lists.listJson(list));
     if (p === '/rest/asset/v1/folder/byName.json' && m === 'GET') return this.lists.folderByName(ctx);
     if (p === '/rest/asset/v1/folders.json' && m === 'POST') return this.lists.createFolder(ctx);
     if (s[0] === 'rest' && s[1] === 'asset' && s[2] === 'v1' && s[3] === 'staticList' && /^\d+(\.json)?$/.test(s[4] ?? '')) {

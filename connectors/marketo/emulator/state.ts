@@ -53,6 +53,10 @@ const STANDARD_FIELDS: Array<Omit<FieldDef, 'custom'>> = [
   { id: 144, name: 'leadSource', displayName: 'Lead Source', dataType: 'string', length: 255, readOnly: false },
   { id: 145, name: 'leadStatus', displayName: 'Lead Status', dataType: 'string', length: 255, readOnly: false },
   { id: 146, name: 'leadScore', displayName: 'Lead Score', dataType: 'integer', readOnly: false },
+  // Further standard fields of the recorded describe, so that every type it shows is served.
+  { id: 61, name: 'contactCompany', displayName: 'Contact Company', dataType: 'reference', readOnly: true },
+  { id: 89, name: 'mktoPersonNotes', displayName: 'Person Notes', dataType: 'text', readOnly: false },
+  { id: 147, name: 'urgency', displayName: 'Urgency', dataType: 'float', readOnly: false },
 ];
 
 export const FIRST_CUSTOM_FIELD_ID = 1001;

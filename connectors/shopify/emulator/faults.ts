@@ -12,7 +12,8 @@ import type { FaultKind } from '../../../src/sandbox/emulator-faults.js';
 
 /** Per-kind default `count` when a scenario gives none. */
 export const DEFAULT_FAULT_COUNTS: Record<FaultKind, number> = {
-  'throttle-burst': 5,
+  // Consecutive THROTTLED answers: fewer than the client's 5 attempts, so a sync against them completes.
+  'throttle-burst': 3,
   'server-errors': 6,
   resets: 5,
   slow: 3,

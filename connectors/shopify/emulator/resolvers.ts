@@ -8,6 +8,7 @@
  * Where Shopify's documentation is silent, the choice made is marked CHOSEN.
  */
 import { createHash } from 'node:crypto';
+import { protectedCustomerDataError } from './account.js';
 import { GraphQLError } from 'graphql';
 import { parseStrictDate } from '../../../src/domain/dates.js';
 import type { BulkOperations } from './bulk.js';
@@ -48,6 +49,8 @@ export interface ResolverContext {
   baseUrl?: string;
   /** Set while a bulk operation runs its query: connections ignore paging and return everything. */
   unpaged?: boolean;
+  /** The app is not approved for protected customer data: every Customer object read is refused (account.ts). */
+  customerDataRefused?: boolean;
 }
 
 /** Shopify DateTime: ISO 8601 UTC to the second. */
@@ -131,6 +134,7 @@ function definitionView(d: DefinitionRecord) {
 }
 
 export function customerView(ctx: ResolverContext, c: CustomerRecord) {
+  if (ctx.customerDataRefused) throw protectedCustomerDataError();
   const orders = () => c.orderIds.map((id) => ctx.state.order(id)!).filter((o) => !o.test);
   const spent = () =>
     orders()
@@ -344,7 +348,8 @@ function tagsMutation(ctx: ResolverContext, args: { id: string; tags: string[] }
   }
   // A tag change updates the customer (customers/update), so incremental pulls see our own writes.
   if (changed) ctx.state.touch(target);
-  return { node: customerView(ctx, target), userErrors: [] };
+  // Resolved on its own: a refused read of the customer does not undo the tag change.
+  return { node: () => customerView(ctx, target), userErrors: [] };
 }
 
 /**

@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import {
   execute,
   getOperationAST,
+  Kind,
   parse,
   validate,
   type DocumentNode,
@@ -28,6 +29,8 @@ import {
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { SHOPIFY_GRAPHQL_PATH } from '../config.js';
 import { LeakyBucket, STANDARD_BUCKET, type BucketSettings } from './bucket.js';
+import { shopStateReply } from './account.js';
+import type { ShopStateName } from '../../../src/sandbox/emulator-account.js';
 import { BULK_OUTPUT_PATH, BulkOperations, DEFAULT_BULK_SETTINGS, jsonlLine, type BulkErrorCode, type BulkOperationSnapshot, type BulkSettings } from './bulk.js';
 import { actualCost, requestedCost } from './cost.js';
 import { gid, iso, parseGid, rootValue, type ResolverContext } from './resolvers.js';
@@ -46,6 +49,10 @@ export interface ShopifyEmulatorOptions {
   scopes?: readonly string[];
   /** HTTP status of a THROTTLED answer: 200 as reported for the GraphQL API (default), or 429. */
   throttledStatus?: 200 | 429;
+  /** false: the app is not approved for protected customer data; Customer reads answer ACCESS_DENIED (account.ts). Default true. */
+  protectedCustomerData?: boolean;
+  /** The shop is pending termination, frozen or locked: every request answers as Shopify does then (account.ts). */
+  shopState?: ShopStateName;
   /** Clock in ms, default Date.now: the bucket, the 60-day window and modification times use it. */
   now?: () => number;
   /** Bulk operations: how long one runs (default 200 ms), URL lifetime (7 days), how many at once (5). */
@@ -145,6 +152,8 @@ export class ShopifyEmulator implements FaultInjector {
   private readonly throttledStatus: 200 | 429;
   private readonly bulk: BulkOperations;
   private scopes: Set<string>;
+  private protectedCustomerData: boolean;
+  private shopState: ShopStateName | undefined;
   private readonly faultQueue = new FaultQueue();
   private downloadCut: { afterLines: number; left: number } | null = null;
   // ---- fault scenarios (faults.ts)
@@ -170,6 +179,8 @@ export class ShopifyEmulator implements FaultInjector {
     this.bucket = new LeakyBucket(options.bucket ?? STANDARD_BUCKET, this.now);
     this.scopes = new Set(options.scopes ?? DEFAULT_SCOPES);
     this.throttledStatus = options.throttledStatus ?? 200;
+    this.protectedCustomerData = options.protectedCustomerData ?? true;
+    this.shopState = options.shopState;
     this.state = new ShopState(this.now);
     this.schema = adminSchema();
     this.bulk = new BulkOperations(this.schema, this.now, { ...DEFAULT_BULK_SETTINGS, ...options.bulk });
@@ -393,6 +404,16 @@ export class ShopifyEmulator implements FaultInjector {
     this.scopes = new Set(scopes);
   }
 
+  /** Whether the app is approved for protected customer data (false: Customer reads answer ACCESS_DENIED). */
+  setProtectedCustomerData(approved: boolean): void {
+    this.protectedCustomerData = approved;
+  }
+
+  /** The shop's state from now on (undefined: active). */
+  setShopState(state: ShopStateName | undefined): void {
+    this.shopState = state;
+  }
+
   /** Effective tag changes by tagsAdd/tagsRemove, oldest first (test read accessor). */
   tagChanges(): Array<{ customerId: string; tag: string; change: 'added' | 'removed' }> {
     return this.state.tagChanges.map((c) => ({ customerId: gid('Customer', c.customerId), tag: c.tag, change: c.change }));
@@ -542,6 +563,10 @@ export class ShopifyEmulator implements FaultInjector {
       this.send(res, method, path, { status: 401, body: { errors: INVALID_TOKEN } }, meta, revoked);
       return;
     }
+    if (this.shopState && this.shopState !== 'pending-termination') {
+      this.send(res, method, path, shopStateReply(this.shopState, undefined), meta);
+      return;
+    }
     if (method !== 'POST') {
       // CHOSEN: only POST is emulated.
       this.send(res, method, path, { status: 405, body: { errors: 'Method Not Allowed' }, headers: { Allow: 'POST' } }, meta);
@@ -598,6 +623,10 @@ export class ShopifyEmulator implements FaultInjector {
       const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
       return { status: 200, body: { errors: [{ message }], extensions: this.costExtension(0, 0) } };
     }
+    if (this.shopState === 'pending-termination') {
+      const first = operation.selectionSet.selections.find((sel) => sel.kind === Kind.FIELD);
+      return shopStateReply(this.shopState, first?.kind === Kind.FIELD ? first.name.value : undefined);
+    }
     const requested = requestedCost(this.schema, document, operation, variables);
     if (requested > MAX_QUERY_COST) {
       // Shopify's wording (as quoted in public issue reports).
@@ -640,7 +669,15 @@ export class ShopifyEmulator implements FaultInjector {
         headers: { 'X-Segsync-Throttled': '1' },
       };
     }
-    const ctx: ResolverContext = { state: this.state, scopes: this.scopes, now: this.now, searchWarnings: [], bulk: this.bulk, baseUrl };
+    const ctx: ResolverContext = {
+      state: this.state,
+      scopes: this.scopes,
+      now: this.now,
+      searchWarnings: [],
+      bulk: this.bulk,
+      baseUrl,
+      ...(this.protectedCustomerData ? {} : { customerDataRefused: true }),
+    };
     const result = await execute({ schema: this.schema, document, rootValue: rootValue(ctx), contextValue: ctx, variableValues: variables, operationName: operationName ?? undefined });
     const data = (result.data ?? null) as Record<string, unknown> | null;
     const actual = result.data === undefined ? 0 : Math.min(requested, actualCost(this.schema, document, operation, variables, data));

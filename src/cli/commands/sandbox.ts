@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { FAULT_KINDS, type FaultKind, type FaultScenario } from '../../sandbox/emulator-faults.js';
+import { parseAccountConditions, type AccountCondition } from '../../sandbox/emulator-account.js';
 import { CONNECTORS } from '../../../connectors/index.js';
 import { startSandbox } from '../../sandbox/server.js';
 import { reportError } from '../context.js';
@@ -10,6 +11,7 @@ export interface SandboxFlags {
   seed?: number;
   size?: number;
   faults?: FaultScenario[];
+  account?: AccountCondition[];
   json?: boolean;
 }
 
@@ -25,6 +27,15 @@ export function parseFaults(value: string): FaultScenario[] {
   });
 }
 
+/** "missing-scopes,shop-state:frozen" → account conditions; a wrong one is a usage error naming the allowed ones. */
+export function parseAccount(value: string): AccountCondition[] {
+  try {
+    return parseAccountConditions(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
 /** Serves every emulator until stopped; prints the environment lines that point segsync at them. */
 export async function sandboxCommand(flags: SandboxFlags): Promise<void> {
   try {
@@ -35,6 +46,7 @@ export async function sandboxCommand(flags: SandboxFlags): Promise<void> {
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       ...(flags.size !== undefined ? { size: flags.size } : {}),
       ...(flags.faults ? { faults: flags.faults } : {}),
+      ...(flags.account ? { account: flags.account } : {}),
     });
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ ok: true, url: sandbox.url, env: sandbox.env, population: sandbox.population })}\n`);
@@ -42,6 +54,7 @@ export async function sandboxCommand(flags: SandboxFlags): Promise<void> {
       process.stdout.write(
         `segsync sandbox: ${sandbox.population.size.toLocaleString('en-US')} synthetic people (seed ${sandbox.population.seed}) at ${sandbox.url}\n` +
           (flags.faults?.length ? `Faults on every emulator: ${flags.faults.map((f) => f.kind + (f.count ? `:${f.count}` : '')).join(', ')}\n` : '') +
+          (flags.account?.length ? `Accounts answer as: ${flags.account.map(describeCondition).join(', ')}\n` : '') +
           `Point segsync at it (in another shell):\n\n${Object.entries(sandbox.env).map(([k, v]) => `export ${k}=${v}`).join('\n')}\n\nCtrl-C stops it.\n`,
       );
     }
@@ -53,4 +66,10 @@ export async function sandboxCommand(flags: SandboxFlags): Promise<void> {
   } catch (error) {
     process.exitCode = reportError(error, flags.json === true);
   }
+}
+
+function describeCondition(c: AccountCondition): string {
+  if (c.kind === 'shop-state') return `shop-state:${c.state}`;
+  if (c.kind === 'plan') return `plan:${c.plan}`;
+  return c.kind;
 }
