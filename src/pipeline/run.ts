@@ -10,6 +10,7 @@ import { applyPlan, type ApplySummary } from './apply.js';
 import { planDestination } from './plan.js';
 import { pullSource, type StreamPullSummary } from './pull.js';
 import { runSegmentation, type SegmentSummary } from './segment.js';
+import { runSegmentationInWorker } from './segment-thread.js';
 import { requestCounts, type Session } from './session.js';
 import { silentProgressFactory, type ProgressFactory } from './progress.js';
 import { MassRemovalError } from './apply.js';
@@ -85,6 +86,17 @@ export async function pull(session: Session, options: CommandOptions & { full: b
 
 export function segment(session: Session, options: { exportDir?: string } = {}): SegmentSummary {
   return runSegmentation(session.db, session.workspace, options);
+}
+
+/**
+ * The same segmentation, computed in a worker thread so that this thread stays responsive (timers,
+ * lease renewals, health checks, Ctrl-C). The commands and the daemon use this one; an abort
+ * stops the worker without storing anything. A store in memory cannot be shared with a thread.
+ */
+export async function segmentInWorker(session: Session, options: { exportDir?: string; signal?: AbortSignal } = {}): Promise<SegmentSummary> {
+  const { signal, ...rest } = options;
+  if (session.dbPath === ':memory:') return segment(session, rest);
+  return runSegmentationInWorker({ dbPath: session.dbPath, workspace: session.workspace, options: rest }, signal);
 }
 
 function describePlan(plan: DestinationPlan): PushResult['destinations'][number]['plan'] {

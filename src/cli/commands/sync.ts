@@ -1,4 +1,4 @@
-import { pull, push, recorded, segment } from '../../pipeline/run.js';
+import { pull, push, recorded, segmentInWorker } from '../../pipeline/run.js';
 import { renderPull, renderPush, renderRequests, renderSegment } from '../render.js';
 import { runCommand } from '../context.js';
 import type { PushFlags } from './push.js';
@@ -8,7 +8,7 @@ export function syncCommand(flags: PushFlags & { full?: boolean }): Promise<void
   return runCommand(flags, async (ctx) => {
     const { result, requests } = await recorded(ctx.session, 'sync', async () => {
       const pulled = await pull(ctx.session, { full: flags.full === true, signal: ctx.signal, progress: ctx.progress });
-      const segmented = segment(ctx.session);
+      const segmented = await segmentInWorker(ctx.session, { signal: ctx.signal });
       const pushed = await push(ctx.session, {
         dryRun: flags.dryRun === true,
         allowMassRemoval: flags.allowMassRemoval === true,
