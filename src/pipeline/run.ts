@@ -174,6 +174,8 @@ export interface RecordOptions {
   trigger?: 'manual' | 'schedule';
   /** The scheduled job this run belongs to. */
   job?: string;
+  /** Why it started when it did, e.g. "late: due 2026-12-07T12:01:00Z, started ... (2 ticks missed: ...)". */
+  note?: string;
 }
 
 /**
@@ -189,7 +191,7 @@ export async function recorded<T>(
 ): Promise<{ result: T; requests: RequestCounts }> {
   const history = new RunHistory(session.db);
   const before = requestCounts(session);
-  const runId = history.start(command, options.trigger ?? 'manual', options.job);
+  const runId = history.start(command, options.trigger ?? 'manual', options.job, options.note);
   // A scheduled run holds its job's lease: any other row of the job still 'running' is a dead process's.
   if (options.job) history.closeOrphansOf(options.job, runId, 'the process running it stopped before it finished (killed or crashed); this job\'s next run redid its work');
   try {

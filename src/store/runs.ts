@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 
 const THIS_PROCESS = `${hostname()}:${process.pid}`;
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -40,18 +40,20 @@ export interface RunRow {
   status: 'running' | 'succeeded' | 'failed';
   summary: unknown;
   error: string | null;
+  /** Why a scheduled run started when it did (a late run making up missed ticks); null otherwise. */
+  note: string | null;
 }
 
 /** Run history: every command that touches data leaves a row, whether it succeeds or not. */
 export class RunHistory {
   constructor(private readonly db: Db) {}
 
-  start(command: string, trigger: 'manual' | 'schedule' = 'manual', job?: string): number {
+  start(command: string, trigger: 'manual' | 'schedule' = 'manual', job?: string, note?: string): number {
     this.closeDead();
     return Number(
       this.db
-        .prepare("INSERT INTO runs (command, trigger, job, owner, started_at, status) VALUES (?, ?, ?, ?, ?, 'running')")
-        .run(command, trigger, job ?? null, THIS_PROCESS, nowIso()).lastInsertRowid,
+        .prepare("INSERT INTO runs (command, trigger, job, owner, started_at, status, note) VALUES (?, ?, ?, ?, ?, 'running', ?)")
+        .run(command, trigger, job ?? null, THIS_PROCESS, nowIso(), note ?? null).lastInsertRowid,
     );
   }
 
@@ -119,11 +121,11 @@ export class RunHistory {
 
   recent(limit = 10, filter: { job?: string; command?: string } = {}): RunRow[] {
     const rows = this.db
-      .prepare(`SELECT id, command, trigger, job, started_at, finished_at, status, summary, counts, error FROM runs
+      .prepare(`SELECT id, command, trigger, job, started_at, finished_at, status, summary, counts, error, note FROM runs
                 WHERE (? IS NULL OR job = ?) AND (? IS NULL OR command = ?)
                 ORDER BY id DESC LIMIT ?`)
       .all(filter.job ?? null, filter.job ?? null, filter.command ?? null, filter.command ?? null, limit) as Array<{ id: number; command: string; trigger: string;
-        job: string | null; started_at: string; finished_at: string | null; status: RunRow['status']; summary: string | null; counts: string | null; error: string | null }>;
+        job: string | null; started_at: string; finished_at: string | null; status: RunRow['status']; summary: string | null; counts: string | null; error: string | null; note: string | null }>;
     return rows.map((r) => ({
       id: r.id,
       command: r.command,
@@ -135,6 +137,7 @@ export class RunHistory {
       status: r.status,
       summary: r.summary ? (JSON.parse(r.summary) as unknown) : null,
       error: r.error,
+      note: r.note,
     }));
   }
 }

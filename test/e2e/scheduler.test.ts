@@ -92,19 +92,31 @@ describe('the scheduler daemon', () => {
     expect(health.counters.requests).toBeGreaterThan(0);
   });
 
-  it('skips a tick while the job\'s previous run is still going, and says so', async () => {
+  it('ticks due while the job\'s previous run is still going are made up by one late run, noted in its history row', async () => {
     world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
     slowDown(world, 2_500);
     const log = recordingLog();
-    const scheduler = start(log);
-    await until(() => log.has(/^skipped tick: still running$/), 'a skipped tick');
+    const finished: FinishedRun[] = [];
+    const scheduler = start(log, { onRunFinished: (r) => void finished.push(r) });
+    await until(() => log.has(/^pull-hubspot: tick due \S+Z missed \(the previous run was still going\); the job runs once, late, when the run in progress ends$/), 'a missed tick');
     const [view] = scheduler.jobs();
     expect(view!.running).toBe(true);
-    expect(view!.skippedTicks).toBeGreaterThanOrEqual(1);
-    expect(log.lines.find((l) => l.msg === 'skipped tick: still running')).toMatchObject({ level: 'warn', obj: { job: 'pull-hubspot' } });
+    expect(view!.missedTicks).toBeGreaterThanOrEqual(1);
+    expect(view!.lateSince).toEqual(expect.any(String));
+    expect(log.lines.find((l) => / missed \(/.test(l.msg))).toMatchObject({ level: 'warn', obj: { job: 'pull-hubspot' } });
+    await until(() => finished.length >= 2, 'the late run');
     await scheduler.stop('test');
-    // One run, however many ticks came while it went on.
-    expect(runs().map((r) => r.status)).toEqual(['succeeded']);
+    const [slow, late] = runs();
+    expect(slow).toMatchObject({ status: 'succeeded', note: null });
+    // The 2.5 s run missed at least two per-second ticks: one late run makes them all up.
+    expect(late).toMatchObject({ status: 'succeeded', trigger: 'schedule', job: 'pull-hubspot' });
+    const made = /^late: due (\S+)Z, started (\S+)Z \((\d+) ticks missed: the previous run was still going\)$/.exec(late!.note ?? '');
+    expect(made, late!.note ?? 'no note').not.toBeNull();
+    expect(Number(made![3])).toBeGreaterThanOrEqual(2);
+    expect(Date.parse(`${made![1]}Z`)).toBeLessThan(Date.parse(`${made![2]}Z`));
+    const health = scheduler.health().jobs[0]!;
+    expect(health.lateRuns).toBe(runs().filter((r) => r.note !== null).length);
+    expect(health.missedTicks).toBeGreaterThan(health.lateRuns);
   });
 
   it('runNow on a job already running here skips instead of queueing', async () => {
