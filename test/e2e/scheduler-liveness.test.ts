@@ -1,7 +1,8 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connectors/index.js';
@@ -10,6 +11,7 @@ import { openSession } from '../../src/pipeline/session.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 
 const ROOT = join(import.meta.dirname, '../..');
+const run = promisify(execFile);
 const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 
 /**
@@ -129,5 +131,11 @@ describe('the daemon stays live while it segments', () => {
     }
     child.kill('SIGTERM');
     expect(await new Promise((r) => child!.once('close', r))).toBe(0);
+    // `segsync runs` shows why the late run started when it did.
+    const { stdout: history } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'runs', '--job', 'segment-all'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    });
+    expect(history).toMatch(/\nNotes:\n {2}#\d+: late: due \S+Z, started \S+Z \(\d+ ticks missed: the previous run was still going\)/);
   }, 120_000);
 });

@@ -3,6 +3,7 @@ import { CONNECTORS } from '../../connectors/index.js';
 import { openStore } from '../../src/store/db.js';
 import { RunHistory } from '../../src/store/runs.js';
 import { JobLeases } from '../../src/scheduler/leases.js';
+import { startHealthServer } from '../../src/scheduler/health.js';
 import { ABANDONED_REASON, startScheduler, type FinishedRun, type Scheduler, type SchedulerLog } from '../../src/scheduler/daemon.js';
 import { hostname } from 'node:os';
 import { pull, segment } from '../../src/pipeline/run.js';
@@ -283,6 +284,24 @@ describe('the scheduler daemon', () => {
     expect(byId.get(fresh)).toMatchObject({ status: 'running' });
     expect(log.has(/^marked 1 run left running by a stopped process as failed$/)).toBe(true);
     db.close();
+  });
+
+  it('is ready after a restart: readiness comes from the run history in the store, not from this process', async () => {
+    world = await hubspotWorld({ size: 60, config: config('    - name: pull-hubspot\n      run: pull\n      platform: hubspot\n      cron: "*/5 * * * *"\n') });
+    const before = start(recordingLog(), { ticks: false });
+    expect((await before.runNow('pull-hubspot')).status).toBe('succeeded');
+    await before.stop('restart');
+    // A new daemon (another process, as far as it knows: its own owner and counters) on the same store.
+    const after = start(recordingLog(), { ticks: false });
+    expect(after.health().counters.runs).toBe(0);
+    const server = await startHealthServer({ port: 0, status: () => after.health() });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+      expect(await res.json()).toEqual({ ready: true, jobs: [{ name: 'pull-hubspot', ready: true }] });
+      expect(res.status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses to start without a schedule, or with a job whose platform is not configured', async () => {
