@@ -12,7 +12,7 @@ export class LeaseHeldError extends Error {
   constructor(readonly held: LeaseHolder, waitedSeconds: number | undefined) {
     super(
       `${held.job} is held by ${describeHolder(held)}${waitedSeconds ? `, still after waiting ${waitedSeconds} s` : ''}: ` +
-        'another segsync is doing this now, and two at once would send the same changes twice. ' +
+        'another segsync is doing this now. ' +
         `Run again when it is done${waitedSeconds ? ', or wait longer with --wait SECONDS' : ', or add --wait SECONDS to wait for it'}.`,
     );
     this.name = 'LeaseHeldError';
