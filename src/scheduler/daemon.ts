@@ -11,7 +11,7 @@ import { openSession, requestCounts, type Session } from '../pipeline/session.js
 import { openStore, type Db } from '../store/db.js';
 import { RunHistory, type RunCounts } from '../store/runs.js';
 import type { HealthStatus } from './health-types.js';
-import { JobLeases, leaseOwner, type LeaseClaim } from './leases.js';
+import { JobLeases, leaseOwner, ownerGone, type LeaseClaim } from './leases.js';
 import { operationLeaseKeys } from './lease-keys.js';
 import { scheduledJobs, type ScheduledJob } from './schedule-config.js';
 
@@ -293,7 +293,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     const now = clock();
     // A run older than a lease whose process is gone can only be a leftover. While another daemon
     // holds a live lease, one of those runs may be its long run in progress: leave them all alone.
-    const others = leases.live(now).filter((l) => l.owner !== owner);
+    // (A lease left by a command of this machine that was killed holds nothing: its process is gone.)
+    const others = leases.live(now).filter((l) => l.owner !== owner && !ownerGone(l.owner));
     if (others.length > 0) {
       log.info({ holders: others.map((l) => `${l.job}@${l.owner}`) }, 'not closing runs left running: another daemon is running jobs on this store');
       return;
@@ -311,8 +312,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     void trigger(job, { kind: 'tick', dueMs });
   }
 
-  /** Counts and logs a tick that could not start on time, and makes sure the job runs once, late. */
-  function missTick(job: ScheduledJob, dueMs: number, reason: string): void {
+  /**
+   * Counts and logs a tick that could not start on time, and makes sure the job runs once, late:
+   * after `retryInMs` when what it needs is held, else now or when its run in progress ends.
+   */
+  function missTick(job: ScheduledJob, dueMs: number, reason: string, retryInMs?: number): void {
     if (stopping) return;
     tickStats.get(job.name)!.missedTicks++;
     const pending = missed.get(job.name);
@@ -323,9 +327,10 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     } else {
       missed.set(job.name, { firstDue: dueMs, count: 1, reasons: new Set([reason]) });
     }
-    const when = running.has(job.name) ? 'when the run in progress ends' : 'now';
+    const when = retryInMs !== undefined ? `when it can (next try in ${Math.round(retryInMs / 1000)} s)` : running.has(job.name) ? 'when the run in progress ends' : 'now';
     log.warn({ job: job.name, due: iso(dueMs), reason, missedTicks: tickStats.get(job.name)!.missedTicks }, `${job.name}: tick due ${tickTime(dueMs)} missed (${reason}); the job runs once, late, ${when}`);
-    if (!running.has(job.name)) runLate(job, 0);
+    if (retryInMs !== undefined) runLate(job, retryInMs);
+    else if (!running.has(job.name)) runLate(job, 0);
   }
 
   /** Starts the job's late run after `delayMs`, unless one is planned already or a run started meanwhile. */
@@ -351,9 +356,12 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   /** A tick's run, or a late run, that could not start: it runs late, once, when it can. */
   function retryLater(job: ScheduledJob, start: Start, reason: string): void {
     if (start.kind === 'now') return;
-    if (start.kind === 'tick') missTick(job, start.dueMs, reason);
-    else missed.get(job.name)?.reasons.add(reason);
-    runLate(job, retryMs);
+    if (start.kind === 'tick') {
+      missTick(job, start.dueMs, reason, retryMs);
+    } else {
+      missed.get(job.name)?.reasons.add(reason);
+      runLate(job, retryMs);
+    }
   }
 
   /** Runs the job now unless this process is running it (`skipped`) or another daemon holds its lease (`held`). */

@@ -123,7 +123,7 @@ function holderOf(row: LeaseRow): LeaseHolder {
 }
 
 /** An owner (`host:pid:random`) of this machine whose process is gone; another machine's is never judged. */
-function ownerGone(owner: string): boolean {
+export function ownerGone(owner: string): boolean {
   const [host, pid] = owner.split(':');
   return host === hostname() && pid !== undefined && /^\d+$/.test(pid) && !processAlive(Number(pid));
 }
