@@ -93,9 +93,10 @@ export interface Scheduler {
    * still going at the deadline is interrupted: its AbortSignal fires, a pull stops once the
    * request in flight answers, without writing that page (each page is one transaction, so
    * nothing is half-written), a push stops before its next batch, a segmentation's worker thread
-   * is ended (its transaction, if open, rolls back), and recorded() marks the run failed. A run that has not recorded itself 5 s
-   * after the signal is left behind with its lease (which expires on its own, so no other daemon
-   * starts the job while it may still write); `stuckRuns()` then tells the caller to exit.
+   * is ended (its transaction, if open, rolls back), and recorded() marks the run failed. A run
+   * that has not recorded itself 5 s after the signal is left behind with its lease (which
+   * expires on its own, so no other daemon starts the job while it may still write);
+   * `stuckRuns()` then tells the caller to exit. Ticks still waiting for their late run are logged.
    */
   stop(reason: string): Promise<void>;
   /** Runs still going after stop() gave up on them: the process must exit to end them. */
