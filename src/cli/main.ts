@@ -32,6 +32,9 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+/** pull, segment, push and sync take the same leases as the daemon's jobs (src/cli/command-leases.ts). */
+const WAIT_HELP = 'if another segsync (a command or a scheduled job) is doing the same now, wait up to this long for it instead of exiting 1';
+
 const program = new Command()
   .name('segsync')
   .description('Pull CRM and shop data into SQLite, segment it (RFM, rules, clusters and personas), and sync segments and tokens back.')
@@ -43,6 +46,7 @@ program
   .description('pull contacts and deals from every configured platform (incremental after the first run)')
   .option('--full', 'ignore cursors and read everything again')
   .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
+  .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
   .action(pullCommand);
 
@@ -50,6 +54,7 @@ program
   .command('segment')
   .description('resolve profiles; compute features, RFM, rule segments, clusters and personas into a new segmentation run')
   .option('--export <dir>', 'also write the prepared feature matrix, assignments and metrics as CSV/JSON to <dir>')
+  .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
   .action(segmentCommand);
 
@@ -72,6 +77,7 @@ program
   .description('write segment lists and tokens to every destination, sending only what changed')
   .option('--dry-run', 'print the plan and send nothing')
   .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
+  .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
   .action(pushCommand);
 
@@ -82,6 +88,7 @@ program
   .option('--dry-run', 'pull and segment, then print the push plan without sending it')
   .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
   .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
+  .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
   .action(syncCommand);
 

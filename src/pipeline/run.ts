@@ -11,6 +11,7 @@ import { planDestination } from './plan.js';
 import { pullSource, type StreamPullSummary } from './pull.js';
 import { purgeExpired, type PurgeSummary } from './retention.js';
 import { runSegmentation, type SegmentSummary } from './segment.js';
+import { runSegmentationInWorker } from './segment-thread.js';
 import { requestCounts, type Session } from './session.js';
 import { silentProgressFactory, type ProgressFactory } from './progress.js';
 import { MassRemovalError } from './apply.js';
@@ -158,6 +159,19 @@ export function segment(session: Session, options: { exportDir?: string } = {}):
   return summary;
 }
 
+/**
+ * The same segmentation, computed in a worker thread so that this thread stays responsive (timers,
+ * lease renewals, health checks, Ctrl-C). The commands and the daemon use this one; an abort
+ * stops the worker without storing anything. A store in memory cannot be shared with a thread.
+ */
+export async function segmentInWorker(session: Session, options: { exportDir?: string; signal?: AbortSignal } = {}): Promise<SegmentSummary> {
+  const { signal, ...rest } = options;
+  if (session.dbPath === ':memory:') return segment(session, rest);
+  const summary = await runSegmentationInWorker({ dbPath: session.dbPath, workspace: session.workspace, options: rest }, signal);
+  reportRunPart('segment', () => summary);
+  return summary;
+}
+
 function describePlan(plan: DestinationPlan): PushResult['destinations'][number]['plan'] {
   const lists = plan.lists
     .filter((l) => l.add.length > 0 || l.remove.length > 0)
@@ -282,7 +296,7 @@ export async function sync(
   const attempted = pulledPlatforms(session, options).length;
   if (attempted > 0 && failed.length === attempted) return result;
   options.between?.();
-  result.segment = segment(session);
+  result.segment = await segmentInWorker(session, { signal: options.signal });
   options.between?.();
   const skip = new Map(failed.map((f) => [f.platform, `its pull failed (${f.error.split('\n')[0]}); pushed by the next sync that pulls it`]));
   result.push = await push(session, { ...options, keepGoing: true, skip });
@@ -302,6 +316,8 @@ export interface RecordOptions<T = unknown> {
   job?: string;
   /** A result that is a failure although nothing was thrown (a sync with a failed platform): the error to record. */
   failure?: (result: T) => string | undefined;
+  /** Why it started when it did, e.g. "late: due 2026-12-07T12:01:00Z, started ... (2 ticks missed: ...)". */
+  note?: string;
 }
 
 /**
@@ -317,7 +333,7 @@ export async function recorded<T>(
 ): Promise<{ result: T; requests: RequestCounts }> {
   const history = new RunHistory(session.db);
   const before = requestCounts(session);
-  const runId = history.start(command, options.trigger ?? 'manual', options.job);
+  const runId = history.start(command, options.trigger ?? 'manual', options.job, options.note);
   // A scheduled run holds its job's lease: any other row of the job still 'running' is a dead process's.
   if (options.job) history.closeOrphansOf(options.job, runId, 'the process running it stopped before it finished (killed or crashed); this job\'s next run redid its work');
   const parts: RunParts = {};

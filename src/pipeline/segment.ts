@@ -16,6 +16,7 @@ import { clusteringRecord } from './clustering-record.js';
 import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
 import { prepareExportDir, writeExport } from './export.js';
+import { holdSegmentationForTest } from './segmentation-hold.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -140,6 +141,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     occurredAtMs[k] = Date.parse(r.occurredAt);
     amount[k] = convert(r.amount, r.currency);
   });
+  holdSegmentationForTest();
 
   const referenceMs = workspace.segmentation.referenceDate ? Date.parse(workspace.segmentation.referenceDate) : now;
   const windowDays = workspace.segmentation.windowDays;

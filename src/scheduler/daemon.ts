@@ -5,13 +5,14 @@ import { readCoreEnv } from '../config/env.js';
 import { maskSecrets } from '../log/redact.js';
 import { ConfigError } from '../config/errors.js';
 import { destinationSettings, sourceSettings, loadWorkspace } from '../config/workspace.js';
-import { pull, push, recorded, segment, type RequestCounts } from '../pipeline/run.js';
+import { describeFailures, pull, push, recorded, segmentInWorker, sync, type RequestCounts, type SyncResult } from '../pipeline/run.js';
 import { runCounts } from '../pipeline/run-counts.js';
 import { openSession, requestCounts, type Session } from '../pipeline/session.js';
 import { openStore, type Db } from '../store/db.js';
 import { RunHistory, type RunCounts } from '../store/runs.js';
 import type { HealthStatus } from './health-types.js';
-import { JobLeases, leaseOwner } from './leases.js';
+import { JobLeases, leaseOwner, ownerGone, type LeaseClaim } from './leases.js';
+import { operationLeaseKeys } from './lease-keys.js';
 import { scheduledJobs, type ScheduledJob } from './schedule-config.js';
 
 /** What the daemon logs through: pino's shape (object first, then the message), nothing more. */
@@ -36,10 +37,13 @@ export interface FinishedRun {
 
 export type RunOutcome =
   | ({ status: 'succeeded' | 'failed'; result?: unknown; requests?: RequestCounts } & FinishedRun)
-  /** This process is still running the job: the tick is dropped, never queued. */
+  /** runNow while this process is running the job (a tick then runs late, once the run ends), or the store was locked. */
   | { status: 'skipped'; job: string }
-  /** Another process holds the job's lease. */
-  | { status: 'held'; job: string; holder: string; until: string }
+  /**
+   * Another process holds a lease the run needs: the job's own (`key` is the job's name: another
+   * daemon runs it) or an operation lease (`push:hubspot`: a manual command or another job does that).
+   */
+  | { status: 'held'; job: string; key: string; holder: string; command?: string; since: string; until: string }
   /** The scheduler is stopping or stopped. */
   | { status: 'stopped'; job: string };
 
@@ -52,8 +56,12 @@ export interface JobView {
   /** The next tick; null once stopped (or for `--once`, which has no ticks). */
   next: Date | null;
   running: boolean;
-  /** Ticks dropped because the previous run of this job in this process was still going. */
-  skippedTicks: number;
+  /** Ticks that could not start on time since this daemon started (each made up by a late run). */
+  missedTicks: number;
+  /** Runs that started late to make up missed ticks. */
+  lateRuns: number;
+  /** When the oldest tick still waiting for its late run was due; null when none waits. */
+  lateSince: string | null;
 }
 
 export interface SchedulerOptions {
@@ -84,10 +92,11 @@ export interface Scheduler {
    * recorded as they would have been (so a SIGTERM between two ticks loses nothing). Only a run
    * still going at the deadline is interrupted: its AbortSignal fires, a pull stops once the
    * request in flight answers, without writing that page (each page is one transaction, so
-   * nothing is half-written), a push stops before its next batch, and recorded() marks the run
-   * failed. Segmentation does not listen to the signal. A run that has not recorded itself 5 s
-   * after the signal is left behind with its lease (which expires on its own, so no other daemon
-   * starts the job while it may still write); `stuckRuns()` then tells the caller to exit.
+   * nothing is half-written), a push stops before its next batch, a segmentation's worker thread
+   * is ended (its transaction, if open, rolls back), and recorded() marks the run failed. A run
+   * that has not recorded itself 5 s after the signal is left behind with its lease (which
+   * expires on its own, so no other daemon starts the job while it may still write);
+   * `stuckRuns()` then tells the caller to exit. Ticks still waiting for their late run are logged.
    */
   stop(reason: string): Promise<void>;
   /** Runs still going after stop() gave up on them: the process must exit to end them. */
@@ -193,16 +202,46 @@ interface InFlight {
   controller: AbortController;
   done: Promise<RunOutcome>;
   renewTimer: NodeJS.Timeout | undefined;
+  /** The operation leases the run took once its session was open (lease-keys.ts), held by `opOwner`. */
+  operationKeys: string[];
+  start: Start;
 }
 
+/** What started a run: a tick (due at `dueMs`), the late run that makes up missed ticks, or runNow. */
+type Start = { kind: 'tick'; dueMs: number } | { kind: 'late' } | { kind: 'now' };
+
+/** Ticks of a job that could not start on time, made up by the job's next run (which starts late). */
+interface MissedTicks {
+  firstDue: number;
+  count: number;
+  reasons: Set<string>;
+}
+
+/** Why a tick could not start on time. */
+const BUSY = 'the process was busy (event loop blocked)';
+const STILL_RUNNING = 'the previous run was still going';
+const STORE_BUSY = 'the store was locked';
+/** How soon a late run tries again when what it needs is held, at most. */
+const LATE_RETRY_MAX_MS = 30_000;
+
 const iso = (ms: number) => new Date(ms).toISOString();
+/** "2026-12-07T12:01:00Z": a tick's time, to the second. */
+const tickTime = (ms: number) => `${iso(ms).slice(0, 19)}Z`;
 
 /**
- * Starts the cron daemon: one node-cron task per job, in the job's time zone. A tick runs the job
- * unless this process is still running it (the tick is dropped and counted: v4 would otherwise
- * start overlapping executions) or another process holds its lease in the store. Each run opens
- * its own session, is recorded in run history with trigger 'schedule' and the job's name, renews
- * its lease while it goes on and releases it at the end.
+ * Starts the cron daemon: one node-cron task per job, in the job's time zone. Each run opens its
+ * own session, is recorded in run history with trigger 'schedule' and the job's name, holds its
+ * job's lease and the operation leases of what it does (pull:<platform>, segment:store,
+ * push:<platform>, shared with the manual commands), renews them while it goes on and releases
+ * them at the end. The segmentation runs in a worker thread, so ticks, renewals and health
+ * answers go on during it.
+ *
+ * A tick is never lost silently: one that cannot start on time (the event loop was blocked past
+ * node-cron's tolerance, the job's previous run is still going, or another run holds an operation
+ * lease the job needs) is logged and counted, and the job runs once, late, as soon as it can;
+ * however many ticks were missed, one late run makes them up, and its row in run history says
+ * so in its note. A tick refused because another daemon holds the job's own lease is not missed:
+ * that daemon is running the job.
  */
 export function startScheduler(options: SchedulerOptions): Scheduler {
   const env = options.env ?? process.env;
@@ -212,6 +251,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const { jobs, settings } = loadSchedule({ env, registry: options.registry });
   const leaseMs = settings.leaseSeconds * 1000;
   const renewEveryMs = Math.max(1_000, Math.floor(leaseMs / 3));
+  const retryMs = Math.min(renewEveryMs, LATE_RETRY_MAX_MS);
 
   const db: Db = openStore(settings.dbPath);
   let dbOpen = true;
@@ -225,7 +265,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   }
 
   const running = new Map<string, InFlight>();
-  const skipped = new Map<string, number>(jobs.map((j) => [j.name, 0]));
+  const missed = new Map<string, MissedTicks>();
+  const lateTimers = new Map<string, NodeJS.Timeout>();
+  const tickStats = new Map<string, { missedTicks: number; lateRuns: number }>(jobs.map((j) => [j.name, { missedTicks: 0, lateRuns: 0 }]));
   const maxAge = new Map<string, number>(jobs.map((j) => [j.name, maxSuccessAgeMs(j.cron, j.timezone, settings.leaseSeconds)]));
   const counters = { runs: 0, failures: 0, requests: 0, throttled: 0, retries: 0 };
   const tasks = new Map<string, ScheduledTask>();
@@ -233,10 +275,12 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
 
   if (options.ticks !== false) {
     for (const job of jobs) {
-      const task = createTask(job.cron, () => {
-        // Not awaited: node-cron would only track it; overlap and errors are handled in trigger().
-        void trigger(job);
+      const task = createTask(job.cron, (context) => {
+        // Not awaited: node-cron would only track it; overlap and errors are handled here.
+        onTick(job, context.date.getTime());
       }, { name: `segsync:${job.name}`, timezone: job.timezone, logger: cronLogger(log, job.name) });
+      // A listener also keeps node-cron from logging its own warning for the same tick.
+      task.on('execution:missed', (context) => missTick(job, context.date.getTime(), BUSY));
       tasks.set(job.name, task);
     }
     for (const task of tasks.values()) void task.start();
@@ -250,7 +294,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     const now = clock();
     // A run older than a lease whose process is gone can only be a leftover. While another daemon
     // holds a live lease, one of those runs may be its long run in progress: leave them all alone.
-    const others = leases.live(now).filter((l) => l.owner !== owner);
+    // (A lease left by a command of this machine that was killed holds nothing: its process is gone.)
+    const others = leases.live(now).filter((l) => l.owner !== owner && !ownerGone(l.owner));
     if (others.length > 0) {
       log.info({ holders: others.map((l) => `${l.job}@${l.owner}`) }, 'not closing runs left running: another daemon is running jobs on this store');
       return;
@@ -259,30 +304,88 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     if (closed > 0) log.warn({ closed }, `marked ${closed} run${closed === 1 ? '' : 's'} left running by a stopped process as failed`);
   }
 
-  function trigger(job: ScheduledJob): Promise<RunOutcome> {
-    if (stopping) return Promise.resolve({ status: 'stopped', job: job.name });
+  function onTick(job: ScheduledJob, dueMs: number): void {
+    if (stopping) return;
     if (running.has(job.name)) {
-      const n = (skipped.get(job.name) ?? 0) + 1;
-      skipped.set(job.name, n);
-      log.warn({ job: job.name, skippedTicks: n }, 'skipped tick: still running');
-      return Promise.resolve({ status: 'skipped', job: job.name });
+      missTick(job, dueMs, STILL_RUNNING);
+      return;
     }
-    let acquired: boolean;
+    void trigger(job, { kind: 'tick', dueMs });
+  }
+
+  /**
+   * Counts and logs a tick that could not start on time, and makes sure the job runs once, late:
+   * after `retryInMs` when what it needs is held, else now or when its run in progress ends.
+   */
+  function missTick(job: ScheduledJob, dueMs: number, reason: string, retryInMs?: number): void {
+    if (stopping) return;
+    tickStats.get(job.name)!.missedTicks++;
+    const pending = missed.get(job.name);
+    if (pending) {
+      pending.count++;
+      pending.firstDue = Math.min(pending.firstDue, dueMs);
+      pending.reasons.add(reason);
+    } else {
+      missed.set(job.name, { firstDue: dueMs, count: 1, reasons: new Set([reason]) });
+    }
+    const when = retryInMs !== undefined ? `when it can (next try in ${Math.round(retryInMs / 1000)} s)` : running.has(job.name) ? 'when the run in progress ends' : 'now';
+    log.warn({ job: job.name, due: iso(dueMs), reason, missedTicks: tickStats.get(job.name)!.missedTicks }, `${job.name}: tick due ${tickTime(dueMs)} missed (${reason}); the job runs once, late, ${when}`);
+    if (retryInMs !== undefined) runLate(job, retryInMs);
+    else if (!running.has(job.name)) runLate(job, 0);
+  }
+
+  /** Starts the job's late run after `delayMs`, unless one is planned already or a run started meanwhile. */
+  function runLate(job: ScheduledJob, delayMs: number): void {
+    if (stopping || lateTimers.has(job.name)) return;
+    lateTimers.set(job.name, setTimeout(() => {
+      lateTimers.delete(job.name);
+      if (stopping || running.has(job.name) || !missed.has(job.name)) return;
+      void trigger(job, { kind: 'late' });
+    }, delayMs));
+  }
+
+  /** The note of a run that makes up missed ticks (and takes them off the list). */
+  function lateNote(job: ScheduledJob, startedMs: number): string | undefined {
+    const pending = missed.get(job.name);
+    if (!pending) return undefined;
+    missed.delete(job.name);
+    tickStats.get(job.name)!.lateRuns++;
+    const ticks = pending.count === 1 ? '1 tick missed' : `${pending.count} ticks missed`;
+    return `late: due ${tickTime(pending.firstDue)}, started ${tickTime(startedMs)} (${ticks}: ${[...pending.reasons].join('; ')})`;
+  }
+
+  /** A tick's run, or a late run, that could not start: it runs late, once, when it can. */
+  function retryLater(job: ScheduledJob, start: Start, reason: string): void {
+    if (start.kind === 'now') return;
+    if (start.kind === 'tick') {
+      missTick(job, start.dueMs, reason, retryMs);
+    } else {
+      missed.get(job.name)?.reasons.add(reason);
+      runLate(job, retryMs);
+    }
+  }
+
+  /** Runs the job now unless this process is running it (`skipped`) or another daemon holds its lease (`held`). */
+  function trigger(job: ScheduledJob, start: Start): Promise<RunOutcome> {
+    if (stopping) return Promise.resolve({ status: 'stopped', job: job.name });
+    if (running.has(job.name)) return Promise.resolve({ status: 'skipped', job: job.name });
+    let claim: LeaseClaim;
     try {
-      acquired = leases.acquire(job.name, owner, leaseMs, clock());
+      claim = leases.acquireAll([job.name], owner, leaseMs, clock(), `job ${job.name}`);
     } catch (error) {
-      // A store locked for longer than busy_timeout: this tick is lost, the next one tries again.
-      log.error({ job: job.name, error: (error as Error).message }, `skipped: could not take the job's lease: ${(error as Error).message}`);
+      // A store locked for longer than busy_timeout: the job runs late once the store answers.
+      log.error({ job: job.name, error: (error as Error).message }, `could not take the job's lease: ${(error as Error).message}`);
+      retryLater(job, start, STORE_BUSY);
       return Promise.resolve({ status: 'skipped', job: job.name });
     }
-    if (!acquired) {
-      const holder = leases.holder(job.name, clock());
-      const who = holder?.owner ?? 'another daemon';
-      log.info({ job: job.name, holder: who, until: holder?.expiresAt }, `skipped: job held by ${who}`);
-      return Promise.resolve({ status: 'held', job: job.name, holder: who, until: holder?.expiresAt ?? '' });
+    if (!claim.ok) {
+      const holder = claim.held;
+      log.info({ job: job.name, holder: holder.owner, until: holder.expiresAt }, `skipped: job held by ${holder.owner}`);
+      if (missed.delete(job.name)) log.info({ job: job.name, holder: holder.owner }, `${job.name}: no late run needed: ${holder.owner} is running the job`);
+      return Promise.resolve({ status: 'held', job: job.name, key: holder.job, holder: holder.owner, ...(holder.command ? { command: holder.command } : {}), since: holder.acquiredAt, until: holder.expiresAt });
     }
     const controller = new AbortController();
-    const flight: InFlight = { job, controller, done: Promise.resolve({ status: 'stopped', job: job.name }), renewTimer: undefined };
+    const flight: InFlight = { job, controller, done: Promise.resolve({ status: 'stopped', job: job.name }), renewTimer: undefined, operationKeys: [], start };
     running.set(job.name, flight);
     flight.renewTimer = setInterval(() => renew(flight), renewEveryMs);
     flight.done = execute(flight).finally(() => {
@@ -290,45 +393,67 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       running.delete(job.name);
       if (dbOpen) {
         try {
+          leases.releaseAll(flight.operationKeys, opOwner(job));
           leases.release(job.name, owner);
         } catch (error) {
           log.warn({ job: job.name, error: (error as Error).message }, 'could not release the lease; it expires on its own');
         }
       }
+      // Ticks missed while it ran: one late run now.
+      if (missed.has(job.name)) runLate(job, 0);
     });
     return flight.done;
   }
 
-  /** Keeps the lease ours while the run goes on; a lease lost means another daemon may start it. */
+  /** The owner of a run's operation leases: per job, so that two jobs of this daemon exclude each other too. */
+  function opOwner(job: ScheduledJob): string {
+    return `${owner}:${job.name}`;
+  }
+
+  /** Keeps the leases ours while the run goes on; a lease lost means another process may start the same work. */
   function renew(flight: InFlight): boolean {
     const name = flight.job.name;
     let ok: boolean;
     try {
-      ok = leases.renew(name, owner, leaseMs, clock());
+      const now = clock();
+      ok = leases.renew(name, owner, leaseMs, now) && leases.renewAll(flight.operationKeys, opOwner(flight.job), leaseMs, now);
     } catch (error) {
       // Busy store: the lease still has up to two thirds of its time; the next renewal tries again.
       log.warn({ job: name, error: (error as Error).message }, 'could not renew the lease; trying again');
       return true;
     }
     if (!ok && !flight.controller.signal.aborted) {
-      log.error({ job: name, owner }, `lost the lease of ${name} (it expired and another daemon took it); stopping the run`);
-      flight.controller.abort(new Error(`the job's lease was lost to another daemon (not renewed within ${settings.leaseSeconds} s); stopped so the job never runs twice at once`));
+      log.error({ job: name, owner }, `lost the lease of ${name} (it expired and another process took it); stopping the run`);
+      flight.controller.abort(new Error(`the job's lease was lost to another process (not renewed within ${settings.leaseSeconds} s); stopped so the work never runs twice at once`));
     }
     return ok;
   }
 
   async function execute(flight: InFlight): Promise<RunOutcome> {
     const { job, controller } = flight;
-    const startedAt = iso(Date.now());
-    log.info({ job: job.name, run: job.run, platform: job.platform ?? 'all' }, `${job.name}: ${job.run} started`);
+    const startedMs = Date.now();
+    const startedAt = iso(startedMs);
     let session: Session | undefined;
     let outcome: RunOutcome;
     try {
       session = openSession({ env, registry: options.registry, ...(options.events ? { events: options.events } : {}) });
       const open = session;
-      const common = { signal: controller.signal, ...(job.platform ? { platforms: [job.platform] } : {}) };
-      // Segmentation and planning hold the event loop, so the renewal timer cannot fire during
-      // them: renew just before each stage, and give up if the lease is gone already.
+      const platforms = job.platform ? [job.platform] : undefined;
+      const keys = operationLeaseKeys(open, job.run, platforms ? { platforms } : {});
+      const claim = leases.acquireAll(keys, opOwner(job), leaseMs, clock(), `job ${job.name}`);
+      if (!claim.ok) {
+        // A manual command (or another job) is doing part of this job's work: run late, once it is done.
+        const { held } = claim;
+        const by = `${held.owner}${held.command ? ` (${held.command})` : ''}`;
+        log.info({ job: job.name, lease: held.job, holder: held.owner, command: held.command, since: held.acquiredAt }, `${job.name}: not started: ${held.job} is held by ${by} since ${held.acquiredAt}`);
+        retryLater(job, flight.start, `${held.job} was held by ${by}`);
+        return { status: 'held', job: job.name, key: held.job, holder: held.owner, ...(held.command ? { command: held.command } : {}), since: held.acquiredAt, until: held.expiresAt };
+      }
+      flight.operationKeys = keys;
+      const note = lateNote(job, startedMs);
+      log.info({ job: job.name, run: job.run, platform: job.platform ?? 'all', ...(note ? { note } : {}) }, `${job.name}: ${job.run} started${note ? ` (${note})` : ''}`);
+      const common = { signal: controller.signal, ...(platforms ? { platforms } : {}) };
+      // Planning holds the event loop, so renew just before each stage, and give up if a lease is gone already.
       const stillOurs = () => {
         if (!renew(flight) || controller.signal.aborted) throw controller.signal.reason ?? new Error('the run was stopped');
       };
@@ -338,24 +463,24 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
             return pull(open, { ...common, full: job.full });
           case 'segment':
             stillOurs();
-            return segment(open);
+            return segmentInWorker(open, { signal: controller.signal });
           case 'push':
             stillOurs();
             return push(open, { ...common, dryRun: false, allowMassRemoval: false });
-          case 'sync': {
-            const pulled = await pull(open, { ...common, full: job.full });
-            stillOurs();
-            const segmented = segment(open);
-            stillOurs();
-            const pushed = await push(open, { ...common, dryRun: false, allowMassRemoval: false });
-            return { pull: pulled, segment: segmented, push: pushed };
-          }
+          case 'sync':
+            // Goes on past a failing platform (see sync()); the run still fails, naming it.
+            return sync(open, { ...common, full: job.full, dryRun: false, allowMassRemoval: false, between: stillOurs });
         }
       };
       try {
-        const { result, requests } = await recorded(open, job.run, work, { trigger: 'schedule', job: job.name });
+        const { result, requests } = await recorded(open, job.run, work, {
+          trigger: 'schedule', job: job.name, ...(note ? { note } : {}), failure: failedPlatforms,
+        });
         const counts = runCounts(result, requests);
-        outcome = { status: 'succeeded', job: job.name, ok: true, runId: lastRunId(open, job.name), startedAt, finishedAt: iso(Date.now()), counts, result, requests };
+        const failed = failedPlatforms(result);
+        outcome = failed === undefined
+          ? { status: 'succeeded', job: job.name, ok: true, runId: lastRunId(open, job.name), startedAt, finishedAt: iso(Date.now()), counts, result, requests }
+          : { status: 'failed', job: job.name, ok: false, runId: lastRunId(open, job.name), error: failed, startedAt, finishedAt: iso(Date.now()), counts, result, requests };
       } catch (error) {
         outcome = { status: 'failed', job: job.name, ok: false, runId: lastRunId(open, job.name), error: message(error), startedAt, finishedAt: iso(Date.now()) };
       }
@@ -406,7 +531,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       timezone: job.timezone,
       next: stopping || !task ? null : task.getNextRun(),
       running: running.has(job.name),
-      skippedTicks: skipped.get(job.name) ?? 0,
+      ...tickStats.get(job.name)!,
+      lateSince: missed.has(job.name) ? iso(missed.get(job.name)!.firstDue) : null,
     };
   }
 
@@ -415,6 +541,11 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   async function stop(reason: string): Promise<void> {
     stopping ??= (async () => {
       for (const task of tasks.values()) await task.destroy();
+      for (const timer of lateTimers.values()) clearTimeout(timer);
+      lateTimers.clear();
+      for (const [name, pending] of missed) {
+        log.warn({ job: name, due: iso(pending.firstDue), missedTicks: pending.count }, `${name}: the late run for ${pending.count} missed tick${pending.count === 1 ? '' : 's'} (first due ${tickTime(pending.firstDue)}) will not start: the scheduler is stopping; the next tick after a restart runs the job`);
+      }
       const inFlight = [...running.values()];
       const names = inFlight.map((f) => f.job.name);
       if (inFlight.length > 0) {
@@ -451,14 +582,14 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     runNow(name) {
       const job = jobs.find((j) => j.name === name);
       if (!job) return Promise.reject(new ConfigError(`no job named "${name}" in schedule.jobs; use one of ${jobs.map((j) => j.name).join(', ')}`));
-      return trigger(job);
+      return trigger(job, { kind: 'now' });
     },
     stuckRuns: () => stuckRuns,
     health() {
       return {
         jobs: jobs.map((job) => {
           const last = dbOpen ? lastOutcomes(history, job.name) : { lastSuccessAt: null, lastFailureAt: null };
-          return { name: job.name, ...last, maxAgeMs: maxAge.get(job.name)!, running: running.has(job.name) };
+          return { name: job.name, ...last, maxAgeMs: maxAge.get(job.name)!, running: running.has(job.name), ...tickStats.get(job.name)! };
         }),
         counters: { ...counters },
       };
@@ -473,6 +604,12 @@ function lastOutcomes(history: RunHistory, job: string): { lastSuccessAt: string
 }
 
 /** True when every promise settled within `ms`. */
+/** A sync that went on past failing platforms is a failed run, naming them; undefined otherwise. */
+function failedPlatforms(result: unknown): string | undefined {
+  const failed = (result as Partial<SyncResult> | undefined)?.failed;
+  return Array.isArray(failed) && failed.length > 0 ? describeFailures(failed) : undefined;
+}
+
 async function settledWithin(promises: Array<Promise<unknown>>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => {

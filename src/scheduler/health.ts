@@ -175,6 +175,13 @@ export function renderMetrics(status: HealthStatus, nowMs: number): string {
     },
     { name: 'segsync_job_running', type: 'gauge', help: '1 while a run of the job is in progress, else 0.', samples: perJob((job) => (job.running ? 1 : 0)) },
     {
+      name: 'segsync_job_missed_ticks_total',
+      type: 'counter',
+      help: 'Ticks of the job that could not start on time (process busy, previous run still going, or a lease it needs held); one late run makes them up.',
+      samples: perJob((job) => job.missedTicks),
+    },
+    { name: 'segsync_job_late_runs_total', type: 'counter', help: 'Runs of the job that started late to make up missed ticks.', samples: perJob((job) => job.lateRuns) },
+    {
       name: 'segsync_job_ready',
       type: 'gauge',
       help: '1 when the job\'s last success is recent enough (as /readyz), else 0.',

@@ -353,6 +353,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX purchases_gone ON purchases (archived_at) WHERE archived = 1 OR archived_at IS NOT NULL;
     `,
   },
+  {
+    version: 11,
+    name: 'leases per operation with what holds them; why a run started late',
+    sql: `
+      -- What holds a lease ("segsync push", "job push-hubspot"), for the message of whoever is refused.
+      -- job_leases.job also holds operation keys (push:hubspot, pull:hubspot, segment:store).
+      ALTER TABLE job_leases ADD COLUMN command TEXT;
+      -- Why a scheduled run started when it did: "late: due ..., started ... (3 ticks missed: ...)".
+      ALTER TABLE runs ADD COLUMN note TEXT;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 
 const THIS_PROCESS = `${hostname()}:${process.pid}`;
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -44,6 +44,8 @@ export interface RunRow {
   status: 'running' | 'succeeded' | 'failed' | 'abandoned';
   summary: unknown;
   error: string | null;
+  /** Why a scheduled run started when it did (a late run making up missed ticks); null otherwise. */
+  note: string | null;
 }
 
 /** How often a running run shows it is alive (and its counts so far): see recorded() in src/pipeline/run.ts. */
@@ -71,12 +73,12 @@ export function abandonedBecause(run: { owner: string | null; startedAt: string;
 export class RunHistory {
   constructor(private readonly db: Db) {}
 
-  start(command: string, trigger: 'manual' | 'schedule' = 'manual', job?: string): number {
+  start(command: string, trigger: 'manual' | 'schedule' = 'manual', job?: string, note?: string): number {
     this.closeDead();
     return Number(
       this.db
-        .prepare("INSERT INTO runs (command, trigger, job, owner, started_at, status) VALUES (?, ?, ?, ?, ?, 'running')")
-        .run(command, trigger, job ?? null, THIS_PROCESS, nowIso()).lastInsertRowid,
+        .prepare("INSERT INTO runs (command, trigger, job, owner, started_at, status, note) VALUES (?, ?, ?, ?, ?, 'running', ?)")
+        .run(command, trigger, job ?? null, THIS_PROCESS, nowIso(), note ?? null).lastInsertRowid,
     );
   }
 
@@ -153,12 +155,12 @@ export class RunHistory {
   /** The newest runs; one still marked running whose process is gone shows as 'abandoned' (nothing is written). */
   recent(limit = 10, filter: { job?: string; command?: string } = {}): RunRow[] {
     const rows = this.db
-      .prepare(`SELECT id, command, trigger, job, owner, started_at, finished_at, heartbeat_at, status, summary, counts, error FROM runs
+      .prepare(`SELECT id, command, trigger, job, owner, started_at, finished_at, heartbeat_at, status, summary, counts, error, note FROM runs
                 WHERE (? IS NULL OR job = ?) AND (? IS NULL OR command = ?)
                 ORDER BY id DESC LIMIT ?`)
       .all(filter.job ?? null, filter.job ?? null, filter.command ?? null, filter.command ?? null, limit) as Array<{ id: number; command: string; trigger: string;
         job: string | null; owner: string | null; started_at: string; finished_at: string | null; heartbeat_at: string | null; status: 'running' | 'succeeded' | 'failed';
-        summary: string | null; counts: string | null; error: string | null }>;
+        summary: string | null; counts: string | null; error: string | null; note: string | null }>;
     const now = Date.now();
     return rows.map((r) => {
       const abandoned = r.status === 'running' && r.owner !== THIS_PROCESS
@@ -175,6 +177,7 @@ export class RunHistory {
         status: abandoned ? 'abandoned' : r.status,
         summary: r.summary ? (JSON.parse(r.summary) as unknown) : null,
         error: abandoned ?? r.error,
+        note: r.note,
       };
     });
   }

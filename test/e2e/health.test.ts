@@ -116,8 +116,8 @@ describe('health server', () => {
 
   const status: HealthStatus = {
     jobs: [
-      { name: 'pull-hubspot', lastSuccessAt: ago(10 * MIN), lastFailureAt: null, maxAgeMs: 30 * MIN, running: false },
-      { name: 'push-marketo', lastSuccessAt: ago(5 * MIN), lastFailureAt: ago(20 * MIN), maxAgeMs: 60 * MIN, running: true },
+      { name: 'pull-hubspot', lastSuccessAt: ago(10 * MIN), lastFailureAt: null, maxAgeMs: 30 * MIN, running: false, missedTicks: 0, lateRuns: 0 },
+      { name: 'push-marketo', lastSuccessAt: ago(5 * MIN), lastFailureAt: ago(20 * MIN), maxAgeMs: 60 * MIN, running: true, missedTicks: 3, lateRuns: 1 },
     ],
     counters: { runs: 17, failures: 2, requests: 1234, throttled: 5, retries: 7 },
   };
@@ -174,7 +174,7 @@ describe('health server', () => {
   it('serves /metrics in the Prometheus text format with the daemon\'s values', async () => {
     const current = structuredClone(status);
     current.jobs[0]!.lastSuccessAt = ago(120 * MIN);
-    current.jobs.push({ name: 'push-shopify', lastSuccessAt: null, lastFailureAt: ago(MIN), maxAgeMs: 30 * MIN, running: false });
+    current.jobs.push({ name: 'push-shopify', lastSuccessAt: null, lastFailureAt: ago(MIN), maxAgeMs: 30 * MIN, running: false, missedTicks: 0, lateRuns: 0 });
     const port = await start(() => current);
     const res = await request(port, 'GET', '/metrics');
     expect(res.status).toBe(200);
@@ -189,6 +189,8 @@ describe('health server', () => {
       segsync_api_retries_total: 'counter',
       segsync_job_last_success_timestamp_seconds: 'gauge',
       segsync_job_running: 'gauge',
+      segsync_job_missed_ticks_total: 'counter',
+      segsync_job_late_runs_total: 'counter',
       segsync_job_ready: 'gauge',
     });
     for (const name of exposition.types.keys()) expect(exposition.helps.get(name), `HELP for ${name}`).toBeTruthy();
@@ -207,6 +209,11 @@ describe('health server', () => {
     expect(sample(exposition, 'segsync_job_running', 'push-marketo')).toBe(1);
     expect(sample(exposition, 'segsync_job_running', 'push-shopify')).toBe(0);
 
+    // Missed ticks are counted, and so are the late runs that made them up.
+    expect(sample(exposition, 'segsync_job_missed_ticks_total', 'push-marketo')).toBe(3);
+    expect(sample(exposition, 'segsync_job_late_runs_total', 'push-marketo')).toBe(1);
+    expect(sample(exposition, 'segsync_job_missed_ticks_total', 'pull-hubspot')).toBe(0);
+
     expect(sample(exposition, 'segsync_job_ready', 'pull-hubspot')).toBe(0);
     expect(sample(exposition, 'segsync_job_ready', 'push-marketo')).toBe(1);
     expect(sample(exposition, 'segsync_job_ready', 'push-shopify')).toBe(0);
@@ -215,7 +222,7 @@ describe('health server', () => {
   it('escapes backslashes, quotes and line feeds in job labels', async () => {
     const name = 'pull "hub\\spot"\nnight';
     const current: HealthStatus = {
-      jobs: [{ name, lastSuccessAt: ago(MIN), lastFailureAt: null, maxAgeMs: 30 * MIN, running: false }],
+      jobs: [{ name, lastSuccessAt: ago(MIN), lastFailureAt: null, maxAgeMs: 30 * MIN, running: false, missedTicks: 0, lateRuns: 0 }],
       counters: { runs: 0, failures: 0, requests: 0, throttled: 0, retries: 0 },
     };
     const port = await start(() => current);

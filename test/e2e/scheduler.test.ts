@@ -3,7 +3,11 @@ import { CONNECTORS } from '../../connectors/index.js';
 import { openStore } from '../../src/store/db.js';
 import { RunHistory } from '../../src/store/runs.js';
 import { JobLeases } from '../../src/scheduler/leases.js';
+import { startHealthServer } from '../../src/scheduler/health.js';
 import { ABANDONED_REASON, startScheduler, type FinishedRun, type Scheduler, type SchedulerLog } from '../../src/scheduler/daemon.js';
+import { hostname } from 'node:os';
+import { pull, segment } from '../../src/pipeline/run.js';
+import { latestSegmentationRun } from '../../src/store/segmentation-runs.js';
 import { ANCHOR, hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
 
 interface Line {
@@ -92,20 +96,92 @@ describe('the scheduler daemon', () => {
     expect(health.counters.requests).toBeGreaterThan(0);
   });
 
-  it('skips a tick while the job\'s previous run is still going, and says so', async () => {
+  it('ticks due while the job\'s previous run is still going are made up by one late run, noted in its history row', async () => {
     world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
     slowDown(world, 2_500);
     const log = recordingLog();
-    const scheduler = start(log);
-    await until(() => log.has(/^skipped tick: still running$/), 'a skipped tick');
+    const finished: FinishedRun[] = [];
+    const scheduler = start(log, { onRunFinished: (r) => void finished.push(r) });
+    await until(() => log.has(/^pull-hubspot: tick due \S+Z missed \(the previous run was still going\); the job runs once, late, when the run in progress ends$/), 'a missed tick');
     const [view] = scheduler.jobs();
     expect(view!.running).toBe(true);
-    expect(view!.skippedTicks).toBeGreaterThanOrEqual(1);
-    expect(log.lines.find((l) => l.msg === 'skipped tick: still running')).toMatchObject({ level: 'warn', obj: { job: 'pull-hubspot' } });
+    expect(view!.missedTicks).toBeGreaterThanOrEqual(1);
+    expect(view!.lateSince).toEqual(expect.any(String));
+    expect(log.lines.find((l) => / missed \(/.test(l.msg))).toMatchObject({ level: 'warn', obj: { job: 'pull-hubspot' } });
+    await until(() => finished.length >= 2, 'the late run');
     await scheduler.stop('test');
-    // One run, however many ticks came while it went on.
-    expect(runs().map((r) => r.status)).toEqual(['succeeded']);
+    const [slow, late] = runs();
+    expect(slow).toMatchObject({ status: 'succeeded', note: null });
+    // The 2.5 s run missed at least two per-second ticks: one late run makes them all up.
+    expect(late).toMatchObject({ status: 'succeeded', trigger: 'schedule', job: 'pull-hubspot' });
+    const made = /^late: due (\S+)Z, started (\S+)Z \((\d+) ticks missed: the previous run was still going\)$/.exec(late!.note ?? '');
+    expect(made, late!.note ?? 'no note').not.toBeNull();
+    expect(Number(made![3])).toBeGreaterThanOrEqual(2);
+    expect(Date.parse(`${made![1]}Z`)).toBeLessThan(Date.parse(`${made![2]}Z`));
+    const health = scheduler.health().jobs[0]!;
+    expect(health.lateRuns).toBe(runs().filter((r) => r.note !== null).length);
+    expect(health.missedTicks).toBeGreaterThan(health.lateRuns);
   });
+
+  it('ticks missed while the event loop was blocked run late, once, and are counted', async () => {
+    world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
+    const log = recordingLog();
+    const finished: FinishedRun[] = [];
+    const scheduler = start(log, { onRunFinished: (r) => void finished.push(r) });
+    await until(() => finished.length >= 1, 'a first run on time');
+    // Something holds the event loop for 3.5 s (as segmentation on the main thread did): node-cron
+    // cannot fire the ticks due meanwhile, and reports them missed once the loop is free.
+    const blockedFrom = Date.now();
+    while (Date.now() - blockedFrom < 3_500) { /* busy */ }
+    await until(() => runs().some((r) => r.note !== null && r.status !== 'running'), 'the late run');
+    await scheduler.stop('test');
+    expect(log.has(/^pull-hubspot: tick due \S+Z missed \(the process was busy \(event loop blocked\)\); the job runs once, late, now$/)).toBe(true);
+    const late = runs().filter((r) => r.note !== null);
+    expect(late[0]).toMatchObject({ status: 'succeeded', trigger: 'schedule', job: 'pull-hubspot' });
+    const made = /^late: due (\S+), started \S+ \((\d+) ticks missed: the process was busy \(event loop blocked\)\)$/.exec(late[0]!.note!);
+    expect(made, late[0]!.note!).not.toBeNull();
+    // The three ticks or so due while blocked: one run for all of them, not one each.
+    expect(Number(made![2])).toBeGreaterThanOrEqual(2);
+    expect(Date.parse(made![1]!)).toBeGreaterThanOrEqual(blockedFrom - 1_000);
+    const health = scheduler.health().jobs[0]!;
+    expect(health.missedTicks).toBeGreaterThanOrEqual(Number(made![2]));
+    expect(health.lateRuns).toBe(late.length);
+  });
+
+  it('a segment job runs its segmentation in a worker thread, from vitest too', async () => {
+    world = await hubspotWorld({ size: 60, config: config('    - name: segment-all\n      run: segment\n      cron: "0 3 * * *"\n') });
+    const session = world.open();
+    await pull(session, { full: true, signal: new AbortController().signal });
+    const scheduler = start(recordingLog(), { ticks: false });
+    const outcome = await scheduler.runNow('segment-all');
+    expect(outcome).toMatchObject({ status: 'succeeded', counts: { segmentEntries: expect.any(Number) } });
+    expect((outcome as { counts: { segmentEntries: number } }).counts.segmentEntries).toBeGreaterThan(0);
+    expect(latestSegmentationRun(session.db)).toBeDefined();
+  });
+
+  it('a job whose platform a manual command is pushing waits: not started, then run late once the command is done', async () => {
+    world = await hubspotWorld({ size: 60, config: config('    - name: push-hubspot\n      run: push\n      platform: hubspot\n      cron: "* * * * * *"\n') });
+    const session = world.open();
+    await pull(session, { full: true, signal: new AbortController().signal });
+    segment(session);
+    // A `segsync push` of this machine, alive (it is this very process), holds the destination.
+    const manual = `${hostname()}:${process.pid}:0badf00d`;
+    const leases = new JobLeases(session.db);
+    expect(leases.acquireAll(['push:hubspot'], manual, 60_000, Date.now(), 'segsync push')).toEqual({ ok: true });
+
+    const log = recordingLog();
+    const scheduler = start(log);
+    expect(await scheduler.runNow('push-hubspot')).toMatchObject({ status: 'held', key: 'push:hubspot', holder: manual, command: 'segsync push', since: expect.any(String) });
+    await until(() => log.has(/^push-hubspot: tick due \S+Z missed \(push:hubspot was held by \S+ \(segsync push\)\); the job runs once, late, when it can \(next try in 10 s\)$/), 'a tick refused by the manual push');
+    expect(runs('push-hubspot')).toEqual([]);
+
+    leases.releaseAll(['push:hubspot'], manual);
+    await until(() => runs('push-hubspot').some((r) => r.status === 'succeeded'), 'the late push', 45_000);
+    await scheduler.stop('test');
+    const [first] = runs('push-hubspot');
+    expect(first!.note).toMatch(/^late: due \S+Z, started \S+Z \(\d+ ticks? missed: push:hubspot was held by \S+ \(segsync push\)\)$/);
+    expect(first!.counts!.listAdds).toBeGreaterThan(0);
+  }, 90_000);
 
   it('runNow on a job already running here skips instead of queueing', async () => {
     world = await hubspotWorld({ size: 60, config: config(EVERY_SECOND_PULL) });
@@ -208,6 +284,24 @@ describe('the scheduler daemon', () => {
     expect(byId.get(fresh)).toMatchObject({ status: 'running' });
     expect(log.has(/^marked 1 run left running by a stopped process as failed$/)).toBe(true);
     db.close();
+  });
+
+  it('is ready after a restart: readiness comes from the run history in the store, not from this process', async () => {
+    world = await hubspotWorld({ size: 60, config: config('    - name: pull-hubspot\n      run: pull\n      platform: hubspot\n      cron: "*/5 * * * *"\n') });
+    const before = start(recordingLog(), { ticks: false });
+    expect((await before.runNow('pull-hubspot')).status).toBe('succeeded');
+    await before.stop('restart');
+    // A new daemon (another process, as far as it knows: its own owner and counters) on the same store.
+    const after = start(recordingLog(), { ticks: false });
+    expect(after.health().counters.runs).toBe(0);
+    const server = await startHealthServer({ port: 0, status: () => after.health() });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+      expect(await res.json()).toEqual({ ready: true, jobs: [{ name: 'pull-hubspot', ready: true }] });
+      expect(res.status).toBe(200);
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses to start without a schedule, or with a job whose platform is not configured', async () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore, type Db } from '../../src/store/db.js';
@@ -73,6 +73,37 @@ describe('job leases', () => {
     const name = "x'); DROP TABLE job_leases; --";
     expect(leases.acquire(name, 'a', TTL, T0)).toBe(true);
     expect(leases.holder(name, T0)?.job).toBe(name);
+  });
+
+  it('for several keys are taken all or none, saying who holds the one refused and what it runs', () => {
+    const { leases } = store();
+    expect(leases.acquireAll(['push:hubspot'], 'cmd', TTL, T0, 'segsync push')).toEqual({ ok: true });
+    // A sync needs push:hubspot too: it gets none of its leases, and learns why.
+    expect(leases.acquireAll(['pull:hubspot', 'segment:store', 'push:hubspot'], 'job', TTL, T0 + 1_000, 'job sync-all')).toEqual({
+      ok: false,
+      held: { job: 'push:hubspot', owner: 'cmd', acquiredAt: new Date(T0).toISOString(), expiresAt: new Date(T0 + TTL).toISOString(), command: 'segsync push' },
+    });
+    expect(leases.live(T0 + 1_000).map((l) => l.job)).toEqual(['push:hubspot']);
+    expect(leases.renewAll(['push:hubspot'], 'cmd', TTL, T0 + 2_000)).toBe(true);
+    leases.releaseAll(['push:hubspot'], 'cmd');
+    expect(leases.acquireAll(['pull:hubspot', 'segment:store', 'push:hubspot'], 'job', TTL, T0 + 3_000, 'job sync-all')).toEqual({ ok: true });
+    expect(leases.live(T0 + 3_000).map((l) => `${l.job}@${l.owner}:${l.command}`)).toEqual(['pull:hubspot@job:job sync-all', 'push:hubspot@job:job sync-all', 'segment:store@job:job sync-all']);
+    // Not ours any more: renewAll says so.
+    expect(leases.renewAll(['push:hubspot'], 'cmd', TTL, T0 + 4_000)).toBe(false);
+  });
+
+  it('held by a process of this machine that is gone are free at once; another machine\'s wait for their expiry', async () => {
+    const { leases } = store();
+    const gone = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '']);
+      child.on('close', () => resolve(child.pid!));
+    });
+    const now = Date.now();
+    expect(leases.acquireAll(['push:hubspot'], `${hostname()}:${gone}:0badf00d`, TTL, now, 'segsync push')).toEqual({ ok: true });
+    expect(leases.acquireAll(['push:marketo'], `elsewhere:${gone}:0badf00d`, TTL, now, 'segsync push')).toEqual({ ok: true });
+    expect(leases.acquireAll(['push:hubspot'], 'next', TTL, now + 1)).toEqual({ ok: true });
+    expect(leases.acquireAll(['push:marketo'], 'next', TTL, now + 1)).toMatchObject({ ok: false, held: { owner: `elsewhere:${gone}:0badf00d` } });
+    expect(leases.acquireAll(['push:marketo'], 'next', TTL, now + TTL)).toEqual({ ok: true });
   });
 
   it('have one owner per process start', () => {

@@ -4,6 +4,8 @@ import { readCoreEnv } from '../../config/env.js';
 import { ConfigError } from '../../config/errors.js';
 import { forget } from '../../pipeline/forget.js';
 import { renderForget } from '../render.js';
+import { plural } from '../../domain/text.js';
+import { underOperationLeases } from '../command-leases.js';
 import { EXIT, reportError, runCommand, type GlobalFlags } from '../context.js';
 
 export interface ForgetFlags extends GlobalFlags {
@@ -30,17 +32,19 @@ export function forgetCommand(targets: string[], flags: ForgetFlags): Promise<vo
     return Promise.resolve();
   }
   return runCommand(flags, async (ctx) => {
-    const result = await forget(ctx.session, {
+    // Forget writes to the platforms as a push does: never at the same time as one.
+    const dryRun = flags.dryRun === true;
+    const result = await underOperationLeases(ctx, 'push', { command: 'forget', dryRun }, (signal) => forget(ctx.session, {
       targets,
       onPlatforms: flags.onPlatforms === true,
-      dryRun: flags.dryRun === true,
+      dryRun,
       platforms: CONNECTORS.map((c) => c.id),
-      signal: ctx.signal,
-    });
+      signal,
+    }));
     const unfinished = result.platforms.filter((o) => o.status === 'pending' || o.status === 'failed');
     const ok = result.dryRun || (unfinished.length === 0 && result.compaction?.complete === true);
     const note = unfinished.length > 0
-      ? `\n${unfinished.length} platform step(s) not done: failed ones need an admin on that platform; pending ones are finished by the next push.`
+      ? `\n${plural(unfinished.length, 'platform step')} not done: failed ones need an admin on that platform; pending ones are finished by the next push.`
       : '';
     ctx.print(`${renderForget(result)}${note}`, { ok, forget: result });
     if (!ok) process.exitCode = EXIT.failure;

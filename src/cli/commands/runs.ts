@@ -19,7 +19,8 @@ export function renderRuns(runs: RunRow[]): string {
       n(c?.requests), n(c?.retries), n(c?.throttled)]);
   }
   const errors = runs.filter((r) => r.error).map((r) => `  #${r.id}: ${r.error!.split('\n')[0]}`);
-  return [table(rows, ['l', 'l', 'l', 'l', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']), ...(errors.length ? ['Errors:', ...errors] : [])].join('\n');
+  const notes = runs.filter((r) => r.note).map((r) => `  #${r.id}: ${r.note}`);
+  return [table(rows, ['l', 'l', 'l', 'l', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']), ...(errors.length ? ['Errors:', ...errors] : []), ...(notes.length ? ['Notes:', ...notes] : [])].join('\n');
 }
 
 /** The run history, newest first: every run, manual or scheduled, with its counts and error. */

@@ -158,9 +158,11 @@ function describeOutcome(outcome: RunOutcome): string {
     case 'failed':
       return `${outcome.job}: failed${outcome.runId !== undefined ? ` (run ${outcome.runId})` : ''}: ${outcome.error}`;
     case 'held':
-      return `${outcome.job}: not run: the job is held by ${outcome.holder} until ${outcome.until} (another daemon is running it)`;
+      return outcome.key === outcome.job
+        ? `${outcome.job}: not run: the job is held by ${outcome.holder} until ${outcome.until} (another daemon is running it)`
+        : `${outcome.job}: not run: ${outcome.key} is held by ${outcome.holder} (${outcome.command ?? 'a segsync process'}) since ${outcome.since}`;
     case 'skipped':
-      return `${outcome.job}: not run: it is already running here`;
+      return `${outcome.job}: not run: it is already running here, or the store was locked`;
     case 'stopped':
       return `${outcome.job}: not run: the scheduler was stopping`;
   }

@@ -2,6 +2,7 @@ import { describeFailures, recorded, sync, type PlatformFailure } from '../../pi
 import { logFormat } from '../../log/logger.js';
 import { renderPull, renderPush, renderRequests, renderSegment } from '../render.js';
 import { EXIT, runCommand, type CommandContext } from '../context.js';
+import { underOperationLeases } from '../command-leases.js';
 import type { PushFlags } from './push.js';
 
 /**
@@ -11,14 +12,16 @@ import type { PushFlags } from './push.js';
  */
 export function syncCommand(flags: PushFlags & { full?: boolean; allowBlanking?: boolean }): Promise<void> {
   return runCommand(flags, async (ctx) => {
-    const { result, requests } = await recorded(ctx.session, 'sync', () => sync(ctx.session, {
-      full: flags.full === true,
-      allowBlanking: flags.allowBlanking === true,
-      dryRun: flags.dryRun === true,
-      allowMassRemoval: flags.allowMassRemoval === true,
-      signal: ctx.signal,
-      progress: ctx.progress,
-    }), { failure: (r) => (r.failed.length > 0 ? describeFailures(r.failed) : undefined) });
+    const dryRun = flags.dryRun === true;
+    const { result, requests } = await underOperationLeases(ctx, 'sync', { command: 'sync', dryRun, ...(flags.wait !== undefined ? { waitSeconds: flags.wait } : {}) }, (signal) =>
+      recorded(ctx.session, 'sync', () => sync(ctx.session, {
+        full: flags.full === true,
+        allowBlanking: flags.allowBlanking === true,
+        dryRun,
+        allowMassRemoval: flags.allowMassRemoval === true,
+        signal,
+        progress: ctx.progress,
+      }), { failure: (r) => (r.failed.length > 0 ? describeFailures(r.failed) : undefined) }));
     const message = result.failed.length > 0 ? `sync: ${describeFailures(result.failed)}` : undefined;
     // One kind when one platform failed (as if the command had failed on it), else the platforms'.
     const kind = result.failed.length === 1 ? result.failed[0]!.kind : 'platforms_failed';
