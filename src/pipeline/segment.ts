@@ -15,6 +15,7 @@ import { clusteringRecord } from './clustering-record.js';
 import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
 import { prepareExportDir, writeExport } from './export.js';
+import { parseStrictDate } from '../domain/dates.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -140,7 +141,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     amount[k] = convert(r.amount, r.currency);
   });
 
-  const referenceMs = workspace.segmentation.referenceDate ? Date.parse(workspace.segmentation.referenceDate) : now;
+  const referenceMs = workspace.segmentation.referenceDate ? parseStrictDate(workspace.segmentation.referenceDate) : now;
   const windowDays = workspace.segmentation.windowDays;
   const purchases = { profileIndex, occurredAtMs, amount };
   const rfm = computeRfm(profileIds.length, purchases, { referenceDateMs: referenceMs, windowDays });
