@@ -213,7 +213,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const leaseMs = settings.leaseSeconds * 1000;
   const renewEveryMs = Math.max(1_000, Math.floor(leaseMs / 3));
 
-  const db: Db = openStore(settings.dbPath);
+  const db: Db = openStore(settings.dbPath, 'create');
   let dbOpen = true;
   const leases = new JobLeases(db);
   const history = new RunHistory(db);

@@ -50,5 +50,5 @@ export function explainCommand(who: string, flags: GlobalFlags): Promise<void> {
   return runCommand(flags, async (ctx) => {
     const explanation = explainProfile(ctx.session, who);
     ctx.print(renderExplanation(explanation), { ok: true, ...explanation });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }

@@ -32,5 +32,5 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
       renderPull({ streams: result.streams, totals: result.totals }),
     ].join('\n');
     ctx.print(human, { ok: true, import: s, pull: { streams: result.streams, totals: result.totals } });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'create' });
 }

@@ -7,5 +7,5 @@ export function pullCommand(flags: GlobalFlags & { full?: boolean }): Promise<vo
     const { result, requests } = await recorded(ctx.session, 'pull', () =>
       pull(ctx.session, { full: flags.full === true, signal: ctx.signal, progress: ctx.progress }));
     ctx.print(`${renderPull(result)}\n${renderRequests(requests)}`, { ok: true, pull: result, requests });
-  });
+  }, { store: 'create' });
 }

@@ -12,5 +12,5 @@ export function pushCommand(flags: PushFlags): Promise<void> {
     const options = { dryRun: flags.dryRun === true, allowMassRemoval: flags.allowMassRemoval === true, signal: ctx.signal, progress: ctx.progress };
     const { result, requests } = await recorded(ctx.session, flags.dryRun ? 'push --dry-run' : 'push', () => push(ctx.session, options));
     ctx.print(`${renderPush(result)}\n${renderRequests(requests)}`, { ok: true, push: result, requests });
-  });
+  }, { store: 'write' });
 }

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { buildReportData } from '../../pipeline/report.js';
 import { renderReportHtml } from '../../report/render-html.js';
+import { makePrivateDir, writePrivateFile } from '../../report/private-files.js';
 import { fmt } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 
@@ -10,9 +10,10 @@ export function reportCommand(flags: GlobalFlags & { out: string }): Promise<voi
   return runCommand(flags, async (ctx) => {
     const data = buildReportData(ctx.session.db);
     const path = resolve(flags.out);
-    writeFileSync(path, renderReportHtml(data));
+    makePrivateDir(dirname(path));
+    writePrivateFile(path, renderReportHtml(data));
     const clusters = data.clustering ? `${data.clustering.personas.length} personas, ${data.clustering.scan.length} values of k compared` : 'no clustering in this run';
     ctx.print(`Wrote ${path} (${fmt(data.profiles)} profiles, ${data.segments.length} segments, ${clusters}). Open it in a browser; it needs no network.`,
       { ok: true, path, profiles: data.profiles, segments: data.segments.length, personas: data.clustering?.personas.length ?? 0 });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }

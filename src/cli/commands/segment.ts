@@ -6,5 +6,5 @@ export function segmentCommand(flags: GlobalFlags & { export?: string }): Promis
   return runCommand(flags, async (ctx) => {
     const { result } = await recorded(ctx.session, 'segment', async () => segment(ctx.session, flags.export ? { exportDir: flags.export } : {}));
     ctx.print(renderSegment(result), { ok: true, segment: result });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'write' });
 }

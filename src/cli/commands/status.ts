@@ -1,5 +1,5 @@
 import { StreamCursors } from '../../store/cursors.js';
-import { currentVersion } from '../../store/migrations.js';
+import { readSchemaVersion } from '../../store/store-file.js';
 import { Quarantine } from '../../store/quarantine.js';
 import { RunHistory } from '../../store/runs.js';
 import { latestSegmentationRun, segmentSizes } from '../../store/segmentation-runs.js';
@@ -35,7 +35,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       .all() as Array<{ platform: string; stream: string; n: number; archived: number }>;
     const quarantine = new Quarantine(db);
     const status = {
-      store: { path: ctx.session.dbPath, schemaVersion: currentVersion(db) },
+      store: { path: ctx.session.dbPath, schemaVersion: readSchemaVersion(db) },
       configured: ctx.session.connectors.map((c) => c.id),
       records,
       cursors: new StreamCursors(db).all(),
@@ -89,5 +89,5 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       '(`segsync runs` shows the history with counts)',
     ];
     ctx.print(lines.join('\n'), { ok: true, ...status });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }

@@ -21,5 +21,5 @@ export function syncCommand(flags: PushFlags & { full?: boolean }): Promise<void
       [renderPull(result.pull), '', renderSegment(result.segment), '', renderPush(result.push), '', renderRequests(requests)].join('\n'),
       { ok: true, ...result, requests },
     );
-  });
+  }, { store: 'create' });
 }
