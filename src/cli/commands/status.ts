@@ -4,6 +4,7 @@ import { Quarantine } from '../../store/quarantine.js';
 import { RunHistory } from '../../store/runs.js';
 import { latestSegmentationRun, segmentSizes } from '../../store/segmentation-runs.js';
 import { fmt, table } from '../output.js';
+import { describeCursor } from '../cursor-text.js';
 import { destinationLag } from '../../pipeline/destination-lag.js';
 import { latestPredictionRecord, predictionStatusLine } from '../../pipeline/prediction-record.js';
 import type { Session } from '../../pipeline/session.js';
@@ -38,7 +39,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       store: { path: ctx.session.dbPath, schemaVersion: readSchemaVersion(db) },
       configured: ctx.session.connectors.map((c) => c.id),
       records,
-      cursors: new StreamCursors(db).all(),
+      cursors: new StreamCursors(db).all().map((c) => ({ ...c, description: describeCursor(c.cursor) })),
       quarantine: { count: quarantine.count(), recent: quarantine.list(10) },
       latestSegmentation: latestSegmentationRun(db) ?? null,
       predictions: latestSegmentationRun(db) ? predictionStatusLine(latestPredictionRecord(db)) : null,
@@ -57,17 +58,17 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
     const lines = [
       `Store ${status.store.path} (schema v${status.store.schemaVersion}); platforms configured: ${status.configured.join(', ') || 'none'}`,
       '',
-      table([['platform', 'stream', 'records', 'archived'], ...records.map((r) => [r.platform, r.stream, fmt(r.n), fmt(r.archived ?? 0)])]),
+      table([['platform', 'stream', 'records', 'archived'], ...records.map((r) => [r.platform, r.stream, fmt(r.n), fmt(r.archived ?? 0)])], ['l', 'l', 'r', 'r']),
       '',
       'Cursors:',
-      ...status.cursors.map((c) => `  ${c.platform} ${c.stream}: ${JSON.stringify(c.cursor)} (updated ${c.updatedAt})`),
+      ...indent(table(status.cursors.map((c) => [c.platform, c.stream, c.description, `(saved ${c.updatedAt.slice(0, 19).replace('T', ' ')} UTC)`]))),
       `Quarantine: ${fmt(status.quarantine.count)} records`,
       ...status.quarantine.recent.map((q) => `  ${q.platform} ${q.stream} ${q.externalId ?? '(no id)'}: ${q.reason}`),
       '',
       status.latestSegmentation
         ? `Latest segmentation: run ${status.latestSegmentation.id} at ${status.latestSegmentation.createdAt}`
         : 'No segmentation run yet: run `segsync segment`.',
-      ...status.segments.map((s) => `  ${s.name.padEnd(22)} ${fmt(s.size).padStart(8)}`),
+      ...indent(table(status.segments.map((s) => [s.name, fmt(s.size)]), ['l', 'r'])),
       ...(status.predictions ? [status.predictions] : []),
       '',
       ...(status.jobs.length === 0 ? [] : [
@@ -90,4 +91,9 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
     ];
     ctx.print(lines.join('\n'), { ok: true, ...status });
   }, { requireConnector: false, store: 'read' });
+}
+
+/** A table's lines, two spaces in (none for an empty table). */
+function indent(text: string): string[] {
+  return text === '' ? [] : text.split('\n').map((line) => `  ${line}`);
 }
