@@ -15,8 +15,9 @@ import { runsCommand } from './commands/runs.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { scheduleCommand } from './commands/schedule.js';
-import { EXIT } from './context.js';
+import { EXIT, reportError } from './context.js';
 import { loadDotEnv } from '../config/dotenv.js';
+import { packageVersion } from '../config/paths.js';
 
 loadDotEnv();
 
@@ -31,6 +32,7 @@ function integer(name: string, min: number, max: number) {
 const program = new Command()
   .name('segsync')
   .description('Pull CRM and shop data into SQLite, segment it (RFM, rules, clusters and personas), and sync segments and tokens back.')
+  .version(packageVersion(), '-V, --version', 'print the version of segsync')
   .showHelpAfterError()
   .exitOverride();
 
@@ -151,6 +153,21 @@ program
   .option('--faults <list>', 'make trouble on every emulator: throttle-burst, server-errors, resets, slow, malformed-records, token-expiry, concurrent-writer (each optionally :count), comma-separated', parseFaults)
   .option('--json', 'print the environment as JSON')
   .action(sandboxCommand);
+
+program
+  .command('demo')
+  .description('the whole job on built-in defaults, no credentials: start the emulators, sync a synthetic population into ./data/demo.db, push again')
+  .option('--seed <n>', 'population seed', integer('--seed', 0, 2 ** 31 - 1))
+  .option('--size <n>', 'number of people (default 5,000)', integer('--size', 1, 1_000_000))
+  .option('--json', 'print the summary as JSON')
+  .action(async (flags: { seed?: number; size?: number; json?: boolean }) => {
+    try {
+      const { runDemo } = await import('../sandbox/demo.js');
+      await runDemo(flags);
+    } catch (error) {
+      process.exitCode = reportError(error, flags.json === true);
+    }
+  });
 
 try {
   await program.parseAsync(process.argv);
