@@ -3,7 +3,7 @@ import { accessSync, chmodSync, closeSync, constants, mkdirSync, openSync } from
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../config/errors.js';
 import { MIGRATIONS, migrate } from './migrations.js';
-import { inspectStoreFile, readSchemaVersion, SEGSYNC_APPLICATION_ID } from './store-file.js';
+import { inspectStoreFile, readSchemaVersion, SEGSYNC_APPLICATION_ID, type StoreFile } from './store-file.js';
 
 export type Db = Database.Database;
 
@@ -30,7 +30,12 @@ const WRITING_COMMANDS = 'segsync pull, import or sync';
  */
 export function openStore(path: string, mode: StoreMode = 'create'): Db {
   if (path === ':memory:') return initialise(new Database(path), path, true);
-  const file = inspectStoreFile(path);
+  let file: StoreFile;
+  try {
+    file = inspectStoreFile(path);
+  } catch (error) {
+    throw storeError(path, error, 'read');
+  }
   switch (file.kind) {
     case 'directory':
       throw new ConfigError(`${path} is a directory, not a store: set SEGSYNC_DB to a file path, like ./data/segsync.db`);
