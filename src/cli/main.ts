@@ -8,6 +8,7 @@ import { INIT_PLATFORMS } from '../init/platforms.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { parseFaults, sandboxCommand } from './commands/sandbox.js';
+import { demoCommand } from './commands/demo.js';
 import { segmentCommand } from './commands/segment.js';
 import { explainCommand } from './commands/explain.js';
 import { reportCommand } from './commands/report.js';
@@ -15,7 +16,7 @@ import { runsCommand } from './commands/runs.js';
 import { statusCommand } from './commands/status.js';
 import { syncCommand } from './commands/sync.js';
 import { scheduleCommand } from './commands/schedule.js';
-import { EXIT, reportError } from './context.js';
+import { EXIT } from './context.js';
 import { loadDotEnv } from '../config/dotenv.js';
 import { packageVersion } from '../config/paths.js';
 
@@ -160,14 +161,7 @@ program
   .option('--seed <n>', 'population seed', integer('--seed', 0, 2 ** 31 - 1))
   .option('--size <n>', 'number of people (default 5,000)', integer('--size', 1, 1_000_000))
   .option('--json', 'print the summary as JSON')
-  .action(async (flags: { seed?: number; size?: number; json?: boolean }) => {
-    try {
-      const { runDemo } = await import('../sandbox/demo.js');
-      await runDemo(flags);
-    } catch (error) {
-      process.exitCode = reportError(error, flags.json === true);
-    }
-  });
+  .action(demoCommand);
 
 try {
   await program.parseAsync(process.argv);

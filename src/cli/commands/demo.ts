@@ -1,0 +1,17 @@
+import { reportError } from '../context.js';
+
+export interface DemoFlags {
+  seed?: number;
+  size?: number;
+  json?: boolean;
+}
+
+/** `segsync demo` (what `npm run demo` runs): its own emulators and its own store, no setup. */
+export async function demoCommand(flags: DemoFlags): Promise<void> {
+  try {
+    const { runDemo } = await import('../../sandbox/demo.js');
+    await runDemo(flags);
+  } catch (error) {
+    process.exitCode = reportError(error, flags.json === true);
+  }
+}
