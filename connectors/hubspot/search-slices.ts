@@ -1,5 +1,6 @@
 import type { HubSpotClient } from './client.js';
 import { CrmObjectSchema, SearchPageSchema } from './schemas.js';
+import { parseStrictDate } from '../../src/domain/dates.js';
 
 export interface SearchSlicePage {
   results: unknown[];
@@ -24,7 +25,7 @@ function key(raw: unknown, property: string): { id: string; ms: number } | undef
   const parsed = CrmObjectSchema.safeParse(raw);
   if (!parsed.success) return undefined;
   const value = parsed.data.properties[property] ?? parsed.data.updatedAt;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  const ms = /^\d+$/.test(value) ? Number(value) : parseStrictDate(value);
   return Number.isFinite(ms) ? { id: parsed.data.id, ms } : undefined;
 }
 

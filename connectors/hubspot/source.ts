@@ -7,6 +7,7 @@ import { checkHubSpotMapping } from './mapping-check.js';
 import { contactProperties, mapContact, mapDeal, purchaseProperties, type Mapped } from './mapper.js';
 import { AssociationBatchSchema, BatchResponseSchema, ObjectPageSchema } from './schemas.js';
 import { searchModifiedSince } from './search-slices.js';
+import { parseStrictDate } from '../../src/domain/dates.js';
 
 /**
  * Where a stream stands. A full scan checkpoints its paging cursor; once done, incremental pulls
@@ -184,6 +185,6 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
 function isRecent(raw: unknown, sinceMs: number): boolean {
   const archivedAt = (raw as { archivedAt?: unknown }).archivedAt;
   if (typeof archivedAt !== 'string') return true;
-  const ms = Date.parse(archivedAt);
+  const ms = parseStrictDate(archivedAt);
   return !Number.isFinite(ms) || ms >= sinceMs;
 }

@@ -4,6 +4,7 @@ import { sleep } from '../../src/http/sleep.js';
 import type { MarketoClient } from './client.js';
 import { MarketoApiError } from './errors.js';
 import { ExportJobsSchema, LeadsPageSchema, type ExportJob } from './schemas.js';
+import { parseMarketoDate } from './mapper.js';
 
 /**
  * Bulk Lead Extract (docs: bulk-lead-extract.md, bulk-extract.md): the documented way to read every
@@ -91,7 +92,8 @@ export async function probeOldestLead(client: MarketoClient, signal: AbortSignal
   );
   let oldest: number | undefined;
   for (const lead of page.result ?? []) {
-    const ms = Date.parse(String((lead as { createdAt?: unknown }).createdAt ?? ''));
+    const at = parseMarketoDate((lead as { createdAt?: unknown }).createdAt);
+    const ms = at === null || at === 'invalid' ? Number.NaN : Date.parse(at);
     if (Number.isFinite(ms)) oldest = oldest === undefined ? ms : Math.min(oldest, ms);
   }
   return oldest;

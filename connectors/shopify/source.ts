@@ -21,6 +21,7 @@ import {
 import { mapCustomer, mapOrder } from './mapper.js';
 import { checkShopifyMapping } from './mapping-check.js';
 import { AccessScopesSchema, CustomersPageSchema, NodesSchema, OrdersPageSchema, type ConnectionPage } from './schemas.js';
+import { parseStrictDate } from '../../src/domain/dates.js';
 
 /**
  * Where a stream stands.
@@ -212,7 +213,7 @@ async function* readChanges(
     page.received = connection.nodes.length;
     for (const raw of connection.nodes) {
       const id = (raw as { id?: unknown } | null)?.id;
-      const updated = Date.parse(String((raw as { updatedAt?: unknown } | null)?.updatedAt ?? ''));
+      const updated = parseStrictDate(String((raw as { updatedAt?: unknown } | null)?.updatedAt ?? ''));
       if (typeof id === 'string' && Number.isFinite(updated)) {
         const before = seen.get(id);
         if (before !== undefined && before >= updated) continue;
@@ -319,7 +320,7 @@ async function* readResult(
 ): AsyncGenerator<SourcePage> {
   const url = operation.url ? operation.url : null; // null (or "", as recorded): the query found nothing
   const expectedTotal = operation.rootObjectCount ?? undefined;
-  const createdAt = operation.createdAt ? Date.parse(operation.createdAt) : NaN;
+  const createdAt = operation.createdAt ? parseStrictDate(operation.createdAt) : NaN;
   const committed = { lines: start.lines, maxSeen: start.maxSeen, tests: start.tests };
   let restarts = 0;
   for (;;) {

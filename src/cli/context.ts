@@ -5,6 +5,7 @@ import { createLogger, logFormat, transportLogEvents, type Logger } from '../log
 import { redactText, registeredSecrets, secretValues } from '../log/redact.js';
 import { errorKind, isExpectedError } from '../pipeline/error-kind.js';
 import { openSession, type Session } from '../pipeline/session.js';
+import type { StoreMode } from '../store/db.js';
 import { createProgress } from './output.js';
 import type { ProgressFactory } from '../pipeline/progress.js';
 
@@ -28,7 +29,8 @@ export interface CommandContext {
 export async function runCommand(
   flags: GlobalFlags,
   work: (ctx: CommandContext) => Promise<void>,
-  options: { requireConnector?: boolean } = {},
+  /** store: how the command uses the store; `write` (it must exist) when not said. */
+  options: { requireConnector?: boolean; store?: StoreMode } = {},
 ): Promise<void> {
   const json = flags.json === true;
   const controller = new AbortController();
@@ -47,6 +49,7 @@ export async function runCommand(
       registry: CONNECTORS,
       events: transportLogEvents(log),
       ...(options.requireConnector === false ? { requireConnector: false } : {}),
+      store: options.store ?? 'write',
     });
     log.debug({ platforms: session.connectors.map((c) => c.id), db: session.dbPath }, 'session opened');
     await work({

@@ -9,6 +9,7 @@ import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { parseAccount, parseFaults, sandboxCommand } from './commands/sandbox.js';
 import { ACCOUNT_CONDITION_USAGE } from '../sandbox/emulator-account.js';
+import { demoCommand } from './commands/demo.js';
 import { segmentCommand } from './commands/segment.js';
 import { explainCommand } from './commands/explain.js';
 import { forgetCommand } from './commands/forget.js';
@@ -21,6 +22,7 @@ import { syncCommand } from './commands/sync.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { EXIT } from './context.js';
 import { loadDotEnv } from '../config/dotenv.js';
+import { packageVersion } from '../config/paths.js';
 
 loadDotEnv();
 
@@ -38,6 +40,7 @@ const WAIT_HELP = 'if another segsync (a command or a scheduled job) is doing th
 const program = new Command()
   .name('segsync')
   .description('Pull CRM and shop data into SQLite, segment it (RFM, rules, clusters and personas), and sync segments and tokens back.')
+  .version(packageVersion(), '-V, --version', 'print the version of segsync')
   .showHelpAfterError()
   .exitOverride();
 
@@ -205,6 +208,15 @@ program
   .option('--account <list>', `answer as real accounts in these states, comma-separated: ${ACCOUNT_CONDITION_USAGE}`, parseAccount)
   .option('--json', 'print the environment as JSON')
   .action(sandboxCommand);
+
+program
+  .command('demo')
+  .description('the whole job on built-in defaults, no credentials: start the emulators, sync a synthetic population into ./data/demo.db, push again')
+  .option('--seed <n>', 'population seed', integer('--seed', 0, 2 ** 31 - 1))
+  .option('--size <n>', 'number of people (default 5,000)', integer('--size', 1, 1_000_000))
+  .option('--account <list>', `run against accounts in these states, comma-separated: ${ACCOUNT_CONDITION_USAGE}`, parseAccount)
+  .option('--json', 'print the summary as JSON')
+  .action(demoCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { MultiBar, Presets, type Options, type SingleBar } from 'cli-progress';
 import { silentProgressFactory, type ProgressFactory } from '../pipeline/progress.js';
 import { plural } from '../domain/text.js';
 
@@ -35,10 +35,7 @@ export function createProgress(options: OutputOptions): ProgressFactory {
     return {
       start(label, total) {
         done = 0;
-        board ??= new MultiBar(
-          { format: '{label} {bar} {value}/{total} {eta_formatted}', stream: process.stderr, hideCursor: true, clearOnComplete: false },
-          Presets.shades_classic,
-        );
+        board ??= new MultiBar(progressBarOptions(process.stderr), Presets.shades_classic);
         running++;
         bar = board.create(total ?? 0, 0, { label: label.padEnd(36) });
       },
@@ -61,6 +58,26 @@ export function createProgress(options: OutputOptions): ProgressFactory {
       },
     };
   };
+}
+
+/** The bars' look. Exported for its test. */
+export function progressBarOptions(stream: NodeJS.WritableStream): Options {
+  return { format: '{label} {bar} {value}/{total} {eta_formatted}', stream, hideCursor: true, clearOnComplete: false, formatTime: formatSeconds };
+}
+
+/**
+ * "7s", "1m05s", "2h03m"; "–" while no estimate exists. cli-progress reports an ETA it cannot
+ * compute (nothing done yet, or no total) as the strings "INF" and "NULL", and its own formatter
+ * cuts them to two characters: "NFs".
+ */
+export function formatSeconds(t: unknown): string {
+  const seconds = typeof t === 'number' ? t : typeof t === 'string' && /^\d+(\.\d+)?$/.test(t) ? Number(t) : Number.NaN;
+  if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  const s = Math.round(seconds);
+  const two = (n: number) => String(n).padStart(2, '0');
+  if (s >= 3600) return `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m${two(s % 60)}s`;
+  return `${s}s`;
 }
 
 export const fmt = (n: number): string => n.toLocaleString('en-US');

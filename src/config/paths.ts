@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,4 +15,10 @@ export function packageRoot(): string {
 
 export function defaultMappingFile(platform: string): string {
   return join(packageRoot(), 'mappings', `${platform}.yaml`);
+}
+
+/** The version in segsync's package.json (what `segsync --version` prints). */
+export function packageVersion(): string {
+  const parsed = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof parsed.version === 'string' ? parsed.version : 'unknown';
 }

@@ -6,6 +6,7 @@ import { shownPath } from '../doctor/config.js';
 import { answersFromFlags, askAnswers, DEFAULT_DB, type InitAnswers, type InitFlags } from './answers.js';
 import { envTemplate, renderEnvFile } from './env-file.js';
 import { createPrompter } from './prompt.js';
+import { sandboxEnv } from './sandbox-env.js';
 import { renderWorkspace } from './workspace-template.js';
 import { refuseExisting, writeInitFiles, type InitFile } from './write.js';
 
@@ -72,8 +73,10 @@ export async function runInit(flags: InitFlags, io: InitIo): Promise<InitResult>
     answers = answersFromFlags(flags, io.env, io.registry);
   }
 
+  const sandbox = sandboxEnv(answers.platforms, answers.values, io.registry);
   const envValues: Record<string, string> = {
     ...answers.values,
+    ...sandbox.values,
     SEGSYNC_DB: pathForEnv(flags.db ?? DEFAULT_DB, envPath),
     SEGSYNC_CONFIG: pathForEnv(configPath, envPath),
   };
@@ -99,6 +102,9 @@ export async function runInit(flags: InitFlags, io: InitIo): Promise<InitResult>
   writeInitFiles(files, { force, knownConnectors: io.registry.map((d) => d.id), envValues });
 
   const notes: string[] = [];
+  if (sandbox.added.length > 0) {
+    notes.push(`${sandbox.platforms.join(', ')} point${sandbox.platforms.length === 1 ? 's' : ''} at \`segsync sandbox\`: also set ${sandbox.added.map((name) => `${name}=${sandbox.values[name]}`).join(', ')}, as the sandbox prints`);
+  }
   if (resolve(dirname(envPath)) !== process.cwd()) {
     notes.push(`segsync reads ./.env from the directory it runs in: run it from ${dirname(resolve(envPath))}, or load ${shownPath(envPath)} into the environment (set -a; . ${shownPath(envPath)}; set +a)`);
   }

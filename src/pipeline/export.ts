@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { ConfigError } from '../config/errors.js';
 import { join } from 'node:path';
 import type { ClusteringOutcome } from '../segmentation/clustering.js';
@@ -6,6 +6,7 @@ import type { Persona } from '../segmentation/personas.js';
 import { dunnSample, silhouetteSample } from '../segmentation/metrics.js';
 import type { ClusteringRecord } from './clustering-record.js';
 import { toCsv } from '../report/csv-file.js';
+import { makePrivateDir, writePrivateFile } from '../report/private-files.js';
 
 /**
  * `segsync segment --export <dir>`: the run as files an analyst opens in a notebook.
@@ -35,7 +36,7 @@ export interface ExportInput {
 /** Fails before the run is stored when the export could not be written (a file in the way, no permission). */
 export function prepareExportDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makePrivateDir(dir);
     accessSync(dir, constants.W_OK);
   } catch (error) {
     throw new ConfigError(`--export ${dir}: cannot write there (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); choose a directory segsync can create or write to`);
@@ -43,10 +44,10 @@ export function prepareExportDir(dir: string): void {
 }
 
 export function writeExport(input: ExportInput): string[] {
-  mkdirSync(input.dir, { recursive: true });
+  makePrivateDir(input.dir);
   const written: string[] = [];
   const write = (name: string, content: string) => {
-    writeFileSync(join(input.dir, name), content);
+    writePrivateFile(join(input.dir, name), content);
     written.push(name);
   };
 

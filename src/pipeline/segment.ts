@@ -17,6 +17,7 @@ import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTo
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
 import { prepareExportDir, writeExport } from './export.js';
 import { holdSegmentationForTest } from './segmentation-hold.js';
+import { parseStrictDate } from '../domain/dates.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -143,7 +144,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   });
   holdSegmentationForTest();
 
-  const referenceMs = workspace.segmentation.referenceDate ? Date.parse(workspace.segmentation.referenceDate) : now;
+  const referenceMs = workspace.segmentation.referenceDate ? parseStrictDate(workspace.segmentation.referenceDate) : now;
   const windowDays = workspace.segmentation.windowDays;
   const purchases = { profileIndex, occurredAtMs, amount };
   const rfm = computeRfm(profileIds.length, purchases, { referenceDateMs: referenceMs, windowDays });

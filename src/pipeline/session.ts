@@ -1,4 +1,4 @@
-import { openStore, type Db } from '../store/db.js';
+import { openStore, type Db, type StoreMode } from '../store/db.js';
 import { readCoreEnv } from '../config/env.js';
 import { ConfigError } from '../config/errors.js';
 import { resolveMapping, type MappingOrigin } from '../config/mapping-origin.js';
@@ -29,6 +29,8 @@ export interface SessionOptions {
   /** Commands that only read the store (status) do not need a platform. */
   requireConnector?: boolean;
   events?: TransportEvents;
+  /** How the command uses the store (see StoreMode); `create` when not said. */
+  store?: StoreMode;
 }
 
 export function openSession(options: SessionOptions): Session {
@@ -56,7 +58,7 @@ export function openSession(options: SessionOptions): Session {
         'or start the emulators with `segsync sandbox` and use the environment lines it prints.',
     );
   }
-  const db = openStore(core.SEGSYNC_DB);
+  const db = openStore(core.SEGSYNC_DB, options.store ?? 'create');
   return { db, dbPath: core.SEGSYNC_DB, workspace, connectors, close: () => db.close() };
 }
 

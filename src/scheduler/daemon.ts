@@ -253,7 +253,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
   const renewEveryMs = Math.max(1_000, Math.floor(leaseMs / 3));
   const retryMs = Math.min(renewEveryMs, LATE_RETRY_MAX_MS);
 
-  const db: Db = openStore(settings.dbPath);
+  const db: Db = openStore(settings.dbPath, 'create');
   let dbOpen = true;
   const leases = new JobLeases(db);
   const history = new RunHistory(db);

@@ -20,10 +20,48 @@ const FIELD_NAMES: Record<string, string> = {
   dayOfWeek: 'weekday',
 };
 
+/** Each field's values, in the order of a six-field expression (seconds first). */
+const FIELD_RANGES: ReadonlyArray<{ field: string; min: number; max: number; unit: string }> = [
+  { field: 'second', min: 0, max: 59, unit: 'seconds in a minute' },
+  { field: 'minute', min: 0, max: 59, unit: 'minutes in an hour' },
+  { field: 'hour', min: 0, max: 23, unit: 'hours in a day' },
+  { field: 'day of month', min: 1, max: 31, unit: 'days in a month' },
+  { field: 'month', min: 1, max: 12, unit: 'months in a year' },
+  { field: 'weekday', min: 0, max: 6, unit: 'days in a week' },
+];
+
+/**
+ * node-cron takes a step larger than its field (`*\/61` minutes) and fires once an hour instead
+ * of what was meant; a step may be at most the number of values it steps through.
+ */
+function stepProblem(expression: string): string | undefined {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length !== 5 && fields.length !== 6) return undefined;
+  const ranges = FIELD_RANGES.slice(6 - fields.length);
+  for (const [i, text] of fields.entries()) {
+    const range = ranges[i]!;
+    for (const part of text.split(',')) {
+      const [base = '', step] = part.split('/');
+      if (step === undefined || !/^\d+$/.test(step)) continue;
+      const bounds = /^(\d+)-(\d+)$/.exec(base);
+      const start = /^\d+$/.test(base) ? Number(base) : undefined;
+      const size = bounds ? Number(bounds[2]) - Number(bounds[1]) + 1 : start !== undefined ? range.max - start + 1 : range.max - range.min + 1;
+      if (Number(step) > size) {
+        const all = range.max - range.min + 1;
+        return `${range.field}: "${part}" steps by ${step}, more than the ${size === all ? `${all} ${range.unit}` : `${size} values it steps through`}, so it would run at one ${range.field} only; use a step from 1 to ${size}, like */${Math.max(1, Math.floor(all / 2))}, or list the ${range.field}s`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** Why `expression` is not a cron expression node-cron can run, with the fix; undefined when it is one. */
 export function cronProblem(expression: string): string | undefined {
   const { valid, errors } = validateDetailed(expression);
-  if (valid) return undefined;
+  if (valid) {
+    const step = stepProblem(expression);
+    return step ? `"${expression}" is not a cron expression (${step})` : undefined;
+  }
   // A wrong number of fields (the usual slip) gets the example alone; a bad field is named.
   const field = errors.find((e) => e.field !== 'expression');
   const detail = field
@@ -48,10 +86,8 @@ const TimeZone = z.string({ error: 'use an IANA time zone name like Europe/Berli
   error: (issue) => `"${String(issue.input)}" is not a time zone; use an IANA name like Europe/Berlin`,
 });
 
-const Cron = z.string({ error: 'add a cron expression in quotes, like "*/15 * * * *"' }).check((ctx) => {
-  const problem = cronProblem(ctx.value);
-  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-});
+/** Checked with the whole job (below), so that the error names the job. */
+const Cron = z.string({ error: 'add a cron expression in quotes, like "*/15 * * * *"' });
 
 const unknownKeys = (allowed: readonly string[]) => (issue: { code?: string; keys?: readonly string[] }) =>
   issue.code === 'unrecognized_keys'
@@ -77,6 +113,8 @@ export const ScheduleJobSchema = z
   )
   .check((ctx) => {
     const job = ctx.value;
+    const cron = cronProblem(job.cron);
+    if (cron) ctx.issues.push({ code: 'custom', path: ['cron'], input: job.cron, message: `${cron} (job ${job.name})` });
     if (job.run === 'segment' && job.platform !== undefined) {
       ctx.issues.push({
         code: 'custom',

@@ -8,6 +8,7 @@
  */
 import type { PurchaseColumns, RfmResult } from './rfm.js';
 import { MS_PER_DAY, RFM_STATUS_SCORED } from './rfm.js';
+import { parseStrictDate } from '../domain/dates.js';
 
 export type FeatureKind = 'number' | 'date' | 'category';
 
@@ -271,7 +272,7 @@ function engagementFeatures(
     if (opens) numbers.emailOpens[i] = attributeNumber(opens[i]);
     if (clicks) numbers.emailClicks[i] = attributeNumber(clicks[i]);
     const at = lastOpen?.[i];
-    const ms = typeof at === 'string' ? Date.parse(at) : Number.NaN;
+    const ms = typeof at === 'string' ? parseStrictDate(at) : Number.NaN;
     if (Number.isFinite(ms) && ms <= referenceMs) {
       dates.lastEmailOpenAt[i] = ms;
       numbers.daysSinceLastEmailOpen[i] = Math.floor((referenceMs - ms) / MS_PER_DAY);

@@ -109,7 +109,7 @@ describe('segsync doctor against the emulators', () => {
       'shopify credentials', 'shopify scopes', 'shopify token metafields', 'shopify lists', 'shopify mapped fields',
     ]);
     expect(line(stdout, 'platforms').detail).toBe('configured: HubSpot, Marketo, Shopify');
-    expect(line(stdout, 'store').detail).toContain('does not exist yet: the first command creates it');
+    expect(line(stdout, 'store').detail).toContain('does not exist yet: the first pull, import or sync creates it');
     expect(line(stdout, 'marketo token fields').detail).toBe('all 12 lead fields exist with usable types'); // 8 segment and persona tokens, 4 predictions
     expect(stdout).toMatch(/All \d+ checks passed\./);
     expect(writes()).toBe(before);

@@ -48,6 +48,22 @@ describe('the schedule section', () => {
     expect(problem({ jobs: [job({ cron: 15 })] })).toContain('schedule.jobs.0.cron: add a cron expression in quotes, like "*/15 * * * *"');
   });
 
+  it('refuses a step larger than its field (*/61 minutes would run once an hour), naming the job and the fix', () => {
+    expect(problem({ jobs: [job({ cron: '*/61 * * * *' })] })).toContain(
+      'schedule.jobs.0.cron: "*/61 * * * *" is not a cron expression (minute: "*/61" steps by 61, more than the 60 minutes in an hour, so it would run at one minute only; use a step from 1 to 60, like */30, or list the minutes) (job pull-hubspot)',
+    );
+    expect(problem({ jobs: [job({ name: 'hourly-ish', cron: '0 */25 * * *' })] })).toMatch(/\(hour: "\*\/25" steps by 25, more than the 24 hours in a day.*\(job hourly-ish\)/);
+    expect(cronProblem('0 0 */32 * *')).toMatch(/day of month: "\*\/32"/);
+    expect(cronProblem('0 0 * */13 *')).toMatch(/month: "\*\/13"/);
+    expect(cronProblem('0 0 * * */8')).toMatch(/weekday: "\*\/8"/);
+    expect(cronProblem('*/90 * * * * *')).toMatch(/second: "\*\/90"/);
+    expect(cronProblem('0-30/45 * * * *')).toMatch(/minute: "0-30\/45" steps by 45, more than the 31 values it steps through.*use a step from 1 to 31/);
+    expect(cronProblem('50/15 * * * *')).toMatch(/minute: "50\/15"/);
+    for (const fine of ['*/60 * * * *', '*/15 * * * *', '0 */24 * * *', '0 0 */31 * *', '0 0 1 */12 *', '0 0 * * */7', '0-30/31 * * * *', '*/30 * * * * *', '0 9 * * mon-fri']) {
+      expect(cronProblem(fine), fine).toBeUndefined();
+    }
+  });
+
   it('refuses a time zone that does not exist, at the section and at a job', () => {
     expect(problem({ timezone: 'Europe/Berln', jobs: [job()] })).toContain(
       'schedule.timezone: "Europe/Berln" is not a time zone; use an IANA name like Europe/Berlin',

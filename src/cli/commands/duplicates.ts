@@ -18,5 +18,5 @@ export function duplicatesCommand(flags: GlobalFlags & { limit: number }): Promi
           ...(pairs.length > shown.length ? [`(${fmt(pairs.length - shown.length)} more; --limit to see them)`] : []),
         ].join('\n');
     ctx.print(human, { ok: true, total: pairs.length, byReason, pairs: shown });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }

@@ -53,5 +53,5 @@ export function explainCommand(who: string, flags: GlobalFlags): Promise<void> {
     // Tokens are read from the mapping files of the platforms segsync writes to; explain needs no credentials.
     const explanation = explainProfile(ctx.session, who, CONNECTORS.map((c) => c.id));
     ctx.print(renderExplanation(explanation), { ok: true, ...explanation });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }

@@ -13,24 +13,7 @@ export interface ForgetFlags extends GlobalFlags {
   dryRun?: boolean;
 }
 
-/** A store that does not exist has nobody to forget: refuse rather than create an empty one. */
-function missingStore(): ConfigError | undefined {
-  let path: string;
-  try {
-    path = readCoreEnv().SEGSYNC_DB;
-  } catch {
-    return undefined; // runCommand reports the environment error itself
-  }
-  if (path === ':memory:' || existsSync(path)) return undefined;
-  return new ConfigError(`no segsync store at ${path}: nothing to forget there. Point SEGSYNC_DB at the store that pull, import and sync write (see .env).`);
-}
-
 export function forgetCommand(targets: string[], flags: ForgetFlags): Promise<void> {
-  const missing = missingStore();
-  if (missing) {
-    process.exitCode = reportError(missing, flags.json === true);
-    return Promise.resolve();
-  }
   return runCommand(flags, async (ctx) => {
     // Forget writes to the platforms as a push does: never at the same time as one.
     const dryRun = flags.dryRun === true;

@@ -49,5 +49,5 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
       renderPull({ streams: result.streams, totals: result.totals, purged: result.purged }),
     ].join('\n');
     ctx.print(human, { ok: true, import: s, pull: { streams: result.streams, totals: result.totals, purged: result.purged } });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'create' });
 }

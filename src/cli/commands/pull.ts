@@ -8,5 +8,5 @@ export function pullCommand(flags: GlobalFlags & { full?: boolean; allowBlanking
     const { result, requests } = await underOperationLeases(ctx, 'pull', { command: 'pull', ...(flags.wait !== undefined ? { waitSeconds: flags.wait } : {}) }, (signal) =>
       recorded(ctx.session, 'pull', () => pull(ctx.session, { full: flags.full === true, allowBlanking: flags.allowBlanking === true, signal, progress: ctx.progress })));
     ctx.print(`${renderPull(result)}\n${renderRequests(requests)}`, { ok: true, pull: result, requests });
-  });
+  }, { store: 'create' });
 }

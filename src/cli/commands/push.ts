@@ -18,5 +18,5 @@ export function pushCommand(flags: PushFlags): Promise<void> {
       return recorded(ctx.session, dryRun ? 'push --dry-run' : 'push', () => push(ctx.session, options));
     });
     ctx.print(`${renderPush(result)}\n${renderRequests(requests)}`, { ok: true, push: result, requests });
-  });
+  }, { store: 'write' });
 }

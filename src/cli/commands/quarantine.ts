@@ -1,4 +1,3 @@
-import { closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { QUARANTINE_KINDS, type QuarantineKind } from '../../domain/quarantine-kinds.js';
 import { sourceSettings } from '../../config/workspace.js';
@@ -6,6 +5,8 @@ import { nowIso } from '../../store/db.js';
 import { Quarantine, type QuarantineEntry, type QuarantineFilter, type QuarantineGroup } from '../../store/quarantine.js';
 import type { Session } from '../../pipeline/session.js';
 import { toCsv } from '../../report/csv-file.js';
+import { writePrivateFile } from '../../report/private-files.js';
+import { plural } from '../../domain/text.js';
 import { fmt, table } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 
@@ -74,22 +75,11 @@ export function quarantineListCommand(flags: QuarantineFilterFlags & { limit: nu
       kinds: Object.fromEntries(kinds.map((k) => [k, QUARANTINE_KINDS[k]])),
       entries,
     });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }
 
 const EXPORT_HEADER = ['platform', 'stream', 'external_id', 'reason_kind', 'may_pass_later', 'reason', 'first_seen_at', 'last_seen_at',
   'read_again_after', 'reads_again', 'not_found_since', 'raw'] as const;
-
-/** Written owner-only (0600) from the first byte: the rows hold people's data as the platform sent it. */
-function writeOwnerOnly(path: string, text: string): void {
-  const fd = openSync(path, 'w', 0o600);
-  try {
-    fchmodSync(fd, 0o600); // an existing file keeps its old mode otherwise
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** `segsync quarantine export`: every row, as CSV (formula cells neutralised) or JSON lines. */
 export function quarantineExportCommand(flags: QuarantineFilterFlags & { out?: string; format?: 'csv' | 'jsonl' }): Promise<void> {
@@ -106,10 +96,10 @@ export function quarantineExportCommand(flags: QuarantineFilterFlags & { out?: s
       return;
     }
     const path = resolve(flags.out);
-    writeOwnerOnly(path, text);
-    ctx.print(`Wrote ${fmt(rows.length)} quarantined record${rows.length === 1 ? '' : 's'} to ${path} (${format}, readable by you only).`,
+    writePrivateFile(path, text);
+    ctx.print(`Wrote ${plural(rows.length, 'quarantined record')} to ${path} (${format}, readable by you only).`,
       { ok: true, path, format, records: rows.length });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }
 
 function parseRaw(raw: string): unknown {

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { buildReportData } from '../../pipeline/report.js';
 import { renderReportHtml } from '../../report/render-html.js';
+import { makePrivateDir, writePrivateFile } from '../../report/private-files.js';
 import { fmt } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 import { plural } from '../../domain/text.js';
@@ -11,9 +11,10 @@ export function reportCommand(flags: GlobalFlags & { out: string }): Promise<voi
   return runCommand(flags, async (ctx) => {
     const data = buildReportData(ctx.session.db);
     const path = resolve(flags.out);
-    writeFileSync(path, renderReportHtml(data));
+    makePrivateDir(dirname(path));
+    writePrivateFile(path, renderReportHtml(data));
     const clusters = data.clustering ? `${plural(data.clustering.personas.length, 'persona')}, ${plural(data.clustering.scan.length, 'value')} of k compared` : 'no clustering in this run';
     ctx.print(`Wrote ${path} (${plural(data.profiles, 'profile')}, ${plural(data.segments.length, 'segment')}, ${clusters}). Open it in a browser; it needs no network.`,
       { ok: true, path, profiles: data.profiles, segments: data.segments.length, personas: data.clustering?.personas.length ?? 0 });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }

@@ -28,5 +28,5 @@ export function runsCommand(flags: GlobalFlags & { limit: number; job?: string; 
   return runCommand(flags, async (ctx) => {
     const runs = new RunHistory(ctx.session.db).recent(flags.limit, { ...(flags.job ? { job: flags.job } : {}), ...(flags.command ? { command: flags.command } : {}) });
     ctx.print(renderRuns(runs), { ok: true, runs: runs.map((r) => ({ ...r, summary: undefined })) });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
 }

@@ -82,7 +82,7 @@ const EMPTY_HEALTH: HealthStatus = { jobs: [], counters: { runs: 0, failures: 0,
 /** Failed runs in a row per job, from the store's history (none when the store is new). */
 function failingAtStart(dbPath: string, jobs: readonly string[]): Map<string, number> {
   if (!existsSync(dbPath)) return new Map();
-  const db = openStore(dbPath);
+  const db = openStore(dbPath, 'write');
   try {
     const history = new RunHistory(db);
     return new Map(jobs.map((job) => [job, history.failuresInARow(job)]));

@@ -8,5 +8,5 @@ export function segmentCommand(flags: GlobalFlags & { export?: string; wait?: nu
     const { result } = await underOperationLeases(ctx, 'segment', { command: 'segment', ...(flags.wait !== undefined ? { waitSeconds: flags.wait } : {}) }, (signal) =>
       recorded(ctx.session, 'segment', () => segmentInWorker(ctx.session, { signal, ...(flags.export ? { exportDir: flags.export } : {}) })));
     ctx.print(renderSegment(result), { ok: true, segment: result });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'write' });
 }

@@ -1,9 +1,10 @@
 import { StreamCursors } from '../../store/cursors.js';
-import { currentVersion } from '../../store/migrations.js';
+import { readSchemaVersion } from '../../store/store-file.js';
 import { Quarantine } from '../../store/quarantine.js';
 import { RunHistory } from '../../store/runs.js';
 import { latestSegmentationRun, segmentSizes } from '../../store/segmentation-runs.js';
 import { fmt, table } from '../output.js';
+import { describeCursor } from '../cursor-text.js';
 import { destinationLag } from '../../pipeline/destination-lag.js';
 import { latestPredictionRecord, predictionStatusLine } from '../../pipeline/prediction-record.js';
 import type { Session } from '../../pipeline/session.js';
@@ -43,10 +44,10 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       .all() as Array<{ platform: string; stream: string; n: number; archived: number }>;
     const quarantine = new Quarantine(db);
     const status = {
-      store: { path: ctx.session.dbPath, schemaVersion: currentVersion(db) },
+      store: { path: ctx.session.dbPath, schemaVersion: readSchemaVersion(db) },
       configured: ctx.session.connectors.map((c) => c.id),
       records,
-      cursors: new StreamCursors(db).all(),
+      cursors: new StreamCursors(db).all().map((c) => ({ ...c, description: describeCursor(c.cursor) })),
       quarantine: { count: quarantine.count(), byReason: quarantineByReason(quarantine), recent: quarantine.list(5) },
       latestSegmentation: latestSegmentationRun(db) ?? null,
       predictions: latestSegmentationRun(db) ? predictionStatusLine(latestPredictionRecord(db)) : null,
@@ -65,17 +66,17 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
     const lines = [
       `Store ${status.store.path} (schema v${status.store.schemaVersion}); platforms configured: ${status.configured.join(', ') || 'none'}`,
       '',
-      table([['platform', 'stream', 'records', 'archived'], ...records.map((r) => [r.platform, r.stream, fmt(r.n), fmt(r.archived ?? 0)])]),
+      table([['platform', 'stream', 'records', 'archived'], ...records.map((r) => [r.platform, r.stream, fmt(r.n), fmt(r.archived ?? 0)])], ['l', 'l', 'r', 'r']),
       '',
       'Cursors:',
-      ...status.cursors.map((c) => `  ${c.platform} ${c.stream}: ${JSON.stringify(c.cursor)} (updated ${c.updatedAt})`),
+      ...indent(table(status.cursors.map((c) => [c.platform, c.stream, c.description, `(saved ${c.updatedAt.slice(0, 19).replace('T', ' ')} UTC)`]))),
       `Quarantine: ${plural(status.quarantine.count, 'record')}${status.quarantine.count === 0 ? '' : ` (${Object.entries(status.quarantine.byReason).map(([k, n]) => `${k} ${fmt(n)}`).join(', ')}); \`segsync quarantine list\` shows them all`}`,
       ...status.quarantine.recent.map((q) => `  ${q.platform} ${q.stream} ${q.externalId ?? '(no id)'}: ${q.kind}: ${q.reason.slice(0, 160)}`),
       '',
       status.latestSegmentation
         ? `Latest segmentation: run ${status.latestSegmentation.id} at ${status.latestSegmentation.createdAt}`
         : 'No segmentation run yet: run `segsync segment`.',
-      ...status.segments.map((s) => `  ${s.name.padEnd(22)} ${fmt(s.size).padStart(8)}`),
+      ...indent(table(status.segments.map((s) => [s.name, fmt(s.size)]), ['l', 'r'])),
       ...(status.predictions ? [status.predictions] : []),
       '',
       ...(status.jobs.length === 0 ? [] : [
@@ -97,5 +98,10 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       '(`segsync runs` shows the history with counts)',
     ];
     ctx.print(lines.join('\n'), { ok: true, ...status });
-  }, { requireConnector: false });
+  }, { requireConnector: false, store: 'read' });
+}
+
+/** A table's lines, two spaces in (none for an empty table). */
+function indent(text: string): string[] {
+  return text === '' ? [] : text.split('\n').map((line) => `  ${line}`);
 }

@@ -39,13 +39,13 @@ export function syncCommand(flags: PushFlags & { full?: boolean; allowBlanking?:
       reportFailures(ctx, result.failed, message);
       process.exitCode = result.failed.every((f) => f.kind === 'configuration' || f.kind === 'mapping_field') ? EXIT.usage : EXIT.failure;
     }
-  });
+  }, { store: 'create' });
 }
 
 /** As any failed command reports its error (context.ts reportError): a log line per platform in JSON logs, else one line. */
 function reportFailures(ctx: CommandContext, failed: readonly PlatformFailure[], message: string): void {
   if (logFormat() === 'json') {
-    const exitCode = failed.every((f) => f.kind === 'configuration') ? EXIT.usage : EXIT.failure;
+    const exitCode = failed.every((f) => f.kind === 'configuration' || f.kind === 'mapping_field') ? EXIT.usage : EXIT.failure;
     for (const f of failed) {
       ctx.log.error({ kind: f.kind, exitCode, platform: f.platform, step: f.step, call: f.call, status: f.status, correlationId: f.correlationId }, f.error);
     }
