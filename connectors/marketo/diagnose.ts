@@ -1,7 +1,6 @@
 import { fieldRefusal, fieldTypeFor } from './field-types.js';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { DiagnoseInput, DiagnosticCheck } from '../../src/domain/connector.js';
-import type { TokenSpec } from '../../src/domain/segments.js';
 import { ApiError } from '../../src/http/errors.js';
 import type { MarketoClient } from './client.js';
 import { DescribeLeadsSchema, FoldersSchema, StaticListsSchema } from './schemas.js';

@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
 import { CONNECTORS } from '../../../connectors/index.js';
-import { readCoreEnv } from '../../config/env.js';
-import { ConfigError } from '../../config/errors.js';
 import { forget } from '../../pipeline/forget.js';
 import { renderForget } from '../render.js';
 import { plural } from '../../domain/text.js';
 import { underOperationLeases } from '../command-leases.js';
-import { EXIT, reportError, runCommand, type GlobalFlags } from '../context.js';
+import { EXIT, runCommand, type GlobalFlags } from '../context.js';
 
 export interface ForgetFlags extends GlobalFlags {
   onPlatforms?: boolean;

@@ -2,7 +2,6 @@ import { dirname, resolve } from 'node:path';
 import { buildReportData } from '../../pipeline/report.js';
 import { renderReportHtml } from '../../report/render-html.js';
 import { makePrivateDir, writePrivateFile } from '../../report/private-files.js';
-import { fmt } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 import { plural } from '../../domain/text.js';
 
