@@ -1,11 +1,10 @@
 import Database from 'better-sqlite3';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connectors/index.js';
 import type { HubSpotEmulator } from '../../connectors/hubspot/emulator/index.js';
@@ -17,26 +16,12 @@ import type { SyntheticPerson } from '../../src/sandbox/population-types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { normalizePhone } from '../../src/store/source-records.js';
 import { tokenFields } from '../helpers/world.js';
+import { segsync } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
 const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 const SIZE = 160;
 const SEED = 11;
 
-async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /**
  * Another process holding the store open, as `segsync schedule` does: its connection keeps the

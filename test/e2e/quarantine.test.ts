@@ -4,34 +4,18 @@
  * records whose data is wrong wait until they change (or `quarantine retry`); `quarantine list`,
  * `export` and `retry` work through the CLI.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Corruption } from '../../connectors/hubspot/emulator/index.js';
 import { openStore } from '../../src/store/db.js';
 import { Quarantine } from '../../src/store/quarantine.js';
 import { hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
+import { segsync } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
 
-async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 interface PullJson {
   pull: { streams: Array<{ stream: string; mode: string; refetched?: { asked: number; stored: number; quarantined: number; missing: number } }> };

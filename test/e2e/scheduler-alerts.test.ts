@@ -1,24 +1,11 @@
-import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANCHOR, hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
+import { segsync } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
 const SECRET_PATH = 'T0000/B0000/very-secret-webhook-path';
 
-async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe('alerts: the webhook in the schedule config hears when a job fails and when it recovers', () => {
   let world: HubSpotWorld;

@@ -1,33 +1,17 @@
 import Database from 'better-sqlite3';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connectors/index.js';
 import type { HubSpotEmulator } from '../../connectors/hubspot/emulator/index.js';
 import type { MarketoEmulator } from '../../connectors/marketo/emulator/index.js';
 import type { ShopifyEmulator } from '../../connectors/shopify/emulator/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { segsync } from '../helpers/cli.js';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '../..');
 const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 
-async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** Every value of every row of every table, as text, then the database files' raw bytes. */
 function storeContents(dbPath: string): string {

@@ -3,33 +3,19 @@
  * pull, import and sync create a store; another application's SQLite file is never touched; the
  * store, its -wal/-shm, exports and reports are readable by their owner only.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
+import { segsync } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const mode = (path: string) => (statSync(path).mode & 0o777).toString(8);
 
-async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 /** A sample of each kind (test/unit/store-open.test.ts covers every mode in-process). */
 const READ_ONLY = [['status'], ['explain', 'someone@example.com'], ['report', '--out', 'never.html']];

@@ -4,11 +4,10 @@
  * stored and pushed; a run killed with SIGKILL shows as abandoned to read-only commands and is
  * closed as failed (with its counts) by the next command that writes.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connectors/index.js';
@@ -16,21 +15,12 @@ import type { HubSpotEmulator } from '../../connectors/hubspot/emulator/index.js
 import type { ShopifyEmulator } from '../../connectors/shopify/emulator/index.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
+import { segsync } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
 
-async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [...CLI, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 interface RunRow { id: number; command: string; status: string; error: string | null; counts: string | null; heartbeat_at: string | null }
 function runRows(dbPath: string): RunRow[] {

@@ -15,12 +15,13 @@ export interface CliResult {
  * Runs the `segsync` command from the sources (as `npm run segsync` does), with only PATH, HOME
  * and `env` in its environment, and never throws: a failed command is its exit code and output.
  */
-export async function segsync(args: readonly string[], env: NodeJS.ProcessEnv, options: { cwd?: string } = {}): Promise<CliResult> {
+export async function segsync(args: readonly string[], env: NodeJS.ProcessEnv, options: { cwd?: string; timeout?: number } = {}): Promise<CliResult> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
       cwd: options.cwd ?? ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       maxBuffer: 64 * 1024 * 1024,
+      ...(options.timeout ? { timeout: options.timeout } : {}),
     });
     return { code: 0, stdout, stderr };
   } catch (error) {

@@ -6,11 +6,9 @@
  * as `it.fails` (the correct behaviour, which fails today), so that fixing it turns the test red
  * and tells whoever fixed it to turn it into a plain `it`.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connectors/index.js';
@@ -25,8 +23,8 @@ import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } fro
 import { pullSource } from '../../src/pipeline/pull.js';
 import { StreamCursors } from '../../src/store/cursors.js';
 import { hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { segsync as runCli } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const BAD = join(ROOT, 'test/fixtures/bad');
 const KNOWN = CONNECTORS.map((c) => c.id);
@@ -39,20 +37,7 @@ interface Expected {
 const expected = JSON.parse(readFileSync(join(BAD, 'expected.json'), 'utf8')) as Expected;
 const flagCases = (JSON.parse(readFileSync(join(BAD, 'flags.json'), 'utf8')) as { cases: Array<{ name: string; args: string[]; stderr: string }> }).cases;
 
-async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 60_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const segsync = (args: string[], env: NodeJS.ProcessEnv) => runCli(args, env, { timeout: 60_000 });
 
 /** Runs `work` over `items`, at most `limit` at a time (each CLI run is a child process). */
 async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {

@@ -3,37 +3,23 @@
  * and sent verbatim, never interpreted as SQL, as part of a request body, or as HTML. The sandbox
  * listens on loopback only, and no command's --json output carries a secret.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connectors/index.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseWorkspace } from '../../src/config/workspace.js';
 import { hubspotWorld, ANCHOR, TOKEN, type HubSpotWorld } from '../helpers/sandbox.js';
+import { segsync as runCli } from '../helpers/cli.js';
 
-const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
 const KNOWN = CONNECTORS.map((c) => c.id);
 
-async function segsync(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 90_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const segsync = (args: string[], env: NodeJS.ProcessEnv) => runCli(args, env, { timeout: 90_000 });
 
 const SQL_1 = "Robert'); DROP TABLE contacts;--";
 const SQL_2 = '" OR 1=1 --';
