@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { DestinationState } from '../store/destination-state.js';
 import { PendingRemovals, type PendingRemoval, type RemovalAction } from '../store/pending-removals.js';
-import type { Destination } from '../domain/connector.js';
+import type { BatchResult, Destination } from '../domain/connector.js';
 import { ApiError } from '../http/errors.js';
 import { maskSecrets } from '../log/redact.js';
 
@@ -86,6 +86,17 @@ export async function sendPendingRemovals(
     for (const r of batch) settle(r, 'pending', `${stopped} (the next push tries again)`);
   };
 
+  /** A batch the platform answered: done, or refused per record (reported, not retried). */
+  const settleBatch = (batch: PendingRemoval[], result: BatchResult) => {
+    const failed = new Map(result.failed.map((f) => [f.externalId, f.reason]));
+    pending.done(batch.map((r) => r.id));
+    for (const r of batch) {
+      const why = failed.get(r.externalId);
+      if (why === undefined) settle(r, 'done');
+      else settle(r, 'failed', why);
+    }
+  };
+
   const bySegment = new Map<string, PendingRemoval[]>();
   for (const row of rows.filter((r) => r.action === 'list_remove')) {
     const key = row.segmentKey ?? '';
@@ -100,14 +111,7 @@ export async function sendPendingRemovals(
     }
     for (const batch of chunks(segmentRows, destination.capabilities.maxBatch.listMembers)) {
       await attempt(batch, async () => {
-        const result = await destination.apply({ kind: 'list_remove', listId, externalIds: batch.map((r) => r.externalId) });
-        const failed = new Map(result.failed.map((f) => [f.externalId, f.reason]));
-        pending.done(batch.map((r) => r.id));
-        for (const r of batch) {
-          const why = failed.get(r.externalId);
-          if (why === undefined) settle(r, 'done');
-          else settle(r, 'failed', why);
-        }
+        settleBatch(batch, await destination.apply({ kind: 'list_remove', listId, externalIds: batch.map((r) => r.externalId) }));
       });
     }
   }
@@ -117,14 +121,7 @@ export async function sendPendingRemovals(
     await attempt(batch, async () => {
       const updates = batch.map((r) => ({ externalId: r.externalId, values: Object.fromEntries((r.fields ?? []).map((f) => [f, ''])) }));
       // One contact may have two rows (fields written by two runs): one update each is fine.
-      const result = await destination.apply({ kind: 'tokens', updates });
-      const failed = new Map(result.failed.map((f) => [f.externalId, f.reason]));
-      pending.done(batch.map((r) => r.id));
-      for (const r of batch) {
-        const why = failed.get(r.externalId);
-        if (why === undefined) settle(r, 'done');
-        else settle(r, 'failed', why);
-      }
+      settleBatch(batch, await destination.apply({ kind: 'tokens', updates }));
     });
   }
   const emptyTokenRows = rows.filter((r) => r.action === 'clear_tokens' && (r.fields ?? []).length === 0);

@@ -24,6 +24,7 @@ import contactConflict from '../fixtures/hubspot/error_409_contact_conflict.json
 import contactExists from '../fixtures/hubspot/error_409_contact_object_already_exists.json' with { type: 'json' };
 import propertyExists from '../fixtures/hubspot/error_409_property_exists_MODELLED.json' with { type: 'json' };
 import listCreated from '../fixtures/hubspot/lists_v3_create_TRIMMED.json' with { type: 'json' };
+import { failure as failAs } from '../helpers/api-failure.js';
 
 const BASE = 'https://api.hubapi.com';
 const PATH = '/crm/v3/objects/contacts';
@@ -35,15 +36,8 @@ function client() {
   return { c, get, retries };
 }
 
-async function failure(promise: Promise<unknown>): Promise<HubSpotApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof HubSpotApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
+/** The HubSpot error a call fails with (it carries the scopes and the category). */
+const failure = (promise: Promise<unknown>) => failAs(promise, HubSpotApiError);
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());

@@ -2,10 +2,10 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HubSpotClient } from '../../connectors/hubspot/client.js';
 import { ObjectPageSchema } from '../../connectors/hubspot/schemas.js';
-import { ApiError } from '../../src/http/errors.js';
 import { testHubSpotConfig } from '../helpers/hubspot.js';
 import contactsPage from '../fixtures/hubspot/contacts_page.json' with { type: 'json' };
 import searchSecondly429 from '../fixtures/hubspot/error_429_search_secondly_limit.json' with { type: 'json' };
+import { failure } from '../helpers/api-failure.js';
 
 const BASE = 'https://api.hubapi.com';
 const PATH = '/crm/v3/objects/contacts';
@@ -31,15 +31,6 @@ function client(overrides = {}) {
   return { c, get, retries, waits };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());

@@ -12,10 +12,10 @@ import { MarketoClient } from '../../connectors/marketo/client.js';
 import { checkMarketoMapping } from '../../connectors/marketo/mapping-check.js';
 import { checkShopifyMapping } from '../../connectors/shopify/mapping-check.js';
 import { loadMapping, type Mapping } from '../../src/config/mapping.js';
-import { ApiError } from '../../src/http/errors.js';
 import { testHubSpotConfig } from '../helpers/hubspot.js';
 import token from '../fixtures/marketo/token.json' with { type: 'json' };
 import describeLeads from '../fixtures/marketo/leads_describe.json' with { type: 'json' };
+import { failure } from '../helpers/api-failure.js';
 
 const signal = new AbortController().signal;
 const shipped = (platform: string): Mapping => loadMapping(new URL(`../../mappings/${platform}.yaml`, import.meta.url).pathname);
@@ -24,15 +24,6 @@ const withContactField = (mapping: Mapping, field: keyof Mapping['contacts']['fi
   contacts: { ...mapping.contacts, fields: { ...mapping.contacts.fields, [field]: value } },
 });
 
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the check to fail');
-}
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());

@@ -5,7 +5,6 @@ import type { MarketoConfig } from '../../connectors/marketo/config.js';
 import { createMarketoDestination } from '../../connectors/marketo/destination.js';
 import { LeadsPageSchema, OpportunitiesPageSchema } from '../../connectors/marketo/schemas.js';
 import { loadMapping } from '../../src/config/mapping.js';
-import { ApiError } from '../../src/http/errors.js';
 import token from '../fixtures/marketo/token.json' with { type: 'json' };
 import leadsByEmail from '../fixtures/marketo/leads_get_by_email.json' with { type: 'json' };
 import error601 from '../fixtures/marketo/error_601_access_token_invalid.json' with { type: 'json' };
@@ -18,6 +17,7 @@ import listNotFound from '../fixtures/marketo/asset_static_list_by_name_not_foun
 import folderByName from '../fixtures/marketo/asset_folder_by_name.json' with { type: 'json' };
 import listCreated from '../fixtures/marketo/asset_static_list_create.json' with { type: 'json' };
 import invalidClient from '../fixtures/marketo/token_error_invalid_client.json' with { type: 'json' };
+import { failure } from '../helpers/api-failure.js';
 
 const BASE = 'https://123-abc-456.mktorest.com';
 const SECRET = 'csecret-do-not-leak';
@@ -51,15 +51,6 @@ function client(overrides: Partial<MarketoConfig> = {}) {
 
 const identity = (body: object = token, times = 1) => nock(BASE).get('/identity/oauth/token').query(IDENTITY).times(times).reply(200, body);
 
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());

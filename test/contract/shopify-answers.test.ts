@@ -14,13 +14,13 @@ import { ShopifyAccountError } from '../../connectors/shopify/errors.js';
 import { shopify } from '../../connectors/shopify/index.js';
 import { CustomersPageSchema } from '../../connectors/shopify/schemas.js';
 import { loadMapping } from '../../src/config/mapping.js';
-import { ApiError } from '../../src/http/errors.js';
 import protectedQuery from '../fixtures/shopify/error_access_denied_protected_customer_data_MODELLED.json' with { type: 'json' };
 import protectedDocs from '../fixtures/shopify/error_protected_customer_data_docs_example.json' with { type: 'json' };
 import protectedTags from '../fixtures/shopify/tagsAdd_partial_protected_customer_data_MODELLED.json' with { type: 'json' };
 import pendingTermination from '../fixtures/shopify/error_shop_pending_termination.json' with { type: 'json' };
 import unavailable from '../fixtures/shopify/error_402_unavailable_shop.json' with { type: 'json' };
 import locked from '../fixtures/shopify/error_423_locked_MODELLED.json' with { type: 'json' };
+import { failure } from '../helpers/api-failure.js';
 
 const BASE = 'https://acme.myshopify.com';
 const PATH = '/admin/api/2026-07/graphql.json';
@@ -37,15 +37,6 @@ function client() {
   return { c, page, retries };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());

@@ -14,6 +14,7 @@ import graphqlError from '../fixtures/shopify/error_graphql_query_with_cost.json
 import internalError from '../fixtures/shopify/error_internal_server_error.json' with { type: 'json' };
 import throttledMinimal from '../fixtures/shopify/error_throttled_minimal.json' with { type: 'json' };
 import metafieldsInvalid from '../fixtures/shopify/metafieldsSet_user_errors_INVALID_VALUE.json' with { type: 'json' };
+import { failure } from '../helpers/api-failure.js';
 
 const BASE = 'https://acme.myshopify.com';
 const PATH = '/admin/api/2026-07/graphql.json';
@@ -45,15 +46,6 @@ function client(overrides: Partial<ShopifyConfig> = {}) {
   return { c, scopes, retries };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 async function pages(iterable: AsyncIterable<SourcePage>): Promise<SourcePage[]> {
   const out: SourcePage[] = [];

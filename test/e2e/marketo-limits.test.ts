@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MarketoClient } from '../../connectors/marketo/client.js';
 import { marketoConfigFromEnv } from '../../connectors/marketo/config.js';
 import { LeadsPageSchema } from '../../connectors/marketo/schemas.js';
-import { ApiError } from '../../src/http/errors.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { CLIENT_SECRET, marketoWorld, signal, type MarketoWorld } from '../helpers/marketo-world.js';
+import { failure } from '../helpers/api-failure.js';
 
 let world: MarketoWorld | undefined;
 afterEach(async () => {
@@ -12,15 +12,6 @@ afterEach(async () => {
   world = undefined;
 });
 
-async function failure(promise: Promise<unknown>): Promise<ApiError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Marketo limits, seen from a whole run', () => {
   it('a full sync under Marketo\'s limits (scaled: 100 calls per rolling second, 10 in flight, 2 s tokens) never gets 606, 615 or 602', async () => {
