@@ -12,7 +12,7 @@ const { input } = workerData as SegmentWorkerData;
 let db: Db | undefined;
 let message: SegmentWorkerMessage;
 try {
-  db = openStore(input.dbPath);
+  db = openStore(input.dbPath, 'write');
   message = { kind: 'done', summary: runSegmentation(db, input.workspace, input.options) };
 } catch (error) {
   message = { kind: 'failed', error: serializeError(error) };
