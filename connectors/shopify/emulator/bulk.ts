@@ -502,7 +502,8 @@ export class BulkOperations {
       const inner: ResolverContext = { ...ctx, searchWarnings: [] };
       return { rootValue: rootValue(inner), contextValue: inner };
     });
-    const lines = results.map((r) => `${jsonlLine(r)}\n`).join('');
+    // As the recorded mutation result file: plain JSON lines ("/" unescaped, unlike query files).
+    const lines = results.map((r) => `${JSON.stringify(r)}\n`).join('');
     const createdMs = this.now();
     const record: BulkRecord = {
       id: this.nextId++,
