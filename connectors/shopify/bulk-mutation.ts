@@ -32,8 +32,8 @@ export interface BulkMutationResult {
   operation: StartedOperation;
   /** Each answered line by its number; a line missing here did not run (or its answer is unreadable). */
   lines: Map<number, BulkMutationLine>;
-  /** Result lines that could not be read (not JSON, or not a result line): their input lines' outcome is unknown. */
-  unreadable: number;
+  /** Lines of this operation without a readable answer (unreadable result lines, or no file): their outcome is unknown. */
+  unanswered: number;
 }
 
 function call(mutation: BulkMutation): string {
@@ -140,10 +140,9 @@ async function startBulkMutation(client: ShopifyClient, mutation: BulkMutation, 
 }
 
 /** Reads a result file into `lines`, opening it again (and reading it anew) when the download breaks off. */
-async function readResult(client: ShopifyClient, url: string, operation: string, signal?: AbortSignal): Promise<{ lines: Map<number, BulkMutationLine>; unreadable: number }> {
+async function readResult(client: ShopifyClient, url: string, operation: string, signal?: AbortSignal): Promise<{ lines: Map<number, BulkMutationLine> }> {
   for (let restarts = 0; ; restarts++) {
     const lines = new Map<number, BulkMutationLine>();
-    let unreadable = 0;
     try {
       const body = await client.openDownload(url, signal);
       for await (const text of jsonlLines(body, client.config.timeoutMs)) {
@@ -152,14 +151,12 @@ async function readResult(client: ShopifyClient, url: string, operation: string,
         try {
           json = JSON.parse(text) as unknown;
         } catch {
-          unreadable++;
-          continue;
+          continue; // counted as unanswered by the caller
         }
         const line = BulkMutationLineSchema.safeParse(json);
         if (line.success) lines.set(line.data.__lineNumber, line.data);
-        else unreadable++;
       }
-      return { lines, unreadable };
+      return { lines };
     } catch (raw) {
       if (signal?.aborted) throw signal.reason;
       const error = raw instanceof ApiError ? raw : classifyShopifyError(raw, `GET bulk result of ${operation}`);
@@ -186,10 +183,10 @@ export async function* runBulkMutation(
     const started = await startBulkMutation(client, mutation, key, pollMs, signal);
     const operation = await awaitBulkOperation(client, started, pollMs, signal ?? new AbortController().signal);
     const url = operation.status === 'COMPLETED' ? operation.url : operation.partialDataUrl;
-    const read = url ? await readResult(client, url, operation.id, signal) : { lines: new Map<number, BulkMutationLine>(), unreadable: 0 };
+    const read = url ? await readResult(client, url, operation.id, signal) : { lines: new Map<number, BulkMutationLine>() };
     // Line numbers count within the file; the caller counts over all its variables.
-    const lines = new Map([...read.lines].map(([n, line]) => [file.first + n, line] as const));
-    yield { operation, lines, unreadable: read.unreadable };
+    const lines = new Map([...read.lines].filter(([n]) => n < file.count).map(([n, line]) => [file.first + n, line] as const));
+    yield { operation, lines, unanswered: file.count - lines.size };
   }
 }
 

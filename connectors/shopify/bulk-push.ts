@@ -47,7 +47,7 @@ import {
   type MetafieldCall,
   type MetafieldOp,
 } from './outcomes.js';
-import { MetafieldsDeletePayloadSchema, MetafieldsSetPayloadSchema, type ThrottleStatus } from './schemas.js';
+import { MetafieldsDeletePayloadSchema, MetafieldsSetPayloadSchema, type BulkMutationLine, type ThrottleStatus } from './schemas.js';
 
 /**
  * How long a regular push may wait for the bucket before bulk operations are the faster way: a
@@ -139,8 +139,9 @@ class Ledger {
   }
 }
 
-function unreadableWarning(result: BulkMutationResult): string {
-  return `Shopify: ${result.unreadable} result lines of bulk operation ${result.operation.id} could not be read; their changes are not recorded and the next push sends them again.`;
+/** A completed operation whose file does not answer every line (unreadable lines, or no file): those changes stay unrecorded. */
+function unansweredWarning(result: BulkMutationResult): string {
+  return `Shopify: ${result.unanswered} lines of bulk operation ${result.operation.id} have no readable answer in its result file; their changes are not recorded and the next push sends them again.`;
 }
 
 export function createShopifyBulkPush(
@@ -149,22 +150,22 @@ export function createShopifyBulkPush(
   options: { mode: BulkPushMode; tokensBatch: number },
 ): BulkApply {
   const pollMs = client.config.bulkPollMs ?? DEFAULT_BULK_POLL_MS;
-  const accountCheck = (mutation: BulkMutation, line: { errors?: Parameters<typeof accountErrorOf>[1] }) => {
+  const accountCheck = (mutation: BulkMutation, line: BulkMutationLine) => {
     const error = line.errors?.length ? accountErrorOf(`bulk mutation ${mutation.name}`, line.errors) : undefined;
     if (error) throw error;
   };
 
   /** Runs one bulk mutation over `variables`, calling `settle` for each answered line; fails after an unfinished operation. */
-  async function run(mutation: BulkMutation, variables: unknown[], settle: (index: number, line: NonNullable<ReturnType<BulkMutationResult['lines']['get']>>) => void, ledger: Ledger, signal?: AbortSignal): Promise<ApiError | undefined> {
+  async function run(mutation: BulkMutation, variables: unknown[], settle: (index: number, line: BulkMutationLine) => void, ledger: Ledger, signal?: AbortSignal): Promise<ApiError | undefined> {
+    let answered = 0;
     for await (const result of runBulkMutation(client, mutation, variables, pollMs, signal)) {
       for (const [index, line] of result.lines) {
         accountCheck(mutation, line);
         if (index < variables.length) settle(index, line);
       }
-      if (result.unreadable > 0) ledger.warnings.add(unreadableWarning(result));
-      if (result.operation.status !== 'COMPLETED') {
-        return unfinishedOperation(mutation, result.operation, variables.length - result.lines.size);
-      }
+      answered += result.lines.size;
+      if (result.operation.status !== 'COMPLETED') return unfinishedOperation(mutation, result.operation, variables.length - answered);
+      if (result.unanswered > 0) ledger.warnings.add(unansweredWarning(result));
     }
     return undefined;
   }

@@ -623,6 +623,22 @@ describe('Shopify destination: a large push as bulk mutation operations, against
     expect((error as ApiError).message).toContain(`bulk operation ${OP} ended FAILED with errorCode INTERNAL_SERVER_ERROR; 2 of its lines have no answer`);
   });
 
+  it('a COMPLETED operation without a result file (url "", as the recorded polls show): nothing is recorded, and the push says the next one sends it again', async () => {
+    bulkScopes('', { url: '' });
+    const { results, error } = await applyAll([{ kind: 'list_add', listId: 'segsync:champions', externalIds: ids.slice(0, 2) }]);
+    expect(error).toBeUndefined();
+    expect(results).toEqual([
+      {
+        index: 0,
+        result: {
+          applied: [],
+          failed: [],
+          warnings: [`Shopify: 2 lines of bulk operation ${OP} have no readable answer in its result file; their changes are not recorded and the next push sends them again.`],
+        },
+      },
+    ]);
+  });
+
   it('a line refused for a missing scope fails the push as the regular request would, naming the scope', async () => {
     const denied = { errors: [{ message: 'Access denied for tagsAdd field. Required access: `write_customers` access scope.', path: ['tagsAdd'], extensions: { code: 'ACCESS_DENIED' } }], data: { tagsAdd: null }, __lineNumber: 0 };
     bulkScopes(`${JSON.stringify(denied)}\n`);
