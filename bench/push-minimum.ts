@@ -15,6 +15,12 @@
  *                emulators start empty): HubSpot 1 property group + 1 property per mapped token;
  *                Marketo ceil(mapped tokens / 100) Create Lead Fields calls + 1 list folder;
  *                Shopify 1 metafieldDefinitionCreate per mapped token
+ *      bulk:     a plan the destination sends as bulk operations (Destination.bulk.suits: on
+ *                Shopify, one whose regular mutations would wait more than 30 s for the bucket)
+ *                needs, per operation, 3 writes: stagedUploadsCreate, the staged upload, and
+ *                bulkOperationRunMutation; one operation per kind of change the plan has (tags
+ *                added, tags removed, metafields set, metafields deleted), each variables file
+ *                far below Shopify's 100 MB. Its list and token writes are then 0.
  *    Write requests made = the emulator's own request log (requests marked write, every answer
  *    counted, 429s included) from the start of the push to its end. Ratio made / minimum,
  *    target exactly 1.0.
@@ -42,8 +48,8 @@ const log = logFor('push-minimum');
 const SIZE = Number(argValue('--size') ?? 3000);
 const REGISTRY = [hubspot, marketo, shopify] as unknown as ConnectorDescriptor<never>[];
 
-type Kind = 'schema' | 'list create' | 'list add' | 'list remove' | 'tokens' | 'other';
-const KINDS: Kind[] = ['schema', 'list create', 'list add', 'list remove', 'tokens', 'other'];
+type Kind = 'schema' | 'list create' | 'list add' | 'list remove' | 'tokens' | 'bulk' | 'other';
+const KINDS: Kind[] = ['schema', 'list create', 'list add', 'list remove', 'tokens', 'bulk', 'other'];
 
 interface LogEntry {
   method: string;
@@ -72,6 +78,7 @@ function kindOf(platform: string, r: LogEntry): Kind {
     if (path === '/rest/v1/leads.json') return 'tokens';
   } else if (platform === 'shopify') {
     const op = r.operation ?? '';
+    if (op === 'StagedUploadsCreate' || op === 'BulkMutationRun' || (r.method === 'POST' && path.startsWith('/shopify-staged-uploads/'))) return 'bulk';
     if (/MetafieldDefinition/i.test(op)) return 'schema';
     if (/tagsAdd/i.test(op)) return 'list add';
     if (/tagsRemove/i.test(op)) return 'list remove';
@@ -81,7 +88,7 @@ function kindOf(platform: string, r: LogEntry): Kind {
 }
 
 type Counts = Record<Kind, number>;
-const zero = (): Counts => ({ schema: 0, 'list create': 0, 'list add': 0, 'list remove': 0, tokens: 0, other: 0 });
+const zero = (): Counts => ({ schema: 0, 'list create': 0, 'list add': 0, 'list remove': 0, tokens: 0, bulk: 0, other: 0 });
 const total = (c: Counts): number => KINDS.reduce((n, k) => n + c[k], 0);
 
 /** The fewest write requests this plan can be sent in, at the destination's declared batch sizes. */
@@ -97,6 +104,20 @@ function minimumFor(platform: string, plan: DestinationPlan, destination: Destin
   if (platform === 'hubspot') m['list create'] = created;
   if (platform === 'marketo') m['list create'] = created + (created > 0 ? 1 : 0); // + the "segsync" list folder
   m.tokens = Math.ceil(plan.tokens.length / tokens);
+  if (destination.bulk?.suits(plan)) {
+    // One bulk operation per kind of change, 3 writes each (see the header).
+    const values = plan.tokens.flatMap((t) => Object.values(t.values));
+    const operations = [
+      plan.lists.some((l) => l.add.length > 0),
+      plan.lists.some((l) => l.remove.length > 0),
+      values.some((v) => v !== ''),
+      values.some((v) => v === ''),
+    ].filter(Boolean).length;
+    m['list add'] = 0;
+    m['list remove'] = 0;
+    m.tokens = 0;
+    m.bulk = 3 * operations;
+  }
   if (plan.tokens.length > 0) {
     if (platform === 'hubspot') m.schema = 1 + mappedTokens;
     if (platform === 'marketo') m.schema = Math.ceil(mappedTokens / 100);

@@ -94,7 +94,7 @@ export async function awaitBulkOperation(client: ShopifyClient, operation: Start
     await sleep(pollDelayMs(n, pollMs), signal);
     const polled = await fetchBulkOperation(client, operation.id, signal);
     if (!polled) {
-      throw new ApiError({ platform: PLATFORM, call: `bulk operation ${operation.id}`, kind: 'not_found', detail: 'the bulk operation disappeared while it ran', hint: 'run the pull again' });
+      throw new ApiError({ platform: PLATFORM, call: `bulk operation ${operation.id}`, kind: 'not_found', detail: 'the bulk operation disappeared while it ran', hint: 'run the command again' });
     }
     current = polled;
   }

@@ -89,6 +89,27 @@ function rateLimited(call: string, waitMs: number, status?: number): ApiError {
   });
 }
 
+function deniedError(call: string, denied: GraphqlError): ApiError {
+  const required = denied.extensions?.requiredAccess;
+  return authError(call, `${denied.message}${typeof required === 'string' && !denied.message.includes(required) ? ` ${required}` : ''}`);
+}
+
+/**
+ * The errors of one line of a bulk mutation's result that are about the app or the shop, not the
+ * line (a missing scope, protected customer data refused on the mutation itself, the shop's
+ * state): the push fails with the same error a regular request would have given. Undefined for
+ * errors that belong to the line alone.
+ */
+export function accountErrorOf(call: string, errors: readonly GraphqlError[]): ApiError | undefined {
+  const shopState = shopStateFromGraphql(call, [...errors]);
+  if (shopState) return shopState;
+  // Below the mutation field (its payload) a refusal is a read the write did not need.
+  const protectedData = errors.find((e) => isProtectedDataError(e) && (e.path?.length ?? 0) <= 1);
+  if (protectedData) return protectedDataError(call, protectedData);
+  const denied = errors.find((e) => codeOf(e) === 'ACCESS_DENIED' && !isProtectedDataError(e));
+  return denied ? deniedError(call, denied) : undefined;
+}
+
 /** Turns GraphQL `errors` (HTTP 200) into the taxonomy; returns undefined when they are per-field and the caller takes them. */
 function classifyGraphqlErrors(
   call: string,
@@ -109,10 +130,7 @@ function classifyGraphqlErrors(
     return protectedDataError(call, protectedData);
   }
   const denied = errors.find((e) => codeOf(e) === 'ACCESS_DENIED');
-  if (denied) {
-    const required = denied.extensions?.requiredAccess;
-    return authError(call, `${denied.message}${typeof required === 'string' && !denied.message.includes(required) ? ` ${required}` : ''}`);
-  }
+  if (denied) return deniedError(call, denied);
   const internal = errors.find((e) => codeOf(e) === 'INTERNAL_SERVER_ERROR');
   if (internal) return new ApiError({ platform: PLATFORM, call, kind: 'retryable', detail: internal.message.split('\n')[0] ?? internal.message });
   // Errors tied to one aliased mutation field are that field's failure, not the request's.
@@ -186,6 +204,26 @@ function downloadError(call: string, status: number, headers: Headers, body: str
   });
 }
 
+/** A staged upload refused by the storage: its XML code and message, never the signed form. */
+function uploadError(call: string, status: number, headers: Headers, body: string): ApiError {
+  const code = storageErrorCode(body);
+  const detail = `${code ? `${code}: ` : ''}${body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200) || `HTTP ${status}`}`;
+  if (status === 429) {
+    return new ApiError({ platform: PLATFORM, call, kind: 'rate_limited', status, detail, retryAfterMs: parseRetryAfter(headers.get('retry-after')) ?? THROTTLED_FALLBACK_MS });
+  }
+  if (status === 408 || status >= 500) return new ApiError({ platform: PLATFORM, call, kind: 'retryable', status, detail });
+  return new ApiError({
+    platform: PLATFORM,
+    call,
+    kind: 'bad_request',
+    status,
+    detail: `Shopify's storage refused the bulk mutation variables: ${detail}`,
+    hint: code === 'EntityTooLarge'
+      ? 'segsync splits variables files below the documented 100 MB; if Shopify now allows less, set SHOPIFY_BULK_PUSH=never and report it'
+      : 'the staged upload target expired or was refused; run the push again (segsync stages a new upload)',
+  });
+}
+
 export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Mutations: errors whose path names one alias are returned, not thrown (that alias failed, the others did not). */
@@ -252,6 +290,29 @@ export class ShopifyClient {
         }
         if (!response.body) throw new MalformedResponse('the result file came without a body');
         return response.body;
+      },
+      signal,
+    );
+  }
+
+  /**
+   * Uploads a bulk mutation's variables file to the staged upload target stagedUploadsCreate
+   * gave: a multipart/form-data POST of the target's parameters, then the file (storage wants the
+   * file last), without the access token: the signed policy in the parameters is the credential.
+   * Retried like any call (the same key is written again).
+   */
+  async uploadStaged(url: string, parameters: ReadonlyArray<{ name: string; value: string }>, content: string, filename: string, signal?: AbortSignal): Promise<void> {
+    const parsed = new URL(url);
+    const call = `POST ${parsed.origin}${parsed.pathname} (staged upload)`;
+    await this.transport.request(
+      { call, write: true },
+      async (attemptSignal) => {
+        const form = new FormData();
+        for (const p of parameters) form.append(p.name, p.value);
+        form.append('file', new Blob([content], { type: 'text/jsonl' }), filename);
+        const response = await fetch(url, { method: 'POST', body: form, signal: signal ? AbortSignal.any([attemptSignal, signal]) : attemptSignal });
+        const body = await response.text().catch(() => '');
+        if (response.status < 200 || response.status >= 300) throw uploadError(call, response.status, response.headers, body);
       },
       signal,
     );

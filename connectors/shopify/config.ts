@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   SHOPIFY_SHOP_URL: ShopUrl,
   SHOPIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
   SHOPIFY_BULK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(DEFAULT_BULK_POLL_MS),
+  SHOPIFY_BULK_PUSH: z.enum(['auto', 'never', 'always'], { error: 'must be auto, never or always' }).default('auto'),
 });
 
 export interface ShopifyConfig {
@@ -32,6 +33,11 @@ export interface ShopifyConfig {
   timeoutMs: number;
   /** Longest wait between polls of a bulk operation (SHOPIFY_BULK_POLL_MS); default DEFAULT_BULK_POLL_MS. */
   bulkPollMs?: number;
+  /**
+   * Large pushes as bulk mutation operations (SHOPIFY_BULK_PUSH): `auto` (default) when the regular
+   * mutations would wait long for the bucket (bulk-push.ts), `never`, or `always`.
+   */
+  bulkPush?: 'auto' | 'never' | 'always';
   /** Retry policy, shortened in tests. */
   backoff?: { baseMs: number; maxMs: number };
   maxAttempts?: number;
@@ -49,6 +55,7 @@ export function shopifyConfigFromEnv(env: NodeJS.ProcessEnv): ShopifyConfig | un
     accessToken: parsed.SHOPIFY_ACCESS_TOKEN,
     timeoutMs: parsed.SHOPIFY_TIMEOUT_MS,
     bulkPollMs: parsed.SHOPIFY_BULK_POLL_MS,
+    bulkPush: parsed.SHOPIFY_BULK_PUSH,
   };
 }
 

@@ -3,9 +3,19 @@ import type { BatchResult, Destination, PlanBatch } from '../../src/domain/conne
 import type { SegmentDefinition, TokenSpec } from '../../src/domain/segments.js';
 import { ApiError } from '../../src/http/errors.js';
 import type { ShopifyClient } from './client.js';
+import { createShopifyBulkPush, type RegularWrites } from './bulk-push.js';
 import { eraseShopifyCustomers } from './erase.js';
-import { SHOPIFY_GRAPHQL_PATH } from './config.js';
-import { isProtectedDataError, protectedDataError } from './errors.js';
+import {
+  describe,
+  metafieldFailure,
+  metafieldsDeleteInput,
+  metafieldsSetInput,
+  protectedReadWarning,
+  settleMetafieldCall,
+  tagsOutcome,
+  type MetafieldCall,
+  type MetafieldOp,
+} from './outcomes.js';
 import {
   METAFIELD_DEFINITION_CREATE,
   METAFIELD_DEFINITIONS,
@@ -22,8 +32,6 @@ import {
   MetafieldsDeletePayloadSchema,
   MetafieldsSetPayloadSchema,
   MutationDataSchema,
-  TagsPayloadSchema,
-  type GraphqlError,
   type UserError,
 } from './schemas.js';
 
@@ -64,41 +72,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function describe(errors: Array<Pick<UserError, 'field' | 'message'>>, fallbackField: string): string {
-  return errors.map((e) => `${e.field?.length ? e.field.join('.') : fallbackField}: ${e.message}`).join('; ');
-}
-
-/**
- * The errors of one alias, split: Shopify refusing to show protected customer data back (the
- * write itself ran; its payload and userErrors say how it went) and every other error.
- */
-function splitAliasErrors(errors: readonly GraphqlError[], alias: string): { refusedRead: GraphqlError[]; other: GraphqlError[] } {
-  const mine = errors.filter((e) => e.path?.[0] === alias);
-  // Only a refusal below the alias (its node, its fields) is a read: one on the alias itself refused the write.
-  const refusedRead = mine.filter((e) => isProtectedDataError(e) && (e.path?.length ?? 0) > 1);
-  return { refusedRead, other: mine.filter((e) => !refusedRead.includes(e)) };
-}
-
-/** Said once per push: the writes are counted, but the app should get protected customer data access. */
-function protectedReadWarning(call: string, error: GraphqlError): string {
-  const explained = protectedDataError(`POST ${SHOPIFY_GRAPHQL_PATH} ${call}`, error);
-  return `Shopify: ${explained.detail}; the writes were accepted without errors and are counted. ${explained.hint}`;
-}
-
 function addWarning(result: BatchResult, warning: string): void {
   if (!(result.warnings ??= []).includes(warning)) result.warnings.push(warning);
-}
-
-interface MetafieldOp {
-  customer: string;
-  key: string;
-  /** undefined = delete (an empty token value clears the metafield; metafieldsSet refuses blank values). */
-  value: string | undefined;
-}
-
-interface Call {
-  kind: 'set' | 'delete';
-  ops: MetafieldOp[];
 }
 
 export function createShopifyDestination(client: ShopifyClient, mapping: Mapping): Destination {
@@ -189,15 +164,11 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
       const doc = tagsDocument(mutation, chunk.length);
       const { data, errors } = await client.execute(doc, variables, MutationDataSchema, { partial: true });
       chunk.forEach((id, i) => {
-        const alias = `t${i}`;
-        const { refusedRead, other } = splitAliasErrors(errors, alias);
-        const payload = TagsPayloadSchema.safeParse(data[alias]);
-        if (other.length > 0) result.failed.push({ externalId: id, reason: `${id}, tags: ${other.map((e) => e.message).join('; ')}` });
-        else if (!payload.success) result.failed.push({ externalId: id, reason: `${id}, tags: ${refusedRead[0]?.message ?? `Shopify answered no ${mutation} result`}` });
-        else if (payload.data.userErrors.length > 0) result.failed.push({ externalId: id, reason: `${id}, ${describe(payload.data.userErrors, 'tags')}` });
+        const outcome = tagsOutcome(id, mutation, `t${i}`, errors.filter((e) => e.path?.[0] === `t${i}`), data[`t${i}`]);
+        if (!outcome.ok) result.failed.push({ externalId: id, reason: outcome.reason });
         else {
           result.applied.push(id);
-          if (refusedRead[0]) addWarning(result, protectedReadWarning(doc.name, refusedRead[0]));
+          if (outcome.refusedRead) addWarning(result, protectedReadWarning(doc.name, outcome.refusedRead));
         }
       });
     }
@@ -209,11 +180,11 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
    * atomic (nothing in a call is saved when one metafield fails), so the others of a failed call
    * are sent once more on their own.
    */
-  async function runCalls(calls: Call[], failures: Map<string, string[]>, confirmed: Set<MetafieldOp>, warnings: Set<string>, retry: boolean): Promise<void> {
+  async function runCalls(calls: MetafieldCall[], failures: Map<string, string[]>, confirmed: Set<MetafieldOp>, warnings: Set<string>, retry: boolean): Promise<void> {
     const again: MetafieldOp[][] = [];
     const fail = (op: MetafieldOp, message: string) => {
       const list = failures.get(op.customer) ?? [];
-      list.push(`${op.customer}, ${METAFIELD_NAMESPACE}.${op.key}: ${message}`);
+      list.push(metafieldFailure(op, message));
       failures.set(op.customer, list);
     };
     const types = await definitionTypes();
@@ -221,73 +192,45 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
       const sets = request.filter((c) => c.kind === 'set');
       const deletes = request.filter((c) => c.kind === 'delete');
       const variables: Record<string, unknown> = {};
-      sets.forEach((c, i) => {
-        variables[`s${i}`] = c.ops.map((op) => ({
-          ownerId: op.customer,
-          namespace: METAFIELD_NAMESPACE,
-          key: op.key,
-          type: types.get(op.key) ?? 'single_line_text_field',
-          value: op.value,
-        }));
-      });
-      deletes.forEach((c, i) => {
-        variables[`d${i}`] = c.ops.map((op) => ({ ownerId: op.customer, namespace: METAFIELD_NAMESPACE, key: op.key }));
-      });
+      sets.forEach((c, i) => (variables[`s${i}`] = metafieldsSetInput(c.ops, types)));
+      deletes.forEach((c, i) => (variables[`d${i}`] = metafieldsDeleteInput(c.ops)));
       const doc = tokensDocument(sets.length, deletes.length);
       const { data, errors } = await client.execute(doc, variables, MutationDataSchema, { partial: true });
-      const settle = (call: Call, alias: string, aliasErrors: GraphqlError[], userErrors: UserError[] | undefined) => {
-        const { refusedRead, other } = splitAliasErrors(aliasErrors, alias);
-        if (other.length > 0 || userErrors === undefined) {
-          const message = [...other, ...refusedRead].map((e) => e.message).join('; ') || 'Shopify answered no result';
-          for (const op of call.ops) fail(op, message);
-          return;
-        }
-        // The metafields were set; only reading them back was refused.
-        if (refusedRead[0]) warnings.add(protectedReadWarning(doc.name, refusedRead[0]));
-        if (userErrors.length === 0) {
-          for (const op of call.ops) confirmed.add(op);
-          return;
-        }
-        const blamed = new Set<number>();
-        for (const e of userErrors) {
-          const index = e.elementIndex ?? (e.field?.[0] === 'metafields' ? Number(e.field[1]) : NaN);
-          const op = Number.isInteger(index) ? call.ops[index] : undefined;
-          if (op) {
-            blamed.add(index);
-            fail(op, `${e.message}${e.code ? ` (${e.code})` : ''}`);
-          } else {
-            for (const o of call.ops) fail(o, `${alias}: ${e.message}`);
-            return;
-          }
-        }
-        const innocent = call.ops.filter((_, i) => !blamed.has(i));
-        if (innocent.length === 0) return;
-        if (retry) again.push(innocent);
-        else for (const op of innocent) fail(op, 'not saved: Shopify rejected another metafield of the same call');
+      const settle = (call: MetafieldCall, alias: string, userErrors: UserError[] | undefined) => {
+        const outcome = settleMetafieldCall(call, alias, errors.filter((e) => e.path?.[0] === alias), userErrors);
+        if (outcome.refusedRead) warnings.add(protectedReadWarning(doc.name, outcome.refusedRead));
+        for (const op of outcome.confirmed) confirmed.add(op);
+        for (const f of outcome.failed) fail(f.op, f.message);
+        if (outcome.innocent.length === 0) return;
+        if (retry) again.push(outcome.innocent);
+        else for (const op of outcome.innocent) fail(op, 'not saved: Shopify rejected another metafield of the same call');
       };
       sets.forEach((call, i) => {
         const payload = MetafieldsSetPayloadSchema.safeParse(data[`s${i}`]);
-        settle(call, `s${i}`, errors.filter((e) => e.path?.[0] === `s${i}`), payload.success ? payload.data.userErrors : undefined);
+        settle(call, `s${i}`, payload.success ? payload.data.userErrors : undefined);
       });
       deletes.forEach((call, i) => {
         const payload = MetafieldsDeletePayloadSchema.safeParse(data[`d${i}`]);
-        settle(call, `d${i}`, errors.filter((e) => e.path?.[0] === `d${i}`), payload.success ? payload.data.userErrors : undefined);
+        settle(call, `d${i}`, payload.success ? payload.data.userErrors : undefined);
       });
     }
     if (again.length > 0) {
-      const calls: Call[] = again.map((ops) => ({ kind: ops[0]!.value === undefined ? 'delete' : 'set', ops }));
-      await runCalls(calls, failures, confirmed, warnings, false);
+      const retried: MetafieldCall[] = again.map((ops) => ({ kind: ops[0]!.value === undefined ? 'delete' : 'set', ops }));
+      await runCalls(retried, failures, confirmed, warnings, false);
     }
   }
+
+  /** Sets first, then deletes, 25 metafields a call. */
+  const callsOf = (ops: MetafieldOp[]): MetafieldCall[] => [
+    ...chunks(ops.filter((op) => op.value !== undefined), METAFIELDS_PER_CALL).map((c) => ({ kind: 'set' as const, ops: c })),
+    ...chunks(ops.filter((op) => op.value === undefined), METAFIELDS_PER_CALL).map((c) => ({ kind: 'delete' as const, ops: c })),
+  ];
 
   async function applyTokens(updates: Array<{ externalId: string; values: Record<string, string> }>): Promise<BatchResult> {
     const ops: MetafieldOp[] = updates.flatMap((u) =>
       Object.entries(u.values).map(([key, value]) => ({ customer: u.externalId, key, value: value === '' ? undefined : value })),
     );
-    const calls: Call[] = [
-      ...chunks(ops.filter((op) => op.value !== undefined), METAFIELDS_PER_CALL).map((c) => ({ kind: 'set' as const, ops: c })),
-      ...chunks(ops.filter((op) => op.value === undefined), METAFIELDS_PER_CALL).map((c) => ({ kind: 'delete' as const, ops: c })),
-    ];
+    const calls = callsOf(ops);
     const failures = new Map<string, string[]>();
     const confirmed = new Set<MetafieldOp>();
     const warnings = new Set<string>();
@@ -314,8 +257,23 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
     }
   }
 
+  const regular: RegularWrites = {
+    tags: applyTags,
+    async metafields(ops) {
+      const failures = new Map<string, string[]>();
+      const confirmed = new Set<MetafieldOp>();
+      const warnings = new Set<string>();
+      const calls = callsOf(ops);
+      if (calls.length > 0) await runCalls(calls, failures, confirmed, warnings, false);
+      return { failures, confirmed, warnings };
+    },
+    definitionTypes,
+  };
+
   return {
     capabilities: { lists: true, tokens: true, maxBatch: { listMembers: LIST_BATCH, tokens: TOKENS_BATCH } },
+    // Large plans as bulk mutation operations (bulk-push.ts: when, and what a crash leaves).
+    bulk: createShopifyBulkPush(client, regular, { mode: client.config.bulkPush ?? 'auto', tokensBatch: TOKENS_BATCH }),
     tokenField,
     ensureSchema,
     ensureList,

@@ -151,6 +151,38 @@ export const BulkQueryRunSchema = z.object({
   }),
 });
 
+/** stagedUploadsCreate: the targets (the recorded answer's `url` is a placeholder, `resourceUrl` null for bulk variables). */
+export const StagedUploadsCreateSchema = z.object({
+  stagedUploadsCreate: z.object({
+    stagedTargets: z
+      .array(z.object({ url: z.string().nullable(), resourceUrl: z.string().nullable().optional(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) }))
+      .nullable(),
+    userErrors: z.array(UserErrorSchema),
+  }),
+});
+export type StagedTarget = NonNullable<z.output<typeof StagedUploadsCreateSchema>['stagedUploadsCreate']['stagedTargets']>[number];
+
+export const BulkMutationRunSchema = z.object({
+  bulkOperationRunMutation: z.object({
+    bulkOperation: BulkOperationSchema.nullable(),
+    userErrors: z.array(UserErrorSchema),
+  }),
+});
+
+export const BulkOperationsSchema = z.object({ bulkOperations: z.object({ nodes: z.array(BulkOperationSchema) }) });
+
+/**
+ * One line of a bulk mutation's result file (recorded bulk_mutation_result_lines_ALAppExt.jsonl):
+ * the mutation's data (userErrors included), `errors` where the line failed as a request, and
+ * the 0-based number of the input line it answers.
+ */
+export const BulkMutationLineSchema = z.object({
+  data: z.record(z.string(), z.unknown()).nullable().optional(),
+  errors: z.array(GraphqlErrorSchema).optional(),
+  __lineNumber: z.number().int().nonnegative(),
+});
+export type BulkMutationLine = z.output<typeof BulkMutationLineSchema>;
+
 /** null: no bulk operation of this app has that id (any more). */
 export const BulkOperationQuerySchema = z.object({ bulkOperation: BulkOperationSchema.nullable() });
 

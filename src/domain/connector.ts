@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountCondition } from '../sandbox/emulator-account.js';
 import type { FaultInjector } from '../sandbox/emulator-faults.js';
+import type { DestinationPlan } from './plan.js';
 import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from './records.js';
 import type { SegmentDefinition, TokenSpec } from './segments.js';
 import type { Transport, TransportEvents } from '../http/transport.js';
@@ -94,6 +95,23 @@ export interface EraseResult {
   failed: Array<{ externalId: string; reason: string }>;
 }
 
+/**
+ * A platform's bulk import (e.g. Shopify's bulk mutation operations): a large plan sent as a few
+ * background jobs instead of many rate-limited calls. Optional; small plans stay with `apply`.
+ */
+export interface BulkApply {
+  /** Whether this plan is better sent in bulk than batch by batch (the destination's own cost maths). */
+  suits(plan: DestinationPlan): boolean;
+  /**
+   * Applies every batch of the plan, yielding each batch's result (by its index in `batches`) as
+   * soon as the platform has confirmed it, so the pipeline records it before the next one ends.
+   * Per-record failures are results, never thrown; what fails the whole push is thrown after the
+   * results already confirmed were yielded. Applying a batch again must be harmless (a rerun after
+   * a crash sends what was not recorded).
+   */
+  apply(batches: readonly PlanBatch[], signal?: AbortSignal): AsyncIterable<{ index: number; result: BatchResult }>;
+}
+
 export interface Destination {
   capabilities: {
     lists: boolean;
@@ -109,6 +127,8 @@ export interface Destination {
   /** Finds or creates the list for a segment; returns the platform's list id. */
   ensureList(segment: SegmentDefinition, listName: string): Promise<string>;
   apply(batch: PlanBatch): Promise<BatchResult>;
+  /** The platform's bulk import, for plans too large for `apply` batch by batch. */
+  bulk?: BulkApply;
   /** Asks the platform to erase these contacts and their personal data (its GDPR deletion). */
   eraseContacts?(externalIds: readonly string[]): Promise<EraseResult>;
 }

@@ -3,7 +3,7 @@ import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { DestinationState } from '../store/destination-state.js';
 import { listSegments } from '../store/segmentation-runs.js';
-import type { BatchResult, Destination } from '../domain/connector.js';
+import type { BatchResult, Destination, PlanBatch } from '../domain/connector.js';
 import { ApiError } from '../http/errors.js';
 import type { DestinationPlan, GuardViolation } from '../domain/plan.js';
 import type { TokenSpec } from '../domain/segments.js';
@@ -65,9 +65,9 @@ export interface ApplyOptions {
 }
 
 /**
- * Applies a plan in the platform's largest batches. The applied state is recorded after each
- * batch the platform confirmed, so a crash or rerun continues where it stopped and never sends
- * a confirmed change twice.
+ * Applies a plan in the platform's largest batches, or, when the destination says the plan suits
+ * its bulk import, as that. The applied state is recorded after each batch the platform confirmed,
+ * so a crash or rerun continues where it stopped and never sends a confirmed change twice.
  */
 export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
   const { db, plan, destination } = options;
@@ -113,41 +113,74 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
       throw error;
     }
   };
-  for (const change of plan.lists) {
+  const listIdOf = async (change: DestinationPlan['lists'][number]): Promise<string | undefined> => {
     let listId = state.listId(platform, change.segmentKey);
     if (!listId) {
       options.signal?.throwIfAborted();
       const segment = segments.get(change.segmentKey);
-      if (!segment) continue;
+      if (!segment) return undefined;
       listId = await destination.ensureList(segment, change.listName);
       state.saveList(platform, change.segmentKey, listId, change.listName, nowIso());
       summary.listsCreated++;
     }
-    for (const ids of chunks(change.add, destination.capabilities.maxBatch.listMembers)) {
-      const result = await applyToList(change.segmentKey, { kind: 'list_add', listId, externalIds: ids });
-      state.recordListAdds(platform, change.segmentKey, result.applied, nowIso());
-      summary.listAdds += result.applied.length;
-      noteWarnings(summary, result);
-      summary.failed.push(...result.failed);
-      progress.advance(ids.length);
-    }
-    for (const ids of chunks(change.remove, destination.capabilities.maxBatch.listMembers)) {
-      const result = await applyToList(change.segmentKey, { kind: 'list_remove', listId, externalIds: ids });
-      state.recordListRemoves(platform, change.segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId)]);
-      summary.listRemoves += result.applied.length;
-      noteWarnings(summary, result);
-      progress.advance(ids.length);
-    }
-  }
-  for (const batch of chunks(plan.tokens, destination.capabilities.maxBatch.tokens)) {
-    options.signal?.throwIfAborted();
-    const result = await destination.apply({ kind: 'tokens', updates: batch });
+    return listId;
+  };
+  // What the platform confirmed is recorded at once, batch by batch (or bulk operation by bulk operation).
+  const recordAdds = (segmentKey: string, sent: number, result: BatchResult) => {
+    state.recordListAdds(platform, segmentKey, result.applied, nowIso());
+    summary.listAdds += result.applied.length;
+    noteWarnings(summary, result);
+    summary.failed.push(...result.failed);
+    progress.advance(sent);
+  };
+  const recordRemoves = (segmentKey: string, sent: number, result: BatchResult) => {
+    state.recordListRemoves(platform, segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId)]);
+    summary.listRemoves += result.applied.length;
+    noteWarnings(summary, result);
+    progress.advance(sent);
+  };
+  const recordTokens = (batch: DestinationPlan['tokens'], result: BatchResult) => {
     const applied = new Set(result.applied);
     state.recordTokens(platform, batch.filter((u) => applied.has(u.externalId)), nowIso());
     summary.tokenUpdates += applied.size;
     noteWarnings(summary, result);
     summary.failed.push(...result.failed);
     progress.advance(batch.length);
+  };
+
+  if (destination.bulk?.suits(plan)) {
+    // One call for the whole plan: the destination yields each batch's result as the platform confirms it.
+    const steps: Array<{ batch: PlanBatch; record: (result: BatchResult) => void }> = [];
+    for (const change of plan.lists) {
+      const listId = await listIdOf(change);
+      if (!listId) continue;
+      if (change.add.length > 0) {
+        steps.push({ batch: { kind: 'list_add', listId, externalIds: change.add }, record: (r) => recordAdds(change.segmentKey, change.add.length, r) });
+      }
+      if (change.remove.length > 0) {
+        steps.push({ batch: { kind: 'list_remove', listId, externalIds: change.remove }, record: (r) => recordRemoves(change.segmentKey, change.remove.length, r) });
+      }
+    }
+    if (plan.tokens.length > 0) steps.push({ batch: { kind: 'tokens', updates: plan.tokens }, record: (r) => recordTokens(plan.tokens, r) });
+    options.signal?.throwIfAborted();
+    for await (const { index, result } of destination.bulk.apply(steps.map((s) => s.batch), options.signal)) steps[index]?.record(result);
+    progress.stop();
+    return summary;
+  }
+
+  for (const change of plan.lists) {
+    const listId = await listIdOf(change);
+    if (!listId) continue;
+    for (const ids of chunks(change.add, destination.capabilities.maxBatch.listMembers)) {
+      recordAdds(change.segmentKey, ids.length, await applyToList(change.segmentKey, { kind: 'list_add', listId, externalIds: ids }));
+    }
+    for (const ids of chunks(change.remove, destination.capabilities.maxBatch.listMembers)) {
+      recordRemoves(change.segmentKey, ids.length, await applyToList(change.segmentKey, { kind: 'list_remove', listId, externalIds: ids }));
+    }
+  }
+  for (const batch of chunks(plan.tokens, destination.capabilities.maxBatch.tokens)) {
+    options.signal?.throwIfAborted();
+    recordTokens(batch, await destination.apply({ kind: 'tokens', updates: batch }));
   }
   progress.stop();
   return summary;

@@ -8,13 +8,17 @@ import { shopify } from '../../connectors/shopify/index.js';
 import { AccessScopesSchema, CustomersPageSchema } from '../../connectors/shopify/schemas.js';
 import { BULK_PAGE_SIZE, createShopifySource, READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
 import { loadMapping } from '../../src/config/mapping.js';
-import type { SourcePage } from '../../src/domain/connector.js';
+import type { BatchResult, PlanBatch, SourcePage } from '../../src/domain/connector.js';
+import type { DestinationPlan } from '../../src/domain/plan.js';
 import { ApiError } from '../../src/http/errors.js';
 import graphqlError from '../fixtures/shopify/error_graphql_query_with_cost.json' with { type: 'json' };
 import internalError from '../fixtures/shopify/error_internal_server_error.json' with { type: 'json' };
 import throttledMinimal from '../fixtures/shopify/error_throttled_minimal.json' with { type: 'json' };
 import metafieldsInvalid from '../fixtures/shopify/metafieldsSet_user_errors_INVALID_VALUE.json' with { type: 'json' };
 import { failure } from '../helpers/api-failure.js';
+import stagedUploadRecorded from '../fixtures/shopify/staged_uploads_create_ALAppExt.json' with { type: 'json' };
+import bulkMutationCreated from '../fixtures/shopify/bulk_operation_run_mutation_created_ALAppExt.json' with { type: 'json' };
+import bulkNodeCompleted from '../fixtures/shopify/bulk_operation_node_completed_ALAppExt.json' with { type: 'json' };
 
 const BASE = 'https://acme.myshopify.com';
 const PATH = '/admin/api/2026-07/graphql.json';
@@ -54,6 +58,9 @@ async function pages(iterable: AsyncIterable<SourcePage>): Promise<SourcePage[]>
 }
 
 const context = { signal: new AbortController().signal, full: false, now: Date.now };
+const emptyPlan: DestinationPlan = {
+  destination: 'shopify', mode: 'mirror', lists: [], tokens: [], forget: { listMembers: 0, tokenRows: 0 }, forgetIds: [], skippedRemovals: 0, unsubscribedExcluded: 0, guardViolations: [],
+};
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -518,5 +525,129 @@ describe('Shopify destination batches', () => {
   it('ensureList is the tag, with no request', async () => {
     const destination = createShopifyDestination(client().c, mapping);
     expect(await destination.ensureList({ key: 'at_risk', name: 'At Risk', kind: 'rfm', description: '' }, 'segsync · At Risk')).toBe('segsync:at_risk');
+  });
+});
+
+describe('Shopify destination: a large push as bulk mutation operations, against the recorded answers', () => {
+  const STORAGE = 'https://shopify-staged-uploads.storage.googleapis.com';
+  const RESULT = 'https://storage.googleapis.com/shopify-tiers-assets-prod-us-east1/bulk-operation-outputs/op-final?GoogleAccessId=x&Expires=1&Signature=s';
+  const OP = 'gid://shopify/BulkOperation/4242';
+  const ids = ['gid://shopify/Customer/1', 'gid://shopify/Customer/2', 'gid://shopify/Customer/3', 'gid://shopify/Customer/4'];
+  const op = (name: string) => (b: { operationName?: string }) => b.operationName === name;
+  const staged = JSON.parse(JSON.stringify(stagedUploadRecorded).replace('"%1"', JSON.stringify(`${STORAGE}/`))) as typeof stagedUploadRecorded;
+  const key = stagedUploadRecorded.data.stagedUploadsCreate.stagedTargets[0]!.parameters.find((p) => p.name === 'key')!.value;
+  const created = JSON.parse(JSON.stringify(bulkMutationCreated).replace('%1', '4242')) as typeof bulkMutationCreated;
+  /** The recorded poll (node-completed), as bulkOperation(id:) answers it, ended as given. */
+  const polled = (fields: Record<string, unknown>) => ({ data: { bulkOperation: { ...bulkNodeCompleted.data.node, id: OP, ...fields } }, extensions: { cost: cost(1, 1, 1980) } });
+
+  function bulkScopes(resultLines: string, ended: Record<string, unknown> = { url: RESULT }) {
+    let uploaded = '';
+    nock(BASE).post(PATH, op('BulkMutations')).reply(200, { data: { bulkOperations: { nodes: [] } }, extensions: { cost: cost(27, 2, 1998) } });
+    nock(BASE).post(PATH, op('StagedUploadsCreate')).reply(200, { ...staged, extensions: { cost: cost(11, 11, 1987) } });
+    // The storage gets the form without the shop's access token: the signed policy is the credential.
+    nock(STORAGE, { badheaders: ['x-shopify-access-token'] })
+      .post('/')
+      .reply(201, (_uri, body) => {
+        uploaded = String(body);
+        return `<?xml version='1.0' encoding='UTF-8'?><PostResponse><Key>${key}</Key></PostResponse>`;
+      });
+    nock(BASE)
+      .post(PATH, (b: { operationName?: string; variables?: { stagedUploadPath?: string; mutation?: string } }) => b.operationName === 'BulkMutationRun' && b.variables?.stagedUploadPath === key && /^mutation TagsAddBulk/.test(b.variables.mutation ?? ''))
+      .reply(200, created);
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(ended));
+    nock('https://storage.googleapis.com', { badheaders: ['x-shopify-access-token'] }).get(/bulk-operation-outputs/).reply(200, resultLines);
+    return { uploaded: () => uploaded };
+  }
+
+  async function applyAll(batches: PlanBatch[], overrides: Partial<ShopifyConfig> = {}) {
+    const destination = createShopifyDestination(client({ bulkPollMs: 5, bulkPush: 'always', ...overrides }).c, mapping);
+    const results: Array<{ index: number; result: BatchResult }> = [];
+    let error: unknown;
+    try {
+      for await (const r of destination.bulk!.apply(batches)) results.push(r);
+    } catch (e) {
+      error = e;
+    }
+    return { results, error };
+  }
+
+  it('stages the variables, uploads them, starts the operation with the staged key, and reads each line as that customer\'s outcome', async () => {
+    // The recorded result lines' forms: a line with no userErrors, one with userErrors, one failed as a request.
+    const lines = [
+      { data: { tagsAdd: { userErrors: [] } }, __lineNumber: 0 },
+      { data: { tagsAdd: { userErrors: [{ field: ['id'], message: 'Customer does not exist' }] } }, __lineNumber: 1 },
+      {
+        errors: [{ message: 'This customer is currently being modified. Please try again later.', locations: [{ line: 1, column: 47 }], path: ['tagsAdd'], extensions: { code: 'TOO_MANY_PARALLEL_REQUESTS' } }],
+        data: { tagsAdd: null },
+        __lineNumber: 2,
+      },
+    ];
+    const shop = bulkScopes(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    const { results, error } = await applyAll([{ kind: 'list_add', listId: 'segsync:champions', externalIds: ids.slice(0, 3) }]);
+    expect(error).toBeUndefined();
+    expect(nock.isDone()).toBe(true);
+    // multipart/form-data: the recorded parameters in order, then the file, one line of variables per customer.
+    const form = shop.uploaded();
+    const names = [...form.matchAll(/; name="([^"]+)"/g)].map((m) => m[1]);
+    expect(names).toEqual([...stagedUploadRecorded.data.stagedUploadsCreate.stagedTargets[0]!.parameters.map((p) => p.name), 'file']);
+    for (const id of ids.slice(0, 3)) expect(form).toContain(JSON.stringify({ id, tags: ['segsync:champions'] }));
+    expect(results).toEqual([
+      {
+        index: 0,
+        result: {
+          applied: [ids[0]],
+          failed: [
+            { externalId: ids[1], reason: `${ids[1]}, id: Customer does not exist` },
+            { externalId: ids[2], reason: `${ids[2]}, tags: This customer is currently being modified. Please try again later.` },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('an operation that FAILED: the lines its partial file answers are recorded, the others are neither applied nor failed, and the push fails to be run again', async () => {
+    const lines = [{ data: { tagsAdd: { userErrors: [] } }, __lineNumber: 0 }, { data: { tagsAdd: { userErrors: [] } }, __lineNumber: 1 }];
+    bulkScopes(lines.map((l) => JSON.stringify(l)).join('\n'), { status: 'FAILED', errorCode: 'INTERNAL_SERVER_ERROR', url: null, partialDataUrl: RESULT });
+    const { results, error } = await applyAll([{ kind: 'list_add', listId: 'segsync:champions', externalIds: ids }]);
+    expect(results).toEqual([{ index: 0, result: { applied: [ids[0], ids[1]], failed: [] } }]);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).kind).toBe('retryable');
+    expect((error as ApiError).message).toContain(`bulk operation ${OP} ended FAILED with errorCode INTERNAL_SERVER_ERROR; 2 of its lines have no answer`);
+  });
+
+  it('a COMPLETED operation without a result file (url "", as the recorded polls show): nothing is recorded, and the push says the next one sends it again', async () => {
+    bulkScopes('', { url: '' });
+    const { results, error } = await applyAll([{ kind: 'list_add', listId: 'segsync:champions', externalIds: ids.slice(0, 2) }]);
+    expect(error).toBeUndefined();
+    expect(results).toEqual([
+      {
+        index: 0,
+        result: {
+          applied: [],
+          failed: [],
+          warnings: [`Shopify: 2 lines of bulk operation ${OP} have no readable answer in its result file; their changes are not recorded and the next push sends them again.`],
+        },
+      },
+    ]);
+  });
+
+  it('a line refused for a missing scope fails the push as the regular request would, naming the scope', async () => {
+    const denied = { errors: [{ message: 'Access denied for tagsAdd field. Required access: `write_customers` access scope.', path: ['tagsAdd'], extensions: { code: 'ACCESS_DENIED' } }], data: { tagsAdd: null }, __lineNumber: 0 };
+    bulkScopes(`${JSON.stringify(denied)}\n`);
+    const { results, error } = await applyAll([{ kind: 'list_add', listId: 'segsync:champions', externalIds: ids.slice(0, 1) }]);
+    expect((error as ApiError).kind).toBe('auth');
+    expect((error as ApiError).message).toContain('the app lacks the write_customers scope');
+    // Nothing recorded as applied (the operation's results were not taken in).
+    expect(results.flatMap((r) => r.result.applied)).toEqual([]);
+  });
+
+  it('a small plan is no bulk plan: suits() weighs the regular mutations against the bucket', () => {
+    const destination = createShopifyDestination(client().c, mapping);
+    const plan = (customers: number) => ({ lists: [{ segmentKey: 's', listName: 'segsync:s', appliedSize: 0, add: Array.from({ length: customers }, (_, i) => `gid://shopify/Customer/${i + 1}`), remove: [] }], tokens: [] });
+    // Standard plan assumed before Shopify reported a bucket: 2,000 + 30 s × 100 = 5,000 points, 500 tag changes.
+    expect(destination.bulk!.suits({ ...emptyPlan, ...plan(500) })).toBe(false);
+    expect(destination.bulk!.suits({ ...emptyPlan, ...plan(501) })).toBe(true);
+    const never = createShopifyDestination(client({ bulkPush: 'never' }).c, mapping);
+    expect(never.bulk!.suits({ ...emptyPlan, ...plan(100_000) })).toBe(false);
   });
 });

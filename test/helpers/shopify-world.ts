@@ -19,7 +19,7 @@ export interface ShopifyWorld extends StoreWorld {
 }
 
 export async function shopifyWorld(
-  options: { size?: number; seed?: number; config?: string; emulator?: ShopifyEmulatorOptions } = {},
+  options: { size?: number; seed?: number; config?: string; emulator?: ShopifyEmulatorOptions; env?: Record<string, string> } = {},
 ): Promise<ShopifyWorld> {
   const emulator = new ShopifyEmulator({ accessToken: SHOPIFY_TOKEN, ...options.emulator });
   emulator.load(populationOn(generatePopulation(parsePopulationOptions({ seed: options.seed ?? 11, size: options.size ?? 300, anchor: SHOPIFY_ANCHOR })), 'shopify'));
@@ -27,7 +27,7 @@ export async function shopifyWorld(
   const world = storeWorld({
     name: 'shopify',
     config: options.config ?? `segmentation:\n  referenceDate: ${SHOPIFY_ANCHOR.toISOString()}\n`,
-    platformEnv: { SHOPIFY_ACCESS_TOKEN: SHOPIFY_TOKEN, SHOPIFY_SHOP_URL: server.url },
+    platformEnv: { SHOPIFY_ACCESS_TOKEN: SHOPIFY_TOKEN, SHOPIFY_SHOP_URL: server.url, ...options.env },
     registry: [shopify as ConnectorDescriptor<never>],
     server,
   });

@@ -164,13 +164,16 @@ describe('Shopify configuration and naming', () => {
     }
   });
 
-  it('reads the shop URL (a bare domain is https), the timeout and the bulk poll interval', () => {
+  it('reads the shop URL (a bare domain is https), the timeout, the bulk poll interval and when to push in bulk', () => {
     expect(shopifyConfigFromEnv({ SHOPIFY_ACCESS_TOKEN: 't', SHOPIFY_SHOP_URL: 'acme.myshopify.com/', SHOPIFY_TIMEOUT_MS: '5000' })).toEqual({
       shopUrl: 'https://acme.myshopify.com',
       accessToken: 't',
       timeoutMs: 5000,
       bulkPollMs: 3000,
+      bulkPush: 'auto',
     });
+    expect(shopifyConfigFromEnv({ SHOPIFY_ACCESS_TOKEN: 't', SHOPIFY_SHOP_URL: 'acme.myshopify.com', SHOPIFY_BULK_PUSH: 'never' })?.bulkPush).toBe('never');
+    expect(() => shopifyConfigFromEnv({ SHOPIFY_ACCESS_TOKEN: 't', SHOPIFY_SHOP_URL: 'acme.myshopify.com', SHOPIFY_BULK_PUSH: 'sometimes' })).toThrow(/SHOPIFY_BULK_PUSH.*auto, never or always/s);
     expect(shopifyConfigFromEnv({ SHOPIFY_ACCESS_TOKEN: 't', SHOPIFY_SHOP_URL: 'acme.myshopify.com', SHOPIFY_BULK_POLL_MS: '10000' })?.bulkPollMs).toBe(10_000);
     expect(() => shopifyConfigFromEnv({ SHOPIFY_ACCESS_TOKEN: 't', SHOPIFY_SHOP_URL: 'acme.myshopify.com', SHOPIFY_BULK_POLL_MS: 'often' })).toThrow(/SHOPIFY_BULK_POLL_MS/);
   });

@@ -13,7 +13,9 @@
  * `node`/`nodes`; from 2026-01 up to five bulk query operations at a time per app and shop;
  * `groupObjects` defaults to false; url and partialDataUrl expire after seven days;
  * `objectCount`, `rootObjectCount` and `fileSize` are UnsignedInt64, serialized as strings.
- * Where the documentation is silent, the choice made is marked CHOSEN.
+ * Bulk mutation operations (bulk-mutation.ts, staged-uploads.ts) live in the same list: from
+ * 2026-01 up to five may run at a time per shop (the import guide; one before), apart from the
+ * query operations' five. Where the documentation is silent, the choice made is marked CHOSEN.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import {
@@ -38,8 +40,12 @@ import {
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { bulkMutationProblems, runVariableLines, variableLines } from './bulk-mutation.js';
+import { paginate, type PageArgs } from './connection.js';
 import { isConnection } from './cost.js';
 import { gid, iso, parseGid, rootValue, type ResolverContext } from './resolvers.js';
+import { searchFilter, type FieldSpec } from './search.js';
+import { StagedUploads } from './staged-uploads.js';
 
 const DAY_MS = 86_400_000;
 export const MAX_BULK_CONNECTIONS = 5;
@@ -54,15 +60,25 @@ export interface BulkSettings {
   urlTtlMs: number;
   /** Bulk query operations that may be CREATED or RUNNING at once per app and shop: five since 2026-01. */
   maxConcurrent: number;
+  /**
+   * Bulk mutation operations that may run at once per shop: five since 2026-01 (the import guide;
+   * the 6th is refused LIMIT_REACHED); 1 emulates the earlier one-at-a-time rule, whose refusal is
+   * OPERATION_IN_PROGRESS.
+   */
+  maxConcurrentMutations: number;
 }
 
-export const DEFAULT_BULK_SETTINGS: BulkSettings = { delayMs: 200, urlTtlMs: 7 * DAY_MS, maxConcurrent: 5 };
+export const DEFAULT_BULK_SETTINGS: BulkSettings = { delayMs: 200, urlTtlMs: 7 * DAY_MS, maxConcurrent: 5, maxConcurrentMutations: 5 };
+
+export type BulkOperationType = 'QUERY' | 'MUTATION';
 
 export type BulkStatus = 'CREATED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELING' | 'CANCELED' | 'EXPIRED';
 export type BulkErrorCode = 'ACCESS_DENIED' | 'INTERNAL_SERVER_ERROR' | 'TIMEOUT';
 
 interface BulkRecord {
   id: number;
+  type: BulkOperationType;
+  /** The inner query, or the mutation of a bulk mutation. */
   query: string;
   createdMs: number;
   /** When it stops running: completed, or failed. */
@@ -83,18 +99,28 @@ interface BulkRecord {
 
 export interface BulkOperationSnapshot {
   id: string;
+  type: BulkOperationType;
   query: string;
   status: BulkStatus;
   objectCount: number;
   rootObjectCount: number;
   /** The result file as Shopify would serve it. */
   content: string;
+  /** When it was created and when it stops (stopped) running, on the emulator's clock. */
+  createdMs: number;
+  doneMs: number;
 }
 
 export interface BulkUserError {
   field: string[] | null;
   message: string;
   code: 'INVALID' | 'LIMIT_REACHED' | 'OPERATION_IN_PROGRESS';
+}
+
+export interface BulkMutationUserError {
+  field: string[] | null;
+  message: string;
+  code: 'INVALID_MUTATION' | 'NO_SUCH_FILE' | 'LIMIT_REACHED' | 'OPERATION_IN_PROGRESS';
 }
 
 export interface DownloadReply {
@@ -333,17 +359,28 @@ export function bulkObjects(schema: GraphQLSchema, document: DocumentNode, opera
 // Operations
 // ---------------------------------------------------------------------------------------------
 
+const OPERATION_FIELDS: Record<string, FieldSpec<{ record: BulkRecord; status: BulkStatus }>> = {
+  operation_type: { kind: 'text', get: (o) => o.record.type.toLowerCase() },
+  status: { kind: 'text', get: (o) => o.status.toLowerCase() },
+  created_at: { kind: 'date', get: (o) => o.record.createdMs },
+  id: { kind: 'number', get: (o) => o.record.id },
+};
+
 export class BulkOperations {
   private readonly records: BulkRecord[] = [];
   private readonly secret = randomBytes(32);
   private nextId = 1;
   private failNext: BulkErrorCode | null = null;
+  /** Bulk mutation variables files, uploaded to the emulator's own staged upload target. */
+  readonly uploads: StagedUploads;
 
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly now: () => number,
     readonly settings: BulkSettings = DEFAULT_BULK_SETTINGS,
-  ) {}
+  ) {
+    this.uploads = new StagedUploads(now);
+  }
 
   // ---------------------------------------------------------------- test controls
 
@@ -360,11 +397,14 @@ export class BulkOperations {
   snapshot(): BulkOperationSnapshot[] {
     return this.records.map((r) => ({
       id: gid('BulkOperation', r.id),
+      type: r.type,
       query: r.query,
       status: this.status(r),
       objectCount: r.objectCount,
       rootObjectCount: r.rootObjectCount,
       content: r.content,
+      createdMs: r.createdMs,
+      doneMs: r.canceledMs ?? r.doneMs,
     }));
   }
 
@@ -390,7 +430,7 @@ export class BulkOperations {
     if (!checked.document || !checked.operation) {
       return { bulkOperation: null, userErrors: checked.problems.map((message) => ({ field: ['query'], message, code: 'INVALID' })) };
     }
-    if (this.records.filter((r) => this.running(r)).length >= this.settings.maxConcurrent) {
+    if (this.records.filter((r) => r.type === 'QUERY' && this.running(r)).length >= this.settings.maxConcurrent) {
       // The code and its description are the schema's; CHOSEN: field null, as Shopify's in-progress error has.
       return { bulkOperation: null, userErrors: [{ field: null, message: 'Bulk operations limit reached. Please try again later.', code: 'LIMIT_REACHED' }] };
     }
@@ -405,6 +445,7 @@ export class BulkOperations {
     const createdMs = this.now();
     const record: BulkRecord = {
       id: this.nextId++,
+      type: 'QUERY',
       query,
       createdMs,
       doneMs: createdMs + this.settings.delayMs,
@@ -428,11 +469,80 @@ export class BulkOperations {
     return r ? this.view(ctx, r) : null;
   }
 
-  /** `currentBulkOperation(type:)`: the most recent query operation (this emulator runs no bulk mutations). */
+  /**
+   * `bulkOperationRunMutation(mutation:, stagedUploadPath:)`. CHOSEN: the lines run when the
+   * operation starts (Shopify runs them while it is RUNNING, so their effects appear before it
+   * completes either way); it stays RUNNING until `delayMs` later, then COMPLETED with its result
+   * file. A failing operation (failNextOperation) ran only its first half of lines, which its
+   * partial file holds.
+   */
+  runMutation(ctx: ResolverContext, mutation: string, stagedUploadPath: string): { bulkOperation: unknown; userErrors: BulkMutationUserError[] } {
+    const checked = bulkMutationProblems(this.schema, mutation);
+    if (!checked.document || !checked.operation) {
+      return { bulkOperation: null, userErrors: checked.problems.map((message) => ({ field: ['mutation'], message, code: 'INVALID_MUTATION' })) };
+    }
+    const content = this.uploads.file(stagedUploadPath);
+    if (content === undefined) {
+      // The code's description is the schema's (BulkMutationErrorCode.NO_SUCH_FILE).
+      return { bulkOperation: null, userErrors: [{ field: ['stagedUploadPath'], message: 'The JSONL file could not be found. Try uploading the file again, and check that you\'ve entered the URL correctly for the stagedUploadPath mutation argument.', code: 'NO_SUCH_FILE' }] };
+    }
+    const running = this.records.filter((r) => r.type === 'MUTATION' && this.running(r));
+    if (running.length >= this.settings.maxConcurrentMutations) {
+      // One at a time (before 2026-01): Shopify names the operation in progress, as for bulk queries. Five (2026-01+): the limit.
+      return this.settings.maxConcurrentMutations === 1
+        ? { bulkOperation: null, userErrors: [{ field: null, message: `A bulk mutation operation for this app and shop is already in progress: ${gid('BulkOperation', running[0]!.id)}.`, code: 'OPERATION_IN_PROGRESS' }] }
+        : { bulkOperation: null, userErrors: [{ field: null, message: 'Bulk operations limit reached. Please try again later.', code: 'LIMIT_REACHED' }] };
+    }
+    const failure = this.failNext;
+    this.failNext = null;
+    const all = variableLines(content);
+    const ran = failure ? all.slice(0, Math.floor(all.length / 2)) : all;
+    const document = checked.document;
+    const results = runVariableLines(this.schema, document, ran, () => {
+      const inner: ResolverContext = { ...ctx, searchWarnings: [] };
+      return { rootValue: rootValue(inner), contextValue: inner };
+    });
+    // As the recorded mutation result file: plain JSON lines ("/" unescaped, unlike query files).
+    const lines = results.map((r) => `${JSON.stringify(r)}\n`).join('');
+    const createdMs = this.now();
+    const record: BulkRecord = {
+      id: this.nextId++,
+      type: 'MUTATION',
+      query: mutation,
+      createdMs,
+      doneMs: createdMs + this.settings.delayMs,
+      content: failure ? '' : lines,
+      objectCount: failure ? ran.length : all.length,
+      rootObjectCount: failure ? ran.length : all.length,
+      partial: failure && ran.length > 0 ? lines : null,
+      failure,
+      canceledMs: null,
+      expired: false,
+      key: randomBytes(16).toString('hex'),
+    };
+    this.records.push(record);
+    return { bulkOperation: this.view(ctx, record, 'CREATED'), userErrors: [] };
+  }
+
+  /** `currentBulkOperation(type:)`: the most recent operation of that type (QUERY by default). */
   current(ctx: ResolverContext, type: string | null | undefined): unknown {
-    if (type === 'MUTATION') return null;
-    const r = this.records[this.records.length - 1];
+    const wanted: BulkOperationType = type === 'MUTATION' ? 'MUTATION' : 'QUERY';
+    const r = this.records.filter((x) => x.type === wanted).at(-1);
     return r ? this.view(ctx, r) : null;
+  }
+
+  /**
+   * `bulkOperations(first:, after:, query:, sortKey:, reverse:)`: this app's operations, filtered by
+   * `operation_type`, `status`, `created_at` and `id` (the documented filters), newest first as
+   * documented. CHOSEN: `reverse: true` gives the oldest first; every sort key sorts by creation.
+   */
+  list(ctx: ResolverContext, args: PageArgs & { query?: string | null; sortKey?: string | null }) {
+    const filter = searchFilter(args.query, OPERATION_FIELDS);
+    if (filter.warnings.length > 0) ctx.searchWarnings.push({ path: ['bulkOperations'], query: args.query ?? '', warnings: filter.warnings });
+    const matching = this.records.map((record) => ({ record, status: this.status(record) })).filter(filter.test);
+    const page = paginate(matching, args, (o) => ({ id: -o.record.id, value: -o.record.createdMs }));
+    const nodes = page.nodes.map((o) => this.view(ctx, o.record));
+    return { nodes, edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: nodes[i] })), pageInfo: page.pageInfo };
   }
 
   /** `bulkOperationCancel(id:)`. */
@@ -461,7 +571,7 @@ export class BulkOperations {
     return {
       __typename: 'BulkOperation',
       id: gid('BulkOperation', r.id),
-      type: 'QUERY',
+      type: r.type,
       query: r.query,
       status,
       errorCode: status === 'FAILED' ? r.failure : null,

@@ -12,6 +12,7 @@ import { protectedCustomerDataError } from './account.js';
 import { GraphQLError } from 'graphql';
 import { parseStrictDate } from '../../../src/domain/dates.js';
 import type { BulkOperations } from './bulk.js';
+import type { StagedUploadInput } from './staged-uploads.js';
 import { paginate, type PageArgs } from './connection.js';
 import { searchFilter, type FieldSpec, type SearchWarning } from './search.js';
 import { customerRequestDataErasure } from './erasure.js';
@@ -599,7 +600,12 @@ export function rootValue(ctx: ResolverContext) {
     bulkOperation: (args: { id: string }) => ctx.bulk?.byId(ctx, args.id) ?? null,
     // Deprecated in 2026-07 (use bulkOperation(id:) or bulkOperations), still answered.
     currentBulkOperation: (args: { type?: string | null }) => ctx.bulk?.current(ctx, args.type) ?? null,
+    bulkOperations: (args: PageArgs & { query?: string | null; sortKey?: string | null }) => ctx.bulk?.list(ctx, args) ?? null,
     bulkOperationRunQuery: (args: { query: string; groupObjects?: boolean | null }) => ctx.bulk?.run(ctx, args.query) ?? null,
+    // Bulk mutations (bulk-mutation.ts): variables staged first (staged-uploads.ts).
+    stagedUploadsCreate: (args: { input: StagedUploadInput[] }) => ctx.bulk?.uploads.create(ctx.baseUrl ?? '', args.input) ?? null,
+    bulkOperationRunMutation: (args: { mutation: string; stagedUploadPath: string; clientIdentifier?: string | null }) =>
+      ctx.bulk?.runMutation(ctx, args.mutation, args.stagedUploadPath) ?? null,
     bulkOperationCancel: (args: { id: string }) => ctx.bulk?.cancel(ctx, args.id) ?? null,
     // ---- mutations
     tagsAdd: (args: { id: string; tags: string[] }) => tagsMutation(ctx, args, true),

@@ -6,7 +6,9 @@
  * (ACCESS_DENIED; orders older than 60 days hidden without read_all_orders), the calculated
  * query cost (MAX_COST_EXCEEDED above 1,000 requested points), the per-app leaky bucket
  * (THROTTLED), and `extensions.cost` on every GraphQL answer. Bulk query operations run as
- * Shopify runs them and serve their JSONL files at signed URLs without a token (bulk.ts).
+ * Shopify runs them and serve their JSONL files at signed URLs without a token (bulk.ts); bulk
+ * mutation operations take their variables from a staged upload the emulator receives itself
+ * (staged-uploads.ts, bulk-mutation.ts) and run each line through the same resolvers.
  *
  * Where Shopify's documentation is silent, the choice made is stated in a comment marked CHOSEN.
  */
@@ -33,6 +35,7 @@ import { shopStateReply } from './account.js';
 import type { ShopStateName } from '../../../src/sandbox/emulator-account.js';
 import { BULK_OUTPUT_PATH, BulkOperations, DEFAULT_BULK_SETTINGS, jsonlLine, type BulkErrorCode, type BulkOperationSnapshot, type BulkSettings } from './bulk.js';
 import { actualCost, requestedCost } from './cost.js';
+import { STAGED_UPLOAD_PATH } from './staged-uploads.js';
 import { gid, iso, parseGid, rootValue, type ResolverContext } from './resolvers.js';
 import { adminSchema } from './schema.js';
 import { ShopState, type CustomerRecord, type FinancialStatus, type MarketingState } from './state.js';
@@ -55,7 +58,7 @@ export interface ShopifyEmulatorOptions {
   shopState?: ShopStateName;
   /** Clock in ms, default Date.now: the bucket, the 60-day window and modification times use it. */
   now?: () => number;
-  /** Bulk operations: how long one runs (default 200 ms), URL lifetime (7 days), how many at once (5). */
+  /** Bulk operations: how long one runs (default 200 ms), URL lifetime (7 days), how many at once (5 queries, 5 mutations). */
   bulk?: Partial<BulkSettings>;
   /**
    * How late a `slow` fault answers: past the client's timeout (SHOPIFY_TIMEOUT_MS, 30 s by
@@ -80,7 +83,7 @@ export interface RequestLogEntry {
   status: number;
   /** The GraphQL operation name, when there was one. */
   operation: string | null;
-  /** A mutation: it may change the shop. */
+  /** A mutation (it may change the shop), or the staged upload of a bulk mutation's variables. */
   write: boolean;
   requestedCost: number | null;
   actualCost: number | null;
@@ -514,7 +517,9 @@ export class ShopifyEmulator implements FaultInjector {
       body = {};
     }
     const operation = operationNameOf(body);
-    const write = /^\s*mutation\b/.test(body.query ?? '');
+    // A staged upload carries the variables of a bulk mutation: counted with the writes.
+    const upload = pathname === STAGED_UPLOAD_PATH;
+    const write = /^\s*mutation\b/.test(body.query ?? '') || (upload && method === 'POST');
     const meta = { operation, write };
 
     const fault = await this.faultQueue.take(`${method} ${path} ${operation ?? ''}`);
@@ -528,7 +533,7 @@ export class ShopifyEmulator implements FaultInjector {
       this.send(res, method, path, { status: fault.status, body: fault.body, ...(fault.headers ? { headers: fault.headers } : {}) }, meta, true);
       return;
     }
-    const scheduled = pathname === SHOPIFY_GRAPHQL_PATH || pathname.startsWith(BULK_OUTPUT_PATH) ? this.spaced?.next() : undefined;
+    const scheduled = pathname === SHOPIFY_GRAPHQL_PATH || pathname.startsWith(BULK_OUTPUT_PATH) || upload ? this.spaced?.next() : undefined;
     if (scheduled) {
       this.injectedCount++;
       if (scheduled.kind === 'reset') {
@@ -546,6 +551,16 @@ export class ShopifyEmulator implements FaultInjector {
 
     if (pathname.startsWith(BULK_OUTPUT_PATH)) {
       this.serveBulkFile(req, res, method, path, pathname, meta);
+      return;
+    }
+    if (upload) {
+      // No access token: the signed policy in the form is the credential (staged-uploads.ts).
+      if (method !== 'POST') {
+        this.send(res, method, path, { status: 405, body: 'Method Not Allowed', headers: { Allow: 'POST', 'Content-Type': 'text/plain' } }, meta);
+        return;
+      }
+      const reply = await this.bulk.uploads.upload(req.headers['content-type'], Buffer.from(rawBody, 'utf8'));
+      this.send(res, method, path, { status: reply.status, body: reply.body, headers: { 'Content-Type': reply.contentType } }, meta);
       return;
     }
     if (pathname !== SHOPIFY_GRAPHQL_PATH) {
