@@ -318,6 +318,8 @@ export interface RecordOptions<T = unknown> {
   failure?: (result: T) => string | undefined;
   /** Why it started when it did, e.g. "late: due 2026-12-07T12:01:00Z, started ... (2 ticks missed: ...)". */
   note?: string;
+  /** Called once the run's row is in run history (before the work starts). */
+  started?: () => void;
 }
 
 /**
@@ -334,6 +336,7 @@ export async function recorded<T>(
   const history = new RunHistory(session.db);
   const before = requestCounts(session);
   const runId = history.start(command, options.trigger ?? 'manual', options.job, options.note);
+  options.started?.();
   // A scheduled run holds its job's lease: any other row of the job still 'running' is a dead process's.
   if (options.job) history.closeOrphansOf(options.job, runId, 'the process running it stopped before it finished (killed or crashed); this job\'s next run redid its work');
   const parts: RunParts = {};

@@ -344,14 +344,21 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     }, delayMs));
   }
 
-  /** The note of a run that makes up missed ticks (and takes them off the list). */
+  /** The note of a run that makes up missed ticks; they stay on the list until its row is written (lateRunRecorded). */
   function lateNote(job: ScheduledJob, startedMs: number): string | undefined {
     const pending = missed.get(job.name);
     if (!pending) return undefined;
-    missed.delete(job.name);
-    tickStats.get(job.name)!.lateRuns++;
     const ticks = pending.count === 1 ? '1 tick missed' : `${pending.count} ticks missed`;
     return `late: due ${tickTime(pending.firstDue)}, started ${tickTime(startedMs)} (${ticks}: ${[...pending.reasons].join('; ')})`;
+  }
+
+  /**
+   * The late run's row is in run history: its missed ticks are made up. (A run that could not
+   * write its row, a store locked past busy_timeout, leaves them waiting for the next late run.)
+   */
+  function lateRunRecorded(job: ScheduledJob): void {
+    if (!missed.delete(job.name)) return;
+    tickStats.get(job.name)!.lateRuns++;
   }
 
   /** A tick's run, or a late run, that could not start: it runs late, once, when it can. */
@@ -474,7 +481,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       };
       try {
         const { result, requests } = await recorded(open, job.run, work, {
-          trigger: 'schedule', job: job.name, ...(note ? { note } : {}), failure: failedPlatforms,
+          trigger: 'schedule', job: job.name, failure: failedPlatforms,
+          ...(note ? { note, started: () => lateRunRecorded(job) } : {}),
         });
         const counts = runCounts(result, requests);
         const failed = failedPlatforms(result);
