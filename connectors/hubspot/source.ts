@@ -63,22 +63,41 @@ export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, opt
   };
 }
 
-/** Associations for deals found by search (the search API cannot return them). */
+/** The associations v4 batch read takes at most 1,000 inputs (platforms.md H3). */
+const ASSOCIATION_BATCH_MAX = 1000;
+
+/**
+ * Associations of deals read without them: found by search, or read by id (neither the search
+ * API nor batch read returns associations). HubSpot pages the contacts of one deal
+ * (`paging.next.after`): those are asked for again as `{id, after}` until none is left.
+ */
 async function dealContacts(client: HubSpotClient, raws: unknown[], signal: AbortSignal): Promise<Map<string, string[]>> {
   const ids = raws.map((r) => (r as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
   const links = new Map<string, string[]>();
-  for (let i = 0; i < ids.length; i += 1000) {
+  let pending: Array<{ id: string; after?: string }> = ids.map((id) => ({ id }));
+  // A cursor answered twice would loop forever: each one is followed once.
+  const followed = new Set<string>();
+  while (pending.length > 0) {
+    const batch = pending.slice(0, ASSOCIATION_BATCH_MAX);
+    pending = pending.slice(ASSOCIATION_BATCH_MAX);
     const { data } = await client.request(
       {
         method: 'POST',
         path: '/crm/v4/associations/deals/contacts/batch/read',
-        body: { inputs: ids.slice(i, i + 1000).map((id) => ({ id })) },
+        body: { inputs: batch },
         schema: AssociationBatchSchema,
         write: false,
       },
       signal,
     );
-    for (const r of data.results) links.set(r.from.id, r.to.map((t) => String(t.toObjectId)));
+    for (const r of data.results) {
+      links.set(r.from.id, [...(links.get(r.from.id) ?? []), ...r.to.map((t) => String(t.toObjectId))]);
+      const after = r.paging?.next?.after;
+      if (after && !followed.has(`${r.from.id} ${after}`)) {
+        followed.add(`${r.from.id} ${after}`);
+        pending.push({ id: r.from.id, after });
+      }
+    }
   }
   return links;
 }
