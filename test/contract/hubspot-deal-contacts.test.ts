@@ -49,4 +49,19 @@ describe('HubSpot deals read by id: their contacts from the associations v4 batc
     expect(asked).toEqual([{ inputs: [{ id: '901' }] }, { inputs: [{ id: '901', after: 'MTAw' }] }]);
     expect(nock.isDone()).toBe(true);
   });
+
+  it('asks associations v4 even when the by-id answer carries an associations key of its own', async () => {
+    const mapping = loadMapping(join(packageRoot(), 'mappings', 'hubspot.yaml'));
+    const client = new HubSpotClient(testHubSpotConfig(), {}, async () => {});
+    const deals = createHubSpotSource(client, mapping, { lookbackMinutes: 0 }).streams.find((s) => s.name === 'purchases')!;
+    // Batch read does not support associations (platforms.md H2): a key here says nothing about contacts.
+    nock(BASE).post('/crm/v3/objects/deals/batch/read').reply(200, { status: 'COMPLETE', results: [{ ...DEAL, associations: {} }] });
+    nock(BASE).post('/crm/v4/associations/deals/contacts/batch/read').reply(200, { status: 'COMPLETE', results: [{ from: { id: '901' }, to: to([51]) }] });
+
+    const pages: SourcePage[] = [];
+    for await (const page of deals.refetch!(['901'], { signal: new AbortController().signal, full: false, now: () => Date.now() })) pages.push(page);
+
+    expect(pages.flatMap((p) => p.quarantined)).toEqual([]);
+    expect(pages.flatMap((p) => p.purchases).map((p) => p.contactExternalIds)).toEqual([['51']]);
+  });
 });
