@@ -7,11 +7,16 @@ import { describeScopes, HubSpotApiError, PRIVATE_APP_SCOPES } from './errors.js
 import { PROPERTY_GROUP, propertyDefinition } from './destination.js';
 import { ListEnvelopeSchema, ObjectPageSchema, PropertyListSchema } from './schemas.js';
 
-/** The read scope each probe exercises (platforms.md H1; README "HubSpot"). */
+/**
+ * The read scope each probe exercises (platforms.md H1; README "HubSpot"). Both property
+ * listings are read by every pull before it writes (the mapped-field check), the contact one by
+ * every push (token properties).
+ */
 const READ_SCOPES = {
   contacts: 'crm.objects.contacts.read',
   deals: 'crm.objects.deals.read',
-  schemas: 'crm.schemas.contacts.read',
+  contactSchemas: 'crm.schemas.contacts.read',
+  dealSchemas: 'crm.schemas.deals.read',
   lists: 'crm.lists.read',
 } as const;
 /** What a push needs besides: HubSpot offers no read-only call that proves a write scope. */
@@ -57,8 +62,9 @@ const isMissingList = (error: unknown): boolean =>
   error instanceof ApiError && (error.kind === 'not_found' || (error.status === 400 && /does not exist/i.test(error.detail)));
 
 /**
- * Read-only checks: one contact and one deal (credentials and read scopes), the contact
- * properties (token fields), and each segment list by name. Nothing is created or changed.
+ * Read-only checks: one contact and one deal, the contact and deal properties (credentials and
+ * read scopes; the contact properties also give the token fields), and each segment list by name.
+ * Nothing is created or changed.
  */
 export async function diagnoseHubSpot(client: HubSpotClient, mapping: Mapping, input: DiagnoseInput): Promise<DiagnosticCheck[]> {
   const baseUrl = client.config.baseUrl;
@@ -90,13 +96,11 @@ export async function diagnoseHubSpot(client: HubSpotClient, mapping: Mapping, i
 
   await probe(READ_SCOPES.deals, () => client.request({ ...get('/crm/v3/objects/deals', { limit: '1', archived: 'false' }), schema: ObjectPageSchema }, signal));
 
-  let properties: Map<string, { type: string }> | undefined;
-  if (input.destination && input.tokens.length > 0) {
-    properties = await probe(READ_SCOPES.schemas, async () => {
-      const { data } = await client.request({ ...get('/crm/v3/properties/contacts'), schema: PropertyListSchema }, signal);
-      return new Map(data.results.map((p) => [p.name, p]));
-    });
-  }
+  const properties = await probe(READ_SCOPES.contactSchemas, async () => {
+    const { data } = await client.request({ ...get('/crm/v3/properties/contacts'), schema: PropertyListSchema }, signal);
+    return new Map(data.results.map((p) => [p.name, p]));
+  });
+  await probe(READ_SCOPES.dealSchemas, () => client.request({ ...get('/crm/v3/properties/deals'), schema: PropertyListSchema }, signal));
 
   // Each list by name, as a push finds it (GET .../name/{name}); a miss is a list the push creates.
   const lists = input.destination && input.lists.length > 0

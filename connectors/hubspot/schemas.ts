@@ -67,6 +67,8 @@ export const AssociationBatchSchema = z.object({
     z.object({
       from: z.object({ id: z.string() }),
       to: z.array(z.object({ toObjectId: z.union([z.number(), z.string()]) })),
+      /** More associations of this one object: ask again with `{id, after}`. */
+      paging: z.object({ next: z.object({ after: z.string() }).optional() }).optional(),
     }),
   ),
   errors: z.array(z.object({ message: z.string(), context: z.record(z.string(), z.array(z.string())).optional() })).optional(),

@@ -27,8 +27,11 @@ interface StreamSpec {
   objectType: 'contacts' | 'deals';
   modifiedProperty: string;
   properties: string[];
-  /** Maps one page of raw objects; may fetch associations first. */
-  mapPage(raws: unknown[], archived: boolean, signal: AbortSignal): Promise<Array<Mapped<ContactRecord | PurchaseRecord>>>;
+  /**
+   * Maps one page of raw objects; may fetch associations first. `inlineAsked`: the page comes from
+   * a listing that was asked for associations inline; search and batch read never return them.
+   */
+  mapPage(raws: unknown[], archived: boolean, signal: AbortSignal, inlineAsked: boolean): Promise<Array<Mapped<ContactRecord | PurchaseRecord>>>;
   /** Inline associations for full scans. */
   associations?: string;
 }
@@ -51,8 +54,10 @@ export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, opt
     modifiedProperty: 'hs_lastmodifieddate',
     properties: purchaseProperties(mapping),
     associations: 'contacts',
-    mapPage: async (raws, archived, signal) => {
-      const inline = raws.every((r) => typeof r === 'object' && r !== null && 'associations' in r);
+    mapPage: async (raws, archived, signal, inlineAsked) => {
+      // A listing leaves `associations` out of a deal without contacts: then the page's are read
+      // from associations v4 like those of searched and by-id deals, whatever keys those carry.
+      const inline = inlineAsked && raws.every((r) => typeof r === 'object' && r !== null && 'associations' in r);
       const links = inline || archived ? undefined : await dealContacts(client, raws, signal);
       return raws.map((raw) => mapDeal(raw, mapping, archived, links?.get((raw as { id?: string }).id ?? '') ?? (links ? [] : undefined)));
     },
@@ -63,22 +68,41 @@ export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, opt
   };
 }
 
-/** Associations for deals found by search (the search API cannot return them). */
+/** The associations v4 batch read takes at most 1,000 inputs (platforms.md H3). */
+const ASSOCIATION_BATCH_MAX = 1000;
+
+/**
+ * Associations of deals read without them: found by search, or read by id (neither the search
+ * API nor batch read returns associations). HubSpot pages the contacts of one deal
+ * (`paging.next.after`): those are asked for again as `{id, after}` until none is left.
+ */
 async function dealContacts(client: HubSpotClient, raws: unknown[], signal: AbortSignal): Promise<Map<string, string[]>> {
   const ids = raws.map((r) => (r as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
   const links = new Map<string, string[]>();
-  for (let i = 0; i < ids.length; i += 1000) {
+  let pending: Array<{ id: string; after?: string }> = ids.map((id) => ({ id }));
+  // A cursor answered twice would loop forever: each one is followed once.
+  const followed = new Set<string>();
+  while (pending.length > 0) {
+    const batch = pending.slice(0, ASSOCIATION_BATCH_MAX);
+    pending = pending.slice(ASSOCIATION_BATCH_MAX);
     const { data } = await client.request(
       {
         method: 'POST',
         path: '/crm/v4/associations/deals/contacts/batch/read',
-        body: { inputs: ids.slice(i, i + 1000).map((id) => ({ id })) },
+        body: { inputs: batch },
         schema: AssociationBatchSchema,
         write: false,
       },
       signal,
     );
-    for (const r of data.results) links.set(r.from.id, r.to.map((t) => String(t.toObjectId)));
+    for (const r of data.results) {
+      links.set(r.from.id, [...(links.get(r.from.id) ?? []), ...r.to.map((t) => String(t.toObjectId))]);
+      const after = r.paging?.next?.after;
+      if (after && !followed.has(`${r.from.id} ${after}`)) {
+        followed.add(`${r.from.id} ${after}`);
+        pending.push({ id: r.from.id, after });
+      }
+    }
   }
   return links;
 }
@@ -109,7 +133,7 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
       const { data } = await client.request({ method: 'GET', path: listPath, qs, schema: ObjectPageSchema, write: false }, context.signal);
       next = data.paging?.next?.after ?? null;
       const raws = keep ? data.results.filter(keep) : data.results;
-      const mapped = await spec.mapPage(raws, archived, context.signal);
+      const mapped = await spec.mapPage(raws, archived, context.signal, qs.associations !== undefined);
       yield toPage(mapped, spec.name, cursorAfter(next), data.results.length, undefined, mode);
     } while (next);
   }
@@ -131,7 +155,7 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
           },
           context.signal,
         );
-        const mapped = await spec.mapPage(data.results, false, context.signal);
+        const mapped = await spec.mapPage(data.results, false, context.signal, false);
         // No cursor: a read by id does not move the stream.
         yield toPage(mapped, spec.name, null, data.results.length, undefined, 'incremental');
       }
@@ -166,7 +190,7 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
         resultCap: client.config.searchResultCap,
         signal: context.signal,
       })) {
-        const mapped = await spec.mapPage(slice.results, false, context.signal);
+        const mapped = await spec.mapPage(slice.results, false, context.signal, false);
         for (const m of mapped) if (m.ok) maxSeen = Math.max(maxSeen, Date.parse(m.record.updatedAt));
         // A rerun restarts where this page proved everything before it was read (it re-reads the
         // lookback too: harmless, records are upserted).

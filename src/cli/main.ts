@@ -194,7 +194,9 @@ const init = program
   .option('--interactive', 'ask even when stdin is not a terminal (one answer per line)')
   .option('--force', 'overwrite existing files')
   .option('--json', 'print what was written as JSON');
-for (const field of INIT_PLATFORMS.flatMap((p) => p.fields)) init.option(`${field.flag} <value>`, `${field.variable}: ${field.prompt}`);
+for (const field of INIT_PLATFORMS.flatMap((p) => p.fields)) {
+  init.option(`${field.flag} <value>`, `${field.variable}: ${field.prompt}${field.secret ? ` (better: set ${field.variable} in the environment; a flag shows in ps and shell history)` : ''}`);
+}
 init.action(initCommand);
 
 program

@@ -49,6 +49,22 @@ const flagValue = (flags: InitFlags, field: CredentialField): string | undefined
 const givenValue = (flags: InitFlags, env: NodeJS.ProcessEnv, field: CredentialField): string | undefined =>
   flagValue(flags, field) ?? (env[field.variable]?.trim() || undefined);
 
+/** Platforms with a value from a flag or the environment: what init sets up when not told which. */
+function platformsGiven(flags: InitFlags, env: NodeJS.ProcessEnv): string[] {
+  return INIT_PLATFORMS.filter((p) => p.fields.some((f) => givenValue(flags, env, f) !== undefined)).map((p) => p.id);
+}
+
+/**
+ * A required value nobody gave. A secret is never suggested as a flag: a command line shows in
+ * `ps` and stays in shell history; the environment and the (unechoed) question do not.
+ */
+function missingValue(platform: InitPlatform, field: CredentialField): string {
+  if (!field.secret) return `${field.flag} is required for ${platform.displayName} (${field.prompt}); or set ${field.variable} in the environment`;
+  return `${field.variable} is required for ${platform.displayName} (${field.prompt}): set ${field.variable} in the environment ` +
+    `(e.g. \`read -rs ${field.variable} && export ${field.variable}\`), or run \`segsync init\` on a terminal without --yes to be asked ` +
+    `(the answer is not shown). ${field.flag} works too but leaves the secret in \`ps\` and your shell history.`;
+}
+
 /**
  * The connector's own parsing of its variables; problems come back per variable, with the flag
  * that sets it, so a bad value is named the way it was given.
@@ -76,13 +92,19 @@ export function checkPlatformValues(
   }
 }
 
-/** Without prompts: every value from flags (or the environment); a required one missing is a usage error naming its flag. */
+/**
+ * Without prompts: every value from flags (or the environment); a required one missing is a usage
+ * error naming how to give it. Without --platform, the platforms whose variables are given (the
+ * environment holds the lines `segsync sandbox` printed, or a platform's own).
+ */
 export function answersFromFlags(flags: InitFlags, env: NodeJS.ProcessEnv, registry: readonly ConnectorDescriptor<never>[]): InitAnswers {
-  const platforms = flags.platform !== undefined
-    ? parsePlatforms(flags.platform, '--platform')
-    : INIT_PLATFORMS.filter((p) => p.fields.some((f) => flagValue(flags, f) !== undefined)).map((p) => p.id);
+  const platforms = flags.platform !== undefined ? parsePlatforms(flags.platform, '--platform') : platformsGiven(flags, env);
   if (platforms.length === 0) {
-    throw new ConfigError(`--platform is required: name the platforms to set up (${ALL_IDS.join(', ')}), e.g. --platform hubspot --hubspot-token <token>`);
+    throw new ConfigError(
+      `--platform is required: name the platforms to set up (${ALL_IDS.join(', ')}), e.g. --platform hubspot with HUBSPOT_ACCESS_TOKEN ` +
+        'set in the environment; or set a platform\'s variables (see .env.example) and init sets up the platforms they name; ' +
+        'or run `segsync init` on a terminal without --yes to be asked',
+    );
   }
   for (const p of INIT_PLATFORMS) {
     if (platforms.includes(p.id)) continue;
@@ -95,13 +117,12 @@ export function answersFromFlags(flags: InitFlags, env: NodeJS.ProcessEnv, regis
     for (const field of platform.fields) {
       const value = givenValue(flags, env, field);
       if (value !== undefined) values[field.variable] = value;
-      else if (field.required) {
-        throw new ConfigError(`${field.flag} is required for ${platform.displayName} (${field.prompt}); or set ${field.variable} in the environment`);
-      }
+      else if (field.required) throw new ConfigError(missingValue(platform, field));
     }
     const problems = checkPlatformValues(platform, values, registry);
     if (problems.length > 0) {
-      throw new ConfigError(problems.map((p) => `${p.field.flag}: ${p.message}`).join('\n'));
+      // Named the way it was given: its flag, or its variable from the environment.
+      throw new ConfigError(problems.map((p) => `${flagValue(flags, p.field) !== undefined ? p.field.flag : p.field.variable}: ${p.message}`).join('\n'));
     }
   }
   return {
@@ -132,7 +153,7 @@ export async function askAnswers(
   env: NodeJS.ProcessEnv,
   registry: readonly ConnectorDescriptor<never>[],
 ): Promise<InitAnswers> {
-  const suggested = flags.platform ?? (INIT_PLATFORMS.filter((p) => p.fields.some((f) => givenValue(flags, env, f) !== undefined)).map((p) => p.id).join(',') || 'hubspot');
+  const suggested = flags.platform ?? (platformsGiven(flags, env).join(',') || 'hubspot');
   const platforms = await askUntil(prompter, `Platforms to sync (${ALL_IDS.join(', ')}) [${suggested}]: `, (answer) => {
     try {
       return parsePlatforms(answer === '' ? suggested : answer, 'platforms');

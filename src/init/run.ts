@@ -103,7 +103,10 @@ export async function runInit(flags: InitFlags, io: InitIo): Promise<InitResult>
 
   const notes: string[] = [];
   if (sandbox.added.length > 0) {
-    notes.push(`${sandbox.platforms.join(', ')} point${sandbox.platforms.length === 1 ? 's' : ''} at \`segsync sandbox\`: also set ${sandbox.added.map((name) => `${name}=${sandbox.values[name]}`).join(', ')}, as the sandbox prints`);
+    notes.push(
+      `${sandbox.platforms.join(', ')} point${sandbox.platforms.length === 1 ? 's' : ''} at \`segsync sandbox\`: wrote ` +
+        `${sandbox.added.map((name) => `${name}=${sandbox.values[name]}`).join(', ')} to ${shownPath(envPath)} as well, as the sandbox prints`,
+    );
   }
   if (resolve(dirname(envPath)) !== process.cwd()) {
     notes.push(`segsync reads ./.env from the directory it runs in: run it from ${dirname(resolve(envPath))}, or load ${shownPath(envPath)} into the environment (set -a; . ${shownPath(envPath)}; set +a)`);

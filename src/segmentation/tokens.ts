@@ -20,9 +20,9 @@ export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHor
 /** Empty for people who never bought, and for everyone when the history is too short to predict. */
 export function predictionTokenSpecs(horizonMonths: number): TokenSpec[] {
   return [
-    { key: 'clv', label: `segsync CLV ${horizonMonths} months`, description: `segsync: expected spend over the next ${horizonMonths} months (customer lifetime value, discounted, whole currency units).`, type: 'decimal' },
+    { key: 'clv', label: `segsync CLV ${horizonMonths} months`, description: `segsync: expected spend over the next ${horizonMonths} months (customer lifetime value, discounted; two significant digits in whole currency units, e.g. 1300).`, type: 'decimal' },
     { key: 'p_alive', label: 'segsync P(alive)', description: 'segsync: probability 0-1 that this customer is still active (has not silently stopped buying); churn risk = 1 − this. Empty for one-time buyers: the model cannot tell yet.', type: 'decimal' },
-    { key: 'expected_purchases_90d', label: 'segsync expected purchases 90 days', description: 'segsync: purchases expected in the next 90 days.', type: 'decimal' },
+    { key: 'expected_purchases_90d', label: 'segsync expected purchases 90 days', description: 'segsync: purchases expected in the next 90 days (one decimal).', type: 'decimal' },
     { key: 'next_purchase_date', label: 'segsync next purchase date', description: `segsync: the week (its Monday) in which this customer is expected to buy next if still active (median); empty when not expected within ${horizonMonths} months.`, type: 'date' },
   ];
 }

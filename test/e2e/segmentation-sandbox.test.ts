@@ -284,7 +284,7 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
       WHERE t.token IN ('clv', 'p_alive', 'expected_purchases_90d', 'next_purchase_date')`).all() as Array<{ id: number; token: string; value: string }>;
     const features = new Map(storedFeatures().map((r) => [r.profileId, r.f]));
     expect(tokens.length).toBe(4 * result.profiles);
-    const formats: Record<string, RegExp> = { clv: /^\d+$/, p_alive: /^[01]\.\d\d$/, expected_purchases_90d: /^\d+\.\d\d$/, next_purchase_date: /^20\d\d-\d\d-\d\d$/ };
+    const formats: Record<string, RegExp> = { clv: /^(0|[1-9]\d?0*)$/, p_alive: /^[01]\.\d\d$/, expected_purchases_90d: /^\d+\.\d$/, next_purchase_date: /^20\d\d-\d\d-\d\d$/ };
     const mondays = new Set<string>();
     for (const t of tokens) {
       const f = features.get(t.id)!;

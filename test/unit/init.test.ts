@@ -102,9 +102,46 @@ describe('answers from flags', () => {
   });
 
   it('names the missing flag', () => {
-    expect(usageError(() => answersFromFlags(flags({ platform: 'hubspot' }), {}, CONNECTORS))).toMatch(/^--hubspot-token is required/);
     expect(usageError(() => answersFromFlags(flags({ platform: 'marketo', marketoClientId: 'id', marketoClientSecret: 's' }), {}, CONNECTORS))).toMatch(/^--marketo-base-url is required/);
     expect(usageError(() => answersFromFlags(flags(), {}, CONNECTORS))).toMatch(/^--platform is required/);
+  });
+
+  it('never suggests a secret on the command line (ps, shell history): the environment or the question instead; the flags still work', () => {
+    const secrets = [
+      { platform: 'hubspot', more: {}, variable: 'HUBSPOT_ACCESS_TOKEN', flag: '--hubspot-token' },
+      { platform: 'marketo', more: { marketoBaseUrl: 'https://123-ABC-456.mktorest.com', marketoClientId: 'id' }, variable: 'MARKETO_CLIENT_SECRET', flag: '--marketo-client-secret' },
+      { platform: 'shopify', more: { shopifyShopUrl: 'https://acme.myshopify.com' }, variable: 'SHOPIFY_ACCESS_TOKEN', flag: '--shopify-token' },
+    ];
+    for (const { platform, more, variable, flag } of secrets) {
+      const message = usageError(() => answersFromFlags(flags({ platform, ...more }), {}, CONNECTORS));
+      expect(message, platform).toMatch(new RegExp(`^${variable} is required for `));
+      expect(message, platform).toContain(`set ${variable} in the environment`);
+      expect(message, platform).toContain('without --yes');
+      // The flag is named only with the reason not to use it, never as the thing to type.
+      expect(message, platform).not.toMatch(new RegExp(`${flag} <`));
+      expect(message, platform).toContain(`${flag} works too but leaves the secret in \`ps\` and your shell history`);
+    }
+    const none = usageError(() => answersFromFlags(flags(), {}, CONNECTORS));
+    expect(none).not.toMatch(/--(hubspot|shopify)-token|--marketo-client-secret/);
+    expect(none).toContain('HUBSPOT_ACCESS_TOKEN');
+    // Still accepted for scripts that pass them.
+    expect(answersFromFlags(flags({ platform: 'hubspot', hubspotToken: 'pat-flag' }), {}, CONNECTORS).values).toEqual({ HUBSPOT_ACCESS_TOKEN: 'pat-flag' });
+  });
+
+  it('with --yes and no --platform, takes the platforms whose variables the environment holds', () => {
+    const sandbox = {
+      HUBSPOT_ACCESS_TOKEN: 'sandbox-hubspot-token', HUBSPOT_BASE_URL: 'http://127.0.0.1:4010/hubspot',
+      SHOPIFY_ACCESS_TOKEN: 'shpat_sandbox-shopify-token', SHOPIFY_SHOP_URL: 'http://127.0.0.1:4010/shopify',
+    };
+    const answers = answersFromFlags(flags({ yes: true }), sandbox, CONNECTORS);
+    expect(answers.platforms).toEqual(['hubspot', 'shopify']);
+    expect(answers.values).toEqual(sandbox);
+    // A platform only partly set up in the environment is taken, and its missing variable named.
+    const partial = usageError(() => answersFromFlags(flags({ yes: true }), { MARKETO_CLIENT_ID: 'id' }, CONNECTORS));
+    expect(partial).toMatch(/^--marketo-base-url is required for Marketo/);
+    // Credential flags and the environment together: both platforms.
+    expect(answersFromFlags(flags({ yes: true, hubspotToken: 'pat-1' }), { SHOPIFY_ACCESS_TOKEN: 'shpat_1', SHOPIFY_SHOP_URL: 'https://acme.myshopify.com' }, CONNECTORS).platforms)
+      .toEqual(['hubspot', 'shopify']);
   });
 
   it('names the flag of a value the connector refuses, an unknown platform, and a flag for a platform not chosen', () => {
@@ -232,6 +269,19 @@ describe('runInit', () => {
     expect(env).toEqual({ HUBSPOT_ACCESS_TOKEN: 'pat-run', SEGSYNC_DB: join(process.cwd(), 'data/segsync.db'), SEGSYNC_CONFIG: join(dir, 'ws.yaml') });
     expect(result.notes.join('\n')).toContain('segsync reads ./.env from the directory it runs in');
     expect(loadWorkspace(join(dir, 'ws.yaml'), IDS).segmentation.windowDays).toBe(200);
+  });
+
+  it('says that it wrote the sandbox\'s own lines to the .env, not to set them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segsync-init-'));
+    const marketo = { MARKETO_BASE_URL: 'http://127.0.0.1:4010/marketo', MARKETO_CLIENT_ID: 'sandbox-marketo-client', MARKETO_CLIENT_SECRET: 'sandbox-marketo-secret' };
+    const result = await runInit(
+      flags({ yes: true, config: join(dir, 'segsync.yaml'), env: join(dir, '.env') }),
+      { env: marketo, registry: CONNECTORS, input: new PassThrough(), prompts: new PassThrough() },
+    );
+    expect(parseEnv(readFileSync(join(dir, '.env'), 'utf8')).MARKETO_BULK_POLL_MS).toBe('250');
+    const note = result.notes.find((n) => n.includes('MARKETO_BULK_POLL_MS'))!;
+    expect(note).toContain(`wrote MARKETO_BULK_POLL_MS=250 to ${join(dir, '.env')} as well`);
+    expect(note).not.toMatch(/also set/);
   });
 
   it('refuses --config and --env naming one file', async () => {

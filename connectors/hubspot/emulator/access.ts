@@ -7,7 +7,11 @@
  */
 import { errorBody, type Reply } from './http-support.js';
 
-/** The scopes the README asks a private app for (platforms.md H1). */
+/**
+ * The scopes the README asks a private app for, exactly what segsync's calls need (platforms.md
+ * H1; test/e2e/hubspot-scopes.test.ts holds the README, .env.example and this list together).
+ * `crm.schemas.deals.read`: a pull checks the mapped deal properties (GET /crm/v3/properties/deals).
+ */
 export const SEGSYNC_SCOPES = [
   'crm.objects.contacts.read',
   'crm.objects.contacts.write',
@@ -16,6 +20,7 @@ export const SEGSYNC_SCOPES = [
   'crm.lists.write',
   'crm.schemas.contacts.read',
   'crm.schemas.contacts.write',
+  'crm.schemas.deals.read',
 ] as const;
 
 /** What a private app set up for reading only holds (the sandbox's `missing-scopes` account). */

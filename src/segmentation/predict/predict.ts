@@ -260,21 +260,35 @@ export function emptyPredictionTokens(): Record<string, string> {
 }
 
 /**
- * One profile's prediction tokens. Rounded so that a day's drift in the models does not rewrite
- * every contact on every run: CLV to whole currency units, probabilities and counts to 2 decimals,
- * and the next purchase to the Monday of its week (the median wait grows a little every day
- * without a purchase). Empty where the feature is missing: prospects; P(alive) of one-time buyers;
- * a next purchase not expected within the CLV horizon.
+ * One profile's prediction tokens, rounded to what a marketer reads off a forecast, so that the
+ * models' drift (a day passing, a refit after a few new orders moves every estimate by a fraction
+ * of a percent) does not rewrite every contact on every run:
+ * - CLV to two significant digits in whole currency units (1,272 → 1,300; 473 → 470; 8.4 → 8),
+ *   as the persona summary shows money: a 12-month forecast is not known to the unit (to the unit,
+ *   5 new orders rewrote more than half the contacts, e.g. 375 → 376);
+ * - expected purchases in 90 days to 1 decimal (4.7), the precision of a count forecast;
+ * - P(alive) to 2 decimals (a whole percent; still 0-1, as the platforms' fields were made);
+ * - the next purchase to the Monday of its week (the median wait grows a little every day without
+ *   a purchase).
+ * No value is held back once its rounding changes: these describe one person, and a change past a
+ * rounding edge is real. Empty where the feature is missing: prospects; P(alive) of one-time
+ * buyers; a next purchase not expected within the CLV horizon.
  */
 export function predictionTokens(features: FeatureSet, i: number): Record<string, string> {
   const n = features.numbers;
   const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '');
   return {
-    clv: fixed(n.clv[i]!, 0),
+    clv: forecastMoney(n.clv[i]!),
     p_alive: fixed(n.pAlive[i]!, 2),
-    expected_purchases_90d: fixed(n.expectedPurchases90d[i]!, 2),
+    expected_purchases_90d: fixed(n.expectedPurchases90d[i]!, 1),
     next_purchase_date: weekOf(features.dates.nextPurchaseAt[i]!),
   };
+}
+
+/** Two significant digits, in whole currency units: 1,272 → "1300", 473 → "470", 8.4 → "8"; empty for NaN. */
+export function forecastMoney(value: number): string {
+  if (!Number.isFinite(value)) return '';
+  return Math.round(Number(value.toPrecision(2))).toFixed(0);
 }
 
 /** The Monday (UTC) of the week holding `ms`, as YYYY-MM-DD; empty for NaN. */
