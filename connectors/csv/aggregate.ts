@@ -1,6 +1,7 @@
 import type {
   AttributeValue, ContactField, ContactRecord, EmailConsent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
 } from '../../src/domain/records.js';
+import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
 import { capped, plural } from '../../src/domain/text.js';
 import { parseDateWith } from './dates.js';
 import type { ColumnKey } from './mapping.js';
@@ -76,6 +77,8 @@ interface InvoiceAgg {
   returnLines: number;
   invalidRows: number;
   reasons: string[];
+  /** The kind of the first reason (src/domain/quarantine-kinds.ts). */
+  kind: QuarantineKind;
   invalidSample: string[] | null;
   invalidRow: number;
   customers: string[];
@@ -332,7 +335,8 @@ export class CsvAggregator {
     let lastCustomerId = '';
     let lastContact: ContactAgg | undefined;
 
-    const invalid = (inv: InvoiceAgg, rec: readonly string[], row: number, reason: string) => {
+    const invalid = (inv: InvoiceAgg, rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
+      if (inv.reasons.length === 0) inv.kind = kind;
       if (inv.invalidRow !== row) {
         inv.invalidRows++;
         inv.invalidRow = row;
@@ -342,15 +346,17 @@ export class CsvAggregator {
       inv.invalidSample ??= rec.slice();
     };
     /** A row that belongs to no order (no order number, or no customer/date to group by): quarantined on its own. */
-    const quarantineRow = (rec: readonly string[], row: number, reason: string) => {
+    const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
       stats.invalidRows++;
       this.unusable(fileIndex, 1, reason);
       this.rowQuarantine.purchases.push({
-        platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`, reason,
+        platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`, reason, kind,
         raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
       });
     };
     const num = (s: string) => parseDecimal(s, decimal, autoFallback);
+    const notNumber = (label: string, raw: string, row: number): [string, QuarantineKind] =>
+      raw === '' ? [`${label}: empty on row ${row}`, 'missing-value'] : [`${label}: "${shown(raw)}" on row ${row} is not a number`, 'invalid-number'];
     const implausible = (label: string, raw: string, row: number) =>
       `${label}: ${shown(raw)} on row ${row} is above limits.maxAmount (${maxAmount.toLocaleString('en-US')}): not a plausible amount`;
     const dateOf = (dateRaw: string): number => {
@@ -374,7 +380,7 @@ export class CsvAggregator {
       // elsewhere its order is (below), as for any invalid value.
       const long = this.tooLong(plan, rec, row, mapped);
       if (long !== undefined && this.tooLong(plan, rec, row, keyColumns) !== undefined) {
-        quarantineRow(rec, row, long);
+        quarantineRow(rec, row, long, 'implausible');
         return;
       }
       let orderRaw: string;
@@ -384,16 +390,16 @@ export class CsvAggregator {
         const dateRaw = cellAt(rec, ix.date);
         const ms = dateRaw === '' ? NaN : dateOf(dateRaw);
         if (who === '' || ms !== ms) {
-          quarantineRow(rec, row, who === ''
-            ? `no customer (${[ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ')} empty on row ${row} of ${plan.name})`
-            : dateRaw === '' ? `${L('date')}: empty on row ${row} of ${plan.name}` : `${L('date')}: "${shown(dateRaw)}" on row ${row} of ${plan.name} is not a date (${expected})`);
+          if (who === '') quarantineRow(rec, row, `no customer (${[ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ')} empty on row ${row} of ${plan.name})`, 'no-contact');
+          else if (dateRaw === '') quarantineRow(rec, row, `${L('date')}: empty on row ${row} of ${plan.name}`, 'missing-value');
+          else quarantineRow(rec, row, `${L('date')}: "${shown(dateRaw)}" on row ${row} of ${plan.name} is not a date (${expected})`, 'invalid-date');
           return;
         }
         orderRaw = `${who}/${iso(ms).slice(0, 10)}`;
       } else {
         orderRaw = cellAt(rec, ix.orderId);
         if (orderRaw === '') {
-          quarantineRow(rec, row, `${L('orderId')}: empty on row ${row} of ${plan.name}; every row needs an order number`);
+          quarantineRow(rec, row, `${L('orderId')}: empty on row ${row} of ${plan.name}; every row needs an order number`, 'missing-value');
           return;
         }
       }
@@ -408,7 +414,7 @@ export class CsvAggregator {
             externalId, orderId: orderRaw, plan, fileIndex,
             cancelled: cancelPrefix !== undefined && orderRaw.startsWith(cancelPrefix),
             statusRaw: null, lineMicros: 0, hasLineAmount: false, sameAmount: 0, totalMicros: null, refundedMicros: null, currency: null,
-            lines: 0, returnLines: 0, invalidRows: 0, reasons: [], invalidSample: null, invalidRow: 0, customers: [],
+            lines: 0, returnLines: 0, invalidRows: 0, reasons: [], kind: 'other', invalidSample: null, invalidRow: 0, customers: [],
             firstRow: row, lastRow: row, occurredMs: Infinity, updatedMs: -Infinity, sample: rec,
           };
           this.invoices.set(externalId, inv);
@@ -418,7 +424,7 @@ export class CsvAggregator {
       inv.lines++;
       inv.lastRow = row;
       if (long !== undefined) {
-        invalid(inv, rec, row, long);
+        invalid(inv, rec, row, long, 'implausible');
         return;
       }
 
@@ -427,8 +433,8 @@ export class CsvAggregator {
       const dateRaw = cellAt(rec, ix.date);
       if (dateRaw !== '') {
         rowMs = dateOf(dateRaw);
-        if (rowMs !== rowMs) invalid(inv, rec, row, `${L('date')}: "${shown(dateRaw)}" on row ${row} is not a date (${expected})`);
-        else if (rowMs > latestMs) invalid(inv, rec, row, future(L('date'), dateRaw, row, maxFutureDays));
+        if (rowMs !== rowMs) invalid(inv, rec, row, `${L('date')}: "${shown(dateRaw)}" on row ${row} is not a date (${expected})`, 'invalid-date');
+        else if (rowMs > latestMs) invalid(inv, rec, row, future(L('date'), dateRaw, row, maxFutureDays), 'implausible');
         else {
           if (rowMs < inv.occurredMs) inv.occurredMs = rowMs;
           if (rowMs > inv.updatedMs) inv.updatedMs = rowMs;
@@ -441,9 +447,9 @@ export class CsvAggregator {
         const pRaw = cellAt(rec, ix.unitPrice);
         const q = qRaw === '' ? NaN : num(qRaw);
         const p = pRaw === '' ? NaN : num(pRaw);
-        if (q !== q) invalid(inv, rec, row, qRaw === '' ? `${L('quantity')}: empty on row ${row}` : `${L('quantity')}: "${shown(qRaw)}" on row ${row} is not a number`);
-        if (p !== p) invalid(inv, rec, row, pRaw === '' ? `${L('unitPrice')}: empty on row ${row}` : `${L('unitPrice')}: "${shown(pRaw)}" on row ${row} is not a number`);
-        if (q === q && p === p && Math.abs(q * p) > maxAmount) invalid(inv, rec, row, implausible(`${L('quantity')} × ${L('unitPrice')}`, `${qRaw} × ${pRaw}`, row));
+        if (q !== q) invalid(inv, rec, row, ...notNumber(L('quantity'), qRaw, row));
+        if (p !== p) invalid(inv, rec, row, ...notNumber(L('unitPrice'), pRaw, row));
+        if (q === q && p === p && Math.abs(q * p) > maxAmount) invalid(inv, rec, row, implausible(`${L('quantity')} × ${L('unitPrice')}`, `${qRaw} × ${pRaw}`, row), 'implausible');
         else if (q === q && p === p) {
           inv.lineMicros += toMicros(q * p);
           inv.hasLineAmount = true;
@@ -452,8 +458,8 @@ export class CsvAggregator {
       } else if (ix.amount >= 0) {
         const aRaw = cellAt(rec, ix.amount);
         const a = aRaw === '' ? NaN : num(aRaw);
-        if (a !== a) invalid(inv, rec, row, aRaw === '' ? `${L('amount')}: empty on row ${row}` : `${L('amount')}: "${shown(aRaw)}" on row ${row} is not a number`);
-        else if (Math.abs(a) > maxAmount) invalid(inv, rec, row, implausible(L('amount'), aRaw, row));
+        if (a !== a) invalid(inv, rec, row, ...notNumber(L('amount'), aRaw, row));
+        else if (Math.abs(a) > maxAmount) invalid(inv, rec, row, implausible(L('amount'), aRaw, row), 'implausible');
         else {
           const micros = toMicros(a);
           if (!inv.hasLineAmount) inv.sameAmount = micros;
@@ -467,8 +473,8 @@ export class CsvAggregator {
         const tRaw = cellAt(rec, ix.orderTotal);
         if (tRaw !== '') {
           const t = num(tRaw);
-          if (t !== t) invalid(inv, rec, row, `${L('orderTotal')}: "${shown(tRaw)}" on row ${row} is not a number`);
-          else if (Math.abs(t) > maxAmount) invalid(inv, rec, row, implausible(L('orderTotal'), tRaw, row));
+          if (t !== t) invalid(inv, rec, row, ...notNumber(L('orderTotal'), tRaw, row));
+          else if (Math.abs(t) > maxAmount) invalid(inv, rec, row, implausible(L('orderTotal'), tRaw, row), 'implausible');
           else if (inv.totalMicros === null) inv.totalMicros = toMicros(t);
         }
       }
@@ -476,8 +482,8 @@ export class CsvAggregator {
         const rRaw = cellAt(rec, ix.refundedAmount);
         if (rRaw !== '') {
           const r = num(rRaw);
-          if (r !== r) invalid(inv, rec, row, `${L('refundedAmount')}: "${shown(rRaw)}" on row ${row} is not a number`);
-          else if (Math.abs(r) > maxAmount) invalid(inv, rec, row, implausible(L('refundedAmount'), rRaw, row));
+          if (r !== r) invalid(inv, rec, row, ...notNumber(L('refundedAmount'), rRaw, row));
+          else if (Math.abs(r) > maxAmount) invalid(inv, rec, row, implausible(L('refundedAmount'), rRaw, row), 'implausible');
           else if (inv.refundedMicros === null) inv.refundedMicros = toMicros(Math.abs(r));
         }
       }
@@ -486,7 +492,7 @@ export class CsvAggregator {
         if (cur !== '') {
           const upper = cur.toUpperCase();
           if (upper.length === 3 && /^[A-Z]{3}$/.test(upper)) inv.currency = upper;
-          else invalid(inv, rec, row, `${L('currency')}: "${shown(cur)}" on row ${row} is not a 3-letter currency code`);
+          else invalid(inv, rec, row, `${L('currency')}: "${shown(cur)}" on row ${row} is not a 3-letter currency code`, 'other');
         }
       }
       if (ix.status >= 0 && inv.statusRaw === null) {
@@ -500,8 +506,8 @@ export class CsvAggregator {
         const cRaw = cellAt(rec, ix.cancelledAt);
         if (cRaw !== '') {
           const cMs = parseDateWith(cRaw, dateFormats, zone);
-          if (cMs !== cMs) invalid(inv, rec, row, `${L('cancelledAt')}: "${shown(cRaw)}" on row ${row} is not a date (${expected})`);
-          else if (cMs > latestMs) invalid(inv, rec, row, future(L('cancelledAt'), cRaw, row, maxFutureDays));
+          if (cMs !== cMs) invalid(inv, rec, row, `${L('cancelledAt')}: "${shown(cRaw)}" on row ${row} is not a date (${expected})`, 'invalid-date');
+          else if (cMs > latestMs) invalid(inv, rec, row, future(L('cancelledAt'), cRaw, row, maxFutureDays), 'implausible');
           else {
             inv.cancelled = true;
             if (cMs > inv.updatedMs) inv.updatedMs = cMs;
@@ -515,7 +521,7 @@ export class CsvAggregator {
       let email = emailRaw === '' ? '' : emailRaw.toLowerCase();
       if (email !== '' && !isEmail(email)) {
         if (customerId === '') {
-          invalid(inv, rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} is not an email address`);
+          invalid(inv, rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} is not an email address`, 'invalid-email');
           return;
         }
         this.ignoredEmails.count++;
@@ -545,10 +551,10 @@ export class CsvAggregator {
     const latestMs = this.now() + f.limits.maxFutureDays * 86_400_000;
     const stats = this.stats;
     const file = this.fileOf(fileIndex);
-    const quarantineRow = (rec: readonly string[], row: number, reason: string) => {
+    const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
       this.unusable(fileIndex, 1, reason);
       this.rowQuarantine.contacts.push({
-        platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason,
+        platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason, kind,
         raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
       });
     };
@@ -558,7 +564,7 @@ export class CsvAggregator {
       const long = this.tooLong(plan, rec, row, mapped);
       if (long !== undefined) {
         stats.invalidRows++;
-        quarantineRow(rec, row, `${long} (${plan.name})`);
+        quarantineRow(rec, row, `${long} (${plan.name})`, 'implausible');
         return;
       }
       const idRaw = cellAt(rec, ix.customerId);
@@ -567,7 +573,7 @@ export class CsvAggregator {
       const email = emailRaw.toLowerCase();
       if (email !== '' && !isEmail(email)) {
         stats.invalidRows++;
-        quarantineRow(rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} of ${plan.name} is not an email address`);
+        quarantineRow(rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} of ${plan.name} is not an email address`, 'invalid-email');
         return;
       }
       let createdMs = NaN;
@@ -578,9 +584,8 @@ export class CsvAggregator {
         const ms = parseDateWith(raw, f.dateFormats, f.zone);
         if (ms !== ms || ms > latestMs) {
           stats.invalidRows++;
-          quarantineRow(rec, row, ms !== ms
-            ? `${L(key)}: "${shown(raw)}" on row ${row} of ${plan.name} is not a date (${expected})`
-            : `${future(L(key), raw, row, f.limits.maxFutureDays)} (${plan.name})`);
+          if (ms !== ms) quarantineRow(rec, row, `${L(key)}: "${shown(raw)}" on row ${row} of ${plan.name} is not a date (${expected})`, 'invalid-date');
+          else quarantineRow(rec, row, `${future(L(key), raw, row, f.limits.maxFutureDays)} (${plan.name})`, 'implausible');
           return;
         }
         set(ms);
@@ -595,7 +600,7 @@ export class CsvAggregator {
         const value = parseDecimal(raw, f.decimal, autoFallback);
         if (value !== value) {
           stats.invalidRows++;
-          quarantineRow(rec, row, `${a.label}: "${shown(raw)}" on row ${row} of ${plan.name} is not a number`);
+          quarantineRow(rec, row, `${a.label}: "${shown(raw)}" on row ${row} of ${plan.name} is not a number`, 'invalid-number');
           return;
         }
         attributes.push([a.name, value]);
@@ -604,7 +609,8 @@ export class CsvAggregator {
       if (key === '') {
         stats.rowsWithoutCustomer++;
         const cols = [ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ');
-        quarantineRow(rec, row, `no customer (${cols} empty on row ${row} of ${plan.name})`);
+        // A contact row needs an id or an email to be anyone: a value missing from the row itself.
+        quarantineRow(rec, row, `no customer (${cols} empty on row ${row} of ${plan.name})`, 'missing-value');
         return;
       }
       const c = this.contact(key, plan, row);
@@ -640,22 +646,25 @@ export class CsvAggregator {
       const amountMicros = inv.totalMicros ?? (inv.hasLineAmount ? inv.lineMicros : null);
       if (inv.invalidRows === 0 && inv.occurredMs === Infinity) {
         inv.invalidRows = inv.lines;
+        inv.kind = 'missing-value';
         inv.reasons.push(`${this.label(inv.plan, 'date')}: empty on every row of order ${inv.orderId}`);
       }
       if (inv.invalidRows === 0 && amountMicros === null) {
         inv.invalidRows = inv.lines;
+        inv.kind = 'missing-value';
         inv.reasons.push(`${this.label(inv.plan, f.format.columns.orderTotal ? 'orderTotal' : 'amount')}: empty on every row of order ${inv.orderId}`);
       }
       const maxMicros = toMicros(f.limits.maxAmount);
       if (inv.invalidRows === 0 && amountMicros !== null && Math.abs(amountMicros) > maxMicros) {
         inv.invalidRows = inv.lines;
+        inv.kind = 'implausible';
         inv.reasons.push(`the amounts of order ${inv.orderId} add up to ${fromMicros(amountMicros).toLocaleString('en-US')}, above limits.maxAmount (${f.limits.maxAmount.toLocaleString('en-US')}): not a plausible amount`);
       }
       if (inv.invalidRows > 0) {
         stats.invalidRows += inv.invalidRows;
         this.unusable(inv.fileIndex, inv.lines, inv.reasons[0]!);
         quarantinedPurchases.push({
-          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId,
+          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId, kind: inv.kind,
           reason: `${inv.reasons.join('; ')} — order ${inv.orderId} (${rows} of ${inv.plan.name}) is not imported until this is fixed`,
           raw: {
             file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,
@@ -672,7 +681,7 @@ export class CsvAggregator {
           inv.plan.columns.index.email !== undefined ? this.label(inv.plan, 'email') : null,
         ].filter(Boolean).join(' and ');
         quarantinedPurchases.push({
-          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId,
+          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId, kind: 'no-contact',
           reason: `no customer (${cols} empty on ${inv.lines === 1 ? rows : `all ${inv.lines} rows (${inv.firstRow}–${inv.lastRow})`} of ${inv.plan.name}): order ${inv.orderId} counts for nobody`,
           raw: {
             file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,
