@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ConfigError } from '../../src/config/errors.js';
 import { capped, plural } from '../../src/domain/text.js';
@@ -32,11 +32,17 @@ const HEAD_BYTES = 256 * 1024;
 
 function readHead(path: string): Buffer {
   let fd: number;
+  let directory = false;
   try {
+    directory = statSync(path).isDirectory();
     fd = openSync(path, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new ConfigError(`CSV file ${path} cannot be read (${code ?? String(error)}). Check the path.`);
+  }
+  if (directory) {
+    closeSync(fd);
+    throw new ConfigError(`CSV file ${path} is a directory, not a file. Name the files to import, e.g. segsync import ${join(path, '*.csv')}`);
   }
   try {
     const buffer = Buffer.alloc(HEAD_BYTES);
