@@ -6,7 +6,7 @@ import { capped, plural } from '../../src/domain/text.js';
 import { parseDateWith } from './dates.js';
 import type { ColumnKey } from './mapping.js';
 import { fromMicros, normalizeCustomerId, parseDecimal, toMicros } from './numbers.js';
-import { replacementWarning, type FilePlan } from './sniff.js';
+import { misreadWarning, replacementWarning, type FilePlan } from './sniff.js';
 
 export const PLATFORM = 'csv';
 
@@ -208,8 +208,9 @@ export class CsvAggregator {
     ];
     for (const key of all) ix[key] = plan.columns.index[key] ?? -1;
     this.fileOf(fileIndex);
-    const lost = replacementWarning(plan);
-    if (lost) this.warnings[plan.format.kind === 'contacts' ? 'contacts' : 'purchases'].push(lost);
+    for (const warning of [replacementWarning(plan), misreadWarning(plan)]) {
+      if (warning) this.warnings[plan.format.kind === 'contacts' ? 'contacts' : 'purchases'].push(warning);
+    }
     return plan.format.kind === 'transactions' ? this.transactionRows(plan, fileIndex, ix) : this.contactRows(plan, fileIndex, ix);
   }
 

@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ConfigError } from '../../src/config/errors.js';
 import { capped, plural } from '../../src/domain/text.js';
-import { createTextDecoder, encodingLabel, scanEncoding, type EncodingDecision, type EncodingName } from './encoding.js';
+import { createTextDecoder, encodingLabel, scanEncoding, type EncodingDecision, type EncodingName, type Utf8Characters } from './encoding.js';
 import {
   headerKey, missingColumns, resolveColumns, resolveFormat, type CsvMapping, type ResolvedColumns, type ResolvedFormat,
 } from './mapping.js';
@@ -26,6 +26,8 @@ export interface FilePlan {
   columns: ResolvedColumns;
   /** U+FFFD characters already in the file (text lost before it was exported): count and where the first is ("row 12"). */
   replacementChars?: { count: number; row: string };
+  /** A declared encoding over a file that also has valid UTF-8 characters: how many, the first, where, and what it is stored as. */
+  utf8Characters?: { count: number; first: string; row: string; storedAs: string | undefined };
 }
 
 const HEAD_BYTES = 256 * 1024;
@@ -193,6 +195,17 @@ export function planFile(path: string, mapping: CsvMapping, explicitFormat?: str
   const hasHeader = format.format.header === undefined;
   // A format chosen explicitly may still declare its own delimiter; a detected one too.
   const fileDelimiter = format.format.delimiter && format.format.delimiter !== 'auto' ? format.format.delimiter : delimiter;
+  const rowOf = (offset: number) => rowAtByte(absolute, offset, fileDelimiter);
+  const declaredBy = options.encoding !== undefined ? `--encoding ${options.encoding}` : `encoding: ${declared} under formats.${formatName} in the CSV mapping`;
+  if (scan.problem?.kind === 'declared-over-utf8') {
+    const u = scan.problem.utf8!;
+    const storedAs = misread(u, declared!);
+    throw new ConfigError(
+      `CSV file ${absolute} reads as UTF-8: every byte is valid UTF-8, with ${plural(u.count, 'multi-byte character')} (the first, "${u.first}", on ${rowOf(u.offset)}), ` +
+      `but ${encodingLabel(declared!)} is declared (${declaredBy})${storedAs ? `: read that way, "${u.first}" would be stored as "${storedAs}"` : ''}. Nothing was imported. ` +
+      'Leave the declared encoding out for this file: UTF-8 is then read as UTF-8, and Windows-1252 and ISO-8859-1 files are still recognised without it.',
+    );
+  }
   if (!scan.decision) {
     const problem = scan.problem!;
     const label = declared ? encodingLabel(declared) : 'UTF-8';
@@ -200,6 +213,17 @@ export function planFile(path: string, mapping: CsvMapping, explicitFormat?: str
     const first = problem.near
       ? `A byte that is not ${label} is in the bytes from ${problem.offset} on (from ${rowAtByte(absolute, problem.offset, fileDelimiter)}).`
       : `The first byte that is not ${label} is 0x${problem.byte.toString(16).toUpperCase().padStart(2, '0')} ${where}.`;
+    if (problem.kind === 'mixed') {
+      const u = problem.utf8!;
+      const storedAs = misread(u, 'windows-1252');
+      throw new ConfigError(
+        `CSV file ${absolute}: cannot tell its text encoding: ${problem.reason} (the first UTF-8 one, "${u.first}", on ${rowOf(u.offset)}), ` +
+        `as when rows in another encoding are added to a UTF-8 file. ${first} Nothing was imported. ` +
+        'Save the file in one encoding (e.g. convert the rows that are not UTF-8 to UTF-8) and import it again. ' +
+        `--encoding <name> on the command line (or encoding: under formats.${formatName} in the CSV mapping) reads every byte in that one encoding: ` +
+        `the UTF-8 characters would then be stored wrongly${storedAs ? ` ("${u.first}" as "${storedAs}" in Windows-1252)` : ''}, and the import warns how many.`,
+      );
+    }
     throw new ConfigError(
       `CSV file ${absolute}: cannot tell its text encoding: ${problem.reason}. ${first} Nothing was imported. ` +
       `Declare the file's encoding: encoding: windows-1252 (or iso-8859-1, utf-16le, shift_jis, gbk, ...) under formats.${formatName} in the CSV mapping, ` +
@@ -229,7 +253,24 @@ export function planFile(path: string, mapping: CsvMapping, explicitFormat?: str
     ...(scan.replacementChars > 0
       ? { replacementChars: { count: scan.replacementChars, row: rowAtByte(absolute, scan.replacementOffset, fileDelimiter) } }
       : {}),
+    ...(scan.utf8Characters
+      ? {
+          utf8Characters: {
+            count: scan.utf8Characters.count, first: scan.utf8Characters.first, row: rowOf(scan.utf8Characters.offset),
+            storedAs: misread(scan.utf8Characters, scan.decision.name),
+          },
+        }
+      : {}),
   };
+}
+
+/** What a UTF-8 character becomes when its bytes are read in another encoding ("é" → "Ã©"); undefined when they do not decode there. */
+function misread(u: Utf8Characters, encoding: EncodingName): string | undefined {
+  try {
+    return createTextDecoder({ name: encoding, bomBytes: 0, how: 'declared' })(u.bytes, true);
+  } catch {
+    return undefined;
+  }
 }
 
 /** "1 replacement character" etc.: kept here so the warning and its test agree. */
@@ -238,3 +279,12 @@ export const replacementWarning = (plan: FilePlan): string | undefined =>
     ? `${plan.name} already holds ${plural(plan.replacementChars.count, 'replacement character')} (U+FFFD, the first on ${plan.replacementChars.row}): ` +
       'text was lost before this file was exported (saved with a wrong encoding); they are imported as they are. Export the file again from its source as UTF-8 to keep those letters.'
     : undefined;
+
+/** A declared encoding read over characters that are valid UTF-8: said once per file, with what they became. */
+export const misreadWarning = (plan: FilePlan): string | undefined => {
+  const u = plan.utf8Characters;
+  if (!u) return undefined;
+  return `${plan.name}: ${plural(u.count, 'character')} read as UTF-8 (the first, "${u.first}", on ${u.row}) but the file is read as ${encodingLabel(plan.encoding.name)} (declared): ` +
+    `${u.count === 1 ? 'it is' : 'they are'} stored as two or three characters each${u.storedAs ? ` ("${u.first}" as "${u.storedAs}")` : ''}. ` +
+    'If the file mixes encodings, save it in one and import it again.';
+};
