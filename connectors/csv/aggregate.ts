@@ -194,6 +194,10 @@ export class CsvAggregator {
   private readonly fileStates: Array<FileOutcome & { unusable: number }> = [];
   private replaced = { count: 0, rows: 0, examples: [] as string[], crossFormat: [] as string[] };
   private ignoredEmails = { count: 0, example: '' };
+  /** Consent cells whose value maps to no consent: left out (the stored consent stays), counted for a warning. */
+  private unknownConsent = { count: 0, columns: [] as string[], example: '' };
+  /** Orders whose status value the format does not map: read as its status.default, counted for a warning. */
+  private unknownStatus = { count: 0, columns: [] as string[], example: '', defaults: [] as string[] };
   private repeatedAmounts = { count: 0, example: '' };
 
   /** `now` is the clock dates in the future are measured against (limits.maxFutureDays). */
@@ -208,7 +212,7 @@ export class CsvAggregator {
     ];
     for (const key of all) ix[key] = plan.columns.index[key] ?? -1;
     this.fileOf(fileIndex);
-    for (const warning of [replacementWarning(plan), misreadWarning(plan)]) {
+    for (const warning of [plan.unusedColumns, replacementWarning(plan), misreadWarning(plan)]) {
       if (warning) this.warnings[plan.format.kind === 'contacts' ? 'contacts' : 'purchases'].push(warning);
     }
     return plan.format.kind === 'transactions' ? this.transactionRows(plan, fileIndex, ix) : this.contactRows(plan, fileIndex, ix);
@@ -274,7 +278,7 @@ export class CsvAggregator {
    * header has (a contacts export states the person: an empty cell clears the stored value),
    * while an order row's empty cell says nothing about the person.
    */
-  private applyContactFields(c: ContactAgg, rec: readonly string[], ix: Ix, rowMs: number, plan: FilePlan, email: string): void {
+  private applyContactFields(c: ContactAgg, rec: readonly string[], ix: Ix, rowMs: number, plan: FilePlan, email: string, row: number): void {
     const newer = !(rowMs < c.updatedMs);
     if (email !== '') c.carried.add('email');
     if (email !== '' && (c.email === null || newer)) c.email = email;
@@ -301,13 +305,26 @@ export class CsvAggregator {
     const country = cellAt(rec, ix.country);
     if (country !== '') c.carried.add('country');
     if (country !== '' && (c.country === null || newer)) c.country = country;
+    // A value that is not a consent (an order status in a column named Status) says nothing about
+    // consent: the stored one stays, and the warning counts it.
+    let consentUnknown = false;
     if (ix.consent >= 0) {
       const raw = cellAt(rec, ix.consent);
       const consent = raw === '' ? undefined : plan.format.consent[raw.toLowerCase()];
       if (consent !== undefined) c.carried.add('emailConsent');
       if (consent !== undefined && (c.consent === null || newer)) c.consent = consent;
+      if (raw !== '' && consent === undefined) {
+        consentUnknown = true;
+        const u = this.unknownConsent;
+        u.count++;
+        const column = this.label(plan, 'consent');
+        if (!u.columns.includes(column)) u.columns.push(column);
+        if (u.example === '') u.example = `"${shown(raw)}" on row ${row} of ${plan.name}`;
+      }
     }
-    if (plan.format.kind === 'contacts') for (const field of headerFields(ix)) c.carried.add(field);
+    if (plan.format.kind === 'contacts') {
+      for (const field of headerFields(ix)) if (!(consentUnknown && field === 'emailConsent')) c.carried.add(field);
+    }
     if (rowMs === rowMs && rowMs > c.updatedMs) c.updatedMs = rowMs;
   }
 
@@ -535,7 +552,7 @@ export class CsvAggregator {
       const c = lastContact !== undefined && lastContact.externalId === key ? lastContact : this.contact(key, plan, row);
       if (c === lastContact) c.rows++;
       lastContact = c;
-      this.applyContactFields(c, rec, ix, rowMs, plan, email);
+      this.applyContactFields(c, rec, ix, rowMs, plan, email, row);
     };
   }
 
@@ -622,7 +639,7 @@ export class CsvAggregator {
       for (const [name, value] of attributes) {
         if (value !== null ? c.attributes[name] === undefined || c.attributes[name] === null || newer : !(name in c.attributes)) c.attributes[name] = value;
       }
-      this.applyContactFields(c, rec, ix, rowMs, plan, email);
+      this.applyContactFields(c, rec, ix, rowMs, plan, email, row);
     };
   }
 
@@ -698,7 +715,16 @@ export class CsvAggregator {
       }
       let net = amountMicros!;
       if (inv.refundedMicros !== null && inv.refundedMicros > 0) net -= inv.refundedMicros;
-      const mapped: PurchaseStatus = inv.statusRaw !== null ? f.status.values[inv.statusRaw] ?? f.status.default : f.status.default;
+      const known = inv.statusRaw === null ? undefined : f.status.values[inv.statusRaw];
+      if (inv.statusRaw !== null && known === undefined && !inv.cancelled) {
+        const u = this.unknownStatus;
+        u.count++;
+        const column = this.label(inv.plan, 'status');
+        if (!u.columns.includes(column)) u.columns.push(column);
+        if (!u.defaults.includes(f.status.default)) u.defaults.push(f.status.default);
+        if (u.example === '') u.example = `"${shown(inv.statusRaw)}" on order ${inv.orderId} of ${inv.plan.name}`;
+      }
+      const mapped: PurchaseStatus = known ?? f.status.default;
       let status: PurchaseStatus = inv.cancelled || mapped === 'cancelled' ? 'cancelled' : mapped;
       if (status !== 'cancelled') {
         const refundedSome = inv.refundedMicros !== null && inv.refundedMicros > 0;
@@ -762,6 +788,16 @@ export class CsvAggregator {
     }
     if (this.repeatedAmounts.count > 0) {
       warnings.purchases.push(`${plural(this.repeatedAmounts.count, 'order')} ${this.repeatedAmounts.count === 1 ? 'has' : 'have'} several rows with the same amount, summed, e.g. ${this.repeatedAmounts.example}; if that column is the order total repeated on each line, map it as columns.orderTotal in mappings/csv.yaml`);
+    }
+    if (this.unknownStatus.count > 0) {
+      const u = this.unknownStatus;
+      warnings.purchases.push(`${plural(u.count, 'order')} ${u.count === 1 ? 'has' : 'have'} a ${u.columns.join(' / ')} value segsync does not know, read as ${u.defaults.join(' / ')} (the format's status.default), e.g. ${u.example}; ` +
+        'map such values under the format\'s status.values in the CSV mapping');
+    }
+    if (this.unknownConsent.count > 0) {
+      const u = this.unknownConsent;
+      warnings.contacts.push(`${plural(u.count, 'value')} of ${u.columns.join(' / ')} ${u.count === 1 ? 'was' : 'were'} not understood as email consent and left the stored consent as it was, e.g. ${u.example}; ` +
+        'if they are consent values, map them under consent: in the CSV mapping (defaults.consent, or the format\'s consent)');
     }
     if (this.ignoredEmails.count > 0) {
       warnings.contacts.push(`${plural(this.ignoredEmails.count, 'email value')} ${this.ignoredEmails.count === 1 ? 'is not an address and was' : 'are not addresses and were'} left off contacts that have a customer id, e.g. ${this.ignoredEmails.example}`);
