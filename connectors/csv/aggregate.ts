@@ -1,11 +1,12 @@
 import type {
   AttributeValue, ContactField, ContactRecord, EmailConsent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
 } from '../../src/domain/records.js';
+import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
 import { capped, plural } from '../../src/domain/text.js';
 import { parseDateWith } from './dates.js';
 import type { ColumnKey } from './mapping.js';
 import { fromMicros, normalizeCustomerId, parseDecimal, toMicros } from './numbers.js';
-import { replacementWarning, type FilePlan } from './sniff.js';
+import { misreadWarning, replacementWarning, type FilePlan } from './sniff.js';
 
 export const PLATFORM = 'csv';
 
@@ -76,6 +77,8 @@ interface InvoiceAgg {
   returnLines: number;
   invalidRows: number;
   reasons: string[];
+  /** The kind of the first reason (src/domain/quarantine-kinds.ts). */
+  kind: QuarantineKind;
   invalidSample: string[] | null;
   invalidRow: number;
   customers: string[];
@@ -191,6 +194,10 @@ export class CsvAggregator {
   private readonly fileStates: Array<FileOutcome & { unusable: number }> = [];
   private replaced = { count: 0, rows: 0, examples: [] as string[], crossFormat: [] as string[] };
   private ignoredEmails = { count: 0, example: '' };
+  /** Consent cells whose value maps to no consent: left out (the stored consent stays), counted for a warning. */
+  private unknownConsent = { count: 0, columns: [] as string[], example: '' };
+  /** Orders whose status value the format does not map: read as its status.default, counted for a warning. */
+  private unknownStatus = { count: 0, columns: [] as string[], example: '', defaults: [] as string[] };
   private repeatedAmounts = { count: 0, example: '' };
 
   /** `now` is the clock dates in the future are measured against (limits.maxFutureDays). */
@@ -205,8 +212,9 @@ export class CsvAggregator {
     ];
     for (const key of all) ix[key] = plan.columns.index[key] ?? -1;
     this.fileOf(fileIndex);
-    const lost = replacementWarning(plan);
-    if (lost) this.warnings[plan.format.kind === 'contacts' ? 'contacts' : 'purchases'].push(lost);
+    for (const warning of [plan.unusedColumns, replacementWarning(plan), misreadWarning(plan)]) {
+      if (warning) this.warnings[plan.format.kind === 'contacts' ? 'contacts' : 'purchases'].push(warning);
+    }
     return plan.format.kind === 'transactions' ? this.transactionRows(plan, fileIndex, ix) : this.contactRows(plan, fileIndex, ix);
   }
 
@@ -270,7 +278,7 @@ export class CsvAggregator {
    * header has (a contacts export states the person: an empty cell clears the stored value),
    * while an order row's empty cell says nothing about the person.
    */
-  private applyContactFields(c: ContactAgg, rec: readonly string[], ix: Ix, rowMs: number, plan: FilePlan, email: string): void {
+  private applyContactFields(c: ContactAgg, rec: readonly string[], ix: Ix, rowMs: number, plan: FilePlan, email: string, row: number): void {
     const newer = !(rowMs < c.updatedMs);
     if (email !== '') c.carried.add('email');
     if (email !== '' && (c.email === null || newer)) c.email = email;
@@ -297,13 +305,26 @@ export class CsvAggregator {
     const country = cellAt(rec, ix.country);
     if (country !== '') c.carried.add('country');
     if (country !== '' && (c.country === null || newer)) c.country = country;
+    // A value that is not a consent (an order status in a column named Status) says nothing about
+    // consent: the stored one stays, and the warning counts it.
+    let consentUnknown = false;
     if (ix.consent >= 0) {
       const raw = cellAt(rec, ix.consent);
       const consent = raw === '' ? undefined : plan.format.consent[raw.toLowerCase()];
       if (consent !== undefined) c.carried.add('emailConsent');
       if (consent !== undefined && (c.consent === null || newer)) c.consent = consent;
+      if (raw !== '' && consent === undefined) {
+        consentUnknown = true;
+        const u = this.unknownConsent;
+        u.count++;
+        const column = this.label(plan, 'consent');
+        if (!u.columns.includes(column)) u.columns.push(column);
+        if (u.example === '') u.example = `"${shown(raw)}" on row ${row} of ${plan.name}`;
+      }
     }
-    if (plan.format.kind === 'contacts') for (const field of headerFields(ix)) c.carried.add(field);
+    if (plan.format.kind === 'contacts') {
+      for (const field of headerFields(ix)) if (!(consentUnknown && field === 'emailConsent')) c.carried.add(field);
+    }
     if (rowMs === rowMs && rowMs > c.updatedMs) c.updatedMs = rowMs;
   }
 
@@ -332,7 +353,8 @@ export class CsvAggregator {
     let lastCustomerId = '';
     let lastContact: ContactAgg | undefined;
 
-    const invalid = (inv: InvoiceAgg, rec: readonly string[], row: number, reason: string) => {
+    const invalid = (inv: InvoiceAgg, rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
+      if (inv.reasons.length === 0) inv.kind = kind;
       if (inv.invalidRow !== row) {
         inv.invalidRows++;
         inv.invalidRow = row;
@@ -342,15 +364,17 @@ export class CsvAggregator {
       inv.invalidSample ??= rec.slice();
     };
     /** A row that belongs to no order (no order number, or no customer/date to group by): quarantined on its own. */
-    const quarantineRow = (rec: readonly string[], row: number, reason: string) => {
+    const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
       stats.invalidRows++;
       this.unusable(fileIndex, 1, reason);
       this.rowQuarantine.purchases.push({
-        platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`, reason,
+        platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`, reason, kind,
         raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
       });
     };
     const num = (s: string) => parseDecimal(s, decimal, autoFallback);
+    const notNumber = (label: string, raw: string, row: number): [string, QuarantineKind] =>
+      raw === '' ? [`${label}: empty on row ${row}`, 'missing-value'] : [`${label}: "${shown(raw)}" on row ${row} is not a number`, 'invalid-number'];
     const implausible = (label: string, raw: string, row: number) =>
       `${label}: ${shown(raw)} on row ${row} is above limits.maxAmount (${maxAmount.toLocaleString('en-US')}): not a plausible amount`;
     const dateOf = (dateRaw: string): number => {
@@ -374,7 +398,7 @@ export class CsvAggregator {
       // elsewhere its order is (below), as for any invalid value.
       const long = this.tooLong(plan, rec, row, mapped);
       if (long !== undefined && this.tooLong(plan, rec, row, keyColumns) !== undefined) {
-        quarantineRow(rec, row, long);
+        quarantineRow(rec, row, long, 'implausible');
         return;
       }
       let orderRaw: string;
@@ -384,16 +408,16 @@ export class CsvAggregator {
         const dateRaw = cellAt(rec, ix.date);
         const ms = dateRaw === '' ? NaN : dateOf(dateRaw);
         if (who === '' || ms !== ms) {
-          quarantineRow(rec, row, who === ''
-            ? `no customer (${[ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ')} empty on row ${row} of ${plan.name})`
-            : dateRaw === '' ? `${L('date')}: empty on row ${row} of ${plan.name}` : `${L('date')}: "${shown(dateRaw)}" on row ${row} of ${plan.name} is not a date (${expected})`);
+          if (who === '') quarantineRow(rec, row, `no customer (${[ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ')} empty on row ${row} of ${plan.name})`, 'no-contact');
+          else if (dateRaw === '') quarantineRow(rec, row, `${L('date')}: empty on row ${row} of ${plan.name}`, 'missing-value');
+          else quarantineRow(rec, row, `${L('date')}: "${shown(dateRaw)}" on row ${row} of ${plan.name} is not a date (${expected})`, 'invalid-date');
           return;
         }
         orderRaw = `${who}/${iso(ms).slice(0, 10)}`;
       } else {
         orderRaw = cellAt(rec, ix.orderId);
         if (orderRaw === '') {
-          quarantineRow(rec, row, `${L('orderId')}: empty on row ${row} of ${plan.name}; every row needs an order number`);
+          quarantineRow(rec, row, `${L('orderId')}: empty on row ${row} of ${plan.name}; every row needs an order number`, 'missing-value');
           return;
         }
       }
@@ -408,7 +432,7 @@ export class CsvAggregator {
             externalId, orderId: orderRaw, plan, fileIndex,
             cancelled: cancelPrefix !== undefined && orderRaw.startsWith(cancelPrefix),
             statusRaw: null, lineMicros: 0, hasLineAmount: false, sameAmount: 0, totalMicros: null, refundedMicros: null, currency: null,
-            lines: 0, returnLines: 0, invalidRows: 0, reasons: [], invalidSample: null, invalidRow: 0, customers: [],
+            lines: 0, returnLines: 0, invalidRows: 0, reasons: [], kind: 'other', invalidSample: null, invalidRow: 0, customers: [],
             firstRow: row, lastRow: row, occurredMs: Infinity, updatedMs: -Infinity, sample: rec,
           };
           this.invoices.set(externalId, inv);
@@ -418,7 +442,7 @@ export class CsvAggregator {
       inv.lines++;
       inv.lastRow = row;
       if (long !== undefined) {
-        invalid(inv, rec, row, long);
+        invalid(inv, rec, row, long, 'implausible');
         return;
       }
 
@@ -427,8 +451,8 @@ export class CsvAggregator {
       const dateRaw = cellAt(rec, ix.date);
       if (dateRaw !== '') {
         rowMs = dateOf(dateRaw);
-        if (rowMs !== rowMs) invalid(inv, rec, row, `${L('date')}: "${shown(dateRaw)}" on row ${row} is not a date (${expected})`);
-        else if (rowMs > latestMs) invalid(inv, rec, row, future(L('date'), dateRaw, row, maxFutureDays));
+        if (rowMs !== rowMs) invalid(inv, rec, row, `${L('date')}: "${shown(dateRaw)}" on row ${row} is not a date (${expected})`, 'invalid-date');
+        else if (rowMs > latestMs) invalid(inv, rec, row, future(L('date'), dateRaw, row, maxFutureDays), 'implausible');
         else {
           if (rowMs < inv.occurredMs) inv.occurredMs = rowMs;
           if (rowMs > inv.updatedMs) inv.updatedMs = rowMs;
@@ -441,9 +465,9 @@ export class CsvAggregator {
         const pRaw = cellAt(rec, ix.unitPrice);
         const q = qRaw === '' ? NaN : num(qRaw);
         const p = pRaw === '' ? NaN : num(pRaw);
-        if (q !== q) invalid(inv, rec, row, qRaw === '' ? `${L('quantity')}: empty on row ${row}` : `${L('quantity')}: "${shown(qRaw)}" on row ${row} is not a number`);
-        if (p !== p) invalid(inv, rec, row, pRaw === '' ? `${L('unitPrice')}: empty on row ${row}` : `${L('unitPrice')}: "${shown(pRaw)}" on row ${row} is not a number`);
-        if (q === q && p === p && Math.abs(q * p) > maxAmount) invalid(inv, rec, row, implausible(`${L('quantity')} × ${L('unitPrice')}`, `${qRaw} × ${pRaw}`, row));
+        if (q !== q) invalid(inv, rec, row, ...notNumber(L('quantity'), qRaw, row));
+        if (p !== p) invalid(inv, rec, row, ...notNumber(L('unitPrice'), pRaw, row));
+        if (q === q && p === p && Math.abs(q * p) > maxAmount) invalid(inv, rec, row, implausible(`${L('quantity')} × ${L('unitPrice')}`, `${qRaw} × ${pRaw}`, row), 'implausible');
         else if (q === q && p === p) {
           inv.lineMicros += toMicros(q * p);
           inv.hasLineAmount = true;
@@ -452,8 +476,8 @@ export class CsvAggregator {
       } else if (ix.amount >= 0) {
         const aRaw = cellAt(rec, ix.amount);
         const a = aRaw === '' ? NaN : num(aRaw);
-        if (a !== a) invalid(inv, rec, row, aRaw === '' ? `${L('amount')}: empty on row ${row}` : `${L('amount')}: "${shown(aRaw)}" on row ${row} is not a number`);
-        else if (Math.abs(a) > maxAmount) invalid(inv, rec, row, implausible(L('amount'), aRaw, row));
+        if (a !== a) invalid(inv, rec, row, ...notNumber(L('amount'), aRaw, row));
+        else if (Math.abs(a) > maxAmount) invalid(inv, rec, row, implausible(L('amount'), aRaw, row), 'implausible');
         else {
           const micros = toMicros(a);
           if (!inv.hasLineAmount) inv.sameAmount = micros;
@@ -467,8 +491,8 @@ export class CsvAggregator {
         const tRaw = cellAt(rec, ix.orderTotal);
         if (tRaw !== '') {
           const t = num(tRaw);
-          if (t !== t) invalid(inv, rec, row, `${L('orderTotal')}: "${shown(tRaw)}" on row ${row} is not a number`);
-          else if (Math.abs(t) > maxAmount) invalid(inv, rec, row, implausible(L('orderTotal'), tRaw, row));
+          if (t !== t) invalid(inv, rec, row, ...notNumber(L('orderTotal'), tRaw, row));
+          else if (Math.abs(t) > maxAmount) invalid(inv, rec, row, implausible(L('orderTotal'), tRaw, row), 'implausible');
           else if (inv.totalMicros === null) inv.totalMicros = toMicros(t);
         }
       }
@@ -476,8 +500,8 @@ export class CsvAggregator {
         const rRaw = cellAt(rec, ix.refundedAmount);
         if (rRaw !== '') {
           const r = num(rRaw);
-          if (r !== r) invalid(inv, rec, row, `${L('refundedAmount')}: "${shown(rRaw)}" on row ${row} is not a number`);
-          else if (Math.abs(r) > maxAmount) invalid(inv, rec, row, implausible(L('refundedAmount'), rRaw, row));
+          if (r !== r) invalid(inv, rec, row, ...notNumber(L('refundedAmount'), rRaw, row));
+          else if (Math.abs(r) > maxAmount) invalid(inv, rec, row, implausible(L('refundedAmount'), rRaw, row), 'implausible');
           else if (inv.refundedMicros === null) inv.refundedMicros = toMicros(Math.abs(r));
         }
       }
@@ -486,7 +510,7 @@ export class CsvAggregator {
         if (cur !== '') {
           const upper = cur.toUpperCase();
           if (upper.length === 3 && /^[A-Z]{3}$/.test(upper)) inv.currency = upper;
-          else invalid(inv, rec, row, `${L('currency')}: "${shown(cur)}" on row ${row} is not a 3-letter currency code`);
+          else invalid(inv, rec, row, `${L('currency')}: "${shown(cur)}" on row ${row} is not a 3-letter currency code`, 'other');
         }
       }
       if (ix.status >= 0 && inv.statusRaw === null) {
@@ -500,8 +524,8 @@ export class CsvAggregator {
         const cRaw = cellAt(rec, ix.cancelledAt);
         if (cRaw !== '') {
           const cMs = parseDateWith(cRaw, dateFormats, zone);
-          if (cMs !== cMs) invalid(inv, rec, row, `${L('cancelledAt')}: "${shown(cRaw)}" on row ${row} is not a date (${expected})`);
-          else if (cMs > latestMs) invalid(inv, rec, row, future(L('cancelledAt'), cRaw, row, maxFutureDays));
+          if (cMs !== cMs) invalid(inv, rec, row, `${L('cancelledAt')}: "${shown(cRaw)}" on row ${row} is not a date (${expected})`, 'invalid-date');
+          else if (cMs > latestMs) invalid(inv, rec, row, future(L('cancelledAt'), cRaw, row, maxFutureDays), 'implausible');
           else {
             inv.cancelled = true;
             if (cMs > inv.updatedMs) inv.updatedMs = cMs;
@@ -515,7 +539,7 @@ export class CsvAggregator {
       let email = emailRaw === '' ? '' : emailRaw.toLowerCase();
       if (email !== '' && !isEmail(email)) {
         if (customerId === '') {
-          invalid(inv, rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} is not an email address`);
+          invalid(inv, rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} is not an email address`, 'invalid-email');
           return;
         }
         this.ignoredEmails.count++;
@@ -528,7 +552,7 @@ export class CsvAggregator {
       const c = lastContact !== undefined && lastContact.externalId === key ? lastContact : this.contact(key, plan, row);
       if (c === lastContact) c.rows++;
       lastContact = c;
-      this.applyContactFields(c, rec, ix, rowMs, plan, email);
+      this.applyContactFields(c, rec, ix, rowMs, plan, email, row);
     };
   }
 
@@ -545,10 +569,10 @@ export class CsvAggregator {
     const latestMs = this.now() + f.limits.maxFutureDays * 86_400_000;
     const stats = this.stats;
     const file = this.fileOf(fileIndex);
-    const quarantineRow = (rec: readonly string[], row: number, reason: string) => {
+    const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
       this.unusable(fileIndex, 1, reason);
       this.rowQuarantine.contacts.push({
-        platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason,
+        platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason, kind,
         raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
       });
     };
@@ -558,7 +582,7 @@ export class CsvAggregator {
       const long = this.tooLong(plan, rec, row, mapped);
       if (long !== undefined) {
         stats.invalidRows++;
-        quarantineRow(rec, row, `${long} (${plan.name})`);
+        quarantineRow(rec, row, `${long} (${plan.name})`, 'implausible');
         return;
       }
       const idRaw = cellAt(rec, ix.customerId);
@@ -567,7 +591,7 @@ export class CsvAggregator {
       const email = emailRaw.toLowerCase();
       if (email !== '' && !isEmail(email)) {
         stats.invalidRows++;
-        quarantineRow(rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} of ${plan.name} is not an email address`);
+        quarantineRow(rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} of ${plan.name} is not an email address`, 'invalid-email');
         return;
       }
       let createdMs = NaN;
@@ -578,9 +602,8 @@ export class CsvAggregator {
         const ms = parseDateWith(raw, f.dateFormats, f.zone);
         if (ms !== ms || ms > latestMs) {
           stats.invalidRows++;
-          quarantineRow(rec, row, ms !== ms
-            ? `${L(key)}: "${shown(raw)}" on row ${row} of ${plan.name} is not a date (${expected})`
-            : `${future(L(key), raw, row, f.limits.maxFutureDays)} (${plan.name})`);
+          if (ms !== ms) quarantineRow(rec, row, `${L(key)}: "${shown(raw)}" on row ${row} of ${plan.name} is not a date (${expected})`, 'invalid-date');
+          else quarantineRow(rec, row, `${future(L(key), raw, row, f.limits.maxFutureDays)} (${plan.name})`, 'implausible');
           return;
         }
         set(ms);
@@ -595,7 +618,7 @@ export class CsvAggregator {
         const value = parseDecimal(raw, f.decimal, autoFallback);
         if (value !== value) {
           stats.invalidRows++;
-          quarantineRow(rec, row, `${a.label}: "${shown(raw)}" on row ${row} of ${plan.name} is not a number`);
+          quarantineRow(rec, row, `${a.label}: "${shown(raw)}" on row ${row} of ${plan.name} is not a number`, 'invalid-number');
           return;
         }
         attributes.push([a.name, value]);
@@ -604,7 +627,8 @@ export class CsvAggregator {
       if (key === '') {
         stats.rowsWithoutCustomer++;
         const cols = [ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ');
-        quarantineRow(rec, row, `no customer (${cols} empty on row ${row} of ${plan.name})`);
+        // A contact row needs an id or an email to be anyone: a value missing from the row itself.
+        quarantineRow(rec, row, `no customer (${cols} empty on row ${row} of ${plan.name})`, 'missing-value');
         return;
       }
       const c = this.contact(key, plan, row);
@@ -615,7 +639,7 @@ export class CsvAggregator {
       for (const [name, value] of attributes) {
         if (value !== null ? c.attributes[name] === undefined || c.attributes[name] === null || newer : !(name in c.attributes)) c.attributes[name] = value;
       }
-      this.applyContactFields(c, rec, ix, rowMs, plan, email);
+      this.applyContactFields(c, rec, ix, rowMs, plan, email, row);
     };
   }
 
@@ -640,22 +664,25 @@ export class CsvAggregator {
       const amountMicros = inv.totalMicros ?? (inv.hasLineAmount ? inv.lineMicros : null);
       if (inv.invalidRows === 0 && inv.occurredMs === Infinity) {
         inv.invalidRows = inv.lines;
+        inv.kind = 'missing-value';
         inv.reasons.push(`${this.label(inv.plan, 'date')}: empty on every row of order ${inv.orderId}`);
       }
       if (inv.invalidRows === 0 && amountMicros === null) {
         inv.invalidRows = inv.lines;
+        inv.kind = 'missing-value';
         inv.reasons.push(`${this.label(inv.plan, f.format.columns.orderTotal ? 'orderTotal' : 'amount')}: empty on every row of order ${inv.orderId}`);
       }
       const maxMicros = toMicros(f.limits.maxAmount);
       if (inv.invalidRows === 0 && amountMicros !== null && Math.abs(amountMicros) > maxMicros) {
         inv.invalidRows = inv.lines;
+        inv.kind = 'implausible';
         inv.reasons.push(`the amounts of order ${inv.orderId} add up to ${fromMicros(amountMicros).toLocaleString('en-US')}, above limits.maxAmount (${f.limits.maxAmount.toLocaleString('en-US')}): not a plausible amount`);
       }
       if (inv.invalidRows > 0) {
         stats.invalidRows += inv.invalidRows;
         this.unusable(inv.fileIndex, inv.lines, inv.reasons[0]!);
         quarantinedPurchases.push({
-          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId,
+          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId, kind: inv.kind,
           reason: `${inv.reasons.join('; ')} — order ${inv.orderId} (${rows} of ${inv.plan.name}) is not imported until this is fixed`,
           raw: {
             file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,
@@ -672,7 +699,7 @@ export class CsvAggregator {
           inv.plan.columns.index.email !== undefined ? this.label(inv.plan, 'email') : null,
         ].filter(Boolean).join(' and ');
         quarantinedPurchases.push({
-          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId,
+          platform: PLATFORM, stream: 'purchases', externalId: inv.externalId, kind: 'no-contact',
           reason: `no customer (${cols} empty on ${inv.lines === 1 ? rows : `all ${inv.lines} rows (${inv.firstRow}–${inv.lastRow})`} of ${inv.plan.name}): order ${inv.orderId} counts for nobody`,
           raw: {
             file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,
@@ -688,7 +715,16 @@ export class CsvAggregator {
       }
       let net = amountMicros!;
       if (inv.refundedMicros !== null && inv.refundedMicros > 0) net -= inv.refundedMicros;
-      const mapped: PurchaseStatus = inv.statusRaw !== null ? f.status.values[inv.statusRaw] ?? f.status.default : f.status.default;
+      const known = inv.statusRaw === null ? undefined : f.status.values[inv.statusRaw];
+      if (inv.statusRaw !== null && known === undefined && !inv.cancelled) {
+        const u = this.unknownStatus;
+        u.count++;
+        const column = this.label(inv.plan, 'status');
+        if (!u.columns.includes(column)) u.columns.push(column);
+        if (!u.defaults.includes(f.status.default)) u.defaults.push(f.status.default);
+        if (u.example === '') u.example = `"${shown(inv.statusRaw)}" on order ${inv.orderId} of ${inv.plan.name}`;
+      }
+      const mapped: PurchaseStatus = known ?? f.status.default;
       let status: PurchaseStatus = inv.cancelled || mapped === 'cancelled' ? 'cancelled' : mapped;
       if (status !== 'cancelled') {
         const refundedSome = inv.refundedMicros !== null && inv.refundedMicros > 0;
@@ -752,6 +788,16 @@ export class CsvAggregator {
     }
     if (this.repeatedAmounts.count > 0) {
       warnings.purchases.push(`${plural(this.repeatedAmounts.count, 'order')} ${this.repeatedAmounts.count === 1 ? 'has' : 'have'} several rows with the same amount, summed, e.g. ${this.repeatedAmounts.example}; if that column is the order total repeated on each line, map it as columns.orderTotal in mappings/csv.yaml`);
+    }
+    if (this.unknownStatus.count > 0) {
+      const u = this.unknownStatus;
+      warnings.purchases.push(`${plural(u.count, 'order')} ${u.count === 1 ? 'has' : 'have'} a ${u.columns.join(' / ')} value segsync does not know, read as ${u.defaults.join(' / ')} (the format's status.default), e.g. ${u.example}; ` +
+        'map such values under the format\'s status.values in the CSV mapping');
+    }
+    if (this.unknownConsent.count > 0) {
+      const u = this.unknownConsent;
+      warnings.contacts.push(`${plural(u.count, 'value')} of ${u.columns.join(' / ')} ${u.count === 1 ? 'was' : 'were'} not understood as email consent and left the stored consent as it was, e.g. ${u.example}; ` +
+        'if they are consent values, map them under consent: in the CSV mapping (defaults.consent, or the format\'s consent)');
     }
     if (this.ignoredEmails.count > 0) {
       warnings.contacts.push(`${plural(this.ignoredEmails.count, 'email value')} ${this.ignoredEmails.count === 1 ? 'is not an address and was' : 'are not addresses and were'} left off contacts that have a customer id, e.g. ${this.ignoredEmails.example}`);

@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /**
@@ -6,8 +6,12 @@ import { closeSync, openSync, readSync } from 'node:fs';
  * decoded into U+FFFD (the replacement character, which loses the original letter for good).
  *
  * - a byte order mark decides (UTF-8, UTF-16LE, UTF-16BE);
- * - else a declared encoding (the format's `encoding:` or `--encoding`) decides;
+ * - else a declared encoding (the format's `encoding:` or `--encoding`) decides, unless the file
+ *   is valid UTF-8 with multi-byte characters: then the declaration is refused (it would turn é
+ *   into Ã©), and a file that has some is read as declared with a warning counting them;
  * - else a file that is valid UTF-8 is UTF-8;
+ * - else a file that has valid multi-byte UTF-8 characters next to bytes that are not UTF-8
+ *   mixes encodings (rows in Latin-1 added to a UTF-8 file): refused, no guess is certain;
  * - else the bytes are sniffed: Windows-1252 or ISO-8859-1 when they read as Western European
  *   text, otherwise the file is refused with the reason, the first bad byte's row and the option.
  *
@@ -32,14 +36,33 @@ export interface EncodingDecision {
   note?: string;
 }
 
+/** Valid multi-byte UTF-8 characters in a file: how many, and the first one and where it is. */
+export interface Utf8Characters {
+  count: number;
+  /** Byte offset of the first. */
+  offset: number;
+  /** The first, decoded. */
+  first: string;
+  /** Its bytes, to show what a declared encoding would make of them. */
+  bytes: Uint8Array;
+}
+
 /** A file whose encoding cannot be told: the reason and where the first byte that is not UTF-8 is. */
 export interface EncodingProblem {
+  /**
+   * unknown: the bytes read as no encoding segsync can be sure of; mixed: valid UTF-8 characters
+   * next to bytes that are not UTF-8; declared-over-utf8: the file is valid UTF-8 with multi-byte
+   * characters, but another encoding is declared.
+   */
+  kind: 'unknown' | 'mixed' | 'declared-over-utf8';
   reason: string;
   /** Byte offset of the first byte that is not valid in the encoding tried. */
   offset: number;
   byte: number;
   /** The offset is only where the read chunk holding the bad byte starts (TextDecoder does not say where it failed). */
   near?: boolean;
+  /** For mixed and declared-over-utf8: the UTF-8 characters found. */
+  utf8?: Utf8Characters;
 }
 
 /** Count of U+FFFD characters already in a UTF-8 file (text lost before it was exported). */
@@ -48,6 +71,8 @@ export interface ScanResult {
   problem?: EncodingProblem;
   replacementChars: number;
   replacementOffset: number;
+  /** A declared encoding read over a file that has valid multi-byte UTF-8 characters (not all of it UTF-8): they, for a warning. */
+  utf8Characters?: Utf8Characters;
 }
 
 const CHUNK = 1024 * 1024;
@@ -135,6 +160,50 @@ function incompleteTail(b: Uint8Array): number {
   return n;
 }
 
+/** The length (2–4) of the valid multi-byte UTF-8 character at `i`; 0 when the bytes there are not one; -1 when `b` ends inside it. */
+function utf8SequenceAt(b: Uint8Array, i: number): number {
+  const c = b[i]!;
+  let need: number;
+  let lo = 0x80;
+  let hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) need = 1;
+  else if (c >= 0xe0 && c <= 0xef) { need = 2; if (c === 0xe0) lo = 0xa0; else if (c === 0xed) hi = 0x9f; }
+  else if (c >= 0xf0 && c <= 0xf4) { need = 3; if (c === 0xf0) lo = 0x90; else if (c === 0xf4) hi = 0x8f; }
+  else return 0;
+  for (let k = 1; k <= need; k++) {
+    if (i + k >= b.length) return -1;
+    const t = b[i + k]!;
+    if (k === 1 ? t < lo || t > hi : t < 0x80 || t > 0xbf) return 0;
+  }
+  return need + 1;
+}
+
+/** Counts the valid multi-byte UTF-8 characters of a file (after `skip` bytes), stepping over bytes that are not UTF-8. */
+export function scanUtf8Characters(path: string, skip = 0): Utf8Characters {
+  const found: Utf8Characters = { count: 0, offset: -1, first: '', bytes: new Uint8Array(0) };
+  let carry: Buffer = Buffer.alloc(0);
+  eachChunk(path, (chunk, offset) => {
+    const start = offset - carry.length;
+    const b = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let i = offset === 0 ? skip : 0;
+    carry = Buffer.alloc(0);
+    while (i < b.length) {
+      if (b[i]! < 0x80) { i++; continue; }
+      const n = utf8SequenceAt(b, i);
+      if (n === -1) { carry = Buffer.from(b.subarray(i)); break; }
+      if (n === 0) { i++; continue; }
+      if (found.count === 0) {
+        found.offset = start + i;
+        found.bytes = Uint8Array.from(b.subarray(i, i + n));
+        found.first = Buffer.from(found.bytes).toString('utf8');
+      }
+      found.count++;
+      i += n;
+    }
+  });
+  return found;
+}
+
 /** Reads a file in chunks, synchronously (the decision comes before the import starts). */
 function eachChunk(path: string, visit: (chunk: Buffer, offset: number) => boolean | void): void {
   const fd = openSync(path, 'r');
@@ -155,8 +224,9 @@ function eachChunk(path: string, visit: (chunk: Buffer, offset: number) => boole
 const REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
 
 /** Whether the whole file is valid UTF-8 (after `skip` bytes), and where it first is not; counts U+FFFD already in it. */
-function scanUtf8(path: string, skip: number): { invalidAt: number; byte: number; replacementChars: number; replacementOffset: number } {
+function scanUtf8(path: string, skip: number): { invalidAt: number; byte: number; replacementChars: number; replacementOffset: number; ascii: boolean } {
   let carry: Buffer = Buffer.alloc(0);
+  let ascii = true;
   let invalidAt = -1;
   let byte = 0;
   let replacementChars = 0;
@@ -168,6 +238,7 @@ function scanUtf8(path: string, skip: number): { invalidAt: number; byte: number
     const b = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     const from = offset === 0 ? skip : 0;
     const cut = incompleteTail(b);
+    if (ascii && !isAscii(b.subarray(from))) ascii = false;
     if (!isUtf8(b.subarray(from, cut))) {
       const at = firstInvalidUtf8(b, from);
       invalidAt = start + at;
@@ -185,7 +256,7 @@ function scanUtf8(path: string, skip: number): { invalidAt: number; byte: number
     invalidAt = size - carry.length;
     byte = carry[0]!;
   }
-  return { invalidAt, byte, replacementChars, replacementOffset };
+  return { invalidAt, byte, replacementChars, replacementOffset, ascii };
 }
 
 interface SingleByteStats {
@@ -262,28 +333,55 @@ export function scanEncoding(path: string, declared?: EncodingName): ScanResult 
   const decision: EncodingDecision | undefined = bom ?? (declared ? { name: declared, bomBytes: 0, how: 'declared' } : undefined);
 
   if (decision && decision.name !== 'utf-8') {
-    if (decision.name === 'windows-1252' || decision.name === 'iso-8859-1') return { decision, ...none };
+    // A declared encoding over UTF-8 text turns each of its letters into two or three (é into Ã©).
+    // (UTF-16 is left out: its text is never valid UTF-8 with multi-byte characters.)
+    let utf8Characters: Utf8Characters | undefined;
+    if (decision.how === 'declared' && !decision.name.startsWith('utf-16')) {
+      const utf8 = scanUtf8(path, 0);
+      if (!utf8.ascii) {
+        const found = scanUtf8Characters(path);
+        if (utf8.invalidAt < 0) {
+          return {
+            problem: { kind: 'declared-over-utf8', reason: 'it is valid UTF-8, with multi-byte characters', offset: found.offset, byte: found.bytes[0] ?? 0, utf8: found },
+            ...none,
+          };
+        }
+        if (found.count > 0) utf8Characters = found;
+      }
+    }
+    const also = utf8Characters ? { utf8Characters } : {};
+    if (decision.name === 'windows-1252' || decision.name === 'iso-8859-1') return { decision, ...none, ...also };
     const problem = checkWithTextDecoder(path, decision);
-    return problem ? { problem, ...none } : { decision, ...none };
+    return problem ? { problem, ...none } : { decision, ...none, ...also };
   }
   const utf8 = scanUtf8(path, decision?.bomBytes ?? 0);
   const counts = { replacementChars: utf8.replacementChars, replacementOffset: utf8.replacementOffset };
   if (utf8.invalidAt < 0) return { decision: decision ?? { name: 'utf-8', bomBytes: 0, how: 'utf-8' }, ...counts };
   const at = { offset: utf8.invalidAt, byte: utf8.byte };
   if (decision) {
-    return { problem: { reason: `it is not valid UTF-8, though ${decision.how === 'bom' ? 'it starts with a UTF-8 byte order mark' : 'UTF-8 is declared'}`, ...at }, ...counts };
+    return { problem: { kind: 'unknown', reason: `it is not valid UTF-8, though ${decision.how === 'bom' ? 'it starts with a UTF-8 byte order mark' : 'UTF-8 is declared'}`, ...at }, ...counts };
   }
 
   const s = scanSingleByte(path);
   if (s.nulAt >= 0) {
-    return { problem: { reason: 'it has NUL bytes, as UTF-16 without a byte order mark has; declare utf-16le or utf-16be', ...at }, ...counts };
+    return { problem: { kind: 'unknown', reason: 'it has NUL bytes, as UTF-16 without a byte order mark has; declare utf-16le or utf-16be', ...at }, ...counts };
+  }
+  // Valid UTF-8 characters next to bytes that are not: rows of another encoding added to a UTF-8
+  // file (or the reverse). Read as one encoding, some rows would be stored wrongly: no guess is certain.
+  const utf8Characters = scanUtf8Characters(path);
+  if (utf8Characters.count > 0) {
+    return {
+      problem: { kind: 'mixed', reason: `it mixes encodings: ${utf8Characters.count} character${utf8Characters.count === 1 ? ' is' : 's are'} UTF-8 and other bytes are not`, ...at, utf8: utf8Characters },
+      ...counts,
+    };
   }
   if (s.undefinedAt >= 0) {
-    return { problem: { reason: `it has bytes that are neither Windows-1252 nor ISO-8859-1 text (0x81, 0x8D, 0x8F, 0x90 or 0x9D; the first at byte ${s.undefinedAt})`, ...at }, ...counts };
+    return { problem: { kind: 'unknown', reason: `it has bytes that are neither Windows-1252 nor ISO-8859-1 text (0x81, 0x8D, 0x8F, 0x90 or 0x9D; the first at byte ${s.undefinedAt})`, ...at }, ...counts };
   }
   if (s.oddRuns > 0 && s.oddRuns > ODD_SHARE * s.runs) {
     return {
       problem: {
+        kind: 'unknown',
         reason: `its non-ASCII bytes do not read as Western European text (${s.oddRuns} of ${s.runs} groups, the first at byte ${s.firstOddAt}, ` +
           'look like a multibyte encoding such as Shift-JIS, GBK or Big5, or another code page)',
         ...at,
@@ -319,7 +417,7 @@ function checkWithTextDecoder(path: string, decision: EncodingDecision): Encodin
     try {
       decoder.decode(chunk.subarray(from), { stream: true });
     } catch {
-      problem = { reason: `it is not valid ${encodingLabel(decision.name)}`, offset, byte: chunk[from]!, near: true };
+      problem = { kind: 'unknown', reason: `it is not valid ${encodingLabel(decision.name)}`, offset, byte: chunk[from]!, near: true };
       return false;
     }
   });
@@ -327,7 +425,7 @@ function checkWithTextDecoder(path: string, decision: EncodingDecision): Encodin
     try {
       decoder.decode();
     } catch {
-      problem = { reason: `it ends inside a ${encodingLabel(decision.name)} character`, offset: 0, byte: 0 };
+      problem = { kind: 'unknown', reason: `it ends inside a ${encodingLabel(decision.name)} character`, offset: 0, byte: 0 };
     }
   }
   return problem;

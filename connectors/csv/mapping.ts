@@ -317,10 +317,13 @@ export function resolveColumns(format: CsvFormat, header: readonly string[]): Re
 /** Which required columns a header lacks for this format ([] when the file can be read with it). */
 export function missingColumns(format: CsvFormat, columns: ResolvedColumns): string[] {
   const has = (k: ColumnKey) => columns.index[k] !== undefined;
+  // A column with dozens of alternative names (in several languages) is named by its first few.
+  const SHOWN = 6;
   const describe = (k: ColumnKey) => {
     const ref = format.columns[k];
     const names = ref === undefined ? [] : Array.isArray(ref) ? ref : [ref];
-    return `columns.${k} (${names.map((n) => `"${n}"`).join(' or ')})`;
+    const more = names.length > SHOWN ? ` or ${names.length - SHOWN} more names in the mapping` : '';
+    return `columns.${k} (${names.slice(0, SHOWN).map((n) => `"${n}"`).join(' or ')}${more})`;
   };
   const missing: string[] = [];
   if (!has('customerId') && !has('email')) {

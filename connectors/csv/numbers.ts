@@ -16,7 +16,8 @@ const PLUS = 43;
  * thousands separator that must be followed by groups of exactly three digits ("1.234,56" with
  * ',' is 1234.56; "12.50" with ',' is refused rather than read as 1250). Spaces (also no-break
  * spaces) and apostrophes are thousands separators too. A leading or trailing currency symbol or
- * code ("€12,50", "12.50 EUR") and accounting parentheses ("(12.50)" = -12.5) are accepted.
+ * code ("€12,50", "12.50 EUR"), accounting parentheses ("(12.50)" = -12.5) and an exponent ("1E+23",
+ * "2,5e-3" with ",") are accepted.
  *
  * With 'auto', a value containing both separators takes the last one as the decimal separator; a
  * value with one separator followed by exactly three digits ("1,234") is ambiguous and read with
@@ -85,6 +86,14 @@ function parseDecimalSlow(input: string, decimal: DecimalSeparator, autoFallback
   if (s.endsWith('-')) { negative = !negative; s = s.slice(0, -1).trim(); }
   // Spaces, no-break spaces and apostrophes group thousands ("1 234,56", "1'234.56").
   s = s.replace(/[\s'’]/g, '');
+  // Exponent notation, as spreadsheets write large or tiny numbers ("1E+23", "2.5e-3"): a number
+  // like any other, which the plausibility limits (maxAmount) then judge.
+  let exponent = '';
+  const e = s.search(/[eE][+-]?\d{1,3}$/);
+  if (e > 0) {
+    exponent = s.slice(e);
+    s = s.slice(0, e);
+  }
   if (s === '') return NaN;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -116,7 +125,7 @@ function parseDecimalSlow(input: string, decimal: DecimalSeparator, autoFallback
     digits = groups.join('');
   }
   if (digits === '' && fracPart === '') return NaN;
-  const result = Number(`${digits === '' ? '0' : digits}.${fracPart === '' ? '0' : fracPart}`);
+  const result = Number(`${digits === '' ? '0' : digits}.${fracPart === '' ? '0' : fracPart}${exponent}`);
   return negative ? -result : result;
 }
 

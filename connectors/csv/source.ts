@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { CsvError } from 'csv-parse';
 import { ConfigError, InputRefusedError } from '../../src/config/errors.js';
 import type { JsonValue, Source, SourcePage, SourceStream } from '../../src/domain/connector.js';
-import type { StreamName } from '../../src/domain/records.js';
+import type { ContactRecord, PurchaseRecord, StreamName } from '../../src/domain/records.js';
 import { capped, plural } from '../../src/domain/text.js';
 import { CsvAggregator, emptyStats, type AggregateResult, type CsvImportStats, type FileOutcome } from './aggregate.js';
 import { canonicalEncoding, encodingLabel } from './encoding.js';
@@ -23,6 +23,11 @@ export interface CsvImportOptions {
   encoding?: string;
   /** The clock implausible future dates are measured against (limits.maxFutureDays); Date.now by default. */
   now?: () => number;
+  /**
+   * Called once every file is read and aggregated, before the first record is yielded: throwing
+   * refuses the import with nothing stored (the caller's checks against the store, e.g. currencies).
+   */
+  beforeStore?: (records: { contacts: readonly ContactRecord[]; purchases: readonly PurchaseRecord[] }) => void;
 }
 
 export interface CsvImportCursor {
@@ -36,7 +41,9 @@ export interface CsvImportCursor {
  * line items per order in memory, and yields an empty progress page every `pageSize` rows
  * (`received` = rows read, `expectedTotal` = rows extrapolated from bytes read, exact at the end);
  * then each stream yields its records in pages of `pageSize`. The second stream reuses the result
- * and spreads the row count over its pages, so each stream's `received` sums to the rows read.
+ * and spreads its row count over its pages. A stream's `received` is the rows read for it: every
+ * row for contacts (a transaction row names its customer), the rows of transaction files for
+ * purchases (0 for an import of contacts files).
  *
  * Every read imports every file completely: records are upserted by external id, so importing
  * the same file again changes nothing. The cursor ({ files: [{ path, sha256 }] }) records what was
@@ -72,6 +79,8 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
   const cursor = (): CsvImportCursor => ({ files: done.map((f) => ({ ...f })) });
   let result: AggregateResult | undefined;
   let loading: Promise<void> | undefined;
+  /** Rows of transaction files: what the purchases stream received. */
+  let transactionRows = 0;
 
   async function* load(signal: AbortSignal): AsyncGenerator<{ received: number; expectedTotal: number }> {
     const aggregator = new CsvAggregator(stats, options.now);
@@ -117,11 +126,16 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
     // All or nothing: a file that is mostly wrong refuses the whole import before a record is written.
     const refused = plans.map((plan, i) => refusal(plan, finished.files[i]!)).filter((r): r is string => r !== undefined);
     if (refused.length > 0) {
+      const rowsFailed = plans.some((plan, i) => finished.files[i]!.rows > 0 && refusal(plan, finished.files[i]!) !== undefined);
       throw new InputRefusedError(
         `import refused, nothing was stored: ${refused.join(' ')} ` +
-        'Check the file and its format (delimiter, columns, decimal separator, date formats in mappings/csv.yaml), or lower limits.minValidShare if these rows are expected to fail.',
+        (rowsFailed
+          ? 'Check the file and its format (delimiter, columns, decimal separator, date formats in mappings/csv.yaml), or lower limits.minValidShare if these rows are expected to fail.'
+          : 'Check that this is the file meant (an export with its rows), or leave it out of the command.'),
       );
     }
+    options.beforeStore?.({ contacts: finished.contacts, purchases: finished.purchases });
+    transactionRows = finished.files.reduce((n, file, i) => (plans[i]!.format.kind === 'transactions' ? n + file.rows : n), 0);
     result = finished;
     yield { received: stats.rows - reported, expectedTotal: stats.rows };
   }
@@ -157,6 +171,9 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
       const quarantined = result.quarantined[name];
       const warnings = result.warnings[name];
       const total = records.length + quarantined.length;
+      // (The pipeline reads contacts first, so the stream that reads the files, whose progress
+      // pages counted every row, is contacts, which receives every row.)
+      const rowsReceived = name === 'contacts' ? stats.rows : transactionRows;
       if (loadedHere && total === 0) {
         if (warnings.length > 0) yield page({ warnings });
         return;
@@ -168,12 +185,13 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
         const to = from + pageSize;
         const slice = records.slice(from, to);
         const q = quarantined.slice(Math.max(0, from - records.length), Math.max(0, to - records.length));
-        const share = loadedHere ? 0 : Math.floor((stats.rows * (p + 1)) / pages) - Math.floor((stats.rows * p) / pages);
+        const share = loadedHere ? 0 : Math.floor((rowsReceived * (p + 1)) / pages) - Math.floor((rowsReceived * p) / pages);
         yield page({
           contacts: name === 'contacts' ? (slice as typeof result.contacts) : [],
           purchases: name === 'purchases' ? (slice as typeof result.purchases) : [],
           quarantined: q,
           received: share,
+          expectedTotal: rowsReceived,
           ...(p === 0 ? { warnings } : {}),
         });
       }
@@ -183,10 +201,14 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
   return { source: { streams: [stream('contacts'), stream('purchases')] }, stats };
 }
 
-/** Why a file is refused as a whole (undefined: it is not): no valid row, or fewer than limits.minValidShare. */
+/** Why a file is refused as a whole (undefined: it is not): no row, no valid row, or fewer than limits.minValidShare. */
 function refusal(plan: FilePlan, file: FileOutcome): string | undefined {
   const { minValidShare } = plan.format.limits;
-  if (file.rows === 0) return undefined;
+  // A file without a data row (an export cut short, the wrong file) imports nothing: it is not
+  // recorded as imported either.
+  if (file.rows === 0) {
+    return `${plan.path} (format ${plan.format.name}): no data rows${plan.hasHeader ? `, only the header ${quotedHeader(plan.header)}` : ''}; a file with no valid row is refused.`;
+  }
   const share = file.validRows / file.rows;
   if (file.validRows > 0 && share >= minValidShare) return undefined;
   const percent = (x: number) => `${Math.round(x * 1000) / 10}%`;

@@ -4,6 +4,7 @@ import { checkMappings, checkWorkspace } from './config.js';
 import { checkEnvironment } from './env.js';
 import { checkPlatforms, expectedSegments } from './platforms.js';
 import { checkStore } from './store.js';
+import { checkCurrencies } from './currencies.js';
 import { ok } from './check.js';
 
 export interface DoctorReport {
@@ -40,6 +41,8 @@ export async function runDoctor(options: { env: NodeJS.ProcessEnv; registry: rea
   checks.push(...mappings.checks);
   const store = environment.paths.db ? checkStore(environment.paths.db) : undefined;
   if (store) checks.push(...store.checks);
+  // A config that does not load has no currency settings to judge by (its own check failed).
+  if (store?.currencies && workspace.loaded) checks.push(checkCurrencies(store.currencies, workspace.workspace.currency));
   // A store filled only by file imports (`segsync import`) needs no platform: a CSV source has
   // nothing to check online. Only a store that also holds a platform's records needs its credentials.
   const imported = (store?.sources ?? []).filter((p) => !registry.some((d) => d.id === p));

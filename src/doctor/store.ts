@@ -5,6 +5,7 @@ import type { SegmentDefinition } from '../domain/segments.js';
 import { MIGRATIONS } from '../store/migrations.js';
 import { headerSaysWal, inspectStoreFile, openSnapshot } from '../store/store-file.js';
 import { currentSegmentKeys, listSegments } from '../store/segmentation-runs.js';
+import { storedPurchaseCurrencies } from '../pipeline/currency.js';
 import { fail, ok, warn, type Check } from './check.js';
 import { shownPath } from './config.js';
 
@@ -16,6 +17,8 @@ export interface StoreResult {
   segments: SegmentDefinition[] | undefined;
   /** Platforms the store holds contacts or purchases of (API platforms and file imports). */
   sources?: string[];
+  /** Currencies of the won purchases segmentation adds up (see src/pipeline/currency.ts). */
+  currencies?: string[];
 }
 
 const writable = (path: string): boolean => {
@@ -106,7 +109,8 @@ export function checkStore(path: string): StoreResult {
     const sources = hasTable('contacts') && hasTable('purchases')
       ? (db.prepare('SELECT platform FROM contacts UNION SELECT platform FROM purchases ORDER BY 1').all() as Array<{ platform: string }>).map((r) => r.platform)
       : [];
-    return { checks, segments: latestSegments(db, hasTable('segmentation_runs') && hasTable('segments')), sources };
+    const currencies = hasTable('purchases') ? storedPurchaseCurrencies(db) : undefined;
+    return { checks, segments: latestSegments(db, hasTable('segmentation_runs') && hasTable('segments')), sources, ...(currencies ? { currencies } : {}) };
   } finally {
     db.close();
   }

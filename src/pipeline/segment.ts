@@ -2,7 +2,6 @@ import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { Profiles } from '../store/profiles.js';
 import { latestPersonaSummaryFigures, writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
-import { ConfigError } from '../config/errors.js';
 import type { Workspace } from '../config/workspace.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED } from '../segmentation/rfm.js';
@@ -18,6 +17,7 @@ import { predictionRecord, type PredictionRecord } from './prediction-record.js'
 import { prepareExportDir, writeExport } from './export.js';
 import { holdSegmentationForTest } from './segmentation-hold.js';
 import { parseStrictDate } from '../domain/dates.js';
+import { currencyConverter } from './currency.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -78,31 +78,6 @@ export function rfmSegmentDefinitions(workspace: Workspace): SegmentDefinition[]
   defs.set(LOST_SEGMENT.key, { ...LOST_SEGMENT, kind: 'rfm', description: 'Bought before, but nothing inside the RFM window' });
   defs.set(PROSPECTS_SEGMENT.key, { ...PROSPECTS_SEGMENT, kind: 'rfm', description: 'Never bought' });
   return [...defs.values()];
-}
-
-/** Amount in the base currency; refuses to add up currencies it has no rate for. */
-function currencyConverter(db: Db, workspace: Workspace): (amount: number, currency: string | null) => number {
-  const currencies = (db
-    .prepare("SELECT DISTINCT currency FROM purchases WHERE status = 'won' AND archived = 0 AND currency IS NOT NULL")
-    .all() as Array<{ currency: string }>).map((r) => r.currency.toUpperCase());
-  const config = workspace.currency;
-  if (!config) {
-    if (currencies.length > 1) {
-      throw new ConfigError(
-        `purchases come in ${currencies.join(', ')}; segsync will not add them up blindly. ` +
-          `Set currency.base and currency.rates in the workspace config (SEGSYNC_CONFIG).`,
-      );
-    }
-    return (amount) => amount;
-  }
-  const missing = currencies.filter((c) => c !== config.base && config.rates[c] === undefined);
-  if (missing.length > 0) {
-    throw new ConfigError(`currency.rates has no rate for ${missing.join(', ')} (base ${config.base}); add them to the workspace config.`);
-  }
-  return (amount, currency) => {
-    const code = currency?.toUpperCase() ?? config.base;
-    return code === config.base ? amount : amount * config.rates[code]!;
-  };
 }
 
 /**

@@ -352,3 +352,153 @@ describe('doctor on a store of CSV imports only', () => {
     expect(run.stdout).not.toContain('✗');
   });
 });
+
+describe('a new user\'s second trial: files that look right but are not what they seem', () => {
+  const CONSENTED = 'Customer ID,Email,First Name,Email Marketing Consent\nC1,anna@example.com,Anna,yes\nC3,carla@example.com,Carla,yes\n';
+  const DE_ORDERS = 'Customer ID;E-Mail;Status;Betrag;Datum\nC1;anna@example.com;paid;10,00;05.11.2024\nC3;carla@example.com;shipped;20,00;06.11.2024\n';
+  const consentOf = (dir: string) => query<{ id: string; consent: string }>(dir,
+    "SELECT external_id AS id, email_consent AS consent FROM contacts WHERE external_id IN ('C1', 'C3') ORDER BY 1");
+
+  it('a German orders file is not read as contacts: without an order number it is refused naming the column; consent is never overwritten', async () => {
+    const dir = workspace({
+      'contacts.csv': CONSENTED,
+      'de_orders.csv': DE_ORDERS,
+      'semicolon.csv': 'Bestellnummer;Datum;Betrag;E-Mail;Status\nB-1;05.11.2024;10,00;anna@example.com;bezahlt\nB-2;06.11.2024;1.234,50;carla@example.com;storniert\nB-3;07.11.2024;5,00;anna@example.com;in Klärung\n',
+    });
+    expect((await segsync(dir, ['import', 'contacts.csv'])).code).toBe(0);
+    const subscribed = [{ id: 'C1', consent: 'subscribed' }, { id: 'C3', consent: 'subscribed' }];
+
+    // Detected as orders (transactions reads all 5 of its columns, contacts 3), which need an order number.
+    const refused = await segsync(dir, ['import', 'de_orders.csv']);
+    expect(refused.code).toBe(2);
+    expect(errorOf(refused)).toContain('de_orders.csv (format transactions)');
+    expect(errorOf(refused)).toContain('columns.orderId ("Order ID"');
+    expect(errorOf(refused)).toContain('--format contacts');
+    expect(consentOf(dir)).toEqual(subscribed);
+    expect(query(dir, 'SELECT COUNT(*) AS n FROM purchases')).toEqual([{ n: 0 }]);
+
+    // With an order number it is an orders file: German names, decimal commas, German statuses.
+    const orders = await segsync(dir, ['import', 'semicolon.csv', '--json']);
+    expect(orders.code).toBe(0);
+    const summary = JSON.parse(orders.stdout) as { import: { purchases: number; byFile: Record<string, { format: string }> }; pull: { streams: Array<{ warnings: string[] }> } };
+    expect(Object.values(summary.import.byFile)[0]!.format).toBe('transactions');
+    expect(query(dir, 'SELECT external_id AS id, amount, status FROM purchases ORDER BY 1')).toEqual([
+      { id: 'B-1', amount: 10, status: 'won' }, { id: 'B-2', amount: 1234.5, status: 'cancelled' }, { id: 'B-3', amount: 5, status: 'won' },
+    ]);
+    // A status the format does not know is read as its default, and said.
+    expect(summary.pull.streams.flatMap((s) => s.warnings)).toContain(
+      '1 order has a Status value segsync does not know, read as won (the format\'s status.default), e.g. "in klärung" on order B-3 of semicolon.csv; map such values under the format\'s status.values in the CSV mapping');
+
+    // Read as contacts on purpose: the order status is not consent, and the unused columns are named.
+    const asContacts = await segsync(dir, ['import', 'de_orders.csv', '--format', 'contacts']);
+    expect(asContacts.code).toBe(0);
+    expect(consentOf(dir)).toEqual(subscribed);
+    expect(asContacts.stdout).toContain('2 values of Status were not understood as email consent');
+    expect(asContacts.stdout).toContain('e.g. "paid" on row 2 of de_orders.csv');
+    expect(asContacts.stdout).toContain('de_orders.csv: columns not used: Betrag, Datum — if this is an orders file, use --format transactions or add these names to the format');
+  });
+
+  it('a UTF-8 file with a row in another encoding is refused naming the row; a declared encoding over UTF-8 text is refused too', async () => {
+    const utf8 = 'First Name,Last Name,City,Email\nJosé,Muñoz,Málaga,jose@example.es\nAna,Peña,León,ana@example.es\n';
+    const dir = workspace({
+      'mixed.csv': Buffer.concat([Buffer.from(utf8, 'utf8'), Buffer.from('J\xe9r\xf4me,Dupont,Paris,jerome@example.fr\n', 'latin1')]),
+      'utf8.csv': utf8,
+    });
+    const mixed = await segsync(dir, ['import', 'mixed.csv']);
+    expect(mixed.code).toBe(2);
+    expect(errorOf(mixed)).toContain('it mixes encodings');
+    expect(errorOf(mixed)).toContain('The first byte that is not UTF-8 is 0xE9 on row 4');
+    expect(errorOf(mixed)).toContain('--encoding');
+    expect(query(dir, 'SELECT COUNT(*) AS n FROM contacts')).toEqual([{ n: 0 }]);
+
+    const declared = await segsync(dir, ['import', 'utf8.csv', '--encoding', 'windows-1252']);
+    expect(declared.code).toBe(2);
+    expect(errorOf(declared)).toContain('reads as UTF-8');
+    expect(errorOf(declared)).toContain('"é" would be stored as "Ã©"');
+    expect(errorOf(declared)).toContain('--encoding windows-1252');
+    expect(query(dir, 'SELECT COUNT(*) AS n FROM contacts')).toEqual([{ n: 0 }]);
+
+    // Declared over the mixed file, on purpose: imported as declared, with a warning counting what reads as UTF-8.
+    const forced = await segsync(dir, ['import', 'mixed.csv', '--encoding', 'windows-1252']);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/mixed\.csv: 5 characters read as UTF-8 \(the first, "é", on row 2\) but the file is read as Windows-1252 \(declared\)/);
+    expect(query(dir, "SELECT first_name FROM contacts WHERE external_id = 'jerome@example.fr'")).toEqual([{ first_name: 'Jérôme' }]);
+  });
+
+  it('a file with only its header is refused and not recorded as imported', async () => {
+    const dir = workspace({ 'header_only.csv': 'Order ID,Date,Amount,Customer ID\n' });
+    const run = await segsync(dir, ['import', 'header_only.csv']);
+    expect(run.code).toBe(1);
+    expect(errorOf(run)).toContain('import refused, nothing was stored');
+    expect(errorOf(run)).toContain('header_only.csv (format transactions): no data rows');
+    expect(query(dir, 'SELECT COUNT(*) AS n FROM stream_cursors')).toEqual([{ n: 0 }]);
+  });
+
+  it('an import in a currency the store cannot add up is refused before anything is written; doctor flags a store that mixes them', async () => {
+    const dir = workspace({
+      'usd.csv': 'Order ID,Customer ID,Date,Amount,Currency\nU-1,C1,2024-03-01,10,USD\n',
+      'eur.csv': 'Order ID,Customer ID,Date,Amount,Currency\nE-1,C2,2024-03-02,20,EUR\n',
+      'rates.yaml': 'currency:\n  base: USD\n  rates: { EUR: 1.1 }\n',
+    });
+    expect((await segsync(dir, ['import', 'usd.csv'])).code).toBe(0);
+    const refused = await segsync(dir, ['import', 'eur.csv']);
+    expect(refused.code).toBe(2);
+    expect(errorOf(refused)).toContain('import refused, nothing was stored');
+    expect(errorOf(refused)).toContain('EUR');
+    expect(errorOf(refused)).toContain('USD');
+    expect(errorOf(refused)).toContain('currency: { base: USD, rates: { EUR: ');
+    expect(query(dir, 'SELECT external_id AS id FROM purchases UNION ALL SELECT external_id FROM contacts ORDER BY 1')).toEqual([{ id: 'C1' }, { id: 'U-1' }]);
+    const currencyCheck = async (env: NodeJS.ProcessEnv = {}) =>
+      (JSON.parse((await segsync(dir, ['doctor', '--json'], env)).stdout) as { checks: Array<{ name: string; status: string; detail: string; fix?: string }> })
+        .checks.find((c) => c.name === 'currencies');
+    expect(await currencyCheck()).toMatchObject({ status: 'ok', detail: "the store's won purchases are in USD" });
+
+    const withRates = { SEGSYNC_CONFIG: join(dir, 'rates.yaml') };
+    expect((await segsync(dir, ['import', 'eur.csv'], withRates)).code).toBe(0);
+    expect((await segsync(dir, ['segment'], withRates)).code).toBe(0);
+    const check = await currencyCheck();
+    expect(check).toMatchObject({ status: 'fail' });
+    expect(check!.detail).toContain('EUR, USD');
+    expect(check!.fix).toContain('currency: { base:');
+    expect(await currencyCheck(withRates)).toMatchObject({ status: 'ok' });
+  });
+
+  it('every CSV quarantine entry has its kind of reason; 1e23 is a number, quarantined as implausible', async () => {
+    const good = Array.from({ length: 8 }, (_, i) => `G-${i},C${i},2024-03-01,10`);
+    const dir = workspace({
+      'orders.csv': ['Order ID,Customer ID,Date,Amount', ...good,
+        'Q-big,Q1,2024-03-01,1e23', 'Q-future,Q2,2099-01-01,10', 'Q-nan,Q3,2024-03-01,abc', 'Q-date,Q4,yesterday,10',
+        'Q-nobody,,2024-03-01,10', 'Q-empty,Q5,2024-03-01,', ',Q6,2024-03-01,10'].join('\n'),
+      'contacts.csv': 'Customer ID,Email,Created\nK1,k1@example.com,2024-01-01\nK2,k2@example.com,2024-01-01\nK3,k3@example.com,2024-01-01\nK4,not-an-address,2024-01-01\n',
+    });
+    const run = await segsync(dir, ['import', 'orders.csv', 'contacts.csv']);
+    expect(run.code).toBe(0);
+    expect(query(dir, 'SELECT external_id AS id, kind FROM quarantine ORDER BY 1')).toEqual([
+      { id: 'Q-big', kind: 'implausible' },
+      { id: 'Q-date', kind: 'invalid-date' },
+      { id: 'Q-empty', kind: 'missing-value' },
+      { id: 'Q-future', kind: 'implausible' },
+      { id: 'Q-nan', kind: 'invalid-number' },
+      { id: 'Q-nobody', kind: 'no-contact' },
+      { id: 'contacts.csv#row5', kind: 'invalid-email' },
+      { id: 'orders.csv#row16', kind: 'missing-value' },
+    ]);
+    const reason = (query<{ reason: string }>(dir, "SELECT reason FROM quarantine WHERE external_id = 'Q-big'")[0]!).reason;
+    expect(reason).toContain('above limits.maxAmount');
+    const implausible = JSON.parse((await segsync(dir, ['quarantine', 'list', '--reason', 'implausible', '--json'])).stdout) as { total: number };
+    expect(implausible.total).toBe(2);
+  });
+
+  it('a directory is named in a clear error; a contacts file receives no purchases', async () => {
+    const dir = workspace({ 'contacts.csv': CONTACTS });
+    const folder = await segsync(dir, ['import', dir]);
+    expect(folder.code).toBe(2);
+    expect(errorOf(folder)).toContain(`${dir} is a directory`);
+    expect(folder.stderr).not.toContain('EISDIR');
+
+    const run = await segsync(dir, ['import', 'contacts.csv', '--json']);
+    expect(run.code).toBe(0);
+    const streams = (JSON.parse(run.stdout) as { pull: { streams: Array<{ stream: string; received: number; stored: number }> } }).pull.streams;
+    expect(streams.map((s) => [s.stream, s.received, s.stored])).toEqual([['contacts', 2, 2], ['purchases', 0, 0]]);
+  });
+});

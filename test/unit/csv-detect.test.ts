@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { detectFormat, loadCsvMapping } from '../../connectors/csv/index.js';
+import { detectFormat, loadCsvMapping, parseCsvMapping } from '../../connectors/csv/index.js';
 import { firstRecordText, planFile, sniffDelimiter } from '../../connectors/csv/sniff.js';
 
 const fixture = (name: string) => join(import.meta.dirname, '..', 'fixtures', 'csv', name);
@@ -44,6 +44,44 @@ describe('CSV format detection', () => {
     expect(detectFormat(mapping, ['E-mail', 'First Name', 'Last Name', 'Accepts Marketing'])).toBe('contacts');
     expect(detectFormat(mapping, ['Customer ID', 'Phone'])).toBe('contacts');
     expect(detectFormat(mapping, ['SKU', 'Stock', 'Warehouse'])).toBeUndefined();
+  });
+
+  it('reads order exports in German, French, Spanish and Dutch as transactions', () => {
+    expect(detectFormat(mapping, ['Bestellnummer', 'Datum', 'Summe', 'Kundennummer', 'Währung'])).toBe('transactions');
+    expect(detectFormat(mapping, ['Numéro de commande', 'Date', 'Montant', 'Adresse e-mail', 'Statut'])).toBe('transactions');
+    expect(detectFormat(mapping, ['Número de pedido', 'Fecha', 'Importe', 'Correo electrónico', 'Estado'])).toBe('transactions');
+    expect(detectFormat(mapping, ['Bestelnummer', 'Datum', 'Bedrag', 'Klantnummer'])).toBe('transactions');
+    const path = tempFile('bestellungen.csv', 'Bestellnummer;Datum;Betrag;E-Mail;Status\nB-1;05.11.2024;10,00;anna@example.com;bezahlt\n');
+    expect(planFile(path, mapping)).toMatchObject({ format: { name: 'transactions' }, delimiter: ';' });
+    expect(planFile(path, mapping).unusedColumns).toBeUndefined();
+  });
+
+  it('of two formats a header fits, picks the one reading more of its columns, a format recognised by its detect names first', () => {
+    // Contacts reads Customer ID, E-Mail and Status (as consent); transactions reads all five, but
+    // lacks an order number: the file is refused naming it, not imported as contacts.
+    const header = ['Customer ID', 'E-Mail', 'Status', 'Betrag', 'Datum'];
+    expect(detectFormat(mapping, header)).toBe('transactions');
+    const path = tempFile('de_orders.csv', `${header.join(';')}\nC1;anna@example.com;paid;10,00;05.11.2024\n`);
+    const error = (() => { try { planFile(path, mapping); } catch (e) { return e as Error; } return undefined; })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toContain('de_orders.csv (format transactions): the header lacks columns.orderId ("Order ID" or');
+    expect(error!.message).toContain('It was detected as transactions because it reads 5 of the file\'s 5 columns, more than contacts (3)');
+    expect(error!.message).toContain('If it is a contacts file, name the format: --format contacts.');
+    // A contacts file with a date column stays contacts: transactions would lack two required columns.
+    expect(detectFormat(mapping, ['Email', 'First Name', 'Last Name', 'Created', 'Status'])).toBe('contacts');
+    // A format of the workspace recognised by its detect names wins over the generic one reading more.
+    const shop = parseCsvMapping({ formats: { shop: { kind: 'transactions', detect: ['Bestellnummer'], columns: { orderId: 'Bestellnummer', date: 'Datum', amount: 'Betrag', customerId: 'Kunde' } } } }, 'test', mapping);
+    expect(detectFormat(shop, ['Bestellnummer', 'Datum', 'Betrag', 'Kunde', 'E-Mail', 'Status'])).toBe('shop');
+  });
+
+  it('names the columns a generic format leaves unread, with what to do if the file is something else', () => {
+    const contacts = planFile(tempFile('people.csv', 'Email,First Name,Notes,Betrag\na@example.com,Ann,vip,10\n'), mapping);
+    expect(contacts.format.name).toBe('contacts');
+    expect(contacts.unusedColumns).toBe('people.csv: columns not used: Notes, Betrag — if this is an orders file, use --format transactions or add these names to the format (formats.contacts in the CSV mapping)');
+    const orders = planFile(tempFile('orders.csv', 'Order ID,Email,Date,Amount,Coupon\n1,a@example.com,2024-01-01,10,X\n'), mapping);
+    expect(orders.unusedColumns).toBe('orders.csv: columns not used: Coupon — if they hold what segsync should read, add these names to the format (formats.transactions.columns in the CSV mapping)');
+    // The export of one system (recognised by its detect names) leaves its other columns out by design.
+    expect(planFile(fixture('online_retail_sample.csv'), mapping).unusedColumns).toBeUndefined();
   });
 
   it('a format given explicitly is used even when another would be detected', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalEncoding, createTextDecoder, firstInvalidUtf8, scanEncoding } from '../../connectors/csv/encoding.js';
+import { canonicalEncoding, createTextDecoder, firstInvalidUtf8, scanEncoding, scanUtf8Characters } from '../../connectors/csv/encoding.js';
 
 const file = (content: Buffer | string): string => {
   const path = join(mkdtempSync(join(tmpdir(), 'segsync-encoding-')), 'f.csv');
@@ -65,5 +65,21 @@ describe('text encodings of CSV files', () => {
     expect(scanEncoding(file(Buffer.from([0x4e, 0x0a, 0xc8, 0xe2, 0xe0, 0xed, 0x20, 0xcf, 0xe5, 0xf2, 0xf0, 0xee, 0xe2, 0x0a]))).problem?.reason).toMatch(/do not read as Western European text/);
     // UTF-16 without a byte order mark.
     expect(scanEncoding(file(Buffer.from('Name\nJosé\n', 'utf16le'))).problem?.reason).toMatch(/NUL bytes/);
+  });
+
+  it('a file with valid UTF-8 characters next to bytes that are not is mixed: refused, not sniffed as Latin-1', () => {
+    const mixed = Buffer.concat([Buffer.from('Name\nJosé Muñoz\n', 'utf8'), Buffer.from('J\xe9r\xf4me\n', 'latin1')]);
+    const scan = scanEncoding(file(mixed));
+    expect(scan.decision).toBeUndefined();
+    expect(scan.problem).toMatchObject({ kind: 'mixed', offset: 19, byte: 0xe9, utf8: { count: 2, offset: 8, first: 'é' } });
+    // Declared, it is read as declared, and the UTF-8 characters are counted for a warning.
+    expect(scanEncoding(file(mixed), 'windows-1252')).toMatchObject({ decision: { name: 'windows-1252', how: 'declared' }, utf8Characters: { count: 2, first: 'é' } });
+  });
+
+  it('an encoding declared over a file that is valid UTF-8 with multi-byte characters is refused; over plain ASCII it is fine', () => {
+    expect(scanEncoding(file('Name\nJosé\n'), 'windows-1252').problem).toMatchObject({ kind: 'declared-over-utf8', utf8: { count: 1, first: 'é', offset: 8 } });
+    expect(scanEncoding(file('Name\nJosé\n'), 'shift_jis').problem).toMatchObject({ kind: 'declared-over-utf8' });
+    expect(scanEncoding(file('Name\nJose\n'), 'windows-1252')).toMatchObject({ decision: { name: 'windows-1252', how: 'declared' } });
+    expect(scanUtf8Characters(file(Buffer.from([0x61, 0xc3, 0xa9, 0xe9, 0xe2, 0x82, 0xac, 0x62])))).toMatchObject({ count: 2, offset: 1, first: 'é' });
   });
 });

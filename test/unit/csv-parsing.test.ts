@@ -21,6 +21,12 @@ describe('CSV numbers', () => {
     ['(12.50)', '.', -12.5],
     ['+7', '.', 7],
     ['.5', '.', 0.5],
+    // Exponent notation, as spreadsheets export large and tiny numbers.
+    ['1e23', '.', 1e23],
+    ['1E+23', 'auto', 1e23],
+    ['2.5e-3', '.', 0.0025],
+    ['2,5E-3', ',', 0.0025],
+    ['-1.5E3', '.', -1500],
   ] as const)('%s with decimal "%s" is %d', (value, decimal, expected) => {
     expect(parseDecimal(value, decimal)).toBe(expected);
   });
@@ -35,6 +41,9 @@ describe('CSV numbers', () => {
     ['-', '.'],
     ['12.', '.'],
     ['1,2345', '.'],
+    ['1e', '.'],
+    ['e5', '.'],
+    ['1e2e3', '.'],
   ] as const)('%s with decimal "%s" is not a number', (value, decimal) => {
     expect(parseDecimal(value, decimal)).toBeNaN();
   });

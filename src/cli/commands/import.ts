@@ -1,5 +1,6 @@
 import { createCsvSource, loadCsvMapping, parseCsvMapping } from '../../../connectors/csv/index.js';
 import { pullSource } from '../../pipeline/pull.js';
+import { refuseUnaddableCurrencies } from '../../pipeline/currency.js';
 import { DEFAULT_BLANKING_THRESHOLD } from '../../pipeline/blanking-guard.js';
 import { pullTotals, recorded } from '../../pipeline/run.js';
 import { plural } from '../../domain/text.js';
@@ -27,6 +28,8 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
       ...(flags.format ? { format: flags.format } : {}),
       ...(flags.timeZone ? { timeZone: flags.timeZone } : {}),
       ...(flags.encoding ? { encoding: flags.encoding } : {}),
+      // Purchases in a currency the store cannot add up would stop every later segmentation.
+      beforeStore: ({ purchases }) => refuseUnaddableCurrencies(ctx.session.db, ctx.session.workspace, purchases),
     });
     const { result } = await recorded(ctx.session, 'import', async () => {
       const streams = await pullSource({
