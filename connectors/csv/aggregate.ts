@@ -345,8 +345,10 @@ export class CsvAggregator {
     const quarantineRow = (rec: readonly string[], row: number, reason: string) => {
       stats.invalidRows++;
       this.unusable(fileIndex, 1, reason);
+      const customer = customerOf(cellAt(rec, ix.customerId));
       this.rowQuarantine.purchases.push({
         platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`, reason,
+        ...(customer !== '' ? { contactExternalIds: [customer] } : {}),
         raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
       });
     };
@@ -656,6 +658,7 @@ export class CsvAggregator {
         this.unusable(inv.fileIndex, inv.lines, inv.reasons[0]!);
         quarantinedPurchases.push({
           platform: PLATFORM, stream: 'purchases', externalId: inv.externalId,
+          ...(inv.customers.length > 0 ? { contactExternalIds: [...inv.customers] } : {}),
           reason: `${inv.reasons.join('; ')} — order ${inv.orderId} (${rows} of ${inv.plan.name}) is not imported until this is fixed`,
           raw: {
             file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,
