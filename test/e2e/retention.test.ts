@@ -1,4 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connectors/index.js';
+import { openSession } from '../../src/pipeline/session.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { ContactRecord, PurchaseRecord } from '../../src/domain/records.js';
 import { purgeExpired } from '../../src/pipeline/retention.js';
 import { planDestination } from '../../src/pipeline/plan.js';
@@ -129,4 +135,77 @@ describe('retention runs at the end of every pull', () => {
     const plan = planDestination(session.db, 'hubspot', session.connectors[0]!.connector.destination!, destinationSettings(session.workspace, 'hubspot'));
     expect(plan.forgetIds).toContain(id);
   }, 60_000);
+});
+
+describe('records erased on their platform are noticed (HubSpot GDPR delete, Marketo delete, Shopify customer erasure)', () => {
+  let sandbox: Sandbox;
+  let session: Session;
+  const platforms = ['hubspot', 'marketo', 'shopify'] as const;
+  const destination = (platform: string) => session.connectors.find((c) => c.id === platform)!.connector.destination!;
+  const contactRow = (platform: string, id: string) =>
+    session.db.prepare('SELECT archived, archived_at IS NOT NULL AS dated, email FROM contacts WHERE platform = ? AND external_id = ?').get(platform, id);
+  const listed = (platform: string, id: string) =>
+    (session.db.prepare('SELECT COUNT(*) AS n FROM destination_list_members WHERE destination = ? AND external_id = ?').get(platform, id) as { n: number }).n;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ registry: CONNECTORS, size: 120, seed: 21, anchor: ANCHOR, pace: 'fast' });
+    const dir = mkdtempSync(join(tmpdir(), 'segsync-gone-'));
+    writeFileSync(join(dir, 'workspace.yaml'), `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\nprivacy:\n  retentionDays: 0\n`);
+    session = openSession({ env: { ...sandbox.env, SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'workspace.yaml') }, registry: CONNECTORS });
+    await pull(session, { full: true, signal });
+    segment(session);
+  }, 120_000);
+
+  afterAll(async () => {
+    session?.close();
+    await sandbox?.close();
+  });
+
+  it('a push told that the platform has no such contact marks it gone instead of failing it at every push', async () => {
+    // One contact per platform that this first push would put on a list, erased there just before.
+    const erased = new Map<string, string>();
+    for (const platform of platforms) {
+      const plan = planDestination(session.db, platform, destination(platform), destinationSettings(session.workspace, platform));
+      const id = plan.lists.flatMap((l) => l.add)[0]!;
+      const answer = await destination(platform).eraseContacts!([id]);
+      expect(answer.erased, platform).toEqual([id]);
+      erased.set(platform, id);
+    }
+    const first = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    for (const platform of platforms) {
+      const applied = first.destinations.find((d) => d.platform === platform)!.applied!;
+      expect(applied.gone, platform).toBeGreaterThanOrEqual(1);
+      expect(applied.failed, platform).toEqual([]);
+      expect(contactRow(platform, erased.get(platform)!), platform).toMatchObject({ archived: 1, dated: 1 });
+    }
+    const second = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    for (const d of second.destinations) {
+      expect(d.applied?.failed ?? [], d.platform).toEqual([]);
+      expect(d.plan.listAdds + d.plan.tokenUpdates, d.platform).toBe(0);
+    }
+  }, 120_000);
+
+  it('a full pull marks what HubSpot and Shopify erased gone; retention (0 days) purges it; the next push takes it off segsync\'s lists without failing', async () => {
+    const onList = (platform: string) =>
+      (session.db.prepare(`SELECT m.external_id AS id FROM destination_list_members m JOIN contacts c ON c.platform = m.destination AND c.external_id = m.external_id
+                           WHERE m.destination = ? AND c.archived = 0 ORDER BY m.external_id LIMIT 1`).get(platform) as { id: string }).id;
+    const hubspotId = onList('hubspot');
+    const shopifyId = onList('shopify');
+    expect((await destination('hubspot').eraseContacts!([hubspotId])).erased).toEqual([hubspotId]);
+    expect((await destination('shopify').eraseContacts!([shopifyId])).erased).toEqual([shopifyId]);
+
+    const pulled = await pull(session, { full: true, signal });
+    const gone = Object.fromEntries(pulled.streams.map((s) => [`${s.platform} ${s.stream}`, s.gone ?? 0]));
+    expect(gone).toMatchObject({ 'hubspot contacts': 1, 'shopify contacts': 1, 'marketo contacts': 0 });
+    expect(pulled.purged!.contacts).toBeGreaterThanOrEqual(2);
+    expect(contactRow('hubspot', hubspotId)).toEqual({ archived: 1, dated: 1, email: null });
+    expect(contactRow('shopify', shopifyId)).toEqual({ archived: 1, dated: 1, email: null });
+
+    const pushed = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    expect(pushed.destinations.find((d) => d.platform === 'hubspot')!.plan.forget).toBeGreaterThan(0);
+    for (const d of pushed.destinations) expect(d.applied?.failed ?? [], d.platform).toEqual([]);
+    expect(listed('hubspot', hubspotId) + listed('shopify', shopifyId)).toBe(0);
+    const again = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    for (const d of again.destinations) expect(d.applied?.failed ?? [], d.platform).toEqual([]);
+  }, 180_000);
 });
