@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { openStore, type Db } from '../../src/store/db.js';
 import { Profiles } from '../../src/store/profiles.js';
 import { Quarantine } from '../../src/store/quarantine.js';
 import { SourceRecords } from '../../src/store/source-records.js';
-import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { ANCHOR, TOKEN, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { segsync } from '../helpers/cli.js';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-05-01T12:00:00.000Z');
@@ -208,4 +210,46 @@ describe('records erased on their platform are noticed (HubSpot GDPR delete, Mar
     const again = await push(session, { dryRun: false, allowMassRemoval: false, signal });
     for (const d of again.destinations) expect(d.applied?.failed ?? [], d.platform).toEqual([]);
   }, 180_000);
+});
+
+describe('the mass-deletion guard through the CLI', () => {
+  let world: HubSpotWorld;
+
+  beforeAll(async () => {
+    world = await hubspotWorld({ size: 40, seed: 8 });
+  }, 60_000);
+
+  afterAll(() => world.close());
+
+  it('a full pull that finds a third of the contacts gone marks none and exits 1 saying why; --allow-mass-deletion marks them', async () => {
+    expect((await segsync(['pull'], world.env)).code).toBe(0);
+    const erased = world.emulator.listContacts().slice(0, 12).map((c) => c.id);
+    const archived = () => {
+      const db = new Database(world.dbPath, { readonly: true });
+      try {
+        return (db.prepare("SELECT COUNT(*) AS n FROM contacts WHERE platform = 'hubspot' AND archived = 1").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const before = archived();
+    for (const id of erased) {
+      const res = await fetch(`${world.url}/crm/v3/objects/contacts/gdpr-delete`, {
+        method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ objectId: id }),
+      });
+      expect(res.status).toBe(204);
+    }
+    const refused = await segsync(['pull', '--full', '--json'], world.env);
+    expect(refused.code).toBe(1);
+    const out = JSON.parse(refused.stdout) as { ok: boolean; error: { kind: string; message: string } };
+    expect(out).toMatchObject({ ok: false, error: { kind: 'mass_deletion_guard' } });
+    expect(out.error.message).toMatch(/hubspot contacts: pull stopped: the full read did not find 12 of the \d+ stored records/);
+    expect(out.error.message).toMatch(/segsync pull --full --allow-mass-deletion/);
+    expect(archived()).toBe(before);
+
+    const allowed = await segsync(['pull', '--full', '--allow-mass-deletion'], world.env);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toMatch(/hubspot contacts: 12 stored records are no longer on hubspot \(erased or deleted there\): marked deleted/);
+    expect(archived()).toBe(before + 12);
+  }, 120_000);
 });
