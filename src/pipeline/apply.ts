@@ -45,7 +45,8 @@ function noteWarnings(summary: ApplySummary, result: BatchResult): void {
 /** Contacts the platform no longer has are gone (as a full pull would find): no push asks for them again. */
 function noteGone(db: Db, summary: ApplySummary, result: BatchResult): void {
   if (!result.gone || result.gone.length === 0) return;
-  summary.gone += new GoneRecords(db).mark(summary.destination, 'contacts', result.gone, nowIso());
+  const gone = result.gone;
+  summary.gone += db.transaction(() => new GoneRecords(db).mark(summary.destination, 'contacts', gone, nowIso()))();
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
