@@ -367,8 +367,10 @@ export class CsvAggregator {
     const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
       stats.invalidRows++;
       this.unusable(fileIndex, 1, reason);
+      const customer = customerOf(cellAt(rec, ix.customerId));
       this.rowQuarantine.purchases.push({
         platform: PLATFORM, stream: 'purchases', externalId: `${plan.name}#row${row}`, reason, kind,
+        ...(customer !== '' ? { contactExternalIds: [customer] } : {}),
         raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
       });
     };
@@ -683,6 +685,7 @@ export class CsvAggregator {
         this.unusable(inv.fileIndex, inv.lines, inv.reasons[0]!);
         quarantinedPurchases.push({
           platform: PLATFORM, stream: 'purchases', externalId: inv.externalId, kind: inv.kind,
+          ...(inv.customers.length > 0 ? { contactExternalIds: [...inv.customers] } : {}),
           reason: `${inv.reasons.join('; ')} — order ${inv.orderId} (${rows} of ${inv.plan.name}) is not imported until this is fixed`,
           raw: {
             file: inv.plan.name, format: f.name, orderId: inv.orderId, rows: [inv.firstRow, inv.lastRow], lines: inv.lines,

@@ -177,10 +177,12 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
           schema: MembershipsUpdateSchema,
           write: true,
         });
+        // HubSpot has no contact with these ids (deleted, erased or merged away): gone, not failed.
         const missing = new Set(data.recordIdsMissing ?? []);
         return {
           applied: batch.externalIds.filter((id) => !missing.has(id)),
-          failed: [...missing].map((externalId) => ({ externalId, reason: 'HubSpot has no contact with this id (deleted or merged)' })),
+          failed: [],
+          ...(missing.size > 0 ? { gone: batch.externalIds.filter((id) => missing.has(id)) } : {}),
         };
       }
       case 'tokens': {
@@ -192,15 +194,21 @@ export function createHubSpotDestination(client: HubSpotClient, mapping: Mapping
           write: true,
         });
         const failed = new Map<string, string>();
+        const gone = new Set<string>();
         for (const e of data.errors ?? []) {
           const ids = e.context?.ids ?? [];
           // An error that names no record could be about any of them: count none as applied.
           if (ids.length === 0) for (const u of batch.updates) failed.set(u.externalId, e.message);
-          for (const id of ids) failed.set(id, e.message);
+          // OBJECT_NOT_FOUND names contacts HubSpot no longer has (deleted, erased): gone, not failed.
+          for (const id of ids) {
+            if (e.category === 'OBJECT_NOT_FOUND') gone.add(id);
+            else failed.set(id, e.message);
+          }
         }
         return {
-          applied: batch.updates.map((u) => u.externalId).filter((id) => !failed.has(id)),
-          failed: [...failed].map(([externalId, reason]) => ({ externalId, reason })),
+          applied: batch.updates.map((u) => u.externalId).filter((id) => !failed.has(id) && !gone.has(id)),
+          failed: [...failed].filter(([id]) => !gone.has(id)).map(([externalId, reason]) => ({ externalId, reason })),
+          ...(gone.size > 0 ? { gone: batch.updates.map((u) => u.externalId).filter((id) => gone.has(id)) } : {}),
         };
       }
     }

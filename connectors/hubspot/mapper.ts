@@ -10,8 +10,20 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export type Mapped<T> = { ok: true; record: T } | { ok: false; quarantined: QuarantinedRecord };
 
-function reject(stream: 'contacts' | 'purchases', raw: unknown, externalId: string | null, reason: string, kind: QuarantineKind): Mapped<never> {
-  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, kind, raw } };
+function reject(stream: 'contacts' | 'purchases', raw: unknown, externalId: string | null, reason: string, kind: QuarantineKind, contacts?: readonly string[]): Mapped<never> {
+  const linked = contacts && contacts.length > 0 ? { contactExternalIds: [...new Set(contacts)] } : {};
+  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, kind, ...linked, raw } };
+}
+
+/** The contact ids a deal's inline associations name, read leniently: the deal itself may be malformed. */
+function rawDealContacts(raw: unknown): string[] {
+  const linked = (raw as { associations?: { contacts?: unknown } } | null)?.associations?.contacts;
+  const list = Array.isArray(linked) ? linked : (linked as { results?: unknown } | null | undefined)?.results;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((a) => {
+    const id = (a as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && /^\d+$/.test(id.trim()) ? [id.trim()] : typeof id === 'number' && Number.isSafeInteger(id) ? [String(id)] : [];
+  });
 }
 
 function rawId(raw: unknown): string | null {
@@ -105,8 +117,13 @@ export function mapContact(raw: unknown, mapping: Mapping, archived: boolean): M
 
 export function mapDeal(raw: unknown, mapping: Mapping, archived: boolean, contactIds?: string[]): Mapped<PurchaseRecord> {
   const valid = validObject('purchases', raw);
-  if (!valid.ok) return valid;
+  if (!valid.ok) {
+    const named = contactIds ?? rawDealContacts(raw);
+    return named.length > 0 ? { ok: false, quarantined: { ...valid.quarantined, contactExternalIds: [...new Set(named)] } } : valid;
+  }
   const o = valid.record;
+  const contacts = contactIds ?? (o.associations?.contacts?.results ?? []).map((a) => a.id);
+  const rejectDeal = (reason: string, kind: QuarantineKind) => reject('purchases', raw, o.id, reason, kind, contacts);
   const f = mapping.purchases.fields;
   const prop = (name: string | undefined): string | null => {
     const v = name ? o.properties[name] : null;
@@ -117,19 +134,18 @@ export function mapDeal(raw: unknown, mapping: Mapping, archived: boolean, conta
   const amountRaw = prop(f.amount);
   const amount = amountRaw === null ? null : Number(amountRaw);
   const label = prop(f.name) ? ` ("${prop(f.name)}")` : '';
-  if (amount !== null && !Number.isFinite(amount)) return reject('purchases', raw, o.id, `${f.amount}: "${amountRaw}" is not a number${label}`, 'invalid-number');
+  if (amount !== null && !Number.isFinite(amount)) return rejectDeal(`${f.amount}: "${amountRaw}" is not a number${label}`, 'invalid-number');
   const occurredAt = parseHubSpotDate(prop(f.occurredAt));
-  if (occurredAt === 'invalid') return reject('purchases', raw, o.id, `${f.occurredAt}: "${prop(f.occurredAt)}" is not a date${label}`, 'invalid-date');
+  if (occurredAt === 'invalid') return rejectDeal(`${f.occurredAt}: "${prop(f.occurredAt)}" is not a date${label}`, 'invalid-date');
   const updatedAt = parseHubSpotDate(o.updatedAt);
-  if (updatedAt === null || updatedAt === 'invalid') return reject('purchases', raw, o.id, `updatedAt: "${o.updatedAt}" is not a date`, 'malformed');
-  const contacts = contactIds ?? (o.associations?.contacts?.results ?? []).map((a) => a.id);
+  if (updatedAt === null || updatedAt === 'invalid') return rejectDeal(`updatedAt: "${o.updatedAt}" is not a date`, 'malformed');
   const isArchived = archived || o.archived === true;
   // A won deal is a purchase: without these it would silently distort someone's RFM.
   if (status === 'won' && !isArchived) {
-    if (amount === null) return reject('purchases', raw, o.id, `${f.amount}: missing on a won deal${label}; enter the amount in HubSpot`, 'missing-value');
-    if (amount < 0) return reject('purchases', raw, o.id, `${f.amount}: negative (${amount}) on a won deal${label}`, 'negative-amount');
-    if (occurredAt === null) return reject('purchases', raw, o.id, `${f.occurredAt}: missing on a won deal${label}`, 'missing-value');
-    if (contacts.length === 0) return reject('purchases', raw, o.id, `associations: won deal${label} has no contact, so it counts for nobody; associate a contact in HubSpot`, 'no-contact');
+    if (amount === null) return rejectDeal(`${f.amount}: missing on a won deal${label}; enter the amount in HubSpot`, 'missing-value');
+    if (amount < 0) return rejectDeal(`${f.amount}: negative (${amount}) on a won deal${label}`, 'negative-amount');
+    if (occurredAt === null) return rejectDeal(`${f.occurredAt}: missing on a won deal${label}`, 'missing-value');
+    if (contacts.length === 0) return rejectDeal(`associations: won deal${label} has no contact, so it counts for nobody; associate a contact in HubSpot`, 'no-contact');
   }
   return {
     ok: true,

@@ -140,6 +140,8 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
 
   return {
     name: spec.name,
+    // The live listing then the archived one: a record in neither was erased (GDPR delete) or purged.
+    fullReadIsComplete: true,
     /** Batch read by id; an id HubSpot no longer has is in its 207 errors, and in no page. */
     async *refetch(ids: readonly string[], context: ReadContext) {
       // HubSpot ids are numeric: anything else was garbled on the way and cannot be asked for.

@@ -32,6 +32,10 @@ export { fieldTypeFor } from './field-types.js';
 const NUMERIC = new Set(['integer', 'score']);
 const DECIMAL = new Set(['float', 'currency', 'percent']);
 
+/** 1004 "Lead not found": Marketo no longer has the lead (deleted): gone, not failed. */
+const LEAD_NOT_FOUND = '1004';
+const leadGone = (reasons: Reason[] | undefined): boolean => (reasons ?? []).some((r) => r.code === LEAD_NOT_FOUND);
+
 function reasonText(reasons: Reason[] | undefined, fallback: string): string {
   return reasons && reasons.length > 0 ? reasons.map((r) => `${r.code} ${r.message}`.trim()).join('; ') : fallback;
 }
@@ -235,13 +239,15 @@ export function createMarketoDestination(client: MarketoClient, mapping: Mapping
         const results = data.result ?? [];
         const applied: string[] = [];
         const failed: BatchResult['failed'] = [];
+        const gone: string[] = [];
         // Results come in input order; a skipped row carries no id (recorded).
         batch.updates.forEach((u, i) => {
           const r = results[i];
           if (r && (r.status === 'updated' || r.status === 'created')) applied.push(u.externalId);
+          else if (r && leadGone(r.reasons)) gone.push(u.externalId);
           else failed.push({ externalId: u.externalId, reason: r ? reasonText(r.reasons, r.status) : 'Marketo sent no result for this lead' });
         });
-        return { applied, failed };
+        return { applied, failed, ...(gone.length > 0 ? { gone } : {}) };
       }
     }
   }
@@ -271,10 +277,12 @@ function membershipOutcome(
   results.forEach((r, i) => byId.set(r.id !== undefined ? String(r.id) : (ids[i] ?? ''), r));
   const applied: string[] = [];
   const failed: BatchResult['failed'] = [];
+  const gone: string[] = [];
   for (const id of ids) {
     const r = byId.get(id);
     if (r && (ok.has(r.status) || (r.reasons ?? []).some((reason) => alreadyTrue.has(reason.code)))) applied.push(id);
+    else if (r && leadGone(r.reasons)) gone.push(id);
     else failed.push({ externalId: id, reason: r ? reasonText(r.reasons, r.status) : 'Marketo sent no result for this lead' });
   }
-  return { applied, failed };
+  return { applied, failed, ...(gone.length > 0 ? { gone } : {}) };
 }

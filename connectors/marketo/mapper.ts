@@ -12,8 +12,9 @@ const EMAIL_INVALID_FIELD = 'emailInvalid';
 
 export type Mapped<T> = { ok: true; record: T } | { ok: false; quarantined: QuarantinedRecord };
 
-function reject(stream: StreamName, raw: unknown, externalId: string | null, reason: string, kind: QuarantineKind): Mapped<never> {
-  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, kind, raw } };
+function reject(stream: StreamName, raw: unknown, externalId: string | null, reason: string, kind: QuarantineKind, contacts?: readonly string[]): Mapped<never> {
+  const linked = contacts && contacts.length > 0 ? { contactExternalIds: [...contacts] } : {};
+  return { ok: false, quarantined: { platform: PLATFORM, stream, externalId, reason, kind, ...linked, raw } };
 }
 
 type Row = Record<string, unknown>;
@@ -207,25 +208,27 @@ function amountOf(value: unknown): number | null | 'invalid' {
 }
 
 export function mapOpportunity(raw: unknown, mapping: Mapping, leadIds: readonly number[]): Mapped<PurchaseRecord> {
+  const contacts = [...new Set(leadIds)].sort((a, b) => a - b).map(String);
   const guid = isRow(raw) && typeof raw.marketoGUID === 'string' ? raw.marketoGUID.trim() : '';
-  if (!isRow(raw) || guid === '') return reject('purchases', raw, null, 'marketoGUID: missing', 'malformed');
+  if (!isRow(raw) || guid === '') return reject('purchases', raw, null, 'marketoGUID: missing', 'malformed', contacts);
+  // A quarantined opportunity names the leads of its roles: forgetting one of them erases it too.
+  const rejectOpportunity = (reason: string, kind: QuarantineKind) => reject('purchases', raw, guid, reason, kind, contacts);
   const f = mapping.purchases.fields;
   const name = f.name ? text(raw[f.name]) : null;
   const label = name ? ` ("${name}")` : '';
   const status = opportunityStatus(raw, mapping);
   const amount = amountOf(raw[f.amount]);
-  if (amount === 'invalid') return reject('purchases', raw, guid, `${f.amount}: "${text(raw[f.amount])}" is not a number${label}`, 'invalid-number');
+  if (amount === 'invalid') return rejectOpportunity(`${f.amount}: "${text(raw[f.amount])}" is not a number${label}`, 'invalid-number');
   const occurredAt = parseMarketoDate(raw[f.occurredAt]);
-  if (occurredAt === 'invalid') return reject('purchases', raw, guid, `${f.occurredAt}: "${text(raw[f.occurredAt])}" is not a date${label}`, 'invalid-date');
+  if (occurredAt === 'invalid') return rejectOpportunity(`${f.occurredAt}: "${text(raw[f.occurredAt])}" is not a date${label}`, 'invalid-date');
   const updatedAt = parseMarketoDate(raw.updatedAt);
-  if (updatedAt === 'invalid') return reject('purchases', raw, guid, `updatedAt: "${text(raw.updatedAt)}" is not a date`, 'malformed');
-  const contacts = [...new Set(leadIds)].sort((a, b) => a - b).map(String);
+  if (updatedAt === 'invalid') return rejectOpportunity(`updatedAt: "${text(raw.updatedAt)}" is not a date`, 'malformed');
   // A won opportunity is a purchase: without these it would silently distort someone's RFM.
   if (status === 'won') {
-    if (amount === null) return reject('purchases', raw, guid, `${f.amount}: missing on a won opportunity${label}; enter the amount in Marketo (or your CRM)`, 'missing-value');
-    if (amount < 0) return reject('purchases', raw, guid, `${f.amount}: negative (${amount}) on a won opportunity${label}`, 'negative-amount');
-    if (occurredAt === null) return reject('purchases', raw, guid, `${f.occurredAt}: missing on a won opportunity${label}`, 'missing-value');
-    if (contacts.length === 0) return reject('purchases', raw, guid, `roles: won opportunity${label} has no lead in an opportunity role, so it counts for nobody`, 'no-contact');
+    if (amount === null) return rejectOpportunity(`${f.amount}: missing on a won opportunity${label}; enter the amount in Marketo (or your CRM)`, 'missing-value');
+    if (amount < 0) return rejectOpportunity(`${f.amount}: negative (${amount}) on a won opportunity${label}`, 'negative-amount');
+    if (occurredAt === null) return rejectOpportunity(`${f.occurredAt}: missing on a won opportunity${label}`, 'missing-value');
+    if (contacts.length === 0) return rejectOpportunity(`roles: won opportunity${label} has no lead in an opportunity role, so it counts for nobody`, 'no-contact');
   }
   const created = parseMarketoDate(raw.createdAt);
   return {

@@ -164,6 +164,8 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
 
   const contacts: SourceStream = {
     name: 'contacts',
+    // Every lead by bulk extract, then the deletions Marketo still lists.
+    fullReadIsComplete: true,
     /** Get Leads by filterType=id, 300 a call; a lead Marketo no longer has is simply not in the answer. */
     async *refetch(ids: readonly string[], context: ReadContext) {
       // Lead ids are positive integers: anything else was garbled on the way and cannot be asked for.
@@ -322,6 +324,8 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
 
   const purchases: SourceStream = {
     name: 'purchases',
+    // Every opportunity with a role for a lead: one with none counts for nobody.
+    fullReadIsComplete: true,
     /** By marketoGUID (the id segsync stores), each with every lead it has a role for. */
     async *refetch(guids: readonly string[], context: ReadContext) {
       for (const batch of chunks(guids, LEADS_PER_CALL)) {
@@ -341,6 +345,7 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
         if (!(error instanceof RolesUnavailable)) throw error;
         yield {
           ...page({ phase: 'incremental', since: context.now() } satisfies PurchasesCursor, 0, {}),
+          partialView: 'Marketo offers no opportunity roles on this instance',
           warnings: [
             `Marketo answered ${error.cause.detail} for opportunity roles: this instance syncs opportunities from its CRM (Salesforce or Dynamics) and ` +
               'offers no role API, so segsync reads no Marketo purchases; connect the CRM\'s deals instead',

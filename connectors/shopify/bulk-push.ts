@@ -104,6 +104,9 @@ const tagKey = (customer: string, tag: string) => `${customer}\u0000${tag}`;
 class Ledger {
   readonly tagsConfirmed = { tagsAdd: new Set<string>(), tagsRemove: new Set<string>() };
   readonly tagsFailed = { tagsAdd: new Map<string, string>(), tagsRemove: new Map<string, string>() };
+  /** Customers Shopify says do not exist (outcomes.ts isMissingCustomer): BatchResult.gone. */
+  readonly tagsGone = { tagsAdd: new Set<string>(), tagsRemove: new Set<string>() };
+  readonly opsGone = new Set<MetafieldOp>();
   readonly opsConfirmed = new Set<MetafieldOp>();
   readonly opsFailed = new Map<MetafieldOp, string>();
   readonly warnings = new Set<string>();
@@ -113,7 +116,8 @@ class Ledger {
     for (const id of batch.externalIds) {
       const key = tagKey(id, batch.listId);
       const reason = this.tagsFailed[mutation].get(key);
-      if (reason !== undefined) result.failed.push({ externalId: id, reason });
+      if (this.tagsGone[mutation].has(key)) (result.gone ??= []).push(id);
+      else if (reason !== undefined) result.failed.push({ externalId: id, reason });
       else if (this.tagsConfirmed[mutation].has(key)) result.applied.push(id);
     }
     return this.withWarnings(result);
@@ -123,6 +127,10 @@ class Ledger {
     const result: BatchResult = { applied: [], failed: [] };
     for (const update of batch.updates) {
       const ops = opsOf(update.externalId);
+      if (ops.some((op) => this.opsGone.has(op))) {
+        (result.gone ??= []).push(update.externalId);
+        continue;
+      }
       const reasons = ops.flatMap((op) => {
         const r = this.opsFailed.get(op);
         return r === undefined ? [] : [r];
@@ -185,6 +193,7 @@ export function createShopifyBulkPush(
         const wanted = byCustomer.get(id)!;
         const outcome = tagsOutcome(id, mutation, bulk.field, line.errors ?? [], line.data?.[bulk.field]);
         if (outcome.ok) for (const tag of wanted) ledger.tagsConfirmed[mutation].add(tagKey(id, tag));
+        else if (outcome.gone) for (const tag of wanted) ledger.tagsGone[mutation].add(tagKey(id, tag));
         else if (wanted.length === 1) ledger.tagsFailed[mutation].set(tagKey(id, wanted[0]!), outcome.reason);
         else for (const tag of wanted) again.set(tag, [...(again.get(tag) ?? []), id]);
       },
@@ -196,6 +205,7 @@ export function createShopifyBulkPush(
       const result = await regular.tags(mutation, tag, ids);
       for (const id of result.applied) ledger.tagsConfirmed[mutation].add(tagKey(id, tag));
       for (const f of result.failed) ledger.tagsFailed[mutation].set(tagKey(f.externalId, tag), f.reason);
+      for (const id of result.gone ?? []) ledger.tagsGone[mutation].add(tagKey(id, tag));
       for (const w of result.warnings ?? []) ledger.warnings.add(w);
     }
     return unfinished;
@@ -218,7 +228,10 @@ export function createShopifyBulkPush(
         const payload = (kind === 'set' ? MetafieldsSetPayloadSchema : MetafieldsDeletePayloadSchema).safeParse(line.data?.[bulk.field]);
         const outcome = settleMetafieldCall(call, bulk.field, line.errors ?? [], payload.success ? payload.data.userErrors : undefined);
         for (const op of outcome.confirmed) ledger.opsConfirmed.add(op);
-        for (const f of outcome.failed) ledger.opsFailed.set(f.op, metafieldFailure(f.op, f.message));
+        for (const f of outcome.failed) {
+          if (f.gone) ledger.opsGone.add(f.op);
+          else ledger.opsFailed.set(f.op, metafieldFailure(f.op, f.message));
+        }
         innocents.push(...outcome.innocent);
       },
       ledger,

@@ -158,6 +158,7 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
 
   async function applyTags(mutation: TagsMutation, tag: string, ids: string[]): Promise<BatchResult> {
     const result: BatchResult = { applied: [], failed: [] };
+    const gone: string[] = [];
     for (const chunk of chunks(ids, mutationsPerRequest(client.pacer.bucket?.maximumAvailable))) {
       const variables: Record<string, unknown> = { tags: [tag] };
       chunk.forEach((id, i) => (variables[`id${i}`] = id));
@@ -165,14 +166,15 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
       const { data, errors } = await client.execute(doc, variables, MutationDataSchema, { partial: true });
       chunk.forEach((id, i) => {
         const outcome = tagsOutcome(id, mutation, `t${i}`, errors.filter((e) => e.path?.[0] === `t${i}`), data[`t${i}`]);
-        if (!outcome.ok) result.failed.push({ externalId: id, reason: outcome.reason });
+        if (!outcome.ok && outcome.gone) gone.push(id);
+        else if (!outcome.ok) result.failed.push({ externalId: id, reason: outcome.reason });
         else {
           result.applied.push(id);
           if (outcome.refusedRead) addWarning(result, protectedReadWarning(doc.name, outcome.refusedRead));
         }
       });
     }
-    return result;
+    return gone.length > 0 ? { ...result, gone } : result;
   }
 
   /**
@@ -180,7 +182,11 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
    * atomic (nothing in a call is saved when one metafield fails), so the others of a failed call
    * are sent once more on their own.
    */
-  async function runCalls(calls: MetafieldCall[], failures: Map<string, string[]>, confirmed: Set<MetafieldOp>, warnings: Set<string>, retry: boolean): Promise<void> {
+  async function runCalls(
+    calls: MetafieldCall[], failures: Map<string, string[]>, confirmed: Set<MetafieldOp>, warnings: Set<string>, retry: boolean,
+    /** Customers Shopify says do not exist; without it they count as failures. */
+    gone?: Set<string>,
+  ): Promise<void> {
     const again: MetafieldOp[][] = [];
     const fail = (op: MetafieldOp, message: string) => {
       const list = failures.get(op.customer) ?? [];
@@ -200,7 +206,10 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
         const outcome = settleMetafieldCall(call, alias, errors.filter((e) => e.path?.[0] === alias), userErrors);
         if (outcome.refusedRead) warnings.add(protectedReadWarning(doc.name, outcome.refusedRead));
         for (const op of outcome.confirmed) confirmed.add(op);
-        for (const f of outcome.failed) fail(f.op, f.message);
+        for (const f of outcome.failed) {
+          if (f.gone && gone) gone.add(f.op.customer);
+          else fail(f.op, f.message);
+        }
         if (outcome.innocent.length === 0) return;
         if (retry) again.push(outcome.innocent);
         else for (const op of outcome.innocent) fail(op, 'not saved: Shopify rejected another metafield of the same call');
@@ -216,7 +225,7 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
     }
     if (again.length > 0) {
       const retried: MetafieldCall[] = again.map((ops) => ({ kind: ops[0]!.value === undefined ? 'delete' : 'set', ops }));
-      await runCalls(retried, failures, confirmed, warnings, false);
+      await runCalls(retried, failures, confirmed, warnings, false, gone);
     }
   }
 
@@ -234,12 +243,15 @@ export function createShopifyDestination(client: ShopifyClient, mapping: Mapping
     const failures = new Map<string, string[]>();
     const confirmed = new Set<MetafieldOp>();
     const warnings = new Set<string>();
-    if (calls.length > 0) await runCalls(calls, failures, confirmed, warnings, true);
+    const gone = new Set<string>();
+    if (calls.length > 0) await runCalls(calls, failures, confirmed, warnings, true, gone);
     const byCustomer = new Map<string, MetafieldOp[]>();
     for (const op of ops) byCustomer.set(op.customer, [...(byCustomer.get(op.customer) ?? []), op]);
     const result: BatchResult = { applied: [], failed: [], ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) };
+    if (gone.size > 0) result.gone = updates.map((u) => u.externalId).filter((id) => gone.has(id));
     for (const u of updates) {
       const failed = failures.get(u.externalId);
+      if (gone.has(u.externalId)) continue;
       if (failed) result.failed.push({ externalId: u.externalId, reason: failed.join('; ') });
       else if ((byCustomer.get(u.externalId) ?? []).every((op) => confirmed.has(op))) result.applied.push(u.externalId);
     }

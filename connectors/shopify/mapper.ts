@@ -117,9 +117,19 @@ export function mapCustomer(raw: unknown, mapping: Mapping): Mapped<ContactRecor
   }
 }
 
+/** The customer an order names, read leniently: the order itself may be malformed. */
+function rawCustomerId(raw: unknown): string | null {
+  const id = valueAt(raw, 'customer.id');
+  return typeof id === 'string' && /^gid:\/\/shopify\/Customer\/\d+$/.test(id) ? id : null;
+}
+
 export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
   const checked = valid(OrderNodeSchema, 'purchases', raw);
-  if (!checked.ok) return checked;
+  if (!checked.ok) {
+    // A quarantined order names its customer: forgetting them erases it too.
+    const customer = rawCustomerId(raw);
+    return customer ? { ok: false, quarantined: { ...checked.quarantined, contactExternalIds: [customer] } } : checked;
+  }
   const node = checked.node;
   if (node.test === true) return { ok: 'test', externalId: node.id };
   const f = mapping.purchases.fields;
@@ -158,7 +168,11 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
       },
     };
   } catch (error) {
-    if (error instanceof FieldProblem) return reject('purchases', raw, node.id, error.message, error.kind);
+    if (error instanceof FieldProblem) {
+      const rejected = reject('purchases', raw, node.id, error.message, error.kind);
+      const customer = node.customer?.id;
+      return customer ? { ok: false, quarantined: { ...rejected.quarantined, contactExternalIds: [customer] } } : rejected;
+    }
     throw error;
   }
 }

@@ -34,7 +34,18 @@ export function protectedReadWarning(call: string, error: GraphqlError): string 
   return `Shopify: ${explained.detail}; the writes were accepted without errors and are counted. ${explained.hint}`;
 }
 
-export type TagsOutcome = { ok: true; refusedRead?: GraphqlError } | { ok: false; reason: string };
+/**
+ * A userError saying the customer itself does not exist (deleted or erased on Shopify): the
+ * customer is gone, the write was not refused. CHOSEN from the emulator's answers (tagsAdd: `id`
+ * "Customer does not exist"; metafieldsSet: `ownerId` "Owner does not exist."), which follow
+ * Shopify's DOES_NOT_EXIST wording for customers.
+ */
+export function isMissingCustomer(e: Pick<UserError, 'field' | 'message'>): boolean {
+  const field = e.field?.[e.field.length - 1];
+  return (field === 'id' || field === 'ownerId') && /does not exist/i.test(e.message);
+}
+
+export type TagsOutcome = { ok: true; refusedRead?: GraphqlError } | { ok: false; reason: string; gone?: true };
 
 /** One customer's tagsAdd/tagsRemove: `errors` are the call's own (alias `alias`), `payload` its data. */
 export function tagsOutcome(id: string, mutation: TagsMutation, alias: string, errors: readonly GraphqlError[], payload: unknown): TagsOutcome {
@@ -42,7 +53,9 @@ export function tagsOutcome(id: string, mutation: TagsMutation, alias: string, e
   const parsed = TagsPayloadSchema.safeParse(payload);
   if (other.length > 0) return { ok: false, reason: `${id}, tags: ${other.map((e) => e.message).join('; ')}` };
   if (!parsed.success) return { ok: false, reason: `${id}, tags: ${refusedRead[0]?.message ?? `Shopify answered no ${mutation} result`}` };
-  if (parsed.data.userErrors.length > 0) return { ok: false, reason: `${id}, ${describe(parsed.data.userErrors, 'tags')}` };
+  if (parsed.data.userErrors.length > 0) {
+    return { ok: false, reason: `${id}, ${describe(parsed.data.userErrors, 'tags')}`, ...(parsed.data.userErrors.every(isMissingCustomer) ? { gone: true as const } : {}) };
+  }
   return refusedRead[0] ? { ok: true, refusedRead: refusedRead[0] } : { ok: true };
 }
 
@@ -60,7 +73,8 @@ export interface MetafieldCall {
 
 export interface CallOutcome {
   confirmed: MetafieldOp[];
-  failed: Array<{ op: MetafieldOp; message: string }>;
+  /** `gone`: its customer does not exist (isMissingCustomer). */
+  failed: Array<{ op: MetafieldOp; message: string; gone?: true }>;
   /**
    * Not saved only because another metafield of the same call failed (metafieldsSet is atomic):
    * worth sending once more on their own.
@@ -99,7 +113,7 @@ export function settleMetafieldCall(call: MetafieldCall, alias: string, errors: 
     const op = Number.isInteger(index) ? call.ops[index] : undefined;
     if (op) {
       blamed.add(index);
-      outcome.failed.push({ op, message: `${e.message}${e.code ? ` (${e.code})` : ''}` });
+      outcome.failed.push({ op, message: `${e.message}${e.code ? ` (${e.code})` : ''}`, ...(isMissingCustomer(e) ? { gone: true as const } : {}) });
     } else {
       return { confirmed: [], failed: call.ops.map((o) => ({ op: o, message: `${alias}: ${e.message}` })), innocent: [] };
     }

@@ -159,6 +159,8 @@ function createStream(client: ShopifyClient, spec: StreamSpec, options: ShopifyS
   const overlapMs = options.lookbackMinutes * 60_000;
   return {
     name: spec.name,
+    // Shopify deletes customers and orders outright: one missing from a full read is gone.
+    fullReadIsComplete: true,
     /** `nodes(ids:)`, up to 250 ids a query; an id Shopify no longer has answers null and is in no page. */
     async *refetch(ids: readonly string[], context: ReadContext) {
       // Shopify refuses the whole query for one id that is no global id: a garbled one cannot be asked for.
@@ -180,8 +182,12 @@ function createStream(client: ShopifyClient, spec: StreamSpec, options: ShopifyS
       const parsed = CursorSchema.safeParse(stored);
       const cursor: Cursor | undefined = context.full || !parsed.success ? undefined : parsed.data;
       const warnings = spec.prepare ? await spec.prepare(context) : [];
-      if (cursor?.phase === 'incremental') yield* readChanges(client, spec, cursor.since, overlapMs, warnings, context);
-      else yield* readBulk(client, spec, cursor?.phase === 'bulk' ? cursor : undefined, warnings, context);
+      const pages = cursor?.phase === 'incremental'
+        ? readChanges(client, spec, cursor.since, overlapMs, warnings, context)
+        : readBulk(client, spec, cursor?.phase === 'bulk' ? cursor : undefined, warnings, context);
+      // Without read_all_orders, orders older than 60 days are hidden, not gone.
+      const hidden = warnings.includes(READ_ALL_ORDERS_WARNING) ? 'Shopify shows only the last 60 days of orders' : undefined;
+      for await (const page of pages) yield hidden ? { ...page, partialView: hidden } : page;
     },
   };
 }
@@ -393,6 +399,8 @@ async function* readResult(
       ...(last.tests > 0 ? [testOrdersWarning(last.tests)] : []),
       ...(url && reported !== undefined && reported !== last.lines ? [objectCountWarning(last.lines, reported)] : []),
     ];
+    // Fewer lines than Shopify counted: records may be missing from the file, not from the shop.
+    if (url && reported !== undefined && reported !== last.lines) page.partialView = objectCountWarning(last.lines, reported);
     yield withWarnings(page, finalWarnings);
     return;
   }

@@ -49,6 +49,7 @@ program
   .description('pull contacts and deals from every configured platform (incremental after the first run)')
   .option('--full', 'ignore cursors and read everything again')
   .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
+  .option('--allow-mass-deletion', 'mark records deleted even if a full pull finds more than the configured share gone from a platform')
   .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
   .action(pullCommand);
@@ -91,6 +92,7 @@ program
   .option('--dry-run', 'pull and segment, then print the push plan without sending it')
   .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
   .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
+  .option('--allow-mass-deletion', 'mark records deleted even if a full pull finds more than the configured share gone from a platform')
   .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
   .action(syncCommand);

@@ -17,12 +17,14 @@ export function renderPull(result: PullResult): string {
   const refetched = result.streams.flatMap((s) => (s.refetched ? [`${s.platform} ${s.stream}: read ${fmt(s.refetched.asked)} quarantined ${s.refetched.asked === 1 ? 'record' : 'records'} again by id: ` +
     `${fmt(s.refetched.stored)} now valid and stored, ${fmt(s.refetched.quarantined)} still invalid, ${fmt(s.refetched.missing)} no longer on the platform` +
     (s.refetched.error ? `; stopped early (${s.refetched.error}), the rest are read at the next pull` : '')] : []));
+  const gone = result.streams.flatMap((s) => (s.gone ? [`${s.platform} ${s.stream}: ${plural(s.gone, 'stored record')} ${s.gone === 1 ? 'is' : 'are'} no longer on ${s.platform} ` +
+    '(erased or deleted there): marked deleted; their personal data is purged after privacy.retentionDays.'] : []));
   const suppressedNote = t.suppressed > 0 ? `\n${plural(t.suppressed, 'record')} of forgotten people (segsync forget) ${t.suppressed === 1 ? 'was' : 'were'} dropped, not stored.` : '';
   const purged = result.purged;
   const purgedNote = purged && purged.contacts + purged.purchases > 0
     ? `\nRetention: personal data purged from ${plural(purged.contacts, 'contact')} and ${plural(purged.purchases, 'purchase')} gone from their platform longer than privacy.retentionDays.`
     : '';
-  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${failed.length ? `\n${failed.join('\n')}` : ''}${quarantineNote}${suppressedNote}${purgedNote}${refetched.length ? `\n${refetched.join('\n')}` : ''}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
+  return `Pulled\n${table(rows, ['l', 'l', 'l', 'r', 'r', 'r', 'r'])}${failed.length ? `\n${failed.join('\n')}` : ''}${quarantineNote}${suppressedNote}${gone.length ? `\n${gone.join('\n')}` : ''}${purgedNote}${refetched.length ? `\n${refetched.join('\n')}` : ''}${warnings.length ? `\n${warnings.join('\n')}` : ''}`;
 }
 
 export function renderSegment(result: SegmentSummary): string {
@@ -117,6 +119,9 @@ export function renderPush(result: PushResult): string {
     );
     if (d.failed !== undefined) out.push(`Failed: ${d.failed.split('\n')[0]} (the counts above are what was applied before; the next push sends the rest)`);
     else if (p.listAdds + p.listRemoves + p.tokenUpdates === 0) out.push('Nothing changed since the last push: no write requests needed.');
+    if (applied?.gone) {
+      out.push(`${plural(applied.gone, 'contact')} no longer on ${d.platform} (deleted or erased there): marked deleted, not asked for again.`);
+    }
     if (applied && applied.failed.length > 0) {
       out.push(`${plural(applied.failed.length, 'record')} failed:`);
       for (const f of applied.failed.slice(0, 10)) out.push(`  - ${f.externalId}: ${f.reason}`);

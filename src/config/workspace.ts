@@ -42,6 +42,11 @@ const SourceSchema = z.strictObject({
    * records holding one (and at least 10 records) stops before writing it, unless --allow-blanking.
    */
   blankingThreshold: z.number().min(0).max(1).default(0.5),
+  /**
+   * A full pull that finds more than this share of the stored records (and at least 10) gone from
+   * the platform marks none deleted and stops, unless --allow-mass-deletion.
+   */
+  massDeletionThreshold: z.number().min(0).max(1).default(0.2),
 });
 export type SourceSettings = z.infer<typeof SourceSchema>;
 

@@ -25,6 +25,11 @@ export interface SourcePage {
   warnings?: string[];
   /** Whether this page comes from reading everything or only changes (for the summary). */
   mode?: 'full' | 'incremental';
+  /**
+   * Set when this read cannot see every record the platform holds, saying why (Shopify without
+   * read_all_orders shows 60 days of orders): a full read with such a page marks nothing gone.
+   */
+  partialView?: string;
 }
 
 export interface ReadContext {
@@ -37,6 +42,13 @@ export interface ReadContext {
 /** A stream reads pages and yields them; it knows nothing about the store (STYLE.md). */
 export interface SourceStream {
   name: StreamName;
+  /**
+   * A full read (no cursor, or `--full`) yields every record of this stream the platform holds,
+   * deleted ones its API still lists included: after one that completes, a stored record it did
+   * not yield is gone from the platform (erased, deleted outright) and the pull marks it so
+   * (gone-sweep.ts). Absent when a read is never the whole platform (a file import).
+   */
+  fullReadIsComplete?: boolean;
   read(cursor: JsonValue | undefined, context: ReadContext): AsyncIterable<SourcePage>;
   /**
    * Reads these records again by external id (records quarantined for a reason that may pass
@@ -83,6 +95,11 @@ export interface BatchResult {
   failed: Array<{ externalId: string; reason: string }>;
   /** What an admin should know about a batch that was applied (e.g. Shopify refusing to show protected customer data back). */
   warnings?: string[];
+  /**
+   * External ids the platform says it has no contact for (deleted, erased, merged away): neither
+   * applied nor failed. The pipeline marks those contacts gone, so no push asks for them again.
+   */
+  gone?: string[];
 }
 
 /** What a platform answered when asked to erase contacts (`segsync forget --on-platforms`). */

@@ -72,5 +72,11 @@ export interface QuarantinedRecord {
   reason: string;
   /** The reason as a kind (src/domain/quarantine-kinds.ts); 'other' when the source gives none. */
   kind?: QuarantineKind;
+  /**
+   * A quarantined purchase: the contacts (external ids on the same platform) it names, when the
+   * source could read them (deal associations, opportunity roles, the order's customer). `forget`
+   * erases it with them, and a pull drops it when it names a forgotten person.
+   */
+  contactExternalIds?: string[];
   raw: unknown;
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { DestinationState } from '../store/destination-state.js';
+import { GoneRecords } from '../store/gone-records.js';
 import { listSegments } from '../store/segmentation-runs.js';
 import type { BatchResult, Destination, PlanBatch } from '../domain/connector.js';
 import { ApiError } from '../http/errors.js';
@@ -30,6 +31,8 @@ export interface ApplySummary {
   listRemoves: number;
   tokenUpdates: number;
   failed: Array<{ externalId: string; reason: string }>;
+  /** Contacts the platform said it no longer has (BatchResult.gone): marked deleted in the store. */
+  gone: number;
   forgotten: number;
   /** What the platform said about batches that were applied (each once). */
   warnings?: string[];
@@ -37,6 +40,13 @@ export interface ApplySummary {
 
 function noteWarnings(summary: ApplySummary, result: BatchResult): void {
   for (const w of result.warnings ?? []) if (!(summary.warnings ??= []).includes(w)) summary.warnings.push(w);
+}
+
+/** Contacts the platform no longer has are gone (as a full pull would find): no push asks for them again. */
+function noteGone(db: Db, summary: ApplySummary, result: BatchResult): void {
+  if (!result.gone || result.gone.length === 0) return;
+  const gone = result.gone;
+  summary.gone += db.transaction(() => new GoneRecords(db).mark(summary.destination, 'contacts', gone, nowIso()))();
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -77,7 +87,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
     throw new MassRemovalError(platform, plan.guardViolations, options.massRemovalThreshold);
   }
   const state = new DestinationState(db);
-  const summary: ApplySummary = { destination: platform, listsCreated: 0, listAdds: 0, listRemoves: 0, tokenUpdates: 0, failed: [], forgotten: 0 };
+  const summary: ApplySummary = { destination: platform, listsCreated: 0, listAdds: 0, listRemoves: 0, tokenUpdates: 0, failed: [], gone: 0, forgotten: 0 };
   options.track?.(summary);
   const forgotten = state.forgetContacts(platform, plan.forgetIds);
   summary.forgotten = forgotten.listMembers + forgotten.tokenRows;
@@ -130,13 +140,15 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
     state.recordListAdds(platform, segmentKey, result.applied, nowIso());
     summary.listAdds += result.applied.length;
     noteWarnings(summary, result);
+    noteGone(db, summary, result);
     summary.failed.push(...result.failed);
     progress.advance(sent);
   };
   const recordRemoves = (segmentKey: string, sent: number, result: BatchResult) => {
-    state.recordListRemoves(platform, segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId)]);
+    state.recordListRemoves(platform, segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId), ...(result.gone ?? [])]);
     summary.listRemoves += result.applied.length;
     noteWarnings(summary, result);
+    noteGone(db, summary, result);
     progress.advance(sent);
   };
   const recordTokens = (batch: DestinationPlan['tokens'], result: BatchResult) => {
@@ -144,6 +156,7 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
     state.recordTokens(platform, batch.filter((u) => applied.has(u.externalId)), nowIso());
     summary.tokenUpdates += applied.size;
     noteWarnings(summary, result);
+    noteGone(db, summary, result);
     summary.failed.push(...result.failed);
     progress.advance(batch.length);
   };

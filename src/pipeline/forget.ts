@@ -82,6 +82,7 @@ function union(people: readonly PersonRecords[]): PersonRecords {
     emails: all((p) => p.emails),
     phones: all((p) => p.phones),
     rawPhones: all((p) => p.rawPhones),
+    names: all((p) => p.names),
   };
 }
 
@@ -98,7 +99,7 @@ export async function forget(session: Session, options: ForgetOptions): Promise<
   const found = targets.map((t) => findPerson(db, t.kind === 'email' ? { email: t.email } : { contact: { platform: t.platform, externalId: t.externalId } }));
   const person = union(found);
   const plan = planErasure(db, person);
-  const keys = suppressionKeysFor(targets, person, plan.purchases);
+  const keys = suppressionKeysFor(targets, person, [...plan.purchases, ...plan.quarantinedPurchases]);
 
   const onPlatform = (platform: string) => platform !== FILE_PLATFORM && options.platforms.includes(platform);
   const removals: NewRemoval[] = [];

@@ -89,10 +89,12 @@ export async function sendPendingRemovals(
   /** A batch the platform answered: done, or refused per record (reported, not retried). */
   const settleBatch = (batch: PendingRemoval[], result: BatchResult) => {
     const failed = new Map(result.failed.map((f) => [f.externalId, f.reason]));
+    const gone = new Set(result.gone ?? []);
     pending.done(batch.map((r) => r.id));
     for (const r of batch) {
       const why = failed.get(r.externalId);
-      if (why === undefined) settle(r, 'done');
+      if (gone.has(r.externalId)) settle(r, 'absent', `${platform} has no such contact (already deleted)`);
+      else if (why === undefined) settle(r, 'done');
       else settle(r, 'failed', why);
     }
   };

@@ -12,6 +12,7 @@ import { BlankingError, blankingViolations, DEFAULT_BLANKING_THRESHOLD, type Bla
 import { checkSourceMapping } from './mapping-check.js';
 import { refetchQuarantined, type RefetchSummary } from './refetch.js';
 import { suppressionFilter } from './suppression-filter.js';
+import { DEFAULT_MASS_DELETION_THRESHOLD, FullReadTracker, markUnseenGone, type MassDeletionSettings } from './gone-sweep.js';
 
 export interface StreamPullSummary {
   platform: string;
@@ -29,6 +30,11 @@ export interface StreamPullSummary {
   changedIds: string[];
   /** Quarantined records read again by id after the stream's read (see refetch.ts); absent when none were due. */
   refetched?: RefetchSummary;
+  /**
+   * A complete full read of a stream that sees everything its platform holds: stored records it
+   * did not find there (erased, deleted outright), now marked deleted (gone-sweep.ts).
+   */
+  gone?: number;
 }
 
 export interface PullOptions {
@@ -41,6 +47,8 @@ export interface PullOptions {
   now?: () => number;
   /** The blanking guard (blanking-guard.ts); on, with the default threshold, unless said otherwise. */
   blanking?: BlankingSettings;
+  /** The mass-deletion guard of full reads (gone-sweep.ts); on, with the default threshold, unless said otherwise. */
+  massDeletion?: MassDeletionSettings;
   /** The platform's mapping and where it comes from, named by the mapped-field check's errors. */
   mapping?: { displayName: string; origin: MappingOrigin };
   /** Receives each stream's summary as the stream starts, kept up to date: what a failed pull did store. */
@@ -66,6 +74,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const cursors = new StreamCursors(db);
   const stored = new StoredContacts(db);
   const blanking = options.blanking ?? { allow: false, threshold: DEFAULT_BLANKING_THRESHOLD };
+  const massDeletion = options.massDeletion ?? { allow: false, threshold: DEFAULT_MASS_DELETION_THRESHOLD };
   const suppression = suppressionFilter(db);
   const summaries: StreamPullSummary[] = options.summaries ?? [];
 
@@ -83,6 +92,8 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     };
     summaries.push(summary);
     progress.start(`pull ${platform} ${stream.name}`);
+    // A read from the start of a stream that sees the whole platform: what it does not yield is gone there.
+    const fullRead = stream.fullReadIsComplete === true && mode === 'full' ? new FullReadTracker(stream.name) : undefined;
     // Quarantined records due to be read again by id: after the read, unless it met them.
     const due = new Set(stream.refetch ? quarantine.due(platform, stream.name, nowIso()) : []);
     const buffered: SourcePage[] = [];
@@ -147,6 +158,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     try {
       for await (const page of stream.read(cursor, { signal, full: options.full, now: options.now ?? Date.now })) {
         if (refused) throw refused;
+        fullRead?.add(page);
         buffered.push(page);
         bufferedRecords += page.received;
         if (bufferedRecords >= FLUSH_RECORDS || Date.now() - lastFlush >= FLUSH_MS) flush();
@@ -170,6 +182,11 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       }
     }
     if (refused) throw refused;
+    if (fullRead && !signal.aborted) {
+      const outcome = markUnseenGone(db, platform, stream.name, fullRead, massDeletion, nowIso());
+      if (outcome.gone > 0) summary.gone = outcome.gone;
+      if (outcome.skipped && !summary.warnings.includes(outcome.skipped)) summary.warnings.push(outcome.skipped);
+    }
     if (due.size > 0 && stream.refetch) {
       summary.refetched = await refetchQuarantined({
         db, platform, stream, ids: [...due], quarantine,

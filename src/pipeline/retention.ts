@@ -89,6 +89,8 @@ export function purgeExpired(db: Db, options: { retentionDays: number; now?: num
       Array<{ platform: string; external_id: string }>) {
       doomed.set(`${p.platform}\u0000${p.external_id}`, { platform: p.platform, externalId: p.external_id });
     }
+    // Quarantined records their platform no longer has (a read by id or a complete full read did not find them).
+    summary.quarantine += db.prepare('DELETE FROM quarantine WHERE missing_since IS NOT NULL AND missing_since <= ?').run(cutoff).changes;
     const deleteLinks = db.prepare('DELETE FROM purchase_contacts WHERE platform = ? AND purchase_external_id = ?');
     const deletePurchase = db.prepare('DELETE FROM purchases WHERE platform = ? AND external_id = ?');
     for (const p of doomed.values()) {

@@ -121,7 +121,7 @@ export function pulledPlatforms(session: Session, options: { platforms?: readonl
  * is thrown, or with `keepGoing` every failure is listed in the result. Either way the streams
  * hold what each platform stored, a failed one's included.
  */
-export async function pull(session: Session, options: CommandOptions & { full: boolean; keepGoing?: boolean; allowBlanking?: boolean }): Promise<PullResult> {
+export async function pull(session: Session, options: CommandOptions & { full: boolean; keepGoing?: boolean; allowBlanking?: boolean; allowMassDeletion?: boolean }): Promise<PullResult> {
   const progress = options.progress ?? silentProgressFactory;
   const platforms = pulledPlatforms(session, options);
   const sinks = platforms.map((): StreamPullSummary[] => []);
@@ -144,6 +144,8 @@ export async function pull(session: Session, options: CommandOptions & { full: b
       summaries: sinks[i]!,
       // Scheduled jobs never pass allowBlanking: a refused batch fails the job for an admin to rerun by hand.
       blanking: { allow: options.allowBlanking === true, threshold: sourceSettings(session.workspace, id).blankingThreshold },
+      // Nor allowMassDeletion: a full read that finds most records gone fails the job, nothing marked.
+      massDeletion: { allow: options.allowMassDeletion === true, threshold: sourceSettings(session.workspace, id).massDeletionThreshold },
       mapping: { displayName: c.displayName, origin: c.mappingOrigin },
     });
   }));
@@ -288,7 +290,7 @@ export interface SyncResult {
  */
 export async function sync(
   session: Session,
-  options: CommandOptions & { full: boolean; dryRun: boolean; allowMassRemoval: boolean; allowBlanking?: boolean; between?: () => void },
+  options: CommandOptions & { full: boolean; dryRun: boolean; allowMassRemoval: boolean; allowBlanking?: boolean; allowMassDeletion?: boolean; between?: () => void },
 ): Promise<SyncResult> {
   const pulled = await pull(session, { ...options, keepGoing: true });
   const failed = [...(pulled.failed ?? [])];

@@ -39,9 +39,22 @@ export function suppressionFilter(db: Db): SuppressionFilter {
   const contactIdSuppressed = (platform: string, id: string): boolean =>
     has(identityKey(platform, id)) || (id.includes('@') && has(emailKey(id)));
 
+  /**
+   * A forgotten person's own purchase id (a platform may keep their deal after erasing them) drops
+   * a purchase only while it names no live contact: ids are reused (a file's order O1 of someone
+   * else), and a purchase of a live contact is that contact's.
+   */
+  const forgottenPurchase = (platform: string, externalId: string, liveContacts: number): boolean =>
+    liveContacts === 0 && has(purchaseKey(platform, externalId));
+
   function quarantineSuppressed(q: QuarantinedRecord): boolean {
     if (q.externalId !== null && q.stream === 'contacts' && contactIdSuppressed(q.platform, q.externalId)) return true;
-    if (q.externalId !== null && q.stream === 'purchases' && has(purchaseKey(q.platform, q.externalId))) return true;
+    if (q.stream === 'purchases') {
+      const named = q.contactExternalIds ?? [];
+      // Its raw body names them: it cannot lose only their link, as a valid purchase does.
+      if (named.some((id) => contactIdSuppressed(q.platform, id))) return true;
+      if (q.externalId !== null && forgottenPurchase(q.platform, q.externalId, named.length)) return true;
+    }
     for (const text of stringsIn(q.raw)) {
       for (const match of text.matchAll(EMAILS)) if (has(emailKey(match[0]))) return true;
     }
@@ -74,12 +87,12 @@ export function suppressionFilter(db: Db): SuppressionFilter {
       }
       const purchases: PurchaseRecord[] = [];
       for (const p of page.purchases) {
+        const kept = p.contactExternalIds.filter((id) => !contactIdSuppressed(p.platform, id));
         // Theirs alone when forgotten: a platform that erased the person may still send the order or deal.
-        if (has(purchaseKey(p.platform, p.externalId))) {
+        if (forgottenPurchase(p.platform, p.externalId, kept.length)) {
           suppressed++;
           continue;
         }
-        const kept = p.contactExternalIds.filter((id) => !contactIdSuppressed(p.platform, id));
         if (kept.length === p.contactExternalIds.length) purchases.push(p);
         else if (kept.length > 0) purchases.push({ ...p, contactExternalIds: kept });
         else suppressed++;

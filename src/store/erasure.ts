@@ -23,6 +23,8 @@ export interface PersonRecords {
   phones: string[];
   /** Phones as the platforms sent them (for finding them in text). */
   rawPhones: string[];
+  /** Full names ("First Last") of their contacts, as stored: quarantined records naming them are erased. */
+  names: string[];
 }
 
 const keyOf = (platform: string, externalId: string): string => `${platform}\u0000${externalId}`;
@@ -35,9 +37,9 @@ export function findPerson(db: Db, seed: { email?: string; contact?: ContactKey 
   const byEmail = db.prepare<[string], { platform: string; external_id: string }>('SELECT platform, external_id FROM contacts WHERE email_normalized = ?');
   const profileByEmail = db.prepare<[string], { id: number }>('SELECT id FROM profiles WHERE email_key = ?');
   const profileOf = db.prepare<[string, string], { profile_id: number }>('SELECT profile_id FROM identities WHERE platform = ? AND external_id = ?');
-  const contactRow = db.prepare<[string, string], { email_normalized: string | null; phone_normalized: string | null; phone: string | null; merged_into: string | null }>(
-    'SELECT email_normalized, phone_normalized, phone, merged_into FROM contacts WHERE platform = ? AND external_id = ?',
-  );
+  const contactRow = db.prepare<[string, string], {
+    email_normalized: string | null; phone_normalized: string | null; phone: string | null; merged_into: string | null; first_name: string | null; last_name: string | null;
+  }>('SELECT email_normalized, phone_normalized, phone, merged_into, first_name, last_name FROM contacts WHERE platform = ? AND external_id = ?');
   const mergedIntoIt = db.prepare<[string, string], { external_id: string }>('SELECT external_id FROM contacts WHERE platform = ? AND merged_into = ?');
   const identitiesOf = db.prepare<[number], { platform: string; external_id: string }>('SELECT platform, external_id FROM identities WHERE profile_id = ?');
   const unresolvedByPhone = db.prepare<[string], { platform: string; external_id: string }>(`
@@ -50,6 +52,7 @@ export function findPerson(db: Db, seed: { email?: string; contact?: ContactKey 
   const emails = new Set<string>();
   const phones = new Set<string>();
   const rawPhones = new Set<string>();
+  const names = new Set<string>();
   const emailQueue: string[] = [];
   const contactQueue: string[] = [];
   const addEmail = (e: string | null) => {
@@ -91,6 +94,8 @@ export function findPerson(db: Db, seed: { email?: string; contact?: ContactKey 
         if (!row.email_normalized) for (const r of unresolvedByPhone.all(row.phone_normalized)) addContact(r.platform, r.external_id);
       }
       if (row.phone) rawPhones.add(row.phone.trim());
+      const name = [row.first_name, row.last_name].map((n) => n?.trim() ?? '');
+      if (name[0] !== '' && name[1] !== '') names.add(name.join(' '));
       if (row.merged_into) addContact(platform, row.merged_into);
     }
     for (const r of mergedIntoIt.all(platform, externalId)) addContact(platform, r.external_id);
@@ -101,6 +106,8 @@ export function findPerson(db: Db, seed: { email?: string; contact?: ContactKey 
     emails: [...emails].sort(),
     phones: [...phones].sort(),
     rawPhones: [...rawPhones].filter((p) => p.length >= 7).sort(),
+    // Too short a name would match other people's text.
+    names: [...names].filter((n) => n.length >= 5).sort(),
   };
 }
 
@@ -126,6 +133,8 @@ export interface ErasurePlan {
   person: PersonRecords;
   /** Purchases of nobody else: deleted with their links. A purchase shared with others loses only the person's link. */
   purchases: RecordKey[];
+  /** Quarantined purchases that name only the person's contacts (their ids are suppressed like `purchases`). */
+  quarantinedPurchases: RecordKey[];
   quarantineIds: number[];
   /** What segsync last applied on each platform for the person's contacts: what forget must take back. */
   applied: Array<{ platform: string; externalId: string; segmentKeys: string[]; tokenFields: string[] }>;
@@ -187,16 +196,33 @@ export function planErasure(db: Db, person: PersonRecords): ErasurePlan {
   const byRecord = db.prepare<[string, string, string], { id: number }>('SELECT id FROM quarantine WHERE platform = ? AND stream = ? AND external_id = ?');
   for (const c of person.contacts) for (const r of byRecord.all(c.platform, 'contacts', c.externalId)) quarantineIds.add(r.id);
   for (const p of purchases) for (const r of byRecord.all(p.platform, 'purchases', p.externalId)) quarantineIds.add(r.id);
-  // A quarantined record names the person in its raw body or its reason (a CSV row, an invalid email).
-  const mentioning = db.prepare<[string, string], { id: number }>('SELECT id FROM quarantine WHERE instr(lower(raw), ?) > 0 OR instr(lower(reason), ?) > 0');
-  for (const needle of [...person.emails, ...person.rawPhones.map((p) => p.toLowerCase())]) {
+  // A quarantined purchase that names one of their contacts (a malformed deal of theirs, an
+  // invalid order row with their customer id) is theirs, even when it names someone else too.
+  const naming = db.prepare<[string, string], { id: number; external_id: string | null; contact_external_ids: string }>(
+    `SELECT id, external_id, contact_external_ids FROM quarantine WHERE platform = ? AND stream = 'purchases' AND contact_external_ids IS NOT NULL
+       AND EXISTS (SELECT 1 FROM json_each(quarantine.contact_external_ids) WHERE value = ?)`,
+  );
+  const quarantinedPurchases = new Map<string, RecordKey>();
+  for (const c of person.contacts) {
+    for (const r of naming.all(c.platform, c.externalId)) {
+      quarantineIds.add(r.id);
+      const named = JSON.parse(r.contact_external_ids) as string[];
+      if (r.external_id !== null && named.every((id) => mine.has(keyOf(c.platform, id)))) {
+        quarantinedPurchases.set(keyOf(c.platform, r.external_id), { platform: c.platform, externalId: r.external_id });
+      }
+    }
+  }
+  // A quarantined record names the person in its raw body or its reason (a CSV row, an invalid
+  // email, a deal called "Order #518857 — Anna Müller"). Both sides folded by SQLite's lower().
+  const mentioning = db.prepare<[string, string], { id: number }>('SELECT id FROM quarantine WHERE instr(lower(raw), lower(?)) > 0 OR instr(lower(reason), lower(?)) > 0');
+  for (const needle of [...person.emails, ...person.rawPhones.map((p) => p.toLowerCase()), ...person.names]) {
     for (const r of mentioning.all(needle, needle)) quarantineIds.add(r.id);
   }
   counts.quarantine = quarantineIds.size;
   const scrub = textScrubber(person);
   counts.runsScrubbed = runRowsMentioning(db, scrub).length;
   counts.segmentationRunsScrubbed = segmentationRowsMentioning(db, scrub).length;
-  return { person, purchases, quarantineIds: [...quarantineIds].sort((a, b) => a - b), applied, counts };
+  return { person, purchases, quarantinedPurchases: [...quarantinedPurchases.values()], quarantineIds: [...quarantineIds].sort((a, b) => a - b), applied, counts };
 }
 
 /**

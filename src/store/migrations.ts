@@ -364,6 +364,15 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE runs ADD COLUMN note TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'quarantined purchases name their contacts',
+    sql: `
+      -- The contacts a quarantined purchase names (JSON array of external ids on its platform), when
+      -- the source could read them: segsync forget erases it with them. NULL: not known.
+      ALTER TABLE quarantine ADD COLUMN contact_external_ids TEXT;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

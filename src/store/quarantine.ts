@@ -78,14 +78,15 @@ export class Quarantine {
 
   constructor(private readonly db: Db) {
     this.upsert = db.prepare(`
-      INSERT INTO quarantine (platform, stream, external_id, kind, reason, raw, first_seen_at, last_seen_at, refetch_after, refetch_attempts)
-      VALUES (@platform, @stream, @externalId, @kind, @reason, @raw, @at, @at, @refetchAfter, @attempts)
+      INSERT INTO quarantine (platform, stream, external_id, kind, reason, raw, first_seen_at, last_seen_at, refetch_after, refetch_attempts, contact_external_ids)
+      VALUES (@platform, @stream, @externalId, @kind, @reason, @raw, @at, @at, @refetchAfter, @attempts, @contacts)
       ON CONFLICT (platform, stream, external_id) WHERE external_id IS NOT NULL
       DO UPDATE SET kind = excluded.kind, reason = excluded.reason, raw = excluded.raw, last_seen_at = excluded.last_seen_at,
-        refetch_after = excluded.refetch_after, refetch_attempts = excluded.refetch_attempts, missing_since = NULL`);
+        refetch_after = excluded.refetch_after, refetch_attempts = excluded.refetch_attempts, missing_since = NULL,
+        contact_external_ids = excluded.contact_external_ids`);
     this.insertAnonymous = db.prepare(`
-      INSERT INTO quarantine (platform, stream, external_id, kind, reason, raw, first_seen_at, last_seen_at)
-      VALUES (?, ?, NULL, ?, ?, ?, ?, ?)`);
+      INSERT INTO quarantine (platform, stream, external_id, kind, reason, raw, first_seen_at, last_seen_at, contact_external_ids)
+      VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)`);
     this.attemptsOf = db.prepare('SELECT refetch_attempts AS n FROM quarantine WHERE platform = ? AND stream = ? AND external_id = ?');
     this.release = db.prepare('DELETE FROM quarantine WHERE platform = ? AND stream = ? AND external_id = ?');
     this.anyOf = db.prepare('SELECT 1 FROM quarantine WHERE platform = ? AND stream = ? AND external_id IS NOT NULL LIMIT 1');
@@ -100,15 +101,16 @@ export class Quarantine {
     for (const r of records) {
       const raw = JSON.stringify(r.raw ?? null);
       const kind = r.kind ?? 'other';
+      const contacts = r.contactExternalIds && r.contactExternalIds.length > 0 ? JSON.stringify([...new Set(r.contactExternalIds)]) : null;
       if (r.externalId === null) {
-        this.insertAnonymous.run(r.platform, r.stream, kind, r.reason, raw, seenAt, seenAt);
+        this.insertAnonymous.run(r.platform, r.stream, kind, r.reason, raw, seenAt, seenAt, contacts);
         continue;
       }
       const attempts = options.refetched
         ? ((this.attemptsOf.get(r.platform, r.stream, r.externalId) as { n: number } | undefined)?.n ?? 0) + 1
         : 0;
       const refetchAfter = mayPassLater(kind) ? new Date(Date.parse(seenAt) + refetchDelayMs(attempts)).toISOString() : null;
-      this.upsert.run({ platform: r.platform, stream: r.stream, externalId: r.externalId, kind, reason: r.reason, raw, at: seenAt, refetchAfter, attempts });
+      this.upsert.run({ platform: r.platform, stream: r.stream, externalId: r.externalId, kind, reason: r.reason, raw, at: seenAt, refetchAfter, attempts, contacts });
     }
   }
 

@@ -465,7 +465,7 @@ describe('Shopify destination batches', () => {
     extensions: { cost: cost(30, 30, 1900) },
   });
 
-  it('tags several customers in one aliased request; userErrors and per-alias errors fail only that customer', async () => {
+  it('tags several customers in one aliased request; userErrors and per-alias errors fail only that customer; one that does not exist is gone', async () => {
     let sent: { query: string; variables: Record<string, unknown> } | undefined;
     nock(BASE).post(PATH).reply(200, (_uri, body) => {
       sent = body as typeof sent;
@@ -486,8 +486,9 @@ describe('Shopify destination batches', () => {
     expect(result.applied).toEqual([ids[0]]);
     expect(result.failed).toEqual([
       { externalId: ids[1], reason: "gid://shopify/Customer/x, tags: Invalid global id 'gid://shopify/Customer/x'" },
-      { externalId: ids[2], reason: 'gid://shopify/Customer/3, id: Customer does not exist' },
     ]);
+    // Deleted or erased on Shopify: the pipeline marks it gone instead of failing it at every push.
+    expect(result.gone).toEqual([ids[2]]);
   });
 
   it('metafieldsSet userErrors (recorded INVALID_VALUE) fail those customers; the rest of the atomic call is sent again', async () => {
@@ -597,9 +598,9 @@ describe('Shopify destination: a large push as bulk mutation operations, against
         result: {
           applied: [ids[0]],
           failed: [
-            { externalId: ids[1], reason: `${ids[1]}, id: Customer does not exist` },
             { externalId: ids[2], reason: `${ids[2]}, tags: This customer is currently being modified. Please try again later.` },
           ],
+          gone: [ids[1]],
         },
       },
     ]);

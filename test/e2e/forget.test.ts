@@ -17,6 +17,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { normalizePhone } from '../../src/store/source-records.js';
 import { tokenFields } from '../helpers/world.js';
 import { segsync } from '../helpers/cli.js';
+import { hubspotWorld, type HubSpotWorld } from '../helpers/sandbox.js';
 
 const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 const SIZE = 160;
@@ -262,4 +263,126 @@ describe('segsync forget on the sandbox (HubSpot, Marketo, Shopify)', () => {
     expect(db.prepare("SELECT COUNT(*) AS n FROM purchases WHERE platform = 'csv' AND external_id = 'G-3'").get()).toEqual({ n: 1 });
     db.close();
   }, 120_000);
+});
+
+describe('forget and quarantined records: what names the person goes, their purchase ids drop only what is still theirs', () => {
+  let world: HubSpotWorld;
+  let person: { id: string; email: string };
+  /** The person's deal that HubSpot serves invalid (amount "12O.00"), named after them. */
+  let badDeal: string;
+
+  beforeAll(async () => {
+    world = await hubspotWorld({ size: 40, seed: 5 });
+    const withDeals = world.emulator.listContacts().filter((c) => c.properties.email && world.emulator.dealIdsForContact(c.id).length > 0);
+    const chosen = withDeals[0]!;
+    person = { id: chosen.id, email: chosen.properties.email! };
+    world.emulator.updateContact(person.id, { firstname: 'Mirco', lastname: 'Schnürer' });
+    badDeal = world.emulator.createDeal(person.id, {
+      dealname: 'Order #518857 — Mirco Schnürer', amount: '12O.00', dealstage: 'closedwon', closedate: '2026-03-01T00:00:00.000Z',
+    });
+  }, 60_000);
+
+  afterAll(() => world.close());
+
+  const quarantineRows = () => {
+    const db = new Database(world.dbPath, { readonly: true });
+    try {
+      return db.prepare('SELECT platform, external_id AS id, reason, raw FROM quarantine').all() as Array<{ platform: string; id: string | null; reason: string; raw: string }>;
+    } finally {
+      db.close();
+    }
+  };
+
+  it('forget hubspot:<id> erases the quarantined deal that names them and an order row that names them only by name; a pull --full does not bring them back', async () => {
+    const pulled = await segsync(['pull', '--json'], world.env);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    // An order typed by hand elsewhere: no order number, no customer id, no email, only the name.
+    writeFileSync(join(world.dbPath, '..', 'orders.csv'), 'Order ID,Date,Amount,Currency,Customer ID,Name\n,2026-02-01,10.00,EUR,,Mirco Schnürer\nK-2,2026-02-02,12.00,EUR,K2,Karl Klein\n');
+    const imported = await segsync(['import', join(world.dbPath, '..', 'orders.csv'), '--json'], world.env);
+    expect(imported.code, imported.stderr).toBe(0);
+    const before = quarantineRows();
+    expect(before.find((q) => q.platform === 'hubspot' && q.id === badDeal)?.raw).toContain('"contacts"');
+    expect(before.filter((q) => q.raw.includes('Schnürer'))).toHaveLength(2);
+
+    const forgotten = await segsync(['forget', `hubspot:${person.id}`, '--json'], world.env);
+    expect(forgotten.code, forgotten.stderr).toBe(0);
+    const out = JSON.parse(forgotten.stdout) as ForgetJson;
+    expect(out.forget.store.quarantine).toBe(2);
+    expect(quarantineRows().filter((q) => q.raw.includes('Schnürer') || q.reason.includes('Schnürer') || q.id === badDeal)).toEqual([]);
+    expect(filesContaining(storeFiles(world.dbPath), 'Schnürer')).toEqual([]);
+    const db = new Database(world.dbPath, { readonly: true });
+    expect(db.prepare("SELECT external_id FROM purchases WHERE platform = 'csv'").all()).toEqual([{ external_id: 'K-2' }]);
+    db.close();
+
+    // Still on HubSpot (no --on-platforms), with the invalid deal associated: dropped before it is stored.
+    const again = await segsync(['pull', '--full', '--json'], world.env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(quarantineRows().some((q) => q.id === badDeal)).toBe(false);
+    expect(filesContaining(storeFiles(world.dbPath), 'Schnürer')).toEqual([]);
+  }, 120_000);
+
+  it('after HubSpot\'s GDPR delete the person\'s deals stay there without a contact: a pull --full still drops them', async () => {
+    const other = world.emulator.listContacts().find((c) => c.id !== person.id && c.properties.email && world.emulator.dealIdsForContact(c.id).length > 0)!;
+    const deals = world.emulator.dealIdsForContact(other.id);
+    const forgotten = await segsync(['forget', other.properties.email!, '--on-platforms', '--json'], world.env);
+    expect(forgotten.code, forgotten.stderr).toBe(0);
+    expect(world.emulator.getContact(other.id)).toBeUndefined();
+    expect(world.emulator.listDeals().filter((d) => deals.includes(d.id)).map((d) => d.contactIds)).toEqual(deals.map(() => []));
+    const pulled = await segsync(['pull', '--full', '--json'], world.env);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect((JSON.parse(pulled.stdout) as { pull: { totals: { suppressed: number } } }).pull.totals.suppressed).toBeGreaterThanOrEqual(deals.length);
+    const db = new Database(world.dbPath, { readonly: true });
+    const stored = db.prepare(`SELECT COUNT(*) AS n FROM purchases WHERE platform = 'hubspot' AND external_id IN (${deals.map(() => '?').join(',')})`).get(...deals);
+    const quarantined = db.prepare(`SELECT COUNT(*) AS n FROM quarantine WHERE platform = 'hubspot' AND external_id IN (${deals.map(() => '?').join(',')})`).get(...deals);
+    db.close();
+    expect({ stored, quarantined }).toEqual({ stored: { n: 0 }, quarantined: { n: 0 } });
+  }, 120_000);
+});
+
+describe('forget in a file-only store: a forgotten person\'s order ids reused by someone else are kept (issue 12, new-user trial)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'segsync-forget-csv-'));
+  const env: NodeJS.ProcessEnv = { SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'workspace.yaml') };
+  writeFileSync(join(dir, 'workspace.yaml'), `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\n`);
+  const purchases = () => {
+    const db = new Database(env.SEGSYNC_DB!, { readonly: true });
+    try {
+      return db.prepare(`SELECT p.external_id AS id, p.amount, group_concat(l.contact_external_id) AS contacts FROM purchases p
+                         LEFT JOIN purchase_contacts l ON l.platform = p.platform AND l.purchase_external_id = p.external_id
+                         GROUP BY p.external_id ORDER BY p.external_id`).all();
+    } finally {
+      db.close();
+    }
+  };
+
+  it('forget erases their quarantined order (linked by customer id only); a later file\'s O1 of Bob and P1 of Carla are stored, theirs again is dropped', async () => {
+    writeFileSync(join(dir, 'orders.csv'), 'Order ID,Date,Amount,Customer ID,Currency,Email\n' +
+      'O1,2026-10-01,10.00,C1,EUR,anna.mueller@example.com\nO2,2026-10-02,11.00,C1,EUR,anna.mueller@example.com\nP1,2026-10-03,12.00,C1,EUR,anna.mueller@example.com\n' +
+      'O3,2026-02-30,13.00,C1,EUR,\nB1,2026-10-04,20.00,C2,EUR,bob@example.com\n');
+    const first = await segsync(['import', join(dir, 'orders.csv'), '--json'], env);
+    expect(first.code, first.stderr).toBe(0);
+    const forgotten = await segsync(['forget', 'anna.mueller@example.com', '--json'], env);
+    expect(forgotten.code, forgotten.stderr).toBe(0);
+    expect((JSON.parse(forgotten.stdout) as ForgetJson).forget.store).toMatchObject({ contacts: 1, purchases: 3, quarantine: 1 });
+    const db = new Database(env.SEGSYNC_DB!, { readonly: true });
+    expect(db.prepare('SELECT external_id FROM quarantine').all()).toEqual([]);
+    db.close();
+
+    writeFileSync(join(dir, 'later.csv'), 'Order ID,Date,Amount,Customer ID,Currency\nO1,2026-11-30,77,C2,EUR\nP1,2026-11-30,88,C3,EUR\nNEW1,2026-11-30,99,C2,EUR\n');
+    const later = await segsync(['import', join(dir, 'later.csv'), '--json'], env);
+    expect(later.code, later.stderr).toBe(0);
+    expect((JSON.parse(later.stdout) as { pull: { totals: { suppressed: number } } }).pull.totals.suppressed).toBe(0);
+    expect(purchases()).toEqual([
+      { id: 'B1', amount: 20, contacts: 'C2' },
+      { id: 'NEW1', amount: 99, contacts: 'C2' },
+      { id: 'O1', amount: 77, contacts: 'C2' },
+      { id: 'P1', amount: 88, contacts: 'C3' },
+    ]);
+
+    // Anna's own order again, by her customer id: still hers, still dropped.
+    writeFileSync(join(dir, 'again.csv'), 'Order ID,Date,Amount,Customer ID,Currency\nO2,2026-12-01,11.00,C1,EUR\n');
+    const again = await segsync(['import', join(dir, 'again.csv'), '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as { pull: { totals: { suppressed: number } } }).pull.totals.suppressed).toBe(2);
+    expect(purchases().map((p) => (p as { id: string }).id)).not.toContain('O2');
+  }, 60_000);
 });

@@ -449,6 +449,29 @@ describe('HubSpot emulator through the official SDK', () => {
     expect(search.results.map((c) => c.id)).not.toContain('102');
   });
 
+  it('DELETE /crm/v3/objects/contacts/{id} archives the contact (204): gone from reads, lists and search, listed under archived=true', async () => {
+    const { client, emu, url } = await start(6);
+    const { list } = await client.crm.lists.listsApi.create({ name: 'delete test', objectTypeId: '0-1', processingType: 'MANUAL' });
+    await client.crm.lists.membershipsApi.add(list.listId, ['101', '103']);
+    const deleted = await raw(url, 'DELETE', '/crm/v3/objects/contacts/103');
+    expect(deleted).toMatchObject({ status: 204, body: undefined });
+    expect(emu.requests.at(-1)).toMatchObject({ method: 'DELETE', status: 204, write: true });
+    expect((await raw(url, 'GET', '/crm/v3/objects/contacts/103')).status).toBe(404);
+    expect(emu.listMemberIds(list.listId)).toEqual(['101']);
+    const live = await client.crm.contacts.basicApi.getPage(100);
+    expect(live.results.map((c) => c.id)).not.toContain('103');
+    const archived = await client.crm.contacts.basicApi.getPage(100, undefined, undefined, undefined, undefined, true);
+    expect(archived.results.map((c) => [c.id, c.archived, c.archivedAt?.getTime()])).toEqual([['103', true, NOW]]);
+    const search = await client.crm.contacts.searchApi.doSearch({ filterGroups: [], properties: [], sorts: [], limit: 100, after: '0' });
+    expect(search.results.map((c) => c.id)).not.toContain('103');
+    // Through the SDK too; again, and for an id the portal never had: 204, nothing else changes.
+    await client.crm.contacts.basicApi.archive('104');
+    expect((await raw(url, 'DELETE', '/crm/v3/objects/contacts/103')).status).toBe(204);
+    expect((await raw(url, 'DELETE', '/crm/v3/objects/contacts/999999')).status).toBe(204);
+    const after = await client.crm.contacts.basicApi.getPage(100, undefined, undefined, undefined, undefined, true);
+    expect(after.results.map((c) => c.id)).toEqual(['103', '104']);
+  });
+
   it('merging re-associates deals to the primary and records hs_merged_object_ids', async () => {
     const { client, emu, clock } = await start(6);
     const primary = emu.contactIdForPersonIndex(1) ?? '';

@@ -1,4 +1,11 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connectors/index.js';
+import { openSession } from '../../src/pipeline/session.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import type { ContactRecord, PurchaseRecord } from '../../src/domain/records.js';
 import { purgeExpired } from '../../src/pipeline/retention.js';
 import { planDestination } from '../../src/pipeline/plan.js';
@@ -9,7 +16,8 @@ import { openStore, type Db } from '../../src/store/db.js';
 import { Profiles } from '../../src/store/profiles.js';
 import { Quarantine } from '../../src/store/quarantine.js';
 import { SourceRecords } from '../../src/store/source-records.js';
-import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { ANCHOR, TOKEN, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { segsync } from '../helpers/cli.js';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-05-01T12:00:00.000Z');
@@ -129,4 +137,119 @@ describe('retention runs at the end of every pull', () => {
     const plan = planDestination(session.db, 'hubspot', session.connectors[0]!.connector.destination!, destinationSettings(session.workspace, 'hubspot'));
     expect(plan.forgetIds).toContain(id);
   }, 60_000);
+});
+
+describe('records erased on their platform are noticed (HubSpot GDPR delete, Marketo delete, Shopify customer erasure)', () => {
+  let sandbox: Sandbox;
+  let session: Session;
+  const platforms = ['hubspot', 'marketo', 'shopify'] as const;
+  const destination = (platform: string) => session.connectors.find((c) => c.id === platform)!.connector.destination!;
+  const contactRow = (platform: string, id: string) =>
+    session.db.prepare('SELECT archived, archived_at IS NOT NULL AS dated, email FROM contacts WHERE platform = ? AND external_id = ?').get(platform, id);
+  const listed = (platform: string, id: string) =>
+    (session.db.prepare('SELECT COUNT(*) AS n FROM destination_list_members WHERE destination = ? AND external_id = ?').get(platform, id) as { n: number }).n;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ registry: CONNECTORS, size: 120, seed: 21, anchor: ANCHOR, pace: 'fast' });
+    const dir = mkdtempSync(join(tmpdir(), 'segsync-gone-'));
+    writeFileSync(join(dir, 'workspace.yaml'), `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\nprivacy:\n  retentionDays: 0\n`);
+    session = openSession({ env: { ...sandbox.env, SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'workspace.yaml') }, registry: CONNECTORS });
+    await pull(session, { full: true, signal });
+    segment(session);
+  }, 120_000);
+
+  afterAll(async () => {
+    session?.close();
+    await sandbox?.close();
+  });
+
+  it('a push told that the platform has no such contact marks it gone instead of failing it at every push', async () => {
+    // One contact per platform that this first push would put on a list, erased there just before.
+    const erased = new Map<string, string>();
+    for (const platform of platforms) {
+      const plan = planDestination(session.db, platform, destination(platform), destinationSettings(session.workspace, platform));
+      const id = plan.lists.flatMap((l) => l.add)[0]!;
+      const answer = await destination(platform).eraseContacts!([id]);
+      expect(answer.erased, platform).toEqual([id]);
+      erased.set(platform, id);
+    }
+    const first = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    for (const platform of platforms) {
+      const applied = first.destinations.find((d) => d.platform === platform)!.applied!;
+      expect(applied.gone, platform).toBeGreaterThanOrEqual(1);
+      expect(applied.failed, platform).toEqual([]);
+      expect(contactRow(platform, erased.get(platform)!), platform).toMatchObject({ archived: 1, dated: 1 });
+    }
+    const second = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    for (const d of second.destinations) {
+      expect(d.applied?.failed ?? [], d.platform).toEqual([]);
+      expect(d.plan.listAdds + d.plan.tokenUpdates, d.platform).toBe(0);
+    }
+  }, 120_000);
+
+  it('a full pull marks what HubSpot and Shopify erased gone; retention (0 days) purges it; the next push takes it off segsync\'s lists without failing', async () => {
+    const onList = (platform: string) =>
+      (session.db.prepare(`SELECT m.external_id AS id FROM destination_list_members m JOIN contacts c ON c.platform = m.destination AND c.external_id = m.external_id
+                           WHERE m.destination = ? AND c.archived = 0 ORDER BY m.external_id LIMIT 1`).get(platform) as { id: string }).id;
+    const hubspotId = onList('hubspot');
+    const shopifyId = onList('shopify');
+    expect((await destination('hubspot').eraseContacts!([hubspotId])).erased).toEqual([hubspotId]);
+    expect((await destination('shopify').eraseContacts!([shopifyId])).erased).toEqual([shopifyId]);
+
+    const pulled = await pull(session, { full: true, signal });
+    const gone = Object.fromEntries(pulled.streams.map((s) => [`${s.platform} ${s.stream}`, s.gone ?? 0]));
+    expect(gone).toMatchObject({ 'hubspot contacts': 1, 'shopify contacts': 1, 'marketo contacts': 0 });
+    expect(pulled.purged!.contacts).toBeGreaterThanOrEqual(2);
+    expect(contactRow('hubspot', hubspotId)).toEqual({ archived: 1, dated: 1, email: null });
+    expect(contactRow('shopify', shopifyId)).toEqual({ archived: 1, dated: 1, email: null });
+
+    const pushed = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    expect(pushed.destinations.find((d) => d.platform === 'hubspot')!.plan.forget).toBeGreaterThan(0);
+    for (const d of pushed.destinations) expect(d.applied?.failed ?? [], d.platform).toEqual([]);
+    expect(listed('hubspot', hubspotId) + listed('shopify', shopifyId)).toBe(0);
+    const again = await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    for (const d of again.destinations) expect(d.applied?.failed ?? [], d.platform).toEqual([]);
+  }, 180_000);
+});
+
+describe('the mass-deletion guard through the CLI', () => {
+  let world: HubSpotWorld;
+
+  beforeAll(async () => {
+    world = await hubspotWorld({ size: 40, seed: 8 });
+  }, 60_000);
+
+  afterAll(() => world.close());
+
+  it('a full pull that finds a third of the contacts gone marks none and exits 1 saying why; --allow-mass-deletion marks them', async () => {
+    expect((await segsync(['pull'], world.env)).code).toBe(0);
+    const erased = world.emulator.listContacts().slice(0, 12).map((c) => c.id);
+    const archived = () => {
+      const db = new Database(world.dbPath, { readonly: true });
+      try {
+        return (db.prepare("SELECT COUNT(*) AS n FROM contacts WHERE platform = 'hubspot' AND archived = 1").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const before = archived();
+    for (const id of erased) {
+      const res = await fetch(`${world.url}/crm/v3/objects/contacts/gdpr-delete`, {
+        method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ objectId: id }),
+      });
+      expect(res.status).toBe(204);
+    }
+    const refused = await segsync(['pull', '--full', '--json'], world.env);
+    expect(refused.code).toBe(1);
+    const out = JSON.parse(refused.stdout) as { ok: boolean; error: { kind: string; message: string } };
+    expect(out).toMatchObject({ ok: false, error: { kind: 'mass_deletion_guard' } });
+    expect(out.error.message).toMatch(/hubspot contacts: pull stopped: the full read did not find 12 of the \d+ stored records/);
+    expect(out.error.message).toMatch(/segsync pull --full --allow-mass-deletion/);
+    expect(archived()).toBe(before);
+
+    const allowed = await segsync(['pull', '--full', '--allow-mass-deletion'], world.env);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stdout).toMatch(/hubspot contacts: 12 stored records are no longer on hubspot \(erased or deleted there\): marked deleted/);
+    expect(archived()).toBe(before + 12);
+  }, 120_000);
 });

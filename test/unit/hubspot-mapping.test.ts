@@ -89,6 +89,21 @@ describe('mappings/hubspot.yaml', () => {
     expect(!notANumber.ok && notANumber.quarantined.reason).toMatch(/"ten" is not a number/);
   });
 
+  it('a quarantined deal names the contacts it is associated with, even when it is malformed (segsync forget erases it with them)', () => {
+    const base = { id: '9000000751', createdAt: '2024-01-01T00:00:00Z', updatedAt: '2024-02-01T00:00:00Z' };
+    const associations = { contacts: { results: [{ id: '248', type: 'deal_to_contact' }] } };
+    // A wrong type (a number where HubSpot sends strings): the deal fails its shape check.
+    const malformed = mapDeal({ ...base, properties: { dealname: 'Order #518857 — Mirco Schnürer', amount: 120.5 }, associations }, mapping, false);
+    expect(malformed).toMatchObject({ ok: false, quarantined: { externalId: '9000000751', kind: 'malformed', contactExternalIds: ['248'] } });
+    const invalid = mapDeal({ ...base, properties: { amount: 'ten', dealstage: 'closedwon', closedate: '2024-02-01T00:00:00Z' }, associations }, mapping, false);
+    expect(invalid).toMatchObject({ ok: false, quarantined: { kind: 'invalid-number', contactExternalIds: ['248'] } });
+    // Associations read in batch (search results) are passed in; a deal of nobody names nobody.
+    const searched = mapDeal({ ...base, properties: { amount: '', dealstage: 'closedwon', closedate: '2024-02-01T00:00:00Z' } }, mapping, false, ['51', '52']);
+    expect(!searched.ok && searched.quarantined.contactExternalIds).toEqual(['51', '52']);
+    const nobody = mapDeal({ ...base, properties: { amount: '10', dealstage: 'closedwon', closedate: '2024-02-01T00:00:00Z' } }, mapping, false, []);
+    expect(!nobody.ok && 'contactExternalIds' in nobody.quarantined).toBe(false);
+  });
+
   it('rejects a mapping file with a clear error naming the field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'segsync-mapping-'));
     const file = join(dir, 'bad.yaml');

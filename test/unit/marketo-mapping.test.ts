@@ -142,6 +142,9 @@ describe('Marketo opportunities map onto canonical purchases', () => {
     expect(reason({ closeDate: '31/01/2024' })).toMatch(/^closeDate: "31\/01\/2024" is not a date/);
     expect(reason({}, [])).toMatch(/^roles: won opportunity \("Chairs"\) has no lead/);
     expect(reason({ marketoGUID: '' })).toBe('marketoGUID: missing');
+    // A quarantined opportunity names the leads of its roles (segsync forget erases it with them).
+    const quarantined = mapOpportunity(opportunity({ isWon: true, isClosed: true, closeDate: '2024-01-31', amount: 'lots' }), mapping, [775, 12]);
+    expect(quarantined).toMatchObject({ ok: false, quarantined: { contactExternalIds: ['12', '775'] } });
     // A lost one without an amount is fine: it never counts.
     expect(mapOpportunity(opportunity({ isWon: false, isClosed: true }), mapping, []).ok).toBe(true);
   });

@@ -145,6 +145,15 @@ describe('Shopify mapping (mappings/shopify.yaml)', () => {
     expect(reason({ currentTotalPriceSet: { shopMoney: { amount: 'ten', currencyCode: 'USD' } } })).toBe('currentTotalPriceSet.shopMoney.amount: "ten" is not a number (order #1001)');
     expect(reason({ id: 'gid://shopify/Customer/1' })).toMatch(/^id: must be a Shopify Order id/);
   });
+
+  it('a quarantined order names its customer, even when it is malformed (segsync forget erases it with them)', () => {
+    const invalid = mapOrder(order({ currentTotalPriceSet: { shopMoney: { amount: 'ten', currencyCode: 'USD' } } }), mapping);
+    expect(invalid).toMatchObject({ ok: false, quarantined: { contactExternalIds: ['gid://shopify/Customer/544365967'] } });
+    const malformed = mapOrder(order({ updatedAt: 42 }), mapping);
+    expect(malformed).toMatchObject({ ok: false, quarantined: { kind: 'malformed', contactExternalIds: ['gid://shopify/Customer/544365967'] } });
+    const guest = mapOrder(order({ customer: null, currentTotalPriceSet: { shopMoney: { amount: 'ten', currencyCode: 'USD' } } }), mapping);
+    expect(guest.ok === false && 'contactExternalIds' in guest.quarantined).toBe(false);
+  });
 });
 
 describe('Shopify configuration and naming', () => {

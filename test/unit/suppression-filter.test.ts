@@ -55,6 +55,30 @@ describe('the suppression filter pulls and imports apply', () => {
     expect(out.suppressed).toBe(1);
   });
 
+  it('a forgotten person\'s own purchase id is dropped only while it names nobody alive: the same id on someone else\'s purchase is theirs', () => {
+    // Anna (csv C1) owned O1 and P1; a later file reuses O1 for Bob and P1 for Carla.
+    new Suppressions(db).add([identityKey('shopify', 'C1'), purchaseKey('shopify', 'O1'), purchaseKey('shopify', 'P1'), purchaseKey('shopify', 'O2')], '2026-01-01T00:00:00Z');
+    const out = suppressionFilter(db).apply(page({
+      purchases: [purchase('O1', ['C2']), purchase('P1', ['C3', 'C1']), purchase('O2', ['C1']), purchase('O2-copy', []), purchase('NEW1', ['C2'])],
+    }));
+    expect(out.page.purchases.map((p) => [p.externalId, p.contactExternalIds])).toEqual([['O1', ['C2']], ['P1', ['C3']], ['O2-copy', []], ['NEW1', ['C2']]]);
+    expect(out.suppressed).toBe(1);
+    // The deal a platform keeps after erasing them (no contact any more) is still dropped.
+    expect(suppressionFilter(db).apply(page({ purchases: [purchase('O2', [])] })).suppressed).toBe(1);
+  });
+
+  it('drops a quarantined purchase that names a forgotten contact; one with their old purchase id that names only live contacts is kept', () => {
+    new Suppressions(db).add([identityKey('hubspot', '248'), purchaseKey('hubspot', '751')], '2026-01-01T00:00:00Z');
+    const deal = (externalId: string, contactExternalIds?: string[]) => ({
+      platform: 'hubspot', stream: 'purchases' as const, externalId, reason: 'amount: not a number', ...(contactExternalIds ? { contactExternalIds } : {}), raw: { id: externalId },
+    });
+    const out = suppressionFilter(db).apply(page({
+      quarantined: [deal('750', ['248']), deal('752', ['248', '300']), deal('751'), deal('751', ['300']), deal('753', ['300'])],
+    }));
+    expect(out.page.quarantined.map((q) => [q.externalId, q.contactExternalIds])).toEqual([['751', ['300']], ['753', ['300']]]);
+    expect(out.suppressed).toBe(3);
+  });
+
   it('drops quarantined records that name a forgotten email anywhere in their raw body', () => {
     new Suppressions(db).add([emailKey('ada@example.org')!], '2026-01-01T00:00:00Z');
     const out = suppressionFilter(db).apply(page({

@@ -239,6 +239,19 @@ export class ObjectsApi {
     return this.batchReply(kind, results, missing, startedAt);
   }
 
+  /**
+   * `DELETE /crm/v3/objects/{type}/{id}`: archives the record ("Deleted contacts can be restored
+   * within 90 days", API reference "Delete a contact"): it leaves the live listing, search, reads
+   * and lists, and is listed with `archived=true`. 204 without a body.
+   * CHOSEN: 204 also for an id the portal does not have or an archived one (HubSpot answers 204
+   * for a missing id, as reported by public integrations, e.g. n8n-io/n8n#3219).
+   */
+  archiveObject(kind: ObjectKind, rawId: string): Reply {
+    const id = asRecordId(rawId);
+    if (id !== undefined) this.state.archive(kind, id);
+    return { status: 204 };
+  }
+
   patchObject(ctx: Ctx, kind: ObjectKind, rawId: string): Reply {
     const body = parseJsonObject(ctx);
     const errors: PropertyValueError[] = [];

@@ -550,6 +550,7 @@ export class HubSpotEmulator implements FaultInjector {
       if (s.length === 5 && s[4] === 'gdpr-delete' && m === 'POST') return kind === 'contacts' ? this.privacy.gdprDelete(ctx) : notFound();
       if (s.length === 5 && m === 'GET') return this.objects.getObject(ctx, kind, s[4] ?? '');
       if (s.length === 5 && m === 'PATCH') return this.objects.patchObject(ctx, kind, s[4] ?? '');
+      if (s.length === 5 && m === 'DELETE') return this.objects.archiveObject(kind, s[4] ?? '');
       if (s.length === 6 && s[4] === 'batch' && m === 'POST') {
         if (s[5] === 'read') return this.objects.batchRead(ctx, kind);
         if (s[5] === 'update') return this.objects.batchUpdate(ctx, kind);

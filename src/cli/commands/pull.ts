@@ -3,10 +3,12 @@ import { renderPull, renderRequests } from '../render.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 import { underOperationLeases } from '../command-leases.js';
 
-export function pullCommand(flags: GlobalFlags & { full?: boolean; allowBlanking?: boolean; wait?: number }): Promise<void> {
+export function pullCommand(flags: GlobalFlags & { full?: boolean; allowBlanking?: boolean; allowMassDeletion?: boolean; wait?: number }): Promise<void> {
   return runCommand(flags, async (ctx) => {
     const { result, requests } = await underOperationLeases(ctx, 'pull', { command: 'pull', ...(flags.wait !== undefined ? { waitSeconds: flags.wait } : {}) }, (signal) =>
-      recorded(ctx.session, 'pull', () => pull(ctx.session, { full: flags.full === true, allowBlanking: flags.allowBlanking === true, signal, progress: ctx.progress })));
+      recorded(ctx.session, 'pull', () => pull(ctx.session, {
+        full: flags.full === true, allowBlanking: flags.allowBlanking === true, allowMassDeletion: flags.allowMassDeletion === true, signal, progress: ctx.progress,
+      })));
     ctx.print(`${renderPull(result)}\n${renderRequests(requests)}`, { ok: true, pull: result, requests });
   }, { store: 'create' });
 }

@@ -10,13 +10,14 @@ import type { PushFlags } from './push.js';
  * sync() in src/pipeline/run.ts): the run is recorded as failed, the summary says what was done,
  * and the command exits 1 naming the platform(s) that failed (2 if every failure is configuration).
  */
-export function syncCommand(flags: PushFlags & { full?: boolean; allowBlanking?: boolean }): Promise<void> {
+export function syncCommand(flags: PushFlags & { full?: boolean; allowBlanking?: boolean; allowMassDeletion?: boolean }): Promise<void> {
   return runCommand(flags, async (ctx) => {
     const dryRun = flags.dryRun === true;
     const { result, requests } = await underOperationLeases(ctx, 'sync', { command: 'sync', dryRun, ...(flags.wait !== undefined ? { waitSeconds: flags.wait } : {}) }, (signal) =>
       recorded(ctx.session, 'sync', () => sync(ctx.session, {
         full: flags.full === true,
         allowBlanking: flags.allowBlanking === true,
+        allowMassDeletion: flags.allowMassDeletion === true,
         dryRun,
         allowMassRemoval: flags.allowMassRemoval === true,
         signal,
