@@ -48,7 +48,7 @@ program
   .command('pull')
   .description('pull contacts and deals from every configured platform (incremental after the first run)')
   .option('--full', 'ignore cursors and read everything again')
-  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
+  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents, or turn most stored won purchases into another status')
   .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
   .action(pullCommand);
@@ -90,7 +90,7 @@ program
   .option('--full', 'pull everything again, ignoring cursors')
   .option('--dry-run', 'pull and segment, then print the push plan without sending it')
   .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
-  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
+  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents, or turn most stored won purchases into another status')
   .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
   .action(syncCommand);

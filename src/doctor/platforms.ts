@@ -76,7 +76,7 @@ async function mappedFieldsCheck(platform: string, displayName: string, source: 
   const name = `${platform} mapped fields`;
   try {
     const problems = await source.checkMapping!(signal);
-    if (problems.length === 0) return ok(name, `every field the mapping reads exists on ${displayName}`);
+    if (problems.length === 0) return ok(name, `every field the mapping reads exists on ${displayName}, and every consent and status value it lists is one ${displayName} declares (where it declares them)`);
     const { detail, fix } = describeMappingProblems(platform, displayName, problems, origin);
     return fail(name, detail, fix);
   } catch (error) {

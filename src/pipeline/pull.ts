@@ -8,7 +8,10 @@ import type { StreamName } from '../domain/records.js';
 import { displayPath, type MappingOrigin } from '../config/mapping-origin.js';
 import { StoredContacts } from '../store/contact-values.js';
 import { silentProgress, type Progress } from './progress.js';
-import { BlankingError, blankingViolations, DEFAULT_BLANKING_THRESHOLD, type BlankingSettings } from './blanking-guard.js';
+import { BlankingError, blankingViolations, DEFAULT_BLANKING_THRESHOLD, guardedPlatformFields, type BlankingSettings } from './blanking-guard.js';
+import { StatusChangeError, wonStatusViolation } from './status-guard.js';
+import { StoredPurchases } from '../store/purchase-status.js';
+import type { Mapping } from '../config/mapping.js';
 import { checkSourceMapping } from './mapping-check.js';
 import { refetchQuarantined, type RefetchSummary } from './refetch.js';
 import { suppressionFilter } from './suppression-filter.js';
@@ -41,8 +44,8 @@ export interface PullOptions {
   now?: () => number;
   /** The blanking guard (blanking-guard.ts); on, with the default threshold, unless said otherwise. */
   blanking?: BlankingSettings;
-  /** The platform's mapping and where it comes from, named by the mapped-field check's errors. */
-  mapping?: { displayName: string; origin: MappingOrigin };
+  /** The platform's mapping and where it comes from, named by the mapped-field check's and the guards' errors. */
+  mapping?: { displayName: string; origin: MappingOrigin; mapping?: Mapping };
   /** Receives each stream's summary as the stream starts, kept up to date: what a failed pull did store. */
   summaries?: StreamPullSummary[];
 }
@@ -65,6 +68,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const quarantine = new Quarantine(db);
   const cursors = new StreamCursors(db);
   const stored = new StoredContacts(db);
+  const storedPurchases = new StoredPurchases(db);
   const blanking = options.blanking ?? { allow: false, threshold: DEFAULT_BLANKING_THRESHOLD };
   const suppression = suppressionFilter(db);
   const summaries: StreamPullSummary[] = options.summaries ?? [];
@@ -109,15 +113,25 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
       summary.stored += valid.length;
     };
-    /** Set once the guard refused a batch: nothing more of this stream is written (its cursor stays before the batch). */
-    let refused: BlankingError | undefined;
+    /** Set once a guard refused a batch: nothing more of this stream is written (its cursor stays before the batch). */
+    let refused: BlankingError | StatusChangeError | undefined;
     const flush = () => {
       if (buffered.length === 0 || refused) return;
-      if (stream.name === 'contacts' && !blanking.allow) {
-        const violations = blankingViolations(buffered.flatMap((p) => p.contacts), (id) => stored.get(platform, id), blanking.threshold);
-        if (violations.length > 0) {
-          const file = options.mapping?.origin.file;
-          refused = new BlankingError(platform, stream.name, violations, blanking.threshold, file ? displayPath(file) : undefined);
+      if (!blanking.allow) {
+        const file = options.mapping?.origin.file;
+        const mapping = options.mapping?.mapping;
+        if (stream.name === 'contacts') {
+          const violations = blankingViolations(buffered.flatMap((p) => p.contacts), (id) => stored.get(platform, id), blanking.threshold);
+          if (violations.length > 0) {
+            refused = new BlankingError(platform, stream.name, violations, blanking.threshold, file ? displayPath(file) : undefined, mapping ? guardedPlatformFields(mapping) : {});
+          }
+        } else {
+          const violation = wonStatusViolation(buffered.flatMap((p) => p.purchases), (id) => storedPurchases.get(platform, id), blanking.threshold);
+          if (violation) {
+            refused = new StatusChangeError(platform, violation, blanking.threshold, { ...(file ? { file: displayPath(file) } : {}), ...(mapping ? { status: mapping.purchases.status } : {}) });
+          }
+        }
+        if (refused) {
           buffered.length = 0;
           bufferedRecords = 0;
           throw refused;

@@ -144,7 +144,7 @@ export async function pull(session: Session, options: CommandOptions & { full: b
       summaries: sinks[i]!,
       // Scheduled jobs never pass allowBlanking: a refused batch fails the job for an admin to rerun by hand.
       blanking: { allow: options.allowBlanking === true, threshold: sourceSettings(session.workspace, id).blankingThreshold },
-      mapping: { displayName: c.displayName, origin: c.mappingOrigin },
+      mapping: { displayName: c.displayName, origin: c.mappingOrigin, mapping: c.mapping },
     });
   }));
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ platform: platforms[i]!, reason: s.reason as unknown }] : []));
