@@ -74,6 +74,12 @@ export interface PushResult {
       forget: number;
     };
     applied?: ApplySummary;
+    /**
+     * The mass-removal guard's verdict on this destination's plan (dry runs): the lists that
+     * would lose more than `threshold` of their members, and whether the real push would stop on
+     * them (it stops before sending anything to any destination) or --allow-mass-removal lets it go.
+     */
+    massRemovalGuard?: MassRemovalVerdict;
     /** With `keepGoing`: why nothing (or only `applied`) was pushed here. */
     failed?: string;
     /** Not pushed: its pull failed in this sync. */
@@ -86,6 +92,12 @@ export interface PushResult {
    * first: counts by outcome only, so the run history never names them.
    */
   pendingRemovals?: RemovalCounts;
+}
+
+export interface MassRemovalVerdict {
+  threshold: number;
+  lists: Array<{ segmentKey: string; listName: string; removals: number; members: number; share: number }>;
+  verdict: 'passes' | 'stops' | 'allowed';
 }
 
 export interface CommandOptions {
@@ -220,7 +232,12 @@ export async function push(
     return [{ c, settings, destination, plan: planDestination(session.db, c.id, destination, settings) }];
   });
   for (const { c, settings, plan } of plans) {
-    result.destinations.push({ platform: c.id, mode: settings.mode, plan: describePlan(plan) });
+    result.destinations.push({
+      platform: c.id,
+      mode: settings.mode,
+      plan: describePlan(plan),
+      ...(options.dryRun ? { massRemovalGuard: massRemovalVerdict(plan, settings.massRemovalThreshold, options.allowMassRemoval) } : {}),
+    });
   }
   // Whatever `forget` could not send is sent before anything else, on every configured platform
   // segsync wrote to (a destination switched off still holds segsync's earlier lists and tokens).
@@ -263,6 +280,12 @@ export async function push(
   if (options.keepGoing) result.failures = failures.map((f) => failureOf(plans[f.i]!.c.id, 'push', f.reason));
   for (const f of result.failures ?? []) result.destinations.find((d) => d.platform === f.platform)!.failed = f.error;
   return result;
+}
+
+/** What the guard in push() (and applyPlan) would decide on this plan. */
+function massRemovalVerdict(plan: DestinationPlan, threshold: number, allowMassRemoval: boolean): MassRemovalVerdict {
+  const lists = plan.guardViolations.map((v) => ({ segmentKey: v.segmentKey, listName: v.listName, removals: v.removals, members: v.appliedSize, share: v.share }));
+  return { threshold, lists, verdict: lists.length === 0 ? 'passes' : allowMassRemoval ? 'allowed' : 'stops' };
 }
 
 const NOTHING_PLANNED: PushResult['destinations'][number]['plan'] = {
