@@ -15,6 +15,7 @@ import type { Mapping } from '../config/mapping.js';
 import { checkSourceMapping } from './mapping-check.js';
 import { refetchQuarantined, type RefetchSummary } from './refetch.js';
 import { suppressionFilter } from './suppression-filter.js';
+import { reportRunPartIfAbsent, runCheckpoint } from './run-progress.js';
 
 export interface StreamPullSummary {
   platform: string;
@@ -32,6 +33,19 @@ export interface StreamPullSummary {
   changedIds: string[];
   /** Quarantined records read again by id after the stream's read (see refetch.ts); absent when none were due. */
   refetched?: RefetchSummary;
+}
+
+/** The totals of a pull's streams (what the summaries and the run's counts show). */
+export function pullTotals(streams: readonly StreamPullSummary[]): { received: number; stored: number; changed: number; quarantined: number; suppressed: number } {
+  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0, suppressed: 0 };
+  for (const s of streams) {
+    totals.received += s.received;
+    totals.stored += s.stored;
+    totals.changed += s.changed;
+    totals.quarantined += s.quarantined;
+    totals.suppressed += s.suppressed;
+  }
+  return totals;
 }
 
 export interface PullOptions {
@@ -72,6 +86,8 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const blanking = options.blanking ?? { allow: false, threshold: DEFAULT_BLANKING_THRESHOLD };
   const suppression = suppressionFilter(db);
   const summaries: StreamPullSummary[] = options.summaries ?? [];
+  // pull() reports its platforms' streams together; a file import has no pull() around it.
+  reportRunPartIfAbsent('pull', () => ({ streams: summaries, totals: pullTotals(summaries) }));
 
   // A mapped field the platform lacks would be read as empty everywhere: check before any write.
   if (source.checkMapping) {
@@ -141,6 +157,8 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       db.transaction(() => {
         for (const page of buffered) write(page, at);
         cursors.set(platform, stream.name, buffered[buffered.length - 1]!.cursor, at);
+        // The run's row counts what this transaction stores, in it: a run killed next still says so.
+        runCheckpoint();
       })();
       buffered.length = 0;
       bufferedRecords = 0;
@@ -163,11 +181,12 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
         if (refused) throw refused;
         buffered.push(page);
         bufferedRecords += page.received;
-        if (bufferedRecords >= FLUSH_RECORDS || Date.now() - lastFlush >= FLUSH_MS) flush();
+        // Counted before the flush, whose checkpoint writes the counts of what it stores.
         if (page.mode && summary.pages === 0) summary.mode = page.mode;
         summary.pages++;
         summary.received += page.received;
         for (const w of page.warnings ?? []) if (!summary.warnings.includes(w)) summary.warnings.push(w);
+        if (bufferedRecords >= FLUSH_RECORDS || Date.now() - lastFlush >= FLUSH_MS) flush();
         progress.advance(page.received, page.expectedTotal);
       }
     } catch (error) {
@@ -188,7 +207,10 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       summary.refetched = await refetchQuarantined({
         db, platform, stream, ids: [...due], quarantine,
         context: { signal, full: false, now: options.now ?? Date.now },
-        write: (page) => db.transaction(() => write(page, nowIso(), true))(),
+        write: (page) => db.transaction(() => {
+          write(page, nowIso(), true);
+          runCheckpoint();
+        })(),
       });
     }
     progress.stop();

@@ -8,7 +8,7 @@ import type { Db } from '../store/db.js';
 import type { TokenSpec } from '../domain/segments.js';
 import { applyPlan, type ApplySummary } from './apply.js';
 import { planDestination } from './plan.js';
-import { pullSource, type StreamPullSummary } from './pull.js';
+import { pullSource, pullTotals, type StreamPullSummary } from './pull.js';
 import { purgeExpired, type PurgeSummary } from './retention.js';
 import { runSegmentation, type SegmentSummary } from './segment.js';
 import { runSegmentationInWorker } from './segment-thread.js';
@@ -109,17 +109,7 @@ export interface CommandOptions {
 
 const chosen = (options: { platforms?: readonly string[] }, platform: string) => options.platforms === undefined || options.platforms.includes(platform);
 
-export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['totals'] {
-  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0, suppressed: 0 };
-  for (const s of streams) {
-    totals.received += s.received;
-    totals.stored += s.stored;
-    totals.changed += s.changed;
-    totals.quarantined += s.quarantined;
-    totals.suppressed += s.suppressed;
-  }
-  return totals;
-}
+export { pullTotals } from './pull.js';
 
 /** The platforms a pull reads: configured sources that are enabled (and chosen). */
 export function pulledPlatforms(session: Session, options: { platforms?: readonly string[] } = {}): string[] {
@@ -332,6 +322,9 @@ export function describeFailures(failed: readonly PlatformFailure[]): string {
   return failed.map((f) => `${f.platform} ${f.step} failed: ${f.error.split('\n')[0]}`).join('; ');
 }
 
+/** Why a scheduled run still marked running was closed by its job's next run (which holds the job's lease). */
+const ORPHANED_RUN = 'its process is gone (killed or crashed) before the run finished; what it stored and pushed before is counted';
+
 /** Runs one command with a row in run history, whatever happens. */
 export interface RecordOptions<T = unknown> {
   trigger?: 'manual' | 'schedule';
@@ -361,9 +354,17 @@ export async function recorded<T>(
   const runId = history.start(command, options.trigger ?? 'manual', options.job, options.note);
   options.started?.();
   // A scheduled run holds its job's lease: any other row of the job still 'running' is a dead process's.
-  if (options.job) history.closeOrphansOf(options.job, runId, 'the process running it stopped before it finished (killed or crashed); this job\'s next run redid its work');
+  if (options.job) history.closeOrphansOf(options.job, runId, ORPHANED_RUN);
   const parts: RunParts = {};
   const countsSoFar = () => runCounts(partsSoFar(parts), requestsSince(before, requestCounts(session)));
+  // Each pull flush and each confirmed push batch writes the counts so far (in its transaction).
+  parts.checkpoint = () => {
+    try {
+      history.heartbeat(runId, countsSoFar());
+    } catch {
+      // Never fail the data's transaction for the run's row: the next checkpoint or heartbeat writes it.
+    }
+  };
   // Signs of life with the counts so far: a run killed outright keeps them, and is told from a live one.
   const heartbeat = setInterval(() => {
     try {

@@ -235,14 +235,51 @@ describe('a run killed with SIGKILL', () => {
     const runs = await segsync(['runs', '--json'], world.env);
     const shown = (JSON.parse(runs.stdout) as { runs: Array<{ command: string; status: string; error: string }> }).runs[0]!;
     expect(shown).toMatchObject({ command: 'pull', status: 'abandoned', error: expect.stringContaining(`pid ${child.pid}`) });
-    expect((await segsync(['status'], world.env)).stdout).toMatch(/#1 pull +manual +abandoned /);
+    const status = (await segsync(['status'], world.env)).stdout;
+    expect(status).toMatch(/#1 +pull +manual +abandoned /);
+    // What is known, and no claim that a next run redid anything (none ran yet).
+    expect(status).toContain('is gone (killed or crashed) before the run finished; what it stored and pushed before is counted');
+    expect(status).not.toMatch(/redid|redone/);
     // Read-only commands only show it.
     expect(runRows(world.dbPath).at(-1)).toMatchObject({ status: 'running' });
 
     expect((await segsync(['pull'], world.env)).code).toBe(0);
     const [killed, next] = runRows(world.dbPath);
-    expect(killed).toMatchObject({ command: 'pull', status: 'failed', error: expect.stringMatching(/stopped before it finished \(killed or crashed\)/) });
+    expect(killed).toMatchObject({ command: 'pull', status: 'failed', error: expect.stringMatching(/its process \(pid \d+\) is gone \(killed or crashed\) before the run finished; what it stored and pushed before is counted/) });
     expect(countsOf(killed!)!.pulled).toBe(world.emulator.listContacts().length);
     expect(next).toMatchObject({ command: 'pull', status: 'succeeded' });
+  }, 120_000);
+
+  it('a sync killed right after a push batch was confirmed says what it pushed (counted with the batch, not by a heartbeat)', async () => {
+    // Segment membership changes so that the sync has lists to fill; tokens never answer in time.
+    world.emulator.injectScenario({ kind: 'slow', count: 1, match: /^POST \/crm\/v3\/objects\/contacts\/batch\/update/, delayMs: 120_000 });
+    const listMembers = () => {
+      const db = new Database(world.dbPath, { readonly: true });
+      try {
+        return (db.prepare("SELECT COUNT(*) AS n FROM destination_list_members WHERE destination = 'hubspot'").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    expect(listMembers()).toBe(0);
+    const child = spawn(process.execPath, [...CLI, 'sync'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...world.env, HUBSPOT_TIMEOUT_MS: '300000' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    // Killed as soon as the first list members are recorded: no heartbeat has caught up with them.
+    for (let i = 0; i < 3000 && listMembers() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const killed = runRows(world.dbPath).at(-1)!;
+    expect(killed).toMatchObject({ command: 'sync', status: 'running' });
+    const members = listMembers();
+    expect(members).toBeGreaterThan(0);
+    expect(countsOf(killed)).toMatchObject({ listAdds: members });
+    expect(countsOf(killed)!.segmentEntries).toBeGreaterThan(0);
+
+    const runs = JSON.parse((await segsync(['runs', '--json'], world.env)).stdout) as { runs: Array<{ command: string; status: string; counts: { listAdds: number } }> };
+    expect(runs.runs[0]).toMatchObject({ command: 'sync', status: 'abandoned', counts: { listAdds: members } });
   }, 120_000);
 });
