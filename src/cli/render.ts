@@ -40,6 +40,7 @@ export function renderSegment(result: SegmentSummary): string {
     '',
     renderPredictions(result.predictions),
     ...(result.exported ? ['', `Exported ${result.exported.files.join(', ')} to ${result.exported.dir}`] : []),
+    ...(result.warnings?.length ? ['', ...result.warnings.map((w) => `Warning: ${w}`)] : []),
   ].join('\n');
 }
 
