@@ -37,10 +37,18 @@ function integer(name: string, min: number, max: number) {
 /** pull, segment, push and sync take the same leases as the daemon's jobs (src/cli/command-leases.ts). */
 const WAIT_HELP = 'if another segsync (a command or a scheduled job) is doing the same now, wait up to this long for it instead of exiting 1';
 
+/**
+ * With --json anywhere on the command line, a usage error is a JSON document on stdout like every
+ * other error (`{ ok: false, error: { kind: 'usage', message } }`, exit 2): commander's own text
+ * (and the help it adds) is not printed then. Set before the commands, which inherit it.
+ */
+const jsonRequested = process.argv.slice(2).includes('--json');
+
 const program = new Command()
   .name('segsync')
   .description('Pull CRM and shop data into SQLite, segment it (RFM, rules, clusters and personas), and sync segments and tokens back.')
   .version(packageVersion(), '-V, --version', 'print the version of segsync')
+  .configureOutput({ writeErr: (text) => (jsonRequested ? undefined : process.stderr.write(text)) })
   .showHelpAfterError()
   .exitOverride();
 
@@ -223,8 +231,15 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (jsonRequested && error.exitCode !== 0) process.stdout.write(`${JSON.stringify({ ok: false, error: { kind: 'usage', message: usageMessage(error) } }, null, 2)}\n`);
   } else {
     process.stderr.write(`segsync: ${(error as Error).message}\n`);
     process.exitCode = EXIT.failure;
   }
+}
+
+/** Commander's message without its "error: " prefix; a bare `segsync` (help shown as an error) says what is missing. */
+function usageMessage(error: CommanderError): string {
+  if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return 'no command given; `segsync --help` lists them';
+  return error.message.replace(/^error: /, '');
 }
