@@ -173,7 +173,7 @@ quarantine
   .addOption(new Option('--format <format>', 'csv, or JSON lines (default: from the file name, else csv)').choices(['csv', 'jsonl']))
   .option('--platform <id>', 'only this platform')
   .addOption(reasonOption())
-  .option('--json', 'print the summary as JSON (without --out: the records as JSON lines)')
+  .option('--json', 'print one JSON document: without --out, the records; with --out, the summary (--format jsonl prints JSON lines)')
   .action(quarantineExportCommand);
 quarantine
   .command('retry')
