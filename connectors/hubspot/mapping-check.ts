@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { mappedFields, type Mapping } from '../../src/config/mapping.js';
+import { mappedFields, mappedValueMaps, unknownValueKeys, type MappedValues, type Mapping } from '../../src/config/mapping.js';
 import { nearestName } from '../../src/config/nearest-name.js';
 import type { MappingProblem } from '../../src/domain/connector.js';
 import { ApiError } from '../../src/http/errors.js';
 import type { HubSpotClient } from './client.js';
-import { PropertyListSchema } from './schemas.js';
+import { DealPipelinesSchema, PropertyListSchema } from './schemas.js';
 
 const OBJECTS = [
   { stream: 'contacts', objectType: 'contacts', noun: 'contact property' },
@@ -33,6 +33,9 @@ export async function checkHubSpotMapping(client: HubSpotClient, mapping: Mappin
       signal,
     );
     const names = new Set(data.results.map((p) => p.name));
+    for (const map of mappedValueMaps(mapping).filter((m) => m.stream === object.stream)) {
+      problems.push(...(await valueProblems(client, map, data.results, signal)));
+    }
     for (const f of wanted) {
       if (names.has(f.field) || !(await missingByName(client, object.objectType, f.field, signal))) continue;
       const suggestion = nearestName(f.field, names);
@@ -46,6 +49,32 @@ export async function checkHubSpotMapping(client: HubSpotClient, mapping: Mappin
     }
   }
   return problems;
+}
+
+/**
+ * The consent and status values the mapping lists, against the values HubSpot declares for the
+ * property: a deal stage against every deal pipeline's stage ids (`GET /crm/v3/pipelines/deals`;
+ * `dealstage` holds a stage id, and each pipeline has its own), any other enumeration property
+ * against its options. Other property types declare no values: nothing to check.
+ */
+async function valueProblems(
+  client: HubSpotClient,
+  map: MappedValues,
+  properties: ReadonlyArray<{ name: string; type: string; options?: Array<{ value: string }> | undefined }>,
+  signal: AbortSignal,
+): Promise<MappingProblem[]> {
+  if (map.values.length === 0) return [];
+  if (map.stream === 'purchases' && map.field === 'dealstage') {
+    const { data } = await client.request({ method: 'GET', path: '/crm/v3/pipelines/deals', schema: DealPipelinesSchema, write: false }, signal);
+    const pipelines = data.results.filter((p) => p.archived !== true);
+    const stageIds = pipelines.flatMap((p) => p.stages.filter((st) => st.archived !== true).map((st) => st.id));
+    const listing = pipelines.map((p) => `${p.label} (${p.id}): ${p.stages.filter((st) => st.archived !== true).map((st) => st.id).join(', ')}`).join('; ');
+    return unknownValueKeys(map, stageIds, (v) => `no deal pipeline has a stage with id "${v}" (the pipelines' stage ids: ${listing})`, true);
+  }
+  const property = properties.find((p) => p.name === map.field);
+  if (!property || property.type !== 'enumeration' || !property.options || property.options.length === 0) return [];
+  const options = property.options.map((o) => o.value);
+  return unknownValueKeys(map, options, (v) => `the ${map.stream === 'contacts' ? 'contact' : 'deal'} property "${map.field}" has no option "${v}" (its options: ${options.join(', ')})`, true);
 }
 
 async function missingByName(client: HubSpotClient, objectType: string, name: string, signal: AbortSignal): Promise<boolean> {

@@ -136,3 +136,13 @@ export const ScopeErrorsSchema = z.object({
   ),
 }).loose();
 export type ScopeErrors = z.infer<typeof ScopeErrorsSchema>;
+
+/** `GET /crm/v3/pipelines/deals`: every deal pipeline and its stages; a deal's `dealstage` holds a stage `id`. */
+export const DealPipelinesSchema = z.object({
+  results: z.array(z.object({
+    id: z.string(),
+    label: z.string(),
+    archived: z.boolean().optional(),
+    stages: z.array(z.object({ id: z.string(), label: z.string(), archived: z.boolean().optional() }).loose()),
+  }).loose()),
+});

@@ -1,4 +1,4 @@
-import { mappedFields, type Mapping } from '../../src/config/mapping.js';
+import { mappedFields, mappedValueMaps, unknownValueKeys, type Mapping } from '../../src/config/mapping.js';
 import { nearestName } from '../../src/config/nearest-name.js';
 import type { MappingProblem } from '../../src/domain/connector.js';
 import type { MarketoClient } from './client.js';
@@ -20,13 +20,22 @@ export async function checkMarketoMapping(client: MarketoClient, mapping: Mappin
       problems.push({ key: f.key, field: f.field, problem: `Marketo has no ${noun} "${f.field}" (${where} lists the REST API names)`, ...(suggestion ? { suggestion } : {}), creatable: true });
     }
   };
+  // A boolean field (unsubscribed, isWon) is read as "true" or "false": any other value key never matches.
+  const checkValues = (stream: 'contacts' | 'purchases', types: ReadonlyMap<string, string | undefined>, noun: string) => {
+    for (const map of mappedValueMaps(mapping).filter((m) => m.stream === stream)) {
+      if (types.get(map.field) !== 'boolean') continue;
+      problems.push(...unknownValueKeys(map, ['true', 'false'], (v) => `the ${noun} "${map.field}" is a boolean: Marketo sends true or false, never "${v}"`));
+    }
+  };
   if (fields.some((f) => f.stream === 'contacts')) {
     const leads = await client.request({ method: 'GET', path: '/rest/v1/leads/describe.json', schema: DescribeLeadsSchema, write: false }, signal);
     check('contacts', new Set((leads.result ?? []).flatMap((f) => (f.rest?.name ? [f.rest.name] : []))), 'lead field', 'Admin → Field Management, or GET /rest/v1/leads/describe.json');
+    checkValues('contacts', new Map((leads.result ?? []).flatMap((f) => (f.rest?.name ? [[f.rest.name, f.dataType] as const] : []))), 'lead field');
   }
   if (fields.some((f) => f.stream === 'purchases')) {
     const opportunities = await client.request({ method: 'GET', path: '/rest/v1/opportunities/describe.json', schema: DescribeObjectSchema, write: false }, signal);
     check('purchases', new Set((opportunities.result ?? []).flatMap((o) => o.fields.map((f) => f.name))), 'opportunity field', 'GET /rest/v1/opportunities/describe.json');
+    checkValues('purchases', new Map((opportunities.result ?? []).flatMap((o) => o.fields.map((f) => [f.name, f.dataType] as const))), 'opportunity field');
   }
   return problems;
 }

@@ -1,5 +1,6 @@
 import {
   getNamedType,
+  isEnumType,
   isInterfaceType,
   isLeafType,
   isListType,
@@ -10,7 +11,7 @@ import {
   type GraphQLOutputType,
   type GraphQLSchema,
 } from 'graphql';
-import { mappedFields, type Mapping } from '../../src/config/mapping.js';
+import { mappedFields, mappedValueMaps, unknownValueKeys, type Mapping } from '../../src/config/mapping.js';
 import { nearestName } from '../../src/config/nearest-name.js';
 import type { MappingProblem } from '../../src/domain/connector.js';
 import { SHOPIFY_API_VERSION } from './config.js';
@@ -34,7 +35,29 @@ export function checkShopifyMapping(mapping: Mapping, schema: GraphQLSchema = ad
     // The Admin API's schema is Shopify's: a path can only be corrected, not created.
     if (problem) problems.push({ key: f.key, field: f.field, ...problem, creatable: false });
   }
+  // A field the schema declares as an enum (displayFinancialStatus, marketingState) can only hold
+  // its values: a mapped value it lacks (PAD for PAID) would give every record the default.
+  for (const map of mappedValueMaps(mapping)) {
+    if (problems.some((p) => p.field === map.field && p.kind !== 'value')) continue;
+    const leaf = leafType(schema.getType(ROOTS[map.stream])!, map.field);
+    if (!leaf || !isEnumType(leaf)) continue;
+    const declared = leaf.getValues().map((v) => v.name);
+    problems.push(...unknownValueKeys(map, declared, (v) =>
+      `${ROOTS[map.stream]}.${map.field} is the enum ${leaf.name} on the Shopify Admin API ${SHOPIFY_API_VERSION}, which has no value "${v}" (its values: ${declared.join(', ')})`));
+  }
   return problems;
+}
+
+/** The type a valid path ends on. */
+function leafType(root: GraphQLNamedType, path: string): GraphQLNamedType | undefined {
+  let type: GraphQLNamedType = root;
+  for (const segment of path.split('.')) {
+    if (!isObjectType(type) && !isInterfaceType(type)) return undefined;
+    const field = (type.getFields() as Fields)[segment];
+    if (!field) return undefined;
+    type = getNamedType(field.type);
+  }
+  return type;
 }
 
 type Fields = Record<string, GraphQLField<unknown, unknown>>;

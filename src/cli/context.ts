@@ -36,7 +36,9 @@ export async function runCommand(
   const controller = new AbortController();
   const onSignal = () => {
     if (controller.signal.aborted) process.exit(130);
-    process.stderr.write('\nstopping after the page in flight (Ctrl-C again to force)...\n');
+    const note = 'stopping after the page in flight (Ctrl-C again to force)...';
+    if (log && logFormat() === 'json') log.warn(note);
+    else process.stderr.write(`\n${note}\n`);
     controller.abort(new Error('interrupted'));
   };
   process.on('SIGINT', onSignal);
@@ -55,7 +57,7 @@ export async function runCommand(
     await work({
       session,
       signal: controller.signal,
-      progress: createProgress({ json }),
+      progress: createProgress({ json, log }),
       json,
       log,
       print(human, machine) {

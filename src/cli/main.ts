@@ -37,10 +37,18 @@ function integer(name: string, min: number, max: number) {
 /** pull, segment, push and sync take the same leases as the daemon's jobs (src/cli/command-leases.ts). */
 const WAIT_HELP = 'if another segsync (a command or a scheduled job) is doing the same now, wait up to this long for it instead of exiting 1';
 
+/**
+ * With --json anywhere on the command line, a usage error is a JSON document on stdout like every
+ * other error (`{ ok: false, error: { kind: 'usage', message } }`, exit 2): commander's own text
+ * (and the help it adds) is not printed then. Set before the commands, which inherit it.
+ */
+const jsonRequested = process.argv.slice(2).includes('--json');
+
 const program = new Command()
   .name('segsync')
   .description('Pull CRM and shop data into SQLite, segment it (RFM, rules, clusters and personas), and sync segments and tokens back.')
   .version(packageVersion(), '-V, --version', 'print the version of segsync')
+  .configureOutput({ writeErr: (text) => (jsonRequested ? undefined : process.stderr.write(text)) })
   .showHelpAfterError()
   .exitOverride();
 
@@ -48,7 +56,7 @@ program
   .command('pull')
   .description('pull contacts and deals from every configured platform (incremental after the first run)')
   .option('--full', 'ignore cursors and read everything again')
-  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
+  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents, or turn most stored won purchases into another status')
   .option('--allow-mass-deletion', 'mark records deleted even if a full pull finds more than the configured share gone from a platform')
   .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
@@ -91,7 +99,7 @@ program
   .option('--full', 'pull everything again, ignoring cursors')
   .option('--dry-run', 'pull and segment, then print the push plan without sending it')
   .option('--allow-mass-removal', 'go ahead even if a list would lose more than its configured share')
-  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents')
+  .option('--allow-blanking', 'write pulled records even if they would empty most stored emails, names or consents, or turn most stored won purchases into another status')
   .option('--allow-mass-deletion', 'mark records deleted even if a full pull finds more than the configured share gone from a platform')
   .option('--wait <seconds>', WAIT_HELP, integer('--wait', 0, 86_400))
   .option('--json', 'print the summary as JSON')
@@ -167,7 +175,7 @@ quarantine
   .addOption(new Option('--format <format>', 'csv, or JSON lines (default: from the file name, else csv)').choices(['csv', 'jsonl']))
   .option('--platform <id>', 'only this platform')
   .addOption(reasonOption())
-  .option('--json', 'print the summary as JSON (without --out: the records as JSON lines)')
+  .option('--json', 'print one JSON document: without --out, the records; with --out, the summary (--format jsonl prints JSON lines)')
   .action(quarantineExportCommand);
 quarantine
   .command('retry')
@@ -227,8 +235,15 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (jsonRequested && error.exitCode !== 0) process.stdout.write(`${JSON.stringify({ ok: false, error: { kind: 'usage', message: usageMessage(error) } }, null, 2)}\n`);
   } else {
     process.stderr.write(`segsync: ${(error as Error).message}\n`);
     process.exitCode = EXIT.failure;
   }
+}
+
+/** Commander's message without its "error: " prefix; a bare `segsync` (help shown as an error) says what is missing. */
+function usageMessage(error: CommanderError): string {
+  if (error.code === 'commander.help' || error.code === 'commander.helpDisplayed') return 'no command given; `segsync --help` lists them';
+  return error.message.replace(/^error: /, '');
 }

@@ -1,14 +1,40 @@
 import { MultiBar, Presets, type Options, type SingleBar } from 'cli-progress';
 import { silentProgressFactory, type ProgressFactory } from '../pipeline/progress.js';
 import { plural } from '../domain/text.js';
+import { createLogger, logFormat, type Logger } from '../log/logger.js';
 
 export interface OutputOptions {
   json: boolean;
+  /** Where JSON log lines go (the command's logger); one is made when needed and not given. */
+  log?: Logger;
 }
 
-/** Bars on a terminal (one per concurrent task); on a pipe, one line per finished step. */
+/**
+ * Bars on a terminal (one per concurrent task); on a pipe, one line per finished step. When logs
+ * are JSON lines (SEGSYNC_LOG_FORMAT=json, or stderr not a terminal by default), each finished
+ * step is a JSON log line too, so that stderr holds nothing else a log collector cannot parse.
+ */
 export function createProgress(options: OutputOptions): ProgressFactory {
   if (options.json) return silentProgressFactory;
+  const log = jsonLog(options.log);
+  if (log) {
+    return () => {
+      let label = '';
+      let done = 0;
+      return {
+        start(l) {
+          label = l;
+          done = 0;
+        },
+        advance(by) {
+          done += by;
+        },
+        stop() {
+          log.info({ step: label, records: done }, `${label}: ${plural(done, 'record')}`);
+        },
+      };
+    };
+  }
   if (!process.stderr.isTTY) {
     return () => {
       let label = '';
@@ -58,6 +84,15 @@ export function createProgress(options: OutputOptions): ProgressFactory {
       },
     };
   };
+}
+
+/** The logger progress lines go to when logs are JSON lines; undefined otherwise (or when SEGSYNC_LOG_* is invalid: plain lines then). */
+function jsonLog(given: Logger | undefined): Logger | undefined {
+  try {
+    return logFormat() === 'json' ? (given ?? createLogger()) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The bars' look. Exported for its test. */

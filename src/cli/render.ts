@@ -42,6 +42,7 @@ export function renderSegment(result: SegmentSummary): string {
     '',
     renderPredictions(result.predictions),
     ...(result.exported ? ['', `Exported ${result.exported.files.join(', ')} to ${result.exported.dir}`] : []),
+    ...(result.warnings?.length ? ['', ...result.warnings.map((w) => `Warning: ${w}`)] : []),
   ].join('\n');
 }
 
@@ -117,6 +118,15 @@ export function renderPush(result: PushResult): string {
         (p.unsubscribedExcluded ? `, unsubscribed kept out of lists ${fmt(p.unsubscribedExcluded)}` : '') +
         (p.forget ? `, contacts gone from ${d.platform} forgotten ${fmt(p.forget)}` : ''),
     );
+    const guard = d.massRemovalGuard;
+    if (guard && guard.verdict !== 'passes') {
+      const share = `${Math.round(guard.threshold * 100)}%`;
+      out.push(guard.verdict === 'stops'
+        ? `Mass-removal guard: the real push would STOP here, before sending anything to any destination: ${guard.lists.length === 1 ? 'a list' : `${guard.lists.length} lists`} would lose more than ${share} of ${guard.lists.length === 1 ? 'its' : 'their'} members (destinations.${d.platform}.massRemovalThreshold):`
+        : `Mass-removal guard: ${guard.lists.length === 1 ? 'a list' : `${guard.lists.length} lists`} would lose more than ${share} of ${guard.lists.length === 1 ? 'its' : 'their'} members; --allow-mass-removal lets the real push go ahead:`);
+      for (const l of guard.lists) out.push(`  - "${l.listName}": would remove ${fmt(l.removals)} of ${plural(l.members, 'member')} (${Math.round(l.share * 100)}%)`);
+      if (guard.verdict === 'stops') out.push('  If this is intended, push with --allow-mass-removal; otherwise check the last pull and segmentation.');
+    }
     if (d.failed !== undefined) out.push(`Failed: ${d.failed.split('\n')[0]} (the counts above are what was applied before; the next push sends the rest)`);
     else if (p.listAdds + p.listRemoves + p.tokenUpdates === 0) out.push('Nothing changed since the last push: no write requests needed.');
     if (applied?.gone) {

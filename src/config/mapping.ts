@@ -3,6 +3,8 @@ import { attributeMap } from './attribute-names.js';
 import { parseOrThrow } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
 import { PURCHASE_STATUSES } from '../domain/records.js';
+import { nearestName } from './nearest-name.js';
+import type { MappingProblem } from '../domain/connector.js';
 
 /**
  * A mapping file (mappings/<platform>.yaml): platform fields ⇄ canonical fields, and the field
@@ -72,4 +74,35 @@ export function mappedFields(mapping: Mapping): MappedField[] {
     ...Object.entries(p.fields).flatMap(([k, field]) => (field ? [{ key: `purchases.fields.${k}`, stream: 'purchases' as const, field }] : [])),
     { key: 'purchases.status.field', stream: 'purchases' as const, field: p.status.field },
   ];
+}
+
+/** A field whose values the mapping translates (consent, purchase status), with the values it lists. */
+export interface MappedValues {
+  /** "contacts.consent" or "purchases.status". */
+  key: 'contacts.consent' | 'purchases.status';
+  stream: 'contacts' | 'purchases';
+  field: string;
+  /** The platform values the mapping lists (its `values` keys). */
+  values: string[];
+}
+
+export function mappedValueMaps(mapping: Mapping): MappedValues[] {
+  const consent = mapping.contacts.consent;
+  const status = mapping.purchases.status;
+  return [
+    ...(consent ? [{ key: 'contacts.consent' as const, stream: 'contacts' as const, field: consent.field, values: Object.keys(consent.values) }] : []),
+    { key: 'purchases.status', stream: 'purchases', field: status.field, values: Object.keys(status.values) },
+  ];
+}
+
+/**
+ * The value keys of `map` that are not among the values the platform declares for its field:
+ * `problem` says what the platform has, in its terms; the nearest declared value is suggested.
+ */
+export function unknownValueKeys(map: MappedValues, declared: readonly string[], problem: (value: string) => string, creatable = false): MappingProblem[] {
+  const known = new Set(declared);
+  return map.values.filter((v) => !known.has(v)).map((v) => {
+    const suggestion = nearestName(v, declared);
+    return { key: `${map.key}.values.${v}`, field: v, problem: problem(v), ...(suggestion ? { suggestion } : {}), creatable, kind: 'value' as const };
+  });
 }

@@ -26,12 +26,25 @@ export function expectedSegments(workspace: Workspace, fromStore: SegmentDefinit
   ];
 }
 
+/**
+ * Before the first segmentation, the personas (clustering) are not known yet, but a push makes one
+ * list per persona all the same: how many more lists to expect, or undefined when the store's
+ * latest run already names them (or clustering is off).
+ */
+export function pendingPersonaLists(workspace: Workspace, fromStore: SegmentDefinition[] | undefined): string | undefined {
+  const clustering = workspace.segmentation.clustering;
+  if ((fromStore && fromStore.length > 0) || !clustering.enabled) return undefined;
+  const count = clustering.k === 'auto' ? `${clustering.kRange[0]} to ${clustering.kRange[1]}` : String(clustering.k);
+  return `plus one per persona, which the first segmentation finds (${count}, segmentation.clustering.k${clustering.k === 'auto' ? ' auto' : ''})`;
+}
+
 async function checkPlatform(
   { descriptor, config }: ConfiguredPlatform,
   mapping: Mapping,
   origin: MappingOrigin | undefined,
   workspace: Workspace,
   segments: SegmentDefinition[],
+  personaLists?: string,
 ): Promise<Check[]> {
   const source = sourceSettings(workspace, descriptor.id);
   const settings = destinationSettings(workspace, descriptor.id);
@@ -56,6 +69,9 @@ async function checkPlatform(
       signal,
     };
     const checks = await connector.diagnose(input);
+    if (personaLists && input.lists.length > 0) {
+      for (const check of checks) if (check.name === `${descriptor.id} lists` && check.status !== 'fail') check.detail = `${check.detail}; ${personaLists}`;
+    }
     // The credentials line already says why nothing else can be checked.
     const unreachable = checks.some((c) => c.status === 'fail' && c.name === `${descriptor.id} credentials`);
     if (source.enabled && connector.source?.checkMapping && origin && !unreachable) {
@@ -76,7 +92,7 @@ async function mappedFieldsCheck(platform: string, displayName: string, source: 
   const name = `${platform} mapped fields`;
   try {
     const problems = await source.checkMapping!(signal);
-    if (problems.length === 0) return ok(name, `every field the mapping reads exists on ${displayName}`);
+    if (problems.length === 0) return ok(name, `every field the mapping reads exists on ${displayName}, and every consent and status value it lists is one ${displayName} declares (where it declares them)`);
     const { detail, fix } = describeMappingProblems(platform, displayName, problems, origin);
     return fail(name, detail, fix);
   } catch (error) {
@@ -92,12 +108,14 @@ export async function checkPlatforms(
   workspace: Workspace,
   segments: SegmentDefinition[],
   origins: ReadonlyMap<string, MappingOrigin> = new Map(),
+  /** pendingPersonaLists(): the lists a push adds beyond `segments`, not known by name yet. */
+  personaLists?: string,
 ): Promise<Check[]> {
   const results = await Promise.all(
     platforms.map((p) => {
       const mapping = mappings.get(p.descriptor.id);
       // Its mapping line already failed and says why; a connector cannot open without one.
-      return mapping ? checkPlatform(p, mapping, origins.get(p.descriptor.id), workspace, segments) : Promise.resolve([]);
+      return mapping ? checkPlatform(p, mapping, origins.get(p.descriptor.id), workspace, segments, personaLists) : Promise.resolve([]);
     }),
   );
   return results.flat();

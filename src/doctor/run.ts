@@ -2,7 +2,7 @@ import type { ConnectorDescriptor } from '../domain/connector.js';
 import type { Check } from './check.js';
 import { checkMappings, checkWorkspace } from './config.js';
 import { checkEnvironment } from './env.js';
-import { checkPlatforms, expectedSegments } from './platforms.js';
+import { checkPlatforms, expectedSegments, pendingPersonaLists } from './platforms.js';
 import { checkStore } from './store.js';
 import { checkCurrencies } from './currencies.js';
 import { ok } from './check.js';
@@ -53,7 +53,8 @@ export async function runDoctor(options: { env: NodeJS.ProcessEnv; registry: rea
   }
   // Settings from a config that does not load would be guesses: the platforms are still checked,
   // with the defaults, so credentials problems show up in the same run.
-  checks.push(...(await checkPlatforms(environment.platforms, mappings.mappings, workspace.workspace, expectedSegments(workspace.workspace, store?.segments), mappings.origins)));
+  checks.push(...(await checkPlatforms(environment.platforms, mappings.mappings, workspace.workspace, expectedSegments(workspace.workspace, store?.segments), mappings.origins,
+    pendingPersonaLists(workspace.workspace, store?.segments))));
   const redact = redactor(env);
   const safe = checks.map((c) => ({ ...c, detail: redact(c.detail), ...(c.fix ? { fix: redact(c.fix) } : {}) }));
   const counts = { ok: 0, warn: 0, fail: 0 };

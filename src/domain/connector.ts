@@ -71,6 +71,12 @@ export interface MappingProblem {
   suggestion?: string;
   /** The admin can add it on the platform (a custom property or field); false for a fixed schema. */
   creatable: boolean;
+  /**
+   * 'value': a value key of a consent or status mapping (key "purchases.status.values.closedwn",
+   * field "closedwn") that the platform never sends for that field: records holding the value it
+   * meant would take the default instead. Absent: a field.
+   */
+  kind?: 'field' | 'value';
 }
 
 export interface Source {

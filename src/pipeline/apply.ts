@@ -10,6 +10,7 @@ import type { DestinationPlan, GuardViolation } from '../domain/plan.js';
 import type { TokenSpec } from '../domain/segments.js';
 import { silentProgress, type Progress } from './progress.js';
 import { plural } from '../domain/text.js';
+import { runCheckpoint } from './run-progress.js';
 
 export class MassRemovalError extends Error {
   constructor(readonly destination: string, readonly violations: GuardViolation[], threshold: number) {
@@ -135,29 +136,39 @@ export async function applyPlan(options: ApplyOptions): Promise<ApplySummary> {
     }
     return listId;
   };
-  // What the platform confirmed is recorded at once, batch by batch (or bulk operation by bulk operation).
+  // What the platform confirmed is recorded at once, batch by batch (or bulk operation by bulk
+  // operation), with the run's counts in the same transaction (a run killed next still says so).
   const recordAdds = (segmentKey: string, sent: number, result: BatchResult) => {
-    state.recordListAdds(platform, segmentKey, result.applied, nowIso());
-    summary.listAdds += result.applied.length;
-    noteWarnings(summary, result);
-    noteGone(db, summary, result);
-    summary.failed.push(...result.failed);
+    db.transaction(() => {
+      state.recordListAdds(platform, segmentKey, result.applied, nowIso());
+      summary.listAdds += result.applied.length;
+      noteWarnings(summary, result);
+      noteGone(db, summary, result);
+      summary.failed.push(...result.failed);
+      runCheckpoint();
+    })();
     progress.advance(sent);
   };
   const recordRemoves = (segmentKey: string, sent: number, result: BatchResult) => {
-    state.recordListRemoves(platform, segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId), ...(result.gone ?? [])]);
-    summary.listRemoves += result.applied.length;
-    noteWarnings(summary, result);
-    noteGone(db, summary, result);
+    db.transaction(() => {
+      state.recordListRemoves(platform, segmentKey, [...result.applied, ...result.failed.map((f) => f.externalId), ...(result.gone ?? [])]);
+      summary.listRemoves += result.applied.length;
+      noteWarnings(summary, result);
+      noteGone(db, summary, result);
+      runCheckpoint();
+    })();
     progress.advance(sent);
   };
   const recordTokens = (batch: DestinationPlan['tokens'], result: BatchResult) => {
     const applied = new Set(result.applied);
-    state.recordTokens(platform, batch.filter((u) => applied.has(u.externalId)), nowIso());
-    summary.tokenUpdates += applied.size;
-    noteWarnings(summary, result);
-    noteGone(db, summary, result);
-    summary.failed.push(...result.failed);
+    db.transaction(() => {
+      state.recordTokens(platform, batch.filter((u) => applied.has(u.externalId)), nowIso());
+      summary.tokenUpdates += applied.size;
+      noteWarnings(summary, result);
+      noteGone(db, summary, result);
+      summary.failed.push(...result.failed);
+      runCheckpoint();
+    })();
     progress.advance(batch.length);
   };
 

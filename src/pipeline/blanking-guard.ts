@@ -1,5 +1,6 @@
 import type { ContactField, ContactRecord, StreamName } from '../domain/records.js';
 import type { StoredContactValues } from '../store/contact-values.js';
+import type { Mapping } from '../config/mapping.js';
 
 /**
  * The blanking guard: a batch of pulled contacts that would empty a value the store holds, for
@@ -87,10 +88,13 @@ export class BlankingError extends Error {
     threshold: number,
     /** Where these fields are mapped, e.g. "mappings/hubspot.yaml". */
     mappingFile: string | undefined,
+    /** The platform field each canonical field is read from (the mapping's), named instead of the canonical name. */
+    platformFields: Partial<Record<ContactField, string>> = {},
   ) {
-    const lines = violations.map(
-      (v) => `  - ${v.label} (${v.field}): ${v.blanked} of the ${v.holding} records holding one would lose it (e.g. external id ${v.exampleExternalId})`,
-    );
+    const lines = violations.map((v) => {
+      const from = platformFields[v.field];
+      return `  - ${v.label} (${from ? `read from ${platform}'s "${from}"` : v.field}): ${v.blanked} of the ${v.holding} records holding one would lose it (e.g. external id ${v.exampleExternalId})`;
+    });
     super(
       `${platform} ${stream}: pull stopped: this batch would empty a stored value for more than ${Math.round(threshold * 100)}% of the records holding one; ` +
         `nothing of this batch was written (earlier batches were):\n${lines.join('\n')}\n` +
@@ -99,4 +103,14 @@ export class BlankingError extends Error {
     );
     this.name = 'BlankingError';
   }
+}
+
+/** The platform field a mapping reads each guarded contact field from. */
+export function guardedPlatformFields(mapping: Mapping): Partial<Record<ContactField, string>> {
+  const fields: Partial<Record<ContactField, string>> = {};
+  for (const g of GUARDED) {
+    const field = g.field === 'emailConsent' ? mapping.contacts.consent?.field : mapping.contacts.fields[g.field as keyof Mapping['contacts']['fields']];
+    if (field) fields[g.field] = field;
+  }
+  return fields;
 }

@@ -3,6 +3,7 @@ import { ApiError } from '../http/errors.js';
 import { MassRemovalError } from './apply.js';
 import { BlankingError } from './blanking-guard.js';
 import { MassDeletionError } from './gone-sweep.js';
+import { StatusChangeError } from './status-guard.js';
 import { MappingFieldError } from './mapping-check.js';
 import { LeaseHeldError } from '../scheduler/leases.js';
 
@@ -17,6 +18,7 @@ export function errorKind(error: unknown): string {
   if (error instanceof MassRemovalError) return 'mass_removal_guard';
   if (error instanceof BlankingError) return 'blanking_guard';
   if (error instanceof MassDeletionError) return 'mass_deletion_guard';
+  if (error instanceof StatusChangeError) return 'status_guard';
   if (error instanceof InputRefusedError) return 'input_refused';
   if (error instanceof LeaseHeldError) return 'lease_held';
   return 'failure';

@@ -8,11 +8,15 @@ import type { StreamName } from '../domain/records.js';
 import { displayPath, type MappingOrigin } from '../config/mapping-origin.js';
 import { StoredContacts } from '../store/contact-values.js';
 import { silentProgress, type Progress } from './progress.js';
-import { BlankingError, blankingViolations, DEFAULT_BLANKING_THRESHOLD, type BlankingSettings } from './blanking-guard.js';
+import { BlankingError, blankingViolations, DEFAULT_BLANKING_THRESHOLD, guardedPlatformFields, type BlankingSettings } from './blanking-guard.js';
+import { StatusChangeError, wonStatusViolation } from './status-guard.js';
+import { StoredPurchases } from '../store/purchase-status.js';
+import type { Mapping } from '../config/mapping.js';
 import { checkSourceMapping } from './mapping-check.js';
 import { refetchQuarantined, type RefetchSummary } from './refetch.js';
 import { suppressionFilter } from './suppression-filter.js';
 import { DEFAULT_MASS_DELETION_THRESHOLD, FullReadTracker, markUnseenGone, type MassDeletionSettings } from './gone-sweep.js';
+import { reportRunPartIfAbsent, runCheckpoint } from './run-progress.js';
 
 export interface StreamPullSummary {
   platform: string;
@@ -37,6 +41,19 @@ export interface StreamPullSummary {
   gone?: number;
 }
 
+/** The totals of a pull's streams (what the summaries and the run's counts show). */
+export function pullTotals(streams: readonly StreamPullSummary[]): { received: number; stored: number; changed: number; quarantined: number; suppressed: number } {
+  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0, suppressed: 0 };
+  for (const s of streams) {
+    totals.received += s.received;
+    totals.stored += s.stored;
+    totals.changed += s.changed;
+    totals.quarantined += s.quarantined;
+    totals.suppressed += s.suppressed;
+  }
+  return totals;
+}
+
 export interface PullOptions {
   db: Db;
   platform: string;
@@ -49,8 +66,8 @@ export interface PullOptions {
   blanking?: BlankingSettings;
   /** The mass-deletion guard of full reads (gone-sweep.ts); on, with the default threshold, unless said otherwise. */
   massDeletion?: MassDeletionSettings;
-  /** The platform's mapping and where it comes from, named by the mapped-field check's errors. */
-  mapping?: { displayName: string; origin: MappingOrigin };
+  /** The platform's mapping and where it comes from, named by the mapped-field check's and the guards' errors. */
+  mapping?: { displayName: string; origin: MappingOrigin; mapping?: Mapping };
   /** Receives each stream's summary as the stream starts, kept up to date: what a failed pull did store. */
   summaries?: StreamPullSummary[];
 }
@@ -73,10 +90,13 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const quarantine = new Quarantine(db);
   const cursors = new StreamCursors(db);
   const stored = new StoredContacts(db);
+  const storedPurchases = new StoredPurchases(db);
   const blanking = options.blanking ?? { allow: false, threshold: DEFAULT_BLANKING_THRESHOLD };
   const massDeletion = options.massDeletion ?? { allow: false, threshold: DEFAULT_MASS_DELETION_THRESHOLD };
   const suppression = suppressionFilter(db);
   const summaries: StreamPullSummary[] = options.summaries ?? [];
+  // pull() reports its platforms' streams together; a file import has no pull() around it.
+  reportRunPartIfAbsent('pull', () => ({ streams: summaries, totals: pullTotals(summaries) }));
 
   // A mapped field the platform lacks would be read as empty everywhere: check before any write.
   if (source.checkMapping) {
@@ -120,15 +140,25 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       for (const id of outcome.changedIds) if (summary.changedIds.length < CHANGED_IDS_KEPT) summary.changedIds.push(id);
       summary.stored += valid.length;
     };
-    /** Set once the guard refused a batch: nothing more of this stream is written (its cursor stays before the batch). */
-    let refused: BlankingError | undefined;
+    /** Set once a guard refused a batch: nothing more of this stream is written (its cursor stays before the batch). */
+    let refused: BlankingError | StatusChangeError | undefined;
     const flush = () => {
       if (buffered.length === 0 || refused) return;
-      if (stream.name === 'contacts' && !blanking.allow) {
-        const violations = blankingViolations(buffered.flatMap((p) => p.contacts), (id) => stored.get(platform, id), blanking.threshold);
-        if (violations.length > 0) {
-          const file = options.mapping?.origin.file;
-          refused = new BlankingError(platform, stream.name, violations, blanking.threshold, file ? displayPath(file) : undefined);
+      if (!blanking.allow) {
+        const file = options.mapping?.origin.file;
+        const mapping = options.mapping?.mapping;
+        if (stream.name === 'contacts') {
+          const violations = blankingViolations(buffered.flatMap((p) => p.contacts), (id) => stored.get(platform, id), blanking.threshold);
+          if (violations.length > 0) {
+            refused = new BlankingError(platform, stream.name, violations, blanking.threshold, file ? displayPath(file) : undefined, mapping ? guardedPlatformFields(mapping) : {});
+          }
+        } else {
+          const violation = wonStatusViolation(buffered.flatMap((p) => p.purchases), (id) => storedPurchases.get(platform, id), blanking.threshold);
+          if (violation) {
+            refused = new StatusChangeError(platform, violation, blanking.threshold, { ...(file ? { file: displayPath(file) } : {}), ...(mapping ? { status: mapping.purchases.status } : {}) });
+          }
+        }
+        if (refused) {
           buffered.length = 0;
           bufferedRecords = 0;
           throw refused;
@@ -138,6 +168,8 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       db.transaction(() => {
         for (const page of buffered) write(page, at);
         cursors.set(platform, stream.name, buffered[buffered.length - 1]!.cursor, at);
+        // The run's row counts what this transaction stores, in it: a run killed next still says so.
+        runCheckpoint();
       })();
       buffered.length = 0;
       bufferedRecords = 0;
@@ -161,11 +193,12 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
         fullRead?.add(page);
         buffered.push(page);
         bufferedRecords += page.received;
-        if (bufferedRecords >= FLUSH_RECORDS || Date.now() - lastFlush >= FLUSH_MS) flush();
+        // Counted before the flush, whose checkpoint writes the counts of what it stores.
         if (page.mode && summary.pages === 0) summary.mode = page.mode;
         summary.pages++;
         summary.received += page.received;
         for (const w of page.warnings ?? []) if (!summary.warnings.includes(w)) summary.warnings.push(w);
+        if (bufferedRecords >= FLUSH_RECORDS || Date.now() - lastFlush >= FLUSH_MS) flush();
         progress.advance(page.received, page.expectedTotal);
       }
     } catch (error) {
@@ -191,7 +224,10 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       summary.refetched = await refetchQuarantined({
         db, platform, stream, ids: [...due], quarantine,
         context: { signal, full: false, now: options.now ?? Date.now },
-        write: (page) => db.transaction(() => write(page, nowIso(), true))(),
+        write: (page) => db.transaction(() => {
+          write(page, nowIso(), true);
+          runCheckpoint();
+        })(),
       });
     }
     progress.stop();

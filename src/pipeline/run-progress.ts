@@ -10,6 +10,12 @@ export interface RunParts {
   pull?: () => unknown;
   segment?: () => unknown;
   push?: () => unknown;
+  /**
+   * Writes the counts so far to the run's row (set by recorded()). Called by a step each time it
+   * has stored something: a pull's flush transaction, a push batch the platform confirmed, in the
+   * same transaction as the data. A run killed outright (SIGKILL) keeps them, whatever the heartbeat did.
+   */
+  checkpoint?: () => void;
 }
 
 const current = new AsyncLocalStorage<RunParts>();
@@ -20,9 +26,20 @@ export function trackRunParts<T>(parts: RunParts, work: () => Promise<T>): Promi
 }
 
 /** Called by a step as it starts: `soFar` returns its result up to now (objects it keeps up to date). */
-export function reportRunPart(part: keyof RunParts, soFar: () => unknown): void {
+export function reportRunPart(part: keyof Omit<RunParts, 'checkpoint'>, soFar: () => unknown): void {
   const parts = current.getStore();
   if (parts) parts[part] = soFar;
+}
+
+/** A step reports one it has not reported yet (a file import runs pullSource without pull() around it). */
+export function reportRunPartIfAbsent(part: keyof Omit<RunParts, 'checkpoint'>, soFar: () => unknown): void {
+  const parts = current.getStore();
+  if (parts && parts[part] === undefined) parts[part] = soFar;
+}
+
+/** The counts so far to the run's row, when a recorded run is around this step (see RunParts.checkpoint). */
+export function runCheckpoint(): void {
+  current.getStore()?.checkpoint?.();
 }
 
 /** The result so far in the shape of a sync's (what run-counts.ts reads), or the one part there is. */

@@ -8,7 +8,7 @@ import type { Db } from '../store/db.js';
 import type { TokenSpec } from '../domain/segments.js';
 import { applyPlan, type ApplySummary } from './apply.js';
 import { planDestination } from './plan.js';
-import { pullSource, type StreamPullSummary } from './pull.js';
+import { pullSource, pullTotals, type StreamPullSummary } from './pull.js';
 import { purgeExpired, type PurgeSummary } from './retention.js';
 import { runSegmentation, type SegmentSummary } from './segment.js';
 import { runSegmentationInWorker } from './segment-thread.js';
@@ -74,6 +74,12 @@ export interface PushResult {
       forget: number;
     };
     applied?: ApplySummary;
+    /**
+     * The mass-removal guard's verdict on this destination's plan (dry runs): the lists that
+     * would lose more than `threshold` of their members, and whether the real push would stop on
+     * them (it stops before sending anything to any destination) or --allow-mass-removal lets it go.
+     */
+    massRemovalGuard?: MassRemovalVerdict;
     /** With `keepGoing`: why nothing (or only `applied`) was pushed here. */
     failed?: string;
     /** Not pushed: its pull failed in this sync. */
@@ -88,6 +94,12 @@ export interface PushResult {
   pendingRemovals?: RemovalCounts;
 }
 
+export interface MassRemovalVerdict {
+  threshold: number;
+  lists: Array<{ segmentKey: string; listName: string; removals: number; members: number; share: number }>;
+  verdict: 'passes' | 'stops' | 'allowed';
+}
+
 export interface CommandOptions {
   signal: AbortSignal;
   progress?: ProgressFactory;
@@ -97,17 +109,7 @@ export interface CommandOptions {
 
 const chosen = (options: { platforms?: readonly string[] }, platform: string) => options.platforms === undefined || options.platforms.includes(platform);
 
-export function pullTotals(streams: readonly StreamPullSummary[]): PullResult['totals'] {
-  const totals = { received: 0, stored: 0, changed: 0, quarantined: 0, suppressed: 0 };
-  for (const s of streams) {
-    totals.received += s.received;
-    totals.stored += s.stored;
-    totals.changed += s.changed;
-    totals.quarantined += s.quarantined;
-    totals.suppressed += s.suppressed;
-  }
-  return totals;
-}
+export { pullTotals } from './pull.js';
 
 /** The platforms a pull reads: configured sources that are enabled (and chosen). */
 export function pulledPlatforms(session: Session, options: { platforms?: readonly string[] } = {}): string[] {
@@ -146,7 +148,7 @@ export async function pull(session: Session, options: CommandOptions & { full: b
       blanking: { allow: options.allowBlanking === true, threshold: sourceSettings(session.workspace, id).blankingThreshold },
       // Nor allowMassDeletion: a full read that finds most records gone fails the job, nothing marked.
       massDeletion: { allow: options.allowMassDeletion === true, threshold: sourceSettings(session.workspace, id).massDeletionThreshold },
-      mapping: { displayName: c.displayName, origin: c.mappingOrigin },
+      mapping: { displayName: c.displayName, origin: c.mappingOrigin, mapping: c.mapping },
     });
   }));
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ platform: platforms[i]!, reason: s.reason as unknown }] : []));
@@ -222,7 +224,12 @@ export async function push(
     return [{ c, settings, destination, plan: planDestination(session.db, c.id, destination, settings) }];
   });
   for (const { c, settings, plan } of plans) {
-    result.destinations.push({ platform: c.id, mode: settings.mode, plan: describePlan(plan) });
+    result.destinations.push({
+      platform: c.id,
+      mode: settings.mode,
+      plan: describePlan(plan),
+      ...(options.dryRun ? { massRemovalGuard: massRemovalVerdict(plan, settings.massRemovalThreshold, options.allowMassRemoval) } : {}),
+    });
   }
   // Whatever `forget` could not send is sent before anything else, on every configured platform
   // segsync wrote to (a destination switched off still holds segsync's earlier lists and tokens).
@@ -265,6 +272,12 @@ export async function push(
   if (options.keepGoing) result.failures = failures.map((f) => failureOf(plans[f.i]!.c.id, 'push', f.reason));
   for (const f of result.failures ?? []) result.destinations.find((d) => d.platform === f.platform)!.failed = f.error;
   return result;
+}
+
+/** What the guard in push() (and applyPlan) would decide on this plan. */
+function massRemovalVerdict(plan: DestinationPlan, threshold: number, allowMassRemoval: boolean): MassRemovalVerdict {
+  const lists = plan.guardViolations.map((v) => ({ segmentKey: v.segmentKey, listName: v.listName, removals: v.removals, members: v.appliedSize, share: v.share }));
+  return { threshold, lists, verdict: lists.length === 0 ? 'passes' : allowMassRemoval ? 'allowed' : 'stops' };
 }
 
 const NOTHING_PLANNED: PushResult['destinations'][number]['plan'] = {
@@ -311,6 +324,9 @@ export function describeFailures(failed: readonly PlatformFailure[]): string {
   return failed.map((f) => `${f.platform} ${f.step} failed: ${f.error.split('\n')[0]}`).join('; ');
 }
 
+/** Why a scheduled run still marked running was closed by its job's next run (which holds the job's lease). */
+const ORPHANED_RUN = 'its process is gone (killed or crashed) before the run finished; what it stored and pushed before is counted';
+
 /** Runs one command with a row in run history, whatever happens. */
 export interface RecordOptions<T = unknown> {
   trigger?: 'manual' | 'schedule';
@@ -340,9 +356,17 @@ export async function recorded<T>(
   const runId = history.start(command, options.trigger ?? 'manual', options.job, options.note);
   options.started?.();
   // A scheduled run holds its job's lease: any other row of the job still 'running' is a dead process's.
-  if (options.job) history.closeOrphansOf(options.job, runId, 'the process running it stopped before it finished (killed or crashed); this job\'s next run redid its work');
+  if (options.job) history.closeOrphansOf(options.job, runId, ORPHANED_RUN);
   const parts: RunParts = {};
   const countsSoFar = () => runCounts(partsSoFar(parts), requestsSince(before, requestCounts(session)));
+  // Each pull flush and each confirmed push batch writes the counts so far (in its transaction).
+  parts.checkpoint = () => {
+    try {
+      history.heartbeat(runId, countsSoFar());
+    } catch {
+      // Never fail the data's transaction for the run's row: the next checkpoint or heartbeat writes it.
+    }
+  };
   // Signs of life with the counts so far: a run killed outright keeps them, and is told from a live one.
   const heartbeat = setInterval(() => {
     try {

@@ -18,6 +18,7 @@ import { prepareExportDir, writeExport } from './export.js';
 import { holdSegmentationForTest } from './segmentation-hold.js';
 import { parseStrictDate } from '../domain/dates.js';
 import { currencyConverter } from './currency.js';
+import { unknownAttributeWarnings } from './rule-attributes.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -39,6 +40,8 @@ export interface SegmentSummary {
   /** The purchase models: fits and totals (the weekly holdout series stays in the store, for the report). */
   predictions: PredictionSummary;
   exported?: { dir: string; files: string[] };
+  /** What may make a segment wrong without failing the run: a rule reading an attribute no contact has. */
+  warnings: string[];
 }
 
 export type PredictionSummary =
@@ -254,6 +257,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     clustering: clusteringSummary(clustering),
     predictions: predictionSummary(predicted),
     ...(exported ? { exported } : {}),
+    warnings: unknownAttributeWarnings(workspace.segments, new Set(features.attributes.keys())),
   };
 }
 

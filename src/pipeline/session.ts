@@ -2,6 +2,7 @@ import { openStore, type Db, type StoreMode } from '../store/db.js';
 import { readCoreEnv } from '../config/env.js';
 import { ConfigError } from '../config/errors.js';
 import { resolveMapping, type MappingOrigin } from '../config/mapping-origin.js';
+import type { Mapping } from '../config/mapping.js';
 import { destinationSettings, loadWorkspace, sourceSettings, type Workspace } from '../config/workspace.js';
 import type { ConnectorDescriptor, OpenConnector } from '../domain/connector.js';
 import type { TransportEvents } from '../http/transport.js';
@@ -12,6 +13,8 @@ export interface SessionConnector {
   connector: OpenConnector;
   /** Where its mapping comes from (file, workspace attributes), for errors that say what to edit. */
   mappingOrigin: MappingOrigin;
+  /** The mapping it reads and writes with (the file's, with the workspace config's attributes). */
+  mapping: Mapping;
 }
 
 /** An open store, the validated workspace config and every configured connector. */
@@ -49,7 +52,7 @@ export function openSession(options: SessionOptions): Session {
       lookbackMinutes: source.lookbackMinutes,
       ...(options.events ? { events: options.events } : {}),
     });
-    connectors.push({ id: descriptor.id, displayName: descriptor.displayName, connector, mappingOrigin: origin });
+    connectors.push({ id: descriptor.id, displayName: descriptor.displayName, connector, mappingOrigin: origin, mapping });
   }
   if (options.requireConnector !== false && connectors.length === 0) {
     const names = options.registry.map((d) => d.displayName).join(', ');

@@ -54,6 +54,13 @@ export const HEARTBEAT_MS = 5_000;
 export const SILENT_RUN_MS = 10 * 60_000;
 
 /**
+ * What is known about an abandoned run's work: its counts were written with every pull flush and
+ * push batch it stored (and every heartbeat). What it did not finish is left to later runs; no
+ * claim is made that one already ran.
+ */
+const COUNTED = 'what it stored and pushed before is counted';
+
+/**
  * Why a run still marked 'running' can no longer be running, or undefined while it may be. On this
  * host: its process is gone. On another host (or an old row without owner): no heartbeat for
  * SILENT_RUN_MS; a run that turns out alive after all corrects its row when it finishes.
@@ -61,12 +68,12 @@ export const SILENT_RUN_MS = 10 * 60_000;
 export function abandonedBecause(run: { owner: string | null; startedAt: string; heartbeatAt: string | null }, now: number = Date.now()): string | undefined {
   const [host, pid] = run.owner?.split(':') ?? [];
   if (host === hostname() && pid !== undefined) {
-    return processAlive(Number(pid)) ? undefined : `the process running it (pid ${pid}) stopped before it finished (killed or crashed); the next run redid its work`;
+    return processAlive(Number(pid)) ? undefined : `its process (pid ${pid}) is gone (killed or crashed) before the run finished; ${COUNTED}`;
   }
   const lastSign = Date.parse(run.heartbeatAt ?? run.startedAt);
   if (!(now - lastSign > SILENT_RUN_MS)) return undefined;
   const minutes = Math.round((now - lastSign) / 60_000);
-  return `no sign of life from ${host ? `its process on ${host}` : 'its process'} for ${minutes} minutes: it stopped before it finished (killed or crashed); the next run redid its work`;
+  return `no sign of life from ${host ? `its process on ${host}` : 'its process'} for ${minutes} minutes: it is gone (killed or crashed) before the run finished; ${COUNTED}`;
 }
 
 /** Run history: every command that touches data leaves a row, whether it succeeds or not. */
@@ -85,8 +92,8 @@ export class RunHistory {
   /**
    * Runs left 'running' by a process that no longer exists (killed, crashed; see abandonedBecause)
    * are marked failed: the history must not claim work is still going on. They keep the counts of
-   * their last heartbeat. Their work is redone by the next run (cursors and destination state only
-   * move on what was stored).
+   * their last checkpoint (every pull flush and push batch) or heartbeat. What they did not finish
+   * is done by later runs (cursors and destination state only move on what was stored).
    */
   closeDead(now: number = Date.now()): number {
     const running = this.db.prepare("SELECT id, owner, started_at AS startedAt, heartbeat_at AS heartbeatAt FROM runs WHERE status = 'running'")

@@ -34,9 +34,23 @@ describe('HubSpot: mapped properties against GET /crm/v3/properties/{contacts,de
   const contactNames = ['email', 'phone', 'firstname', 'lastname', 'country', 'city', 'createdate', 'hs_email_optout', 'lifecyclestage', 'hs_email_open', 'hs_email_click', 'hs_email_last_open_date'];
   const dealNames = ['amount', 'deal_currency_code', 'closedate', 'dealname', 'dealstage'];
   const hubspot = () => new HubSpotClient(testHubSpotConfig(), {}, async () => {});
+  /** hs_email_optout as HubSpot declares it: an enumeration (booleancheckbox) with the options true and false. */
+  const optout = { name: 'hs_email_optout', label: 'Unsubscribed from all email', type: 'enumeration', fieldType: 'booleancheckbox', groupName: 'emailinformation', options: [{ label: 'Yes', value: 'true' }, { label: 'No', value: 'false' }] };
+  /** The documented answer of GET /crm/v3/pipelines/deals: the default pipeline, and one more a Sales Hub portal may have. */
+  const stage = (id: string, label: string, displayOrder: number) => ({ label, displayOrder, metadata: { isClosed: String(id.startsWith('closed') || id.endsWith('won')), probability: '0.5' }, id, createdAt: '2024-01-01T00:00:00Z', updatedAt: '2024-01-01T00:00:00Z', archived: false });
+  const pipelines = {
+    results: [
+      { label: 'Sales Pipeline', displayOrder: 0, id: 'default', createdAt: '2024-01-01T00:00:00Z', updatedAt: '2024-01-01T00:00:00Z', archived: false,
+        stages: [['appointmentscheduled', 'Appointment Scheduled'], ['qualifiedtobuy', 'Qualified To Buy'], ['closedwon', 'Closed Won'], ['closedlost', 'Closed Lost']].map(([id, label], i) => stage(id!, label!, i)) },
+      { label: 'Renewals', displayOrder: 1, id: '7301946', createdAt: '2024-01-01T00:00:00Z', updatedAt: '2024-01-01T00:00:00Z', archived: false,
+        stages: [['1048576', 'Renewal due'], ['1048577', 'Renewed']].map(([id, label], i) => stage(id!, label!, i)) },
+    ],
+  };
   const listings = () => nock(HUBSPOT)
-    .get('/crm/v3/properties/contacts').reply(200, { results: contactNames.map(property) })
-    .get('/crm/v3/properties/deals').reply(200, { results: dealNames.map(property) });
+    .get('/crm/v3/properties/contacts').reply(200, { results: [...contactNames.filter((n) => n !== 'hs_email_optout').map(property), optout] })
+    .get('/crm/v3/properties/deals').reply(200, { results: dealNames.map(property) })
+    .get('/crm/v3/pipelines/deals').reply(200, pipelines);
+  const withStatusValues = (mapping: Mapping, values: Record<string, 'won' | 'lost'>): Mapping => ({ ...mapping, purchases: { ...mapping.purchases, status: { ...mapping.purchases.status, values } } });
 
   it('passes the shipped mapping with one listing call per object', async () => {
     const scope = listings();
@@ -50,6 +64,29 @@ describe('HubSpot: mapped properties against GET /crm/v3/properties/{contacts,de
     });
     const problems = await checkHubSpotMapping(hubspot(), withContactField(shipped('hubspot'), 'email', 'emial'), signal);
     expect(problems).toEqual([{ key: 'contacts.fields.email', field: 'emial', problem: expect.stringContaining('HubSpot has no contact property "emial"'), suggestion: 'email', creatable: true }]);
+  });
+
+  it('a deal stage value no pipeline has is refused, naming every pipeline\'s stage ids and the closest one; another pipeline\'s stage passes', async () => {
+    const scope = listings();
+    const problems = await checkHubSpotMapping(hubspot(), withStatusValues(shipped('hubspot'), { closedwn: 'won', closedlost: 'lost', '1048577': 'won' }), signal);
+    expect(scope.isDone()).toBe(true);
+    expect(problems).toEqual([{
+      key: 'purchases.status.values.closedwn',
+      field: 'closedwn',
+      problem: 'no deal pipeline has a stage with id "closedwn" (the pipelines\' stage ids: Sales Pipeline (default): appointmentscheduled, qualifiedtobuy, closedwon, closedlost; Renewals (7301946): 1048576, 1048577)',
+      suggestion: 'closedwon',
+      creatable: true,
+      kind: 'value',
+    }]);
+  });
+
+  it('a consent value the enumeration property does not offer is refused with its options', async () => {
+    listings();
+    const base = shipped('hubspot');
+    const mapping: Mapping = { ...base, contacts: { ...base.contacts, consent: { ...base.contacts.consent!, values: { ture: 'unsubscribed', false: 'subscribed' } } } };
+    const problems = await checkHubSpotMapping(hubspot(), mapping, signal);
+    expect(problems.map((p) => [p.key, p.suggestion, p.kind])).toEqual([['contacts.consent.values.ture', 'true', 'value']]);
+    expect(problems[0]!.problem).toBe('the contact property "hs_email_optout" has no option "ture" (its options: true, false)');
   });
 
   it('a property left out of the listing but refused by name (403: a scope the token lacks) is a scope error, not "does not exist"', async () => {
@@ -88,7 +125,7 @@ describe('Marketo: mapped fields against leads and opportunities describe', () =
       dedupeFields: ['externalOpportunityId'],
       searchableFields: [['externalOpportunityId'], ['marketoGUID']],
       fields: ['marketoGUID', 'createdAt', 'updatedAt', 'externalOpportunityId', 'name', 'amount', 'closeDate', 'isClosed', 'isWon']
-        .map((name) => ({ name, displayName: name, dataType: 'string', updateable: false })),
+        .map((name) => ({ name, displayName: name, dataType: name.startsWith('is') ? 'boolean' : 'string', updateable: false })),
     }],
   };
   const marketo = () => new MarketoClient({
@@ -119,6 +156,22 @@ describe('Marketo: mapped fields against leads and opportunities describe', () =
     expect(problems[1]!.problem).toContain('Marketo has no opportunity field "amuont"');
   });
 
+  it('a status value other than true/false for the boolean isWon (or consent for unsubscribed) is refused', async () => {
+    answers();
+    const base = shipped('marketo');
+    const mapping: Mapping = {
+      ...base,
+      contacts: { ...base.contacts, consent: { ...base.contacts.consent!, values: { true: 'unsubscribed', flase: 'subscribed' } } },
+      purchases: { ...base.purchases, status: { ...base.purchases.status, values: { Won: 'won', false: 'lost' } } },
+    };
+    const problems = await checkMarketoMapping(marketo(), mapping, signal);
+    expect(problems.map((p) => [p.key, p.field, p.suggestion, p.kind])).toEqual([
+      ['contacts.consent.values.flase', 'flase', 'false', 'value'],
+      ['purchases.status.values.Won', 'Won', undefined, 'value'],
+    ]);
+    expect(problems[1]!.problem).toBe('the opportunity field "isWon" is a boolean: Marketo sends true or false, never "Won"');
+  });
+
   it('a role without the opportunity permission (603) is a permission error, not "does not exist"', async () => {
     nock(MARKETO)
       .get('/identity/oauth/token').query(IDENTITY).reply(200, token)
@@ -133,6 +186,16 @@ describe('Marketo: mapped fields against leads and opportunities describe', () =
 describe('Shopify: mapped GraphQL paths against the vendored Admin schema', () => {
   it('passes the shipped mapping', () => {
     expect(checkShopifyMapping(shipped('shopify'))).toEqual([]);
+  });
+
+  it('refuses a status value the enum displayFinancialStatus does not have: did you mean PAID', () => {
+    const base = shipped('shopify');
+    const { PAID: _paid, ...others } = base.purchases.status.values;
+    const mapping: Mapping = { ...base, purchases: { ...base.purchases, status: { ...base.purchases.status, values: { ...others, PAD: 'won' } } } };
+    const problems = checkShopifyMapping(mapping);
+    expect(problems.map((p) => [p.key, p.field, p.suggestion, p.kind])).toEqual([['purchases.status.values.PAD', 'PAD', 'PAID', 'value']]);
+    expect(problems[0]!.problem).toContain('Order.displayFinancialStatus is the enum OrderDisplayFinancialStatus');
+    expect(problems[0]!.problem).toContain('PARTIALLY_REFUNDED, PENDING, REFUNDED, VOIDED');
   });
 
   it('refuses a path that does not exist, one ending on an object, and one through a list, each with what to map instead', () => {

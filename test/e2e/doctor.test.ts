@@ -111,6 +111,10 @@ describe('segsync doctor against the emulators', () => {
     expect(line(stdout, 'platforms').detail).toBe('configured: HubSpot, Marketo, Shopify');
     expect(line(stdout, 'store').detail).toContain('does not exist yet: the first pull, import or sync creates it');
     expect(line(stdout, 'marketo token fields').detail).toBe('all 12 lead fields exist with usable types'); // 8 segment and persona tokens, 4 predictions
+    // No segmentation in this store yet: the personas' lists are not known by name, but a push makes them.
+    for (const platform of ['hubspot', 'marketo', 'shopify']) {
+      expect(line(stdout, `${platform} lists`).detail).toContain('plus one per persona, which the first segmentation finds (2 to 10, segmentation.clustering.k auto)');
+    }
     expect(stdout).toMatch(/All \d+ checks passed\./);
     expect(writes()).toBe(before);
     expect(existsSync(join(dir, 'data'))).toBe(false);
@@ -144,6 +148,7 @@ describe('segsync doctor against the emulators', () => {
     expect(quarantine.fix).toContain('`segsync status`');
     // The latest run's personas are lists too: every one exists after the sync.
     expect(line(stdout, 'hubspot lists').detail).toMatch(/^all \d+ segment lists exist/);
+    expect(line(stdout, 'hubspot lists').detail).not.toContain('plus one per persona');
     expect(readFileSync(syncedDb).equals(before)).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(files);
   });

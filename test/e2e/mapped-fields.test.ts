@@ -189,7 +189,8 @@ describe('the blanking guard', () => {
     const { code, stderr } = await segsync(['pull', '--full'], world.env);
     expect(code).toBe(1);
     expect(stderr).toContain('hubspot contacts: pull stopped');
-    expect(stderr).toMatch(/email \(email\): \d+ of the \d+ records holding one would lose it \(e\.g\. external id \d+\)/);
+    // The field as mapped on the platform, not the canonical name only.
+    expect(stderr).toMatch(/email \(read from hubspot's "work_email"\): \d+ of the \d+ records holding one would lose it \(e\.g\. external id \d+\)/);
     expect(stderr).toContain('--allow-blanking');
     expect(dump(world.dbPath)).toBe(before);
     expect(storedEmails(world.dbPath).every((e) => e !== null)).toBe(true);
@@ -232,6 +233,90 @@ describe('the blanking guard', () => {
     const names = db.prepare("SELECT external_id, first_name FROM contacts WHERE platform = 'hubspot' AND external_id IN (?, ?)").all(a!.id, b!.id);
     db.close();
     expect(names).toEqual([{ external_id: a!.id, first_name: null }, { external_id: b!.id, first_name: null }]);
+  });
+});
+
+describe('purchase status values', () => {
+  let world: HubSpotWorld;
+  let dir: string;
+  beforeAll(async () => {
+    world = await hubspotWorld({ size: 150 });
+    dir = mkdtempSync(join(tmpdir(), 'segsync-status-'));
+    const first = await segsync(['pull'], world.env);
+    expect(first.code, first.stderr).toBe(0);
+  });
+  afterAll(() => world.close());
+
+  const useMapping = (name: string, edit: (yaml: string) => string) => {
+    const mapping = join(dir, name);
+    const edited = edit(SHIPPED_MAPPING);
+    expect(edited).not.toBe(SHIPPED_MAPPING);
+    writeFileSync(mapping, edited);
+    world.writeConfig(`segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\nsources:\n  hubspot:\n    mapping: ${mapping}\n`);
+    return mapping;
+  };
+  const statuses = () => {
+    const db = new Database(world.dbPath, { readonly: true });
+    try {
+      return Object.fromEntries((db.prepare("SELECT status, COUNT(*) AS n FROM purchases WHERE platform = 'hubspot' GROUP BY status").all() as Array<{ status: string; n: number }>).map((r) => [r.status, r.n]));
+    } finally {
+      db.close();
+    }
+  };
+
+  it('the emulator serves the deal pipelines its deals\' stages come from', async () => {
+    const res = await fetch(`${world.url}/crm/v3/pipelines/deals`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { results: Array<{ id: string; label: string; stages: Array<{ id: string; metadata: { isClosed: string } }> }> };
+    const stageIds = new Set(body.results.flatMap((p) => p.stages.map((s) => s.id)));
+    const used = new Set(world.emulator.listDeals().map((d) => d.properties.dealstage));
+    expect([...used].filter((s) => !stageIds.has(s!))).toEqual([]);
+    expect(body.results[0]).toMatchObject({ id: 'default', label: 'Sales Pipeline' });
+    expect(body.results[0]!.stages.find((s) => s.id === 'closedwon')!.metadata.isClosed).toBe('true');
+  });
+
+  it('a misspelt deal stage (closedwn) stops pull, sync and doctor before anything is written, naming the stage ids', async () => {
+    const mapping = useMapping('typo.yaml', (yaml) => yaml.replace('      closedwon: won\n', '      closedwn: won\n'));
+    const before = dump(world.dbPath);
+    for (const args of [['pull', '--full'], ['sync']]) {
+      const { code, stderr } = await segsync(args, world.env);
+      expect(code, args.join(' ')).toBe(2);
+      expect(stderr).toContain(`purchases.status.values.closedwn in ${mapping}: "closedwn": no deal pipeline has a stage with id "closedwn"`);
+      expect(stderr).toContain('Sales Pipeline (default): appointmentscheduled, qualifiedtobuy');
+      expect(stderr).toContain('did you mean "closedwon"?');
+      expect(stderr).toMatch(/Fix: rename "closedwn" under purchases\.status\.values in .*typo\.yaml to a value HubSpot uses \(e\.g\. closedwon\)/);
+      expect(dump(world.dbPath)).toBe(before);
+    }
+    const doctor = await segsync(['doctor'], world.env);
+    const line = doctorLine(doctor.stdout, 'hubspot mapped fields');
+    expect(line.mark).toBe('✗');
+    expect(line.text).toContain('"closedwn"');
+    expect(line.text).toContain('closedwon');
+  });
+
+  it('a mapping that would turn the stored won deals open is refused by the status guard (exit 1), and goes through with --allow-blanking', async () => {
+    const won = statuses().won!;
+    expect(won).toBeGreaterThan(10);
+    // A string property: HubSpot declares no values for it, so only the guard can tell.
+    const mapping = useMapping('dealname.yaml', (yaml) => yaml.replace('    field: dealstage\n', '    field: dealname\n'));
+    const purchasesOf = () => {
+      const all = JSON.parse(dump(world.dbPath)) as { purchases: unknown[]; cursors: Array<{ stream: string }> };
+      return JSON.stringify([all.purchases, all.cursors.filter((c) => c.stream === 'purchases')]);
+    };
+    const before = purchasesOf();
+    const { code, stderr } = await segsync(['pull', '--full'], world.env);
+    expect(code).toBe(1);
+    const n = won.toLocaleString('en-US');
+    expect(stderr).toContain(`hubspot purchases: pull stopped: this batch would turn ${n} of the ${n} stored won purchases it updates into another status (open ${n})`);
+    expect(stderr).toContain(`the status field "dealname" (purchases.status in ${mapping}) maps "closedwon" → won, "closedlost" → lost; any other value → open`);
+    expect(stderr).toMatch(/e\.g\. external id \d+: stored won, now open/);
+    // The contacts were pulled as usual; nothing of the refused purchases batch was written.
+    expect(purchasesOf() === before).toBe(true);
+    const json = await segsync(['pull', '--full', '--json'], world.env);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { kind: 'status_guard' } });
+
+    expect((await segsync(['pull', '--full', '--allow-blanking'], world.env)).code).toBe(0);
+    expect(statuses().won).toBeUndefined();
   });
 });
 

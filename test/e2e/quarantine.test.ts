@@ -129,7 +129,7 @@ describe('segsync quarantine', () => {
     expect(stdout).toMatch(/Quarantine: \d+ records \(missing-value \d+, malformed 2, invalid-date 1, invalid-number 1\); `segsync quarantine list` shows them all/);
   });
 
-  it('export writes every row owner-only, neutralising formula cells; JSON lines on stdout', async () => {
+  it('export writes every row owner-only, neutralising formula cells; JSON lines on stdout with --format jsonl', async () => {
     // A source may quote what it was sent in a reason: a cell a spreadsheet would run.
     const db = openStore(world.dbPath);
     new Quarantine(db).add([{ platform: 'hubspot', stream: 'contacts', externalId: '999999', reason: "=cmd|' /C calc'!A0", kind: 'other', raw: { id: '999999' } }], new Date().toISOString());
@@ -146,7 +146,8 @@ describe('segsync quarantine', () => {
     expect(csv).toContain(`hubspot,contacts,999999,other,no,"'=cmd|' /C calc'!A0",`);
     expect(csv).not.toMatch(/(^|,)=cmd/m);
 
-    const lines = (await segsync(['quarantine', 'export', '--json'], world.env)).stdout.trim().split('\n').map((l) => JSON.parse(l) as { externalId: string | null; kind: string; raw: unknown });
+    // --format jsonl: JSON lines on stdout (--json alone is one document: test/e2e/cli-output.test.ts).
+    const lines = (await segsync(['quarantine', 'export', '--format', 'jsonl'], world.env)).stdout.trim().split('\n').map((l) => JSON.parse(l) as { externalId: string | null; kind: string; raw: unknown });
     expect(lines).toHaveLength(total);
     expect(lines.find((l) => l.externalId === '999999')).toMatchObject({ kind: 'other', raw: { id: '999999' } });
   }, 30_000);

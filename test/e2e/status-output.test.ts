@@ -36,6 +36,10 @@ function storeWithCursorsAndSegments(path: string): void {
     segment.run(key, name, kind);
     for (let p = 1; p <= size; p++) member.run(p, key);
   }
+  const run = db.prepare("INSERT INTO runs (command, trigger, job, owner, started_at, finished_at, status, error) VALUES (?, ?, ?, 'elsewhere:1', ?, ?, ?, ?)");
+  run.run('pull', 'manual', null, '2026-12-01T09:00:00.000Z', '2026-12-01T09:01:00.000Z', 'succeeded', null);
+  run.run('push --dry-run', 'manual', null, '2026-12-01T09:02:00.000Z', '2026-12-01T09:02:05.000Z', 'succeeded', null);
+  run.run('sync', 'schedule', 'nightly-sync-all', '2026-12-01T09:03:00.000Z', '2026-12-01T09:04:00.000Z', 'failed', 'hubspot push failed: 401\nmore');
   db.close();
 }
 
@@ -52,6 +56,20 @@ describe('segsync status, as a person reads it', () => {
     ]);
     stdout = text.stdout;
     json = JSON.parse(machine.stdout) as typeof json;
+  });
+
+  it('lines up the recent runs, whatever the length of the command or the job', () => {
+    const lines = stdout.split('\n');
+    const start = lines.indexOf('Recent runs:');
+    const rows = lines.slice(start + 1, start + 4);
+    expect(rows.map((l) => l.trim().split(/\s{2,}/)[0])).toEqual(['#3', '#2', '#1']);
+    expect(rows[1]).toMatch(/^ {2}#2 +push --dry-run +manual +succeeded +2026-12-01T09:02:00\.000Z$/);
+    const column = (word: string, line: string) => line.indexOf(word);
+    expect(column('succeeded', rows[1]!)).toBe(column('succeeded', rows[2]!));
+    expect(column('failed', rows[0]!)).toBe(column('succeeded', rows[2]!));
+    expect(column('2026-12-01T09:02', rows[1]!)).toBe(column('2026-12-01T09:00', rows[2]!));
+    expect(rows[0]).toContain('hubspot push failed: 401');
+    expect(rows[0]).not.toContain('more');
   });
 
   it('shows cursors as times and words, not epoch milliseconds in JSON', () => {

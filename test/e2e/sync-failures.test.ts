@@ -5,7 +5,7 @@
  * closed as failed (with its counts) by the next command that writes.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -99,6 +99,81 @@ describe('sync with a failing platform', () => {
   }, 120_000);
 });
 
+describe('pull and push with a failing platform go on with the others, like sync', () => {
+  let sandbox: Sandbox;
+  let env: NodeJS.ProcessEnv;
+  let dbPath: string;
+  let dir: string;
+  const shopify = () => sandbox.emulators.get('shopify') as ShopifyEmulator;
+  const hubspot = () => sandbox.emulators.get('hubspot') as HubSpotEmulator;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ registry: CONNECTORS.filter((c) => c.id !== 'marketo'), size: 120, seed: 5, anchor: ANCHOR, pace: 'fast' });
+    dir = mkdtempSync(join(tmpdir(), 'segsync-keep-going-'));
+    dbPath = join(dir, 'segsync.db');
+    writeFileSync(join(dir, 'workspace.yaml'), `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\n`);
+    env = { ...sandbox.env, SEGSYNC_DB: dbPath, SEGSYNC_CONFIG: join(dir, 'workspace.yaml') };
+  });
+  afterAll(() => sandbox.close());
+
+  interface PushJson {
+    ok: boolean;
+    failed: Array<{ platform: string; step: string; kind: string; status?: number }>;
+    push: { destinations: Array<{ platform: string; failed?: string; applied?: { listAdds: number; tokenUpdates: number } }> };
+    error: { kind: string; message: string };
+  }
+
+  it('push with a wrong HubSpot token: Shopify is pushed, HubSpot fails; every summary, the failure and exit 1', async () => {
+    expect((await segsync(['pull'], env)).code).toBe(0);
+    expect((await segsync(['segment'], env)).code).toBe(0);
+    const wrong = { ...env, HUBSPOT_ACCESS_TOKEN: 'wrong' };
+    const { code, stdout } = await segsync(['push', '--json'], wrong);
+    expect(code).toBe(1);
+    const result = JSON.parse(stdout) as PushJson;
+    expect(result.ok).toBe(false);
+    expect(result.failed).toEqual([expect.objectContaining({ platform: 'hubspot', step: 'push', kind: 'api:auth', status: 401 })]);
+    expect(result.error).toMatchObject({ kind: 'api:auth', message: expect.stringContaining('push: hubspot push failed') });
+    const toShopify = result.push.destinations.find((d) => d.platform === 'shopify')!;
+    expect(toShopify.failed).toBeUndefined();
+    expect(toShopify.applied!.listAdds).toBeGreaterThan(0);
+    expect(shopify().listCustomers().some((c) => c.tags.some((t) => t.startsWith('segsync:')))).toBe(true);
+    expect(result.push.destinations.find((d) => d.platform === 'hubspot')!.failed).toMatch(/hubspot/i);
+    expect(runRows(dbPath).at(-1)).toMatchObject({ command: 'push', status: 'failed', error: expect.stringContaining('hubspot push failed') });
+
+    // On a terminal: Shopify's summary on stdout, HubSpot's error on stderr.
+    const human = await segsync(['push'], { ...wrong, SEGSYNC_LOG_FORMAT: 'pretty' });
+    expect(human.code).toBe(1);
+    expect(human.stdout).toContain('Push failed part-way to hubspot');
+    expect(human.stdout).toContain('Pushed to shopify');
+    expect(human.stderr).toMatch(/^segsync: push: hubspot push failed: /m);
+  }, 120_000);
+
+  it('pull --full with a HubSpot mapping typo: Shopify is pulled and stored and shown; the mapping error in full; exit 2', async () => {
+    const mapping = join(dir, 'typo.yaml');
+    writeFileSync(mapping, readFileSync(join(ROOT, 'mappings/hubspot.yaml'), 'utf8').replace('    email: email\n', '    email: emial\n'));
+    writeFileSync(join(dir, 'workspace.yaml'), `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\nsources:\n  hubspot:\n    mapping: ${mapping}\n`);
+    const before = hubspot().requests.length;
+    const { code, stdout } = await segsync(['pull', '--full', '--json'], env);
+    expect(code).toBe(2);
+    const result = JSON.parse(stdout) as { ok: boolean; failed: Array<{ platform: string; kind: string }>; pull: { streams: Array<{ platform: string; stream: string; stored: number }> }; error: { kind: string } };
+    expect(result).toMatchObject({ ok: false, failed: [{ platform: 'hubspot', kind: 'mapping_field' }], error: { kind: 'mapping_field' } });
+    const shopifyStreams = result.pull.streams.filter((st) => st.platform === 'shopify');
+    expect(shopifyStreams.map((st) => st.stream)).toEqual(['contacts', 'purchases']);
+    expect(shopifyStreams.every((st) => st.stored > 0)).toBe(true);
+    expect(result.pull.streams.some((st) => st.platform === 'hubspot')).toBe(false);
+    // HubSpot was asked about its properties only.
+    expect(hubspot().requests.slice(before).every((r) => r.method === 'GET' && /^\/crm\/v3\/(properties|pipelines)\//.test(r.path))).toBe(true);
+
+    const human = await segsync(['pull', '--full'], { ...env, SEGSYNC_LOG_FORMAT: 'pretty' });
+    expect(human.code).toBe(2);
+    expect(human.stdout).toMatch(/shopify +contacts +full/);
+    expect(human.stdout).toContain('hubspot: pull failed:');
+    expect(human.stderr).toContain('segsync: pull: hubspot pull failed: hubspot: the mapping names a field HubSpot does not have');
+    expect(human.stderr).toContain('Fix: set contacts.fields.email in');
+    writeFileSync(join(dir, 'workspace.yaml'), `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\n`);
+  }, 120_000);
+});
+
 describe('a failed run records what it did', () => {
   let world: HubSpotWorld;
   beforeAll(async () => {
@@ -160,14 +235,51 @@ describe('a run killed with SIGKILL', () => {
     const runs = await segsync(['runs', '--json'], world.env);
     const shown = (JSON.parse(runs.stdout) as { runs: Array<{ command: string; status: string; error: string }> }).runs[0]!;
     expect(shown).toMatchObject({ command: 'pull', status: 'abandoned', error: expect.stringContaining(`pid ${child.pid}`) });
-    expect((await segsync(['status'], world.env)).stdout).toMatch(/#1 pull +manual +abandoned /);
+    const status = (await segsync(['status'], world.env)).stdout;
+    expect(status).toMatch(/#1 +pull +manual +abandoned /);
+    // What is known, and no claim that a next run redid anything (none ran yet).
+    expect(status).toContain('is gone (killed or crashed) before the run finished; what it stored and pushed before is counted');
+    expect(status).not.toMatch(/redid|redone/);
     // Read-only commands only show it.
     expect(runRows(world.dbPath).at(-1)).toMatchObject({ status: 'running' });
 
     expect((await segsync(['pull'], world.env)).code).toBe(0);
     const [killed, next] = runRows(world.dbPath);
-    expect(killed).toMatchObject({ command: 'pull', status: 'failed', error: expect.stringMatching(/stopped before it finished \(killed or crashed\)/) });
+    expect(killed).toMatchObject({ command: 'pull', status: 'failed', error: expect.stringMatching(/its process \(pid \d+\) is gone \(killed or crashed\) before the run finished; what it stored and pushed before is counted/) });
     expect(countsOf(killed!)!.pulled).toBe(world.emulator.listContacts().length);
     expect(next).toMatchObject({ command: 'pull', status: 'succeeded' });
+  }, 120_000);
+
+  it('a sync killed right after a push batch was confirmed says what it pushed (counted with the batch, not by a heartbeat)', async () => {
+    // Segment membership changes so that the sync has lists to fill; tokens never answer in time.
+    world.emulator.injectScenario({ kind: 'slow', count: 1, match: /^POST \/crm\/v3\/objects\/contacts\/batch\/update/, delayMs: 120_000 });
+    const listMembers = () => {
+      const db = new Database(world.dbPath, { readonly: true });
+      try {
+        return (db.prepare("SELECT COUNT(*) AS n FROM destination_list_members WHERE destination = 'hubspot'").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    expect(listMembers()).toBe(0);
+    const child = spawn(process.execPath, [...CLI, 'sync'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...world.env, HUBSPOT_TIMEOUT_MS: '300000' },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    // Killed as soon as the first list members are recorded: no heartbeat has caught up with them.
+    for (let i = 0; i < 3000 && listMembers() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const killed = runRows(world.dbPath).at(-1)!;
+    expect(killed).toMatchObject({ command: 'sync', status: 'running' });
+    const members = listMembers();
+    expect(members).toBeGreaterThan(0);
+    expect(countsOf(killed)).toMatchObject({ listAdds: members });
+    expect(countsOf(killed)!.segmentEntries).toBeGreaterThan(0);
+
+    const runs = JSON.parse((await segsync(['runs', '--json'], world.env)).stdout) as { runs: Array<{ command: string; status: string; counts: { listAdds: number } }> };
+    expect(runs.runs[0]).toMatchObject({ command: 'sync', status: 'abandoned', counts: { listAdds: members } });
   }, 120_000);
 });

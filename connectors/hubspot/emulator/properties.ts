@@ -121,7 +121,7 @@ const LIFECYCLE_STAGES: Array<[string, string]> = [
   ['other', 'Other'],
 ];
 
-const DEAL_STAGES: Array<[string, string]> = [
+export const DEAL_STAGES: Array<[string, string]> = [
   ['appointmentscheduled', 'Appointment Scheduled'],
   ['qualifiedtobuy', 'Qualified To Buy'],
   ['presentationscheduled', 'Presentation Scheduled'],

@@ -18,6 +18,7 @@ import { ListsApi } from './lists-api.js';
 import { ObjectsApi } from './objects-api.js';
 import { PropertiesApi } from './properties-api.js';
 import { PrivacyApi } from './privacy-api.js';
+import { DealPipelinesApi } from './pipelines-api.js';
 import type { ObjectKind } from './properties.js';
 import { EmulatorDailyQuota, EmulatorRateWindow } from '../../../src/sandbox/emulator-rate-window.js';
 import { CrmState, iso, type CrmRecord } from './state.js';
@@ -88,6 +89,7 @@ export class HubSpotEmulator implements FaultInjector {
   private readonly properties: PropertiesApi;
   private readonly lists: ListsApi;
   private readonly privacy: PrivacyApi;
+  private readonly pipelines: DealPipelinesApi;
   private readonly faultQueue = new FaultQueue();
   private readonly access: TokenAccess;
 
@@ -103,6 +105,7 @@ export class HubSpotEmulator implements FaultInjector {
     this.properties = new PropertiesApi(this.state);
     this.lists = new ListsApi(this.state);
     this.privacy = new PrivacyApi(this.state);
+    this.pipelines = new DealPipelinesApi(this.now);
     this.faults = new HubSpotFaults(() => this.rateHeaders(false), RATE_LIMIT_GROUP);
     this.access = new TokenAccess(options.scopes, this.now);
   }
@@ -215,6 +218,11 @@ export class HubSpotEmulator implements FaultInjector {
   listMemberIds(listId: string): string[] {
     const list = this.state.liveList(Number(listId));
     return list ? list.sortedMembers().map(String) : [];
+  }
+
+  /** A deal pipeline someone created on the portal, with its stages (ids are what `dealstage` holds). */
+  addDealPipeline(id: string, label: string, stages: ReadonlyArray<{ id: string; label: string }>): void {
+    this.pipelines.add(id, label, stages);
   }
 
   injectFault(fault: EmulatorFault): void {
@@ -581,6 +589,9 @@ export class HubSpotEmulator implements FaultInjector {
 
     // ---- lists v3
     if (s[1] === 'v3' && s[2] === 'lists') return this.lists.route(ctx);
+
+    // ---- pipelines v3 (deal stages)
+    if (s[1] === 'v3' && s[2] === 'pipelines') return this.pipelines.route(ctx);
     return notFound();
   }
 

@@ -1,11 +1,12 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { ConfigError } from '../../config/errors.js';
 import { QUARANTINE_KINDS, type QuarantineKind } from '../../domain/quarantine-kinds.js';
 import { sourceSettings } from '../../config/workspace.js';
 import { nowIso } from '../../store/db.js';
 import { Quarantine, type QuarantineEntry, type QuarantineFilter, type QuarantineGroup } from '../../store/quarantine.js';
 import type { Session } from '../../pipeline/session.js';
 import { toCsv } from '../../report/csv-file.js';
-import { writePrivateFile } from '../../report/private-files.js';
+import { makePrivateDir, writePrivateFile } from '../../report/private-files.js';
 import { plural } from '../../domain/text.js';
 import { fmt, table } from '../output.js';
 import { runCommand, type GlobalFlags } from '../context.js';
@@ -81,14 +82,26 @@ export function quarantineListCommand(flags: QuarantineFilterFlags & { limit: nu
 const EXPORT_HEADER = ['platform', 'stream', 'external_id', 'reason_kind', 'may_pass_later', 'reason', 'first_seen_at', 'last_seen_at',
   'read_again_after', 'reads_again', 'not_found_since', 'raw'] as const;
 
-/** `segsync quarantine export`: every row, as CSV (formula cells neutralised) or JSON lines. */
+/**
+ * `segsync quarantine export`: every row, as CSV (formula cells neutralised) or JSON lines, to a
+ * file or stdout. `--json` means one JSON document: without `--out`, the records themselves
+ * (`{ ok, format: 'json', total, records }`); with `--out`, the summary of what was written.
+ */
 export function quarantineExportCommand(flags: QuarantineFilterFlags & { out?: string; format?: 'csv' | 'jsonl' }): Promise<void> {
   return runCommand(flags, async (ctx) => {
+    if (flags.json && !flags.out && flags.format) {
+      throw new ConfigError(`--json prints the records as one JSON document, --format ${flags.format} as ${flags.format === 'csv' ? 'CSV' : 'JSON lines'}: choose one, or write the ${flags.format} to a file with --out (--json then prints the summary)`);
+    }
     const quarantine = new Quarantine(ctx.session.db);
     const rows = [...quarantine.all(filterOf(flags))];
-    const format = flags.format ?? (flags.out ? (/\.(jsonl|ndjson)$/i.test(flags.out) ? 'jsonl' : 'csv') : flags.json ? 'jsonl' : 'csv');
+    const asJson = (r: QuarantineEntry & { raw: string }) => ({ ...r, mayPassLater: QUARANTINE_KINDS[r.kind].mayPassLater, raw: parseRaw(r.raw) });
+    if (flags.json && !flags.out) {
+      ctx.print('', { ok: true, format: 'json', total: rows.length, records: rows.map(asJson) });
+      return;
+    }
+    const format = flags.format ?? (flags.out && /\.(jsonl|ndjson)$/i.test(flags.out) ? 'jsonl' : 'csv');
     const text = format === 'jsonl'
-      ? rows.map((r) => `${JSON.stringify({ ...r, mayPassLater: QUARANTINE_KINDS[r.kind].mayPassLater, raw: parseRaw(r.raw) })}\n`).join('')
+      ? rows.map((r) => `${JSON.stringify(asJson(r))}\n`).join('')
       : toCsv(EXPORT_HEADER, rows.map((r) => [r.platform, r.stream, r.externalId, r.kind, QUARANTINE_KINDS[r.kind].mayPassLater ? 'yes' : 'no', r.reason,
           r.firstSeenAt, r.lastSeenAt, r.refetchAfter, r.refetchAttempts, r.missingSince, r.raw]));
     if (!flags.out) {
@@ -96,6 +109,8 @@ export function quarantineExportCommand(flags: QuarantineFilterFlags & { out?: s
       return;
     }
     const path = resolve(flags.out);
+    // As `report --out` does: a missing folder is created, owner-only.
+    makePrivateDir(dirname(path));
     writePrivateFile(path, text);
     ctx.print(`Wrote ${plural(rows.length, 'quarantined record')} to ${path} (${format}, readable by you only).`,
       { ok: true, path, format, records: rows.length });

@@ -94,7 +94,8 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
         : l.runsBehind === 0 ? `up to date (segmentation run ${l.pushedSegmentationRun}, pushed ${l.lastPushAt})` : `${l.runsBehind === null ? 'an unknown number of segmentation runs' : plural(l.runsBehind, 'segmentation run')} behind: pushed run ${l.pushedSegmentationRun} at ${l.lastPushAt}, latest is ${l.latestSegmentationRun}`}`)),
       '',
       'Recent runs:',
-      ...status.runs.map((r) => `  #${r.id} ${r.command.padEnd(8)} ${(r.job ?? r.trigger).padEnd(16)} ${r.status.padEnd(9)} ${r.startedAt}${r.error ? `  ${r.error.split('\n')[0]}` : ''}`),
+      // One table: a long command (`push --dry-run`) widens its column instead of shifting the row.
+      ...indent(table(status.runs.map((r) => [`#${r.id}`, r.command, r.job ?? r.trigger, r.status, r.startedAt, r.error ? r.error.split('\n')[0]! : '']))),
       '(`segsync runs` shows the history with counts)',
     ];
     ctx.print(lines.join('\n'), { ok: true, ...status });

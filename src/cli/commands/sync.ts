@@ -1,8 +1,8 @@
-import { describeFailures, recorded, sync, type PlatformFailure } from '../../pipeline/run.js';
-import { logFormat } from '../../log/logger.js';
+import { recorded, sync } from '../../pipeline/run.js';
 import { renderPull, renderPush, renderRequests, renderSegment } from '../render.js';
-import { EXIT, runCommand, type CommandContext } from '../context.js';
+import { runCommand } from '../context.js';
 import { underOperationLeases } from '../command-leases.js';
+import { failedPlatforms, printWithFailures } from '../platform-failures.js';
 import type { PushFlags } from './push.js';
 
 /**
@@ -22,11 +22,11 @@ export function syncCommand(flags: PushFlags & { full?: boolean; allowBlanking?:
         allowMassRemoval: flags.allowMassRemoval === true,
         signal,
         progress: ctx.progress,
-      }), { failure: (r) => (r.failed.length > 0 ? describeFailures(r.failed) : undefined) }));
-    const message = result.failed.length > 0 ? `sync: ${describeFailures(result.failed)}` : undefined;
-    // One kind when one platform failed (as if the command had failed on it), else the platforms'.
-    const kind = result.failed.length === 1 ? result.failed[0]!.kind : 'platforms_failed';
-    ctx.print(
+      }), { failure: (r) => failedPlatforms(r.failed) }));
+    printWithFailures(
+      ctx,
+      'sync',
+      result.failed,
       [
         renderPull(result.pull),
         ...(result.segment ? ['', renderSegment(result.segment)] : ['', 'Not segmented and nothing pushed: no platform could be pulled.']),
@@ -34,23 +34,7 @@ export function syncCommand(flags: PushFlags & { full?: boolean; allowBlanking?:
         '',
         renderRequests(requests),
       ].join('\n'),
-      { ok: message === undefined, ...result, requests, ...(message ? { error: { kind, message } } : {}) },
+      { ...result, requests },
     );
-    if (message !== undefined) {
-      reportFailures(ctx, result.failed, message);
-      process.exitCode = result.failed.every((f) => f.kind === 'configuration' || f.kind === 'mapping_field') ? EXIT.usage : EXIT.failure;
-    }
   }, { store: 'create' });
-}
-
-/** As any failed command reports its error (context.ts reportError): a log line per platform in JSON logs, else one line. */
-function reportFailures(ctx: CommandContext, failed: readonly PlatformFailure[], message: string): void {
-  if (logFormat() === 'json') {
-    const exitCode = failed.every((f) => f.kind === 'configuration' || f.kind === 'mapping_field') ? EXIT.usage : EXIT.failure;
-    for (const f of failed) {
-      ctx.log.error({ kind: f.kind, exitCode, platform: f.platform, step: f.step, call: f.call, status: f.status, correlationId: f.correlationId }, f.error);
-    }
-    return;
-  }
-  if (!ctx.json) process.stderr.write(`segsync: ${message}\n`);
 }
