@@ -130,7 +130,8 @@ export function mapDeal(raw: unknown, mapping: Mapping, archived: boolean, conta
     return v === undefined || v === null || v.trim() === '' ? null : v.trim();
   };
   const stageRaw = prop(mapping.purchases.status.field);
-  const status = (stageRaw !== null ? mapping.purchases.status.values[stageRaw] : undefined) ?? mapping.purchases.status.default;
+  const mappedStatus = stageRaw !== null ? mapping.purchases.status.values[stageRaw] : undefined;
+  const status = mappedStatus ?? mapping.purchases.status.default;
   const amountRaw = prop(f.amount);
   const amount = amountRaw === null ? null : Number(amountRaw);
   const label = prop(f.name) ? ` ("${prop(f.name)}")` : '';
@@ -157,6 +158,7 @@ export function mapDeal(raw: unknown, mapping: Mapping, archived: boolean, conta
       currency: f.currency ? prop(f.currency) : null,
       occurredAt,
       status,
+      ...(mappedStatus === undefined ? { statusDefaulted: true } : {}),
       archived: isArchived,
       updatedAt,
       raw,

@@ -84,14 +84,18 @@ export function watchedLeadFields(mapping: Mapping): string[] {
   return leadFields(mapping).filter((f) => f !== 'id' && f !== 'createdAt' && f !== 'updatedAt');
 }
 
-function lookup<T>(map: { field: string; values: Record<string, T>; default: T }, value: unknown): T {
+/** The mapped value for a raw value; undefined when it is missing or none of the mapped ones. */
+function mappedValue<T>(map: { values: Record<string, T> }, value: unknown): T | undefined {
   const key = text(value);
-  if (key === null) return map.default;
-  if (map.values[key] !== undefined) return map.values[key]!;
+  if (key === null) return undefined;
+  if (map.values[key] !== undefined) return map.values[key];
   // A CSV 1/0 for a mapping written with true/false (or the other way round).
   const asFlag = flag(value);
-  if (asFlag !== null && map.values[String(asFlag)] !== undefined) return map.values[String(asFlag)]!;
-  return map.default;
+  return asFlag !== null ? map.values[String(asFlag)] : undefined;
+}
+
+function lookup<T>(map: { field: string; values: Record<string, T>; default: T }, value: unknown): T {
+  return mappedValue(map, value) ?? map.default;
 }
 
 export function mapLead(raw: unknown, mapping: Mapping): Mapped<ContactRecord> {
@@ -194,10 +198,11 @@ export function opportunityFields(mapping: Mapping): string[] {
  * open, so a status read from `isWon` is only trusted once `isClosed` is true: an open opportunity
  * (isClosed false) takes the mapping's default. Any other status field is looked up as it is.
  */
-function opportunityStatus(raw: Row, mapping: Mapping): PurchaseRecord['status'] {
+function opportunityStatus(raw: Row, mapping: Mapping): Pick<PurchaseRecord, 'status' | 'statusDefaulted'> {
   const map = mapping.purchases.status;
-  if (map.field === 'isWon' && flag(raw.isWon) !== true && flag(raw.isClosed) === false) return map.default;
-  return lookup(map, raw[map.field]);
+  if (map.field === 'isWon' && flag(raw.isWon) !== true && flag(raw.isClosed) === false) return { status: map.default };
+  const mapped = mappedValue(map, raw[map.field]);
+  return mapped === undefined ? { status: map.default, statusDefaulted: true } : { status: mapped };
 }
 
 function amountOf(value: unknown): number | null | 'invalid' {
@@ -216,7 +221,7 @@ export function mapOpportunity(raw: unknown, mapping: Mapping, leadIds: readonly
   const f = mapping.purchases.fields;
   const name = f.name ? text(raw[f.name]) : null;
   const label = name ? ` ("${name}")` : '';
-  const status = opportunityStatus(raw, mapping);
+  const { status, statusDefaulted } = opportunityStatus(raw, mapping);
   const amount = amountOf(raw[f.amount]);
   if (amount === 'invalid') return rejectOpportunity(`${f.amount}: "${text(raw[f.amount])}" is not a number${label}`, 'invalid-number');
   const occurredAt = parseMarketoDate(raw[f.occurredAt]);
@@ -241,6 +246,7 @@ export function mapOpportunity(raw: unknown, mapping: Mapping, leadIds: readonly
       currency: f.currency ? text(raw[f.currency])?.toUpperCase() ?? null : null,
       occurredAt,
       status,
+      ...(statusDefaulted ? { statusDefaulted } : {}),
       archived: false,
       updatedAt: updatedAt ?? (created === 'invalid' ? null : created) ?? new Date(0).toISOString(),
       raw,

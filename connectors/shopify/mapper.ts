@@ -138,9 +138,9 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
     const named = label ? ` (order ${label})` : '';
     const financial = text(raw, mapping.purchases.status.field);
     // A cancelled order is cancelled whatever its payment state says (usually VOIDED or REFUNDED).
-    const status: PurchaseStatus = node.cancelledAt
-      ? 'cancelled'
-      : (financial !== null ? mapping.purchases.status.values[financial] : undefined) ?? mapping.purchases.status.default;
+    const mappedStatus = financial !== null ? mapping.purchases.status.values[financial] : undefined;
+    const statusDefaulted = !node.cancelledAt && mappedStatus === undefined;
+    const status: PurchaseStatus = node.cancelledAt ? 'cancelled' : mappedStatus ?? mapping.purchases.status.default;
     const amountText = text(raw, f.amount);
     const amount = amountText === null ? null : Number(amountText);
     if (amount !== null && !Number.isFinite(amount)) throw new FieldProblem(`${f.amount}: "${amountText}" is not a number${named}`, 'invalid-number');
@@ -162,6 +162,7 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
         currency: f.currency ? text(raw, f.currency) : null,
         occurredAt,
         status,
+        ...(statusDefaulted ? { statusDefaulted } : {}),
         archived: false,
         updatedAt: new Date(parseStrictDate(node.updatedAt)).toISOString(),
         raw,

@@ -57,6 +57,12 @@ export interface PurchaseRecord {
   /** When the purchase happened (close date, order date), ISO 8601 UTC. */
   occurredAt: string | null;
   status: PurchaseStatus;
+  /**
+   * True when `status` is the mapping's default because the record's status value was missing or
+   * none of the mapped ones: what a misspelt status value produces, so the status guard watches it.
+   * A status the platform states (a cancelled Shopify order, an open Marketo opportunity) is not.
+   */
+  statusDefaulted?: boolean;
   archived: boolean;
   updatedAt: string;
   raw: unknown;

@@ -5,17 +5,18 @@ import { plural } from '../domain/text.js';
 
 /**
  * The status guard, the blanking guard's sibling for purchases: a batch of pulled purchases that
- * would turn more than `threshold` of the stored `won` purchases it updates into another status
- * (and at least STATUS_GUARD_MIN_RECORDS of them) is refused before it is written. A misspelt
- * status value in the mapping (`closedwn: won`) gives every purchase the default status: every
- * customer would lose their revenue, and RFM, predictions and lists with it.
+ * would turn more than `threshold` of the stored `won` purchases it updates into the mapping's
+ * default status (and at least STATUS_GUARD_MIN_RECORDS of them) is refused before it is written.
+ * A misspelt status value in the mapping (`closedwn: won`) gives every purchase the default status:
+ * every customer would lose their revenue, and RFM, predictions and lists with it. A status the
+ * platform states (300 orders really cancelled on Shopify) is news, not a mistake, and goes through.
  */
 export const STATUS_GUARD_MIN_RECORDS = 10;
 
 export interface StatusViolation {
   /** Stored `won` purchases of the batch (not deleted on either side). */
   holding: number;
-  /** Of them, those the batch would give another status. */
+  /** Of them, those the batch would give the default status because their value is none of the mapped ones. */
   changed: number;
   /** How many would become which status, e.g. { open: 863 }. */
   to: Partial<Record<PurchaseStatus, number>>;
@@ -42,7 +43,7 @@ export function wonStatusViolation(
     const before = stored(record.externalId);
     if (!before || before.archived || before.status !== 'won') continue;
     holding++;
-    if (record.status === 'won') continue;
+    if (record.status === 'won' || !record.statusDefaulted) continue;
     changed++;
     to[record.status] = (to[record.status] ?? 0) + 1;
     example ??= { externalId: record.externalId, status: record.status };
@@ -69,7 +70,7 @@ export class StatusChangeError extends Error {
       : `the purchases' status mapping${where.file ? ` (${where.file})` : ''}`;
     super(
       `${platform} purchases: pull stopped: this batch would turn ${v.changed.toLocaleString('en-US')} of the ${plural(v.holding, 'stored won purchase')} it updates ` +
-        `into another status (${to}), more than ${Math.round(threshold * 100)}%; nothing of this batch was written (earlier batches were).\n` +
+        `into the mapping's default status (${to}) because their status value is none of the mapped ones, more than ${Math.round(threshold * 100)}%; nothing of this batch was written (earlier batches were).\n` +
         `  ${mapped}.\n  e.g. external id ${v.example.externalId}: stored won, now ${v.example.status}.\n` +
         `Fix: check that the status values in the mapping are the ones ${platform} uses (a misspelt value gives every purchase the default status); ` +
         'if these purchases really changed status there, run again with --allow-blanking.',

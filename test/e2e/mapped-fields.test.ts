@@ -307,7 +307,7 @@ describe('purchase status values', () => {
     const { code, stderr } = await segsync(['pull', '--full'], world.env);
     expect(code).toBe(1);
     const n = won.toLocaleString('en-US');
-    expect(stderr).toContain(`hubspot purchases: pull stopped: this batch would turn ${n} of the ${n} stored won purchases it updates into another status (open ${n})`);
+    expect(stderr).toContain(`hubspot purchases: pull stopped: this batch would turn ${n} of the ${n} stored won purchases it updates into the mapping's default status (open ${n}) because their status value is none of the mapped ones`);
     expect(stderr).toContain(`the status field "dealname" (purchases.status in ${mapping}) maps "closedwon" → won, "closedlost" → lost; any other value → open`);
     expect(stderr).toMatch(/e\.g\. external id \d+: stored won, now open/);
     // The contacts were pulled as usual; nothing of the refused purchases batch was written.

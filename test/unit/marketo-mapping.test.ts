@@ -130,6 +130,17 @@ describe('Marketo opportunities map onto canonical purchases', () => {
     expect(status(true, undefined)).toBe('won');
   });
 
+  it('flags a status that is the default because the value is missing or unmapped, not an opportunity Marketo says is open', () => {
+    const defaulted = (isWon: unknown, isClosed: unknown) => {
+      const m = mapOpportunity(opportunity({ amount: 10, closeDate: '2024-01-31', isWon, isClosed }), mapping, [1]);
+      return m.ok ? m.record.statusDefaulted ?? false : m.quarantined.reason;
+    };
+    expect(defaulted(true, true)).toBe(false);
+    expect(defaulted(false, false)).toBe(false);
+    expect(defaulted('perhaps', true)).toBe(true);
+    expect(defaulted(undefined, true)).toBe(true);
+  });
+
   it('quarantines a won opportunity that would distort RFM, naming the field', () => {
     const reason = (extra: Record<string, unknown>, leads: number[] = [1]) => {
       const m = mapOpportunity(opportunity({ isWon: true, isClosed: true, closeDate: '2024-01-31', amount: 5, ...extra }), mapping, leads);

@@ -127,6 +127,14 @@ describe('Shopify mapping (mappings/shopify.yaml)', () => {
     expect(status({ displayFinancialStatus: null })).toBe('open');
   });
 
+  it('flags a status that is the default because the value is none of the mapped ones (what the status guard watches), not a cancellation', () => {
+    const defaulted = (o: Record<string, unknown>) => (mapOrder(order(o), mapping) as { record: { statusDefaulted?: boolean } }).record.statusDefaulted ?? false;
+    expect(defaulted({ displayFinancialStatus: 'PAYED' })).toBe(true);
+    expect(defaulted({ displayFinancialStatus: null })).toBe(true);
+    expect(defaulted({ displayFinancialStatus: 'PAID' })).toBe(false);
+    expect(defaulted({ cancelledAt: '2026-05-03T00:00:00Z', displayFinancialStatus: 'PAYED' })).toBe(false);
+  });
+
   it('a test order is not a purchase', () => {
     expect(mapOrder(order({ test: true }), mapping)).toEqual({ ok: 'test', externalId: 'gid://shopify/Order/3838572757198' });
   });
