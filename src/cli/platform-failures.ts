@@ -15,8 +15,11 @@ export function printWithFailures(
   human: string,
   machine: Record<string, unknown>,
 ): void {
-  const message = failed.length > 0 ? `${command}: ${describeFailures(failed)}` : undefined;
-  // One kind when one platform failed (as if the command had failed on it), else the platforms'.
+  // One platform failed: its whole error, the fix included, as if the command had failed on it.
+  const only = failed.length === 1 ? failed[0]! : undefined;
+  const message = only ? `${command}: ${only.platform} ${only.step} failed: ${only.error}`
+    : failed.length > 0 ? `${command}: ${describeFailures(failed)}` : undefined;
+  // One kind when one platform failed, else the platforms'.
   const kind = failed.length === 1 ? failed[0]!.kind : 'platforms_failed';
   ctx.print(human, { ok: message === undefined, ...machine, failed, ...(message ? { error: { kind, message } } : {}) });
   if (message === undefined) return;

@@ -297,7 +297,7 @@ describe('forget and quarantined records: what names the person goes, their purc
     const pulled = await segsync(['pull', '--json'], world.env);
     expect(pulled.code, pulled.stderr).toBe(0);
     // An order typed by hand elsewhere: no order number, no customer id, no email, only the name.
-    writeFileSync(join(world.dbPath, '..', 'orders.csv'), 'Order ID,Date,Amount,Currency,Customer ID,Name\n,2026-02-01,10.00,EUR,,Mirco Schnürer\nK-2,2026-02-02,12.00,EUR,K2,Karl Klein\n');
+    writeFileSync(join(world.dbPath, '..', 'orders.csv'), 'Order ID,Date,Amount,Currency,Customer ID,Name\n,2026-02-01,10.00,USD,,Mirco Schnürer\nK-2,2026-02-02,12.00,USD,K2,Karl Klein\n');
     const imported = await segsync(['import', join(world.dbPath, '..', 'orders.csv'), '--json'], world.env);
     expect(imported.code, imported.stderr).toBe(0);
     const before = quarantineRows();
