@@ -127,21 +127,11 @@ export function firstInvalidUtf8(b: Uint8Array, from = 0): number {
   const n = b.length;
   let i = from;
   while (i < n) {
-    const c = b[i]!;
-    if (c < 0x80) { i++; continue; }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) need = 1;
-    else if (c >= 0xe0 && c <= 0xef) { need = 2; if (c === 0xe0) lo = 0xa0; else if (c === 0xed) hi = 0x9f; }
-    else if (c >= 0xf0 && c <= 0xf4) { need = 3; if (c === 0xf0) lo = 0x90; else if (c === 0xf4) hi = 0x8f; }
-    else return i;
-    for (let k = 1; k <= need; k++) {
-      if (i + k >= n) return n; // incomplete at the end of this buffer
-      const t = b[i + k]!;
-      if (k === 1 ? t < lo || t > hi : t < 0x80 || t > 0xbf) return i;
-    }
-    i += need + 1;
+    if (b[i]! < 0x80) { i++; continue; }
+    const length = utf8SequenceAt(b, i);
+    if (length === -1) return n; // incomplete at the end of this buffer
+    if (length === 0) return i;
+    i += length;
   }
   return n;
 }

@@ -186,14 +186,25 @@ function storageErrorCode(body: string): string | undefined {
   return /<Code>([^<]+)<\/Code>/.exec(body)?.[1];
 }
 
-/** A result file's download refused: an expired or invalid signed URL is `not_found` (segsync starts a new operation). */
-function downloadError(call: string, status: number, headers: Headers, body: string): ApiError {
+/**
+ * What the bulk operations' storage answered when it refused: its XML code and message (never the
+ * signed URL or form), and the error to retry with when the refusal is transient (429, 408, 5xx).
+ */
+function storageRefusal(call: string, status: number, headers: Headers, body: string): { code: string | undefined; detail: string; transient?: ApiError } {
   const code = storageErrorCode(body);
   const detail = `${code ? `${code}: ` : ''}${body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200) || `HTTP ${status}`}`;
   if (status === 429) {
-    return new ApiError({ platform: PLATFORM, call, kind: 'rate_limited', status, detail, retryAfterMs: parseRetryAfter(headers.get('retry-after')) ?? THROTTLED_FALLBACK_MS });
+    const retryAfterMs = parseRetryAfter(headers.get('retry-after')) ?? THROTTLED_FALLBACK_MS;
+    return { code, detail, transient: new ApiError({ platform: PLATFORM, call, kind: 'rate_limited', status, detail, retryAfterMs }) };
   }
-  if (status === 408 || status >= 500) return new ApiError({ platform: PLATFORM, call, kind: 'retryable', status, detail });
+  if (status === 408 || status >= 500) return { code, detail, transient: new ApiError({ platform: PLATFORM, call, kind: 'retryable', status, detail }) };
+  return { code, detail };
+}
+
+/** A result file's download refused: an expired or invalid signed URL is `not_found` (segsync starts a new operation). */
+function downloadError(call: string, status: number, headers: Headers, body: string): ApiError {
+  const { code, detail, transient } = storageRefusal(call, status, headers, body);
+  if (transient) return transient;
   return new ApiError({
     platform: PLATFORM,
     call,
@@ -206,12 +217,8 @@ function downloadError(call: string, status: number, headers: Headers, body: str
 
 /** A staged upload refused by the storage: its XML code and message, never the signed form. */
 function uploadError(call: string, status: number, headers: Headers, body: string): ApiError {
-  const code = storageErrorCode(body);
-  const detail = `${code ? `${code}: ` : ''}${body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200) || `HTTP ${status}`}`;
-  if (status === 429) {
-    return new ApiError({ platform: PLATFORM, call, kind: 'rate_limited', status, detail, retryAfterMs: parseRetryAfter(headers.get('retry-after')) ?? THROTTLED_FALLBACK_MS });
-  }
-  if (status === 408 || status >= 500) return new ApiError({ platform: PLATFORM, call, kind: 'retryable', status, detail });
+  const { code, detail, transient } = storageRefusal(call, status, headers, body);
+  if (transient) return transient;
   return new ApiError({
     platform: PLATFORM,
     call,

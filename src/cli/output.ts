@@ -17,42 +17,8 @@ export interface OutputOptions {
 export function createProgress(options: OutputOptions): ProgressFactory {
   if (options.json) return silentProgressFactory;
   const log = jsonLog(options.log);
-  if (log) {
-    return () => {
-      let label = '';
-      let done = 0;
-      return {
-        start(l) {
-          label = l;
-          done = 0;
-        },
-        advance(by) {
-          done += by;
-        },
-        stop() {
-          log.info({ step: label, records: done }, `${label}: ${plural(done, 'record')}`);
-        },
-      };
-    };
-  }
-  if (!process.stderr.isTTY) {
-    return () => {
-      let label = '';
-      let done = 0;
-      return {
-        start(l) {
-          label = l;
-          done = 0;
-        },
-        advance(by) {
-          done += by;
-        },
-        stop() {
-          process.stderr.write(`${label}: ${plural(done, 'record')}\n`);
-        },
-      };
-    };
-  }
+  if (log) return countingProgress((label, done) => log.info({ step: label, records: done }, `${label}: ${plural(done, 'record')}`));
+  if (!process.stderr.isTTY) return countingProgress((label, done) => process.stderr.write(`${label}: ${plural(done, 'record')}\n`));
   let board: MultiBar | undefined;
   let running = 0;
   return () => {
@@ -122,4 +88,24 @@ export function table(rows: string[][], align: Array<'l' | 'r'> = []): string {
   return rows
     .map((r) => r.map((cell, i) => (align[i] === 'r' ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd())
     .join('\n');
+}
+
+/** Progress that only counts, and says how many once a step ends (no bar: a log or a pipe). */
+function countingProgress(report: (label: string, done: number) => void): ProgressFactory {
+  return () => {
+    let label = '';
+    let done = 0;
+    return {
+      start(l) {
+        label = l;
+        done = 0;
+      },
+      advance(by) {
+        done += by;
+      },
+      stop() {
+        report(label, done);
+      },
+    };
+  };
 }

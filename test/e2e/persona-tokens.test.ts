@@ -8,7 +8,7 @@ import { destinationSettings } from '../../src/config/workspace.js';
 import { planDestination } from '../../src/pipeline/plan.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
-import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { fiveRepeatBuyersOrderAgain, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
 import { tokenFields } from '../helpers/world.js';
 
 const FIELDS = tokenFields('hubspot');
@@ -27,19 +27,7 @@ describe('persona tokens after a few new orders', () => {
 
   it('rewrite the summary only for people whose persona changed', async () => {
     // Five repeat buyers each place one more order, a few days before the reference date.
-    const deals = world.emulator.listDeals().filter((d) => d.properties.dealstage === 'closedwon' && d.properties.amount);
-    const buyers = [...new Set(deals.map((d) => d.contactIds[0]!))].filter((id) => world.emulator.dealIdsForContact(id).length >= 2).slice(0, 5);
-    expect(buyers).toHaveLength(5);
-    for (const [i, id] of buyers.entries()) {
-      const currency = deals.find((d) => d.contactIds.includes(id))!.properties.deal_currency_code ?? '';
-      world.emulator.createDeal(id, {
-        dealname: `New order ${i}`,
-        amount: (37.15 + i * 11.3).toFixed(2),
-        deal_currency_code: currency,
-        closedate: new Date(ANCHOR.getTime() - (3 + i) * 86_400_000).toISOString(),
-        dealstage: 'closedwon',
-      });
-    }
+    expect(fiveRepeatBuyersOrderAgain(world)).toHaveLength(5);
     const pulled = await pull(session, { full: false, signal });
     expect(pulled.streams.find((s) => s.stream === 'purchases')!.changed).toBe(5);
     segment(session);

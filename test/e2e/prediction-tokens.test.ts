@@ -11,7 +11,7 @@ import { destinationSettings } from '../../src/config/workspace.js';
 import { planDestination } from '../../src/pipeline/plan.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
-import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { fiveRepeatBuyersOrderAgain, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
 import { tokenFields } from '../helpers/world.js';
 
 const FIELDS = tokenFields('hubspot');
@@ -48,19 +48,8 @@ describe('prediction tokens after a few new orders', () => {
   });
 
   it('are rewritten for few contacts when five orders move every estimate a little', async () => {
-    const deals = world.emulator.listDeals().filter((d) => d.properties.dealstage === 'closedwon' && d.properties.amount);
-    const buyers = [...new Set(deals.map((d) => d.contactIds[0]!))].filter((id) => world.emulator.dealIdsForContact(id).length >= 2).slice(0, 5);
+    const buyers = fiveRepeatBuyersOrderAgain(world);
     expect(buyers).toHaveLength(5);
-    for (const [i, id] of buyers.entries()) {
-      const currency = deals.find((d) => d.contactIds.includes(id))!.properties.deal_currency_code ?? '';
-      world.emulator.createDeal(id, {
-        dealname: `New order ${i}`,
-        amount: (37.15 + i * 11.3).toFixed(2),
-        deal_currency_code: currency,
-        closedate: new Date(ANCHOR.getTime() - (3 + i) * 86_400_000).toISOString(),
-        dealstage: 'closedwon',
-      });
-    }
     await pull(session, { full: false, signal });
     segment(session);
 

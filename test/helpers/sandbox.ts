@@ -45,3 +45,23 @@ export async function hubspotWorld(options: { size?: number; seed?: number; sear
 }
 
 export { signal } from './world.js';
+
+/**
+ * Five repeat buyers each place one more won deal, a few days before ANCHOR: a small, ordinary
+ * change between two syncs. Returns the buyers' contact ids (fewer than five if the population has fewer).
+ */
+export function fiveRepeatBuyersOrderAgain(world: HubSpotWorld): string[] {
+  const deals = world.emulator.listDeals().filter((d) => d.properties.dealstage === 'closedwon' && d.properties.amount);
+  const buyers = [...new Set(deals.map((d) => d.contactIds[0]!))].filter((id) => world.emulator.dealIdsForContact(id).length >= 2).slice(0, 5);
+  for (const [i, id] of buyers.entries()) {
+    const currency = deals.find((d) => d.contactIds.includes(id))!.properties.deal_currency_code ?? '';
+    world.emulator.createDeal(id, {
+      dealname: `New order ${i}`,
+      amount: (37.15 + i * 11.3).toFixed(2),
+      deal_currency_code: currency,
+      closedate: new Date(ANCHOR.getTime() - (3 + i) * 86_400_000).toISOString(),
+      dealstage: 'closedwon',
+    });
+  }
+  return buyers;
+}
