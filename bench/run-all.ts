@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every headline benchmark, each figure a ratio against a baseline measured in
  * the same run, then one summary table; the results go to bench/results.json with the machine
- * (CPU model, cores, memory, node version, date).
+ * (CPU model, cores, memory, node version, date). A run with --only replaces only its benches in
+ * results.json: the others keep their figures and say when and where they were measured.
  *
  *   npm run bench                          (about 13-15 minutes on 2 cores; the HubSpot pull is most of it)
  *   npm run bench -- --only ingest,push-minimum
@@ -13,7 +14,7 @@
  *   bench/rfm-kmeans.ts    computeRfm and kmeansFit on 1,000,000 profiles vs one plain ml-kmeans call
  *   bench/predict.ts       BG/NBD fit on 1,000,000 simulated customers vs a per-customer likelihood; predictCustomers' time and memory
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { printIngest, runIngest } from './ingest.js';
 import { argValue, figuresTable, machine, secs, type RatioFigure } from './lib/report.js';
@@ -55,5 +56,38 @@ console.log(figuresTable(figures));
 const failed = figures.filter((f) => !f.pass);
 console.log(failed.length === 0 ? '\nall targets met' : `\n${failed.length} target(s) missed: ${failed.map((f) => f.figure.trim()).join('; ')}`);
 const out = fileURLToPath(new URL('./results.json', import.meta.url));
-writeFileSync(out, `${JSON.stringify({ machine: m, figures, results }, null, 2)}\n`);
+writeFileSync(out, `${JSON.stringify(only ? keptFromLastRun(out, m, figures, results) : { machine: m, measured: measuredBy(results, m), figures, results }, null, 2)}\n`);
 console.log(`\nwritten: bench/results.json`);
+
+type Machine = ReturnType<typeof machine>;
+interface ResultsFile {
+  machine: Machine;
+  /** Per bench: the machine and date of the run that measured it. */
+  measured?: Record<string, Machine>;
+  figures: RatioFigure[];
+  results: Record<string, unknown>;
+}
+
+function measuredBy(results: Record<string, unknown>, m: Machine): Record<string, Machine> {
+  return Object.fromEntries(Object.keys(results).map((name) => [name, m]));
+}
+
+/** This run's benches, and the last file's figures of the benches this run left out. */
+function keptFromLastRun(file: string, m: Machine, figures: RatioFigure[], results: Record<string, unknown>): ResultsFile {
+  const last = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as ResultsFile : undefined;
+  const measured: Record<string, Machine> = {};
+  const kept: Record<string, unknown> = {};
+  for (const bench of BENCHES) {
+    if (results[bench.name] !== undefined) {
+      kept[bench.name] = results[bench.name];
+      measured[bench.name] = m;
+    } else if (last?.results[bench.name] !== undefined) {
+      kept[bench.name] = last.results[bench.name];
+      measured[bench.name] = last.measured?.[bench.name] ?? last.machine;
+    }
+  }
+  const order = BENCHES.map((b) => b.name);
+  const allFigures = [...figures, ...(last?.figures ?? []).filter((f) => results[f.bench] === undefined)]
+    .sort((a, b) => order.indexOf(a.bench) - order.indexOf(b.bench));
+  return { machine: m, measured, figures: allFigures, results: kept };
+}

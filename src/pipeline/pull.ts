@@ -116,6 +116,9 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     const fullRead = stream.fullReadIsComplete === true && mode === 'full' ? new FullReadTracker(stream.name) : undefined;
     // Quarantined records due to be read again by id: after the read, unless it met them.
     const due = new Set(stream.refetch ? quarantine.due(platform, stream.name, nowIso()) : []);
+    // The guards protect what the store held before this read: a first pull (the largest) has
+    // nothing to protect, and skips their lookup per record.
+    const guarded = !blanking.allow && (stream.name === 'contacts' ? stored.any(platform) : storedPurchases.any(platform));
     const buffered: SourcePage[] = [];
     let bufferedRecords = 0;
     let lastFlush = Date.now();
@@ -144,7 +147,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     let refused: BlankingError | StatusChangeError | undefined;
     const flush = () => {
       if (buffered.length === 0 || refused) return;
-      if (!blanking.allow) {
+      if (guarded) {
         const file = options.mapping?.origin.file;
         const mapping = options.mapping?.mapping;
         if (stream.name === 'contacts') {

@@ -10,11 +10,18 @@ export interface StoredPurchaseStatus {
 /** Reads the stored status of purchases about to be written (prepared once per store). */
 export class StoredPurchases {
   private readonly select;
+  private readonly first;
 
   constructor(db: Db) {
     this.select = db.prepare<[string, string], { status: PurchaseStatus; archived: number }>(
       'SELECT status, archived FROM purchases WHERE platform = ? AND external_id = ?',
     );
+    this.first = db.prepare<[string], { one: number }>('SELECT 1 AS one FROM purchases WHERE platform = ? LIMIT 1');
+  }
+
+  /** Whether the store holds any purchase of the platform: with none, there is nothing for the guard to protect. */
+  any(platform: string): boolean {
+    return this.first.get(platform) !== undefined;
   }
 
   get(platform: string, externalId: string): StoredPurchaseStatus | undefined {
