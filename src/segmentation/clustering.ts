@@ -364,7 +364,7 @@ export type PopulationKind = 'buyers' | 'prospects' | 'everyone' | 'rule';
 export interface PopulationChoice {
   /** What was clustered: auto resolves to buyers or everyone. */
   kind: PopulationKind;
-  /** In words, with why when auto chose it. */
+  /** In words ("population auto: everyone, as no profile has purchases"). */
   description: string;
   rows: Int32Array;
   /** How messages name one member and several. */
@@ -411,12 +411,10 @@ export function choosePopulation(features: FeatureSet, settings: ClusteringSetti
     picked.push(i);
     if (bought(i)) buyersIn++;
   }
-  const described =
-    kind === 'rule' ? `profiles matching the population rule (${describeRule(setting as Rule)})`
-    : kind === 'everyone' ? 'everyone'
-    : kind === 'buyers' ? 'buyers (profiles with a purchase)'
-    : 'prospects (profiles without a purchase)';
-  const description = setting === 'auto' ? `${described}: population auto, as ${buyers > 0 ? 'the store has purchases' : 'no profile has purchases'}` : described;
+  const description =
+    setting === 'auto' ? `population auto: ${buyers > 0 ? 'buyers, as the store has purchases' : 'everyone, as no profile has purchases'}`
+    : typeof setting === 'object' ? `population: ${describeRule(setting)}`
+    : `population: ${setting}`;
   const attributes = numericAttributes(features);
   const attributeHint = attributes.length > 0 ? ` (numeric attributes here: ${attributes.slice(0, 6).join(', ')}${attributes.length > 6 ? ', …' : ''})` : '';
 

@@ -180,7 +180,7 @@ describe('everyone: buyers and prospects clustered together', () => {
     const run = await segsync(dir, ['segment', '--json'], 'segsync.yaml');
     expect(run.code, run.stderr).toBe(0);
     const segment = (JSON.parse(run.stdout) as SegmentJson).segment;
-    expect(segment.clustering).toMatchObject({ status: 'clustered', clusteredProfiles: 200, population: { kind: 'everyone', description: 'everyone' } });
+    expect(segment.clustering).toMatchObject({ status: 'clustered', clusteredProfiles: 200, population: { kind: 'everyone', description: 'population: everyone' } });
     const people = query<{ id: string; rfm: string; persona: string | null }>(dir, `
       SELECT i.external_id AS id, r.segment_key AS rfm, f.persona_key AS persona
       FROM identities i JOIN profile_rfm r ON r.profile_id = i.profile_id JOIN profile_features f ON f.profile_id = i.profile_id
@@ -192,5 +192,8 @@ describe('everyone: buyers and prospects clustered together', () => {
     expect(new Set(buyers.map((p) => p.rfm)).size).toBeGreaterThan(1);
     expect(new Set(prospects.map((p) => p.rfm))).toEqual(new Set(['prospects']));
     expect(people.filter((p) => !p.persona?.startsWith('persona_'))).toEqual([]);
+    // The text summary says who was clustered.
+    const text = await segsync(dir, ['segment'], 'segsync.yaml');
+    expect(text.stdout).toContain('Clusters: k-means, k = 5 (k = 5 as configured) over 200 profiles (population: everyone)');
   }, 60_000);
 });

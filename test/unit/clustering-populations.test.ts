@@ -81,7 +81,7 @@ describe('population', () => {
   it('auto clusters the buyers of a store that has purchases, as before', () => {
     const result = clustered(clusterProfiles(store, settings(), { currency: '' }));
     expect(Array.from(result.rows)).toEqual(range(0, BUYERS));
-    expect(result.population).toEqual({ kind: 'buyers', description: 'buyers (profiles with a purchase): population auto, as the store has purchases' });
+    expect(result.population).toEqual({ kind: 'buyers', description: 'population auto: buyers, as the store has purchases' });
   });
 
   it('prospects: clusters exactly the profiles that never bought, and splits them by age', () => {
@@ -100,13 +100,13 @@ describe('population', () => {
   it('everyone: clusters every profile, buyers and prospects', () => {
     const result = clustered(clusterProfiles(store, settings({ population: 'everyone', ...AGE }), { currency: '' }));
     expect(Array.from(result.rows)).toEqual(range(0, BUYERS + PROSPECTS));
-    expect(result.population).toEqual({ kind: 'everyone', description: 'everyone' });
+    expect(result.population).toEqual({ kind: 'everyone', description: 'population: everyone' });
   });
 
   it('a rule: clusters the profiles it matches, in the rule segments\' language', () => {
     const result = clustered(clusterProfiles(store, settings({ population: { op: 'gte', field: 'attributes.age', value: 42 }, ...AGE }), { currency: '' }));
     expect(Array.from(result.rows)).toEqual(range(0, BUYERS + PROSPECTS).filter((p) => ageOf(p) >= 42));
-    expect(result.population).toEqual({ kind: 'rule', description: 'profiles matching the population rule (attributes.age ≥ 42)' });
+    expect(result.population).toEqual({ kind: 'rule', description: 'population: attributes.age ≥ 42' });
     const prospects = clustered(clusterProfiles(store, settings({ population: { op: 'eq', field: 'rfmSegment', value: 'prospects' }, ...AGE }), { currency: '' }));
     expect(Array.from(prospects.rows)).toEqual(range(BUYERS, PROSPECTS));
   });
@@ -114,7 +114,7 @@ describe('population', () => {
   it('auto clusters everyone in a contacts-only store, on its attributes', () => {
     const result = clustered(clusterProfiles(contactsOnly(), settings({ features: ['attributes.age', 'attributes.spendingScore'], k: 2 }), { currency: '' }));
     expect(result.rows).toHaveLength(40);
-    expect(result.population).toEqual({ kind: 'everyone', description: 'everyone: population auto, as no profile has purchases' });
+    expect(result.population).toEqual({ kind: 'everyone', description: 'population auto: everyone, as no profile has purchases' });
     expect(new Set(Array.from(result.labels.slice(0, 20))).size).toBe(1);
     expect(result.labels[0]).not.toBe(result.labels[39]);
   });
