@@ -147,6 +147,12 @@ describe('a contacts-only CSV clusters with no purchases at all', () => {
     expect(clustering.preparation.filter((line) => !line.startsWith('impute '))).toEqual(['log: log transform off', 'cap: outlier capping off', 'scale: scaling off']);
   });
 
+  it('the report says who was clustered', async () => {
+    const run = await segsync(dir, ['report', '--out', 'report.html'], 'segsync.yaml');
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<dt>Clustered</dt><dd>200 into 5 personas</dd><dd class="sub">population auto: everyone, as no profile has purchases</dd>');
+  }, 30_000);
+
   it('on the default (purchase) features, says that nobody bought and how to cluster on the attributes', async () => {
     writeFileSync(join(dir, 'defaults.yaml'), IMPORTS);
     const run = await segsync(dir, ['segment', '--json'], 'defaults.yaml');
