@@ -3,8 +3,10 @@
  * validated) → PCA → personas. Pure: a FeatureSet and the config in, everything that was done and
  * found out.
  *
- * Who is clustered: every profile with at least one purchase. Prospects have no behaviour to
- * group by (every behavioural feature is missing); they stay in the RFM "Prospects" segment.
+ * Who is clustered: segmentation.clustering.population (choosePopulation). auto clusters the
+ * buyers when the store has purchases (prospects have no purchase behaviour to group by; they stay
+ * in the RFM "Prospects" segment), and everyone when it has none, so a contacts-only store is
+ * clustered on its attributes. A skip names the cause and the setting that fixes it.
  *
  * k: auto fits every k of the range and keeps the highest silhouette (ties: the smaller k); the
  * inertia (elbow), Davies–Bouldin, Calinski–Harabasz, Dunn and BIC/AIC of every k are reported
