@@ -48,6 +48,9 @@ export function renderSegment(result: SegmentSummary): string {
 
 const ALGORITHMS: Record<string, string> = { kmeans: 'k-means', gmm: 'Gaussian mixture', ward: 'Ward hierarchical', dbscan: 'DBSCAN' };
 
+const CLUSTERED_NOUN = (kind: string): [string, string] =>
+  kind === 'buyers' ? ['buyer', 'buyers'] : kind === 'prospects' ? ['prospect', 'prospects'] : ['profile', 'profiles'];
+
 export function renderClustering(c: SegmentSummary['clustering']): string {
   if (c.status === 'skipped') return `No clusters: ${c.reason}.`;
   const num = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '∞');
@@ -59,7 +62,7 @@ export function renderClustering(c: SegmentSummary['clustering']): string {
       num(r.daviesBouldin), fmt(Math.round(r.calinskiHarabasz)), num(r.dunn)]);
   }
   return [
-    `Clusters: ${ALGORITHMS[c.algorithm] ?? c.algorithm}, k = ${c.k} (${c.selection}) over ${plural(c.clusteredProfiles, 'buyer')}`,
+    `Clusters: ${ALGORITHMS[c.algorithm] ?? c.algorithm}, k = ${c.k} (${c.selection}) over ${plural(c.clusteredProfiles, ...CLUSTERED_NOUN(c.population.kind))} (${c.population.description})`,
     ...(c.scan.length > 1 ? [table(scan, ['l', 'r', 'r', 'r', 'r', 'r', 'r'])] : []),
     `  silhouette ${num(c.silhouette)}${c.silhouetteExact ? '' : ' (on a sample)'} · Davies–Bouldin ${num(c.daviesBouldin)} · ` +
       `Calinski–Harabasz ${fmt(Math.round(c.calinskiHarabasz))} · Dunn ${num(c.dunn)}` +

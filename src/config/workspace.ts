@@ -6,7 +6,7 @@ import { readYamlFile } from './yaml-file.js';
 import { DEFAULT_RFM_SEGMENTS, RfmSegmentRuleSchema, compileRfmSegments } from '../segmentation/rfm-segments.js';
 import { checkRuleValues, RuleSegmentSchema } from '../segmentation/rules.js';
 import { PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
-import { ClusteringSchema } from '../segmentation/clustering-config.js';
+import { ClusteringSchema, populationProblem } from '../segmentation/clustering-config.js';
 import { PredictionSettingsSchema } from '../segmentation/predict/settings.js';
 import { ScheduleSchema, scheduleProblem } from '../scheduler/schedule-config.js';
 import { CsvMappingOverlaySchema } from '../../connectors/csv/mapping.js';
@@ -113,6 +113,8 @@ export function parseWorkspace(value: unknown, where: string, knownConnectors: r
   if (scheduleIssue) throw new ConfigError(`${where} is not valid:\n  - ${scheduleIssue}`);
   const rfmKeys = ['lost', 'prospects', ...(workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS).map((r) => r.key)];
   const seen = new Set<string>(rfmKeys);
+  const populationIssue = populationProblem(workspace.segmentation.clustering.population, rfmKeys);
+  if (populationIssue) throw new ConfigError(`${where} is not valid:\n  - segmentation.clustering.population: ${populationIssue}`);
   workspace.segments.forEach((segment, i) => {
     const at = `segments.${i} (${segment.key})`;
     if (seen.has(segment.key)) {

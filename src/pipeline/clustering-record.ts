@@ -29,6 +29,8 @@ export const ClusteringRecordSchema = z.discriminatedUnion('status', [
     algorithm: z.string(),
     k: z.number(),
     selection: z.string(),
+    /** Runs before populations existed clustered buyers and stored none. */
+    population: z.object({ kind: z.string(), description: z.string() }).optional(),
     clusteredProfiles: z.number(),
     columns: z.array(z.string()),
     preparation: z.array(z.object({ step: z.string(), column: z.string().nullable(), detail: z.string() })),
@@ -70,6 +72,7 @@ export function clusteringRecord(c: ClusteringOutcome): ClusteringRecord {
     algorithm: c.algorithm,
     k: c.k,
     selection: c.selection,
+    population: c.population,
     clusteredProfiles: c.rows.length,
     columns: c.prepared.columns,
     preparation: c.prepared.steps,

@@ -45,6 +45,7 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
           silhouetteExact: record.metrics.silhouette.exact,
           silhouetteSampleSize: record.metrics.silhouette.sampleSize,
           clusteredProfiles: record.clusteredProfiles,
+          ...(record.population ? { population: record.population.description } : {}),
           scan: record.scan.map((r) => ({ ...r, stability: r.k === record.k ? record.metrics.stability?.mean ?? null : null })),
           pca: {
             explainedVariance: [record.pca.explainedVariance[0] ?? 0, record.pca.explainedVariance[1] ?? 0],

@@ -57,6 +57,8 @@ export type ClusteringSummary =
       algorithm: string;
       k: number;
       selection: string;
+      /** Who was clustered: buyers, prospects, everyone or rule, in words with why. */
+      population: { kind: string; description: string };
       clusteredProfiles: number;
       silhouette: number;
       silhouetteExact: boolean;
@@ -293,6 +295,7 @@ function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
     algorithm: c.algorithm,
     k: c.k,
     selection: c.selection,
+    population: c.population,
     clusteredProfiles: c.rows.length,
     silhouette: c.metrics.silhouette.value,
     silhouetteExact: c.metrics.silhouette.exact,

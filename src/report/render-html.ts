@@ -73,7 +73,7 @@ function section(id: string, title: string, body: string, intro = ''): string {
 }
 
 function noClustering(data: ReportData): string {
-  const why = data.clusteringSkipped ?? 'either clustering is not configured, or there were too few buyers to cluster';
+  const why = data.clusteringSkipped ?? 'either clustering is not configured, or there were too few people in its population to cluster';
   return `<p class="empty">No clustering in this run: ${escapeHtml(why)}.</p>`;
 }
 
@@ -84,7 +84,7 @@ function header(data: ReportData): string {
 <div><dt>Reference date</dt><dd>${escapeHtml(data.referenceDate)}</dd></div>
 <div><dt>Generated</dt><dd>${escapeHtml(formatTimestamp(data.generatedAt))}</dd></div>
 <div><dt>Profiles</dt><dd>${count(data.profiles)}</dd></div>
-${data.clustering ? `<div><dt>Clustered</dt><dd>${count(data.clustering.clusteredProfiles)} into ${count(data.clustering.chosenK)} personas</dd></div>` : ''}
+${data.clustering ? `<div><dt>Clustered</dt><dd>${count(data.clustering.clusteredProfiles)} into ${count(data.clustering.chosenK)} personas</dd>${data.clustering.population ? `<dd class="sub">${escapeHtml(data.clustering.population)}</dd>` : ''}</div>` : ''}
 </dl>
 </header>`;
 }

@@ -114,6 +114,8 @@ export interface ReportData {
     silhouetteExact: boolean;
     silhouetteSampleSize: number;
     clusteredProfiles: number;
+    /** Who was clustered, e.g. "population auto: everyone, as no profile has purchases" (absent for runs from before populations). */
+    population?: string;
     scan: ReportScanRow[];
     pca: {
       /** Share of variance explained by PC1 and PC2. */

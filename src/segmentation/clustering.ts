@@ -3,8 +3,10 @@
  * validated) → PCA → personas. Pure: a FeatureSet and the config in, everything that was done and
  * found out.
  *
- * Who is clustered: every profile with at least one purchase. Prospects have no behaviour to
- * group by (every behavioural feature is missing); they stay in the RFM "Prospects" segment.
+ * Who is clustered: segmentation.clustering.population (choosePopulation). auto clusters the
+ * buyers when the store has purchases (prospects have no purchase behaviour to group by; they stay
+ * in the RFM "Prospects" segment), and everyone when it has none, so a contacts-only store is
+ * clustered on its attributes. A skip names the cause and the setting that fixes it.
  *
  * k: auto fits every k of the range and keeps the highest silhouette (ties: the smaller k); the
  * inertia (elbow), Davies–Bouldin, Calinski–Harabasz, Dunn and BIC/AIC of every k are reported
@@ -37,6 +39,7 @@ import { wardCluster } from './cluster/hierarchical.js';
 import { gmmFit } from './cluster/gmm.js';
 import { labelMeans } from './cluster/types.js';
 import { plural } from '../domain/text.js';
+import { describeRule, evaluateRule, type Rule } from './rules.js';
 
 export interface ScanRow {
   k: number;
@@ -66,7 +69,9 @@ export interface Clustered {
   k: number;
   /** How k was chosen, in words. */
   selection: string;
-  /** Profile rows that were clustered (buyers), ascending. */
+  /** Who was clustered (segmentation.clustering.population, auto resolved). */
+  population: { kind: PopulationKind; description: string };
+  /** Profile rows that were clustered (the population's members), ascending. */
   rows: Int32Array;
   /** Cluster of each clustered row (0..k-1; for DBSCAN the noise group is the last label). */
   labels: Int32Array;
@@ -199,15 +204,10 @@ function scanRow(data: Matrix, fit: Fit, seed: number): ScanRow & { silhouetteMe
 
 export function clusterProfiles(features: FeatureSet, settings: ClusteringSettings, options: { currency: string; horizonMonths?: number }): ClusteringOutcome {
   if (!settings.enabled) return { status: 'skipped', reason: 'clustering is switched off (segmentation.clustering.enabled: false)' };
-  const buyers: number[] = [];
-  for (let i = 0; i < features.rows; i++) if (features.numbers.lifetimeFrequency[i]! > 0) buyers.push(i);
-  if (buyers.length < settings.minProfiles) {
-    return {
-      status: 'skipped',
-      reason: `only ${plural(buyers.length, 'profile')} ${buyers.length === 1 ? 'has' : 'have'} purchases; clustering needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)`,
-    };
-  }
-  let rows = Int32Array.from(buyers);
+  const population = choosePopulation(features, settings);
+  if ('reason' in population) return { status: 'skipped', reason: population.reason };
+  const who = population.noun;
+  let rows = population.rows;
   const p = settings.preparation;
   const prepared = prepareFeatures(featureTable(features, settings, rows), {
     impute: p.impute,
@@ -216,20 +216,20 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     scaling: p.scaling,
     oneHot: p.oneHot,
   });
-  if (prepared.matrix.cols === 0) return { status: 'skipped', reason: 'every clustering feature is missing for every buyer; choose other segmentation.clustering.features' };
-  // With imputation off, a buyer with a missing value cannot be placed: leave them out, and say so.
+  if (prepared.matrix.cols === 0) return { status: 'skipped', reason: `every clustering feature is missing for every ${who.one}; choose other segmentation.clustering.features` };
+  // With imputation off, a member with a missing value cannot be placed: leave them out, and say so.
   const complete = completeRows(prepared.matrix);
   if (complete.length < prepared.matrix.rows) {
     const dropped = prepared.matrix.rows - complete.length;
-    prepared.steps.push({ step: 'drop', column: null, detail: `${plural(dropped, 'buyer')} with a missing value ${dropped === 1 ? 'was' : 'were'} not clustered (preparation.impute is off)`, count: dropped });
+    prepared.steps.push({ step: 'drop', column: null, detail: `${plural(dropped, who.one, who.many)} with a missing value ${dropped === 1 ? 'was' : 'were'} not clustered (preparation.impute is off)`, count: dropped });
     prepared.matrix = selectRows(prepared.matrix, complete);
     rows = Int32Array.from(complete, (j) => rows[j]!);
     if (rows.length < settings.minProfiles) {
-      return { status: 'skipped', reason: `only ${plural(rows.length, 'buyer')} ${rows.length === 1 ? 'has' : 'have'} every clustering feature (impute is off); clustering needs at least ${settings.minProfiles}` };
+      return { status: 'skipped', reason: `only ${plural(rows.length, who.one, who.many)} ${rows.length === 1 ? 'has' : 'have'} every clustering feature (impute is off); clustering needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)` };
     }
   }
   const data = prepared.matrix;
-  if (!varies(data)) return { status: 'skipped', reason: 'every buyer has the same values in the clustering features; there is nothing to group by' };
+  if (!varies(data)) return { status: 'skipped', reason: `every ${who.one} has the same values in the clustering features; there is nothing to group by` };
 
   let labels: Int32Array;
   let k: number;
@@ -260,13 +260,13 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     const fit = fitter(settings);
     const [lo, hi] = settings.k === 'auto' ? settings.kRange : [settings.k, settings.k];
     const top = Math.min(hi, data.rows - 1);
-    if (top < lo) return { status: 'skipped', reason: `${plural(data.rows, 'buyer')} ${data.rows === 1 ? 'is' : 'are'} too few for k = ${lo}` };
+    if (top < lo) return { status: 'skipped', reason: `${plural(data.rows, who.one, who.many)} ${data.rows === 1 ? 'is' : 'are'} too few for k = ${lo}` };
     scan = [];
     let best: { fit: Fit; silhouette: number } | undefined;
     let stoppedAt: { k: number; why: string } | undefined;
     const degenerate: number[] = [];
     for (let kk = lo; kk <= top; kk++) {
-      // Too few distinct buyers for this many clusters (the algorithms and metrics refuse with a
+      // Too few distinct members for this many clusters (the algorithms and metrics refuse with a
       // RangeError): larger k cannot do better, so the scan ends here.
       let row: ReturnType<typeof scanRow>;
       let f: Fit;
@@ -287,13 +287,13 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
       scanLabels.set(kk, f.labels);
       if (!best || row.silhouette > best.silhouette) best = { fit: f, silhouette: row.silhouette };
     }
-    if (!best) return { status: 'skipped', reason: `the buyers cannot be split into ${lo} clusters (${stoppedAt?.why ?? 'no k to try'})` };
+    if (!best) return { status: 'skipped', reason: `the ${who.many} cannot be split into ${lo} clusters (${stoppedAt?.why ?? 'no k to try'})` };
     labels = best.fit.labels;
     k = best.fit.k;
     const last = scan.at(-1)!.k;
     selection = settings.k === 'auto' ? `highest silhouette among k = ${lo}..${last}` : `k = ${k} as configured`;
     if (degenerate.length > 0) selection += `; k = ${degenerate.join(', ')} left a cluster empty and ${degenerate.length === 1 ? 'was' : 'were'} not considered`;
-    if (stoppedAt && settings.k === 'auto') selection += `; k = ${stoppedAt.k} and above not possible: too few distinct buyers`;
+    if (stoppedAt && settings.k === 'auto') selection += `; k = ${stoppedAt.k} and above not possible: too few distinct ${who.many}`;
     if (settings.stabilityResamples > 0) stability = stabilityOf(() => bootstrapStability(data, labels, (sample) => fit(sample, k).labels, { resamples: settings.stabilityResamples, seed: settings.seed }));
   }
 
@@ -325,6 +325,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     algorithm: settings.algorithm,
     k,
     selection,
+    population: { kind: population.kind, description: population.description },
     rows,
     labels,
     prepared,
@@ -348,6 +349,102 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     personas,
     ...(dbscanInfo ? { dbscan: dbscanInfo } : {}),
   };
+}
+
+/**
+ * Features that only purchases give a value (missing, or 0, for a person who never bought).
+ * Clustering people without purchases on these alone groups nothing.
+ */
+const PURCHASE_FEATURES: ReadonlySet<string> = new Set([
+  'recencyDays', 'frequency', 'monetary', 'r', 'f', 'm', 'daysSinceLastPurchase', 'daysSinceFirstPurchase', 'lifetimeFrequency',
+  'lifetimeMonetary', 'averageOrderValue', 'meanDaysBetweenPurchases', 'spendTrend', 'pAlive', 'churnRisk', 'expectedPurchases90d',
+  'expectedOrderValue', 'clv', 'daysToNextPurchase',
+]);
+
+export type PopulationKind = 'buyers' | 'prospects' | 'everyone' | 'rule';
+
+export interface PopulationChoice {
+  /** What was clustered: auto resolves to buyers or everyone. */
+  kind: PopulationKind;
+  /** In words ("population auto: everyone, as no profile has purchases"). */
+  description: string;
+  rows: Int32Array;
+  /** How messages name one member and several. */
+  noun: { one: string; many: string };
+}
+
+const NOUNS: Record<PopulationKind, { one: string; many: string }> = {
+  buyers: { one: 'buyer', many: 'buyers' },
+  prospects: { one: 'prospect', many: 'prospects' },
+  everyone: { one: 'profile', many: 'profiles' },
+  rule: { one: 'profile of the population', many: 'profiles of the population' },
+};
+
+/** Numeric attributes of the store (a value reads as a number somewhere), as a hint for the fix. */
+function numericAttributes(features: FeatureSet): string[] {
+  const names: string[] = [];
+  for (const [name, column] of features.attributes) {
+    for (let i = 0; i < features.rows; i++) {
+      if (!Number.isNaN(attributeNumber(column[i]))) {
+        names.push(`attributes.${name}`);
+        break;
+      }
+    }
+  }
+  return names.sort();
+}
+
+/** The profiles segmentation.clustering.population names, or why there are not enough of them to cluster. */
+export function choosePopulation(features: FeatureSet, settings: ClusteringSettings): PopulationChoice | { reason: string } {
+  const bought = (i: number) => features.numbers.lifetimeFrequency[i]! > 0;
+  let buyers = 0;
+  for (let i = 0; i < features.rows; i++) if (bought(i)) buyers++;
+  const setting = settings.population;
+  const kind: PopulationKind = setting === 'auto' ? (buyers > 0 ? 'buyers' : 'everyone') : typeof setting === 'string' ? setting : 'rule';
+  const member: (i: number) => boolean =
+    kind === 'buyers' ? bought
+    : kind === 'prospects' ? (i) => !bought(i)
+    : typeof setting === 'object' ? (i) => evaluateRule(setting, features, i)
+    : () => true;
+  const picked: number[] = [];
+  let buyersIn = 0;
+  for (let i = 0; i < features.rows; i++) {
+    if (!member(i)) continue;
+    picked.push(i);
+    if (bought(i)) buyersIn++;
+  }
+  const description =
+    setting === 'auto' ? `population auto: ${buyers > 0 ? 'buyers, as the store has purchases' : 'everyone, as no profile has purchases'}`
+    : typeof setting === 'object' ? `population: ${describeRule(setting)}`
+    : `population: ${setting}`;
+  const attributes = numericAttributes(features);
+  const attributeHint = attributes.length > 0 ? ` (numeric attributes here: ${attributes.slice(0, 6).join(', ')}${attributes.length > 6 ? ', …' : ''})` : '';
+
+  const purchaseOnly = settings.categorical.length === 0 && settings.features.every((f) => PURCHASE_FEATURES.has(f));
+  if (picked.length > 0 && buyersIn === 0 && purchaseOnly) {
+    const whoHasNone = buyers === 0 ? 'no profile has purchases'
+      : kind === 'rule' ? `none of the ${plural(picked.length, 'profile')} matching the population rule (${describeRule(setting as Rule)}) has purchases`
+      : `none of the ${plural(picked.length, 'prospect')} has purchases`;
+    const orPopulation = buyers === 0 ? '' : ', or segmentation.clustering.population: buyers';
+    return {
+      reason: `${whoHasNone}; the clustering features ${settings.features.join(', ')} need purchases: set segmentation.clustering.features to attributes.<name>${attributeHint} or other features every person has${orPopulation}`,
+    };
+  }
+  if (picked.length < settings.minProfiles) {
+    const count =
+      kind === 'buyers' ? `only ${plural(picked.length, 'profile')} ${picked.length === 1 ? 'has' : 'have'} purchases`
+      : kind === 'prospects' ? `only ${plural(picked.length, 'profile')} ${picked.length === 1 ? 'has' : 'have'} no purchase`
+      : kind === 'everyone' ? `only ${plural(picked.length, 'profile')} in the store`
+      : `only ${plural(picked.length, 'profile')} ${picked.length === 1 ? 'matches' : 'match'} the population rule (${describeRule(setting as Rule)})`;
+    const clusters = setting === 'auto' ? `clustering (population auto: ${kind})` : `clustering (population: ${kind})`;
+    // Pointing at minProfiles alone cannot help when a wider population exists: name it.
+    const wider = kind !== 'everyone' && features.rows >= settings.minProfiles
+      ? `; to cluster all ${plural(features.rows, 'profile')}, set segmentation.clustering.population: everyone` +
+        (purchaseOnly ? `, with features every person has, like attributes.<name>${attributeHint}` : '')
+      : '';
+    return { reason: `${count}; ${clusters} needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)${wider}` };
+  }
+  return { kind, description, rows: Int32Array.from(picked), noun: NOUNS[kind] };
 }
 
 /** Indices of the rows without a NaN. */

@@ -12,8 +12,9 @@ export function featuresMarkdown(): string {
     'Every profile gets these features in each segmentation run. Rule segments can use any of them',
     '(and `attributes.<name>` for mapped platform fields); clustering uses the ones listed under',
     '`segmentation.clustering.features` (default: `daysSinceLastPurchase`, `lifetimeFrequency`,',
-    '`averageOrderValue`). `segsync explain <email>` shows one person\'s values; `segsync segment',
-    '--export <dir>` writes everyone\'s to `features.csv`.',
+    '`averageOrderValue`), over the profiles of `segmentation.clustering.population` (default: the',
+    'buyers, or everyone when no profile has a purchase). `segsync explain <email>` shows one',
+    'person\'s values; `segsync segment --export <dir>` writes everyone\'s to `features.csv`.',
     '',
     'Days are whole days before the reference date; money is in the base currency; purchases after',
     'the reference date are ignored. A missing value never matches a rule comparison.',
@@ -27,6 +28,7 @@ export function featuresMarkdown(): string {
     '(platforms in name order). Rules compare them as text, or as numbers with `gt`/`gte`/`lt`/`lte`/`between`',
     '(a value that is not a number never matches). Engagement fields a platform keeps (for example',
     'HubSpot\'s `hs_email_open` and `hs_email_click`, Marketo\'s lead score) are used the same way: map them',
-    'as attributes. Numeric attributes can also be clustering features.', '');
+    'as attributes. Numeric attributes can also be clustering features: a contacts-only store (no purchases)',
+    'clusters everyone on them.', '');
   return out.join('\n');
 }

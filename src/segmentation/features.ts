@@ -86,7 +86,7 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'emailConsent', kind: 'category', label: 'email consent', unit: 'subscribed / unsubscribed / unknown', description: 'Consent across platforms: unsubscribed anywhere wins, then subscribed anywhere, else unknown.' },
   { key: 'lifecycleStage', kind: 'category', label: 'lifecycle stage', unit: LIFECYCLE_STAGES.join(' / '), description: `Judged against the customer's own cadence: prospect (never bought); new (first purchase within ${NEW_CUSTOMER_DAYS} days); active (silent for at most ${ACTIVE_GAPS}× their mean gap between purchases); dormant (up to ${CHURNED_GAPS}×); churned (longer). One-time buyers are judged against the median cadence of repeat buyers.` },
   { key: 'rfmSegment', kind: 'category', label: 'RFM segment', unit: 'segment key', description: 'The RFM segment key (champions, at_risk, ...).' },
-  { key: 'persona', kind: 'category', label: 'persona', unit: 'segment key', description: 'The persona (cluster) segment key, when clustering ran; missing for people not clustered (prospects).' },
+  { key: 'persona', kind: 'category', label: 'persona', unit: 'segment key', description: 'The persona (cluster) segment key, when clustering ran; missing for people outside the clustered population (segmentation.clustering.population: by default the prospects of a store that has purchases).' },
 ];
 
 /** The person's static facts, one array entry per profile, as loaded from the store. */

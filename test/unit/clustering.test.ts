@@ -141,7 +141,8 @@ describe('clusterProfiles', () => {
     const outcome = clusterProfiles(features, settings({ minProfiles: 61 }), { currency: '' });
     expect(outcome.status).toBe('skipped');
     expect(outcome.status === 'skipped' && outcome.reason).toBe(
-      'only 60 profiles have purchases; clustering needs at least 61 (segmentation.clustering.minProfiles)',
+      'only 60 profiles have purchases; clustering (population auto: buyers) needs at least 61 (segmentation.clustering.minProfiles); ' +
+        'to cluster all 66 profiles, set segmentation.clustering.population: everyone, with features every person has, like attributes.<name>',
     );
   });
 
