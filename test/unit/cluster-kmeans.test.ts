@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { assignNearest, kmeansFit } from '../../src/segmentation/cluster/kmeans.js';
-import { matrixFromRows, matrixToRows } from '../../src/segmentation/matrix.js';
+import { matrixFromRows, matrixToRows, type Matrix } from '../../src/segmentation/matrix.js';
 import { seededRandom } from '../../src/segmentation/random.js';
 
 /** `count` points scattered uniformly in a unit square around (cx, cy). */
@@ -11,6 +11,27 @@ function blob(cx: number, cy: number, count: number, seed: number): number[][] {
 }
 
 const oneD = (values: number[]) => matrixFromRows(values.map((v) => [v]));
+
+/**
+ * `rows` × `cols` drawn from `clusters` overlapping Gaussians (seeded): centres uniform in
+ * [−4, 4]^cols, standard deviations 1–2, equal weights. As bench/kmeans-sklearn.ts draws its data.
+ */
+function mixture(rows: number, cols: number, clusters: number, seed: number): Matrix {
+  const random = seededRandom(seed);
+  const centres = Array.from({ length: clusters }, () => Array.from({ length: cols }, () => random() * 8 - 4));
+  const spreads = Array.from({ length: clusters }, () => 1 + random());
+  const data = new Float64Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const j = Math.floor(random() * clusters);
+    for (let c = 0; c < cols; c++) {
+      const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      data[i * cols + c] = centres[j]![c]! + spreads[j]! * normal;
+    }
+  }
+  return { rows, cols, data };
+}
+
+const scaled = (m: Matrix, factor: number): Matrix => ({ rows: m.rows, cols: m.cols, data: m.data.map((v) => v * factor) });
 
 describe('kmeansFit', () => {
   it('splits two obvious blobs into two clusters with the right members', () => {
@@ -66,6 +87,27 @@ describe('kmeansFit', () => {
     // Inertia covers ALL rows: the same as assigning every row to the final centroids.
     const check = assignNearest(matrixFromRows(rows), fit.centroids);
     expect(fit.inertia).toBeCloseTo(check.distances.reduce((sum, v) => sum + v, 0), 9);
+  });
+
+  it('finds the same clusters whatever the units of the data (the tolerance is relative to its variance)', () => {
+    // Amounts in cents or in millions: the stopping rule scales with the data, as scikit-learn's tol.
+    const data = mixture(3_000, 3, 4, 11);
+    const reference = kmeansFit(data, 4, { restarts: 1 });
+    for (const factor of [1e-4, 1e4]) {
+      const fit = kmeansFit(scaled(data, factor), 4, { restarts: 1 });
+      expect(fit.labels).toEqual(reference.labels);
+      expect(fit.inertia / (reference.inertia * factor * factor)).toBeCloseTo(1, 9);
+    }
+  });
+
+  it('ends within 0.1% of the best inertia of scikit-learn KMeans(n_init=10) when the restarts run on a sample', () => {
+    // 30,000 × 6 rows, 8 overlapping clusters, k = 8: above the 20,000-row sample. Reference:
+    // scikit-learn 1.2.1 KMeans(8, n_init=10, random_state=0).fit(X).inertia_ on exactly these
+    // rows (mixture(30_000, 6, 8, 2) written as float64 and read with numpy.fromfile).
+    const sklearnBestOf10 = 499395.10885514575;
+    const fit = kmeansFit(mixture(30_000, 6, 8, 2), 8);
+    expect(fit.sampled).toBe(true);
+    expect(fit.inertia / sklearnBestOf10).toBeLessThanOrEqual(1.001);
   });
 
   it('rejects impossible input with a RangeError that says what is wrong', () => {

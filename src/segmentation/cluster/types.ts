@@ -20,10 +20,16 @@ export interface KMeansOptions {
   seed?: number;
   /** Lloyd iterations per run. Default 100. */
   maxIterations?: number;
-  /** Convergence when no centroid moves more than this (squared distance). Default 1e-6. */
+  /**
+   * Convergence when the summed squared centroid shift is at most this × the mean per-column
+   * variance of the data (scikit-learn's `tol`, relative so units do not matter), or when no row
+   * changes cluster. Default 1e-6.
+   */
   tolerance?: number;
   /** Above this many rows the restarts run on a seeded sample of this size. Default 20 000. */
   sampleSize?: number;
+  /** When sampled: how many of the best distinct sample optima are refined on all rows. Default 3. */
+  refine?: number;
 }
 
 export interface KMeansFit {
@@ -35,7 +41,7 @@ export interface KMeansFit {
   /** Lloyd iterations of the run that produced the centroids (the full-data run when sampled). */
   iterations: number;
   restarts: number;
-  /** True when the restarts ran on a sample and one final run refined them on all rows. */
+  /** True when the restarts ran on a sample and the best few were refined on all rows. */
   sampled: boolean;
   converged: boolean;
 }
