@@ -8,8 +8,8 @@
  * time and whether the same k wins.
  *
  * Data: ROWS × 8 (default 1,000,000), seeded (42): 8 Gaussian clusters of unequal weights
- * (largest 4× the smallest), centres uniform in [−4, 4]^8, per-cluster standard deviations 0.75–1.5,
- * so neighbouring clusters overlap. Written once as a raw float64 file that scikit-learn reads
+ * (largest 4× the smallest), centres uniform in [−4, 4]^8, per-cluster standard deviations 0.75–1.5
+ * (`--spread lo,hi` to change: the first run used 1,2), so neighbouring clusters overlap. Written once as a raw float64 file that scikit-learn reads
  * (loading is not timed on either side). kmeansFit runs in this process, scikit-learn in
  * bench/lib/kmeans_sklearn.py (python3 with python3-sklearn; the first of $SEGSYNC_PYTHON,
  * python3, /usr/bin/python3 that imports sklearn). Without scikit-learn the bench says so and
@@ -18,7 +18,7 @@
  * Ratios: segsync time / KMeans(n_init=1) time (target ≤ 1.0); segsync inertia / the n_init=10
  * inertia (target ≤ 1.001); the scan's time ratio (target ≤ 1.0) and same k (target = 1).
  *
- *   node --max-old-space-size=4096 --import tsx bench/kmeans-sklearn.ts [--rows 1000000] [--no-scan] [--json]
+ *   node --max-old-space-size=4096 --import tsx bench/kmeans-sklearn.ts [--rows 1000000] [--spread 0.75,1.5] [--no-scan] [--json]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,13 +38,18 @@ const COLS = 8;
 const K = 8;
 const THREADS = 2;
 const SCAN: [number, number] = [2, 10];
+const DEFAULT_SPREAD: readonly [number, number] = [0.75, 1.5];
 const SCRIPT = fileURLToPath(new URL('./lib/kmeans_sklearn.py', import.meta.url));
 
-/** ROWS × COLS from K overlapping Gaussian clusters (Box–Muller on the seeded PRNG). */
-export function generate(rows: number): Matrix {
+/**
+ * ROWS × COLS from K overlapping Gaussian clusters (Box–Muller on the seeded PRNG), each cluster's
+ * standard deviation drawn from [lo, hi] (`--spread lo,hi`, default 0.75,1.5; the first run used
+ * 1,2, where the clusters overlap so much that every k's silhouette is within noise of the others).
+ */
+export function generate(rows: number, [lo, hi]: readonly [number, number] = DEFAULT_SPREAD): Matrix {
   const random = seededRandom(SEED);
   const centres = Array.from({ length: K }, () => Array.from({ length: COLS }, () => random() * 8 - 4));
-  const spreads = Array.from({ length: K }, () => 0.75 + 0.75 * random());
+  const spreads = Array.from({ length: K }, () => lo + (hi - lo) * random());
   const weights = Array.from({ length: K }, (_, j) => 1 + (3 * j) / (K - 1));
   const total = weights.reduce((a, b) => a + b, 0);
   const cumulative = weights.map(((sum) => (w: number) => (sum += w / total))(0));
@@ -119,6 +124,8 @@ function segsyncScan(data: Matrix): ScanResult {
 
 export async function runKmeansSklearn(): Promise<KmeansSklearnResult> {
   const rows = Number(argValue('--rows') ?? 1_000_000);
+  const spreadArg = argValue('--spread')?.split(',').map(Number);
+  const spread: readonly [number, number] = spreadArg && spreadArg.length === 2 && spreadArg.every((v) => v > 0) ? [spreadArg[0]!, spreadArg[1]!] : DEFAULT_SPREAD;
   const withScan = !process.argv.includes('--no-scan');
   const python = findPython();
   if (python === null) {
@@ -129,7 +136,7 @@ export async function runKmeansSklearn(): Promise<KmeansSklearnResult> {
   const dir = mkdtempSync(join(tmpdir(), 'segsync-bench-kmeans-'));
   try {
     log(`generating ${num(rows)} × ${COLS} (not timed) …`);
-    const data = generate(rows);
+    const data = generate(rows, spread);
     const file = join(dir, 'matrix.f64');
     writeFileSync(file, bytes(data.data));
 
