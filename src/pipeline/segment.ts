@@ -55,7 +55,10 @@ export type ClusteringSummary =
   | {
       status: 'clustered';
       algorithm: string;
+      /** Clusters found; DBSCAN's noise group is not counted (see `noise`). */
       k: number;
+      /** DBSCAN: how many clustered profiles are noise (the scores leave them out); null for the other algorithms. */
+      noise: number | null;
       selection: string;
       clusteredProfiles: number;
       silhouette: number;
@@ -67,7 +70,7 @@ export type ClusteringSummary =
       scan: ScanRow[];
       /** What preparation did, one readable line per step. */
       preparation: string[];
-      personas: Array<{ key: string; label: string; size: number; share: number; summary: string }>;
+      personas: Array<{ key: string; label: string; size: number; share: number; noise: boolean; summary: string }>;
     };
 
 export function rfmSegmentDefinitions(workspace: Workspace): SegmentDefinition[] {
@@ -270,7 +273,7 @@ function keepSummariesStable(db: Db, personas: Persona[]): void {
   const previous = latestPersonaSummaryFigures(db);
   for (const p of personas) {
     const before = SummaryFiguresSchema.safeParse(previous.get(p.key));
-    p.summaryFigures = stableFigures(rawSummaryFigures(p.medians), before.success ? before.data : undefined);
+    p.summaryFigures = stableFigures(rawSummaryFigures(p.medians, p.onceShare), before.success ? before.data : undefined);
     p.summary = summaryText(p.summaryFigures);
   }
 }
@@ -292,6 +295,7 @@ function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
     status: 'clustered',
     algorithm: c.algorithm,
     k: c.k,
+    noise: c.dbscan ? c.dbscan.noise : null,
     selection: c.selection,
     clusteredProfiles: c.rows.length,
     silhouette: c.metrics.silhouette.value,
@@ -302,7 +306,7 @@ function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
     stability: c.metrics.stability?.mean ?? null,
     scan: c.scan,
     preparation: c.prepared.steps.map((step) => `${step.step}${step.column ? ` ${step.column}` : ''}: ${step.detail}`),
-    personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, summary: p.summary })),
+    personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, noise: p.noise, summary: p.summary })),
   };
 }
 
