@@ -289,7 +289,7 @@ function predictionSummary(record: PredictionRecord): PredictionSummary {
   };
 }
 
-function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
+export function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
   if (c.status === 'skipped') return c;
   return {
     status: 'clustered',

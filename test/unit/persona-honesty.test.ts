@@ -8,6 +8,8 @@ import { computeRfm, MS_PER_DAY, type PurchaseColumns } from '../../src/segmenta
 import { assignRfmSegments } from '../../src/segmentation/rfm-segments.js';
 import { DEFAULT_POPULATION_SEED, DEFAULT_POPULATION_SIZE, generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
 import { seededRandom } from '../../src/segmentation/random.js';
+import { clusteringSummary } from '../../src/pipeline/segment.js';
+import { renderClustering } from '../../src/cli/render.js';
 import { personaClaimViolations } from '../helpers/persona-claims.js';
 
 const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
@@ -148,5 +150,13 @@ describe('every persona says only what holds for the share of members it claims'
     expect(result.dbscan!.noise).toBe(noise.reduce((sum, p) => sum + p.size, 0));
     expect(result.scan[0]!.k).toBe(result.k);
     expect(result.selection).toContain('silhouette and other scores are computed over the clustered points only');
+    // What `segsync segment` prints and its --json: k without noise, the noise count beside it.
+    const summary = clusteringSummary(result);
+    if (summary.status !== 'clustered') throw new Error('not clustered');
+    expect([summary.k, summary.noise]).toEqual([result.k, noise[0]!.size]);
+    const printed = renderClustering(summary);
+    expect(printed).toContain(`k = ${result.k} + ${noise[0]!.size} noise points`);
+    expect(printed).toContain('Unusual customers (noise, not a cluster)');
+    expect(printed).toContain('(noise left out)');
   });
 });
