@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainProfile } from '../../src/pipeline/explain.js';
+import { buildReportData } from '../../src/pipeline/report.js';
+import { renderReportHtml } from '../../src/report/render-html.js';
 import { pull, segment } from '../../src/pipeline/run.js';
 import type { SegmentSummary } from '../../src/pipeline/segment.js';
 import type { Session } from '../../src/pipeline/session.js';
@@ -40,5 +42,16 @@ describe('DBSCAN on the sandbox: noise reported as noise', () => {
     expect(c.noise).toBe(noise[0]!.size);
     expect(noise[0]!.noise).toBe(true);
     expect(c.personas.filter((p) => p.noise)).toHaveLength(1);
+  });
+
+  it('says so in the report: k without noise, the noise card marked as no cluster', () => {
+    const c = result.clustering;
+    if (c.status !== 'clustered') throw new Error('not clustered');
+    const data = buildReportData(session.db);
+    expect(data.clustering?.chosenK).toBe(c.k);
+    expect(data.clustering?.personas.filter((p) => p.noise).map((p) => p.label)).toEqual(['Unusual customers']);
+    const html = renderReportHtml(data);
+    expect(html).toContain(`dbscan, k = ${c.k}: DBSCAN with eps`);
+    expect(html).toContain('noise: close to no cluster, not counted in k');
   });
 });
