@@ -186,6 +186,8 @@ interface PurchaseShares {
 
 /** Two sentences with the cluster's real numbers: shares of members where a share is claimed, medians called typical. */
 function narrate(size: number, share: number, bought: PurchaseShares, m: Record<PersonaFeature, number | null>, typicalAov: number, currency: string): string {
+  // People who never bought (a clustering over prospects): no purchase numbers to tell.
+  if (bought.once === 0 && bought.repeat === 0) return `${whole(size)} ${size === 1 ? 'person' : 'people'} (${percent(share)}) who have not bought yet.`;
   const who = `${whole(size)} ${size === 1 ? 'customer' : 'customers'} (${percent(share)})`;
   const aov = m.averageOrderValue ?? 0;
   const unit = currency ? ` ${currency}` : '';

@@ -349,6 +349,18 @@ describe('describePersonas', () => {
     expect(twins.map((p) => p.label)).toEqual(['One-time buyers', 'One-time buyers, high income']);
   });
 
+  it('says of a cluster of people who never bought only that, and names it by what sets it apart', () => {
+    const four = featureSet(4, { lifetimeFrequency: [0, 0, 0, 0], emailOpens: [1, 2, 30, 40] }, new Array(4).fill('prospect'));
+    const leads = describePersonas(four, Int32Array.of(0, 1, 2, 3), Int32Array.of(0, 0, 1, 1), 2, {
+      currency: '',
+      clusteredOn: { numeric: ['emailOpens'], categorical: [] },
+    });
+    expect(leads.map((p) => [p.label, p.narrative])).toEqual([
+      ['Low marketing emails opened', '2 people (50%) who have not bought yet.'],
+      ['High marketing emails opened', '2 people (50%) who have not bought yet.'],
+    ]);
+  });
+
   it('keeps the label for the lower cluster number when two clusters with one label have the same size', () => {
     const same = featureSet(
       4,
