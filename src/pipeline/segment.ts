@@ -273,7 +273,7 @@ function keepSummariesStable(db: Db, personas: Persona[]): void {
   const previous = latestPersonaSummaryFigures(db);
   for (const p of personas) {
     const before = SummaryFiguresSchema.safeParse(previous.get(p.key));
-    p.summaryFigures = stableFigures(rawSummaryFigures(p.medians, p.onceShare), before.success ? before.data : undefined);
+    p.summaryFigures = stableFigures(rawSummaryFigures(p.medians, { once: p.onceShare, repeat: p.repeatShare }), before.success ? before.data : undefined);
     p.summary = summaryText(p.summaryFigures);
   }
 }

@@ -27,16 +27,20 @@ export const SummaryFiguresSchema = z.object({
    * every 10 days"). Absent otherwise (and in figures stored before it existed).
    */
   onceShare: z.number().min(0).max(1).optional(),
+  /** No member bought (a clustering over prospects): the text says so and nothing else. */
+  noPurchases: z.literal(true).optional(),
 });
 export type SummaryFigures = z.infer<typeof SummaryFiguresSchema>;
 
 /**
- * The figures behind a summary, unrounded, from a persona's medians and the share of its members who
- * bought once. "bought once" is said only when it holds for at least 80% of the members, "buys
+ * The figures behind a summary, unrounded, from a persona's medians and the shares of its members who
+ * bought once and more than once. "bought once" is said only when it holds for at least 80% of the members, "buys
  * every …" (the median among those who bought again) only when buying again does; between the two
- * the text gives the share. Without `onceShare` (figures of an older run), the median decides.
+ * the text gives the share. Without `shares`, the median decides.
  */
-export function rawSummaryFigures(medians: Record<string, number | null>, onceShare?: number): SummaryFigures {
+export function rawSummaryFigures(medians: Record<string, number | null>, shares?: { once: number; repeat: number }): SummaryFigures {
+  if (shares && shares.once === 0 && shares.repeat === 0) return { cadenceDays: null, orderValue: 0, lastDays: 0, noPurchases: true };
+  const onceShare = shares?.once;
   const orders = medians.lifetimeFrequency ?? 0;
   const once = onceShare === undefined ? orders <= 1 : onceShare >= ONCE_CLAIM_SHARE;
   const mixed = onceShare !== undefined && !once && onceShare > 1 - ONCE_CLAIM_SHARE;
@@ -76,6 +80,7 @@ function moneyStep(shown: number): number {
 }
 
 export function roundFigures(raw: SummaryFigures): SummaryFigures {
+  if (raw.noPurchases) return raw;
   return {
     cadenceDays: raw.cadenceDays === null ? null : roundDays(raw.cadenceDays),
     orderValue: roundMoney(raw.orderValue),
@@ -94,7 +99,7 @@ const near = (raw: number, shown: number, step: number) => Math.abs(raw - shown)
  */
 export function stableFigures(raw: SummaryFigures, previous: SummaryFigures | undefined): SummaryFigures {
   const fresh = roundFigures(raw);
-  if (!previous || (previous.cadenceDays === null) !== (raw.cadenceDays === null) || (previous.onceShare === undefined) !== (raw.onceShare === undefined)) return fresh;
+  if (!previous || raw.noPurchases || previous.noPurchases || (previous.cadenceDays === null) !== (raw.cadenceDays === null) || (previous.onceShare === undefined) !== (raw.onceShare === undefined)) return fresh;
   return {
     ...(raw.onceShare === undefined || previous.onceShare === undefined ? {} : { onceShare: near(raw.onceShare, previous.onceShare, SHARE_STEP) ? previous.onceShare : fresh.onceShare! }),
     cadenceDays: raw.cadenceDays === null || previous.cadenceDays === null || !near(raw.cadenceDays, previous.cadenceDays, dayStep(previous.cadenceDays))
@@ -116,6 +121,7 @@ const counted = (d: { n: number; unit: string }) => `${d.n.toLocaleString('en-US
 
 /** The token's text, e.g. "buys every 3 weeks · 84 per order · last 2 months ago". */
 export function summaryText(f: SummaryFigures): string {
+  if (f.noPurchases) return 'has not bought yet';
   const every = f.cadenceDays === null ? null : duration(f.cadenceDays);
   const buys = every === null ? 'bought once' : every.n <= 1 ? `buys every ${every.unit}` : `buys every ${counted(every)}`;
   const cadence = f.onceShare === undefined || every === null ? buys : `about ${Math.round(f.onceShare * 100)}% bought once, the others ${buys.replace(/^buys/, 'buy')}`;

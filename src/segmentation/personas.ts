@@ -62,6 +62,8 @@ export interface Persona {
   noise: boolean;
   /** Share of members who bought exactly once (the summary token says "bought once" only at CLAIM_SHARE). */
   onceShare: number;
+  /** Share of members who bought more than once. */
+  repeatShare: number;
   medians: Record<string, number | null>;
   /** Every persona feature's z, largest |z| first; `traits` are the ones worth naming. */
   differences: PersonaTrait[];
@@ -500,7 +502,7 @@ export function describePersonas(
     const share = n > 0 ? size / n : 0;
     const bought = { once: shareOf('once'), repeat: shareOf('repeat') };
     const outlook = options.horizonMonths === undefined ? null : outlookOf(features, list, options.horizonMonths);
-    const summaryFigures = roundFigures(rawSummaryFigures(medians, bought.once));
+    const summaryFigures = roundFigures(rawSummaryFigures(medians, bought));
     personas.push({
       key: '',
       label,
@@ -509,6 +511,7 @@ export function describePersonas(
       share,
       noise,
       onceShare: bought.once,
+      repeatShare: bought.repeat,
       // The outlook's medians sit beside the behaviour's, for the report and explain.
       medians: outlook ? { ...medians, clv: outlook.clv, pAlive: medianOf(list.map((i) => features.numbers.pAlive[i]!).filter((v) => !Number.isNaN(v))) } : medians,
       differences,

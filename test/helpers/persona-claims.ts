@@ -154,6 +154,7 @@ export function personaClaimViolations(view: ClusteringView): string[] {
     const about = /^about (\d+)% bought once/.exec(p.summary);
     if (about && Math.abs(Number(about[1]) - shareOf(once) * 100) > 5 + 1e-9) out.push(`${where}: summary says about ${about[1]}% bought once where ${(shareOf(once) * 100).toFixed(1)}% did`);
     if ((p.summary.match(/\d+%/g)?.length ?? 0) !== (about ? 1 : 0)) out.push(`${where}: a percentage in the summary that is no share of members: ${p.summary}`);
+    if ((p.summary === 'has not bought yet' || /who have not bought yet/.test(p.narrative)) && shareOf(bought) > 0) out.push(`${where}: says nobody bought; ${(shareOf(bought) * 100).toFixed(1)}% did`);
     if (p.summary.startsWith('bought once') && shareOf(once) < STATED_SHARE) out.push(`${where}: summary says "bought once" for ${(shareOf(once) * 100).toFixed(1)}%`);
   }
   return out;

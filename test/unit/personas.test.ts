@@ -16,6 +16,7 @@ import {
   TRAIT_THRESHOLD,
   type ClusterProfile,
 } from '../../src/segmentation/personas.js';
+import { personaClaimViolations } from '../helpers/persona-claims.js';
 
 type PersonaFeature = (typeof PERSONA_FEATURES)[number];
 
@@ -355,10 +356,11 @@ describe('describePersonas', () => {
       currency: '',
       clusteredOn: { numeric: ['emailOpens'], categorical: [] },
     });
-    expect(leads.map((p) => [p.label, p.narrative])).toEqual([
-      ['Low marketing emails opened', '2 people (50%) who have not bought yet.'],
-      ['High marketing emails opened', '2 people (50%) who have not bought yet.'],
+    expect(leads.map((p) => [p.label, p.narrative, p.summary])).toEqual([
+      ['Low marketing emails opened', '2 people (50%) who have not bought yet.', 'has not bought yet'],
+      ['High marketing emails opened', '2 people (50%) who have not bought yet.', 'has not bought yet'],
     ]);
+    expect(personaClaimViolations({ features: four, rows: Int32Array.of(0, 1, 2, 3), labels: Int32Array.of(0, 0, 1, 1), personas: leads, numeric: ['emailOpens'], categorical: [] })).toEqual([]);
   });
 
   it('keeps the label for the lower cluster number when two clusters with one label have the same size', () => {
