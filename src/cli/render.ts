@@ -55,16 +55,16 @@ export function renderClustering(c: SegmentSummary['clustering']): string {
   if (c.status === 'skipped') return `No clusters: ${c.reason}.`;
   const num = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '∞');
   const rows = [['persona', 'customers', 'share', 'in numbers']];
-  for (const p of c.personas) rows.push([p.label, fmt(p.size), `${(p.share * 100).toFixed(1)}%`, p.summary]);
+  for (const p of c.personas) rows.push([p.noise ? `${p.label} (noise, not a cluster)` : p.label, fmt(p.size), `${(p.share * 100).toFixed(1)}%`, p.summary]);
   const scan = [['k', 'silhouette', 'inertia (elbow)', 'BIC', 'Davies–Bouldin', 'Calinski–Harabasz', 'Dunn']];
   for (const r of c.scan) {
     scan.push([`${r.k}${r.k === c.k ? ' ←' : ''}`, num(r.silhouette), fmt(Math.round(r.inertia)), r.bic === null ? '–' : fmt(Math.round(r.bic)),
       num(r.daviesBouldin), fmt(Math.round(r.calinskiHarabasz)), num(r.dunn)]);
   }
   return [
-    `Clusters: ${ALGORITHMS[c.algorithm] ?? c.algorithm}, k = ${c.k} (${c.selection}) over ${plural(c.clusteredProfiles, ...CLUSTERED_NOUN(c.population.kind))} (${c.population.description})`,
+    `Clusters: ${ALGORITHMS[c.algorithm] ?? c.algorithm}, k = ${c.k}${c.noise === null ? '' : ` + ${plural(c.noise, 'noise point')}`} (${c.selection}) over ${plural(c.clusteredProfiles, ...CLUSTERED_NOUN(c.population.kind))} (${c.population.description})`,
     ...(c.scan.length > 1 ? [table(scan, ['l', 'r', 'r', 'r', 'r', 'r', 'r'])] : []),
-    `  silhouette ${num(c.silhouette)}${c.silhouetteExact ? '' : ' (on a sample)'} · Davies–Bouldin ${num(c.daviesBouldin)} · ` +
+    `  silhouette ${num(c.silhouette)}${c.silhouetteExact ? '' : ' (on a sample)'}${c.noise === null ? '' : ' (noise left out)'} · Davies–Bouldin ${num(c.daviesBouldin)} · ` +
       `Calinski–Harabasz ${fmt(Math.round(c.calinskiHarabasz))} · Dunn ${num(c.dunn)}` +
       (c.stability === null ? '' : ` · stability (bootstrap ARI) ${num(c.stability, 2)}`),
     table(rows, ['l', 'r', 'r', 'l']),

@@ -52,7 +52,7 @@ export const ClusteringRecordSchema = z.discriminatedUnion('status', [
       loadings: z.array(z.object({ feature: z.string(), pc1: z.number().nullable(), pc2: z.number().nullable() })),
       points: z.array(z.tuple([z.number(), z.number(), z.number()])),
     }),
-    dbscan: z.object({ eps: z.number(), suggested: z.boolean(), minPts: z.number(), noiseLabel: z.number().nullable() }).optional(),
+    dbscan: z.object({ eps: z.number(), suggested: z.boolean(), minPts: z.number(), noiseLabel: z.number().nullable(), noise: z.number().optional() }).optional(),
   }),
 ]);
 export type ClusteringRecord = z.infer<typeof ClusteringRecordSchema>;

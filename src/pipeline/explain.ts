@@ -1,3 +1,4 @@
+import { NOISE_LABEL, personaKey } from '../segmentation/personas.js';
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
 import { ConfigError } from '../config/errors.js';
@@ -177,7 +178,9 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
         reason = rule ? `matched: ${describeRule(rule.rule)}` : s.description;
       } else if (s.kind === 'persona' && featureRow?.distance !== null && featureRow?.distance !== undefined) {
         const next = featureRow.nextPersonaKey ? personaLabels.get(featureRow.nextPersonaKey) ?? featureRow.nextPersonaKey : null;
-        reason = `cluster ${featureRow.cluster}: ${featureRow.distance.toFixed(2)} from its centre` +
+        // DBSCAN's noise group is not a cluster: say so rather than give it a cluster number.
+        const where = s.key === personaKey(NOISE_LABEL) ? 'DBSCAN noise (close to no cluster)' : `cluster ${featureRow.cluster}`;
+        reason = `${where}: ${featureRow.distance.toFixed(2)} from its centre` +
           (next && featureRow.nextDistance !== null ? `, ${featureRow.nextDistance.toFixed(2)} from the next nearest (${next})` : '') +
           ' (standardized units)';
       }

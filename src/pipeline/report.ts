@@ -23,7 +23,12 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
   }
   const personas: ReportPersona[] = (db.prepare('SELECT key, label, cluster, size, share, narrative, summary, traits, medians FROM personas WHERE run_id = ? ORDER BY cluster').all(run.id) as Array<{
     key: string; label: string; cluster: number; size: number; share: number; narrative: string; summary: string; traits: string; medians: string;
-  }>).map((p) => ({ ...p, traits: Traits.parse(JSON.parse(p.traits)), medians: Medians.parse(JSON.parse(p.medians)) }));
+  }>).map((p) => ({
+    ...p,
+    traits: Traits.parse(JSON.parse(p.traits)),
+    medians: Medians.parse(JSON.parse(p.medians)),
+    ...(record?.status === 'clustered' && record.dbscan?.noiseLabel === p.cluster ? { noise: true } : {}),
+  }));
   const live = new Set(['rfm', 'rule', ...(personas.length > 0 ? ['persona'] : [])]);
   const personaKeys = new Set(personas.map((p) => p.key));
 

@@ -55,7 +55,10 @@ export type ClusteringSummary =
   | {
       status: 'clustered';
       algorithm: string;
+      /** Clusters found; DBSCAN's noise group is not counted (see `noise`). */
       k: number;
+      /** DBSCAN: how many clustered profiles are noise (the scores leave them out); null for the other algorithms. */
+      noise: number | null;
       selection: string;
       /** Who was clustered: buyers, prospects, everyone or rule, in words with why. */
       population: { kind: string; description: string };
@@ -69,7 +72,7 @@ export type ClusteringSummary =
       scan: ScanRow[];
       /** What preparation did, one readable line per step. */
       preparation: string[];
-      personas: Array<{ key: string; label: string; size: number; share: number; summary: string }>;
+      personas: Array<{ key: string; label: string; size: number; share: number; noise: boolean; summary: string }>;
     };
 
 export function rfmSegmentDefinitions(workspace: Workspace): SegmentDefinition[] {
@@ -272,7 +275,7 @@ function keepSummariesStable(db: Db, personas: Persona[]): void {
   const previous = latestPersonaSummaryFigures(db);
   for (const p of personas) {
     const before = SummaryFiguresSchema.safeParse(previous.get(p.key));
-    p.summaryFigures = stableFigures(rawSummaryFigures(p.medians), before.success ? before.data : undefined);
+    p.summaryFigures = stableFigures(rawSummaryFigures(p.medians, { once: p.onceShare, repeat: p.repeatShare }), before.success ? before.data : undefined);
     p.summary = summaryText(p.summaryFigures);
   }
 }
@@ -288,12 +291,13 @@ function predictionSummary(record: PredictionRecord): PredictionSummary {
   };
 }
 
-function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
+export function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
   if (c.status === 'skipped') return c;
   return {
     status: 'clustered',
     algorithm: c.algorithm,
     k: c.k,
+    noise: c.dbscan ? c.dbscan.noise : null,
     selection: c.selection,
     population: c.population,
     clusteredProfiles: c.rows.length,
@@ -305,7 +309,7 @@ function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
     stability: c.metrics.stability?.mean ?? null,
     scan: c.scan,
     preparation: c.prepared.steps.map((step) => `${step.step}${step.column ? ` ${step.column}` : ''}: ${step.detail}`),
-    personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, summary: p.summary })),
+    personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, noise: p.noise, summary: p.summary })),
   };
 }
 

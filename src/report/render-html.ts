@@ -151,7 +151,7 @@ function personaCard(p: ReportPersona, labels: Map<string, string>): string {
     .join('');
   return `<article class="persona" data-key="${escapeHtml(p.key)}" style="border-top-color:${colour(p.cluster)}">
 <h3><span class="swatch" style="background:${colour(p.cluster)}"></span>${escapeHtml(p.label)}</h3>
-<p class="size">${plural(p.size, 'profile')} · ${percent(p.share)} of clustered</p>
+<p class="size">${plural(p.size, 'profile')} · ${percent(p.share)} of clustered${p.noise ? ' · noise: close to no cluster, not counted in k' : ''}</p>
 <p>${escapeHtml(p.narrative)}</p>
 ${p.summary ? `<p class="summary">${escapeHtml(p.summary)}</p>` : ''}
 ${traits ? `<h4>Stands out on</h4><ul class="traits">${traits}</ul>` : ''}

@@ -34,6 +34,8 @@ export interface ReportPersona {
   traits: ReportTrait[];
   /** Feature key → median in this cluster (raw units: days, orders, money). */
   medians: Record<string, number | null>;
+  /** DBSCAN's noise group: listed with the personas, but no cluster (not counted in k). */
+  noise?: boolean;
 }
 
 export interface ReportScanRow {

@@ -66,6 +66,7 @@ export interface ClusteringMetrics {
 export interface Clustered {
   status: 'clustered';
   algorithm: ClusteringSettings['algorithm'];
+  /** Clusters found; DBSCAN's noise group is not one of them (see `dbscan.noise`). */
   k: number;
   /** How k was chosen, in words. */
   selection: string;
@@ -73,7 +74,7 @@ export interface Clustered {
   population: { kind: PopulationKind; description: string };
   /** Profile rows that were clustered (the population's members), ascending. */
   rows: Int32Array;
-  /** Cluster of each clustered row (0..k-1; for DBSCAN the noise group is the last label). */
+  /** Cluster of each clustered row (0..k-1; for DBSCAN the noise group is label k, after the clusters). */
   labels: Int32Array;
   prepared: PreparedMatrix;
   /** k × columns, in prepared units: the mean of each cluster. */
@@ -88,8 +89,8 @@ export interface Clustered {
   metrics: ClusteringMetrics;
   pca: PcaResult;
   personas: Persona[];
-  /** DBSCAN only: the eps used and whether it was suggested, and the noise label. */
-  dbscan?: { eps: number; suggested: boolean; minPts: number; noiseLabel: number | null };
+  /** DBSCAN only: the eps used and whether it was suggested, the noise label (= k) and how many points are noise. */
+  dbscan?: { eps: number; suggested: boolean; minPts: number; noiseLabel: number | null; noise: number };
 }
 
 export interface NotClustered {
@@ -233,6 +234,8 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
 
   let labels: Int32Array;
   let k: number;
+  /** Label groups: the k clusters, and DBSCAN's noise group when there is one. */
+  let groups: number;
   let selection: string;
   const scanLabels = new Map<number, Int32Array>();
   let scan: Array<ReturnType<typeof scanRow>>;
@@ -244,12 +247,15 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     const eps = settings.dbscan.eps ?? suggestEps(data, minPts, { seed: settings.seed }).eps;
     const result = dbscan(data, { eps, minPts, seed: settings.seed });
     labels = result.labels;
-    k = result.clusters + (result.noiseLabel === null ? 0 : 1);
-    selection = `DBSCAN with eps ${eps.toPrecision(3)}${suggested ? ' (the knee of the k-distance curve)' : ''} and minPts ${minPts}: ${result.clusters} clusters and ${result.noise} noise points (kept as their own group)`;
-    dbscanInfo = { eps, suggested, minPts, noiseLabel: result.noiseLabel };
-    if (k < 2) return { status: 'skipped', reason: `DBSCAN found ${plural(result.clusters, 'cluster')} with eps ${eps.toPrecision(3)}; set segmentation.clustering.dbscan.eps` };
+    // k counts clusters only: the noise group is reported as noise (its size), never as a cluster.
+    k = result.clusters;
+    groups = k + (result.noiseLabel === null ? 0 : 1);
+    selection = `DBSCAN with eps ${eps.toPrecision(3)}${suggested ? ' (the knee of the k-distance curve)' : ''} and minPts ${minPts}: ${plural(result.clusters, 'cluster')} and ${plural(result.noise, 'noise point')} (noise is not a cluster: it is listed as its own group, and the silhouette and other scores are computed over the clustered points only)`;
+    dbscanInfo = { eps, suggested, minPts, noiseLabel: result.noiseLabel, noise: result.noise };
+    if (k < 2) return { status: 'skipped', reason: `DBSCAN found ${plural(result.clusters, 'cluster')}${result.noise > 0 ? ` and ${plural(result.noise, 'noise point')}` : ''} with eps ${eps.toPrecision(3)}; set segmentation.clustering.dbscan.eps` };
     try {
-      scan = [scanRow(data, { labels, k, bic: null, aic: null }, settings.seed)];
+      const clustered = result.noiseLabel === null ? null : Int32Array.from(labels.keys()).filter((j) => labels[j] !== result.noiseLabel);
+      scan = [scanRow(clustered ? selectRows(data, clustered) : data, { labels: clustered ? Int32Array.from(clustered, (j) => labels[j]!) : labels, k, bic: null, aic: null }, settings.seed)];
       scanLabels.set(k, labels);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
@@ -290,6 +296,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     if (!best) return { status: 'skipped', reason: `the ${who.many} cannot be split into ${lo} clusters (${stoppedAt?.why ?? 'no k to try'})` };
     labels = best.fit.labels;
     k = best.fit.k;
+    groups = k;
     const last = scan.at(-1)!.k;
     selection = settings.k === 'auto' ? `highest silhouette among k = ${lo}..${last}` : `k = ${k} as configured`;
     if (degenerate.length > 0) selection += `; k = ${degenerate.join(', ')} left a cluster empty and ${degenerate.length === 1 ? 'was' : 'were'} not considered`;
@@ -298,7 +305,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
   }
 
   const chosen = scan.find((r) => r.k === k) ?? scan[0]!;
-  const centres = labelMeans(data, labels, k);
+  const centres = labelMeans(data, labels, groups);
   const centreDistance = new Float64Array(data.rows);
   const nextCentreDistance = new Float64Array(data.rows);
   const nextCluster = new Int32Array(data.rows);
@@ -307,7 +314,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     centreDistance[j] = Math.sqrt(squaredTo(data, j, centres, own));
     let bestOther = Infinity;
     let which = -1;
-    for (let c = 0; c < k; c++) {
+    for (let c = 0; c < groups; c++) {
       if (c === own) continue;
       const d = squaredTo(data, j, centres, c);
       if (d < bestOther) {
@@ -319,7 +326,11 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     nextCluster[j] = which;
   }
 
-  const personas = describePersonas(features, rows, labels, k, { ...options, noiseLabel: dbscanInfo?.noiseLabel ?? null });
+  const personas = describePersonas(features, rows, labels, groups, {
+    ...options,
+    noiseLabel: dbscanInfo?.noiseLabel ?? null,
+    clusteredOn: { numeric: settings.features, categorical: settings.categorical },
+  });
   return {
     status: 'clustered',
     algorithm: settings.algorithm,

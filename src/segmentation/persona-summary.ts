@@ -21,18 +21,40 @@ export const SummaryFiguresSchema = z.object({
   orderValue: z.number().nonnegative(),
   /** Days since the last purchase, as shown. */
   lastDays: z.number().nonnegative(),
+  /**
+   * Share of members who bought once, to the nearest 10%, where neither "bought once" nor "buys
+   * every …" holds for 80% of them: the text then says both ("about 70% bought once, the others buy
+   * every 10 days"). Absent otherwise (and in figures stored before it existed).
+   */
+  onceShare: z.number().min(0).max(1).optional(),
+  /** No member bought (a clustering over prospects): the text says so and nothing else. */
+  noPurchases: z.literal(true).optional(),
 });
 export type SummaryFigures = z.infer<typeof SummaryFiguresSchema>;
 
-/** The figures behind a summary, unrounded, from a persona's medians. */
-export function rawSummaryFigures(medians: Record<string, number | null>): SummaryFigures {
+/**
+ * The figures behind a summary, unrounded, from a persona's medians and the shares of its members who
+ * bought once and more than once. "bought once" is said only when it holds for at least 80% of the members, "buys
+ * every …" (the median among those who bought again) only when buying again does; between the two
+ * the text gives the share. Without `shares`, the median decides.
+ */
+export function rawSummaryFigures(medians: Record<string, number | null>, shares?: { once: number; repeat: number }): SummaryFigures {
+  if (shares && shares.once === 0 && shares.repeat === 0) return { cadenceDays: null, orderValue: 0, lastDays: 0, noPurchases: true };
+  const onceShare = shares?.once;
   const orders = medians.lifetimeFrequency ?? 0;
+  const once = onceShare === undefined ? orders <= 1 : onceShare >= ONCE_CLAIM_SHARE;
+  const mixed = onceShare !== undefined && !once && onceShare > 1 - ONCE_CLAIM_SHARE;
   return {
-    cadenceDays: orders <= 1 ? null : Math.max(0, medians.meanDaysBetweenPurchases ?? 0),
+    cadenceDays: once ? null : Math.max(0, medians.meanDaysBetweenPurchases ?? 0),
     orderValue: Math.max(0, medians.averageOrderValue ?? 0),
     lastDays: Math.max(0, medians.daysSinceLastPurchase ?? 0),
+    ...(mixed ? { onceShare } : {}),
   };
 }
+
+/** "bought once" or "buys every …" must hold for this share of members (personas.ts CLAIM_SHARE). */
+const ONCE_CLAIM_SHARE = 0.8;
+const SHARE_STEP = 0.1;
 
 /** Days as a reader counts them: whole days below two weeks, then whole weeks, months, years (at least 2). */
 export function roundDays(days: number): number {
@@ -58,7 +80,13 @@ function moneyStep(shown: number): number {
 }
 
 export function roundFigures(raw: SummaryFigures): SummaryFigures {
-  return { cadenceDays: raw.cadenceDays === null ? null : roundDays(raw.cadenceDays), orderValue: roundMoney(raw.orderValue), lastDays: roundDays(raw.lastDays) };
+  if (raw.noPurchases) return raw;
+  return {
+    cadenceDays: raw.cadenceDays === null ? null : roundDays(raw.cadenceDays),
+    orderValue: roundMoney(raw.orderValue),
+    lastDays: roundDays(raw.lastDays),
+    ...(raw.onceShare === undefined ? {} : { onceShare: Math.round(raw.onceShare / SHARE_STEP) * SHARE_STEP }),
+  };
 }
 
 /** Within one rounding step of what was shown (a little slack for float noise): keep showing it. */
@@ -71,8 +99,9 @@ const near = (raw: number, shown: number, step: number) => Math.abs(raw - shown)
  */
 export function stableFigures(raw: SummaryFigures, previous: SummaryFigures | undefined): SummaryFigures {
   const fresh = roundFigures(raw);
-  if (!previous || (previous.cadenceDays === null) !== (raw.cadenceDays === null)) return fresh;
+  if (!previous || raw.noPurchases || previous.noPurchases || (previous.cadenceDays === null) !== (raw.cadenceDays === null) || (previous.onceShare === undefined) !== (raw.onceShare === undefined)) return fresh;
   return {
+    ...(raw.onceShare === undefined || previous.onceShare === undefined ? {} : { onceShare: near(raw.onceShare, previous.onceShare, SHARE_STEP) ? previous.onceShare : fresh.onceShare! }),
     cadenceDays: raw.cadenceDays === null || previous.cadenceDays === null || !near(raw.cadenceDays, previous.cadenceDays, dayStep(previous.cadenceDays))
       ? fresh.cadenceDays
       : previous.cadenceDays,
@@ -92,8 +121,10 @@ const counted = (d: { n: number; unit: string }) => `${d.n.toLocaleString('en-US
 
 /** The token's text, e.g. "buys every 3 weeks · 84 per order · last 2 months ago". */
 export function summaryText(f: SummaryFigures): string {
+  if (f.noPurchases) return 'has not bought yet';
   const every = f.cadenceDays === null ? null : duration(f.cadenceDays);
-  const cadence = every === null ? 'bought once' : every.n <= 1 ? `buys every ${every.unit}` : `buys every ${counted(every)}`;
+  const buys = every === null ? 'bought once' : every.n <= 1 ? `buys every ${every.unit}` : `buys every ${counted(every)}`;
+  const cadence = f.onceShare === undefined || every === null ? buys : `about ${Math.round(f.onceShare * 100)}% bought once, the others ${buys.replace(/^buys/, 'buy')}`;
   const last = duration(f.lastDays);
   const when = last.n === 0 ? 'last today' : `last ${counted(last)} ago`;
   return `${cadence} · ${f.orderValue.toLocaleString('en-US', { maximumFractionDigits: 2 })} per order · ${when}`;

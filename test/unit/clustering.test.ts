@@ -5,6 +5,8 @@ import { ClusteringSchema, type ClusteringSettings } from '../../src/segmentatio
 import { computeFeatures, NUMBER_FEATURES, type FeatureSet } from '../../src/segmentation/features.js';
 import { computeRfm, MS_PER_DAY, type PurchaseColumns } from '../../src/segmentation/rfm.js';
 import { assignRfmSegments } from '../../src/segmentation/rfm-segments.js';
+import { selectRows } from '../../src/segmentation/matrix.js';
+import { silhouette } from '../../src/segmentation/metrics.js';
 
 const REF = Date.UTC(2024, 5, 30, 12, 0, 0); // 2024-06-30T12:00:00Z
 const DAY = MS_PER_DAY;
@@ -200,8 +202,9 @@ describe('clusterProfiles', () => {
   it('names the personas of the three groups', () => {
     const result = clustered(clusterProfiles(features, settings(fast), { currency: 'EUR' }));
     const [loyal, bigTicket, lapsed] = groupLabels(result) as number[];
-    // The loyal buyers' orders (40–49) are below the population's on the log scale: "small".
-    expect(result.personas[loyal!]!.label).toBe('Frequent small buyers');
+    // The loyal buyers' orders (40–49) are below the population's mean on the log scale, but the
+    // typical (median) order of all 60 is among theirs: "small" would hold for only half of them.
+    expect(result.personas[loyal!]!.label).toBe('Frequent buyers');
     expect(result.personas[bigTicket!]!.label).toBe('Occasional big spenders');
     // One order of 15–24, over 500 days ago: small orders are named before the lapse.
     expect(result.personas[lapsed!]!.label).toBe('Bargain one-timers');
@@ -221,12 +224,12 @@ describe('clusterProfiles', () => {
   it('finds the three groups with dbscan at a configured eps, without noise', () => {
     // Within a group neighbours are about 0.014 apart (3 days ÷ sd 215, 3 ÷ sd 223); groups are over 1 apart.
     const result = clustered(clusterProfiles(features, settings({ algorithm: 'dbscan', dbscan: { eps: 0.2 }, stabilityResamples: 0 }), { currency: '' }));
-    expect(result.dbscan).toEqual({ eps: 0.2, suggested: false, minPts: 6, noiseLabel: null }); // minPts max(4, 2 × 3 columns)
+    expect(result.dbscan).toEqual({ eps: 0.2, suggested: false, minPts: 6, noiseLabel: null, noise: 0 }); // minPts max(4, 2 × 3 columns)
     expect(result.k).toBe(3);
     expect(new Set(groupLabels(result))).toEqual(new Set([0, 1, 2]));
     expect(result.scan).toHaveLength(1);
     expect(result.scan[0]).toMatchObject({ k: 3, bic: null, aic: null });
-    expect(result.selection).toBe('DBSCAN with eps 0.200 and minPts 6: 3 clusters and 0 noise points (kept as their own group)');
+    expect(result.selection).toBe('DBSCAN with eps 0.200 and minPts 6: 3 clusters and 0 noise points (noise is not a cluster: it is listed as its own group, and the silhouette and other scores are computed over the clustered points only)');
   });
 
   it('finds the three groups with dbscan at the suggested eps, any noise being the last group', () => {
@@ -235,9 +238,9 @@ describe('clusterProfiles', () => {
     expect(info.suggested).toBe(true);
     expect(info.eps).toBeGreaterThan(0);
     expect(info.eps).toBeLessThan(1); // well below the gap between groups
-    const clusters = info.noiseLabel ?? result.k;
-    expect(result.k).toBe(info.noiseLabel === null ? 3 : 4);
-    expect(clusters).toBe(3);
+    // k counts clusters only; noise, if any, carries the label after them.
+    expect(result.k).toBe(3);
+    expect(info.noiseLabel === null || info.noiseLabel === 3).toBe(true);
     const labelOf = new Map<number, number>();
     result.rows.forEach((row, j) => labelOf.set(row, result.labels[j]!));
     const perGroup = [LOYAL, BIG_TICKET, LAPSED].map((start) => {
@@ -257,12 +260,20 @@ describe('clusterProfiles', () => {
     for (let n = 0; n < 5; n++) rows.push([60, daysAgo(300 + 20 * n), 250]);
     const withOutlier = threeGroupsAnd(rows);
     const result = clustered(clusterProfiles(withOutlier, settings({ algorithm: 'dbscan', dbscan: { eps: 0.2 }, stabilityResamples: 0 }), { currency: '' }));
-    expect(result.dbscan).toMatchObject({ suggested: false, noiseLabel: 3 });
-    expect(result.k).toBe(4);
+    expect(result.dbscan).toMatchObject({ suggested: false, noiseLabel: 3, noise: 1 });
+    // Three clusters and a noise point: k is 3, and the scan row (the silhouette) is over the 60 clustered points.
+    expect(result.k).toBe(3);
+    expect(result.scan.map((r) => r.k)).toEqual([3]);
+    const clusteredOnly = Int32Array.from(result.labels.keys()).filter((j) => result.labels[j] !== 3);
+    expect(clusteredOnly).toHaveLength(60);
+    const withoutNoise = silhouette(selectRows(result.prepared.matrix, clusteredOnly), Int32Array.from(clusteredOnly, (j) => result.labels[j]!)).value;
+    expect(result.metrics.silhouette.value).toBe(withoutNoise);
+    expect(result.metrics.silhouette.value).not.toBe(silhouette(result.prepared.matrix, result.labels).value);
     expect(new Set(groupLabels(result))).toEqual(new Set([0, 1, 2]));
     expect(result.labels[60]).toBe(3);
-    expect(result.personas[3]).toMatchObject({ label: 'Unusual customers', key: 'persona_unusual_customers', size: 1 });
-    expect(result.selection).toContain('3 clusters and 1 noise points');
+    expect(result.personas[3]).toMatchObject({ label: 'Unusual customers', key: 'persona_unusual_customers', size: 1, noise: true });
+    expect(result.personas.slice(0, 3).every((p) => !p.noise)).toBe(true);
+    expect(result.selection).toContain('3 clusters and 1 noise point (noise is not a cluster');
   });
 });
 

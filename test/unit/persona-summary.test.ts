@@ -47,4 +47,17 @@ describe('the persona summary token', () => {
     expect(rawSummaryFigures({ lifetimeFrequency: 1, meanDaysBetweenPurchases: null, averageOrderValue: null, daysSinceLastPurchase: null }))
       .toEqual({ cadenceDays: null, orderValue: 0, lastDays: 0 });
   });
+
+  it('says "bought once" or "buys every …" only when it holds for 80% of members, and the share in between', () => {
+    const medians = { lifetimeFrequency: 1, meanDaysBetweenPurchases: 10, averageOrderValue: 84.56, daysSinceLastPurchase: 16 };
+    // 85% bought once: "bought once". 15% bought once (85% again): "buys every …".
+    expect(summaryText(roundFigures(rawSummaryFigures(medians, { once: 0.85, repeat: 0.15 })))).toBe('bought once · 85 per order · last 2 weeks ago');
+    expect(summaryText(roundFigures(rawSummaryFigures(medians, { once: 0.15, repeat: 0.85 })))).toBe('buys every 10 days · 85 per order · last 2 weeks ago');
+    // 71% once: neither holds for 80%, so the text gives the share, to the nearest 10%.
+    expect(summaryText(roundFigures(rawSummaryFigures(medians, { once: 0.714, repeat: 0.286 })))).toBe('about 70% bought once, the others buy every 10 days · 85 per order · last 2 weeks ago');
+    // The shown share stays while the new one is within 10 points of it; a flip between kinds of text is fresh.
+    expect(stableFigures(rawSummaryFigures(medians, { once: 0.76, repeat: 0.24 }), { cadenceDays: 10, orderValue: 85, lastDays: 16, onceShare: 0.7 }).onceShare).toBe(0.7);
+    expect(stableFigures(rawSummaryFigures(medians, { once: 0.58, repeat: 0.42 }), { cadenceDays: 10, orderValue: 85, lastDays: 16, onceShare: 0.7 }).onceShare).toBeCloseTo(0.6);
+    expect(stableFigures(rawSummaryFigures(medians, { once: 0.15, repeat: 0.85 }), { cadenceDays: 10, orderValue: 85, lastDays: 16, onceShare: 0.3 })).toEqual({ cadenceDays: 10, orderValue: 85, lastDays: 14 });
+  });
 });

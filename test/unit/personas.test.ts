@@ -16,6 +16,7 @@ import {
   TRAIT_THRESHOLD,
   type ClusterProfile,
 } from '../../src/segmentation/personas.js';
+import { personaClaimViolations } from '../helpers/persona-claims.js';
 
 type PersonaFeature = (typeof PERSONA_FEATURES)[number];
 
@@ -236,24 +237,55 @@ describe('describePersonas', () => {
     ]);
   });
 
-  it('labels each cluster from its numbers and keys it by the label', () => {
-    // Cluster 0: median 7 orders, z purchases 0.54 ≥ 0.5, z order value < 0. Cluster 1: one order, z order value 1.52.
+  it('labels each cluster only with words that hold for 80% of its members, and keys it by the label', () => {
+    // Cluster 0: median 7 orders, z purchases 0.54 ≥ 0.5, z order value < 0: the table says "Frequent small buyers".
+    // But the typical buyer places 7 orders and spends 47 per order: more orders holds for 1 of 3 members,
+    // smaller orders for 2 of 3, so neither "Frequent small buyers" nor its plainer "Frequent buyers" or
+    // "Bargain hunters" holds, and no trait both sets the cluster apart and holds for 80%: "Mixed group".
+    // Cluster 1: one order (100% bought once), 255 per order, above the typical 47.
     expect(personas.map((p) => [p.label, p.key])).toEqual([
-      ['Frequent small buyers', 'persona_frequent_small_buyers'],
+      ['Mixed group', 'persona_mixed_group'],
       ['Big-ticket one-timers', 'persona_big_ticket_one_timers'],
     ]);
+  });
+
+  it('keeps the table label where its words hold for 80% of members, and falls back to a plainer one where only some do', () => {
+    // Ten buyers: five with 9–10 orders, mostly of 10; five with one order of 100–104.
+    // Typical buyer: 5 orders (median of 1 and 9), order value 100.5.
+    const ten = featureSet(
+      10,
+      {
+        lifetimeFrequency: [9, 10, 9, 10, 9, 1, 1, 1, 1, 1],
+        averageOrderValue: [10, 10, 10, 10, 120, 100, 101, 102, 103, 104],
+        lifetimeMonetary: [90, 100, 90, 100, 1080, 100, 101, 102, 103, 104],
+        daysSinceLastPurchase: [5, 5, 5, 5, 5, 100, 100, 100, 100, 100],
+        daysSinceFirstPurchase: [300, 300, 300, 300, 300, 100, 100, 100, 100, 100],
+        meanDaysBetweenPurchases: [30, 30, 30, 30, 30, NaN, NaN, NaN, NaN, NaN],
+      },
+      new Array(10).fill('active'),
+    );
+    const two = describePersonas(ten, Int32Array.from({ length: 10 }, (_, i) => i), Int32Array.of(0, 0, 0, 0, 0, 1, 1, 1, 1, 1), 2, { currency: '' });
+    // Cluster 0: "small" (below 100.5) holds for 4 of 5 (80%), "frequent" (more than 5 orders) for 5 of 5: the table's label stands.
+    // Cluster 1: everyone bought once, and 4 of 5 spent above the typical 100.5: "Big-ticket one-timers".
+    expect(two.map((p) => p.label)).toEqual(['Frequent small buyers', 'Big-ticket one-timers']);
+    // One more big order in cluster 0 (typical order now 101.5): "small" holds for 3 of 5, so the plainer
+    // "Frequent buyers"; cluster 1 is no longer set apart by its order value, and is plain "One-time buyers".
+    ten.numbers.averageOrderValue[3] = 120;
+    const again = describePersonas(ten, Int32Array.from({ length: 10 }, (_, i) => i), Int32Array.of(0, 0, 0, 0, 0, 1, 1, 1, 1, 1), 2, { currency: '' });
+    expect(again.map((p) => p.label)).toEqual(['Frequent buyers', 'One-time buyers']);
   });
 
   it('tells each cluster’s story with its own numbers', () => {
     // The typical (median) order value of the four customers is (31 + 63)/2 = 47.
     // Cluster 0: 31/47 ≈ 0.66 → "below". Cluster 1: 255/47 ≈ 5.43 → "5.4 times".
+    // Every member of cluster 0 bought more than once and the one of cluster 1 once: no share needs stating.
     expect(frequent.narrative).toBe(
-      "3 customers (75%) who buy every 20 days and spend 31 EUR per order, below the typical buyer's. " +
-        'A typical frequent small buyer has placed 7 orders worth 217 EUR in total, the last one 7 days ago.',
+      "3 customers (75%) who buy every 20 days (median) and spend 31 EUR per order, below the typical buyer's. " +
+        'A typical member has placed 7 orders worth 217 EUR in total, the last one 7 days ago.',
     );
     expect(bigTicket.narrative).toBe(
       "1 customer (25%) who bought once and spent 255 EUR per order, 5.4 times the typical buyer's. " +
-        'Their purchase was a median 127 days ago; they have been customers for 127 days.',
+        'Their purchase was a median 127 days ago; they have been customers for a median 127 days.',
     );
     // The token rounds to what a reader uses (persona-summary.ts): 20 days → 3 weeks, 255 → 260, 127 days → 4 months.
     expect(frequent.summary).toBe('buys every 3 weeks · 31 per order · last 7 days ago');
@@ -262,11 +294,12 @@ describe('describePersonas', () => {
 
   it('puts an order value against the typical buyer’s as a share, "about", or a multiple', () => {
     // One cluster each, customers' order values 10, 45, 50, 55, 200: the typical one is 50.
-    // 10/50 = 0.2 → "20% of"; 45/50 = 0.9 → "about"; 55/50 = 1.1 → "about"; 200/50 = 4 → "4 times".
+    // 10/50 = 0.2 → "0.2 times"; 45/50 = 0.9 → "about"; 55/50 = 1.1 → "about"; 200/50 = 4 → "4 times".
     const five = featureSet(5, { lifetimeFrequency: [1, 1, 1, 1, 1], averageOrderValue: [10, 45, 50, 55, 200] }, new Array(5).fill('active'));
     const each = describePersonas(five, Int32Array.of(0, 1, 2, 3, 4), Int32Array.of(0, 1, 2, 3, 4), 5, { currency: '' });
-    expect(each.map((p) => /per order, ([^.]*)\./.exec(p.narrative)?.[1])).toEqual([
-      "20% of the typical buyer's",
+    expect(each.map((p) => /per order, (.*?typical buyer's)/.exec(p.narrative)?.[1])).toEqual([
+      // A ratio, not a percentage: a percentage in a narrative is always a share of members.
+      "0.2 times the typical buyer's",
       "about the typical buyer's",
       "about the typical buyer's",
       "about the typical buyer's",
@@ -275,26 +308,59 @@ describe('describePersonas', () => {
   });
 
   it('calls the noise group "Unusual customers", leaving the other labels unnumbered', () => {
-    // Both clusters would be "Occasional buyers" (see below); as noise, cluster 1 does not take the label.
+    // Both clusters would be "Mixed group" (see below); as noise, cluster 1 does not take the label.
     const personas = describePersonas(mixed, Int32Array.of(0, 1, 2, 3, 4, 5), Int32Array.of(0, 0, 1, 1, 1, 1), 2, { currency: '', noiseLabel: 1 });
-    expect(personas.map((p) => [p.label, p.key])).toEqual([
-      ['Occasional buyers', 'persona_occasional_buyers'],
-      ['Unusual customers', 'persona_unusual_customers'],
+    expect(personas.map((p) => [p.label, p.key, p.noise])).toEqual([
+      ['Mixed group', 'persona_mixed_group', false],
+      ['Unusual customers', 'persona_unusual_customers', true],
     ]);
   });
 
-  it('numbers a repeated label by size: the larger cluster keeps it, the smaller gets " (2)"', () => {
+  it('numbers a repeated label by size when no trait tells the twins apart: the larger cluster keeps it, the smaller gets " (2)"', () => {
+    // Half of each cluster has 2 orders and half 4, around the typical 3: "Occasional buyers" holds for 50%, no trait sets either apart.
     const twins = describePersonas(mixed, Int32Array.of(0, 1, 2, 3, 4, 5), Int32Array.of(0, 0, 1, 1, 1, 1), 2, { currency: '' });
     expect(twins.map((p) => [p.cluster, p.size, p.label, p.key])).toEqual([
-      [0, 2, 'Occasional buyers (2)', 'persona_occasional_buyers_2'],
-      [1, 4, 'Occasional buyers', 'persona_occasional_buyers'],
+      [0, 2, 'Mixed group (2)', 'persona_mixed_group_2'],
+      [1, 4, 'Mixed group', 'persona_mixed_group'],
     ]);
     // No currency: no unit after the amounts. Medians fall midway: (20 + 40)/2 = 30 days, (30 + 50)/2 = 40, (60 + 200)/2 = 130.
     expect(twins[1]!.summary).toBe('buys every 4 weeks · 40 per order · last 3 weeks ago');
     expect(twins[1]!.narrative).toBe(
-      "4 customers (67%) who buy every 30 days and spend 40 per order, about the typical buyer's. " +
-        'A typical occasional buyer has placed 3 orders worth 130 in total, the last one 20 days ago.',
+      "4 customers (67%) who buy every 30 days (median) and spend 40 per order, about the typical buyer's. " +
+        'A typical member has placed 3 orders worth 130 in total, the last one 20 days ago.',
     );
+  });
+
+  it('tells twins apart by their next most distinctive trait that holds, before numbering them', () => {
+    // Two clusters of one-time buyers; the second's orders are all above the typical one, the first's all below.
+    const six = featureSet(
+      6,
+      { lifetimeFrequency: [1, 1, 1, 1, 1, 1], averageOrderValue: [10, 11, 12, 50, 51, 52], daysSinceLastPurchase: [100, 100, 100, 100, 100, 100] },
+      new Array(6).fill('active'),
+    );
+    const labels = describePersonas(six, Int32Array.of(0, 1, 2, 3, 4, 5), Int32Array.of(0, 0, 0, 1, 1, 1), 2, { currency: '' }).map((p) => p.label);
+    expect(labels).toEqual(['Bargain one-timers', 'Big-ticket one-timers']);
+    // Same table label twice (both clusters plain one-timers by clustering on income), told apart by income.
+    const withIncome = featureSet(6, { lifetimeFrequency: [1, 1, 1, 1, 1, 1], averageOrderValue: [10, 50, 11, 51, 12, 52] }, new Array(6).fill('active'));
+    withIncome.attributes.set('income', [20_000, 21_000, 22_000, 90_000, 91_000, 92_000]);
+    const twins = describePersonas(withIncome, Int32Array.of(0, 1, 2, 3, 4, 5), Int32Array.of(0, 0, 0, 1, 1, 1), 2, {
+      currency: '',
+      clusteredOn: { numeric: ['lifetimeFrequency', 'attributes.income'], categorical: [] },
+    });
+    expect(twins.map((p) => p.label)).toEqual(['One-time buyers', 'One-time buyers, high income']);
+  });
+
+  it('says of a cluster of people who never bought only that, and names it by what sets it apart', () => {
+    const four = featureSet(4, { lifetimeFrequency: [0, 0, 0, 0], emailOpens: [1, 2, 30, 40] }, new Array(4).fill('prospect'));
+    const leads = describePersonas(four, Int32Array.of(0, 1, 2, 3), Int32Array.of(0, 0, 1, 1), 2, {
+      currency: '',
+      clusteredOn: { numeric: ['emailOpens'], categorical: [] },
+    });
+    expect(leads.map((p) => [p.label, p.narrative, p.summary])).toEqual([
+      ['Low marketing emails opened', '2 people (50%) who have not bought yet.', 'has not bought yet'],
+      ['High marketing emails opened', '2 people (50%) who have not bought yet.', 'has not bought yet'],
+    ]);
+    expect(personaClaimViolations({ features: four, rows: Int32Array.of(0, 1, 2, 3), labels: Int32Array.of(0, 0, 1, 1), personas: leads, numeric: ['emailOpens'], categorical: [] })).toEqual([]);
   });
 
   it('keeps the label for the lower cluster number when two clusters with one label have the same size', () => {
@@ -305,5 +371,6 @@ describe('describePersonas', () => {
     );
     const twins = describePersonas(same, Int32Array.of(0, 1, 2, 3), Int32Array.of(0, 0, 1, 1), 2, { currency: '' });
     expect(twins.map((p) => p.label)).toEqual(['One-time buyers', 'One-time buyers (2)']);
+    expect(twins.map((p) => p.summary.startsWith('bought once'))).toEqual([true, true]);
   });
 });
