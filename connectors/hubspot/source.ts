@@ -4,8 +4,8 @@ import type { JsonValue, ReadContext, Source, SourcePage, SourceStream } from '.
 import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
 import type { HubSpotClient } from './client.js';
 import { checkHubSpotMapping } from './mapping-check.js';
-import { contactProperties, mapContact, mapDeal, purchaseProperties, type Mapped } from './mapper.js';
-import { AssociationBatchSchema, BatchResponseSchema, ObjectPageSchema } from './schemas.js';
+import { companyProperties, contactProperties, mapContact, mapDeal, purchaseProperties, type Mapped } from './mapper.js';
+import { AssociationBatchSchema, BatchResponseSchema, CompanyAssociationBatchSchema, CrmObjectSchema, ObjectPageSchema } from './schemas.js';
 import { searchModifiedSince } from './search-slices.js';
 import { parseStrictDate } from '../../src/domain/dates.js';
 
@@ -41,12 +41,17 @@ export interface HubSpotSourceOptions {
 }
 
 export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, options: HubSpotSourceOptions): Source {
+  const companyProps = companyProperties(mapping);
   const contacts: StreamSpec = {
     name: 'contacts',
     objectType: 'contacts',
     modifiedProperty: 'lastmodifieddate',
     properties: contactProperties(mapping),
-    mapPage: async (raws, archived) => raws.map((raw) => mapContact(raw, mapping, archived)),
+    mapPage: async (raws, archived, signal) => {
+      // Deleted contacts need no firmographics; the live ones get their primary company's.
+      const companies = companyProps.length > 0 && !archived ? await contactCompanies(client, raws, companyProps, signal) : undefined;
+      return raws.map((raw) => mapContact(raw, mapping, archived, companies ? companies.get((raw as { id?: string }).id ?? '') ?? null : undefined));
+    },
   };
   const deals: StreamSpec = {
     name: 'purchases',
@@ -105,6 +110,62 @@ async function dealContacts(client: HubSpotClient, raws: unknown[], signal: Abor
     }
   }
   return links;
+}
+
+/** HUBSPOT_DEFINED contact → company "Primary" association type (platforms.md H3 lists the v4 ids). */
+const PRIMARY_COMPANY_TYPE_ID = 1;
+
+/**
+ * The primary company's properties for each contact of a page: associations v4 contacts →
+ * companies (≤1,000 inputs a call), then companies batch read (≤100 ids a call), both through the
+ * client's rate limiter like the deal associations. A contact with several companies takes the one
+ * labelled primary (else the first HubSpot lists); one without a company is absent from the map
+ * (HubSpot answers it in the 207's errors: NO_ASSOCIATIONS_FOUND).
+ */
+async function contactCompanies(client: HubSpotClient, raws: unknown[], properties: string[], signal: AbortSignal): Promise<Map<string, Record<string, string | null>>> {
+  const ids = raws.map((r) => (r as { id?: unknown }).id).filter((id): id is string => typeof id === 'string' && /^\d+$/.test(id));
+  const companyOf = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += ASSOCIATION_BATCH_MAX) {
+    const { data } = await client.request(
+      {
+        method: 'POST',
+        path: '/crm/v4/associations/contacts/companies/batch/read',
+        body: { inputs: ids.slice(i, i + ASSOCIATION_BATCH_MAX).map((id) => ({ id })) },
+        schema: CompanyAssociationBatchSchema,
+        write: false,
+      },
+      signal,
+    );
+    for (const r of data.results) {
+      const primary = r.to.find((t) => t.associationTypes?.some((a) => a.typeId === PRIMARY_COMPANY_TYPE_ID)) ?? r.to[0];
+      if (primary) companyOf.set(r.from.id, String(primary.toObjectId));
+    }
+  }
+  const wanted = [...new Set(companyOf.values())];
+  const byId = new Map<string, Record<string, string | null>>();
+  for (let i = 0; i < wanted.length; i += BATCH_READ_MAX) {
+    const { data } = await client.request(
+      {
+        method: 'POST',
+        path: '/crm/v3/objects/companies/batch/read',
+        body: { inputs: wanted.slice(i, i + BATCH_READ_MAX).map((id) => ({ id })), properties },
+        schema: BatchResponseSchema,
+        write: false,
+      },
+      signal,
+    );
+    for (const raw of data.results) {
+      // A company HubSpot answers malformed reads as no company: the contact itself is still good.
+      const parsed = CrmObjectSchema.safeParse(raw);
+      if (parsed.success) byId.set(parsed.data.id, parsed.data.properties);
+    }
+  }
+  const out = new Map<string, Record<string, string | null>>();
+  for (const [contactId, companyId] of companyOf) {
+    const props = byId.get(companyId);
+    if (props) out.set(contactId, props);
+  }
+  return out;
 }
 
 function toPage(mapped: Array<Mapped<ContactRecord | PurchaseRecord>>, stream: StreamName, cursor: Cursor | null, received: number, expectedTotal?: number, mode: 'full' | 'incremental' = 'full'): SourcePage {
