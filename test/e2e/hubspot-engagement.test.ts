@@ -11,7 +11,8 @@ import { explainProfile } from '../../src/pipeline/explain.js';
 import { MappingFieldError } from '../../src/pipeline/mapping-check.js';
 import { pull, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
-import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { SEGSYNC_SCOPES } from '../../connectors/hubspot/emulator/access.js';
+import { ANCHOR, TOKEN, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
 
 const DAY_MS = 86_400_000;
 
@@ -181,6 +182,57 @@ describe('the mapped-field check covers company properties', () => {
       session.close();
     } finally {
       await world.close();
+    }
+  });
+});
+
+describe('the emulator\'s companies answer as HubSpot does', () => {
+  let world: HubSpotWorld;
+  beforeAll(async () => {
+    world = await hubspotWorld({ size: 40 });
+  });
+  afterAll(() => world.close());
+
+  const post = async (path: string, body: unknown) => {
+    const res = await fetch(`${world.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('refuses batches over the limits (100 companies, 1,000 associations) with 400 VALIDATION_ERROR', async () => {
+    const companies = await post('/crm/v3/objects/companies/batch/read', { inputs: Array.from({ length: 101 }, (_, i) => ({ id: String(i + 1) })), properties: ['industry'] });
+    expect(companies).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
+    const associations = await post('/crm/v4/associations/contacts/companies/batch/read', { inputs: Array.from({ length: 1001 }, (_, i) => ({ id: String(i + 1) })) });
+    expect(associations).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
+  });
+
+  it('answers 207 with the ids it lacks, and NO_ASSOCIATIONS_FOUND for a contact without a company; the primary company carries type 1', async () => {
+    const contacts = world.emulator.listContacts();
+    const withCompany = contacts.find((c) => world.emulator.companyOfContact(c.id))!;
+    const without = contacts.find((c) => !world.emulator.companyOfContact(c.id))!;
+    const links = await post('/crm/v4/associations/contacts/companies/batch/read', { inputs: [{ id: withCompany.id }, { id: without.id }] });
+    expect(links.status).toBe(207);
+    expect(links.body.results).toEqual([{
+      from: { id: withCompany.id },
+      to: [{ toObjectId: Number(world.emulator.companyOfContact(withCompany.id)!.id), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 1, label: 'Primary' }, { category: 'HUBSPOT_DEFINED', typeId: 279, label: null }] }],
+    }]);
+    expect(links.body.errors).toMatchObject([{ category: 'OBJECT_NOT_FOUND', subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND', context: { fromObjectId: [without.id] } }]);
+    const company = world.emulator.companyOfContact(withCompany.id)!;
+    const read = await post('/crm/v3/objects/companies/batch/read', { inputs: [{ id: company.id }, { id: '999' }], properties: ['industry', 'numberofemployees', 'nosuchproperty'] });
+    expect(read.status).toBe(207);
+    expect(read.body.results).toMatchObject([{ id: company.id, properties: { industry: company.properties.industry, numberofemployees: company.properties.numberofemployees } }]);
+    expect(Object.keys((read.body.results as Array<{ properties: object }>)[0]!.properties).sort()).toEqual(['createdate', 'hs_lastmodifieddate', 'hs_object_id', 'industry', 'numberofemployees']);
+    expect(read.body.errors).toMatchObject([{ category: 'OBJECT_NOT_FOUND', context: { ids: ['999'] } }]);
+  });
+
+  it('a private app without the companies scopes cannot pull with the shipped mapping, and is told which scope to grant', async () => {
+    world.emulator.setScopes(SEGSYNC_SCOPES.filter((s) => !s.includes('companies')));
+    const session = world.open();
+    try {
+      const error = await pull(session, { full: true, signal }).then(() => undefined, (e: unknown) => e);
+      expect((error as Error).message).toContain('crm.schemas.companies.read');
+    } finally {
+      session.close();
+      world.emulator.setScopes(undefined);
     }
   });
 });

@@ -6,10 +6,11 @@
  * without a company, the generic 404 for a property or company that does not exist.
  */
 import { propertyJson } from './properties.js';
-import { iso, type CrmState } from './state.js';
-import { asRecordId, decodeCursor, encodeCursor, fail, listParam, notFound, parseJsonObject, validation, type Ctx, type Reply } from './http-support.js';
+import { FIRST_COMPANY_ID, iso, type CrmState } from './state.js';
+import { asRecordId, decodeCursor, encodeCursor, fail, intParam, listParam, notFound, parseJsonObject, validation, type Ctx, type Reply } from './http-support.js';
 
 const BATCH_MAX = 100;
+const LIST_PAGE_MAX = 100;
 const ASSOC_BATCH_MAX = 1000;
 const ASSOC_PAGE_MAX = 500;
 /** HUBSPOT_DEFINED contact → company types: 279 unlabeled, 1 primary (HubSpot answers both for the primary company). */
@@ -37,6 +38,20 @@ export class CompaniesApi {
     const def = this.state.companies.properties.get(name);
     if (!def) fail(404, `Unable to find property ${name} for object type 0-2`, 'OBJECT_NOT_FOUND');
     return { status: 200, body: propertyJson(def) };
+  }
+
+  /** `GET /crm/v3/objects/companies?limit&after`: paged by id like the contact listing (doctor reads one). */
+  listCompanies(ctx: Ctx): Reply {
+    const limit = intParam(ctx.query.get('limit'), 'limit', 10, 1, LIST_PAGE_MAX);
+    const afterRaw = ctx.query.get('after');
+    if (afterRaw && !/^\d+$/.test(afterRaw)) validation(`Invalid after cursor '${afterRaw}'.`);
+    const slots = this.state.companies.slots;
+    const start = afterRaw ? Math.max(0, Number(afterRaw) - FIRST_COMPANY_ID) : 0;
+    const page = slots.slice(start, start + limit);
+    const body: Record<string, unknown> = { results: page.map((rec) => this.state.companies.objectJson(rec, listParam(ctx.query, 'properties'))) };
+    const next = slots[start + limit];
+    if (next) body.paging = { next: { after: String(next.id) } };
+    return { status: 200, body };
   }
 
   getCompany(ctx: Ctx, rawId: string): Reply {

@@ -572,6 +572,7 @@ export class HubSpotEmulator implements FaultInjector {
     const company = (seg: string | undefined) => ['companies', 'company', '0-2'].includes((seg ?? '').toLowerCase());
     if (s[1] === 'v3' && s[2] === 'objects' && company(s[3])) {
       if (s.length === 6 && s[4] === 'batch' && s[5] === 'read' && m === 'POST') return this.companies.batchRead(ctx);
+      if (s.length === 4 && m === 'GET') return this.companies.listCompanies(ctx);
       if (s.length === 5 && m === 'GET') return this.companies.getCompany(ctx, s[4] ?? '');
       return notFound();
     }
