@@ -34,6 +34,11 @@ interface StreamSpec {
   mapPage(raws: unknown[], archived: boolean, signal: AbortSignal, inlineAsked: boolean): Promise<Array<Mapped<ContactRecord | PurchaseRecord>>>;
   /** Inline associations for full scans. */
   associations?: string;
+  /**
+   * Incremental pulls: raw records to read again because something mapped into them changed
+   * elsewhere since `sinceMs` (a contact's company), leaving out the ids this pull already read.
+   */
+  linkedChanges?(sinceMs: number, alreadyRead: ReadonlySet<string>, signal: AbortSignal): AsyncIterable<unknown[]>;
 }
 
 export interface HubSpotSourceOptions {
@@ -52,6 +57,9 @@ export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, opt
       const companies = companyProps.length > 0 && !archived ? await contactCompanies(client, raws, companyProps, signal) : undefined;
       return raws.map((raw) => mapContact(raw, mapping, archived, companies ? companies.get((raw as { id?: string }).id ?? '') ?? null : undefined));
     },
+    ...(companyProps.length > 0
+      ? { linkedChanges: (sinceMs: number, alreadyRead: ReadonlySet<string>, signal: AbortSignal) => contactsOfChangedCompanies(client, contactProperties(mapping), sinceMs, alreadyRead, signal) }
+      : {}),
   };
   const deals: StreamSpec = {
     name: 'purchases',
@@ -168,6 +176,61 @@ async function contactCompanies(client: HubSpotClient, raws: unknown[], properti
   return out;
 }
 
+/**
+ * Editing a company does not touch its contacts' modification dates, so the contact search alone
+ * would never see it: the companies modified since `sinceMs` (search, like contacts), their
+ * contacts (associations v4 companies → contacts), and those contacts read again by id.
+ */
+async function* contactsOfChangedCompanies(client: HubSpotClient, properties: string[], sinceMs: number, alreadyRead: ReadonlySet<string>, signal: AbortSignal): AsyncGenerator<unknown[]> {
+  const companies: string[] = [];
+  for await (const slice of searchModifiedSince(client, {
+    objectType: 'companies',
+    modifiedProperty: 'hs_lastmodifieddate',
+    properties: ['hs_lastmodifieddate'],
+    sinceMs,
+    resultCap: client.config.searchResultCap,
+    signal,
+  })) {
+    for (const raw of slice.results) {
+      const id = (raw as { id?: unknown }).id;
+      if (typeof id === 'string' && /^\d+$/.test(id)) companies.push(id);
+    }
+  }
+  const contacts = new Set<string>();
+  let pending: Array<{ id: string; after?: string }> = [...new Set(companies)].map((id) => ({ id }));
+  const followed = new Set<string>();
+  while (pending.length > 0) {
+    const batch = pending.slice(0, ASSOCIATION_BATCH_MAX);
+    pending = pending.slice(ASSOCIATION_BATCH_MAX);
+    const { data } = await client.request(
+      { method: 'POST', path: '/crm/v4/associations/companies/contacts/batch/read', body: { inputs: batch }, schema: AssociationBatchSchema, write: false },
+      signal,
+    );
+    for (const r of data.results) {
+      for (const t of r.to) if (!alreadyRead.has(String(t.toObjectId))) contacts.add(String(t.toObjectId));
+      const after = r.paging?.next?.after;
+      if (after && !followed.has(`${r.from.id} ${after}`)) {
+        followed.add(`${r.from.id} ${after}`);
+        pending.push({ id: r.from.id, after });
+      }
+    }
+  }
+  const ids = [...contacts];
+  for (let i = 0; i < ids.length; i += BATCH_READ_MAX) {
+    const { data } = await client.request(
+      {
+        method: 'POST',
+        path: '/crm/v3/objects/contacts/batch/read',
+        body: { inputs: ids.slice(i, i + BATCH_READ_MAX).map((id) => ({ id })), properties },
+        schema: BatchResponseSchema,
+        write: false,
+      },
+      signal,
+    );
+    yield data.results;
+  }
+}
+
 function toPage(mapped: Array<Mapped<ContactRecord | PurchaseRecord>>, stream: StreamName, cursor: Cursor | null, received: number, expectedTotal?: number, mode: 'full' | 'incremental' = 'full'): SourcePage {
   const page: SourcePage = { contacts: [], purchases: [], quarantined: [], received, cursor: cursor as JsonValue, mode };
   if (expectedTotal !== undefined) page.expectedTotal = expectedTotal;
@@ -245,6 +308,7 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
       const sinceMs = cursor.since - lookbackMs;
       let maxSeen = cursor.since;
       let resume: Cursor = cursor;
+      const read = new Set<string>();
       for await (const slice of searchModifiedSince(client, {
         objectType: spec.objectType,
         modifiedProperty: spec.modifiedProperty,
@@ -255,10 +319,21 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
       })) {
         const mapped = await spec.mapPage(slice.results, false, context.signal, false);
         for (const m of mapped) if (m.ok) maxSeen = Math.max(maxSeen, Date.parse(m.record.updatedAt));
+        for (const raw of slice.results) {
+          const id = (raw as { id?: unknown }).id;
+          if (typeof id === 'string') read.add(id);
+        }
         // A rerun restarts where this page proved everything before it was read (it re-reads the
         // lookback too: harmless, records are upserted).
         resume = { phase: 'incremental', since: Math.max(slice.restartFromMs, cursor.since - lookbackMs) };
         yield toPage(mapped, spec.name, resume, slice.results.length, slice.total, 'incremental');
+      }
+      if (spec.linkedChanges) {
+        for await (const raws of spec.linkedChanges(sinceMs, read, context.signal)) {
+          const mapped = await spec.mapPage(raws, false, context.signal, false);
+          // The cursor stays where the search left it: these records did not change themselves.
+          yield toPage(mapped, spec.name, resume, raws.length, undefined, 'incremental');
+        }
       }
       // Anything changed after the pull started has a later timestamp: start there next time,
       // but only once the archived listing below is complete.

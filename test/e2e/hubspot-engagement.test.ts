@@ -108,16 +108,26 @@ describe('HubSpot engagement and firmographics', () => {
     expect([...associations, ...companyReads].every((r) => r.status === 200 || r.status === 207)).toBe(true);
   });
 
-  it('an incremental pull picks up changed engagement, and the company of a contact it re-reads', async () => {
-    const [first, second] = world.emulator.listContacts().filter((c) => world.emulator.companyOfContact(c.id));
-    const company = world.emulator.companyOfContact(second!.id)!;
+  it('an incremental pull picks up changed engagement, and a changed company even when its contact did not change', async () => {
+    const [first, second, third] = world.emulator.listContacts().filter((c) => world.emulator.companyOfContact(c.id));
     world.emulator.updateContact(first!.id, { hs_analytics_num_visits: '77', hs_email_open: '40', hs_email_delivered: '50', hs_lead_status: 'CONNECTED' });
-    world.emulator.updateCompany(company.id, { industry: 'RETAIL', numberofemployees: '4321' });
+    world.emulator.updateCompany(world.emulator.companyOfContact(second!.id)!.id, { industry: 'RETAIL', numberofemployees: '4321' });
     world.emulator.updateContact(second!.id, { hs_analytics_num_page_views: '500' });
+    const thirdUpdatedAt = world.emulator.getContact(third!.id)!.updatedAt;
+    world.emulator.updateCompany(world.emulator.companyOfContact(third!.id)!.id, { annualrevenue: '98765000' });
+    expect(world.emulator.getContact(third!.id)!.updatedAt).toBe(thirdUpdatedAt);
+    world.emulator.resetRequestLog();
     const result = await pull(session, { full: false, signal });
-    expect(result.streams.find((s) => s.stream === 'contacts')!.changedIds).toEqual(expect.arrayContaining([first!.id, second!.id]));
+    expect(result.streams.find((s) => s.stream === 'contacts')!.changedIds).toEqual(expect.arrayContaining([first!.id, second!.id, third!.id]));
     expect(storedAttributes(session, first!.id)).toMatchObject({ webVisits: '77', emailOpens: '40', emailsDelivered: '50', leadStatus: 'CONNECTED' });
     expect(storedAttributes(session, second!.id)).toMatchObject({ pageViews: '500', companyIndustry: 'RETAIL', companyEmployees: '4321' });
+    expect(storedAttributes(session, third!.id)).toMatchObject({ companyAnnualRevenue: '98765000' });
+    // The contact the search already returned is not read a second time for its company.
+    const reread = world.emulator.requests.filter((r) => r.path === '/crm/v3/objects/contacts/batch/read');
+    expect(reread).toHaveLength(1);
+    // Nothing changed: the next incremental pull changes no one.
+    const again = await pull(session, { full: false, signal });
+    expect(again.streams.find((s) => s.stream === 'contacts')!.changedIds).toEqual([]);
   });
 
   it('computes the features from them; what HubSpot does not keep stays missing, never 0', () => {

@@ -6,8 +6,9 @@
  * without a company, the generic 404 for a property or company that does not exist.
  */
 import { propertyJson } from './properties.js';
+import { parseSearch, runCompanySearch } from './search.js';
 import { FIRST_COMPANY_ID, iso, type CrmState } from './state.js';
-import { asRecordId, decodeCursor, encodeCursor, fail, intParam, listParam, notFound, parseJsonObject, validation, type Ctx, type Reply } from './http-support.js';
+import { asRecordId, decodeCursor, encodeCursor, fail, intParam, listParam, notFound, parseJson, parseJsonObject, validation, type Ctx, type Reply } from './http-support.js';
 
 const BATCH_MAX = 100;
 const LIST_PAGE_MAX = 100;
@@ -16,9 +17,72 @@ const ASSOC_PAGE_MAX = 500;
 /** HUBSPOT_DEFINED contact → company types: 279 unlabeled, 1 primary (HubSpot answers both for the primary company). */
 const CONTACT_TO_COMPANY = 279;
 const CONTACT_TO_COMPANY_PRIMARY = 1;
+const COMPANY_TO_CONTACT = 280;
 
 export class CompaniesApi {
-  constructor(private readonly state: CrmState) {}
+  constructor(
+    private readonly state: CrmState,
+    private readonly searchResultCap: number,
+  ) {}
+
+  /** `POST /crm/v3/objects/companies/search`, with the contact search's validation and limits (search.ts). */
+  search(ctx: Ctx): Reply {
+    const parsed = parseSearch(parseJson(ctx), ctx.rawBody.length, this.state.companies, this.searchResultCap);
+    if (!parsed.ok) return validation(parsed.message);
+    const search = parsed.search;
+    const ids = runCompanySearch(this.state.companies, search);
+    const end = Math.min(search.after + search.limit, ids.length, this.searchResultCap);
+    const results: Record<string, unknown>[] = [];
+    for (let i = search.after; i < end; i++) {
+      const rec = this.state.companies.get(ids[i] ?? -1);
+      if (rec) results.push(this.state.companies.objectJson(rec, search.properties));
+    }
+    const out: Record<string, unknown> = { total: ids.length, results };
+    if (end < ids.length) out.paging = { next: { after: String(end) } };
+    return { status: 200, body: out };
+  }
+
+  /** `POST /crm/v4/associations/companies/contacts/batch/read`: live contacts of each company (type 280, contact → company's reverse). */
+  companyContacts(ctx: Ctx): Reply {
+    const startedAt = iso(this.state.now());
+    const { inputs } = this.inputs(ctx, ASSOC_BATCH_MAX);
+    const results: Record<string, unknown>[] = [];
+    const errors: Record<string, unknown>[] = [];
+    const seen = new Set<string>();
+    for (const input of inputs) {
+      const o = (input ?? {}) as { id?: unknown; after?: unknown };
+      const rawId = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : '';
+      if (seen.has(rawId)) continue;
+      seen.add(rawId);
+      const id = asRecordId(rawId) ?? -1;
+      const ids = this.state.companies.get(id) ? (this.state.companies.contactsOf.get(id) ?? []).filter((c) => this.state.contacts.live(c)) : [];
+      if (ids.length === 0) {
+        errors.push({
+          status: 'error',
+          category: 'OBJECT_NOT_FOUND',
+          subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
+          message: `No contact is associated with company ${rawId}.`,
+          context: { fromObjectId: [rawId], fromObjectType: ['company'], toObjectType: ['contact'] },
+        });
+        continue;
+      }
+      const offset = typeof o.after === 'string' && o.after !== '' ? decodeCursor(o.after) : 0;
+      const result: Record<string, unknown> = {
+        from: { id: rawId },
+        to: ids.slice(offset, offset + ASSOC_PAGE_MAX).map((c) => ({ toObjectId: c, associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: COMPANY_TO_CONTACT, label: null }] })),
+      };
+      if (offset + ASSOC_PAGE_MAX < ids.length) result.paging = { next: { after: encodeCursor(offset + ASSOC_PAGE_MAX) } };
+      results.push(result);
+    }
+    const body: Record<string, unknown> = { status: 'COMPLETE', results };
+    if (errors.length > 0) {
+      body.numErrors = errors.length;
+      body.errors = errors;
+    }
+    body.startedAt = startedAt;
+    body.completedAt = iso(this.state.now());
+    return { status: errors.length > 0 ? 207 : 200, body };
+  }
 
   private inputs(ctx: Ctx, max: number): { body: Record<string, unknown>; inputs: unknown[] } {
     const body = parseJsonObject(ctx);

@@ -106,7 +106,7 @@ export class HubSpotEmulator implements FaultInjector {
     this.objects = new ObjectsApi(this.state, options.searchResultCap ?? 10_000);
     this.properties = new PropertiesApi(this.state);
     this.lists = new ListsApi(this.state);
-    this.companies = new CompaniesApi(this.state);
+    this.companies = new CompaniesApi(this.state, options.searchResultCap ?? 10_000);
     this.privacy = new PrivacyApi(this.state);
     this.pipelines = new DealPipelinesApi(this.now);
     this.faults = new HubSpotFaults(() => this.rateHeaders(false), RATE_LIMIT_GROUP);
@@ -573,6 +573,7 @@ export class HubSpotEmulator implements FaultInjector {
     if (s[1] === 'v3' && s[2] === 'objects' && company(s[3])) {
       if (s.length === 6 && s[4] === 'batch' && s[5] === 'read' && m === 'POST') return this.companies.batchRead(ctx);
       if (s.length === 4 && m === 'GET') return this.companies.listCompanies(ctx);
+      if (s.length === 5 && s[4] === 'search' && m === 'POST') return this.companies.search(ctx);
       if (s.length === 5 && m === 'GET') return this.companies.getCompany(ctx, s[4] ?? '');
       return notFound();
     }
@@ -580,6 +581,10 @@ export class HubSpotEmulator implements FaultInjector {
       if (s.length === 4 && m === 'GET') return this.companies.getProperties();
       if (s.length === 5 && m === 'GET') return this.companies.getProperty(s[4] ?? '');
       return notFound();
+    }
+    if (s[1] === 'v4' && s[2] === 'associations' && s.length === 7 && s[5] === 'batch' && s[6] === 'read' && m === 'POST' && company(s[3])) {
+      if (objectKind(s[4]) === 'contacts') return this.companies.companyContacts(ctx);
+      return validation(`${s[4] ?? ''} is not a valid association target for companies in this portal`);
     }
     if (s[1] === 'v4' && s[2] === 'associations' && s.length === 7 && s[5] === 'batch' && s[6] === 'read' && m === 'POST' && company(s[4])) {
       if (objectKind(s[3]) === 'contacts') return this.companies.contactCompanies(ctx);

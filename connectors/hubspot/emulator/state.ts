@@ -110,7 +110,10 @@ export class CompanyRecord {
 }
 
 export class CompanyStore {
+  readonly kind = 'companies' as const;
   readonly slots: CompanyRecord[] = [];
+  /** Company id → its contacts' ids (the reverse of CrmRecord.companies), for companies → contacts associations. */
+  readonly contactsOf = new Map<number, number[]>();
   readonly properties = new Map<string, PropertyDef>(builtinCompanyProperties().map((p) => [p.name, p]));
 
   create(props: Record<string, string>, createdMs: number, updatedMs: number): CompanyRecord {
@@ -271,6 +274,7 @@ export class CrmState {
           personCreated,
         );
         contact.companies = [company.id];
+        this.companies.contactsOf.set(company.id, [contact.id]);
       }
       this.emailIndex.set(email, contact.id);
       this.personIndex.set(person.index, contact.id);
