@@ -52,9 +52,11 @@ export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, opt
     objectType: 'contacts',
     modifiedProperty: 'lastmodifieddate',
     properties: contactProperties(mapping),
-    mapPage: async (raws, archived, signal) => {
+    // A full scan lists each contact's companies inline, which saves the associations call per page.
+    ...(companyProps.length > 0 ? { associations: 'companies' } : {}),
+    mapPage: async (raws, archived, signal, inlineAsked) => {
       // Deleted contacts need no firmographics; the live ones get their primary company's.
-      const companies = companyProps.length > 0 && !archived ? await contactCompanies(client, raws, companyProps, signal) : undefined;
+      const companies = companyProps.length > 0 && !archived ? await contactCompanies(client, raws, companyProps, signal, inlineAsked) : undefined;
       return raws.map((raw) => mapContact(raw, mapping, archived, companies ? companies.get((raw as { id?: string }).id ?? '') ?? null : undefined));
     },
     ...(companyProps.length > 0
@@ -120,6 +122,23 @@ async function dealContacts(client: HubSpotClient, raws: unknown[], signal: Abor
   return links;
 }
 
+/**
+ * The companies a listing asked for inline (`associations=companies`): the v3 type
+ * `contact_to_company` is the primary one, `contact_to_company_unlabeled` any other; a contact
+ * without companies carries no `associations.companies` at all.
+ */
+function inlineCompanies(raws: unknown[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of raws) {
+    const parsed = CrmObjectSchema.safeParse(raw);
+    if (!parsed.success) continue;
+    const linked = parsed.data.associations?.companies?.results ?? [];
+    const primary = linked.find((a) => a.type === 'contact_to_company') ?? linked[0];
+    if (primary && /^\d+$/.test(primary.id)) out.set(parsed.data.id, primary.id);
+  }
+  return out;
+}
+
 /** HUBSPOT_DEFINED contact → company "Primary" association type (platforms.md H3 lists the v4 ids). */
 const PRIMARY_COMPANY_TYPE_ID = 1;
 
@@ -130,10 +149,10 @@ const PRIMARY_COMPANY_TYPE_ID = 1;
  * labelled primary (else the first HubSpot lists); one without a company is absent from the map
  * (HubSpot answers it in the 207's errors: NO_ASSOCIATIONS_FOUND).
  */
-async function contactCompanies(client: HubSpotClient, raws: unknown[], properties: string[], signal: AbortSignal): Promise<Map<string, Record<string, string | null>>> {
+async function contactCompanies(client: HubSpotClient, raws: unknown[], properties: string[], signal: AbortSignal, inlineAsked: boolean): Promise<Map<string, Record<string, string | null>>> {
   const ids = raws.map((r) => (r as { id?: unknown }).id).filter((id): id is string => typeof id === 'string' && /^\d+$/.test(id));
-  const companyOf = new Map<string, string>();
-  for (let i = 0; i < ids.length; i += ASSOCIATION_BATCH_MAX) {
+  const companyOf = inlineAsked ? inlineCompanies(raws) : new Map<string, string>();
+  for (let i = 0; !inlineAsked && i < ids.length; i += ASSOCIATION_BATCH_MAX) {
     const { data } = await client.request(
       {
         method: 'POST',

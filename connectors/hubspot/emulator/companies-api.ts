@@ -54,8 +54,7 @@ export class CompaniesApi {
       const rawId = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : '';
       if (seen.has(rawId)) continue;
       seen.add(rawId);
-      const id = asRecordId(rawId) ?? -1;
-      const ids = this.state.companies.get(id) ? (this.state.companies.contactsOf.get(id) ?? []).filter((c) => this.state.contacts.live(c)) : [];
+      const ids = (this.state.companies.get(asRecordId(rawId) ?? -1)?.contacts ?? []).filter((c) => this.state.contacts.live(c));
       if (ids.length === 0) {
         errors.push({
           status: 'error',

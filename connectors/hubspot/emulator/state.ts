@@ -101,6 +101,9 @@ export class ObjectStore {
 
 /** A company record: read-only through the API (segsync only reads companies). */
 export class CompanyRecord {
+  /** Its contacts' ids (the reverse of CrmRecord.companies), for companies → contacts associations. */
+  contacts: readonly number[] = [];
+
   constructor(
     readonly id: number,
     public props: Record<string, string>,
@@ -112,8 +115,7 @@ export class CompanyRecord {
 export class CompanyStore {
   readonly kind = 'companies' as const;
   readonly slots: CompanyRecord[] = [];
-  /** Company id → its contacts' ids (the reverse of CrmRecord.companies), for companies → contacts associations. */
-  readonly contactsOf = new Map<number, number[]>();
+
   readonly properties = new Map<string, PropertyDef>(builtinCompanyProperties().map((p) => [p.name, p]));
 
   create(props: Record<string, string>, createdMs: number, updatedMs: number): CompanyRecord {
@@ -274,7 +276,7 @@ export class CrmState {
           personCreated,
         );
         contact.companies = [company.id];
-        this.companies.contactsOf.set(company.id, [contact.id]);
+        company.contacts = [contact.id];
       }
       this.emailIndex.set(email, contact.id);
       this.personIndex.set(person.index, contact.id);
@@ -355,7 +357,7 @@ export class CrmState {
   }
 
   /** The v3 object shape of contacts_page.json / deals_page.json. */
-  objectJson(kind: ObjectKind, rec: CrmRecord, names: readonly string[], withAssociations = false): Record<string, unknown> {
+  objectJson(kind: ObjectKind, rec: CrmRecord, names: readonly string[], withAssociations = false, withCompanies = false): Record<string, unknown> {
     const properties: Record<string, string | null> = {};
     for (const n of names) properties[n] = this.value(kind, rec, n) ?? null;
     const out: Record<string, unknown> = {
@@ -371,6 +373,14 @@ export class CrmState {
         const type = kind === 'contacts' ? 'contact_to_deal' : 'deal_to_contact';
         out.associations = { [otherKind]: { results: ids.map((id) => ({ id: String(id), type })) } };
       }
+    }
+    if (withCompanies && rec.companies.length > 0) {
+      // v3 inline names: the primary company is listed twice, as contact_to_company (primary) and unlabeled.
+      const results = rec.companies.flatMap((id, k) => [
+        ...(k === 0 ? [{ id: String(id), type: 'contact_to_company' }] : []),
+        { id: String(id), type: 'contact_to_company_unlabeled' },
+      ]);
+      out.associations = { ...(out.associations as Record<string, unknown> | undefined), companies: { results } };
     }
     out.archived = rec.archivedMs !== null;
     if (rec.archivedMs !== null) out.archivedAt = iso(rec.archivedMs);
