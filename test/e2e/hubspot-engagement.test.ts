@@ -237,6 +237,17 @@ describe('the emulator\'s companies answer as HubSpot does', () => {
     expect(read.body.errors).toMatchObject([{ category: 'OBJECT_NOT_FOUND', context: { ids: ['999'] } }]);
   });
 
+  it('a merge moves the merged contact\'s company to the surviving contact, as HubSpot merges associations', async () => {
+    const contacts = world.emulator.listContacts();
+    const survivor = contacts.filter((c) => !world.emulator.companyOfContact(c.id)).at(-1)!;
+    const merged = contacts.filter((c) => world.emulator.companyOfContact(c.id)).at(-1)!;
+    const company = world.emulator.companyOfContact(merged.id)!;
+    world.emulator.mergeContacts(survivor.id, merged.id);
+    expect(world.emulator.companyOfContact(survivor.id)).toEqual(company);
+    const links = await post('/crm/v4/associations/companies/contacts/batch/read', { inputs: [{ id: company.id }] });
+    expect(links.body.results).toMatchObject([{ from: { id: company.id }, to: [{ toObjectId: Number(survivor.id) }] }]);
+  });
+
   it('a private app without the companies scopes cannot pull with the shipped mapping, and is told which scope to grant', async () => {
     world.emulator.setScopes(SEGSYNC_SCOPES.filter((s) => !s.includes('companies')));
     const session = world.open();

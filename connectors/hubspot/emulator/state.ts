@@ -443,6 +443,13 @@ export class CrmState {
       if (!primary.assoc.includes(dealId)) primary.assoc = [...primary.assoc, dealId];
     }
     merged.assoc = [];
+    // Companies follow like deals do: the primary keeps its primary company, the merged one's are added.
+    for (const companyId of merged.companies) {
+      const company = this.companies.get(companyId);
+      if (company) company.contacts = [...new Set([...company.contacts.filter((c) => c !== mergedId), primaryId])];
+    }
+    primary.companies = [...new Set([...primary.companies, ...merged.companies])];
+    merged.companies = [];
     const mergedIds = [
       ...(primary.props.hs_merged_object_ids ? primary.props.hs_merged_object_ids.split(';') : []),
       String(mergedId),
