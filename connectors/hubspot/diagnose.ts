@@ -5,6 +5,7 @@ import type { HubSpotClient } from './client.js';
 import { HUBSPOT_DEFAULT_BASE_URL } from './config.js';
 import { describeScopes, HubSpotApiError, PRIVATE_APP_SCOPES } from './errors.js';
 import { PROPERTY_GROUP, propertyDefinition } from './destination.js';
+import { companyProperties } from './mapper.js';
 import { ListEnvelopeSchema, ObjectPageSchema, PropertyListSchema } from './schemas.js';
 
 /**
@@ -18,6 +19,8 @@ const READ_SCOPES = {
   contactSchemas: 'crm.schemas.contacts.read',
   dealSchemas: 'crm.schemas.deals.read',
   lists: 'crm.lists.read',
+  companies: 'crm.objects.companies.read',
+  companySchemas: 'crm.schemas.companies.read',
 } as const;
 /** What a push needs besides: HubSpot offers no read-only call that proves a write scope. */
 const WRITE_SCOPES = ['crm.objects.contacts.write', 'crm.schemas.contacts.write', 'crm.lists.write'];
@@ -101,6 +104,11 @@ export async function diagnoseHubSpot(client: HubSpotClient, mapping: Mapping, i
     return new Map(data.results.map((p) => [p.name, p]));
   });
   await probe(READ_SCOPES.dealSchemas, () => client.request({ ...get('/crm/v3/properties/deals'), schema: PropertyListSchema }, signal));
+  // Only a mapping that reads company properties (company.<property> attributes) needs these.
+  if (companyProperties(mapping).length > 0) {
+    await probe(READ_SCOPES.companies, () => client.request({ ...get('/crm/v3/objects/companies', { limit: '1' }), schema: ObjectPageSchema }, signal));
+    await probe(READ_SCOPES.companySchemas, () => client.request({ ...get('/crm/v3/properties/companies'), schema: PropertyListSchema }, signal));
+  }
 
   // Each list by name, as a push finds it (GET .../name/{name}); a miss is a list the push creates.
   const lists = input.destination && input.lists.length > 0

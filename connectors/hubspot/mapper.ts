@@ -45,13 +45,24 @@ function validObject(stream: 'contacts' | 'purchases', raw: unknown): Mapped<Crm
   return reject(stream, raw, rawId(raw), `${issue?.path.join('.') || 'record'}: ${issue?.message ?? 'invalid'}`, 'malformed');
 }
 
+/**
+ * An attribute mapped to `company.<property>` reads that property of the contact's primary
+ * associated company (HubSpot property names never contain a dot).
+ */
+export const COMPANY_PREFIX = 'company.';
+
+/** The company properties the mapping's attributes read (without the prefix). */
+export function companyProperties(mapping: Mapping): string[] {
+  return [...new Set(Object.values(mapping.contacts.attributes).filter((f) => f.startsWith(COMPANY_PREFIX)).map((f) => f.slice(COMPANY_PREFIX.length)))];
+}
+
 /** The HubSpot properties a mapping needs on contacts (always with the ones segsync relies on). */
 export function contactProperties(mapping: Mapping): string[] {
   const c = mapping.contacts;
   return [...new Set([
     ...Object.values(c.fields).filter((v): v is string => !!v),
     ...(c.consent ? [c.consent.field] : []),
-    ...Object.values(c.attributes),
+    ...Object.values(c.attributes).filter((f) => !f.startsWith(COMPANY_PREFIX)),
     'lastmodifieddate',
     'hs_merged_object_ids',
   ])];
@@ -66,7 +77,11 @@ export function purchaseProperties(mapping: Mapping): string[] {
   ])];
 }
 
-export function mapContact(raw: unknown, mapping: Mapping, archived: boolean): Mapped<ContactRecord> {
+/**
+ * `company`: the primary company's properties, when the mapping reads any (undefined: not read,
+ * null: the contact has no company); company attributes are then null.
+ */
+export function mapContact(raw: unknown, mapping: Mapping, archived: boolean, company?: Readonly<Record<string, string | null>> | null): Mapped<ContactRecord> {
   const valid = validObject('contacts', raw);
   if (!valid.ok) return valid;
   const o = valid.record;
@@ -90,7 +105,13 @@ export function mapContact(raw: unknown, mapping: Mapping, archived: boolean): M
     ? (consentRaw !== null ? consentMap.values[consentRaw] : undefined) ?? consentMap.default
     : 'unknown';
   const attributes: Record<string, AttributeValue> = {};
-  for (const [name, field] of Object.entries(mapping.contacts.attributes)) attributes[name] = prop(field);
+  for (const [name, field] of Object.entries(mapping.contacts.attributes)) {
+    if (!field.startsWith(COMPANY_PREFIX)) attributes[name] = prop(field);
+    else {
+      const v = company?.[field.slice(COMPANY_PREFIX.length)];
+      attributes[name] = v === undefined || v === null || v.trim() === '' ? null : v.trim();
+    }
+  }
   const merged = prop('hs_merged_object_ids');
   return {
     ok: true,

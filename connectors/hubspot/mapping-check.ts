@@ -4,11 +4,14 @@ import { nearestName } from '../../src/config/nearest-name.js';
 import type { MappingProblem } from '../../src/domain/connector.js';
 import { ApiError } from '../../src/http/errors.js';
 import type { HubSpotClient } from './client.js';
+import { COMPANY_PREFIX } from './mapper.js';
 import { DealPipelinesSchema, PropertyListSchema } from './schemas.js';
 
 const OBJECTS = [
   { stream: 'contacts', objectType: 'contacts', noun: 'contact property' },
   { stream: 'purchases', objectType: 'deals', noun: 'deal property' },
+  // Attributes mapped to `company.<property>`: the associated company's (mapper.ts).
+  { stream: 'contacts', objectType: 'companies', noun: 'company property' },
 ] as const;
 
 const NamedPropertySchema = z.object({ name: z.string() });
@@ -26,14 +29,17 @@ export async function checkHubSpotMapping(client: HubSpotClient, mapping: Mappin
   const fields = mappedFields(mapping);
   const problems: MappingProblem[] = [];
   for (const object of OBJECTS) {
-    const wanted = fields.filter((f) => f.stream === object.stream);
+    const onCompany = object.objectType === 'companies';
+    const wanted = fields
+      .filter((f) => f.stream === object.stream && f.field.startsWith(COMPANY_PREFIX) === onCompany)
+      .map((f) => (onCompany ? { ...f, field: f.field.slice(COMPANY_PREFIX.length) } : f));
     if (wanted.length === 0) continue;
     const { data } = await client.request(
       { method: 'GET', path: `/crm/v3/properties/${object.objectType}`, schema: PropertyListSchema, write: false },
       signal,
     );
     const names = new Set(data.results.map((p) => p.name));
-    for (const map of mappedValueMaps(mapping).filter((m) => m.stream === object.stream)) {
+    for (const map of onCompany ? [] : mappedValueMaps(mapping).filter((m) => m.stream === object.stream)) {
       problems.push(...(await valueProblems(client, map, data.results, signal)));
     }
     for (const f of wanted) {
@@ -41,9 +47,9 @@ export async function checkHubSpotMapping(client: HubSpotClient, mapping: Mappin
       const suggestion = nearestName(f.field, names);
       problems.push({
         key: f.key,
-        field: f.field,
+        field: onCompany ? `${COMPANY_PREFIX}${f.field}` : f.field,
         problem: `HubSpot has no ${object.noun} "${f.field}" (Settings → Properties lists the internal names)`,
-        ...(suggestion ? { suggestion } : {}),
+        ...(suggestion ? { suggestion: onCompany ? `${COMPANY_PREFIX}${suggestion}` : suggestion } : {}),
         creatable: true,
       });
     }

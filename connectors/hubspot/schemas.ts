@@ -74,6 +74,20 @@ export const AssociationBatchSchema = z.object({
   errors: z.array(z.object({ message: z.string(), context: z.record(z.string(), z.array(z.string())).optional() })).optional(),
 });
 
+/** Contact → company associations v4: like the deal ones, with the association types (to find the primary). */
+export const CompanyAssociationBatchSchema = z.object({
+  status: z.string(),
+  results: z.array(
+    z.object({
+      from: z.object({ id: z.string() }),
+      to: z.array(z.object({
+        toObjectId: z.union([z.number(), z.string()]),
+        associationTypes: z.array(z.object({ typeId: z.number(), label: z.string().nullable().optional() })).optional(),
+      })),
+    }),
+  ),
+});
+
 export const PropertySchema = z.object({
   name: z.string(),
   label: z.string(),

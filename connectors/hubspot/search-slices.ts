@@ -10,7 +10,7 @@ export interface SearchSlicePage {
 }
 
 export interface SliceOptions {
-  objectType: 'contacts' | 'deals';
+  objectType: 'contacts' | 'deals' | 'companies';
   modifiedProperty: string;
   properties: string[];
   sinceMs: number;

@@ -4,8 +4,8 @@ import type { JsonValue, ReadContext, Source, SourcePage, SourceStream } from '.
 import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
 import type { HubSpotClient } from './client.js';
 import { checkHubSpotMapping } from './mapping-check.js';
-import { contactProperties, mapContact, mapDeal, purchaseProperties, type Mapped } from './mapper.js';
-import { AssociationBatchSchema, BatchResponseSchema, ObjectPageSchema } from './schemas.js';
+import { companyProperties, contactProperties, mapContact, mapDeal, purchaseProperties, type Mapped } from './mapper.js';
+import { AssociationBatchSchema, BatchResponseSchema, CompanyAssociationBatchSchema, CrmObjectSchema, ObjectPageSchema } from './schemas.js';
 import { searchModifiedSince } from './search-slices.js';
 import { parseStrictDate } from '../../src/domain/dates.js';
 
@@ -34,6 +34,11 @@ interface StreamSpec {
   mapPage(raws: unknown[], archived: boolean, signal: AbortSignal, inlineAsked: boolean): Promise<Array<Mapped<ContactRecord | PurchaseRecord>>>;
   /** Inline associations for full scans. */
   associations?: string;
+  /**
+   * Incremental pulls: raw records to read again because something mapped into them changed
+   * elsewhere since `sinceMs` (a contact's company), leaving out the ids this pull already read.
+   */
+  linkedChanges?(sinceMs: number, alreadyRead: ReadonlySet<string>, signal: AbortSignal): AsyncIterable<unknown[]>;
 }
 
 export interface HubSpotSourceOptions {
@@ -41,12 +46,22 @@ export interface HubSpotSourceOptions {
 }
 
 export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, options: HubSpotSourceOptions): Source {
+  const companyProps = companyProperties(mapping);
   const contacts: StreamSpec = {
     name: 'contacts',
     objectType: 'contacts',
     modifiedProperty: 'lastmodifieddate',
     properties: contactProperties(mapping),
-    mapPage: async (raws, archived) => raws.map((raw) => mapContact(raw, mapping, archived)),
+    // A full scan lists each contact's companies inline, which saves the associations call per page.
+    ...(companyProps.length > 0 ? { associations: 'companies' } : {}),
+    mapPage: async (raws, archived, signal, inlineAsked) => {
+      // Deleted contacts need no firmographics; the live ones get their primary company's.
+      const companies = companyProps.length > 0 && !archived ? await contactCompanies(client, raws, companyProps, signal, inlineAsked) : undefined;
+      return raws.map((raw) => mapContact(raw, mapping, archived, companies ? companies.get((raw as { id?: string }).id ?? '') ?? null : undefined));
+    },
+    ...(companyProps.length > 0
+      ? { linkedChanges: (sinceMs: number, alreadyRead: ReadonlySet<string>, signal: AbortSignal) => contactsOfChangedCompanies(client, contactProperties(mapping), sinceMs, alreadyRead, signal) }
+      : {}),
   };
   const deals: StreamSpec = {
     name: 'purchases',
@@ -105,6 +120,134 @@ async function dealContacts(client: HubSpotClient, raws: unknown[], signal: Abor
     }
   }
   return links;
+}
+
+/**
+ * The companies a listing asked for inline (`associations=companies`): the v3 type
+ * `contact_to_company` is the primary one, `contact_to_company_unlabeled` any other; a contact
+ * without companies carries no `associations.companies` at all.
+ */
+function inlineCompanies(raws: unknown[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of raws) {
+    const parsed = CrmObjectSchema.safeParse(raw);
+    if (!parsed.success) continue;
+    const linked = parsed.data.associations?.companies?.results ?? [];
+    const primary = linked.find((a) => a.type === 'contact_to_company') ?? linked[0];
+    if (primary && /^\d+$/.test(primary.id)) out.set(parsed.data.id, primary.id);
+  }
+  return out;
+}
+
+/** HUBSPOT_DEFINED contact → company "Primary" association type (platforms.md H3 lists the v4 ids). */
+const PRIMARY_COMPANY_TYPE_ID = 1;
+
+/**
+ * The primary company's properties for each contact of a page: associations v4 contacts →
+ * companies (≤1,000 inputs a call), then companies batch read (≤100 ids a call), both through the
+ * client's rate limiter like the deal associations. A contact with several companies takes the one
+ * labelled primary (else the first HubSpot lists); one without a company is absent from the map
+ * (HubSpot answers it in the 207's errors: NO_ASSOCIATIONS_FOUND).
+ */
+async function contactCompanies(client: HubSpotClient, raws: unknown[], properties: string[], signal: AbortSignal, inlineAsked: boolean): Promise<Map<string, Record<string, string | null>>> {
+  const ids = raws.map((r) => (r as { id?: unknown }).id).filter((id): id is string => typeof id === 'string' && /^\d+$/.test(id));
+  const companyOf = inlineAsked ? inlineCompanies(raws) : new Map<string, string>();
+  for (let i = 0; !inlineAsked && i < ids.length; i += ASSOCIATION_BATCH_MAX) {
+    const { data } = await client.request(
+      {
+        method: 'POST',
+        path: '/crm/v4/associations/contacts/companies/batch/read',
+        body: { inputs: ids.slice(i, i + ASSOCIATION_BATCH_MAX).map((id) => ({ id })) },
+        schema: CompanyAssociationBatchSchema,
+        write: false,
+      },
+      signal,
+    );
+    for (const r of data.results) {
+      const primary = r.to.find((t) => t.associationTypes?.some((a) => a.typeId === PRIMARY_COMPANY_TYPE_ID)) ?? r.to[0];
+      if (primary) companyOf.set(r.from.id, String(primary.toObjectId));
+    }
+  }
+  const wanted = [...new Set(companyOf.values())];
+  const byId = new Map<string, Record<string, string | null>>();
+  for (let i = 0; i < wanted.length; i += BATCH_READ_MAX) {
+    const { data } = await client.request(
+      {
+        method: 'POST',
+        path: '/crm/v3/objects/companies/batch/read',
+        body: { inputs: wanted.slice(i, i + BATCH_READ_MAX).map((id) => ({ id })), properties },
+        schema: BatchResponseSchema,
+        write: false,
+      },
+      signal,
+    );
+    for (const raw of data.results) {
+      // A company HubSpot answers malformed reads as no company: the contact itself is still good.
+      const parsed = CrmObjectSchema.safeParse(raw);
+      if (parsed.success) byId.set(parsed.data.id, parsed.data.properties);
+    }
+  }
+  const out = new Map<string, Record<string, string | null>>();
+  for (const [contactId, companyId] of companyOf) {
+    const props = byId.get(companyId);
+    if (props) out.set(contactId, props);
+  }
+  return out;
+}
+
+/**
+ * Editing a company does not touch its contacts' modification dates, so the contact search alone
+ * would never see it: the companies modified since `sinceMs` (search, like contacts), their
+ * contacts (associations v4 companies → contacts), and those contacts read again by id.
+ */
+async function* contactsOfChangedCompanies(client: HubSpotClient, properties: string[], sinceMs: number, alreadyRead: ReadonlySet<string>, signal: AbortSignal): AsyncGenerator<unknown[]> {
+  const companies: string[] = [];
+  for await (const slice of searchModifiedSince(client, {
+    objectType: 'companies',
+    modifiedProperty: 'hs_lastmodifieddate',
+    properties: ['hs_lastmodifieddate'],
+    sinceMs,
+    resultCap: client.config.searchResultCap,
+    signal,
+  })) {
+    for (const raw of slice.results) {
+      const id = (raw as { id?: unknown }).id;
+      if (typeof id === 'string' && /^\d+$/.test(id)) companies.push(id);
+    }
+  }
+  const contacts = new Set<string>();
+  let pending: Array<{ id: string; after?: string }> = [...new Set(companies)].map((id) => ({ id }));
+  const followed = new Set<string>();
+  while (pending.length > 0) {
+    const batch = pending.slice(0, ASSOCIATION_BATCH_MAX);
+    pending = pending.slice(ASSOCIATION_BATCH_MAX);
+    const { data } = await client.request(
+      { method: 'POST', path: '/crm/v4/associations/companies/contacts/batch/read', body: { inputs: batch }, schema: AssociationBatchSchema, write: false },
+      signal,
+    );
+    for (const r of data.results) {
+      for (const t of r.to) if (!alreadyRead.has(String(t.toObjectId))) contacts.add(String(t.toObjectId));
+      const after = r.paging?.next?.after;
+      if (after && !followed.has(`${r.from.id} ${after}`)) {
+        followed.add(`${r.from.id} ${after}`);
+        pending.push({ id: r.from.id, after });
+      }
+    }
+  }
+  const ids = [...contacts];
+  for (let i = 0; i < ids.length; i += BATCH_READ_MAX) {
+    const { data } = await client.request(
+      {
+        method: 'POST',
+        path: '/crm/v3/objects/contacts/batch/read',
+        body: { inputs: ids.slice(i, i + BATCH_READ_MAX).map((id) => ({ id })), properties },
+        schema: BatchResponseSchema,
+        write: false,
+      },
+      signal,
+    );
+    yield data.results;
+  }
 }
 
 function toPage(mapped: Array<Mapped<ContactRecord | PurchaseRecord>>, stream: StreamName, cursor: Cursor | null, received: number, expectedTotal?: number, mode: 'full' | 'incremental' = 'full'): SourcePage {
@@ -184,6 +327,7 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
       const sinceMs = cursor.since - lookbackMs;
       let maxSeen = cursor.since;
       let resume: Cursor = cursor;
+      const read = new Set<string>();
       for await (const slice of searchModifiedSince(client, {
         objectType: spec.objectType,
         modifiedProperty: spec.modifiedProperty,
@@ -194,10 +338,21 @@ function createStream(client: HubSpotClient, spec: StreamSpec, options: HubSpotS
       })) {
         const mapped = await spec.mapPage(slice.results, false, context.signal, false);
         for (const m of mapped) if (m.ok) maxSeen = Math.max(maxSeen, Date.parse(m.record.updatedAt));
+        for (const raw of slice.results) {
+          const id = (raw as { id?: unknown }).id;
+          if (typeof id === 'string') read.add(id);
+        }
         // A rerun restarts where this page proved everything before it was read (it re-reads the
         // lookback too: harmless, records are upserted).
         resume = { phase: 'incremental', since: Math.max(slice.restartFromMs, cursor.since - lookbackMs) };
         yield toPage(mapped, spec.name, resume, slice.results.length, slice.total, 'incremental');
+      }
+      if (spec.linkedChanges) {
+        for await (const raws of spec.linkedChanges(sinceMs, read, context.signal)) {
+          const mapped = await spec.mapPage(raws, false, context.signal, false);
+          // The cursor stays where the search left it: these records did not change themselves.
+          yield toPage(mapped, spec.name, resume, raws.length, undefined, 'incremental');
+        }
       }
       // Anything changed after the pull started has a later timestamp: start there next time,
       // but only once the archived listing below is complete.

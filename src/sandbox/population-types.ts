@@ -37,6 +37,41 @@ export interface SyntheticEngagement {
   lastOpenedAt: string | null;
 }
 
+/**
+ * What HubSpot keeps per contact beyond opens and clicks: email delivery, web analytics, form
+ * submissions, sales replies, lead status and job title. Null where the platform would leave the
+ * property empty (a visitor never tracked, an email never clicked).
+ */
+export interface SyntheticActivity {
+  /** Marketing emails delivered (sent minus bounced); never below the opens. */
+  emailsDelivered: number;
+  emailsBounced: number;
+  /** ISO 8601 UTC, at or before the last open; null if never clicked. */
+  lastClickedAt: string | null;
+  /** Website sessions and page views over the tracked history; null if the visitor was never identified. */
+  webVisits: number | null;
+  pageViews: number | null;
+  /** ISO 8601 UTC; null with no visits. */
+  lastVisitAt: string | null;
+  /** Form submissions (HubSpot's conversion events). */
+  formSubmissions: number;
+  /** ISO 8601 UTC of the last reply to a sales email, or null. */
+  lastSalesReplyAt: string | null;
+  /** HubSpot lead status option value, or null (customers usually have none). */
+  leadStatus: string | null;
+  jobTitle: string | null;
+}
+
+/** The company a person works at, as HubSpot's company record holds it. */
+export interface SyntheticCompany {
+  name: string;
+  /** HubSpot `industry` option value, e.g. COMPUTER_SOFTWARE. */
+  industry: string;
+  employees: number;
+  /** Whole currency units a year. */
+  annualRevenue: number;
+}
+
 export interface SyntheticPerson {
   /** 0-based position in the population; stable for a given seed. */
   index: number;
@@ -56,6 +91,10 @@ export interface SyntheticPerson {
   /** Ordered by occurredAt ascending. */
   purchases: SyntheticPurchase[];
   engagement: SyntheticEngagement;
+  /** Optional so that a hand-built person (tests) needs none; the generator always sets both. */
+  activity?: SyntheticActivity;
+  /** Null for people with no company on record. */
+  company?: SyntheticCompany | null;
 }
 
 export interface PopulationOptions {

@@ -17,6 +17,8 @@ import {
   CUSTOMER_TYPES,
   type CustomerType,
   type PopulationOptions,
+  type SyntheticActivity,
+  type SyntheticCompany,
   type SyntheticEngagement,
   type SyntheticPerson,
   type SyntheticPurchase,
@@ -713,6 +715,108 @@ function engagementOf(rng: Rng, type: CustomerType, consent: 'subscribed' | 'uns
 }
 
 // ---------------------------------------------------------------------------------------------
+// Web, email delivery and sales activity; the company
+// ---------------------------------------------------------------------------------------------
+
+/** Own streams again: adding these changed none of the values drawn before them. */
+const ACTIVITY_STREAM = 0x3ac71f1;
+const COMPANY_STREAM = 0x0c0a9a7;
+
+/** Website sessions a year by type: buyers browse more, lapsed ones hardly come back. */
+const VISITS_PER_YEAR: Readonly<Record<CustomerType, number>> = Object.freeze({
+  frequent_small_buyer: 30,
+  rare_big_spender: 10,
+  lapsed_regular: 2,
+  recent_first_timer: 14,
+  one_off_bargain_buyer: 4,
+  prospect: 6,
+});
+/** Share of people the site never identified (no cookie tied to the contact): web properties stay empty. */
+const UNTRACKED_SHARE = 0.2;
+const BOUNCE_RATE = 0.02;
+const CLICK_RATE_OF_OPENS = 0.2;
+
+const JOB_TITLES = [
+  'Marketing Manager', 'Head of Operations', 'Software Engineer', 'Office Manager', 'Purchasing Manager',
+  'Founder', 'Sales Director', 'Designer', 'Accountant', 'Teacher', 'Nurse', 'Consultant',
+] as const;
+const LEAD_STATUSES = ['NEW', 'OPEN', 'IN_PROGRESS', 'ATTEMPTED_TO_CONTACT', 'CONNECTED', 'UNQUALIFIED', 'BAD_TIMING'] as const;
+
+/** HubSpot `industry` option values the population's companies use (a subset of HubSpot's list). */
+export const COMPANY_INDUSTRIES = [
+  'COMPUTER_SOFTWARE', 'INFORMATION_TECHNOLOGY_AND_SERVICES', 'MARKETING_AND_ADVERTISING', 'RETAIL',
+  'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'EDUCATION_MANAGEMENT', 'CONSTRUCTION', 'CONSUMER_GOODS', 'FOOD_BEVERAGES',
+] as const;
+/** Median employees by type: big spenders buy for larger companies, bargain buyers for small ones. */
+const MEDIAN_EMPLOYEES: Readonly<Record<CustomerType, number>> = Object.freeze({
+  frequent_small_buyer: 40,
+  rare_big_spender: 800,
+  lapsed_regular: 60,
+  recent_first_timer: 50,
+  one_off_bargain_buyer: 8,
+  prospect: 30,
+});
+const COMPANY_SUFFIXES = ['GmbH', 'Ltd', 'Inc', 'SARL', 'BV', 'AB', 'SL', 'Pty Ltd', 'LLC', 'Group'] as const;
+/** Share of people with no company on record. */
+const NO_COMPANY_SHARE = 0.15;
+
+function isoDaysAgo(anchorMs: number, daysAgo: number): string {
+  return new Date(anchorMs - secondsAgo(daysAgo) * 1000).toISOString();
+}
+
+/** Delivery, clicks' date, web sessions, forms and sales replies, consistent with the email engagement. */
+function activityOf(rng: Rng, type: CustomerType, engagement: SyntheticEngagement, consent: 'subscribed' | 'unsubscribed', createdDaysAgo: number, anchorMs: number): SyntheticActivity {
+  const days = Math.min(365, createdDaysAgo);
+  const sent = consent === 'subscribed' ? Math.floor(days / 7) : 0;
+  const bounced = Math.min(sent - engagement.emailsOpened, binomial(rng, sent, BOUNCE_RATE));
+  const lastOpenDaysAgo = engagement.lastOpenedAt === null ? null : (anchorMs - Date.parse(engagement.lastOpenedAt)) / (DAY_SECONDS * 1000);
+  // A click is on an opened email, so the last click is no later than the last open.
+  const lastClickDaysAgo = engagement.emailsClicked === 0 || lastOpenDaysAgo === null
+    ? null
+    : Math.min(days, lastOpenDaysAgo + exponential(rng, 7 / CLICK_RATE_OF_OPENS));
+  const tracked = rng() >= UNTRACKED_SHARE;
+  const rate = VISITS_PER_YEAR[type] * Math.exp(0.5 * standardNormal(rng));
+  const visits = tracked ? Math.round((rate * Math.max(days, 1)) / 365) : null;
+  let pageViews: number | null = null;
+  if (visits !== null) {
+    pageViews = 0;
+    for (let v = 0; v < visits; v++) pageViews += 1 + Math.floor(exponential(rng, 2));
+  }
+  const lastVisitDaysAgo = visits ? Math.min(days, exponential(rng, 365 / Math.max(rate, 1) / 2)) : null;
+  const formSubmissions = visits ? binomial(rng, visits, type === 'prospect' ? 0.04 : 0.08) : 0;
+  const replied = rng() < (type === 'prospect' ? 0.08 : 0.15);
+  const lastReplyDaysAgo = replied ? uniform(rng, 0, days) : null;
+  const buyer = type !== 'prospect';
+  const leadStatus = buyer ? null : pick(rng, LEAD_STATUSES);
+  const jobTitle = rng() < 0.7 ? pick(rng, JOB_TITLES) : null;
+  return {
+    emailsDelivered: sent - bounced,
+    emailsBounced: bounced,
+    lastClickedAt: lastClickDaysAgo === null ? null : isoDaysAgo(anchorMs, lastClickDaysAgo),
+    webVisits: visits,
+    pageViews,
+    lastVisitAt: lastVisitDaysAgo === null ? null : isoDaysAgo(anchorMs, lastVisitDaysAgo),
+    formSubmissions,
+    lastSalesReplyAt: lastReplyDaysAgo === null ? null : isoDaysAgo(anchorMs, lastReplyDaysAgo),
+    leadStatus,
+    jobTitle,
+  };
+}
+
+/** The person's employer: size by customer type, revenue by size with per-employee noise. */
+function companyOf(rng: Rng, type: CustomerType, lastName: string): SyntheticCompany | null {
+  if (rng() < NO_COMPANY_SHARE) return null;
+  const employees = Math.max(1, Math.round(MEDIAN_EMPLOYEES[type] * Math.exp(0.8 * standardNormal(rng))));
+  const revenuePerEmployee = 120_000 * Math.exp(0.4 * standardNormal(rng));
+  return {
+    name: `${lastName} ${pick(rng, COMPANY_SUFFIXES)}`,
+    industry: pick(rng, COMPANY_INDUSTRIES),
+    employees,
+    annualRevenue: Math.round((employees * revenuePerEmployee) / 1000) * 1000,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Persons
 // ---------------------------------------------------------------------------------------------
 
@@ -758,6 +862,8 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
   }));
 
   const engagement = engagementOf(personRng(seed ^ ENGAGEMENT_STREAM, index), trueType, emailConsent, createdSecondsAgo / DAY_SECONDS, anchorMs);
+  const activity = activityOf(personRng(seed ^ ACTIVITY_STREAM, index), trueType, engagement, emailConsent, createdSecondsAgo / DAY_SECONDS, anchorMs);
+  const company = companyOf(personRng(seed ^ COMPANY_STREAM, index), trueType, lastName);
 
   return {
     index,
@@ -772,6 +878,8 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
     createdAt: new Date(anchorMs - createdSecondsAgo * 1000).toISOString(),
     purchases,
     engagement,
+    activity,
+    company,
   };
 }
 

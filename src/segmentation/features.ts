@@ -27,18 +27,28 @@ export const NUMBER_FEATURES = [
   'daysSinceLastPurchase', 'daysSinceFirstPurchase', 'lifetimeFrequency', 'lifetimeMonetary',
   'averageOrderValue', 'tenureDays', 'meanDaysBetweenPurchases', 'spendTrend',
   'emailOpens', 'emailClicks', 'daysSinceLastEmailOpen',
+  'emailOpenRate', 'emailClickRate', 'daysSinceLastEmailClick', 'daysSinceLastSalesEmailReply',
+  'webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees', 'companyAnnualRevenue',
   'pAlive', 'churnRisk', 'expectedPurchases90d', 'expectedOrderValue', 'clv', 'daysToNextPurchase',
 ] as const;
-export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt', 'lastEmailOpenAt', 'nextPurchaseAt'] as const;
+export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt', 'lastEmailOpenAt', 'lastEmailClickAt', 'lastVisitAt', 'nextPurchaseAt'] as const;
 /** Filled by the purchase models (src/segmentation/predict) after computeFeatures; missing until then. */
 export const PREDICTED_FEATURES = ['pAlive', 'churnRisk', 'expectedPurchases90d', 'expectedOrderValue', 'clv', 'daysToNextPurchase', 'nextPurchaseAt'] as const;
 
 /**
- * Engagement comes from mapped attributes with these canonical names, where a platform keeps it
- * (HubSpot's hs_email_open, hs_email_click, hs_email_last_open_date in mappings/hubspot.yaml).
+ * Engagement and firmographics come from mapped attributes with these canonical names, where a
+ * platform keeps them (mappings/hubspot.yaml maps HubSpot's hs_email_open, hs_analytics_num_visits,
+ * the associated company's industry, ...). Another platform or a file feeds the same features by
+ * mapping its own fields to these names.
  */
-export const ENGAGEMENT_ATTRIBUTES = { opens: 'emailOpens', clicks: 'emailClicks', lastOpenAt: 'lastEmailOpenAt' } as const;
-export const CATEGORY_FEATURES = ['country', 'city', 'emailConsent', 'lifecycleStage', 'rfmSegment', 'persona'] as const;
+export const ENGAGEMENT_ATTRIBUTES = {
+  opens: 'emailOpens', clicks: 'emailClicks', lastOpenAt: 'lastEmailOpenAt',
+  delivered: 'emailsDelivered', lastClickAt: 'lastEmailClickAt', lastSalesReplyAt: 'lastSalesEmailReplyAt',
+  visits: 'webVisits', pageViews: 'pageViews', lastVisitAt: 'lastVisitAt', forms: 'formSubmissions',
+  lifecycleStage: 'lifecycleStage', leadStatus: 'leadStatus',
+  industry: 'companyIndustry', employees: 'companyEmployees', annualRevenue: 'companyAnnualRevenue',
+} as const;
+export const CATEGORY_FEATURES = ['country', 'city', 'emailConsent', 'lifecycleStage', 'rfmSegment', 'persona', 'crmLifecycleStage', 'leadStatus', 'companyIndustry'] as const;
 export type NumberFeature = (typeof NUMBER_FEATURES)[number];
 export type DateFeature = (typeof DATE_FEATURES)[number];
 export type CategoryFeature = (typeof CATEGORY_FEATURES)[number];
@@ -70,6 +80,16 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'emailOpens', kind: 'number', label: 'marketing emails opened', unit: 'emails', description: 'Marketing emails the person opened, from the mapped attribute emailOpens (HubSpot: hs_email_open). Missing where no platform keeps it.' },
   { key: 'emailClicks', kind: 'number', label: 'marketing emails clicked', unit: 'emails', description: 'Marketing emails the person clicked, from the mapped attribute emailClicks (HubSpot: hs_email_click). Missing where no platform keeps it.' },
   { key: 'daysSinceLastEmailOpen', kind: 'number', label: 'days since the last email open', unit: 'days', description: 'Whole days since the last marketing email open (mapped attribute lastEmailOpenAt; HubSpot: hs_email_last_open_date). Missing if never opened or not kept.' },
+  { key: 'emailOpenRate', kind: 'number', label: 'email open rate', unit: '0-1', description: 'Marketing emails opened ÷ delivered (mapped attributes emailOpens and emailsDelivered; HubSpot: hs_email_open, hs_email_delivered), at most 1. Missing when either is not kept or nothing was delivered.' },
+  { key: 'emailClickRate', kind: 'number', label: 'email click rate', unit: '0-1', description: 'Marketing emails clicked ÷ delivered (emailClicks, emailsDelivered; HubSpot: hs_email_click, hs_email_delivered), at most 1. Missing when either is not kept or nothing was delivered.' },
+  { key: 'daysSinceLastEmailClick', kind: 'number', label: 'days since the last email click', unit: 'days', description: 'Whole days since the last marketing email click (mapped attribute lastEmailClickAt; HubSpot: hs_email_last_click_date). Missing if never clicked or not kept.' },
+  { key: 'daysSinceLastSalesEmailReply', kind: 'number', label: 'days since the last sales email reply', unit: 'days', description: 'Whole days since the person last replied to a sales email (lastSalesEmailReplyAt; HubSpot: hs_sales_email_last_replied). Missing if never or not kept.' },
+  { key: 'webVisits', kind: 'number', label: 'website visits', unit: 'sessions', description: 'Website sessions (mapped attribute webVisits; HubSpot: hs_analytics_num_visits). Missing for visitors the site never identified.' },
+  { key: 'pageViews', kind: 'number', label: 'page views', unit: 'pages', description: 'Website page views (pageViews; HubSpot: hs_analytics_num_page_views). Missing for visitors the site never identified.' },
+  { key: 'formFills', kind: 'number', label: 'form submissions', unit: 'forms', description: 'Forms the person submitted (mapped attribute formSubmissions; HubSpot: num_conversion_events). Missing where no platform keeps it.' },
+  { key: 'daysSinceLastVisit', kind: 'number', label: 'days since the last website visit', unit: 'days', description: 'Whole days since the last website session (lastVisitAt; HubSpot: hs_analytics_last_visit_timestamp). Missing with no tracked visit.' },
+  { key: 'companyEmployees', kind: 'number', label: 'company employees', unit: 'people', description: 'Employees of the person\'s company (mapped attribute companyEmployees; HubSpot: the primary associated company\'s numberofemployees). Missing with no company or no count.' },
+  { key: 'companyAnnualRevenue', kind: 'number', label: 'company annual revenue', unit: 'money', description: 'Annual revenue of the person\'s company as the platform keeps it, in its own currency (companyAnnualRevenue; HubSpot: the primary company\'s annualrevenue). Missing with no company or no figure.' },
   { key: 'pAlive', kind: 'number', label: 'chance of still being a customer', unit: '0-1', description: 'BG/NBD probability that the customer has not silently dropped out, given how often and how recently they bought (segmentation.predictions). Missing for one-time buyers (the model gives them 1 by construction: it cannot yet have seen them leave), for prospects, and when predictions did not run.' },
   { key: 'churnRisk', kind: 'number', label: 'churn risk', unit: '0-1', description: '1 − pAlive (missing where pAlive is).' },
   { key: 'expectedPurchases90d', kind: 'number', label: 'expected purchases in the next 90 days', unit: 'orders', description: 'BG/NBD conditional expectation of purchases (distinct purchase days) in the 90 days after the reference date.' },
@@ -80,6 +100,8 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'firstPurchaseAt', kind: 'date', label: 'first purchase', unit: 'date', description: 'Date of the first won purchase.' },
   { key: 'createdAt', kind: 'date', label: 'first seen', unit: 'date', description: 'Earliest contact creation date across platforms (missing if after the reference date).' },
   { key: 'lastEmailOpenAt', kind: 'date', label: 'last email open', unit: 'date', description: 'Date of the last marketing email open (mapped attribute lastEmailOpenAt).' },
+  { key: 'lastEmailClickAt', kind: 'date', label: 'last email click', unit: 'date', description: 'Date of the last marketing email click (mapped attribute lastEmailClickAt).' },
+  { key: 'lastVisitAt', kind: 'date', label: 'last website visit', unit: 'date', description: 'Date of the last website session (mapped attribute lastVisitAt).' },
   { key: 'nextPurchaseAt', kind: 'date', label: 'expected next purchase', unit: 'date', description: 'Reference date + daysToNextPurchase: when an active customer is expected to buy next.' },
   { key: 'country', kind: 'category', label: 'country', unit: 'ISO code', description: 'Mapped contact country (the first platform that has one, in platform order).' },
   { key: 'city', kind: 'category', label: 'city', unit: 'text', description: 'Mapped contact city (the first platform that has one).' },
@@ -87,6 +109,9 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'lifecycleStage', kind: 'category', label: 'lifecycle stage', unit: LIFECYCLE_STAGES.join(' / '), description: `Judged against the customer's own cadence: prospect (never bought); new (first purchase within ${NEW_CUSTOMER_DAYS} days); active (silent for at most ${ACTIVE_GAPS}× their mean gap between purchases); dormant (up to ${CHURNED_GAPS}×); churned (longer). One-time buyers are judged against the median cadence of repeat buyers.` },
   { key: 'rfmSegment', kind: 'category', label: 'RFM segment', unit: 'segment key', description: 'The RFM segment key (champions, at_risk, ...).' },
   { key: 'persona', kind: 'category', label: 'persona', unit: 'segment key', description: 'The persona (cluster) segment key, when clustering ran; missing for people outside the clustered population (segmentation.clustering.population: by default the prospects of a store that has purchases).' },
+  { key: 'crmLifecycleStage', kind: 'category', label: 'CRM lifecycle stage', unit: 'platform value', description: 'The lifecycle stage the CRM keeps (mapped attribute lifecycleStage; HubSpot: lifecyclestage, e.g. lead, marketingqualifiedlead, customer), as opposed to segsync\'s own lifecycleStage.' },
+  { key: 'leadStatus', kind: 'category', label: 'lead status', unit: 'platform value', description: 'The sales lead status (mapped attribute leadStatus; HubSpot: hs_lead_status, e.g. NEW, IN_PROGRESS).' },
+  { key: 'companyIndustry', kind: 'category', label: 'company industry', unit: 'platform value', description: 'Industry of the person\'s company (mapped attribute companyIndustry; HubSpot: the primary associated company\'s industry, e.g. COMPUTER_SOFTWARE).' },
 ];
 
 /** The person's static facts, one array entry per profile, as loaded from the store. */
@@ -245,6 +270,9 @@ export function computeFeatures(
       lifecycleStage,
       rfmSegment: [...rfmSegments],
       persona: new Array<string | null>(rows).fill(null),
+      crmLifecycleStage: categoryColumn(profile.attributes.get(ENGAGEMENT_ATTRIBUTES.lifecycleStage), rows),
+      leadStatus: categoryColumn(profile.attributes.get(ENGAGEMENT_ATTRIBUTES.leadStatus), rows),
+      companyIndustry: categoryColumn(profile.attributes.get(ENGAGEMENT_ATTRIBUTES.industry), rows),
     },
     attributes: profile.attributes,
     purchases: byProfile,
@@ -257,25 +285,65 @@ export function attributeNumber(v: string | number | boolean | null | undefined)
   return Number.isFinite(n) ? n : Number.NaN;
 }
 
-/** Opens, clicks and the last open, from the canonical engagement attributes where present. */
+/** A mapped category attribute as text per profile; missing stays null. */
+function categoryColumn(column: ReadonlyArray<string | number | boolean | null> | undefined, rows: number): Array<string | null> {
+  const out = new Array<string | null>(rows).fill(null);
+  if (column) for (let i = 0; i < rows; i++) {
+    const v = column[i];
+    if (v !== null && v !== undefined && String(v).trim() !== '') out[i] = String(v).trim();
+  }
+  return out;
+}
+
+/** A mapped attribute as a date (epoch ms) at or before the reference date; NaN otherwise. */
+function attributeDate(v: string | number | boolean | null | undefined, referenceMs: number): number {
+  const ms = typeof v === 'string' ? (/^\d+$/.test(v.trim()) ? Number(v.trim()) : parseStrictDate(v)) : Number.NaN;
+  return Number.isFinite(ms) && ms <= referenceMs ? ms : Number.NaN;
+}
+
+/**
+ * Engagement and firmographics from the canonical attributes where present. A value a platform
+ * does not keep stays missing (NaN), never 0: "unknown" is not "none".
+ */
 function engagementFeatures(
   attributes: ProfileAttributes['attributes'],
   numbers: Record<NumberFeature, Float64Array>,
   dates: Record<DateFeature, Float64Array>,
   referenceMs: number,
 ): void {
-  const opens = attributes.get(ENGAGEMENT_ATTRIBUTES.opens);
-  const clicks = attributes.get(ENGAGEMENT_ATTRIBUTES.clicks);
-  const lastOpen = attributes.get(ENGAGEMENT_ATTRIBUTES.lastOpenAt);
+  const a = ENGAGEMENT_ATTRIBUTES;
+  const column = (name: string) => attributes.get(name);
+  const counts: Array<[NumberFeature, string]> = [
+    ['emailOpens', a.opens], ['emailClicks', a.clicks], ['webVisits', a.visits], ['pageViews', a.pageViews],
+    ['formFills', a.forms], ['companyEmployees', a.employees], ['companyAnnualRevenue', a.annualRevenue],
+  ];
+  const recencies: Array<[DateFeature | null, NumberFeature, string]> = [
+    ['lastEmailOpenAt', 'daysSinceLastEmailOpen', a.lastOpenAt], ['lastEmailClickAt', 'daysSinceLastEmailClick', a.lastClickAt],
+    ['lastVisitAt', 'daysSinceLastVisit', a.lastVisitAt], [null, 'daysSinceLastSalesEmailReply', a.lastSalesReplyAt],
+  ];
+  const delivered = column(a.delivered);
   const rows = numbers.emailOpens.length;
-  for (let i = 0; i < rows; i++) {
-    if (opens) numbers.emailOpens[i] = attributeNumber(opens[i]);
-    if (clicks) numbers.emailClicks[i] = attributeNumber(clicks[i]);
-    const at = lastOpen?.[i];
-    const ms = typeof at === 'string' ? parseStrictDate(at) : Number.NaN;
-    if (Number.isFinite(ms) && ms <= referenceMs) {
-      dates.lastEmailOpenAt[i] = ms;
-      numbers.daysSinceLastEmailOpen[i] = Math.floor((referenceMs - ms) / MS_PER_DAY);
+  for (const [feature, name] of counts) {
+    const values = column(name);
+    if (values) for (let i = 0; i < rows; i++) numbers[feature][i] = attributeNumber(values[i]);
+  }
+  for (const [date, days, name] of recencies) {
+    const values = column(name);
+    if (!values) continue;
+    for (let i = 0; i < rows; i++) {
+      const ms = attributeDate(values[i], referenceMs);
+      if (Number.isNaN(ms)) continue;
+      if (date) dates[date][i] = ms;
+      numbers[days][i] = Math.floor((referenceMs - ms) / MS_PER_DAY);
+    }
+  }
+  if (delivered) {
+    for (let i = 0; i < rows; i++) {
+      const d = attributeNumber(delivered[i]);
+      if (!(d > 0)) continue;
+      // NaN opens or clicks keep the rate missing: NaN / d is NaN, and Math.min keeps NaN.
+      numbers.emailOpenRate[i] = Math.min(1, numbers.emailOpens[i]! / d);
+      numbers.emailClickRate[i] = Math.min(1, numbers.emailClicks[i]! / d);
     }
   }
 }

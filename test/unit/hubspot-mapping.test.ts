@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mapContact, mapDeal } from '../../connectors/hubspot/mapper.js';
+import { companyProperties, contactProperties, mapContact, mapDeal } from '../../connectors/hubspot/mapper.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadMapping } from '../../src/config/mapping.js';
 import { defaultMappingFile } from '../../src/config/paths.js';
@@ -29,6 +29,21 @@ describe('mappings/hubspot.yaml', () => {
       updatedAt: '2024-09-11T13:27:39.356Z', emailConsent: 'unsubscribed', archived: false,
       attributes: { lifecycleStage: 'customer' },
     });
+  });
+
+  it('asks HubSpot for the engagement properties on contacts and the company ones on companies, never company.* on contacts', () => {
+    const onContacts = contactProperties(mapping);
+    expect(onContacts).toEqual(expect.arrayContaining(['hs_analytics_num_visits', 'hs_analytics_num_page_views', 'hs_analytics_last_visit_timestamp',
+      'num_conversion_events', 'hs_email_delivered', 'hs_email_bounce', 'hs_email_last_click_date', 'hs_sales_email_last_replied', 'hs_lead_status', 'jobtitle']));
+    expect(onContacts.filter((p) => p.includes('.'))).toEqual([]);
+    expect(companyProperties(mapping).sort()).toEqual(['annualrevenue', 'industry', 'numberofemployees']);
+  });
+
+  it('stores the primary company\'s values as attributes; a contact without a company has them missing', () => {
+    const withCompany = mapContact(contact({ hs_analytics_num_visits: '12' }), mapping, false, { industry: 'RETAIL', numberofemployees: ' 40 ', annualrevenue: '' });
+    expect(withCompany.ok && withCompany.record.attributes).toMatchObject({ webVisits: '12', companyIndustry: 'RETAIL', companyEmployees: '40', companyAnnualRevenue: null });
+    const without = mapContact(contact({}), mapping, false, null);
+    expect(without.ok && without.record.attributes).toMatchObject({ webVisits: null, companyIndustry: null, companyEmployees: null, companyAnnualRevenue: null });
   });
 
   it('reads consent as subscribed, and unknown when the flag is absent', () => {

@@ -97,7 +97,12 @@ describe('determinism', () => {
       const p = personAt(options(), i);
       const q = personAt(options(42, N, later), i);
       const sameEngagement = { ...q.engagement, lastOpenedAt: p.engagement.lastOpenedAt };
-      expect({ ...q, createdAt: p.createdAt, purchases: [], engagement: sameEngagement }).toEqual({ ...p, purchases: [] });
+      const sameActivity = { ...q.activity!, lastClickedAt: p.activity!.lastClickedAt, lastVisitAt: p.activity!.lastVisitAt, lastSalesReplyAt: p.activity!.lastSalesReplyAt };
+      expect({ ...q, createdAt: p.createdAt, purchases: [], engagement: sameEngagement, activity: sameActivity }).toEqual({ ...p, purchases: [] });
+      for (const key of ['lastClickedAt', 'lastVisitAt', 'lastSalesReplyAt'] as const) {
+        const at = p.activity![key];
+        if (at) expect(Date.parse(q.activity![key]!) - Date.parse(at)).toBe(10 * DAY_MS);
+      }
       if (p.engagement.lastOpenedAt) expect(Date.parse(q.engagement.lastOpenedAt!) - Date.parse(p.engagement.lastOpenedAt)).toBe(10 * DAY_MS);
       expect(Date.parse(q.createdAt) - Date.parse(p.createdAt)).toBe(10 * DAY_MS);
       expect(q.purchases.map((x) => x.key)).toEqual(p.purchases.map((x) => x.key));
@@ -200,7 +205,7 @@ describe('realism', () => {
   });
 
   it('exposes nothing but the declared fields', () => {
-    const keys = ['index', 'trueType', 'firstName', 'lastName', 'email', 'phone', 'city', 'country', 'emailConsent', 'createdAt', 'purchases', 'engagement'];
+    const keys = ['index', 'trueType', 'firstName', 'lastName', 'email', 'phone', 'city', 'country', 'emailConsent', 'createdAt', 'purchases', 'engagement', 'activity', 'company'];
     expect(Object.keys(people[0] ?? {}).sort()).toEqual([...keys].sort());
   });
 });
@@ -217,6 +222,46 @@ describe('email engagement', () => {
     expect(meanOpens('frequent_small_buyer')).toBeGreaterThan(3 * meanOpens('lapsed_regular'));
     expect(people.every((p) => p.engagement.emailsClicked <= p.engagement.emailsOpened)).toBe(true);
     expect(people.every((p) => p.engagement.lastOpenedAt === null || Date.parse(p.engagement.lastOpenedAt) <= A)).toBe(true);
+  });
+});
+
+describe('web, email delivery and company (HubSpot engagement and firmographics)', () => {
+  beforeAll(loadPopulation);
+
+  it('is consistent with the email engagement: delivered covers the opens, the last click is no later than the last open', () => {
+    for (const p of people) {
+      const a = p.activity!;
+      expect(a.emailsDelivered).toBeGreaterThanOrEqual(p.engagement.emailsOpened);
+      expect(a.emailsBounced).toBeGreaterThanOrEqual(0);
+      expect(a.lastClickedAt === null).toBe(p.engagement.emailsClicked === 0);
+      if (a.lastClickedAt) expect(Date.parse(a.lastClickedAt)).toBeLessThanOrEqual(Date.parse(p.engagement.lastOpenedAt!));
+      if (p.emailConsent === 'unsubscribed') expect(a.emailsDelivered).toBe(0);
+      expect(a.pageViews === null).toBe(a.webVisits === null);
+      if (a.webVisits !== null) expect(a.pageViews!).toBeGreaterThanOrEqual(a.webVisits);
+      expect(a.lastVisitAt === null).toBe(!a.webVisits);
+      for (const at of [a.lastClickedAt, a.lastVisitAt, a.lastSalesReplyAt]) if (at) expect(Date.parse(at)).toBeLessThanOrEqual(A);
+    }
+  });
+
+  it('gives buyers and non-buyers alike web activity and companies, some untracked or without a company', () => {
+    for (const group of [people.filter((p) => p.trueType === 'prospect'), people.filter((p) => p.trueType !== 'prospect')]) {
+      const share = (f: (p: SyntheticPerson) => boolean) => group.filter(f).length / group.length;
+      expect(share((p) => p.activity!.webVisits === null)).toBeGreaterThan(0.15);
+      expect(share((p) => p.activity!.webVisits === null)).toBeLessThan(0.25);
+      expect(share((p) => p.company === null)).toBeGreaterThan(0.1);
+      expect(share((p) => p.company === null)).toBeLessThan(0.2);
+    }
+    const medianEmployees = (type: CustomerType) => {
+      const sizes = byType[type].flatMap((p) => (p.company ? [p.company.employees] : [])).sort((x, y) => x - y);
+      return sizes[sizes.length >> 1]!;
+    };
+    expect(medianEmployees('rare_big_spender')).toBeGreaterThan(10 * medianEmployees('one_off_bargain_buyer'));
+    const meanVisits = (type: CustomerType) => {
+      const v = byType[type].flatMap((p) => (p.activity!.webVisits === null ? [] : [p.activity!.webVisits]));
+      return v.reduce((s, x) => s + x, 0) / v.length;
+    };
+    expect(meanVisits('frequent_small_buyer')).toBeGreaterThan(5 * meanVisits('lapsed_regular'));
+    expect(people.filter((p) => p.company).every((p) => p.company!.employees >= 1 && p.company!.annualRevenue > 0)).toBe(true);
   });
 });
 

@@ -11,6 +11,7 @@ import { errorBody, type Reply } from './http-support.js';
  * The scopes the README asks a private app for, exactly what segsync's calls need (platforms.md
  * H1; test/e2e/hubspot-scopes.test.ts holds the README, .env.example and this list together).
  * `crm.schemas.deals.read`: a pull checks the mapped deal properties (GET /crm/v3/properties/deals).
+ * The companies scopes: the shipped mapping reads each contact's company (associations, batch read, properties).
  */
 export const SEGSYNC_SCOPES = [
   'crm.objects.contacts.read',
@@ -21,6 +22,8 @@ export const SEGSYNC_SCOPES = [
   'crm.schemas.contacts.read',
   'crm.schemas.contacts.write',
   'crm.schemas.deals.read',
+  'crm.objects.companies.read',
+  'crm.schemas.companies.read',
 ] as const;
 
 /** What a private app set up for reading only holds (the sandbox's `missing-scopes` account). */
@@ -44,10 +47,12 @@ export function scopeFor(method: string, pathname: string): string | undefined {
     const type = objects[1]!.toLowerCase();
     if (type === 'contacts' || type === 'contact' || type === '0-1') return `crm.objects.contacts.${access}`;
     if (type === 'deals' || type === 'deal' || type === '0-3') return `crm.objects.deals.${access}`;
+    if (type === 'companies' || type === 'company' || type === '0-2') return `crm.objects.companies.${access}`;
     return undefined;
   }
   if (/^\/crm\/v3\/properties\/(contacts|contact|0-1)(\/|$)/.test(pathname)) return `crm.schemas.contacts.${access}`;
   if (/^\/crm\/v3\/properties\/(deals|deal|0-3)(\/|$)/.test(pathname)) return `crm.schemas.deals.${access}`;
+  if (/^\/crm\/v3\/properties\/(companies|company|0-2)(\/|$)/.test(pathname)) return `crm.schemas.companies.${access}`;
   if (/^\/crm\/v3\/lists(\/|$)/.test(pathname)) return `crm.lists.${access}`;
   return undefined;
 }

@@ -49,6 +49,7 @@ export class ObjectsApi {
     const archived = ctx.query.get('archived') === 'true';
     const names = this.state.selectedNames(kind, listParam(ctx.query, 'properties'));
     const assoc = (listParam(ctx.query, 'associations') ?? []).some((a) => objectKind(a) === this.state.other(kind));
+    const companies = kind === 'contacts' && (listParam(ctx.query, 'associations') ?? []).some((a) => ['companies', 'company', '0-2'].includes(a.toLowerCase()));
 
     const results: Record<string, unknown>[] = [];
     let next: number | undefined;
@@ -60,7 +61,7 @@ export class ObjectsApi {
         next = rec.id;
         break;
       }
-      results.push(this.state.objectJson(kind, rec, names, assoc));
+      results.push(this.state.objectJson(kind, rec, names, assoc, companies));
     }
     const body: Record<string, unknown> = { results };
     if (next !== undefined) {

@@ -172,6 +172,14 @@ const CONTACT_PROPERTIES: BuiltinSpec[] = [
   { name: 'hs_email_open', label: 'Marketing emails opened', type: 'number', fieldType: 'number', groupName: 'emailinformation', readOnlyValue: true, calculated: true, description: 'The number of marketing emails which have been opened by this contact.' },
   { name: 'hs_email_click', label: 'Marketing emails clicked', type: 'number', fieldType: 'number', groupName: 'emailinformation', readOnlyValue: true, calculated: true, description: 'The number of marketing emails which have been clicked by this contact.' },
   { name: 'hs_email_last_open_date', label: 'Last marketing email open date', type: 'datetime', fieldType: 'date', groupName: 'emailinformation', readOnlyValue: true, calculated: true, description: 'The last time a contact opened a marketing email.' },
+  { name: 'hs_email_delivered', label: 'Marketing emails delivered', type: 'number', fieldType: 'number', groupName: 'emailinformation', readOnlyValue: true, calculated: true, description: 'The number of marketing emails delivered to this contact.' },
+  { name: 'hs_email_bounce', label: 'Marketing emails bounced', type: 'number', fieldType: 'number', groupName: 'emailinformation', readOnlyValue: true, calculated: true, description: 'The number of marketing emails that bounced for this contact.' },
+  { name: 'hs_email_last_click_date', label: 'Last marketing email click date', type: 'datetime', fieldType: 'date', groupName: 'emailinformation', readOnlyValue: true, calculated: true, description: 'The last time a contact clicked a link in a marketing email.' },
+  { name: 'hs_sales_email_last_replied', label: 'Recent Sales Email Replied Date', type: 'datetime', fieldType: 'date', groupName: 'sales_properties', readOnlyValue: true, description: 'The last time a contact replied to a sales email.' },
+  { name: 'hs_analytics_num_visits', label: 'Number of Sessions', type: 'number', fieldType: 'number', groupName: 'analyticsinformation', readOnlyValue: true, calculated: true, description: 'Number of times a contact has come to your website.' },
+  { name: 'hs_analytics_num_page_views', label: 'Number of Pageviews', type: 'number', fieldType: 'number', groupName: 'analyticsinformation', readOnlyValue: true, calculated: true, description: 'Total number of page views this contact has had on your website.' },
+  { name: 'hs_analytics_last_visit_timestamp', label: 'Time of Last Session', type: 'datetime', fieldType: 'date', groupName: 'analyticsinformation', readOnlyValue: true, calculated: true, description: 'Time of the last session attributed to this contact.' },
+  { name: 'num_conversion_events', label: 'Number of Form Submissions', type: 'number', fieldType: 'number', groupName: 'conversioninformation', readOnlyValue: true, calculated: true, description: 'The number of forms this contact has submitted.' },
   { name: 'createdate', label: 'Create Date', type: 'datetime', fieldType: 'date', groupName: 'contactinformation', readOnlyValue: true, description: 'The date that a contact entered the system' },
   { name: 'lastmodifieddate', label: 'Last Modified Date', type: 'datetime', fieldType: 'date', groupName: 'contactinformation', readOnlyValue: true, description: 'Most recent timestamp of any property update for a contact.' },
   { name: 'hs_lastmodifieddate', label: 'Object last modified date/time', type: 'datetime', fieldType: 'date', groupName: 'contactinformation', readOnlyValue: true, description: 'Most recent timestamp of any property update for this object.' },
@@ -196,6 +204,31 @@ const DEAL_PROPERTIES: BuiltinSpec[] = [
   { name: 'hs_object_id', label: 'Record ID', type: 'number', fieldType: 'number', groupName: 'dealinformation', readOnlyValue: true, hasUniqueValue: true, description: 'The unique ID for this record. This value is set automatically by HubSpot.' },
   { name: 'num_associated_contacts', label: 'Number of Associated Contacts', type: 'number', fieldType: 'number', groupName: 'deal_activity', readOnlyValue: true, calculated: true },
 ];
+
+/** HubSpot `industry` options the emulator declares (a subset of HubSpot's list; the population uses these). */
+const INDUSTRIES: Array<[string, string]> = [
+  ['ACCOUNTING', 'Accounting'], ['COMPUTER_SOFTWARE', 'Computer Software'], ['CONSTRUCTION', 'Construction'],
+  ['CONSUMER_GOODS', 'Consumer Goods'], ['EDUCATION_MANAGEMENT', 'Education Management'], ['FINANCIAL_SERVICES', 'Financial Services'],
+  ['FOOD_BEVERAGES', 'Food & Beverages'], ['HOSPITAL_HEALTH_CARE', 'Hospital & Health Care'],
+  ['INFORMATION_TECHNOLOGY_AND_SERVICES', 'Information Technology and Services'], ['MARKETING_AND_ADVERTISING', 'Marketing and Advertising'],
+  ['RETAIL', 'Retail'],
+];
+
+const COMPANY_PROPERTIES: BuiltinSpec[] = [
+  { name: 'name', label: 'Company name', type: 'string', fieldType: 'text', groupName: 'companyinformation', description: 'The name of the company or organization.' },
+  { name: 'domain', label: 'Company Domain Name', type: 'string', fieldType: 'text', groupName: 'companyinformation', description: 'The domain name of the company or organization.' },
+  { name: 'industry', label: 'Industry', type: 'enumeration', fieldType: 'select', groupName: 'companyinformation', options: INDUSTRIES, description: 'The type of business the company performs.' },
+  { name: 'numberofemployees', label: 'Number of Employees', type: 'number', fieldType: 'number', groupName: 'companyinformation', description: 'The total number of employees who work for the company or organization.' },
+  { name: 'annualrevenue', label: 'Annual Revenue', type: 'number', fieldType: 'number', groupName: 'companyinformation', description: 'The actual or estimated annual revenue of the company.' },
+  { name: 'createdate', label: 'Create Date', type: 'datetime', fieldType: 'date', groupName: 'companyinformation', readOnlyValue: true, description: 'The date the company or organization was added to the database.' },
+  { name: 'hs_lastmodifieddate', label: 'Last Modified Date', type: 'datetime', fieldType: 'date', groupName: 'companyinformation', readOnlyValue: true, description: 'Most recent timestamp of any property update for this company.' },
+  { name: 'hs_object_id', label: 'Record ID', type: 'number', fieldType: 'number', groupName: 'companyinformation', readOnlyValue: true, hasUniqueValue: true, description: 'The unique ID for this record. This value is set automatically by HubSpot.' },
+];
+
+/** Company definitions (read-only here: segsync reads companies, it never writes them). */
+export function builtinCompanyProperties(): PropertyDef[] {
+  return COMPANY_PROPERTIES.map((spec, i) => builtin(spec, i));
+}
 
 export function builtinGroups(kind: ObjectKind): GroupDef[] {
   return (kind === 'contacts' ? CONTACT_GROUPS : DEAL_GROUPS).map((g) => ({ ...g }));

@@ -6,7 +6,7 @@
  * the result cap (10,000). A changelog of 2024-08 announced 5/10/25 filters; the current guide
  * still says 5/6/18, and the stricter limit is the one an integration must respect, so it is used.
  */
-import type { CrmRecord, CrmState, ObjectStore } from './state.js';
+import type { CompanyRecord, CompanyStore, CrmRecord, CrmState } from './state.js';
 import { DERIVED, type ObjectKind, type PropertyDef } from './properties.js';
 
 export const SEARCH_MAX_GROUPS = 5;
@@ -116,7 +116,15 @@ function tokenPattern(raw: string): RegExp {
   return raw.includes('*') ? new RegExp(`^${escaped}$`) : new RegExp(`(^|[^a-z0-9])${escaped}($|[^a-z0-9])`);
 }
 
-export function parseSearch(body: unknown, rawLength: number, store: ObjectStore, cap: number): SearchParse {
+/** What a search is compiled against: the object's kind and property definitions (contacts, deals or companies). */
+export interface SearchableStore {
+  kind: ObjectKind | 'companies';
+  properties: ReadonlyMap<string, PropertyDef>;
+}
+
+const OBJECT_TYPE_IDS: Record<SearchableStore['kind'], string> = { contacts: '0-1', deals: '0-3', companies: '0-2' };
+
+export function parseSearch(body: unknown, rawLength: number, store: SearchableStore, cap: number): SearchParse {
   if (rawLength > SEARCH_MAX_BODY_CHARS) {
     return { ok: false, message: `Search request body is ${rawLength} characters; the maximum is ${SEARCH_MAX_BODY_CHARS}.` };
   }
@@ -209,14 +217,14 @@ export function parseSearch(body: unknown, rawLength: number, store: ObjectStore
   return { ok: true, search: { groups, sort, query, properties, limit, after, key } };
 }
 
-function compileFilter(f: unknown, store: ObjectStore): CompiledFilter | string {
+function compileFilter(f: unknown, store: SearchableStore): CompiledFilter | string {
   if (!f || typeof f !== 'object') return 'Each filter must be an object.';
   const o = f as Record<string, unknown>;
   const name = scalar(o.propertyName);
   const operator = scalar(o.operator) ?? 'EQ';
   if (!name) return 'A filter is missing propertyName.';
   const def = store.properties.get(name);
-  if (!def) return `Unable to find property '${name}' on object type ${store.kind === 'contacts' ? '0-1' : '0-3'}.`;
+  if (!def) return `Unable to find property '${name}' on object type ${OBJECT_TYPE_IDS[store.kind]}.`;
   if (!OPERATORS.has(operator)) return `Unknown filter operator '${operator}'.`;
   const compiled: CompiledFilter = { def, operator };
   const need = (raw: unknown, what: string): { v: Comparable } | { error: string } => {
@@ -368,6 +376,25 @@ export function runSearch(state: CrmState, kind: ObjectKind, search: ParsedSearc
     const c = compare(a.key, b.key);
     if (c !== 0) return descending ? -c : c;
     return a.id - b.id;
+  });
+  return hits.map((h) => h.id);
+}
+
+/** Ids of the companies matching the search, sorted like runSearch (companies are never archived here). */
+export function runCompanySearch(companies: CompanyStore, search: ParsedSearch): number[] {
+  const key = (rec: CompanyRecord, def: PropertyDef): Comparable | undefined => (def.name === 'hs_object_id' ? rec.id : comparable(def, companies.value(rec, def.name)));
+  const sortDef = search.sort?.def ?? companies.properties.get('createdate');
+  const descending = search.sort?.descending ?? false;
+  const hits: Array<{ id: number; key: Comparable | undefined }> = [];
+  for (const rec of companies.slots) {
+    if (search.groups.length > 0 && !search.groups.some((group) => group.every((f) => matches(f, key(rec, f.def), () => companies.value(rec, f.def.name))))) continue;
+    if (search.query !== null && !(companies.value(rec, 'name') ?? '').toLowerCase().includes(search.query)) continue;
+    hits.push({ id: rec.id, key: sortDef ? key(rec, sortDef) : undefined });
+  }
+  hits.sort((a, b) => {
+    if (a.key === undefined || b.key === undefined) return a.key !== b.key ? (a.key === undefined ? 1 : -1) : a.id - b.id;
+    const c = compare(a.key, b.key);
+    return c !== 0 ? (descending ? -c : c) : a.id - b.id;
   });
   return hits.map((h) => h.id);
 }

@@ -12,8 +12,9 @@ import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
-import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, objectKind, type Ctx, type Reply } from './http-support.js';
+import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, objectKind, validation, type Ctx, type Reply } from './http-support.js';
 import { TokenAccess } from './access.js';
+import { CompaniesApi } from './companies-api.js';
 import { ListsApi } from './lists-api.js';
 import { ObjectsApi } from './objects-api.js';
 import { PropertiesApi } from './properties-api.js';
@@ -88,6 +89,7 @@ export class HubSpotEmulator implements FaultInjector {
   private readonly objects: ObjectsApi;
   private readonly properties: PropertiesApi;
   private readonly lists: ListsApi;
+  private readonly companies: CompaniesApi;
   private readonly privacy: PrivacyApi;
   private readonly pipelines: DealPipelinesApi;
   private readonly faultQueue = new FaultQueue();
@@ -104,6 +106,7 @@ export class HubSpotEmulator implements FaultInjector {
     this.objects = new ObjectsApi(this.state, options.searchResultCap ?? 10_000);
     this.properties = new PropertiesApi(this.state);
     this.lists = new ListsApi(this.state);
+    this.companies = new CompaniesApi(this.state, options.searchResultCap ?? 10_000);
     this.privacy = new PrivacyApi(this.state);
     this.pipelines = new DealPipelinesApi(this.now);
     this.faults = new HubSpotFaults(() => this.rateHeaders(false), RATE_LIMIT_GROUP);
@@ -172,6 +175,21 @@ export class HubSpotEmulator implements FaultInjector {
       if (rec.live) out.push({ id: String(rec.id), properties: this.state.allProperties('contacts', rec), archived: false });
     }
     return out;
+  }
+
+  /** The contact's primary company's properties (name, industry, numberofemployees, annualrevenue), or undefined. */
+  companyOfContact(contactId: string): { id: string; properties: Record<string, string> } | undefined {
+    const rec = this.state.contacts.live(Number(contactId));
+    const company = rec?.companies[0] === undefined ? undefined : this.state.companies.get(rec.companies[0]);
+    return company ? { id: String(company.id), properties: { ...company.props } } : undefined;
+  }
+
+  /** Someone edits a company on the portal: its modification date moves, the contacts' do not (as in HubSpot). */
+  updateCompany(id: string, properties: Record<string, string>): void {
+    const rec = this.state.companies.get(Number(id));
+    if (!rec) throw new Error(`no company ${id}`);
+    Object.assign(rec.props, properties);
+    rec.updatedMs = Math.max(this.now(), rec.createdMs);
   }
 
   dealIdsForContact(contactId: string): string[] {
@@ -549,6 +567,29 @@ export class HubSpotEmulator implements FaultInjector {
     const s = ctx.segments;
     const m = ctx.method;
     if (s[0] !== 'crm') return notFound();
+
+    // ---- companies (read-only)
+    const company = (seg: string | undefined) => ['companies', 'company', '0-2'].includes((seg ?? '').toLowerCase());
+    if (s[1] === 'v3' && s[2] === 'objects' && company(s[3])) {
+      if (s.length === 6 && s[4] === 'batch' && s[5] === 'read' && m === 'POST') return this.companies.batchRead(ctx);
+      if (s.length === 4 && m === 'GET') return this.companies.listCompanies(ctx);
+      if (s.length === 5 && s[4] === 'search' && m === 'POST') return this.companies.search(ctx);
+      if (s.length === 5 && m === 'GET') return this.companies.getCompany(ctx, s[4] ?? '');
+      return notFound();
+    }
+    if (s[1] === 'v3' && s[2] === 'properties' && company(s[3])) {
+      if (s.length === 4 && m === 'GET') return this.companies.getProperties();
+      if (s.length === 5 && m === 'GET') return this.companies.getProperty(s[4] ?? '');
+      return notFound();
+    }
+    if (s[1] === 'v4' && s[2] === 'associations' && s.length === 7 && s[5] === 'batch' && s[6] === 'read' && m === 'POST' && company(s[3])) {
+      if (objectKind(s[4]) === 'contacts') return this.companies.companyContacts(ctx);
+      return validation(`${s[4] ?? ''} is not a valid association target for companies in this portal`);
+    }
+    if (s[1] === 'v4' && s[2] === 'associations' && s.length === 7 && s[5] === 'batch' && s[6] === 'read' && m === 'POST' && company(s[4])) {
+      if (objectKind(s[3]) === 'contacts') return this.companies.contactCompanies(ctx);
+      return validation(`companies is not a valid association target for ${s[3] ?? ''} in this portal`);
+    }
 
     // ---- CRM objects v3
     if (s[1] === 'v3' && s[2] === 'objects') {

@@ -7,11 +7,12 @@
  * associations as numeric ids. Values HubSpot computes (hs_object_id, createdate,
  * lastmodifieddate, hs_lastmodifieddate, ...) are derived on output, never stored.
  */
-import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { SyntheticActivity, SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import {
   ALWAYS_RETURNED,
   DEFAULT_PROPERTIES,
   DERIVED,
+  builtinCompanyProperties,
   builtinGroups,
   builtinProperties,
   type GroupDef,
@@ -21,11 +22,14 @@ import {
 
 export const FIRST_CONTACT_ID = 101;
 export const FIRST_DEAL_ID = 9_000_000_001;
+export const FIRST_COMPANY_ID = 30_000_000_001;
 const DAY_MS = 86_400_000;
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+const NO_COMPANIES: readonly number[] = Object.freeze([]);
 
 export class CrmRecord {
   archivedMs: number | null = null;
@@ -33,6 +37,8 @@ export class CrmRecord {
   mergedInto: number | null = null;
   /** Ids of associated records of the other kind (contact → deals, deal → contacts); replaced, never pushed to. */
   assoc: number[] = [];
+  /** Contacts only: associated company ids, the primary first (empty: no company). */
+  companies: readonly number[] = NO_COMPANIES;
 
   constructor(
     readonly id: number,
@@ -93,6 +99,58 @@ export class ObjectStore {
   }
 }
 
+/** A company record: read-only through the API (segsync only reads companies). */
+export class CompanyRecord {
+  /** Its contacts' ids (the reverse of CrmRecord.companies), for companies → contacts associations. */
+  contacts: readonly number[] = [];
+
+  constructor(
+    readonly id: number,
+    public props: Record<string, string>,
+    public createdMs: number,
+    public updatedMs: number,
+  ) {}
+}
+
+export class CompanyStore {
+  readonly kind = 'companies' as const;
+  readonly slots: CompanyRecord[] = [];
+
+  readonly properties = new Map<string, PropertyDef>(builtinCompanyProperties().map((p) => [p.name, p]));
+
+  create(props: Record<string, string>, createdMs: number, updatedMs: number): CompanyRecord {
+    const rec = new CompanyRecord(FIRST_COMPANY_ID + this.slots.length, props, createdMs, updatedMs);
+    this.slots.push(rec);
+    return rec;
+  }
+
+  get(id: number): CompanyRecord | undefined {
+    return Number.isInteger(id) ? this.slots[id - FIRST_COMPANY_ID] : undefined;
+  }
+
+  value(rec: CompanyRecord, name: string): string | undefined {
+    switch (name) {
+      case 'hs_object_id':
+        return String(rec.id);
+      case 'createdate':
+        return iso(rec.createdMs);
+      case 'hs_lastmodifieddate':
+        return iso(rec.updatedMs);
+      default:
+        return rec.props[name];
+    }
+  }
+
+  /** The v3 object shape; unknown names are left out, the always-returned ones added (as for contacts). */
+  objectJson(rec: CompanyRecord, requested: readonly string[] | undefined): Record<string, unknown> {
+    const names = new Set(requested && requested.length > 0 ? ['createdate', 'hs_lastmodifieddate', 'hs_object_id'] : ['createdate', 'domain', 'hs_lastmodifieddate', 'hs_object_id', 'name']);
+    for (const n of requested ?? []) if (this.properties.has(n)) names.add(n);
+    const properties: Record<string, string | null> = {};
+    for (const n of [...names].sort()) properties[n] = this.value(rec, n) ?? null;
+    return { id: String(rec.id), properties, createdAt: iso(rec.createdMs), updatedAt: iso(rec.updatedMs), archived: false };
+  }
+}
+
 export class ListRecord {
   listVersion = 1;
   deletedMs: number | null = null;
@@ -140,11 +198,29 @@ export interface ObjectJsonOptions {
   associations?: boolean;
 }
 
+/** The contact properties HubSpot computes from email, web and sales activity; empty ones left out, as HubSpot does. */
+function activityProperties(a: SyntheticActivity): Record<string, string> {
+  const out: Record<string, string> = {
+    hs_email_delivered: String(a.emailsDelivered),
+    hs_email_bounce: String(a.emailsBounced),
+    num_conversion_events: String(a.formSubmissions),
+  };
+  if (a.lastClickedAt) out.hs_email_last_click_date = a.lastClickedAt;
+  if (a.webVisits !== null) out.hs_analytics_num_visits = String(a.webVisits);
+  if (a.pageViews !== null) out.hs_analytics_num_page_views = String(a.pageViews);
+  if (a.lastVisitAt) out.hs_analytics_last_visit_timestamp = a.lastVisitAt;
+  if (a.lastSalesReplyAt) out.hs_sales_email_last_replied = a.lastSalesReplyAt;
+  if (a.leadStatus) out.hs_lead_status = a.leadStatus;
+  if (a.jobTitle) out.jobtitle = a.jobTitle;
+  return out;
+}
+
 export class CrmState {
   /** Bumped on every change that can alter a search result. */
   version = 0;
   readonly contacts = new ObjectStore('contacts', FIRST_CONTACT_ID);
   readonly deals = new ObjectStore('deals', FIRST_DEAL_ID);
+  readonly companies = new CompanyStore();
   /** Lower-cased email → contact id (live contacts, plus merged-away emails → primary). */
   readonly emailIndex = new Map<string, number>();
   /** Person index → contact id. */
@@ -187,10 +263,21 @@ export class CrmState {
           hs_email_open: String(person.engagement.emailsOpened),
           hs_email_click: String(person.engagement.emailsClicked),
           ...(person.engagement.lastOpenedAt ? { hs_email_last_open_date: person.engagement.lastOpenedAt } : {}),
+          ...(person.activity ? activityProperties(person.activity) : {}),
         },
         personCreated,
         lastTouch,
       );
+      if (person.company) {
+        const c = person.company;
+        const company = this.companies.create(
+          { name: c.name, industry: c.industry, numberofemployees: String(c.employees), annualrevenue: String(c.annualRevenue) },
+          personCreated,
+          personCreated,
+        );
+        contact.companies = [company.id];
+        company.contacts = [contact.id];
+      }
       this.emailIndex.set(email, contact.id);
       this.personIndex.set(person.index, contact.id);
       const dealIds: number[] = [];
@@ -270,7 +357,7 @@ export class CrmState {
   }
 
   /** The v3 object shape of contacts_page.json / deals_page.json. */
-  objectJson(kind: ObjectKind, rec: CrmRecord, names: readonly string[], withAssociations = false): Record<string, unknown> {
+  objectJson(kind: ObjectKind, rec: CrmRecord, names: readonly string[], withAssociations = false, withCompanies = false): Record<string, unknown> {
     const properties: Record<string, string | null> = {};
     for (const n of names) properties[n] = this.value(kind, rec, n) ?? null;
     const out: Record<string, unknown> = {
@@ -286,6 +373,14 @@ export class CrmState {
         const type = kind === 'contacts' ? 'contact_to_deal' : 'deal_to_contact';
         out.associations = { [otherKind]: { results: ids.map((id) => ({ id: String(id), type })) } };
       }
+    }
+    if (withCompanies && rec.companies.length > 0) {
+      // v3 inline names: the primary company is listed twice, as contact_to_company (primary) and unlabeled.
+      const results = rec.companies.flatMap((id, k) => [
+        ...(k === 0 ? [{ id: String(id), type: 'contact_to_company' }] : []),
+        { id: String(id), type: 'contact_to_company_unlabeled' },
+      ]);
+      out.associations = { ...(out.associations as Record<string, unknown> | undefined), companies: { results } };
     }
     out.archived = rec.archivedMs !== null;
     if (rec.archivedMs !== null) out.archivedAt = iso(rec.archivedMs);
@@ -348,6 +443,13 @@ export class CrmState {
       if (!primary.assoc.includes(dealId)) primary.assoc = [...primary.assoc, dealId];
     }
     merged.assoc = [];
+    // Companies follow like deals do: the primary keeps its primary company, the merged one's are added.
+    for (const companyId of merged.companies) {
+      const company = this.companies.get(companyId);
+      if (company) company.contacts = [...new Set([...company.contacts.filter((c) => c !== mergedId), primaryId])];
+    }
+    primary.companies = [...new Set([...primary.companies, ...merged.companies])];
+    merged.companies = [];
     const mergedIds = [
       ...(primary.props.hs_merged_object_ids ? primary.props.hs_merged_object_ids.split(';') : []),
       String(mergedId),
