@@ -54,7 +54,7 @@ const CLUSTERED_NOUN = (kind: string): [string, string] =>
 export function renderClustering(c: SegmentSummary['clustering']): string {
   if (c.status === 'skipped') return `No clusters: ${c.reason}.`;
   const num = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '∞');
-  const rows = [['persona', 'customers', 'share', 'in numbers']];
+  const rows = [['persona', CLUSTERED_NOUN(c.population.kind)[1], 'share', 'in numbers']];
   for (const p of c.personas) rows.push([p.noise ? `${p.label} (noise, not a cluster)` : p.label, fmt(p.size), `${(p.share * 100).toFixed(1)}%`, p.summary]);
   const scan = [['k', 'silhouette', 'inertia (elbow)', 'BIC', 'Davies–Bouldin', 'Calinski–Harabasz', 'Dunn']];
   for (const r of c.scan) {
