@@ -28,10 +28,13 @@ const withContactField = (mapping: Mapping, field: keyof Mapping['contacts']['fi
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
 
-describe('HubSpot: mapped properties against GET /crm/v3/properties/{contacts,deals}', () => {
+describe('HubSpot: mapped properties against GET /crm/v3/properties/{contacts,deals,companies}', () => {
   const HUBSPOT = 'https://api.hubapi.com';
   const property = (name: string) => ({ name, label: name, type: 'string', fieldType: 'text', groupName: 'contactinformation', options: [] });
-  const contactNames = ['email', 'phone', 'firstname', 'lastname', 'country', 'city', 'createdate', 'hs_email_optout', 'lifecyclestage', 'hs_email_open', 'hs_email_click', 'hs_email_last_open_date'];
+  const contactNames = ['email', 'phone', 'firstname', 'lastname', 'country', 'city', 'createdate', 'hs_email_optout', 'lifecyclestage', 'hs_email_open', 'hs_email_click', 'hs_email_last_open_date',
+    'hs_lead_status', 'jobtitle', 'hs_email_delivered', 'hs_email_bounce', 'hs_email_last_click_date', 'hs_sales_email_last_replied',
+    'hs_analytics_num_visits', 'hs_analytics_num_page_views', 'hs_analytics_last_visit_timestamp', 'num_conversion_events'];
+  const companyNames = ['industry', 'numberofemployees', 'annualrevenue'];
   const dealNames = ['amount', 'deal_currency_code', 'closedate', 'dealname', 'dealstage'];
   const hubspot = () => new HubSpotClient(testHubSpotConfig(), {}, async () => {});
   /** hs_email_optout as HubSpot declares it: an enumeration (booleancheckbox) with the options true and false. */
@@ -49,6 +52,7 @@ describe('HubSpot: mapped properties against GET /crm/v3/properties/{contacts,de
   const listings = () => nock(HUBSPOT)
     .get('/crm/v3/properties/contacts').reply(200, { results: [...contactNames.filter((n) => n !== 'hs_email_optout').map(property), optout] })
     .get('/crm/v3/properties/deals').reply(200, { results: dealNames.map(property) })
+    .get('/crm/v3/properties/companies').reply(200, { results: companyNames.map(property) })
     .get('/crm/v3/pipelines/deals').reply(200, pipelines);
   const withStatusValues = (mapping: Mapping, values: Record<string, 'won' | 'lost'>): Mapping => ({ ...mapping, purchases: { ...mapping.purchases, status: { ...mapping.purchases.status, values } } });
 

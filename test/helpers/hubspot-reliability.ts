@@ -6,9 +6,13 @@
 import { CONNECTORS } from '../../connectors/index.js';
 import { HubSpotEmulator, type Corruption } from '../../connectors/hubspot/emulator/index.js';
 import { generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
+import { loadMapping } from '../../src/config/mapping.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { requestCounts, type Session } from '../../src/pipeline/session.js';
 import { expectedMembers, signal, storeWorld, tokenFields, type StoreWorld } from './world.js';
+
+/** The attributes mappings/hubspot.yaml maps: key → HubSpot property (or company.<property>). */
+const SHIPPED_ATTRIBUTES: Record<string, string> = loadMapping(CONNECTORS.find((c) => c.id === 'hubspot')!.defaultMappingFile).contacts.attributes;
 
 export const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 export const TOKEN = 'reliability-hubspot-token';
@@ -97,12 +101,10 @@ export function compare(world: ReliabilityWorld, session: Session, mustQuarantin
       email_consent: optout === 'true' ? 'unsubscribed' : optout === 'false' ? 'subscribed' : 'unknown',
       archived: 0,
       merged_into: null,
-      attributes: JSON.stringify({
-        lifecycleStage: clean(p.lifecyclestage),
-        emailOpens: clean(p.hs_email_open),
-        emailClicks: clean(p.hs_email_click),
-        lastEmailOpenAt: clean(p.hs_email_last_open_date),
-      }),
+      // Every attribute of the shipped mapping, read as HubSpot has it: a contact property, or
+      // (company.<property>) the property of the contact's primary company.
+      attributes: JSON.stringify(Object.fromEntries(Object.entries(SHIPPED_ATTRIBUTES).map(([key, field]) => [key,
+        field.startsWith('company.') ? clean(em.companyOfContact(c.id)?.properties[field.slice('company.'.length)]) : clean(p[field])]))),
     };
     for (const [k, v] of Object.entries(want)) {
       const got = k === 'attributes' ? JSON.stringify(JSON.parse(String(row[k]))) : row[k];

@@ -305,7 +305,7 @@ describe('ClusteringSchema', () => {
     const result = ClusteringSchema.safeParse({ categorical: ['persona'] });
     expect(result.success).toBe(false);
     expect(result.error!.issues[0]!.message).toBe(
-      '"persona" is not a category feature; use one of country, city, emailConsent, lifecycleStage, rfmSegment or attributes.<name>',
+      '"persona" is not a category feature; use one of country, city, emailConsent, lifecycleStage, rfmSegment, crmLifecycleStage, leadStatus, companyIndustry or attributes.<name>',
     );
   });
 
