@@ -8,12 +8,11 @@
 import { propertyJson } from './properties.js';
 import { parseSearch, runCompanySearch } from './search.js';
 import { FIRST_COMPANY_ID, iso, type CrmState } from './state.js';
-import { asRecordId, decodeCursor, encodeCursor, fail, intParam, listParam, notFound, parseJson, parseJsonObject, validation, type Ctx, type Reply } from './http-support.js';
+import { associationPage, asRecordId, batchAnswer, fail, intParam, listParam, notFound, parseJson, parseJsonObject, validation, type Ctx, type Reply } from './http-support.js';
 
 const BATCH_MAX = 100;
 const LIST_PAGE_MAX = 100;
 const ASSOC_BATCH_MAX = 1000;
-const ASSOC_PAGE_MAX = 500;
 /** HUBSPOT_DEFINED contact → company types: 279 unlabeled, 1 primary (HubSpot answers both for the primary company). */
 const CONTACT_TO_COMPANY = 279;
 const CONTACT_TO_COMPANY_PRIMARY = 1;
@@ -65,22 +64,9 @@ export class CompaniesApi {
         });
         continue;
       }
-      const offset = typeof o.after === 'string' && o.after !== '' ? decodeCursor(o.after) : 0;
-      const result: Record<string, unknown> = {
-        from: { id: rawId },
-        to: ids.slice(offset, offset + ASSOC_PAGE_MAX).map((c) => ({ toObjectId: c, associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: COMPANY_TO_CONTACT, label: null }] })),
-      };
-      if (offset + ASSOC_PAGE_MAX < ids.length) result.paging = { next: { after: encodeCursor(offset + ASSOC_PAGE_MAX) } };
-      results.push(result);
+      results.push(associationPage(rawId, ids, o.after, () => [{ category: 'HUBSPOT_DEFINED', typeId: COMPANY_TO_CONTACT, label: null }]));
     }
-    const body: Record<string, unknown> = { status: 'COMPLETE', results };
-    if (errors.length > 0) {
-      body.numErrors = errors.length;
-      body.errors = errors;
-    }
-    body.startedAt = startedAt;
-    body.completedAt = iso(this.state.now());
-    return { status: errors.length > 0 ? 207 : 200, body };
+    return batchAnswer(results, errors, startedAt, iso(this.state.now()));
   }
 
   private inputs(ctx: Ctx, max: number): { body: Record<string, unknown>; inputs: unknown[] } {
@@ -184,27 +170,11 @@ export class CompaniesApi {
         });
         continue;
       }
-      const offset = typeof o.after === 'string' && o.after !== '' ? decodeCursor(o.after) : 0;
-      const page = ids.slice(offset, offset + ASSOC_PAGE_MAX);
-      const result: Record<string, unknown> = {
-        from: { id: rawId },
-        to: page.map((id, k) => ({
-          toObjectId: id,
-          associationTypes: offset + k === 0
-            ? [{ category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY_PRIMARY, label: 'Primary' }, { category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY, label: null }]
-            : [{ category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY, label: null }],
-        })),
-      };
-      if (offset + ASSOC_PAGE_MAX < ids.length) result.paging = { next: { after: encodeCursor(offset + ASSOC_PAGE_MAX) } };
-      results.push(result);
+      // The first company listed is the primary one.
+      results.push(associationPage(rawId, ids, o.after, (position) => position === 0
+        ? [{ category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY_PRIMARY, label: 'Primary' }, { category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY, label: null }]
+        : [{ category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY, label: null }]));
     }
-    const body: Record<string, unknown> = { status: 'COMPLETE', results };
-    if (errors.length > 0) {
-      body.numErrors = errors.length;
-      body.errors = errors;
-    }
-    body.startedAt = startedAt;
-    body.completedAt = iso(this.state.now());
-    return { status: errors.length > 0 ? 207 : 200, body };
+    return batchAnswer(results, errors, startedAt, iso(this.state.now()));
   }
 }

@@ -127,3 +127,32 @@ export function parseJsonObject(ctx: Ctx): Record<string, unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) validation('Invalid input JSON: expected a JSON object.');
   return body as Record<string, unknown>;
 }
+
+/** The most associations a v4 batch read returns per object before paging (`after`). */
+export const ASSOC_PAGE_MAX = 500;
+
+/**
+ * One object's entry of a v4 associations batch read: the page of `ids` that starts at its
+ * `after` cursor, each id with the association types `typesAt(position)` gives it.
+ */
+export function associationPage(rawId: string, ids: readonly (string | number)[], after: unknown, typesAt: (position: number) => unknown[]): Record<string, unknown> {
+  const offset = typeof after === 'string' && after !== '' ? decodeCursor(after) : 0;
+  const result: Record<string, unknown> = {
+    from: { id: rawId },
+    to: ids.slice(offset, offset + ASSOC_PAGE_MAX).map((id, k) => ({ toObjectId: id, associationTypes: typesAt(offset + k) })),
+  };
+  if (offset + ASSOC_PAGE_MAX < ids.length) result.paging = { next: { after: encodeCursor(offset + ASSOC_PAGE_MAX) } };
+  return result;
+}
+
+/** A batch endpoint's answer: 200 with its results, or 207 with the errors beside them. */
+export function batchAnswer(results: unknown[], errors: unknown[], startedAt: string, completedAt: string): Reply {
+  const body: Record<string, unknown> = { status: 'COMPLETE', results };
+  if (errors.length > 0) {
+    body.numErrors = errors.length;
+    body.errors = errors;
+  }
+  body.startedAt = startedAt;
+  body.completedAt = completedAt;
+  return { status: errors.length > 0 ? 207 : 200, body };
+}

@@ -10,7 +10,10 @@ import {
   SINGULAR,
   TYPE_ID,
   UPPER,
+  ASSOC_PAGE_MAX,
+  associationPage,
   asRecordId,
+  batchAnswer,
   decodeCursor,
   encodeCursor,
   intParam,
@@ -27,7 +30,6 @@ import {
 const BATCH_MAX = 100;
 const ASSOC_BATCH_MAX = 1000;
 const LIST_PAGE_MAX = 100;
-const ASSOC_PAGE_MAX = 500;
 
 export class ObjectsApi {
   private searchCache: { key: string; version: number; ids: number[] } | null = null;
@@ -294,23 +296,9 @@ export class ObjectsApi {
         });
         continue;
       }
-      const offset = typeof o.after === 'string' && o.after !== '' ? decodeCursor(o.after) : 0;
-      const page = ids.slice(offset, offset + ASSOC_PAGE_MAX);
-      const result: Record<string, unknown> = {
-        from: { id: rawId },
-        to: page.map((id) => ({ toObjectId: id, associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId, label: null }] })),
-      };
-      if (offset + ASSOC_PAGE_MAX < ids.length) result.paging = { next: { after: encodeCursor(offset + ASSOC_PAGE_MAX) } };
-      results.push(result);
+      results.push(associationPage(rawId, ids, o.after, () => [{ category: 'HUBSPOT_DEFINED', typeId, label: null }]));
     }
-    const body: Record<string, unknown> = { status: 'COMPLETE', results };
-    if (errors.length > 0) {
-      body.numErrors = errors.length;
-      body.errors = errors;
-    }
-    body.startedAt = startedAt;
-    body.completedAt = iso(this.state.now());
-    return { status: errors.length > 0 ? 207 : 200, body };
+    return batchAnswer(results, errors, startedAt, iso(this.state.now()));
   }
 
   associationsGet(ctx: Ctx, from: ObjectKind, rawId: string, to: ObjectKind): Reply {
