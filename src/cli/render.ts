@@ -55,7 +55,8 @@ export function renderClustering(c: SegmentSummary['clustering']): string {
   if (c.status === 'skipped') return `No clusters: ${c.reason}.`;
   const num = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : '∞');
   const rows = [['persona', CLUSTERED_NOUN(c.population.kind)[1], 'share', 'in numbers']];
-  for (const p of c.personas) rows.push([p.noise ? `${p.label} (noise, not a cluster)` : p.label, fmt(p.size), `${(p.share * 100).toFixed(1)}%`, p.summary]);
+  // Clustered on attributes or engagement: the typical member in those features says more than the purchase summary.
+  for (const p of c.personas) rows.push([p.noise ? `${p.label} (noise, not a cluster)` : p.label, fmt(p.size), `${(p.share * 100).toFixed(1)}%`, p.typical || p.summary]);
   const scan = [['k', 'silhouette', 'inertia (elbow)', 'BIC', 'Davies–Bouldin', 'Calinski–Harabasz', 'Dunn']];
   for (const r of c.scan) {
     scan.push([`${r.k}${r.k === c.k ? ' ←' : ''}`, num(r.silhouette), fmt(Math.round(r.inertia)), r.bic === null ? '–' : fmt(Math.round(r.bic)),

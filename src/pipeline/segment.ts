@@ -72,7 +72,8 @@ export type ClusteringSummary =
       scan: ScanRow[];
       /** What preparation did, one readable line per step. */
       preparation: string[];
-      personas: Array<{ key: string; label: string; size: number; share: number; noise: boolean; summary: string }>;
+      /** `typical`: the median member in the clustering's own features when they are not purchase behaviour ('' otherwise). */
+      personas: Array<{ key: string; label: string; size: number; share: number; noise: boolean; summary: string; typical: string }>;
     };
 
 export function rfmSegmentDefinitions(workspace: Workspace): SegmentDefinition[] {
@@ -309,7 +310,7 @@ export function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
     stability: c.metrics.stability?.mean ?? null,
     scan: c.scan,
     preparation: c.prepared.steps.map((step) => `${step.step}${step.column ? ` ${step.column}` : ''}: ${step.detail}`),
-    personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, noise: p.noise, summary: p.summary })),
+    personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, noise: p.noise, summary: p.summary, typical: p.typical })),
   };
 }
 

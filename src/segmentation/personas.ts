@@ -69,6 +69,12 @@ export interface Persona {
   differences: PersonaTrait[];
   traits: PersonaTrait[];
   narrative: string;
+  /**
+   * The typical (median) member in the clustering's own features when they are not the persona
+   * features, e.g. "typical age 27 · annual income 72 · spending score 80"; '' when clustered on
+   * purchase behaviour (the summary says it then).
+   */
+  typical: string;
   /** The token value (persona-summary.ts); `summaryFigures` are the rounded figures it shows. */
   summary: string;
   summaryFigures: SummaryFigures;
@@ -323,6 +329,21 @@ export function traitText(key: string, high: boolean): string {
   return phrase ? (high ? phrase.high : phrase.low) : `${high ? 'high' : 'low'} ${featureLabel(key)}`;
 }
 
+/** A median as people read it: whole numbers from 10 up, two significant digits below. */
+function readable(v: number): string {
+  return Math.abs(v) >= 10 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(2)).toLocaleString('en-US');
+}
+
+/** "typical age 27 · annual income 72": the members' medians of the clustering's features that are not persona features. */
+function typicalMember(features: FeatureSet, members: readonly number[], numeric: readonly string[]): string {
+  const own = numeric.filter((key) => !(PERSONA_FEATURES as readonly string[]).includes(key));
+  const parts = own.flatMap((key) => {
+    const median = medianOf(members.map((i) => numberAt(features, key, i)).filter((v) => !Number.isNaN(v)));
+    return median === null ? [] : [`${featureLabel(key)} ${readable(median)}`];
+  });
+  return parts.length === 0 ? '' : `typical ${parts.join(' · ')}`;
+}
+
 function numberAt(features: FeatureSet, key: string, i: number): number {
   if (key.startsWith('attributes.')) return attributeNumber(features.attributes.get(key.slice('attributes.'.length))?.[i]);
   const column = features.numbers[key as NumberFeature] as Float64Array | undefined;
@@ -517,6 +538,7 @@ export function describePersonas(
       differences,
       traits: differences.filter((d) => Math.abs(d.z) >= TRAIT_THRESHOLD).slice(0, 4),
       narrative: narrate(size, share, bought, medians, typicalAov, options.currency) + (outlook ? outlookSentence(outlook, options.currency) : ''),
+      typical: typicalMember(features, list, clusteredOn.numeric),
       summary: summaryText(summaryFigures),
       summaryFigures,
     });

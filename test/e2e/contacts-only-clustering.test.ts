@@ -59,7 +59,8 @@ interface SegmentJson {
     segments: Array<{ key: string; kind: string; size: number }>;
     clustering:
       | { status: 'skipped'; reason: string }
-      | { status: 'clustered'; k: number; population: { kind: string; description: string }; clusteredProfiles: number; scan: Array<{ k: number; inertia: number }>; preparation: string[] };
+      | { status: 'clustered'; k: number; population: { kind: string; description: string }; clusteredProfiles: number; scan: Array<{ k: number; inertia: number }>; preparation: string[];
+          personas: Array<{ label: string; size: number; typical: string }> };
   };
 }
 
@@ -131,6 +132,26 @@ describe('a contacts-only CSV clusters with no purchases at all', () => {
     const clustering = summary.clustering as Extract<SegmentJson['segment']['clustering'], { status: 'clustered' }>;
     const inertia = clustering.scan.find((r) => r.k === 5)!.inertia;
     expect(Math.abs(inertia - sklearn.inertia) / sklearn.inertia).toBeLessThan(1e-6);
+  });
+
+  it('describes each persona by its typical member in the clustered columns, as the file has them', () => {
+    const cluster = new Map(query<{ id: string; cluster: number }>(dir,
+      "SELECT i.external_id AS id, f.cluster FROM profile_features f JOIN identities i ON i.profile_id = f.profile_id AND i.platform = 'csv'")
+      .map((r) => [r.id, r.cluster]));
+    const [header, ...rows] = csv;
+    const column = (name: string) => header!.indexOf(name);
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
+    const expected = new Set([...new Set(cluster.values())].map((c) => {
+      const members = rows.filter((r) => cluster.get(r[column('CustomerID')]!) === c);
+      const typical = (name: string) => Math.round(median(members.map((r) => Number(r[column(name)]))));
+      return `typical age ${typical('Age')} · annual income ${typical('Annual Income (k$)')} · spending score ${typical('Spending Score (1-100)')}`;
+    }));
+    const clustering = summary.clustering as Extract<SegmentJson['segment']['clustering'], { status: 'clustered' }>;
+    expect(new Set(clustering.personas.map((p) => p.typical))).toEqual(expected);
   });
 
   it('with preparation off, clusters the raw values: the exported matrix is the file\'s columns as they are', () => {
