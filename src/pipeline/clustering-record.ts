@@ -5,6 +5,11 @@ import { sampleIndices, seededRandom } from '../segmentation/random.js';
 
 /** PCA points kept per run for the report's scatter: enough to see the shape, small enough to store. */
 export const REPORT_POINTS = 3000;
+/**
+ * Prepared rows kept per run for the report's UMAP map, which `segsync report` computes (UMAP
+ * takes seconds, so a segment run does not pay for it; the prepared matrix is not otherwise stored).
+ */
+export const UMAP_POINTS = 2000;
 
 const Metric = z.object({ value: z.number().nullable(), exact: z.boolean(), sampleSize: z.number() });
 const ScanRow = z.object({
@@ -52,6 +57,8 @@ export const ClusteringRecordSchema = z.discriminatedUnion('status', [
       loadings: z.array(z.object({ feature: z.string(), pc1: z.number().nullable(), pc2: z.number().nullable() })),
       points: z.array(z.tuple([z.number(), z.number(), z.number()])),
     }),
+    /** A fixed-seed sample of prepared rows and their clusters (absent for runs from before the UMAP map). */
+    umapSample: z.object({ rows: z.array(z.array(z.number())), clusters: z.array(z.number()) }).optional(),
     dbscan: z.object({ eps: z.number(), suggested: z.boolean(), minPts: z.number(), noiseLabel: z.number().nullable(), noise: z.number().optional() }).optional(),
   }),
 ]);
@@ -67,6 +74,12 @@ export function clusteringRecord(c: ClusteringOutcome): ClusteringRecord {
     round(c.pca.points[2 * j + 1]!, 4) ?? 0,
     c.labels[j]!,
   ]);
+  const umapRows = sampleIndices(c.rows.length, UMAP_POINTS, seededRandom(11));
+  const prepared = c.prepared.matrix;
+  const umapSample = {
+    rows: Array.from(umapRows, (j) => Array.from({ length: prepared.cols }, (_, col) => round(prepared.data[j * prepared.cols + col]!, 4) ?? 0)),
+    clusters: Array.from(umapRows, (j) => c.labels[j]!),
+  };
   return {
     status: 'clustered',
     algorithm: c.algorithm,
@@ -105,6 +118,7 @@ export function clusteringRecord(c: ClusteringOutcome): ClusteringRecord {
       loadings: c.pca.loadings.map((l) => ({ feature: l.feature, pc1: round(l.pc1, 4), pc2: round(l.pc2, 4) })),
       points,
     },
+    umapSample,
     ...(c.dbscan ? { dbscan: c.dbscan } : {}),
   };
 }

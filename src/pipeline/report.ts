@@ -5,6 +5,7 @@ import { latestSegmentationRun, segmentSizes } from '../store/segmentation-runs.
 import type { ReportData, ReportPersona } from '../report/report-data.js';
 import { ClusteringRecordSchema } from './clustering-record.js';
 import { PredictionRecordSchema } from './prediction-record.js';
+import { umapMap } from '../report/umap-map.js';
 
 const Traits = z.array(z.object({ feature: z.string(), label: z.string(), z: z.number() }));
 const Medians = z.record(z.string(), z.number().nullable());
@@ -57,6 +58,7 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
             loadings: record.pca.loadings.map((l) => ({ feature: l.feature, pc1: l.pc1 ?? 0, pc2: l.pc2 ?? 0 })),
             points: record.pca.points,
           },
+          umap: umapMap(record.umapSample),
           personas,
         }
       : null,

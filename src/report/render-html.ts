@@ -6,8 +6,8 @@
  * embedded as JSON in <script type="application/json" id="segsync-data"> with every "<" written
  * as \u003c, so no string in the data can close the script element. When the script is done it
  * sets body[data-rendered="ok"] and data-points / data-cells / data-bars / data-tracking-points /
- * data-frequency-points (SVG marks drawn; the last two are points per line of the two prediction
- * charts, 0 when there is no model check); if it throws, body[data-rendered="error: <message>"]
+ * data-frequency-points / data-umap-points / data-elbow-points (SVG marks drawn; tracking and
+ * frequency are points per line of the two prediction charts, 0 when there is no model check); if it throws, body[data-rendered="error: <message>"]
  * and the message is shown on the page.
  */
 import type { ReportData, ReportPersona, ReportPredictions, ReportScanRow } from './report-data.js';
@@ -122,6 +122,28 @@ function scatterSection(data: ReportData, labels: Map<string, string>): string {
   );
 }
 
+function umapSection(data: ReportData): string {
+  const c = data.clustering;
+  const title = 'Clusters on a UMAP map';
+  // Without clustering the PCA section already says why; without a UMAP entry the data predates it.
+  const u = c?.umap;
+  if (!c || !u) return '';
+  if (u.status === 'skipped') return section('umap-section', title, `<p class="empty">No UMAP map: ${escapeHtml(u.reason)}.</p>`);
+  const clusters = [...new Set(u.points.map((p) => p[2]))].sort((a, b) => a - b);
+  const personaByCluster = new Map(c.personas.map((p) => [p.cluster, p]));
+  const legend = clusters
+    .map((k) => `<li><span class="swatch" style="background:${colour(k)}"></span>${escapeHtml(personaByCluster.get(k)?.label ?? `Cluster ${k}`)}</li>`)
+    .join('');
+  const sample = u.sampleSize < c.clusteredProfiles ? `a fixed-seed sample of ${count(u.sampleSize)} of ${count(c.clusteredProfiles)} clustered profiles` : `all ${count(u.sampleSize)} clustered profiles`;
+  return section(
+    'umap-section',
+    title,
+    `<figure class="chart"><svg id="umap" viewBox="0 0 640 440" role="img" aria-label="UMAP map coloured by persona"></svg><ul class="legend">${legend}</ul></figure>
+<p class="note">UMAP keeps who is near whom: profiles close on the map are similar. The distances between clusters, their sizes and the axes mean nothing; read PCA for those. Computed on ${escapeHtml(sample)} (${u.neighbours} neighbours, ${u.epochs} epochs, seed ${u.seed}), the same map every time for the same run.</p>`,
+    `${escapeHtml(sample[0]!.toUpperCase() + sample.slice(1))}, coloured by persona, on a UMAP map of the prepared features.`,
+  );
+}
+
 function gridSection(): string {
   return section(
     'rf-grid-section',
@@ -200,7 +222,8 @@ function metricsSection(data: ReportData): string {
   return section(
     'metrics',
     'Choosing the number of clusters',
-    `<div class="scroll"><table class="metrics"><thead>${head}</thead><tbody>${rows}</tbody></table></div>
+    `<figure class="chart narrow"><svg id="elbow" viewBox="0 0 480 320" role="img" aria-label="Inertia by k (elbow chart), chosen k marked"></svg></figure>
+<div class="scroll"><table class="metrics"><thead>${head}</thead><tbody>${rows}</tbody></table></div>
 <p class="note">${escapeHtml(silhouette)} ↑ higher is better, ↓ lower is better; inertia always falls as k grows. Stability is the mean adjusted Rand index against bootstrap resamples, computed for the chosen k only.</p>`,
     `${escapeHtml(c.algorithm)}, k = ${count(c.chosenK)}: ${escapeHtml(c.selection)}.`,
   );
@@ -497,6 +520,45 @@ const SCRIPT = `
       return g.childNodes.length;
     }
 
+    /** The UMAP map: no axes or ticks, as its coordinates have no units. Returns circles drawn. */
+    function drawUmap(svg, u) {
+      if (!Array.isArray(u.points)) throw new Error('clustering.umap.points must be a list');
+      var W = 640, H = 440, P = 16;
+      var xd = domain(u.points.map(function (p, i) { return number(p[0], 'umap.points[' + i + '][0]'); }));
+      var yd = domain(u.points.map(function (p, i) { return number(p[1], 'umap.points[' + i + '][1]'); }));
+      function x(v) { return P + (v - xd[0]) / (xd[1] - xd[0]) * (W - 2 * P); }
+      function y(v) { return H - P - (v - yd[0]) / (yd[1] - yd[0]) * (H - 2 * P); }
+      el(svg, 'rect', { x: 0.5, y: 0.5, width: W - 1, height: H - 1, fill: 'none', stroke: '#eaeef2' });
+      var g = el(svg, 'g', { 'class': 'points', 'fill-opacity': 0.7 });
+      u.points.forEach(function (p) {
+        el(g, 'circle', { cx: x(p[0]).toFixed(1), cy: y(p[1]).toFixed(1), r: 2.6, fill: colour(p[2]), 'data-cluster': p[2] });
+      });
+      return g.childNodes.length;
+    }
+
+    /** Inertia per scanned k, the chosen k marked. Returns the points drawn. */
+    function drawElbow(svg, c) {
+      var rows = c.scan.filter(function (r) { return typeof r.inertia === 'number' && isFinite(r.inertia); }).sort(function (a, b) { return a.k - b.k; });
+      var W = 480, H = 320, L = 64, R = 16, T = 16, B = 52;
+      if (rows.length === 0) { el(svg, 'text', { x: L, y: T + 20, 'class': 'value' }, 'No inertia in the k scan.'); return 0; }
+      var max = 0;
+      rows.forEach(function (r) { max = Math.max(max, r.inertia); });
+      var y = yAxis(svg, max, L, R, T, B, W, H, 'Inertia (within-cluster sum of squares)');
+      var kLo = rows[0].k, kHi = rows[rows.length - 1].k;
+      function x(k) { return kHi === kLo ? L + (W - L - R) / 2 : L + (k - kLo) / (kHi - kLo) * (W - L - R); }
+      el(svg, 'line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#afb8c1' });
+      rows.forEach(function (r) { el(svg, 'text', { x: x(r.k), y: H - B + 16, 'text-anchor': 'middle', 'class': 'tick' }, String(r.k)); });
+      el(svg, 'text', { x: L + (W - L - R) / 2, y: H - 10, 'text-anchor': 'middle', 'class': 'axis-title' }, 'Number of clusters k');
+      el(svg, 'polyline', { points: rows.map(function (r) { return x(r.k).toFixed(1) + ',' + y(r.inertia).toFixed(1); }).join(' '), fill: 'none', stroke: SERIES.actual, 'stroke-width': 2 });
+      rows.forEach(function (r) {
+        var chosen = r.k === c.chosenK;
+        var dot = el(svg, 'circle', { 'class': 'elbow-point' + (chosen ? ' chosen' : ''), 'data-k': r.k, cx: x(r.k).toFixed(1), cy: y(r.inertia).toFixed(1), r: chosen ? 6 : 3.5, fill: chosen ? SERIES.expected : SERIES.actual, stroke: '#fff', 'stroke-width': 1.5 });
+        el(dot, 'title', {}, 'k = ' + r.k + ': inertia ' + fmt.format(r.inertia) + (chosen ? ' (chosen)' : ''));
+        if (chosen) el(svg, 'text', { x: x(r.k), y: y(r.inertia) - 10, 'text-anchor': 'middle', 'class': 'value' }, 'chosen k = ' + r.k);
+      });
+      return rows.length;
+    }
+
     function drawGrid(svg, grid) {
       if (!Array.isArray(grid) || grid.length !== 5 || grid.some(function (row) { return !Array.isArray(row) || row.length !== 5; })) {
         throw new Error('rfGrid must be 5 × 5');
@@ -673,6 +735,9 @@ const SCRIPT = `
     var cells = drawGrid(document.getElementById('rf-grid'), data.rfGrid);
     var bars = drawBars(document.getElementById('segment-bars'), data.segments, data.profiles);
     body.dataset.points = String(points);
+    var umap = data.clustering && data.clustering.umap && data.clustering.umap.status === 'drawn' ? data.clustering.umap : null;
+    body.dataset.umapPoints = String(umap ? drawUmap(document.getElementById('umap'), umap) : 0);
+    body.dataset.elbowPoints = String(data.clustering ? drawElbow(document.getElementById('elbow'), data.clustering) : 0);
     body.dataset.cells = String(cells);
     body.dataset.bars = String(bars);
     var holdout = data.predictions && data.predictions.status === 'fitted' ? data.predictions.holdout : null;
@@ -711,6 +776,7 @@ export function renderReportHtml(data: ReportData): string {
 ${header(data)}
 <div id="render-error" role="alert" hidden></div>
 ${scatterSection(data, labels)}
+${umapSection(data)}
 ${gridSection()}
 ${barsSection()}
 ${personasSection(data, labels)}

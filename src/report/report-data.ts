@@ -96,6 +96,11 @@ export type ReportPredictions =
       holdoutSkipped?: string;
     };
 
+/** The UMAP map beside PCA: a fixed-seed sample of clustered profiles, embedded when the report is made. */
+export type ReportUmap =
+  | { status: 'drawn'; points: Array<[number, number, number]>; sampleSize: number; neighbours: number; epochs: number; seed: number }
+  | { status: 'skipped'; reason: string };
+
 export interface ReportData {
   title: string;
   generatedAt: string;
@@ -126,6 +131,8 @@ export interface ReportData {
       /** [x, y, cluster], at most a few thousand points (a fixed-seed sample). */
       points: Array<[number, number, number]>;
     };
+    /** [x, y, cluster] per sampled profile; absent in data built before the UMAP map. */
+    umap?: ReportUmap;
     personas: ReportPersona[];
   } | null;
   /** Null for runs made before predictions existed. */

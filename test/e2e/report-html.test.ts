@@ -291,6 +291,25 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     expect(dom).toContain('2,418');
   });
 
+  it('says the UMAP map is a sample of the clustered profiles, or why there is none', async () => {
+    const base = reportData();
+    const umapPoints = base.clustering!.pca.points.slice(0, 150).map(([x, y, k]): [number, number, number] => [y, x, k]);
+    const drawn = { ...base, clustering: { ...base.clustering!, umap: { status: 'drawn' as const, points: umapPoints, sampleSize: 150, neighbours: 15, epochs: 150, seed: 7 } } };
+    const { dom } = await open('umap-sample', drawn);
+    expect(bodyAttribute(dom, 'data-rendered')).toBe('ok');
+    expect(count(svg(dom, 'umap'), /<circle\b/g)).toBe(150);
+    expect(bodyAttribute(dom, 'data-umap-points')).toBe('150');
+    expect(bodyAttribute(dom, 'data-elbow-points')).toBe(String(base.clustering!.scan.length));
+    const section = text(sectionOf(dom, 'umap-section'));
+    expect(section).toContain('a fixed-seed sample of 150 of 2,000 clustered profiles');
+    expect(section).toContain('The distances between clusters, their sizes and the axes mean nothing');
+
+    const skipped = { ...base, clustering: { ...base.clustering!, umap: { status: 'skipped' as const, reason: 'only 12 clustered profiles; a UMAP map needs at least 20' } } };
+    const second = await open('umap-skipped', skipped);
+    expect(bodyAttribute(second.dom, 'data-umap-points')).toBe('0');
+    expect(text(sectionOf(second.dom, 'umap-section'))).toContain('No UMAP map: only 12 clustered profiles; a UMAP map needs at least 20.');
+  });
+
   it('renders a report without clustering: explanations instead of scatter, cards and metrics', async () => {
     const data = { ...reportData(), clustering: null, segments: reportData().segments.filter((s) => s.kind !== 'persona') };
     const { dom } = await open('no-clustering', data);
