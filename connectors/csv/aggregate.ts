@@ -35,10 +35,8 @@ export interface CsvImportStats {
   invalidRows: number;
   /** Quarantine entries produced. */
   quarantined: number;
-  /** Rows of events files counted as engagement (exact repeats excluded). */
-  events: number;
-  /** Rows of events files whose type the format does not map: not counted (see the warning). */
-  unknownEvents: number;
+  /** Set when the import read an events file: rows counted as engagement (exact repeats excluded), and rows whose type the format does not map (not counted; see the warning). */
+  events?: { counted: number; unknownType: number };
   /** File path → format name (detected or given). */
   formatByFile: Record<string, string>;
   /** File path → how it was read: format, encoding (and how it was decided), delimiter, rows and valid rows. */
@@ -60,7 +58,7 @@ export interface FileReadAs {
 export function emptyStats(): CsvImportStats {
   return {
     files: 0, rows: 0, lineItems: 0, purchases: 0, contacts: 0, cancellations: 0, returns: 0, refunded: 0,
-    rowsWithoutCustomer: 0, invalidRows: 0, quarantined: 0, events: 0, unknownEvents: 0, formatByFile: {}, byFile: {},
+    rowsWithoutCustomer: 0, invalidRows: 0, quarantined: 0, formatByFile: {}, byFile: {},
   };
 }
 
@@ -670,6 +668,7 @@ export class CsvAggregator {
     const mapped = (Object.keys(ix) as ColumnKey[]).filter((k) => ix[k] >= 0).map((k) => ({ index: ix[k], label: L(k) }));
     const latestMs = this.now() + f.limits.maxFutureDays * 86_400_000;
     const stats = this.stats;
+    const events = (stats.events ??= { counted: 0, unknownType: 0 });
     const file = this.fileOf(fileIndex);
     const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
       stats.invalidRows++;
@@ -709,7 +708,7 @@ export class CsvAggregator {
         // A type segsync does not count (yet): the row is read, not counted, and reported once.
         const u = this.unknownEvents;
         u.count++;
-        stats.unknownEvents++;
+        events.unknownType++;
         const shownType = shown(typeRaw);
         u.types.set(shownType, (u.types.get(shownType) ?? 0) + 1);
         if (u.example === '') u.example = `"${shownType}" on row ${row} of ${plan.name}`;
@@ -722,7 +721,7 @@ export class CsvAggregator {
         this.eventTallies.set(key, tally);
       }
       this.eventKindsSeen.add(kind);
-      if (tallyEvent(tally, kind, ms)) stats.events++;
+      if (tallyEvent(tally, kind, ms)) events.counted++;
       else {
         this.repeatedEvents.count++;
         if (this.repeatedEvents.example === '') this.repeatedEvents.example = `${typeRaw} of ${key} at ${dateRaw} (row ${row} of ${plan.name})`;

@@ -156,7 +156,14 @@ export const CsvFormatSchema = strict(FormatShape).superRefine((format, ctx) => 
     // An events file names the person and nothing else about them: it never sets (or blanks) a name.
     : ALL_COLUMNS.filter((k) => !(EVENTS_ONLY_COLUMNS as readonly string[]).includes(k) && k !== 'customerId' && k !== 'email');
   for (const k of wrongKind) {
-    if (has(k)) ctx.addIssue({ code: 'custom', path: ['columns', k], message: `is not used by a ${format.kind} format; remove it (or set kind)` });
+    if (has(k)) {
+      ctx.addIssue({
+        code: 'custom', path: ['columns', k],
+        message: format.kind === 'events'
+          ? 'is not used by an events format (it reads only customerId and/or email, eventType and occurredAt, and never changes a name); remove it (or set kind)'
+          : `is not used by a ${format.kind} format; remove it (or set kind)`,
+      });
+    }
   }
   if (!has('customerId') && !has('email')) {
     ctx.addIssue({ code: 'custom', path: ['columns'], message: 'needs columns.customerId or columns.email (the column that identifies the customer)' });

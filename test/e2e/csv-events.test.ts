@@ -114,9 +114,41 @@ describe('CSV events layout: engagement from files', () => {
     // The same file again: the counts are the file's totals, not added to the stored ones.
     const again = await segsync(dir, ['import', 'events.csv', '--json']);
     expect(again.code).toBe(0);
-    const pulled = JSON.parse(again.stdout) as { pull: { streams: Array<{ stream: string; changedIds: string[] }> } };
+    const pulled = JSON.parse(again.stdout) as { import: { events: unknown }; pull: { streams: Array<{ stream: string; changedIds: string[] }> } };
+    expect(pulled.import.events).toEqual({ counted: 15, unknownType: 2 });
     expect(pulled.pull.streams.find((s) => s.stream === 'contacts')!.changedIds).toEqual([]);
     expect((await segsync(dir, ['segment'])).code).toBe(0);
     expect(featuresOf(dir, 'C1')).toEqual(ann);
+  }, 120_000);
+});
+
+describe('an events format of the workspace imports: block', () => {
+  it('maps its own type values (by email, case and spacing ignored), and refuses a name column with the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segsync-csv-events-'));
+    writeFileSync(join(dir, 'segsync.yaml'), [
+      `segmentation:\n  referenceDate: ${REFERENCE}`,
+      'imports:',
+      '  formats:',
+      '    newsletter_log:',
+      '      kind: events',
+      '      detect: [Recipient, Activity]',
+      '      columns: { email: Recipient, eventType: Activity, occurredAt: When }',
+      '      eventTypes: { "Newsletter Read": email_open, "Newsletter Sent": email_delivered, Webinar: form_submit }',
+    ].join('\n'));
+    writeFileSync(join(dir, 'contacts.csv'), 'Email,First Name\nann@example.com,Ann\n');
+    writeFileSync(join(dir, 'log.csv'), 'Recipient,Activity,When\nANN@example.com,newsletter sent,2026-06-01\nann@example.com,Newsletter Sent,2026-06-08\nann@example.com,NEWSLETTER-READ,2026-06-09\nann@example.com,webinar,2026-06-10\n');
+    expect((await segsync(dir, ['import', 'contacts.csv'])).code).toBe(0);
+    const run = await segsync(dir, ['import', 'log.csv']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('log.csv (newsletter_log;');
+    const [ann] = query<{ email: string; first_name: string; attributes: string }>(dir, "SELECT email, first_name, attributes FROM contacts WHERE platform = 'csv'");
+    expect(ann).toMatchObject({ email: 'ann@example.com', first_name: 'Ann' });
+    expect(JSON.parse(ann!.attributes)).toEqual({ emailsDelivered: 2, emailOpens: 1, lastEmailOpenAt: '2026-06-09T00:00:00.000Z', formSubmissions: 1 });
+
+    writeFileSync(join(dir, 'segsync.yaml'), 'imports:\n  formats:\n    bad_events:\n      kind: events\n      columns: { email: Email, firstName: Name, eventType: Event }\n');
+    const refused = await segsync(dir, ['import', 'log.csv', '--format', 'bad_events']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('imports.formats.bad_events.columns.firstName: is not used by an events format (it reads only customerId and/or email, eventType and occurredAt');
+    expect(refused.stderr).toContain('imports.formats.bad_events.columns.occurredAt: is required: the column with the time of the event');
   }, 120_000);
 });
