@@ -120,6 +120,26 @@ describe('CSV events layout: engagement from files', () => {
     expect((await segsync(dir, ['segment'])).code).toBe(0);
     expect(featuresOf(dir, 'C1')).toEqual(ann);
   }, 120_000);
+
+  it('a later file of web visits only replaces the web counts and leaves the email counts as stored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segsync-csv-events-'));
+    writeFileSync(join(dir, 'segsync.yaml'), `segmentation:\n  referenceDate: ${REFERENCE}\n`);
+    writeFileSync(join(dir, 'contacts.csv'), CONTACTS);
+    writeFileSync(join(dir, 'events.csv'), EVENTS);
+    writeFileSync(join(dir, 'web.csv'), 'Customer ID,Event Type,Timestamp\nC1,visit,2026-06-29T08:00:00Z\nC2,page_view,2026-06-28T08:00:00Z\n');
+    for (const file of ['contacts.csv', 'events.csv', 'web.csv']) expect((await segsync(dir, ['import', file])).code).toBe(0);
+    const attributes = (id: string) => JSON.parse(query<{ attributes: string }>(dir, "SELECT attributes FROM contacts WHERE platform = 'csv' AND external_id = ?", id)[0]!.attributes) as Record<string, unknown>;
+    expect(attributes('C1')).toEqual({
+      emailsDelivered: 4, emailOpens: 2, emailClicks: 1, formSubmissions: 1,
+      lastEmailOpenAt: '2026-06-15T09:30:00.000Z', lastEmailClickAt: '2026-06-10T10:00:00.000Z',
+      webVisits: 1, pageViews: 0, lastVisitAt: '2026-06-29T08:00:00.000Z',
+    });
+    // C2's events file stated 2 deliveries and no open, click or form (its open had a bad date).
+    expect(attributes('C2')).toEqual({
+      emailsDelivered: 2, emailOpens: 0, emailClicks: 0, formSubmissions: 0, lastEmailOpenAt: null, lastEmailClickAt: null,
+      webVisits: 0, pageViews: 1, lastVisitAt: '2026-06-28T08:00:00.000Z',
+    });
+  }, 120_000);
 });
 
 describe('an events format of the workspace imports: block', () => {
