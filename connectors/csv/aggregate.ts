@@ -4,7 +4,8 @@ import type {
 import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
 import { capped, plural } from '../../src/domain/text.js';
 import { parseDateWith } from './dates.js';
-import type { ColumnKey } from './mapping.js';
+import { engagementAttributes, newTally, tallyEvent, type EventTally } from './events.js';
+import { eventTypeKey, type ColumnKey, type EventKind } from './mapping.js';
 import { fromMicros, normalizeCustomerId, parseDecimal, toMicros } from './numbers.js';
 import { misreadWarning, replacementWarning, type FilePlan } from './sniff.js';
 
@@ -34,6 +35,8 @@ export interface CsvImportStats {
   invalidRows: number;
   /** Quarantine entries produced. */
   quarantined: number;
+  /** Set when the import read an events file: rows counted as engagement (exact repeats excluded), and rows whose type the format does not map (not counted; see the warning). */
+  events?: { counted: number; unknownType: number };
   /** File path → format name (detected or given). */
   formatByFile: Record<string, string>;
   /** File path → how it was read: format, encoding (and how it was decided), delimiter, rows and valid rows. */
@@ -199,6 +202,12 @@ export class CsvAggregator {
   /** Orders whose status value the format does not map: read as its status.default, counted for a warning. */
   private unknownStatus = { count: 0, columns: [] as string[], example: '', defaults: [] as string[] };
   private repeatedAmounts = { count: 0, example: '' };
+  /** Events per person (events files), and the kinds any events file of the import holds. */
+  private readonly eventTallies = new Map<string, EventTally>();
+  private readonly eventKindsSeen = new Set<EventKind>();
+  /** Event rows whose type the format does not map: not counted, reported once. */
+  private unknownEvents = { count: 0, types: new Map<string, number>(), example: '' };
+  private repeatedEvents = { count: 0, example: '' };
 
   /** `now` is the clock dates in the future are measured against (limits.maxFutureDays). */
   constructor(private readonly stats: CsvImportStats, private readonly now: () => number = Date.now) {}
@@ -209,12 +218,14 @@ export class CsvAggregator {
     const all: ColumnKey[] = [
       'orderId', 'date', 'amount', 'quantity', 'unitPrice', 'orderTotal', 'refundedAmount', 'currency', 'status', 'cancelledAt',
       'customerId', 'email', 'firstName', 'lastName', 'name', 'phone', 'city', 'country', 'consent', 'createdAt', 'updatedAt',
+      'eventType', 'occurredAt',
     ];
     for (const key of all) ix[key] = plan.columns.index[key] ?? -1;
     this.fileOf(fileIndex);
     for (const warning of [plan.unusedColumns, replacementWarning(plan), misreadWarning(plan)]) {
-      if (warning) this.warnings[plan.format.kind === 'contacts' ? 'contacts' : 'purchases'].push(warning);
+      if (warning) this.warnings[plan.format.kind === 'transactions' ? 'purchases' : 'contacts'].push(warning);
     }
+    if (plan.format.kind === 'events') return this.eventRows(plan, fileIndex, ix);
     return plan.format.kind === 'transactions' ? this.transactionRows(plan, fileIndex, ix) : this.contactRows(plan, fileIndex, ix);
   }
 
@@ -645,6 +656,84 @@ export class CsvAggregator {
     };
   }
 
+  /**
+   * Rows of an events file: who (customerId or email), what (eventType, mapped to a kind by the
+   * format's eventTypes) and when (occurredAt). Each person gets a contact record carrying only the
+   * engagement attributes (finish), never their email or names unless the row gives an email.
+   */
+  private eventRows(plan: FilePlan, fileIndex: number, ix: Ix): (rec: string[], row: number) => void {
+    const f = plan.format;
+    const expected = `expected ${f.dateFormats.map((d) => d.name).join(' or ')}`;
+    const L = (k: ColumnKey) => this.label(plan, k);
+    const mapped = (Object.keys(ix) as ColumnKey[]).filter((k) => ix[k] >= 0).map((k) => ({ index: ix[k], label: L(k) }));
+    const latestMs = this.now() + f.limits.maxFutureDays * 86_400_000;
+    const stats = this.stats;
+    const events = (stats.events ??= { counted: 0, unknownType: 0 });
+    const file = this.fileOf(fileIndex);
+    const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
+      stats.invalidRows++;
+      this.unusable(fileIndex, 1, reason);
+      this.rowQuarantine.contacts.push({
+        platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason, kind,
+        raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
+      });
+    };
+    return (rec, row) => {
+      stats.rows++;
+      file.rows++;
+      const long = this.tooLong(plan, rec, row, mapped);
+      if (long !== undefined) return quarantineRow(rec, row, `${long} (${plan.name})`, 'implausible');
+      const idRaw = cellAt(rec, ix.customerId);
+      const customerId = idRaw === '' ? '' : normalizeCustomerId(idRaw);
+      const emailRaw = cellAt(rec, ix.email);
+      const email = emailRaw.toLowerCase();
+      if (email !== '' && !isEmail(email)) {
+        return quarantineRow(rec, row, `${L('email')}: "${shown(emailRaw)}" on row ${row} of ${plan.name} is not an email address`, 'invalid-email');
+      }
+      const key = customerId !== '' ? customerId : email;
+      if (key === '') {
+        stats.rowsWithoutCustomer++;
+        const cols = [ix.customerId >= 0 ? L('customerId') : null, ix.email >= 0 ? L('email') : null].filter(Boolean).join(' and ');
+        return quarantineRow(rec, row, `no customer (${cols} empty on row ${row} of ${plan.name})`, 'no-contact');
+      }
+      const typeRaw = cellAt(rec, ix.eventType);
+      if (typeRaw === '') return quarantineRow(rec, row, `${L('eventType')}: empty on row ${row} of ${plan.name}`, 'missing-value');
+      const dateRaw = cellAt(rec, ix.occurredAt);
+      if (dateRaw === '') return quarantineRow(rec, row, `${L('occurredAt')}: empty on row ${row} of ${plan.name}`, 'missing-value');
+      const ms = parseDateWith(dateRaw, f.dateFormats, f.zone);
+      if (ms !== ms) return quarantineRow(rec, row, `${L('occurredAt')}: "${shown(dateRaw)}" on row ${row} of ${plan.name} is not a date (${expected})`, 'invalid-date');
+      if (ms > latestMs) return quarantineRow(rec, row, `${future(L('occurredAt'), dateRaw, row, f.limits.maxFutureDays)} (${plan.name})`, 'implausible');
+      const kind = f.eventTypes[eventTypeKey(typeRaw)];
+      if (kind === undefined) {
+        // A type segsync does not count (yet): the row is read, not counted, and reported once.
+        const u = this.unknownEvents;
+        u.count++;
+        events.unknownType++;
+        const shownType = shown(typeRaw);
+        u.types.set(shownType, (u.types.get(shownType) ?? 0) + 1);
+        if (u.example === '') u.example = `"${shownType}" on row ${row} of ${plan.name}`;
+        return;
+      }
+      if (kind === 'ignore') return;
+      let tally = this.eventTallies.get(key);
+      if (!tally) {
+        tally = newTally();
+        this.eventTallies.set(key, tally);
+      }
+      this.eventKindsSeen.add(kind);
+      if (tallyEvent(tally, kind, ms)) events.counted++;
+      else {
+        this.repeatedEvents.count++;
+        if (this.repeatedEvents.example === '') this.repeatedEvents.example = `${typeRaw} of ${key} at ${dateRaw} (row ${row} of ${plan.name})`;
+      }
+      const c = this.contact(key, plan, row);
+      if (email !== '') {
+        c.carried.add('email');
+        if (c.email === null) c.email = email;
+      }
+    };
+  }
+
   private noteReplaced(old: InvoiceAgg, plan: FilePlan): void {
     this.replaced.count++;
     this.replaced.rows += old.lines;
@@ -757,6 +846,16 @@ export class CsvAggregator {
     }
     stats.purchases = purchases.length;
 
+    // Events files state each person's totals for the kinds they hold (connectors/csv/events.ts).
+    // A person of a contacts file with no event is left as stored (an export may list only the active).
+    for (const c of this.contactAggs.values()) {
+      const tally = this.eventTallies.get(c.externalId);
+      if (tally === undefined) continue;
+      for (const [name, value] of Object.entries(engagementAttributes(tally, this.eventKindsSeen))) {
+        c.attributes[name] = value;
+        c.carriedAttributes.add(name);
+      }
+    }
     const contacts: ContactRecord[] = [];
     for (const c of this.contactAggs.values()) {
       contacts.push({
@@ -801,6 +900,15 @@ export class CsvAggregator {
       const u = this.unknownConsent;
       warnings.contacts.push(`${plural(u.count, 'value')} of ${u.columns.join(' / ')} ${u.count === 1 ? 'was' : 'were'} not understood as email consent and left the stored consent as it was, e.g. ${u.example}; ` +
         'if they are consent values, map them under consent: in the CSV mapping (defaults.consent, or the format\'s consent)');
+    }
+    if (this.unknownEvents.count > 0) {
+      const u = this.unknownEvents;
+      const types = [...u.types].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([t, n]) => `"${t}" (${n.toLocaleString('en-US')})`).join(', ');
+      warnings.contacts.push(`${plural(u.count, 'event')} of a type segsync does not know ${u.count === 1 ? 'was' : 'were'} not counted: ${types}${u.types.size > 5 ? ` and ${u.types.size - 5} more types` : ''}, e.g. ${u.example}; ` +
+        `map such values under the format's eventTypes in the CSV mapping (to email_delivered, email_open, email_click, page_view, visit, form_submit, or ignore)`);
+    }
+    if (this.repeatedEvents.count > 0) {
+      warnings.contacts.push(`${plural(this.repeatedEvents.count, 'event')} repeated an event already read (same person, type and time) and counted once, e.g. ${this.repeatedEvents.example}`);
     }
     if (this.ignoredEmails.count > 0) {
       warnings.contacts.push(`${plural(this.ignoredEmails.count, 'email value')} ${this.ignoredEmails.count === 1 ? 'is not an address and was' : 'are not addresses and were'} left off contacts that have a customer id, e.g. ${this.ignoredEmails.example}`);

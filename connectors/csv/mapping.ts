@@ -33,7 +33,9 @@ const CONTACTS_ONLY_COLUMNS = ['createdAt', 'updatedAt'] as const;
 const TRANSACTION_ONLY_COLUMNS = [
   'orderId', 'date', 'amount', 'quantity', 'unitPrice', 'orderTotal', 'refundedAmount', 'currency', 'status', 'cancelledAt',
 ] as const;
-const ALL_COLUMNS = [...TRANSACTION_ONLY_COLUMNS, ...CONTACT_COLUMNS, ...CONTACTS_ONLY_COLUMNS] as const;
+/** Events formats: one row per event (who, what, when); of the contact columns only customerId and email. */
+const EVENTS_ONLY_COLUMNS = ['eventType', 'occurredAt'] as const;
+const ALL_COLUMNS = [...TRANSACTION_ONLY_COLUMNS, ...CONTACT_COLUMNS, ...CONTACTS_ONLY_COLUMNS, ...EVENTS_ONLY_COLUMNS] as const;
 export type ColumnKey = (typeof ALL_COLUMNS)[number];
 
 const Columns = strict(Object.fromEntries(ALL_COLUMNS.map((k) => [k, ColumnRef.optional()])) as Record<ColumnKey, z.ZodOptional<typeof ColumnRef>>);
@@ -60,6 +62,25 @@ export const EncodingSchema = z.string().transform((label, ctx) => {
 });
 const Consent = z.enum(['subscribed', 'unsubscribed', 'unknown'], { error: 'must be subscribed, unsubscribed or unknown' });
 const Status = z.enum(PURCHASE_STATUSES, { error: `must be one of ${PURCHASE_STATUSES.join(', ')}` });
+/**
+ * The engagement an events file counts (connectors/csv/events.ts turns them into the engagement
+ * attributes); `ignore` reads a known type without counting it (e.g. bounces), so it is not reported.
+ */
+export const EVENT_KINDS = ['email_delivered', 'email_open', 'email_click', 'page_view', 'visit', 'form_submit'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+const EventKindOrIgnore = z.enum([...EVENT_KINDS, 'ignore'], { error: `must be one of ${EVENT_KINDS.join(', ')} or ignore` });
+/** Common spellings of event types (case-insensitive, spaces/hyphens read as _), under a format's eventTypes. */
+export const DEFAULT_EVENT_TYPES: Readonly<Record<string, EventKind | 'ignore'>> = {
+  email_delivered: 'email_delivered', delivered: 'email_delivered', email_delivery: 'email_delivered', emaildelivered: 'email_delivered', sent: 'email_delivered', email_sent: 'email_delivered',
+  email_open: 'email_open', open: 'email_open', opened: 'email_open', email_opened: 'email_open', emailopen: 'email_open', open_email: 'email_open',
+  email_click: 'email_click', click: 'email_click', clicked: 'email_click', email_clicked: 'email_click', emailclick: 'email_click', click_email: 'email_click', click_link: 'email_click',
+  page_view: 'page_view', pageview: 'page_view', page_viewed: 'page_view', view: 'page_view', visit_web_page: 'page_view',
+  visit: 'visit', session: 'visit', web_visit: 'visit', site_visit: 'visit', website_visit: 'visit',
+  form_submit: 'form_submit', form_submission: 'form_submit', form_fill: 'form_submit', fill_out_form: 'form_submit', form: 'form_submit', form_submitted: 'form_submit', submit: 'form_submit',
+  bounce: 'ignore', bounced: 'ignore', email_bounce: 'ignore', email_bounced: 'ignore', unsubscribe: 'ignore', unsubscribed: 'ignore',
+};
+/** An event type value as looked up: lower case, runs of spaces, hyphens and dots as one _. */
+export const eventTypeKey = (value: string): string => value.trim().toLowerCase().replace(/[\s.-]+/g, '_');
 const ValueTable = <T extends z.ZodType>(target: T) =>
   z.record(z.string(), target).transform((values) => {
     const lower: Record<string, z.output<T>> = {};
@@ -91,7 +112,7 @@ export const DEFAULT_LIMITS: z.output<typeof LimitsShape> = { minValidShare: 0.5
 export type ImportLimits = z.output<typeof LimitsShape>;
 
 const FormatShape = {
-  kind: z.enum(['transactions', 'contacts'], { error: 'must be "transactions" (orders, invoices, line items) or "contacts"' }),
+  kind: z.enum(['transactions', 'contacts', 'events'], { error: 'must be "transactions" (orders, invoices, line items), "contacts" or "events" (one row per email open, click, visit, form fill...)' }),
   description: z.string().optional(),
   /** Header names that must all be present for a file to be detected as this format. */
   detect: z.array(z.string().trim().min(1)).optional(),
@@ -115,6 +136,12 @@ const FormatShape = {
   status: strict({ values: ValueTable(Status).default({}), default: Status.default('won') }).optional(),
   /** Consent column values → consent (case-insensitive), on top of defaults.consent. */
   consent: ValueTable(Consent).optional(),
+  /** Event type values → canonical event kind (events formats; case-insensitive), on top of DEFAULT_EVENT_TYPES. */
+  eventTypes: z.record(z.string(), EventKindOrIgnore).transform((values) => {
+    const keyed: Record<string, EventKind | 'ignore'> = {};
+    for (const [k, v] of Object.entries(values)) keyed[eventTypeKey(k)] = v;
+    return keyed;
+  }).optional(),
   /** Contact attributes (contacts formats): camelCase name → column (or { column, type: number }). */
   attributes: z.record(z.string().regex(/^[a-z][a-zA-Z0-9_]*$/, 'attribute names are camelCase, e.g. totalSpent'), Attribute).optional(),
   /** Prepended to order numbers to tell apart two sources whose numbers overlap. */
@@ -124,9 +151,19 @@ const FormatShape = {
 export const CsvFormatSchema = strict(FormatShape).superRefine((format, ctx) => {
   const c = format.columns;
   const has = (k: ColumnKey) => c[k] !== undefined;
-  const wrongKind = format.kind === 'contacts' ? TRANSACTION_ONLY_COLUMNS : CONTACTS_ONLY_COLUMNS;
+  const wrongKind: readonly ColumnKey[] = format.kind === 'contacts' ? [...TRANSACTION_ONLY_COLUMNS, ...EVENTS_ONLY_COLUMNS]
+    : format.kind === 'transactions' ? [...CONTACTS_ONLY_COLUMNS, ...EVENTS_ONLY_COLUMNS]
+    // An events file names the person and nothing else about them: it never sets (or blanks) a name.
+    : ALL_COLUMNS.filter((k) => !(EVENTS_ONLY_COLUMNS as readonly string[]).includes(k) && k !== 'customerId' && k !== 'email');
   for (const k of wrongKind) {
-    if (has(k)) ctx.addIssue({ code: 'custom', path: ['columns', k], message: `is not used by a ${format.kind} format; remove it (or set kind)` });
+    if (has(k)) {
+      ctx.addIssue({
+        code: 'custom', path: ['columns', k],
+        message: format.kind === 'events'
+          ? 'is not used by an events format (it reads only customerId and/or email, eventType and occurredAt, and never changes a name); remove it (or set kind)'
+          : `is not used by a ${format.kind} format; remove it (or set kind)`,
+      });
+    }
   }
   if (!has('customerId') && !has('email')) {
     ctx.addIssue({ code: 'custom', path: ['columns'], message: 'needs columns.customerId or columns.email (the column that identifies the customer)' });
@@ -139,7 +176,15 @@ export const CsvFormatSchema = strict(FormatShape).superRefine((format, ctx) => 
       }
     }
   }
-  if (format.kind === 'transactions') {
+  if (format.eventTypes && format.kind !== 'events') ctx.addIssue({ code: 'custom', path: ['eventTypes'], message: 'only applies to events formats; remove it' });
+  if (format.kind === 'events') {
+    if (!has('eventType')) ctx.addIssue({ code: 'custom', path: ['columns', 'eventType'], message: 'is required: the column naming the event type (email_open, page_view, ...)' });
+    if (!has('occurredAt')) ctx.addIssue({ code: 'custom', path: ['columns', 'occurredAt'], message: 'is required: the column with the time of the event' });
+    for (const key of ['attributes', 'status', 'cancelledOrderPrefix'] as const) {
+      if (format[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: 'does not apply to events formats; remove it' });
+    }
+    if (format.onePurchasePer !== 'order') ctx.addIssue({ code: 'custom', path: ['onePurchasePer'], message: 'only applies to transactions formats; remove it' });
+  } else if (format.kind === 'transactions') {
     const perDay = format.onePurchasePer === 'customerDay';
     if (!has('orderId') && !perDay) ctx.addIssue({ code: 'custom', path: ['columns', 'orderId'], message: 'is required: the order or invoice number column (or set onePurchasePer: customerDay for files without one)' });
     if (has('orderId') && perDay) ctx.addIssue({ code: 'custom', path: ['columns', 'orderId'], message: 'conflicts with onePurchasePer: customerDay (purchases are then one customer\'s rows of one day); remove one' });
@@ -233,8 +278,10 @@ export function loadCsvMapping(path: string = defaultCsvMappingFile()): CsvMappi
 /** A format with the mapping's defaults applied and its date formats compiled. */
 export interface ResolvedFormat {
   name: string;
-  kind: 'transactions' | 'contacts';
+  kind: 'transactions' | 'contacts' | 'events';
   format: CsvFormat;
+  /** Events formats: event type key (eventTypeKey) → kind; the defaults with the format's eventTypes over them. */
+  eventTypes: Record<string, EventKind | 'ignore'>;
   dateFormats: DateFormat[];
   zone: ZoneReader;
   decimal: DecimalSeparator;
@@ -263,6 +310,7 @@ export function resolveFormat(mapping: CsvMapping, name: string, timeZone?: stri
     currency: format.currency ?? d.currency ?? null,
     consent: { ...d.consent, ...(format.consent ?? {}) },
     status: format.status ?? { values: {}, default: 'won' },
+    eventTypes: { ...DEFAULT_EVENT_TYPES, ...(format.eventTypes ?? {}) },
     limits: { ...d.limits, ...(format.limits ?? {}) } as ImportLimits,
   };
 }
@@ -328,6 +376,10 @@ export function missingColumns(format: CsvFormat, columns: ResolvedColumns): str
   const missing: string[] = [];
   if (!has('customerId') && !has('email')) {
     missing.push([format.columns.customerId ? describe('customerId') : null, format.columns.email ? describe('email') : null].filter(Boolean).join(' or '));
+  }
+  if (format.kind === 'events') {
+    if (!has('eventType')) missing.push(describe('eventType'));
+    if (!has('occurredAt')) missing.push(describe('occurredAt'));
   }
   if (format.kind === 'transactions') {
     if (!has('orderId') && format.onePurchasePer === 'order') missing.push(describe('orderId'));

@@ -294,7 +294,7 @@ export function planFile(path: string, mapping: CsvMapping, explicitFormat?: str
       `CSV file ${absolute} (format ${formatName}): the header lacks ${missing.join('; ')}.${why} ` +
       `Header: ${quotedHeader(fileHeader)} (delimiter ${delimiterName(fileDelimiter)}). Set formats.${formatName}.columns.<key> in mappings/csv.yaml to the file's column name.` +
       perDay +
-      (alternative ? ` If it is ${mapping.formats[alternative.name]!.kind === 'contacts' ? 'a contacts' : 'an orders'} file, name the format: --format ${alternative.name}.` : ''),
+      (alternative ? ` If it is ${KIND_NOUN[mapping.formats[alternative.name]!.kind]} file, name the format: --format ${alternative.name}.` : ''),
     );
   }
   // Columns the format leaves unread, for a warning: only for generic formats (a format recognised by
@@ -352,6 +352,8 @@ export const misreadWarning = (plan: FilePlan): string | undefined => {
 };
 
 /** The columns a generic format leaves unread, with what to do if the file is something else. */
+const KIND_NOUN = { contacts: 'a contacts', transactions: 'an orders', events: 'an events' } as const;
+
 function unusedColumnsWarning(file: string, unused: readonly string[], format: ResolvedFormat, mapping: CsvMapping): string {
   const SHOWN = 10;
   const names = unused.slice(0, SHOWN).map((h) => capped(h, 60)).join(', ') + (unused.length > SHOWN ? ` and ${unused.length - SHOWN} more` : '');

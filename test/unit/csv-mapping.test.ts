@@ -34,7 +34,7 @@ formats:
 describe('CSV mapping file', () => {
   it('the bundled mappings/csv.yaml is valid and has the built-in formats', () => {
     const mapping = loadCsvMapping(defaultCsvMappingFile());
-    expect(Object.keys(mapping.formats)).toEqual(['online_retail', 'shopify_orders', 'transactions', 'contacts', 'cdnow']);
+    expect(Object.keys(mapping.formats)).toEqual(['online_retail', 'shopify_orders', 'transactions', 'contacts', 'cdnow', 'events']);
     expect(mapping.defaults.limits).toEqual({ minValidShare: 0.5, maxAmount: 1_000_000_000, maxFutureDays: 1, maxTextLength: 10_000 });
     expect(mapping.defaults.timeZone).toBe('UTC');
     expect(mapping.formats.online_retail!.cancelledOrderPrefix).toBe('C');
@@ -94,7 +94,7 @@ describe('CSV mapping file', () => {
       what: 'an unknown kind',
       yaml: minimalOrders.replace('kind: transactions', 'kind: orders'),
       key: 'formats.shop.kind',
-      fix: /must be "transactions" \(orders, invoices, line items\) or "contacts"/,
+      fix: /must be "transactions" \(orders, invoices, line items\), "contacts" or "events"/,
     },
     {
       what: 'an unknown time zone',

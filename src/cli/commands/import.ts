@@ -48,6 +48,7 @@ export function importCommand(files: string[], flags: ImportFlags): Promise<void
       `${plural(s.rows, 'row')} → ${plural(s.purchases, 'purchase')} from ${plural(s.lineItems, 'line item')}, ${plural(s.contacts, 'contact')}`,
       `cancellations ${s.cancellations.toLocaleString('en-US')}, returns ${s.returns.toLocaleString('en-US')} (refunded orders ${s.refunded.toLocaleString('en-US')}), ` +
         `rows without a customer ${s.rowsWithoutCustomer.toLocaleString('en-US')}, invalid rows ${s.invalidRows.toLocaleString('en-US')}`,
+      ...(s.events ? [`events counted ${s.events.counted.toLocaleString('en-US')}, of a type not known (not counted) ${s.events.unknownType.toLocaleString('en-US')}`] : []),
       '',
       renderPull({ streams: result.streams, totals: result.totals, purged: result.purged }),
     ].join('\n');
