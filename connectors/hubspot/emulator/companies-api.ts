@@ -8,7 +8,7 @@
 import { propertyJson } from './properties.js';
 import { parseSearch, runCompanySearch } from './search.js';
 import { FIRST_COMPANY_ID, iso, type CrmState } from './state.js';
-import { associationPage, asRecordId, batchAnswer, fail, intParam, listParam, notFound, parseJson, parseJsonObject, validation, type Ctx, type Reply } from './http-support.js';
+import { associationBatch, asRecordId, batchAnswer, fail, intParam, listParam, notFound, parseJson, parseJsonObject, validation, type Ctx, type Reply } from './http-support.js';
 
 const BATCH_MAX = 100;
 const LIST_PAGE_MAX = 100;
@@ -45,27 +45,9 @@ export class CompaniesApi {
   companyContacts(ctx: Ctx): Reply {
     const startedAt = iso(this.state.now());
     const { inputs } = this.inputs(ctx, ASSOC_BATCH_MAX);
-    const results: Record<string, unknown>[] = [];
-    const errors: Record<string, unknown>[] = [];
-    const seen = new Set<string>();
-    for (const input of inputs) {
-      const o = (input ?? {}) as { id?: unknown; after?: unknown };
-      const rawId = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : '';
-      if (seen.has(rawId)) continue;
-      seen.add(rawId);
-      const ids = (this.state.companies.get(asRecordId(rawId) ?? -1)?.contacts ?? []).filter((c) => this.state.contacts.live(c));
-      if (ids.length === 0) {
-        errors.push({
-          status: 'error',
-          category: 'OBJECT_NOT_FOUND',
-          subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
-          message: `No contact is associated with company ${rawId}.`,
-          context: { fromObjectId: [rawId], fromObjectType: ['company'], toObjectType: ['contact'] },
-        });
-        continue;
-      }
-      results.push(associationPage(rawId, ids, o.after, () => [{ category: 'HUBSPOT_DEFINED', typeId: COMPANY_TO_CONTACT, label: null }]));
-    }
+    const { results, errors } = associationBatch(inputs, { from: 'company', to: 'contact' },
+      (rawId) => (this.state.companies.get(asRecordId(rawId) ?? -1)?.contacts ?? []).filter((c) => this.state.contacts.live(c)),
+      () => [{ category: 'HUBSPOT_DEFINED', typeId: COMPANY_TO_CONTACT, label: null }]);
     return batchAnswer(results, errors, startedAt, iso(this.state.now()));
   }
 
@@ -150,31 +132,15 @@ export class CompaniesApi {
   contactCompanies(ctx: Ctx): Reply {
     const startedAt = iso(this.state.now());
     const { inputs } = this.inputs(ctx, ASSOC_BATCH_MAX);
-    const results: Record<string, unknown>[] = [];
-    const errors: Record<string, unknown>[] = [];
-    const seen = new Set<string>();
-    for (const input of inputs) {
-      const o = (input ?? {}) as { id?: unknown; after?: unknown };
-      const rawId = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : '';
-      if (seen.has(rawId)) continue;
-      seen.add(rawId);
-      const contact = this.state.contacts.live(asRecordId(rawId) ?? -1);
-      const ids = contact ? contact.companies.filter((id) => this.state.companies.get(id) !== undefined) : [];
-      if (ids.length === 0) {
-        errors.push({
-          status: 'error',
-          category: 'OBJECT_NOT_FOUND',
-          subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
-          message: `No company is associated with contact ${rawId}.`,
-          context: { fromObjectId: [rawId], fromObjectType: ['contact'], toObjectType: ['company'] },
-        });
-        continue;
-      }
+    const { results, errors } = associationBatch(inputs, { from: 'contact', to: 'company' },
+      (rawId) => {
+        const contact = this.state.contacts.live(asRecordId(rawId) ?? -1);
+        return contact ? contact.companies.filter((id) => this.state.companies.get(id) !== undefined) : [];
+      },
       // The first company listed is the primary one.
-      results.push(associationPage(rawId, ids, o.after, (position) => position === 0
+      (position) => position === 0
         ? [{ category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY_PRIMARY, label: 'Primary' }, { category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY, label: null }]
-        : [{ category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY, label: null }]));
-    }
+        : [{ category: 'HUBSPOT_DEFINED', typeId: CONTACT_TO_COMPANY, label: null }]);
     return batchAnswer(results, errors, startedAt, iso(this.state.now()));
   }
 }

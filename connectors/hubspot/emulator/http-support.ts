@@ -145,6 +145,41 @@ export function associationPage(rawId: string, ids: readonly (string | number)[]
   return result;
 }
 
+/**
+ * The results and errors of a v4 associations batch read: each distinct input id's page of
+ * associated ids (`idsOf`), or HubSpot's NO_ASSOCIATIONS_FOUND error when it has none (unknown ids
+ * alike: the observed 207 shape). `from`/`to` are the singular object names ("contact").
+ */
+export function associationBatch(
+  inputs: readonly unknown[],
+  names: { from: string; to: string },
+  idsOf: (rawId: string) => readonly (string | number)[],
+  typesAt: (position: number) => unknown[],
+): { results: Record<string, unknown>[]; errors: Record<string, unknown>[] } {
+  const results: Record<string, unknown>[] = [];
+  const errors: Record<string, unknown>[] = [];
+  const seen = new Set<string>();
+  for (const input of inputs) {
+    const o = (input ?? {}) as { id?: unknown; after?: unknown };
+    const rawId = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : '';
+    if (seen.has(rawId)) continue;
+    seen.add(rawId);
+    const ids = idsOf(rawId);
+    if (ids.length === 0) {
+      errors.push({
+        status: 'error',
+        category: 'OBJECT_NOT_FOUND',
+        subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
+        message: `No ${names.to} is associated with ${names.from} ${rawId}.`,
+        context: { fromObjectId: [rawId], fromObjectType: [names.from], toObjectType: [names.to] },
+      });
+      continue;
+    }
+    results.push(associationPage(rawId, ids, o.after, typesAt));
+  }
+  return { results, errors };
+}
+
 /** A batch endpoint's answer: 200 with its results, or 207 with the errors beside them. */
 export function batchAnswer(results: unknown[], errors: unknown[], startedAt: string, completedAt: string): Reply {
   const body: Record<string, unknown> = { status: 'COMPLETE', results };

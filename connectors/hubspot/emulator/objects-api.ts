@@ -11,7 +11,7 @@ import {
   TYPE_ID,
   UPPER,
   ASSOC_PAGE_MAX,
-  associationPage,
+  associationBatch,
   asRecordId,
   batchAnswer,
   decodeCursor,
@@ -275,29 +275,12 @@ export class ObjectsApi {
     const startedAt = iso(this.state.now());
     const { inputs } = this.inputs(ctx, ASSOC_BATCH_MAX);
     const typeId = from === 'deals' ? 3 : 4;
-    const results: Record<string, unknown>[] = [];
-    const errors: Record<string, unknown>[] = [];
-    const seen = new Set<string>();
-    for (const input of inputs) {
-      const o = (input ?? {}) as { id?: unknown; after?: unknown };
-      const rawId = typeof o.id === 'string' || typeof o.id === 'number' ? String(o.id) : '';
-      if (seen.has(rawId)) continue;
-      seen.add(rawId);
-      const rec = this.state.store(from).live(asRecordId(rawId) ?? -1);
-      const ids = rec ? this.state.liveAssoc(from, rec) : [];
-      if (ids.length === 0) {
-        // Unknown ids and ids without associations alike (observed 207 shape, see issues search).
-        errors.push({
-          status: 'error',
-          category: 'OBJECT_NOT_FOUND',
-          subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
-          message: `No ${SINGULAR[to]} is associated with ${SINGULAR[from]} ${rawId}.`,
-          context: { fromObjectId: [rawId], fromObjectType: [SINGULAR[from]], toObjectType: [SINGULAR[to]] },
-        });
-        continue;
-      }
-      results.push(associationPage(rawId, ids, o.after, () => [{ category: 'HUBSPOT_DEFINED', typeId, label: null }]));
-    }
+    const { results, errors } = associationBatch(inputs, { from: SINGULAR[from], to: SINGULAR[to] },
+      (rawId) => {
+        const rec = this.state.store(from).live(asRecordId(rawId) ?? -1);
+        return rec ? this.state.liveAssoc(from, rec) : [];
+      },
+      () => [{ category: 'HUBSPOT_DEFINED', typeId, label: null }]);
     return batchAnswer(results, errors, startedAt, iso(this.state.now()));
   }
 
