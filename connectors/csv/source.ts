@@ -144,7 +144,7 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
     contacts: [], purchases: [], quarantined: [], received: 0, cursor: cursor(), mode: 'full', expectedTotal: stats.rows, ...over,
   });
 
-  const stream = (name: StreamName): SourceStream => ({
+  const stream = (name: 'contacts' | 'purchases'): SourceStream => ({
     name,
     async *read(previous, context) {
       let loadedHere = false;

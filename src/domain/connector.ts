@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccountCondition } from '../sandbox/emulator-account.js';
 import type { FaultInjector } from '../sandbox/emulator-faults.js';
 import type { DestinationPlan } from './plan.js';
-import type { ContactRecord, PurchaseRecord, QuarantinedRecord, StreamName } from './records.js';
+import type { ContactRecord, EngagementEvent, PurchaseRecord, QuarantinedRecord, StreamName } from './records.js';
 import type { SegmentDefinition, TokenSpec } from './segments.js';
 import type { Transport, TransportEvents } from '../http/transport.js';
 import type { Mapping } from '../config/mapping.js';
@@ -15,6 +15,8 @@ export interface SourcePage {
   contacts: ContactRecord[];
   purchases: PurchaseRecord[];
   quarantined: QuarantinedRecord[];
+  /** The engagement stream's events (absent on the other streams). */
+  events?: EngagementEvent[];
   /** Records the platform sent in this page (valid or not). */
   received: number;
   /** Where a rerun resumes after this page. */

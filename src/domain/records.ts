@@ -68,7 +68,35 @@ export interface PurchaseRecord {
   raw: unknown;
 }
 
-export type StreamName = 'contacts' | 'purchases';
+/**
+ * engagement: what people do, as dated events (a Marketo activity, an abandoned checkout, a row of
+ * an events file, a rise of a HubSpot counter in its property history). Stored one row per event,
+ * so features can count any window before any date (30/90/365 days, a propensity cutoff).
+ */
+export type StreamName = 'contacts' | 'purchases' | 'engagement';
+
+/** What a person did, whatever the platform calls it. */
+export const ENGAGEMENT_CHANNELS = [
+  'email_delivered', 'email_open', 'email_click', 'email_bounce', 'unsubscribe',
+  'web_visit', 'page_view', 'form_fill', 'sales_email_reply', 'checkout_abandoned',
+] as const;
+export type EngagementChannel = (typeof ENGAGEMENT_CHANNELS)[number];
+
+export interface EngagementEvent {
+  platform: string;
+  /**
+   * Unique per platform and stable across reads (Marketo's activity id, a Shopify checkout id, a
+   * hash of an events-file row): reading an event again replaces it, never counts it twice.
+   */
+  key: string;
+  /** The contact (external id on the same platform) who did it. */
+  contactExternalId: string;
+  channel: EngagementChannel;
+  /** ISO 8601 UTC. */
+  occurredAt: string;
+  /** How many events this row stands for (1 for one activity; a counter's rise between two dates). */
+  count: number;
+}
 
 export interface QuarantinedRecord {
   platform: string;

@@ -2,6 +2,7 @@ import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { SourceRecords } from '../store/source-records.js';
 import { Quarantine } from '../store/quarantine.js';
+import { EngagementEvents } from '../store/engagement-events.js';
 import { StreamCursors } from '../store/cursors.js';
 import type { Source, SourcePage } from '../domain/connector.js';
 import type { StreamName } from '../domain/records.js';
@@ -91,6 +92,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
   const cursors = new StreamCursors(db);
   const stored = new StoredContacts(db);
   const storedPurchases = new StoredPurchases(db);
+  const engagement = new EngagementEvents(db);
   const blanking = options.blanking ?? { allow: false, threshold: DEFAULT_BLANKING_THRESHOLD };
   const massDeletion = options.massDeletion ?? { allow: false, threshold: DEFAULT_MASS_DELETION_THRESHOLD };
   const suppression = suppressionFilter(db);
@@ -118,7 +120,7 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
     const due = new Set(stream.refetch ? quarantine.due(platform, stream.name, nowIso()) : []);
     // The guards protect what the store held before this read: a first pull (the largest) has
     // nothing to protect, and skips their lookup per record.
-    const guarded = !blanking.allow && (stream.name === 'contacts' ? stored.any(platform) : storedPurchases.any(platform));
+    const guarded = !blanking.allow && stream.name !== 'engagement' && (stream.name === 'contacts' ? stored.any(platform) : storedPurchases.any(platform));
     const buffered: SourcePage[] = [];
     let bufferedRecords = 0;
     let lastFlush = Date.now();
@@ -127,6 +129,15 @@ export async function pullSource(options: PullOptions): Promise<StreamPullSummar
       summary.suppressed += suppressed;
       // Records read again by id are counted in `refetched`, not as this read's.
       if (!refetched) summary.quarantined += page.quarantined.length;
+      if (stream.name === 'engagement') {
+        const events = page.events ?? [];
+        const outcome = engagement.upsert(events);
+        quarantine.add(page.quarantined, at, { refetched });
+        if (refetched) return;
+        summary.changed += outcome.added;
+        summary.stored += events.length;
+        return;
+      }
       const outcome = stream.name === 'contacts'
         ? records.upsertContacts(page.contacts, at)
         : records.upsertPurchases(page.purchases, at);

@@ -102,8 +102,13 @@ export function suppressionFilter(db: Db): SuppressionFilter {
         suppressed++;
         return false;
       });
+      const events = page.events?.filter((e) => {
+        if (!contactIdSuppressed(e.platform, e.contactExternalId)) return true;
+        suppressed++;
+        return false;
+      });
       if (suppressed === 0) return { page, suppressed };
-      return { page: { ...page, contacts, purchases, quarantined }, suppressed };
+      return { page: { ...page, contacts, purchases, quarantined, ...(events ? { events } : {}) }, suppressed };
     },
   };
 }

@@ -1,3 +1,5 @@
+import type { EngagementChannel } from '../domain/records.js';
+
 /**
  * The synthetic population shared by every emulator. A person's `trueType` is the generator's
  * ground truth for tests; emulators never serve it.
@@ -26,6 +28,33 @@ export interface SyntheticPurchase {
   status: SyntheticPurchaseStatus;
   /** A short human name, e.g. "Order 1042 — Ada Lovelace". */
   name: string;
+  /** What the order held (Shopify line items); optional so a hand-built purchase needs none. */
+  items?: SyntheticLineItem[];
+}
+
+/** One line of an order: what a shop keeps per product. */
+export interface SyntheticLineItem {
+  productType: string;
+  vendor: string;
+  /** Collections the product belongs to (titles). */
+  collections: string[];
+  quantity: number;
+  /** Line total in major units; the lines of an order add up to its amount. */
+  amount: number;
+}
+
+/**
+ * Who a person who never bought is: the planted truth for lead segmentation. Emulators never
+ * serve it; tests compare clusters and personas with it.
+ */
+export const LEAD_TYPES = ['engaged_evaluator', 'enterprise_researcher', 'newsletter_reader', 'cold_lead'] as const;
+export type LeadType = (typeof LEAD_TYPES)[number];
+
+/** One dated thing a person did (Marketo serves them as activities; HubSpot keeps their totals). */
+export interface SyntheticEvent {
+  channel: EngagementChannel;
+  /** ISO 8601 UTC, at or before the anchor. */
+  at: string;
 }
 
 /** Marketing-email engagement over the year before the anchor, as HubSpot keeps it per contact. */
@@ -95,6 +124,18 @@ export interface SyntheticPerson {
   activity?: SyntheticActivity;
   /** Null for people with no company on record. */
   company?: SyntheticCompany | null;
+  /**
+   * Everything the person did, oldest first (the generator sets it; a hand-built person may not).
+   * The totals in `engagement` and `activity` are counts of these events.
+   */
+  events?: SyntheticEvent[];
+  /** Planted truth for people who never bought (null for buyers); never served. */
+  leadType?: LeadType | null;
+  /**
+   * Hidden future: when a person who has not bought by the anchor makes a first purchase in the
+   * 90 days after it (null: does not). Never served; the propensity test scores against it.
+   */
+  futureFirstPurchaseAt?: string | null;
 }
 
 export interface PopulationOptions {

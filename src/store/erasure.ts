@@ -234,6 +234,7 @@ export function eraseFromStore(db: Db, plan: ErasurePlan): void {
   const run = (sql: string, ...params: unknown[]) => db.prepare(sql).run(...params);
   for (const c of person.contacts) {
     run('DELETE FROM purchase_contacts WHERE platform = ? AND contact_external_id = ?', c.platform, c.externalId);
+    run('DELETE FROM engagement_events WHERE platform = ? AND contact_external_id = ?', c.platform, c.externalId);
     run('DELETE FROM destination_list_members WHERE destination = ? AND external_id = ?', c.platform, c.externalId);
     run('DELETE FROM destination_tokens WHERE destination = ? AND external_id = ?', c.platform, c.externalId);
     run('DELETE FROM identities WHERE platform = ? AND external_id = ?', c.platform, c.externalId);

@@ -373,6 +373,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE quarantine ADD COLUMN contact_external_ids TEXT;
     `,
   },
+  {
+    version: 13,
+    name: 'engagement events: what people do, dated, one row per event',
+    sql: `
+      -- key: the platform's own id of the event (or a stable hash): reading it again replaces it.
+      -- count: how many events the row stands for (a HubSpot counter's rise between two dates).
+      CREATE TABLE engagement_events (
+        platform TEXT NOT NULL,
+        key TEXT NOT NULL,
+        contact_external_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (platform, key)
+      ) WITHOUT ROWID;
+      CREATE INDEX engagement_events_contact ON engagement_events (platform, contact_external_id);
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {
