@@ -1,10 +1,10 @@
 import type {
-  AttributeValue, ContactField, ContactRecord, EmailConsent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
+  AttributeValue, ContactField, ContactRecord, EmailConsent, EngagementEvent, PurchaseRecord, PurchaseStatus, QuarantinedRecord,
 } from '../../src/domain/records.js';
 import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
 import { capped, plural } from '../../src/domain/text.js';
 import { parseDateWith } from './dates.js';
-import { engagementAttributes, newTally, tallyEvent, type EventTally } from './events.js';
+import { engagementAttributes, newTally, tallyEngagementEvents, tallyEvent, type EventTally } from './events.js';
 import { eventTypeKey, type ColumnKey, type EventKind } from './mapping.js';
 import { fromMicros, normalizeCustomerId, parseDecimal, toMicros } from './numbers.js';
 import { misreadWarning, replacementWarning, type FilePlan } from './sniff.js';
@@ -129,6 +129,8 @@ export interface AggregateResult {
   quarantined: { contacts: QuarantinedRecord[]; purchases: QuarantinedRecord[] };
   /** Per stream: each warning goes with the stream it is about, so it is printed once. */
   warnings: { contacts: string[]; purchases: string[] };
+  /** The events files' events, dated (the engagement stream). */
+  events: EngagementEvent[];
   /** In the order of the files. */
   files: FileOutcome[];
 }
@@ -848,9 +850,11 @@ export class CsvAggregator {
 
     // Events files state each person's totals for the kinds they hold (connectors/csv/events.ts).
     // A person of a contacts file with no event is left as stored (an export may list only the active).
+    const events: EngagementEvent[] = [];
     for (const c of this.contactAggs.values()) {
       const tally = this.eventTallies.get(c.externalId);
       if (tally === undefined) continue;
+      for (const e of tallyEngagementEvents(PLATFORM, c.externalId, tally)) events.push(e);
       for (const [name, value] of Object.entries(engagementAttributes(tally, this.eventKindsSeen))) {
         c.attributes[name] = value;
         c.carriedAttributes.add(name);
@@ -914,6 +918,6 @@ export class CsvAggregator {
       warnings.contacts.push(`${plural(this.ignoredEmails.count, 'email value')} ${this.ignoredEmails.count === 1 ? 'is not an address and was' : 'are not addresses and were'} left off contacts that have a customer id, e.g. ${this.ignoredEmails.example}`);
     }
     const files = this.fileStates.map((file) => ({ rows: file.rows, validRows: file.rows - file.unusable, examples: file.examples }));
-    return { contacts, purchases, quarantined: { contacts: this.rowQuarantine.contacts, purchases: quarantinedPurchases }, warnings, files };
+    return { contacts, purchases, quarantined: { contacts: this.rowQuarantine.contacts, purchases: quarantinedPurchases }, warnings, events, files };
   }
 }

@@ -1,4 +1,4 @@
-import type { AttributeValue } from '../../src/domain/records.js';
+import type { AttributeValue, EngagementChannel, EngagementEvent } from '../../src/domain/records.js';
 import type { EventKind } from './mapping.js';
 
 /** The canonical engagement attribute names (ENGAGEMENT_ATTRIBUTES in src/segmentation/features.ts; a connector does not import segmentation). */
@@ -55,6 +55,26 @@ export function engagementAttributes(tally: EventTally, kindsInFiles: ReadonlySe
     let latest = -Infinity;
     for (const k of kinds) latest = Math.max(latest, tally.latestMs.get(k) ?? -Infinity);
     out[name] = latest === -Infinity ? null : new Date(latest).toISOString();
+  }
+  return out;
+}
+
+const CHANNEL: Record<EventKind, EngagementChannel> = {
+  email_delivered: 'email_delivered', email_open: 'email_open', email_click: 'email_click',
+  page_view: 'page_view', visit: 'web_visit', form_submit: 'form_fill',
+};
+
+/**
+ * The person's events as the engagement stream stores them (dated, so features can count any
+ * window). The key is the person, kind and time: importing the file again replaces the same rows.
+ */
+export function tallyEngagementEvents(platform: string, contactExternalId: string, tally: EventTally): EngagementEvent[] {
+  const out: EngagementEvent[] = [];
+  for (const seen of tally.seen) {
+    const at = seen.lastIndexOf('@');
+    const kind = seen.slice(0, at) as EventKind;
+    const ms = Number(seen.slice(at + 1));
+    out.push({ platform, key: `${contactExternalId}|${seen}`, contactExternalId, channel: CHANNEL[kind], occurredAt: new Date(ms).toISOString(), count: 1 });
   }
   return out;
 }

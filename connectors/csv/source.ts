@@ -198,7 +198,19 @@ export function createCsvSource(files: string[], options: CsvImportOptions = {})
     },
   });
 
-  return { source: { streams: [stream('contacts'), stream('purchases')] }, stats };
+  // Dated events of the events files, after the contacts they belong to are stored.
+  const engagement: SourceStream = {
+    name: 'engagement',
+    async *read() {
+      if (result === undefined) throw new Error('the CSV files were not read completely (an earlier read failed or was stopped)');
+      const events = result.events;
+      for (let from = 0; from < events.length; from += pageSize) {
+        yield page({ events: events.slice(from, from + pageSize), received: 0 });
+      }
+    },
+  };
+  const hasEvents = plans.some((plan) => plan.format.kind === 'events');
+  return { source: { streams: [stream('contacts'), stream('purchases'), ...(hasEvents ? [engagement] : [])] }, stats };
 }
 
 /** Why a file is refused as a whole (undefined: it is not): no row, no valid row, or fewer than limits.minValidShare. */

@@ -121,6 +121,31 @@ describe('CSV events layout: engagement from files', () => {
     expect(featuresOf(dir, 'C1')).toEqual(ann);
   }, 120_000);
 
+  it('stores every counted event dated (the engagement stream), once however often the file is imported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segsync-csv-events-'));
+    writeFileSync(join(dir, 'segsync.yaml'), `segmentation:\n  referenceDate: ${REFERENCE}\n`);
+    writeFileSync(join(dir, 'contacts.csv'), CONTACTS);
+    writeFileSync(join(dir, 'events.csv'), EVENTS);
+    expect((await segsync(dir, ['import', 'contacts.csv'])).code).toBe(0);
+    const byChannel = () => query<{ contact: string; channel: string; n: number; latest: string }>(dir,
+      `SELECT contact_external_id AS contact, channel, SUM(count) AS n, MAX(occurred_at) AS latest FROM engagement_events
+       WHERE platform = 'csv' GROUP BY contact_external_id, channel ORDER BY contact_external_id, channel`);
+    expect(byChannel()).toEqual([]);
+    for (let i = 0; i < 2; i++) expect((await segsync(dir, ['import', 'events.csv'])).code).toBe(0);
+    expect(byChannel()).toEqual([
+      { contact: 'C1', channel: 'email_click', n: 1, latest: '2026-06-10T10:00:00.000Z' },
+      { contact: 'C1', channel: 'email_delivered', n: 4, latest: '2026-06-22T08:00:00.000Z' },
+      { contact: 'C1', channel: 'email_open', n: 2, latest: '2026-06-15T09:30:00.000Z' },
+      { contact: 'C1', channel: 'form_fill', n: 1, latest: '2026-06-20T12:06:00.000Z' },
+      { contact: 'C1', channel: 'page_view', n: 3, latest: '2026-06-20T12:05:00.000Z' },
+      { contact: 'C1', channel: 'web_visit', n: 2, latest: '2026-06-20T12:00:00.000Z' },
+      { contact: 'C2', channel: 'email_delivered', n: 2, latest: '2026-06-08T08:00:00.000Z' },
+    ]);
+    // segsync forget erases them with the person.
+    expect((await segsync(dir, ['forget', 'ann@example.com'])).code).toBe(0);
+    expect(byChannel().filter((r) => r.contact === 'C1')).toEqual([]);
+  }, 120_000);
+
   it('a later file of web visits only replaces the web counts and leaves the email counts as stored', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'segsync-csv-events-'));
     writeFileSync(join(dir, 'segsync.yaml'), `segmentation:\n  referenceDate: ${REFERENCE}\n`);
