@@ -4,6 +4,7 @@ import type { JsonValue, ReadContext, Source, SourcePage, SourceStream } from '.
 import type { ContactRecord, PurchaseRecord } from '../../src/domain/records.js';
 import { DAY_MS, extractLeads, extractStart, isoSeconds, type ExtractState } from './bulk-export.js';
 import type { MarketoClient } from './client.js';
+import { createEngagementStream } from './engagement.js';
 import { MarketoApiError } from './errors.js';
 import { checkMarketoMapping } from './mapping-check.js';
 import { deletedLead, leadFields, mapLead, mapOpportunity, opportunityFields, watchedLeadFields, type Mapped } from './mapper.js';
@@ -17,7 +18,8 @@ import {
 } from './schemas.js';
 
 /**
- * Streams 'contacts' (leads) and 'purchases' (opportunities linked to leads by opportunity roles).
+ * Streams 'contacts' (leads), 'purchases' (opportunities linked to leads by opportunity roles) and
+ * 'engagement' (web, form and email activities: engagement.ts).
  *
  * Full pull: leads cannot be listed or filtered by update time, so the first pull uses Bulk Lead
  * Extract with createdAt windows of at most 31 days (bulk-export.ts), then sweeps Get Deleted Leads.
@@ -423,5 +425,5 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
     }
   }
 
-  return { streams: [contacts, purchases], checkMapping: (signal) => checkMarketoMapping(client, mapping, signal) };
+  return { streams: [contacts, purchases, createEngagementStream(client)], checkMapping: (signal) => checkMarketoMapping(client, mapping, signal) };
 }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import { engagementActivity, leadScoreOf } from './engagement.js';
 
 export type LeadValue = string | number | boolean | null;
 
@@ -206,6 +207,15 @@ export class MarketoState {
           // About 1.5% of addresses bounced hard at some point.
           emailInvalid: (Math.imul(person.index + 1, 2654435761) >>> 0) % 67 === 0,
           leadSource: LEAD_SOURCES[person.index % LEAD_SOURCES.length]!,
+          // Firmographics on the lead itself (Marketo's flat company fields); the industry is the
+          // population's value as it is, so that one person's industry is one category everywhere.
+          company: person.company?.name ?? null,
+          industry: person.company?.industry ?? null,
+          numberOfEmployees: person.company?.employees ?? null,
+          annualRevenue: person.company?.annualRevenue ?? null,
+          title: person.activity?.jobTitle ?? null,
+          leadStatus: person.activity?.leadStatus ?? null,
+          leadScore: leadScoreOf(person.events),
         },
         created,
         lastTouch,
@@ -214,6 +224,12 @@ export class MarketoState {
       this.emailIndex.set(person.email.trim().toLowerCase(), id);
       this.personIndex.set(person.index, id);
       loaded.push({ leadId: id, dateMs: created, typeId: ACTIVITY.newLead, primaryAttributeValueId: id, primaryAttributeValue: `${person.firstName} ${person.lastName}`, attributes: [{ name: 'Source Type', value: 'Web service API' }] });
+      // What the person did: one activity per event, in the log by date (engagement.ts).
+      (person.events ?? []).forEach((event, n) => {
+        const at = Date.parse(event.at);
+        const shaped = Number.isFinite(at) ? engagementActivity(event.channel, id, n) : undefined;
+        if (shaped) loaded.push({ ...shaped, leadId: id, dateMs: Math.min(at, nowMs) });
+      });
       for (const p of person.purchases) {
         const closeMs = Date.parse(p.occurredAt);
         let oppCreated = Math.min(closeMs, Math.max(created, closeMs - 3 * DAY_MS));
