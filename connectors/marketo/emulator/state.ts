@@ -215,7 +215,8 @@ export class MarketoState {
           annualRevenue: person.company?.annualRevenue ?? null,
           title: person.activity?.jobTitle ?? null,
           leadStatus: person.activity?.leadStatus ?? null,
-          leadScore: leadScoreOf(person.events),
+          // No events known (a hand-built person, or a population without them): no score yet.
+          leadScore: person.events ? leadScoreOf(person.events) : null,
         },
         created,
         lastTouch,
