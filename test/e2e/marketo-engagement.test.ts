@@ -145,6 +145,20 @@ describe('Marketo engagement: activities pulled into engagement_events', () => {
     expect(new Set(rows.map((r) => Number((JSON.parse(r.attributes) as { leadScore: unknown }).leadScore))).size).toBeGreaterThan(1);
   });
 
+  it('a score change (Change Score activity, no Data Value Change) reaches the stored lead score on the next pull', async () => {
+    const persons = people(6, 5);
+    world = await marketoWorld({ people: persons });
+    const session = world.open();
+    await pull(session, { full: false, signal });
+    const id = world.emulator.leadIdForPersonIndex(2)!;
+    const scoreOf = () => Number((JSON.parse((session.db.prepare("SELECT attributes FROM contacts WHERE platform = 'marketo' AND external_id = ?").get(id) as { attributes: string }).attributes) as { leadScore: unknown }).leadScore);
+    const before = scoreOf();
+    world.emulator.changeScore(id, 25);
+    const second = await pull(session, { full: false, signal });
+    expect(scoreOf()).toBe(before + 25);
+    expect(second.streams.find((s) => s.platform === 'marketo' && s.stream === 'contacts')).toMatchObject({ mode: 'incremental', changed: 1 });
+  });
+
   it('a pull stopped mid-stream resumes after the last stored page: no page read twice, no event missing', async () => {
     const persons = people(10, 100);
     world = await marketoWorld({ people: persons });

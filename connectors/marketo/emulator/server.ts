@@ -302,6 +302,29 @@ export class MarketoEmulator implements FaultInjector {
     this.state.log({ ...shaped, leadId: lead.id });
   }
 
+  /**
+   * A scoring campaign changes a lead's score: Marketo logs Change Score (22), not a Data Value
+   * Change, and updatedAt moves.
+   */
+  changeScore(leadId: string, delta: number): void {
+    const lead = this.state.liveLead(Number(leadId));
+    if (!lead) throw new Error(`no live lead ${leadId}`);
+    const old = typeof lead.values.leadScore === 'number' ? lead.values.leadScore : 0;
+    lead.values.leadScore = old + delta;
+    lead.updatedMs = Math.max(this.now(), lead.createdMs);
+    this.state.log({
+      leadId: lead.id,
+      typeId: ACTIVITY.changeScore,
+      primaryAttributeValue: 'Lead Score',
+      attributes: [
+        { name: 'Change Value', value: `${delta >= 0 ? '+' : ''}${delta}` },
+        { name: 'New Value', value: old + delta },
+        { name: 'Old Value', value: old },
+        { name: 'Reason', value: 'Scoring campaign' },
+      ],
+    });
+  }
+
   /** A new lead appears (form fill, import): New Lead activity (12). Returns its id. */
   createLead(fields: Record<string, LeadValue>): string {
     return String(this.state.createLead(fields).id);

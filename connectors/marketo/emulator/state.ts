@@ -144,6 +144,7 @@ export const ACTIVITY = {
   removeFromOpportunity: 35,
   updateOpportunity: 36,
   deleteLead: 37,
+  changeScore: 22,
 } as const;
 
 export class MarketoState {
