@@ -3,6 +3,7 @@ import type { JsonValue, ReadContext, SourcePage, SourceStream } from '../../src
 import type { EngagementChannel, EngagementEvent } from '../../src/domain/records.js';
 import { DAY_MS, isoSeconds } from './bulk-export.js';
 import type { MarketoClient } from './client.js';
+import { MarketoApiError } from './errors.js';
 import { parseMarketoDate } from './mapper.js';
 import { ActivityTypesSchema, EngagementActivitiesPageSchema, EngagementActivitySchema, PagingTokenSchema } from './schemas.js';
 
@@ -24,7 +25,8 @@ import { ActivityTypesSchema, EngagementActivitiesPageSchema, EngagementActivity
  * nextPageToken Marketo answered, written with each page: the next pull (or a resumed one) reads
  * only what came after. An event's key is the activity's marketoGUID (else its id), so reading an
  * activity twice replaces it. An activity of another type, or without a lead id, key or readable
- * date, is skipped and counted in a warning.
+ * date, is skipped and counted in a warning. If Marketo refuses a stored token, the read starts
+ * again from the latest activity date stored (minus the lookback), once, and says so.
  */
 
 export const ENGAGEMENT_ACTIVITY_TYPES: ReadonlyArray<{ name: string; standardId: number; channel: EngagementChannel }> = [
@@ -43,7 +45,11 @@ const MAX_TYPES_PER_CALL = 10;
 const ACTIVITIES_PER_CALL = 300;
 export const DEFAULT_ACTIVITY_HISTORY_DAYS = 365;
 
-const CursorSchema = z.object({ token: z.string().min(1) });
+/**
+ * `token`: the last nextPageToken. `readThrough`: the latest activityDate read so far (epoch ms),
+ * where a read starts again (minus the lookback) if Marketo ever refuses the stored token.
+ */
+const CursorSchema = z.object({ token: z.string().min(1), readThrough: z.number().optional() });
 type Cursor = z.infer<typeof CursorSchema>;
 
 type Skip = 'type' | 'lead' | 'key' | 'date';
@@ -84,7 +90,12 @@ function skippedWarning(skipped: Record<Skip, number>): string | undefined {
   return `Marketo engagement: skipped ${total} ${total === 1 ? 'activity' : 'activities'} (${parts.join(', ')}); the others were stored`;
 }
 
-export function createEngagementStream(client: MarketoClient): SourceStream {
+/** Marketo refusing a paging token it handed out (a purged or garbled token): start again from a date. */
+function tokenRefused(error: unknown): error is MarketoApiError {
+  return error instanceof MarketoApiError && error.kind === 'bad_request' && (error.code === '1003' || /token/i.test(error.message));
+}
+
+export function createEngagementStream(client: MarketoClient, options: { lookbackMs: number }): SourceStream {
   const historyDays = client.config.activityHistoryDays ?? DEFAULT_ACTIVITY_HISTORY_DAYS;
 
   /** Activity type id → channel, by name; the names this instance lacks. */
@@ -109,7 +120,7 @@ export function createEngagementStream(client: MarketoClient): SourceStream {
       const { signal } = context;
       const mode = cursor ? 'incremental' : 'full';
       const { channels, missing } = await resolveTypes(signal);
-      const warnings = missing.length > 0
+      const warnings: string[] = missing.length > 0
         ? [`Marketo has no activity type ${missing.map((m) => `"${m}"`).join(', ')} (GET /rest/v1/activities/types.json): those events are not read`]
         : [];
       const typeIds = [...channels.keys()];
@@ -123,12 +134,15 @@ export function createEngagementStream(client: MarketoClient): SourceStream {
       }
       if (typeIds.length > MAX_TYPES_PER_CALL) throw new Error(`Marketo engagement: ${typeIds.length} activity types exceed the ${MAX_TYPES_PER_CALL} one call may ask for`);
 
-      const since = isoSeconds(context.now() - historyDays * DAY_MS);
-      let token: string = cursor?.token
-        ?? (await client.request({ method: 'GET', path: '/rest/v1/activities/pagingtoken.json', qs: { sinceDatetime: since }, schema: PagingTokenSchema, write: false }, signal)).nextPageToken;
+      const tokenAt = async (ms: number) =>
+        (await client.request({ method: 'GET', path: '/rest/v1/activities/pagingtoken.json', qs: { sinceDatetime: isoSeconds(ms) }, schema: PagingTokenSchema, write: false }, signal)).nextPageToken;
+      const historyStart = context.now() - historyDays * DAY_MS;
+      let readThrough = cursor ? (cursor.readThrough ?? historyStart) : historyStart;
+      let token: string = cursor?.token ?? (await tokenAt(historyStart));
+      let restarted = false;
       const skipped: Record<Skip, number> = { type: 0, lead: 0, key: 0, date: 0 };
       for (;;) {
-        const data = await client.request(
+        const ask = () => client.request(
           {
             method: 'GET',
             path: '/rest/v1/activities.json',
@@ -138,19 +152,34 @@ export function createEngagementStream(client: MarketoClient): SourceStream {
           },
           signal,
         );
+        let data: Awaited<ReturnType<typeof ask>>;
+        try {
+          data = await ask();
+        } catch (error) {
+          // Once per read, and only for a token this read did not just get from Marketo: read again
+          // from the last activity stored (keys make the overlap harmless).
+          if (!cursor || restarted || !tokenRefused(error)) throw error;
+          restarted = true;
+          const from = Math.max(historyStart, readThrough - options.lookbackMs);
+          warnings.push(`Marketo refused the stored activities paging token (${error.detail}): read again from ${isoSeconds(from)}`);
+          token = await tokenAt(from);
+          data = await ask();
+        }
         token = data.nextPageToken ?? token;
         const more = data.moreResult === true;
         const result = data.result ?? [];
         const events: EngagementEvent[] = [];
         for (const raw of result) {
           const mapped = mapEngagementActivity(raw, channels);
-          if (mapped.ok) events.push(mapped.event);
-          else skipped[mapped.skip]++;
+          if (mapped.ok) {
+            events.push(mapped.event);
+            readThrough = Math.max(readThrough, Date.parse(mapped.event.occurredAt));
+          } else skipped[mapped.skip]++;
         }
         const skippedNote = more ? undefined : skippedWarning(skipped);
         // Every page moves the cursor, even one with no activity of these types (Marketo scans a
         // stretch of the log per call): a resumed pull starts after what was already scanned.
-        yield page({ token } satisfies Cursor, events, result.length, more ? [] : [...warnings, ...(skippedNote ? [skippedNote] : [])]);
+        yield page({ token, readThrough } satisfies Cursor, events, result.length, more ? [] : [...warnings, ...(skippedNote ? [skippedNote] : [])]);
         if (!more) return;
       }
     },

@@ -448,5 +448,5 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
     }
   }
 
-  return { streams: [contacts, purchases, createEngagementStream(client)], checkMapping: (signal) => checkMarketoMapping(client, mapping, signal) };
+  return { streams: [contacts, purchases, createEngagementStream(client, { lookbackMs })], checkMapping: (signal) => checkMarketoMapping(client, mapping, signal) };
 }

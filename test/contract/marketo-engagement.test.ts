@@ -14,7 +14,7 @@ import { failure } from '../helpers/api-failure.js';
 
 const BASE = 'https://123-abc-456.mktorest.com';
 const IDENTITY = { grant_type: 'client_credentials', client_id: 'cid', client_secret: 'csecret' };
-const NOW = Date.parse('2026-06-01T12:00:00.000Z');
+const NOW = Date.parse('2023-06-01T12:00:00.000Z');
 const mapping = loadMapping(new URL('../../mappings/marketo.yaml', import.meta.url).pathname);
 const envelope = (code: string, message: string) => ({ requestId: 'e42b#14272d07d78', success: false, errors: [{ code, message }] });
 
@@ -43,7 +43,7 @@ describe('Marketo engagement stream against docs-shaped activity answers', () =>
   it('first read: types by name, a paging token 365 days back, every page until moreResult is false; events keyed by marketoGUID', async () => {
     nock(BASE).get('/identity/oauth/token').query(IDENTITY).reply(200, token);
     nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
-    const since = nock(BASE).get('/rest/v1/activities/pagingtoken.json').query({ sinceDatetime: '2025-06-01T12:00:00Z' }).reply(200, pagingToken);
+    const since = nock(BASE).get('/rest/v1/activities/pagingtoken.json').query({ sinceDatetime: '2022-06-01T12:00:00Z' }).reply(200, pagingToken);
     nock(BASE).get('/rest/v1/activities.json').query({ activityTypeIds: STANDARD_IDS, nextPageToken: pagingToken.nextPageToken, batchSize: '300' }).reply(200, page1);
     nock(BASE).get('/rest/v1/activities.json').query({ activityTypeIds: STANDARD_IDS, nextPageToken: page1.nextPageToken, batchSize: '300' }).reply(200, page2);
 
@@ -52,7 +52,11 @@ describe('Marketo engagement stream against docs-shaped activity answers', () =>
     expect(nock.isDone()).toBe(true);
     expect(pages.map((p) => p.received)).toEqual([8, 2]);
     expect(pages.every((p) => p.contacts.length === 0 && p.purchases.length === 0 && p.mode === 'full')).toBe(true);
-    expect(pages.map((p) => p.cursor)).toEqual([{ token: page1.nextPageToken }, { token: page2.nextPageToken }]);
+    // The cursor: the last token, and the latest activity date read (where a refused token restarts).
+    expect(pages.map((p) => p.cursor)).toEqual([
+      { token: page1.nextPageToken, readThrough: Date.parse('2023-01-17T09:13:02Z') },
+      { token: page2.nextPageToken, readThrough: Date.parse('2023-01-18T14:05:00Z') },
+    ]);
     const events = pages.flatMap((p) => p.events ?? []);
     expect(events.map((e) => [e.key, e.contactExternalId, e.channel, e.occurredAt])).toEqual([
       ['102988', '1', 'web_visit', '2023-01-16T23:32:19.000Z'],
@@ -78,10 +82,11 @@ describe('Marketo engagement stream against docs-shaped activity answers', () =>
     const fresh = nock(BASE).get('/rest/v1/activities/pagingtoken.json').query(true).reply(200, pagingToken);
     nock(BASE).get('/rest/v1/activities.json').query({ activityTypeIds: STANDARD_IDS, nextPageToken: page2.nextPageToken, batchSize: '300' })
       .reply(200, { requestId: 'x#1', success: true, nextPageToken: page2.nextPageToken, moreResult: false });
-    const pages = await readAll({ token: page2.nextPageToken });
+    const readThrough = Date.parse('2023-01-18T14:05:00Z');
+    const pages = await readAll({ token: page2.nextPageToken, readThrough });
     expect(fresh.isDone()).toBe(false);
     expect(pages).toHaveLength(1);
-    expect(pages[0]).toMatchObject({ events: [], received: 0, mode: 'incremental', cursor: { token: page2.nextPageToken } });
+    expect(pages[0]).toMatchObject({ events: [], received: 0, mode: 'incremental', cursor: { token: page2.nextPageToken, readThrough } });
   });
 
   it('asks for the ids the instance gives these names, and says which types it lacks', async () => {
@@ -100,7 +105,7 @@ describe('Marketo engagement stream against docs-shaped activity answers', () =>
   it('MARKETO_ACTIVITY_HISTORY_DAYS sets how far back the first read starts', async () => {
     nock(BASE).get('/identity/oauth/token').query(IDENTITY).reply(200, token);
     nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
-    const since = nock(BASE).get('/rest/v1/activities/pagingtoken.json').query({ sinceDatetime: '2026-05-02T12:00:00Z' }).reply(200, pagingToken);
+    const since = nock(BASE).get('/rest/v1/activities/pagingtoken.json').query({ sinceDatetime: '2023-05-02T12:00:00Z' }).reply(200, pagingToken);
     nock(BASE).get('/rest/v1/activities.json').query(true).reply(200, { requestId: 'x#3', success: true, nextPageToken: 'END', moreResult: false });
     await readAll(undefined, { activityHistoryDays: 30 });
     expect(since.isDone()).toBe(true);
@@ -118,9 +123,29 @@ describe('Marketo engagement stream against docs-shaped activity answers', () =>
 
     nock(BASE).get('/identity/oauth/token').query(IDENTITY).reply(200, token);
     nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
-    nock(BASE).get('/rest/v1/activities.json').query(true).reply(200, envelope('1003', 'Invalid nextPageToken'));
-    const error = await failure(readAll({ token: 'garbled' }));
+    nock(BASE).get('/rest/v1/activities/pagingtoken.json').query(true).reply(200, pagingToken);
+    nock(BASE).get('/rest/v1/activities.json').query(true).reply(200, envelope('1003', 'Invalid activityTypeIds'));
+    const error = await failure(readAll(undefined));
     expect(error.message).toContain('GET /rest/v1/activities.json');
     expect(error.message).toContain('1003');
+  });
+
+  it('a stored token Marketo refuses: read again once from the latest activity stored minus the lookback, and say so', async () => {
+    const readThrough = Date.parse('2023-05-20T08:30:00Z');
+    nock(BASE).get('/identity/oauth/token').query(IDENTITY).reply(200, token);
+    nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
+    nock(BASE).get('/rest/v1/activities.json').query((q) => q.nextPageToken === 'expired-token').reply(200, envelope('1003', 'Invalid nextPageToken'));
+    const again = nock(BASE).get('/rest/v1/activities/pagingtoken.json').query({ sinceDatetime: '2023-05-20T08:20:00Z' }).reply(200, pagingToken);
+    nock(BASE).get('/rest/v1/activities.json').query((q) => q.nextPageToken === pagingToken.nextPageToken).reply(200, page2);
+    const pages = await readAll({ token: 'expired-token', readThrough });
+    expect(again.isDone()).toBe(true);
+    expect(pages.flatMap((p) => p.events ?? []).map((e) => e.channel)).toEqual(['email_bounce', 'unsubscribe']);
+    expect(pages[0]!.warnings).toEqual(['Marketo refused the stored activities paging token (1003 Invalid nextPageToken): read again from 2023-05-20T08:20:00Z']);
+    // A second refusal in the same read is not retried.
+    nock(BASE).get('/identity/oauth/token').query(IDENTITY).reply(200, token);
+    nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
+    nock(BASE).get('/rest/v1/activities.json').query(true).twice().reply(200, envelope('1003', 'Invalid nextPageToken'));
+    nock(BASE).get('/rest/v1/activities/pagingtoken.json').query(true).reply(200, pagingToken);
+    expect((await failure(readAll({ token: 'expired-token', readThrough }))).message).toContain('1003');
   });
 });
