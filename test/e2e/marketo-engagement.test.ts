@@ -215,7 +215,7 @@ describe('Marketo engagement: activities pulled into engagement_events', () => {
 
     const read = async () => {
       let token = (await get('/rest/v1/activities/pagingtoken.json', PagingTokenSchema, { sinceDatetime: new Date(Date.now() - 365 * DAY).toISOString() })).nextPageToken;
-      const all: Array<{ id?: number | undefined; marketoGUID?: string | undefined; leadId: number; activityDate: string; activityTypeId: number }> = [];
+      const all: Array<{ id?: number | undefined; marketoGUID?: string | undefined; leadId: number; activityDate: string; activityTypeId: number; primaryAttributeValue?: string | null | undefined; attributes?: unknown[] | undefined }> = [];
       for (;;) {
         const page = await get('/rest/v1/activities.json', ActivitiesPageSchema, { activityTypeIds: '1,2,3,7,8,9,10,11', nextPageToken: token });
         expect((page.result ?? []).length).toBeLessThanOrEqual(300);
@@ -229,6 +229,8 @@ describe('Marketo engagement: activities pulled into engagement_events', () => {
     const dates = activities.map((a) => Date.parse(a.activityDate));
     expect(dates).toEqual([...dates].sort((a, b) => a - b));
     expect(new Set(activities.map((a) => a.marketoGUID)).size).toBe(800);
+    // Shaped like Marketo's: a primary attribute (page, form, email) and secondary attributes.
+    for (const a of activities) expect(a.primaryAttributeValue && (a.attributes ?? []).length > 0, JSON.stringify(a)).toBeTruthy();
     // Read again: the same GUIDs (stable ids).
     expect((await read()).map((a) => a.marketoGUID)).toEqual(activities.map((a) => a.marketoGUID));
     // Per lead and type, as many activities as the person has events of the matching channel.

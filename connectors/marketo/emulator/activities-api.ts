@@ -6,7 +6,7 @@
  * 1000 activities), so clients must page until `moreResult` is false.
  */
 import { base32, fail, formParams, intParam, isoOffset, isoZ, leadDbOk, listParam, unbase32, type Ctx, type Reply } from './http-support.js';
-import { ACTIVITY_TYPES } from './engagement.js';
+import { ACTIVITY_TYPES, engagementActivityOfType } from './engagement.js';
 import { ACTIVITY, type ActivityRecord, type MarketoState } from './state.js';
 
 const MAX_TYPES = 10;
@@ -74,7 +74,9 @@ export class ActivitiesApi {
     return (a) => (leadSet.size === 0 || leadSet.has(a.leadId)) && (!list || list.members.has(a.leadId));
   }
 
-  private activityJson(a: ActivityRecord, dates: 'Z' | 'offset'): Record<string, unknown> {
+  private activityJson(stored: ActivityRecord, dates: 'Z' | 'offset'): Record<string, unknown> {
+    const shaped = stored.engagement !== undefined ? engagementActivityOfType(stored.typeId, stored.leadId, stored.engagement) : undefined;
+    const a = shaped ? { ...stored, ...shaped } : stored;
     return {
       id: a.id,
       marketoGUID: String(a.id),

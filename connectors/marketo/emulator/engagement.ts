@@ -75,6 +75,14 @@ export function engagementActivity(channel: EngagementChannel, leadId: number, n
   }
 }
 
+const CHANNEL_OF_TYPE = new Map(Object.entries(ENGAGEMENT_ACTIVITY).map(([channel, id]) => [id, channel as EngagementChannel]));
+
+/** The served form of a stored engagement activity (state.ts keeps only type, lead and ordinal). */
+export function engagementActivityOfType(typeId: number, leadId: number, n: number): Shaped | undefined {
+  const channel = CHANNEL_OF_TYPE.get(typeId);
+  return channel ? engagementActivity(channel, leadId, n) : undefined;
+}
+
 /** GET /rest/v1/activities/types.json: the standard types the emulator logs (ids and names as Marketo's). */
 export const ACTIVITY_TYPES: ReadonlyArray<{ id: number; name: string; description: string; primaryAttribute?: { name: string; dataType: string }; attributes: Array<{ name: string; dataType: string }> }> = [
   { id: 1, name: 'Visit Webpage', description: 'User visits a web page', primaryAttribute: { name: 'Webpage ID', dataType: 'integer' }, attributes: [{ name: 'Client IP Address', dataType: 'string' }, { name: 'Query Parameters', dataType: 'string' }, { name: 'Referrer URL', dataType: 'string' }, { name: 'User Agent', dataType: 'string' }, { name: 'Webpage URL', dataType: 'string' }] },

@@ -14,7 +14,7 @@ import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { ActivitiesApi } from './activities-api.js';
-import { engagementActivity } from './engagement.js';
+import { ENGAGEMENT_ACTIVITY } from './engagement.js';
 import type { EngagementChannel } from '../../../src/domain/records.js';
 import { defineAdminFields, type AdminField } from './admin-fields.js';
 import { browseStaticLists, getLists } from './list-listings.js';
@@ -296,10 +296,10 @@ export class MarketoEmulator implements FaultInjector {
   recordEngagement(leadId: string, channel: EngagementChannel): void {
     const lead = this.state.liveLead(Number(leadId));
     if (!lead) throw new Error(`no live lead ${leadId}`);
+    const typeId = ENGAGEMENT_ACTIVITY[channel];
+    if (typeId === undefined) throw new Error(`Marketo has no standard activity for ${channel}`);
     const n = this.state.activities.filter((a) => a.leadId === lead.id).length;
-    const shaped = engagementActivity(channel, lead.id, n);
-    if (!shaped) throw new Error(`Marketo has no standard activity for ${channel}`);
-    this.state.log({ ...shaped, leadId: lead.id });
+    this.state.log({ leadId: lead.id, typeId, attributes: [], engagement: n });
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
-import { engagementActivity, leadScoreOf } from './engagement.js';
+import { ENGAGEMENT_ACTIVITY, leadScoreOf } from './engagement.js';
 
 export type LeadValue = string | number | boolean | null;
 
@@ -110,7 +110,15 @@ export interface ActivityRecord {
   attributes: Array<{ name: string; value: LeadValue }>;
   /** Data value changes (type 13): what changed. */
   fields?: Array<{ id: number; name: string; newValue: LeadValue; oldValue: LeadValue }>;
+  /**
+   * Engagement activities (engagement.ts) keep only the event's ordinal for the lead: their
+   * primary attribute and attributes are derived from it when served, so that a population with
+   * many events stays small in memory.
+   */
+  engagement?: number;
 }
+
+const NO_ATTRIBUTES: ActivityRecord['attributes'] = [];
 
 export interface StaticList {
   id: number;
@@ -229,8 +237,8 @@ export class MarketoState {
       // What the person did: one activity per event, in the log by date (engagement.ts).
       (person.events ?? []).forEach((event, n) => {
         const at = Date.parse(event.at);
-        const shaped = Number.isFinite(at) ? engagementActivity(event.channel, id, n) : undefined;
-        if (shaped) loaded.push({ ...shaped, leadId: id, dateMs: Math.min(at, nowMs) });
+        const typeId = ENGAGEMENT_ACTIVITY[event.channel];
+        if (Number.isFinite(at) && typeId !== undefined) loaded.push({ leadId: id, dateMs: Math.min(at, nowMs), typeId, attributes: NO_ATTRIBUTES, engagement: n });
       });
       for (const p of person.purchases) {
         const closeMs = Date.parse(p.occurredAt);
