@@ -27,6 +27,11 @@ const EnvSchema = z.object({
   MARKETO_BULK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(60_000),
   /** Where the first full pull's createdAt windows start; by default found from the oldest leads. */
   MARKETO_EXTRACT_SINCE: IsoDate.optional(),
+  /**
+   * How far back the first engagement pull reads activities (visits, form fills, email opens…);
+   * later pulls read only what is new. Marketo purges most activities after a while anyway.
+   */
+  MARKETO_ACTIVITY_HISTORY_DAYS: z.coerce.number().int().min(1, 'must be at least 1 day').max(3650, 'must be at most 3650 days').default(365),
 });
 
 export interface MarketoConfig {
@@ -40,6 +45,8 @@ export interface MarketoConfig {
   maxConcurrency: number;
   bulkPollMs: number;
   extractSince?: string;
+  /** Days of activities the first engagement pull reads (default 365). */
+  activityHistoryDays?: number;
   /** Retry policy, shortened in tests. */
   backoff?: { baseMs: number; maxMs: number };
   maxAttempts?: number;
@@ -62,6 +69,7 @@ export function marketoConfigFromEnv(env: NodeJS.ProcessEnv): MarketoConfig | un
     rateLimit: { max: parsed.MARKETO_RATE_LIMIT, intervalMs: parsed.MARKETO_RATE_WINDOW_MS },
     maxConcurrency: parsed.MARKETO_MAX_CONCURRENCY,
     bulkPollMs: parsed.MARKETO_BULK_POLL_MS,
+    activityHistoryDays: parsed.MARKETO_ACTIVITY_HISTORY_DAYS,
     ...(parsed.MARKETO_EXTRACT_SINCE ? { extractSince: new Date(parsed.MARKETO_EXTRACT_SINCE).toISOString() } : {}),
   };
 }

@@ -114,6 +114,27 @@ export type Activity = z.infer<typeof ActivitySchema>;
 export const ActivitiesPageSchema = pageOf(ActivitySchema);
 export const PagingTokenSchema = EnvelopeSchema.extend({ nextPageToken: z.string().min(1) });
 
+/** `GET /rest/v1/activities/types.json`: the instance's activity types (standard and custom). */
+export const ActivityTypesSchema = pageOf(z.object({ id: z.number().int(), name: z.string() }).loose());
+
+/**
+ * An engagement activity as read for the engagement stream: only what the event needs, every part
+ * optional here so that one odd activity (no leadId, an unreadable date) is skipped and counted,
+ * never a reason to refuse the page. Marketo now names activities by `marketoGUID` (a string; the
+ * docs' examples show it with or without the older numeric `id`).
+ */
+export const EngagementActivitySchema = z
+  .object({
+    id: z.union([z.number().int(), z.string()]).nullish(),
+    marketoGUID: z.union([z.string(), z.number()]).nullish(),
+    leadId: z.union([z.number().int(), z.string()]).nullish(),
+    activityDate: z.string().nullish(),
+    activityTypeId: z.union([z.number().int(), z.string()]).nullish(),
+  })
+  .loose();
+export type EngagementActivity = z.infer<typeof EngagementActivitySchema>;
+export const EngagementActivitiesPageSchema = pageOf(z.unknown());
+
 // ------------------------------------------------------------------ opportunities
 
 /** Opportunities are validated record by record in the mapper; the id field is marketoGUID. */

@@ -4,6 +4,7 @@ import type { JsonValue, ReadContext, Source, SourcePage, SourceStream } from '.
 import type { ContactRecord, PurchaseRecord } from '../../src/domain/records.js';
 import { DAY_MS, extractLeads, extractStart, isoSeconds, type ExtractState } from './bulk-export.js';
 import type { MarketoClient } from './client.js';
+import { createEngagementStream } from './engagement.js';
 import { MarketoApiError } from './errors.js';
 import { checkMarketoMapping } from './mapping-check.js';
 import { deletedLead, leadFields, mapLead, mapOpportunity, opportunityFields, watchedLeadFields, type Mapped } from './mapper.js';
@@ -17,7 +18,8 @@ import {
 } from './schemas.js';
 
 /**
- * Streams 'contacts' (leads) and 'purchases' (opportunities linked to leads by opportunity roles).
+ * Streams 'contacts' (leads), 'purchases' (opportunities linked to leads by opportunity roles) and
+ * 'engagement' (web, form and email activities: engagement.ts).
  *
  * Full pull: leads cannot be listed or filtered by update time, so the first pull uses Bulk Lead
  * Extract with createdAt windows of at most 31 days (bulk-export.ts), then sweeps Get Deleted Leads.
@@ -26,7 +28,8 @@ import {
  *
  * Incremental pull (activities API, from the last pull's start minus the lookback):
  * - contacts: Get Lead Changes (`activities/leadchanges.json`, New Lead + Data Value Change) asked
- *   only for the fields segsync maps, then the changed leads re-read by id; Get Deleted Leads
+ *   only for the fields segsync maps, then the changed leads re-read by id; when a score field is
+ *   mapped, Change Score activities (22) too, since score changes are not Data Value Changes; Get Deleted Leads
  *   (activity 37) turns deleted leads into archived records. leadchanges.json rather than
  *   activities.json?activityTypeIds=12,13 because its required `fields` parameter filters data
  *   value changes to those fields: segsync's own token writes (data value changes of its custom
@@ -40,6 +43,8 @@ const LEADS_PER_CALL = 300;
 /** Get Deleted Leads: "deletions greater than 14 days old may be pruned" (spec). */
 const DELETED_LEADS_RETENTION_MS = 14 * DAY_MS;
 const OPPORTUNITY_ACTIVITY_TYPES = [34, 35, 36];
+/** Change Score: Marketo logs score field changes (Lead Score and other score fields) as these, not as Data Value Changes. */
+const CHANGE_SCORE_ACTIVITY = 22;
 
 const PendingJobSchema = z.object({ exportId: z.string(), startAt: z.string(), endAt: z.string(), enqueued: z.boolean(), attempts: z.number() });
 const ExtractStateSchema = z.object({ nextStartMs: z.number(), endMs: z.number(), pending: z.array(PendingJobSchema) });
@@ -54,7 +59,7 @@ const ContactsCursorSchema = z.discriminatedUnion('phase', [
     extract: ExtractStateSchema.nullable(),
     token: z.string().optional(),
   }),
-  z.object({ phase: z.literal('incremental'), since: z.number(), step: z.enum(['changes', 'deletes']).optional(), token: z.string().optional() }),
+  z.object({ phase: z.literal('incremental'), since: z.number(), step: z.enum(['changes', 'scores', 'deletes']).optional(), token: z.string().optional() }),
 ]);
 type ContactsCursor = z.infer<typeof ContactsCursorSchema>;
 
@@ -108,6 +113,8 @@ class RolesUnavailable extends Error {
 export function createMarketoSource(client: MarketoClient, mapping: Mapping, options: MarketoSourceOptions): Source {
   const shared: { handoff?: Handoff } = {};
   const lookbackMs = options.lookbackMinutes * 60_000;
+  // CHOSEN: a mapped lead field named like Marketo's score fields (leadScore, behaviorScore…).
+  const scoresWatched = Object.values(mapping.contacts.attributes).some((field) => /score$/i.test(field));
 
   const pagingToken = async (sinceMs: number, signal: AbortSignal): Promise<string> => {
     const data = await client.request(
@@ -218,7 +225,7 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
       const done: ContactsCursor = { phase: 'incremental', since: startedAt };
       // One paging token serves both reads: it stands for the same moment.
       let sinceToken: string | undefined;
-      if (cursor.step !== 'deletes') {
+      if (cursor.step !== 'deletes' && cursor.step !== 'scores') {
         let token = cursor.step === 'changes' && cursor.token ? cursor.token : (sinceToken = await pagingToken(sinceMs, signal));
         const fields = watchedLeadFields(mapping).join(',');
         for (;;) {
@@ -231,7 +238,25 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
           const raws = ids.length > 0 ? await readLeads(ids, signal) : [];
           const more = data.moreResult === true;
           // Until the deletions are read, a resume continues the changes from this token.
-          const next: ContactsCursor = more ? { phase: 'incremental', since: cursor.since, step: 'changes', token } : { phase: 'incremental', since: cursor.since, step: 'deletes' };
+          const next: ContactsCursor = more ? { phase: 'incremental', since: cursor.since, step: 'changes', token } : { phase: 'incremental', since: cursor.since, step: scoresWatched ? 'scores' : 'deletes' };
+          if (raws.length > 0 || !more) yield page(next, raws.length, { contacts: raws.map((raw) => mapLead(raw, mapping)) });
+          if (!more) break;
+        }
+      }
+      // Score fields change through Change Score activities, which Get Lead Changes never lists:
+      // the leads whose score changed are read again too (only when a score field is mapped).
+      if (scoresWatched && cursor.step !== 'deletes') {
+        let token = cursor.step === 'scores' && cursor.token ? cursor.token : (sinceToken ??= await pagingToken(sinceMs, signal));
+        for (;;) {
+          const data = await client.request(
+            { method: 'GET', path: '/rest/v1/activities.json', qs: { activityTypeIds: CHANGE_SCORE_ACTIVITY, nextPageToken: token, batchSize: LEADS_PER_CALL }, schema: ActivitiesPageSchema, write: false },
+            signal,
+          );
+          token = data.nextPageToken ?? token;
+          const ids = [...new Set((data.result ?? []).filter((a) => a.activityTypeId === CHANGE_SCORE_ACTIVITY).map((a) => a.leadId))];
+          const raws = ids.length > 0 ? await readLeads(ids, signal) : [];
+          const more = data.moreResult === true;
+          const next: ContactsCursor = more ? { phase: 'incremental', since: cursor.since, step: 'scores', token } : { phase: 'incremental', since: cursor.since, step: 'deletes' };
           if (raws.length > 0 || !more) yield page(next, raws.length, { contacts: raws.map((raw) => mapLead(raw, mapping)) });
           if (!more) break;
         }
@@ -423,5 +448,5 @@ export function createMarketoSource(client: MarketoClient, mapping: Mapping, opt
     }
   }
 
-  return { streams: [contacts, purchases], checkMapping: (signal) => checkMarketoMapping(client, mapping, signal) };
+  return { streams: [contacts, purchases, createEngagementStream(client, { lookbackMs })], checkMapping: (signal) => checkMarketoMapping(client, mapping, signal) };
 }

@@ -10,6 +10,7 @@ import type { Session } from '../../src/pipeline/session.js';
 import { expectedMembers as membersOn, storeWorld, type StoreWorld } from './world.js';
 import { generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
 import { populationOn } from '../../src/sandbox/presence.js';
+import type { SyntheticPerson } from '../../src/sandbox/population-types.js';
 
 export const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 export const CLIENT_ID = 'e2e-marketo-client';
@@ -31,6 +32,8 @@ export interface WorldOptions {
   config?: string;
   emulator?: Partial<MarketoEmulatorOptions>;
   env?: Record<string, string>;
+  /** Hand-built people to serve instead of a generated population. */
+  people?: SyntheticPerson[];
 }
 
 /**
@@ -45,7 +48,7 @@ export async function marketoWorld(options: WorldOptions = {}): Promise<MarketoW
     exportProcessingMs: 5,
     ...options.emulator,
   });
-  emulator.load(populationOn(generatePopulation(parsePopulationOptions({ seed: options.seed ?? 7, size: options.size ?? 300, anchor: ANCHOR })), 'marketo'));
+  emulator.load(options.people ?? populationOn(generatePopulation(parsePopulationOptions({ seed: options.seed ?? 7, size: options.size ?? 300, anchor: ANCHOR })), 'marketo'));
   const server = await emulator.listen();
   const world = storeWorld({
     name: 'marketo',

@@ -90,6 +90,7 @@ describe('Marketo settings from the environment', () => {
       rateLimit: { max: 100, intervalMs: 20_000 },
       maxConcurrency: 10,
       bulkPollMs: 60_000,
+      activityHistoryDays: 365,
     });
     expect(marketoConfigFromEnv({ ...base, MARKETO_LIST_FOLDER: 'RFM lists', MARKETO_TIMEOUT_MS: '5000', MARKETO_EXTRACT_SINCE: '2019-01-01' })).toMatchObject({
       listFolder: 'RFM lists',

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
+  ActivityTypesSchema,
   DeletedAssetSchema,
+  EngagementActivitiesPageSchema,
   DescribeLeadsSchema,
   EnvelopeSchema,
   FoldersSchema,
@@ -11,6 +13,7 @@ import {
   LeadSchema,
   LeadsPageSchema,
   ListsPageSchema,
+  PagingTokenSchema,
   RecordResultsSchema,
   StaticListsSchema,
   TokenResponseSchema,
@@ -45,6 +48,11 @@ const SCHEMA_FOR: Record<string, z.ZodType> = {
   'error_601_access_token_invalid.json': EnvelopeSchema,
   'error_602_access_token_expired.json': EnvelopeSchema,
   'error_1013_static_list_not_found.json': EnvelopeSchema,
+  // Docs-shaped, not recorded (SOURCE.md): the engagement stream's answers.
+  'activities_types.json': ActivityTypesSchema,
+  'activities_paging_token.json': PagingTokenSchema,
+  'activities_page_1.json': EngagementActivitiesPageSchema,
+  'activities_page_2.json': EngagementActivitiesPageSchema,
 };
 /** Not an answer: the recording log (method, path, headers) of the grouparoo files. */
 const NOT_READ = new Set(['_recorded_exchanges_grouparoo.json']);

@@ -1,11 +1,12 @@
 /**
- * Activities: Get Paging Token, Get Lead Activities, Get Lead Changes and Get Deleted Leads
+ * Activities: Get Activity Types, Get Paging Token, Get Lead Activities, Get Lead Changes and Get Deleted Leads
  * (activities docs). Paging tokens are positions in the date-ordered activity log, base32 encoded
  * like Marketo's. As documented, a page may hold fewer than `batchSize` items with
  * `moreResult: true`: each call scans a bounded stretch of the log (CHOSEN: `scanLimit`, default
  * 1000 activities), so clients must page until `moreResult` is false.
  */
 import { base32, fail, formParams, intParam, isoOffset, isoZ, leadDbOk, listParam, unbase32, type Ctx, type Reply } from './http-support.js';
+import { ACTIVITY_TYPES, engagementActivityOfType } from './engagement.js';
 import { ACTIVITY, type ActivityRecord, type MarketoState } from './state.js';
 
 const MAX_TYPES = 10;
@@ -28,6 +29,11 @@ export class ActivitiesApi {
     const m = decoded ? /^[^,]*,(\d+)$/.exec(decoded) : null;
     if (!m) fail('1003', 'Invalid nextPageToken');
     return Math.min(Number(m[1]), this.state.activities.length);
+  }
+
+  /** GET /rest/v1/activities/types.json: every activity type, without paging. */
+  types(): Reply {
+    return leadDbOk(this.state.now(), ACTIVITY_TYPES.map((t) => ({ ...t })));
   }
 
   /** GET /rest/v1/activities/pagingtoken.json?sinceDatetime= */
@@ -68,7 +74,9 @@ export class ActivitiesApi {
     return (a) => (leadSet.size === 0 || leadSet.has(a.leadId)) && (!list || list.members.has(a.leadId));
   }
 
-  private activityJson(a: ActivityRecord, dates: 'Z' | 'offset'): Record<string, unknown> {
+  private activityJson(stored: ActivityRecord, dates: 'Z' | 'offset'): Record<string, unknown> {
+    const shaped = stored.engagement !== undefined ? engagementActivityOfType(stored.typeId, stored.leadId, stored.engagement) : undefined;
+    const a = shaped ? { ...stored, ...shaped } : stored;
     return {
       id: a.id,
       marketoGUID: String(a.id),

@@ -14,6 +14,8 @@ import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { ActivitiesApi } from './activities-api.js';
+import { ENGAGEMENT_ACTIVITY } from './engagement.js';
+import type { EngagementChannel } from '../../../src/domain/records.js';
 import { defineAdminFields, type AdminField } from './admin-fields.js';
 import { browseStaticLists, getLists } from './list-listings.js';
 import { BulkApi } from './bulk-api.js';
@@ -288,6 +290,39 @@ export class MarketoEmulator implements FaultInjector {
     const lead = this.state.liveLead(Number(id));
     if (!lead) throw new Error(`no live lead ${id}`);
     this.state.deleteLead(lead);
+  }
+
+  /** The lead does something now (visits a page, opens an email…): one activity of the matching type (engagement.ts). */
+  recordEngagement(leadId: string, channel: EngagementChannel): void {
+    const lead = this.state.liveLead(Number(leadId));
+    if (!lead) throw new Error(`no live lead ${leadId}`);
+    const typeId = ENGAGEMENT_ACTIVITY[channel];
+    if (typeId === undefined) throw new Error(`Marketo has no standard activity for ${channel}`);
+    const n = this.state.activities.filter((a) => a.leadId === lead.id).length;
+    this.state.log({ leadId: lead.id, typeId, attributes: [], engagement: n });
+  }
+
+  /**
+   * A scoring campaign changes a lead's score: Marketo logs Change Score (22), not a Data Value
+   * Change, and updatedAt moves.
+   */
+  changeScore(leadId: string, delta: number): void {
+    const lead = this.state.liveLead(Number(leadId));
+    if (!lead) throw new Error(`no live lead ${leadId}`);
+    const old = typeof lead.values.leadScore === 'number' ? lead.values.leadScore : 0;
+    lead.values.leadScore = old + delta;
+    lead.updatedMs = Math.max(this.now(), lead.createdMs);
+    this.state.log({
+      leadId: lead.id,
+      typeId: ACTIVITY.changeScore,
+      primaryAttributeValue: 'Lead Score',
+      attributes: [
+        { name: 'Change Value', value: `${delta >= 0 ? '+' : ''}${delta}` },
+        { name: 'New Value', value: old + delta },
+        { name: 'Old Value', value: old },
+        { name: 'Reason', value: 'Scoring campaign' },
+      ],
+    });
   }
 
   /** A new lead appears (form fill, import): New Lead activity (12). Returns its id. */
@@ -795,6 +830,7 @@ export class MarketoEmulator implements FaultInjector {
     if (p === '/rest/v1/lists.json' && m === 'GET') return getLists(this.state, ctx);
     if (p === '/rest/v1/leads/describe.json' && m === 'GET') return this.leads.describe();
     if (p === '/rest/v1/leads/schema/fields.json' && m === 'POST') return this.leads.createFields(ctx, this.allowFieldCreation);
+    if (p === '/rest/v1/activities/types.json' && m === 'GET') return this.activities.types();
     if (p === '/rest/v1/activities/pagingtoken.json' && m === 'GET') return this.activities.pagingToken(ctx);
     if (p === '/rest/v1/activities.json' && m === 'GET') return this.activities.activities(ctx);
     if (p === '/rest/v1/activities/leadchanges.json' && m === 'GET') return this.activities.leadChanges(ctx);

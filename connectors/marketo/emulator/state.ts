@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import { ENGAGEMENT_ACTIVITY, leadScoreOf } from './engagement.js';
 
 export type LeadValue = string | number | boolean | null;
 
@@ -109,7 +110,15 @@ export interface ActivityRecord {
   attributes: Array<{ name: string; value: LeadValue }>;
   /** Data value changes (type 13): what changed. */
   fields?: Array<{ id: number; name: string; newValue: LeadValue; oldValue: LeadValue }>;
+  /**
+   * Engagement activities (engagement.ts) keep only the event's ordinal for the lead: their
+   * primary attribute and attributes are derived from it when served, so that a population with
+   * many events stays small in memory.
+   */
+  engagement?: number;
 }
+
+const NO_ATTRIBUTES: ActivityRecord['attributes'] = [];
 
 export interface StaticList {
   id: number;
@@ -143,6 +152,7 @@ export const ACTIVITY = {
   removeFromOpportunity: 35,
   updateOpportunity: 36,
   deleteLead: 37,
+  changeScore: 22,
 } as const;
 
 export class MarketoState {
@@ -206,6 +216,16 @@ export class MarketoState {
           // About 1.5% of addresses bounced hard at some point.
           emailInvalid: (Math.imul(person.index + 1, 2654435761) >>> 0) % 67 === 0,
           leadSource: LEAD_SOURCES[person.index % LEAD_SOURCES.length]!,
+          // Firmographics on the lead itself (Marketo's flat company fields); the industry is the
+          // population's value as it is, so that one person's industry is one category everywhere.
+          company: person.company?.name ?? null,
+          industry: person.company?.industry ?? null,
+          numberOfEmployees: person.company?.employees ?? null,
+          annualRevenue: person.company?.annualRevenue ?? null,
+          title: person.activity?.jobTitle ?? null,
+          leadStatus: person.activity?.leadStatus ?? null,
+          // No events known (a hand-built person, or a population without them): no score yet.
+          leadScore: person.events ? leadScoreOf(person.events) : null,
         },
         created,
         lastTouch,
@@ -214,6 +234,12 @@ export class MarketoState {
       this.emailIndex.set(person.email.trim().toLowerCase(), id);
       this.personIndex.set(person.index, id);
       loaded.push({ leadId: id, dateMs: created, typeId: ACTIVITY.newLead, primaryAttributeValueId: id, primaryAttributeValue: `${person.firstName} ${person.lastName}`, attributes: [{ name: 'Source Type', value: 'Web service API' }] });
+      // What the person did: one activity per event, in the log by date (engagement.ts).
+      (person.events ?? []).forEach((event, n) => {
+        const at = Date.parse(event.at);
+        const typeId = ENGAGEMENT_ACTIVITY[event.channel];
+        if (Number.isFinite(at) && typeId !== undefined) loaded.push({ leadId: id, dateMs: Math.min(at, nowMs), typeId, attributes: NO_ATTRIBUTES, engagement: n });
+      });
       for (const p of person.purchases) {
         const closeMs = Date.parse(p.occurredAt);
         let oppCreated = Math.min(closeMs, Math.max(created, closeMs - 3 * DAY_MS));
