@@ -158,3 +158,23 @@ describe('the propensity model', () => {
     expect(outcome.status === 'skipped' && outcome.reason).toMatch(/no engagement events/);
   });
 });
+
+describe('segmentation.propensity in the workspace config', () => {
+  it('has the documented defaults and names the field of a bad value', async () => {
+    const { parseWorkspace } = await import('../../src/config/workspace.js');
+    expect(parseWorkspace({}, 'test', []).segmentation.propensity).toEqual({ enabled: true, horizonDays: 90, minPositives: 20, minPeople: 200, l2: 1 });
+    expect(() => parseWorkspace({ segmentation: { propensity: { horizonDays: 3 } } }, 'segsync.yaml', [])).toThrow(/segmentation\.propensity\.horizonDays.*at least 7 days/);
+    expect(() => parseWorkspace({ segmentation: { propensity: { minPositive: 5 } } }, 'segsync.yaml', [])).toThrow(/segmentation\.propensity.*minPositive/);
+  });
+});
+
+describe('the weighted logistic regression', () => {
+  it('gives a row of weight 2 the same pull as the row twice (what the sampled non-buyers rely on)', () => {
+    const x = Float64Array.from([-1.5, -0.5, 0.2, 0.7, 1.1, 1.9, -0.3, 0.4]);
+    const y = Uint8Array.from([0, 0, 1, 0, 1, 1, 1, 0]);
+    const weighted = fitLogistic(x, y, 1, { l2: 0.5, weights: Float64Array.from([2, 1, 1, 2, 1, 1, 1, 2]) });
+    const twice = fitLogistic(Float64Array.from([...x, -1.5, 0.7, 0.4]), Uint8Array.from([...y, 0, 0, 0]), 1, { l2: 0.5 });
+    expect(weighted.intercept).toBeCloseTo(twice.intercept, 10);
+    expect(weighted.coefficients[0]).toBeCloseTo(twice.coefficients[0]!, 10);
+  });
+});

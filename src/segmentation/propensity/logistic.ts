@@ -10,35 +10,51 @@ export interface LogisticFit {
   converged: boolean;
 }
 
-/** `x` is row-major, n × p. */
-export function fitLogistic(x: Float64Array, y: Uint8Array, p: number, options: { l2: number; maxIterations?: number; tolerance?: number }): LogisticFit {
+/** `x` is row-major, n × p. `weights` (optional): each row counts this many times (a sampled row stands for the ones left out). */
+export function fitLogistic(
+  x: Float64Array, y: Uint8Array, p: number,
+  options: { l2: number; maxIterations?: number; tolerance?: number; weights?: Float64Array },
+): LogisticFit {
   const n = y.length;
   const d = p + 1; // column 0 is the intercept
+  const weights = options.weights;
   const beta = new Float64Array(d);
+  // Start at the base rate's log-odds: one Newton step fewer, and the same optimum.
+  let positives = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const w = weights ? weights[i]! : 1;
+    positives += w * y[i]!;
+    total += w;
+  }
+  if (positives > 0 && positives < total) beta[0] = Math.log(positives / (total - positives));
   const maxIterations = options.maxIterations ?? 50;
   const tolerance = options.tolerance ?? 1e-10;
   const gradient = new Float64Array(d);
   const hessian = new Float64Array(d * d);
-  const row = new Float64Array(d);
   let converged = false;
   let iterations = 0;
-  let previous = objective(x, y, p, beta, options.l2);
+  let previous = objective(x, y, p, beta, options.l2, weights);
   for (; iterations < maxIterations && !converged; iterations++) {
     gradient.fill(0);
     hessian.fill(0);
-    for (let i = 0; i < n; i++) {
-      row[0] = 1;
-      for (let j = 0; j < p; j++) row[j + 1] = x[i * p + j]!;
-      let eta = 0;
-      for (let j = 0; j < d; j++) eta += row[j]! * beta[j]!;
+    for (let i = 0, base = 0; i < n; i++, base += p) {
+      let eta = beta[0]!;
+      for (let j = 0; j < p; j++) eta += x[base + j]! * beta[j + 1]!;
       const mu = sigmoid(eta);
-      const w = Math.max(mu * (1 - mu), 1e-12);
-      const r = mu - y[i]!;
-      for (let a = 0; a < d; a++) {
-        const ra = row[a]!;
-        gradient[a]! += r * ra;
-        const wa = w * ra;
-        for (let b = a; b < d; b++) hessian[a * d + b]! += wa * row[b]!;
+      const c = weights ? weights[i]! : 1;
+      const w = c * Math.max(mu * (1 - mu), 1e-12);
+      const r = c * (mu - y[i]!);
+      gradient[0]! += r;
+      hessian[0]! += w;
+      // Upper triangle only (mirrored below): row a + 1 of the Hessian gets w·x_a·x_b for b ≥ a.
+      for (let a = 0; a < p; a++) {
+        const xa = x[base + a]!;
+        gradient[a + 1]! += r * xa;
+        const wa = w * xa;
+        const rowStart = (a + 1) * d + 1;
+        hessian[a + 1]! += wa;
+        for (let b = a; b < p; b++) hessian[rowStart + b]! += wa * x[base + b]!;
       }
     }
     for (let a = 1; a < d; a++) {
@@ -53,14 +69,14 @@ export function fitLogistic(x: Float64Array, y: Uint8Array, p: number, options: 
     let value = Number.POSITIVE_INFINITY;
     for (let h = 0; h < 30; h++) {
       for (let a = 0; a < d; a++) trial[a] = beta[a]! - scale * step[a]!;
-      value = objective(x, y, p, trial, options.l2);
-      if (value <= previous + 1e-12) break;
+      value = objective(x, y, p, trial, options.l2, weights);
+      if (value <= previous + 1e-12 * Math.max(1, Math.abs(previous))) break;
       scale /= 2;
     }
     beta.set(trial);
     let change = 0;
     for (let a = 0; a < d; a++) change = Math.max(change, Math.abs(scale * step[a]!));
-    converged = change < tolerance || Math.abs(previous - value) < tolerance * Math.max(1, Math.abs(value));
+    converged = change < tolerance || Math.abs(previous - value) < tolerance * 1e-3 * Math.max(1, Math.abs(value));
     previous = value;
   }
   return { intercept: beta[0]!, coefficients: beta.slice(1), iterations, converged };
@@ -70,13 +86,14 @@ export function sigmoid(t: number): number {
   return t >= 0 ? 1 / (1 + Math.exp(-t)) : Math.exp(t) / (1 + Math.exp(t));
 }
 
-function objective(x: Float64Array, y: Uint8Array, p: number, beta: Float64Array, l2: number): number {
+function objective(x: Float64Array, y: Uint8Array, p: number, beta: Float64Array, l2: number, weights: Float64Array | undefined): number {
   let total = 0;
-  for (let i = 0; i < y.length; i++) {
+  for (let i = 0, base = 0; i < y.length; i++, base += p) {
     let eta = beta[0]!;
-    for (let j = 0; j < p; j++) eta += x[i * p + j]! * beta[j + 1]!;
+    for (let j = 0; j < p; j++) eta += x[base + j]! * beta[j + 1]!;
     // log(1 + e^eta) − y·eta, computed without overflow.
-    total += (eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta))) - y[i]! * eta;
+    const loss = (eta > 0 ? eta + Math.log1p(Math.exp(-eta)) : Math.log1p(Math.exp(eta))) - y[i]! * eta;
+    total += weights ? weights[i]! * loss : loss;
   }
   let penalty = 0;
   for (let j = 1; j <= p; j++) penalty += beta[j]! * beta[j]!;

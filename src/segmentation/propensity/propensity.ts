@@ -24,6 +24,8 @@ interface InputSpec {
 }
 
 const RECENCY_CAP_DAYS = 365;
+/** Non-buyers in one fit beyond which an even stride of them is used, weighted (see fitPropensity). */
+export const MAX_FIT_NEGATIVES = 100_000;
 
 /** The model's inputs: catalogue feature names (the static ones are attributes as the store holds them today). */
 export const PROPENSITY_INPUTS: readonly InputSpec[] = [
@@ -169,17 +171,34 @@ export function fitPropensity(snapshots: readonly Snapshot[], l2: number): { mod
   // No variance (or never known): it cannot tell anyone apart, and would make the fit singular.
   const kept = PROPENSITY_INPUTS.map((_, j) => j).filter((j) => Number.isFinite(fills[j]!) && stats[j]!.sd > 1e-9 * Math.max(1, Math.abs(stats[j]!.mean)));
   const dropped = PROPENSITY_INPUTS.filter((_, j) => !kept.includes(j)).map((s) => s.key);
+  // Past MAX_FIT_NEGATIVES non-buyers, an even stride of them stands in for all (each weighing
+  // for the ones left out): a Newton step costs rows × inputs², and a million rows adds nothing a
+  // hundred thousand do not already say. Every buyer is kept. Deterministic: no random draw.
+  let negatives = 0;
+  for (const snap of snapshots) for (let r = 0; r < snap.labels.length; r++) if (snap.labels[r] === 0) negatives++;
+  const keepNegatives = Math.min(negatives, MAX_FIT_NEGATIVES);
+  const negativeWeight = keepNegatives > 0 ? negatives / keepNegatives : 1;
   const q = kept.length;
-  const x = new Float64Array(n * q);
-  const y = new Uint8Array(n);
+  const fitRows = n - negatives + keepNegatives;
+  const x = new Float64Array(fitRows * q);
+  const y = new Uint8Array(fitRows);
+  const weights = new Float64Array(fitRows);
   let r0 = 0;
+  let negative = 0;
   for (const snap of snapshots) {
-    for (let r = 0; r < snap.labels.length; r++, r0++) {
+    for (let r = 0; r < snap.labels.length; r++) {
+      if (snap.labels[r] === 0) {
+        const take = Math.floor(((negative + 1) * keepNegatives) / negatives) > Math.floor((negative * keepNegatives) / negatives);
+        negative++;
+        if (!take) continue;
+      }
       y[r0] = snap.labels[r]!;
+      weights[r0] = snap.labels[r] === 0 ? negativeWeight : 1;
       kept.forEach((j, c) => (x[r0 * q + c] = (filled(snap.x[r * p + j]!, fills[j]!) - stats[j]!.mean) / stats[j]!.sd));
+      r0++;
     }
   }
-  const fit = fitLogistic(x, y, q, { l2 });
+  const fit = fitLogistic(x, y, q, negativeWeight === 1 ? { l2 } : { l2, weights });
   return {
     model: {
       intercept: fit.intercept,
@@ -218,6 +237,25 @@ export function contributions(model: PropensityModel, raw: (key: string) => numb
 }
 
 export function predictPropensity(input: PropensityInput, settings: PropensitySettings): PropensityOutcome {
+  const fitted = fitAndValidate(input, settings);
+  if (fitted.status === 'skipped') return fitted;
+  // The past snapshots are gone by now (they lived in fitAndValidate): only today's is in memory.
+  const now = pointInTimeSnapshot(input, input.referenceMs, null, { everyone: true });
+  const scores = predictSnapshot(fitted.model, now);
+  const ranks = percentileRanks(scores);
+  const propensity = new Float64Array(input.rows).fill(Number.NaN);
+  const leadScore = new Float64Array(input.rows).fill(Number.NaN);
+  now.rows.forEach((row, r) => {
+    propensity[row] = scores[r]!;
+    leadScore[row] = ranks[r]!;
+  });
+  return { ...fitted, propensity, leadScore, scored: now.rows.length };
+}
+
+type Fitted = Omit<Extract<PropensityOutcome, { status: 'fitted' }>, 'propensity' | 'leadScore' | 'scored'>;
+
+/** Fits at the training cutoff, validates at the later one, refits on both; or says why not. */
+function fitAndValidate(input: PropensityInput, settings: PropensitySettings): Fitted | { status: 'skipped'; reason: string } {
   const horizonMs = settings.horizonDays * MS_PER_DAY;
   const trainingCutoff = input.referenceMs - 2 * horizonMs;
   const validationCutoff = input.referenceMs - horizonMs;
@@ -237,23 +275,12 @@ export function predictPropensity(input: PropensityInput, settings: PropensitySe
   const validation = pointInTimeSnapshot(input, validationCutoff, input.referenceMs);
   const predicted = predictSnapshot(first.model, validation);
   const validationAuc = auc(predicted, validation.labels);
+  const positives = validation.labels.reduce((s, v) => s + v, 0);
   if (!Number.isFinite(validationAuc)) {
-    const positives = validation.labels.reduce((s, v) => s + v, 0);
     return { status: 'skipped', reason: `the validation AUC cannot be computed: at the validation cutoff ${at(validationCutoff)}, ${validation.labels.length} people had never bought and ${positives} of them bought in the next ${settings.horizonDays} days (it needs both buyers and non-buyers).` };
   }
-  const positives = validation.labels.reduce((s, v) => s + v, 0);
   const byDecile = deciles(predicted, validation.labels);
-
   const final = fitPropensity([training, validation], settings.l2);
-  const now = pointInTimeSnapshot(input, input.referenceMs, null, { everyone: true });
-  const scores = predictSnapshot(final.model, now);
-  const ranks = percentileRanks(scores);
-  const propensity = new Float64Array(input.rows).fill(Number.NaN);
-  const leadScore = new Float64Array(input.rows).fill(Number.NaN);
-  now.rows.forEach((row, r) => {
-    propensity[row] = scores[r]!;
-    leadScore[row] = ranks[r]!;
-  });
   return {
     status: 'fitted',
     horizonDays: settings.horizonDays,
@@ -270,8 +297,5 @@ export function predictPropensity(input: PropensityInput, settings: PropensitySe
     },
     dropped: final.dropped,
     model: final.model,
-    propensity,
-    leadScore,
-    scored: now.rows.length,
   };
 }
