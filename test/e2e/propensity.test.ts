@@ -6,7 +6,7 @@
  * `explain` shows a person's propensity with its reasons. Too little history: skipped, with why.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -203,6 +203,15 @@ describe('first-purchase propensity from the store alone', () => {
     expect(why.contributions.some((c) => c.contribution > 0)).toBe(true);
     const human = await segsync(dir, ['explain', top.email]);
     expect(human.stdout).toMatch(/First-purchase propensity: \d+\.\d% in the next 90 days · lead score 100 of 100/);
+
+    // The report carries the model's validation: AUC and the ten deciles for the lift bars and the calibration plot.
+    const report = await segsync(dir, ['report', '--out', join(dir, 'report.html')]);
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<section id="propensity">');
+    expect(html).toContain(propensity.auc!.toFixed(3));
+    const embedded = JSON.parse(/<script type="application\/json" id="segsync-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as { propensity: { deciles: unknown[] } };
+    expect(embedded.propensity.deciles).toHaveLength(10);
   }, 300_000);
 
   it('skips with the reason when the history is too short, and writes the tokens empty', async () => {
