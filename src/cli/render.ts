@@ -109,6 +109,8 @@ export function renderPropensity(p: SegmentSummary['propensity']): string {
     `First-purchase propensity (${p.horizonDays} days) for ${plural(p.scored, 'person who never bought', 'people who never bought')}`,
     `  Validation (fitted on ${plural(p.trainingPeople, 'person', 'people')}, ${plural(p.trainingPositives, 'first purchase')}; checked on ${plural(p.validationPeople, 'person', 'people')} ${p.horizonDays} days later):` +
       ` AUC ${p.auc.toFixed(3)} · top-decile lift ${p.topDecileLift === null ? '–' : `${p.topDecileLift.toFixed(1)}×`} · base rate ${pct(p.baseRate)} · Brier ${p.brier.toFixed(4)}`,
+    table([['decile', 'people', 'predicted', 'bought', 'lift'],
+      ...p.deciles.map((d) => [String(d.decile), fmt(d.people), pct(d.predicted), pct(d.actual), d.lift === null ? '–' : `${d.lift.toFixed(2)}×`])], ['r', 'r', 'r', 'r', 'r']),
     ...(p.dropped.length ? [`  Left out (no variance): ${p.dropped.join(', ')}`] : []),
   ].join('\n');
 }

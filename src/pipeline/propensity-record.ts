@@ -57,7 +57,12 @@ export function latestPropensityRecord(db: Db): PropensityRecord | null {
 export type PropensitySummary =
   | { status: 'off' }
   | { status: 'skipped'; reason: string }
-  | { status: 'fitted'; horizonDays: number; auc: number; topDecileLift: number | null; baseRate: number; brier: number; validationPeople: number; trainingPeople: number; trainingPositives: number; scored: number; dropped: string[] };
+  | {
+      status: 'fitted'; horizonDays: number; auc: number; topDecileLift: number | null; baseRate: number; brier: number;
+      validationPeople: number; trainingPeople: number; trainingPositives: number; scored: number; dropped: string[];
+      /** Lift and calibration: validation people by predicted propensity, highest tenth first. */
+      deciles: Array<{ decile: number; people: number; predicted: number; actual: number; lift: number | null }>;
+    };
 
 export function propensitySummary(record: PropensityRecord): PropensitySummary {
   if (record.status !== 'fitted') return record;
@@ -73,5 +78,6 @@ export function propensitySummary(record: PropensityRecord): PropensitySummary {
     trainingPositives: record.training.positives,
     scored: record.scored,
     dropped: record.dropped,
+    deciles: record.validation.deciles,
   };
 }

@@ -126,7 +126,7 @@ function query<T>(dir: string, sql: string, ...params: unknown[]): T[] {
   }
 }
 
-interface PropensityJson { status: string; reason?: string; auc?: number; topDecileLift?: number; baseRate?: number; scored?: number }
+interface PropensityJson { status: string; reason?: string; auc?: number; topDecileLift?: number; baseRate?: number; scored?: number; deciles?: unknown[] }
 
 const CONFIG = `segmentation:
   referenceDate: 2026-07-01T00:00:00Z
@@ -149,6 +149,10 @@ describe('first-purchase propensity from the store alone', () => {
     expect(propensity).toMatchObject({ status: 'fitted' });
     expect(propensity.auc).toBeGreaterThan(0.7); // the model's own check on the validation cutoff
     expect(propensity.topDecileLift).toBeGreaterThan(2);
+    expect(propensity.deciles).toHaveLength(10);
+    const human = await segsync(dir, ['segment']);
+    expect(human.stdout).toMatch(/First-purchase propensity \(90 days\) for [\d,]+ people who never bought\n  Validation .*: AUC 0\.\d{3} · top-decile lift \d+\.\d× · base rate \d+\.\d% · Brier/);
+    expect(human.stdout).toMatch(/decile\s+people\s+predicted\s+bought\s+lift/);
 
     const rows = query<{ id: string; features: string }>(dir, `SELECT i.external_id AS id, f.features FROM profile_features f JOIN identities i ON i.profile_id = f.profile_id
       WHERE f.run_id = (SELECT MAX(run_id) FROM profile_features)`);
@@ -201,8 +205,8 @@ describe('first-purchase propensity from the store alone', () => {
     expect(why.propensity).toBeCloseTo(top.score, 3);
     expect(why.contributions.length).toBeGreaterThan(0);
     expect(why.contributions.some((c) => c.contribution > 0)).toBe(true);
-    const human = await segsync(dir, ['explain', top.email]);
-    expect(human.stdout).toMatch(/First-purchase propensity: \d+\.\d% in the next 90 days · lead score 100 of 100/);
+    const explainedText = await segsync(dir, ['explain', top.email]);
+    expect(explainedText.stdout).toMatch(/First-purchase propensity: \d+\.\d% in the next 90 days · lead score 100 of 100/);
 
     // The report carries the model's validation: AUC and the ten deciles for the lift bars and the calibration plot.
     const report = await segsync(dir, ['report', '--out', join(dir, 'report.html')]);
