@@ -42,25 +42,42 @@ export function loadEngagement(db: Db, profileIds: readonly number[]): Engagemen
   const channelOf = new Map<string, number>(ENGAGEMENT_CHANNELS.map((c, i) => [c, i]));
   const platforms = new Set((db.prepare('SELECT DISTINCT platform FROM engagement_events').all() as Array<{ platform: string }>).map((r) => r.platform));
   const measured = new Uint8Array(rows);
-  if (platforms.size > 0) {
-    const identities = db.prepare(`SELECT i.profile_id, i.platform FROM identities i JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
-                                   WHERE c.archived = 0 AND c.merged_into IS NULL`).raw().iterate() as IterableIterator<[number, string]>;
-    for (const [profileId, platform] of identities) {
-      const i = indexOf.get(profileId);
-      if (i !== undefined && platforms.has(platform)) measured[i] = 1;
-    }
-  }
   const columns = new Columns();
-  const events = db.prepare(`SELECT i.profile_id, e.channel, e.occurred_at, e.count FROM engagement_events e
-                             JOIN identities i ON i.platform = e.platform AND i.external_id = e.contact_external_id`)
-    .raw().iterate() as IterableIterator<[number, string, string, number]>;
-  for (const [profileId, channel, occurredAt, count] of events) {
+  if (platforms.size === 0) return csr(rows, columns, measured);
+  // (platform, contact id) → profile row, for the platforms with events: the events are then read
+  // alone (no join per row), with SQLite turning their ISO times into epoch ms in C.
+  const rowOf = new Map<string, Map<string, number>>([...platforms].map((p) => [p, new Map<string, number>()]));
+  const identities = db.prepare('SELECT i.platform, i.external_id, i.profile_id FROM identities i').raw().iterate() as IterableIterator<[string, string, number]>;
+  for (const [platform, externalId, profileId] of identities) {
     const i = indexOf.get(profileId);
+    const byContact = rowOf.get(platform);
+    if (i !== undefined && byContact) byContact.set(externalId, i);
+  }
+  const liveContacts = db.prepare(`SELECT i.profile_id, i.platform FROM identities i JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
+                                   WHERE c.archived = 0 AND c.merged_into IS NULL`).raw().iterate() as IterableIterator<[number, string]>;
+  for (const [profileId, platform] of liveContacts) {
+    const i = indexOf.get(profileId);
+    if (i !== undefined && platforms.has(platform)) measured[i] = 1;
+  }
+  const events = db.prepare(`SELECT platform, contact_external_id, channel, CAST(ROUND((julianday(occurred_at) - 2440587.5) * 86400000.0) AS INTEGER), count
+                             FROM engagement_events`).raw().iterate() as IterableIterator<[string, string, string, number | null, number]>;
+  let platformName = '';
+  let byContact: Map<string, number> | undefined;
+  for (const [platform, contactId, channel, at, count] of events) {
+    if (platform !== platformName) {
+      platformName = platform;
+      byContact = rowOf.get(platform);
+    }
+    const i = byContact?.get(contactId);
     const c = channelOf.get(channel);
-    const at = Date.parse(occurredAt);
-    if (i === undefined || c === undefined || !Number.isFinite(at)) continue;
+    if (i === undefined || c === undefined || at === null) continue;
     columns.push(i, c, at, count > 0 ? count : 1);
   }
+  return csr(rows, columns, measured);
+}
+
+/** Counting sort of the events by profile into CSR. */
+function csr(rows: number, columns: Columns, measured: Uint8Array): EngagementByProfile {
   // Counting sort by profile into CSR.
   const offsets = new Int32Array(rows + 1);
   for (let k = 0; k < columns.size; k++) offsets[columns.profile[k]! + 1]!++;

@@ -26,6 +26,8 @@ describe('loading engagement events per profile', () => {
       { platform: 'marketo', key: 'a1', contactExternalId: 'M1', channel: 'web_visit', occurredAt: '2026-06-20T10:00:00.000Z', count: 1 },
       { platform: 'marketo', key: 'a2', contactExternalId: 'M1', channel: 'web_visit', occurredAt: '2026-06-25T10:00:00.000Z', count: 3 },
       { platform: 'marketo', key: 'a3', contactExternalId: 'M1', channel: 'form_fill', occurredAt: '2026-07-05T10:00:00.000Z', count: 1 }, // after the reference date
+      // 23:30 at UTC−2 is 01:30 UTC on July 1st: after the reference date too.
+      { platform: 'marketo', key: 'a4', contactExternalId: 'M1', channel: 'form_fill', occurredAt: '2026-06-30T23:30:00-02:00', count: 1 },
     ]);
     const ids = profiles.liveProfileIds();
     const profileOf = (platform: string, id: string) => ids.indexOf((db.prepare('SELECT profile_id AS p FROM identities WHERE platform = ? AND external_id = ?').get(platform, id) as { p: number }).p);
@@ -36,6 +38,8 @@ describe('loading engagement events per profile', () => {
     expect(w.formFills30d[ann]).toBe(0);
     expect(w.webVisits30d[bo]).toBe(0);
     expect(w.webVisits30d[cy]).toBeNaN();
+    // Times are read to the millisecond.
+    expect(Array.from(events.atMs).sort()).toEqual(['2026-06-20T10:00:00.000Z', '2026-06-25T10:00:00.000Z', '2026-07-05T10:00:00.000Z', '2026-07-01T01:30:00.000Z'].map(Date.parse).sort());
     expect(Array.from(events.measured)).toEqual(ids.map((_, i) => (i === cy ? 0 : 1)));
   });
 });
