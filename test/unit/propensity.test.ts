@@ -178,3 +178,27 @@ describe('the weighted logistic regression', () => {
     expect(weighted.coefficients[0]).toBeCloseTo(twice.coefficients[0]!, 10);
   });
 });
+
+describe('the propensity model guards', () => {
+  /** 300 measured people with a web visit each month; `buyers` = [row, days before REF] of first purchases. */
+  function store(buyers: Array<[number, number]>): PropensityInput {
+    const list: Array<[number, EngagementChannel, number]> = [];
+    for (let i = 0; i < 300; i++) for (let d = 5; d < 600; d += 30) list.push([i, 'web_visit', d + (i % 7)]);
+    return {
+      rows: 300, referenceMs: REF, events: events(300, list, Array.from({ length: 300 }, (_, i) => i)),
+      purchases: groupPurchases(300, { profileIndex: Int32Array.from(buyers.map((b) => b[0])), occurredAtMs: Float64Array.from(buyers.map((b) => REF - b[1] * DAY)), amount: new Float64Array(buyers.length).fill(50) }, REF),
+      createdAtMs: new Float64Array(300).fill(REF - 900 * DAY), attributes: new Map(),
+    };
+  }
+  const settings = PropensitySettingsSchema.parse({});
+
+  it('skips when too few people bought for the first time after the training cutoff', () => {
+    const outcome = predictPropensity(store(Array.from({ length: 5 }, (_, k): [number, number] => [k, 120])), settings);
+    expect(outcome.status === 'skipped' && outcome.reason).toMatch(/too little history: 5 people bought for the first time in the 90 days after the training cutoff 2024-01-02; the model needs at least 20 \(segmentation\.propensity\.minPositives\)/);
+  });
+
+  it('skips when the validation AUC cannot be computed (nobody bought after the validation cutoff)', () => {
+    const outcome = predictPropensity(store(Array.from({ length: 30 }, (_, k): [number, number] => [k, 120])), settings);
+    expect(outcome.status === 'skipped' && outcome.reason).toMatch(/the validation AUC cannot be computed: at the validation cutoff 2024-04-01, 270 people had never bought and 0 of them bought/);
+  });
+});
