@@ -81,3 +81,12 @@ export function propensitySummary(record: PropensityRecord): PropensitySummary {
     deciles: record.validation.deciles,
   };
 }
+
+/** One line for `status`: what the latest run's propensity model did. */
+export function propensityStatusLine(record: PropensityRecord | null): string {
+  if (record === null) return 'First-purchase propensity: none yet (the latest segmentation predates it; run `segsync segment`).';
+  if (record.status === 'off') return 'First-purchase propensity: switched off (segmentation.propensity.enabled: false).';
+  if (record.status === 'skipped') return `First-purchase propensity: skipped: ${record.reason}`;
+  const lift = record.validation.topDecileLift;
+  return `First-purchase propensity: ${record.scored.toLocaleString('en-US')} people scored; validation AUC ${record.validation.auc.toFixed(3)}, top-decile lift ${lift === null ? '–' : `${lift.toFixed(1)}×`}`;
+}

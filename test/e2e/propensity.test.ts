@@ -208,6 +208,9 @@ describe('first-purchase propensity from the store alone', () => {
     const explainedText = await segsync(dir, ['explain', top.email]);
     expect(explainedText.stdout).toMatch(/First-purchase propensity: \d+\.\d% in the next 90 days · lead score 100 of 100/);
 
+    const status = await segsync(dir, ['status', '--json']);
+    expect((JSON.parse(status.stdout) as { propensity: string }).propensity).toMatch(/^First-purchase propensity: [\d,]+ people scored; validation AUC 0\.\d{3}, top-decile lift \d+\.\d×$/);
+
     // The report carries the model's validation: AUC and the ten deciles for the lift bars and the calibration plot.
     const report = await segsync(dir, ['report', '--out', join(dir, 'report.html')]);
     expect(report.code, report.stderr).toBe(0);
