@@ -148,10 +148,13 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   if (predictions) applyPredictions(features, predictions);
   // The propensity model, like the purchase models, runs before the rules so `top 10%` can use it.
   const propensitySettings = workspace.segmentation.propensity;
-  const propensity = propensitySettings.enabled
+  const propensityOutcome = propensitySettings.enabled
     ? predictPropensity({ rows: profileIds.length, referenceMs, events: engagement, purchases: features.purchases, createdAtMs: profileAttributes.createdAtMs, attributes: features.attributes }, propensitySettings)
     : null;
-  if (propensity?.status === 'fitted') {
+  const propensityStored = propensityRecord(propensityOutcome);
+  // Scores only when the stored record says fitted: a run never writes tokens its record disowns.
+  const propensity = propensityStored.status === 'fitted' && propensityOutcome?.status === 'fitted' ? propensityOutcome : null;
+  if (propensity) {
     features.numbers.purchasePropensity90d = propensity.propensity;
     features.numbers.leadScore = propensity.leadScore;
   }
@@ -213,7 +216,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       persona_summary: persona?.summary ?? '',
       // Switched off: empty, so values pushed while they were on are cleared, not left behind.
       ...(predictions ? predictionTokens(features, i) : emptyPredictionTokens()),
-      ...(propensity?.status === 'fitted' ? propensityTokens(propensity.propensity[i]!, propensity.leadScore[i]!) : emptyPropensityTokens()),
+      ...(propensity ? propensityTokens(propensity.propensity[i]!, propensity.leadScore[i]!) : emptyPropensityTokens()),
     });
     const j = clusterRowOf.get(i);
     const clustered = clustering.status === 'clustered' && j !== undefined ? clustering : undefined;
@@ -235,7 +238,6 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const referenceDate = new Date(referenceMs).toISOString();
   const record = clusteringRecord(clustering);
   const predicted = predictionRecord(predictions, predictionSettings.horizonMonths);
-  const propensityStored = propensityRecord(propensity);
   const outcome = writeSegmentationRun(db, {
     kinds: ['rfm', 'rule', 'persona'],
     createdAt,

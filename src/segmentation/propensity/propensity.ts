@@ -273,6 +273,9 @@ function fitAndValidate(input: PropensityInput, settings: PropensitySettings): F
   }
   const first = fitPropensity([training], settings.l2);
   const validation = pointInTimeSnapshot(input, validationCutoff, input.referenceMs);
+  if (validation.labels.length < settings.minPeople) {
+    return { status: 'skipped', reason: `too little history: ${validation.labels.length} people had never bought at the validation cutoff ${at(validationCutoff)} (reference − ${settings.horizonDays} days); the check needs at least ${settings.minPeople} (segmentation.propensity.minPeople).` };
+  }
   const predicted = predictSnapshot(first.model, validation);
   const validationAuc = auc(predicted, validation.labels);
   const positives = validation.labels.reduce((s, v) => s + v, 0);
