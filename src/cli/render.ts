@@ -41,6 +41,8 @@ export function renderSegment(result: SegmentSummary): string {
     renderClustering(result.clustering),
     '',
     renderPredictions(result.predictions),
+    '',
+    renderPropensity(result.propensity),
     ...(result.exported ? ['', `Exported ${result.exported.files.join(', ')} to ${result.exported.dir}`] : []),
     ...(result.warnings?.length ? ['', ...result.warnings.map((w) => `Warning: ${w}`)] : []),
   ].join('\n');
@@ -96,6 +98,20 @@ export function renderPredictions(p: SegmentSummary['predictions']): string {
         `there were ${fmt(p.holdout.actual)} (${p.holdout.actual > 0 ? `${(((p.holdout.expected - p.holdout.actual) / p.holdout.actual) * 100).toFixed(1)}%` : '–'})`
       : `  No model check: ${p.holdoutSkipped ?? 'not run'}`,
     ...p.warnings.map((w) => `  Warning: ${w}`),
+  ].join('\n');
+}
+
+export function renderPropensity(p: SegmentSummary['propensity']): string {
+  if (p.status === 'off') return 'No first-purchase propensity: switched off (segmentation.propensity.enabled: false).';
+  if (p.status === 'skipped') return `No first-purchase propensity: ${p.reason}`;
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  return [
+    `First-purchase propensity (${p.horizonDays} days) for ${plural(p.scored, 'person who never bought', 'people who never bought')}`,
+    `  Validation (fitted on ${plural(p.trainingPeople, 'person', 'people')}, ${plural(p.trainingPositives, 'first purchase')}; checked on ${plural(p.validationPeople, 'person', 'people')} ${p.horizonDays} days later):` +
+      ` AUC ${p.auc.toFixed(3)} · top-decile lift ${p.topDecileLift === null ? '–' : `${p.topDecileLift.toFixed(1)}×`} · base rate ${pct(p.baseRate)} · Brier ${p.brier.toFixed(4)}`,
+    table([['decile', 'people', 'predicted', 'bought', 'lift'],
+      ...p.deciles.map((d) => [String(d.decile), fmt(d.people), pct(d.predicted), pct(d.actual), d.lift === null ? '–' : `${d.lift.toFixed(2)}×`])], ['r', 'r', 'r', 'r', 'r']),
+    ...(p.dropped.length ? [`  Left out (no variance): ${p.dropped.join(', ')}`] : []),
   ].join('\n');
 }
 

@@ -8,6 +8,7 @@ import { checkRuleValues, RuleSegmentSchema } from '../segmentation/rules.js';
 import { PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
 import { ClusteringSchema, populationProblem } from '../segmentation/clustering-config.js';
 import { PredictionSettingsSchema } from '../segmentation/predict/settings.js';
+import { PropensitySettingsSchema } from '../segmentation/propensity/settings.js';
 import { ScheduleSchema, scheduleProblem } from '../scheduler/schedule-config.js';
 import { CsvMappingOverlaySchema } from '../../connectors/csv/mapping.js';
 
@@ -58,6 +59,7 @@ export const WorkspaceSchema = z.strictObject({
       rfmSegments: z.array(RfmSegmentRuleSchema).min(1).optional(),
       clustering: ClusteringSchema,
       predictions: PredictionSettingsSchema,
+      propensity: PropensitySettingsSchema,
     })
     .prefault({}),
   currency: z

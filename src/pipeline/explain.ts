@@ -12,7 +12,9 @@ import { DEFAULT_RFM_SEGMENTS, compileRfmSegments } from '../segmentation/rfm-se
 import type { Session } from './session.js';
 import { latestPredictionRecord } from './prediction-record.js';
 import { summarizeCustomers } from '../segmentation/predict/summary.js';
-import { groupPurchases } from '../segmentation/features.js';
+import { featureLabel, groupPurchases } from '../segmentation/features.js';
+import { latestPropensityRecord } from './propensity-record.js';
+import { contributions } from '../segmentation/propensity/index.js';
 
 /** One person as segsync sees them: sources, features, scores, segments with reasons, tokens. */
 export interface Explanation {
@@ -29,7 +31,22 @@ export interface Explanation {
   segments: Array<{ key: string; name: string; kind: string; since: string; reason: string }>;
   tokens: Array<{ platform: string; externalId: string; token: string; field: string | null; value: string; applied: string | null }>;
   predictions: ExplainedPredictions;
+  propensity: ExplainedPropensity;
 }
+
+/** The first-purchase propensity model's view of one person: the score and what pushed it up or down. */
+export type ExplainedPropensity =
+  | { status: 'off' | 'skipped' | 'customer'; reason: string }
+  | {
+      status: 'scored';
+      horizonDays: number;
+      /** 0-1: chance of a first purchase within horizonDays. */
+      propensity: number;
+      /** 0-100 percentile rank among the people scored. */
+      leadScore: number;
+      /** The inputs that moved this person's log-odds most: coefficient × standardised value, largest first. */
+      contributions: Array<{ feature: string; label: string; value: number | null; contribution: number }>;
+    };
 
 /** The purchase models' view of one person: what went in (x, t_x, T) and what came out. */
 export type ExplainedPredictions =
@@ -208,6 +225,7 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
   }
 
   const predictions = explainPredictions(db, profileId, features, Date.parse(run.referenceDate));
+  const propensity = explainPropensity(db, features);
   return {
     profileId,
     matchedBy,
@@ -221,7 +239,26 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
     segments,
     tokens,
     predictions,
+    propensity,
   };
+}
+
+/** How many contributions explain lists. */
+const TOP_CONTRIBUTIONS = 5;
+
+function explainPropensity(db: Db, features: Record<string, number | string | null>): ExplainedPropensity {
+  const record = latestPropensityRecord(db);
+  if (record === null) return { status: 'off', reason: 'the latest segmentation run was made before the propensity model existed; run `segsync segment` again.' };
+  if (record.status === 'off') return { status: 'off', reason: 'the propensity model is switched off (segmentation.propensity.enabled: false).' };
+  if (record.status === 'skipped') return { status: 'skipped', reason: record.reason };
+  const propensity = num(features.purchasePropensity90d);
+  const leadScore = num(features.leadScore);
+  if (propensity === null || leadScore === null) return { status: 'customer', reason: 'already bought: the propensity model scores people who never bought.' };
+  const parts = contributions(record.model, (key) => num(features[key]))
+    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution) || a.key.localeCompare(b.key))
+    .slice(0, TOP_CONTRIBUTIONS)
+    .map((c) => ({ feature: c.key, label: featureLabel(c.key), value: c.value, contribution: Math.round(c.contribution * 1000) / 1000 }));
+  return { status: 'scored', horizonDays: record.horizonDays, propensity, leadScore, contributions: parts };
 }
 
 const num = (v: number | string | null | undefined): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

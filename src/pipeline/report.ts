@@ -6,6 +6,9 @@ import type { ReportData, ReportPersona } from '../report/report-data.js';
 import { ClusteringRecordSchema } from './clustering-record.js';
 import { PredictionRecordSchema } from './prediction-record.js';
 import { umapMap } from '../report/umap-map.js';
+import { PropensityRecordSchema, type PropensityRecord } from './propensity-record.js';
+import type { ReportPropensity } from '../report/report-data.js';
+import { featureLabel } from '../segmentation/features.js';
 
 const Traits = z.array(z.object({ feature: z.string(), label: z.string(), z: z.number() }));
 const Medians = z.record(z.string(), z.number().nullable());
@@ -14,7 +17,7 @@ const Medians = z.record(z.string(), z.number().nullable());
 export function buildReportData(db: Db, now: Date = new Date()): ReportData {
   const run = latestSegmentationRun(db);
   if (!run) throw new ConfigError('nothing to report yet: no segmentation run in the store. Run `segsync segment` (or `segsync sync`) first.');
-  const row = db.prepare('SELECT profile_count AS profiles, clustering, predictions FROM segmentation_runs WHERE id = ?').get(run.id) as { profiles: number; clustering: string | null; predictions: string | null };
+  const row = db.prepare('SELECT profile_count AS profiles, clustering, predictions, propensity FROM segmentation_runs WHERE id = ?').get(run.id) as { profiles: number; clustering: string | null; predictions: string | null; propensity: string | null };
   const record = row.clustering ? ClusteringRecordSchema.parse(JSON.parse(row.clustering)) : null;
   const predicted = row.predictions ? PredictionRecordSchema.parse(JSON.parse(row.predictions)) : null;
 
@@ -64,5 +67,29 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
       : null,
     // A run with predictions switched off draws no section, like a run made before they existed.
     predictions: predicted === null || predicted.status === 'off' ? null : predicted,
+    propensity: reportPropensity(row.propensity ? PropensityRecordSchema.parse(JSON.parse(row.propensity)) : null),
+  };
+}
+
+function reportPropensity(record: PropensityRecord | null): ReportPropensity | null {
+  if (record === null || record.status === 'off') return null;
+  if (record.status === 'skipped') return record;
+  const v = record.validation;
+  return {
+    status: 'fitted',
+    horizonDays: record.horizonDays,
+    trainingCutoff: record.training.cutoff,
+    validationCutoff: v.cutoff,
+    validationPeople: v.people,
+    validationPositives: v.positives,
+    baseRate: v.baseRate,
+    auc: v.auc,
+    topDecileLift: v.topDecileLift,
+    brier: v.brier,
+    deciles: v.deciles,
+    scored: record.scored,
+    inputs: record.model.inputs
+      .map((m) => ({ feature: m.key, label: featureLabel(m.key), coefficient: m.coefficient }))
+      .sort((a, b) => Math.abs(b.coefficient) - Math.abs(a.coefficient)),
   };
 }

@@ -14,6 +14,9 @@ import { rawSummaryFigures, stableFigures, summaryText, SummaryFiguresSchema } f
 import { clusteringRecord } from './clustering-record.js';
 import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
+import { loadEngagement } from './engagement-loader.js';
+import { emptyPropensityTokens, predictPropensity, propensityTokens } from '../segmentation/propensity/index.js';
+import { propensityRecord, propensitySummary, type PropensitySummary } from './propensity-record.js';
 import { prepareExportDir, writeExport } from './export.js';
 import { holdSegmentationForTest } from './segmentation-hold.js';
 import { parseStrictDate } from '../domain/dates.js';
@@ -39,6 +42,8 @@ export interface SegmentSummary {
   clustering: ClusteringSummary;
   /** The purchase models: fits and totals (the weekly holdout series stays in the store, for the report). */
   predictions: PredictionSummary;
+  /** The first-purchase propensity model: validation figures, or why it was skipped. */
+  propensity: PropensitySummary;
   exported?: { dir: string; files: string[] };
   /** What may make a segment wrong without failing the run: a rule reading an attribute no contact has. */
   warnings: string[];
@@ -133,12 +138,26 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const purchases = { profileIndex, occurredAtMs, amount };
   const rfm = computeRfm(profileIds.length, purchases, { referenceDateMs: referenceMs, windowDays });
   const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
-  const features = computeFeatures(profileIds.length, purchases, rfm, keys, loadProfileAttributes(db, profileIds), { referenceMs, windowDays });
+  const profileAttributes = loadProfileAttributes(db, profileIds);
+  const engagement = loadEngagement(db, profileIds);
+  const features = computeFeatures(profileIds.length, purchases, rfm, keys, profileAttributes, { referenceMs, windowDays, engagement });
 
   // Predictions come before clustering, so personas can say what their members are expected to be worth.
   const predictionSettings = workspace.segmentation.predictions;
   const predictions = predictionSettings.enabled ? predictCustomers(features.purchases, referenceMs, predictionSettings) : null;
   if (predictions) applyPredictions(features, predictions);
+  // The propensity model, like the purchase models, runs before the rules so `top 10%` can use it.
+  const propensitySettings = workspace.segmentation.propensity;
+  const propensityOutcome = propensitySettings.enabled
+    ? predictPropensity({ rows: profileIds.length, referenceMs, events: engagement, purchases: features.purchases, createdAtMs: profileAttributes.createdAtMs, attributes: features.attributes }, propensitySettings)
+    : null;
+  const propensityStored = propensityRecord(propensityOutcome);
+  // Scores only when the stored record says fitted: a run never writes tokens its record disowns.
+  const propensity = propensityStored.status === 'fitted' && propensityOutcome?.status === 'fitted' ? propensityOutcome : null;
+  if (propensity) {
+    features.numbers.purchasePropensity90d = propensity.propensity;
+    features.numbers.leadScore = propensity.leadScore;
+  }
   const outlook = predictions?.status === 'fitted' ? { horizonMonths: predictionSettings.horizonMonths } : {};
   const clustering = clusterProfiles(features, workspace.segmentation.clustering, { currency: workspace.currency?.base ?? '', ...outlook });
   const personaOf = new Map<number, number>(); // profile row → persona index
@@ -197,6 +216,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       persona_summary: persona?.summary ?? '',
       // Switched off: empty, so values pushed while they were on are cleared, not left behind.
       ...(predictions ? predictionTokens(features, i) : emptyPredictionTokens()),
+      ...(propensity ? propensityTokens(propensity.propensity[i]!, propensity.leadScore[i]!) : emptyPropensityTokens()),
     });
     const j = clusterRowOf.get(i);
     const clustered = clustering.status === 'clustered' && j !== undefined ? clustering : undefined;
@@ -233,6 +253,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       summaryFigures: p.summaryFigures, traits: p.traits, medians: p.medians })),
     clustering: record,
     predictions: predicted,
+    propensity: propensityStored,
   });
   let exported: SegmentSummary['exported'];
   if (options.exportDir) {
@@ -262,6 +283,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     left: outcome.left,
     clustering: clusteringSummary(clustering),
     predictions: predictionSummary(predicted),
+    propensity: propensitySummary(propensityStored),
     ...(exported ? { exported } : {}),
     warnings: unknownAttributeWarnings(workspace.segments, new Set(features.attributes.keys())),
   };

@@ -381,6 +381,36 @@ ${parameterTable(p)}`,
   );
 }
 
+/** The first-purchase propensity model: how well it ranked a later cutoff, lift by decile and calibration. */
+function propensitySection(data: ReportData): string {
+  const p = data.propensity;
+  if (!p) return '';
+  const title = 'Who will buy for the first time';
+  if (p.status === 'skipped') return section('propensity', title, `<p class="empty">No propensity model: ${clause(p.reason)}</p>`);
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const day = (iso: string) => escapeHtml(iso.slice(0, 10));
+  const figures = `<dl class="facts kpis">
+<div><dt>AUC</dt><dd>${fixed(p.auc, 3)}</dd><dd class="sub">at the validation cutoff</dd></div>
+<div><dt>Top-decile lift</dt><dd>${p.topDecileLift === null ? '—' : `${fixed(p.topDecileLift, 1)}×`}</dd><dd class="sub">the top tenth's rate ÷ the base rate</dd></div>
+<div><dt>Base rate</dt><dd>${pct(p.baseRate)}</dd><dd class="sub">${count(p.validationPositives)} of ${count(p.validationPeople)} bought</dd></div>
+<div><dt>Scored</dt><dd>${count(p.scored)}</dd><dd class="sub">people who never bought · Brier ${fixed(p.brier, 4)}</dd></div>
+</dl>`;
+  const inputs = p.inputs.slice(0, 8).map((i) => `<tr><td>${escapeHtml(i.label)}</td><td class="num">${signed(i.coefficient, 2)}</td></tr>`).join('');
+  return section(
+    'propensity',
+    title,
+    `${figures}
+<h3>Lift by decile</h3>
+<figure class="chart"><svg id="lift-bars" viewBox="0 0 720 300" role="img" aria-label="Bar chart of conversion lift by decile of predicted propensity"></svg></figure>
+<h3>Calibration</h3>
+<figure class="chart narrow"><svg id="propensity-calibration" viewBox="0 0 420 360" role="img" aria-label="Predicted against actual first-purchase rate by decile"></svg></figure>
+<h3>What the model weighs most</h3>
+<table class="params"><thead><tr><th>Input (standardised)</th><th class="num">Coefficient</th></tr></thead><tbody>${inputs}</tbody></table>
+<p class="note">AUC is the chance that someone who bought ranks above someone who did not (0.5 = a coin, 1 = perfect; ties count half). Lift is a tenth's conversion ÷ the base rate. Calibration puts each tenth's mean predicted probability beside its actual first-purchase rate: points on the diagonal are well calibrated.</p>`,
+    `A logistic regression on people who had never bought, with their engagement, tenure and company as of ${day(p.trainingCutoff)}, labelled by a first purchase in the ${p.horizonDays} days after; checked on the people who had never bought at ${day(p.validationCutoff)} against what they did in the next ${p.horizonDays} days, then refitted on both to score everyone who has not bought yet.`,
+  );
+}
+
 const STYLE = `
 :root { --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --soft: #f6f8fa; --accent: #0072B2; }
 * { box-sizing: border-box; }
@@ -731,6 +761,46 @@ const SCRIPT = `
       return groups.length;
     }
 
+    /** Lift of each tenth (highest predictions first) against the base rate (the line at 1×). */
+    function drawLift(svg, p) {
+      var deciles = p.deciles;
+      if (!Array.isArray(deciles)) throw new Error('propensity.deciles must be a list');
+      var W = 720, H = 300, L = 56, R = 16, T = 16, B = 52;
+      var max = 1;
+      deciles.forEach(function (d, i) { if (d.lift !== null) max = Math.max(max, number(d.lift, 'deciles[' + i + '].lift')); });
+      var y = yAxis(svg, max, L, R, T, B, W, H, 'Lift (× base rate)');
+      var band = (W - L - R) / Math.max(1, deciles.length);
+      el(svg, 'line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#afb8c1' });
+      deciles.forEach(function (d, i) {
+        var lift = d.lift === null ? 0 : d.lift;
+        var bar = el(svg, 'rect', { 'class': 'lift-bar', 'data-decile': d.decile, x: (L + band * i + 4).toFixed(1), y: y(lift).toFixed(1), width: Math.max(1, band - 8).toFixed(1), height: Math.max(0, H - B - y(lift)).toFixed(1), fill: i === 0 ? SERIES.expected : SERIES.actual });
+        el(bar, 'title', {}, 'Decile ' + d.decile + ' (' + fmt.format(d.people) + ' people): ' + pct.format(d.actual) + ' bought, predicted ' + pct.format(d.predicted) + ', lift ' + tenth.format(lift) + '×');
+        el(svg, 'text', { x: L + band * (i + 0.5), y: H - B + 16, 'text-anchor': 'middle', 'class': 'tick' }, String(d.decile));
+      });
+      el(svg, 'line', { 'class': 'base-rate', x1: L, x2: W - R, y1: y(1).toFixed(1), y2: y(1).toFixed(1), stroke: '#59636e', 'stroke-dasharray': '5 4' });
+      el(svg, 'text', { x: L + (W - L - R) / 2, y: H - 10, 'text-anchor': 'middle', 'class': 'axis-title' }, 'Decile of predicted propensity (1 = highest)');
+      return deciles.length;
+    }
+
+    /** Each tenth's mean predicted probability (x) against its actual rate (y), with the diagonal. */
+    function drawCalibration(svg, p) {
+      var W = 420, H = 360, L = 56, R = 16, T = 16, B = 52;
+      var top = 0;
+      p.deciles.forEach(function (d, i) { top = Math.max(top, number(d.predicted, 'deciles[' + i + '].predicted'), number(d.actual, 'deciles[' + i + '].actual')); });
+      top = top > 0 ? top * 1.08 : 1;
+      function x(v) { return L + v / top * (W - L - R); }
+      var y = yAxis(svg, top / 1.08, L, R, T, B, W, H, 'Actual first-purchase rate');
+      el(svg, 'line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#afb8c1' });
+      ticks(0, top, 5).forEach(function (t) { el(svg, 'text', { x: x(t), y: H - B + 16, 'text-anchor': 'middle', 'class': 'tick' }, pct.format(t)); });
+      el(svg, 'text', { x: L + (W - L - R) / 2, y: H - 10, 'text-anchor': 'middle', 'class': 'axis-title' }, 'Mean predicted probability');
+      el(svg, 'line', { 'class': 'diagonal', x1: x(0), y1: y(0), x2: x(top / 1.08).toFixed(1), y2: y(top / 1.08).toFixed(1), stroke: '#afb8c1', 'stroke-dasharray': '5 4' });
+      p.deciles.forEach(function (d) {
+        var dot = el(svg, 'circle', { 'class': 'calibration-point', 'data-decile': d.decile, cx: x(d.predicted).toFixed(1), cy: y(d.actual).toFixed(1), r: 4, fill: SERIES.actual, stroke: '#fff', 'stroke-width': 1.5 });
+        el(dot, 'title', {}, 'Decile ' + d.decile + ': predicted ' + pct.format(d.predicted) + ', actual ' + pct.format(d.actual));
+      });
+      return p.deciles.length;
+    }
+
     var points = data.clustering ? drawScatter(document.getElementById('scatter'), data.clustering) : 0;
     var cells = drawGrid(document.getElementById('rf-grid'), data.rfGrid);
     var bars = drawBars(document.getElementById('segment-bars'), data.segments, data.profiles);
@@ -743,6 +813,9 @@ const SCRIPT = `
     var holdout = data.predictions && data.predictions.status === 'fitted' ? data.predictions.holdout : null;
     body.dataset.trackingPoints = String(holdout ? drawTracking(document.getElementById('tracking'), holdout) : 0);
     body.dataset.frequencyPoints = String(holdout ? drawFrequency(document.getElementById('frequency-check'), holdout) : 0);
+    var propensity = data.propensity && data.propensity.status === 'fitted' ? data.propensity : null;
+    body.dataset.liftBars = String(propensity ? drawLift(document.getElementById('lift-bars'), propensity) : 0);
+    body.dataset.calibrationPoints = String(propensity ? drawCalibration(document.getElementById('propensity-calibration'), propensity) : 0);
     body.dataset.rendered = 'ok';
   } catch (error) {
     var message = error && error.message ? error.message : String(error);
@@ -781,6 +854,7 @@ ${gridSection()}
 ${barsSection()}
 ${personasSection(data, labels)}
 ${predictionsSection(data)}
+${propensitySection(data)}
 ${metricsSection(data)}
 ${preparationSection(data)}
 </main>

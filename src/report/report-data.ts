@@ -96,6 +96,29 @@ export type ReportPredictions =
       holdoutSkipped?: string;
     };
 
+/** The first-purchase propensity model of one run (src/segmentation/propensity/), as the report draws it. */
+export type ReportPropensity =
+  | { status: 'skipped'; reason: string }
+  | {
+      status: 'fitted';
+      horizonDays: number;
+      /** Fitted at the training cutoff, checked at the validation cutoff (the labels end at the reference date). */
+      trainingCutoff: string;
+      validationCutoff: string;
+      validationPeople: number;
+      validationPositives: number;
+      baseRate: number;
+      auc: number;
+      topDecileLift: number | null;
+      brier: number;
+      /** Validation people by predicted propensity, highest tenth first. */
+      deciles: Array<{ decile: number; people: number; predicted: number; actual: number; lift: number | null }>;
+      /** People scored (never bought as of the reference date). */
+      scored: number;
+      /** The final model's coefficients on standardised inputs, largest first. */
+      inputs: Array<{ feature: string; label: string; coefficient: number }>;
+    };
+
 /** The UMAP map beside PCA: a fixed-seed sample of clustered profiles, embedded when the report is made. */
 export type ReportUmap =
   | { status: 'drawn'; points: Array<[number, number, number]>; sampleSize: number; neighbours: number; epochs: number; seed: number }
@@ -137,4 +160,6 @@ export interface ReportData {
   } | null;
   /** Null for runs made before predictions existed. */
   predictions: ReportPredictions | null;
+  /** Null or absent for runs made before the propensity model existed, or with it switched off. */
+  propensity?: ReportPropensity | null;
 }

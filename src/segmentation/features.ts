@@ -9,6 +9,9 @@
 import type { PurchaseColumns, RfmResult } from './rfm.js';
 import { MS_PER_DAY, RFM_STATUS_SCORED } from './rfm.js';
 import { parseStrictDate } from '../domain/dates.js';
+import {
+  ENGAGEMENT_WINDOW_FEATURES, WINDOW_DAYS, WINDOWED_CHANNELS, engagementTotals, engagementWindows, noEngagement, type EngagementByProfile,
+} from './engagement-windows.js';
 
 export type FeatureKind = 'number' | 'date' | 'category';
 
@@ -30,8 +33,12 @@ export const NUMBER_FEATURES = [
   'emailOpenRate', 'emailClickRate', 'daysSinceLastEmailClick', 'daysSinceLastSalesEmailReply',
   'webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees', 'companyAnnualRevenue',
   'pAlive', 'churnRisk', 'expectedPurchases90d', 'expectedOrderValue', 'clv', 'daysToNextPurchase',
+  ...ENGAGEMENT_WINDOW_FEATURES,
+  'purchasePropensity90d', 'leadScore',
 ] as const;
 export const DATE_FEATURES = ['lastPurchaseAt', 'firstPurchaseAt', 'createdAt', 'lastEmailOpenAt', 'lastEmailClickAt', 'lastVisitAt', 'nextPurchaseAt'] as const;
+/** Filled by the first-purchase propensity model (src/segmentation/propensity) after computeFeatures; missing until then. */
+export const PROPENSITY_FEATURES = ['purchasePropensity90d', 'leadScore'] as const;
 /** Filled by the purchase models (src/segmentation/predict) after computeFeatures; missing until then. */
 export const PREDICTED_FEATURES = ['pAlive', 'churnRisk', 'expectedPurchases90d', 'expectedOrderValue', 'clv', 'daysToNextPurchase', 'nextPurchaseAt'] as const;
 
@@ -62,6 +69,24 @@ export const NEW_CUSTOMER_DAYS = 60;
 export const ACTIVE_GAPS = 2;
 export const CHURNED_GAPS = 4;
 
+const MEASURED_NOTE = '0 when a platform of the person provides engagement events (table engagement_events) but none fell in the window; missing when none of their platforms provides engagement events at all (nothing was measured).';
+
+/** The windowed engagement features (src/segmentation/engagement-windows.ts), computed from the dated events. */
+const ENGAGEMENT_WINDOW_CATALOGUE: FeatureDoc[] = [
+  ...WINDOWED_CHANNELS.flatMap(([channel, prefix, label, unit]) => WINDOW_DAYS.map((days): FeatureDoc => ({
+    key: `${prefix}${days}d`, kind: 'number', label: `${label} in the last ${days} days`, unit,
+    description: `${channel} events in the ${days} days up to the reference date (each event counts its own count). ${MEASURED_NOTE}`,
+  }))),
+  { key: 'engagementEvents90d', kind: 'number', label: 'engagement events in the last 90 days', unit: 'events', description: `Engagement events of every channel except email_delivered (opens, clicks, bounces, unsubscribes, visits, page views, forms, sales-email replies, abandoned checkouts) in the 90 days up to the reference date. ${MEASURED_NOTE}` },
+  { key: 'engagementTrend', kind: 'number', label: 'engagement trend', unit: '-1..1', description: 'Engagement events (as in engagementEvents90d) in the last 90 days (R) against the 90 days before (E): (R − E) ÷ (R + E). +1 = all recent, −1 = all earlier, 0 = steady. Missing when both are 0 or nothing is measured.' },
+  { key: 'daysSinceLastEngagement', kind: 'number', label: 'days since the last engagement', unit: 'days', description: 'Whole days since the last engagement event of any channel except email_delivered, up to the reference date. Missing with no such event or nothing measured.' },
+];
+
+const PROPENSITY_CATALOGUE: FeatureDoc[] = [
+  { key: 'purchasePropensity90d', kind: 'number', label: 'chance of a first purchase in the next 90 days', unit: '0-1', description: 'First-purchase propensity (segmentation.propensity): the probability that a person who has never bought makes a first won purchase in the 90 days after the reference date, from an L2-regularised logistic regression fitted on the workspace\'s own history: the windowed engagement features, tenureDays, companyEmployees, companyAnnualRevenue and attributes.leadScore of people who had not bought at past cutoffs (reference − 180 and − 90 days), labelled by a first purchase in the 90 days after. The firmographics and lead score are today\'s values, not those at the cutoff (a small leak). Missing for people who have bought, and for everyone when the model is off or skipped.' },
+  { key: 'leadScore', kind: 'number', label: 'lead score', unit: 'score 0-100', description: 'The percentile rank of purchasePropensity90d among the scored people (never bought), as a whole number: the share of the other scored people with a lower propensity (ties counted half) × 100, rounded down; the highest gets 100, the lowest 0, 90 = more likely than 90% of them. Missing where purchasePropensity90d is. (A lead score a platform keeps, e.g. Marketo\'s, is the attribute attributes.leadScore, one of the model\'s inputs.)' },
+];
+
 export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'recencyDays', kind: 'number', label: 'days since the last purchase in the window', unit: 'days', description: 'RFM recency: whole days from the last purchase inside the RFM window to the reference date. Missing when nothing was bought in the window.' },
   { key: 'frequency', kind: 'number', label: 'purchases in the window', unit: 'orders', description: 'RFM frequency: won purchases inside the RFM window (0 when none).' },
@@ -77,17 +102,17 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'tenureDays', kind: 'number', label: 'days as a customer', unit: 'days', description: 'Whole days since the person was first seen: the earlier of the contact\'s creation date on any platform and the first purchase.' },
   { key: 'meanDaysBetweenPurchases', kind: 'number', label: 'days between purchases', unit: 'days', description: '(last purchase − first purchase) ÷ (distinct purchase days − 1), in days: the customer\'s own buying cadence (several orders on one day count as one trip). Missing with purchases on fewer than two days.' },
   { key: 'spendTrend', kind: 'number', label: 'spend trend', unit: '-1..1', description: 'Spend in the recent half of the RFM window (R) against the earlier half (E): (R − E) ÷ (R + E). +1 = all recent, −1 = all earlier, 0 = steady. Missing when nothing was spent in the window.' },
-  { key: 'emailOpens', kind: 'number', label: 'marketing emails opened', unit: 'emails', description: 'Marketing emails the person opened, from the mapped attribute emailOpens (HubSpot: hs_email_open). Missing where no platform keeps it.' },
-  { key: 'emailClicks', kind: 'number', label: 'marketing emails clicked', unit: 'emails', description: 'Marketing emails the person clicked, from the mapped attribute emailClicks (HubSpot: hs_email_click). Missing where no platform keeps it.' },
-  { key: 'daysSinceLastEmailOpen', kind: 'number', label: 'days since the last email open', unit: 'days', description: 'Whole days since the last marketing email open (mapped attribute lastEmailOpenAt; HubSpot: hs_email_last_open_date). Missing if never opened or not kept.' },
-  { key: 'emailOpenRate', kind: 'number', label: 'email open rate', unit: '0-1', description: 'Marketing emails opened ÷ delivered (mapped attributes emailOpens and emailsDelivered; HubSpot: hs_email_open, hs_email_delivered), at most 1. Missing when either is not kept or nothing was delivered.' },
-  { key: 'emailClickRate', kind: 'number', label: 'email click rate', unit: '0-1', description: 'Marketing emails clicked ÷ delivered (emailClicks, emailsDelivered; HubSpot: hs_email_click, hs_email_delivered), at most 1. Missing when either is not kept or nothing was delivered.' },
-  { key: 'daysSinceLastEmailClick', kind: 'number', label: 'days since the last email click', unit: 'days', description: 'Whole days since the last marketing email click (mapped attribute lastEmailClickAt; HubSpot: hs_email_last_click_date). Missing if never clicked or not kept.' },
-  { key: 'daysSinceLastSalesEmailReply', kind: 'number', label: 'days since the last sales email reply', unit: 'days', description: 'Whole days since the person last replied to a sales email (lastSalesEmailReplyAt; HubSpot: hs_sales_email_last_replied). Missing if never or not kept.' },
-  { key: 'webVisits', kind: 'number', label: 'website visits', unit: 'sessions', description: 'Website sessions (mapped attribute webVisits; HubSpot: hs_analytics_num_visits). Missing for visitors the site never identified.' },
-  { key: 'pageViews', kind: 'number', label: 'page views', unit: 'pages', description: 'Website page views (pageViews; HubSpot: hs_analytics_num_page_views). Missing for visitors the site never identified.' },
-  { key: 'formFills', kind: 'number', label: 'form submissions', unit: 'forms', description: 'Forms the person submitted (mapped attribute formSubmissions; HubSpot: num_conversion_events). Missing where no platform keeps it.' },
-  { key: 'daysSinceLastVisit', kind: 'number', label: 'days since the last website visit', unit: 'days', description: 'Whole days since the last website session (lastVisitAt; HubSpot: hs_analytics_last_visit_timestamp). Missing with no tracked visit.' },
+  { key: 'emailOpens', kind: 'number', label: 'marketing emails opened', unit: 'emails', description: 'Marketing emails the person opened, from the mapped attribute emailOpens (HubSpot: hs_email_open); where no attribute holds a value, the email_open events up to the reference date (Marketo keeps no total on the lead). Missing where neither is kept.' },
+  { key: 'emailClicks', kind: 'number', label: 'marketing emails clicked', unit: 'emails', description: 'Marketing emails the person clicked, from the mapped attribute emailClicks (HubSpot: hs_email_click); else the email_click events up to the reference date. Missing where neither is kept.' },
+  { key: 'daysSinceLastEmailOpen', kind: 'number', label: 'days since the last email open', unit: 'days', description: 'Whole days since the last marketing email open (mapped attribute lastEmailOpenAt; HubSpot: hs_email_last_open_date; else the last email_open event). Missing if never opened or not kept.' },
+  { key: 'emailOpenRate', kind: 'number', label: 'email open rate', unit: '0-1', description: 'Marketing emails opened ÷ delivered (mapped attributes emailOpens and emailsDelivered; HubSpot: hs_email_open, hs_email_delivered; else email_open ÷ email_delivered events), at most 1. Missing when either is not kept or nothing was delivered.' },
+  { key: 'emailClickRate', kind: 'number', label: 'email click rate', unit: '0-1', description: 'Marketing emails clicked ÷ delivered (emailClicks, emailsDelivered; HubSpot: hs_email_click, hs_email_delivered; else email_click ÷ email_delivered events), at most 1. Missing when either is not kept or nothing was delivered.' },
+  { key: 'daysSinceLastEmailClick', kind: 'number', label: 'days since the last email click', unit: 'days', description: 'Whole days since the last marketing email click (mapped attribute lastEmailClickAt; HubSpot: hs_email_last_click_date; else the last email_click event). Missing if never clicked or not kept.' },
+  { key: 'daysSinceLastSalesEmailReply', kind: 'number', label: 'days since the last sales email reply', unit: 'days', description: 'Whole days since the person last replied to a sales email (lastSalesEmailReplyAt; HubSpot: hs_sales_email_last_replied; else the last sales_email_reply event). Missing if never or not kept.' },
+  { key: 'webVisits', kind: 'number', label: 'website visits', unit: 'sessions', description: 'Website sessions (mapped attribute webVisits; HubSpot: hs_analytics_num_visits; else the web_visit events up to the reference date). Missing for visitors the site never identified.' },
+  { key: 'pageViews', kind: 'number', label: 'page views', unit: 'pages', description: 'Website page views (pageViews; HubSpot: hs_analytics_num_page_views; else the page_view events). Missing for visitors the site never identified.' },
+  { key: 'formFills', kind: 'number', label: 'form submissions', unit: 'forms', description: 'Forms the person submitted (mapped attribute formSubmissions; HubSpot: num_conversion_events; else the form_fill events up to the reference date). Missing where neither is kept.' },
+  { key: 'daysSinceLastVisit', kind: 'number', label: 'days since the last website visit', unit: 'days', description: 'Whole days since the last website session (lastVisitAt; HubSpot: hs_analytics_last_visit_timestamp; else the last web_visit event). Missing with no tracked visit.' },
   { key: 'companyEmployees', kind: 'number', label: 'company employees', unit: 'people', description: 'Employees of the person\'s company (mapped attribute companyEmployees; HubSpot: the primary associated company\'s numberofemployees). Missing with no company or no count.' },
   { key: 'companyAnnualRevenue', kind: 'number', label: 'company annual revenue', unit: 'money', description: 'Annual revenue of the person\'s company as the platform keeps it, in its own currency (companyAnnualRevenue; HubSpot: the primary company\'s annualrevenue). Missing with no company or no figure.' },
   { key: 'pAlive', kind: 'number', label: 'chance of still being a customer', unit: '0-1', description: 'BG/NBD probability that the customer has not silently dropped out, given how often and how recently they bought (segmentation.predictions). Missing for one-time buyers (the model gives them 1 by construction: it cannot yet have seen them leave), for prospects, and when predictions did not run.' },
@@ -96,6 +121,8 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'expectedOrderValue', kind: 'number', label: 'expected order value', unit: 'money', description: 'Gamma-Gamma expected spend per future purchase: the customer\'s own mean repeat spend shrunk towards the population mean, less so the more they bought. For one-time buyers, their single purchase is taken as one observation of their spend (this assumes a first order is like later ones, which the fit itself leaves out).' },
   { key: 'clv', kind: 'number', label: 'expected value over the horizon', unit: 'money', description: 'Customer lifetime value over segmentation.predictions.horizonMonths (default 12): expected purchases month by month × expected order value, discounted by monthlyDiscountRate (default 1%). Missing when the spend model could not be fitted.' },
   { key: 'daysToNextPurchase', kind: 'number', label: 'days to the next purchase', unit: 'days', description: 'Median days from the reference date to the next purchase if the customer is still active (see pAlive): half of such customers buy sooner. Missing when that is beyond the CLV horizon.' },
+  ...ENGAGEMENT_WINDOW_CATALOGUE,
+  ...PROPENSITY_CATALOGUE,
   { key: 'lastPurchaseAt', kind: 'date', label: 'last purchase', unit: 'date', description: 'Date of the last won purchase up to the reference date.' },
   { key: 'firstPurchaseAt', kind: 'date', label: 'first purchase', unit: 'date', description: 'Date of the first won purchase.' },
   { key: 'createdAt', kind: 'date', label: 'first seen', unit: 'date', description: 'Earliest contact creation date across platforms (missing if after the reference date).' },
@@ -195,7 +222,7 @@ export function computeFeatures(
   rfm: RfmResult,
   rfmSegments: readonly string[],
   profile: ProfileAttributes,
-  options: { referenceMs: number; windowDays: number },
+  options: { referenceMs: number; windowDays: number; engagement?: EngagementByProfile },
 ): FeatureSet {
   const { referenceMs, windowDays } = options;
   const byProfile = groupPurchases(rows, purchases, referenceMs);
@@ -256,6 +283,10 @@ export function computeFeatures(
   }
 
   engagementFeatures(profile.attributes, numbers, dates, referenceMs);
+  const engagement = options.engagement ?? noEngagement(rows);
+  const windows = engagementWindows(engagement, referenceMs);
+  for (const k of ENGAGEMENT_WINDOW_FEATURES) numbers[k] = windows[k];
+  engagementFallbacks(engagement, numbers, dates, referenceMs);
   const lifecycleStage = lifecycleStages(numbers);
   return {
     rows,
@@ -345,6 +376,49 @@ function engagementFeatures(
       numbers.emailOpenRate[i] = Math.min(1, numbers.emailOpens[i]! / d);
       numbers.emailClickRate[i] = Math.min(1, numbers.emailClicks[i]! / d);
     }
+  }
+}
+
+/**
+ * Where no mapped attribute holds a total (Marketo keeps none on the lead), the dated events up to
+ * the reference date give it, for people whose platforms provide events (others stay missing).
+ */
+function engagementFallbacks(
+  events: EngagementByProfile,
+  numbers: Record<NumberFeature, Float64Array>,
+  dates: Record<DateFeature, Float64Array>,
+  referenceMs: number,
+): void {
+  const rows = events.measured.length;
+  if (!events.measured.includes(1)) return;
+  const totals: Array<[NumberFeature, Parameters<typeof engagementTotals>[2]]> = [
+    ['emailOpens', 'email_open'], ['emailClicks', 'email_click'], ['webVisits', 'web_visit'], ['pageViews', 'page_view'], ['formFills', 'form_fill'],
+  ];
+  for (const [feature, channel] of totals) {
+    const { total } = engagementTotals(events, referenceMs, channel);
+    const column = numbers[feature];
+    for (let i = 0; i < rows; i++) if (Number.isNaN(column[i]!)) column[i] = total[i]!;
+  }
+  const lasts: Array<[DateFeature | null, NumberFeature, Parameters<typeof engagementTotals>[2]]> = [
+    ['lastEmailOpenAt', 'daysSinceLastEmailOpen', 'email_open'], ['lastEmailClickAt', 'daysSinceLastEmailClick', 'email_click'],
+    ['lastVisitAt', 'daysSinceLastVisit', 'web_visit'], [null, 'daysSinceLastSalesEmailReply', 'sales_email_reply'],
+  ];
+  for (const [date, days, channel] of lasts) {
+    const { lastMs } = engagementTotals(events, referenceMs, channel);
+    for (let i = 0; i < rows; i++) {
+      if (!Number.isNaN(numbers[days][i]!) || Number.isNaN(lastMs[i]!)) continue;
+      if (date) dates[date][i] = lastMs[i]!;
+      numbers[days][i] = Math.floor((referenceMs - lastMs[i]!) / MS_PER_DAY);
+    }
+  }
+  // Rates: only where the attributes gave none, from the events' opens/clicks ÷ delivered.
+  const delivered = engagementTotals(events, referenceMs, 'email_delivered').total;
+  const opens = engagementTotals(events, referenceMs, 'email_open').total;
+  const clicks = engagementTotals(events, referenceMs, 'email_click').total;
+  for (let i = 0; i < rows; i++) {
+    if (!(delivered[i]! > 0)) continue;
+    if (Number.isNaN(numbers.emailOpenRate[i]!)) numbers.emailOpenRate[i] = Math.min(1, opens[i]! / delivered[i]!);
+    if (Number.isNaN(numbers.emailClickRate[i]!)) numbers.emailClickRate[i] = Math.min(1, clicks[i]! / delivered[i]!);
   }
 }
 

@@ -14,6 +14,15 @@ export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHor
     { key: 'persona', label: 'segsync persona', description: 'segsync: the customer persona this person belongs to (a cluster of similar buyers), e.g. "Frequent small buyers". Empty for people who never bought.', type: 'string' },
     { key: 'persona_summary', label: 'segsync persona summary', description: 'segsync: the persona in numbers, rounded as a reader would, e.g. "buys every 3 weeks · 84 per order · last 12 days ago".', type: 'string' },
     ...(predictionHorizonMonths === null ? [] : predictionTokenSpecs(predictionHorizonMonths)),
+    ...propensityTokenSpecs(),
+  ];
+}
+
+/** Always declared (like rule_segments): written empty for buyers and while the model is off or skipped, so switching it off clears them. */
+export function propensityTokenSpecs(): TokenSpec[] {
+  return [
+    { key: 'purchase_propensity_90d', label: 'segsync first purchase propensity 90 days', description: 'segsync: probability 0-1 (3 decimals) that this person, who has never bought, makes a first purchase in the next 90 days. Empty for customers and when the model could not be fitted.', type: 'decimal' },
+    { key: 'lead_score', label: 'segsync lead score', description: 'segsync: 0-100, this person\'s rank by first-purchase propensity among everyone who never bought (90 = more likely than 90% of them). Empty for customers and when the model could not be fitted.', type: 'number' },
   ];
 }
 

@@ -391,6 +391,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX engagement_events_contact ON engagement_events (platform, contact_external_id);
     `,
   },
+  {
+    version: 14,
+    name: 'segmentation runs keep the first-purchase propensity model',
+    sql: `
+      -- What the propensity model did (JSON: status, validation AUC, lift and calibration by decile,
+      -- the coefficients for explain), or why it was skipped; NULL for runs from before it.
+      ALTER TABLE segmentation_runs ADD COLUMN propensity TEXT;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

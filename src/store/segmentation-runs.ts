@@ -35,6 +35,8 @@ export interface SegmentationWrite {
   clustering: unknown;
   /** What the purchase models did, or why they did not run (JSON). */
   predictions: unknown;
+  /** What the first-purchase propensity model did, or why it did not run (JSON). */
+  propensity?: unknown;
 }
 
 export interface ProfileFeatureRow {
@@ -72,9 +74,10 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
   return db.transaction((): SegmentationOutcome => {
     const runId = Number(
       db
-        .prepare(`INSERT INTO segmentation_runs (created_at, reference_date, window_days, profile_count, summary, clustering, predictions)
-                  VALUES (?, ?, ?, ?, ?, ?, ?)`)
-        .run(run.createdAt, run.referenceDate, run.windowDays, run.memberships.size, JSON.stringify(run.summary), JSON.stringify(run.clustering), JSON.stringify(run.predictions))
+        .prepare(`INSERT INTO segmentation_runs (created_at, reference_date, window_days, profile_count, summary, clustering, predictions, propensity)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(run.createdAt, run.referenceDate, run.windowDays, run.memberships.size, JSON.stringify(run.summary), JSON.stringify(run.clustering), JSON.stringify(run.predictions),
+          run.propensity === undefined ? null : JSON.stringify(run.propensity))
         .lastInsertRowid,
     );
     const upsertSegment = db.prepare(`INSERT INTO segments (key, name, kind, description, updated_at)

@@ -39,6 +39,12 @@ export function renderExplanation(e: Explanation): string {
       ['expected next purchase (if active)', p.nextPurchaseAt?.slice(0, 10) ?? '–'],
     ]));
   }
+  const q = e.propensity;
+  if (q.status !== 'scored') out.push('', `First-purchase propensity: ${q.reason}`);
+  else {
+    out.push('', `First-purchase propensity: ${(q.propensity * 100).toFixed(1)}% in the next ${q.horizonDays} days · lead score ${q.leadScore} of 100`);
+    out.push(table([['what moved it', 'value', 'log-odds'], ...q.contributions.map((c) => [c.label, value(c.value), `${c.contribution >= 0 ? '+' : ''}${c.contribution.toFixed(2)}`])], ['l', 'r', 'r']));
+  }
   out.push('', 'Segments and why');
   out.push(table([['segment', 'kind', 'since', 'why'], ...e.segments.map((s) => [s.name, s.kind, s.since.slice(0, 10), s.reason])]));
   out.push('', 'Tokens');

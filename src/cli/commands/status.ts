@@ -7,6 +7,7 @@ import { fmt, table } from '../output.js';
 import { describeCursor } from '../cursor-text.js';
 import { destinationLag } from '../../pipeline/destination-lag.js';
 import { latestPredictionRecord, predictionStatusLine } from '../../pipeline/prediction-record.js';
+import { latestPropensityRecord, propensityStatusLine } from '../../pipeline/propensity-record.js';
 import type { Session } from '../../pipeline/session.js';
 import { nextRuns } from '../../scheduler/daemon.js';
 import { JobLeases } from '../../scheduler/leases.js';
@@ -51,6 +52,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       quarantine: { count: quarantine.count(), byReason: quarantineByReason(quarantine), recent: quarantine.list(5) },
       latestSegmentation: latestSegmentationRun(db) ?? null,
       predictions: latestSegmentationRun(db) ? predictionStatusLine(latestPredictionRecord(db)) : null,
+      propensity: latestSegmentationRun(db) ? propensityStatusLine(latestPropensityRecord(db)) : null,
       segments: segmentSizes(db),
       destinations: db
         .prepare(`SELECT destination, COUNT(DISTINCT segment_key) AS lists, COUNT(*) AS members, MAX(applied_at) AS lastApplied
@@ -78,6 +80,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
         : 'No segmentation run yet: run `segsync segment`.',
       ...indent(table(status.segments.map((s) => [s.name, fmt(s.size)]), ['l', 'r'])),
       ...(status.predictions ? [status.predictions] : []),
+      ...(status.propensity ? [status.propensity] : []),
       '',
       ...(status.jobs.length === 0 ? [] : [
         'Scheduled jobs (segsync schedule):',
