@@ -37,8 +37,8 @@ function updatedSince(ms: number): string {
   return `updated_at:>='${new Date(Math.floor(Math.max(0, ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z')}'`;
 }
 
-function page(cursor: JsonValue): SourcePage {
-  return { contacts: [], purchases: [], quarantined: [], events: [], received: 0, cursor, mode: 'incremental' };
+function page(cursor: JsonValue, mode: 'full' | 'incremental'): SourcePage {
+  return { contacts: [], purchases: [], quarantined: [], events: [], received: 0, cursor, mode };
 }
 
 export function createCheckoutStream(client: ShopifyClient, options: { lookbackMinutes: number }): SourceStream {
@@ -48,6 +48,7 @@ export function createCheckoutStream(client: ShopifyClient, options: { lookbackM
       const parsed = CursorSchema.safeParse(stored);
       const since = context.full || !parsed.success ? null : parsed.data.since;
       const kept: JsonValue = since === null ? null : { since };
+      const mode = since === null ? 'full' : 'incremental';
       const query = since === null ? null : updatedSince(since - options.lookbackMinutes * 60_000);
       let after: string | null = null;
       let maxSeen = since ?? 0;
@@ -59,14 +60,14 @@ export function createCheckoutStream(client: ShopifyClient, options: { lookbackM
         } catch (error) {
           // Refused (no read_orders, or a staff token without the permission): the rest of the pull goes on.
           if (error instanceof ApiError && error.kind === 'auth' && /abandonedCheckouts/.test(error.detail)) {
-            yield { ...page(kept), warnings: [CHECKOUTS_DENIED_WARNING] };
+            yield { ...page(kept, mode), warnings: [CHECKOUTS_DENIED_WARNING] };
             return;
           }
           throw error;
         }
         const connection = data.abandonedCheckouts;
         const next = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor ?? null : null;
-        const out = page(next === null ? null : kept);
+        const out = page(next === null ? null : kept, mode);
         out.received = connection.nodes.length;
         for (const raw of connection.nodes) {
           const node = CheckoutNodeSchema.safeParse(raw);

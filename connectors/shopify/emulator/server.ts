@@ -441,6 +441,13 @@ export class ShopifyEmulator implements FaultInjector {
   }
 
   /** Every order, visible to the app or not (ground truth). */
+  /** Abandoned checkouts of customers the shop still has, as abandonedCheckouts serves them. */
+  listAbandonedCheckouts(): Array<{ id: string; customerId: string; createdAt: string; updatedAt: string }> {
+    return this.state.checkouts
+      .filter((c) => this.state.customer(c.customerId) !== undefined)
+      .map((c) => ({ id: gid('AbandonedCheckout', c.id), customerId: gid('Customer', c.customerId), createdAt: iso(c.createdMs), updatedAt: iso(c.updatedMs) }));
+  }
+
   listOrders(): OrderSnapshot[] {
     return this.state.orders.map((o) => ({
       id: gid('Order', o.id),
