@@ -143,7 +143,7 @@ function blankToNull(v: string | null | undefined): string | null {
  * The order's lines: undefined when the answer did not carry them all (no lineItems selected, or
  * a page that holds only the first LINE_ITEMS_PER_ORDER lines), so the stored ones are kept.
  */
-function orderItems(raw: unknown): PurchaseItem[] | undefined {
+export function orderItems(raw: unknown): PurchaseItem[] | undefined {
   const parsed = LineItemsSchema.safeParse((raw as { lineItems?: unknown } | null)?.lineItems);
   if (!parsed.success || parsed.data.pageInfo?.hasNextPage === true) return undefined;
   return parsed.data.nodes.flatMap((node) => {
