@@ -11,6 +11,7 @@ import type { ConnectorDescriptor } from '../../src/domain/connector.js';
 import { forget } from '../../src/pipeline/forget.js';
 import { pull, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
+import { StreamCursors } from '../../src/store/cursors.js';
 import type { SyntheticLineItem, SyntheticPerson, SyntheticPurchase } from '../../src/sandbox/population-types.js';
 import { generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
 import { populationOn } from '../../src/sandbox/presence.js';
@@ -164,6 +165,28 @@ describe('Shopify line items, abandoned checkouts, tags and SMS consent', () => 
     expect([lines(), checkouts()]).toEqual([3, 2]);
     await forget(session, { targets: [buyer, w.population[4]!.email], onPlatforms: false, dryRun: false, platforms: ['shopify'], signal });
     expect([lines(), checkouts()]).toEqual([0, 0]);
+  });
+});
+
+describe('Shopify line items read by pages (incremental pulls)', () => {
+  it('an incremental pull reads each order\'s lines from its page and replaces the stored ones', async () => {
+    const w = await world();
+    try {
+      const session = w.open();
+      await pull(session, { full: true, signal });
+      const all = () => session.db.prepare(`SELECT purchase_external_id AS id, line, product_type AS type, quantity, amount FROM purchase_items ORDER BY id, line`).all();
+      const full = all();
+      expect(full).toHaveLength(7);
+      // A stale line that no order has, and a cursor that makes the next pull page through every order.
+      session.db.prepare(`UPDATE purchase_items SET product_type = 'Stale' WHERE line = 0`).run();
+      new StreamCursors(session.db).set('shopify', 'purchases', { phase: 'incremental', since: 0 }, new Date().toISOString());
+      const result = await pull(session, { full: false, signal });
+      expect(result.streams.find((s) => s.stream === 'purchases')!.mode).toBe('incremental');
+      expect(w.emulator.requests.some((r) => r.operation === 'OrdersPage')).toBe(true);
+      expect(all()).toEqual(full);
+    } finally {
+      await w.close();
+    }
   });
 });
 
