@@ -8,6 +8,7 @@ import { shopify } from '../../connectors/shopify/index.js';
 import { ShopifyEmulator, type ShopifyEmulatorOptions } from '../../connectors/shopify/emulator/index.js';
 import { CHECKOUTS_DENIED_WARNING } from '../../connectors/shopify/checkouts.js';
 import type { ConnectorDescriptor } from '../../src/domain/connector.js';
+import { explainProfile } from '../../src/pipeline/explain.js';
 import { forget } from '../../src/pipeline/forget.js';
 import { pull, segment } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
@@ -144,6 +145,9 @@ describe('Shopify line items, abandoned checkouts, tags and SMS consent', () => 
     expect(f(1).topProductTypeShare).toBe(0.6);
     const members = (session.db.prepare(`SELECT p.email_key AS email FROM memberships m JOIN profiles p ON p.id = m.profile_id WHERE m.segment_key = 'coffee_lovers' AND m.left_at IS NULL ORDER BY email`).all() as Array<{ email: string }>).map((r) => r.email);
     expect(members).toEqual([w.population[0]!.email, w.population[2]!.email].sort());
+    // explain shows them with the other features.
+    const shown = explainProfile(session, w.population[2]!.email, []).features;
+    expect(shown).toMatchObject({ 'interests.coffee': 0.5, 'interests.mugs': 0.5, 'interests.tea': 0, topProductType: 'Coffee', topProductTypeShare: 0.5 });
   });
 
   it('abandoned-checkout recency and 90-day count come from the stored events', () => {
