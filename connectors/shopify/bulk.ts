@@ -49,7 +49,7 @@ export function pollDelayMs(n: number, maxMs: number): number {
 /** Starts a bulk query operation; waits and asks again while Shopify runs as many as it allows. */
 export async function startBulkQuery(client: ShopifyClient, query: BulkQuery, pollMs: number, signal: AbortSignal): Promise<StartedOperation> {
   for (let attempt = 1; ; attempt++) {
-    const { data } = await client.execute(BULK_QUERY_RUN, { query: query.query }, BulkQueryRunSchema, { signal });
+    const { data } = await client.execute(BULK_QUERY_RUN, { query: query.query, groupObjects: query.groupObjects }, BulkQueryRunSchema, { signal });
     const { bulkOperation, userErrors } = data.bulkOperationRunQuery;
     const busy = userErrors.filter((e) => e.code === 'LIMIT_REACHED' || e.code === 'OPERATION_IN_PROGRESS');
     if (busy.length > 0 && userErrors.length === busy.length) {

@@ -85,8 +85,10 @@ export function pageSizeFor(nodeCost: number, extraCost = 0): number {
   return Math.max(1, Math.min(MAX_PAGE_SIZE, Math.floor((MAX_QUERY_COST - 2 - extraCost) / nodeCost)));
 }
 
-function pageDocument(name: string, connection: string, sortKey: string, paths: Array<{ path: string; where: string }>): PageDocument {
-  const { text, nodeCost } = selection(paths);
+function pageDocument(name: string, connection: string, sortKey: string, paths: Array<{ path: string; where: string }>, nested?: { text: string; cost: number }): PageDocument {
+  const selected = selection(paths);
+  const text = nested ? `${selected.text} ${nested.text}` : selected.text;
+  const nodeCost = selected.nodeCost + (nested?.cost ?? 0);
   const pageSize = pageSizeFor(nodeCost);
   return {
     name,
@@ -113,12 +115,42 @@ export interface BulkQuery {
   /** The connection it reads. */
   connection: string;
   query: string;
+  /**
+   * Whether Shopify must put each node's nested-connection nodes right below it (`groupObjects`):
+   * from 2026-01 the default is false and the file then promises no order, so a query with a
+   * nested connection asks for grouping, slower as Shopify warns, to assemble a record from the
+   * lines that follow it without holding the whole file.
+   */
+  groupObjects: boolean;
 }
 
-function bulkQuery(name: string, connection: string, paths: Array<{ path: string; where: string }>): BulkQuery {
+function bulkQuery(name: string, connection: string, paths: Array<{ path: string; where: string }>, nested = ''): BulkQuery {
   // edges { node } as in Shopify's bulk examples; `first`, cursors and pageInfo mean nothing in bulk.
-  return { name, connection, query: `{\n  ${connection} {\n    edges { node { ${selection(paths).text} } }\n  }\n}` };
+  const node = nested ? `${selection(paths).text} ${nested}` : selection(paths).text;
+  return { name, connection, query: `{\n  ${connection} {\n    edges { node { ${node} } }\n  }\n}`, groupObjects: nested !== '' };
 }
+
+/**
+ * What segsync reads of an order's lines, whatever the mapping says (the interests features).
+ * `discountedTotalSet`: the line's total after its own discounts, in the shop's currency as the
+ * order total is; order-level discounts, shipping and tax stay out (no line has them).
+ * `quantity` is the quantity ordered. Collections are not read: `product.collections` is a
+ * connection inside the `lineItems` connection, a third level of nesting below `orders`, which
+ * bulk queries refuse (at most two levels), and a page query would multiply its cost per line.
+ */
+const LINE_ITEM_FIELDS = 'quantity discountedTotalSet { shopMoney { amount currencyCode } } product { id productType vendor }';
+/** Objects per line: the line, discountedTotalSet, shopMoney, product. */
+const LINE_ITEM_COST = 4;
+/**
+ * Lines read per order in a page (incremental pulls, reads by id): nested connections multiply the
+ * requested cost, so a page holds about 11 orders. An order with more lines than this keeps the
+ * lines stored from the last full pull (`pull --full` reads every line in bulk).
+ */
+export const LINE_ITEMS_PER_ORDER = 20;
+const PAGED_LINE_ITEMS = `lineItems(first: ${LINE_ITEMS_PER_ORDER}) { pageInfo { hasNextPage } nodes { ${LINE_ITEM_FIELDS} } }`;
+// pageInfo is part of the connection's 2 points.
+const PAGED_LINE_ITEMS_COST = 2 + LINE_ITEMS_PER_ORDER * LINE_ITEM_COST;
+const BULK_LINE_ITEMS = `lineItems { edges { node { ${LINE_ITEM_FIELDS} } } }`;
 
 /** Customer fields segsync itself relies on, whatever the mapping says. */
 export const CUSTOMER_REQUIRED_PATHS = ['id', 'updatedAt'] as const;
@@ -151,15 +183,17 @@ export function customersPage(mapping: Mapping): PageDocument {
 
 /** `orders(first, after, query:"updated_at:>='…'", sortKey: UPDATED_AT)`, selecting what the mapping names. */
 export function ordersPage(mapping: Mapping): PageDocument {
-  return pageDocument('OrdersPage', 'orders', 'UPDATED_AT', orderPaths(mapping));
+  return pageDocument('OrdersPage', 'orders', 'UPDATED_AT', orderPaths(mapping), { text: PAGED_LINE_ITEMS, cost: PAGED_LINE_ITEMS_COST });
 }
 
 /** Input arrays take at most 250 items (shopify.dev/docs/api/usage/limits). */
 export const MAX_IDS_PER_QUERY = 250;
 
 /** `nodes(ids:)` reading records again by id, selecting what the pages select. */
-function byIdDocument(name: string, type: 'Customer' | 'Order', paths: Array<{ path: string; where: string }>): PageDocument {
-  const { text, nodeCost } = selection(paths);
+function byIdDocument(name: string, type: 'Customer' | 'Order', paths: Array<{ path: string; where: string }>, nested?: { text: string; cost: number }): PageDocument {
+  const selected = selection(paths);
+  const text = nested ? `${selected.text} ${nested.text}` : selected.text;
+  const nodeCost = selected.nodeCost + (nested?.cost ?? 0);
   return {
     name,
     write: false,
@@ -179,7 +213,7 @@ export function customersById(mapping: Mapping): PageDocument {
 
 /** Orders by id (quarantined ones read again), selecting what the mapping names. */
 export function ordersById(mapping: Mapping): PageDocument {
-  return byIdDocument('OrdersById', 'Order', orderPaths(mapping));
+  return byIdDocument('OrdersById', 'Order', orderPaths(mapping), { text: PAGED_LINE_ITEMS, cost: PAGED_LINE_ITEMS_COST });
 }
 
 /** Every customer, selecting what the mapping names (a bulk operation's inner query). */
@@ -189,7 +223,7 @@ export function customersBulkQuery(mapping: Mapping): BulkQuery {
 
 /** Every order the app may see, selecting what the mapping names (a bulk operation's inner query). */
 export function ordersBulkQuery(mapping: Mapping): BulkQuery {
-  return bulkQuery('OrdersBulk', 'orders', orderPaths(mapping));
+  return bulkQuery('OrdersBulk', 'orders', orderPaths(mapping), BULK_LINE_ITEMS);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,16 +378,15 @@ export function everyBulkMutation(): BulkMutation[] {
 
 /**
  * Starts a bulk query operation. A mutation (10 points, as the recorded bulkOperationRunMutation
- * answer requested); `groupObjects` keeps its 2026-07 default, false: segsync's inner queries have
- * no nested connections, so there is nothing to group.
+ * answer requested). `groupObjects` as the inner query asks (see BulkQuery.groupObjects).
  */
 export const BULK_QUERY_RUN: GraphqlDocument = {
   name: 'BulkQueryRun',
   write: true,
   cost: MUTATION_COST,
   query:
-    'mutation BulkQueryRun($query: String!) {\n' +
-    '  bulkOperationRunQuery(query: $query) {\n' +
+    'mutation BulkQueryRun($query: String!, $groupObjects: Boolean!) {\n' +
+    '  bulkOperationRunQuery(query: $query, groupObjects: $groupObjects) {\n' +
     '    bulkOperation { id status createdAt objectCount url query }\n' +
     '    userErrors { field message code }\n' +
     '  }\n}',
@@ -430,6 +463,7 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
     ordersPage(mapping),
     customersById(mapping),
     ordersById(mapping),
+    ABANDONED_CHECKOUTS_PAGE,
     ACCESS_SCOPES,
     CUSTOMER_ACCESS,
     BULK_OPERATION,
@@ -455,3 +489,25 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
 export function everyBulkQuery(mapping: Mapping): BulkQuery[] {
   return [customersBulkQuery(mapping), ordersBulkQuery(mapping)];
 }
+
+/** Abandoned checkouts a page asks for: 250, the connection's maximum (2 + 250 × 2 points). */
+export const CHECKOUTS_PAGE_SIZE = 250;
+
+/**
+ * Abandoned checkouts (Admin GraphQL since 2024-10, replacing REST checkouts.json; scope
+ * read_orders, and a staff token also needs the manage_abandoned_checkouts permission), changed
+ * since the cursor. AbandonedCheckoutSortKeys has no UPDATED_AT: sorted by ID, filtered on
+ * updated_at (see checkouts.ts for the cursor).
+ */
+export const ABANDONED_CHECKOUTS_PAGE: PageDocument = {
+  name: 'AbandonedCheckoutsPage',
+  write: false,
+  pageSize: CHECKOUTS_PAGE_SIZE,
+  cost: 2 + CHECKOUTS_PAGE_SIZE * 2,
+  query:
+    'query AbandonedCheckoutsPage($first: Int!, $after: String, $query: String) {\n' +
+    '  abandonedCheckouts(first: $first, after: $after, query: $query, sortKey: ID) {\n' +
+    '    pageInfo { hasNextPage endCursor }\n' +
+    '    nodes { id createdAt updatedAt completedAt customer { id } }\n' +
+    '  }\n}',
+};

@@ -5,9 +5,9 @@ import { parseStrictDate } from '../../src/domain/dates.js';
  */
 import type { z } from 'zod';
 import type { Mapping } from '../../src/config/mapping.js';
-import type { AttributeValue, ContactRecord, PurchaseRecord, PurchaseStatus, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
+import type { AttributeValue, ContactRecord, PurchaseItem, PurchaseRecord, PurchaseStatus, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
 import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
-import { CustomerNodeSchema, OrderNodeSchema } from './schemas.js';
+import { CustomerNodeSchema, LineItemNodeSchema, LineItemsSchema, OrderNodeSchema } from './schemas.js';
 
 const PLATFORM = 'shopify';
 // Deliberately loose: Shopify validates addresses itself; we only refuse what cannot be one.
@@ -52,11 +52,22 @@ function text(raw: unknown, path: string | undefined): string | null {
   throw new FieldProblem(`${path}: expected a value, got ${Array.isArray(v) ? 'a list' : 'an object'}; map a field inside it (e.g. ${path}.<field>)`, 'malformed');
 }
 
+/**
+ * A marketing consent state (defaultPhoneNumber.marketingState, smsMarketingConsent.marketingState,
+ * defaultEmailAddress.marketingState) mapped as an attribute reads as segsync's consent words:
+ * SUBSCRIBED → subscribed, UNSUBSCRIBED → unsubscribed; NOT_SUBSCRIBED, PENDING, INVALID,
+ * REDACTED and no phone or address at all → unknown (as the email consent mapping treats them).
+ */
+function consentState(v: unknown): AttributeValue {
+  return v === 'SUBSCRIBED' ? 'subscribed' : v === 'UNSUBSCRIBED' ? 'unsubscribed' : 'unknown';
+}
+
 function attribute(raw: unknown, path: string): AttributeValue {
   const v = valueAt(raw, path);
+  if (path === 'marketingState' || path.endsWith('.marketingState')) return consentState(v);
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return typeof v === 'string' ? v.trim() : v;
-  // Lists of values (tags) become one comma-separated value; anything else is kept as JSON.
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(', ');
+  // Lists of values (tags) become one "; "-separated value (Shopify splits tags at commas, so a tag holds none); anything else is kept as JSON.
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join('; ');
   return JSON.stringify(v);
 }
 
@@ -123,6 +134,33 @@ function rawCustomerId(raw: unknown): string | null {
   return typeof id === 'string' && /^gid:\/\/shopify\/Customer\/\d+$/.test(id) ? id : null;
 }
 
+/** Shopify keeps an unset product type or vendor as "". */
+function blankToNull(v: string | null | undefined): string | null {
+  return v === null || v === undefined || v.trim() === '' ? null : v.trim();
+}
+
+/**
+ * The order's lines: undefined when the answer did not carry them all (no lineItems selected, or
+ * a page that holds only the first LINE_ITEMS_PER_ORDER lines), so the stored ones are kept.
+ */
+export function orderItems(raw: unknown): PurchaseItem[] | undefined {
+  const parsed = LineItemsSchema.safeParse((raw as { lineItems?: unknown } | null)?.lineItems);
+  if (!parsed.success || parsed.data.pageInfo?.hasNextPage === true) return undefined;
+  return parsed.data.nodes.flatMap((node) => {
+    const line = LineItemNodeSchema.safeParse(node);
+    if (!line.success) return [];
+    const amount = line.data.discountedTotalSet ? Number(line.data.discountedTotalSet.shopMoney.amount) : Number.NaN;
+    return [{
+      productType: blankToNull(line.data.product?.productType),
+      vendor: blankToNull(line.data.product?.vendor),
+      // Not read (a third level of nesting in bulk): see documents.ts LINE_ITEM_FIELDS.
+      collections: [],
+      quantity: line.data.quantity,
+      amount: Number.isFinite(amount) ? amount : null,
+    }];
+  });
+}
+
 export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
   const checked = valid(OrderNodeSchema, 'purchases', raw);
   if (!checked.ok) {
@@ -146,6 +184,7 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
     if (amount !== null && !Number.isFinite(amount)) throw new FieldProblem(`${f.amount}: "${amountText}" is not a number${named}`, 'invalid-number');
     const occurredAt = isoDate(text(raw, f.occurredAt), f.occurredAt) ?? isoDate(node.createdAt ?? null, 'createdAt');
     const customerId = node.customer?.id ?? null;
+    const items = orderItems(raw);
     if (status === 'won') {
       if (amount === null) throw new FieldProblem(`${f.amount}: missing on a paid order${named}`, 'missing-value');
       if (amount < 0) throw new FieldProblem(`${f.amount}: negative (${amount}) on a paid order${named}`, 'negative-amount');
@@ -166,6 +205,7 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
         archived: false,
         updatedAt: new Date(parseStrictDate(node.updatedAt)).toISOString(),
         raw,
+        ...(items !== undefined ? { items } : {}),
       },
     };
   } catch (error) {

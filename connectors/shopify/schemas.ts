@@ -83,6 +83,22 @@ export const OrderNodeSchema = z.looseObject({
   customer: z.object({ id: GID('Customer') }).nullable().optional(),
 });
 
+/**
+ * An order's lines as segsync selects them (documents.ts LINE_ITEM_FIELDS): `{ nodes }` from a
+ * bulk file (every line), with `pageInfo` from a page (at most LINE_ITEMS_PER_ORDER lines).
+ * Read leniently: a line Shopify sends oddly loses that value, never the order.
+ */
+const Money = z.object({ shopMoney: z.object({ amount: z.union([z.string(), z.number()]) }).loose() }).loose();
+export const LineItemNodeSchema = z.looseObject({
+  quantity: z.number().int().nonnegative().catch(0),
+  discountedTotalSet: Money.nullable().optional().catch(null),
+  product: z.object({ productType: z.string().nullable().optional(), vendor: z.string().nullable().optional() }).loose().nullable().optional().catch(null),
+});
+export const LineItemsSchema = z.object({
+  pageInfo: z.object({ hasNextPage: z.boolean() }).loose().optional(),
+  nodes: z.array(z.unknown()),
+});
+
 /** UserError and its typed variants (MetafieldsSetUserError has code and elementIndex). */
 export const UserErrorSchema = z.object({
   field: z.array(z.string()).nullable().optional(),

@@ -19,6 +19,7 @@ import {
   ACCESS_SCOPES, customersBulkQuery, customersById, customersPage, ordersBulkQuery, ordersById, ordersPage, type BulkQuery, type PageDocument,
 } from './documents.js';
 import { mapCustomer, mapOrder } from './mapper.js';
+import { createCheckoutStream } from './checkouts.js';
 import { checkShopifyMapping } from './mapping-check.js';
 import { AccessScopesSchema, CustomersPageSchema, NodesSchema, OrdersPageSchema, type ConnectionPage } from './schemas.js';
 import { parseStrictDate } from '../../src/domain/dates.js';
@@ -140,7 +141,7 @@ export function createShopifySource(client: ShopifyClient, mapping: Mapping, opt
     },
   };
   return {
-    streams: [customers, orders].map((spec) => createStream(client, spec, options)),
+    streams: [...[customers, orders].map((spec) => createStream(client, spec, options)), createCheckoutStream(client, options)],
     // Offline, against the vendored Admin schema: no request.
     checkMapping: async () => checkShopifyMapping(mapping),
   };
@@ -335,6 +336,22 @@ async function* readResult(
     let pageMax: number | null = null;
     let stats = { tests: 0 };
     let index = 0;
+    // The record being read and its nested-connection nodes (an order's lines), which follow it
+    // (groupObjects): mapped once the next record starts or the file ends.
+    let pending: { id: unknown; value: unknown; children: unknown[]; lines: number } | null = null;
+    let orphans = 0;
+    const flush = () => {
+      if (!pending) return;
+      page.received++;
+      const value = pending.children.length > 0 || spec.bulk.groupObjects
+        ? { ...(pending.value as Record<string, unknown>), lineItems: { nodes: pending.children } }
+        : pending.value;
+      const mapped = spec.map(value, page, stats);
+      const ms = mapped.updatedAt ? Date.parse(mapped.updatedAt) : NaN;
+      if (Number.isFinite(ms)) pageMax = Math.max(pageMax ?? ms, ms);
+      pageLines += pending.lines;
+      pending = null;
+    };
     const cursorAfterPage = (): BulkCursor => ({
       phase: 'bulk',
       operation: operation.id,
@@ -349,18 +366,6 @@ async function* readResult(
           context.signal.throwIfAborted();
           index++;
           if (index <= committed.lines) continue;
-          if (pageLines === BULK_PAGE_SIZE) {
-            const next = cursorAfterPage();
-            page.cursor = next satisfies Cursor as JsonValue;
-            if (expectedTotal !== undefined) page.expectedTotal = expectedTotal;
-            yield withWarnings(page, warnings);
-            Object.assign(committed, { lines: next.lines, maxSeen: next.maxSeen, tests: next.tests });
-            page = emptyPage('full');
-            pageLines = 0;
-            pageMax = null;
-            stats = { tests: 0 };
-          }
-          pageLines++;
           const line = parseBulkLine(text);
           if (line.kind === 'malformed') {
             throw new ApiError({
@@ -371,13 +376,30 @@ async function* readResult(
               hint: 'the file is damaged; run the pull again (it resumes after the last page written)',
             });
           }
-          // Nested connections' nodes: segsync's bulk queries select none.
-          if (line.kind !== 'record') continue;
-          page.received++;
-          const mapped = spec.map(line.value, page, stats);
-          const ms = mapped.updatedAt ? Date.parse(mapped.updatedAt) : NaN;
-          if (Number.isFinite(ms)) pageMax = Math.max(pageMax ?? ms, ms);
+          if (line.kind !== 'record') {
+            // A nested node (an order's line) belongs to the record above it; one that does not is counted.
+            if (line.kind === 'child' && pending && pending.id === line.parentId) pending.children.push(line.value);
+            else if (line.kind === 'child') orphans++;
+            if (pending) pending.lines++;
+            else pageLines++;
+            continue;
+          }
+          flush();
+          // A page ends only between records, so a resumed read starts at a record with all its lines.
+          if (pageLines >= BULK_PAGE_SIZE) {
+            const next = cursorAfterPage();
+            page.cursor = next satisfies Cursor as JsonValue;
+            if (expectedTotal !== undefined) page.expectedTotal = expectedTotal;
+            yield withWarnings(page, warnings);
+            Object.assign(committed, { lines: next.lines, maxSeen: next.maxSeen, tests: next.tests });
+            page = emptyPage('full');
+            pageLines = 0;
+            pageMax = null;
+            stats = { tests: 0 };
+          }
+          pending = { id: (line.value as { id?: unknown } | null)?.id, value: line.value, children: [], lines: 1 };
         }
+        flush();
       }
     } catch (raw) {
       if (context.signal.aborted) throw context.signal.reason;
@@ -398,6 +420,7 @@ async function* readResult(
       ...warnings,
       ...(last.tests > 0 ? [testOrdersWarning(last.tests)] : []),
       ...(url && reported !== undefined && reported !== last.lines ? [objectCountWarning(last.lines, reported)] : []),
+      ...(orphans > 0 ? [`${orphans} nested line(s) of the result file did not follow their record (ungrouped output) and were left out; run \`segsync pull --full\` again`] : []),
     ];
     // Fewer lines than Shopify counted: records may be missing from the file, not from the shop.
     if (url && reported !== undefined && reported !== last.lines) page.partialView = objectCountWarning(last.lines, reported);

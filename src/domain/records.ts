@@ -66,6 +66,22 @@ export interface PurchaseRecord {
   archived: boolean;
   updatedAt: string;
   raw: unknown;
+  /**
+   * What the purchase held (Shopify line items). Absent: this read did not carry items, and the
+   * stored ones (if any) are kept; an empty list: the purchase has none.
+   */
+  items?: PurchaseItem[];
+}
+
+/** One line of a purchase: what it tells about the buyer's interests. */
+export interface PurchaseItem {
+  productType: string | null;
+  vendor: string | null;
+  /** Titles of the collections the product belongs to (empty where not read). */
+  collections: string[];
+  quantity: number;
+  /** The line's total in the purchase's currency, after line discounts; null if unknown. */
+  amount: number | null;
 }
 
 /**

@@ -9,6 +9,7 @@ import { describeRule, evaluateRule } from '../segmentation/rules.js';
 import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
 import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmentation/clustering.js';
 import { loadProfileAttributes } from './profile-attributes.js';
+import { loadInterestInputs } from './interest-inputs.js';
 import { PERSONA_NAME_PREFIX, type Persona } from '../segmentation/personas.js';
 import { rawSummaryFigures, stableFigures, summaryText, SummaryFiguresSchema } from '../segmentation/persona-summary.js';
 import { clusteringRecord } from './clustering-record.js';
@@ -138,7 +139,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const purchases = { profileIndex, occurredAtMs, amount };
   const rfm = computeRfm(profileIds.length, purchases, { referenceDateMs: referenceMs, windowDays });
   const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
-  const profileAttributes = loadProfileAttributes(db, profileIds);
+  const profileAttributes = { ...loadProfileAttributes(db, profileIds), interestInputs: loadInterestInputs(db, profileIds, convert) };
   const engagement = loadEngagement(db, profileIds);
   const features = computeFeatures(profileIds.length, purchases, rfm, keys, profileAttributes, { referenceMs, windowDays, engagement });
 
@@ -351,6 +352,10 @@ export function featureValues(features: FeatureSet, i: number): Record<string, n
   for (const [name, column] of features.attributes) {
     const v = column[i];
     out[`attributes.${name}`] = v === undefined || v === null ? null : typeof v === 'boolean' ? String(v) : v;
+  }
+  for (const [slug, column] of features.interests ?? []) {
+    const v = column[i]!;
+    out[`interests.${slug}`] = Number.isNaN(v) ? null : Math.round(v * 1000) / 1000;
   }
   return out;
 }

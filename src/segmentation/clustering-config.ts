@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CATEGORY_FEATURES, NUMBER_FEATURES } from './features.js';
+import { INTEREST_KEY } from './interests.js';
 import { checkRuleValues, RuleSchema, type Rule } from './rules.js';
 
 /**
@@ -10,8 +11,8 @@ import { checkRuleValues, RuleSchema, type Rule } from './rules.js';
 export const DEFAULT_CLUSTERING_FEATURES = ['daysSinceLastPurchase', 'lifetimeFrequency', 'averageOrderValue'] as const;
 
 const ATTRIBUTE = /^attributes\.[a-z][a-zA-Z0-9_]*$/;
-const NumberInput = z.string().refine((f) => (NUMBER_FEATURES as readonly string[]).includes(f) || ATTRIBUTE.test(f), {
-  error: (issue) => `"${String(issue.input)}" is not a number feature; use one of ${NUMBER_FEATURES.join(', ')} or attributes.<name>`,
+const NumberInput = z.string().refine((f) => (NUMBER_FEATURES as readonly string[]).includes(f) || ATTRIBUTE.test(f) || INTEREST_KEY.test(f), {
+  error: (issue) => `"${String(issue.input)}" is not a number feature; use one of ${NUMBER_FEATURES.join(', ')}, attributes.<name> or interests.<productType>`,
 });
 const CLUSTERABLE_CATEGORIES = CATEGORY_FEATURES.filter((c) => c !== 'persona');
 const CategoryInput = z.string().refine((f) => (CLUSTERABLE_CATEGORIES as readonly string[]).includes(f) || ATTRIBUTE.test(f), {

@@ -17,7 +17,8 @@
  */
 import type { ClusteringSettings } from './clustering-config.js';
 import type { FeatureSet, NumberFeature } from './features.js';
-import { attributeNumber, FEATURE_CATALOGUE } from './features.js';
+import { attributeNumber, FEATURE_CATALOGUE, interestNumber } from './features.js';
+import { INTEREST_KEY } from './interests.js';
 import { selectRows, type Matrix } from './matrix.js';
 import {
   bootstrapStability,
@@ -110,6 +111,10 @@ function isSkewedCandidate(key: string): boolean {
 
 function numericColumn(features: FeatureSet, key: string, rows: Int32Array): Float64Array {
   const out = new Float64Array(rows.length);
+  if (INTEREST_KEY.test(key)) {
+    for (let j = 0; j < rows.length; j++) out[j] = interestNumber(features, key, rows[j]!);
+    return out;
+  }
   if (key.startsWith('attributes.')) {
     const column = features.attributes.get(key.slice('attributes.'.length));
     for (let j = 0; j < rows.length; j++) {

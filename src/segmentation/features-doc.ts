@@ -30,5 +30,11 @@ export function featuresMarkdown(): string {
     'HubSpot\'s `hs_email_open` and `hs_email_click`, Marketo\'s lead score) are used the same way: map them',
     'as attributes. Numeric attributes can also be clustering features: a contacts-only store (no purchases)',
     'clusters everyone on them.', '');
+  out.push('## Interests', '', 'Where purchases carry line items (Shopify orders), each of the store\'s top 8 product types by',
+    'won line-item spend becomes a number feature `interests.<slug>`: the person\'s share (0-1) of their own',
+    'line-item spend, in the base currency, on that type. The slug is the product type in lower camel case',
+    '("Coffee Beans" → `interests.coffeeBeans`). Missing for a person without line items; 0 for a buyer who',
+    'bought none of that type. Usable in rules (`{ op: gte, field: interests.coffee, value: 0.5 }`), as',
+    'clustering features and in `segsync explain`; a product type outside the top 8 has no feature.', '');
   return out.join('\n');
 }

@@ -12,6 +12,7 @@ import { parseStrictDate } from '../domain/dates.js';
 import {
   ENGAGEMENT_WINDOW_FEATURES, WINDOW_DAYS, WINDOWED_CHANNELS, engagementTotals, engagementWindows, noEngagement, type EngagementByProfile,
 } from './engagement-windows.js';
+import { computeInterests, INTEREST_KEY, type InterestInputs } from './interests.js';
 
 export type FeatureKind = 'number' | 'date' | 'category';
 
@@ -32,6 +33,7 @@ export const NUMBER_FEATURES = [
   'emailOpens', 'emailClicks', 'daysSinceLastEmailOpen',
   'emailOpenRate', 'emailClickRate', 'daysSinceLastEmailClick', 'daysSinceLastSalesEmailReply',
   'webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees', 'companyAnnualRevenue',
+  'topProductTypeShare', 'daysSinceLastAbandonedCheckout', 'abandonedCheckouts90d',
   'pAlive', 'churnRisk', 'expectedPurchases90d', 'expectedOrderValue', 'clv', 'daysToNextPurchase',
   ...ENGAGEMENT_WINDOW_FEATURES,
   'purchasePropensity90d', 'leadScore',
@@ -55,7 +57,8 @@ export const ENGAGEMENT_ATTRIBUTES = {
   lifecycleStage: 'lifecycleStage', leadStatus: 'leadStatus',
   industry: 'companyIndustry', employees: 'companyEmployees', annualRevenue: 'companyAnnualRevenue',
 } as const;
-export const CATEGORY_FEATURES = ['country', 'city', 'emailConsent', 'lifecycleStage', 'rfmSegment', 'persona', 'crmLifecycleStage', 'leadStatus', 'companyIndustry'] as const;
+export const CATEGORY_FEATURES = ['country', 'city', 'emailConsent', 'lifecycleStage', 'rfmSegment', 'persona', 'crmLifecycleStage', 'leadStatus', 'companyIndustry',
+  'topProductType'] as const;
 export type NumberFeature = (typeof NUMBER_FEATURES)[number];
 export type DateFeature = (typeof DATE_FEATURES)[number];
 export type CategoryFeature = (typeof CATEGORY_FEATURES)[number];
@@ -115,6 +118,9 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'daysSinceLastVisit', kind: 'number', label: 'days since the last website visit', unit: 'days', description: 'Whole days since the last website session (lastVisitAt; HubSpot: hs_analytics_last_visit_timestamp; else the last web_visit event). Missing with no tracked visit.' },
   { key: 'companyEmployees', kind: 'number', label: 'company employees', unit: 'people', description: 'Employees of the person\'s company (mapped attribute companyEmployees; HubSpot: the primary associated company\'s numberofemployees). Missing with no company or no count.' },
   { key: 'companyAnnualRevenue', kind: 'number', label: 'company annual revenue', unit: 'money', description: 'Annual revenue of the person\'s company as the platform keeps it, in its own currency (companyAnnualRevenue; HubSpot: the primary company\'s annualrevenue). Missing with no company or no figure.' },
+  { key: 'topProductTypeShare', kind: 'number', label: 'share of spend on the favourite product type', unit: '0-1', description: 'Share of the person\'s won line-item spend (base currency) on topProductType. Missing without line items (Shopify orders carry them).' },
+  { key: 'daysSinceLastAbandonedCheckout', kind: 'number', label: 'days since the last abandoned checkout', unit: 'days', description: 'Whole days since the person last left a checkout unfinished (engagement events on channel checkout_abandoned; Shopify: abandonedCheckouts). Missing if never.' },
+  { key: 'abandonedCheckouts90d', kind: 'number', label: 'abandoned checkouts in 90 days', unit: 'checkouts', description: 'Checkouts the person left unfinished in the 90 days before the reference date (0 when none); missing for everyone when no platform reports abandoned checkouts.' },
   { key: 'pAlive', kind: 'number', label: 'chance of still being a customer', unit: '0-1', description: 'BG/NBD probability that the customer has not silently dropped out, given how often and how recently they bought (segmentation.predictions). Missing for one-time buyers (the model gives them 1 by construction: it cannot yet have seen them leave), for prospects, and when predictions did not run.' },
   { key: 'churnRisk', kind: 'number', label: 'churn risk', unit: '0-1', description: '1 − pAlive (missing where pAlive is).' },
   { key: 'expectedPurchases90d', kind: 'number', label: 'expected purchases in the next 90 days', unit: 'orders', description: 'BG/NBD conditional expectation of purchases (distinct purchase days) in the 90 days after the reference date.' },
@@ -138,6 +144,7 @@ export const FEATURE_CATALOGUE: readonly FeatureDoc[] = [
   { key: 'persona', kind: 'category', label: 'persona', unit: 'segment key', description: 'The persona (cluster) segment key, when clustering ran; missing for people outside the clustered population (segmentation.clustering.population: by default the prospects of a store that has purchases).' },
   { key: 'crmLifecycleStage', kind: 'category', label: 'CRM lifecycle stage', unit: 'platform value', description: 'The lifecycle stage the CRM keeps (mapped attribute lifecycleStage; HubSpot: lifecyclestage, e.g. lead, marketingqualifiedlead, customer), as opposed to segsync\'s own lifecycleStage.' },
   { key: 'leadStatus', kind: 'category', label: 'lead status', unit: 'platform value', description: 'The sales lead status (mapped attribute leadStatus; HubSpot: hs_lead_status, e.g. NEW, IN_PROGRESS).' },
+  { key: 'topProductType', kind: 'category', label: 'favourite product type', unit: 'product type', description: 'The product type the person spent most on over their won purchases\' line items (ties by name), as the shop spells it. Missing without line items.' },
   { key: 'companyIndustry', kind: 'category', label: 'company industry', unit: 'platform value', description: 'Industry of the person\'s company (mapped attribute companyIndustry; HubSpot: the primary associated company\'s industry, e.g. COMPUTER_SOFTWARE).' },
 ];
 
@@ -150,6 +157,8 @@ export interface ProfileAttributes {
   emailConsent: Array<string | null>;
   /** Mapped attributes (sources.<platform>.attributes): name → value per profile. */
   attributes: Map<string, Array<string | number | boolean | null>>;
+  /** Purchase lines and abandoned checkouts (interests.ts); absent: none. */
+  interestInputs?: InterestInputs;
 }
 
 /** Purchases grouped by profile (CSR): profile i's purchases are [offsets[i], offsets[i+1]), oldest first. */
@@ -167,6 +176,8 @@ export interface FeatureSet {
   dates: Record<DateFeature, Float64Array>;
   categories: Record<CategoryFeature, Array<string | null>>;
   attributes: Map<string, Array<string | number | boolean | null>>;
+  /** `interests.<slug>` → share of spend per profile on the store's top product types (interests.ts); absent: none. */
+  interests?: Map<string, Float64Array>;
   purchases: PurchasesByProfile;
 }
 
@@ -287,6 +298,12 @@ export function computeFeatures(
   const windows = engagementWindows(engagement, referenceMs);
   for (const k of ENGAGEMENT_WINDOW_FEATURES) numbers[k] = windows[k];
   engagementFallbacks(engagement, numbers, dates, referenceMs);
+  const interests = profile.interestInputs ? computeInterests(rows, profile.interestInputs, referenceMs) : undefined;
+  if (interests) {
+    numbers.topProductTypeShare = interests.topProductTypeShare;
+    numbers.daysSinceLastAbandonedCheckout = interests.daysSinceLastAbandonedCheckout;
+    numbers.abandonedCheckouts90d = interests.abandonedCheckouts90d;
+  }
   const lifecycleStage = lifecycleStages(numbers);
   return {
     rows,
@@ -304,10 +321,18 @@ export function computeFeatures(
       crmLifecycleStage: categoryColumn(profile.attributes.get(ENGAGEMENT_ATTRIBUTES.lifecycleStage), rows),
       leadStatus: categoryColumn(profile.attributes.get(ENGAGEMENT_ATTRIBUTES.leadStatus), rows),
       companyIndustry: categoryColumn(profile.attributes.get(ENGAGEMENT_ATTRIBUTES.industry), rows),
+      topProductType: interests?.topProductType ?? new Array<string | null>(rows).fill(null),
     },
     attributes: profile.attributes,
+    interests: interests?.shares ?? new Map(),
     purchases: byProfile,
   };
+}
+
+/** An `interests.<slug>` feature's value for profile i: NaN when the store has no such top product type. */
+export function interestNumber(features: FeatureSet, key: string, i: number): number {
+  const column = features.interests?.get(key.slice('interests.'.length));
+  return column ? column[i]! : Number.NaN;
 }
 
 /** A mapped attribute's value as a number (platforms send numbers as text too); NaN if it is not one. */
@@ -444,5 +469,6 @@ export function lifecycleStages(numbers: Pick<Record<NumberFeature, Float64Array
 
 /** What a label or trait calls a feature. */
 export function featureLabel(key: string): string {
+  if (INTEREST_KEY.test(key)) return `share of spend on ${key.slice('interests.'.length).replace(/([A-Z])/g, ' $1').toLowerCase()}`;
   return FEATURE_CATALOGUE.find((f) => f.key === key)?.label ?? key.replace(/^attributes\./, '').replace(/([A-Z])/g, ' $1').toLowerCase();
 }

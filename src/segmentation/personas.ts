@@ -22,7 +22,7 @@
  * and categories included), keeping only traits that hold for CLAIM_SHARE of the members.
  */
 import type { FeatureSet, LifecycleStage, NumberFeature } from './features.js';
-import { attributeNumber, featureLabel, NEW_CUSTOMER_DAYS } from './features.js';
+import { attributeNumber, featureLabel, interestNumber, NEW_CUSTOMER_DAYS } from './features.js';
 import { rawSummaryFigures, roundFigures, summaryText, type SummaryFigures } from './persona-summary.js';
 
 export const PERSONA_FEATURES = [
@@ -346,6 +346,7 @@ function typicalMember(features: FeatureSet, members: readonly number[], numeric
 
 function numberAt(features: FeatureSet, key: string, i: number): number {
   if (key.startsWith('attributes.')) return attributeNumber(features.attributes.get(key.slice('attributes.'.length))?.[i]);
+  if (key.startsWith('interests.')) return interestNumber(features, key, i);
   const column = features.numbers[key as NumberFeature] as Float64Array | undefined;
   return column ? column[i]! : Number.NaN;
 }

@@ -9,7 +9,9 @@ import {
   type FeatureSet,
   type NumberFeature,
   attributeNumber,
+  interestNumber,
 } from './features.js';
+import { INTEREST_KEY } from './interests.js';
 
 /**
  * Rule segments: admin-defined segments over features and mapped attributes, from the workspace
@@ -18,17 +20,17 @@ import {
 
 const ATTRIBUTE = /^attributes\.[a-z][a-zA-Z0-9_]*$/;
 const isOneOf = (list: readonly string[], f: string) => list.includes(f);
-const allFields = [...NUMBER_FEATURES, ...DATE_FEATURES, ...CATEGORY_FEATURES, 'attributes.<name>'].join(', ');
+const allFields = [...NUMBER_FEATURES, ...DATE_FEATURES, ...CATEGORY_FEATURES, 'attributes.<name>', 'interests.<productType>'].join(', ');
 
 const AnyField = z.string().refine(
-  (f) => isOneOf(NUMBER_FEATURES, f) || isOneOf(DATE_FEATURES, f) || isOneOf(CATEGORY_FEATURES, f) || ATTRIBUTE.test(f),
+  (f) => isOneOf(NUMBER_FEATURES, f) || isOneOf(DATE_FEATURES, f) || isOneOf(CATEGORY_FEATURES, f) || ATTRIBUTE.test(f) || INTEREST_KEY.test(f),
   { error: (issue) => `unknown field "${String(issue.input)}"; use one of ${allFields}` },
 );
 /** A number feature, or a mapped attribute compared as a number (a non-numeric value never matches). */
-const NumericField = z.string().refine((f) => isOneOf(NUMBER_FEATURES, f) || ATTRIBUTE.test(f), {
-  error: (issue) => `"${String(issue.input)}" is not a number feature; use one of ${NUMBER_FEATURES.join(', ')} or attributes.<name>`,
+const NumericField = z.string().refine((f) => isOneOf(NUMBER_FEATURES, f) || ATTRIBUTE.test(f) || INTEREST_KEY.test(f), {
+  error: (issue) => `"${String(issue.input)}" is not a number feature; use one of ${NUMBER_FEATURES.join(', ')}, attributes.<name> or interests.<productType>`,
 });
-type NumericField = NumberFeature | `attributes.${string}`;
+type NumericField = NumberFeature | `attributes.${string}` | `interests.${string}`;
 const DateField = z.enum(DATE_FEATURES, { error: (issue) => `"${String(issue.input)}" is not a date feature; use one of ${DATE_FEATURES.join(', ')}` });
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -77,6 +79,10 @@ type Value = string | number | boolean | null | undefined;
 
 function valueOf(features: FeatureSet, i: number, field: string): Value {
   if (field.startsWith('attributes.')) return features.attributes.get(field.slice('attributes.'.length))?.[i];
+  if (INTEREST_KEY.test(field)) {
+    const v = interestNumber(features, field, i);
+    return Number.isNaN(v) ? undefined : v;
+  }
   if (isOneOf(NUMBER_FEATURES, field)) {
     const v = features.numbers[field as NumberFeature][i]!;
     return Number.isNaN(v) ? undefined : v;

@@ -242,6 +242,7 @@ export function eraseFromStore(db: Db, plan: ErasurePlan): void {
   }
   for (const p of plan.purchases) {
     run('DELETE FROM purchase_contacts WHERE platform = ? AND purchase_external_id = ?', p.platform, p.externalId);
+    run('DELETE FROM purchase_items WHERE platform = ? AND purchase_external_id = ?', p.platform, p.externalId);
     run('DELETE FROM purchases WHERE platform = ? AND external_id = ?', p.platform, p.externalId);
   }
   for (const id of person.profiles) {

@@ -400,6 +400,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE segmentation_runs ADD COLUMN propensity TEXT;
     `,
   },
+  {
+    version: 15,
+    name: 'purchase items: product type, vendor, collections per line of a purchase',
+    sql: `
+      -- Replaced as a whole whenever the purchase is written with items; erased with the purchase.
+      CREATE TABLE purchase_items (
+        platform TEXT NOT NULL,
+        purchase_external_id TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        product_type TEXT,
+        vendor TEXT,
+        collections TEXT NOT NULL DEFAULT '[]',
+        quantity INTEGER NOT NULL,
+        amount REAL,
+        PRIMARY KEY (platform, purchase_external_id, line)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

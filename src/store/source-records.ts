@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.js';
+import { PurchaseItems } from './purchase-items.js';
 import type { AttributeValue, ContactField, ContactRecord, EmailConsent, PurchaseRecord } from '../domain/records.js';
 
 export function normalizeEmail(email: string | null): string | null {
@@ -29,7 +30,9 @@ function contactContent(c: ContactRecord): unknown {
 }
 
 function purchaseContent(p: PurchaseRecord): unknown {
-  return [p.amount, p.currency, p.occurredAt, p.status, p.archived, [...p.contactExternalIds].sort()];
+  const content = [p.amount, p.currency, p.occurredAt, p.status, p.archived, [...p.contactExternalIds].sort()];
+  // Only purchases that carry items hash them: the others keep the hashes they always had.
+  return p.items === undefined ? content : [...content, p.items];
 }
 
 /** A stored contact's content columns: what a partial record keeps of it. */
@@ -90,10 +93,12 @@ export class SourceRecords {
   private readonly upsertPurchaseStmt;
   private readonly deleteLinks;
   private readonly insertLink;
+  private readonly items: PurchaseItems;
   private readonly markMerged;
   private readonly markInvalidStmt;
 
   constructor(private readonly db: Db) {
+    this.items = new PurchaseItems(db);
     this.selectContactHash = db.prepare<[string, string], { content_hash: string }>(
       'SELECT content_hash FROM contacts WHERE platform = ? AND external_id = ?',
     );
@@ -205,6 +210,7 @@ export class SourceRecords {
       });
       this.deleteLinks.run(p.platform, p.externalId);
       for (const contactId of p.contactExternalIds) this.insertLink.run(p.platform, p.externalId, contactId);
+      if (p.items !== undefined) this.items.replace(p.platform, p.externalId, p.items);
     }
     return { changed: changedIds.length, changedIds };
   }

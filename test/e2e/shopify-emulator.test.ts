@@ -73,7 +73,7 @@ describe('Shopify emulator', () => {
     expect(customers.data.customers.nodes).toHaveLength(20);
     for (const n of customers.data.customers.nodes) expectShape(CustomerNodeSchema, n);
     expect(customers.cost).toMatchObject({ requestedQueryCost: 2 + 20 * 4, actualQueryCost: 2 + 20 * 4 });
-    const orders = await client.execute(ordersPage(mapping), { first: 30, after: null, query: null }, OrdersPageSchema);
+    const orders = await client.execute(ordersPage(mapping), { first: ordersPage(mapping).pageSize, after: null, query: null }, OrdersPageSchema);
     for (const n of orders.data.orders.nodes) expectShape(OrderNodeSchema, n);
     const scopes = await client.execute(ACCESS_SCOPES, {}, AccessScopesSchema);
     expect(scopes.data.currentAppInstallation.accessScopes.map((s) => s.handle)).toEqual(['read_all_orders', 'read_customers', 'read_orders', 'write_customer_data_erasure', 'write_customers']);
@@ -245,13 +245,13 @@ describe('Shopify emulator limits and scopes', () => {
 });
 
 describe('Shopify emulator bulk operations', () => {
-  const RUN = 'mutation Run($q: String!) { bulkOperationRunQuery(query: $q) { bulkOperation { id status url objectCount createdAt } userErrors { field message code } } }';
+  const RUN = 'mutation Run($q: String!, $g: Boolean) { bulkOperationRunQuery(query: $q, groupObjects: $g) { bulkOperation { id status url objectCount createdAt } userErrors { field message code } } }';
   const POLL = 'query Poll($id: ID!) { bulkOperation(id: $id) { id status errorCode createdAt completedAt objectCount rootObjectCount fileSize url partialDataUrl query type } }';
   type Op = { id: string; status: string; errorCode: string | null; createdAt: string; completedAt: string | null; objectCount: string; rootObjectCount: string; fileSize: string | null; url: string | null; partialDataUrl: string | null; query: string };
   type World = Awaited<ReturnType<typeof start>>;
 
-  async function run(w: World, q: string) {
-    const { json } = await w.post(RUN, { q });
+  async function run(w: World, q: string, groupObjects?: boolean) {
+    const { json } = await w.post(RUN, { q, ...(groupObjects === undefined ? {} : { g: groupObjects }) });
     return { json, payload: json.data!.bulkOperationRunQuery as { bulkOperation: Op | null; userErrors: Array<{ field: string[] | null; message: string; code: string }> } };
   }
   const poll = async (w: World, id: string) => (await w.post(POLL, { id })).json.data!.bulkOperation as Op | null;
@@ -309,8 +309,17 @@ describe('Shopify emulator bulk operations', () => {
     expect(lines.map((l) => (JSON.parse(l) as { id: string }).id).sort()).toEqual(world.emulator.listCustomers().map((c) => c.id).sort());
   });
 
-  it('writes nested connection nodes as lines of their own, with __parentId last, after their parent', async () => {
+  it('ungrouped (the 2026-01+ default), nested nodes need not follow their parent: here they come after every root', async () => {
     const { payload } = await run(world, '{ customers(query: "id:>=1001") { edges { node { id orders(sortKey: ID) { edges { node { id name } } } } } } }');
+    const done = await completed(world, payload.bulkOperation!.id);
+    const objects = (await (await fetch(done.url!)).text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const firstChild = objects.findIndex((o) => o.__parentId !== undefined);
+    expect(firstChild).toBe(world.emulator.listCustomers().length);
+    expect(objects.slice(firstChild).every((o) => o.__parentId !== undefined)).toBe(true);
+  });
+
+  it('writes nested connection nodes as lines of their own, with __parentId last, after their parent (groupObjects: true)', async () => {
+    const { payload } = await run(world, '{ customers(query: "id:>=1001") { edges { node { id orders(sortKey: ID) { edges { node { id name } } } } } } }', true);
     const done = await completed(world, payload.bulkOperation!.id);
     const objects = (await (await fetch(done.url!)).text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     const orders = world.emulator.listOrders();

@@ -158,7 +158,7 @@ describe('pull and push with a failing platform go on with the others, like sync
     const result = JSON.parse(stdout) as { ok: boolean; failed: Array<{ platform: string; kind: string }>; pull: { streams: Array<{ platform: string; stream: string; stored: number }> }; error: { kind: string } };
     expect(result).toMatchObject({ ok: false, failed: [{ platform: 'hubspot', kind: 'mapping_field' }], error: { kind: 'mapping_field' } });
     const shopifyStreams = result.pull.streams.filter((st) => st.platform === 'shopify');
-    expect(shopifyStreams.map((st) => st.stream)).toEqual(['contacts', 'purchases']);
+    expect(shopifyStreams.map((st) => st.stream)).toEqual(['contacts', 'purchases', 'engagement']);
     expect(shopifyStreams.every((st) => st.stored > 0)).toBe(true);
     expect(result.pull.streams.some((st) => st.platform === 'hubspot')).toBe(false);
     // HubSpot was asked about its properties only.

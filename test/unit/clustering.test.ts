@@ -294,7 +294,7 @@ describe('ClusteringSchema', () => {
     expect(result.success).toBe(false);
     const message = result.error!.issues.map((issue) => issue.message).join('\n');
     expect(message).toContain('"basketSize" is not a number feature');
-    expect(message).toContain(`use one of ${NUMBER_FEATURES.join(', ')} or attributes.<name>`);
+    expect(message).toContain(`use one of ${NUMBER_FEATURES.join(', ')}, attributes.<name> or interests.<productType>`);
   });
 
   it('accepts a mapped attribute as a feature', () => {
@@ -305,7 +305,7 @@ describe('ClusteringSchema', () => {
     const result = ClusteringSchema.safeParse({ categorical: ['persona'] });
     expect(result.success).toBe(false);
     expect(result.error!.issues[0]!.message).toBe(
-      '"persona" is not a category feature; use one of country, city, emailConsent, lifecycleStage, rfmSegment, crmLifecycleStage, leadStatus, companyIndustry or attributes.<name>',
+      '"persona" is not a category feature; use one of country, city, emailConsent, lifecycleStage, rfmSegment, crmLifecycleStage, leadStatus, companyIndustry, topProductType or attributes.<name>',
     );
   });
 

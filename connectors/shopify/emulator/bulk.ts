@@ -289,8 +289,8 @@ export function jsonlLine(value: unknown): string {
  * The executed data of a bulk query as Shopify's JSONL objects: each node of a connection is an
  * object without its nested connections; their nodes follow as objects of their own with
  * `__parentId` (the enclosing node's id) last. Keys keep the query's order.
- * CHOSEN: children come right after their parent whether or not `groupObjects` is set (with
- * groupObjects false Shopify promises no order; grouped output is one order it may produce).
+ * Children come right after their parent here; `run` moves them after every root object when
+ * groupObjects is false (Shopify then promises no order).
  */
 export function bulkObjects(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, data: Json): { objects: Json[]; roots: number } {
   const sel = new Selections(schema, document);
@@ -425,7 +425,7 @@ export class BulkOperations {
   }
 
   /** `bulkOperationRunQuery(query:, groupObjects:)`. */
-  run(ctx: ResolverContext, query: string): { bulkOperation: unknown; userErrors: BulkUserError[] } {
+  run(ctx: ResolverContext, query: string, groupObjects = false): { bulkOperation: unknown; userErrors: BulkUserError[] } {
     const checked = bulkQueryProblems(this.schema, query);
     if (!checked.document || !checked.operation) {
       return { bulkOperation: null, userErrors: checked.problems.map((message) => ({ field: ['query'], message, code: 'INVALID' })) };
@@ -441,7 +441,10 @@ export class BulkOperations {
     const failure: BulkErrorCode | null = this.failNext ?? (denied ? 'ACCESS_DENIED' : result.errors?.length ? 'INTERNAL_SERVER_ERROR' : null);
     this.failNext = null;
     const { objects, roots } = result.data ? bulkObjects(this.schema, checked.document, checked.operation, result.data as Json) : { objects: [], roots: 0 };
-    const lines = objects.map((o) => `${jsonlLine(o)}\n`);
+    // Ungrouped (the 2026-01+ default) promises no order: CHOSEN, every root object first, then the
+    // nested ones, so a reader that expects them below their parent finds out.
+    const ordered = groupObjects ? objects : [...objects.filter((o) => !('__parentId' in o)), ...objects.filter((o) => '__parentId' in o)];
+    const lines = ordered.map((o) => `${jsonlLine(o)}\n`);
     const createdMs = this.now();
     const record: BulkRecord = {
       id: this.nextId++,

@@ -13,10 +13,11 @@ import { GraphQLError } from 'graphql';
 import { parseStrictDate } from '../../../src/domain/dates.js';
 import type { BulkOperations } from './bulk.js';
 import type { StagedUploadInput } from './staged-uploads.js';
+import type { SyntheticLineItem } from '../../../src/sandbox/population-types.js';
 import { paginate, type PageArgs } from './connection.js';
 import { searchFilter, type FieldSpec, type SearchWarning } from './search.js';
 import { customerRequestDataErasure } from './erasure.js';
-import { FIRST_CUSTOMER_ID, type CustomerRecord, type DefinitionRecord, type MetafieldRecord, type OrderRecord, type ShopState } from './state.js';
+import { FIRST_CUSTOMER_ID, unit, type CheckoutRecord, type CustomerRecord, type DefinitionRecord, type MetafieldRecord, type OrderRecord, type ShopState } from './state.js';
 
 const DAY_MS = 86_400_000;
 /** Without read_all_orders, Shopify shows only orders created in the last 60 days. */
@@ -52,6 +53,8 @@ export interface ResolverContext {
   unpaged?: boolean;
   /** The app is not approved for protected customer data: every Customer object read is refused (account.ts). */
   customerDataRefused?: boolean;
+  /** The staff member behind the token lacks the manage_abandoned_checkouts permission: abandonedCheckouts is refused. */
+  checkoutsRefused?: boolean;
 }
 
 /** Shopify DateTime: ISO 8601 UTC to the second. */
@@ -158,7 +161,9 @@ export function customerView(ctx: ResolverContext, c: CustomerRecord) {
     lastName: c.lastName,
     displayName: [c.firstName, c.lastName].filter(Boolean).join(' ') || (c.email ?? ''),
     defaultEmailAddress: email,
-    defaultPhoneNumber: c.phone === null ? null : { phoneNumber: c.phone },
+    defaultPhoneNumber: c.phone === null ? null : { phoneNumber: c.phone, marketingState: c.smsMarketingState },
+    // Deprecated twin (2026-07) of defaultPhoneNumber.marketingState; null without a phone, as Shopify's.
+    smsMarketingConsent: c.phone === null ? null : { marketingState: c.smsMarketingState, marketingOptInLevel: 'SINGLE_OPT_IN', consentUpdatedAt: null, consentCollectedFrom: 'OTHER' },
     defaultAddress:
       c.city === null && c.countryCode === null
         ? null
@@ -216,12 +221,97 @@ function orderView(ctx: ResolverContext, o: OrderRecord) {
     totalPriceSet: total,
     currencyCode: o.currency,
     tags: [],
+    lineItems: (args: PageArgs) => {
+      const lines = o.items.map((item, n) => ({ item, n }));
+      const page = paginate(lines, args, (l) => ({ id: l.n + 1, value: l.n + 1 }), { unpaged: ctx.unpaged });
+      return mapConnection(page, (l) => lineItemView(o, l.item, l.n));
+    },
     email: () => (o.customerId === null ? null : ctx.state.customer(o.customerId)?.email ?? null),
     customer: () => {
       const c = o.customerId === null ? undefined : ctx.state.customer(o.customerId);
       return c && has(ctx, 'read_customers') ? customerView(ctx, c) : null;
     },
   };
+}
+
+/** A product per (product type, vendor): the population names no products, only what a line was. */
+function productId(item: SyntheticLineItem): number {
+  return 1 + Math.floor(unit(`${item.productType}|${item.vendor}`) * 1e9);
+}
+
+function lineItemView(o: OrderRecord, item: SyntheticLineItem, n: number) {
+  const total = money(item.amount.toFixed(2), o.currency);
+  const product = {
+    __typename: 'Product',
+    id: gid('Product', productId(item)),
+    title: item.productType,
+    productType: item.productType,
+    vendor: item.vendor,
+    collections: (args: PageArgs) => {
+      const titles = item.collections.map((title, k) => ({ title, k }));
+      const page = paginate(titles, args, (t) => ({ id: t.k + 1, value: t.k + 1 }), {});
+      return mapConnection(page, (t) => ({ __typename: 'Collection', id: gid('Collection', 1 + Math.floor(unit(t.title) * 1e9)), title: t.title }));
+    },
+  };
+  return {
+    __typename: 'LineItem',
+    // CHOSEN: line ids from the order id and the line's position.
+    id: gid('LineItem', o.id * 100 + n + 1),
+    name: item.productType,
+    quantity: item.quantity,
+    currentQuantity: item.quantity,
+    originalTotalSet: total,
+    discountedTotalSet: total,
+    vendor: item.vendor,
+    product,
+  };
+}
+
+/** abandonedCheckouts: only checkouts of customers the shop still has; needs read_orders (and the staff permission). */
+const CHECKOUT_FIELDS: Record<string, FieldSpec<CheckoutRecord>> = {
+  updated_at: { kind: 'date', get: (c) => c.updatedMs },
+  created_at: { kind: 'date', get: (c) => c.createdMs },
+  id: { kind: 'number', get: (c) => c.id },
+};
+
+function checkoutConnection(ctx: ResolverContext, args: PageArgs & { query?: string | null; sortKey?: string | null }) {
+  requireScope(ctx, 'read_orders', 'abandonedCheckouts');
+  if (ctx.checkoutsRefused) {
+    // CHOSEN wording (no recorded answer): ACCESS_DENIED as for a missing scope, naming the permission.
+    throw new GraphQLError('Access denied for abandonedCheckouts field. Required access: `read_orders` access scope. Also: The user must have manage_abandoned_checkouts permission.', {
+      extensions: { code: 'ACCESS_DENIED', documentation: 'https://shopify.dev/api/usage/access-scopes' },
+    });
+  }
+  const filter = searchFilter(args.query, CHECKOUT_FIELDS);
+  if (filter.warnings.length > 0) ctx.searchWarnings.push({ path: ['abandonedCheckouts'], query: args.query ?? '', warnings: filter.warnings });
+  const value = sortValue<CheckoutRecord>(args.sortKey, {
+    ID: (c) => c.id,
+    CHECKOUT_ID: (c) => c.id,
+    CREATED_AT: (c) => c.createdMs,
+    TOTAL_PRICE: (c) => Number(c.amount),
+    CUSTOMER_NAME: (c) => c.customerId,
+    RELEVANCE: (c) => c.id,
+  }, 'ID');
+  const live = ctx.state.checkouts.filter((c) => ctx.state.customer(c.customerId) !== undefined && filter.test(c));
+  const page = paginate(live, args, (c) => ({ id: c.id, value: value(c) }), { unpaged: ctx.unpaged });
+  return mapConnection(page, (c) => {
+    const total = money(c.amount, c.currency);
+    return {
+      __typename: 'AbandonedCheckout',
+      id: gid('AbandonedCheckout', c.id),
+      name: `#${c.id}`,
+      createdAt: iso(c.createdMs),
+      updatedAt: iso(c.updatedMs),
+      completedAt: null,
+      abandonedCheckoutUrl: `https://segsync-sandbox.myshopify.com/checkouts/${c.id}/recover`,
+      totalPriceSet: total,
+      subtotalPriceSet: total,
+      customer: () => {
+        const customer = ctx.state.customer(c.customerId);
+        return customer && has(ctx, 'read_customers') ? customerView(ctx, customer) : null;
+      },
+    };
+  });
 }
 
 function mapConnection<T, V>(page: ReturnType<typeof paginate<T>>, view: (t: T) => V) {
@@ -552,6 +642,7 @@ export function rootValue(ctx: ResolverContext) {
       const limit = args.limit ?? 10_000;
       return { count: Math.min(count, limit), precision: count > limit ? 'AT_LEAST' : 'EXACT' };
     },
+    abandonedCheckouts: (args: PageArgs & { query?: string | null; sortKey?: string | null }) => checkoutConnection(ctx, args),
     orders: (args: PageArgs & { query?: string | null; sortKey?: string | null }) => {
       requireScope(ctx, 'read_orders', 'orders');
       return orderConnection(ctx, ctx.state.orders, args, ['orders']);
@@ -601,7 +692,7 @@ export function rootValue(ctx: ResolverContext) {
     // Deprecated in 2026-07 (use bulkOperation(id:) or bulkOperations), still answered.
     currentBulkOperation: (args: { type?: string | null }) => ctx.bulk?.current(ctx, args.type) ?? null,
     bulkOperations: (args: PageArgs & { query?: string | null; sortKey?: string | null }) => ctx.bulk?.list(ctx, args) ?? null,
-    bulkOperationRunQuery: (args: { query: string; groupObjects?: boolean | null }) => ctx.bulk?.run(ctx, args.query) ?? null,
+    bulkOperationRunQuery: (args: { query: string; groupObjects?: boolean | null }) => ctx.bulk?.run(ctx, args.query, args.groupObjects ?? false) ?? null,
     // Bulk mutations (bulk-mutation.ts): variables staged first (staged-uploads.ts).
     stagedUploadsCreate: (args: { input: StagedUploadInput[] }) => ctx.bulk?.uploads.create(ctx.baseUrl ?? '', args.input) ?? null,
     bulkOperationRunMutation: (args: { mutation: string; stagedUploadPath: string; clientIdentifier?: string | null }) =>

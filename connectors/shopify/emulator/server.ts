@@ -54,6 +54,8 @@ export interface ShopifyEmulatorOptions {
   throttledStatus?: 200 | 429;
   /** false: the app is not approved for protected customer data; Customer reads answer ACCESS_DENIED (account.ts). Default true. */
   protectedCustomerData?: boolean;
+  /** false: the staff member behind the token lacks manage_abandoned_checkouts; abandonedCheckouts answers ACCESS_DENIED. Default true. */
+  checkoutPermission?: boolean;
   /** The shop is pending termination, frozen or locked: every request answers as Shopify does then (account.ts). */
   shopState?: ShopStateName;
   /** Clock in ms, default Date.now: the bucket, the 60-day window and modification times use it. */
@@ -156,6 +158,7 @@ export class ShopifyEmulator implements FaultInjector {
   private readonly bulk: BulkOperations;
   private scopes: Set<string>;
   private protectedCustomerData: boolean;
+  private readonly checkoutPermission: boolean;
   private shopState: ShopStateName | undefined;
   private readonly faultQueue = new FaultQueue();
   private downloadCut: { afterLines: number; left: number } | null = null;
@@ -183,6 +186,7 @@ export class ShopifyEmulator implements FaultInjector {
     this.scopes = new Set(options.scopes ?? DEFAULT_SCOPES);
     this.throttledStatus = options.throttledStatus ?? 200;
     this.protectedCustomerData = options.protectedCustomerData ?? true;
+    this.checkoutPermission = options.checkoutPermission ?? true;
     this.shopState = options.shopState;
     this.state = new ShopState(this.now);
     this.schema = adminSchema();
@@ -437,6 +441,13 @@ export class ShopifyEmulator implements FaultInjector {
   }
 
   /** Every order, visible to the app or not (ground truth). */
+  /** Abandoned checkouts of customers the shop still has, as abandonedCheckouts serves them. */
+  listAbandonedCheckouts(): Array<{ id: string; customerId: string; createdAt: string; updatedAt: string }> {
+    return this.state.checkouts
+      .filter((c) => this.state.customer(c.customerId) !== undefined)
+      .map((c) => ({ id: gid('AbandonedCheckout', c.id), customerId: gid('Customer', c.customerId), createdAt: iso(c.createdMs), updatedAt: iso(c.updatedMs) }));
+  }
+
   listOrders(): OrderSnapshot[] {
     return this.state.orders.map((o) => ({
       id: gid('Order', o.id),
@@ -692,6 +703,7 @@ export class ShopifyEmulator implements FaultInjector {
       bulk: this.bulk,
       baseUrl,
       ...(this.protectedCustomerData ? {} : { customerDataRefused: true }),
+      ...(this.checkoutPermission ? {} : { checkoutsRefused: true }),
     };
     const result = await execute({ schema: this.schema, document, rootValue: rootValue(ctx), contextValue: ctx, variableValues: variables, operationName: operationName ?? undefined });
     const data = (result.data ?? null) as Record<string, unknown> | null;

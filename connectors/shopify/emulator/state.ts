@@ -4,14 +4,17 @@
  * population as Shopify sees it (`populationOn(people, 'shopify')`): one order per purchase, and
  * a few test orders; the hidden customer type is never copied.
  */
-import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { SyntheticLineItem, SyntheticPerson } from '../../../src/sandbox/population-types.js';
 
 export const FIRST_CUSTOMER_ID = 1001;
 export const FIRST_ORDER_ID = 50_001;
 export const FIRST_ORDER_NUMBER = 1001;
+export const FIRST_CHECKOUT_ID = 70_001;
 const DAY_MS = 86_400_000;
 
 export type MarketingState = 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NOT_SUBSCRIBED' | 'PENDING' | 'INVALID';
+/** CustomerSmsMarketingState (2026-07). */
+export type SmsMarketingState = 'SUBSCRIBED' | 'UNSUBSCRIBED' | 'NOT_SUBSCRIBED' | 'PENDING' | 'REDACTED';
 export type FinancialStatus = 'PAID' | 'PENDING' | 'AUTHORIZED' | 'PARTIALLY_PAID' | 'PARTIALLY_REFUNDED' | 'REFUNDED' | 'VOIDED' | 'EXPIRED';
 
 export interface MetafieldRecord {
@@ -26,6 +29,8 @@ export interface MetafieldRecord {
 
 export class CustomerRecord {
   tags: string[] = [];
+  /** SMS marketing consent of the default phone number (served only with a phone). */
+  smsMarketingState: SmsMarketingState = 'NOT_SUBSCRIBED';
   readonly metafields = new Map<string, MetafieldRecord>();
   readonly orderIds: number[] = [];
 
@@ -57,11 +62,23 @@ export class OrderRecord {
     readonly amount: string,
     readonly currency: string,
     readonly test: boolean,
+    /** The order's lines (none where the population gives none). */
+    readonly items: readonly SyntheticLineItem[] = [],
   ) {}
 
   get name(): string {
     return `#${this.number}`;
   }
+}
+
+/** A checkout a customer left unfinished (AbandonedCheckout); only ones with a customer are kept. */
+export interface CheckoutRecord {
+  id: number;
+  customerId: number;
+  createdMs: number;
+  updatedMs: number;
+  amount: string;
+  currency: string;
 }
 
 export interface DefinitionRecord {
@@ -94,6 +111,7 @@ export function unit(key: string): number {
 export class ShopState {
   readonly customers: CustomerRecord[] = [];
   readonly orders: OrderRecord[] = [];
+  readonly checkouts: CheckoutRecord[] = [];
   /** `${ownerType}|${namespace}|${key}` → definition. */
   readonly definitions = new Map<string, DefinitionRecord>();
   /** Normalized email → customer id. */
@@ -151,6 +169,9 @@ export class ShopState {
       const tagRoll = unit(`${key}|tags`);
       if (tagRoll < 0.05) customer.tags = ['vip'];
       else if (tagRoll < 0.15) customer.tags = ['newsletter'];
+      // SMS consent, deterministic per person (CHOSEN shares): 30% subscribed, 15% unsubscribed, the rest never asked.
+      const smsRoll = unit(`${key}|sms`);
+      customer.smsMarketingState = smsRoll < 0.3 ? 'SUBSCRIBED' : smsRoll < 0.45 ? 'UNSUBSCRIBED' : 'NOT_SUBSCRIBED';
       this.customers.push(customer);
       this.emailIndex.set(key, customer.id);
 
@@ -162,9 +183,9 @@ export class ShopState {
           this.addOrder(customer, processedMs, cancelledMs, cancelledMs, 'VOIDED', amount, p.currency, false);
         } else if (p.status === 'won') {
           // Fulfilment touches an order about a day after it was placed.
-          this.addOrder(customer, processedMs, Math.min(processedMs + DAY_MS, nowMs), null, 'PAID', amount, p.currency, false);
+          this.addOrder(customer, processedMs, Math.min(processedMs + DAY_MS, nowMs), null, 'PAID', amount, p.currency, false, p.items);
         } else {
-          this.addOrder(customer, processedMs, processedMs, null, 'PENDING', amount, p.currency, false);
+          this.addOrder(customer, processedMs, processedMs, null, 'PENDING', amount, p.currency, false, p.items);
         }
       }
       if (unit(`${key}|test-order`) < 0.04) {
@@ -172,6 +193,35 @@ export class ShopState {
         this.addOrder(customer, at, at, null, 'PAID', '1.00', person.purchases[0]?.currency ?? 'USD', true);
       }
       for (const id of customer.orderIds) customer.updatedMs = Math.max(customer.updatedMs, this.order(id)!.updatedMs);
+      this.addCheckouts(customer, person, key, createdMs, nowMs);
+    }
+  }
+
+  /**
+   * Abandoned checkouts: the person's `checkout_abandoned` events where the population gives
+   * events (none if it gives events but no such one); otherwise (CHOSEN) about one person in
+   * five left one or two in the half year before now, from their own hash. The amount is the
+   * person's typical order, or 50.00. Shopify touches a checkout when its reminder goes out
+   * (CHOSEN: an hour after it was left).
+   */
+  private addCheckouts(customer: CustomerRecord, person: SyntheticPerson, key: string, createdMs: number, nowMs: number): void {
+    const times = person.events
+      ? person.events.filter((e) => e.channel === 'checkout_abandoned').map((e) => Date.parse(e.at))
+      : unit(`${key}|checkouts`) < 0.2
+        ? Array.from({ length: unit(`${key}|checkout-count`) < 0.7 ? 1 : 2 }, (_, n) => nowMs - Math.floor(unit(`${key}|checkout-${n}`) * 180 * DAY_MS))
+        : [];
+    const typical = person.purchases.find((p) => p.amount !== null);
+    for (const at of times) {
+      if (!Number.isFinite(at)) continue;
+      const createdAt = Math.min(Math.max(at, createdMs), nowMs);
+      this.checkouts.push({
+        id: FIRST_CHECKOUT_ID + this.checkouts.length,
+        customerId: customer.id,
+        createdMs: createdAt,
+        updatedMs: Math.min(createdAt + 3_600_000, nowMs),
+        amount: (typical?.amount ?? 50).toFixed(2),
+        currency: typical?.currency ?? 'USD',
+      });
     }
   }
 
@@ -185,6 +235,7 @@ export class ShopState {
     amount: string,
     currency: string,
     test: boolean,
+    items: readonly SyntheticLineItem[] = [],
   ): OrderRecord {
     const order = new OrderRecord(
       FIRST_ORDER_ID + this.orders.length,
@@ -198,6 +249,7 @@ export class ShopState {
       amount,
       currency,
       test,
+      items,
     );
     this.orders.push(order);
     customer.orderIds.push(order.id);
