@@ -98,7 +98,13 @@ describe('determinism', () => {
       const q = personAt(options(42, N, later), i);
       const sameEngagement = { ...q.engagement, lastOpenedAt: p.engagement.lastOpenedAt };
       const sameActivity = { ...q.activity!, lastClickedAt: p.activity!.lastClickedAt, lastVisitAt: p.activity!.lastVisitAt, lastSalesReplyAt: p.activity!.lastSalesReplyAt };
-      expect({ ...q, createdAt: p.createdAt, purchases: [], engagement: sameEngagement, activity: sameActivity }).toEqual({ ...p, purchases: [] });
+      const sameFuture = p.futureFirstPurchaseAt;
+      expect({ ...q, createdAt: p.createdAt, purchases: [], engagement: sameEngagement, activity: sameActivity, events: [], futureFirstPurchaseAt: sameFuture })
+        .toEqual({ ...p, purchases: [], events: [] });
+      // Every event, and the hidden future, move with the anchor.
+      expect(q.events!.map((e) => [e.channel, Date.parse(e.at) - 10 * DAY_MS])).toEqual(p.events!.map((e) => [e.channel, Date.parse(e.at)]));
+      if (p.futureFirstPurchaseAt) expect(Date.parse(q.futureFirstPurchaseAt!) - Date.parse(p.futureFirstPurchaseAt)).toBe(10 * DAY_MS);
+      expect(q.purchases.map((x) => x.items)).toEqual(p.purchases.map((x) => x.items));
       for (const key of ['lastClickedAt', 'lastVisitAt', 'lastSalesReplyAt'] as const) {
         const at = p.activity![key];
         if (at) expect(Date.parse(q.activity![key]!) - Date.parse(at)).toBe(10 * DAY_MS);
@@ -205,7 +211,8 @@ describe('realism', () => {
   });
 
   it('exposes nothing but the declared fields', () => {
-    const keys = ['index', 'trueType', 'firstName', 'lastName', 'email', 'phone', 'city', 'country', 'emailConsent', 'createdAt', 'purchases', 'engagement', 'activity', 'company'];
+    const keys = ['index', 'trueType', 'firstName', 'lastName', 'email', 'phone', 'city', 'country', 'emailConsent', 'createdAt', 'purchases', 'engagement', 'activity', 'company',
+      'events', 'leadType', 'futureFirstPurchaseAt'];
     expect(Object.keys(people[0] ?? {}).sort()).toEqual([...keys].sort());
   });
 });
