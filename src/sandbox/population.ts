@@ -748,8 +748,8 @@ type Industry = (typeof COMPANY_INDUSTRIES)[number];
 const LEAD_PROFILES: Readonly<Record<LeadType, LeadProfile>> = Object.freeze({
   // Opens and clicks a lot, visits often and lately, fills forms, talks to sales; small-mid companies.
   engaged_evaluator: {
-    weight: 0.25, openRate: 0.5, clickRate: 0.35, visitsPerYear: 45, extraPages: 2, formRate: 0.12, replyChance: 0.35,
-    shape: { kind: 'recent', activeDays: [60, 240], quiet: 0.15 },
+    weight: 0.25, openRate: 0.5, clickRate: 0.35, visitsPerYear: 70, extraPages: 2, formRate: 0.15, replyChance: 0.35,
+    shape: { kind: 'recent', activeDays: [60, 240], quiet: 0.04 },
     medianEmployees: 60, employeeSigma: 0.6, revenuePerEmployee: 120_000, noCompanyShare: 0.12,
     industries: ['MARKETING_AND_ADVERTISING', 'RETAIL', 'CONSUMER_GOODS', 'FOOD_BEVERAGES'],
     futureBuyChance: 0.2,
@@ -757,7 +757,7 @@ const LEAD_PROFILES: Readonly<Record<LeadType, LeadProfile>> = Object.freeze({
   // Reads many pages per visit, hardly opens or clicks emails; large companies in a few industries.
   enterprise_researcher: {
     weight: 0.2, openRate: 0.1, clickRate: 0.12, visitsPerYear: 24, extraPages: 9, formRate: 0.05, replyChance: 0.12,
-    shape: { kind: 'recent', activeDays: [120, 365], quiet: 0.25 },
+    shape: { kind: 'recent', activeDays: [120, 365], quiet: 0.08 },
     medianEmployees: 3000, employeeSigma: 0.6, revenuePerEmployee: 250_000, noCompanyShare: 0.03,
     industries: ['COMPUTER_SOFTWARE', 'INFORMATION_TECHNOLOGY_AND_SERVICES', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE'],
     futureBuyChance: 0.08,
@@ -773,7 +773,7 @@ const LEAD_PROFILES: Readonly<Record<LeadType, LeadProfile>> = Object.freeze({
   // Signed up long ago, looked around for a few weeks, then nothing.
   cold_lead: {
     weight: 0.25, openRate: 0.3, clickRate: 0.05, visitsPerYear: 4, extraPages: 0.5, formRate: 0, replyChance: 0.01,
-    shape: { kind: 'fading', fadeDays: 20 },
+    shape: { kind: 'fading', fadeDays: 10 },
     medianEmployees: 15, employeeSigma: 0.9, revenuePerEmployee: 100_000, noCompanyShare: 0.25,
     industries: COMPANY_INDUSTRIES,
     futureBuyChance: 0.01,
@@ -786,7 +786,7 @@ const COLD_AFTER_DAYS = 180;
 const PRE_PURCHASE_WEIGHTS: Readonly<Record<Exclude<CustomerType, 'prospect'>, readonly (readonly [LeadType, number])[]>> = Object.freeze({
   frequent_small_buyer: [['engaged_evaluator', 0.6], ['newsletter_reader', 0.3], ['enterprise_researcher', 0.1]],
   rare_big_spender: [['enterprise_researcher', 0.7], ['engaged_evaluator', 0.3]],
-  lapsed_regular: [['engaged_evaluator', 0.5], ['newsletter_reader', 0.4], ['enterprise_researcher', 0.1]],
+  lapsed_regular: [['newsletter_reader', 0.75], ['engaged_evaluator', 0.15], ['enterprise_researcher', 0.1]],
   recent_first_timer: [['engaged_evaluator', 0.6], ['newsletter_reader', 0.3], ['enterprise_researcher', 0.1]],
   one_off_bargain_buyer: [['engaged_evaluator', 0.4], ['newsletter_reader', 0.6]],
 });
@@ -866,7 +866,7 @@ function leadStateOf(rng: Rng, type: CustomerType, subscribed: boolean, createdD
     : PRE_PURCHASE_TABLES[type][subscribed ? 0 : 1];
   const leadType = pickWeighted(rng, table.items, table.total);
   const profile = LEAD_PROFILES[leadType];
-  const level = Math.exp(0.4 * standardNormal(rng));
+  const level = Math.exp(0.3 * standardNormal(rng));
   const activeDays = profile.shape.kind === 'recent' ? uniform(rng, profile.shape.activeDays[0], profile.shape.activeDays[1]) : 0;
   const rampDays = uniform(rng, RAMP_DAYS[0], RAMP_DAYS[1]);
   let firstPurchaseDaysAgo = firstWonDaysAgo;
@@ -890,8 +890,11 @@ const DAY_MS = DAY_SECONDS * 1000;
 const MINUTE_DAYS = 1 / 1440;
 /** Newsletters go out weekly at the same hour, the last one a little over two days before the anchor. */
 const SEND_OFFSET_DAYS = 2.375;
-/** Share of people the site never identified (no cookie tied to the contact): no web events, web properties empty. */
-const UNTRACKED_SHARE = 0.2;
+/**
+ * Share of people whose sign-up did not tie the site's cookie to the contact. They stay
+ * unidentified (no web events, web properties empty) unless they click an email or fill a form.
+ */
+const COOKIE_UNTIED_SHARE = 0.2;
 const BOUNCE_RATE = 0.02;
 /** Visits are drawn per fortnight at the rate in force mid-fortnight. */
 const VISIT_BUCKET_DAYS = 14;
@@ -905,7 +908,19 @@ const PAGE_GAP_DAYS = 2 * MINUTE_DAYS;
  * instant: channel order).
  */
 class EventLog {
+  /** Whether the site identified the visitor (web events kept). */
+  tracked = true;
+
   constructor(readonly codes: number[] | null) {}
+
+  /** Forgets the web events (visits, page views, forms), all added from `codesFrom` on. */
+  dropWeb(codesFrom: number): void {
+    for (const channel of [CHANNEL.web_visit, CHANNEL.page_view, CHANNEL.form_fill]) {
+      this.counts[channel] = 0;
+      this.latestAge[channel] = -1;
+    }
+    if (this.codes) this.codes.length = codesFrom;
+  }
   readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   /** Smallest age (latest event) per channel, in ms before the anchor; -1: none. */
   readonly latestAge: number[] = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
@@ -990,13 +1005,16 @@ interface EventPlan {
   customer: EngagementProfile | null;
   createdDaysAgo: number;
   subscribed: boolean;
-  tracked: boolean;
+  /** The sign-up tied the site's cookie to the contact; otherwise an email click or a form must. */
+  cookieTied: boolean;
 }
 
 interface Phase {
   profile: EngagementProfile;
-  /** The lead shape's multiplier. */
+  /** The lead shape's multiplier of web activity. */
   shape: number;
+  /** Its multiplier of email opens: a `recent` lead read the newsletter before evaluating too. */
+  emailShape: number;
   /** The run-up to a first purchase's multiplier. */
   ramp: number;
 }
@@ -1007,6 +1025,7 @@ function phaseAt(plan: EventPlan, t: number, out: Phase): Phase {
   const first = lead.firstPurchaseDaysAgo;
   out.profile = lead.profile;
   out.shape = 1;
+  out.emailShape = 1;
   out.ramp = 1;
   if (customer !== null && first !== null && t < first) {
     out.profile = customer;
@@ -1020,6 +1039,7 @@ function phaseAt(plan: EventPlan, t: number, out: Phase): Phase {
     else if (s.kind === 'fading') shape = Math.exp(-(plan.createdDaysAgo - t) / s.fadeDays);
   }
   out.shape = shape;
+  out.emailShape = lead.profile.shape.kind === 'recent' ? 1 : shape;
   out.ramp = first === null ? 1 : 1 + RAMP_AMPLITUDE * Math.max(0, 1 - (t - first) / lead.rampDays);
   return out;
 }
@@ -1027,7 +1047,7 @@ function phaseAt(plan: EventPlan, t: number, out: Phase): Phase {
 function eventsOf(rng: Rng, plan: EventPlan, log: EventLog): EventLog {
   const created = plan.createdDaysAgo;
   const level = plan.lead.level;
-  const phase: Phase = { profile: plan.lead.profile, shape: 1, ramp: 1 };
+  const phase: Phase = { profile: plan.lead.profile, shape: 1, emailShape: 1, ramp: 1 };
   if (!plan.subscribed) {
     // Opted out of marketing email at sign-up: no newsletter ever went out.
     log.add(CHANNEL.unsubscribe, Math.max(0, created - MINUTE_DAYS));
@@ -1041,8 +1061,8 @@ function eventsOf(rng: Rng, plan: EventPlan, log: EventLog): EventLog {
         continue;
       }
       log.add(CHANNEL.email_delivered, t);
-      const { profile, shape, ramp } = phaseAt(plan, t, phase);
-      const openChance = Math.min(0.95, profile.openRate * level * shape * (1 + (ramp - 1) * RAMP_OPEN_SHARE));
+      const { profile, emailShape, ramp } = phaseAt(plan, t, phase);
+      const openChance = Math.min(0.95, profile.openRate * level * emailShape * (1 + (ramp - 1) * RAMP_OPEN_SHARE));
       if ((u - BOUNCE_RATE) / (1 - BOUNCE_RATE) >= openChance) continue;
       const openedAt = t - exponential(rng, 0.5);
       if (openedAt < 0) continue; // not opened yet
@@ -1051,8 +1071,11 @@ function eventsOf(rng: Rng, plan: EventPlan, log: EventLog): EventLog {
       if (rng() < Math.min(0.9, profile.clickRate * ramp)) log.add(CHANNEL.email_click, openedAt);
     }
   }
-  if (plan.tracked) {
-    // The sign-up visit ties the cookie to the contact.
+  // Web events are drawn for everyone (the same draws whatever comes of them) and dropped for a
+  // visitor the site never identified: one whose cookie was not tied to the contact at sign-up
+  // and who never clicked an email link or filled a form (either identifies a visitor).
+  const webFrom = log.codes?.length ?? 0;
+  {
     visit(rng, log, plan.lead.profile, created, 0);
     for (let start = created; start > 0; start -= VISIT_BUCKET_DAYS) {
       const end = Math.max(0, start - VISIT_BUCKET_DAYS);
@@ -1061,6 +1084,8 @@ function eventsOf(rng: Rng, plan: EventPlan, log: EventLog): EventLog {
       for (let v = 0; v < visits; v++) visit(rng, log, profile, uniform(rng, end, start), Math.min(0.9, profile.formRate * ramp));
     }
   }
+  log.tracked = plan.cookieTied || log.counts[CHANNEL.email_click]! > 0 || log.counts[CHANNEL.form_fill]! > 0;
+  if (!log.tracked) log.dropWeb(webFrom);
   const pre = plan.lead.profile;
   const replyChance = plan.customer ? Math.max(plan.customer.replyChance, pre.replyChance) : pre.replyChance;
   if (rng() < replyChance) {
@@ -1282,11 +1307,11 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
   const subscribed = emailConsent === 'subscribed';
   const lead = leadStateOf(personRng(seed ^ LEAD_STREAM, index), trueType, subscribed, createdDaysAgo, firstWon ? firstWon.secondsAgo / DAY_SECONDS : null);
   const activityRng = personRng(seed ^ ACTIVITY_STREAM, index);
-  const tracked = activityRng() >= UNTRACKED_SHARE;
+  const cookieTied = activityRng() >= COOKIE_UNTIED_SHARE;
   const leadStatus = trueType === 'prospect' ? pick(activityRng, LEAD_STATUSES) : null;
   const jobTitle = activityRng() < 0.7 ? pick(activityRng, JOB_TITLES) : null;
   const customer = trueType === 'prospect' ? null : customerProfile(trueType);
-  const plan: EventPlan = { type: trueType, lead, customer, createdDaysAgo, subscribed, tracked };
+  const plan: EventPlan = { type: trueType, lead, customer, createdDaysAgo, subscribed, cookieTied };
   const log = eventsOf(personRng(seed ^ EVENTS_STREAM, index), plan, new EventLog(null));
   const company = companyOf(personRng(seed ^ COMPANY_STREAM, index), trueType, lead, lastName);
   const future = lead.firstPurchaseDaysAgo !== null && lead.firstPurchaseDaysAgo < 0 ? lead.firstPurchaseDaysAgo : null;
@@ -1304,7 +1329,7 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
     createdAt: new Date(anchorMs - createdSecondsAgo * 1000).toISOString(),
     purchases,
     engagement: engagementOf(log, anchorMs),
-    activity: activityOf(log, tracked, leadStatus, jobTitle, anchorMs),
+    activity: activityOf(log, log.tracked, leadStatus, jobTitle, anchorMs),
     company,
     leadType: lead.leadType,
     futureFirstPurchaseAt: future === null ? null : new Date(anchorMs + Math.round(-future * DAY_MS)).toISOString(),

@@ -99,12 +99,12 @@ describe('dated events', () => {
     expect(problems).toEqual([]);
   });
 
-  it('are oldest first, between sign-up and the anchor, on the engagement channels, and every person has some', () => {
+  it('are oldest first, between sign-up and the anchor, on the engagement channels, and everyone who signed up over a week ago has some', () => {
     const problems: string[] = [];
     for (const p of people) {
       const events = eventsOf(p);
       const created = Date.parse(p.createdAt);
-      if (events.length === 0) problems.push(`${p.index}: no events`);
+      if (events.length === 0 && A - created > 7 * DAY_MS) problems.push(`${p.index}: no events`);
       for (let i = 0; i < events.length; i++) {
         const at = Date.parse(events[i]!.at);
         if (!(ENGAGEMENT_CHANNELS as readonly string[]).includes(events[i]!.channel)) problems.push(`${p.index}: channel ${events[i]!.channel}`);
