@@ -9,6 +9,11 @@
  *
  * Buying behaviour comes from a hidden customer type (`trueType`, ground truth for tests only);
  * nothing else about a person (email, domain, country, consent) depends on the type.
+ *
+ * People with no won purchase also get a hidden lead type (`leadType`) with its own engagement
+ * and company profile, and a hidden future (`futureFirstPurchaseAt`). Everyone has dated events
+ * (`events`, built when first read); the engagement and activity totals are their counts. Engagement
+ * climbs before a first purchase the same way for past buyers and for the leads who will buy.
  */
 import { de, en, en_AU, es, fr, it, nl, sv } from '@faker-js/faker';
 import type { LocaleDefinition } from '@faker-js/faker';
@@ -967,23 +972,9 @@ function materialize(codes: readonly number[], anchorMs: number): SyntheticEvent
   return out;
 }
 
-/**
- * `person.events`, built on first read and then kept: generating a million people only counts
- * their events (the totals), and whoever reads the events pays for drawing them again as objects.
- */
-function defineEvents(person: SyntheticPerson, codesOf: () => number[], anchorMs: number): void {
-  Object.defineProperty(person, 'events', {
-    enumerable: true,
-    configurable: true,
-    get(this: SyntheticPerson): SyntheticEvent[] {
-      const events = materialize(codesOf(), anchorMs);
-      Object.defineProperty(this, 'events', { value: events, enumerable: true, writable: true, configurable: true });
-      return events;
-    },
-    set(this: SyntheticPerson, events: SyntheticEvent[] | undefined): void {
-      Object.defineProperty(this, 'events', { value: events, enumerable: true, writable: true, configurable: true });
-    },
-  });
+/** Replaces the lazy `events` accessor with the plain property it stands for. */
+function settleEvents(person: SyntheticPerson, events: SyntheticEvent[] | undefined): void {
+  Object.defineProperty(person, 'events', { value: events, enumerable: true, writable: true, configurable: true });
 }
 
 function poisson(rng: Rng, mean: number): number {
@@ -1333,8 +1324,17 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
     company,
     leadType: lead.leadType,
     futureFirstPurchaseAt: future === null ? null : new Date(anchorMs + Math.round(-future * DAY_MS)).toISOString(),
+    // Built on first read and then kept: generating a million people only counts their events
+    // (the totals); whoever reads the events pays for drawing them again as objects.
+    get events(): SyntheticEvent[] {
+      const events = materialize(eventsOf(personRng(seed ^ EVENTS_STREAM, index), plan, new EventLog([])).codes ?? [], anchorMs);
+      settleEvents(this, events);
+      return events;
+    },
+    set events(events: SyntheticEvent[] | undefined) {
+      settleEvents(this, events);
+    },
   };
-  defineEvents(person, () => eventsOf(personRng(seed ^ EVENTS_STREAM, index), plan, new EventLog([])).codes ?? [], anchorMs);
   return person;
 }
 

@@ -63,8 +63,10 @@ describe('streaming', () => {
     expect(purchases).toBeGreaterThan(1_000_000);
     expect(floorAtEnd - before).toBeLessThan(200 * 1024 * 1024);
     expect(Math.max(...samples) - before).toBeLessThan(400 * 1024 * 1024);
-    expect(seconds).toBeLessThan(15);
-  }, 30_000);
+    // Issue 13 added counted events (about 240 a person) and line items: about 1.7× the CPU of
+    // before (200,000 people in 11 s → 17 s on the shared 2-core machine at load 7).
+    expect(seconds).toBeLessThan(25);
+  }, 45_000);
 });
 
 describe('determinism', () => {
