@@ -57,9 +57,9 @@ export interface SyntheticEvent {
   at: string;
 }
 
-/** Marketing-email engagement over the year before the anchor, as HubSpot keeps it per contact. */
+/** Marketing-email engagement since sign-up, as HubSpot keeps it per contact: totals of the person's events. */
 export interface SyntheticEngagement {
-  /** Marketing emails opened (0 when none were sent: unsubscribed, or too new). */
+  /** Marketing emails opened (0 when none were sent: opted out at sign-up, or too new). */
   emailsOpened: number;
   emailsClicked: number;
   /** ISO 8601 UTC, or null if never opened. */
@@ -77,7 +77,10 @@ export interface SyntheticActivity {
   emailsBounced: number;
   /** ISO 8601 UTC, at or before the last open; null if never clicked. */
   lastClickedAt: string | null;
-  /** Website sessions and page views over the tracked history; null if the visitor was never identified. */
+  /**
+   * Website sessions and page views; null if the visitor was never identified (no cookie tied
+   * at sign-up, and no email click or form since: either identifies a visitor).
+   */
   webVisits: number | null;
   pageViews: number | null;
   /** ISO 8601 UTC; null with no visits. */
@@ -129,7 +132,7 @@ export interface SyntheticPerson {
    * The totals in `engagement` and `activity` are counts of these events.
    */
   events?: SyntheticEvent[];
-  /** Planted truth for people who never bought (null for buyers); never served. */
+  /** Planted truth for people with no won purchase by the anchor (null for buyers); never served. */
   leadType?: LeadType | null;
   /**
    * Hidden future: when a person who has not bought by the anchor makes a first purchase in the

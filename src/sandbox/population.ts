@@ -9,17 +9,27 @@
  *
  * Buying behaviour comes from a hidden customer type (`trueType`, ground truth for tests only);
  * nothing else about a person (email, domain, country, consent) depends on the type.
+ *
+ * People with no won purchase also get a hidden lead type (`leadType`) with its own engagement
+ * and company profile, and a hidden future (`futureFirstPurchaseAt`). Everyone has dated events
+ * (`events`, built when first read); the engagement and activity totals are their counts. Engagement
+ * climbs before a first purchase the same way for past buyers and for the leads who will buy.
  */
 import { de, en, en_AU, es, fr, it, nl, sv } from '@faker-js/faker';
 import type { LocaleDefinition } from '@faker-js/faker';
 import { z } from 'zod';
+import { ENGAGEMENT_CHANNELS, type EngagementChannel } from '../domain/records.js';
 import {
   CUSTOMER_TYPES,
+  LEAD_TYPES,
   type CustomerType,
+  type LeadType,
   type PopulationOptions,
   type SyntheticActivity,
   type SyntheticCompany,
   type SyntheticEngagement,
+  type SyntheticEvent,
+  type SyntheticLineItem,
   type SyntheticPerson,
   type SyntheticPurchase,
   type SyntheticPurchaseStatus,
@@ -676,65 +686,419 @@ function draftPurchases(rng: Rng, type: CustomerType, b: Behaviour): DraftPurcha
 }
 
 // ---------------------------------------------------------------------------------------------
-// Email engagement
+// Engagement profiles: who reads, visits and fills forms, before and after a first purchase
 // ---------------------------------------------------------------------------------------------
 
-/** Engagement draws come from their own stream, so adding them changed no one's other values. */
-const ENGAGEMENT_STREAM = 0x5e55a9e;
-const NEWSLETTERS_PER_WEEK = 1;
-const OPEN_RATE: Readonly<Record<CustomerType, number>> = Object.freeze({
+/**
+ * New draws come from their own streams (a stream is the person's PRNG under `seed ^ STREAM`), so
+ * adding them changed none of the values drawn before them: names, purchases and buyers'
+ * companies are what they were. Engagement and web totals are now counts of the dated events.
+ */
+const ACTIVITY_STREAM = 0x3ac71f1;
+const COMPANY_STREAM = 0x0c0a9a7;
+const LEAD_STREAM = 0x1ead7e5;
+const EVENTS_STREAM = 0x0e7e275;
+const ITEMS_STREAM = 0x17e3500;
+
+/** How a person engages while a profile applies; rates before the person's own multiplier. */
+interface EngagementProfile {
+  /** Chance that a delivered newsletter is opened. */
+  openRate: number;
+  /** Chance that an opened newsletter is clicked. */
+  clickRate: number;
+  visitsPerYear: number;
+  /** Mean page views per visit beyond the first. */
+  extraPages: number;
+  /** Chance that a visit ends with a form submission. */
+  formRate: number;
+  /** Chance of having replied to sales emails at all. */
+  replyChance: number;
+}
+
+/**
+ * When a lead engages. steady: the same all along; recent: at full rate over the last
+ * `activeDays` (drawn per person), at `quiet` of it before; fading: mostly in the first weeks
+ * after sign-up, decaying with `fadeDays`.
+ */
+type LeadShape =
+  | { kind: 'steady' }
+  | { kind: 'recent'; activeDays: readonly [number, number]; quiet: number }
+  | { kind: 'fading'; fadeDays: number };
+
+interface LeadProfile extends EngagementProfile {
+  /** Weight among leads (newsletter readers are never unsubscribed; cold leads signed up long ago). */
+  weight: number;
+  shape: LeadShape;
+  medianEmployees: number;
+  employeeSigma: number;
+  revenuePerEmployee: number;
+  noCompanyShare: number;
+  industries: readonly Industry[];
+  /** Base chance of a first purchase in the 90 days after the anchor (scaled by the person's engagement). */
+  futureBuyChance: number;
+}
+
+/** HubSpot `industry` option values the population's companies use (a subset of HubSpot's list). */
+export const COMPANY_INDUSTRIES = [
+  'COMPUTER_SOFTWARE', 'INFORMATION_TECHNOLOGY_AND_SERVICES', 'MARKETING_AND_ADVERTISING', 'RETAIL',
+  'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'EDUCATION_MANAGEMENT', 'CONSTRUCTION', 'CONSUMER_GOODS', 'FOOD_BEVERAGES',
+] as const;
+type Industry = (typeof COMPANY_INDUSTRIES)[number];
+
+/**
+ * The planted lead types. They differ on several features at once (open and click rates, visits,
+ * pages per visit, forms, recency, company size) so that clustering can find them even where one
+ * feature is missing (an untracked visitor, no company, no email sent).
+ */
+const LEAD_PROFILES: Readonly<Record<LeadType, LeadProfile>> = Object.freeze({
+  // Opens and clicks a lot, visits often and lately, fills forms, talks to sales; small-mid companies.
+  engaged_evaluator: {
+    weight: 0.25, openRate: 0.5, clickRate: 0.35, visitsPerYear: 70, extraPages: 2, formRate: 0.15, replyChance: 0.35,
+    shape: { kind: 'recent', activeDays: [60, 240], quiet: 0.04 },
+    medianEmployees: 60, employeeSigma: 0.6, revenuePerEmployee: 120_000, noCompanyShare: 0.12,
+    industries: ['MARKETING_AND_ADVERTISING', 'RETAIL', 'CONSUMER_GOODS', 'FOOD_BEVERAGES'],
+    futureBuyChance: 0.2,
+  },
+  // Reads many pages per visit, hardly opens or clicks emails; large companies in a few industries.
+  enterprise_researcher: {
+    weight: 0.2, openRate: 0.1, clickRate: 0.12, visitsPerYear: 24, extraPages: 9, formRate: 0.05, replyChance: 0.12,
+    shape: { kind: 'recent', activeDays: [120, 365], quiet: 0.08 },
+    medianEmployees: 3000, employeeSigma: 0.6, revenuePerEmployee: 250_000, noCompanyShare: 0.03,
+    industries: ['COMPUTER_SOFTWARE', 'INFORMATION_TECHNOLOGY_AND_SERVICES', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE'],
+    futureBuyChance: 0.08,
+  },
+  // Opens the newsletter steadily, rarely clicks, hardly visits, no forms.
+  newsletter_reader: {
+    weight: 0.3, openRate: 0.6, clickRate: 0.08, visitsPerYear: 1.5, extraPages: 0.5, formRate: 0.01, replyChance: 0.02,
+    shape: { kind: 'steady' },
+    medianEmployees: 25, employeeSigma: 0.9, revenuePerEmployee: 100_000, noCompanyShare: 0.15,
+    industries: COMPANY_INDUSTRIES,
+    futureBuyChance: 0.05,
+  },
+  // Signed up long ago, looked around for a few weeks, then nothing.
+  cold_lead: {
+    weight: 0.25, openRate: 0.3, clickRate: 0.05, visitsPerYear: 4, extraPages: 0.5, formRate: 0, replyChance: 0.01,
+    shape: { kind: 'fading', fadeDays: 10 },
+    medianEmployees: 15, employeeSigma: 0.9, revenuePerEmployee: 100_000, noCompanyShare: 0.25,
+    industries: COMPANY_INDUSTRIES,
+    futureBuyChance: 0.01,
+  },
+});
+/** A cold lead signed up at least this long ago (a recent sign-up is not cold yet). */
+const COLD_AFTER_DAYS = 180;
+
+/** What buyers were as leads before their first purchase (cold leads do not convert). */
+const PRE_PURCHASE_WEIGHTS: Readonly<Record<Exclude<CustomerType, 'prospect'>, readonly (readonly [LeadType, number])[]>> = Object.freeze({
+  frequent_small_buyer: [['engaged_evaluator', 0.6], ['newsletter_reader', 0.3], ['enterprise_researcher', 0.1]],
+  rare_big_spender: [['enterprise_researcher', 0.7], ['engaged_evaluator', 0.3]],
+  lapsed_regular: [['newsletter_reader', 0.75], ['engaged_evaluator', 0.15], ['enterprise_researcher', 0.1]],
+  recent_first_timer: [['engaged_evaluator', 0.6], ['newsletter_reader', 0.3], ['enterprise_researcher', 0.1]],
+  one_off_bargain_buyer: [['engaged_evaluator', 0.4], ['newsletter_reader', 0.6]],
+});
+
+/** Email opens a year's worth of weekly newsletters; buyers engage by type after their first purchase. */
+const OPEN_RATE: Readonly<Record<Exclude<CustomerType, 'prospect'>, number>> = Object.freeze({
   frequent_small_buyer: 0.45,
   rare_big_spender: 0.3,
   lapsed_regular: 0.06,
   recent_first_timer: 0.4,
   one_off_bargain_buyer: 0.12,
-  prospect: 0.15,
 });
-const CLICK_RATE = 0.2;
-
-function binomial(rng: Rng, n: number, p: number): number {
-  let k = 0;
-  for (let i = 0; i < n; i++) if (rng() < p) k++;
-  return k;
-}
-
-/** Weekly newsletters over the last year (since sign-up if later); the unsubscribed get none. */
-function engagementOf(rng: Rng, type: CustomerType, consent: 'subscribed' | 'unsubscribed', createdDaysAgo: number, anchorMs: number): SyntheticEngagement {
-  const days = Math.min(365, createdDaysAgo);
-  const sent = consent === 'subscribed' ? Math.floor((days / 7) * NEWSLETTERS_PER_WEEK) : 0;
-  const rate = Math.min(0.95, Math.max(0.01, OPEN_RATE[type] * Math.exp(0.35 * standardNormal(rng))));
-  const opened = binomial(rng, sent, rate);
-  const clicked = binomial(rng, opened, CLICK_RATE);
-  // The last open: within the last few sends for an engaged reader, longer ago for a rare one.
-  const lastDaysAgo = opened === 0 ? null : Math.min(days, exponential(rng, 7 / rate));
-  return {
-    emailsOpened: opened,
-    emailsClicked: clicked,
-    lastOpenedAt: lastDaysAgo === null ? null : new Date(anchorMs - secondsAgo(lastDaysAgo) * 1000).toISOString(),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Web, email delivery and sales activity; the company
-// ---------------------------------------------------------------------------------------------
-
-/** Own streams again: adding these changed none of the values drawn before them. */
-const ACTIVITY_STREAM = 0x3ac71f1;
-const COMPANY_STREAM = 0x0c0a9a7;
-
 /** Website sessions a year by type: buyers browse more, lapsed ones hardly come back. */
-const VISITS_PER_YEAR: Readonly<Record<CustomerType, number>> = Object.freeze({
+const VISITS_PER_YEAR: Readonly<Record<Exclude<CustomerType, 'prospect'>, number>> = Object.freeze({
   frequent_small_buyer: 30,
   rare_big_spender: 10,
   lapsed_regular: 2,
   recent_first_timer: 14,
   one_off_bargain_buyer: 4,
-  prospect: 6,
 });
-/** Share of people the site never identified (no cookie tied to the contact): web properties stay empty. */
-const UNTRACKED_SHARE = 0.2;
+
+function customerProfile(type: Exclude<CustomerType, 'prospect'>): EngagementProfile {
+  return { openRate: OPEN_RATE[type], clickRate: 0.2, visitsPerYear: VISITS_PER_YEAR[type], extraPages: 2, formRate: 0.04, replyChance: 0.15 };
+}
+
+/**
+ * The run-up to a first purchase, the same for buyers in the past and leads in the hidden
+ * future: over the last `days` before it, engagement climbs linearly to (1 + amplitude) times
+ * the person's usual rate. A model trained on past first purchases learns this rise, and the
+ * leads who will buy show its first part before the anchor.
+ */
+const RAMP_AMPLITUDE = 4;
+const RAMP_DAYS: readonly [number, number] = [75, 150];
+/** Opens are capped by the open rate: they rise less than visits, clicks and forms. */
+const RAMP_OPEN_SHARE = 0.4;
+const FUTURE_DAYS = 90;
+
+/** Who a person is as a lead, and the timing that drives their events. */
+interface LeadState {
+  /** The planted type; null for buyers. */
+  leadType: LeadType | null;
+  /** The profile before the first purchase (for buyers, what they were as leads). */
+  profile: LeadProfile;
+  /** The person's own engagement level around the profile's rates. */
+  level: number;
+  /** Full-rate window of a `recent` profile, in days before the anchor. */
+  activeDays: number;
+  /** Days before the anchor of the first won purchase; negative in the hidden future; null: none. */
+  firstPurchaseDaysAgo: number | null;
+  rampDays: number;
+}
+
+interface WeightTable<T> {
+  items: readonly (readonly [T, number])[];
+  total: number;
+}
+
+function weightTable<T>(items: readonly (readonly [T, number])[]): WeightTable<T> {
+  return { items, total: items.reduce((s, [, w]) => s + w, 0) };
+}
+
+/** Lead type weights by (unsubscribed: +1, signed up too lately to be cold: +2). */
+const LEAD_TYPE_TABLES: readonly WeightTable<LeadType>[] = [0, 1, 2, 3].map((k) =>
+  weightTable(LEAD_TYPES.map((t) => [t, (t === 'newsletter_reader' && (k & 1)) || (t === 'cold_lead' && (k & 2)) ? 0 : LEAD_PROFILES[t].weight] as const)),
+);
+/** Buyers' pre-purchase lead type weights: [subscribed, unsubscribed]. */
+const PRE_PURCHASE_TABLES = Object.fromEntries(
+  Object.entries(PRE_PURCHASE_WEIGHTS).map(([type, weights]) => [
+    type,
+    [weightTable(weights), weightTable(weights.map(([t, w]) => [t, t === 'newsletter_reader' ? 0 : w] as const))],
+  ]),
+) as unknown as Readonly<Record<Exclude<CustomerType, 'prospect'>, readonly [WeightTable<LeadType>, WeightTable<LeadType>]>>;
+
+function leadStateOf(rng: Rng, type: CustomerType, subscribed: boolean, createdDaysAgo: number, firstWonDaysAgo: number | null): LeadState {
+  const table = type === 'prospect'
+    ? LEAD_TYPE_TABLES[(subscribed ? 0 : 1) + (createdDaysAgo < COLD_AFTER_DAYS ? 2 : 0)]!
+    : PRE_PURCHASE_TABLES[type][subscribed ? 0 : 1];
+  const leadType = pickWeighted(rng, table.items, table.total);
+  const profile = LEAD_PROFILES[leadType];
+  const level = Math.exp(0.3 * standardNormal(rng));
+  const activeDays = profile.shape.kind === 'recent' ? uniform(rng, profile.shape.activeDays[0], profile.shape.activeDays[1]) : 0;
+  const rampDays = uniform(rng, RAMP_DAYS[0], RAMP_DAYS[1]);
+  let firstPurchaseDaysAgo = firstWonDaysAgo;
+  if (type === 'prospect') {
+    // More engaged people of a type buy more often: the chance scales with the level squared.
+    const chance = Math.min(0.9, profile.futureBuyChance * Math.min(4, level * level));
+    const buys = rng() < chance;
+    const after = uniform(rng, 0.5, FUTURE_DAYS);
+    firstPurchaseDaysAgo = buys ? -after : null;
+  }
+  return { leadType: type === 'prospect' ? leadType : null, profile, level, activeDays, firstPurchaseDaysAgo, rampDays };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dated events
+// ---------------------------------------------------------------------------------------------
+
+const CHANNEL = Object.freeze(Object.fromEntries(ENGAGEMENT_CHANNELS.map((c, i) => [c, i]))) as Readonly<Record<EngagementChannel, number>>;
+const CHANNEL_SLOTS = 16;
+const DAY_MS = DAY_SECONDS * 1000;
+const MINUTE_DAYS = 1 / 1440;
+/** Newsletters go out weekly at the same hour, the last one a little over two days before the anchor. */
+const SEND_OFFSET_DAYS = 2.375;
+/**
+ * Share of people whose sign-up did not tie the site's cookie to the contact. They stay
+ * unidentified (no web events, web properties empty) unless they click an email or fill a form.
+ */
+const COOKIE_UNTIED_SHARE = 0.2;
 const BOUNCE_RATE = 0.02;
-const CLICK_RATE_OF_OPENS = 0.2;
+/** Visits are drawn per fortnight at the rate in force mid-fortnight. */
+const VISIT_BUCKET_DAYS = 14;
+/** Time between two page views of a visit. */
+const PAGE_GAP_DAYS = 2 * MINUTE_DAYS;
+
+/**
+ * A person's events. Generating a person only counts them (the totals); when someone reads
+ * `person.events` the same stream is drawn again with `codes` kept: each event one number,
+ * (age in ms) × 16 + (15 − channel), so that a descending sort puts them oldest first (same
+ * instant: channel order).
+ */
+class EventLog {
+  /** Whether the site identified the visitor (web events kept). */
+  tracked = true;
+
+  constructor(readonly codes: number[] | null) {}
+
+  /** Forgets the web events (visits, page views, forms), all added from `codesFrom` on. */
+  dropWeb(codesFrom: number): void {
+    for (const channel of [CHANNEL.web_visit, CHANNEL.page_view, CHANNEL.form_fill]) {
+      this.counts[channel] = 0;
+      this.latestAge[channel] = -1;
+    }
+    if (this.codes) this.codes.length = codesFrom;
+  }
+  readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  /** Smallest age (latest event) per channel, in ms before the anchor; -1: none. */
+  readonly latestAge: number[] = [-1, -1, -1, -1, -1, -1, -1, -1, -1, -1];
+
+  add(channel: number, daysAgo: number): void {
+    const age = Math.max(0, Math.round(daysAgo * DAY_MS));
+    this.codes?.push(age * CHANNEL_SLOTS + (CHANNEL_SLOTS - 1 - channel));
+    this.counts[channel]! += 1;
+    const latest = this.latestAge[channel]!;
+    if (latest < 0 || age < latest) this.latestAge[channel] = age;
+  }
+
+  /** `n` events of one channel, `gapDays` apart from `daysAgo` on (later each time), never after the anchor. */
+  addRun(channel: number, n: number, daysAgo: number, gapDays: number): void {
+    if (this.codes !== null) {
+      for (let k = 0; k < n; k++) this.add(channel, Math.max(0, daysAgo - k * gapDays));
+      return;
+    }
+    // Counting only: the run's total and its last event are all the totals need.
+    if (n <= 0) return;
+    this.counts[channel]! += n - 1;
+    this.add(channel, Math.max(0, daysAgo - (n - 1) * gapDays));
+  }
+
+  count(channel: EngagementChannel): number {
+    return this.counts[CHANNEL[channel]]!;
+  }
+
+  latestAt(channel: EngagementChannel, anchorMs: number): string | null {
+    const age = this.latestAge[CHANNEL[channel]]!;
+    return age < 0 ? null : new Date(anchorMs - age).toISOString();
+  }
+}
+
+function materialize(codes: readonly number[], anchorMs: number): SyntheticEvent[] {
+  const sorted = Float64Array.from(codes).sort().reverse();
+  const out: SyntheticEvent[] = new Array<SyntheticEvent>(sorted.length);
+  for (let i = 0; i < sorted.length; i++) {
+    const code = sorted[i]!;
+    const slot = code % CHANNEL_SLOTS;
+    const age = (code - slot) / CHANNEL_SLOTS;
+    out[i] = { channel: ENGAGEMENT_CHANNELS[CHANNEL_SLOTS - 1 - slot]!, at: new Date(anchorMs - age).toISOString() };
+  }
+  return out;
+}
+
+/** Replaces the lazy `events` accessor with the plain property it stands for. */
+function settleEvents(person: SyntheticPerson, events: SyntheticEvent[] | undefined): void {
+  Object.defineProperty(person, 'events', { value: events, enumerable: true, writable: true, configurable: true });
+}
+
+function poisson(rng: Rng, mean: number): number {
+  if (mean <= 0) return 0;
+  if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * standardNormal(rng)));
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = rng();
+  while (p > limit) {
+    k++;
+    p *= rng();
+  }
+  return k;
+}
+
+interface EventPlan {
+  type: CustomerType;
+  lead: LeadState;
+  customer: EngagementProfile | null;
+  createdDaysAgo: number;
+  subscribed: boolean;
+  /** The sign-up tied the site's cookie to the contact; otherwise an email click or a form must. */
+  cookieTied: boolean;
+}
+
+interface Phase {
+  profile: EngagementProfile;
+  /** The lead shape's multiplier of web activity. */
+  shape: number;
+  /** Its multiplier of email opens: a `recent` lead read the newsletter before evaluating too. */
+  emailShape: number;
+  /** The run-up to a first purchase's multiplier. */
+  ramp: number;
+}
+
+/** The profile in force `t` days before the anchor and the multipliers of its rates then, written into `out`. */
+function phaseAt(plan: EventPlan, t: number, out: Phase): Phase {
+  const { lead, customer } = plan;
+  const first = lead.firstPurchaseDaysAgo;
+  out.profile = lead.profile;
+  out.shape = 1;
+  out.emailShape = 1;
+  out.ramp = 1;
+  if (customer !== null && first !== null && t < first) {
+    out.profile = customer;
+    return out;
+  }
+  let shape = 1;
+  // Buyers' pre-purchase phase is short and at full rate; the shapes describe long-time leads.
+  if (customer === null) {
+    const s = lead.profile.shape;
+    if (s.kind === 'recent') shape = t <= lead.activeDays ? 1 : s.quiet;
+    else if (s.kind === 'fading') shape = Math.exp(-(plan.createdDaysAgo - t) / s.fadeDays);
+  }
+  out.shape = shape;
+  out.emailShape = lead.profile.shape.kind === 'recent' ? 1 : shape;
+  out.ramp = first === null ? 1 : 1 + RAMP_AMPLITUDE * Math.max(0, 1 - (t - first) / lead.rampDays);
+  return out;
+}
+
+function eventsOf(rng: Rng, plan: EventPlan, log: EventLog): EventLog {
+  const created = plan.createdDaysAgo;
+  const level = plan.lead.level;
+  const phase: Phase = { profile: plan.lead.profile, shape: 1, emailShape: 1, ramp: 1 };
+  if (!plan.subscribed) {
+    // Opted out of marketing email at sign-up: no newsletter ever went out.
+    log.add(CHANNEL.unsubscribe, Math.max(0, created - MINUTE_DAYS));
+  } else {
+    for (let k = Math.floor((created - SEND_OFFSET_DAYS) / 7); k >= 0; k--) {
+      const t = SEND_OFFSET_DAYS + 7 * k;
+      // One draw decides the bounce and, rescaled, the open.
+      const u = rng();
+      if (u < BOUNCE_RATE) {
+        log.add(CHANNEL.email_bounce, t);
+        continue;
+      }
+      log.add(CHANNEL.email_delivered, t);
+      const { profile, emailShape, ramp } = phaseAt(plan, t, phase);
+      const openChance = Math.min(0.95, profile.openRate * level * emailShape * (1 + (ramp - 1) * RAMP_OPEN_SHARE));
+      if ((u - BOUNCE_RATE) / (1 - BOUNCE_RATE) >= openChance) continue;
+      const openedAt = t - exponential(rng, 0.5);
+      if (openedAt < 0) continue; // not opened yet
+      log.add(CHANNEL.email_open, openedAt);
+      // HubSpot records the open with the click at the latest, so the click carries the open's time.
+      if (rng() < Math.min(0.9, profile.clickRate * ramp)) log.add(CHANNEL.email_click, openedAt);
+    }
+  }
+  // Web events are drawn for everyone (the same draws whatever comes of them) and dropped for a
+  // visitor the site never identified: one whose cookie was not tied to the contact at sign-up
+  // and who never clicked an email link or filled a form (either identifies a visitor).
+  const webFrom = log.codes?.length ?? 0;
+  {
+    visit(rng, log, plan.lead.profile, created, 0);
+    for (let start = created; start > 0; start -= VISIT_BUCKET_DAYS) {
+      const end = Math.max(0, start - VISIT_BUCKET_DAYS);
+      const { profile, shape, ramp } = phaseAt(plan, (start + end) / 2, phase);
+      const visits = poisson(rng, (profile.visitsPerYear / 365) * (start - end) * level * shape * ramp);
+      for (let v = 0; v < visits; v++) visit(rng, log, profile, uniform(rng, end, start), Math.min(0.9, profile.formRate * ramp));
+    }
+  }
+  log.tracked = plan.cookieTied || log.counts[CHANNEL.email_click]! > 0 || log.counts[CHANNEL.form_fill]! > 0;
+  if (!log.tracked) log.dropWeb(webFrom);
+  const pre = plan.lead.profile;
+  const replyChance = plan.customer ? Math.max(plan.customer.replyChance, pre.replyChance) : pre.replyChance;
+  if (rng() < replyChance) {
+    // Replies fall in the active stretch: a recent lead's window, anyone else's whole history.
+    const window = plan.customer === null && pre.shape.kind === 'recent' ? Math.min(created, plan.lead.activeDays) : created;
+    const replies = 1 + poisson(rng, 0.7);
+    for (let r = 0; r < replies; r++) log.add(CHANNEL.sales_email_reply, uniform(rng, 0, window));
+  }
+  return log;
+}
+
+/** One session: the visit, its page views two minutes apart, maybe a form at the end. */
+function visit(rng: Rng, log: EventLog, profile: EngagementProfile, t: number, formChance: number): void {
+  log.add(CHANNEL.web_visit, t);
+  const pages = 1 + Math.floor(exponential(rng, profile.extraPages + 0.5));
+  log.addRun(CHANNEL.page_view, pages, t, PAGE_GAP_DAYS);
+  if (formChance > 0 && rng() < formChance) log.add(CHANNEL.form_fill, Math.max(0, t - pages * PAGE_GAP_DAYS));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Email engagement and HubSpot activity: the totals of the events
+// ---------------------------------------------------------------------------------------------
 
 const JOB_TITLES = [
   'Marketing Manager', 'Head of Operations', 'Software Engineer', 'Office Manager', 'Purchasing Manager',
@@ -742,78 +1106,143 @@ const JOB_TITLES = [
 ] as const;
 const LEAD_STATUSES = ['NEW', 'OPEN', 'IN_PROGRESS', 'ATTEMPTED_TO_CONTACT', 'CONNECTED', 'UNQUALIFIED', 'BAD_TIMING'] as const;
 
-/** HubSpot `industry` option values the population's companies use (a subset of HubSpot's list). */
-export const COMPANY_INDUSTRIES = [
-  'COMPUTER_SOFTWARE', 'INFORMATION_TECHNOLOGY_AND_SERVICES', 'MARKETING_AND_ADVERTISING', 'RETAIL',
-  'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'EDUCATION_MANAGEMENT', 'CONSTRUCTION', 'CONSUMER_GOODS', 'FOOD_BEVERAGES',
-] as const;
-/** Median employees by type: big spenders buy for larger companies, bargain buyers for small ones. */
-const MEDIAN_EMPLOYEES: Readonly<Record<CustomerType, number>> = Object.freeze({
-  frequent_small_buyer: 40,
-  rare_big_spender: 800,
-  lapsed_regular: 60,
-  recent_first_timer: 50,
-  one_off_bargain_buyer: 8,
-  prospect: 30,
-});
-const COMPANY_SUFFIXES = ['GmbH', 'Ltd', 'Inc', 'SARL', 'BV', 'AB', 'SL', 'Pty Ltd', 'LLC', 'Group'] as const;
-/** Share of people with no company on record. */
-const NO_COMPANY_SHARE = 0.15;
-
-function isoDaysAgo(anchorMs: number, daysAgo: number): string {
-  return new Date(anchorMs - secondsAgo(daysAgo) * 1000).toISOString();
+function engagementOf(log: EventLog, anchorMs: number): SyntheticEngagement {
+  return {
+    emailsOpened: log.count('email_open'),
+    emailsClicked: log.count('email_click'),
+    lastOpenedAt: log.latestAt('email_open', anchorMs),
+  };
 }
 
-/** Delivery, clicks' date, web sessions, forms and sales replies, consistent with the email engagement. */
-function activityOf(rng: Rng, type: CustomerType, engagement: SyntheticEngagement, consent: 'subscribed' | 'unsubscribed', createdDaysAgo: number, anchorMs: number): SyntheticActivity {
-  const days = Math.min(365, createdDaysAgo);
-  const sent = consent === 'subscribed' ? Math.floor(days / 7) : 0;
-  const bounced = Math.min(sent - engagement.emailsOpened, binomial(rng, sent, BOUNCE_RATE));
-  const lastOpenDaysAgo = engagement.lastOpenedAt === null ? null : (anchorMs - Date.parse(engagement.lastOpenedAt)) / (DAY_SECONDS * 1000);
-  // A click is on an opened email, so the last click is no later than the last open.
-  const lastClickDaysAgo = engagement.emailsClicked === 0 || lastOpenDaysAgo === null
-    ? null
-    : Math.min(days, lastOpenDaysAgo + exponential(rng, 7 / CLICK_RATE_OF_OPENS));
-  const tracked = rng() >= UNTRACKED_SHARE;
-  const rate = VISITS_PER_YEAR[type] * Math.exp(0.5 * standardNormal(rng));
-  const visits = tracked ? Math.round((rate * Math.max(days, 1)) / 365) : null;
-  let pageViews: number | null = null;
-  if (visits !== null) {
-    pageViews = 0;
-    for (let v = 0; v < visits; v++) pageViews += 1 + Math.floor(exponential(rng, 2));
-  }
-  const lastVisitDaysAgo = visits ? Math.min(days, exponential(rng, 365 / Math.max(rate, 1) / 2)) : null;
-  const formSubmissions = visits ? binomial(rng, visits, type === 'prospect' ? 0.04 : 0.08) : 0;
-  const replied = rng() < (type === 'prospect' ? 0.08 : 0.15);
-  const lastReplyDaysAgo = replied ? uniform(rng, 0, days) : null;
-  const buyer = type !== 'prospect';
-  const leadStatus = buyer ? null : pick(rng, LEAD_STATUSES);
-  const jobTitle = rng() < 0.7 ? pick(rng, JOB_TITLES) : null;
+function activityOf(log: EventLog, tracked: boolean, leadStatus: string | null, jobTitle: string | null, anchorMs: number): SyntheticActivity {
   return {
-    emailsDelivered: sent - bounced,
-    emailsBounced: bounced,
-    lastClickedAt: lastClickDaysAgo === null ? null : isoDaysAgo(anchorMs, lastClickDaysAgo),
-    webVisits: visits,
-    pageViews,
-    lastVisitAt: lastVisitDaysAgo === null ? null : isoDaysAgo(anchorMs, lastVisitDaysAgo),
-    formSubmissions,
-    lastSalesReplyAt: lastReplyDaysAgo === null ? null : isoDaysAgo(anchorMs, lastReplyDaysAgo),
+    emailsDelivered: log.count('email_delivered'),
+    emailsBounced: log.count('email_bounce'),
+    lastClickedAt: log.latestAt('email_click', anchorMs),
+    webVisits: tracked ? log.count('web_visit') : null,
+    pageViews: tracked ? log.count('page_view') : null,
+    lastVisitAt: log.latestAt('web_visit', anchorMs),
+    formSubmissions: log.count('form_fill'),
+    lastSalesReplyAt: log.latestAt('sales_email_reply', anchorMs),
     leadStatus,
     jobTitle,
   };
 }
 
-/** The person's employer: size by customer type, revenue by size with per-employee noise. */
-function companyOf(rng: Rng, type: CustomerType, lastName: string): SyntheticCompany | null {
-  if (rng() < NO_COMPANY_SHARE) return null;
-  const employees = Math.max(1, Math.round(MEDIAN_EMPLOYEES[type] * Math.exp(0.8 * standardNormal(rng))));
-  const revenuePerEmployee = 120_000 * Math.exp(0.4 * standardNormal(rng));
+// ---------------------------------------------------------------------------------------------
+// The company
+// ---------------------------------------------------------------------------------------------
+
+/** Median employees by type: big spenders buy for larger companies, bargain buyers for small ones. */
+const MEDIAN_EMPLOYEES: Readonly<Record<Exclude<CustomerType, 'prospect'>, number>> = Object.freeze({
+  frequent_small_buyer: 40,
+  rare_big_spender: 800,
+  lapsed_regular: 60,
+  recent_first_timer: 50,
+  one_off_bargain_buyer: 8,
+});
+const COMPANY_SUFFIXES = ['GmbH', 'Ltd', 'Inc', 'SARL', 'BV', 'AB', 'SL', 'Pty Ltd', 'LLC', 'Group'] as const;
+/** Share of buyers with no company on record (leads: per lead type). */
+const NO_COMPANY_SHARE = 0.15;
+
+/** The person's employer: buyers' size by customer type, leads' size and industry by lead type. */
+function companyOf(rng: Rng, type: CustomerType, lead: LeadState, lastName: string): SyntheticCompany | null {
+  const profile = type === 'prospect' ? lead.profile : null;
+  if (rng() < (profile?.noCompanyShare ?? NO_COMPANY_SHARE)) return null;
+  const median = type === 'prospect' ? lead.profile.medianEmployees : MEDIAN_EMPLOYEES[type];
+  const employees = Math.max(1, Math.round(median * Math.exp((profile?.employeeSigma ?? 0.8) * standardNormal(rng))));
+  const revenuePerEmployee = (profile?.revenuePerEmployee ?? 120_000) * Math.exp(0.4 * standardNormal(rng));
   return {
     name: `${lastName} ${pick(rng, COMPANY_SUFFIXES)}`,
-    industry: pick(rng, COMPANY_INDUSTRIES),
+    industry: pick(rng, profile?.industries ?? COMPANY_INDUSTRIES),
     employees,
     annualRevenue: Math.round((employees * revenuePerEmployee) / 1000) * 1000,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Line items: what each order held
+// ---------------------------------------------------------------------------------------------
+
+interface Product {
+  productType: string;
+  vendors: readonly string[];
+  collections: readonly string[];
+  /** Typical unit price in major units. */
+  unitPrice: readonly [number, number];
+}
+
+/** A small coffee shop's catalogue. */
+const PRODUCTS = Object.freeze({
+  coffee: { productType: 'Coffee', vendors: ['Northside Roasters', 'Altura Coffee Co'], collections: ['Coffee', 'Bestsellers'], unitPrice: [9, 24] },
+  tea: { productType: 'Tea', vendors: ['Leaf & Kettle'], collections: ['Tea'], unitPrice: [6, 18] },
+  snacks: { productType: 'Snacks', vendors: ['Bakehouse Nine'], collections: ['Snacks', 'Gifts'], unitPrice: [3, 10] },
+  drinkware: { productType: 'Drinkware', vendors: ['Mug Club', 'Northside Roasters'], collections: ['Accessories', 'Gifts'], unitPrice: [12, 35] },
+  brewing: { productType: 'Brewing Gear', vendors: ['Brewline'], collections: ['Equipment', 'Brewing'], unitPrice: [20, 90] },
+  grinders: { productType: 'Grinders', vendors: ['Velora', 'Brewline'], collections: ['Equipment'], unitPrice: [60, 400] },
+  machines: { productType: 'Espresso Machines', vendors: ['Velora'], collections: ['Equipment', 'Bestsellers'], unitPrice: [300, 1500] },
+  subscriptions: { productType: 'Subscriptions', vendors: ['Northside Roasters'], collections: ['Subscriptions', 'Coffee'], unitPrice: [25, 60] },
+  giftCards: { productType: 'Gift Cards', vendors: ['Northside Roasters'], collections: ['Gifts'], unitPrice: [25, 100] },
+} satisfies Record<string, Product>);
+type ProductKey = keyof typeof PRODUCTS;
+const CHEAPEST: readonly (readonly [ProductKey, number])[] = [['snacks', 1]];
+
+/** What each customer type buys (weights); prospects' lost and open deals are a mix. */
+const INTERESTS: Readonly<Record<CustomerType, readonly (readonly [ProductKey, number])[]>> = Object.freeze({
+  frequent_small_buyer: [['coffee', 0.5], ['tea', 0.25], ['snacks', 0.15], ['drinkware', 0.1]],
+  rare_big_spender: [['machines', 0.45], ['grinders', 0.3], ['brewing', 0.15], ['coffee', 0.1]],
+  lapsed_regular: [['coffee', 0.4], ['subscriptions', 0.35], ['tea', 0.15], ['brewing', 0.1]],
+  recent_first_timer: [['brewing', 0.3], ['coffee', 0.3], ['drinkware', 0.2], ['giftCards', 0.2]],
+  one_off_bargain_buyer: [['snacks', 0.45], ['tea', 0.3], ['drinkware', 0.25]],
+  prospect: [['coffee', 0.2], ['brewing', 0.2], ['grinders', 0.2], ['machines', 0.15], ['subscriptions', 0.15], ['giftCards', 0.1]],
+});
+
+/** Each type's interests with their total weight and the highest cheapest-unit price among them. */
+const INTEREST_TABLES = Object.fromEntries(
+  CUSTOMER_TYPES.map((t) => [t, { ...weightTable(INTERESTS[t]), dearest: Math.max(...INTERESTS[t].map(([k]) => PRODUCTS[k].unitPrice[0])) }]),
+) as Readonly<Record<CustomerType, WeightTable<ProductKey> & { dearest: number }>>;
+
+/**
+ * One to three lines whose amounts add up to the order's amount to the cent. A product whose
+ * cheapest unit costs more than the order is left out (a $12 order holds no espresso machine);
+ * the person's favourite product type comes up on half the lines.
+ */
+function itemsFor(rng: Rng, type: CustomerType, favourite: ProductKey, amount: number | null): SyntheticLineItem[] {
+  if (amount === null) return [];
+  const cents = Math.round(amount * 100);
+  const lines = Math.min(cents, 1 + (rng() < 0.35 ? 1 : 0) + (rng() < 0.15 ? 1 : 0));
+  const interests = INTEREST_TABLES[type];
+  let choices = interests.items;
+  let total = interests.total;
+  if (amount < interests.dearest) {
+    choices = choices.filter(([k]) => PRODUCTS[k].unitPrice[0] <= amount);
+    total = choices.reduce((sum, [, w]) => sum + w, 0);
+    if (total === 0) [choices, total] = [CHEAPEST, 1];
+  }
+  // Shares of the order: up to three draws, the last line takes what is left.
+  const s0 = exponential(rng, 1) + 0.2;
+  const s1 = lines > 1 ? exponential(rng, 1) + 0.2 : 0;
+  const s2 = lines > 2 ? exponential(rng, 1) + 0.2 : 0;
+  const shareTotal = s0 + s1 + s2;
+  const items: SyntheticLineItem[] = [];
+  let left = cents - lines; // every line gets at least a cent
+  for (let i = 0; i < lines; i++) {
+    const share = i === 0 ? s0 : i === 1 ? s1 : s2;
+    const extra = i === lines - 1 ? left : Math.floor(((cents - lines) * share) / shareTotal);
+    left -= extra;
+    const lineCents = 1 + extra;
+    const key = rng() < 0.5 && PRODUCTS[favourite].unitPrice[0] <= amount ? favourite : pickWeighted(rng, choices, total);
+    const product: Product = PRODUCTS[key];
+    const unit = uniform(rng, product.unitPrice[0], product.unitPrice[1]);
+    items.push({
+      productType: product.productType,
+      vendor: pick(rng, product.vendors),
+      collections: [...product.collections],
+      quantity: Math.max(1, Math.min(12, Math.round(lineCents / 100 / unit))),
+      amount: lineCents / 100,
+    });
+  }
+  return items;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -860,12 +1289,25 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
     status: d.status,
     name: `Order #${intBetween(rng, 10_000, 999_999)} — ${fullName}`,
   }));
+  const itemsRng = personRng(seed ^ ITEMS_STREAM, index);
+  const favourite = pickWeighted(itemsRng, INTEREST_TABLES[trueType].items, INTEREST_TABLES[trueType].total);
+  for (const purchase of purchases) purchase.items = itemsFor(itemsRng, trueType, favourite, purchase.amount);
 
-  const engagement = engagementOf(personRng(seed ^ ENGAGEMENT_STREAM, index), trueType, emailConsent, createdSecondsAgo / DAY_SECONDS, anchorMs);
-  const activity = activityOf(personRng(seed ^ ACTIVITY_STREAM, index), trueType, engagement, emailConsent, createdSecondsAgo / DAY_SECONDS, anchorMs);
-  const company = companyOf(personRng(seed ^ COMPANY_STREAM, index), trueType, lastName);
+  const createdDaysAgo = createdSecondsAgo / DAY_SECONDS;
+  const firstWon = drafts.find((d) => d.status === 'won');
+  const subscribed = emailConsent === 'subscribed';
+  const lead = leadStateOf(personRng(seed ^ LEAD_STREAM, index), trueType, subscribed, createdDaysAgo, firstWon ? firstWon.secondsAgo / DAY_SECONDS : null);
+  const activityRng = personRng(seed ^ ACTIVITY_STREAM, index);
+  const cookieTied = activityRng() >= COOKIE_UNTIED_SHARE;
+  const leadStatus = trueType === 'prospect' ? pick(activityRng, LEAD_STATUSES) : null;
+  const jobTitle = activityRng() < 0.7 ? pick(activityRng, JOB_TITLES) : null;
+  const customer = trueType === 'prospect' ? null : customerProfile(trueType);
+  const plan: EventPlan = { type: trueType, lead, customer, createdDaysAgo, subscribed, cookieTied };
+  const log = eventsOf(personRng(seed ^ EVENTS_STREAM, index), plan, new EventLog(null));
+  const company = companyOf(personRng(seed ^ COMPANY_STREAM, index), trueType, lead, lastName);
+  const future = lead.firstPurchaseDaysAgo !== null && lead.firstPurchaseDaysAgo < 0 ? lead.firstPurchaseDaysAgo : null;
 
-  return {
+  const person: SyntheticPerson = {
     index,
     trueType,
     firstName,
@@ -877,10 +1319,23 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
     emailConsent,
     createdAt: new Date(anchorMs - createdSecondsAgo * 1000).toISOString(),
     purchases,
-    engagement,
-    activity,
+    engagement: engagementOf(log, anchorMs),
+    activity: activityOf(log, log.tracked, leadStatus, jobTitle, anchorMs),
     company,
+    leadType: lead.leadType,
+    futureFirstPurchaseAt: future === null ? null : new Date(anchorMs + Math.round(-future * DAY_MS)).toISOString(),
+    // Built on first read and then kept: generating a million people only counts their events
+    // (the totals); whoever reads the events pays for drawing them again as objects.
+    get events(): SyntheticEvent[] {
+      const events = materialize(eventsOf(personRng(seed ^ EVENTS_STREAM, index), plan, new EventLog([])).codes ?? [], anchorMs);
+      settleEvents(this, events);
+      return events;
+    },
+    set events(events: SyntheticEvent[] | undefined) {
+      settleEvents(this, events);
+    },
   };
+  return person;
 }
 
 /** Streams persons 0..size-1 lazily; nothing is retained between yields. */

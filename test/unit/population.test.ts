@@ -63,8 +63,10 @@ describe('streaming', () => {
     expect(purchases).toBeGreaterThan(1_000_000);
     expect(floorAtEnd - before).toBeLessThan(200 * 1024 * 1024);
     expect(Math.max(...samples) - before).toBeLessThan(400 * 1024 * 1024);
-    expect(seconds).toBeLessThan(15);
-  }, 30_000);
+    // Issue 13 added counted events (about 240 a person) and line items: about 1.7× the CPU of
+    // before (200,000 people in 11 s → 17 s on the shared 2-core machine at load 7).
+    expect(seconds).toBeLessThan(25);
+  }, 45_000);
 });
 
 describe('determinism', () => {
@@ -98,7 +100,13 @@ describe('determinism', () => {
       const q = personAt(options(42, N, later), i);
       const sameEngagement = { ...q.engagement, lastOpenedAt: p.engagement.lastOpenedAt };
       const sameActivity = { ...q.activity!, lastClickedAt: p.activity!.lastClickedAt, lastVisitAt: p.activity!.lastVisitAt, lastSalesReplyAt: p.activity!.lastSalesReplyAt };
-      expect({ ...q, createdAt: p.createdAt, purchases: [], engagement: sameEngagement, activity: sameActivity }).toEqual({ ...p, purchases: [] });
+      const sameFuture = p.futureFirstPurchaseAt;
+      expect({ ...q, createdAt: p.createdAt, purchases: [], engagement: sameEngagement, activity: sameActivity, events: [], futureFirstPurchaseAt: sameFuture })
+        .toEqual({ ...p, purchases: [], events: [] });
+      // Every event, and the hidden future, move with the anchor.
+      expect(q.events!.map((e) => [e.channel, Date.parse(e.at) - 10 * DAY_MS])).toEqual(p.events!.map((e) => [e.channel, Date.parse(e.at)]));
+      if (p.futureFirstPurchaseAt) expect(Date.parse(q.futureFirstPurchaseAt!) - Date.parse(p.futureFirstPurchaseAt)).toBe(10 * DAY_MS);
+      expect(q.purchases.map((x) => x.items)).toEqual(p.purchases.map((x) => x.items));
       for (const key of ['lastClickedAt', 'lastVisitAt', 'lastSalesReplyAt'] as const) {
         const at = p.activity![key];
         if (at) expect(Date.parse(q.activity![key]!) - Date.parse(at)).toBe(10 * DAY_MS);
@@ -205,7 +213,8 @@ describe('realism', () => {
   });
 
   it('exposes nothing but the declared fields', () => {
-    const keys = ['index', 'trueType', 'firstName', 'lastName', 'email', 'phone', 'city', 'country', 'emailConsent', 'createdAt', 'purchases', 'engagement', 'activity', 'company'];
+    const keys = ['index', 'trueType', 'firstName', 'lastName', 'email', 'phone', 'city', 'country', 'emailConsent', 'createdAt', 'purchases', 'engagement', 'activity', 'company',
+      'events', 'leadType', 'futureFirstPurchaseAt'];
     expect(Object.keys(people[0] ?? {}).sort()).toEqual([...keys].sort());
   });
 });
@@ -246,8 +255,13 @@ describe('web, email delivery and company (HubSpot engagement and firmographics)
   it('gives buyers and non-buyers alike web activity and companies, some untracked or without a company', () => {
     for (const group of [people.filter((p) => p.trueType === 'prospect'), people.filter((p) => p.trueType !== 'prospect')]) {
       const share = (f: (p: SyntheticPerson) => boolean) => group.filter(f).length / group.length;
-      expect(share((p) => p.activity!.webVisits === null)).toBeGreaterThan(0.15);
-      expect(share((p) => p.activity!.webVisits === null)).toBeLessThan(0.25);
+      // An email click or a form identifies a visitor; of the others, about one in five was never identified.
+      expect(group.some((p) => p.activity!.webVisits === null)).toBe(true);
+      expect(group.every((p) => p.activity!.webVisits !== null || (p.engagement.emailsClicked === 0 && p.activity!.formSubmissions === 0))).toBe(true);
+      const unidentifiable = group.filter((p) => p.engagement.emailsClicked === 0 && p.activity!.formSubmissions === 0 && p.activity!.webVisits !== 0);
+      const untracked = unidentifiable.filter((p) => p.activity!.webVisits === null).length / unidentifiable.length;
+      expect(untracked).toBeGreaterThan(0.15);
+      expect(untracked).toBeLessThan(0.3);
       expect(share((p) => p.company === null)).toBeGreaterThan(0.1);
       expect(share((p) => p.company === null)).toBeLessThan(0.2);
     }
