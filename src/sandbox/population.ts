@@ -639,7 +639,11 @@ function behaviourFor(rng: Rng, type: CustomerType): Behaviour {
       won.push(first);
       if (rng() < 0.3) won.push(uniform(rng, 0, first));
       const amount = { base: uniform(rng, 40, 130), sigma: 0.2, min: 30, max: 150 };
-      const lag = Math.min(exponential(rng, 5), 59.9 - first);
+      // Half sign up days before buying; the other half were leads for months first (nurtured),
+      // so a first purchase in the last 90 days also comes from people known long before (one draw,
+      // as before: the draws after it are unchanged).
+      const u = rng();
+      const lag = u < 0.5 ? Math.min(-5 * Math.log(1 - 2 * u), 59.9 - first) : 60 + ((u - 0.5) / 0.5) * 540;
       return { wonDaysAgo: won, amount, createdDaysAgo: first + lag };
     }
     case 'one_off_bargain_buyer': {

@@ -327,16 +327,21 @@ describe('customer types', () => {
     expect(bad).toEqual([]);
   });
 
-  it('recent first-timers bought once or twice in the last 45 days and signed up in the last 60', () => {
+  it('recent first-timers bought once or twice in the last 45 days; about half signed up in the last 60, the others were leads for months first', () => {
     const bad = failures(byType.recent_first_timer, (p) => {
       const w = won(p);
       if (w.length < 1 || w.length > 2) return `${p.index}: ${w.length} purchases`;
       if (w.some((x) => daysAgo(x.occurredAt) > 45)) return `${p.index}: purchase older than 45 days`;
-      if (daysAgo(p.createdAt) > 60) return `${p.index}: created ${daysAgo(p.createdAt)} days ago`;
+      if (daysAgo(p.createdAt) > 645) return `${p.index}: created ${daysAgo(p.createdAt)} days ago`;
       if (amountsOutside(p, 30, 150)) return `${p.index}: amount outside 30–150`;
       return undefined;
     });
     expect(bad).toEqual([]);
+    // A first purchase in the last 90 days comes also from people known before then (the
+    // propensity model's validation cutoff needs such buyers).
+    const nurtured = byType.recent_first_timer.filter((p) => daysAgo(p.createdAt) > 90).length / byType.recent_first_timer.length;
+    expect(nurtured).toBeGreaterThan(0.35);
+    expect(nurtured).toBeLessThan(0.55);
   });
 
   it('one-off bargain buyers bought exactly once, cheaply, 4–11 months ago', () => {
