@@ -279,6 +279,8 @@ export function applyEvents(rec: CrmRecord, events: readonly SyntheticEvent[]): 
   for (const { e, ms } of dated) {
     const target = CHANNEL_PROPERTY[e.channel];
     if (!target) continue;
+    // "Last replied" only moves forward: an older reply recorded late changes nothing.
+    if (target.kind === 'date' && rec.props[target.property] && Date.parse(rec.props[target.property]!) >= ms) continue;
     const entries = historyFor(rec, target.property);
     const value = target.kind === 'counter' ? String(Number(rec.props[target.property] || '0') + 1) : iso(ms);
     const last = entries[entries.length - 1];
