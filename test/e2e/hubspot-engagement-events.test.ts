@@ -155,10 +155,17 @@ describe('HubSpot engagement events from property history (emulator)', () => {
     expect(stored.get('email_open')?.dates).toEqual(expectedDates([...ACTIVE_EVENTS, ...fresh], 'email_open'));
     expectSumsEqualCounters(session);
 
+    // A total written through the API (an import, a correction) is a rise like any other.
+    world!.emulator.updateContact(active, { hs_email_open: '10' });
+    const written = await pull(session, { full: false, signal });
+    expect(engagementSummary(written).changed).toBe(1);
+    expect(eventsOf(session, active).filter((r) => r.channel === 'email_open').at(-1)).toMatchObject({ count: 10 - 5 });
+    expectSumsEqualCounters(session);
+
     // Read again (a full pull): every event replaces itself.
     const again = await pull(session, { full: true, signal });
     expect(engagementSummary(again).changed).toBe(0);
-    expect(totalRows(session)).toBe(before + 3);
+    expect(totalRows(session)).toBe(before + 4);
   });
 
   it('waits out a 429 with Retry-After on a history read and finishes; a 400 stops the stream and keeps what was stored', async () => {
