@@ -27,6 +27,28 @@ export const CrmObjectSchema = z.object({
 });
 export type CrmObject = z.infer<typeof CrmObjectSchema>;
 
+/**
+ * One entry of `propertiesWithHistory` (value, timestamp, sourceType, sourceId, sourceLabel,
+ * updatedByUserId), as the recorded contacts page with history has them
+ * (contacts_page_with_history_and_associations.json) and @hubspot/api-client's ValueWithTimestamp
+ * declares them. HubSpot lists them newest first; an empty array means "never set".
+ */
+export const HistoryEntrySchema = z.object({
+  value: z.string().nullable(),
+  timestamp: z.string(),
+  sourceType: z.string().optional(),
+  sourceId: z.string().optional(),
+  sourceLabel: z.string().optional(),
+  updatedByUserId: z.number().optional(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+
+/** A contact read with `propertiesWithHistory`: only what the engagement stream needs of it. */
+export const ObjectWithHistorySchema = z.object({
+  id: z.string().regex(/^\d+$/, 'HubSpot ids are numeric strings'),
+  propertiesWithHistory: z.record(z.string(), z.array(HistoryEntrySchema)).default({}),
+});
+
 const Paging = z.object({
   next: z.object({ after: z.string(), link: z.string().optional() }).optional(),
 });

@@ -7,6 +7,7 @@ import { checkHubSpotMapping } from './mapping-check.js';
 import { companyProperties, contactProperties, mapContact, mapDeal, purchaseProperties, type Mapped } from './mapper.js';
 import { AssociationBatchSchema, BatchResponseSchema, CompanyAssociationBatchSchema, CrmObjectSchema, ObjectPageSchema } from './schemas.js';
 import { searchModifiedSince } from './search-slices.js';
+import { createEngagementStream } from './engagement-stream.js';
 import { parseStrictDate } from '../../src/domain/dates.js';
 
 /**
@@ -78,7 +79,8 @@ export function createHubSpotSource(client: HubSpotClient, mapping: Mapping, opt
     },
   };
   return {
-    streams: [contacts, deals].map((spec) => createStream(client, spec, options)),
+    // Engagement last: its dated events belong to contacts the first stream has just stored.
+    streams: [...[contacts, deals].map((spec) => createStream(client, spec, options)), createEngagementStream(client, mapping, options)],
     checkMapping: (signal) => checkHubSpotMapping(client, mapping, signal),
   };
 }

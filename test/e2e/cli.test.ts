@@ -46,7 +46,8 @@ describe('the segsync command', () => {
     const { code, stdout } = await segsync(['status', '--json'], world.env);
     expect(code).toBe(0);
     const status = JSON.parse(stdout) as { cursors: unknown[]; segments: unknown[]; runs: Array<{ command: string; status: string }> };
-    expect(status.cursors).toHaveLength(2);
+    // One per HubSpot stream: contacts, purchases (deals) and engagement (property history).
+    expect(status.cursors).toHaveLength(3);
     expect(status.runs.map((r) => `${r.command}:${r.status}`)).toEqual(['push:succeeded', 'sync:succeeded']);
     expect((status as unknown as { predictions: string }).predictions).toMatch(/^Predictions: ([\d,]+ customers, \d+% of repeat buyers likely still active|skipped: .+)/);
   });

@@ -115,7 +115,7 @@ describe('HubSpot incremental sync traps', () => {
     expect(new StreamCursors(session.db).get('hubspot', 'contacts')).toMatchObject({ phase: 'full' });
     await pull(session, { full: false, signal });
     expect(count()).toBe(450);
-    const firstPages = world.emulator.requests.filter((r) => r.path.startsWith('/crm/v3/objects/contacts?') && !r.path.includes('after=') && !r.path.includes('archived=true'));
+    const firstPages = world.emulator.requests.filter((r) => r.path.startsWith('/crm/v3/objects/contacts?') && !r.path.includes('after=') && !r.path.includes('archived=true') && !r.path.includes('propertiesWithHistory'));
     expect(firstPages).toHaveLength(1);
   });
 });

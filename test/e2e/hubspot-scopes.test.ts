@@ -83,7 +83,7 @@ describe('HubSpot scopes: the README list is exactly what segsync needs', () => 
     try {
       const session = world.open();
       const result = await pull(session, { full: true, signal });
-      expect(result.streams.map((s) => s.stream).sort()).toEqual(['contacts', 'purchases']);
+      expect(result.streams.map((s) => s.stream).sort()).toEqual(['contacts', 'engagement', 'purchases']);
       expect(result.totals.received).toBeGreaterThan(0);
     } finally {
       world.emulator.setScopes(undefined);

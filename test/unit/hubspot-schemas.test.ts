@@ -8,6 +8,7 @@ import {
   ErrorBodySchema,
   ListEnvelopeSchema,
   ObjectPageSchema,
+  ObjectWithHistorySchema,
   PropertySchema,
   ScopeErrorsSchema,
   SearchPageSchema,
@@ -20,6 +21,7 @@ const load = (name: string): unknown => JSON.parse(readFileSync(join(DIR, name),
 const SCHEMA_FOR: Record<string, z.ZodType> = {
   'contacts_page.json': ObjectPageSchema,
   'contacts_page_with_history_and_associations.json': ObjectPageSchema,
+  'contacts_page_with_counter_history_MODELLED.json': ObjectPageSchema,
   'deals_page.json': ObjectPageSchema,
   'deal_get_with_associations.json': CrmObjectSchema,
   'search_contacts_200.json': SearchPageSchema,
@@ -58,6 +60,17 @@ describe('HubSpot response schemas accept every recorded real response', () => {
   it.each(Object.entries(SCHEMA_FOR))('%s', (file, schema) => {
     const result = schema.safeParse(load(file));
     expect(result.success, result.success ? '' : JSON.stringify(result.error.issues)).toBe(true);
+  });
+
+  it('reads the property history of every record in the pages read with history', () => {
+    for (const file of ['contacts_page_with_history_and_associations.json', 'contacts_page_with_counter_history_MODELLED.json']) {
+      const page = load(file) as { results: unknown[] };
+      for (const record of page.results) {
+        const parsed = ObjectWithHistorySchema.safeParse(record);
+        expect(parsed.success, file).toBe(true);
+        expect(Object.keys(parsed.data?.propertiesWithHistory ?? {}).length, file).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('accepts every record inside the recorded pages and searches', () => {

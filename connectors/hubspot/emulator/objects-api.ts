@@ -30,6 +30,12 @@ import {
 const BATCH_MAX = 100;
 const ASSOC_BATCH_MAX = 1000;
 const LIST_PAGE_MAX = 100;
+/**
+ * Records per request when property history is asked for. Batch read: the recorded 400 (quoted in
+ * activepieces/activepieces#9359). List: 50 a page (dlt-hub/verified-sources#206), larger pages
+ * refused with a 400 (HubSpot/hubspot-api-python#143; its message is not recorded: CHOSEN wording).
+ */
+export const HISTORY_MAX = 50;
 
 export class ObjectsApi {
   private searchCache: { key: string; version: number; ids: number[] } | null = null;
@@ -49,6 +55,10 @@ export class ObjectsApi {
       after = Number(afterRaw);
     }
     const archived = ctx.query.get('archived') === 'true';
+    const withHistory = listParam(ctx.query, 'propertiesWithHistory');
+    if (withHistory && withHistory.length > 0 && limit > HISTORY_MAX) {
+      validation(`The maximum number of objects supported in a request for property histories is ${HISTORY_MAX}. Please reduce the limit and try again`);
+    }
     const names = this.state.selectedNames(kind, listParam(ctx.query, 'properties'));
     const assoc = (listParam(ctx.query, 'associations') ?? []).some((a) => objectKind(a) === this.state.other(kind));
     const companies = kind === 'contacts' && (listParam(ctx.query, 'associations') ?? []).some((a) => ['companies', 'company', '0-2'].includes(a.toLowerCase()));
@@ -63,7 +73,7 @@ export class ObjectsApi {
         next = rec.id;
         break;
       }
-      results.push(this.state.objectJson(kind, rec, names, assoc, companies));
+      results.push(this.state.objectJson(kind, rec, names, assoc, companies, withHistory));
     }
     const body: Record<string, unknown> = { results };
     if (next !== undefined) {
@@ -138,6 +148,11 @@ export class ObjectsApi {
     const { body, inputs } = this.inputs(ctx, BATCH_MAX);
     const idProperty = typeof body.idProperty === 'string' ? body.idProperty : null;
     const requested = Array.isArray(body.properties) ? body.properties.map(String) : undefined;
+    const withHistory = Array.isArray(body.propertiesWithHistory) ? body.propertiesWithHistory.map(String) : undefined;
+    if (withHistory && withHistory.length > 0 && inputs.length > HISTORY_MAX) {
+      // As recorded (activepieces/activepieces#9359), word for word.
+      validation(`The maximum number of inputs supported in a batch request for property histories is ${HISTORY_MAX}. Please reduce the number of items and try again`);
+    }
     const names = this.state.selectedNames(kind, requested);
     const results: Record<string, unknown>[] = [];
     const seen = new Set<number>();
@@ -152,7 +167,7 @@ export class ObjectsApi {
       }
       if (seen.has(rec.id)) continue;
       seen.add(rec.id);
-      results.push(this.state.objectJson(kind, rec, names));
+      results.push(this.state.objectJson(kind, rec, names, false, false, withHistory));
     }
     return this.batchReply(kind, results, missing, startedAt);
   }

@@ -11,7 +11,7 @@ import { HubSpotFaults, type ConcurrentChange, type Corruption, type HubSpotFaul
 import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { SyntheticEvent, SyntheticPerson } from '../../../src/sandbox/population-types.js';
 import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, objectKind, validation, type Ctx, type Reply } from './http-support.js';
 import { TokenAccess } from './access.js';
 import { CompaniesApi } from './companies-api.js';
@@ -22,7 +22,7 @@ import { PrivacyApi } from './privacy-api.js';
 import { DealPipelinesApi } from './pipelines-api.js';
 import type { ObjectKind } from './properties.js';
 import { EmulatorDailyQuota, EmulatorRateWindow } from '../../../src/sandbox/emulator-rate-window.js';
-import { CrmState, iso, type CrmRecord } from './state.js';
+import { CrmState, applyEvents, iso, type CrmRecord } from './state.js';
 
 export interface HubSpotEmulatorOptions {
   /** The only accepted bearer token; default 'sandbox-hubspot-token'. */
@@ -200,6 +200,17 @@ export class HubSpotEmulator implements FaultInjector {
   updateContact(id: string, properties: Record<string, string>): void {
     const rec = this.mustLive('contacts', id);
     this.state.applyProperties('contacts', rec, properties);
+    rec.updatedMs = Math.max(this.now(), rec.createdMs);
+    this.state.version++;
+  }
+
+  /**
+   * New activity of a contact: each event raises its channel's counter (or sets the last
+   * sales-reply date) with a history entry at the event's time; the contact is modified now.
+   */
+  recordContactEvents(id: string, events: readonly SyntheticEvent[]): void {
+    const rec = this.mustLive('contacts', id);
+    applyEvents(rec, events);
     rec.updatedMs = Math.max(this.now(), rec.createdMs);
     this.state.version++;
   }

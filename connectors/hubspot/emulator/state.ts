@@ -7,7 +7,8 @@
  * associations as numeric ids. Values HubSpot computes (hs_object_id, createdate,
  * lastmodifieddate, hs_lastmodifieddate, ...) are derived on output, never stored.
  */
-import type { SyntheticActivity, SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { SyntheticActivity, SyntheticEvent, SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { EngagementChannel } from '../../../src/domain/records.js';
 import {
   ALWAYS_RETURNED,
   DEFAULT_PROPERTIES,
@@ -31,8 +32,27 @@ export function iso(ms: number): string {
 
 const NO_COMPANIES: readonly number[] = Object.freeze([]);
 
+/** One value a property held, from `ms` on (HubSpot's propertiesWithHistory entry). */
+export interface HistoryEntryState {
+  ms: number;
+  value: string;
+  sourceType: string;
+  sourceId?: string;
+}
+
 export class CrmRecord {
   archivedMs: number | null = null;
+  /**
+   * Value histories, oldest first, of the properties that changed since the record was created
+   * (or that were built from dated events). A property absent here held its current value since
+   * `baselineMs`: one entry, as HubSpot shows a value set once. Stored flat as numbers,
+   * [ms, value, byApi, ...] (a counter's count or a date's ms; NaN = empty): a contact's events
+   * cost 24 bytes each instead of an object's ~150 (a 160,000-contact sandbox with dozens of
+   * events each would otherwise hold most of a gigabyte).
+   */
+  history: Record<string, number[]> | null = null;
+  /** When the loaded values were set: the modification date at creation (it never moves). */
+  readonly baselineMs: number;
   /** Contacts only: the primary this one was merged into. */
   mergedInto: number | null = null;
   /** Ids of associated records of the other kind (contact → deals, deal → contacts); replaced, never pushed to. */
@@ -45,7 +65,9 @@ export class CrmRecord {
     public props: Record<string, string>,
     public createdMs: number,
     public updatedMs: number,
-  ) {}
+  ) {
+    this.baselineMs = updatedMs;
+  }
 
   get live(): boolean {
     return this.archivedMs === null && this.mergedInto === null;
@@ -215,6 +237,104 @@ function activityProperties(a: SyntheticActivity): Record<string, string> {
   return out;
 }
 
+/**
+ * The contact property HubSpot keeps each engagement channel in: a counter (one more per event)
+ * or the date of the latest one. Unsubscribes and abandoned checkouts have no counter on a contact.
+ */
+export const CHANNEL_PROPERTY: Partial<Record<EngagementChannel, { property: string; kind: 'counter' | 'date' }>> = {
+  email_delivered: { property: 'hs_email_delivered', kind: 'counter' },
+  email_open: { property: 'hs_email_open', kind: 'counter' },
+  email_click: { property: 'hs_email_click', kind: 'counter' },
+  email_bounce: { property: 'hs_email_bounce', kind: 'counter' },
+  web_visit: { property: 'hs_analytics_num_visits', kind: 'counter' },
+  page_view: { property: 'hs_analytics_num_page_views', kind: 'counter' },
+  form_fill: { property: 'num_conversion_events', kind: 'counter' },
+  sales_email_reply: { property: 'hs_sales_email_last_replied', kind: 'date' },
+};
+
+/** Properties whose every change the emulator records in their history. */
+const HISTORY_KEPT = new Set(Object.values(CHANNEL_PROPERTY).map((t) => t.property));
+
+/** The "last …" date properties HubSpot moves with a channel's events. */
+const CHANNEL_LAST_DATE: Partial<Record<EngagementChannel, string>> = {
+  email_open: 'hs_email_last_open_date',
+  email_click: 'hs_email_last_click_date',
+  web_visit: 'hs_analytics_last_visit_timestamp',
+};
+
+/** Who HubSpot names as the source of a computed value (as recorded: ANALYTICS / ContactAnalyticsDetailsUpdateWorker). */
+function sourceOf(property: string): { sourceType: string; sourceId?: string } {
+  if (property.startsWith('hs_analytics_')) return { sourceType: 'ANALYTICS', sourceId: 'ContactAnalyticsDetailsUpdateWorker' };
+  if (property.startsWith('hs_email_') || property === 'hs_sales_email_last_replied') return { sourceType: 'EMAIL' };
+  if (property === 'num_conversion_events') return { sourceType: 'FORM' };
+  return { sourceType: 'API' };
+}
+
+/**
+ * Applies dated events to a contact: each counter rises by one per event (events at one instant
+ * make one entry), each date property takes the event's date; every change is a history entry
+ * at the event's time, so the totals stay equal to the last history value. Returns the latest
+ * event time (NaN without events).
+ */
+export function applyEvents(rec: CrmRecord, events: readonly SyntheticEvent[]): number {
+  const dated = events.map((e) => ({ e, ms: Date.parse(e.at) })).filter((x) => Number.isFinite(x.ms)).sort((a, b) => a.ms - b.ms);
+  let latest = Number.NaN;
+  for (const { e, ms } of dated) {
+    const target = CHANNEL_PROPERTY[e.channel];
+    if (!target) continue;
+    // "Last replied" only moves forward: an older reply recorded late changes nothing.
+    if (target.kind === 'date' && rec.props[target.property] && Date.parse(rec.props[target.property]!) >= ms) continue;
+    const value = target.kind === 'counter' ? String(Number(rec.props[target.property] || '0') + 1) : iso(ms);
+    appendHistory(rec, target.property, ms, value, false);
+    rec.props[target.property] = value;
+    const lastDate = CHANNEL_LAST_DATE[e.channel];
+    if (lastDate && (!rec.props[lastDate] || Date.parse(rec.props[lastDate]) < ms)) rec.props[lastDate] = iso(ms);
+    latest = Number.isFinite(latest) ? Math.max(latest, ms) : ms;
+  }
+  return latest;
+}
+
+/** Date-valued properties among those with a kept history (their values are stored as ms). */
+const DATE_HISTORY = new Set(Object.values(CHANNEL_PROPERTY).filter((t) => t.kind === 'date').map((t) => t.property));
+
+function encodeValue(property: string, value: string): number {
+  if (value === '') return Number.NaN;
+  return DATE_HISTORY.has(property) ? (/^\d+$/.test(value) ? Number(value) : Date.parse(value)) : Number(value);
+}
+
+function decodeValue(property: string, value: number): string {
+  if (Number.isNaN(value)) return '';
+  return DATE_HISTORY.has(property) ? iso(value) : String(value);
+}
+
+/**
+ * Records that `property` took `value` at `ms`: the first change first records the value it held
+ * since the baseline; a change at the same instant as the last entry replaces it (one entry).
+ */
+function appendHistory(rec: CrmRecord, property: string, ms: number, value: string, byApi: boolean): void {
+  rec.history ??= {};
+  let flat = rec.history[property];
+  if (!flat) {
+    const current = rec.props[property];
+    flat = current !== undefined && current !== '' ? [rec.baselineMs, encodeValue(property, current), 0] : [];
+    rec.history[property] = flat;
+  }
+  const n = flat.length;
+  if (n >= 3 && flat[n - 3] === ms) {
+    flat[n - 2] = encodeValue(property, value);
+    flat[n - 1] = byApi ? 1 : 0;
+  } else flat.push(ms, encodeValue(property, value), byApi ? 1 : 0);
+}
+
+/** A kept history, oldest first. */
+function historyEntries(property: string, flat: readonly number[]): HistoryEntryState[] {
+  const out: HistoryEntryState[] = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) {
+    out.push({ ms: flat[i]!, value: decodeValue(property, flat[i + 1]!), ...(flat[i + 2] === 1 ? { sourceType: 'API' } : sourceOf(property)) });
+  }
+  return out;
+}
+
 export class CrmState {
   /** Bumped on every change that can alter a search result. */
   version = 0;
@@ -268,6 +388,17 @@ export class CrmState {
         personCreated,
         lastTouch,
       );
+      if (person.events && person.events.length > 0) {
+        // The dated events are the truth: each channel's counter is rebuilt from them (from 0),
+        // so the total HubSpot shows is the last value of its history.
+        for (const channel of new Set(person.events.map((e) => e.channel))) {
+          const target = CHANNEL_PROPERTY[channel];
+          if (target) delete contact.props[target.property];
+        }
+        const latest = applyEvents(contact, person.events);
+        // A counter that moved touches the contact (lastmodifieddate), never later than now().
+        if (Number.isFinite(latest)) contact.updatedMs = Math.max(contact.updatedMs, Math.min(latest, nowMs));
+      }
       if (person.company) {
         const c = person.company;
         const company = this.companies.create(
@@ -338,6 +469,22 @@ export class CrmState {
     return rec.props[name];
   }
 
+  /**
+   * A property's value history, newest first, in HubSpot's shape (`value`, `timestamp`,
+   * `sourceType`, `sourceId`): a property never set has `[]`, one set once has one entry.
+   */
+  historyJson(kind: ObjectKind, rec: CrmRecord, name: string): Array<Record<string, string>> {
+    const stored = rec.history?.[name];
+    const entries: HistoryEntryState[] = stored ? historyEntries(name, stored) : (() => {
+      const current = this.value(kind, rec, name);
+      if (current === undefined || current === '') return [];
+      // Derived values (modification date, ids) were set when they last changed.
+      const ms = DERIVED[kind].has(name) ? (name === 'createdate' || name === 'hs_object_id' ? rec.createdMs : rec.updatedMs) : rec.baselineMs;
+      return [{ ms, value: current, ...(DERIVED[kind].has(name) ? { sourceType: 'CALCULATED' } : sourceOf(name)) }];
+    })();
+    return [...entries].reverse().map((e) => ({ value: e.value, timestamp: iso(e.ms), sourceType: e.sourceType, ...(e.sourceId ? { sourceId: e.sourceId } : {}) }));
+  }
+
   /** All properties of a record (stored + derived), for ground-truth accessors. */
   allProperties(kind: ObjectKind, rec: CrmRecord): Record<string, string | null> {
     const out: Record<string, string | null> = {};
@@ -357,9 +504,11 @@ export class CrmState {
   }
 
   /** The v3 object shape of contacts_page.json / deals_page.json. */
-  objectJson(kind: ObjectKind, rec: CrmRecord, names: readonly string[], withAssociations = false, withCompanies = false): Record<string, unknown> {
+  objectJson(kind: ObjectKind, rec: CrmRecord, names: readonly string[], withAssociations = false, withCompanies = false, withHistory?: readonly string[]): Record<string, unknown> {
     const properties: Record<string, string | null> = {};
-    for (const n of names) properties[n] = this.value(kind, rec, n) ?? null;
+    // Properties asked for with history come back among `properties` too (hubspot-api-nodejs#154).
+    const known = (withHistory ?? []).filter((n) => this.store(kind).properties.has(n));
+    for (const n of [...new Set([...names, ...known])].sort()) properties[n] = this.value(kind, rec, n) ?? null;
     const out: Record<string, unknown> = {
       id: String(rec.id),
       properties,
@@ -382,6 +531,10 @@ export class CrmState {
       ]);
       out.associations = { ...(out.associations as Record<string, unknown> | undefined), companies: { results } };
     }
+    if (withHistory) {
+      // Unknown names are ignored, as for `properties` (the SDK's doc of the parameter says so).
+      out.propertiesWithHistory = Object.fromEntries(known.map((n) => [n, this.historyJson(kind, rec, n)]));
+    }
     out.archived = rec.archivedMs !== null;
     if (rec.archivedMs !== null) out.archivedAt = iso(rec.archivedMs);
     return out;
@@ -398,6 +551,9 @@ export class CrmState {
     for (const [name, value] of Object.entries(changes)) {
       if ((rec.props[name] ?? '') === value) continue;
       if (kind === 'contacts' && name === 'email') this.reindexEmail(rec, rec.props.email, value);
+      // Histories are kept for the engagement properties only (what segsync reads with history):
+      // keeping every write's (tokens on a million contacts) would cost the emulator gigabytes.
+      if (kind === 'contacts' && (HISTORY_KEPT.has(name) || rec.history?.[name])) appendHistory(rec, name, at, value, true);
       rec.props[name] = value;
       changed = true;
     }
