@@ -419,10 +419,18 @@ function engagementFallbacks(
   const totals: Array<[NumberFeature, Parameters<typeof engagementTotals>[2]]> = [
     ['emailOpens', 'email_open'], ['emailClicks', 'email_click'], ['webVisits', 'web_visit'], ['pageViews', 'page_view'], ['formFills', 'form_fill'],
   ];
+  // A person whose platform keeps totals (HubSpot) is read from them alone: a total it leaves empty
+  // (a visitor never identified) stays missing, not the 0 its dated events would give. The events
+  // stand in only for people with no total at all (Marketo, an events file).
+  const keepsTotals = new Uint8Array(rows);
+  for (const [feature] of totals) {
+    const column = numbers[feature];
+    for (let i = 0; i < rows; i++) if (!Number.isNaN(column[i]!)) keepsTotals[i] = 1;
+  }
   for (const [feature, channel] of totals) {
     const { total } = engagementTotals(events, referenceMs, channel);
     const column = numbers[feature];
-    for (let i = 0; i < rows; i++) if (Number.isNaN(column[i]!)) column[i] = total[i]!;
+    for (let i = 0; i < rows; i++) if (!keepsTotals[i] && Number.isNaN(column[i]!)) column[i] = total[i]!;
   }
   const lasts: Array<[DateFeature | null, NumberFeature, Parameters<typeof engagementTotals>[2]]> = [
     ['lastEmailOpenAt', 'daysSinceLastEmailOpen', 'email_open'], ['lastEmailClickAt', 'daysSinceLastEmailClick', 'email_click'],
@@ -431,7 +439,7 @@ function engagementFallbacks(
   for (const [date, days, channel] of lasts) {
     const { lastMs } = engagementTotals(events, referenceMs, channel);
     for (let i = 0; i < rows; i++) {
-      if (!Number.isNaN(numbers[days][i]!) || Number.isNaN(lastMs[i]!)) continue;
+      if (keepsTotals[i] || !Number.isNaN(numbers[days][i]!) || Number.isNaN(lastMs[i]!)) continue;
       if (date) dates[date][i] = lastMs[i]!;
       numbers[days][i] = Math.floor((referenceMs - lastMs[i]!) / MS_PER_DAY);
     }
@@ -441,7 +449,7 @@ function engagementFallbacks(
   const opens = engagementTotals(events, referenceMs, 'email_open').total;
   const clicks = engagementTotals(events, referenceMs, 'email_click').total;
   for (let i = 0; i < rows; i++) {
-    if (!(delivered[i]! > 0)) continue;
+    if (keepsTotals[i] || !(delivered[i]! > 0)) continue;
     if (Number.isNaN(numbers.emailOpenRate[i]!)) numbers.emailOpenRate[i] = Math.min(1, opens[i]! / delivered[i]!);
     if (Number.isNaN(numbers.emailClickRate[i]!)) numbers.emailClickRate[i] = Math.min(1, clicks[i]! / delivered[i]!);
   }

@@ -48,9 +48,10 @@ function people(): SyntheticPerson[] {
   return generated.map((p, n) => {
     const hand = HAND[n];
     // The others have no events: the emulator derives their checkouts from their own hash.
+    // The generated ones' orders lose their lines, so the store's product types are the hand-built ones.
     if (!hand) {
       const { events: _events, ...rest } = p;
-      return rest;
+      return { ...rest, purchases: rest.purchases.map(({ items: _items, ...purchase }) => purchase) };
     }
     return { ...p, createdAt: at(400), purchases: hand.purchases, ...(hand.events ? { events: hand.events } : {}) };
   });
