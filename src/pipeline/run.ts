@@ -3,6 +3,7 @@ import { RunHistory } from '../store/runs.js';
 import { destinationSettings, sourceSettings } from '../config/workspace.js';
 import { tokenSpecs } from '../segmentation/tokens.js';
 import { latestPredictionRecord, predictionTokenHorizon } from './prediction-record.js';
+import { latestClusteringNames } from './clustering-record.js';
 import type { DestinationPlan } from '../domain/plan.js';
 import type { Db } from '../store/db.js';
 import type { TokenSpec } from '../domain/segments.js';
@@ -193,7 +194,7 @@ function describePlan(plan: DestinationPlan): PushResult['destinations'][number]
 
 /** The tokens a push declares: the store's segments, and the predictions unless the latest run had them off. */
 export function pushedTokenSpecs(db: Db): TokenSpec[] {
-  return tokenSpecs(listSegments(db), predictionTokenHorizon(latestPredictionRecord(db)));
+  return tokenSpecs(listSegments(db), predictionTokenHorizon(latestPredictionRecord(db)), latestClusteringNames(db));
 }
 
 /**

@@ -141,6 +141,8 @@ export interface FeatureSet {
   categories: Record<CategoryFeature, Array<string | null>>;
   attributes: Map<string, Array<string | number | boolean | null>>;
   purchases: PurchasesByProfile;
+  /** Each named clustering other than customers → the persona key of each profile (null outside it); set by segmentation, read by rules (persona.<name>). */
+  clusterPersonas?: Map<string, Array<string | null>>;
 }
 
 /** Groups purchases (up to the reference date) by profile, oldest first, in O(n) plus one sort per profile. */

@@ -152,6 +152,27 @@ export function personaKey(label: string): string {
   return `${PERSONA_KEY_PREFIX}${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`;
 }
 
+/**
+ * Named clusterings (issue 13): the customers clustering keeps persona_<slug> and "Persona: "
+ * (lists already on the platforms stay the same lists); another clustering's personas are
+ * persona_<clustering>_<slug>, in lists named "Lead persona: …" for leads and
+ * "<Clustering> persona: …" for the others (e.g. "Enterprise accounts persona: …").
+ */
+export const CUSTOMERS = 'customers';
+export function clusteringPersonaKey(clustering: string, label: string): string {
+  return clustering === CUSTOMERS ? personaKey(label) : `${PERSONA_KEY_PREFIX}${clustering}_${personaKey(label).slice(PERSONA_KEY_PREFIX.length)}`;
+}
+export function personaNamePrefix(clustering: string): string {
+  if (clustering === CUSTOMERS) return PERSONA_NAME_PREFIX;
+  if (clustering === 'leads') return 'Lead persona: ';
+  const words = clustering.replace(/_/g, ' ');
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)} persona: `;
+}
+/** A list name a rule segment may not take: it reads as a persona's list. */
+export function looksLikePersonaName(name: string): boolean {
+  return /^([a-z0-9 ]+ )?persona: /i.test(name);
+}
+
 const whole = (v: number) => Math.round(v).toLocaleString('en-US');
 const money = (v: number) => (v >= 100 ? whole(v) : v.toFixed(2).replace(/\.00$/, ''));
 const percent = (share: number) => `${Math.round(share * 100)}%`;

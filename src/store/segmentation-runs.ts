@@ -30,6 +30,8 @@ export interface SegmentationWrite {
   summary: unknown;
   /** Each live profile's features as segsync saw them, and its cluster (explain, export). */
   profileFeatures: ProfileFeatureRow[];
+  /** Each profile's cluster in each named clustering it is in (customers included). */
+  profileClusters?: ProfileClusterRow[];
   personas: PersonaRow[];
   /** What the clustering did (preparation, scan, metrics, PCA), or why it did not run. */
   clustering: unknown;
@@ -47,7 +49,19 @@ export interface ProfileFeatureRow {
   nextPersonaKey: string | null;
 }
 
+export interface ProfileClusterRow {
+  profileId: number;
+  clustering: string;
+  cluster: number;
+  personaKey: string;
+  centreDistance: number | null;
+  nextCentreDistance: number | null;
+  nextPersonaKey: string | null;
+}
+
 export interface PersonaRow {
+  /** The named clustering it comes from (customers when absent). */
+  clustering?: string;
   key: string;
   cluster: number;
   label: string;
@@ -130,11 +144,17 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
       insertFeatures.run(row.profileId, runId, JSON.stringify(row.features), row.cluster, row.personaKey, row.centreDistance,
         row.nextCentreDistance, row.nextPersonaKey);
     }
-    const insertPersona = db.prepare(`INSERT INTO personas (run_id, key, cluster, label, size, share, narrative, summary, traits, medians, summary_figures)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    db.prepare('DELETE FROM profile_clusters').run();
+    const insertCluster = db.prepare(`INSERT INTO profile_clusters (profile_id, clustering, run_id, cluster, persona_key, centre_distance, next_centre_distance,
+      next_persona_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const row of run.profileClusters ?? []) {
+      insertCluster.run(row.profileId, row.clustering, runId, row.cluster, row.personaKey, row.centreDistance, row.nextCentreDistance, row.nextPersonaKey);
+    }
+    const insertPersona = db.prepare(`INSERT INTO personas (run_id, key, cluster, label, size, share, narrative, summary, traits, medians, summary_figures, clustering)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (const p of run.personas) {
       insertPersona.run(runId, p.key, p.cluster, p.label, p.size, p.share, p.narrative, p.summary, JSON.stringify(p.traits), JSON.stringify(p.medians),
-        JSON.stringify(p.summaryFigures ?? null));
+        JSON.stringify(p.summaryFigures ?? null), p.clustering ?? 'customers');
     }
     return { runId, entered, left };
   })();
