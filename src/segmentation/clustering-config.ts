@@ -96,6 +96,8 @@ export const DEFAULT_LEADS_FEATURES: readonly string[] = [
   'emailOpenRate', 'emailClickRate', 'webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees',
 ];
 export const DEFAULT_LEADS_CATEGORICAL: readonly string[] = ['companyIndustry'];
+/** The default leads features that are counts (or sizes): log1p before scaling. */
+const DEFAULT_LEADS_LOG: readonly string[] = ['webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees'];
 /**
  * "Enough of them have such data": a prospect is clustered with at least this many of the leads
  * features present, and the clustering runs when minProfiles (50) prospects qualify; otherwise it
@@ -109,6 +111,10 @@ const DEFAULT_LEADS_INPUT = {
   features: DEFAULT_LEADS_FEATURES,
   categorical: DEFAULT_LEADS_CATEGORICAL,
   minFeatures: DEFAULT_LEADS_MIN_FEATURES,
+  // Engagement counts are zero-inflated and right-skewed: Tukey fences with Q1 = Q3 = 0 would cap
+  // every form fill to 0, and the auto log only knows money, orders and days. So: log1p on the
+  // counts and company size, and cap at 3 sd.
+  preparation: { log: DEFAULT_LEADS_LOG, outliers: { method: 'zscore' } },
 } as const;
 
 /** An empty entry (`leads:` in YAML) means the defaults; `leads` starts from DEFAULT_LEADS_INPUT. */
@@ -117,8 +123,8 @@ function withEntryDefaults(raw: unknown): unknown {
   return Object.fromEntries(Object.entries(raw).map(([name, value]) => {
     const entry = value === null ? {} : value;
     if (name !== LEADS_CLUSTERING || typeof entry !== 'object' || Array.isArray(entry)) return [name, entry];
-    // minFeatures belongs to the default features: with their own features an admin sets their own.
-    const { minFeatures: _own, ...defaults } = DEFAULT_LEADS_INPUT;
+    // minFeatures and the log list belong to the default features: with their own features an admin sets their own.
+    const { minFeatures: _own, preparation: _theirs, ...defaults } = DEFAULT_LEADS_INPUT;
     return [name, { ...('features' in entry ? defaults : DEFAULT_LEADS_INPUT), ...(entry as Record<string, unknown>) }];
   }));
 }

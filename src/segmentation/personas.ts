@@ -342,6 +342,10 @@ const TRAIT_PHRASES: Record<string, { high: string; low: string }> = {
   lifetimeMonetary: { high: 'high lifetime spend', low: 'low lifetime spend' },
   tenureDays: { high: 'long tenure', low: 'short tenure' },
   'attributes.age': { high: 'older', low: 'younger' },
+  // Leads (issue 13): the same above/below-the-median claims, in the words a marketer uses.
+  webVisits: { high: 'frequent site visitors', low: 'rare site visitors' },
+  daysSinceLastVisit: { high: 'long since the last site visit', low: 'recent site visit' },
+  companyEmployees: { high: 'larger companies', low: 'smaller companies' },
 };
 
 /** The text of a number trait: above (`high`) or below the clustered population's median of `key`. */
