@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { Profiles } from '../store/profiles.js';
-import { latestPersonaSummaryFigures, writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
+import { latestPersonaSummaries, latestPersonaSummaryFigures, writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
 import type { Workspace } from '../config/workspace.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED } from '../segmentation/rfm.js';
@@ -167,6 +167,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const personas = clustering.status === 'clustered' ? clustering.personas : [];
   const allPersonas = runs.flatMap((r) => (r.outcome.status === 'clustered' ? r.outcome.personas.map((p) => ({ clustering: r.name, persona: p })) : []));
   keepSummariesStable(db, allPersonas.map((p) => p.persona));
+  typicalSummaries(db, allPersonas.filter((p) => p.clustering !== CUSTOMERS).map((p) => p.persona));
   const segments = [
     ...rfmSegmentDefinitions(workspace),
     ...workspace.segments.map((r): SegmentDefinition => ({ key: r.key, name: r.name, kind: 'rule', description: r.description ?? describeRule(r.rule) })),
@@ -363,6 +364,36 @@ function keepSummariesStable(db: Db, personas: Persona[]): void {
     p.summaryFigures = stableFigures(rawSummaryFigures(p.medians, { once: p.onceShare, repeat: p.repeatShare }), before.success ? before.data : undefined);
     p.summary = summaryText(p.summaryFigures);
   }
+}
+
+/**
+ * Another clustering's persona on engagement or attributes: "has not bought yet" would be its
+ * summary token for every lead, so the token carries the typical member instead ("email open rate
+ * 0.16 · website visits 6 · …", medians). The previous text stays while each of its numbers is
+ * within 10% of the new median, so a few new visits rewrite no contact.
+ */
+function typicalSummaries(db: Db, personas: Persona[]): void {
+  if (personas.length === 0) return;
+  const previous = latestPersonaSummaries(db);
+  for (const p of personas) {
+    if (!p.typical) continue;
+    const next = p.typical.replace(/^typical /, '');
+    const before = previous.get(p.key);
+    p.summary = before !== undefined && closeFigures(before, next) ? before : next;
+  }
+}
+
+/** Same labels in the same order, and every number within 10% (or 0.01) of the other's. */
+function closeFigures(a: string, b: string): boolean {
+  const parts = (text: string) => text.split(' · ').map((part) => /^(.*) (-?[\d,.]+)$/.exec(part));
+  const [pa, pb] = [parts(a), parts(b)];
+  if (pa.length !== pb.length) return false;
+  return pa.every((x, i) => {
+    const y = pb[i];
+    if (!x || !y || x[1] !== y[1]) return false;
+    const [u, v] = [Number(x[2]!.replace(/,/g, '')), Number(y[2]!.replace(/,/g, ''))];
+    return Math.abs(u - v) <= Math.max(0.01, 0.1 * Math.abs(v));
+  });
 }
 
 function predictionSummary(record: PredictionRecord): PredictionSummary {

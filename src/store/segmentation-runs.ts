@@ -167,6 +167,12 @@ export function latestPersonaSummaryFigures(db: Db): Map<string, unknown> {
   return new Map(rows.map((r) => [r.key, r.figures === null ? null : (JSON.parse(r.figures) as unknown)]));
 }
 
+/** Persona key → the summary token text of the latest run that had personas. */
+export function latestPersonaSummaries(db: Db): Map<string, string> {
+  const rows = db.prepare(`SELECT key, summary FROM personas WHERE run_id = (SELECT MAX(run_id) FROM personas)`).all() as Array<{ key: string; summary: string }>;
+  return new Map(rows.map((r) => [r.key, r.summary]));
+}
+
 export function latestSegmentationRun(db: Db): { id: number; createdAt: string; referenceDate: string } | undefined {
   return db
     .prepare(`SELECT id, created_at AS createdAt, reference_date AS referenceDate FROM segmentation_runs
