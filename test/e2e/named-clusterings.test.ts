@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explainProfile } from '../../src/pipeline/explain.js';
+import { forget } from '../../src/pipeline/forget.js';
 import { buildReportData } from '../../src/pipeline/report.js';
 import { push, pushedTokenSpecs, segment } from '../../src/pipeline/run.js';
 import { pull } from '../../src/pipeline/run.js';
@@ -199,6 +200,14 @@ describe('named clusterings: customers and the default leads clustering', () => 
     expect(dom).toContain('Leads: Choosing the number of clusters');
     for (const p of leads!.clustering!.personas) expect(dom).toContain(`data-key="${p.key}"`);
   }, 60_000);
+
+  it('forgetting a lead erases their cluster in every clustering', async () => {
+    const lead = leadsMembers()[0]!;
+    const contact = session.db.prepare("SELECT external_id AS id FROM identities WHERE profile_id = ? AND platform = 'hubspot'").get(lead.profileId) as { id: string };
+    const result = await forget(session, { targets: [`hubspot:${contact.id}`], onPlatforms: false, dryRun: false, platforms: ['hubspot'], signal });
+    expect(result.people[0]?.found).toBe(true);
+    expect(session.db.prepare('SELECT COUNT(*) AS n FROM profile_clusters WHERE profile_id = ?').get(lead.profileId)).toEqual({ n: 0 });
+  });
 
   it('still reads a run stored before named clusterings: runs, report and explain show its one clustering', () => {
     const run = session.db.prepare('SELECT id, clustering FROM segmentation_runs ORDER BY id DESC LIMIT 1').get() as { id: number; clustering: string };
