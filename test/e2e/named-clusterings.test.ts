@@ -18,6 +18,7 @@ import { forget } from '../../src/pipeline/forget.js';
 import { buildReportData } from '../../src/pipeline/report.js';
 import { push, pushedTokenSpecs, segment } from '../../src/pipeline/run.js';
 import { pull } from '../../src/pipeline/run.js';
+import { parseWorkspace } from '../../src/config/workspace.js';
 import type { SegmentSummary } from '../../src/pipeline/segment.js';
 import type { Session } from '../../src/pipeline/session.js';
 import { renderWithChromium } from '../../src/report/chromium.js';
@@ -225,6 +226,17 @@ describe('named clusterings: customers and the default leads clustering', () => 
     expect(e.clusterings).toEqual([expect.objectContaining({ name: 'customers', persona: expect.objectContaining({ key: expect.stringMatching(/^persona_/) }) })]);
     expect(e.segments.find((s) => s.kind === 'persona')?.reason).toMatch(/^cluster \d+: \d+\.\d\d from its centre/);
     expect(pushedTokenSpecs(session.db).map((t) => t.key)).not.toContain('persona_leads');
+  });
+
+  it('a clustering named by the admin with no mapping line: `segment` says its persona is not written to HubSpot, and writes no such property', async () => {
+    const workspace = parseWorkspace({ segmentation: { referenceDate: ANCHOR.toISOString(), clusterings: { customers: {}, engaged: { population: 'prospects', features: ['webVisits', 'pageViews'], minProfiles: 10 } } } }, 'w.yaml', ['hubspot']);
+    const again = segment({ ...session, workspace });
+    expect(again.clusterings.map((c) => [c.name, c.status])).toEqual([['customers', 'clustered'], ['engaged', 'clustered']]);
+    expect(again.warnings).toContain('the engaged persona is not written to hubspot: its mapping has no line for persona_engaged (add persona_engaged: <field> and persona_engaged_summary: <field> under tokens:); its lists are pushed');
+    expect(again.segments.some((s) => s.name.startsWith('Engaged persona: '))).toBe(true);
+    const pushed = await push({ ...session, workspace }, { dryRun: false, allowMassRemoval: false, signal });
+    expect(pushed.destinations[0]!.applied!.failed).toEqual([]);
+    expect(world.emulator.listContacts().some((c) => Object.keys(c.properties).some((k) => k.includes('engaged')))).toBe(false);
   });
 });
 
