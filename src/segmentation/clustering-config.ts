@@ -114,7 +114,7 @@ const DEFAULT_LEADS_INPUT = {
   // Engagement counts are zero-inflated and right-skewed: Tukey fences with Q1 = Q3 = 0 would cap
   // every form fill to 0, and the auto log only knows money, orders and days. So: log1p on the
   // counts and company size, and cap at 3 sd.
-  preparation: { log: DEFAULT_LEADS_LOG, outliers: { method: 'zscore' } },
+  preparation: { log: DEFAULT_LEADS_LOG.filter((f) => DEFAULT_LEADS_FEATURES.includes(f)), outliers: { method: 'zscore' } },
 } as const;
 
 /** An empty entry (`leads:` in YAML) means the defaults; `leads` starts from DEFAULT_LEADS_INPUT. */
