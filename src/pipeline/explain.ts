@@ -1,4 +1,4 @@
-import { NOISE_LABEL, personaKey } from '../segmentation/personas.js';
+import { NOISE_LABEL, NOISE_LABEL_PEOPLE, personaKey } from '../segmentation/personas.js';
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
 import { ConfigError } from '../config/errors.js';
@@ -198,7 +198,7 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
         const a = assignmentOf.get(s.key)!;
         const next = a.nextPersonaKey ? personaLabels.get(a.nextPersonaKey) ?? a.nextPersonaKey : null;
         // DBSCAN's noise group is not a cluster: say so rather than give it a cluster number.
-        const noise = s.key === personaKey(NOISE_LABEL) || (a.clustering !== 'customers' && personaLabels.get(s.key) === NOISE_LABEL);
+        const noise = s.key === personaKey(NOISE_LABEL) || (a.clustering !== 'customers' && personaLabels.get(s.key) === NOISE_LABEL_PEOPLE);
         const where = `${a.clustering === 'customers' ? '' : `${a.clustering} clustering, `}${noise ? 'DBSCAN noise (close to no cluster)' : `cluster ${a.cluster}`}`;
         reason = `${where}: ${a.distance!.toFixed(2)} from its centre` +
           (next && a.nextDistance !== null ? `, ${a.nextDistance.toFixed(2)} from the next nearest (${next})` : '') +

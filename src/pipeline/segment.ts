@@ -9,7 +9,7 @@ import { describeRule, evaluateRule } from '../segmentation/rules.js';
 import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
 import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmentation/clustering.js';
 import { loadProfileAttributes } from './profile-attributes.js';
-import { clusteringPersonaKey, CUSTOMERS, personaNamePrefix, type Persona } from '../segmentation/personas.js';
+import { clusteringPersonaKey, CUSTOMERS, NOISE_LABEL_PEOPLE, personaNamePrefix, type Persona } from '../segmentation/personas.js';
 import { namedClusterings } from '../segmentation/clustering-config.js';
 import { rawSummaryFigures, stableFigures, summaryText, SummaryFiguresSchema } from '../segmentation/persona-summary.js';
 import { clusteringRecord, type ClusteringRecord } from './clustering-record.js';
@@ -341,6 +341,7 @@ function runClusterings(features: FeatureSet, workspace: Workspace, options: { c
     const outcome = clusterProfiles(features, c.settings, { ...options, path: c.path });
     if (outcome.status === 'clustered') {
       for (const p of outcome.personas) {
+        if (p.noise && c.name !== CUSTOMERS) p.label = NOISE_LABEL_PEOPLE;
         const base = clusteringPersonaKey(c.name, p.label);
         let key = base;
         for (let n = 2; taken.has(key); n++) key = `${base}_${n}`;

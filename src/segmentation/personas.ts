@@ -33,6 +33,8 @@ type PersonaFeature = (typeof PERSONA_FEATURES)[number];
 
 /** What DBSCAN's noise group is called: people who resemble no cluster closely. */
 export const NOISE_LABEL = 'Unusual customers';
+/** The same group in a clustering other than customers (leads have not bought: they are no customers). */
+export const NOISE_LABEL_PEOPLE = 'Unusual people';
 
 /** A label word must hold for at least this share of the persona's members. */
 export const CLAIM_SHARE = 0.8;

@@ -238,6 +238,19 @@ describe('named clusterings: customers and the default leads clustering', () => 
     expect(pushed.destinations[0]!.applied!.failed).toEqual([]);
     expect(world.emulator.listContacts().some((c) => Object.keys(c.properties).some((k) => k.includes('engaged')))).toBe(false);
   });
+
+  it('calls DBSCAN\'s noise group of leads "Unusual people", not customers, and explain says it is noise', () => {
+    const workspace = parseWorkspace({ segmentation: { referenceDate: ANCHOR.toISOString(), clusterings: { leads: { algorithm: 'dbscan', stabilityResamples: 0, dbscan: { minPts: 4 } } } } }, 'w.yaml', ['hubspot']);
+    const again = segment({ ...session, workspace });
+    const leads = again.clusterings[0]!;
+    if (leads.status !== 'clustered') throw new Error(leads.status === 'skipped' ? leads.reason : 'not clustered');
+    const noise = leads.personas.find((p) => p.noise)!;
+    expect(noise).toMatchObject({ label: 'Unusual people', key: 'persona_leads_unusual_people' });
+    expect(leads.personas.filter((p) => /customer/i.test(p.label))).toEqual([]);
+    const member = session.db.prepare("SELECT profile_id AS id FROM profile_clusters WHERE persona_key = 'persona_leads_unusual_people' LIMIT 1").get() as { id: number };
+    const e = explainProfile({ ...session, workspace }, `profile:${member.id}`);
+    expect(e.segments.find((s) => s.key === noise.key)?.reason).toMatch(/^leads clustering, DBSCAN noise \(close to no cluster\): /);
+  });
 });
 
 const ROOT = join(import.meta.dirname, '../..');
