@@ -38,7 +38,7 @@ export function renderSegment(result: SegmentSummary): string {
     table(rows, ['l', 'l', 'r', 'r']),
     `${plural(result.entered, 'segment entry', 'segment entries')}, ${plural(result.left, 'exit')} since the previous run`,
     '',
-    renderClustering(result.clustering),
+    renderClusterings(result),
     '',
     renderPredictions(result.predictions),
     '',
@@ -52,6 +52,13 @@ const ALGORITHMS: Record<string, string> = { kmeans: 'k-means', gmm: 'Gaussian m
 
 const CLUSTERED_NOUN = (kind: string): [string, string] =>
   kind === 'buyers' ? ['buyer', 'buyers'] : kind === 'prospects' ? ['prospect', 'prospects'] : ['profile', 'profiles'];
+
+/** Every named clustering, each under its name when there are several (issue 13). */
+export function renderClusterings(result: Pick<SegmentSummary, 'clustering'> & { clusterings?: SegmentSummary['clusterings'] }): string {
+  const all = result.clusterings ?? [{ name: 'customers', ...result.clustering }];
+  if (all.length === 1 && all[0]!.name === 'customers') return renderClustering(all[0]!);
+  return all.map((c) => `Clustering ${c.name}\n${renderClustering(c)}`).join('\n\n');
+}
 
 export function renderClustering(c: SegmentSummary['clustering']): string {
   if (c.status === 'skipped') return `No clusters: ${c.reason}.`;

@@ -55,8 +55,11 @@ function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
       switch (def.type) {
         case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'catch': case 'nonoptional':
           return unwrap(def.innerType as z.core.$ZodType);
-        case 'pipe':
-          return unwrap(def.in as z.core.$ZodType);
+        case 'pipe': {
+          // z.preprocess is a pipe from a transform: the keys are those of the schema after it.
+          const input = def.in as z.core.$ZodType;
+          return unwrap(input._zod.def.type === 'transform' ? (def.out as z.core.$ZodType) : input);
+        }
         case 'lazy':
           return unwrap((def.getter as () => z.core.$ZodType)());
         case 'union':

@@ -5,8 +5,8 @@ import { ConfigError, parseOrThrow } from './errors.js';
 import { readYamlFile } from './yaml-file.js';
 import { DEFAULT_RFM_SEGMENTS, RfmSegmentRuleSchema, compileRfmSegments } from '../segmentation/rfm-segments.js';
 import { checkRuleValues, RuleSegmentSchema } from '../segmentation/rules.js';
-import { PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
-import { ClusteringSchema, populationProblem } from '../segmentation/clustering-config.js';
+import { looksLikePersonaName, PERSONA_KEY_PREFIX, PERSONA_NAME_PREFIX } from '../segmentation/personas.js';
+import { ClusteringBodySchema, ClusteringsSchema, clusteringsProblem, namedClusterings, personaFieldProblem, populationProblem } from '../segmentation/clustering-config.js';
 import { PredictionSettingsSchema } from '../segmentation/predict/settings.js';
 import { PropensitySettingsSchema } from '../segmentation/propensity/settings.js';
 import { ScheduleSchema, scheduleProblem } from '../scheduler/schedule-config.js';
@@ -57,10 +57,14 @@ export const WorkspaceSchema = z.strictObject({
       referenceDate: IsoDate.optional(),
       windowDays: z.number().int().min(1).max(3650).default(365),
       rfmSegments: z.array(RfmSegmentRuleSchema).min(1).optional(),
-      clustering: ClusteringSchema,
+      /** The clustering named customers (see clustering-config.ts); segmentation.clusterings declares more. */
+      clustering: ClusteringBodySchema.optional(),
+      clusterings: ClusteringsSchema.optional(),
       predictions: PredictionSettingsSchema,
       propensity: PropensitySettingsSchema,
     })
+    // Whether clustering was declared decides whether the default leads clustering is added (namedClusterings).
+    .transform((s) => ({ ...s, clustering: s.clustering ?? ClusteringBodySchema.parse({}), clusteringDeclared: s.clustering !== undefined }))
     .prefault({}),
   currency: z
     .strictObject({
@@ -115,8 +119,12 @@ export function parseWorkspace(value: unknown, where: string, knownConnectors: r
   if (scheduleIssue) throw new ConfigError(`${where} is not valid:\n  - ${scheduleIssue}`);
   const rfmKeys = ['lost', 'prospects', ...(workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS).map((r) => r.key)];
   const seen = new Set<string>(rfmKeys);
-  const populationIssue = populationProblem(workspace.segmentation.clustering.population, rfmKeys);
-  if (populationIssue) throw new ConfigError(`${where} is not valid:\n  - segmentation.clustering.population: ${populationIssue}`);
+  const clusteringIssue = clusteringsProblem(workspace.segmentation);
+  if (clusteringIssue) throw new ConfigError(`${where} is not valid:\n  - ${clusteringIssue}`);
+  for (const clustering of namedClusterings(workspace.segmentation)) {
+    const populationIssue = populationProblem(clustering.settings.population, rfmKeys);
+    if (populationIssue) throw new ConfigError(`${where} is not valid:\n  - ${clustering.path}.population: ${populationIssue}`);
+  }
   workspace.segments.forEach((segment, i) => {
     const at = `segments.${i} (${segment.key})`;
     if (seen.has(segment.key)) {
@@ -126,10 +134,10 @@ export function parseWorkspace(value: unknown, where: string, knownConnectors: r
     if (segment.key.startsWith(PERSONA_KEY_PREFIX)) {
       throw new ConfigError(`${where} is not valid:\n  - ${at}.key: keys starting with "${PERSONA_KEY_PREFIX}" are reserved for personas; choose another key`);
     }
-    if (segment.name.toLowerCase().startsWith(PERSONA_NAME_PREFIX.toLowerCase())) {
-      throw new ConfigError(`${where} is not valid:\n  - ${at}.name: names starting with "${PERSONA_NAME_PREFIX}" are reserved for personas' lists; choose another name`);
+    if (looksLikePersonaName(segment.name)) {
+      throw new ConfigError(`${where} is not valid:\n  - ${at}.name: names starting with "${PERSONA_NAME_PREFIX}" are reserved for personas' lists (and "Lead persona: ", "<clustering> persona: " for other clusterings); choose another name`);
     }
-    const problem = checkRuleValues(segment.rule, rfmKeys);
+    const problem = checkRuleValues(segment.rule, rfmKeys) ?? personaFieldProblem(segment.rule, namedClusterings(workspace.segmentation).map((c) => c.name));
     if (problem) throw new ConfigError(`${where} is not valid:\n  - ${at}.rule: ${problem}`);
     seen.add(segment.key);
   });

@@ -7,7 +7,8 @@ import { describeMappingProblems } from '../pipeline/mapping-check.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 import { listNameFor } from '../pipeline/plan.js';
 import { rfmSegmentDefinitions } from '../pipeline/segment.js';
-import { tokenSpecs } from '../segmentation/tokens.js';
+import { clusteringTokenSpecs, tokenSpecs } from '../segmentation/tokens.js';
+import { namedClusterings } from '../segmentation/clustering-config.js';
 import { fail, ok, warn, type Check } from './check.js';
 import type { ConfiguredPlatform } from './env.js';
 
@@ -32,10 +33,14 @@ export function expectedSegments(workspace: Workspace, fromStore: SegmentDefinit
  * latest run already names them (or clustering is off).
  */
 export function pendingPersonaLists(workspace: Workspace, fromStore: SegmentDefinition[] | undefined): string | undefined {
-  const clustering = workspace.segmentation.clustering;
-  if ((fromStore && fromStore.length > 0) || !clustering.enabled) return undefined;
-  const count = clustering.k === 'auto' ? `${clustering.kRange[0]} to ${clustering.kRange[1]}` : String(clustering.k);
-  return `plus one per persona, which the first segmentation finds (${count}, segmentation.clustering.k${clustering.k === 'auto' ? ' auto' : ''})`;
+  if (fromStore && fromStore.length > 0) return undefined;
+  const on = namedClusterings(workspace.segmentation).filter((c) => c.settings.enabled);
+  if (on.length === 0) return undefined;
+  const parts = on.map(({ name, path, settings }) => {
+    const count = `${settings.k === 'auto' ? `${settings.kRange[0]} to ${settings.kRange[1]}` : String(settings.k)}, ${path}.k${settings.k === 'auto' ? ' auto' : ''}`;
+    return name === 'customers' ? `one per persona, which the first segmentation finds (${count})` : `one per ${name} persona (${count}, when enough of its population has the data)`;
+  });
+  return `plus ${parts.join(' and ')}`;
 }
 
 async function checkPlatform(
@@ -60,9 +65,10 @@ async function checkPlatform(
     const destination = connector.destination;
     const writes = settings.enabled && destination !== undefined;
     const predictions = workspace.segmentation.predictions;
+    const clusterings = namedClusterings(workspace.segmentation).map((c) => c.name);
     const input: DiagnoseInput = {
       destination: writes,
-      tokens: writes && settings.tokens ? tokenSpecs(segments, predictions.enabled ? predictions.horizonMonths : null).filter((t) => destination.tokenField(t.key) !== undefined) : [],
+      tokens: writes && settings.tokens ? tokenSpecs(segments, predictions.enabled ? predictions.horizonMonths : null, clusterings).filter((t) => destination.tokenField(t.key) !== undefined) : [],
       lists: writes && settings.lists
         ? segments.map((segment) => ({ segment, listName: destination.listName?.(segment) ?? listNameFor(settings, segment.name) }))
         : [],
@@ -71,6 +77,15 @@ async function checkPlatform(
     const checks = await connector.diagnose(input);
     if (personaLists && input.lists.length > 0) {
       for (const check of checks) if (check.name === `${descriptor.id} lists` && check.status !== 'fail') check.detail = `${check.detail}; ${personaLists}`;
+    }
+    // A named clustering's persona tokens go only where the mapping names a field: say which do not.
+    const unmapped = writes && settings.tokens
+      ? clusterings.filter((name) => name !== 'customers').flatMap((name) => clusteringTokenSpecs(name).filter((t) => destination.tokenField(t.key) === undefined).map((t) => ({ name, key: t.key })))
+      : [];
+    if (unmapped.length > 0) {
+      const names = [...new Set(unmapped.map((u) => u.name))];
+      checks.push(warn(`${descriptor.id} persona tokens`, `no ${descriptor.displayName} field is mapped for ${unmapped.map((u) => u.key).join(', ')}: the ${names.join(', ')} persona${names.length === 1 ? ' is' : 's are'} not written to ${descriptor.displayName} (its lists are)`,
+        `to write ${unmapped.length === 1 ? 'it' : 'them'}, add ${unmapped.map((u) => `${u.key}: <field>`).join(', ')} under tokens: in the ${descriptor.id} mapping file`));
     }
     // The credentials line already says why nothing else can be checked.
     const unreachable = checks.some((c) => c.status === 'fail' && c.name === `${descriptor.id} credentials`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Db } from '../store/db.js';
 import type { ClusteringOutcome } from '../segmentation/clustering.js';
 import { matrixToRows } from '../segmentation/matrix.js';
 import { sampleIndices, seededRandom } from '../segmentation/random.js';
@@ -121,4 +122,28 @@ export function clusteringRecord(c: ClusteringOutcome): ClusteringRecord {
     umapSample,
     ...(c.dbscan ? { dbscan: c.dbscan } : {}),
   };
+}
+
+/** segmentation_runs.clustering from issue 13 on: every named clustering's record, customers first. */
+const StoredClusteringsSchema = z.object({
+  clusterings: z.array(z.object({ name: z.string(), path: z.string().optional(), record: ClusteringRecordSchema })),
+});
+
+/**
+ * Every clustering of a stored run. Runs before named clusterings stored one record: it is the
+ * customers clustering's.
+ */
+export function parseStoredClusterings(json: string): Array<{ name: string; record: ClusteringRecord }> {
+  const value: unknown = JSON.parse(json);
+  if (typeof value === 'object' && value !== null && 'clusterings' in value) return StoredClusteringsSchema.parse(value).clusterings;
+  return [{ name: 'customers', record: ClusteringRecordSchema.parse(value) }];
+}
+
+/** The named clusterings of the latest segmentation run (customers only for runs before them; none without a run). */
+export function latestClusteringNames(db: Db): string[] {
+  const row = db.prepare('SELECT clustering FROM segmentation_runs ORDER BY id DESC LIMIT 1').get() as { clustering: string | null } | undefined;
+  if (!row?.clustering) return [];
+  const value: unknown = JSON.parse(row.clustering);
+  if (typeof value !== 'object' || value === null || !('clusterings' in value) || !Array.isArray(value.clusterings)) return ['customers'];
+  return value.clusterings.flatMap((c: unknown) => (typeof c === 'object' && c !== null && 'name' in c && typeof c.name === 'string' ? [c.name] : []));
 }

@@ -1,4 +1,4 @@
-import { NOISE_LABEL, personaKey } from '../segmentation/personas.js';
+import { NOISE_LABEL, NOISE_LABEL_PEOPLE, personaKey } from '../segmentation/personas.js';
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
 import { ConfigError } from '../config/errors.js';
@@ -15,6 +15,7 @@ import { summarizeCustomers } from '../segmentation/predict/summary.js';
 import { featureLabel, groupPurchases } from '../segmentation/features.js';
 import { latestPropensityRecord } from './propensity-record.js';
 import { contributions } from '../segmentation/propensity/index.js';
+import { parseStoredClusterings } from './clustering-record.js';
 
 /** One person as segsync sees them: sources, features, scores, segments with reasons, tokens. */
 export interface Explanation {
@@ -29,6 +30,8 @@ export interface Explanation {
   features: Record<string, number | string | null>;
   rfm: { status: string; recencyDays: number | null; frequency: number | null; monetary: number | null; r: number | null; f: number | null; m: number | null } | null;
   segments: Array<{ key: string; name: string; kind: string; since: string; reason: string }>;
+  /** The person's persona in each named clustering of the run (null: outside its population, or it did not run: `note` says which). */
+  clusterings: Array<{ name: string; persona: { key: string; label: string } | null; cluster: number | null; note: string }>;
   tokens: Array<{ platform: string; externalId: string; token: string; field: string | null; value: string; applied: string | null }>;
   predictions: ExplainedPredictions;
   propensity: ExplainedPropensity;
@@ -184,6 +187,21 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
     .get(profileId) as Explanation['rfm'] | undefined) ?? null;
 
   const personaLabels = new Map((db.prepare('SELECT key, label FROM personas WHERE run_id = ?').all(run.id) as Array<{ key: string; label: string }>).map((p) => [p.key, p.label]));
+  // Each clustering's assignment (profile_clusters); a run from before named clusterings has only profile_features.
+  type Assignment = { clustering: string; cluster: number; personaKey: string; distance: number | null; nextDistance: number | null; nextPersonaKey: string | null };
+  const assignments = db.prepare(`SELECT clustering, cluster, persona_key AS personaKey, centre_distance AS distance, next_centre_distance AS nextDistance,
+        next_persona_key AS nextPersonaKey FROM profile_clusters WHERE profile_id = ? AND run_id = ?`).all(profileId, run.id) as Assignment[];
+  const assignmentOf = new Map(assignments.map((a) => [a.personaKey, a]));
+  if (featureRow?.personaKey && !assignmentOf.has(featureRow.personaKey) && featureRow.cluster !== null) {
+    assignmentOf.set(featureRow.personaKey, { clustering: 'customers', cluster: featureRow.cluster, personaKey: featureRow.personaKey, distance: featureRow.distance, nextDistance: featureRow.nextDistance, nextPersonaKey: featureRow.nextPersonaKey });
+  }
+  const runRecord = db.prepare('SELECT clustering FROM segmentation_runs WHERE id = ?').get(run.id) as { clustering: string | null };
+  const clusterings = (runRecord.clustering ? parseStoredClusterings(runRecord.clustering) : []).map(({ name, record }) => {
+    const mine = [...assignmentOf.values()].find((a) => a.clustering === name);
+    if (mine) return { name, persona: { key: mine.personaKey, label: personaLabels.get(mine.personaKey) ?? mine.personaKey }, cluster: mine.cluster, note: `cluster ${mine.cluster}` };
+    const note = record.status === 'skipped' ? `did not run: ${record.reason}` : `not in its population (${record.population?.description ?? 'buyers'})`;
+    return { name, persona: null, cluster: null, note };
+  });
   const ruleByKey = new Map(session.workspace.segments.map((s) => [s.key, s]));
   const segments = (db.prepare(`SELECT s.key, s.name, s.kind, s.description, m.entered_at AS since FROM memberships m JOIN segments s ON s.key = m.segment_key
       WHERE m.profile_id = ? AND m.left_at IS NULL ORDER BY s.kind, s.key`).all(profileId) as Array<{ key: string; name: string; kind: string; description: string; since: string }>)
@@ -193,12 +211,14 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
       else if (s.kind === 'rule') {
         const rule = ruleByKey.get(s.key);
         reason = rule ? `matched: ${describeRule(rule.rule)}` : s.description;
-      } else if (s.kind === 'persona' && featureRow?.distance !== null && featureRow?.distance !== undefined) {
-        const next = featureRow.nextPersonaKey ? personaLabels.get(featureRow.nextPersonaKey) ?? featureRow.nextPersonaKey : null;
+      } else if (s.kind === 'persona' && assignmentOf.get(s.key)?.distance != null) {
+        const a = assignmentOf.get(s.key)!;
+        const next = a.nextPersonaKey ? personaLabels.get(a.nextPersonaKey) ?? a.nextPersonaKey : null;
         // DBSCAN's noise group is not a cluster: say so rather than give it a cluster number.
-        const where = s.key === personaKey(NOISE_LABEL) ? 'DBSCAN noise (close to no cluster)' : `cluster ${featureRow.cluster}`;
-        reason = `${where}: ${featureRow.distance.toFixed(2)} from its centre` +
-          (next && featureRow.nextDistance !== null ? `, ${featureRow.nextDistance.toFixed(2)} from the next nearest (${next})` : '') +
+        const noise = s.key === personaKey(NOISE_LABEL) || (a.clustering !== 'customers' && personaLabels.get(s.key) === NOISE_LABEL_PEOPLE);
+        const where = `${a.clustering === 'customers' ? '' : `${a.clustering} clustering, `}${noise ? 'DBSCAN noise (close to no cluster)' : `cluster ${a.cluster}`}`;
+        reason = `${where}: ${a.distance!.toFixed(2)} from its centre` +
+          (next && a.nextDistance !== null ? `, ${a.nextDistance.toFixed(2)} from the next nearest (${next})` : '') +
           ' (standardized units)';
       }
       return { key: s.key, name: s.name, kind: s.kind, since: s.since, reason };
@@ -237,6 +257,7 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
     features,
     rfm,
     segments,
+    clusterings,
     tokens,
     predictions,
     propensity,

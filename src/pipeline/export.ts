@@ -18,6 +18,9 @@ import { makePrivateDir, writePrivateFile } from '../report/private-files.js';
  * - assignments.csv: each profile's RFM segment and scores, rule segments, persona and cluster.
  * - metrics.json: preparation steps and fitted parameters, the k scan, the chosen k's metrics,
  *   centres, PCA loadings; personas.json: the personas.
+ * These are the customers clustering's. Every other named clustering <name> (e.g. leads) adds
+ * <name>-prepared-features.csv, <name>-metrics.json and <name>-personas.json in the same layout,
+ * and the columns persona_<name> and cluster_<name> in assignments.csv (empty outside it).
  */
 export interface ExportInput {
   dir: string;
@@ -31,6 +34,8 @@ export interface ExportInput {
   record: ClusteringRecord;
   personas: readonly Persona[];
   seed: number;
+  /** The named clusterings other than customers (issue 13). */
+  others?: ReadonlyArray<{ name: string; clustering: ClusteringOutcome; record: ClusteringRecord; personas: readonly Persona[]; seed: number }>;
 }
 
 /** Fails before the run is stored when the export could not be written (a file in the way, no permission). */
@@ -55,39 +60,51 @@ export function writeExport(input: ExportInput): string[] {
   write('features.csv', toCsv(['profile_id', 'email', ...featureKeys], input.profileIds.map((id, i) => [
     id, input.emails.get(id) ?? '', ...featureKeys.map((k) => input.features[i]![k] ?? null),
   ])));
-  write('assignments.csv', toCsv(['profile_id', 'email', 'rfm_segment', 'r', 'f', 'm', 'rule_segments', 'persona', 'cluster'], input.profileIds.map((id, i) => {
+  const others = input.others ?? [];
+  const otherColumns = others.flatMap((o) => [`persona_${o.name}`, `cluster_${o.name}`]);
+  write('assignments.csv', toCsv(['profile_id', 'email', 'rfm_segment', 'r', 'f', 'm', 'rule_segments', 'persona', 'cluster', ...otherColumns], input.profileIds.map((id, i) => {
     const a = input.assignments[i]!;
     const cluster = input.clustering.status === 'clustered' ? clusterOf(input.clustering, i) : null;
-    return [id, input.emails.get(id) ?? '', a.rfmSegment, a.r, a.f, a.m, a.ruleSegments.join(';'), a.persona ?? '', cluster];
+    const inOthers = others.flatMap((o) => {
+      const at = o.clustering.status === 'clustered' ? clusterOf(o.clustering, i) : null;
+      return at === null ? ['', null] : [o.personas[at]?.key ?? '', at];
+    });
+    return [id, input.emails.get(id) ?? '', a.rfmSegment, a.r, a.f, a.m, a.ruleSegments.join(';'), a.persona ?? '', cluster, ...inOthers];
   })));
 
-  const c = input.clustering;
-  if (c.status === 'clustered') {
-    const { matrix, columns } = c.prepared;
-    const silhouetteRows = flags(matrix.rows, silhouetteSample(matrix.rows, { seed: input.seed }));
-    const dunnRows = flags(matrix.rows, dunnSample(matrix.rows, { seed: input.seed }));
-    const scanned = [...c.scanLabels.keys()].sort((a, b) => a - b);
-    const rows: unknown[][] = [];
-    for (let j = 0; j < matrix.rows; j++) {
-      rows.push([
-        input.profileIds[c.rows[j]!],
-        ...Array.from(matrix.data.subarray(j * matrix.cols, (j + 1) * matrix.cols)),
-        c.labels[j],
-        ...scanned.map((k) => c.scanLabels.get(k)![j]),
-        silhouetteRows[j],
-        dunnRows[j],
-      ]);
-    }
-    write('prepared-features.csv', toCsv(['profile_id', ...columns, 'cluster', ...scanned.map((k) => `cluster_k${k}`), 'silhouette_sample', 'dunn_sample'], rows));
-  }
   const notes = {
     scan: 'Each k tried has its labels in prepared-features.csv as cluster_k<k>; "cluster" is the chosen k.',
     sampled: 'Where a metric says exact: false, it was computed on the rows flagged 1 in silhouette_sample / dunn_sample.',
     stability: 'Mean adjusted Rand index between the chosen clustering and re-clusterings of seeded bootstrap resamples; it depends on segsync\'s seeded resampling and is reported, not reproducible from these files alone.',
   };
-  write('metrics.json', `${JSON.stringify({ runId: input.runId, seed: input.seed, notes, clustering: input.record }, null, 2)}\n`);
-  write('personas.json', `${JSON.stringify(input.personas, null, 2)}\n`);
+  for (const one of [{ prefix: '', clustering: input.clustering, record: input.record, personas: input.personas, seed: input.seed }, ...others.map((o) => ({ ...o, prefix: `${o.name}-` }))]) {
+    const prepared = preparedRows(one.clustering, input.profileIds, one.seed);
+    if (prepared) write(`${one.prefix}prepared-features.csv`, prepared);
+    write(`${one.prefix}metrics.json`, `${JSON.stringify({ runId: input.runId, seed: one.seed, notes, clustering: one.record }, null, 2)}\n`);
+    write(`${one.prefix}personas.json`, `${JSON.stringify(one.personas, null, 2)}\n`);
+  }
   return written;
+}
+
+/** The prepared matrix of one clustering as CSV, or null when it did not run. */
+function preparedRows(c: ClusteringOutcome, profileIds: readonly number[], seed: number): string | null {
+  if (c.status !== 'clustered') return null;
+  const { matrix, columns } = c.prepared;
+  const silhouetteRows = flags(matrix.rows, silhouetteSample(matrix.rows, { seed }));
+  const dunnRows = flags(matrix.rows, dunnSample(matrix.rows, { seed }));
+  const scanned = [...c.scanLabels.keys()].sort((a, b) => a - b);
+  const rows: unknown[][] = [];
+  for (let j = 0; j < matrix.rows; j++) {
+    rows.push([
+      profileIds[c.rows[j]!],
+      ...Array.from(matrix.data.subarray(j * matrix.cols, (j + 1) * matrix.cols)),
+      c.labels[j],
+      ...scanned.map((k) => c.scanLabels.get(k)![j]),
+      silhouetteRows[j],
+      dunnRows[j],
+    ]);
+  }
+  return toCsv(['profile_id', ...columns, 'cluster', ...scanned.map((k) => `cluster_k${k}`), 'silhouette_sample', 'dunn_sample'], rows);
 }
 
 function flags(rows: number, sample: Int32Array | null): Uint8Array {

@@ -3,6 +3,7 @@ import { RunHistory } from '../store/runs.js';
 import { destinationSettings, sourceSettings } from '../config/workspace.js';
 import { tokenSpecs } from '../segmentation/tokens.js';
 import { latestPredictionRecord, predictionTokenHorizon } from './prediction-record.js';
+import { latestClusteringNames } from './clustering-record.js';
 import type { DestinationPlan } from '../domain/plan.js';
 import type { Db } from '../store/db.js';
 import type { TokenSpec } from '../domain/segments.js';
@@ -158,9 +159,24 @@ export async function pull(session: Session, options: CommandOptions & { full: b
 }
 
 export function segment(session: Session, options: { exportDir?: string } = {}): SegmentSummary {
-  const summary = runSegmentation(session.db, session.workspace, options);
+  const summary = withUnmappedPersonaTokens(session, runSegmentation(session.db, session.workspace, options));
   reportRunPart('segment', () => summary);
   return summary;
+}
+
+/**
+ * A named clustering's persona tokens go only where a destination's mapping names a field (as any
+ * unmapped token): say where they do not, so an admin does not wait for a property that never comes.
+ */
+function withUnmappedPersonaTokens(session: Session, summary: SegmentSummary): SegmentSummary {
+  const warnings = session.connectors.flatMap((c) => {
+    const destination = c.connector.destination;
+    const settings = destinationSettings(session.workspace, c.id);
+    if (!destination || !settings.enabled || !settings.tokens) return [];
+    return summary.clusterings.filter((k) => k.name !== 'customers' && destination.tokenField(`persona_${k.name}`) === undefined)
+      .map((k) => `the ${k.name} persona is not written to ${c.id}: its mapping has no line for persona_${k.name} (add persona_${k.name}: <field> and persona_${k.name}_summary: <field> under tokens:); its lists are pushed`);
+  });
+  return warnings.length === 0 ? summary : { ...summary, warnings: [...summary.warnings, ...warnings] };
 }
 
 /**
@@ -171,7 +187,7 @@ export function segment(session: Session, options: { exportDir?: string } = {}):
 export async function segmentInWorker(session: Session, options: { exportDir?: string; signal?: AbortSignal } = {}): Promise<SegmentSummary> {
   const { signal, ...rest } = options;
   if (session.dbPath === ':memory:') return segment(session, rest);
-  const summary = await runSegmentationInWorker({ dbPath: session.dbPath, workspace: session.workspace, options: rest }, signal);
+  const summary = withUnmappedPersonaTokens(session, await runSegmentationInWorker({ dbPath: session.dbPath, workspace: session.workspace, options: rest }, signal));
   reportRunPart('segment', () => summary);
   return summary;
 }
@@ -193,7 +209,7 @@ function describePlan(plan: DestinationPlan): PushResult['destinations'][number]
 
 /** The tokens a push declares: the store's segments, and the predictions unless the latest run had them off. */
 export function pushedTokenSpecs(db: Db): TokenSpec[] {
-  return tokenSpecs(listSegments(db), predictionTokenHorizon(latestPredictionRecord(db)));
+  return tokenSpecs(listSegments(db), predictionTokenHorizon(latestPredictionRecord(db)), latestClusteringNames(db));
 }
 
 /**

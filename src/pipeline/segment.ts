@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { Profiles } from '../store/profiles.js';
-import { latestPersonaSummaryFigures, writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
+import { latestPersonaSummaries, latestPersonaSummaryFigures, writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
 import type { Workspace } from '../config/workspace.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED } from '../segmentation/rfm.js';
@@ -10,9 +10,11 @@ import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, typ
 import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmentation/clustering.js';
 import { loadProfileAttributes } from './profile-attributes.js';
 import { loadInterestInputs } from './interest-inputs.js';
-import { PERSONA_NAME_PREFIX, type Persona } from '../segmentation/personas.js';
+import { clusteringPersonaKey, CUSTOMERS, NOISE_LABEL_PEOPLE, personaNamePrefix, type Persona } from '../segmentation/personas.js';
+import { namedClusterings } from '../segmentation/clustering-config.js';
 import { rawSummaryFigures, stableFigures, summaryText, SummaryFiguresSchema } from '../segmentation/persona-summary.js';
-import { clusteringRecord } from './clustering-record.js';
+import { clusteringRecord, type ClusteringRecord } from './clustering-record.js';
+import type { ProfileClusterRow } from '../store/segmentation-runs.js';
 import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
 import { loadEngagement } from './engagement-loader.js';
@@ -40,7 +42,10 @@ export interface SegmentSummary {
   segments: Array<{ key: string; name: string; kind: string; size: number }>;
   entered: number;
   left: number;
+  /** The customers clustering (segmentation.clustering): as before named clusterings, for readers of that shape. */
   clustering: ClusteringSummary;
+  /** Every clustering of the run, customers first: its name and what it found (or why it was skipped). */
+  clusterings: Array<{ name: string } & ClusteringSummary>;
   /** The purchase models: fits and totals (the weekly holdout series stays in the store, for the report). */
   predictions: PredictionSummary;
   /** The first-purchase propensity model: validation figures, or why it was skipped. */
@@ -160,20 +165,33 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     features.numbers.leadScore = propensity.leadScore;
   }
   const outlook = predictions?.status === 'fitted' ? { horizonMonths: predictionSettings.horizonMonths } : {};
-  const clustering = clusterProfiles(features, workspace.segmentation.clustering, { currency: workspace.currency?.base ?? '', ...outlook });
-  const personaOf = new Map<number, number>(); // profile row → persona index
+  const runs = runClusterings(features, workspace, { currency: workspace.currency?.base ?? '', ...outlook });
+  const customersRun = runs.find((r) => r.name === CUSTOMERS);
+  const clustering: ClusteringOutcome = customersRun?.outcome ?? { status: 'skipped', reason: NO_CUSTOMERS_CLUSTERING };
+  const personaOf = new Map<number, number>(); // profile row → persona index (customers)
   if (clustering.status === 'clustered') {
     clustering.rows.forEach((row, j) => {
       personaOf.set(row, clustering.labels[j]!);
       features.categories.persona[row] = clustering.personas[clustering.labels[j]!]!.key;
     });
   }
+  // Every other clustering's persona per profile row, for rules (field persona.<name>) and tokens.
+  features.clusterPersonas = new Map(runs.filter((r) => r.name !== CUSTOMERS).map((r) => {
+    const column: Array<string | null> = new Array<string | null>(profileIds.length).fill(null);
+    if (r.outcome.status === 'clustered') {
+      const c = r.outcome;
+      c.rows.forEach((row, j) => { column[row] = c.personas[c.labels[j]!]!.key; });
+    }
+    return [r.name, column];
+  }));
   const personas = clustering.status === 'clustered' ? clustering.personas : [];
-  keepSummariesStable(db, personas);
+  const allPersonas = runs.flatMap((r) => (r.outcome.status === 'clustered' ? r.outcome.personas.map((p) => ({ clustering: r.name, persona: p })) : []));
+  keepSummariesStable(db, allPersonas.map((p) => p.persona));
+  typicalSummaries(db, allPersonas.filter((p) => p.clustering !== CUSTOMERS).map((p) => p.persona));
   const segments = [
     ...rfmSegmentDefinitions(workspace),
     ...workspace.segments.map((r): SegmentDefinition => ({ key: r.key, name: r.name, kind: 'rule', description: r.description ?? describeRule(r.rule) })),
-    ...personas.map((p): SegmentDefinition => ({ key: p.key, name: `${PERSONA_NAME_PREFIX}${p.label}`, kind: 'persona', description: p.narrative })),
+    ...allPersonas.map(({ clustering: name, persona: p }): SegmentDefinition => ({ key: p.key, name: `${personaNamePrefix(name)}${p.label}`, kind: 'persona', description: p.narrative })),
   ];
   // Rules run last, so a rule can name a persona ("German lapsed big spenders").
   const ruleMembers: string[][] = profileIds.map(() => []);
@@ -187,10 +205,30 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const rfmRows: ProfileRfmRow[] = [];
   const featureRows: ProfileFeatureRow[] = [];
   const clusterRowOf = clustering.status === 'clustered' ? new Map(Array.from(clustering.rows, (row, j) => [row, j])) : new Map<number, number>();
+  const otherRuns = runs.filter((r) => r.name !== CUSTOMERS).map((r) => {
+    const c = r.outcome.status === 'clustered' ? r.outcome : undefined;
+    const rowOf = c ? new Map(Array.from(c.rows, (row, j) => [row, j])) : new Map<number, number>();
+    return { name: r.name, personaAt: (i: number): Persona | undefined => { const j = rowOf.get(i); return c && j !== undefined ? c.personas[c.labels[j]!] : undefined; } };
+  });
+  const clusterRows: ProfileClusterRow[] = [];
+  for (const r of runs) {
+    if (r.outcome.status !== 'clustered') continue;
+    const c = r.outcome;
+    c.rows.forEach((row, j) => clusterRows.push({
+      profileId: profileIds[row]!,
+      clustering: r.name,
+      cluster: c.labels[j]!,
+      personaKey: c.personas[c.labels[j]!]!.key,
+      centreDistance: c.centreDistance[j]!,
+      nextCentreDistance: c.k > 1 ? c.nextCentreDistance[j]! : null,
+      nextPersonaKey: c.k > 1 ? c.personas[c.nextCluster[j]!]!.key : null,
+    }));
+  }
   profileIds.forEach((profileId, i) => {
     const key = keys[i]!;
     const persona = personaOf.has(i) ? personas[personaOf.get(i)!]! : undefined;
-    memberships.set(profileId, [key, ...ruleMembers[i]!, ...(persona ? [persona.key] : [])]);
+    const otherPersonas = otherRuns.map((r) => r.personaAt(i));
+    memberships.set(profileId, [key, ...ruleMembers[i]!, ...(persona ? [persona.key] : []), ...otherPersonas.flatMap((p) => (p ? [p.key] : []))]);
     const scored = rfm.status[i] === RFM_STATUS_SCORED;
     const status = scored ? 'scored' : rfm.status[i] === RFM_STATUS_LOST ? 'lost' : 'prospect';
     const last = rfm.lastPurchaseMs[i]!;
@@ -215,6 +253,8 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       rule_segments: ruleMembers[i]!.map((k) => ruleNames.get(k)!).join('; '),
       persona: persona?.label ?? '',
       persona_summary: persona?.summary ?? '',
+      // Each other clustering: persona_<name> and persona_<name>_summary, empty outside it (so a value pushed before is cleared).
+      ...Object.fromEntries(otherRuns.flatMap((r, n) => [[`persona_${r.name}`, otherPersonas[n]?.label ?? ''], [`persona_${r.name}_summary`, otherPersonas[n]?.summary ?? '']])),
       // Switched off: empty, so values pushed while they were on are cleared, not left behind.
       ...(predictions ? predictionTokens(features, i) : emptyPredictionTokens()),
       ...(propensity ? propensityTokens(propensity.propensity[i]!, propensity.leadScore[i]!) : emptyPropensityTokens()),
@@ -237,7 +277,8 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const segmentSizes = segments.map((s) => ({ key: s.key, name: s.name, kind: s.kind, size: sizes.get(s.key) ?? 0 }));
   const createdAt = nowIso(now);
   const referenceDate = new Date(referenceMs).toISOString();
-  const record = clusteringRecord(clustering);
+  const records = runs.map((r) => ({ name: r.name, path: r.path, record: clusteringRecord(r.outcome) }));
+  const record = records.find((r) => r.name === CUSTOMERS)?.record ?? clusteringRecord(clustering);
   const predicted = predictionRecord(predictions, predictionSettings.horizonMonths);
   const outcome = writeSegmentationRun(db, {
     kinds: ['rfm', 'rule', 'persona'],
@@ -250,9 +291,10 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     tokens,
     summary: { segments: segmentSizes, purchasesUsed: live.length },
     profileFeatures: featureRows,
-    personas: personas.map((p) => ({ key: p.key, cluster: p.cluster, label: p.label, size: p.size, share: p.share, narrative: p.narrative, summary: p.summary,
+    profileClusters: clusterRows,
+    personas: allPersonas.map(({ clustering: name, persona: p }) => ({ clustering: name, key: p.key, cluster: p.cluster, label: p.label, size: p.size, share: p.share, narrative: p.narrative, summary: p.summary,
       summaryFigures: p.summaryFigures, traits: p.traits, medians: p.medians })),
-    clustering: record,
+    clustering: { clusterings: records } satisfies StoredClusterings,
     predictions: predicted,
     propensity: propensityStored,
   });
@@ -269,7 +311,14 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       clustering,
       record,
       personas,
-      seed: workspace.segmentation.clustering.seed,
+      seed: customersRun?.settings.seed ?? workspace.segmentation.clustering.seed,
+      others: runs.filter((r) => r.name !== CUSTOMERS).map((r) => ({
+        name: r.name,
+        clustering: r.outcome,
+        record: records.find((x) => x.name === r.name)!.record,
+        personas: r.outcome.status === 'clustered' ? r.outcome.personas : [],
+        seed: r.settings.seed,
+      })),
     });
     exported = { dir: options.exportDir, files };
   }
@@ -283,11 +332,48 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     entered: outcome.entered,
     left: outcome.left,
     clustering: clusteringSummary(clustering),
+    clusterings: runs.map((r) => ({ name: r.name, ...clusteringSummary(r.outcome) })),
     predictions: predictionSummary(predicted),
     propensity: propensitySummary(propensityStored),
     ...(exported ? { exported } : {}),
     warnings: unknownAttributeWarnings(workspace.segments, new Set(features.attributes.keys())),
   };
+}
+
+/** segmentation_runs.clustering from issue 13 on: every clustering's record (older runs stored one ClusteringRecord). */
+export interface StoredClusterings {
+  clusterings: Array<{ name: string; path: string; record: ClusteringRecord }>;
+}
+
+const NO_CUSTOMERS_CLUSTERING = 'no clustering named customers: segmentation.clusterings declares others only';
+
+interface ClusteringRun {
+  name: string;
+  path: string;
+  settings: ReturnType<typeof namedClusterings>[number]['settings'];
+  outcome: ClusteringOutcome;
+}
+
+/**
+ * Every named clustering on its own population. Persona keys are unique across them: customers
+ * keeps persona_<slug>, the others persona_<name>_<slug>; a key an earlier clustering took gets _2, _3.
+ */
+function runClusterings(features: FeatureSet, workspace: Workspace, options: { currency: string; horizonMonths?: number }): ClusteringRun[] {
+  const taken = new Set<string>();
+  return namedClusterings(workspace.segmentation).map((c) => {
+    const outcome = clusterProfiles(features, c.settings, { ...options, path: c.path });
+    if (outcome.status === 'clustered') {
+      for (const p of outcome.personas) {
+        if (p.noise && c.name !== CUSTOMERS) p.label = NOISE_LABEL_PEOPLE;
+        const base = clusteringPersonaKey(c.name, p.label);
+        let key = base;
+        for (let n = 2; taken.has(key); n++) key = `${base}_${n}`;
+        taken.add(key);
+        p.key = key;
+      }
+    }
+    return { name: c.name, path: c.path, settings: c.settings, outcome };
+  });
 }
 
 /**
@@ -302,6 +388,36 @@ function keepSummariesStable(db: Db, personas: Persona[]): void {
     p.summaryFigures = stableFigures(rawSummaryFigures(p.medians, { once: p.onceShare, repeat: p.repeatShare }), before.success ? before.data : undefined);
     p.summary = summaryText(p.summaryFigures);
   }
+}
+
+/**
+ * Another clustering's persona on engagement or attributes: "has not bought yet" would be its
+ * summary token for every lead, so the token carries the typical member instead ("email open rate
+ * 0.16 · website visits 6 · …", medians). The previous text stays while each of its numbers is
+ * within 10% of the new median, so a few new visits rewrite no contact.
+ */
+function typicalSummaries(db: Db, personas: Persona[]): void {
+  if (personas.length === 0) return;
+  const previous = latestPersonaSummaries(db);
+  for (const p of personas) {
+    if (!p.typical) continue;
+    const next = p.typical.replace(/^typical /, '');
+    const before = previous.get(p.key);
+    p.summary = before !== undefined && closeFigures(before, next) ? before : next;
+  }
+}
+
+/** Same labels in the same order, and every number within 10% (or 0.01) of the other's. */
+function closeFigures(a: string, b: string): boolean {
+  const parts = (text: string) => text.split(' · ').map((part) => /^(.*) (-?[\d,.]+)$/.exec(part));
+  const [pa, pb] = [parts(a), parts(b)];
+  if (pa.length !== pb.length) return false;
+  return pa.every((x, i) => {
+    const y = pb[i];
+    if (!x || !y || x[1] !== y[1]) return false;
+    const [u, v] = [Number(x[2]!.replace(/,/g, '')), Number(y[2]!.replace(/,/g, ''))];
+    return Math.abs(u - v) <= Math.max(0.01, 0.1 * Math.abs(v));
+  });
 }
 
 function predictionSummary(record: PredictionRecord): PredictionSummary {

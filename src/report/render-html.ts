@@ -72,7 +72,24 @@ function section(id: string, title: string, body: string, intro = ''): string {
   return `<section id="${id}"><h2>${escapeHtml(title)}</h2>${intro ? `<p class="intro">${intro}</p>` : ''}${body}</section>`;
 }
 
-function noClustering(data: ReportData): string {
+/**
+ * What the clustering sections draw: the customers clustering (the report data itself: its ids and
+ * titles as before), or another named clustering, whose ids end in -<name> and titles start with its name.
+ */
+interface ClusteringView {
+  clustering: ReportData['clustering'];
+  preparation: ReportData['preparation'];
+  clusteringSkipped?: string | undefined;
+  suffix?: string;
+  heading?: string;
+}
+
+function otherView(o: NonNullable<ReportData['otherClusterings']>[number]): ClusteringView {
+  const words = o.name.replace(/_/g, ' ');
+  return { clustering: o.clustering, preparation: o.preparation, clusteringSkipped: o.clusteringSkipped, suffix: `-${o.name}`, heading: `${words.charAt(0).toUpperCase()}${words.slice(1)}: ` };
+}
+
+function noClustering(data: ClusteringView): string {
   const why = data.clusteringSkipped ?? 'either clustering is not configured, or there were too few people in its population to cluster';
   return `<p class="empty">No clustering in this run: ${escapeHtml(why)}.</p>`;
 }
@@ -89,9 +106,9 @@ ${data.clustering ? `<div><dt>Clustered</dt><dd>${count(data.clustering.clustere
 </header>`;
 }
 
-function scatterSection(data: ReportData, labels: Map<string, string>): string {
+function scatterSection(data: ClusteringView, labels: Map<string, string>): string {
   const c = data.clustering;
-  if (!c) return section('pca', 'Clusters on the first two principal components', noClustering(data));
+  if (!c) return section(`pca${data.suffix ?? ''}`, `${data.heading ?? ''}Clusters on the first two principal components`, noClustering(data));
   const personaByCluster = new Map(c.personas.map((p) => [p.cluster, p]));
   const clusters = [...new Set([...c.personas.map((p) => p.cluster), ...c.pca.points.map((p) => p[2])])].sort((a, b) => a - b);
   const legend = clusters
@@ -111,10 +128,10 @@ function scatterSection(data: ReportData, labels: Map<string, string>): string {
   const [v1, v2] = c.pca.explainedVariance;
   const intro = `${plural(c.pca.points.length, 'profile')}${c.pca.points.length < c.clusteredProfiles ? ` (a fixed-seed sample of ${count(c.clusteredProfiles)})` : ''}, coloured by persona. PC1 and PC2 explain ${percent(v1 + v2)} of the variance.`;
   return section(
-    'pca',
-    'Clusters on the first two principal components',
+    `pca${data.suffix ?? ''}`,
+    `${data.heading ?? ''}Clusters on the first two principal components`,
     `<div class="split">
-<figure class="chart"><svg id="scatter" viewBox="0 0 640 440" role="img" aria-label="PCA scatter plot coloured by persona"></svg><ul class="legend">${legend}</ul></figure>
+<figure class="chart"><svg id="scatter${data.suffix ?? ''}" viewBox="0 0 640 440" role="img" aria-label="PCA scatter plot coloured by persona"></svg><ul class="legend">${legend}</ul></figure>
 <div><h3>What drives each component</h3><table class="loadings"><thead><tr><th>Feature</th><th class="num">PC1</th><th class="num">PC2</th></tr></thead><tbody>${rows}</tbody></table>
 <p class="note">Loadings; bold = the three largest in each component.</p></div>
 </div>`,
@@ -122,13 +139,13 @@ function scatterSection(data: ReportData, labels: Map<string, string>): string {
   );
 }
 
-function umapSection(data: ReportData): string {
+function umapSection(data: ClusteringView): string {
   const c = data.clustering;
-  const title = 'Clusters on a UMAP map';
+  const title = `${data.heading ?? ''}Clusters on a UMAP map`;
   // Without clustering the PCA section already says why; without a UMAP entry the data predates it.
   const u = c?.umap;
   if (!c || !u) return '';
-  if (u.status === 'skipped') return section('umap-section', title, `<p class="empty">No UMAP map: ${escapeHtml(u.reason)}.</p>`);
+  if (u.status === 'skipped') return section(`umap-section${data.suffix ?? ''}`, title, `<p class="empty">No UMAP map: ${escapeHtml(u.reason)}.</p>`);
   const clusters = [...new Set(u.points.map((p) => p[2]))].sort((a, b) => a - b);
   const personaByCluster = new Map(c.personas.map((p) => [p.cluster, p]));
   const legend = clusters
@@ -136,9 +153,9 @@ function umapSection(data: ReportData): string {
     .join('');
   const sample = u.sampleSize < c.clusteredProfiles ? `a fixed-seed sample of ${count(u.sampleSize)} of ${count(c.clusteredProfiles)} clustered profiles` : `all ${count(u.sampleSize)} clustered profiles`;
   return section(
-    'umap-section',
+    `umap-section${data.suffix ?? ''}`,
     title,
-    `<figure class="chart"><svg id="umap" viewBox="0 0 640 440" role="img" aria-label="UMAP map coloured by persona"></svg><ul class="legend">${legend}</ul></figure>
+    `<figure class="chart"><svg id="umap${data.suffix ?? ''}" viewBox="0 0 640 440" role="img" aria-label="UMAP map coloured by persona"></svg><ul class="legend">${legend}</ul></figure>
 <p class="note">UMAP keeps who is near whom: profiles close on the map are similar. The distances between clusters, their sizes and the axes mean nothing; read PCA for those. Computed on ${escapeHtml(sample)} (${u.neighbours} neighbours, ${u.epochs} epochs, seed ${u.seed}), the same map every time for the same run.</p>`,
     `${escapeHtml(sample[0]!.toUpperCase() + sample.slice(1))}, coloured by persona, on a UMAP map of the prepared features.`,
   );
@@ -181,13 +198,13 @@ ${medians ? `<h4>Medians</h4><dl class="medians">${medians}</dl>` : ''}
 </article>`;
 }
 
-function personasSection(data: ReportData, labels: Map<string, string>): string {
+function personasSection(data: ClusteringView, labels: Map<string, string>): string {
   const c = data.clustering;
-  if (!c) return section('personas', 'Personas', noClustering(data));
+  if (!c) return section(`personas${data.suffix ?? ''}`, `${data.heading ?? ''}Personas`, noClustering(data));
   const cards = [...c.personas].sort((a, b) => b.size - a.size).map((p) => personaCard(p, labels)).join('');
   return section(
-    'personas',
-    'Personas',
+    `personas${data.suffix ?? ''}`,
+    `${data.heading ?? ''}Personas`,
     `<div class="cards">${cards}</div>`,
     'Traits are standardized differences from all clustered profiles: +1.0 sd is one standard deviation above average.',
   );
@@ -204,9 +221,9 @@ const METRICS: Array<{ key: keyof ReportScanRow; title: string; better: '↑' | 
   { key: 'stability', title: 'Stability', better: '↑', digits: 3 },
 ];
 
-function metricsSection(data: ReportData): string {
+function metricsSection(data: ClusteringView): string {
   const c = data.clustering;
-  if (!c) return section('metrics', 'Choosing the number of clusters', noClustering(data));
+  if (!c) return section(`metrics${data.suffix ?? ''}`, `${data.heading ?? ''}Choosing the number of clusters`, noClustering(data));
   const head = `<tr><th class="num">k</th>${METRICS.map((m) => `<th class="num">${m.title}${m.better ? ` ${m.better}` : ''}</th>`).join('')}</tr>`;
   const rows = [...c.scan]
     .sort((a, b) => a.k - b.k)
@@ -220,23 +237,23 @@ function metricsSection(data: ReportData): string {
     ? `Silhouette is exact, over all ${count(c.clusteredProfiles)} clustered profiles.`
     : `Silhouette is computed on a fixed-seed sample of ${count(c.silhouetteSampleSize)} of ${count(c.clusteredProfiles)} clustered profiles.`;
   return section(
-    'metrics',
-    'Choosing the number of clusters',
-    `<figure class="chart narrow"><svg id="elbow" viewBox="0 0 480 320" role="img" aria-label="Inertia by k (elbow chart), chosen k marked"></svg></figure>
+    `metrics${data.suffix ?? ''}`,
+    `${data.heading ?? ''}Choosing the number of clusters`,
+    `<figure class="chart narrow"><svg id="elbow${data.suffix ?? ''}" viewBox="0 0 480 320" role="img" aria-label="Inertia by k (elbow chart), chosen k marked"></svg></figure>
 <div class="scroll"><table class="metrics"><thead>${head}</thead><tbody>${rows}</tbody></table></div>
 <p class="note">${escapeHtml(silhouette)} ↑ higher is better, ↓ lower is better; inertia always falls as k grows. Stability is the mean adjusted Rand index against bootstrap resamples, computed for the chosen k only.</p>`,
     `${escapeHtml(c.algorithm)}, k = ${count(c.chosenK)}: ${escapeHtml(c.selection)}.`,
   );
 }
 
-function preparationSection(data: ReportData): string {
-  if (data.preparation.length === 0) return section('preparation', 'Data preparation', '<p class="empty">No preparation steps were recorded.</p>');
+function preparationSection(data: ClusteringView): string {
+  if (data.preparation.length === 0) return section(`preparation${data.suffix ?? ''}`, `${data.heading ?? ''}Data preparation`, '<p class="empty">No preparation steps were recorded.</p>');
   const rows = data.preparation
     .map((s, i) => `<tr><td class="num">${i + 1}</td><td>${escapeHtml(s.step)}</td><td>${s.column === null ? '—' : escapeHtml(s.column)}</td><td>${escapeHtml(s.detail)}</td></tr>`)
     .join('');
   return section(
-    'preparation',
-    'Data preparation',
+    `preparation${data.suffix ?? ''}`,
+    `${data.heading ?? ''}Data preparation`,
     `<table class="preparation"><thead><tr><th class="num">#</th><th>Step</th><th>Column</th><th>Detail</th></tr></thead><tbody>${rows}</tbody></table>`,
     'What was done to the features before clustering, in order.',
   );
@@ -808,6 +825,14 @@ const SCRIPT = `
     var umap = data.clustering && data.clustering.umap && data.clustering.umap.status === 'drawn' ? data.clustering.umap : null;
     body.dataset.umapPoints = String(umap ? drawUmap(document.getElementById('umap'), umap) : 0);
     body.dataset.elbowPoints = String(data.clustering ? drawElbow(document.getElementById('elbow'), data.clustering) : 0);
+    // Every other named clustering: its own scatter, UMAP and elbow; each svg says how many marks it drew.
+    (data.otherClusterings || []).forEach(function (o) {
+      if (!o.clustering) return;
+      var drawn = { scatter: drawScatter(document.getElementById('scatter-' + o.name), o.clustering) };
+      drawn.umap = o.clustering.umap && o.clustering.umap.status === 'drawn' ? drawUmap(document.getElementById('umap-' + o.name), o.clustering.umap) : 0;
+      drawn.elbow = drawElbow(document.getElementById('elbow-' + o.name), o.clustering);
+      Object.keys(drawn).forEach(function (id) { var svg = document.getElementById(id + '-' + o.name); if (svg) svg.setAttribute('data-marks', String(drawn[id])); });
+    });
     body.dataset.cells = String(cells);
     body.dataset.bars = String(bars);
     var holdout = data.predictions && data.predictions.status === 'fitted' ? data.predictions.holdout : null;
@@ -832,9 +857,16 @@ function embedJson(data: unknown): string {
   return JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+/** Another named clustering, after the customers sections: the same sections under its name. */
+function otherClusteringSections(view: ClusteringView, labels: Map<string, string>): string {
+  return [scatterSection(view, labels), umapSection(view), personasSection(view, labels), metricsSection(view), preparationSection(view)].join('\n');
+}
+
 export function renderReportHtml(data: ReportData): string {
   const labels = new Map<string, string>();
-  for (const persona of data.clustering?.personas ?? []) for (const t of persona.traits) labels.set(t.feature, t.label);
+  for (const c of [data.clustering, ...(data.otherClusterings ?? []).map((o) => o.clustering)]) {
+    for (const persona of c?.personas ?? []) for (const t of persona.traits) labels.set(t.feature, t.label);
+  }
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -857,6 +889,7 @@ ${predictionsSection(data)}
 ${propensitySection(data)}
 ${metricsSection(data)}
 ${preparationSection(data)}
+${(data.otherClusterings ?? []).map((o) => otherClusteringSections(otherView(o), labels)).join('\n')}
 </main>
 <script type="application/json" id="segsync-data">${embedJson(data)}</script>
 <script>${SCRIPT}</script>

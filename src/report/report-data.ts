@@ -124,6 +124,16 @@ export type ReportUmap =
   | { status: 'drawn'; points: Array<[number, number, number]>; sampleSize: number; neighbours: number; epochs: number; seed: number }
   | { status: 'skipped'; reason: string };
 
+/** One named clustering other than customers (issue 13), drawn in a section of its own. */
+export interface ReportOtherClustering {
+  /** e.g. leads. */
+  name: string;
+  /** Why it did not run (when `clustering` is null). */
+  clusteringSkipped?: string;
+  preparation: ReportPreparationStep[];
+  clustering: ReportData['clustering'];
+}
+
 export interface ReportData {
   title: string;
   generatedAt: string;
@@ -162,4 +172,6 @@ export interface ReportData {
   predictions: ReportPredictions | null;
   /** Null or absent for runs made before the propensity model existed, or with it switched off. */
   propensity?: ReportPropensity | null;
+  /** The named clusterings other than customers (absent for runs before them); `clustering` above is the customers one. */
+  otherClusterings?: ReportOtherClustering[];
 }

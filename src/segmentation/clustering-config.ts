@@ -34,7 +34,8 @@ const PopulationSchema: z.ZodType<PopulationSetting> = z.union([z.enum(POPULATIO
     : undefined),
 });
 
-export const ClusteringSchema = z
+/** One clustering's settings (`segmentation.clustering`, or one entry of `segmentation.clusterings`). */
+export const ClusteringBodySchema = z
   .strictObject({
     enabled: z.boolean().default(true),
     population: PopulationSchema.default('auto'),
@@ -62,9 +63,145 @@ export const ClusteringSchema = z
     stabilityResamples: z.number().int().min(0).max(100).default(10),
     /** Fewer people in the population than this: no clustering (a message says why), RFM and rules still run. */
     minProfiles: z.number().int().min(10).default(50),
-  })
-  .prefault({});
-export type ClusteringSettings = z.infer<typeof ClusteringSchema>;
+    /**
+     * A member of the population needs at least this many of `features` present (not missing) to
+     * be clustered; the others are left out (and said so). 0: everyone of the population. The
+     * default leads clustering uses it so that people the platforms know nothing about are not
+     * grouped on imputed medians.
+     */
+    minFeatures: z.number().int().min(0).max(50).default(0),
+  });
+export const ClusteringSchema = ClusteringBodySchema.prefault({});
+export type ClusteringSettings = z.infer<typeof ClusteringBodySchema>;
+
+/**
+ * Named clusterings (`segmentation.clusterings`): name → the settings above. Each runs on its own
+ * population and has its own personas, lists and persona tokens.
+ *
+ * - `segmentation.clustering` (the one clustering of earlier versions) is the clustering named
+ *   `customers`; declaring it and `clusterings.customers` both is a config error.
+ * - Nothing declared: `customers` (buyers, as before) and `leads` (DEFAULT_LEADS). A
+ *   `clusterings:` section replaces these defaults: only what it names runs (plus `customers`
+ *   when `segmentation.clustering` is also given).
+ */
+export const CUSTOMERS_CLUSTERING = 'customers';
+export const LEADS_CLUSTERING = 'leads';
+export const CLUSTERING_NAME = /^[a-z][a-z0-9_]{0,39}$/;
+
+/**
+ * The default leads clustering's features: engagement and firmographics every platform can map.
+ * INTEGRATOR: extend with the windowed engagement features (webVisits90d, emailOpens90d,
+ * formFills90d, daysSinceLastEngagement) once they are in NUMBER_FEATURES.
+ */
+export const DEFAULT_LEADS_FEATURES: readonly string[] = [
+  'emailOpenRate', 'emailClickRate', 'webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees',
+];
+export const DEFAULT_LEADS_CATEGORICAL: readonly string[] = ['companyIndustry'];
+/** The default leads features that are counts (or sizes): log1p before scaling. */
+const DEFAULT_LEADS_LOG: readonly string[] = ['webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees'];
+/**
+ * "Enough of them have such data": a prospect is clustered with at least this many of the leads
+ * features present, and the clustering runs when minProfiles (50) prospects qualify; otherwise it
+ * is skipped with the reason, never an error.
+ */
+export const DEFAULT_LEADS_MIN_FEATURES = 3;
+
+/** The default leads clustering, as config: a declared `clusterings.leads` starts from these and overrides what it names. */
+const DEFAULT_LEADS_INPUT = {
+  population: 'prospects',
+  features: DEFAULT_LEADS_FEATURES,
+  categorical: DEFAULT_LEADS_CATEGORICAL,
+  minFeatures: DEFAULT_LEADS_MIN_FEATURES,
+  // Engagement counts are zero-inflated and right-skewed: Tukey fences with Q1 = Q3 = 0 would cap
+  // every form fill to 0, and the auto log only knows money, orders and days. So: log1p on the
+  // counts and company size, and cap at 3 sd.
+  preparation: { log: DEFAULT_LEADS_LOG.filter((f) => DEFAULT_LEADS_FEATURES.includes(f)), outliers: { method: 'zscore' } },
+} as const;
+
+/** An empty entry (`leads:` in YAML) means the defaults; `leads` starts from DEFAULT_LEADS_INPUT. */
+function withEntryDefaults(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw).map(([name, value]) => {
+    const entry = value === null ? {} : value;
+    if (name !== LEADS_CLUSTERING || typeof entry !== 'object' || Array.isArray(entry)) return [name, entry];
+    // minFeatures and the log list belong to the default features: with their own features an admin sets their own.
+    const { minFeatures: _own, preparation: _theirs, ...defaults } = DEFAULT_LEADS_INPUT;
+    return [name, { ...('features' in entry ? defaults : DEFAULT_LEADS_INPUT), ...(entry as Record<string, unknown>) }];
+  }));
+}
+
+/** Names are checked in clusteringsProblem, so the error can name the key and the fix. */
+export const ClusteringsSchema = z.preprocess(withEntryDefaults, z.record(z.string(), ClusteringSchema));
+
+export interface NamedClustering {
+  name: string;
+  settings: ClusteringSettings;
+  /** Where its settings live in the config, for messages: segmentation.clustering or segmentation.clusterings.<name>. */
+  path: string;
+  /** Not declared by the admin: the default customers or leads clustering. */
+  isDefault: boolean;
+}
+
+export function defaultLeadsSettings(): ClusteringSettings {
+  return ClusteringBodySchema.parse(DEFAULT_LEADS_INPUT);
+}
+
+/** The parsed segmentation section's clustering part. */
+export interface ClusteringSections {
+  clustering: ClusteringSettings;
+  clusteringDeclared: boolean;
+  clusterings?: Record<string, ClusteringSettings> | undefined;
+}
+
+/** Every clustering a segmentation run makes, customers first, then in the order declared. */
+export function namedClusterings(segmentation: ClusteringSections): NamedClustering[] {
+  const customers = (settings: ClusteringSettings, isDefault: boolean): NamedClustering => ({ name: CUSTOMERS_CLUSTERING, settings, path: 'segmentation.clustering', isDefault });
+  if (segmentation.clusterings === undefined) {
+    return [
+      customers(segmentation.clustering, !segmentation.clusteringDeclared),
+      { name: LEADS_CLUSTERING, settings: defaultLeadsSettings(), path: `segmentation.clusterings.${LEADS_CLUSTERING}`, isDefault: true },
+    ];
+  }
+  const out: NamedClustering[] = segmentation.clusteringDeclared ? [customers(segmentation.clustering, false)] : [];
+  const declared = Object.entries(segmentation.clusterings);
+  const own = declared.find(([name]) => name === CUSTOMERS_CLUSTERING);
+  if (own && !segmentation.clusteringDeclared) out.push({ name: CUSTOMERS_CLUSTERING, settings: own[1], path: `segmentation.clusterings.${CUSTOMERS_CLUSTERING}`, isDefault: false });
+  for (const [name, settings] of declared) {
+    if (name !== CUSTOMERS_CLUSTERING) out.push({ name, settings, path: `segmentation.clusterings.${name}`, isDefault: false });
+  }
+  return out;
+}
+
+/** A rule naming persona.<name> of a clustering the run does not make (or persona.customers, which is plain persona). */
+export function personaFieldProblem(rule: Rule, clusterings: readonly string[]): string | undefined {
+  for (const field of ruleFields(rule)) {
+    const name = /^persona\.(.+)$/.exec(field)?.[1];
+    if (name === undefined) continue;
+    if (name === CUSTOMERS_CLUSTERING) return 'the customers persona is the field persona; use persona, not persona.customers';
+    if (!clusterings.includes(name)) return `${field}: no clustering named ${name}; the clusterings are ${clusterings.join(', ') || 'none'} (segmentation.clusterings)`;
+  }
+  return undefined;
+}
+
+/** What the schema cannot see in the clustering sections: the customers clustering declared twice, minFeatures above the features. */
+export function clusteringsProblem(segmentation: ClusteringSections): string | undefined {
+  for (const name of Object.keys(segmentation.clusterings ?? {})) {
+    // Its tokens would be persona_summary, the customers persona's summary token.
+    if (name === 'summary') return 'segmentation.clusterings.summary: "summary" is reserved (the customers persona_summary token); choose another name';
+    if (!CLUSTERING_NAME.test(name)) {
+      return `segmentation.clusterings.${name}: "${name}" is not a clustering name; use lower-case letters, digits and _ (starting with a letter, at most 40 characters), like leads`;
+    }
+  }
+  if (segmentation.clusteringDeclared && segmentation.clusterings?.[CUSTOMERS_CLUSTERING] !== undefined) {
+    return `segmentation.clusterings.${CUSTOMERS_CLUSTERING}: the customers clustering is already declared by segmentation.clustering; keep one of the two (segmentation.clustering means the clustering named customers)`;
+  }
+  for (const c of namedClusterings(segmentation)) {
+    if (c.settings.minFeatures > c.settings.features.length) {
+      return `${c.path}.minFeatures: ${c.settings.minFeatures} is more than the ${c.settings.features.length} features listed; use at most ${c.settings.features.length}`;
+    }
+  }
+  return undefined;
+}
 
 /** The fields a rule reads. */
 function ruleFields(rule: Rule): string[] {
@@ -82,6 +219,6 @@ function ruleFields(rule: Rule): string[] {
  */
 export function populationProblem(population: PopulationSetting, rfmKeys: readonly string[]): string | undefined {
   if (typeof population === 'string') return undefined;
-  if (ruleFields(population).includes('persona')) return 'a population rule cannot use persona: personas come from this clustering; use other fields';
+  if (ruleFields(population).some((f) => f === 'persona' || f.startsWith('persona.'))) return 'a population rule cannot use persona: personas come from this clustering; use other fields';
   return checkRuleValues(population, rfmKeys);
 }

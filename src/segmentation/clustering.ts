@@ -208,9 +208,14 @@ function scanRow(data: Matrix, fit: Fit, seed: number): ScanRow & { silhouetteMe
   };
 }
 
-export function clusterProfiles(features: FeatureSet, settings: ClusteringSettings, options: { currency: string; horizonMonths?: number }): ClusteringOutcome {
-  if (!settings.enabled) return { status: 'skipped', reason: 'clustering is switched off (segmentation.clustering.enabled: false)' };
-  const population = choosePopulation(features, settings);
+export function clusterProfiles(
+  features: FeatureSet,
+  settings: ClusteringSettings,
+  options: { currency: string; horizonMonths?: number; /** Where the settings live, for messages (segmentation.clusterings.leads). */ path?: string },
+): ClusteringOutcome {
+  const { path: at = 'segmentation.clustering', ...personaOptions } = options;
+  if (!settings.enabled) return { status: 'skipped', reason: `clustering is switched off (${at}.enabled: false)` };
+  const population = choosePopulation(features, settings, at);
   if ('reason' in population) return { status: 'skipped', reason: population.reason };
   const who = population.noun;
   let rows = population.rows;
@@ -222,7 +227,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     scaling: p.scaling,
     oneHot: p.oneHot,
   });
-  if (prepared.matrix.cols === 0) return { status: 'skipped', reason: `every clustering feature is missing for every ${who.one}; choose other segmentation.clustering.features` };
+  if (prepared.matrix.cols === 0) return { status: 'skipped', reason: `every clustering feature is missing for every ${who.one}; choose other ${at}.features` };
   // With imputation off, a member with a missing value cannot be placed: leave them out, and say so.
   const complete = completeRows(prepared.matrix);
   if (complete.length < prepared.matrix.rows) {
@@ -231,7 +236,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     prepared.matrix = selectRows(prepared.matrix, complete);
     rows = Int32Array.from(complete, (j) => rows[j]!);
     if (rows.length < settings.minProfiles) {
-      return { status: 'skipped', reason: `only ${plural(rows.length, who.one, who.many)} ${rows.length === 1 ? 'has' : 'have'} every clustering feature (impute is off); clustering needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)` };
+      return { status: 'skipped', reason: `only ${plural(rows.length, who.one, who.many)} ${rows.length === 1 ? 'has' : 'have'} every clustering feature (impute is off); clustering needs at least ${settings.minProfiles} (${at}.minProfiles)` };
     }
   }
   const data = prepared.matrix;
@@ -257,14 +262,14 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
     groups = k + (result.noiseLabel === null ? 0 : 1);
     selection = `DBSCAN with eps ${eps.toPrecision(3)}${suggested ? ' (the knee of the k-distance curve)' : ''} and minPts ${minPts}: ${plural(result.clusters, 'cluster')} and ${plural(result.noise, 'noise point')} (noise is not a cluster: it is listed as its own group, and the silhouette and other scores are computed over the clustered points only)`;
     dbscanInfo = { eps, suggested, minPts, noiseLabel: result.noiseLabel, noise: result.noise };
-    if (k < 2) return { status: 'skipped', reason: `DBSCAN found ${plural(result.clusters, 'cluster')}${result.noise > 0 ? ` and ${plural(result.noise, 'noise point')}` : ''} with eps ${eps.toPrecision(3)}; set segmentation.clustering.dbscan.eps` };
+    if (k < 2) return { status: 'skipped', reason: `DBSCAN found ${plural(result.clusters, 'cluster')}${result.noise > 0 ? ` and ${plural(result.noise, 'noise point')}` : ''} with eps ${eps.toPrecision(3)}; set ${at}.dbscan.eps` };
     try {
       const clustered = result.noiseLabel === null ? null : Int32Array.from(labels.keys()).filter((j) => labels[j] !== result.noiseLabel);
       scan = [scanRow(clustered ? selectRows(data, clustered) : data, { labels: clustered ? Int32Array.from(clustered, (j) => labels[j]!) : labels, k, bic: null, aic: null }, settings.seed)];
       scanLabels.set(k, labels);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
-      return { status: 'skipped', reason: `DBSCAN's groups cannot be validated (${error.message}); set segmentation.clustering.dbscan.eps` };
+      return { status: 'skipped', reason: `DBSCAN's groups cannot be validated (${error.message}); set ${at}.dbscan.eps` };
     }
     if (settings.stabilityResamples > 0) stability = stabilityOf(() => bootstrapStability(data, labels, (sample) => dbscan(sample, { eps, minPts, seed: settings.seed }).labels, { resamples: settings.stabilityResamples, seed: settings.seed }));
   } else {
@@ -332,7 +337,7 @@ export function clusterProfiles(features: FeatureSet, settings: ClusteringSettin
   }
 
   const personas = describePersonas(features, rows, labels, groups, {
-    ...options,
+    ...personaOptions,
     noiseLabel: dbscanInfo?.noiseLabel ?? null,
     clusteredOn: { numeric: settings.features, categorical: settings.categorical },
   });
@@ -410,8 +415,8 @@ function numericAttributes(features: FeatureSet): string[] {
   return names.sort();
 }
 
-/** The profiles segmentation.clustering.population names, or why there are not enough of them to cluster. */
-export function choosePopulation(features: FeatureSet, settings: ClusteringSettings): PopulationChoice | { reason: string } {
+/** The profiles segmentation.clustering(s).population names, or why there are not enough of them to cluster. */
+export function choosePopulation(features: FeatureSet, settings: ClusteringSettings, at = 'segmentation.clustering'): PopulationChoice | { reason: string } {
   const bought = (i: number) => features.numbers.lifetimeFrequency[i]! > 0;
   let buyers = 0;
   for (let i = 0; i < features.rows; i++) if (bought(i)) buyers++;
@@ -441,9 +446,9 @@ export function choosePopulation(features: FeatureSet, settings: ClusteringSetti
     const whoHasNone = buyers === 0 ? 'no profile has purchases'
       : kind === 'rule' ? `none of the ${plural(picked.length, 'profile')} matching the population rule (${describeRule(setting as Rule)}) has purchases`
       : `none of the ${plural(picked.length, 'prospect')} has purchases`;
-    const orPopulation = buyers === 0 ? '' : ', or segmentation.clustering.population: buyers';
+    const orPopulation = buyers === 0 ? '' : `, or ${at}.population: buyers`;
     return {
-      reason: `${whoHasNone}; the clustering features ${settings.features.join(', ')} need purchases: set segmentation.clustering.features to attributes.<name>${attributeHint} or other features every person has${orPopulation}`,
+      reason: `${whoHasNone}; the clustering features ${settings.features.join(', ')} need purchases: set ${at}.features to attributes.<name>${attributeHint} or other features every person has${orPopulation}`,
     };
   }
   if (picked.length < settings.minProfiles) {
@@ -455,10 +460,26 @@ export function choosePopulation(features: FeatureSet, settings: ClusteringSetti
     const clusters = setting === 'auto' ? `clustering (population auto: ${kind})` : `clustering (population: ${kind})`;
     // Pointing at minProfiles alone cannot help when a wider population exists: name it.
     const wider = kind !== 'everyone' && features.rows >= settings.minProfiles
-      ? `; to cluster all ${plural(features.rows, 'profile')}, set segmentation.clustering.population: everyone` +
+      ? `; to cluster all ${plural(features.rows, 'profile')}, set ${at}.population: everyone` +
         (purchaseOnly ? `, with features every person has, like attributes.<name>${attributeHint}` : '')
       : '';
-    return { reason: `${count}; ${clusters} needs at least ${settings.minProfiles} (segmentation.clustering.minProfiles)${wider}` };
+    return { reason: `${count}; ${clusters} needs at least ${settings.minProfiles} (${at}.minProfiles)${wider}` };
+  }
+  const need = settings.minFeatures;
+  if (need > 0) {
+    // People the platforms know (almost) nothing about would be grouped on imputed medians: leave them out.
+    const columns = settings.features.map((key) => numericColumn(features, key, Int32Array.from(picked)));
+    const kept = picked.filter((_, j) => columns.reduce((n, column) => n + (Number.isNaN(column[j]!) ? 0 : 1), 0) >= need);
+    const noun = NOUNS[kind];
+    const left = picked.length - kept.length;
+    if (kept.length < settings.minProfiles) {
+      return {
+        reason: `only ${kept.length} of the ${plural(picked.length, noun.one, noun.many)} ${kept.length === 1 ? 'has' : 'have'} at least ${need} of the clustering features (${settings.features.join(', ')}); ` +
+          `the clustering needs at least ${settings.minProfiles} (${at}.minProfiles, ${at}.minFeatures)`,
+      };
+    }
+    const leftOut = left === 0 ? '' : `; ${plural(left, noun.one, noun.many)} with fewer than ${need} of the clustering features ${left === 1 ? 'was' : 'were'} left out`;
+    return { kind, description: `${description}${leftOut}`, rows: Int32Array.from(kept), noun };
   }
   return { kind, description, rows: Int32Array.from(picked), noun: NOUNS[kind] };
 }

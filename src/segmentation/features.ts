@@ -179,6 +179,8 @@ export interface FeatureSet {
   /** `interests.<slug>` → share of spend per profile on the store's top product types (interests.ts); absent: none. */
   interests?: Map<string, Float64Array>;
   purchases: PurchasesByProfile;
+  /** Each named clustering other than customers → the persona key of each profile (null outside it); set by segmentation, read by rules (persona.<name>). */
+  clusterPersonas?: Map<string, Array<string | null>>;
 }
 
 /** Groups purchases (up to the reference date) by profile, oldest first, in O(n) plus one sort per profile. */

@@ -33,6 +33,8 @@ type PersonaFeature = (typeof PERSONA_FEATURES)[number];
 
 /** What DBSCAN's noise group is called: people who resemble no cluster closely. */
 export const NOISE_LABEL = 'Unusual customers';
+/** The same group in a clustering other than customers (leads have not bought: they are no customers). */
+export const NOISE_LABEL_PEOPLE = 'Unusual people';
 
 /** A label word must hold for at least this share of the persona's members. */
 export const CLAIM_SHARE = 0.8;
@@ -150,6 +152,27 @@ export const PERSONA_NAME_PREFIX = 'Persona: ';
 
 export function personaKey(label: string): string {
   return `${PERSONA_KEY_PREFIX}${label.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '')}`;
+}
+
+/**
+ * Named clusterings (issue 13): the customers clustering keeps persona_<slug> and "Persona: "
+ * (lists already on the platforms stay the same lists); another clustering's personas are
+ * persona_<clustering>_<slug>, in lists named "Lead persona: …" for leads and
+ * "<Clustering> persona: …" for the others (e.g. "Enterprise accounts persona: …").
+ */
+export const CUSTOMERS = 'customers';
+export function clusteringPersonaKey(clustering: string, label: string): string {
+  return clustering === CUSTOMERS ? personaKey(label) : `${PERSONA_KEY_PREFIX}${clustering}_${personaKey(label).slice(PERSONA_KEY_PREFIX.length)}`;
+}
+export function personaNamePrefix(clustering: string): string {
+  if (clustering === CUSTOMERS) return PERSONA_NAME_PREFIX;
+  if (clustering === 'leads') return 'Lead persona: ';
+  const words = clustering.replace(/_/g, ' ');
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)} persona: `;
+}
+/** A list name a rule segment may not take: it reads as a persona's list. */
+export function looksLikePersonaName(name: string): boolean {
+  return /^([a-z0-9 ]+ )?persona: /i.test(name);
 }
 
 const whole = (v: number) => Math.round(v).toLocaleString('en-US');
@@ -321,6 +344,10 @@ const TRAIT_PHRASES: Record<string, { high: string; low: string }> = {
   lifetimeMonetary: { high: 'high lifetime spend', low: 'low lifetime spend' },
   tenureDays: { high: 'long tenure', low: 'short tenure' },
   'attributes.age': { high: 'older', low: 'younger' },
+  // Leads (issue 13): the same above/below-the-median claims, in the words a marketer uses.
+  webVisits: { high: 'frequent site visitors', low: 'rare site visitors' },
+  daysSinceLastVisit: { high: 'long since the last site visit', low: 'recent site visit' },
+  companyEmployees: { high: 'larger companies', low: 'smaller companies' },
 };
 
 /** The text of a number trait: above (`high`) or below the clustered population's median of `key`. */

@@ -15,7 +15,9 @@
  *   both, expm1(fence) being the amount an admin reads. `fitted` keeps the fences in the units
  *   they were applied in (log1p units when `log` is true).
  * - Cap before scaling, so one extreme value cannot inflate the sd or the range.
- * - One-hot last; indicator columns are 0/1 and never scaled.
+ * - One-hot last, then weighted so that one categorical feature counts like one numeric feature
+ *   (categoryWeight): with m indicator columns left at 0/1, a 10-category feature would weigh in
+ *   distances like up to 10 numeric columns.
  *
  * Definitions:
  * - Missing: NaN (and ±Infinity) in numeric columns, null in categorical ones.
@@ -73,7 +75,7 @@ export interface PreparationOverrides extends Partial<Omit<PreparationOptions, '
 }
 
 export interface PreparationStep {
-  step: 'impute' | 'cap' | 'log' | 'scale' | 'one-hot' | 'drop';
+  step: 'impute' | 'cap' | 'log' | 'scale' | 'one-hot' | 'weight' | 'drop';
   column: string | null;
   /** One readable line with the numbers. */
   detail: string;
@@ -151,7 +153,7 @@ export function sampleSkewness(values: Float64Array): number {
 }
 
 type Stage = PreparationStep['step'];
-const STAGE_ORDER: readonly Stage[] = ['drop', 'impute', 'log', 'cap', 'scale', 'one-hot'];
+const STAGE_ORDER: readonly Stage[] = ['drop', 'impute', 'log', 'cap', 'scale', 'one-hot', 'weight'];
 
 interface ResolvedOptions {
   impute: boolean;
@@ -484,6 +486,39 @@ function prepareNumeric(
   return { key, column: key, median, lowerFence, upperFence, log, center, scale };
 }
 
+/**
+ * The weight of a one-hot block, so that a categorical feature counts like one numeric feature.
+ * - zscore: a z-scored numeric column has variance 1, so it adds 2 on average to the squared
+ *   distance between two random people. The block's columns together have variance
+ *   V = Σ p_j(1 − p_j) (p_j: the share of rows with a 1 in column j, missing rows counted as 0);
+ *   scaling every column of the block by 1/√V gives the block variance 1: the same expected
+ *   contribution as one numeric column, whatever the number of categories.
+ * - minmax: a numeric column spans [0, 1], so two people are at most 1 apart in it; two people in
+ *   different categories are √2 apart in 0/1 indicators, so the block is scaled by 1/√2.
+ * - none: weight 1, the plain 0/1 indicators (preparation off means off).
+ * A block with no spread (one category for everyone) keeps weight 1: it adds nothing either way.
+ */
+export function categoryWeight(data: Float64Array, rows: number, cols: number, first: number, width: number, scaling: ScalingMethod): { weight: number; blockVariance: number; detail: string } {
+  let blockVariance = 0;
+  for (let c = 0; c < width; c++) {
+    let ones = 0;
+    for (let i = 0, p = first + c; i < rows; i++, p += cols) ones += data[p]!;
+    const share = rows > 0 ? ones / rows : 0;
+    blockVariance += share * (1 - share);
+  }
+  if (scaling === 'none') return { weight: 1, blockVariance, detail: 'not weighted (scaling off): each indicator column is 0 or 1' };
+  if (scaling === 'minmax') {
+    return { weight: Math.SQRT1_2, blockVariance, detail: `weighted by 1/√2 (${fmt(Math.SQRT1_2)}): two people in different categories are as far apart as the two ends of a [0, 1] numeric column` };
+  }
+  if (!(blockVariance > 1e-12)) return { weight: 1, blockVariance, detail: 'not weighted: every row is in the same category' };
+  const weight = 1 / Math.sqrt(blockVariance);
+  return {
+    weight,
+    blockVariance,
+    detail: `weighted by 1/√${fmt(blockVariance)} = ${fmt(weight)} (the block's variance Σ p(1 − p)), so the feature counts like one standardized numeric column (variance 1)`,
+  };
+}
+
 /** Mean and population sd over the non-NaN values. */
 function meanAndSd(values: Float64Array): { mean: number; sd: number } {
   let count = 0;
@@ -521,7 +556,7 @@ export function prepareFeatures(table: FeatureTable, options: PreparationOverrid
     }
   }
 
-  const emptyBucket = (): Record<Stage, PreparationStep[]> => ({ drop: [], impute: [], log: [], cap: [], scale: [], 'one-hot': [] });
+  const emptyBucket = (): Record<Stage, PreparationStep[]> => ({ drop: [], impute: [], log: [], cap: [], scale: [], 'one-hot': [], weight: [] });
   // Numeric steps, then categorical steps, within each stage.
   const bucket = emptyBucket();
   const categoricalBucket = emptyBucket();
@@ -556,6 +591,13 @@ export function prepareFeatures(table: FeatureTable, options: PreparationOverrid
       if (v === null) continue;
       data[row + (index.get(v) ?? otherIndex)] = 1;
     }
+    const weighted = categoryWeight(data, n, cols, base, plan.columns.length, opts.scaling);
+    if (weighted.weight !== 1) {
+      for (let i = 0, row = base; i < n; i++, row += cols) {
+        for (let c = 0; c < plan.columns.length; c++) data[row + c]! *= weighted.weight;
+      }
+    }
+    categoricalBucket.weight.push({ step: 'weight', column: plan.key, detail: weighted.detail, count: plan.columns.length, parameters: { weight: weighted.weight, blockVariance: weighted.blockVariance } });
     base += plan.columns.length;
   }
 

@@ -19,11 +19,13 @@ import { INTEREST_KEY } from './interests.js';
  */
 
 const ATTRIBUTE = /^attributes\.[a-z][a-zA-Z0-9_]*$/;
+/** Another named clustering's persona (issue 13): persona.leads; plain `persona` is the customers clustering's. */
+export const CLUSTERING_PERSONA = /^persona\.([a-z][a-z0-9_]*)$/;
 const isOneOf = (list: readonly string[], f: string) => list.includes(f);
-const allFields = [...NUMBER_FEATURES, ...DATE_FEATURES, ...CATEGORY_FEATURES, 'attributes.<name>', 'interests.<productType>'].join(', ');
+const allFields = [...NUMBER_FEATURES, ...DATE_FEATURES, ...CATEGORY_FEATURES, 'attributes.<name>', 'interests.<productType>', 'persona.<clustering>'].join(', ');
 
 const AnyField = z.string().refine(
-  (f) => isOneOf(NUMBER_FEATURES, f) || isOneOf(DATE_FEATURES, f) || isOneOf(CATEGORY_FEATURES, f) || ATTRIBUTE.test(f) || INTEREST_KEY.test(f),
+  (f) => isOneOf(NUMBER_FEATURES, f) || isOneOf(DATE_FEATURES, f) || isOneOf(CATEGORY_FEATURES, f) || ATTRIBUTE.test(f) || INTEREST_KEY.test(f) || CLUSTERING_PERSONA.test(f),
   { error: (issue) => `unknown field "${String(issue.input)}"; use one of ${allFields}` },
 );
 /** A number feature, or a mapped attribute compared as a number (a non-numeric value never matches). */
@@ -83,6 +85,8 @@ function valueOf(features: FeatureSet, i: number, field: string): Value {
     const v = interestNumber(features, field, i);
     return Number.isNaN(v) ? undefined : v;
   }
+  const clustering = CLUSTERING_PERSONA.exec(field);
+  if (clustering) return features.clusterPersonas?.get(clustering[1]!)?.[i] ?? null;
   if (isOneOf(NUMBER_FEATURES, field)) {
     const v = features.numbers[field as NumberFeature][i]!;
     return Number.isNaN(v) ? undefined : v;
@@ -197,6 +201,12 @@ export function checkRuleValues(rule: Rule, rfmKeys: readonly string[]): string 
       if (rule.field === 'persona') {
         const bad = values.find((v) => !String(v).startsWith('persona_'));
         return bad === undefined ? undefined : `persona "${String(bad)}" is not a persona key; persona keys look like persona_lapsed_regulars (see \`segsync segment\` or the report)`;
+      }
+      const clustering = CLUSTERING_PERSONA.exec(rule.field);
+      if (clustering) {
+        const prefix = `persona_${clustering[1]!}_`;
+        const bad = values.find((v) => !String(v).startsWith(prefix));
+        return bad === undefined ? undefined : `${rule.field} "${String(bad)}" is not a ${clustering[1]!} persona key; its keys look like ${prefix}engaged_readers (see \`segsync segment\` or the report)`;
       }
       const allowed = allowedValues(rule.field, rfmKeys);
       if (!allowed) return undefined;

@@ -6,13 +6,14 @@ import type { SegmentDefinition, TokenSpec } from '../domain/segments.js';
  * tokens are written either way (empty while off, so switching them off clears the platforms),
  * but while off no spec declares them, so no field is created for them.
  */
-export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHorizonMonths: number | null): TokenSpec[] {
+export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHorizonMonths: number | null, clusterings: readonly string[] = []): TokenSpec[] {
   // rule_segments is always written, so removing every rule segment clears it on the platforms.
   return [
     ...rfmTokenSpecs(segments),
     { key: 'rule_segments', label: 'segsync segments', description: 'segsync: the names of the rule segments this person is in, separated by "; ".', type: 'string' },
     { key: 'persona', label: 'segsync persona', description: 'segsync: the customer persona this person belongs to (a cluster of similar buyers), e.g. "Frequent small buyers". Empty for people who never bought.', type: 'string' },
     { key: 'persona_summary', label: 'segsync persona summary', description: 'segsync: the persona in numbers, rounded as a reader would, e.g. "buys every 3 weeks · 84 per order · last 12 days ago".', type: 'string' },
+    ...clusterings.filter((name) => name !== 'customers').flatMap(clusteringTokenSpecs),
     ...(predictionHorizonMonths === null ? [] : predictionTokenSpecs(predictionHorizonMonths)),
     ...propensityTokenSpecs(),
   ];
@@ -23,6 +24,19 @@ export function propensityTokenSpecs(): TokenSpec[] {
   return [
     { key: 'purchase_propensity_90d', label: 'segsync first purchase propensity 90 days', description: 'segsync: probability 0-1 (3 decimals) that this person, who has never bought, makes a first purchase in the next 90 days. Empty for customers and when the model could not be fitted.', type: 'decimal' },
     { key: 'lead_score', label: 'segsync lead score', description: 'segsync: 0-100, this person\'s rank by first-purchase propensity among everyone who never bought (90 = more likely than 90% of them). Empty for customers and when the model could not be fitted.', type: 'number' },
+  ];
+}
+
+/**
+ * A named clustering other than customers (issue 13): persona_<name> and persona_<name>_summary,
+ * written empty for people outside it. A platform writes them only where its mapping names a field.
+ */
+export function clusteringTokenSpecs(name: string): TokenSpec[] {
+  const words = name.replace(/_/g, ' ');
+  const who = name === 'leads' ? 'lead persona (a cluster of similar people who have not bought yet, by engagement and company)' : `persona in the ${words} clustering`;
+  return [
+    { key: `persona_${name}`, label: `segsync ${words} persona`, description: `segsync: the ${who} this person belongs to. Empty for people outside that clustering.`, type: 'string' },
+    { key: `persona_${name}_summary`, label: `segsync ${words} persona summary`, description: `segsync: the ${words} persona in numbers, rounded as a reader would.`, type: 'string' },
   ];
 }
 

@@ -250,6 +250,7 @@ export function eraseFromStore(db: Db, plan: ErasurePlan): void {
     run('DELETE FROM profile_rfm WHERE profile_id = ?', id);
     run('DELETE FROM profile_tokens WHERE profile_id = ?', id);
     run('DELETE FROM profile_features WHERE profile_id = ?', id);
+    run('DELETE FROM profile_clusters WHERE profile_id = ?', id);
     run('DELETE FROM identities WHERE profile_id = ?', id);
     run('DELETE FROM profiles WHERE id = ?', id);
   }

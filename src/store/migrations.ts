@@ -418,6 +418,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 16,
+    name: 'named clusterings: personas per clustering, each profile\'s cluster in each clustering',
+    sql: `
+      -- Runs before named clusterings had one clustering: customers.
+      ALTER TABLE personas ADD COLUMN clustering TEXT NOT NULL DEFAULT 'customers';
+
+      -- The latest run's cluster of each profile in each named clustering (replaced by each run);
+      -- profile_features keeps the customers clustering's, as before.
+      CREATE TABLE profile_clusters (
+        profile_id INTEGER NOT NULL REFERENCES profiles (id),
+        clustering TEXT NOT NULL,
+        run_id INTEGER NOT NULL REFERENCES segmentation_runs (id),
+        cluster INTEGER NOT NULL,
+        persona_key TEXT NOT NULL,
+        centre_distance REAL,
+        next_centre_distance REAL,
+        next_persona_key TEXT,
+        PRIMARY KEY (profile_id, clustering)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -30,6 +30,8 @@ export interface SegmentationWrite {
   summary: unknown;
   /** Each live profile's features as segsync saw them, and its cluster (explain, export). */
   profileFeatures: ProfileFeatureRow[];
+  /** Each profile's cluster in each named clustering it is in (customers included). */
+  profileClusters?: ProfileClusterRow[];
   personas: PersonaRow[];
   /** What the clustering did (preparation, scan, metrics, PCA), or why it did not run. */
   clustering: unknown;
@@ -49,7 +51,19 @@ export interface ProfileFeatureRow {
   nextPersonaKey: string | null;
 }
 
+export interface ProfileClusterRow {
+  profileId: number;
+  clustering: string;
+  cluster: number;
+  personaKey: string;
+  centreDistance: number | null;
+  nextCentreDistance: number | null;
+  nextPersonaKey: string | null;
+}
+
 export interface PersonaRow {
+  /** The named clustering it comes from (customers when absent). */
+  clustering?: string;
   key: string;
   cluster: number;
   label: string;
@@ -133,11 +147,17 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
       insertFeatures.run(row.profileId, runId, JSON.stringify(row.features), row.cluster, row.personaKey, row.centreDistance,
         row.nextCentreDistance, row.nextPersonaKey);
     }
-    const insertPersona = db.prepare(`INSERT INTO personas (run_id, key, cluster, label, size, share, narrative, summary, traits, medians, summary_figures)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    db.prepare('DELETE FROM profile_clusters').run();
+    const insertCluster = db.prepare(`INSERT INTO profile_clusters (profile_id, clustering, run_id, cluster, persona_key, centre_distance, next_centre_distance,
+      next_persona_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    for (const row of run.profileClusters ?? []) {
+      insertCluster.run(row.profileId, row.clustering, runId, row.cluster, row.personaKey, row.centreDistance, row.nextCentreDistance, row.nextPersonaKey);
+    }
+    const insertPersona = db.prepare(`INSERT INTO personas (run_id, key, cluster, label, size, share, narrative, summary, traits, medians, summary_figures, clustering)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (const p of run.personas) {
       insertPersona.run(runId, p.key, p.cluster, p.label, p.size, p.share, p.narrative, p.summary, JSON.stringify(p.traits), JSON.stringify(p.medians),
-        JSON.stringify(p.summaryFigures ?? null));
+        JSON.stringify(p.summaryFigures ?? null), p.clustering ?? 'customers');
     }
     return { runId, entered, left };
   })();
@@ -148,6 +168,12 @@ export function latestPersonaSummaryFigures(db: Db): Map<string, unknown> {
   const rows = db.prepare(`SELECT key, summary_figures AS figures FROM personas WHERE run_id = (SELECT MAX(run_id) FROM personas)`)
     .all() as Array<{ key: string; figures: string | null }>;
   return new Map(rows.map((r) => [r.key, r.figures === null ? null : (JSON.parse(r.figures) as unknown)]));
+}
+
+/** Persona key → the summary token text of the latest run that had personas. */
+export function latestPersonaSummaries(db: Db): Map<string, string> {
+  const rows = db.prepare(`SELECT key, summary FROM personas WHERE run_id = (SELECT MAX(run_id) FROM personas)`).all() as Array<{ key: string; summary: string }>;
+  return new Map(rows.map((r) => [r.key, r.summary]));
 }
 
 export function latestSegmentationRun(db: Db): { id: number; createdAt: string; referenceDate: string } | undefined {

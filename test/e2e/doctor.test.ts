@@ -110,7 +110,7 @@ describe('segsync doctor against the emulators', () => {
     ]);
     expect(line(stdout, 'platforms').detail).toBe('configured: HubSpot, Marketo, Shopify');
     expect(line(stdout, 'store').detail).toContain('does not exist yet: the first pull, import or sync creates it');
-    expect(line(stdout, 'marketo token fields').detail).toBe('all 12 lead fields exist with usable types'); // 8 segment and persona tokens, 4 predictions
+    expect(line(stdout, 'marketo token fields').detail).toBe('all 14 lead fields exist with usable types'); // 8 segment and persona tokens, 2 lead persona tokens, 4 predictions
     // No segmentation in this store yet: the personas' lists are not known by name, but a push makes them.
     for (const platform of ['hubspot', 'marketo', 'shopify']) {
       expect(line(stdout, `${platform} lists`).detail).toContain('plus one per persona, which the first segmentation finds (2 to 10, segmentation.clustering.k auto)');
@@ -194,6 +194,20 @@ describe('segsync doctor against the emulators', () => {
       expect(scopes.fix).toContain('grant write_customers to the app');
     } finally {
       shopify.setScopes(DEFAULT_SCOPES);
+    }
+  });
+
+  it('a clustering named by the admin with no mapping line: a warning per platform that its persona is not written there', async () => {
+    const config = join(dir, 'clusterings.yaml');
+    writeFileSync(config, 'segmentation:\n  clusterings:\n    customers: {}\n    leads: {}\n    enterprise: { population: everyone, features: [companyEmployees] }\n');
+    const { code, stdout } = await doctor({ ...env, SEGSYNC_CONFIG: config });
+    expect(code).toBe(0);
+    for (const [platform, name] of [['hubspot', 'HubSpot'], ['marketo', 'Marketo'], ['shopify', 'Shopify']] as const) {
+      const warned = line(stdout, `${platform} persona tokens`);
+      expect(warned.mark).toBe('!');
+      expect(warned.detail).toBe(`no ${name} field is mapped for persona_enterprise, persona_enterprise_summary: the enterprise persona is not written to ${name} (its lists are)`);
+      expect(warned.fix).toBe(`to write them, add persona_enterprise: <field>, persona_enterprise_summary: <field> under tokens: in the ${platform} mapping file`);
+      expect(line(stdout, `${platform} lists`).detail).toContain('and one per enterprise persona (2 to 10, segmentation.clusterings.enterprise.k auto, when enough of its population has the data)');
     }
   });
 

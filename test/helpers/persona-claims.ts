@@ -106,8 +106,8 @@ export function personaClaimViolations(view: ClusteringView): string[] {
     // The label, claim by claim ("One-time buyers, high income (2)" → "One-time buyers", "high income").
     const parts = p.label.replace(/ \(\d+\)$/, '').split(', ');
     const claims: Array<[string, Member]> = [];
-    if (p.label === 'Unusual customers') {
-      if (!p.noise) out.push(`${where}: "Unusual customers" is DBSCAN's noise group only`);
+    if (p.label === 'Unusual customers' || p.label === 'Unusual people') {
+      if (!p.noise) out.push(`${where}: "${p.label}" is DBSCAN's noise group only`);
     } else {
       parts.forEach((part, index) => {
         const behaviour = index === 0 ? LABELS[part] : undefined;

@@ -219,10 +219,12 @@ describe('prepareFeatures: one-hot', () => {
     categorical: [{ key: 'tier', values: ['a', 'b', 'a', 'c', 'b', 'a', 'd'] }],
   };
 
-  it('gives the most frequent categories a column each and the rest "other", unscaled', () => {
+  it('gives the most frequent categories a column each and the rest "other", weighted like one numeric column', () => {
     const result = prepareFeatures(table, { oneHot: { maxCategories: 2 } });
     expect(result.columns).toEqual(['x', 'tier=a', 'tier=b', 'tier=other']);
-    expect(matrixToRows(result.matrix).map((row) => row.slice(1))).toEqual([
+    // Shares 3/7, 2/7, 2/7: block variance Σ p(1 − p) = 32/49, weight 1/√(32/49).
+    const weight = 7 / Math.sqrt(32);
+    expect(matrixToRows(result.matrix).map((row) => row.slice(1).map((v) => v / weight))).toEqual([
       [1, 0, 0],
       [0, 1, 0],
       [1, 0, 0],
@@ -231,7 +233,7 @@ describe('prepareFeatures: one-hot', () => {
       [1, 0, 0],
       [0, 0, 1],
     ]);
-    expect(result.steps.at(-1)).toMatchObject({
+    expect(result.steps.at(-2)).toMatchObject({
       step: 'one-hot',
       column: 'tier',
       count: 2,
@@ -264,14 +266,16 @@ describe('prepareFeatures: the steps list', () => {
       ['cap', 'age', 'capped 0 values below 15 and 0 above 55 (Tukey fences Q1 − 1.5·IQR, Q3 + 1.5·IQR with Q1 30, Q3 40, IQR 10)'],
       ['scale', 'age', 'standardized as (x − mean 35) / sd 10 (population sd)'],
       ['one-hot', 'plan', '2 indicator columns for the most frequent of 2 categories; no "other" column needed'],
+      ['weight', 'plan', "weighted by 1/√0.48 = 1.44338 (the block's variance Σ p(1 − p)), so the feature counts like one standardized numeric column (variance 1)"],
     ]);
     expect(result.columns).toEqual(['age', 'plan=basic', 'plan=gold']);
+    const w = 1 / Math.sqrt(0.48); // basic 3/5, gold 2/5 after imputation
     expect(matrixToRows(result.matrix)).toEqual([
-      [-1.5, 0, 1],
-      [0, 1, 0],
-      [-0.5, 1, 0],
-      [0.5, 1, 0],
-      [1.5, 0, 1],
+      [-1.5, 0, w],
+      [0, w, 0],
+      [-0.5, w, 0],
+      [0.5, w, 0],
+      [1.5, 0, w],
     ]);
     expect(result.fitted).toEqual([{ key: 'age', column: 'age', median: 35, lowerFence: 15, upperFence: 55, log: false, center: 35, scale: 10 }]);
   });

@@ -47,6 +47,10 @@ export function renderExplanation(e: Explanation): string {
   }
   out.push('', 'Segments and why');
   out.push(table([['segment', 'kind', 'since', 'why'], ...e.segments.map((s) => [s.name, s.kind, s.since.slice(0, 10), s.reason])]));
+  if (e.clusterings.length > 1) {
+    out.push('', 'Personas by clustering');
+    out.push(table([['clustering', 'persona', ''], ...e.clusterings.map((c) => [c.name, c.persona?.label ?? '–', c.note])]));
+  }
   out.push('', 'Tokens');
   out.push(e.tokens.length === 0 ? 'none' : table([['platform', 'field', 'value', 'last sent'],
     ...e.tokens.map((t) => [t.platform, t.field ?? t.token, t.value || '(empty)', t.applied === null ? (t.value === '' ? 'nothing to send' : 'not yet') : t.applied === t.value ? 'same' : t.applied || '(empty)'])]));

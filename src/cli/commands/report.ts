@@ -12,7 +12,9 @@ export function reportCommand(flags: GlobalFlags & { out: string }): Promise<voi
     const path = resolve(flags.out);
     makePrivateDir(dirname(path));
     writePrivateFile(path, renderReportHtml(data));
-    const clusters = data.clustering ? `${plural(data.clustering.personas.length, 'persona')}, ${plural(data.clustering.scan.length, 'value')} of k compared` : 'no clustering in this run';
+    const others = (data.otherClusterings ?? []).map((o) => `${o.name}: ${o.clustering ? plural(o.clustering.personas.length, 'persona') : 'skipped'}`);
+    const clusters = (data.clustering ? `${plural(data.clustering.personas.length, 'persona')}, ${plural(data.clustering.scan.length, 'value')} of k compared` : 'no clustering in this run') +
+      others.map((o) => `; ${o}`).join('');
     ctx.print(`Wrote ${path} (${plural(data.profiles, 'profile')}, ${plural(data.segments.length, 'segment')}, ${clusters}). Open it in a browser; it needs no network.`,
       { ok: true, path, profiles: data.profiles, segments: data.segments.length, personas: data.clustering?.personas.length ?? 0 });
   }, { requireConnector: false, store: 'read' });
