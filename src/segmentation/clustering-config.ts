@@ -95,10 +95,11 @@ export const CLUSTERING_NAME = /^[a-z][a-z0-9_]{0,39}$/;
  */
 export const DEFAULT_LEADS_FEATURES: readonly string[] = [
   'emailOpenRate', 'emailClickRate', 'webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees',
+  'emailOpens90d', 'daysSinceLastEngagement',
 ];
 export const DEFAULT_LEADS_CATEGORICAL: readonly string[] = ['companyIndustry'];
 /** The default leads features that are counts (or sizes): log1p before scaling. */
-const DEFAULT_LEADS_LOG: readonly string[] = ['webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees'];
+const DEFAULT_LEADS_LOG: readonly string[] = ['webVisits', 'pageViews', 'formFills', 'daysSinceLastVisit', 'companyEmployees', 'emailOpens90d', 'daysSinceLastEngagement'];
 /**
  * "Enough of them have such data": a prospect is clustered with at least this many of the leads
  * features present, and the clustering runs when minProfiles (50) prospects qualify; otherwise it

@@ -348,6 +348,12 @@ const TRAIT_PHRASES: Record<string, { high: string; low: string }> = {
   webVisits: { high: 'frequent site visitors', low: 'rare site visitors' },
   daysSinceLastVisit: { high: 'long since the last site visit', low: 'recent site visit' },
   companyEmployees: { high: 'larger companies', low: 'smaller companies' },
+  emailOpens90d: { high: 'regular email readers', low: 'few email opens lately' },
+  emailOpenRate: { high: 'open most emails', low: 'open few emails' },
+  emailClickRate: { high: 'click through emails', low: 'rarely click emails' },
+  pageViews: { high: 'many pages viewed', low: 'few pages viewed' },
+  formFills: { high: 'fill in forms', low: 'few form fills' },
+  daysSinceLastEngagement: { high: 'inactive for long', low: 'recently active' },
 };
 
 /** The text of a number trait: above (`high`) or below the clustered population's median of `key`. */
