@@ -374,7 +374,28 @@ function typicalMember(features: FeatureSet, members: readonly number[], numeric
     const median = medianOf(members.map((i) => numberAt(features, key, i)).filter((v) => !Number.isNaN(v)));
     return median === null ? [] : [`${featureLabel(key)} ${readable(median)}`];
   });
-  return parts.length === 0 ? '' : `typical ${parts.join(' · ')}`;
+  if (parts.length === 0) return '';
+  return `typical ${parts.join(' · ')}${expectedFirstPurchases(features, members)}`;
+}
+
+/**
+ * " · expected to buy within 90 days: about 40 of them": the sum of the first-purchase propensities
+ * of the members the model scored (an expected number, so no percentage that reads as a share of
+ * members for whom something holds), when it scored most of them.
+ */
+function expectedFirstPurchases(features: FeatureSet, members: readonly number[]): string {
+  const column = features.numbers.purchasePropensity90d;
+  let sum = 0;
+  let scored = 0;
+  for (const i of members) {
+    const v = column[i]!;
+    if (Number.isNaN(v)) continue;
+    sum += v;
+    scored++;
+  }
+  if (scored === 0 || scored < members.length / 2) return '';
+  const expected = sum >= 10 ? Number(sum.toPrecision(2)) : Math.round(sum);
+  return ` · expected to buy within 90 days: about ${expected.toLocaleString('en-US')} of them`;
 }
 
 function numberAt(features: FeatureSet, key: string, i: number): number {

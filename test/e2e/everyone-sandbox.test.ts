@@ -158,4 +158,21 @@ describe('everyone in the default sandbox, with default settings: the planted tr
     expect(auc).toBeGreaterThanOrEqual(0.75);
     expect(lift).toBeGreaterThan(2);
   });
+
+  it('says of each leads persona how many of its people are expected to buy, in line with the hidden future', () => {
+    const leads = summary.clusterings.find((c) => c.name === 'leads')!;
+    if (leads.status !== 'clustered') throw new Error('leads not clustered');
+    const rows = members().filter((r) => r.clustering === 'leads' && people.get(r.email)?.leadType);
+    const stated = new Map(leads.personas.map((p) => [p.key, Number(/expected to buy within 90 days: about ([\d,]+) of them/.exec(p.typical)?.[1]?.replace(/,/g, '')) / p.size]));
+    for (const [key, share] of stated) expect(share, key).toBeGreaterThanOrEqual(0);
+    const actual = (key: string) => {
+      const own = rows.filter((r) => r.persona === key);
+      return own.filter((r) => people.get(r.email)!.futureFirstPurchaseAt).length / own.length;
+    };
+    // The persona expected to buy most is the one that buys most in the hidden future, and the least the least.
+    const byStated = [...stated].sort((a, b) => b[1] - a[1]).map(([key]) => key);
+    const byActual = [...stated.keys()].sort((a, b) => actual(b) - actual(a));
+    expect(byStated[0]).toBe(byActual[0]);
+    expect(byStated.at(-1)).toBe(byActual.at(-1));
+  });
 });
