@@ -108,14 +108,18 @@ export interface SegmentOptions {
   now?: number;
   /** Write the analyst export (see export.ts) to this directory. */
   exportDir?: string;
+  /** Called as each stage ends, with its name (bench/segment-everyone.ts times them). */
+  onStage?: (stage: string) => void;
 }
 
 export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOptions = {}): SegmentSummary {
   const now = options.now ?? Date.now();
   if (options.exportDir) prepareExportDir(options.exportDir);
   const profiles = new Profiles(db);
+  const stage = options.onStage ?? (() => undefined);
   profiles.resolve();
   const profileIds = profiles.liveProfileIds();
+  stage('resolve profiles');
   const indexOf = new Map(profileIds.map((id, i) => [id, i]));
   const convert = currencyConverter(db, workspace);
 
@@ -137,6 +141,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     occurredAtMs[k] = Date.parse(r.occurredAt);
     amount[k] = convert(r.amount, r.currency);
   });
+  stage('load purchases');
   holdSegmentationForTest();
 
   const referenceMs = workspace.segmentation.referenceDate ? parseStrictDate(workspace.segmentation.referenceDate) : now;
@@ -146,13 +151,16 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
   const profileAttributes = { ...loadProfileAttributes(db, profileIds), interestInputs: loadInterestInputs(db, profileIds, convert) };
   const engagement = loadEngagement(db, profileIds);
+  stage('load attributes and engagement');
   const features = computeFeatures(profileIds.length, purchases, rfm, keys, profileAttributes, { referenceMs, windowDays, engagement });
+  stage('rfm and features');
 
   // Predictions come before clustering, so personas can say what their members are expected to be worth.
   const predictionSettings = workspace.segmentation.predictions;
   const predictions = predictionSettings.enabled ? predictCustomers(features.purchases, referenceMs, predictionSettings) : null;
   if (predictions) applyPredictions(features, predictions);
   // The propensity model, like the purchase models, runs before the rules so `top 10%` can use it.
+  stage('purchase models');
   const propensitySettings = workspace.segmentation.propensity;
   const propensityOutcome = propensitySettings.enabled
     ? predictPropensity({ rows: profileIds.length, referenceMs, events: engagement, purchases: features.purchases, createdAtMs: profileAttributes.createdAtMs, attributes: features.attributes }, propensitySettings)
@@ -165,7 +173,9 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     features.numbers.leadScore = propensity.leadScore;
   }
   const outlook = predictions?.status === 'fitted' ? { horizonMonths: predictionSettings.horizonMonths } : {};
+  stage('propensity model');
   const runs = runClusterings(features, workspace, { currency: workspace.currency?.base ?? '', ...outlook });
+  stage('clusterings and personas');
   const customersRun = runs.find((r) => r.name === CUSTOMERS);
   const clustering: ClusteringOutcome = customersRun?.outcome ?? { status: 'skipped', reason: NO_CUSTOMERS_CLUSTERING };
   const personaOf = new Map<number, number>(); // profile row → persona index (customers)
@@ -280,6 +290,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const records = runs.map((r) => ({ name: r.name, path: r.path, record: clusteringRecord(r.outcome) }));
   const record = records.find((r) => r.name === CUSTOMERS)?.record ?? clusteringRecord(clustering);
   const predicted = predictionRecord(predictions, predictionSettings.horizonMonths);
+  stage('rules, memberships and tokens');
   const outcome = writeSegmentationRun(db, {
     kinds: ['rfm', 'rule', 'persona'],
     createdAt,
@@ -298,6 +309,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     predictions: predicted,
     propensity: propensityStored,
   });
+  stage('write the run');
   let exported: SegmentSummary['exported'];
   if (options.exportDir) {
     const emails = new Map((db.prepare('SELECT id, email_key AS email FROM profiles WHERE email_key IS NOT NULL').all() as Array<{ id: number; email: string }>).map((r) => [r.id, r.email]));
