@@ -26,9 +26,9 @@ function people(count: number, eventsEach: number): SyntheticPerson[] {
     events.sort((a, b) => a.at.localeCompare(b.at));
     return {
       index, trueType: 'prospect', firstName: `Lead${index}`, lastName: 'Example', email: `lead${index}@example.com`,
-      phone: null, city: 'Boston', country: 'US', emailConsent: 'subscribed', createdAt: new Date(now - 500 * DAY).toISOString(),
+      phone: `+1415555${String(1000 + index)}`, city: 'Boston', country: 'US', emailConsent: 'subscribed', createdAt: new Date(now - 500 * DAY).toISOString(),
       purchases: [], engagement: { emailsOpened: 0, emailsClicked: 0, lastOpenedAt: null }, events,
-    } as SyntheticPerson;
+    };
   });
 }
 
