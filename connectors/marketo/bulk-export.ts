@@ -112,21 +112,28 @@ export interface ExtractOptions {
   state: ExtractState;
   signal: AbortSignal;
   pollMs: number;
+  /** Bulk Lead Extract (default) or Bulk Activity Extract: same job life, other paths. */
+  object?: 'leads' | 'activities';
+  /** Filters besides createdAt (activities: activityTypeIds). */
+  extraFilter?: Record<string, unknown>;
 }
 
-function jobError(call: string, detail: string): ApiError {
+function jobError(call: string, detail: string, object: 'leads' | 'activities' = 'leads'): ApiError {
   return new ApiError({
     platform: 'marketo',
     call,
     kind: 'retryable',
     detail,
-    hint: 'Marketo could not complete a bulk lead export; run the pull again later (it resumes at this window)',
+    hint: `Marketo could not complete a bulk ${object === 'leads' ? 'lead' : 'activity'} export; run the pull again later (it resumes at this window)`,
   });
 }
 
-/** Reads every lead created in [state.nextStartMs, state.endMs), window by window. */
+/** Reads every lead (or activity) created in [state.nextStartMs, state.endMs), window by window. */
 export async function* extractLeads(client: MarketoClient, options: ExtractOptions): AsyncGenerator<ExtractChunk> {
   const { fields, signal, pollMs } = options;
+  const object = options.object ?? 'leads';
+  const base = `/bulk/v1/${object}/export`;
+  const noun = object === 'leads' ? 'leads' : 'activities';
   let nextStartMs = options.state.nextStartMs;
   const endMs = options.state.endMs;
   // Keep only resumed jobs that continue exactly where delivery stands.
@@ -145,15 +152,15 @@ export async function* extractLeads(client: MarketoClient, options: ExtractOptio
     const data = await client.request(
       {
         method: 'POST',
-        path: '/bulk/v1/leads/export/create.json',
-        json: { fields, format: 'CSV', filter: { createdAt: { startAt, endAt } } },
+        path: `${base}/create.json`,
+        json: { fields, format: 'CSV', filter: { createdAt: { startAt, endAt }, ...options.extraFilter } },
         schema: ExportJobsSchema,
         write: false,
       },
       signal,
     );
     const job = data.result?.[0];
-    if (!job) throw jobError('POST /bulk/v1/leads/export/create.json', 'the answer named no exportId');
+    if (!job) throw jobError(`POST ${base}/create.json`, 'the answer named no exportId', object);
     return { exportId: job.exportId, startAt, endAt, enqueued: false, attempts };
   };
 
@@ -163,7 +170,7 @@ export async function* extractLeads(client: MarketoClient, options: ExtractOptio
       if (job.enqueued) continue;
       try {
         await client.request(
-          { method: 'POST', path: `/bulk/v1/leads/export/${job.exportId}/enqueue.json`, schema: ExportJobsSchema, write: false },
+          { method: 'POST', path: `${base}/${job.exportId}/enqueue.json`, schema: ExportJobsSchema, write: false },
           signal,
         );
         job.enqueued = true;
@@ -182,7 +189,7 @@ export async function* extractLeads(client: MarketoClient, options: ExtractOptio
   const status = async (job: PendingJob): Promise<ExportJob | undefined> => {
     try {
       const data = await client.request(
-        { method: 'GET', path: `/bulk/v1/leads/export/${job.exportId}/status.json`, schema: ExportJobsSchema, write: false },
+        { method: 'GET', path: `${base}/${job.exportId}/status.json`, schema: ExportJobsSchema, write: false },
         signal,
       );
       return data.result?.[0];
@@ -214,12 +221,12 @@ export async function* extractLeads(client: MarketoClient, options: ExtractOptio
     }
     if (!job || job.status !== 'Completed') {
       if (head.attempts >= MAX_JOB_ATTEMPTS) {
-        throw jobError(`GET /bulk/v1/leads/export/${head.exportId}/status.json`, `export of leads created ${head.startAt}..${head.endAt} ended ${job?.status ?? 'unknown'}${job?.errorMsg ? `: ${job.errorMsg}` : ''}`);
+        throw jobError(`GET ${base}/${head.exportId}/status.json`, `export ${head.exportId} of ${noun} created ${head.startAt}..${head.endAt} ended ${job?.status ?? 'unknown'}${job?.errorMsg ? `: ${job.errorMsg}` : ''}`, object);
       }
       pending[0] = await create(Date.parse(head.startAt), Date.parse(head.endAt), head.attempts + 1);
       continue;
     }
-    const csv = await client.requestText({ method: 'GET', path: `/bulk/v1/leads/export/${head.exportId}/file.json`, write: false }, signal);
+    const csv = await client.requestText({ method: 'GET', path: `${base}/${head.exportId}/file.json`, write: false }, signal);
     const rows = parseExportCsv(csv);
     const window = { startAt: head.startAt, endAt: head.endAt };
     const windowEnd = Date.parse(head.endAt);

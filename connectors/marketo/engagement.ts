@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { JsonValue, ReadContext, SourcePage, SourceStream } from '../../src/domain/connector.js';
 import type { EngagementChannel, EngagementEvent } from '../../src/domain/records.js';
-import { DAY_MS, isoSeconds } from './bulk-export.js';
+import { DAY_MS, extractLeads, isoSeconds, type ExtractState } from './bulk-export.js';
 import type { MarketoClient } from './client.js';
 import { MarketoApiError } from './errors.js';
 import { parseMarketoDate } from './mapper.js';
@@ -27,6 +27,18 @@ import { ActivityTypesSchema, EngagementActivitiesPageSchema, EngagementActivity
  * activity twice replaces it. An activity of another type, or without a lead id, key or readable
  * date, is skipped and counted in a warning. If Marketo refuses a stored token, the read starts
  * again from the latest activity date stored (minus the lookback), once, and says so.
+ *
+ * A first read goes through Bulk Activity Extract (bulk-activity-extract docs) rather than 300
+ * activities a call: jobs filtered by createdAt (31-day windows over the history, oldest first) and
+ * the eight activityTypeIds (unless MARKETO_ACTIVITY_BULK_EXTRACT=false), enqueued, polled and downloaded as CSV by the lead export's machinery
+ * (bulk-export.ts: same queue limits, 1029 handling and retries of a failed job). Each file's rows
+ * map to the same events (key = marketoGUID) as the REST answers, and are yielded as they are
+ * parsed. CHOSEN cursor while windows remain: { bulk: ExtractState } (the start of the first window
+ * not yet stored, the end of the last, the jobs already made): a killed pull resumes at the next
+ * window, reusing its jobs. After the last window: a paging token at the end of the last window,
+ * stored as { token, readThrough } like the REST path, so every later pull reads through REST.
+ * If the bulk API is refused (603: the role lacks Read-Only Activity, or bulk access is off, or
+ * 1035), the read falls back to the REST path from where the bulk windows stood, with a warning.
  */
 
 export const ENGAGEMENT_ACTIVITY_TYPES: ReadonlyArray<{ name: string; standardId: number; channel: EngagementChannel }> = [
@@ -51,6 +63,23 @@ export const DEFAULT_ACTIVITY_HISTORY_DAYS = 365;
  */
 const CursorSchema = z.object({ token: z.string().min(1), readThrough: z.number().optional() });
 type Cursor = z.infer<typeof CursorSchema>;
+
+/** A first read in progress through Bulk Activity Extract (see above). */
+const BulkCursorSchema = z.object({
+  bulk: z.object({
+    nextStartMs: z.number(),
+    endMs: z.number(),
+    pending: z.array(z.object({ exportId: z.string(), startAt: z.string(), endAt: z.string(), enqueued: z.boolean(), attempts: z.number() })),
+  }),
+});
+
+/** Bulk Activity Extract columns the events need (the docs' names). */
+export const ACTIVITY_EXPORT_FIELDS = ['marketoGUID', 'leadId', 'activityDate', 'activityTypeId'];
+
+/** The bulk API refused outright: no activity permission (603) or no bulk extract for this subscription (1035). */
+function bulkRefused(error: unknown): error is MarketoApiError {
+  return error instanceof MarketoApiError && (error.code === '603' || error.code === '1035');
+}
 
 type Skip = 'type' | 'lead' | 'key' | 'date';
 export type MappedActivity = { ok: true; event: EngagementEvent } | { ok: false; skip: Skip };
@@ -117,6 +146,8 @@ export function createEngagementStream(client: MarketoClient, options: { lookbac
     async *read(stored: JsonValue | undefined, context: ReadContext): AsyncGenerator<SourcePage> {
       const parsed = CursorSchema.safeParse(stored);
       const cursor: Cursor | undefined = context.full || !parsed.success ? undefined : parsed.data;
+      const parsedBulk = BulkCursorSchema.safeParse(stored);
+      const resumedBulk: ExtractState | undefined = context.full || !parsedBulk.success ? undefined : parsedBulk.data.bulk;
       const { signal } = context;
       const mode = cursor ? 'incremental' : 'full';
       const { channels, missing } = await resolveTypes(signal);
@@ -137,10 +168,44 @@ export function createEngagementStream(client: MarketoClient, options: { lookbac
       const tokenAt = async (ms: number) =>
         (await client.request({ method: 'GET', path: '/rest/v1/activities/pagingtoken.json', qs: { sinceDatetime: isoSeconds(ms) }, schema: PagingTokenSchema, write: false }, signal)).nextPageToken;
       const historyStart = context.now() - historyDays * DAY_MS;
-      let readThrough = cursor ? (cursor.readThrough ?? historyStart) : historyStart;
-      let token: string = cursor?.token ?? (await tokenAt(historyStart));
-      let restarted = false;
       const skipped: Record<Skip, number> = { type: 0, lead: 0, key: 0, date: 0 };
+      let restFrom = historyStart;
+
+      if (!cursor && client.config.activityBulkExtract !== false) {
+        // Whole seconds: the createdAt filter has no milliseconds, and windows must meet exactly.
+        const second = (ms: number) => Math.floor(ms / 1000) * 1000;
+        const state: ExtractState = resumedBulk ?? { nextStartMs: second(historyStart), endMs: second(context.now()), pending: [] };
+        let delivered = false;
+        let refused = false;
+        try {
+          for await (const chunk of extractLeads(client, { fields: ACTIVITY_EXPORT_FIELDS, state, signal, pollMs: client.config.bulkPollMs, object: 'activities', extraFilter: { activityTypeIds: typeIds } })) {
+            delivered = true;
+            const events: EngagementEvent[] = [];
+            for (const row of chunk.rows) {
+              const mapped = mapEngagementActivity(row, channels);
+              if (mapped.ok) events.push(mapped.event);
+              else skipped[mapped.skip]++;
+            }
+            yield page({ bulk: { ...chunk.state, pending: chunk.state.pending.map((j) => ({ ...j })) } }, events, chunk.rows.length);
+          }
+        } catch (error) {
+          if (delivered || !bulkRefused(error)) throw error;
+          refused = true;
+          restFrom = state.nextStartMs;
+          warnings.push(`Marketo refused Bulk Activity Extract (${error.code}: ${error.detail}): reading activities through the REST API instead, 300 a call (slower); give the API user's role Read-Only Activity to use the bulk API`);
+        }
+        if (!refused) {
+          // Later pulls continue through REST from the end of the last window.
+          const token = await tokenAt(state.endMs);
+          const skippedNote = skippedWarning(skipped);
+          yield page({ token, readThrough: state.endMs } satisfies Cursor, [], 0, [...warnings, ...(skippedNote ? [skippedNote] : [])]);
+          return;
+        }
+      }
+
+      let readThrough = cursor ? (cursor.readThrough ?? historyStart) : restFrom;
+      let token: string = cursor?.token ?? (await tokenAt(restFrom));
+      let restarted = false;
       for (;;) {
         const ask = () => client.request(
           {

@@ -11,6 +11,13 @@ import pagingToken from '../fixtures/marketo/activities_paging_token.json' with 
 import page1 from '../fixtures/marketo/activities_page_1.json' with { type: 'json' };
 import page2 from '../fixtures/marketo/activities_page_2.json' with { type: 'json' };
 import { failure } from '../helpers/api-failure.js';
+import { readFileSync } from 'node:fs';
+import bulkCreate from '../fixtures/marketo/bulk_activity_export_create.json' with { type: 'json' };
+import bulkEnqueue from '../fixtures/marketo/bulk_activity_export_enqueue.json' with { type: 'json' };
+import bulkStatus from '../fixtures/marketo/bulk_activity_export_status.json' with { type: 'json' };
+
+const bulkFile = readFileSync(new URL('../fixtures/marketo/bulk_activity_export_file.csv', import.meta.url), 'utf8');
+const EXPORT_ID = bulkCreate.result[0]!.exportId;
 
 const BASE = 'https://123-abc-456.mktorest.com';
 const IDENTITY = { grant_type: 'client_credentials', client_id: 'cid', client_secret: 'csecret' };
@@ -22,6 +29,8 @@ function config(overrides: Partial<MarketoConfig> = {}): MarketoConfig {
   return {
     baseUrl: BASE, clientId: 'cid', clientSecret: 'csecret', listFolder: 'segsync', timeoutMs: 2_000,
     rateLimit: { max: 1_000, intervalMs: 300 }, maxConcurrency: 10, bulkPollMs: 10, backoff: { baseMs: 5, maxMs: 20 }, maxAttempts: 3,
+    // The REST path's tests; Bulk Activity Extract has its own below.
+    activityBulkExtract: false,
     ...overrides,
   };
 }
@@ -147,5 +156,80 @@ describe('Marketo engagement stream against docs-shaped activity answers', () =>
     nock(BASE).get('/rest/v1/activities.json').query(true).twice().reply(200, envelope('1003', 'Invalid nextPageToken'));
     nock(BASE).get('/rest/v1/activities/pagingtoken.json').query(true).reply(200, pagingToken);
     expect((await failure(readAll({ token: 'expired-token', readThrough }))).message).toContain('1003');
+  });
+});
+
+describe('Marketo engagement first read through Bulk Activity Extract (docs-shaped answers)', () => {
+  const BULK = { activityBulkExtract: true, activityHistoryDays: 20 };
+  const WINDOW = { startAt: '2023-05-12T12:00:00Z', endAt: '2023-06-01T12:00:00Z' };
+  const auth = () => nock(BASE).get('/identity/oauth/token').query(IDENTITY).reply(200, token);
+
+  it('creates a job for the window and the eight types, enqueues, polls, downloads the CSV; events keyed by marketoGUID; then a REST token at the end of the window', async () => {
+    auth();
+    nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
+    let body: unknown;
+    nock(BASE).post('/bulk/v1/activities/export/create.json', (b: unknown) => { body = b; return true; }).reply(200, bulkCreate);
+    nock(BASE).post(`/bulk/v1/activities/export/${EXPORT_ID}/enqueue.json`).reply(200, bulkEnqueue);
+    nock(BASE).get(`/bulk/v1/activities/export/${EXPORT_ID}/status.json`).reply(200, bulkStatus);
+    nock(BASE).get(`/bulk/v1/activities/export/${EXPORT_ID}/file.json`).reply(200, bulkFile, { 'Content-Type': 'text/csv' });
+    nock(BASE).get('/rest/v1/activities/pagingtoken.json').query({ sinceDatetime: WINDOW.endAt }).reply(200, pagingToken);
+
+    const pages = await readAll(undefined, BULK);
+    expect(nock.isDone()).toBe(true);
+    expect(body).toEqual({
+      fields: ['marketoGUID', 'leadId', 'activityDate', 'activityTypeId'],
+      format: 'CSV',
+      filter: { createdAt: WINDOW, activityTypeIds: [1, 2, 3, 7, 8, 9, 10, 11] },
+    });
+    expect(pages.flatMap((p) => p.events ?? [])).toEqual([
+      { platform: 'marketo', key: '783957693', contactExternalId: '5414087', channel: 'email_open', occurredAt: '2023-02-13T14:06:20.000Z', count: 1 },
+      { platform: 'marketo', key: '783958220', contactExternalId: '5414094', channel: 'web_visit', occurredAt: '2023-02-13T14:08:50.000Z', count: 1 },
+      { platform: 'marketo', key: '783958306', contactExternalId: '5414094', channel: 'form_fill', occurredAt: '2023-02-13T14:09:16.000Z', count: 1 },
+    ]);
+    expect(pages.every((p) => p.mode === 'full')).toBe(true);
+    // The same cursor shape as the REST path: the next read pages from this token.
+    expect(pages.at(-1)!.cursor).toEqual({ token: pagingToken.nextPageToken, readThrough: Date.parse(WINDOW.endAt) });
+    expect(pages.at(-1)!.warnings).toEqual([expect.stringMatching(/skipped 1 activity \(1 of an activity type segsync does not read\)/)]);
+  });
+
+  it('a job that ends Failed is made again; after three the read fails naming the job', async () => {
+    auth();
+    nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
+    const failed = { ...bulkStatus, result: [{ ...bulkStatus.result[0]!, status: 'Failed', errorMsg: 'Internal error' }] };
+    nock(BASE).post('/bulk/v1/activities/export/create.json').times(3).reply(200, bulkCreate);
+    nock(BASE).post(`/bulk/v1/activities/export/${EXPORT_ID}/enqueue.json`).times(3).reply(200, bulkEnqueue);
+    nock(BASE).get(`/bulk/v1/activities/export/${EXPORT_ID}/status.json`).times(3).reply(200, failed);
+    const error = await failure(readAll(undefined, BULK));
+    expect(error.message).toContain(EXPORT_ID);
+    expect(error.message).toMatch(/activities created 2023-05-12T12:00:00Z\.\.2023-06-01T12:00:00Z ended Failed: Internal error/);
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('a full queue (1029 Too many jobs in queue) waits and enqueues again', async () => {
+    auth();
+    nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
+    nock(BASE).post('/bulk/v1/activities/export/create.json').reply(200, bulkCreate);
+    nock(BASE).post(`/bulk/v1/activities/export/${EXPORT_ID}/enqueue.json`).reply(200, envelope('1029', 'Too many jobs in queue'));
+    nock(BASE).post(`/bulk/v1/activities/export/${EXPORT_ID}/enqueue.json`).reply(200, bulkEnqueue);
+    nock(BASE).get(`/bulk/v1/activities/export/${EXPORT_ID}/status.json`).reply(200, bulkStatus);
+    nock(BASE).get(`/bulk/v1/activities/export/${EXPORT_ID}/file.json`).reply(200, bulkFile, { 'Content-Type': 'text/csv' });
+    nock(BASE).get('/rest/v1/activities/pagingtoken.json').query({ sinceDatetime: WINDOW.endAt }).reply(200, pagingToken);
+    const pages = await readAll(undefined, BULK);
+    expect(nock.isDone()).toBe(true);
+    expect(pages.flatMap((p) => p.events ?? [])).toHaveLength(3);
+  });
+
+  it('a refused bulk API (603 Access denied) falls back to REST paging with a warning', async () => {
+    auth();
+    nock(BASE).get('/rest/v1/activities/types.json').reply(200, types);
+    nock(BASE).post('/bulk/v1/activities/export/create.json').reply(200, envelope('603', 'Access denied'));
+    nock(BASE).get('/rest/v1/activities/pagingtoken.json').query({ sinceDatetime: WINDOW.startAt }).reply(200, pagingToken);
+    nock(BASE).get('/rest/v1/activities.json').query({ activityTypeIds: STANDARD_IDS, nextPageToken: pagingToken.nextPageToken, batchSize: '300' }).reply(200, page1);
+    nock(BASE).get('/rest/v1/activities.json').query({ activityTypeIds: STANDARD_IDS, nextPageToken: page1.nextPageToken, batchSize: '300' }).reply(200, page2);
+    const pages = await readAll(undefined, BULK);
+    expect(nock.isDone()).toBe(true);
+    expect(pages.map((p) => p.received)).toEqual([8, 2]);
+    expect(pages.at(-1)!.cursor).toMatchObject({ token: page2.nextPageToken });
+    expect(pages.at(-1)!.warnings).toContainEqual(expect.stringMatching(/refused Bulk Activity Extract \(603.*REST API instead/));
   });
 });

@@ -236,6 +236,33 @@ describe('Marketo emulator answers pass the connector\'s schemas and match the r
     expect(env.code(await env.call('POST', `/rest/v1/lists/${String(list.id)}/leads.json`, { json: { input: tooMany } }))).toBe('1003');
   });
 
+  it('bulk activity extract: the same activities and GUIDs as the REST answers, Created → Queued → Completed, the docs\' CSV columns, the 31-day limit', async () => {
+    const token = await env.call('GET', '/rest/v1/activities/pagingtoken.json?sinceDatetime=2000-01-01T00:00:00Z');
+    const page = await env.call('GET', `/rest/v1/activities.json?activityTypeIds=1,2,3,7,8,9,10,11&nextPageToken=${String(token.json.nextPageToken)}`);
+    const first = (page.json.result as Array<{ marketoGUID: string; leadId: number; activityDate: string; activityTypeId: number }>)[0]!;
+    expect(first).toBeDefined();
+    const at = Date.parse(first.activityDate);
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const created = await env.call('POST', '/bulk/v1/activities/export/create.json', { json: { format: 'CSV', filter: { createdAt: { startAt: iso(at - 1000), endAt: iso(at + 1000) }, activityTypeIds: [first.activityTypeId] } } });
+    expectShape(ExportJobsSchema, created.json);
+    const job = (created.json.result as Array<{ exportId: string; status: string }>)[0]!;
+    expect(job.status).toBe('Created');
+    const queued = await env.call('POST', `/bulk/v1/activities/export/${job.exportId}/enqueue.json`);
+    expect((queued.json.result as Array<{ status: string }>)[0]!.status).toMatch(/^(Queued|Processing|Completed)$/); // processing takes 0 ms here
+    // A lead export's path does not know an activity job.
+    expect(env.code(await env.call('GET', `/bulk/v1/leads/export/${job.exportId}/status.json`))).toBe('1013');
+    const status = await env.call('GET', `/bulk/v1/activities/export/${job.exportId}/status.json`);
+    expect((status.json.result as Array<{ status: string }>)[0]!.status).toBe('Completed');
+    const file = await env.call('GET', `/bulk/v1/activities/export/${job.exportId}/file.json`);
+    expect(file.text.split('\n')[0]).toBe('marketoGUID,leadId,activityDate,activityTypeId,campaignId,primaryAttributeValueId,primaryAttributeValue,attributes');
+    const row = parseExportCsv(file.text).find((r) => r.marketoGUID === first.marketoGUID);
+    expect(row).toMatchObject({ leadId: String(first.leadId), activityDate: first.activityDate, activityTypeId: String(first.activityTypeId), campaignId: null });
+    expect(JSON.parse(String(row!.attributes))).toEqual(expect.any(Object));
+    const wide = await env.call('POST', '/bulk/v1/activities/export/create.json', { json: { filter: { createdAt: { startAt: '2020-01-01T00:00:00Z', endAt: '2020-02-02T00:00:01Z' } } } });
+    expect(env.code(wide)).toBe('1003');
+    expect(env.code(await env.call('POST', '/bulk/v1/activities/export/create.json', { json: { filter: { activityTypeIds: [1] } } }))).toBe('701');
+  });
+
   it('bulk lead extract: create, enqueue, status, CSV file with literal nulls; 31-day and filter limits', async () => {
     const created = await env.call('POST', '/bulk/v1/leads/export/create.json', { json: { fields: ['id', 'email', 'unsubscribed', 'segsyncTest'], format: 'CSV', filter: { createdAt: { startAt: '2020-01-01T00:00:00Z', endAt: '2020-01-31T00:00:00Z' } } } });
     expectShape(ExportJobsSchema, created.json);

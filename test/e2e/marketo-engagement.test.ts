@@ -69,6 +69,8 @@ function stored(world: MarketoWorld): Map<string, number> {
 
 const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const engagementOf = (result: Awaited<ReturnType<typeof pull>>) => result.streams.find((s) => s.platform === 'marketo' && s.stream === 'engagement')!;
+/** The REST path's tests: the first pull pages through Get Lead Activities, not Bulk Activity Extract. */
+const REST_ONLY = { MARKETO_ACTIVITY_BULK_EXTRACT: 'false' };
 const activityCalls = (world: MarketoWorld) => world.emulator.requests.filter((r) => r.path.startsWith('/rest/v1/activities.json'));
 
 let world: MarketoWorld | undefined;
@@ -80,7 +82,7 @@ afterEach(async () => {
 describe('Marketo engagement: activities pulled into engagement_events', () => {
   it('stores every activity of the history as an event of the right channel, page after page; the next pull reads only new ones', async () => {
     const persons = people(12, 80);
-    world = await marketoWorld({ people: persons });
+    world = await marketoWorld({ people: persons, env: REST_ONLY });
     const session = world.open();
 
     const first = await pull(session, { full: false, signal });
@@ -161,7 +163,7 @@ describe('Marketo engagement: activities pulled into engagement_events', () => {
 
   it('a pull stopped mid-stream resumes after the last stored page: no page read twice, no event missing', async () => {
     const persons = people(10, 100);
-    world = await marketoWorld({ people: persons });
+    world = await marketoWorld({ people: persons, env: REST_ONLY });
     const session = world.open();
     const stop = new AbortController();
     let calls = 0;
@@ -182,7 +184,7 @@ describe('Marketo engagement: activities pulled into engagement_events', () => {
 
   it('an error answer mid-stream fails the pull naming the call and the code; the next pull completes', async () => {
     const persons = people(10, 100);
-    world = await marketoWorld({ people: persons });
+    world = await marketoWorld({ people: persons, env: REST_ONLY });
     const session = world.open();
     let calls = 0;
     world.emulator.onRequest = ({ path }) => {

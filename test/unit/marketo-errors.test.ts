@@ -80,6 +80,12 @@ describe('Marketo settings from the environment', () => {
     expect(marketoConfigFromEnv({ MARKETO_BASE_URL: 'https://x.mktorest.com' })).toBeUndefined();
   });
 
+  it('MARKETO_ACTIVITY_BULK_EXTRACT=false keeps the first engagement pull on REST paging; another value is refused naming the setting', () => {
+    const base = { MARKETO_BASE_URL: 'https://123-abc-456.mktorest.com', MARKETO_CLIENT_ID: 'id', MARKETO_CLIENT_SECRET: 'secret' };
+    expect(marketoConfigFromEnv({ ...base, MARKETO_ACTIVITY_BULK_EXTRACT: 'false' })).toMatchObject({ activityBulkExtract: false });
+    expect(() => marketoConfigFromEnv({ ...base, MARKETO_ACTIVITY_BULK_EXTRACT: 'no' })).toThrow(/MARKETO_ACTIVITY_BULK_EXTRACT.*true or false/s);
+  });
+
   it('reads defaults: Marketo\'s limits, folder "segsync", the instance base without /rest', () => {
     expect(marketoConfigFromEnv(base)).toEqual({
       baseUrl: 'https://123-ABC-456.mktorest.com',
@@ -91,6 +97,7 @@ describe('Marketo settings from the environment', () => {
       maxConcurrency: 10,
       bulkPollMs: 60_000,
       activityHistoryDays: 365,
+      activityBulkExtract: true,
     });
     expect(marketoConfigFromEnv({ ...base, MARKETO_LIST_FOLDER: 'RFM lists', MARKETO_TIMEOUT_MS: '5000', MARKETO_EXTRACT_SINCE: '2019-01-01' })).toMatchObject({
       listFolder: 'RFM lists',

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
+  ExportJobsSchema,
   ActivityTypesSchema,
   DeletedAssetSchema,
   EngagementActivitiesPageSchema,
@@ -25,6 +26,9 @@ const load = (name: string): unknown => JSON.parse(readFileSync(join(DIR, name),
 /** Which connector schema reads which recorded answer. Every fixture must be listed. */
 const SCHEMA_FOR: Record<string, z.ZodType> = {
   'token.json': TokenResponseSchema,
+  'bulk_activity_export_create.json': ExportJobsSchema,
+  'bulk_activity_export_enqueue.json': ExportJobsSchema,
+  'bulk_activity_export_status.json': ExportJobsSchema,
   'token_error_invalid_client.json': IdentityErrorSchema,
   'leads_get_by_email.json': LeadsPageSchema,
   'leads_get_by_email_empty.json': LeadsPageSchema,

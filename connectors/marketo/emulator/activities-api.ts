@@ -7,7 +7,7 @@
  */
 import { base32, fail, formParams, intParam, isoOffset, isoZ, leadDbOk, listParam, unbase32, type Ctx, type Reply } from './http-support.js';
 import { ACTIVITY_TYPES, engagementActivityOfType } from './engagement.js';
-import { ACTIVITY, type ActivityRecord, type MarketoState } from './state.js';
+import { ACTIVITY, type ActivityRecord, type LeadValue, type MarketoState } from './state.js';
 
 const MAX_TYPES = 10;
 const MAX_LEAD_IDS = 30;
@@ -86,6 +86,25 @@ export class ActivitiesApi {
       ...(a.primaryAttributeValueId !== undefined ? { primaryAttributeValueId: a.primaryAttributeValueId } : {}),
       ...(a.primaryAttributeValue !== undefined ? { primaryAttributeValue: a.primaryAttributeValue } : {}),
       attributes: a.attributes.filter((x) => x.value !== null && x.value !== ''),
+    };
+  }
+
+  /**
+   * An activity as a Bulk Activity Extract row: the same GUID, lead, date and type as the REST
+   * answer; attributes as a JSON object text (the export file's `attributes` column).
+   */
+  exportRow(stored: ActivityRecord): Record<string, LeadValue> {
+    const a = this.activityJson(stored, 'Z');
+    const attributes = Object.fromEntries((a.attributes as Array<{ name: string; value: LeadValue }>).map((x) => [x.name, x.value]));
+    return {
+      marketoGUID: a.marketoGUID as string,
+      leadId: a.leadId as number,
+      activityDate: a.activityDate as string,
+      activityTypeId: a.activityTypeId as number,
+      campaignId: null,
+      primaryAttributeValueId: (a.primaryAttributeValueId as number | undefined) ?? null,
+      primaryAttributeValue: (a.primaryAttributeValue as string | undefined) ?? null,
+      attributes: JSON.stringify(attributes),
     };
   }
 

@@ -10,7 +10,10 @@
 import { createHash } from 'node:crypto';
 import { fail, isoZ, leadDbOk, parseJsonBody, type Ctx, type Reply } from './http-support.js';
 import { DailyCounter } from './rate-limit.js';
-import { guidFor, type LeadValue, type MarketoState } from './state.js';
+import { guidFor, type ActivityRecord, type LeadValue, type MarketoState } from './state.js';
+
+/** Bulk Activity Extract's columns, in the docs' order (the `fields` parameter picks among them). */
+export const ACTIVITY_EXPORT_FIELDS = ['marketoGUID', 'leadId', 'activityDate', 'activityTypeId', 'campaignId', 'primaryAttributeValueId', 'primaryAttributeValue', 'attributes'] as const;
 
 const MAX_RANGE_MS = 31 * 86_400_000;
 const SEPARATORS: Record<string, string> = { CSV: ',', TSV: '\t', SSV: ' ' };
@@ -19,6 +22,10 @@ type JobStatus = 'Created' | 'Queued' | 'Processing' | 'Cancelled' | 'Completed'
 
 interface ExportJob {
   exportId: string;
+  /** Bulk Lead Extract or Bulk Activity Extract: one queue for both (bulk-extract docs). */
+  object: 'leads' | 'activities';
+  /** Activity jobs: the activityTypeIds filter (empty: every type). */
+  activityTypeIds?: Set<number>;
   fields: string[];
   headers: string[];
   format: string;
@@ -29,7 +36,7 @@ interface ExportJob {
   queuedMs?: number;
   startedMs?: number;
   finishedMs?: number;
-  /** Lead ids matched when processing started. */
+  /** Lead ids (or activity positions) matched when processing started. */
   snapshot?: number[];
   file?: string;
   numberOfRecords?: number;
@@ -55,6 +62,10 @@ function csvCell(value: LeadValue, separator: string): string {
 export class BulkApi {
   /** Fault scenarios: the rows a lead is served as in export files (the lead's data stays as it is). */
   serveRow?: (leadId: number, row: Record<string, LeadValue>) => Array<Record<string, LeadValue>>;
+  /** An activity as its export row (the server shapes it as the REST activities answer it). */
+  activityRow?: (activity: ActivityRecord) => Record<string, LeadValue>;
+  /** false: Create Export Activity Job answers 603, as for a role without Read-Only Activity. */
+  allowActivityExport = true;
   private readonly jobs = new Map<string, ExportJob>();
   private readonly daily: DailyCounter;
   private counter = 0;
@@ -70,11 +81,11 @@ export class BulkApi {
     return this.state.now();
   }
 
-  private job(id: string): ExportJob {
+  private job(id: string, object: ExportJob['object'] = 'leads'): ExportJob {
     this.advance();
     const job = this.jobs.get(id);
-    // CHOSEN: an unknown export id is "object not found".
-    if (!job) fail('1013', `Export job '${id}' not found`);
+    // CHOSEN: an unknown export id (or one of the other object's jobs) is "object not found".
+    if (!job || job.object !== object) fail('1013', `Export job '${id}' not found`);
     return job;
   }
 
@@ -117,13 +128,29 @@ export class BulkApi {
   private start(job: ExportJob, at: number): void {
     job.status = 'Processing';
     job.startedMs = at;
+    if (job.object === 'activities') {
+      const types = job.activityTypeIds;
+      job.snapshot = [];
+      this.state.activities.forEach((a, i) => {
+        if (a.dateMs >= job.startMs && a.dateMs <= job.endMs && (!types || types.size === 0 || types.has(a.typeId))) job.snapshot!.push(i);
+      });
+      return;
+    }
     job.snapshot = this.state.leads.filter((l) => l.deletedMs === null && l.createdMs >= job.startMs && l.createdMs <= job.endMs).map((l) => l.id);
   }
 
   private finish(job: ExportJob, at: number): void {
     const sep = SEPARATORS[job.format] ?? ',';
     const lines = [job.headers.map((h) => csvCell(h, sep)).join(sep)];
-    for (const id of job.snapshot ?? []) {
+    if (job.object === 'activities') {
+      for (const position of job.snapshot ?? []) {
+        const activity = this.state.activities[position];
+        if (!activity || !this.activityRow) continue;
+        const row = this.activityRow(activity);
+        lines.push(job.fields.map((f) => csvCell(row[f] ?? null, sep)).join(sep));
+      }
+    }
+    for (const id of job.object === 'leads' ? job.snapshot ?? [] : []) {
       const lead = this.state.lead(id);
       if (!lead) continue;
       const row: Record<string, LeadValue> = {};
@@ -166,6 +193,7 @@ export class BulkApi {
     const at = this.now();
     const job: ExportJob = {
       exportId: guidFor(`export:${at}:${++this.counter}`),
+      object: 'leads',
       fields: fields as string[],
       headers: (fields as string[]).map((f) => (typeof names[f] === 'string' ? (names[f] as string) : f)),
       format,
@@ -178,9 +206,50 @@ export class BulkApi {
     return leadDbOk(at, [this.json(job)]);
   }
 
+  /**
+   * POST /bulk/v1/activities/export/create.json (bulk-activity-extract docs): filter.createdAt is
+   * required (at most 31 days), filter.activityTypeIds optional; fields among
+   * ACTIVITY_EXPORT_FIELDS, default all of them.
+   */
+  createActivities(ctx: Ctx): Reply {
+    if (!this.allowActivityExport) fail('603', 'Access denied');
+    const body = parseJsonBody(ctx);
+    const fields = body.fields === undefined ? [...ACTIVITY_EXPORT_FIELDS] : body.fields;
+    if (!Array.isArray(fields) || fields.length === 0 || fields.some((f) => typeof f !== 'string')) fail('701', 'fields cannot be blank');
+    for (const f of fields as string[]) if (!(ACTIVITY_EXPORT_FIELDS as readonly string[]).includes(f)) fail('1003', `Invalid field '${f}'`);
+    const format = body.format === undefined ? 'CSV' : body.format;
+    if (typeof format !== 'string' || !SEPARATORS[format]) fail('1003', `Invalid format '${String(format)}': use CSV, TSV or SSV`);
+    const filter = body.filter as Record<string, unknown> | undefined;
+    if (!filter || typeof filter !== 'object' || filter.createdAt === undefined) fail('701', 'createdAt filter cannot be blank');
+    for (const k of Object.keys(filter)) if (k !== 'createdAt' && k !== 'activityTypeIds') fail('1003', `Invalid filter type '${k}'`);
+    const range = filter.createdAt as { startAt?: unknown; endAt?: unknown } | undefined;
+    const startMs = typeof range?.startAt === 'string' ? Date.parse(range.startAt) : NaN;
+    const endMs = typeof range?.endAt === 'string' ? Date.parse(range.endAt) : NaN;
+    if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) fail('704', 'Invalid date format');
+    if (endMs < startMs) fail('1003', 'Invalid date range: endAt is before startAt');
+    if (endMs - startMs > MAX_RANGE_MS) fail('1003', 'Date range for createdAt filter exceeds 31 days');
+    const types = filter.activityTypeIds;
+    if (types !== undefined && (!Array.isArray(types) || types.some((t) => !Number.isSafeInteger(t)))) fail('1003', 'Invalid activityTypeIds');
+    const at = this.now();
+    const job: ExportJob = {
+      exportId: guidFor(`export:${at}:${++this.counter}`),
+      object: 'activities',
+      activityTypeIds: new Set((types as number[] | undefined) ?? []),
+      fields: fields as string[],
+      headers: fields as string[],
+      format,
+      startMs,
+      endMs,
+      status: 'Created',
+      createdMs: at,
+    };
+    this.jobs.set(job.exportId, job);
+    return leadDbOk(at, [this.json(job)]);
+  }
+
   /** POST /bulk/v1/leads/export/{exportId}/enqueue.json */
-  enqueue(id: string): Reply {
-    const job = this.job(id);
+  enqueue(id: string, object: ExportJob['object'] = 'leads'): Reply {
+    const job = this.job(id, object);
     if (job.status !== 'Created') fail('1029', 'Job already queued');
     if (this.daily.exhausted()) fail('1029', 'Export daily quota exceeded');
     const inQueue = [...this.jobs.values()].filter((j) => j.status === 'Queued' || j.status === 'Processing').length;
@@ -192,13 +261,13 @@ export class BulkApi {
   }
 
   /** GET /bulk/v1/leads/export/{exportId}/status.json */
-  status(id: string): Reply {
-    return leadDbOk(this.now(), [this.json(this.job(id))]);
+  status(id: string, object: ExportJob['object'] = 'leads'): Reply {
+    return leadDbOk(this.now(), [this.json(this.job(id, object))]);
   }
 
   /** POST /bulk/v1/leads/export/{exportId}/cancel.json */
-  cancel(id: string): Reply {
-    const job = this.job(id);
+  cancel(id: string, object: ExportJob['object'] = 'leads'): Reply {
+    const job = this.job(id, object);
     if (job.status === 'Queued' || job.status === 'Processing' || job.status === 'Created') {
       job.status = 'Cancelled';
       job.snapshot = undefined;
@@ -207,8 +276,8 @@ export class BulkApi {
   }
 
   /** GET /bulk/v1/leads/export/{exportId}/file.json (optionally with a bytes Range) */
-  file(ctx: Ctx, id: string): Reply {
-    const job = this.job(id);
+  file(ctx: Ctx, id: string, object: ExportJob['object'] = 'leads'): Reply {
+    const job = this.job(id, object);
     // CHOSEN: a file asked for before completion is invalid data.
     if (job.status !== 'Completed' || job.file === undefined) fail('1003', `Export job '${id}' is not completed`);
     const headers = { 'Content-Type': 'text/csv;charset=UTF-8' };

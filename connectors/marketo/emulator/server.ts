@@ -47,6 +47,8 @@ export interface MarketoEmulatorOptions {
   exportDailyBytes?: number;
   /** Activities scanned per activities call before answering (moreResult may be true with fewer items); default 1000. */
   activityScanLimit?: number;
+  /** false: Create Export Activity Job answers 603 Access denied, as for a role without Read-Only Activity. */
+  allowActivityExport?: boolean;
   /** false: Create Lead Fields answers 603 Access denied, as for a role without Read-Write Schema Custom Field. */
   allowFieldCreation?: boolean;
   /** Custom lead fields an admin created in Marketo beforehand, of any describe type (admin-fields.ts). */
@@ -155,6 +157,8 @@ export class MarketoEmulator implements FaultInjector {
       maxQueued: 10,
       dailyBytes: options.exportDailyBytes ?? 500 * 1024 * 1024,
     });
+    this.bulk.allowActivityExport = options.allowActivityExport ?? true;
+    this.bulk.activityRow = (a) => this.activities.exportRow(a);
     this.bulk.serveRow = (id, row) => {
       const c = this.corruptLeads.get(id);
       if (!c) return [row];
@@ -864,6 +868,15 @@ export class MarketoEmulator implements FaultInjector {
       if (s.length === 6 && s[5] === 'delete.json' && m === 'POST') return this.lists.delete(id);
     }
 
+    // ---- bulk activity extract (/bulk/v1/activities/export): the same queue as leads
+    if (p === '/bulk/v1/activities/export/create.json' && m === 'POST') return this.bulk.createActivities(ctx);
+    if (s[0] === 'bulk' && s[1] === 'v1' && s[2] === 'activities' && s[3] === 'export' && s.length === 6) {
+      const id = s[4]!;
+      if (s[5] === 'enqueue.json' && m === 'POST') return this.bulk.enqueue(id, 'activities');
+      if (s[5] === 'status.json' && m === 'GET') return this.bulk.status(id, 'activities');
+      if (s[5] === 'file.json' && m === 'GET') return this.bulk.file(ctx, id, 'activities');
+      if (s[5] === 'cancel.json' && m === 'POST') return this.bulk.cancel(id, 'activities');
+    }
     // ---- bulk lead extract (/bulk/v1/leads/export)
     if (p === '/bulk/v1/leads/export/create.json' && m === 'POST') return this.bulk.create(ctx);
     if (s[0] === 'bulk' && s[1] === 'v1' && s[2] === 'leads' && s[3] === 'export' && s.length === 6) {
