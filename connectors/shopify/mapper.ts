@@ -8,6 +8,7 @@ import type { Mapping } from '../../src/config/mapping.js';
 import type { AttributeValue, ContactRecord, PurchaseItem, PurchaseRecord, PurchaseStatus, QuarantinedRecord, StreamName } from '../../src/domain/records.js';
 import type { QuarantineKind } from '../../src/domain/quarantine-kinds.js';
 import { CustomerNodeSchema, LineItemNodeSchema, LineItemsSchema, OrderNodeSchema } from './schemas.js';
+import { TAG_PREFIX } from './destination.js';
 
 const PLATFORM = 'shopify';
 // Deliberately loose: Shopify validates addresses itself; we only refuse what cannot be one.
@@ -67,7 +68,11 @@ function attribute(raw: unknown, path: string): AttributeValue {
   if (path === 'marketingState' || path.endsWith('.marketingState')) return consentState(v);
   if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return typeof v === 'string' ? v.trim() : v;
   // Lists of values (tags) become one "; "-separated value (Shopify splits tags at commas, so a tag holds none); anything else is kept as JSON.
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join('; ');
+  // segsync's own segment tags (segsync:<key>) are its output, not the customer's data: reading them
+  // back would change the contact at every push.
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) {
+    return v.filter((x) => !(typeof x === 'string' && x.startsWith(TAG_PREFIX))).join('; ');
+  }
   return JSON.stringify(v);
 }
 

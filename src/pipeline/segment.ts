@@ -408,12 +408,27 @@ function keepSummariesStable(db: Db, personas: Persona[]): void {
  * 0.16 · website visits 6 · …", medians). The previous text stays while each of its numbers is
  * within 10% of the new median, so a few new visits rewrite no contact.
  */
+/** A summary token's most figures that fit a text field every platform takes (Marketo's string: 255). */
+const SUMMARY_TOKEN_MAX = 200;
+function fitToken(figures: string): string {
+  if (figures.length <= SUMMARY_TOKEN_MAX) return figures;
+  const parts = figures.split(' · ');
+  let out = parts[0]!;
+  for (const part of parts.slice(1)) {
+    if (out.length + 3 + part.length > SUMMARY_TOKEN_MAX) break;
+    out += ` · ${part}`;
+  }
+  return out.slice(0, SUMMARY_TOKEN_MAX);
+}
+
 function typicalSummaries(db: Db, personas: Persona[]): void {
   if (personas.length === 0) return;
   const previous = latestPersonaSummaries(db);
   for (const p of personas) {
     if (!p.typical) continue;
-    const next = p.typical.replace(/^typical /, '');
+    // The token is the typical member's figures; the persona's expected buyers (a count over all
+    // of them) is for the marketer's table, not for each person.
+    const next = fitToken(p.typical.replace(/^typical /, '').replace(/ · expected to buy within 90 days: .*$/, ''));
     const before = previous.get(p.key);
     p.summary = before !== undefined && closeFigures(before, next) ? before : next;
   }

@@ -702,6 +702,24 @@ const ACTIVITY_STREAM = 0x3ac71f1;
 const COMPANY_STREAM = 0x0c0a9a7;
 const LEAD_STREAM = 0x1ead7e5;
 const EVENTS_STREAM = 0x0e7e275;
+const CHECKOUT_STREAM = 0x0c4ec0a;
+
+/**
+ * Checkouts left unfinished (Shopify's abandoned checkouts): a quarter of the won orders had one
+ * in the 3 days before, and a fifth of the people who never bought left one in the last 120 days.
+ * Drawn from their own stream: no other field of the person moves.
+ */
+function abandonedCheckouts(rng: Rng, purchases: readonly SyntheticPurchase[], neverBought: boolean, createdMs: number, anchorMs: number): SyntheticEvent[] {
+  const out: SyntheticEvent[] = [];
+  // Never before the person signed up.
+  const at = (ms: number) => new Date(Math.max(createdMs, Math.min(anchorMs, ms))).toISOString();
+  for (const p of purchases) {
+    if (p.status !== 'won' || rng() >= 0.25) continue;
+    out.push({ channel: 'checkout_abandoned', at: at(Date.parse(p.occurredAt) - Math.round(uniform(rng, 0.1, 3) * DAY_MS)) });
+  }
+  if (neverBought && rng() < 0.2) out.push({ channel: 'checkout_abandoned', at: at(anchorMs - Math.round(uniform(rng, 0.1, 120) * DAY_MS)) });
+  return out;
+}
 const ITEMS_STREAM = 0x17e3500;
 
 /** How a person engages while a profile applies; rates before the person's own multiplier. */
@@ -1331,7 +1349,9 @@ export function personAt(options: PopulationOptions, index: number): SyntheticPe
     // Built on first read and then kept: generating a million people only counts their events
     // (the totals); whoever reads the events pays for drawing them again as objects.
     get events(): SyntheticEvent[] {
-      const events = materialize(eventsOf(personRng(seed ^ EVENTS_STREAM, index), plan, new EventLog([])).codes ?? [], anchorMs);
+      const drawn = materialize(eventsOf(personRng(seed ^ EVENTS_STREAM, index), plan, new EventLog([])).codes ?? [], anchorMs);
+      const checkouts = abandonedCheckouts(personRng(seed ^ CHECKOUT_STREAM, index), purchases, lead.leadType !== null, anchorMs - createdSecondsAgo * 1000, anchorMs);
+      const events = checkouts.length === 0 ? drawn : [...drawn, ...checkouts].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
       settleEvents(this, events);
       return events;
     },

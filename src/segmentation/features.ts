@@ -424,7 +424,10 @@ function engagementFallbacks(
   // A person whose platform keeps totals (HubSpot) is read from them alone: a total it leaves empty
   // (a visitor never identified) stays missing, not the 0 its dated events would give. The events
   // stand in only for people with no total at all (Marketo, an events file).
+  // Nor do they for someone with no event at all (a person an events file does not list: nothing
+  // was said about them).
   const keepsTotals = new Uint8Array(rows);
+  for (let i = 0; i < rows; i++) if (events.offsets[i + 1]! === events.offsets[i]!) keepsTotals[i] = 1;
   for (const [feature] of totals) {
     const column = numbers[feature];
     for (let i = 0; i < rows; i++) if (!Number.isNaN(column[i]!)) keepsTotals[i] = 1;

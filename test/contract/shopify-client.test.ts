@@ -303,7 +303,7 @@ describe('Shopify source: a full pull is one bulk operation', () => {
     const { pages: got, error } = await readAll(customersSource().read(undefined, fullContext));
     expect(error).toBeUndefined();
     expect(api.isDone() && file.isDone()).toBe(true);
-    expect(sent[0]!.variables).toEqual({ query: customersQuery });
+    expect(sent[0]!.variables).toEqual({ query: customersQuery, groupObjects: false });
     expect(sent[1]!.variables).toEqual({ id: OP });
     // A checkpoint naming the operation, written before the wait; then the file's records.
     expect(got).toHaveLength(2);

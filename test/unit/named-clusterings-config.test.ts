@@ -72,7 +72,7 @@ describe('segmentation.clusterings', () => {
     expect(refused({ clusterings: { leads: { algorithm: 'spectral' } } })).toBe('segsync.yaml is not valid:\n  - segmentation.clusterings.leads.algorithm: use one of kmeans, gmm, ward, dbscan');
     expect(refused({ clusterings: { vip: { minProfle: 20 } } })).toBe('segsync.yaml is not valid:\n  - segmentation.clusterings.vip: Unrecognized key: "minProfle"; did you mean "minProfiles"?');
     expect(refused({ clusterings: { vip: { features: ['shoeSize'] } } })).toContain('segmentation.clusterings.vip.features.0: "shoeSize" is not a number feature');
-    expect(refused({ clusterings: { leads: { minFeatures: 9 } } })).toContain('segmentation.clusterings.leads.minFeatures: 9 is more than the 7 features listed; use at most 7');
+    expect(refused({ clusterings: { leads: { minFeatures: 12 } } })).toContain('segmentation.clusterings.leads.minFeatures: 12 is more than the 9 features listed; use at most 9');
     expect(refused({ clusterings: { summary: {} } })).toContain('segmentation.clusterings.summary: "summary" is reserved');
     expect(refused({ clusterings: { vip: { population: { op: 'eq', field: 'persona.leads', value: 'persona_leads_x' } } } })).toContain('segmentation.clusterings.vip.population: a population rule cannot use persona');
   });
