@@ -107,7 +107,7 @@ describe('a large Shopify push as bulk mutation operations, on the Standard plan
     bulk.emulator.resetRequestLog();
     pushed = await push(bulkSession, { dryRun: false, allowMassRemoval: false, signal });
     await push(regularSession, { dryRun: false, allowMassRemoval: false, signal });
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     await bulk?.close();
     await regular?.close();
