@@ -4,33 +4,17 @@
  * names; importing it again changes nothing; a type segsync does not know is reported, a bad date
  * quarantined.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { segsync as runCli } from '../helpers/cli.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
-interface Run { code: number; stdout: string; stderr: string }
 
-function segsync(dir: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'segsync.yaml') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** The CLI in `dir`, with its store and config there (test/helpers/cli.ts runs it). */
+const segsync = (dir: string, args: string[]) => runCli(args, { SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'segsync.yaml') }, { cwd: dir });
 
 function query<T>(dir: string, sql: string, ...params: unknown[]): T[] {
   const db = new Database(join(dir, 'segsync.db'), { readonly: true });

@@ -6,13 +6,12 @@
  * a run stored before named clusterings still renders. A contacts-only CSV store, whose people
  * have no engagement data, skips leads with the reason (through the CLI, --json).
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { segsync as runCli } from '../helpers/cli.js';
 import { explainProfile } from '../../src/pipeline/explain.js';
 import { forget } from '../../src/pipeline/forget.js';
 import { buildReportData } from '../../src/pipeline/report.js';
@@ -258,22 +257,9 @@ describe('named clusterings: customers and the default leads clustering', () => 
 });
 
 const ROOT = join(import.meta.dirname, '../..');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
-function segsync(dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'segsync.yaml') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** The CLI in `dir`, with its store and config there (test/helpers/cli.ts runs it). */
+const segsync = (dir: string, args: string[]) => runCli(args, { SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'segsync.yaml') }, { cwd: dir });
 
 describe('the leads clustering on a store whose people have no engagement data', () => {
   it('is skipped with the reason, never an error, and `segment --json` shows each clustering', async () => {

@@ -5,51 +5,25 @@
  * (AUC ≥ 0.75 against that truth), writes the tokens, lets the rule `top 10%` pick them, and
  * `explain` shows a person's propensity with its reasons. Too little history: skipped, with why.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { segsync as runCli } from '../helpers/cli.js';
+import { seededRandom } from '../../src/segmentation/random.js';
 import { openStore } from '../../src/store/db.js';
 import { SourceRecords } from '../../src/store/source-records.js';
 import { EngagementEvents } from '../../src/store/engagement-events.js';
 import type { ContactRecord, EngagementChannel, EngagementEvent, PurchaseRecord } from '../../src/domain/records.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const DAY = 86_400_000;
 const REFERENCE = Date.parse('2026-07-01T00:00:00Z');
 
-interface Run { code: number; stdout: string; stderr: string }
 
-function segsync(dir: string, args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
-      cwd: dir,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'segsync.yaml') },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** The CLI in `dir`, with its store and config there (test/helpers/cli.ts runs it). */
+const segsync = (dir: string, args: string[]) => runCli(args, { SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'segsync.yaml') }, { cwd: dir });
 
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type LeadKind = 'cold' | 'warm' | 'hot';
 /** Events per day by channel, and the daily chance of a first purchase. */
@@ -65,7 +39,7 @@ interface Planted { id: string; email: string; firstPurchaseMs: number }
 
 /** Writes `people` contacts with events and (past) purchases; returns everyone's first purchase, future ones included. */
 function buildStore(path: string, people: number, seed: number): Planted[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const db = openStore(path);
   const records = new SourceRecords(db);
   const events = new EngagementEvents(db);
