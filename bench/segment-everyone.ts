@@ -18,9 +18,11 @@
  *   npm run bench:everyone                     (1,000,000 people: about 15 minutes on 2 cores)
  *   npx tsx bench/segment-everyone.ts --size 100000
  *   npx tsx bench/segment-everyone.ts --size 100000 --json
+ *   npx tsx bench/segment-everyone.ts --store /var/tmp/everyone-1m.db   (build once, keep, reuse)
+ *   add --live to print, at each stage, what is still reachable after a full GC (where memory is held)
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +43,8 @@ const PEAK_TARGET_MB = 2048;
 
 export interface BuildResult { people: number; contacts: number; purchases: number; engagementRows: number; events: number; buildMs: number; storeMB: number; maxRssMB: number }
 export interface SegmentResult {
-  stages: Array<{ stage: string; ms: number }>;
+  /** Each stage's time, and the process's peak RSS (maxRSS) when it ended: where the memory goes. */
+  stages: Array<{ stage: string; ms: number; peakMB: number }>;
   totalMs: number;
   maxRssMB: number;
   profiles: number;
@@ -125,8 +128,17 @@ function segment(dbPath: string): SegmentResult {
     now: ANCHOR.getTime(),
     onStage: (stage) => {
       const t = performance.now();
-      stages.push({ stage, ms: t - last });
-      process.stderr.write(`[segment] ${stage}: ${secs(t - last)}\n`);
+      const peakMB = maxRssMB();
+      stages.push({ stage, ms: t - last, peakMB });
+      // --live: what is still reachable after a full collection (diagnosis; the collection takes time).
+      const collect = (globalThis as { gc?: () => void }).gc;
+      let live = '';
+      if (collect) {
+        collect();
+        const m = process.memoryUsage();
+        live = `, live after a full GC: heap ${num(Math.round(m.heapUsed / MB))} MB + array buffers ${num(Math.round(m.arrayBuffers / MB))} MB`;
+      }
+      process.stderr.write(`[segment] ${stage}: ${secs(t - last)}, peak RSS so far ${num(Math.round(peakMB))} MB${live}\n`);
       last = t;
     },
   });
@@ -149,17 +161,26 @@ function segment(dbPath: string): SegmentResult {
 
 function child<T>(mode: 'build' | 'segment', dbPath: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = fork(fileURLToPath(import.meta.url), ['--child', mode, dbPath, '--size', String(SIZE)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(fileURLToPath(import.meta.url), ['--child', mode, dbPath, '--size', String(SIZE)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, ...(process.argv.includes('--live') ? ['--expose-gc'] : [])],
+    });
     proc.once('message', (m) => resolve(m as T));
     proc.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`${mode} child exited with ${code}`))));
   });
 }
 
 export async function runSegmentEveryone(): Promise<EveryoneResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'segsync-bench-everyone-'));
-  const dbPath = join(dir, 'store.db');
+  // --store PATH keeps the built store there and reuses it on the next run (a million people's store
+  // takes long to build); by default the store lives in a temporary directory and is removed.
+  const kept = argValue('--store');
+  const dir = kept === undefined ? mkdtempSync(join(tmpdir(), 'segsync-bench-everyone-')) : undefined;
+  const dbPath = kept ?? join(dir!, 'store.db');
   try {
-    const built = await child<BuildResult>('build', dbPath);
+    const built = kept !== undefined && existsSync(join(kept + '.built.json'))
+      ? JSON.parse(readFileSync(kept + '.built.json', 'utf8')) as BuildResult
+      : await child<BuildResult>('build', dbPath);
+    if (kept !== undefined) writeFileSync(kept + '.built.json', JSON.stringify(built));
     const segmented = await child<SegmentResult>('segment', dbPath);
     return {
       size: SIZE,
@@ -168,7 +189,7 @@ export async function runSegmentEveryone(): Promise<EveryoneResult> {
       figures: [{ figure: `segment everyone, ${num(SIZE)} people: peak RSS`, value: `${num(Math.round(segmented.maxRssMB))} MB`, target: `< ${num(PEAK_TARGET_MB)} MB`, pass: segmented.maxRssMB < PEAK_TARGET_MB }],
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -176,9 +197,9 @@ export function printSegmentEveryone(r: EveryoneResult): void {
   const b = r.build;
   const s = r.segment;
   console.log(`\nWhole segmentation of everyone: ${num(r.size)} people, ${num(b.purchases)} purchases, ${num(b.events)} engagement events in the last ${HISTORY_DAYS} days as ${num(b.engagementRows)} day rows (store ${num(Math.round(b.storeMB))} MB, built in ${secs(b.buildMs)}, not counted)\n`);
-  console.log(table(['stage', 'time', 'share'], [
-    ...s.stages.map((x) => [x.stage, secs(x.ms), `${fixed((x.ms / s.totalMs) * 100, 1)}%`]),
-    ['total', secs(s.totalMs), '100%'],
+  console.log(table(['stage', 'time', 'share', 'peak RSS so far'], [
+    ...s.stages.map((x) => [x.stage, secs(x.ms), `${fixed((x.ms / s.totalMs) * 100, 1)}%`, `${num(Math.round(x.peakMB))} MB`]),
+    ['total', secs(s.totalMs), '100%', `${num(Math.round(s.maxRssMB))} MB`],
   ]));
   console.log(`\npeak RSS of the segmentation process (maxRSS): ${num(Math.round(s.maxRssMB))} MB (target under ${num(PEAK_TARGET_MB)} MB: ${s.maxRssMB < PEAK_TARGET_MB ? 'met' : 'MISSED'})`);
   for (const c of s.clusterings) console.log(`clustering ${c.name}: ${c.status}${c.k === null ? '' : `, k = ${c.k} over ${num(c.clustered)} people: ${c.personas.join('; ')}`}`);
@@ -190,7 +211,9 @@ if (childAt >= 0) {
   const mode = process.argv[childAt + 1];
   const dbPath = process.argv[childAt + 2]!;
   const result = mode === 'build' ? build(dbPath, SIZE) : segment(dbPath);
-  process.send!(result, () => process.exit(0));
+  // Run by hand (no IPC channel), the child prints its result.
+  if (process.send === undefined) console.log(JSON.stringify(result));
+  else process.send(result, () => process.exit(0));
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const result = await runSegmentEveryone();
   if (wantJson()) console.log(JSON.stringify({ machine: machine(), ...result }, null, 2));

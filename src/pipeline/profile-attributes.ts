@@ -21,11 +21,19 @@ export function loadProfileAttributes(db: Db, profileIds: readonly number[]): Pr
               FROM identities i JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
               WHERE c.archived = 0 AND c.merged_into IS NULL ORDER BY c.platform, c.external_id`)
     .iterate() as IterableIterator<{ id: number; country: string | null; city: string | null; createdAt: string | null; consent: string; attributes: string }>;
+  // Repeated texts (countries, cities, industries) are kept once, not once per person.
+  const texts = new Map<string, string>();
+  const shared = (text: string): string => {
+    const known = texts.get(text);
+    if (known !== undefined) return known;
+    texts.set(text, text);
+    return text;
+  };
   for (const c of contacts) {
     const i = indexOf.get(c.id);
     if (i === undefined) continue;
-    if (c.country && out.country[i] === null) out.country[i] = c.country;
-    if (c.city && out.city[i] === null) out.city[i] = c.city;
+    if (c.country && out.country[i] === null) out.country[i] = shared(c.country);
+    if (c.city && out.city[i] === null) out.city[i] = shared(c.city);
     if (c.createdAt) {
       const ms = Date.parse(c.createdAt);
       if (Number.isFinite(ms) && !(out.createdAtMs[i]! <= ms)) out.createdAtMs[i] = ms;
@@ -37,7 +45,7 @@ export function loadProfileAttributes(db: Db, profileIds: readonly number[]): Pr
       if (value === null || value === '') continue;
       let column = out.attributes.get(key);
       if (!column) out.attributes.set(key, (column = new Array<string | number | boolean | null>(rows).fill(null)));
-      if (column[i] === null) column[i] = value;
+      if (column[i] === null) column[i] = typeof value === 'string' && value.length <= 64 ? shared(value) : value;
     }
   }
   return out;

@@ -4,7 +4,9 @@ import { Profiles } from '../store/profiles.js';
 import { latestPersonaSummaries, latestPersonaSummaryFigures, writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
 import type { Workspace } from '../config/workspace.js';
 import type { SegmentDefinition } from '../domain/segments.js';
-import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED } from '../segmentation/rfm.js';
+import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED, type PurchaseColumns } from '../segmentation/rfm.js';
+import type { EngagementSummary } from '../segmentation/engagement-windows.js';
+import type { InterestInputs } from '../segmentation/interests.js';
 import { describeRule, evaluateRule } from '../segmentation/rules.js';
 import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
 import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmentation/clustering.js';
@@ -18,7 +20,8 @@ import type { ProfileClusterRow } from '../store/segmentation-runs.js';
 import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
 import { loadEngagement } from './engagement-loader.js';
-import { emptyPropensityTokens, predictPropensity, propensityTokens } from '../segmentation/propensity/index.js';
+import { float64s, int32s } from './growable.js';
+import { emptyPropensityTokens, predictPropensity, propensityCutoffs, propensityTokens } from '../segmentation/propensity/index.js';
 import { propensityRecord, propensitySummary, type PropensitySummary } from './propensity-record.js';
 import { prepareExportDir, writeExport } from './export.js';
 import { holdSegmentationForTest } from './segmentation-hold.js';
@@ -123,57 +126,13 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const indexOf = new Map(profileIds.map((id, i) => [id, i]));
   const convert = currencyConverter(db, workspace);
 
-  // One row per (profile, purchase): a deal linked to two contacts of one person counts once.
-  const rows = db
-    .prepare(`SELECT DISTINCT i.profile_id AS profileId, p.platform, p.external_id, p.occurred_at AS occurredAt,
-                p.amount, p.currency
-              FROM purchases p
-              JOIN purchase_contacts pc ON pc.platform = p.platform AND pc.purchase_external_id = p.external_id
-              JOIN identities i ON i.platform = pc.platform AND i.external_id = pc.contact_external_id
-              WHERE p.status = 'won' AND p.archived = 0 AND p.invalid = 0 AND p.amount IS NOT NULL AND p.occurred_at IS NOT NULL`)
-    .all() as Array<{ profileId: number; occurredAt: string; amount: number; currency: string | null }>;
-  const live = rows.filter((r) => indexOf.has(r.profileId));
-  const profileIndex = new Int32Array(live.length);
-  const occurredAtMs = new Float64Array(live.length);
-  const amount = new Float64Array(live.length);
-  live.forEach((r, k) => {
-    profileIndex[k] = indexOf.get(r.profileId)!;
-    occurredAtMs[k] = Date.parse(r.occurredAt);
-    amount[k] = convert(r.amount, r.currency);
-  });
-  stage('load purchases');
-  holdSegmentationForTest();
-
   const referenceMs = workspace.segmentation.referenceDate ? parseStrictDate(workspace.segmentation.referenceDate) : now;
   const windowDays = workspace.segmentation.windowDays;
-  const purchases = { profileIndex, occurredAtMs, amount };
-  const rfm = computeRfm(profileIds.length, purchases, { referenceDateMs: referenceMs, windowDays });
-  const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
-  const profileAttributes = { ...loadProfileAttributes(db, profileIds), interestInputs: loadInterestInputs(db, profileIds, convert) };
-  const engagement = loadEngagement(db, profileIds);
-  stage('load attributes and engagement');
-  const features = computeFeatures(profileIds.length, purchases, rfm, keys, profileAttributes, { referenceMs, windowDays, engagement });
-  stage('rfm and features');
-
-  // Predictions come before clustering, so personas can say what their members are expected to be worth.
   const predictionSettings = workspace.segmentation.predictions;
-  const predictions = predictionSettings.enabled ? predictCustomers(features.purchases, referenceMs, predictionSettings) : null;
-  if (predictions) applyPredictions(features, predictions);
-  // The propensity model, like the purchase models, runs before the rules so `top 10%` can use it.
-  stage('purchase models');
-  const propensitySettings = workspace.segmentation.propensity;
-  const propensityOutcome = propensitySettings.enabled
-    ? predictPropensity({ rows: profileIds.length, referenceMs, events: engagement, purchases: features.purchases, createdAtMs: profileAttributes.createdAtMs, attributes: features.attributes }, propensitySettings)
-    : null;
-  const propensityStored = propensityRecord(propensityOutcome);
-  // Scores only when the stored record says fitted: a run never writes tokens its record disowns.
-  const propensity = propensityStored.status === 'fitted' && propensityOutcome?.status === 'fitted' ? propensityOutcome : null;
-  if (propensity) {
-    features.numbers.purchasePropensity90d = propensity.propensity;
-    features.numbers.leadScore = propensity.leadScore;
-  }
+  // What only the scoring needs (purchase rows, engagement, ...) lives in scoreProfiles and is let
+  // go when it returns: a million people's clustering then has that memory back.
+  const { features, rfm, keys, predictions, propensity, propensityStored, purchasesUsed } = scoreProfiles(db, workspace, profileIds, indexOf, convert, referenceMs, stage);
   const outlook = predictions?.status === 'fitted' ? { horizonMonths: predictionSettings.horizonMonths } : {};
-  stage('propensity model');
   const runs = runClusterings(features, workspace, { currency: workspace.currency?.base ?? '', ...outlook });
   stage('clusterings and personas');
   const customersRun = runs.find((r) => r.name === CUSTOMERS);
@@ -210,40 +169,44 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   }
   const ruleNames = new Map(workspace.segments.map((r) => [r.key, r.name]));
 
-  const memberships = new Map<number, string[]>();
-  const tokens = new Map<number, Record<string, string>>();
-  const rfmRows: ProfileRfmRow[] = [];
-  const featureRows: ProfileFeatureRow[] = [];
   const clusterRowOf = clustering.status === 'clustered' ? new Map(Array.from(clustering.rows, (row, j) => [row, j])) : new Map<number, number>();
   const otherRuns = runs.filter((r) => r.name !== CUSTOMERS).map((r) => {
     const c = r.outcome.status === 'clustered' ? r.outcome : undefined;
     const rowOf = c ? new Map(Array.from(c.rows, (row, j) => [row, j])) : new Map<number, number>();
     return { name: r.name, personaAt: (i: number): Persona | undefined => { const j = rowOf.get(i); return c && j !== undefined ? c.personas[c.labels[j]!] : undefined; } };
   });
-  const clusterRows: ProfileClusterRow[] = [];
-  for (const r of runs) {
-    if (r.outcome.status !== 'clustered') continue;
-    const c = r.outcome;
-    c.rows.forEach((row, j) => clusterRows.push({
-      profileId: profileIds[row]!,
-      clustering: r.name,
-      cluster: c.labels[j]!,
-      personaKey: c.personas[c.labels[j]!]!.key,
-      centreDistance: c.centreDistance[j]!,
-      nextCentreDistance: c.k > 1 ? c.nextCentreDistance[j]! : null,
-      nextPersonaKey: c.k > 1 ? c.personas[c.nextCluster[j]!]!.key : null,
-    }));
-  }
+  const personaAt = (i: number): Persona | undefined => (personaOf.has(i) ? personas[personaOf.get(i)!]! : undefined);
+  const memberships = new Map<number, string[]>();
   profileIds.forEach((profileId, i) => {
-    const key = keys[i]!;
-    const persona = personaOf.has(i) ? personas[personaOf.get(i)!]! : undefined;
-    const otherPersonas = otherRuns.map((r) => r.personaAt(i));
-    memberships.set(profileId, [key, ...ruleMembers[i]!, ...(persona ? [persona.key] : []), ...otherPersonas.flatMap((p) => (p ? [p.key] : []))]);
+    const persona = personaAt(i);
+    memberships.set(profileId, [keys[i]!, ...ruleMembers[i]!, ...(persona ? [persona.key] : []), ...otherRuns.flatMap((r) => { const p = r.personaAt(i); return p ? [p.key] : []; })]);
+  });
+  // The per-profile rows are made one at a time as the writer reads them: a million people's
+  // tokens and feature objects held together would take several GB.
+  function* clusterRows(): Generator<ProfileClusterRow> {
+    for (const r of runs) {
+      if (r.outcome.status !== 'clustered') continue;
+      const c = r.outcome;
+      for (let j = 0; j < c.rows.length; j++) {
+        const row = c.rows[j]!;
+        yield {
+          profileId: profileIds[row]!,
+          clustering: r.name,
+          cluster: c.labels[j]!,
+          personaKey: c.personas[c.labels[j]!]!.key,
+          centreDistance: c.centreDistance[j]!,
+          nextCentreDistance: c.k > 1 ? c.nextCentreDistance[j]! : null,
+          nextPersonaKey: c.k > 1 ? c.personas[c.nextCluster[j]!]!.key : null,
+        };
+      }
+    }
+  }
+  const rfmRowAt = (i: number): ProfileRfmRow => {
     const scored = rfm.status[i] === RFM_STATUS_SCORED;
     const status = scored ? 'scored' : rfm.status[i] === RFM_STATUS_LOST ? 'lost' : 'prospect';
     const last = rfm.lastPurchaseMs[i]!;
-    rfmRows.push({
-      profileId,
+    return {
+      profileId: profileIds[i]!,
       status,
       recencyDays: scored ? rfm.recencyDays[i]! : Number.isNaN(last) ? null : Math.floor((referenceMs - last) / MS_PER_DAY),
       frequency: scored ? rfm.frequency[i]! : null,
@@ -252,10 +215,15 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       f: scored ? rfm.f[i]! : null,
       m: scored ? rfm.m[i]! : null,
       lastPurchaseAt: Number.isNaN(last) ? null : new Date(last).toISOString(),
-      segmentKey: key,
-    });
-    tokens.set(profileId, {
-      rfm_segment: key,
+      segmentKey: keys[i]!,
+    };
+  };
+  const tokensAt = (i: number): Record<string, string> => {
+    const scored = rfm.status[i] === RFM_STATUS_SCORED;
+    const persona = personaAt(i);
+    const otherPersonas = otherRuns.map((r) => r.personaAt(i));
+    return {
+      rfm_segment: keys[i]!,
       rfm_score: scored ? rfmScoreString(rfm.r[i]!, rfm.f[i]!, rfm.m[i]!) : '',
       rfm_r: scored ? String(rfm.r[i]) : '',
       rfm_f: scored ? String(rfm.f[i]) : '',
@@ -268,19 +236,24 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       // Switched off: empty, so values pushed while they were on are cleared, not left behind.
       ...(predictions ? predictionTokens(features, i) : emptyPredictionTokens()),
       ...(propensity ? propensityTokens(propensity.propensity[i]!, propensity.leadScore[i]!) : emptyPropensityTokens()),
-    });
+    };
+  };
+  const featureRowAt = (i: number): ProfileFeatureRow => {
     const j = clusterRowOf.get(i);
     const clustered = clustering.status === 'clustered' && j !== undefined ? clustering : undefined;
-    featureRows.push({
-      profileId,
+    return {
+      profileId: profileIds[i]!,
       features: featureValues(features, i),
       cluster: clustered ? clustered.labels[j!]! : null,
-      personaKey: persona?.key ?? null,
+      personaKey: personaAt(i)?.key ?? null,
       centreDistance: clustered ? clustered.centreDistance[j!]! : null,
       nextCentreDistance: clustered && clustered.k > 1 ? clustered.nextCentreDistance[j!]! : null,
       nextPersonaKey: clustered && clustered.k > 1 ? clustered.personas[clustered.nextCluster[j!]!]!.key : null,
-    });
-  });
+    };
+  };
+  function* eachProfile<T>(rowAt: (i: number) => T): Generator<T> {
+    for (let i = 0; i < profileIds.length; i++) yield rowAt(i);
+  }
 
   const sizes = new Map<string, number>();
   for (const ks of memberships.values()) for (const k of ks) sizes.set(k, (sizes.get(k) ?? 0) + 1);
@@ -298,11 +271,11 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     windowDays,
     segments,
     memberships,
-    rfm: rfmRows,
-    tokens,
-    summary: { segments: segmentSizes, purchasesUsed: live.length },
-    profileFeatures: featureRows,
-    profileClusters: clusterRows,
+    rfm: eachProfile(rfmRowAt),
+    tokens: eachProfile((i): [number, Record<string, string>] => [profileIds[i]!, tokensAt(i)]),
+    summary: { segments: segmentSizes, purchasesUsed },
+    profileFeatures: eachProfile(featureRowAt),
+    profileClusters: clusterRows(),
     personas: allPersonas.map(({ clustering: name, persona: p }) => ({ clustering: name, key: p.key, cluster: p.cluster, label: p.label, size: p.size, share: p.share, narrative: p.narrative, summary: p.summary,
       summaryFigures: p.summaryFigures, traits: p.traits, medians: p.medians })),
     clustering: { clusterings: records } satisfies StoredClusterings,
@@ -318,8 +291,11 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       runId: outcome.runId,
       profileIds,
       emails,
-      features: featureRows.map((r) => r.features),
-      assignments: rfmRows.map((r, i) => ({ rfmSegment: r.segmentKey, r: r.r, f: r.f, m: r.m, ruleSegments: ruleMembers[i]!, persona: featureRows[i]!.personaKey })),
+      features: profileIds.map((_, i) => featureValues(features, i)),
+      assignments: profileIds.map((_, i) => {
+        const r = rfmRowAt(i);
+        return { rfmSegment: r.segmentKey, r: r.r, f: r.f, m: r.m, ruleSegments: ruleMembers[i]!, persona: personaAt(i)?.key ?? null };
+      }),
       clustering,
       record,
       personas,
@@ -339,7 +315,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     referenceDate,
     windowDays,
     profiles: profileIds.length,
-    purchasesUsed: live.length,
+    purchasesUsed,
     segments: segmentSizes,
     entered: outcome.entered,
     left: outcome.left,
@@ -478,6 +454,87 @@ export function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
     preparation: c.prepared.steps.map((step) => `${step.step}${step.column ? ` ${step.column}` : ''}: ${step.detail}`),
     personas: c.personas.map((p) => ({ key: p.key, label: p.label, size: p.size, share: p.share, noise: p.noise, summary: p.summary, typical: p.typical })),
   };
+}
+
+
+
+/** One row per (profile, purchase) of the live profiles, streamed into typed columns. */
+function loadPurchases(db: Db, indexOf: ReadonlyMap<number, number>, convert: (amount: number, currency: string | null) => number): PurchaseColumns {
+  // A deal linked to two contacts of one person counts once. No object per row: a million
+  // people's purchases are too many to hold as objects.
+  const rows = db
+    .prepare(`SELECT DISTINCT i.profile_id, p.platform, p.external_id, p.occurred_at, p.amount, p.currency
+              FROM purchases p
+              JOIN purchase_contacts pc ON pc.platform = p.platform AND pc.purchase_external_id = p.external_id
+              JOIN identities i ON i.platform = pc.platform AND i.external_id = pc.contact_external_id
+              WHERE p.status = 'won' AND p.archived = 0 AND p.invalid = 0 AND p.amount IS NOT NULL AND p.occurred_at IS NOT NULL`)
+    .raw()
+    .iterate() as IterableIterator<[number, string, string, string, number, string | null]>;
+  const profileIndex = int32s();
+  const occurredAtMs = float64s();
+  const amount = float64s();
+  for (const [profileId, , , occurredAt, value, currency] of rows) {
+    const i = indexOf.get(profileId);
+    if (i === undefined) continue;
+    profileIndex.push(i);
+    occurredAtMs.push(Date.parse(occurredAt));
+    amount.push(convert(value, currency));
+  }
+  return { profileIndex: profileIndex.done(), occurredAtMs: occurredAtMs.done(), amount: amount.done() };
+}
+
+/**
+ * Loads what scoring needs and scores every profile: RFM, the feature set, the purchase models and
+ * the propensity model. Returns what the rest of the run uses; the rows it read are dropped here.
+ */
+function scoreProfiles(
+  db: Db, workspace: Workspace, profileIds: readonly number[], indexOf: ReadonlyMap<number, number>,
+  convert: (amount: number, currency: string | null) => number, referenceMs: number, stage: (name: string) => void,
+) {
+  // Each big input is dropped (set to undefined) once the last step that needs it is done: the
+  // peak of a million people's run is here.
+  let purchases: PurchaseColumns | undefined = loadPurchases(db, indexOf, convert);
+  const purchasesUsed = purchases.profileIndex.length;
+  stage('load purchases');
+  holdSegmentationForTest();
+
+  const windowDays = workspace.segmentation.windowDays;
+  const rfm = computeRfm(profileIds.length, purchases, { referenceDateMs: referenceMs, windowDays });
+  const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
+  const propensitySettings = workspace.segmentation.propensity;
+  // Engagement is folded as of the reference date and, for the propensity model, its cutoffs.
+  const { trainingCutoff, validationCutoff } = propensityCutoffs(referenceMs, propensitySettings);
+  const cutoffs = propensitySettings.enabled ? [trainingCutoff, validationCutoff] : [];
+  let engagement: EngagementSummary | undefined;
+  let checkouts: InterestInputs['checkouts'];
+  ({ summary: engagement, checkouts } = loadEngagement(db, profileIds, referenceMs, cutoffs));
+  stage('load engagement');
+  const profileAttributes = { ...loadProfileAttributes(db, profileIds), interestInputs: loadInterestInputs(db, profileIds, referenceMs, convert, checkouts) };
+  stage('load attributes and interests');
+  const features = computeFeatures(profileIds.length, purchases, rfm, keys, profileAttributes, { referenceMs, windowDays, engagement });
+  purchases = undefined; // features.purchases holds them grouped by profile
+  stage('rfm and features');
+
+  // The propensity model, like the purchase models, runs before the rules so `top 10%` can use it;
+  // it runs first, so the engagement it needs is let go before the purchase models run.
+  const propensityOutcome = propensitySettings.enabled
+    ? predictPropensity({ rows: profileIds.length, referenceMs, events: engagement, purchases: features.purchases, createdAtMs: profileAttributes.createdAtMs, attributes: features.attributes }, propensitySettings)
+    : null;
+  engagement = undefined;
+  const propensityStored = propensityRecord(propensityOutcome);
+  // Scores only when the stored record says fitted: a run never writes tokens its record disowns.
+  const propensity = propensityStored.status === 'fitted' && propensityOutcome?.status === 'fitted' ? propensityOutcome : null;
+  if (propensity) {
+    features.numbers.purchasePropensity90d = propensity.propensity;
+    features.numbers.leadScore = propensity.leadScore;
+  }
+  stage('propensity model');
+  // Predictions come before clustering, so personas can say what their members are expected to be worth.
+  const predictionSettings = workspace.segmentation.predictions;
+  const predictions = predictionSettings.enabled ? predictCustomers(features.purchases, referenceMs, predictionSettings) : null;
+  if (predictions) applyPredictions(features, predictions);
+  stage('purchase models');
+  return { features, rfm, keys, predictions, propensity, propensityStored, purchasesUsed };
 }
 
 /** One profile's features as JSON-able values (dates as ISO strings, missing as null). */

@@ -9,8 +9,9 @@
 import type { PurchaseColumns, RfmResult } from './rfm.js';
 import { MS_PER_DAY, RFM_STATUS_SCORED } from './rfm.js';
 import { parseStrictDate } from '../domain/dates.js';
+import type { EngagementChannel } from '../domain/records.js';
 import {
-  ENGAGEMENT_WINDOW_FEATURES, WINDOW_DAYS, WINDOWED_CHANNELS, engagementTotals, engagementWindows, noEngagement, type EngagementByProfile,
+  ENGAGEMENT_WINDOW_FEATURES, WINDOW_DAYS, WINDOWED_CHANNELS, engagementWindows, noEngagement, type EngagementSummary,
 } from './engagement-windows.js';
 import { computeInterests, INTEREST_KEY, type InterestInputs } from './interests.js';
 
@@ -235,7 +236,7 @@ export function computeFeatures(
   rfm: RfmResult,
   rfmSegments: readonly string[],
   profile: ProfileAttributes,
-  options: { referenceMs: number; windowDays: number; engagement?: EngagementByProfile },
+  options: { referenceMs: number; windowDays: number; engagement?: EngagementSummary },
 ): FeatureSet {
   const { referenceMs, windowDays } = options;
   const byProfile = groupPurchases(rows, purchases, referenceMs);
@@ -296,7 +297,7 @@ export function computeFeatures(
   }
 
   engagementFeatures(profile.attributes, numbers, dates, referenceMs);
-  const engagement = options.engagement ?? noEngagement(rows);
+  const engagement = options.engagement ?? noEngagement(rows, referenceMs);
   const windows = engagementWindows(engagement, referenceMs);
   for (const k of ENGAGEMENT_WINDOW_FEATURES) numbers[k] = windows[k];
   engagementFallbacks(engagement, numbers, dates, referenceMs);
@@ -411,14 +412,15 @@ function engagementFeatures(
  * the reference date give it, for people whose platforms provide events (others stay missing).
  */
 function engagementFallbacks(
-  events: EngagementByProfile,
+  events: EngagementSummary,
   numbers: Record<NumberFeature, Float64Array>,
   dates: Record<DateFeature, Float64Array>,
   referenceMs: number,
 ): void {
-  const rows = events.measured.length;
+  const rows = events.rows;
   if (!events.measured.includes(1)) return;
-  const totals: Array<[NumberFeature, Parameters<typeof engagementTotals>[2]]> = [
+  if (events.referenceMs !== referenceMs) throw new Error('the engagement summary was folded as of another reference date');
+  const totals: Array<[NumberFeature, EngagementChannel]> = [
     ['emailOpens', 'email_open'], ['emailClicks', 'email_click'], ['webVisits', 'web_visit'], ['pageViews', 'page_view'], ['formFills', 'form_fill'],
   ];
   // A person whose platform keeps totals (HubSpot) is read from them alone: a total it leaves empty
@@ -427,22 +429,22 @@ function engagementFallbacks(
   // Nor do they for someone with no event at all (a person an events file does not list: nothing
   // was said about them).
   const keepsTotals = new Uint8Array(rows);
-  for (let i = 0; i < rows; i++) if (events.offsets[i + 1]! === events.offsets[i]!) keepsTotals[i] = 1;
+  for (let i = 0; i < rows; i++) if (events.hasEvents[i] === 0) keepsTotals[i] = 1;
   for (const [feature] of totals) {
     const column = numbers[feature];
     for (let i = 0; i < rows; i++) if (!Number.isNaN(column[i]!)) keepsTotals[i] = 1;
   }
   for (const [feature, channel] of totals) {
-    const { total } = engagementTotals(events, referenceMs, channel);
+    const { total } = events.totals(channel);
     const column = numbers[feature];
     for (let i = 0; i < rows; i++) if (!keepsTotals[i] && Number.isNaN(column[i]!)) column[i] = total[i]!;
   }
-  const lasts: Array<[DateFeature | null, NumberFeature, Parameters<typeof engagementTotals>[2]]> = [
+  const lasts: Array<[DateFeature | null, NumberFeature, EngagementChannel]> = [
     ['lastEmailOpenAt', 'daysSinceLastEmailOpen', 'email_open'], ['lastEmailClickAt', 'daysSinceLastEmailClick', 'email_click'],
     ['lastVisitAt', 'daysSinceLastVisit', 'web_visit'], [null, 'daysSinceLastSalesEmailReply', 'sales_email_reply'],
   ];
   for (const [date, days, channel] of lasts) {
-    const { lastMs } = engagementTotals(events, referenceMs, channel);
+    const { lastMs } = events.totals(channel);
     for (let i = 0; i < rows; i++) {
       if (keepsTotals[i] || !Number.isNaN(numbers[days][i]!) || Number.isNaN(lastMs[i]!)) continue;
       if (date) dates[date][i] = lastMs[i]!;
@@ -450,9 +452,9 @@ function engagementFallbacks(
     }
   }
   // Rates: only where the attributes gave none, from the events' opens/clicks ÷ delivered.
-  const delivered = engagementTotals(events, referenceMs, 'email_delivered').total;
-  const opens = engagementTotals(events, referenceMs, 'email_open').total;
-  const clicks = engagementTotals(events, referenceMs, 'email_click').total;
+  const delivered = events.totals('email_delivered').total;
+  const opens = events.totals('email_open').total;
+  const clicks = events.totals('email_click').total;
   for (let i = 0; i < rows; i++) {
     if (keepsTotals[i] || !(delivered[i]! > 0)) continue;
     if (Number.isNaN(numbers.emailOpenRate[i]!)) numbers.emailOpenRate[i] = Math.min(1, opens[i]! / delivered[i]!);

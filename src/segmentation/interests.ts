@@ -62,51 +62,77 @@ export const INTEREST_KEY = /^interests\.[a-z][a-zA-Z0-9]*$/;
 
 export function computeInterests(rows: number, inputs: InterestInputs, referenceMs: number): InterestFeatures {
   const { items, checkouts } = inputs;
-  // Spend per slug across the store, and per spelling (to name the slug).
-  const storeSpend = new Map<string, number>();
-  const spellings = new Map<string, Map<string, number>>();
-  const slugOf = new Map<string, string | null>();
-  const slugAt = (type: string | null): string | null => {
-    if (type === null) return null;
-    let slug = slugOf.get(type);
-    if (slug === undefined) slugOf.set(type, (slug = productTypeSlug(type)));
-    return slug;
+  // Slugs as small integers; spend per slug across the store, and per spelling (to name the slug).
+  const slugs: string[] = [];
+  const codeOfSlug = new Map<string, number>();
+  const codeOfType = new Map<string, number>();
+  const slugCode = (type: string): number => {
+    let code = codeOfType.get(type);
+    if (code === undefined) {
+      const slug = productTypeSlug(type);
+      code = slug === null ? -1 : codeOfSlug.get(slug) ?? -1;
+      if (slug !== null && code < 0) {
+        code = slugs.push(slug) - 1;
+        codeOfSlug.set(slug, code);
+      }
+      codeOfType.set(type, code);
+    }
+    return code;
   };
-  const counted = (k: number) => items.atMs[k]! <= referenceMs && Number.isFinite(items.amount[k]!) && items.amount[k]! >= 0;
+  const n = items.profileIndex.length;
+  const itemSlug = new Int32Array(n).fill(-1);
   const total = new Float64Array(rows);
-  // profile → slug → spend, only for profiles with items (sparse).
-  const perProfile = new Map<number, Map<string, number>>();
-  for (let k = 0; k < items.profileIndex.length; k++) {
-    if (!counted(k)) continue;
-    const i = items.profileIndex[k]!;
+  const storeSpend: number[] = [];
+  const spellings: Array<Map<string, number>> = [];
+  for (let k = 0; k < n; k++) {
     const amount = items.amount[k]!;
-    total[i]! += amount;
+    if (!(items.atMs[k]! <= referenceMs && Number.isFinite(amount) && amount >= 0)) continue;
+    total[items.profileIndex[k]!]! += amount;
     const type = items.productType[k] ?? null;
-    const slug = slugAt(type);
-    if (slug === null || type === null) continue;
-    storeSpend.set(slug, (storeSpend.get(slug) ?? 0) + amount);
-    let names = spellings.get(slug);
-    if (!names) spellings.set(slug, (names = new Map()));
+    if (type === null) continue;
+    const code = slugCode(type);
+    if (code < 0) continue;
+    itemSlug[k] = code;
+    storeSpend[code] = (storeSpend[code] ?? 0) + amount;
+    const names = (spellings[code] ??= new Map());
     names.set(type.trim(), (names.get(type.trim()) ?? 0) + amount);
-    let own = perProfile.get(i);
-    if (!own) perProfile.set(i, (own = new Map()));
-    own.set(slug, (own.get(slug) ?? 0) + amount);
   }
   const byName = (a: [string, number], b: [string, number]) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
-  const names = new Map([...spellings].map(([slug, m]) => [slug, [...m].sort(byName)[0]![0]]));
-  const top = [...storeSpend].filter(([, spend]) => spend > 0).sort(byName).slice(0, INTEREST_PRODUCT_TYPES).map(([slug]) => slug);
+  const nameOf = slugs.map((_, code) => [...spellings[code]!].sort(byName)[0]![0]);
+  const names = new Map(slugs.map((slug, code) => [slug, nameOf[code]!]));
+  const top = slugs.map((slug, code): [string, number] => [slug, storeSpend[code]!]).filter(([, spend]) => spend > 0).sort(byName)
+    .slice(0, INTEREST_PRODUCT_TYPES).map(([slug]) => codeOfSlug.get(slug)!);
 
-  const shares = new Map<string, Float64Array>();
-  for (const slug of top) {
-    const column = new Float64Array(rows).fill(Number.NaN);
-    for (let i = 0; i < rows; i++) if (total[i]! > 0) column[i] = (perProfile.get(i)?.get(slug) ?? 0) / total[i]!;
-    shares.set(slug, column);
-  }
+  // The counted items with a slug, grouped by profile (counting sort, item order kept within a profile).
+  const offsets = new Int32Array(rows + 1);
+  for (let k = 0; k < n; k++) if (itemSlug[k]! >= 0) offsets[items.profileIndex[k]! + 1]!++;
+  for (let i = 0; i < rows; i++) offsets[i + 1]! += offsets[i]!;
+  const byProfile = new Int32Array(offsets[rows]!);
+  const fill = offsets.slice(0, rows);
+  for (let k = 0; k < n; k++) if (itemSlug[k]! >= 0) byProfile[fill[items.profileIndex[k]!]!++] = k;
+
+  const shares = new Map<string, Float64Array>(top.map((code) => [slugs[code]!, new Float64Array(rows).fill(Number.NaN)]));
+  const topColumns = top.map((code) => shares.get(slugs[code]!)!);
   const topProductType = new Array<string | null>(rows).fill(null);
   const topProductTypeShare = new Float64Array(rows).fill(Number.NaN);
-  for (const [i, own] of perProfile) {
+  const spend = new Float64Array(slugs.length);
+  const touched: number[] = [];
+  for (let i = 0; i < rows; i++) {
     if (!(total[i]! > 0)) continue;
-    const best = [...own].map(([slug, spend]): [string, number] => [names.get(slug)!, spend]).sort(byName)[0];
+    for (let j = offsets[i]!; j < offsets[i + 1]!; j++) {
+      const k = byProfile[j]!;
+      const code = itemSlug[k]!;
+      if (spend[code] === 0) touched.push(code);
+      spend[code]! += items.amount[k]!;
+    }
+    for (let t = 0; t < top.length; t++) topColumns[t]![i] = spend[top[t]!]! / total[i]!;
+    let best: [string, number] | undefined;
+    for (const code of touched) {
+      const candidate: [string, number] = [nameOf[code]!, spend[code]!];
+      if (best === undefined || byName(candidate, best) < 0) best = candidate;
+      spend[code] = 0;
+    }
+    touched.length = 0;
     if (!best || !(best[1] > 0)) continue;
     topProductType[i] = best[0];
     topProductTypeShare[i] = best[1] / total[i]!;

@@ -24,14 +24,15 @@ export interface SegmentationWrite {
   segments: SegmentDefinition[];
   /** profile id → the segment keys it belongs to now (of the kinds this run computes). */
   memberships: Map<number, string[]>;
-  rfm: ProfileRfmRow[];
-  /** profile id → token key → value. */
-  tokens: Map<number, Record<string, string>>;
+  /** Read once, in order: a generator can make each row as it is written. */
+  rfm: Iterable<ProfileRfmRow>;
+  /** profile id → token key → value (a Map, or pairs made as they are written). */
+  tokens: Iterable<[number, Record<string, string>]>;
   summary: unknown;
   /** Each live profile's features as segsync saw them, and its cluster (explain, export). */
-  profileFeatures: ProfileFeatureRow[];
+  profileFeatures: Iterable<ProfileFeatureRow>;
   /** Each profile's cluster in each named clustering it is in (customers included). */
-  profileClusters?: ProfileClusterRow[];
+  profileClusters?: Iterable<ProfileClusterRow>;
   personas: PersonaRow[];
   /** What the clustering did (preparation, scan, metrics, PCA), or why it did not run. */
   clustering: unknown;
@@ -101,27 +102,36 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
 
     // Membership history: close what no longer holds, open what is new; unchanged rows stay as they are.
     const kinds = run.kinds;
+    // Streamed (a million people hold millions of open memberships): what still holds is noted per
+    // profile, what to close by id, and both are acted on once the read is done.
     const open = db
       .prepare(`SELECT m.id, m.profile_id, m.segment_key FROM memberships m JOIN segments s ON s.key = m.segment_key
                 WHERE m.left_at IS NULL AND s.kind IN (${kinds.map(() => '?').join(',')})`)
-      .all(...kinds) as Array<{ id: number; profile_id: number; segment_key: string }>;
-    const stillOpen = new Set<string>();
-    const close = db.prepare('UPDATE memberships SET left_at = ?, left_run_id = ? WHERE id = ?');
-    let left = 0;
-    for (const m of open) {
-      if (run.memberships.get(m.profile_id)?.includes(m.segment_key)) stillOpen.add(`${m.profile_id}\u0000${m.segment_key}`);
+      .raw()
+      .iterate(...kinds) as IterableIterator<[number, number, string]>;
+    const stillOpen = new Map<number, string[]>();
+    const toClose: number[] = [];
+    for (const [id, profileId, segmentKey] of open) {
+      const now = run.memberships.get(profileId);
+      const key = now?.find((k) => k === segmentKey);
+      if (key === undefined) toClose.push(id);
       else {
-        close.run(run.createdAt, runId, m.id);
-        left++;
+        const held = stillOpen.get(profileId);
+        if (held) held.push(key);
+        else stillOpen.set(profileId, [key]);
       }
     }
+    const close = db.prepare('UPDATE memberships SET left_at = ?, left_run_id = ? WHERE id = ?');
+    for (const id of toClose) close.run(run.createdAt, runId, id);
+    const left = toClose.length;
     const enter = db.prepare(
       'INSERT INTO memberships (profile_id, segment_key, entered_at, entered_run_id) VALUES (?, ?, ?, ?)',
     );
     let entered = 0;
     for (const [profileId, keys] of run.memberships) {
+      const held = stillOpen.get(profileId);
       for (const key of keys) {
-        if (stillOpen.has(`${profileId}\u0000${key}`)) continue;
+        if (held?.includes(key)) continue;
         enter.run(profileId, key, run.createdAt, runId);
         entered++;
       }

@@ -28,18 +28,26 @@ describe('loading engagement events per profile', () => {
       { platform: 'marketo', key: 'a3', contactExternalId: 'M1', channel: 'form_fill', occurredAt: '2026-07-05T10:00:00.000Z', count: 1 }, // after the reference date
       // 23:30 at UTC−2 is 01:30 UTC on July 1st: after the reference date too.
       { platform: 'marketo', key: 'a4', contactExternalId: 'M1', channel: 'form_fill', occurredAt: '2026-06-30T23:30:00-02:00', count: 1 },
+      { platform: 'marketo', key: 'c1', contactExternalId: 'M2', channel: 'checkout_abandoned', occurredAt: '2026-06-10T08:00:00.250Z', count: 1 },
     ]);
     const ids = profiles.liveProfileIds();
     const profileOf = (platform: string, id: string) => ids.indexOf((db.prepare('SELECT profile_id AS p FROM identities WHERE platform = ? AND external_id = ?').get(platform, id) as { p: number }).p);
-    const events = loadEngagement(db, ids);
-    const w = engagementWindows(events, Date.parse('2026-07-01T00:00:00Z'));
+    const ref = Date.parse('2026-07-01T00:00:00Z');
+    const { summary, checkouts } = loadEngagement(db, ids, ref);
+    const w = engagementWindows(summary, ref);
     const [ann, bo, cy] = [profileOf('hubspot', 'H1'), profileOf('marketo', 'M2'), profileOf('hubspot', 'H3')];
     expect(w.webVisits30d[ann]).toBe(4);
     expect(w.formFills30d[ann]).toBe(0);
     expect(w.webVisits30d[bo]).toBe(0);
     expect(w.webVisits30d[cy]).toBeNaN();
-    // Times are read to the millisecond.
-    expect(Array.from(events.atMs).sort()).toEqual(['2026-06-20T10:00:00.000Z', '2026-06-25T10:00:00.000Z', '2026-07-05T10:00:00.000Z', '2026-07-01T01:30:00.000Z'].map(Date.parse).sort());
-    expect(Array.from(events.measured)).toEqual(ids.map((_, i) => (i === cy ? 0 : 1)));
+    // Times are read to the millisecond, offsets included.
+    expect(summary.firstMs[ann]).toBe(Date.parse('2026-06-20T10:00:00.000Z'));
+    expect(summary.hasEventBy(ann, Date.parse('2026-06-20T09:59:59.999Z'))).toBe(false);
+    expect(summary.totals('form_fill').total[ann]).toBe(0); // both form fills are after the reference date
+    expect(summary.totals('web_visit').lastMs[ann]).toBe(Date.parse('2026-06-25T10:00:00.000Z'));
+    expect(Array.from(summary.measured)).toEqual(ids.map((_, i) => (i === cy ? 0 : 1)));
+    expect(Array.from(summary.hasEvents)).toEqual(ids.map((_, i) => (i === ann || i === bo ? 1 : 0)));
+    // The same pass collects the abandoned checkouts for the interests features.
+    expect([Array.from(checkouts.profileIndex), Array.from(checkouts.atMs)]).toEqual([[bo], [Date.parse('2026-06-10T08:00:00.250Z')]]);
   });
 });

@@ -3,24 +3,16 @@ import { describe, expect, it } from 'vitest';
 import { computeFeatures, type ProfileAttributes } from '../../src/segmentation/features.js';
 import { computeRfm } from '../../src/segmentation/rfm.js';
 import { ENGAGEMENT_CHANNELS, type EngagementChannel } from '../../src/domain/records.js';
-import type { EngagementByProfile } from '../../src/segmentation/engagement-windows.js';
+import { EngagementSummary } from '../../src/segmentation/engagement-windows.js';
 
 const DAY = 86_400_000;
 const REF = Date.UTC(2026, 6, 1);
 
 function features(attributes: ProfileAttributes['attributes'], list: Array<[number, EngagementChannel, number]>, measured: number[]) {
   const rows = 3;
-  const sorted = [...list].sort((a, b) => a[0] - b[0]);
-  const offsets = new Int32Array(rows + 1);
-  for (const [p] of sorted) offsets[p + 1]!++;
-  for (let i = 0; i < rows; i++) offsets[i + 1]! += offsets[i]!;
-  const engagement: EngagementByProfile = {
-    offsets,
-    channel: Uint8Array.from(sorted.map((e) => ENGAGEMENT_CHANNELS.indexOf(e[1]))),
-    atMs: Float64Array.from(sorted.map((e) => REF - e[2] * DAY)),
-    count: new Float64Array(sorted.length).fill(1),
-    measured: Uint8Array.from({ length: rows }, (_, i) => (measured.includes(i) ? 1 : 0)),
-  };
+  const engagement = new EngagementSummary(rows, REF);
+  for (const i of measured) engagement.measured[i] = 1;
+  for (const [i, channel, daysBefore] of list) engagement.add(i, ENGAGEMENT_CHANNELS.indexOf(channel), REF - daysBefore * DAY, 1);
   const purchases = { profileIndex: new Int32Array(0), occurredAtMs: new Float64Array(0), amount: new Float64Array(0) };
   const rfm = computeRfm(rows, purchases, { referenceDateMs: REF, windowDays: 365 });
   const profile: ProfileAttributes = { createdAtMs: new Float64Array(rows).fill(REF - 500 * DAY), country: [null, null, null], city: [null, null, null], emailConsent: ['unknown', 'unknown', 'unknown'], attributes };

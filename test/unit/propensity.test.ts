@@ -4,7 +4,7 @@ import { fitLogistic } from '../../src/segmentation/propensity/logistic.js';
 import { auc, brierScore, deciles, percentileRanks } from '../../src/segmentation/propensity/evaluation.js';
 import { pointInTimeSnapshot, PROPENSITY_INPUTS, predictPropensity, type PropensityInput } from '../../src/segmentation/propensity/propensity.js';
 import { PropensitySettingsSchema } from '../../src/segmentation/propensity/settings.js';
-import { engagementWindows, noEngagement, type EngagementByProfile } from '../../src/segmentation/engagement-windows.js';
+import { engagementWindows, noEngagement, EngagementSummary } from '../../src/segmentation/engagement-windows.js';
 import { ENGAGEMENT_CHANNELS, type EngagementChannel } from '../../src/domain/records.js';
 import { groupPurchases } from '../../src/segmentation/features.js';
 
@@ -80,19 +80,12 @@ describe('the validation measures', () => {
   });
 });
 
-/** Builds the grouped events of a few profiles: [profile, channel, days before REF]. */
-function events(rows: number, list: Array<[number, EngagementChannel, number]>, measured: number[]): EngagementByProfile {
-  const sorted = [...list].sort((a, b) => a[0] - b[0]);
-  const offsets = new Int32Array(rows + 1);
-  for (const [p] of sorted) offsets[p + 1]!++;
-  for (let i = 0; i < rows; i++) offsets[i + 1]! += offsets[i]!;
-  return {
-    offsets,
-    channel: Uint8Array.from(sorted.map((e) => ENGAGEMENT_CHANNELS.indexOf(e[1]))),
-    atMs: Float64Array.from(sorted.map((e) => REF - e[2] * DAY)),
-    count: new Float64Array(sorted.length).fill(1),
-    measured: Uint8Array.from({ length: rows }, (_, i) => (measured.includes(i) ? 1 : 0)),
-  };
+/** Folds the events of a few profiles ([profile, channel, days before REF]) as of REF and the default cutoffs. */
+function events(rows: number, list: Array<[number, EngagementChannel, number]>, measured: number[]): EngagementSummary {
+  const summary = new EngagementSummary(rows, REF, [REF - 90 * DAY, REF - 180 * DAY]);
+  for (const i of measured) summary.measured[i] = 1;
+  for (const [i, channel, daysBefore] of list) summary.add(i, ENGAGEMENT_CHANNELS.indexOf(channel), REF - daysBefore * DAY, 1);
+  return summary;
 }
 
 describe('engagement windows as of a date', () => {
@@ -149,7 +142,7 @@ describe('the propensity model', () => {
 
   it('skips with a reason when the store has no engagement events', () => {
     const input: PropensityInput = {
-      rows: 2, referenceMs: REF, events: noEngagement(2),
+      rows: 2, referenceMs: REF, events: noEngagement(2, REF),
       purchases: groupPurchases(2, { profileIndex: new Int32Array(0), occurredAtMs: new Float64Array(0), amount: new Float64Array(0) }, REF),
       createdAtMs: new Float64Array(2).fill(REF - 1000 * DAY), attributes: new Map(),
     };

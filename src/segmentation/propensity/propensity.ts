@@ -7,7 +7,7 @@
  * cutoff = reference − horizon (its labels end at the reference date); the final model is refitted
  * on both and scores everyone who has never bought as of the reference date.
  */
-import { engagementWindows, type EngagementByProfile } from '../engagement-windows.js';
+import { engagementWindows, type EngagementSummary } from '../engagement-windows.js';
 import { attributeNumber, type PurchasesByProfile } from '../features.js';
 import { fitLogistic, sigmoid } from './logistic.js';
 import { auc, brierScore, deciles, percentileRanks, type Decile } from './evaluation.js';
@@ -44,7 +44,8 @@ export const PROPENSITY_INPUTS: readonly InputSpec[] = [
 export interface PropensityInput {
   rows: number;
   referenceMs: number;
-  events: EngagementByProfile;
+  /** Folded as of the reference date and both cutoffs (propensityCutoffs). */
+  events: EngagementSummary;
   purchases: PurchasesByProfile;
   createdAtMs: Float64Array;
   /** Static attributes by name (today's values: a small leak into the past cutoffs, documented). */
@@ -118,7 +119,7 @@ export function pointInTimeSnapshot(input: PropensityInput, asOfMs: number, labe
     if (firstPurchaseMs(input.purchases, i) <= asOfMs) continue;
     const created = input.createdAtMs[i]!;
     // Scoring today takes everyone who never bought; a past cutoff only those who existed then.
-    if (options.everyone || created <= asOfMs || (Number.isNaN(created) && hasEventBy(input.events, i, asOfMs))) chosen.push(i);
+    if (options.everyone || created <= asOfMs || (Number.isNaN(created) && input.events.hasEventBy(i, asOfMs))) chosen.push(i);
   }
   const rows = Int32Array.from(chosen);
   const x = new Float64Array(rows.length * p);
@@ -136,11 +137,6 @@ export function pointInTimeSnapshot(input: PropensityInput, asOfMs: number, labe
     labels[r] = labelEndMs !== null && firstPurchaseMs(input.purchases, i) <= labelEndMs ? 1 : 0;
   });
   return { rows, x, labels };
-}
-
-function hasEventBy(events: EngagementByProfile, i: number, asOfMs: number): boolean {
-  for (let j = events.offsets[i]!; j < events.offsets[i + 1]!; j++) if (events.atMs[j]! <= asOfMs) return true;
-  return false;
 }
 
 /** Fits on the given snapshots (stacked): fill, standardise, drop constant inputs, regress. */
@@ -254,12 +250,16 @@ export function predictPropensity(input: PropensityInput, settings: PropensitySe
 
 type Fitted = Omit<Extract<PropensityOutcome, { status: 'fitted' }>, 'propensity' | 'leadScore' | 'scored'>;
 
+/** Training cutoff = reference − 2·horizon, validation cutoff = reference − horizon: the dates engagement must be folded at. */
+export function propensityCutoffs(referenceMs: number, settings: Pick<PropensitySettings, 'horizonDays'>): { trainingCutoff: number; validationCutoff: number } {
+  const horizonMs = settings.horizonDays * MS_PER_DAY;
+  return { trainingCutoff: referenceMs - 2 * horizonMs, validationCutoff: referenceMs - horizonMs };
+}
+
 /** Fits at the training cutoff, validates at the later one, refits on both; or says why not. */
 function fitAndValidate(input: PropensityInput, settings: PropensitySettings): Fitted | { status: 'skipped'; reason: string } {
-  const horizonMs = settings.horizonDays * MS_PER_DAY;
-  const trainingCutoff = input.referenceMs - 2 * horizonMs;
-  const validationCutoff = input.referenceMs - horizonMs;
-  if (!input.events.measured.includes(1) || input.events.atMs.length === 0) {
+  const { trainingCutoff, validationCutoff } = propensityCutoffs(input.referenceMs, settings);
+  if (!input.events.measured.includes(1) || input.events.events === 0) {
     return { status: 'skipped', reason: 'no engagement events in the store: the propensity model learns from what people do (email, web, forms) before they buy. Pull a platform that provides them, or import an events file.' };
   }
   const training = pointInTimeSnapshot(input, trainingCutoff, validationCutoff);
