@@ -8,7 +8,7 @@ import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED, type Purcha
 import type { EngagementSummary } from '../segmentation/engagement-windows.js';
 import type { InterestInputs } from '../segmentation/interests.js';
 import { describeRule, evaluateRule } from '../segmentation/rules.js';
-import { computeFeatures, DATE_FEATURES, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
+import { computeFeatures, DATE_FEATURES, groupPurchases, NUMBER_FEATURES, CATEGORY_FEATURES, type FeatureSet } from '../segmentation/features.js';
 import { clusterProfiles, type ClusteringOutcome, type ScanRow } from '../segmentation/clustering.js';
 import { loadProfileAttributes } from './profile-attributes.js';
 import { loadInterestInputs } from './interest-inputs.js';
@@ -501,6 +501,9 @@ function scoreProfiles(
   const windowDays = workspace.segmentation.windowDays;
   const rfm = computeRfm(profileIds.length, purchases, { referenceDateMs: referenceMs, windowDays });
   const keys = assignRfmSegments(rfm, workspace.segmentation.rfmSegments ?? DEFAULT_RFM_SEGMENTS);
+  // Grouped by profile (what the features and models read), the columns are let go before the engagement is loaded.
+  const grouped = groupPurchases(profileIds.length, purchases, referenceMs);
+  purchases = undefined;
   const propensitySettings = workspace.segmentation.propensity;
   // Engagement is folded as of the reference date and, for the propensity model, its cutoffs.
   const { trainingCutoff, validationCutoff } = propensityCutoffs(referenceMs, propensitySettings);
@@ -511,8 +514,7 @@ function scoreProfiles(
   stage('load engagement');
   const profileAttributes = { ...loadProfileAttributes(db, profileIds), interestInputs: loadInterestInputs(db, profileIds, referenceMs, convert, checkouts) };
   stage('load attributes and interests');
-  const features = computeFeatures(profileIds.length, purchases, rfm, keys, profileAttributes, { referenceMs, windowDays, engagement });
-  purchases = undefined; // features.purchases holds them grouped by profile
+  const features = computeFeatures(profileIds.length, grouped, rfm, keys, profileAttributes, { referenceMs, windowDays, engagement });
   stage('rfm and features');
 
   // The propensity model, like the purchase models, runs before the rules so `top 10%` can use it;

@@ -63,7 +63,7 @@ export class EngagementSummary {
   /** Per as-of date: rows × ACCUMULATORS counts (float32 holds whole counts exactly up to 16 million). */
   private readonly counts: Float32Array[];
   /** Per as-of date: the latest event (not email_delivered) up to it. */
-  private readonly lastMs: Float64Array[];
+  private readonly latestMs: Float64Array[];
   /** rows × TOTALS: totals and latest times per totalled channel up to the reference date. */
   private readonly channelTotals: Float32Array;
   private readonly channelLastMs: Float64Array;
@@ -75,7 +75,7 @@ export class EngagementSummary {
     this.hasEvents = new Uint8Array(rows);
     this.firstMs = new Float64Array(rows).fill(Number.NaN);
     this.counts = this.asOfs.map(() => new Float32Array(rows * ACCUMULATORS));
-    this.lastMs = this.asOfs.map(() => new Float64Array(rows).fill(Number.NEGATIVE_INFINITY));
+    this.latestMs = this.asOfs.map(() => new Float64Array(rows).fill(Number.NEGATIVE_INFINITY));
     this.channelTotals = new Float32Array(rows * TOTALS);
     this.channelLastMs = new Float64Array(rows * TOTALS).fill(Number.NaN);
   }
@@ -100,7 +100,7 @@ export class EngagementSummary {
       const counts = this.counts[a]!;
       const base = i * ACCUMULATORS;
       const age = asOf - atMs;
-      if (atMs > this.lastMs[a]![i]!) this.lastMs[a]![i] = atMs;
+      if (atMs > this.latestMs[a]![i]!) this.latestMs[a]![i] = atMs;
       if (age < NINETY_DAYS_MS) counts[base + SLOTS]! += count;
       else if (age < 2 * NINETY_DAYS_MS) counts[base + SLOTS + 1]! += count;
       if (slot < 0) continue;
@@ -120,27 +120,28 @@ export class EngagementSummary {
     return a;
   }
 
-  /** Totals and latest times of one channel up to the reference date (NaN for unmeasured people; latest NaN if none). */
-  totals(channel: EngagementChannel): { total: Float64Array; lastMs: Float64Array } {
-    const c = TOTALLED.indexOf(channel);
-    if (c < 0) throw new Error(`totals of ${channel} are not kept (kept: ${TOTALLED.join(', ')})`);
-    const total = new Float64Array(this.rows).fill(Number.NaN);
-    const lastMs = new Float64Array(this.rows).fill(Number.NaN);
-    for (let i = 0; i < this.rows; i++) {
-      if (this.measured[i] === 0) continue;
-      total[i] = this.channelTotals[i * TOTALS + c]!;
-      lastMs[i] = this.channelLastMs[i * TOTALS + c]!;
-    }
-    return { total, lastMs };
+  /** Person i's total of one channel up to the reference date: NaN if unmeasured. */
+  total(i: number, channel: EngagementChannel): number {
+    return this.measured[i] === 0 ? Number.NaN : this.channelTotals[i * TOTALS + totalledIndex(channel)]!;
+  }
+
+  /** Person i's latest event of one channel up to the reference date: NaN if none or unmeasured. */
+  lastMs(i: number, channel: EngagementChannel): number {
+    return this.measured[i] === 0 ? Number.NaN : this.channelLastMs[i * TOTALS + totalledIndex(channel)]!;
   }
 
   /** @internal for engagementWindows */
   folded(asOfMs: number): { counts: Float32Array; lastMs: Float64Array } {
     const a = this.asOfIndex(asOfMs);
-    return { counts: this.counts[a]!, lastMs: this.lastMs[a]! };
+    return { counts: this.counts[a]!, lastMs: this.latestMs[a]! };
   }
 }
 
+function totalledIndex(channel: EngagementChannel): number {
+  const c = TOTALLED.indexOf(channel);
+  if (c < 0) throw new Error(`totals of ${channel} are not kept (kept: ${TOTALLED.join(', ')})`);
+  return c;
+}
 const TOTAL_SLOT_OF = Int8Array.from(ENGAGEMENT_CHANNELS, (c) => TOTALLED.indexOf(c));
 const SLOT_OF = (() => {
   const slots = new Int8Array(ENGAGEMENT_CHANNELS.length).fill(-1);
@@ -156,25 +157,27 @@ export function noEngagement(rows: number, referenceMs: number): EngagementSumma
 }
 
 /**
- * Every windowed feature of every profile as of `asOfMs` (one of the folded dates): events after
- * it are ignored. A window is (asOf − N days, asOf]. The trend compares the last 90 days (R) with
- * the 90 before (E): (R − E) ÷ (R + E), missing when both are 0. Unmeasured people get NaN everywhere.
+ * Every windowed feature as of `asOfMs` (one of the folded dates), of every profile or, given
+ * `only`, of those profile rows (entry r of each column is then row only[r]): events after it are
+ * ignored. A window is (asOf − N days, asOf]. The trend compares the last 90 days (R) with the 90
+ * before (E): (R − E) ÷ (R + E), missing when both are 0. Unmeasured people get NaN everywhere.
  */
-export function engagementWindows(summary: EngagementSummary, asOfMs: number): Record<EngagementWindowFeature, Float64Array> {
-  const rows = summary.rows;
-  const out = Object.fromEntries(ENGAGEMENT_WINDOW_FEATURES.map((k) => [k, new Float64Array(rows).fill(Number.NaN)])) as Record<EngagementWindowFeature, Float64Array>;
+export function engagementWindows(summary: EngagementSummary, asOfMs: number, only?: Int32Array): Record<EngagementWindowFeature, Float64Array> {
+  const length = only ? only.length : summary.rows;
+  const out = Object.fromEntries(ENGAGEMENT_WINDOW_FEATURES.map((k) => [k, new Float64Array(length).fill(Number.NaN)])) as Record<EngagementWindowFeature, Float64Array>;
   const { counts, lastMs } = summary.folded(asOfMs);
   const targets = WINDOWED_CHANNELS.map(([, prefix]) => WINDOW_DAYS.map((d) => out[`${prefix}${d}d` as EngagementWindowFeature]));
-  for (let i = 0; i < rows; i++) {
+  for (let r = 0; r < length; r++) {
+    const i = only ? only[r]! : r;
     if (summary.measured[i] === 0) continue;
     const base = i * ACCUMULATORS;
-    for (let s = 0; s < targets.length; s++) for (let w = 0; w < WINDOW_DAYS.length; w++) targets[s]![w]![i] = counts[base + s * WINDOW_DAYS.length + w]!;
+    for (let s = 0; s < targets.length; s++) for (let w = 0; w < WINDOW_DAYS.length; w++) targets[s]![w]![r] = counts[base + s * WINDOW_DAYS.length + w]!;
     const recent = counts[base + SLOTS]!;
     const earlier = counts[base + SLOTS + 1]!;
-    out.engagementEvents90d[i] = recent;
-    if (recent + earlier > 0) out.engagementTrend[i] = (recent - earlier) / (recent + earlier);
+    out.engagementEvents90d[r] = recent;
+    if (recent + earlier > 0) out.engagementTrend[r] = (recent - earlier) / (recent + earlier);
     const last = lastMs[i]!;
-    if (last > Number.NEGATIVE_INFINITY) out.daysSinceLastEngagement[i] = Math.floor((asOfMs - last) / MS_PER_DAY);
+    if (last > Number.NEGATIVE_INFINITY) out.daysSinceLastEngagement[r] = Math.floor((asOfMs - last) / MS_PER_DAY);
   }
   return out;
 }

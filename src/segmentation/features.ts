@@ -232,20 +232,24 @@ function median(values: Float64Array): number {
  */
 export function computeFeatures(
   rows: number,
-  purchases: PurchaseColumns,
+  /** As columns, or already grouped by profile (groupPurchases): a caller can then let go of the columns first. */
+  purchases: PurchaseColumns | PurchasesByProfile,
   rfm: RfmResult,
   rfmSegments: readonly string[],
   profile: ProfileAttributes,
   options: { referenceMs: number; windowDays: number; engagement?: EngagementSummary },
 ): FeatureSet {
   const { referenceMs, windowDays } = options;
-  const byProfile = groupPurchases(rows, purchases, referenceMs);
+  const byProfile = 'offsets' in purchases ? purchases : groupPurchases(rows, purchases, referenceMs);
   const { offsets, atMs, amount } = byProfile;
   const daysBefore = (ms: number) => Math.floor((referenceMs - ms) / MS_PER_DAY);
   const halfWindowStart = referenceMs - (windowDays / 2) * MS_PER_DAY;
   const windowStart = referenceMs - windowDays * MS_PER_DAY;
 
-  const numbers = Object.fromEntries(NUMBER_FEATURES.map((k) => [k, nanArray(rows)])) as Record<NumberFeature, Float64Array>;
+  // The windowed engagement columns come whole from engagementWindows: no placeholder for them.
+  const engagement = options.engagement ?? noEngagement(rows, referenceMs);
+  const windows: Partial<Record<NumberFeature, Float64Array>> = engagementWindows(engagement, referenceMs);
+  const numbers = Object.fromEntries(NUMBER_FEATURES.map((k) => [k, windows[k] ?? nanArray(rows)])) as Record<NumberFeature, Float64Array>;
   const dates = Object.fromEntries(DATE_FEATURES.map((k) => [k, nanArray(rows)])) as Record<DateFeature, Float64Array>;
 
   for (let i = 0; i < rows; i++) {
@@ -297,9 +301,6 @@ export function computeFeatures(
   }
 
   engagementFeatures(profile.attributes, numbers, dates, referenceMs);
-  const engagement = options.engagement ?? noEngagement(rows, referenceMs);
-  const windows = engagementWindows(engagement, referenceMs);
-  for (const k of ENGAGEMENT_WINDOW_FEATURES) numbers[k] = windows[k];
   engagementFallbacks(engagement, numbers, dates, referenceMs);
   const interests = profile.interestInputs ? computeInterests(rows, profile.interestInputs, referenceMs) : undefined;
   if (interests) {
@@ -435,30 +436,28 @@ function engagementFallbacks(
     for (let i = 0; i < rows; i++) if (!Number.isNaN(column[i]!)) keepsTotals[i] = 1;
   }
   for (const [feature, channel] of totals) {
-    const { total } = events.totals(channel);
     const column = numbers[feature];
-    for (let i = 0; i < rows; i++) if (!keepsTotals[i] && Number.isNaN(column[i]!)) column[i] = total[i]!;
+    for (let i = 0; i < rows; i++) if (!keepsTotals[i] && Number.isNaN(column[i]!)) column[i] = events.total(i, channel);
   }
   const lasts: Array<[DateFeature | null, NumberFeature, EngagementChannel]> = [
     ['lastEmailOpenAt', 'daysSinceLastEmailOpen', 'email_open'], ['lastEmailClickAt', 'daysSinceLastEmailClick', 'email_click'],
     ['lastVisitAt', 'daysSinceLastVisit', 'web_visit'], [null, 'daysSinceLastSalesEmailReply', 'sales_email_reply'],
   ];
   for (const [date, days, channel] of lasts) {
-    const { lastMs } = events.totals(channel);
     for (let i = 0; i < rows; i++) {
-      if (keepsTotals[i] || !Number.isNaN(numbers[days][i]!) || Number.isNaN(lastMs[i]!)) continue;
-      if (date) dates[date][i] = lastMs[i]!;
-      numbers[days][i] = Math.floor((referenceMs - lastMs[i]!) / MS_PER_DAY);
+      if (keepsTotals[i] || !Number.isNaN(numbers[days][i]!)) continue;
+      const lastMs = events.lastMs(i, channel);
+      if (Number.isNaN(lastMs)) continue;
+      if (date) dates[date][i] = lastMs;
+      numbers[days][i] = Math.floor((referenceMs - lastMs) / MS_PER_DAY);
     }
   }
   // Rates: only where the attributes gave none, from the events' opens/clicks ÷ delivered.
-  const delivered = events.totals('email_delivered').total;
-  const opens = events.totals('email_open').total;
-  const clicks = events.totals('email_click').total;
   for (let i = 0; i < rows; i++) {
-    if (keepsTotals[i] || !(delivered[i]! > 0)) continue;
-    if (Number.isNaN(numbers.emailOpenRate[i]!)) numbers.emailOpenRate[i] = Math.min(1, opens[i]! / delivered[i]!);
-    if (Number.isNaN(numbers.emailClickRate[i]!)) numbers.emailClickRate[i] = Math.min(1, clicks[i]! / delivered[i]!);
+    const delivered = events.total(i, 'email_delivered');
+    if (keepsTotals[i] || !(delivered > 0)) continue;
+    if (Number.isNaN(numbers.emailOpenRate[i]!)) numbers.emailOpenRate[i] = Math.min(1, events.total(i, 'email_open') / delivered);
+    if (Number.isNaN(numbers.emailClickRate[i]!)) numbers.emailClickRate[i] = Math.min(1, events.total(i, 'email_click') / delivered);
   }
 }
 

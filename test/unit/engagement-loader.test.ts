@@ -43,8 +43,9 @@ describe('loading engagement events per profile', () => {
     // Times are read to the millisecond, offsets included.
     expect(summary.firstMs[ann]).toBe(Date.parse('2026-06-20T10:00:00.000Z'));
     expect(summary.hasEventBy(ann, Date.parse('2026-06-20T09:59:59.999Z'))).toBe(false);
-    expect(summary.totals('form_fill').total[ann]).toBe(0); // both form fills are after the reference date
-    expect(summary.totals('web_visit').lastMs[ann]).toBe(Date.parse('2026-06-25T10:00:00.000Z'));
+    expect(summary.total(ann, 'form_fill')).toBe(0); // both form fills are after the reference date
+    expect(summary.lastMs(ann, 'web_visit')).toBe(Date.parse('2026-06-25T10:00:00.000Z'));
+    expect(summary.total(cy, 'web_visit')).toBeNaN(); // not measured
     expect(Array.from(summary.measured)).toEqual(ids.map((_, i) => (i === cy ? 0 : 1)));
     expect(Array.from(summary.hasEvents)).toEqual(ids.map((_, i) => (i === ann || i === bo ? 1 : 0)));
     // The same pass collects the abandoned checkouts for the interests features.

@@ -107,7 +107,6 @@ function transform(spec: InputSpec, v: number): number {
  * given, whether their first purchase fell in (asOf, labelEnd].
  */
 export function pointInTimeSnapshot(input: PropensityInput, asOfMs: number, labelEndMs: number | null, options: { everyone?: boolean } = {}): Snapshot {
-  const windows = engagementWindows(input.events, asOfMs);
   const statics = new Map<string, ReadonlyArray<string | number | boolean | null> | undefined>();
   for (const spec of PROPENSITY_INPUTS) {
     if (spec.key.startsWith('attributes.')) statics.set(spec.key, input.attributes.get(spec.key.slice('attributes.'.length)));
@@ -122,6 +121,8 @@ export function pointInTimeSnapshot(input: PropensityInput, asOfMs: number, labe
     if (options.everyone || created <= asOfMs || (Number.isNaN(created) && input.events.hasEventBy(i, asOfMs))) chosen.push(i);
   }
   const rows = Int32Array.from(chosen);
+  // Only the chosen people's windows: a million people's full columns would be 144 MB per cutoff.
+  const windows = engagementWindows(input.events, asOfMs, rows);
   const x = new Float64Array(rows.length * p);
   const labels = new Uint8Array(rows.length);
   rows.forEach((i, r) => {
@@ -131,7 +132,7 @@ export function pointInTimeSnapshot(input: PropensityInput, asOfMs: number, labe
       let raw: number;
       if (spec.key === 'tenureDays') raw = created <= asOfMs ? Math.floor((asOfMs - created) / MS_PER_DAY) : Number.NaN;
       else if (statics.has(spec.key)) raw = attributeNumber(statics.get(spec.key)?.[i]);
-      else raw = windows[spec.key as keyof typeof windows][i]!;
+      else raw = windows[spec.key as keyof typeof windows][r]!;
       x[r * p + j] = transform(spec, raw);
     }
     labels[r] = labelEndMs !== null && firstPurchaseMs(input.purchases, i) <= labelEndMs ? 1 : 0;
