@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ShopifyClient } from '../../connectors/shopify/client.js';
 import { collectionsFailedWarning } from '../../connectors/shopify/collections.js';
 import { diagnoseShopify } from '../../connectors/shopify/diagnose.js';
+import { SHOPIFY_GRAPHQL_PATH } from '../../connectors/shopify/config.js';
 import { shopify } from '../../connectors/shopify/index.js';
 import { READ_PRODUCTS_WARNING } from '../../connectors/shopify/source.js';
 import { loadMapping } from '../../src/config/mapping.js';
@@ -159,6 +160,41 @@ describe('Shopify without read_products', () => {
       const granted = await diagnoseShopify(client, loadMapping(shopify.defaultMappingFile), { tokens: [], lists: [], destination: true, signal });
       expect(granted.find((c) => c.name === 'shopify products')).toBeUndefined();
       expect(granted.filter((c) => c.status !== 'ok')).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('Shopify emulator: products need read_products', () => {
+  async function post(w: ShopifyWorld, query: string): Promise<{ data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> }> {
+    const r = await fetch(`${w.url}${SHOPIFY_GRAPHQL_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shopify-access-token': SHOPIFY_TOKEN },
+      body: JSON.stringify({ query }),
+    });
+    return (await r.json()) as Awaited<ReturnType<typeof post>>;
+  }
+
+  it('LineItem.product and products answer ACCESS_DENIED without the scope; with it, products lists what the lines name, with the catalogue\'s collections', async () => {
+    const w = await shopifyWorld({ size: 20, seed: SEED, emulator: { scopes: WITHOUT_PRODUCTS } });
+    try {
+      const lineProducts = await post(w, '{ orders(first: 5) { nodes { id lineItems(first: 5) { nodes { vendor product { id } } } } } }');
+      expect(lineProducts.errors?.[0]?.extensions?.code).toBe('ACCESS_DENIED');
+      expect(lineProducts.errors?.[0]?.message).toContain('Required access: `read_products` access scope.');
+      const vendors = await post(w, '{ orders(first: 5) { nodes { id lineItems(first: 5) { nodes { vendor } } } } }');
+      expect(vendors.errors, JSON.stringify(vendors.errors)).toBeUndefined();
+      const products = await post(w, '{ products(first: 5) { nodes { id } } }');
+      expect(products.errors?.[0]?.message).toContain('Required access: `read_products` access scope.');
+
+      w.emulator.setScopes([...WITHOUT_PRODUCTS, 'read_products']);
+      const listed = await post(w, '{ products(first: 50) { nodes { id productType vendor collections(first: 5) { nodes { title } } } } }');
+      expect(listed.errors, JSON.stringify(listed.errors)).toBeUndefined();
+      const nodes = (listed.data!.products as { nodes: Array<{ id: string; productType: string; vendor: string; collections: { nodes: Array<{ title: string }> } }> }).nodes;
+      expect(nodes.length).toBeGreaterThan(3);
+      for (const p of nodes) expect(p.collections.nodes.map((c) => c.title), p.productType).toEqual(catalogueCollections(p.productType));
+      // One product per product type and vendor.
+      expect(new Set(nodes.map((p) => `${p.productType}|${p.vendor}`)).size).toBe(nodes.length);
     } finally {
       await w.close();
     }
