@@ -6,6 +6,8 @@
  * (`customersBulkQuery`, `ordersBulkQuery`: the same selections as the pages, without paging),
  * `BULK_OPERATION` polls it. Inner queries are validated like every other document and must keep
  * to Shopify's bulk restrictions (at least one connection, at most five, nested at most two deep).
+ * Every read of the orders stream with read_products also runs `PRODUCT_COLLECTIONS_BULK` first
+ * (collections.ts): one extra bulk operation per pull.
  *
  * Each document carries its requested cost by Shopify's documented default costs (platforms.md S5:
  * scalar and enum 0, object 1, connection 2 + first × the cost of one node, mutation 10, objects
