@@ -202,11 +202,12 @@ function createStream(client: ShopifyClient, spec: StreamSpec, options: ShopifyS
     fullReadIsComplete: true,
     /** `nodes(ids:)`, up to 250 ids a query; an id Shopify no longer has answers null and is in no page. */
     async *refetch(ids: readonly string[], context: ReadContext) {
-      // The same queries as a read (orders: by the scopes granted, with the products' collections).
-      const { spec: active } = await prepared(spec, context);
       // Shopify refuses the whole query for one id that is no global id: a garbled one cannot be asked for.
       const type = spec.name === 'contacts' ? 'Customer' : 'Order';
       const valid = ids.filter((id) => new RegExp(`^gid://shopify/${type}/\\d+$`).test(id));
+      if (valid.length === 0) return;
+      // The same queries as a read (orders: by the scopes granted, with the products' collections).
+      const { spec: active } = await prepared(spec, context);
       for (let i = 0; i < valid.length; i += active.byId.pageSize) {
         const { data } = await client.execute(active.byId, { ids: valid.slice(i, i + active.byId.pageSize) }, NodesSchema, { signal: context.signal });
         const page = emptyPage('incremental');

@@ -10,7 +10,7 @@ import { collectionsFailedWarning } from '../../connectors/shopify/collections.j
 import { diagnoseShopify } from '../../connectors/shopify/diagnose.js';
 import { SHOPIFY_GRAPHQL_PATH } from '../../connectors/shopify/config.js';
 import { shopify } from '../../connectors/shopify/index.js';
-import { READ_PRODUCTS_WARNING } from '../../connectors/shopify/source.js';
+import { createShopifySource, READ_PRODUCTS_WARNING } from '../../connectors/shopify/source.js';
 import { loadMapping } from '../../src/config/mapping.js';
 import { pull } from '../../src/pipeline/run.js';
 import type { Session } from '../../src/pipeline/session.js';
@@ -113,6 +113,31 @@ describe('Shopify with read_products: each order line carries its product\'s col
         expect(line.collections).toEqual([]);
         expect(line.type).not.toBeNull();
       }
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('Shopify orders read again by id (quarantined ones)', () => {
+  it('take their lines\' collections from the products read too; without read_products, lines without their product', async () => {
+    const w = await shopifyWorld({ size: 20, seed: SEED });
+    try {
+      const client = new ShopifyClient({ shopUrl: w.url, accessToken: SHOPIFY_TOKEN, timeoutMs: 5_000, maxAttempts: 1, bulkPollMs: 50 });
+      const orders = createShopifySource(client, loadMapping(shopify.defaultMappingFile), { lookbackMinutes: 10 }).streams.find((s) => s.name === 'purchases')!;
+      const ids = w.emulator.listOrders().filter((o) => !o.test).map((o) => o.id);
+      const read = async () => {
+        const items = [];
+        for await (const page of orders.refetch!(ids, { signal, full: false, now: Date.now })) for (const p of page.purchases) items.push(...(p.items ?? []));
+        return items;
+      };
+      const granted = await read();
+      expect(granted.length).toBeGreaterThan(0);
+      for (const item of granted) expect(item.collections, item.productType ?? '').toEqual(catalogueCollections(item.productType!));
+      w.emulator.setScopes(WITHOUT_PRODUCTS);
+      const without = await read();
+      expect(without.length).toBe(granted.length);
+      for (const item of without) expect([item.productType, item.vendor !== null, item.collections]).toEqual([null, true, []]);
     } finally {
       await w.close();
     }
