@@ -88,6 +88,15 @@ export async function diagnoseShopify(client: ShopifyClient, mapping: Mapping, i
   } else {
     checks.push({ name: 'shopify scopes', status: 'ok', detail: `granted: ${needed.join(', ')}` });
   }
+  // Optional: without read_products the pull reads orders without their product (source.ts).
+  if (!holds(granted, 'read_products')) {
+    checks.push({
+      name: 'shopify products',
+      status: 'warn',
+      detail: 'read_products not granted: order lines are read without their product, so product types and collections are missing and the interests features stay empty (vendors come from the lines)',
+      fix: `grant read_products to the app (${APP_CONFIG}), then reinstall it`,
+    });
+  }
   // Without read_customers nothing below can be read; the scopes line says what to grant.
   if (!holds(granted, 'read_customers')) return checks;
   // Scopes are not enough: Shopify also refuses the Customer object to an app not approved for protected customer data.

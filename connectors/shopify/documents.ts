@@ -6,6 +6,8 @@
  * (`customersBulkQuery`, `ordersBulkQuery`: the same selections as the pages, without paging),
  * `BULK_OPERATION` polls it. Inner queries are validated like every other document and must keep
  * to Shopify's bulk restrictions (at least one connection, at most five, nested at most two deep).
+ * Every read of the orders stream with read_products also runs `PRODUCT_COLLECTIONS_BULK` first
+ * (collections.ts): one extra bulk operation per pull.
  *
  * Each document carries its requested cost by Shopify's documented default costs (platforms.md S5:
  * scalar and enum 0, object 1, connection 2 + first × the cost of one node, mutation 10, objects
@@ -134,23 +136,35 @@ function bulkQuery(name: string, connection: string, paths: Array<{ path: string
  * What segsync reads of an order's lines, whatever the mapping says (the interests features).
  * `discountedTotalSet`: the line's total after its own discounts, in the shop's currency as the
  * order total is; order-level discounts, shipping and tax stay out (no line has them).
- * `quantity` is the quantity ordered. Collections are not read: `product.collections` is a
- * connection inside the `lineItems` connection, a third level of nesting below `orders`, which
- * bulk queries refuse (at most two levels), and a page query would multiply its cost per line.
+ * `quantity` is the quantity ordered.
+ *
+ * `product` (its id, product type and vendor) is a Product object, which needs the read_products
+ * scope. Without it the lines select `vendor` of the LineItem itself and no product: product
+ * types stay unknown, and the orders are still read (source.ts warns). Collections are read apart:
+ * `product.collections` is a connection inside the `lineItems` connection, a third level of
+ * nesting below `orders`, which bulk queries refuse (at most two levels), and a page query would
+ * multiply its cost per line; so one more bulk operation reads every product's collections
+ * (`productCollectionsBulkQuery`) and the lines take them from their product's id.
  */
 const LINE_ITEM_FIELDS = 'quantity discountedTotalSet { shopMoney { amount currencyCode } } product { id productType vendor }';
-/** Objects per line: the line, discountedTotalSet, shopMoney, product. */
-const LINE_ITEM_COST = 4;
+const LINE_ITEM_FIELDS_WITHOUT_PRODUCT = 'quantity discountedTotalSet { shopMoney { amount currencyCode } } vendor';
+/** Objects per line: the line, discountedTotalSet, shopMoney, and product where selected. */
+const lineItemCost = (products: boolean) => (products ? 4 : 3);
 /**
  * Lines read per order in a page (incremental pulls, reads by id): nested connections multiply the
  * requested cost, so a page holds about 11 orders. An order with more lines than this keeps the
  * lines stored from the last full pull (`pull --full` reads every line in bulk).
  */
 export const LINE_ITEMS_PER_ORDER = 20;
-const PAGED_LINE_ITEMS = `lineItems(first: ${LINE_ITEMS_PER_ORDER}) { pageInfo { hasNextPage } nodes { ${LINE_ITEM_FIELDS} } }`;
-// pageInfo is part of the connection's 2 points.
-const PAGED_LINE_ITEMS_COST = 2 + LINE_ITEMS_PER_ORDER * LINE_ITEM_COST;
-const BULK_LINE_ITEMS = `lineItems { edges { node { ${LINE_ITEM_FIELDS} } } }`;
+const lineFields = (products: boolean) => (products ? LINE_ITEM_FIELDS : LINE_ITEM_FIELDS_WITHOUT_PRODUCT);
+function pagedLineItems(products: boolean): { text: string; cost: number } {
+  return {
+    text: `lineItems(first: ${LINE_ITEMS_PER_ORDER}) { pageInfo { hasNextPage } nodes { ${lineFields(products)} } }`,
+    // pageInfo is part of the connection's 2 points.
+    cost: 2 + LINE_ITEMS_PER_ORDER * lineItemCost(products),
+  };
+}
+const bulkLineItems = (products: boolean) => `lineItems { edges { node { ${lineFields(products)} } } }`;
 
 /** Customer fields segsync itself relies on, whatever the mapping says. */
 export const CUSTOMER_REQUIRED_PATHS = ['id', 'updatedAt'] as const;
@@ -181,9 +195,12 @@ export function customersPage(mapping: Mapping): PageDocument {
   return pageDocument('CustomersPage', 'customers', 'UPDATED_AT', customerPaths(mapping));
 }
 
-/** `orders(first, after, query:"updated_at:>='…'", sortKey: UPDATED_AT)`, selecting what the mapping names. */
-export function ordersPage(mapping: Mapping): PageDocument {
-  return pageDocument('OrdersPage', 'orders', 'UPDATED_AT', orderPaths(mapping), { text: PAGED_LINE_ITEMS, cost: PAGED_LINE_ITEMS_COST });
+/**
+ * `orders(first, after, query:"updated_at:>='…'", sortKey: UPDATED_AT)`, selecting what the mapping
+ * names. `products`: the app holds read_products, so each line selects its product.
+ */
+export function ordersPage(mapping: Mapping, products = true): PageDocument {
+  return pageDocument(products ? 'OrdersPage' : 'OrdersPageWithoutProducts', 'orders', 'UPDATED_AT', orderPaths(mapping), pagedLineItems(products));
 }
 
 /** Input arrays take at most 250 items (shopify.dev/docs/api/usage/limits). */
@@ -211,9 +228,9 @@ export function customersById(mapping: Mapping): PageDocument {
   return byIdDocument('CustomersById', 'Customer', customerPaths(mapping));
 }
 
-/** Orders by id (quarantined ones read again), selecting what the mapping names. */
-export function ordersById(mapping: Mapping): PageDocument {
-  return byIdDocument('OrdersById', 'Order', orderPaths(mapping), { text: PAGED_LINE_ITEMS, cost: PAGED_LINE_ITEMS_COST });
+/** Orders by id (quarantined ones read again), selecting what the mapping names; `products` as for ordersPage. */
+export function ordersById(mapping: Mapping, products = true): PageDocument {
+  return byIdDocument(products ? 'OrdersById' : 'OrdersByIdWithoutProducts', 'Order', orderPaths(mapping), pagedLineItems(products));
 }
 
 /** Every customer, selecting what the mapping names (a bulk operation's inner query). */
@@ -221,10 +238,22 @@ export function customersBulkQuery(mapping: Mapping): BulkQuery {
   return bulkQuery('CustomersBulk', 'customers', customerPaths(mapping));
 }
 
-/** Every order the app may see, selecting what the mapping names (a bulk operation's inner query). */
-export function ordersBulkQuery(mapping: Mapping): BulkQuery {
-  return bulkQuery('OrdersBulk', 'orders', orderPaths(mapping), BULK_LINE_ITEMS);
+/** Every order the app may see, selecting what the mapping names (a bulk operation's inner query); `products` as for ordersPage. */
+export function ordersBulkQuery(mapping: Mapping, products = true): BulkQuery {
+  return bulkQuery(products ? 'OrdersBulk' : 'OrdersBulkWithoutProducts', 'orders', orderPaths(mapping), bulkLineItems(products));
 }
+
+/**
+ * Every product's collections (titles), one level of nesting below `products` as bulk queries
+ * allow, grouped so that a product's collections follow it. Needs read_products. Run once per
+ * read of the orders stream, before the orders (source.ts): one extra bulk operation per pull.
+ */
+export const PRODUCT_COLLECTIONS_BULK: BulkQuery = {
+  name: 'ProductCollectionsBulk',
+  connection: 'products',
+  query: '{\n  products {\n    edges { node { id collections { edges { node { title } } } } }\n  }\n}',
+  groupObjects: true,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Fixed queries
@@ -461,8 +490,10 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
   return [
     customersPage(mapping),
     ordersPage(mapping),
+    ordersPage(mapping, false),
     customersById(mapping),
     ordersById(mapping),
+    ordersById(mapping, false),
     ABANDONED_CHECKOUTS_PAGE,
     ACCESS_SCOPES,
     CUSTOMER_ACCESS,
@@ -487,7 +518,7 @@ export function everyDocument(mapping: Mapping): GraphqlDocument[] {
 
 /** Every bulk operation inner query the connector can send for a mapping (for the schema test). */
 export function everyBulkQuery(mapping: Mapping): BulkQuery[] {
-  return [customersBulkQuery(mapping), ordersBulkQuery(mapping)];
+  return [customersBulkQuery(mapping), ordersBulkQuery(mapping), ordersBulkQuery(mapping, false), PRODUCT_COLLECTIONS_BULK];
 }
 
 /** Abandoned checkouts a page asks for: 250, the connection's maximum (2 + 250 × 2 points). */

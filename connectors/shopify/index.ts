@@ -12,7 +12,7 @@ export const SANDBOX_SHOPIFY_TOKEN = 'shpat_sandbox-shopify-token';
 /** Shopify Plus: 1,000 points/s restored; bucket of 20 s of restore, as the Standard plan's 2,000 at 100/s. */
 export const SHOPIFY_PLUS_BUCKET = { maximumAvailable: 20_000, restoreRate: 1_000 } as const;
 /** The sandbox's scopes with `missing-scopes`: the app can read but not write customers. */
-const READ_ONLY_SCOPES = ['read_customers', 'read_orders', 'read_all_orders'];
+const READ_ONLY_SCOPES = ['read_customers', 'read_orders', 'read_all_orders', 'read_products'];
 
 export const shopify: ConnectorDescriptor<ShopifyConfig> = {
   id: 'shopify',

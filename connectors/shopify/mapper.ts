@@ -144,11 +144,15 @@ function blankToNull(v: string | null | undefined): string | null {
   return v === null || v === undefined || v.trim() === '' ? null : v.trim();
 }
 
+/** A product's collection titles by its id (read apart from the orders, see documents.ts); none known: []. */
+export type CollectionsOf = (productId: string) => readonly string[] | undefined;
+
 /**
  * The order's lines: undefined when the answer did not carry them all (no lineItems selected, or
  * a page that holds only the first LINE_ITEMS_PER_ORDER lines), so the stored ones are kept.
+ * Without read_products no product is selected: the vendor is the line's own, the product type unknown.
  */
-export function orderItems(raw: unknown): PurchaseItem[] | undefined {
+export function orderItems(raw: unknown, collectionsOf?: CollectionsOf): PurchaseItem[] | undefined {
   const parsed = LineItemsSchema.safeParse((raw as { lineItems?: unknown } | null)?.lineItems);
   if (!parsed.success || parsed.data.pageInfo?.hasNextPage === true) return undefined;
   return parsed.data.nodes.flatMap((node) => {
@@ -157,16 +161,16 @@ export function orderItems(raw: unknown): PurchaseItem[] | undefined {
     const amount = line.data.discountedTotalSet ? Number(line.data.discountedTotalSet.shopMoney.amount) : Number.NaN;
     return [{
       productType: blankToNull(line.data.product?.productType),
-      vendor: blankToNull(line.data.product?.vendor),
-      // Not read (a third level of nesting in bulk): see documents.ts LINE_ITEM_FIELDS.
-      collections: [],
+      vendor: blankToNull(line.data.product?.vendor ?? line.data.vendor),
+      // Read by a bulk query of their own (a third level of nesting below orders is refused): see documents.ts LINE_ITEM_FIELDS.
+      collections: line.data.product?.id && collectionsOf ? [...(collectionsOf(line.data.product.id) ?? [])] : [],
       quantity: line.data.quantity,
       amount: Number.isFinite(amount) ? amount : null,
     }];
   });
 }
 
-export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
+export function mapOrder(raw: unknown, mapping: Mapping, collectionsOf?: CollectionsOf): MappedOrder {
   const checked = valid(OrderNodeSchema, 'purchases', raw);
   if (!checked.ok) {
     // A quarantined order names its customer: forgetting them erases it too.
@@ -189,7 +193,7 @@ export function mapOrder(raw: unknown, mapping: Mapping): MappedOrder {
     if (amount !== null && !Number.isFinite(amount)) throw new FieldProblem(`${f.amount}: "${amountText}" is not a number${named}`, 'invalid-number');
     const occurredAt = isoDate(text(raw, f.occurredAt), f.occurredAt) ?? isoDate(node.createdAt ?? null, 'createdAt');
     const customerId = node.customer?.id ?? null;
-    const items = orderItems(raw);
+    const items = orderItems(raw, collectionsOf);
     if (status === 'won') {
       if (amount === null) throw new FieldProblem(`${f.amount}: missing on a paid order${named}`, 'missing-value');
       if (amount < 0) throw new FieldProblem(`${f.amount}: negative (${amount}) on a paid order${named}`, 'negative-amount');

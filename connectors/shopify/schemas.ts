@@ -84,7 +84,8 @@ export const OrderNodeSchema = z.looseObject({
 });
 
 /**
- * An order's lines as segsync selects them (documents.ts LINE_ITEM_FIELDS): `{ nodes }` from a
+ * An order's lines as segsync selects them (documents.ts LINE_ITEM_FIELDS, or without the product
+ * where read_products is missing): `{ nodes }` from a
  * bulk file (every line), with `pageInfo` from a page (at most LINE_ITEMS_PER_ORDER lines).
  * Read leniently: a line Shopify sends oddly loses that value, never the order.
  */
@@ -92,7 +93,9 @@ const Money = z.object({ shopMoney: z.object({ amount: z.union([z.string(), z.nu
 export const LineItemNodeSchema = z.looseObject({
   quantity: z.number().int().nonnegative().catch(0),
   discountedTotalSet: Money.nullable().optional().catch(null),
-  product: z.object({ productType: z.string().nullable().optional(), vendor: z.string().nullable().optional() }).loose().nullable().optional().catch(null),
+  product: z.object({ id: z.string().optional(), productType: z.string().nullable().optional(), vendor: z.string().nullable().optional() }).loose().nullable().optional().catch(null),
+  /** The line's own vendor: read where the app lacks read_products (no product selected). */
+  vendor: z.string().nullable().optional().catch(null),
 });
 export const LineItemsSchema = z.object({
   pageInfo: z.object({ hasNextPage: z.boolean() }).loose().optional(),

@@ -18,7 +18,8 @@ import { DEFAULT_BULK_POLL_MS } from './config.js';
 import {
   ACCESS_SCOPES, customersBulkQuery, customersById, customersPage, ordersBulkQuery, ordersById, ordersPage, type BulkQuery, type PageDocument,
 } from './documents.js';
-import { mapCustomer, mapOrder } from './mapper.js';
+import { mapCustomer, mapOrder, type CollectionsOf } from './mapper.js';
+import { collectionsFailedWarning, readProductCollections } from './collections.js';
 import { createCheckoutStream } from './checkouts.js';
 import { checkShopifyMapping } from './mapping-check.js';
 import { AccessScopesSchema, CustomersPageSchema, NodesSchema, OrdersPageSchema, type ConnectionPage } from './schemas.js';
@@ -69,6 +70,11 @@ export const READ_ALL_ORDERS_WARNING =
   'Shopify: the app lacks the read_all_orders scope, so Shopify shows only orders from the last 60 days; ' +
   'recency and frequency are truncated to the last 60 days. Grant read_all_orders (public apps need Shopify\'s approval) to pull the full history.';
 
+/** Without read_products the orders are read all the same, their lines without their product. */
+export const READ_PRODUCTS_WARNING =
+  'Shopify: the app lacks the read_products scope, so order lines are read without their product: product types and collections ' +
+  'are missing (vendors come from the lines), and the interests features stay empty. Grant read_products to the app, then reinstall it.';
+
 export function testOrdersWarning(count: number): string {
   return `Shopify: skipped ${count} test order${count === 1 ? '' : 's'} (test: true); they are not purchases.`;
 }
@@ -82,19 +88,37 @@ export function updatedSinceQuery(ms: number): string {
   return `updated_at:>='${new Date(Math.floor(Math.max(0, ms) / 1000) * 1000).toISOString().replace('.000Z', 'Z')}'`;
 }
 
-interface StreamSpec {
-  name: StreamName;
+/** What a read sends and how it maps each node: fixed for customers; for orders it depends on the scopes granted. */
+interface StreamQueries {
   document: PageDocument;
   /** `nodes(ids:)` for reading records again by id. */
   byId: PageDocument;
   bulk: BulkQuery;
-  schema: typeof CustomersPageSchema | typeof OrdersPageSchema;
-  connection: (data: z.output<typeof CustomersPageSchema> | z.output<typeof OrdersPageSchema>) => ConnectionPage;
-  /** Warnings that hold for the whole read (e.g. a missing scope); asked once per read. */
-  prepare?(context: ReadContext): Promise<string[]>;
   /** Maps one node into the page, paged or bulk alike. */
   map(raw: unknown, page: SourcePage, stats: { tests: number }): { id: string | null; updatedAt: string | null };
 }
+
+interface StreamSpec extends StreamQueries {
+  name: StreamName;
+  schema: typeof CustomersPageSchema | typeof OrdersPageSchema;
+  connection: (data: z.output<typeof CustomersPageSchema> | z.output<typeof OrdersPageSchema>) => ConnectionPage;
+  /**
+   * Asked once per read (and per read by id) before anything is read: warnings that hold for the
+   * whole read (e.g. a missing scope), and the queries to use instead of the spec's own when they
+   * depend on what the shop allows.
+   */
+  prepare?(context: ReadContext): Promise<{ warnings: string[]; queries?: StreamQueries }>;
+}
+
+/** The spec as this read uses it, and the warnings of the whole read. */
+async function prepared(spec: StreamSpec, context: ReadContext): Promise<{ spec: StreamSpec; warnings: string[] }> {
+  if (!spec.prepare) return { spec, warnings: [] };
+  const { warnings, queries } = await spec.prepare(context);
+  return { spec: queries ? { ...spec, ...queries } : spec, warnings };
+}
+
+/** A write scope includes reading (Shopify grants read_x with write_x). */
+const holds = (granted: Set<string>, scope: string) => granted.has(scope) || (scope.startsWith('read_') && granted.has(`write_${scope.slice(5)}`));
 
 export function createShopifySource(client: ShopifyClient, mapping: Mapping, options: ShopifySourceOptions): Source {
   const customers: StreamSpec = {
@@ -114,20 +138,16 @@ export function createShopifySource(client: ShopifyClient, mapping: Mapping, opt
       return { id: m.record.externalId, updatedAt: m.record.updatedAt };
     },
   };
-  const orders: StreamSpec = {
-    name: 'purchases',
-    document: ordersPage(mapping),
-    byId: ordersById(mapping),
-    bulk: ordersBulkQuery(mapping),
-    schema: OrdersPageSchema,
-    connection: (data) => (data as z.output<typeof OrdersPageSchema>).orders,
-    async prepare(context) {
-      const { data } = await client.execute(ACCESS_SCOPES, {}, AccessScopesSchema, { signal: context.signal });
-      const granted = new Set(data.currentAppInstallation.accessScopes.map((s) => s.handle));
-      return granted.has('read_all_orders') ? [] : [READ_ALL_ORDERS_WARNING];
-    },
+  /**
+   * The orders' queries: with read_products each line selects its product and takes the
+   * collections of the products bulk query (collections.ts); without, no product is selected.
+   */
+  const orderQueries = (products: boolean, collectionsOf?: CollectionsOf): StreamQueries => ({
+    document: ordersPage(mapping, products),
+    byId: ordersById(mapping, products),
+    bulk: ordersBulkQuery(mapping, products),
     map(raw, page, stats) {
-      const m = mapOrder(raw, mapping);
+      const m = mapOrder(raw, mapping, collectionsOf);
       if (m.ok === 'test') {
         stats.tests++;
         return { id: m.externalId, updatedAt: (raw as { updatedAt?: string }).updatedAt ?? null };
@@ -138,6 +158,24 @@ export function createShopifySource(client: ShopifyClient, mapping: Mapping, opt
       }
       page.purchases.push(m.record);
       return { id: m.record.externalId, updatedAt: m.record.updatedAt };
+    },
+  });
+  const orders: StreamSpec = {
+    name: 'purchases',
+    ...orderQueries(true),
+    schema: OrdersPageSchema,
+    connection: (data) => (data as z.output<typeof OrdersPageSchema>).orders,
+    async prepare(context) {
+      const { data } = await client.execute(ACCESS_SCOPES, {}, AccessScopesSchema, { signal: context.signal });
+      const granted = new Set(data.currentAppInstallation.accessScopes.map((s) => s.handle));
+      const warnings = granted.has('read_all_orders') ? [] : [READ_ALL_ORDERS_WARNING];
+      // CHOSEN (unverified either way): Shopify may refuse LineItem.product without read_products,
+      // which would refuse the whole orders read; so without it no product is asked for.
+      if (!holds(granted, 'read_products')) return { warnings: [...warnings, READ_PRODUCTS_WARNING], queries: orderQueries(false) };
+      const collections = await readProductCollections(client, context.signal);
+      if (!collections.ok) return { warnings: [...warnings, collectionsFailedWarning(collections.reason)], queries: orderQueries(true) };
+      const { byProduct } = collections;
+      return { warnings, queries: orderQueries(true, (id) => byProduct.get(id)) };
     },
   };
   return {
@@ -167,14 +205,17 @@ function createStream(client: ShopifyClient, spec: StreamSpec, options: ShopifyS
       // Shopify refuses the whole query for one id that is no global id: a garbled one cannot be asked for.
       const type = spec.name === 'contacts' ? 'Customer' : 'Order';
       const valid = ids.filter((id) => new RegExp(`^gid://shopify/${type}/\\d+$`).test(id));
-      for (let i = 0; i < valid.length; i += spec.byId.pageSize) {
-        const { data } = await client.execute(spec.byId, { ids: valid.slice(i, i + spec.byId.pageSize) }, NodesSchema, { signal: context.signal });
+      if (valid.length === 0) return;
+      // The same queries as a read (orders: by the scopes granted, with the products' collections).
+      const { spec: active } = await prepared(spec, context);
+      for (let i = 0; i < valid.length; i += active.byId.pageSize) {
+        const { data } = await client.execute(active.byId, { ids: valid.slice(i, i + active.byId.pageSize) }, NodesSchema, { signal: context.signal });
         const page = emptyPage('incremental');
         const stats = { tests: 0 };
         for (const raw of data.nodes) {
           if (raw === null) continue;
           page.received++;
-          spec.map(raw, page, stats);
+          active.map(raw, page, stats);
         }
         yield page;
       }
@@ -182,10 +223,10 @@ function createStream(client: ShopifyClient, spec: StreamSpec, options: ShopifyS
     async *read(stored: JsonValue | undefined, context: ReadContext) {
       const parsed = CursorSchema.safeParse(stored);
       const cursor: Cursor | undefined = context.full || !parsed.success ? undefined : parsed.data;
-      const warnings = spec.prepare ? await spec.prepare(context) : [];
+      const { spec: active, warnings } = await prepared(spec, context);
       const pages = cursor?.phase === 'incremental'
-        ? readChanges(client, spec, cursor.since, overlapMs, warnings, context)
-        : readBulk(client, spec, cursor?.phase === 'bulk' ? cursor : undefined, warnings, context);
+        ? readChanges(client, active, cursor.since, overlapMs, warnings, context)
+        : readBulk(client, active, cursor?.phase === 'bulk' ? cursor : undefined, warnings, context);
       // Without read_all_orders, orders older than 60 days are hidden, not gone.
       const hidden = warnings.includes(READ_ALL_ORDERS_WARNING) ? 'Shopify shows only the last 60 days of orders' : undefined;
       for await (const page of pages) yield hidden ? { ...page, partialView: hidden } : page;

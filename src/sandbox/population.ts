@@ -1207,6 +1207,11 @@ const PRODUCTS = Object.freeze({
   giftCards: { productType: 'Gift Cards', vendors: ['Northside Roasters'], collections: ['Gifts'], unitPrice: [25, 100] },
 } satisfies Record<string, Product>);
 type ProductKey = keyof typeof PRODUCTS;
+
+/** The catalogue's collections of a product type (the emulators' products carry them); undefined for a type it does not sell. */
+export function catalogueCollections(productType: string): readonly string[] | undefined {
+  return Object.values(PRODUCTS).find((p: Product) => p.productType === productType)?.collections;
+}
 const CHEAPEST: readonly (readonly [ProductKey, number])[] = [['snacks', 1]];
 
 /** What each customer type buys (weights); prospects' lost and open deals are a mix. */

@@ -3,10 +3,11 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ShopifyClient } from '../../connectors/shopify/client.js';
 import type { ShopifyConfig } from '../../connectors/shopify/config.js';
 import { createShopifyDestination } from '../../connectors/shopify/destination.js';
-import { ACCESS_SCOPES, customersBulkQuery, ordersBulkQuery, type GraphqlDocument } from '../../connectors/shopify/documents.js';
+import { ACCESS_SCOPES, customersBulkQuery, ordersBulkQuery, ordersPage, PRODUCT_COLLECTIONS_BULK, type GraphqlDocument } from '../../connectors/shopify/documents.js';
+import { collectionsFailedWarning } from '../../connectors/shopify/collections.js';
 import { shopify } from '../../connectors/shopify/index.js';
 import { AccessScopesSchema, CustomersPageSchema } from '../../connectors/shopify/schemas.js';
-import { BULK_PAGE_SIZE, createShopifySource, READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
+import { BULK_PAGE_SIZE, createShopifySource, READ_ALL_ORDERS_WARNING, READ_PRODUCTS_WARNING } from '../../connectors/shopify/source.js';
 import { loadMapping } from '../../src/config/mapping.js';
 import type { BatchResult, PlanBatch, SourcePage } from '../../src/domain/connector.js';
 import type { DestinationPlan } from '../../src/domain/plan.js';
@@ -238,21 +239,24 @@ describe('Shopify source pages', () => {
     expect(got[0]!.cursor).toEqual({ phase: 'incremental', since });
   });
 
-  it('orders: skips test orders and says how many; warns on every page without read_all_orders', async () => {
+  it('orders: skips test orders and says how many; warns on every page without read_all_orders (and without read_products, lines without their product)', async () => {
     const order = (n: number, test: boolean) => ({
       id: `gid://shopify/Order/${n}`, updatedAt: '2026-01-01T00:00:00Z', createdAt: '2026-01-01T00:00:00Z', processedAt: '2026-01-01T00:00:00Z',
       cancelledAt: null, test, customer: { id: 'gid://shopify/Customer/1' }, name: `#${n}`, displayFinancialStatus: 'PAID',
       currentTotalPriceSet: { shopMoney: { amount: '10.00', currencyCode: 'EUR' } },
     });
     nock(BASE).post(PATH, (b: { operationName: string }) => b.operationName === 'AccessScopes').reply(200, scopesAnswer(['read_orders', 'read_customers']));
-    nock(BASE).post(PATH).reply(200, { data: { orders: { pageInfo: { hasNextPage: true, endCursor: 'o1' }, nodes: [order(1, false), order(2, true)] } }, extensions: { cost: cost(998, 10, 1500) } });
+    const queries: string[] = [];
+    nock(BASE).post(PATH).reply(200, (_u, b) => (queries.push((b as { query: string }).query), { data: { orders: { pageInfo: { hasNextPage: true, endCursor: 'o1' }, nodes: [order(1, false), order(2, true)] } }, extensions: { cost: cost(998, 10, 1500) } }));
     nock(BASE).post(PATH).reply(200, { data: { orders: { pageInfo: { hasNextPage: false, endCursor: 'o2' }, nodes: [order(3, true)] } }, extensions: { cost: cost(998, 6, 1500) } });
     const source = createShopifySource(client().c, mapping, { lookbackMinutes: 10 });
     const got = await pages(source.streams[1]!.read(changes, context));
     expect(got.map((p) => p.purchases.length)).toEqual([1, 0]);
-    expect(got[0]!.warnings).toEqual([READ_ALL_ORDERS_WARNING]);
-    expect(got[1]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, 'Shopify: skipped 2 test orders (test: true); they are not purchases.']);
+    expect(got[0]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, READ_PRODUCTS_WARNING]);
+    expect(got[1]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, READ_PRODUCTS_WARNING, 'Shopify: skipped 2 test orders (test: true); they are not purchases.']);
     expect(got[0]!.purchases[0]).toMatchObject({ amount: 10, currency: 'EUR', status: 'won' });
+    expect(queries[0]).toBe(ordersPage(mapping, false).query);
+    expect(queries[0]).not.toContain('product');
   });
 });
 
@@ -436,7 +440,8 @@ describe('Shopify source: a full pull is one bulk operation', () => {
       cancelledAt: null, test: false, customer: { id: 'gid://shopify/Customer/1' }, name: `#${n}`, displayFinancialStatus: 'PAID',
       currentTotalPriceSet: { shopMoney: { amount: '10.00', currencyCode: 'EUR' } }, ...extra,
     });
-    const ordersQuery = ordersBulkQuery(mapping).query;
+    // Without read_products: no products read, lines without their product.
+    const ordersQuery = ordersBulkQuery(mapping, false).query;
     nock(BASE).post(PATH, op('AccessScopes')).reply(200, scopesAnswer(['read_orders', 'read_customers']));
     nock(BASE).post(PATH, (b: { operationName: string; variables: { query?: string } }) => b.operationName === 'BulkQueryRun' && b.variables.query === ordersQuery)
       .reply(200, started(operation('CREATED', { query: ordersQuery })));
@@ -447,14 +452,64 @@ describe('Shopify source: a full pull is one bulk operation', () => {
     const source = createShopifySource(client({ bulkPollMs: 5 }).c, mapping, { lookbackMinutes: 10 });
     const { pages: got, error } = await readAll(source.streams[1]!.read(undefined, fullContext));
     expect(error).toBeUndefined();
-    expect(got[0]!.warnings).toEqual([READ_ALL_ORDERS_WARNING]);
-    expect(got[1]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, 'Shopify: skipped 1 test order (test: true); they are not purchases.']);
+    expect(got[0]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, READ_PRODUCTS_WARNING]);
+    expect(got[1]!.warnings).toEqual([READ_ALL_ORDERS_WARNING, READ_PRODUCTS_WARNING, 'Shopify: skipped 1 test order (test: true); they are not purchases.']);
     expect(got[1]!.purchases.map((p) => [p.externalId, p.status, p.contactExternalIds])).toEqual([
       ['gid://shopify/Order/1', 'won', ['gid://shopify/Customer/1']],
       ['gid://shopify/Order/3', 'cancelled', ['gid://shopify/Customer/1']],
       ['gid://shopify/Order/4', 'refunded', []],
     ]);
     expect(got[1]!.received).toBe(4);
+  });
+  it('orders with read_products: every product\'s collections come from a products bulk operation first, and each line takes its product\'s', async () => {
+    const productsQuery = PRODUCT_COLLECTIONS_BULK.query;
+    nock(BASE).post(PATH, op('AccessScopes')).reply(200, scopesAnswer(['read_orders', 'read_all_orders', 'read_customers', 'read_products']));
+    nock(BASE).post(PATH, (b: { operationName: string; variables: { query?: string; groupObjects?: boolean } }) => b.operationName === 'BulkQueryRun' && b.variables.query === productsQuery && b.variables.groupObjects === true)
+      .reply(200, started(operation('CREATED', { query: productsQuery })));
+    nock(BASE).post(PATH, op('BulkOperation')).reply(200, polled(operation('COMPLETED', { query: productsQuery, objectCount: '4', url: fileUrl('/products-final') })));
+    // As Shopify writes it: each collection a line of its own naming its product; a product in no collection.
+    nock(STORAGE).get('/products-final').query(true).reply(200, jsonl([
+      { id: 'gid://shopify/Product/11' },
+      { title: 'Coffee', __parentId: 'gid://shopify/Product/11' },
+      { title: 'Bestsellers', __parentId: 'gid://shopify/Product/11' },
+      { id: 'gid://shopify/Product/12' },
+    ]));
+    const line = (product: string | null, vendor = 'Acme') => ({
+      quantity: 1, discountedTotalSet: { shopMoney: { amount: '5.00', currencyCode: 'EUR' } },
+      product: product === null ? null : { id: product, productType: 'Coffee', vendor },
+    });
+    const order = {
+      id: 'gid://shopify/Order/1', updatedAt: '2026-01-01T00:00:00Z', createdAt: '2026-01-01T00:00:00Z', processedAt: '2026-01-01T00:00:00Z',
+      cancelledAt: null, test: false, customer: { id: 'gid://shopify/Customer/1' }, name: '#1', displayFinancialStatus: 'PAID',
+      currentTotalPriceSet: { shopMoney: { amount: '15.00', currencyCode: 'EUR' } },
+      lineItems: { pageInfo: { hasNextPage: false }, nodes: [line('gid://shopify/Product/11'), line('gid://shopify/Product/12'), line(null)] },
+    };
+    let sent = '';
+    nock(BASE).post(PATH, op('OrdersPage')).reply(200, (_u, b) => ((sent = (b as { query: string }).query), { data: { orders: { pageInfo: { hasNextPage: false, endCursor: 'o1' }, nodes: [order] } }, extensions: { cost: cost(998, 10, 1500) } }));
+    const source = createShopifySource(client({ bulkPollMs: 5 }).c, mapping, { lookbackMinutes: 10 });
+    const { pages: got, error } = await readAll(source.streams[1]!.read({ phase: 'incremental', since: 0 }, context));
+    expect(error).toBeUndefined();
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(sent).toContain('product { id productType vendor }');
+    expect(got[0]!.warnings ?? []).toEqual([]);
+    expect(got[0]!.purchases[0]!.items!.map((i) => i.collections)).toEqual([['Coffee', 'Bestsellers'], [], []]);
+  });
+
+  it('orders with read_products whose products read is refused: the orders are read all the same, collections empty, and the pull says so', async () => {
+    nock(BASE).post(PATH, op('AccessScopes')).reply(200, scopesAnswer(['read_orders', 'read_all_orders', 'read_customers', 'read_products']));
+    nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(null, [{ field: ['query'], message: 'Access denied for products field.', code: 'INVALID' }]));
+    const order = {
+      id: 'gid://shopify/Order/1', updatedAt: '2026-01-01T00:00:00Z', createdAt: '2026-01-01T00:00:00Z', processedAt: '2026-01-01T00:00:00Z',
+      cancelledAt: null, test: false, customer: { id: 'gid://shopify/Customer/1' }, name: '#1', displayFinancialStatus: 'PAID',
+      currentTotalPriceSet: { shopMoney: { amount: '5.00', currencyCode: 'EUR' } },
+      lineItems: { pageInfo: { hasNextPage: false }, nodes: [{ quantity: 1, discountedTotalSet: { shopMoney: { amount: '5.00' } }, product: { id: 'gid://shopify/Product/11', productType: 'Tea', vendor: 'Leaf' } }] },
+    };
+    nock(BASE).post(PATH, op('OrdersPage')).reply(200, { data: { orders: { pageInfo: { hasNextPage: false, endCursor: 'o1' }, nodes: [order] } }, extensions: { cost: cost(998, 10, 1500) } });
+    const source = createShopifySource(client({ bulkPollMs: 5 }).c, mapping, { lookbackMinutes: 10 });
+    const { pages: got, error } = await readAll(source.streams[1]!.read({ phase: 'incremental', since: 0 }, context));
+    expect(error).toBeUndefined();
+    expect(got[0]!.warnings).toEqual([collectionsFailedWarning('Shopify refused the bulk query: Access denied for products field. (INVALID)')]);
+    expect(got[0]!.purchases[0]!.items).toEqual([{ productType: 'Tea', vendor: 'Leaf', collections: [], quantity: 1, amount: 5 }]);
   });
 });
 

@@ -21,12 +21,13 @@ const KILL_POINTS: KillPoint[] = [
   { name: 'pull: HubSpot, mid-listing, after the 1st contacts page is stored', phase: 'pull', platform: 'hubspot', nth: 2, match: hubspot('GET', /^\/crm\/v3\/objects\/contacts$/) },
   { name: 'pull: Marketo, in the middle of bulk extract polling', phase: 'pull', platform: 'marketo', nth: 12, match: marketo('GET', /^\/bulk\/v1\/leads\/export\/[^/]+\/status\.json$/) },
   { name: 'pull: Shopify, while the customers bulk operation runs', phase: 'pull', platform: 'shopify', nth: 1, match: shopify('BulkOperation') },
-  { name: 'pull: Shopify, as the orders bulk operation is started', phase: 'pull', platform: 'shopify', nth: 2, match: shopify('BulkQueryRun') },
+  // The pull's bulk operations: customers, products (their collections), orders.
+  { name: 'pull: Shopify, as the orders bulk operation is started', phase: 'pull', platform: 'shopify', nth: 3, match: shopify('BulkQueryRun') },
   {
     name: 'pull: Shopify, reading the orders bulk result, once its first page is stored',
     phase: 'pull',
     platform: 'shopify',
-    nth: 2,
+    nth: 3,
     match: (r) => r.method === 'GET' && r.path.startsWith('/bulk-operation-outputs/'),
     // 1,200 of ~1,800 lines: the first 1,000-line page is stored with its cursor, the rest never comes.
     midAnswer: { lines: 1200, stored: "SELECT json_extract(cursor, '$.lines') >= 1000 FROM stream_cursors WHERE platform = 'shopify' AND stream = 'purchases'" },

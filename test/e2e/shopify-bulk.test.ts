@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { customersPage, ordersPage } from '../../connectors/shopify/documents.js';
+import { customersPage, ordersPage, PRODUCT_COLLECTIONS_BULK } from '../../connectors/shopify/documents.js';
 import { shopify } from '../../connectors/shopify/index.js';
 import { BULK_PAGE_SIZE } from '../../connectors/shopify/source.js';
 import { loadMapping } from '../../src/config/mapping.js';
@@ -62,9 +62,10 @@ describe('Shopify full pull as bulk operations, on the Standard bucket', () => {
       const log = world.emulator.requests;
       expect(log.filter((r) => r.throttled)).toEqual([]);
       expect(requestCounts(session).shopify).toMatchObject({ throttled: 0, retries: 0 });
-      expect(operations(world, 'BulkQueryRun')).toBe(2);
+      // Customers, products (their collections), orders.
+      expect(operations(world, 'BulkQueryRun')).toBe(3);
       expect(operations(world, 'CustomersPage') + operations(world, 'OrdersPage')).toBe(0);
-      expect(downloads(world)).toBe(2);
+      expect(downloads(world)).toBe(3);
       // What was asked of the bucket, against what paging through the same records would ask.
       expect(operations(world, 'AbandonedCheckoutsPage')).toBe(Math.ceil(checkouts / 250));
       const requested = log.filter((r) => r.operation !== 'AbandonedCheckoutsPage').reduce((n, r) => n + (r.requestedCost ?? 0), 0);
@@ -95,17 +96,18 @@ describe('Shopify bulk pull interrupted', () => {
       expect(stored).toMatchObject({ phase: 'bulk' });
       expect(stored.lines).toBeGreaterThanOrEqual(BULK_PAGE_SIZE);
       expect(stored.lines).toBeLessThanOrEqual(BULK_PAGE_SIZE + 3);
-      expect(stored.operation).toBe(world.emulator.bulkOperations()[1]!.id);
+      // Customers, products, then orders.
+      expect(stored.operation).toBe(world.emulator.bulkOperations()[2]!.id);
       const before = count(session, 'purchases').n;
       expect(before).toBeGreaterThan(0);
       expect(before).toBeLessThanOrEqual(BULK_PAGE_SIZE);
 
       world.emulator.resetRequestLog();
       const result = await pull(session, { full: false, signal });
-      expect(operations(world, 'BulkQueryRun')).toBe(0);
-      expect(world.emulator.bulkOperations()).toHaveLength(2);
-      expect(operations(world, 'BulkOperation')).toBe(1);
-      expect(downloads(world)).toBe(1);
+      // No new orders operation: only the products' collections are read again (every pull does).
+      expect(operations(world, 'BulkQueryRun')).toBe(1);
+      expect(world.emulator.bulkOperations().slice(3).map((o) => o.query)).toEqual([PRODUCT_COLLECTIONS_BULK.query]);
+      expect(downloads(world)).toBe(2);
       const pulled = result.streams.find((s) => s.stream === 'purchases')!;
       expect(pulled.mode).toBe('full');
       // The resumed read sends the orders after the first page: those the first page held were
@@ -133,8 +135,8 @@ describe('Shopify bulk pull interrupted', () => {
       expect(world.emulator.bulkOperations().map((o) => o.status)).toEqual(['RUNNING']);
       world.emulator.resetRequestLog();
       await pull(session, { full: false, signal });
-      expect(operations(world, 'BulkQueryRun')).toBe(1); // orders only
-      expect(world.emulator.bulkOperations()).toHaveLength(2);
+      expect(operations(world, 'BulkQueryRun')).toBe(2); // products and orders only
+      expect(world.emulator.bulkOperations()).toHaveLength(3);
       expectComplete(world, session);
     } finally {
       await world.close();
@@ -150,8 +152,9 @@ describe('Shopify bulk pull interrupted', () => {
       world.emulator.expireBulkOperations();
       world.emulator.resetRequestLog();
       const result = await pull(session, { full: false, signal });
-      expect(operations(world, 'BulkQueryRun')).toBe(1);
-      expect(world.emulator.bulkOperations().map((o) => o.status)).toEqual(['EXPIRED', 'EXPIRED', 'COMPLETED']);
+      // Products and orders again; customers are incremental.
+      expect(operations(world, 'BulkQueryRun')).toBe(2);
+      expect(world.emulator.bulkOperations().map((o) => o.status)).toEqual(['EXPIRED', 'EXPIRED', 'EXPIRED', 'COMPLETED', 'COMPLETED']);
       expect(result.streams.find((s) => s.stream === 'purchases')!.received).toBe(world.emulator.listOrders().length);
       expectComplete(world, session);
     } finally {
@@ -166,13 +169,14 @@ describe('Shopify bulk pull interrupted', () => {
       let started = 0;
       // Cut the orders file after 1.5 pages: the first page is written, the half page is read again.
       world.emulator.onRequest = ({ operation }) => {
-        if (operation === 'BulkQueryRun' && ++started === 2) world.emulator.cutBulkDownloads(BULK_PAGE_SIZE + 500);
+        // The 3rd operation is the orders' (customers, products, orders).
+        if (operation === 'BulkQueryRun' && ++started === 3) world.emulator.cutBulkDownloads(BULK_PAGE_SIZE + 500);
       };
       const result = await pull(session, { full: true, signal });
       const pulled = result.streams.find((s) => s.stream === 'purchases')!;
-      expect(downloads(world)).toBe(3);
+      expect(downloads(world)).toBe(4);
       expect(pulled.received).toBe(world.emulator.listOrders().length);
-      expect(world.emulator.bulkOperations()).toHaveLength(2);
+      expect(world.emulator.bulkOperations()).toHaveLength(3);
       expectComplete(world, session);
     } finally {
       await world.close();
@@ -187,8 +191,8 @@ describe('Shopify bulk pull interrupted', () => {
       await expect(pull(session, { full: true, signal })).rejects.toThrow(/ended FAILED with errorCode INTERNAL_SERVER_ERROR/);
       world.emulator.resetRequestLog();
       await pull(session, { full: false, signal });
-      expect(operations(world, 'BulkQueryRun')).toBe(2);
-      expect(world.emulator.bulkOperations().map((o) => o.status)).toEqual(['FAILED', 'COMPLETED', 'COMPLETED']);
+      expect(operations(world, 'BulkQueryRun')).toBe(3);
+      expect(world.emulator.bulkOperations().map((o) => o.status)).toEqual(['FAILED', 'COMPLETED', 'COMPLETED', 'COMPLETED']);
       expectComplete(world, session);
     } finally {
       await world.close();

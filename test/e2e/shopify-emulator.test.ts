@@ -76,7 +76,7 @@ describe('Shopify emulator', () => {
     const orders = await client.execute(ordersPage(mapping), { first: ordersPage(mapping).pageSize, after: null, query: null }, OrdersPageSchema);
     for (const n of orders.data.orders.nodes) expectShape(OrderNodeSchema, n);
     const scopes = await client.execute(ACCESS_SCOPES, {}, AccessScopesSchema);
-    expect(scopes.data.currentAppInstallation.accessScopes.map((s) => s.handle)).toEqual(['read_all_orders', 'read_customers', 'read_orders', 'write_customer_data_erasure', 'write_customers']);
+    expect(scopes.data.currentAppInstallation.accessScopes.map((s) => s.handle)).toEqual(['read_all_orders', 'read_customers', 'read_orders', 'read_products', 'write_customer_data_erasure', 'write_customers']);
 
     const ids = customers.data.customers.nodes.slice(0, 2).map((n) => (n as { id: string }).id);
     const tags = await client.execute(tagsDocument('tagsAdd', 2), { tags: ['segsync:champions'], id0: ids[0], id1: ids[1] }, MutationDataSchema, { partial: true });

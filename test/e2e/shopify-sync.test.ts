@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { segmentTag } from '../../connectors/shopify/destination.js';
+import { PRODUCT_COLLECTIONS_BULK } from '../../connectors/shopify/documents.js';
 import { STANDARD_BUCKET } from '../../connectors/shopify/emulator/index.js';
 import { READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { requestCounts, type Session } from '../../src/pipeline/session.js';
 import { SHOPIFY_ANCHOR, shopifyWorld, signal, type ShopifyWorld } from '../helpers/shopify-world.js';
 
-const writes = (world: ShopifyWorld) => world.emulator.requests.filter((r) => r.write).length;
+/** Requests that may change the shop: a bulk query operation (every pull reads the products' collections with one) only reads. */
+const writes = (world: ShopifyWorld) => world.emulator.requests.filter((r) => r.write && r.operation !== 'BulkQueryRun').length;
 const throttled = (world: ShopifyWorld) => world.emulator.requests.filter((r) => r.throttled).length;
 
 /**
@@ -94,16 +96,16 @@ describe('Shopify end to end: pull → segment → push, read back from the emul
     expect(typed.metafields['segsync.rfm_r']!.type).toBe('number_integer');
   });
 
-  it('a full sync is paced: throttled at most once; its full pull is two bulk operations, not pages', () => {
+  it('a full sync is paced: throttled at most once; its full pull is three bulk operations (customers, products, orders), not pages', () => {
     expect(throttled(world)).toBeLessThanOrEqual(1);
     expect(requestCounts(session).shopify!.throttled).toBeLessThanOrEqual(1);
     const operations = world.emulator.requests.map((r) => r.operation);
-    expect(operations.filter((o) => o === 'BulkQueryRun')).toHaveLength(2);
+    expect(operations.filter((o) => o === 'BulkQueryRun')).toHaveLength(3);
     expect(operations).not.toContain('CustomersPage');
     expect(operations).not.toContain('OrdersPage');
     // Each result file downloaded once, without the access token.
-    expect(world.emulator.requests.filter((r) => r.method === 'GET' && r.status === 200)).toHaveLength(2);
-    expect(world.emulator.bulkOperations().map((o) => o.status)).toEqual(['COMPLETED', 'COMPLETED']);
+    expect(world.emulator.requests.filter((r) => r.method === 'GET' && r.status === 200)).toHaveLength(3);
+    expect(world.emulator.bulkOperations().map((o) => o.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
   });
 
   it('a rerun (incremental pull, segment, push) sends zero write requests', async () => {
@@ -196,7 +198,9 @@ describe('Shopify incremental pull interrupted', () => {
       const result = await pull(session, { full: false, signal });
       const orders = result.streams.find((s) => s.stream === 'purchases')!;
       expect(orders.mode).toBe('incremental');
-      expect(world.emulator.requests.some((r) => r.operation === 'BulkQueryRun')).toBe(false);
+      // Pages, not a bulk operation: the one bulk operation reads the products' collections.
+      expect(world.emulator.requests.filter((r) => r.operation === 'BulkQueryRun')).toHaveLength(1);
+      expect(world.emulator.bulkOperations().at(-1)!.query).toBe(PRODUCT_COLLECTIONS_BULK.query);
       // The first page was written: the rerun starts after it (less its overlap), not from the start.
       expect(orders.changed).toBeGreaterThan(0);
       expect(orders.changed).toBeLessThan(300);

@@ -46,7 +46,7 @@ describe('Shopify documents against the vendored Admin schema 2026-07', () => {
 
   it('every query and mutation the connector sends is valid, bulk operations\' inner queries included', () => {
     expect(documents.length).toBeGreaterThanOrEqual(10);
-    expect(bulkQueries.map((q) => q.name)).toEqual(['CustomersBulk', 'OrdersBulk']);
+    expect(bulkQueries.map((q) => q.name)).toEqual(['CustomersBulk', 'OrdersBulk', 'OrdersBulkWithoutProducts', 'ProductCollectionsBulk']);
     for (const doc of [...documents, ...bulkQueries]) {
       const errors = validate(schema, parse(doc.query));
       expect(errors.map((e) => e.message), doc.name).toEqual([]);
@@ -64,7 +64,13 @@ describe('Shopify documents against the vendored Admin schema 2026-07', () => {
     const lines = (query: string) => query.replace(/lineItems(\(first: \d+\))? \{ (pageInfo \{ hasNextPage \} nodes|edges \{ node) \{/, 'lineItems {');
     expect(lines(bulkQueries[1]!.query)).toContain(lines(ordersPage(mapping).query).match(/nodes \{ (id .*) \}\n  \}/)![1]!.replace(/ \}$/, ''));
     expect(bulkQueries[1]!.query).toContain('lineItems { edges { node { quantity discountedTotalSet { shopMoney { amount currencyCode } } product { id productType vendor } } } }');
-    expect(bulkQueries.map((q) => q.groupObjects)).toEqual([false, true]);
+    expect(bulkQueries.map((q) => q.groupObjects)).toEqual([false, true, true, true]);
+    // Without read_products the lines select their own vendor and no product (a Product object needs the scope).
+    expect(bulkQueries[2]!.query).toContain('lineItems { edges { node { quantity discountedTotalSet { shopMoney { amount currencyCode } } vendor } } }');
+    expect(bulkQueries[2]!.query).not.toContain('product');
+    expect(ordersPage(mapping, false).query).not.toContain('product');
+    // Collections: one level below the products root, as bulk queries allow (not below orders' lines: a third level).
+    expect(bulkQueries[3]!.query.replace(/\s+/g, ' ')).toBe('{ products { edges { node { id collections { edges { node { title } } } } } } }');
     expect(BULK_QUERY_RUN.query).toContain('bulkOperationRunQuery(query: $query, groupObjects: $groupObjects)');
     // 2026-07 deprecates currentBulkOperation: the connector polls bulkOperation(id:).
     expect(BULK_OPERATION.query).toContain('bulkOperation(id: $id)');
@@ -103,6 +109,8 @@ describe('Shopify documents against the vendored Admin schema 2026-07', () => {
     expect(customersPage(mapping)).toMatchObject({ pageSize: 249, cost: 998 });
     // Orders read their first 20 lines: 4 + (2 + 20 × 4) points per order, so 11 orders a page.
     expect(ordersPage(mapping)).toMatchObject({ pageSize: 11, cost: 2 + 11 * 86 });
+    // Without the product: 3 objects a line, 4 + (2 + 20 × 3) points per order, 15 orders a page.
+    expect(ordersPage(mapping, false)).toMatchObject({ pageSize: 15, cost: 2 + 15 * 66 });
     const lean: Mapping = { ...mapping, contacts: { ...mapping.contacts, fields: { email: 'defaultEmailAddress.emailAddress' }, attributes: {} } };
     expect(customersPage(lean)).toMatchObject({ pageSize: 250, cost: 502 });
   });

@@ -17,7 +17,9 @@ import type { SyntheticLineItem } from '../../../src/sandbox/population-types.js
 import { paginate, type PageArgs } from './connection.js';
 import { searchFilter, type FieldSpec, type SearchWarning } from './search.js';
 import { customerRequestDataErasure } from './erasure.js';
-import { FIRST_CUSTOMER_ID, unit, type CheckoutRecord, type CustomerRecord, type DefinitionRecord, type MetafieldRecord, type OrderRecord, type ShopState } from './state.js';
+import {
+  FIRST_CUSTOMER_ID, productIdOf, unit, type CheckoutRecord, type CustomerRecord, type DefinitionRecord, type MetafieldRecord, type OrderRecord, type ProductRecord, type ShopState,
+} from './state.js';
 
 const DAY_MS = 86_400_000;
 /** Without read_all_orders, Shopify shows only orders created in the last 60 days. */
@@ -224,7 +226,7 @@ function orderView(ctx: ResolverContext, o: OrderRecord) {
     lineItems: (args: PageArgs) => {
       const lines = o.items.map((item, n) => ({ item, n }));
       const page = paginate(lines, args, (l) => ({ id: l.n + 1, value: l.n + 1 }), { unpaged: ctx.unpaged });
-      return mapConnection(page, (l) => lineItemView(o, l.item, l.n));
+      return mapConnection(page, (l) => lineItemView(ctx, o, l.item, l.n));
     },
     email: () => (o.customerId === null ? null : ctx.state.customer(o.customerId)?.email ?? null),
     customer: () => {
@@ -234,25 +236,40 @@ function orderView(ctx: ResolverContext, o: OrderRecord) {
   };
 }
 
-/** A product per (product type, vendor): the population names no products, only what a line was. */
-function productId(item: SyntheticLineItem): number {
-  return 1 + Math.floor(unit(`${item.productType}|${item.vendor}`) * 1e9);
-}
-
-function lineItemView(o: OrderRecord, item: SyntheticLineItem, n: number) {
-  const total = money(item.amount.toFixed(2), o.currency);
-  const product = {
+/**
+ * Product objects need the read_products scope. CHOSEN (the strict reading; unverified): the same
+ * holds for `LineItem.product` on an order read with read_orders only, which answers ACCESS_DENIED
+ * as any field of a missing scope does (requireScope).
+ */
+function productView(ctx: ResolverContext, p: ProductRecord) {
+  requireScope(ctx, 'read_products', 'product');
+  return {
     __typename: 'Product',
-    id: gid('Product', productId(item)),
-    title: item.productType,
-    productType: item.productType,
-    vendor: item.vendor,
+    id: gid('Product', p.id),
+    legacyResourceId: String(p.id),
+    title: p.productType,
+    handle: `${p.productType}-${p.vendor}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, ''),
+    productType: p.productType,
+    vendor: p.vendor,
+    status: 'ACTIVE',
     collections: (args: PageArgs) => {
-      const titles = item.collections.map((title, k) => ({ title, k }));
-      const page = paginate(titles, args, (t) => ({ id: t.k + 1, value: t.k + 1 }), {});
+      const titles = p.collections.map((title, k) => ({ title, k }));
+      const page = paginate(titles, args, (t) => ({ id: t.k + 1, value: t.k + 1 }), { unpaged: ctx.unpaged });
       return mapConnection(page, (t) => ({ __typename: 'Collection', id: gid('Collection', 1 + Math.floor(unit(t.title) * 1e9)), title: t.title }));
     },
   };
+}
+
+/** `products`: the products the orders' lines name (state.ts), by id; needs read_products. */
+function productConnection(ctx: ResolverContext, args: PageArgs & { query?: string | null; sortKey?: string | null }) {
+  requireScope(ctx, 'read_products', 'products');
+  const all = [...ctx.state.products.values()];
+  const page = paginate(all, args, (p) => ({ id: p.id, value: p.id }), { unpaged: ctx.unpaged });
+  return mapConnection(page, (p) => productView(ctx, p));
+}
+
+function lineItemView(ctx: ResolverContext, o: OrderRecord, item: SyntheticLineItem, n: number) {
+  const total = money(item.amount.toFixed(2), o.currency);
   return {
     __typename: 'LineItem',
     // CHOSEN: line ids from the order id and the line's position.
@@ -263,7 +280,10 @@ function lineItemView(o: OrderRecord, item: SyntheticLineItem, n: number) {
     originalTotalSet: total,
     discountedTotalSet: total,
     vendor: item.vendor,
-    product,
+    product: () => {
+      const p = ctx.state.products.get(productIdOf(item));
+      return p ? productView(ctx, p) : null;
+    },
   };
 }
 
@@ -643,6 +663,7 @@ export function rootValue(ctx: ResolverContext) {
       return { count: Math.min(count, limit), precision: count > limit ? 'AT_LEAST' : 'EXACT' };
     },
     abandonedCheckouts: (args: PageArgs & { query?: string | null; sortKey?: string | null }) => checkoutConnection(ctx, args),
+    products: (args: PageArgs & { query?: string | null; sortKey?: string | null }) => productConnection(ctx, args),
     orders: (args: PageArgs & { query?: string | null; sortKey?: string | null }) => {
       requireScope(ctx, 'read_orders', 'orders');
       return orderConnection(ctx, ctx.state.orders, args, ['orders']);

@@ -40,7 +40,8 @@ import { gid, iso, parseGid, rootValue, type ResolverContext } from './resolvers
 import { adminSchema } from './schema.js';
 import { ShopState, type CustomerRecord, type FinancialStatus, type MarketingState } from './state.js';
 
-export const DEFAULT_SCOPES = ['read_customers', 'write_customers', 'read_orders', 'read_all_orders', 'write_customer_data_erasure'] as const;
+/** read_products: order lines carry their product (type, vendor, collections), as the demo shows. */
+export const DEFAULT_SCOPES = ['read_customers', 'write_customers', 'read_orders', 'read_all_orders', 'read_products', 'write_customer_data_erasure'] as const;
 export const MAX_QUERY_COST = 1000;
 
 export interface ShopifyEmulatorOptions {
@@ -48,7 +49,7 @@ export interface ShopifyEmulatorOptions {
   accessToken?: string;
   /** The app's bucket; default a Standard plan: 2,000 points, 100 restored per second. */
   bucket?: BucketSettings;
-  /** Granted access scopes; default read_customers, write_customers, read_orders, read_all_orders, write_customer_data_erasure. */
+  /** Granted access scopes; default read_customers, write_customers, read_orders, read_all_orders, read_products, write_customer_data_erasure. */
   scopes?: readonly string[];
   /** HTTP status of a THROTTLED answer: 200 as reported for the GraphQL API (default), or 429. */
   throttledStatus?: 200 | 429;

@@ -71,6 +71,23 @@ export class OrderRecord {
   }
 }
 
+/**
+ * A product: the population names none, only what each line was, so there is one per product
+ * type and vendor (CHOSEN), with the collections of the first line that names it (the sandbox
+ * catalogue gives every line of a product type the same).
+ */
+export interface ProductRecord {
+  id: number;
+  productType: string;
+  vendor: string;
+  collections: readonly string[];
+}
+
+/** The product a line was: its id from its product type and vendor. */
+export function productIdOf(item: SyntheticLineItem): number {
+  return 1 + Math.floor(unit(`${item.productType}|${item.vendor}`) * 1e9);
+}
+
 /** A checkout a customer left unfinished (AbandonedCheckout); only ones with a customer are kept. */
 export interface CheckoutRecord {
   id: number;
@@ -112,6 +129,8 @@ export class ShopState {
   readonly customers: CustomerRecord[] = [];
   readonly orders: OrderRecord[] = [];
   readonly checkouts: CheckoutRecord[] = [];
+  /** The products the orders' lines name, by id, in the order they first appear. */
+  readonly products = new Map<number, ProductRecord>();
   /** `${ownerType}|${namespace}|${key}` → definition. */
   readonly definitions = new Map<string, DefinitionRecord>();
   /** Normalized email → customer id. */
@@ -253,6 +272,10 @@ export class ShopState {
     );
     this.orders.push(order);
     customer.orderIds.push(order.id);
+    for (const item of items) {
+      const id = productIdOf(item);
+      if (!this.products.has(id)) this.products.set(id, { id, productType: item.productType, vendor: item.vendor, collections: [...item.collections] });
+    }
     return order;
   }
 
