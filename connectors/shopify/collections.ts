@@ -6,7 +6,8 @@
  * orders stream (its mutation, 10 points, and its polls, 1 point each), and a file with one line
  * per product and one per collection membership.
  *
- * Collections are optional: a refused or failed read is a warning, never a failed orders pull.
+ * Collections are optional: a refused or failed read is a warning, never a failed orders pull, and
+ * the lines it could not complete keep the collections stored before (PurchaseItem.unread).
  */
 import { z } from 'zod';
 import { ApiError } from '../../src/http/errors.js';
@@ -23,7 +24,7 @@ const CollectionLineSchema = z.looseObject({ title: z.string() });
 export type ProductCollections = { ok: true; byProduct: Map<string, string[]> } | { ok: false; reason: string };
 
 export function collectionsFailedWarning(reason: string): string {
-  return `Shopify: product collections were not read (${reason}); every order line's collections are left empty this pull. ` +
+  return `Shopify: product collections were not read (${reason}); the collections stored earlier are kept, and lines read for the first time have none yet. ` +
     'Product types and vendors are read as usual; run the pull again to read collections.';
 }
 

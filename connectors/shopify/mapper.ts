@@ -159,6 +159,10 @@ export function orderItems(raw: unknown, collectionsOf?: CollectionsOf): Purchas
     const line = LineItemNodeSchema.safeParse(node);
     if (!line.success) return [];
     const amount = line.data.discountedTotalSet ? Number(line.data.discountedTotalSet.shopMoney.amount) : Number.NaN;
+    // `product` not selected (no read_products) is not the null of a deleted product: what was not
+    // asked is marked unread, and the store keeps what an earlier read found.
+    const productAsked = line.data.product !== undefined;
+    const unread: NonNullable<PurchaseItem['unread']> = productAsked ? (collectionsOf ? [] : ['collections']) : ['productType', 'collections'];
     return [{
       productType: blankToNull(line.data.product?.productType),
       vendor: blankToNull(line.data.product?.vendor ?? line.data.vendor),
@@ -166,6 +170,7 @@ export function orderItems(raw: unknown, collectionsOf?: CollectionsOf): Purchas
       collections: line.data.product?.id && collectionsOf ? [...(collectionsOf(line.data.product.id) ?? [])] : [],
       quantity: line.data.quantity,
       amount: Number.isFinite(amount) ? amount : null,
+      ...(unread.length > 0 ? { unread } : {}),
     }];
   });
 }

@@ -82,6 +82,11 @@ export interface PurchaseItem {
   quantity: number;
   /** The line's total in the purchase's currency, after line discounts; null if unknown. */
   amount: number | null;
+  /**
+   * Fields this read could not ask for (a scope missing, a read that failed): the stored line at the
+   * same position, if it is the same vendor's, keeps its values instead of being blanked.
+   */
+  unread?: Array<'productType' | 'collections'>;
 }
 
 /**

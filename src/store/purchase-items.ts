@@ -12,11 +12,20 @@ export class PurchaseItems {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
-  /** Call inside the page's transaction. */
+  /**
+   * Call inside the page's transaction. A field a line marks `unread` keeps the stored line's value
+   * (same position, same vendor): a read without the scope, or whose products read failed, never
+   * blanks what an earlier read found.
+   */
   replace(platform: string, purchaseExternalId: string, items: readonly PurchaseItem[]): void {
+    const stored = items.some((item) => item.unread?.length) ? this.forPurchase(platform, purchaseExternalId) : [];
     this.deleteStmt.run(platform, purchaseExternalId);
     items.forEach((item, line) => {
-      this.insertStmt.run(platform, purchaseExternalId, line, item.productType, item.vendor, JSON.stringify(item.collections), item.quantity, item.amount);
+      const before = stored[line];
+      const keep = (field: 'productType' | 'collections') => before !== undefined && before.vendor === item.vendor && item.unread?.includes(field) === true;
+      const productType = keep('productType') ? before!.productType : item.productType;
+      const collections = keep('collections') ? before!.collections : item.collections;
+      this.insertStmt.run(platform, purchaseExternalId, line, productType, item.vendor, JSON.stringify(collections), item.quantity, item.amount);
     });
   }
 

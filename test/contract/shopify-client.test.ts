@@ -495,7 +495,7 @@ describe('Shopify source: a full pull is one bulk operation', () => {
     expect(got[0]!.purchases[0]!.items!.map((i) => i.collections)).toEqual([['Coffee', 'Bestsellers'], [], []]);
   });
 
-  it('orders with read_products whose products read is refused: the orders are read all the same, collections empty, and the pull says so', async () => {
+  it('orders with read_products whose products read is refused: the orders are read all the same, collections marked unread (the store keeps its own), and the pull says so', async () => {
     nock(BASE).post(PATH, op('AccessScopes')).reply(200, scopesAnswer(['read_orders', 'read_all_orders', 'read_customers', 'read_products']));
     nock(BASE).post(PATH, op('BulkQueryRun')).reply(200, started(null, [{ field: ['query'], message: 'Access denied for products field.', code: 'INVALID' }]));
     const order = {
@@ -509,7 +509,7 @@ describe('Shopify source: a full pull is one bulk operation', () => {
     const { pages: got, error } = await readAll(source.streams[1]!.read({ phase: 'incremental', since: 0 }, context));
     expect(error).toBeUndefined();
     expect(got[0]!.warnings).toEqual([collectionsFailedWarning('Shopify refused the bulk query: Access denied for products field. (INVALID)')]);
-    expect(got[0]!.purchases[0]!.items).toEqual([{ productType: 'Tea', vendor: 'Leaf', collections: [], quantity: 1, amount: 5 }]);
+    expect(got[0]!.purchases[0]!.items).toEqual([{ productType: 'Tea', vendor: 'Leaf', collections: [], quantity: 1, amount: 5, unread: ['collections'] }]);
   });
 });
 

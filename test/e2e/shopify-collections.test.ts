@@ -92,12 +92,13 @@ describe('Shopify with read_products: each order line carries its product\'s col
     }
   });
 
-  it('a products read that fails does not fail the orders pull: it says so and leaves collections empty', async () => {
+  it('a products read that fails does not fail the orders pull: it says so, and the collections stored earlier are kept', async () => {
     const w = await shopifyWorld({ size: SIZE, seed: SEED });
     try {
       const session = w.open();
       await pull(session, { full: true, signal });
       const changed = changeAnOrderWithLines(w, session);
+      const before = lines(session, changed);
       // The incremental pull's first bulk operation is the products one (customers and orders are paged).
       w.emulator.failNextBulkOperation('INTERNAL_SERVER_ERROR');
       const result = await pull(session, { full: false, signal });
@@ -106,13 +107,29 @@ describe('Shopify with read_products: each order line carries its product\'s col
       const warning = orders.warnings.find((m) => m.startsWith('Shopify: product collections were not read'));
       expect(warning).toBeDefined();
       expect(warning).toContain('INTERNAL_SERVER_ERROR');
-      expect(collectionsFailedWarning('x')).toContain('collections are left empty');
+      expect(collectionsFailedWarning('x')).toContain('the collections stored earlier are kept');
+      // The order was read again (it changed), its lines too: the collections this read could not
+      // learn are not blanked.
       const again = lines(session, changed);
       expect(again.length).toBeGreaterThan(0);
-      for (const line of again) {
-        expect(line.collections).toEqual([]);
-        expect(line.type).not.toBeNull();
-      }
+      expect(again).toEqual(before);
+      for (const line of again) expect(line.type).not.toBeNull();
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('a scope taken away later blanks nothing: product types and collections read before are kept, and the pull says what to grant', async () => {
+    const w = await shopifyWorld({ size: SIZE, seed: SEED });
+    try {
+      const session = w.open();
+      await pull(session, { full: true, signal });
+      const stored = lines(session);
+      expect(stored.every((l) => l.type !== null)).toBe(true);
+      w.emulator.setScopes(WITHOUT_PRODUCTS);
+      const result = await pull(session, { full: true, signal });
+      expect(result.streams.find((s) => s.stream === 'purchases')!.warnings).toContain(READ_PRODUCTS_WARNING);
+      expect(lines(session)).toEqual(stored);
     } finally {
       await w.close();
     }
@@ -163,11 +180,14 @@ describe('Shopify without read_products', () => {
       // The products root is never asked for.
       expect(w.emulator.bulkOperations().some((o) => /products/.test(o.query))).toBe(false);
 
-      // Pages too (an incremental pull after an order changed).
+      // Pages too (an incremental pull after an order changed): nothing was ever known of the
+      // product, and what is stored of the collections stays.
       const changed = changeAnOrderWithLines(w, session);
+      const before = lines(session, changed);
       const incremental = await pull(session, { full: false, signal });
       expect(incremental.streams.find((s) => s.stream === 'purchases')!.warnings).toContain(READ_PRODUCTS_WARNING);
-      for (const line of lines(session, changed)) expect([line.type, line.vendor !== null, line.collections]).toEqual([null, true, []]);
+      expect(lines(session, changed)).toEqual(before);
+      for (const line of lines(session, changed)) expect([line.type, line.vendor !== null]).toEqual([null, true]);
     } finally {
       await w.close();
     }

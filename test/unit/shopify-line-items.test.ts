@@ -26,14 +26,15 @@ describe('Shopify order line items', () => {
     expect(child!.kind === 'child' && parent!.kind === 'record' && child!.parentId === (parent!.value as { id: string }).id).toBe(true);
     // The recorded line selects only product { id }: no type, vendor, quantity or amount, so those are unknown, not invented.
     const value = child!.kind === 'child' ? child!.value : null;
-    expect(orderItems({ lineItems: { nodes: [value] } })).toEqual([{ productType: null, vendor: null, collections: [], quantity: 0, amount: null }]);
+    expect(orderItems({ lineItems: { nodes: [value] } })).toEqual([{ productType: null, vendor: null, collections: [], quantity: 0, amount: null, unread: ['collections'] }]);
   });
 
   it('an order carries its lines: product type and vendor ("" is none), quantity, the line total after its discounts', () => {
     const mapped = mapOrder(order({ nodes: [line('Coffee', 'Roastery', 2, '40.00'), line('', '', 1, '30.00')] }), mapping);
     expect(mapped.ok === true && mapped.record.items).toEqual([
-      { productType: 'Coffee', vendor: 'Roastery', collections: [], quantity: 2, amount: 40 },
-      { productType: null, vendor: null, collections: [], quantity: 1, amount: 30 },
+      // No products read for collections here: marked unread, so the store keeps what it had.
+      { productType: 'Coffee', vendor: 'Roastery', collections: [], quantity: 2, amount: 40, unread: ['collections'] },
+      { productType: null, vendor: null, collections: [], quantity: 1, amount: 30, unread: ['collections'] },
     ]);
   });
 
