@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { ENGAGEMENT_CHANNELS } from '../domain/records.js';
 import { EngagementSummary } from '../segmentation/engagement-windows.js';
-import { float64s, int32s } from './growable.js';
+import { float64s, int32s } from '../store/growable.js';
 
 const CHECKOUT_ABANDONED = ENGAGEMENT_CHANNELS.indexOf('checkout_abandoned');
 

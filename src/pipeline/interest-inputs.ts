@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.js';
 import type { InterestInputs } from '../segmentation/interests.js';
-import { float64s, int32s } from './growable.js';
+import { float64s, int32s } from '../store/growable.js';
 
 /**
  * What the interests features need from the store, for the live profiles: the line-item spend of

@@ -1,7 +1,7 @@
 import type { Db } from '../store/db.js';
 import { nowIso } from '../store/db.js';
 import { Profiles } from '../store/profiles.js';
-import { latestPersonaSummaries, latestPersonaSummaryFigures, writeSegmentationRun, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
+import { latestPersonaSummaries, latestPersonaSummaryFigures, writeSegmentationRun, type Memberships, type ProfileFeatureRow, type ProfileRfmRow } from '../store/segmentation-runs.js';
 import type { Workspace } from '../config/workspace.js';
 import type { SegmentDefinition } from '../domain/segments.js';
 import { computeRfm, MS_PER_DAY, RFM_STATUS_LOST, RFM_STATUS_SCORED, type PurchaseColumns } from '../segmentation/rfm.js';
@@ -20,7 +20,7 @@ import type { ProfileClusterRow } from '../store/segmentation-runs.js';
 import { applyPredictions, emptyPredictionTokens, predictCustomers, predictionTokens } from '../segmentation/predict/index.js';
 import { predictionRecord, type PredictionRecord } from './prediction-record.js';
 import { loadEngagement } from './engagement-loader.js';
-import { float64s, int32s } from './growable.js';
+import { float64s, int32s } from '../store/growable.js';
 import { emptyPropensityTokens, predictPropensity, propensityCutoffs, propensityTokens } from '../segmentation/propensity/index.js';
 import { propensityRecord, propensitySummary, type PropensitySummary } from './propensity-record.js';
 import { prepareExportDir, writeExport } from './export.js';
@@ -137,10 +137,10 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   stage('clusterings and personas');
   const customersRun = runs.find((r) => r.name === CUSTOMERS);
   const clustering: ClusteringOutcome = customersRun?.outcome ?? { status: 'skipped', reason: NO_CUSTOMERS_CLUSTERING };
-  const personaOf = new Map<number, number>(); // profile row → persona index (customers)
+  // Profile row → row in the customers clustering (-1: not in it); typed, a million people's Maps would not be.
+  const clusterRowOf = rowIndex(profileIds.length, clustering.status === 'clustered' ? clustering.rows : undefined);
   if (clustering.status === 'clustered') {
     clustering.rows.forEach((row, j) => {
-      personaOf.set(row, clustering.labels[j]!);
       features.categories.persona[row] = clustering.personas[clustering.labels[j]!]!.key;
     });
   }
@@ -163,24 +163,33 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     ...allPersonas.map(({ clustering: name, persona: p }): SegmentDefinition => ({ key: p.key, name: `${personaNamePrefix(name)}${p.label}`, kind: 'persona', description: p.narrative })),
   ];
   // Rules run last, so a rule can name a persona ("German lapsed big spenders").
-  const ruleMembers: string[][] = profileIds.map(() => []);
+  const noRules: readonly string[] = [];
+  const ruleMembers: Array<readonly string[]> = new Array<readonly string[]>(profileIds.length).fill(noRules);
   for (let i = 0; i < profileIds.length; i++) {
-    for (const r of workspace.segments) if (evaluateRule(r.rule, features, i)) ruleMembers[i]!.push(r.key);
+    for (const r of workspace.segments) if (evaluateRule(r.rule, features, i)) ruleMembers[i] = [...ruleMembers[i]!, r.key];
   }
   const ruleNames = new Map(workspace.segments.map((r) => [r.key, r.name]));
 
-  const clusterRowOf = clustering.status === 'clustered' ? new Map(Array.from(clustering.rows, (row, j) => [row, j])) : new Map<number, number>();
   const otherRuns = runs.filter((r) => r.name !== CUSTOMERS).map((r) => {
     const c = r.outcome.status === 'clustered' ? r.outcome : undefined;
-    const rowOf = c ? new Map(Array.from(c.rows, (row, j) => [row, j])) : new Map<number, number>();
-    return { name: r.name, personaAt: (i: number): Persona | undefined => { const j = rowOf.get(i); return c && j !== undefined ? c.personas[c.labels[j]!] : undefined; } };
+    const rowOf = rowIndex(profileIds.length, c?.rows);
+    return { name: r.name, personaAt: (i: number): Persona | undefined => { const j = rowOf[i]!; return c && j >= 0 ? c.personas[c.labels[j]!] : undefined; } };
   });
-  const personaAt = (i: number): Persona | undefined => (personaOf.has(i) ? personas[personaOf.get(i)!]! : undefined);
-  const memberships = new Map<number, string[]>();
-  profileIds.forEach((profileId, i) => {
+  const personaAt = (i: number): Persona | undefined => {
+    const j = clusterRowOf[i]!;
+    return clustering.status === 'clustered' && j >= 0 ? personas[clustering.labels[j]!] : undefined;
+  };
+  // Each profile's segment keys, made when asked (the writer reads each once or twice): no Map of a
+  // million arrays.
+  const keysAt = (i: number): string[] => {
     const persona = personaAt(i);
-    memberships.set(profileId, [keys[i]!, ...ruleMembers[i]!, ...(persona ? [persona.key] : []), ...otherRuns.flatMap((r) => { const p = r.personaAt(i); return p ? [p.key] : []; })]);
-  });
+    return [keys[i]!, ...ruleMembers[i]!, ...(persona ? [persona.key] : []), ...otherRuns.flatMap((r) => { const p = r.personaAt(i); return p ? [p.key] : []; })];
+  };
+  const memberships: Memberships = {
+    size: profileIds.length,
+    get: (profileId) => { const i = indexOf.get(profileId); return i === undefined ? undefined : keysAt(i); },
+    *[Symbol.iterator]() { for (let i = 0; i < profileIds.length; i++) yield [profileIds[i]!, keysAt(i)]; },
+  };
   // The per-profile rows are made one at a time as the writer reads them: a million people's
   // tokens and feature objects held together would take several GB.
   function* clusterRows(): Generator<ProfileClusterRow> {
@@ -239,16 +248,16 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     };
   };
   const featureRowAt = (i: number): ProfileFeatureRow => {
-    const j = clusterRowOf.get(i);
-    const clustered = clustering.status === 'clustered' && j !== undefined ? clustering : undefined;
+    const j = clusterRowOf[i]!;
+    const clustered = clustering.status === 'clustered' && j >= 0 ? clustering : undefined;
     return {
       profileId: profileIds[i]!,
       features: featureValues(features, i),
-      cluster: clustered ? clustered.labels[j!]! : null,
+      cluster: clustered ? clustered.labels[j]! : null,
       personaKey: personaAt(i)?.key ?? null,
-      centreDistance: clustered ? clustered.centreDistance[j!]! : null,
-      nextCentreDistance: clustered && clustered.k > 1 ? clustered.nextCentreDistance[j!]! : null,
-      nextPersonaKey: clustered && clustered.k > 1 ? clustered.personas[clustered.nextCluster[j!]!]!.key : null,
+      centreDistance: clustered ? clustered.centreDistance[j]! : null,
+      nextCentreDistance: clustered && clustered.k > 1 ? clustered.nextCentreDistance[j]! : null,
+      nextPersonaKey: clustered && clustered.k > 1 ? clustered.personas[clustered.nextCluster[j]!]!.key : null,
     };
   };
   function* eachProfile<T>(rowAt: (i: number) => T): Generator<T> {
@@ -256,7 +265,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   }
 
   const sizes = new Map<string, number>();
-  for (const ks of memberships.values()) for (const k of ks) sizes.set(k, (sizes.get(k) ?? 0) + 1);
+  for (const [, ks] of memberships) for (const k of ks) sizes.set(k, (sizes.get(k) ?? 0) + 1);
   const segmentSizes = segments.map((s) => ({ key: s.key, name: s.name, kind: s.kind, size: sizes.get(s.key) ?? 0 }));
   const createdAt = nowIso(now);
   const referenceDate = new Date(referenceMs).toISOString();
@@ -294,7 +303,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       features: profileIds.map((_, i) => featureValues(features, i)),
       assignments: profileIds.map((_, i) => {
         const r = rfmRowAt(i);
-        return { rfmSegment: r.segmentKey, r: r.r, f: r.f, m: r.m, ruleSegments: ruleMembers[i]!, persona: personaAt(i)?.key ?? null };
+        return { rfmSegment: r.segmentKey, r: r.r, f: r.f, m: r.m, ruleSegments: [...ruleMembers[i]!], persona: personaAt(i)?.key ?? null };
       }),
       clustering,
       record,
@@ -457,6 +466,13 @@ export function clusteringSummary(c: ClusteringOutcome): ClusteringSummary {
 }
 
 
+
+/** Profile row → its row in a clustering (-1 when not in it). */
+function rowIndex(profiles: number, rows: ArrayLike<number> | undefined): Int32Array {
+  const rowOf = new Int32Array(profiles).fill(-1);
+  if (rows) for (let j = 0; j < rows.length; j++) rowOf[rows[j]!] = j;
+  return rowOf;
+}
 
 /** One row per (profile, purchase) of the live profiles, streamed into typed columns. */
 function loadPurchases(db: Db, indexOf: ReadonlyMap<number, number>, convert: (amount: number, currency: string | null) => number): PurchaseColumns {

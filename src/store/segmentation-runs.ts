@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from './db.js';
 import type { SegmentDefinition } from '../domain/segments.js';
+import { Growable } from './growable.js';
 
 export interface ProfileRfmRow {
   profileId: number;
@@ -23,7 +24,7 @@ export interface SegmentationWrite {
   windowDays: number;
   segments: SegmentDefinition[];
   /** profile id → the segment keys it belongs to now (of the kinds this run computes). */
-  memberships: Map<number, string[]>;
+  memberships: Memberships;
   /** Read once, in order: a generator can make each row as it is written. */
   rfm: Iterable<ProfileRfmRow>;
   /** profile id → token key → value (a Map, or pairs made as they are written). */
@@ -40,6 +41,16 @@ export interface SegmentationWrite {
   predictions: unknown;
   /** What the first-purchase propensity model did, or why it did not run (JSON). */
   propensity?: unknown;
+}
+
+/**
+ * profile id → the segment keys it belongs to now. A Map<number, string[]> is one; segmentation
+ * passes keys made when asked, so a million people's keys are never all held at once.
+ */
+export interface Memberships {
+  readonly size: number;
+  get(profileId: number): readonly string[] | undefined;
+  [Symbol.iterator](): Iterator<[number, readonly string[]]>;
 }
 
 export interface ProfileFeatureRow {
@@ -102,36 +113,64 @@ export function writeSegmentationRun(db: Db, run: SegmentationWrite): Segmentati
 
     // Membership history: close what no longer holds, open what is new; unchanged rows stay as they are.
     const kinds = run.kinds;
-    // Streamed (a million people hold millions of open memberships): what still holds is noted per
-    // profile, what to close by id, and both are acted on once the read is done.
+    // Open memberships are read once into typed columns, by profile (a million people hold
+    // millions of them: no object or string per row), then compared profile by profile.
     const open = db
       .prepare(`SELECT m.id, m.profile_id, m.segment_key FROM memberships m JOIN segments s ON s.key = m.segment_key
-                WHERE m.left_at IS NULL AND s.kind IN (${kinds.map(() => '?').join(',')})`)
+                WHERE m.left_at IS NULL AND s.kind IN (${kinds.map(() => '?').join(',')}) ORDER BY m.profile_id, m.id`)
       .raw()
       .iterate(...kinds) as IterableIterator<[number, number, string]>;
-    const stillOpen = new Map<number, string[]>();
-    const toClose: number[] = [];
+    const keyCodes = new Map<string, number>();
+    const codeOf = (key: string): number => {
+      let code = keyCodes.get(key);
+      if (code === undefined) keyCodes.set(key, (code = keyCodes.size));
+      return code;
+    };
+    const openId = new Growable((n) => new Float64Array(n));
+    const openProfile = new Growable((n) => new Float64Array(n));
+    const openKey = new Growable((n) => new Int32Array(n));
     for (const [id, profileId, segmentKey] of open) {
+      openId.push(id);
+      openProfile.push(profileId);
+      openKey.push(codeOf(segmentKey));
+    }
+    const ids = openId.done();
+    const profiles = openProfile.done();
+    const codes = openKey.done();
+    /** The first open row of a profile (rows are sorted by profile), or the end. */
+    const firstRowOf = (profileId: number): number => {
+      let lo = 0;
+      let hi = profiles.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (profiles[mid]! < profileId) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const close = db.prepare('UPDATE memberships SET left_at = ?, left_run_id = ? WHERE id = ?');
+    let left = 0;
+    for (let k = 0; k < ids.length; ) {
+      const profileId = profiles[k]!;
       const now = run.memberships.get(profileId);
-      const key = now?.find((k) => k === segmentKey);
-      if (key === undefined) toClose.push(id);
-      else {
-        const held = stillOpen.get(profileId);
-        if (held) held.push(key);
-        else stillOpen.set(profileId, [key]);
+      const held = now ? new Set(now.map(codeOf)) : undefined;
+      for (; k < ids.length && profiles[k] === profileId; k++) {
+        if (held?.has(codes[k]!)) continue;
+        close.run(run.createdAt, runId, ids[k]!);
+        left++;
       }
     }
-    const close = db.prepare('UPDATE memberships SET left_at = ?, left_run_id = ? WHERE id = ?');
-    for (const id of toClose) close.run(run.createdAt, runId, id);
-    const left = toClose.length;
     const enter = db.prepare(
       'INSERT INTO memberships (profile_id, segment_key, entered_at, entered_run_id) VALUES (?, ?, ?, ?)',
     );
     let entered = 0;
     for (const [profileId, keys] of run.memberships) {
-      const held = stillOpen.get(profileId);
+      const first = firstRowOf(profileId);
       for (const key of keys) {
-        if (held?.includes(key)) continue;
+        const code = keyCodes.get(key);
+        let alreadyOpen = false;
+        if (code !== undefined) for (let k = first; k < ids.length && profiles[k] === profileId; k++) if (codes[k] === code) alreadyOpen = true;
+        if (alreadyOpen) continue;
         enter.run(profileId, key, run.createdAt, runId);
         entered++;
       }
