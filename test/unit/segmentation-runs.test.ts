@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import type { SegmentDefinition } from '../../src/domain/segments.js';
 import { openStore } from '../../src/store/db.js';
 import { writeSegmentationRun, type Memberships, type SegmentationWrite } from '../../src/store/segmentation-runs.js';
 
-const SEGMENTS = ['champions', 'at_risk', 'rule_vip', 'persona_x'].map((key) => ({ key, name: key, kind: key.startsWith('rule') ? 'rule' : key.startsWith('persona') ? 'persona' : 'rfm', description: key }));
+const SEGMENTS = ['champions', 'at_risk', 'rule_vip', 'persona_x'].map((key): SegmentDefinition => ({ key, name: key, kind: key.startsWith('rule') ? 'rule' : key.startsWith('persona') ? 'persona' : 'rfm', description: key }));
 
 function run(createdAt: string, memberships: Memberships): SegmentationWrite {
   return {

@@ -59,6 +59,17 @@ function csvCell(value: LeadValue, separator: string): string {
   return s;
 }
 
+/** filter.createdAt of an export job: both dates valid, in order, at most 31 days apart (as Marketo checks). */
+function createdAtRange(value: unknown): { startMs: number; endMs: number } {
+  const range = value as { startAt?: unknown; endAt?: unknown } | undefined;
+  const startMs = typeof range?.startAt === 'string' ? Date.parse(range.startAt) : NaN;
+  const endMs = typeof range?.endAt === 'string' ? Date.parse(range.endAt) : NaN;
+  if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) fail('704', 'Invalid date format');
+  if (endMs < startMs) fail('1003', 'Invalid date range: endAt is before startAt');
+  if (endMs - startMs > MAX_RANGE_MS) fail('1003', 'Date range for createdAt filter exceeds 31 days');
+  return { startMs, endMs };
+}
+
 export class BulkApi {
   /** Fault scenarios: the rows a lead is served as in export files (the lead's data stays as it is). */
   serveRow?: (leadId: number, row: Record<string, LeadValue>) => Array<Record<string, LeadValue>>;
@@ -168,6 +179,14 @@ export class BulkApi {
     this.daily.add(job.fileSize);
   }
 
+  /** A new job in status Created, answered as the create call answers. */
+  private open(spec: Omit<ExportJob, 'exportId' | 'status' | 'createdMs'>): Reply {
+    const at = this.now();
+    const job: ExportJob = { ...spec, exportId: guidFor(`export:${at}:${++this.counter}`), status: 'Created', createdMs: at };
+    this.jobs.set(job.exportId, job);
+    return leadDbOk(at, [this.json(job)]);
+  }
+
   /** POST /bulk/v1/leads/export/create.json */
   create(ctx: Ctx): Reply {
     const body = parseJsonBody(ctx);
@@ -183,27 +202,16 @@ export class BulkApi {
     // This emulated subscription lacks the optional filter infrastructure (docs: error 1035).
     if (type === 'updatedAt' || type === 'smartListId' || type === 'smartListName') fail('1035', 'Unsupported filter type for target subscription');
     if (type !== 'createdAt') fail('1003', `Invalid filter type '${type}'`);
-    const range = filter.createdAt as { startAt?: unknown; endAt?: unknown } | undefined;
-    const startMs = typeof range?.startAt === 'string' ? Date.parse(range.startAt) : NaN;
-    const endMs = typeof range?.endAt === 'string' ? Date.parse(range.endAt) : NaN;
-    if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) fail('704', 'Invalid date format');
-    if (endMs < startMs) fail('1003', 'Invalid date range: endAt is before startAt');
-    if (endMs - startMs > MAX_RANGE_MS) fail('1003', 'Date range for createdAt filter exceeds 31 days');
+    const { startMs, endMs } = createdAtRange(filter.createdAt);
     const names = (body.columnHeaderNames ?? {}) as Record<string, unknown>;
-    const at = this.now();
-    const job: ExportJob = {
-      exportId: guidFor(`export:${at}:${++this.counter}`),
+    return this.open({
       object: 'leads',
       fields: fields as string[],
       headers: (fields as string[]).map((f) => (typeof names[f] === 'string' ? (names[f] as string) : f)),
       format,
       startMs,
       endMs,
-      status: 'Created',
-      createdMs: at,
-    };
-    this.jobs.set(job.exportId, job);
-    return leadDbOk(at, [this.json(job)]);
+    });
   }
 
   /**
@@ -222,17 +230,10 @@ export class BulkApi {
     const filter = body.filter as Record<string, unknown> | undefined;
     if (!filter || typeof filter !== 'object' || filter.createdAt === undefined) fail('701', 'createdAt filter cannot be blank');
     for (const k of Object.keys(filter)) if (k !== 'createdAt' && k !== 'activityTypeIds') fail('1003', `Invalid filter type '${k}'`);
-    const range = filter.createdAt as { startAt?: unknown; endAt?: unknown } | undefined;
-    const startMs = typeof range?.startAt === 'string' ? Date.parse(range.startAt) : NaN;
-    const endMs = typeof range?.endAt === 'string' ? Date.parse(range.endAt) : NaN;
-    if (!Number.isFinite(startMs) || !Number.isFinite(endMs)) fail('704', 'Invalid date format');
-    if (endMs < startMs) fail('1003', 'Invalid date range: endAt is before startAt');
-    if (endMs - startMs > MAX_RANGE_MS) fail('1003', 'Date range for createdAt filter exceeds 31 days');
+    const { startMs, endMs } = createdAtRange(filter.createdAt);
     const types = filter.activityTypeIds;
     if (types !== undefined && (!Array.isArray(types) || types.some((t) => !Number.isSafeInteger(t)))) fail('1003', 'Invalid activityTypeIds');
-    const at = this.now();
-    const job: ExportJob = {
-      exportId: guidFor(`export:${at}:${++this.counter}`),
+    return this.open({
       object: 'activities',
       activityTypeIds: new Set((types as number[] | undefined) ?? []),
       fields: fields as string[],
@@ -240,11 +241,7 @@ export class BulkApi {
       format,
       startMs,
       endMs,
-      status: 'Created',
-      createdMs: at,
-    };
-    this.jobs.set(job.exportId, job);
-    return leadDbOk(at, [this.json(job)]);
+    });
   }
 
   /** POST /bulk/v1/leads/export/{exportId}/enqueue.json */
