@@ -571,6 +571,15 @@ export class CsvAggregator {
     };
   }
 
+  /** A row of a contacts or events file that cannot be used, kept in quarantine with its values. */
+  private quarantineContactRow(plan: FilePlan, fileIndex: number, rec: readonly string[], row: number, reason: string, kind: QuarantineKind): void {
+    this.unusable(fileIndex, 1, reason);
+    this.rowQuarantine.contacts.push({
+      platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason, kind,
+      raw: { file: plan.name, format: plan.format.name, row, values: this.rowObject(plan, rec) },
+    });
+  }
+
   private contactRows(plan: FilePlan, fileIndex: number, ix: Ix): (rec: string[], row: number) => void {
     const f = plan.format;
     const autoFallback = plan.delimiter === ';' ? ',' : '.';
@@ -584,13 +593,7 @@ export class CsvAggregator {
     const latestMs = this.now() + f.limits.maxFutureDays * 86_400_000;
     const stats = this.stats;
     const file = this.fileOf(fileIndex);
-    const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
-      this.unusable(fileIndex, 1, reason);
-      this.rowQuarantine.contacts.push({
-        platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason, kind,
-        raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
-      });
-    };
+    const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => this.quarantineContactRow(plan, fileIndex, rec, row, reason, kind);
     return (rec, row) => {
       stats.rows++;
       file.rows++;
@@ -674,11 +677,7 @@ export class CsvAggregator {
     const file = this.fileOf(fileIndex);
     const quarantineRow = (rec: readonly string[], row: number, reason: string, kind: QuarantineKind) => {
       stats.invalidRows++;
-      this.unusable(fileIndex, 1, reason);
-      this.rowQuarantine.contacts.push({
-        platform: PLATFORM, stream: 'contacts', externalId: `${plan.name}#row${row}`, reason, kind,
-        raw: { file: plan.name, format: f.name, row, values: this.rowObject(plan, rec) },
-      });
+      this.quarantineContactRow(plan, fileIndex, rec, row, reason, kind);
     };
     return (rec, row) => {
       stats.rows++;
