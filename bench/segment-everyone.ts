@@ -15,7 +15,7 @@
  *    process.resourceUsage().maxRSS is the kernel's high-water mark of that process (target: under
  *    2 GB at 1,000,000 people).
  *
- *   npm run bench:everyone                     (1,000,000 people: about 15 minutes on 2 cores)
+ *   npm run bench:everyone                     (1,000,000 people: build about 24 minutes and 17 GB of disk, segment about 11)
  *   npx tsx bench/segment-everyone.ts --size 100000
  *   npx tsx bench/segment-everyone.ts --size 100000 --json
  *   npx tsx bench/segment-everyone.ts --store /var/tmp/everyone-1m.db   (build once, keep, reuse)
