@@ -11,6 +11,10 @@ import { EnvelopeSchema, type Cost, type Envelope, type GraphqlError } from './s
 
 const PLATFORM = 'shopify';
 export const REQUIRED_SCOPES = ['read_customers', 'write_customers', 'read_orders', 'read_all_orders'] as const;
+
+/** Whether the granted scopes hold `scope`: Shopify grants read_x with write_x. */
+export const holdsScope = (granted: ReadonlySet<string>, scope: string): boolean =>
+  granted.has(scope) || (scope.startsWith('read_') && granted.has(`write_${scope.slice(5)}`));
 /** Without a throttleStatus to compute from, a THROTTLED answer is retried after this long. */
 const THROTTLED_FALLBACK_MS = 1_000;
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Mapping } from '../../src/config/mapping.js';
 import type { DiagnoseInput, DiagnosticCheck } from '../../src/domain/connector.js';
 import { ApiError } from '../../src/http/errors.js';
-import { REQUIRED_SCOPES, type ShopifyClient } from './client.js';
+import { holdsScope, REQUIRED_SCOPES, type ShopifyClient } from './client.js';
 import { ACCESS_SCOPES, CUSTOMER_ACCESS, METAFIELD_DEFINITIONS, METAFIELD_NAMESPACE, type GraphqlDocument } from './documents.js';
 import { ShopifyAccountError } from './errors.js';
 import { metafieldType, TAG_PREFIX } from './destination.js';
@@ -18,8 +18,6 @@ export const SHOP: GraphqlDocument = {
 const ShopSchema = z.object({ shop: z.object({ name: z.string(), myshopifyDomain: z.string() }) });
 
 const APP_CONFIG = 'Settings → Apps and sales channels → Develop apps → your app → Configuration';
-/** A write scope includes reading (Shopify grants read_x with write_x). */
-const holds = (granted: Set<string>, scope: string) => granted.has(scope) || (scope.startsWith('read_') && granted.has(`write_${scope.slice(5)}`));
 
 function failure(name: string, error: unknown, shopUrl: string): DiagnosticCheck {
   if (!(error instanceof ApiError)) return { name, status: 'fail', detail: (error as Error)?.message ?? String(error) };
@@ -70,7 +68,7 @@ export async function diagnoseShopify(client: ShopifyClient, mapping: Mapping, i
   }
   // write_customers is for the push: a pull-only setup does without it.
   const needed = REQUIRED_SCOPES.filter((s) => input.destination || s !== 'write_customers');
-  const missing = needed.filter((s) => s !== 'read_all_orders' && !holds(granted, s));
+  const missing = needed.filter((s) => s !== 'read_all_orders' && !holdsScope(granted, s));
   if (missing.length > 0) {
     checks.push({
       name: 'shopify scopes',
@@ -78,7 +76,7 @@ export async function diagnoseShopify(client: ShopifyClient, mapping: Mapping, i
       detail: `missing scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (granted: ${[...granted].sort().join(', ') || 'none'})`,
       fix: `grant ${missing.join(', ')} to the app (${APP_CONFIG}), then reinstall it`,
     });
-  } else if (!holds(granted, 'read_all_orders')) {
+  } else if (!holdsScope(granted, 'read_all_orders')) {
     checks.push({
       name: 'shopify scopes',
       status: 'warn',
@@ -89,7 +87,7 @@ export async function diagnoseShopify(client: ShopifyClient, mapping: Mapping, i
     checks.push({ name: 'shopify scopes', status: 'ok', detail: `granted: ${needed.join(', ')}` });
   }
   // Optional: without read_products the pull reads orders without their product (source.ts).
-  if (!holds(granted, 'read_products')) {
+  if (!holdsScope(granted, 'read_products')) {
     checks.push({
       name: 'shopify products',
       status: 'warn',
@@ -98,7 +96,7 @@ export async function diagnoseShopify(client: ShopifyClient, mapping: Mapping, i
     });
   }
   // Without read_customers nothing below can be read; the scopes line says what to grant.
-  if (!holds(granted, 'read_customers')) return checks;
+  if (!holdsScope(granted, 'read_customers')) return checks;
   // Scopes are not enough: Shopify also refuses the Customer object to an app not approved for protected customer data.
   try {
     await client.execute(CUSTOMER_ACCESS, {}, CustomerAccessSchema, { signal });
@@ -107,7 +105,7 @@ export async function diagnoseShopify(client: ShopifyClient, mapping: Mapping, i
     return checks;
   }
   if (!input.destination) return checks;
-  const canWrite = holds(granted, 'write_customers');
+  const canWrite = holdsScope(granted, 'write_customers');
 
   if (input.tokens.length > 0) {
     try {

@@ -13,7 +13,7 @@ import {
   startBulkQuery,
   type StartedOperation,
 } from './bulk.js';
-import { classifyShopifyError, type ShopifyClient } from './client.js';
+import { classifyShopifyError, holdsScope, type ShopifyClient } from './client.js';
 import { DEFAULT_BULK_POLL_MS } from './config.js';
 import {
   ACCESS_SCOPES, customersBulkQuery, customersById, customersPage, ordersBulkQuery, ordersById, ordersPage, type BulkQuery, type PageDocument,
@@ -117,8 +117,6 @@ async function prepared(spec: StreamSpec, context: ReadContext): Promise<{ spec:
   return { spec: queries ? { ...spec, ...queries } : spec, warnings };
 }
 
-/** A write scope includes reading (Shopify grants read_x with write_x). */
-const holds = (granted: Set<string>, scope: string) => granted.has(scope) || (scope.startsWith('read_') && granted.has(`write_${scope.slice(5)}`));
 
 export function createShopifySource(client: ShopifyClient, mapping: Mapping, options: ShopifySourceOptions): Source {
   const customers: StreamSpec = {
@@ -171,7 +169,7 @@ export function createShopifySource(client: ShopifyClient, mapping: Mapping, opt
       const warnings = granted.has('read_all_orders') ? [] : [READ_ALL_ORDERS_WARNING];
       // CHOSEN (unverified either way): Shopify may refuse LineItem.product without read_products,
       // which would refuse the whole orders read; so without it no product is asked for.
-      if (!holds(granted, 'read_products')) return { warnings: [...warnings, READ_PRODUCTS_WARNING], queries: orderQueries(false) };
+      if (!holdsScope(granted, 'read_products')) return { warnings: [...warnings, READ_PRODUCTS_WARNING], queries: orderQueries(false) };
       const collections = await readProductCollections(client, context.signal);
       if (!collections.ok) return { warnings: [...warnings, collectionsFailedWarning(collections.reason)], queries: orderQueries(true) };
       const { byProduct } = collections;
