@@ -11,6 +11,7 @@ import { PredictionSettingsSchema } from '../segmentation/predict/settings.js';
 import { PropensitySettingsSchema } from '../segmentation/propensity/settings.js';
 import { ScheduleSchema, scheduleProblem } from '../scheduler/schedule-config.js';
 import { CsvMappingOverlaySchema } from '../../connectors/csv/mapping.js';
+import { ControlGroupSettingsSchema } from '../measure/control-groups.js';
 
 const IsoDate = z.string().refine((v) => /^\d{4}-\d{2}-\d{2}(T.+)?$/.test(v) && Number.isFinite(parseStrictDate(v)), {
   error: (issue) => `"${String(issue.input)}" is not a date; use a date like 2026-11-01 or an ISO date-time like 2026-11-01T00:00:00Z`,
@@ -85,6 +86,8 @@ export const WorkspaceSchema = z.strictObject({
    * override the file's where given.
    */
   imports: CsvMappingOverlaySchema.optional(),
+  /** Held-out shares per segment (and globally) for measuring campaigns: see src/measure/control-groups.ts. */
+  controlGroups: ControlGroupSettingsSchema,
   privacy: z
     .strictObject({
       /**

@@ -440,6 +440,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 17,
+    name: 'store settings (the control-group salt)',
+    sql: `
+      -- Settings that belong to the store for its whole life, e.g. control_group_salt: the salt of
+      -- the hash that puts each person in a segment's treatment or control group.
+      CREATE TABLE store_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {
