@@ -15,6 +15,8 @@ import { explainCommand } from './commands/explain.js';
 import { forgetCommand } from './commands/forget.js';
 import { reportCommand } from './commands/report.js';
 import { runsCommand } from './commands/runs.js';
+import { movementCommand } from './commands/movement.js';
+import { MOVEMENT_KINDS } from '../measure/movement-loader.js';
 import { quarantineExportCommand, quarantineListCommand, quarantineRetryCommand } from './commands/quarantine.js';
 import { QUARANTINE_KIND_NAMES } from '../domain/quarantine-kinds.js';
 import { statusCommand } from './commands/status.js';
@@ -83,6 +85,15 @@ program
   .option('--out <file>', 'where to write it', 'segsync-report.html')
   .option('--json', 'print the summary as JSON')
   .action(reportCommand);
+
+program
+  .command('movement')
+  .description('how people moved between segments from one segmentation run to another (a transition matrix), and segment sizes over runs')
+  .option('--from <date|run>', 'compare from this run (a number) or the latest run made on or before this date (YYYY-MM-DD or ISO date-time); default: the run before --to')
+  .option('--to <date|run>', 'compare to this run or the latest run made on or before this date; default: the latest run')
+  .addOption(new Option('--kind <kind>', 'which segments: RFM segments, or personas (per named clustering)').choices(MOVEMENT_KINDS).default('rfm'))
+  .option('--json', 'print as JSON')
+  .action(movementCommand);
 
 program
   .command('push')

@@ -4,6 +4,7 @@ import { openStore, type Db } from '../../src/store/db.js';
 import { writeSegmentationRun, type PersonaRow } from '../../src/store/segmentation-runs.js';
 import { loadSegmentMovement } from '../../src/measure/movement-loader.js';
 import { parseMovementPoint, type SegmentSeries, type TransitionMatrix } from '../../src/measure/movement.js';
+import { renderMovement } from '../../src/cli/commands/movement.js';
 
 const SEGMENTS: SegmentDefinition[] = [
   { key: 'champions', name: 'Champions', kind: 'rfm', description: '' },
@@ -103,6 +104,21 @@ describe('segment movement', () => {
     // A date-time before the second run's 10:00 still means the first run.
     const early = loadSegmentMovement(db, { kind: 'rfm', from: parseMovementPoint('2026-02-01T09:59:00Z', '--from') });
     expect([early.from.id, early.to.id]).toEqual([runs[0], runs[2]]);
+  });
+
+  it('prints the matrix with retention per segment, the largest moves first, and the sizes after each run', () => {
+    const { db, runs } = threeRuns();
+    const text = renderMovement(loadSegmentMovement(db, { kind: 'rfm', from: parseMovementPoint(String(runs[0]), '--from'), to: parseMovementPoint(String(runs[1]), '--to') }));
+    expect(text).toContain(`RFM segments: run #${runs[0]} (2026-01-01) → run #${runs[1]} (2026-02-01)`);
+    const lines = text.split('\n');
+    // Columns: Champions, At Risk, Hibernating, not in any, total, stayed.
+    expect(lines.find((l) => l.startsWith('Champions '))!.split(/\s{2,}/)).toEqual(['Champions', '1', '1', '0', '0', '2', '50.0%']);
+    expect(lines.find((l) => l.startsWith('At Risk '))!.split(/\s{2,}/)).toEqual(['At Risk', '2', '0', '0', '0', '2', '0.0%']);
+    expect(lines.find((l) => l.startsWith('not in any (new)'))!.split(/\s{2,}/)).toEqual(['not in any (new)', '0', '1', '0', '1']);
+    const moves = lines.slice(lines.indexOf('Largest moves:') + 1, lines.indexOf('Largest moves:') + 3);
+    expect(moves).toEqual(['  At Risk → Champions: 2', '  Champions → At Risk: 1']);
+    expect(text).toContain('New (in no segment before): 1; no longer in any (forgotten, merged, or out of the run): 0.');
+    expect(lines.find((l) => l.startsWith('Champions') && l.includes('#') === false && /\s2\s+3\s+2$/.test(l))).toBeDefined();
   });
 
   it('moves personas within their named clustering', () => {
