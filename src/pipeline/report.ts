@@ -9,6 +9,7 @@ import { umapMap } from '../report/umap-map.js';
 import { PropensityRecordSchema, type PropensityRecord } from './propensity-record.js';
 import type { ReportPropensity } from '../report/report-data.js';
 import { featureLabel } from '../segmentation/features.js';
+import { movementReportData } from '../report/movement-data.js';
 
 const Traits = z.array(z.object({ feature: z.string(), label: z.string(), z: z.number() }));
 const Medians = z.record(z.string(), z.number().nullable());
@@ -61,6 +62,7 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
     predictions: predicted === null || predicted.status === 'off' ? null : predicted,
     propensity: reportPropensity(row.propensity ? PropensityRecordSchema.parse(JSON.parse(row.propensity)) : null),
     ...(otherClusterings.length > 0 ? { otherClusterings } : {}),
+    movement: movementReportData(db),
   };
 }
 

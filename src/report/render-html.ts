@@ -12,6 +12,7 @@
  */
 import type { ReportData, ReportPersona, ReportPredictions, ReportScanRow } from './report-data.js';
 import { plural } from '../domain/text.js';
+import { MOVEMENT_SCRIPT, MOVEMENT_STYLE, movementSection } from './render-movement.js';
 
 type FittedPredictions = Extract<ReportPredictions, { status: 'fitted' }>;
 
@@ -818,6 +819,7 @@ const SCRIPT = `
       return p.deciles.length;
     }
 
+${MOVEMENT_SCRIPT}
     var points = data.clustering ? drawScatter(document.getElementById('scatter'), data.clustering) : 0;
     var cells = drawGrid(document.getElementById('rf-grid'), data.rfGrid);
     var bars = drawBars(document.getElementById('segment-bars'), data.segments, data.profiles);
@@ -841,6 +843,9 @@ const SCRIPT = `
     var propensity = data.propensity && data.propensity.status === 'fitted' ? data.propensity : null;
     body.dataset.liftBars = String(propensity ? drawLift(document.getElementById('lift-bars'), propensity) : 0);
     body.dataset.calibrationPoints = String(propensity ? drawCalibration(document.getElementById('propensity-calibration'), propensity) : 0);
+    var movement = data.movement && data.movement.status === 'shown' ? data.movement : null;
+    body.dataset.movementLines = String(movement ? drawSizes(document.getElementById('movement-rfm'), movement.runs, movement.rfm) : 0);
+    body.dataset.movementPersonaLines = String(movement && movement.personas.length > 0 ? drawSizes(document.getElementById('movement-personas'), movement.runs, movement.personas) : 0);
     body.dataset.rendered = 'ok';
   } catch (error) {
     var message = error && error.message ? error.message : String(error);
@@ -874,7 +879,7 @@ export function renderReportHtml(data: ReportData): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="segsync">
 <title>${escapeHtml(data.title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${MOVEMENT_STYLE}</style>
 </head>
 <body data-rendered="pending">
 <main>
@@ -884,6 +889,7 @@ ${scatterSection(data, labels)}
 ${umapSection(data)}
 ${gridSection()}
 ${barsSection()}
+${movementSection(data.movement, colour)}
 ${personasSection(data, labels)}
 ${predictionsSection(data)}
 ${propensitySection(data)}

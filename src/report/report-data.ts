@@ -2,6 +2,8 @@
  * Everything `segsync report` draws, as plain JSON-able data. The pipeline builds it from the
  * latest segmentation run; the renderer turns it into one self-contained HTML file.
  */
+import type { ReportMovement } from './movement-data.js';
+
 export interface ReportSegment {
   key: string;
   name: string;
@@ -174,4 +176,6 @@ export interface ReportData {
   propensity?: ReportPropensity | null;
   /** The named clusterings other than customers (absent for runs before them); `clustering` above is the customers one. */
   otherClusterings?: ReportOtherClustering[];
+  /** Segment sizes over runs and the RFM transition matrix (absent in data built before movement). */
+  movement?: ReportMovement;
 }

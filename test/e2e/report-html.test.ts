@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { findChromium, renderWithChromium } from '../../src/report/chromium.js';
 import type { ReportData, ReportPersona, ReportPredictions } from '../../src/report/report-data.js';
 import { renderReportHtml } from '../../src/report/render-html.js';
+import type { ReportMovement } from '../../src/report/movement-data.js';
 
 /** Small fixed-seed generator so the data is the same every run. */
 function mulberry32(seed: number): () => number {
@@ -474,6 +475,67 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     expect(bodyAttribute(old.dom, 'data-cells')).toBe('25');
     expect(old.dom).not.toContain('id="predictions"');
     expect(old.dom).not.toContain('No predictions');
+  });
+
+  it('shows segment movement: a line per RFM segment and per persona over the runs, and the RFM transition matrix with the largest moves', async () => {
+    const run = (id: number, day: string) => ({ id, createdAt: `${day}T06:00:00.000Z` });
+    const movement: ReportMovement = {
+      status: 'shown',
+      runs: [run(1, '2026-10-01'), run(2, '2026-11-01'), run(3, '2026-12-01')],
+      rfm: [{ key: 'champions', name: 'Champions', sizes: [20, 58, 60] }, { key: 'prospects', name: 'Prospects', sizes: [40, 50, 55] }, { key: 'at_risk', name: 'At Risk', sizes: [40, 2, 5] }],
+      personas: [{ key: 'persona_a', name: 'Persona: A', sizes: [10, 12, 14] }, { key: 'persona_b', name: 'Persona: B', sizes: [5, 6, 7] }],
+      transition: {
+        from: run(2, '2026-11-01'), to: run(3, '2026-12-01'),
+        segments: [{ key: 'champions', name: 'Champions' }, { key: 'prospects', name: 'Prospects' }, { key: 'at_risk', name: 'At Risk' }],
+        // Rows: Champions, Prospects, At Risk, not in any; the last column is not in any.
+        counts: [[50, 0, 5, 3], [2, 48, 0, 0], [2, 0, 0, 0], [6, 7, 0, 0]],
+        entered: 13, left: 3,
+        retention: [
+          { key: 'champions', name: 'Champions', atFrom: 58, stayed: 50, share: 50 / 58 },
+          { key: 'prospects', name: 'Prospects', atFrom: 50, stayed: 48, share: 0.96 },
+          { key: 'at_risk', name: 'At Risk', atFrom: 2, stayed: 0, share: 0 },
+        ],
+        largestMoves: [
+          { from: 'champions', fromName: 'Champions', to: 'at_risk', toName: 'At Risk', count: 5 },
+          { from: 'at_risk', fromName: 'At Risk', to: 'champions', toName: 'Champions', count: 2 },
+        ],
+      },
+    };
+    const { dom } = await open('movement', { ...reportData(), movement });
+    expect(bodyAttribute(dom, 'data-rendered')).toBe('ok');
+    expect(bodyAttribute(dom, 'data-movement-lines')).toBe('3');
+    expect(bodyAttribute(dom, 'data-movement-persona-lines')).toBe('2');
+    const sizes = svg(dom, 'movement-rfm');
+    expect(count(sizes, /<polyline\b[^>]*class="movement-line"/g)).toBe(3);
+    const line = (key: string) => {
+      const points = /\spoints="([^"]*)"/.exec(new RegExp(`<polyline\\b[^>]*data-key="${key}"[^>]*>`).exec(sizes)![0])![1]!;
+      return points.trim().split(/\s+/).map((pair) => pair.split(',').map(Number) as [number, number]);
+    };
+    // One point per run, left to right; a bigger segment is drawn higher (smaller y).
+    expect(line('champions').map(([x]) => x)).toEqual([...line('champions').map(([x]) => x)].sort((a, b) => a - b));
+    expect(line('champions')).toHaveLength(3);
+    expect(line('champions')[2]![1]).toBeLessThan(line('at_risk')[2]![1]);
+    expect(line('at_risk')[0]![1]).toBeCloseTo(line('prospects')[0]![1], 5);
+    expect(sizes).toContain('Champions: 20 → 58 → 60');
+    expect(count(svg(dom, 'movement-personas'), /class="movement-line"/g)).toBe(2);
+
+    const section = sectionOf(dom, 'movement');
+    const words = text(section);
+    expect(words).toContain('RFM segments, run #2 (2026-11-01) → run #3 (2026-12-01)');
+    expect(words).toContain('Largest moves Champions → At Risk: 5 At Risk → Champions: 2');
+    const rows = [...(/<table class="transition">[\s\S]*?<\/table>/.exec(section)?.[0] ?? '').matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((m) => text(m[1]!));
+    expect(rows).toEqual([
+      'From \\ to Champions Prospects At Risk Not in any Total Stayed',
+      'Champions 50 0 5 3 58 86.2%',
+      'Prospects 2 48 0 0 50 96.0%',
+      'At Risk 2 0 0 0 2 0.0%',
+      'Not in any (new) 6 7 0 13',
+    ]);
+    expect(words).toContain('new since then (13), or no longer segmented (3:');
+
+    const one = await open('movement-one-run', { ...reportData(), movement: { status: 'skipped', reason: 'segsync has made only one segmentation run so far' } });
+    expect(bodyAttribute(one.dom, 'data-movement-lines')).toBe('0');
+    expect(text(sectionOf(one.dom, 'movement'))).toContain('No movement to show yet: segsync has made only one segmentation run so far.');
   });
 
   it('is self-contained: no http(s) reference, no external script, style, font or image', () => {

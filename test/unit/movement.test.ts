@@ -5,6 +5,7 @@ import { writeSegmentationRun, type PersonaRow } from '../../src/store/segmentat
 import { loadSegmentMovement } from '../../src/measure/movement-loader.js';
 import { parseMovementPoint, type SegmentSeries, type TransitionMatrix } from '../../src/measure/movement.js';
 import { renderMovement } from '../../src/cli/commands/movement.js';
+import { movementReportData } from '../../src/report/movement-data.js';
 
 const SEGMENTS: SegmentDefinition[] = [
   { key: 'champions', name: 'Champions', kind: 'rfm', description: '' },
@@ -127,6 +128,23 @@ describe('segment movement', () => {
     expect(m.matrices.map((x) => x.clustering)).toEqual(['customers', 'leads']);
     expect(cells(m.matrices[0]!)).toEqual(['persona_a → persona_a: 1', 'persona_a → persona_b: 1', 'persona_b → persona_b: 1']);
     expect(cells(m.matrices[1]!)).toEqual(['persona_leads_x → persona_leads_x: 1']);
+  });
+
+  it('gives the report the sizes of RFM segments and personas over the runs and the matrix from the previous run to the latest', () => {
+    const { db, runs } = threeRuns();
+    const report = movementReportData(db);
+    if (report.status !== 'shown') throw new Error(report.reason);
+    expect(report.runs.map((r) => r.id)).toEqual(runs);
+    expect(report.rfm.map((s) => [s.key, s.sizes])).toEqual([['at_risk', [2, 2, 2]], ['champions', [2, 3, 2]], ['hibernating', [1, 1, 1]]]);
+    // No persona at run 3: all end at 0, so they come by name.
+    expect(report.personas.map((s) => [s.key, s.sizes])).toEqual([['persona_leads_x', [1, 1, 0]], ['persona_a', [2, 1, 0]], ['persona_b', [1, 2, 0]]]);
+    expect([report.transition!.from.id, report.transition!.to.id]).toEqual([runs[1], runs[2]]);
+    expect(cells({ ...report.transition!, clustering: null })).toEqual(['at_risk → at_risk: 2', 'champions → champions: 2', 'champions → hibernating: 1', 'hibernating → –: 1']);
+
+    const one = openStore(':memory:');
+    one.prepare('INSERT INTO profiles (id, email_key, created_at) VALUES (1, ?, ?)').run('p1@example.com', 'now');
+    segmentRun(one, '2026-01-01T10:00:00.000Z', { 1: ['champions'] });
+    expect(movementReportData(one)).toEqual({ status: 'skipped', reason: expect.stringContaining('only one segmentation run so far') });
   });
 
   it('refuses points that do not make two runs, saying what to give instead', () => {
