@@ -128,7 +128,8 @@ export interface SegmentRetention {
 /**
  * Rows are the segments at `from`, columns the segments at `to`, each in `segments` order with one
  * more row and column last: not in any segment of the kind (a person new since `from`, or one no
- * longer segmented at `to`: forgotten, merged into another profile, or out of the clustering).
+ * longer segmented at `to`: every contact archived, deleted or merged away, or out of the clustering).
+ * A forgotten person's memberships are erased, so they count in neither.
  */
 export interface TransitionMatrix {
   /** The named clustering of personas (customers, leads, ...); null for RFM segments. */

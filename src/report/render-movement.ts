@@ -54,7 +54,7 @@ export function movementSection(movement: ReportMovement | null | undefined, col
     : '<p class="note">No one moved between two RFM segments.</p>';
   const matrix = t
     ? `<h3>RFM segments, ${runName(t.from)} → ${runName(t.to)}</h3>${moves}${transitionTable(t)}
-<p class="note">Rows: the segment at ${runName(t.from)}; columns: the segment at ${runName(t.to)}; each row is shaded by its share. Stayed: the share of a segment still in it. Not in any: new since then (${integer.format(t.entered)}), or no longer segmented (${integer.format(t.left)}: forgotten or merged into another profile; a forgotten person's history is erased with them).</p>`
+<p class="note">Rows: the segment at ${runName(t.from)}; columns: the segment at ${runName(t.to)}; each row is shaded by its share. Stayed: the share of a segment still in it. Not in any: new since then (${integer.format(t.entered)}), or no longer segmented (${integer.format(t.left)}: every contact archived, deleted or merged away on its platform). A forgotten person's history is erased with them.</p>`
     : '<p class="empty">Neither run had RFM segments.</p>';
   return `<section id="movement"><h2>${title}</h2><p class="intro">How many people were in each segment after each of the ${integer.format(movement.runs.length)} segmentation runs, and where the people of each RFM segment went between the last two.</p>
 <h3>RFM segment sizes</h3>${sizesChart('movement-rfm', 'RFM segment', movement.rfm, colour)}

@@ -32,7 +32,7 @@ function segmentRun(db: Db, createdAt: string, memberships: Record<number, strin
 
 /**
  * Three runs a month apart. Profile 2 slips from Champions to At Risk, 3 and 4 come back from At
- * Risk to Champions, 6 is new at run 2, 5 is no longer segmented at run 3 (forgotten or merged).
+ * Risk to Champions, 6 is new at run 2, 5 is no longer segmented at run 3 (its contacts archived).
  */
 function threeRuns(): { db: Db; runs: number[] } {
   const db = openStore(':memory:');
@@ -118,7 +118,7 @@ describe('segment movement', () => {
     expect(lines.find((l) => l.startsWith('not in any (new)'))!.split(/\s{2,}/)).toEqual(['not in any (new)', '0', '1', '0', '1']);
     const moves = lines.slice(lines.indexOf('Largest moves:') + 1, lines.indexOf('Largest moves:') + 3);
     expect(moves).toEqual(['  At Risk → Champions: 2', '  Champions → At Risk: 1']);
-    expect(text).toContain('New (in no segment before): 1; no longer in any (forgotten, merged, or out of the run): 0.');
+    expect(text).toContain('New (in no segment before): 1; no longer in any (every contact archived, deleted or merged away): 0.');
     expect(lines.find((l) => l.startsWith('Champions') && l.includes('#') === false && /\s2\s+3\s+2$/.test(l))).toBeDefined();
   });
 

@@ -7,6 +7,12 @@ import { runCommand, type GlobalFlags } from '../context.js';
 /** At most this many runs in the human table of sizes (the newest); --json has them all. */
 const SIZE_RUNS = 8;
 
+/** Why someone in a segment at `from` is in none at `to` (a forgotten person's history is erased, so never this). */
+const LEFT_BECAUSE: Record<MovementKind, string> = {
+  rfm: 'every contact archived, deleted or merged away',
+  persona: 'outside the clustering, or every contact archived, deleted or merged away',
+};
+
 function runLabel(run: SegmentationRunRef): string {
   return `run #${run.id} (${run.createdAt.slice(0, 10)})`;
 }
@@ -15,7 +21,7 @@ function percent(share: number | null): string {
   return share === null ? '–' : `${(share * 100).toFixed(1)}%`;
 }
 
-export function renderMatrix(m: TransitionMatrix): string {
+export function renderMatrix(m: TransitionMatrix, kind: MovementKind): string {
   const none = m.segments.length;
   const names = [...m.segments.map((s) => s.name), 'not in any'];
   const header = ['from \\ to', ...names, 'total', 'stayed'];
@@ -28,7 +34,7 @@ export function renderMatrix(m: TransitionMatrix): string {
   const out = [table([header, ...rows, ['total', ...totals, '', '']], ['l', ...names.map((): 'r' => 'r'), 'r', 'r'])];
   out.push('', m.largestMoves.length > 0 ? 'Largest moves:' : 'No one moved between two segments.');
   for (const move of m.largestMoves) out.push(`  ${move.fromName} → ${move.toName}: ${fmt(move.count)}`);
-  out.push(`New (in no segment before): ${fmt(m.entered)}; no longer in any (forgotten, merged, or out of the run): ${fmt(m.left)}.`);
+  out.push(`New (in no segment before): ${fmt(m.entered)}; no longer in any (${LEFT_BECAUSE[kind]}): ${fmt(m.left)}.`);
   return out.join('\n');
 }
 
@@ -40,7 +46,7 @@ export function renderMovement(m: SegmentMovement): string {
   for (const matrix of m.matrices) {
     out.push('');
     if (matrix.clustering !== null) out.push(`Clustering ${matrix.clustering}`);
-    out.push(renderMatrix(matrix));
+    out.push(renderMatrix(matrix, m.kind));
   }
   const shown = m.runs.slice(-SIZE_RUNS);
   const first = m.runs.length - shown.length;
