@@ -483,7 +483,7 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
       status: 'shown',
       runs: [run(1, '2026-10-01'), run(2, '2026-11-01'), run(3, '2026-12-01')],
       rfm: [{ key: 'champions', name: 'Champions', sizes: [20, 58, 60] }, { key: 'prospects', name: 'Prospects', sizes: [40, 50, 55] }, { key: 'at_risk', name: 'At Risk', sizes: [40, 2, 5] }],
-      personas: [{ key: 'persona_a', name: 'Persona: A', sizes: [10, 12, 14] }, { key: 'persona_b', name: 'Persona: B', sizes: [5, 6, 7] }],
+      personas: [{ key: 'persona_a', name: 'Persona: A', sizes: [10, 12, 14] }, { key: 'persona_b', name: 'Persona: <img src=x onerror="document.body.dataset.rendered=1">', sizes: [5, 6, 7] }],
       transition: {
         from: run(2, '2026-11-01'), to: run(3, '2026-12-01'),
         segments: [{ key: 'champions', name: 'Champions' }, { key: 'prospects', name: 'Prospects' }, { key: 'at_risk', name: 'At Risk' }],
@@ -518,6 +518,9 @@ describe('segsync report: one self-contained HTML file, drawn in headless Chromi
     expect(line('at_risk')[0]![1]).toBeCloseTo(line('prospects')[0]![1], 5);
     expect(sizes).toContain('Champions: 20 → 58 → 60');
     expect(count(svg(dom, 'movement-personas'), /class="movement-line"/g)).toBe(2);
+    // Names are text, never markup: in the legend and in the lines' titles.
+    expect(count(dom, /<img\b/gi)).toBe(0);
+    expect(decode(sectionOf(dom, 'movement'))).toContain('Persona: <img src=x onerror="document.body.dataset.rendered=1">');
 
     const section = sectionOf(dom, 'movement');
     const words = text(section);
