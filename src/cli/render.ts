@@ -195,7 +195,7 @@ export function renderForget(result: ForgetResult): string {
   const s = result.store;
   out.push(
     `Store${result.dryRun ? ' (would erase)' : ' (erased)'}: ${n(s.contacts, 'contact')}, ${n(s.purchases, 'purchase')} (${n(s.purchaseLinks, 'purchase link')}), ` +
-      `${n(s.profiles, 'profile')}, ${n(s.identities, 'identity', 'identities')}, ${n(s.memberships, 'segment membership')}, ${n(s.rfmRows, 'RFM row')}, ` +
+      `${n(s.profiles, 'profile')}, ${n(s.identities, 'identity', 'identities')}, ${n(s.memberships, 'segment membership')}, ${n(s.campaignMembers, 'campaign cohort row')}, ${n(s.rfmRows, 'RFM row')}, ` +
       `${n(s.tokenValues, 'token value')}, ${n(s.featureRows, 'feature row')}, ${n(s.destinationListMembers + s.destinationTokens, 'destination state row')}, ` +
       `${n(s.quarantine, 'quarantined record')}; mentions scrubbed from ${n(s.runsScrubbed, 'run')} and ${n(s.segmentationRunsScrubbed, 'segmentation run')}`,
   );
