@@ -49,7 +49,9 @@ function rfmAfter(db: Db, campaign: Campaign): { runId: number; byProfile: Map<n
 }
 
 /** Treatment and control outcomes of one campaign over its window, and their comparison. */
-export function campaignLift(db: Db, workspace: Workspace, campaign: Campaign, now: Date, convert = currencyConverter(db, workspace)): CampaignLift {
+export function campaignLift(
+  db: Db, workspace: Workspace, campaign: Campaign, now: Date, convert = currencyConverter(db, workspace), which: 'all' | 'conversion' = 'all',
+): CampaignLift {
   const w = campaignWindow(campaign, dataNow(db, now));
   const startMs = w.start.getTime();
   const endMs = w.end.getTime();
@@ -98,7 +100,7 @@ export function campaignLift(db: Db, workspace: Workspace, campaign: Campaign, n
   const treatment: PersonOutcome[] = [];
   const control: PersonOutcome[] = [];
   for (const m of members) (m.group === 'control' ? control : treatment).push(outcome.get(m.profileId)!);
-  const assessment = assessLift(treatment, control, { started: w.started, elapsedDays: w.elapsedDays, lengthDays: w.lengthDays }, 14_000 + campaign.id);
+  const assessment = assessLift(treatment, control, { started: w.started, elapsedDays: w.elapsedDays, lengthDays: w.lengthDays }, 14_000 + campaign.id, which);
   const segmentName = listSegments(db).find((s) => s.key === campaign.segmentKey)?.name ?? campaign.segmentKey;
   return {
     campaign, segmentName, ...assessment, rfmRunId: after?.runId ?? null,
@@ -112,4 +114,13 @@ export function liftReport(db: Db, workspace: Workspace, now: Date, campaignName
   if (campaigns.length === 0) return [];
   const convert = currencyConverter(db, workspace);
   return campaigns.map((c) => campaignLift(db, workspace, c, now, convert));
+}
+
+/** The running campaigns' conversion lift, for `status` (no bootstraps). */
+export function runningCampaignsLift(db: Db, workspace: Workspace, now: Date): CampaignLift[] {
+  const asOf = dataNow(db, now);
+  const running = listCampaigns(db).filter((c) => campaignWindow(c, asOf).status === 'running');
+  if (running.length === 0) return [];
+  const convert = currencyConverter(db, workspace);
+  return running.map((c) => campaignLift(db, workspace, c, now, convert, 'conversion'));
 }

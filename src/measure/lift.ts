@@ -277,6 +277,8 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString
  */
 export function assessLift(
   treatment: readonly PersonOutcome[], control: readonly PersonOutcome[], window: WindowProgress, seed: number,
+  /** 'conversion': only the conversion measure (status, which skips the bootstraps). */
+  which: 'all' | 'conversion' = 'all',
 ): LiftAssessment {
   const t = counts(treatment);
   const c = counts(control);
@@ -317,6 +319,7 @@ export function assessLift(
   }
   if (reasons.length > 0) return { treatment: t, control: c, measures: null, mde, notEnoughData: { reasons, fixes } };
 
+  if (which === 'conversion') return { treatment: t, control: c, measures: [proportionMeasure('conversion', t.converters, t.people, c.converters, c.people)], mde, notEnoughData: null };
   const knownT = treatment.filter((p) => p.movedWorse !== null);
   const knownC = control.filter((p) => p.movedWorse !== null);
   const measures: Measure[] = [
