@@ -69,6 +69,16 @@ export function compareProportions(x1: number, n1: number, x0: number, n0: numbe
   return { treatment: p1, control: p0, difference, differenceCi: [difference - Z_95 * se, difference + Z_95 * se], relative, relativeCi, pValue };
 }
 
+/** The 95% Wilson score interval of x successes in n (a group's own rate, for charts). */
+export function wilsonInterval(x: number, n: number): Interval {
+  if (n === 0) return [0, 1];
+  const p = x / n;
+  const z2 = Z_95 * Z_95;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (Z_95 * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
 /** One group's people as columns; a statistic reads the rows it is given (a resample). */
 export interface Sample {
   values: Float64Array;

@@ -12,6 +12,7 @@
  */
 import type { ReportData, ReportPersona, ReportPredictions, ReportScanRow } from './report-data.js';
 import { plural } from '../domain/text.js';
+import { campaignsSection } from './campaigns-section.js';
 
 type FittedPredictions = Extract<ReportPredictions, { status: 'fitted' }>;
 
@@ -887,6 +888,7 @@ ${barsSection()}
 ${personasSection(data, labels)}
 ${predictionsSection(data)}
 ${propensitySection(data)}
+${campaignsSection(data)}
 ${metricsSection(data)}
 ${preparationSection(data)}
 ${(data.otherClusterings ?? []).map((o) => otherClusteringSections(otherView(o), labels)).join('\n')}

@@ -2,6 +2,8 @@
  * Everything `segsync report` draws, as plain JSON-able data. The pipeline builds it from the
  * latest segmentation run; the renderer turns it into one self-contained HTML file.
  */
+import type { GroupCounts, Measure } from '../measure/lift.js';
+
 export interface ReportSegment {
   key: string;
   name: string;
@@ -134,6 +136,25 @@ export interface ReportOtherClustering {
   clustering: ReportData['clustering'];
 }
 
+/** One campaign's lift as the report shows it (see src/measure/lift.ts for the numbers). */
+export interface ReportCampaign {
+  name: string;
+  segmentKey: string;
+  segmentName: string;
+  window: { start: string; end: string; elapsedDays: number; lengthDays: number; status: 'running' | 'ended' | 'stopped' };
+  groups: Record<'treatment' | 'control', GroupCounts & {
+    /** Conversion with its 95% Wilson interval, for the chart's bars. */
+    conversion: number;
+    conversionCi: [number, number];
+  }>;
+  /** null when there is not enough data (see `notEnoughData`). */
+  measures: Measure[] | null;
+  mde: { absolute: number; relative: number | null; baseline: number } | null;
+  notEnoughData: { reasons: string[]; fixes: string[] } | null;
+}
+
+export type ReportCampaigns = { status: 'measured'; campaigns: ReportCampaign[] } | { status: 'unmeasurable'; reason: string };
+
 export interface ReportData {
   title: string;
   generatedAt: string;
@@ -174,4 +195,6 @@ export interface ReportData {
   propensity?: ReportPropensity | null;
   /** The named clusterings other than customers (absent for runs before them); `clustering` above is the customers one. */
   otherClusterings?: ReportOtherClustering[];
+  /** Campaigns and their lift; absent when there are none. */
+  campaigns?: ReportCampaigns;
 }
