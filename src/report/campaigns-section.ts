@@ -76,7 +76,7 @@ function countsTable(c: ReportCampaign): string {
     const n = c.groups[g];
     return `<tr><td>${g}</td><td class="num">${integer.format(n.people)}</td><td class="num">${integer.format(n.converters)}</td><td class="num">${integer.format(n.orders)}</td><td class="num">${n.revenue.toFixed(2)}</td><td class="num">${integer.format(n.unsubscribed)}</td></tr>`;
   }).join('');
-  return `<table class="campaign-counts"><thead><tr><th>Group</th><th class="num">People</th><th class="num">Converters</th><th class="num">Orders</th><th class="num">Revenue</th><th class="num">Unsubscribed</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table class="campaign-counts" style="margin-bottom: 16px"><thead><tr><th>Group</th><th class="num">People</th><th class="num">Converters</th><th class="num">Orders</th><th class="num">Revenue</th><th class="num">Unsubscribed</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function campaignBlock(c: ReportCampaign, index: number): string {
