@@ -171,6 +171,9 @@ export function renderPush(result: PushResult): string {
       ? `Forgotten people: ${fmt(removals.planned ?? 0)} removals still to send (segsync forget could not reach the platform)`
       : `Forgotten people: ${fmt((removals.done ?? 0) + (removals.absent ?? 0))} removals finished, ${fmt(removals.failed ?? 0)} refused by the platform, ${fmt(removals.pending ?? 0)} still pending`);
   }
+  for (const c of result.campaignsStarted ?? []) {
+    out.push(c.campaign ? `Campaign started: "${c.campaign}" on ${c.segmentKey} (its first list was created; campaigns.autoStart)` : `No campaign started on ${c.segmentKey}: ${c.skipped}`);
+  }
   return out.join('\n');
 }
 
