@@ -103,6 +103,9 @@ export function startCampaign(
   const salt = controlGroupSalt(db);
   const unsubscribed = unsubscribedProfileIds(db);
   const memberIds = (db.prepare('SELECT profile_id AS id FROM memberships WHERE segment_key = ? AND left_at IS NULL ORDER BY profile_id').all(segment.key) as Array<{ id: number }>).map((r) => r.id);
+  if (memberIds.length === 0) {
+    throw new ConfigError(`segment "${segment.key}" has no members in the latest segmentation run (run ${run.id}): there is nobody to target or measure. Check the segment (\`segsync status\` lists the sizes).`);
+  }
   const rfmNow = new Map((db
     .prepare(`SELECT m.profile_id AS id, m.segment_key AS key FROM memberships m JOIN segments s ON s.key = m.segment_key
               WHERE s.kind = 'rfm' AND m.left_at IS NULL`)

@@ -99,7 +99,9 @@ describe('segsync campaign and lift', () => {
     expect(early.stdout).toMatch(/Not enough data yet:\n {2}- the treatment group has 0 converters/);
 
     purchasesAfter(dbPath, campaign.startedAt);
-    const [json, text, status] = await Promise.all([segsync(['lift', '--json'], env), segsync(['lift', '--campaign', 'Spring'], env), segsync(['status', '--json'], env)]);
+    const [json, text, status, list] = await Promise.all([
+      segsync(['lift', '--json'], env), segsync(['lift', '--campaign', 'Spring'], env), segsync(['status', '--json'], env), segsync(['campaign', 'list'], env),
+    ]);
     expect(json.code).toBe(0);
     const lift = JSON.parse(json.stdout) as LiftJson;
     expect(lift.ok).toBe(true);
@@ -129,7 +131,6 @@ describe('segsync campaign and lift', () => {
     expect(campaigns[0]).toMatchObject({ name: 'Spring', elapsedDays: 10 });
     expect(campaigns[0]!.conversion).toMatch(/^conversion \d+\.\d% treated vs \d+\.\d% control, \+\d+\.\d pts \[/);
 
-    const list = await segsync(['campaign', 'list'], env);
     expect(list.stdout).toMatch(/Spring +Big Spenders +\d{4}-\d\d-\d\d +day 10 of 30 +\d+ +\d+ +running/);
   }, 60_000);
 });

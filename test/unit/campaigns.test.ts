@@ -84,6 +84,8 @@ describe('campaign start', () => {
     expect(() => startCampaign(db, workspace({ share: 0 }), 'big_spenders', {}, START)).toThrow(ConfigError);
     expect(() => startCampaign(db, workspace({ share: 0 }), 'big_spenders', {}, START)).toThrow(/control groups are off for segment "big_spenders".*controlGroups.segments.big_spenders/);
     expect(() => startCampaign(db, workspace(), 'big_spender', {}, START)).toThrow(/no segment "big_spender".*Did you mean "big_spenders"\?/);
+    // hibernating is a segment of the store with nobody in it in the latest run.
+    expect(() => startCampaign(db, workspace(), 'hibernating', {}, START)).toThrow(/segment "hibernating" has no members in the latest segmentation run/);
     expect(listCampaigns(db)).toEqual([]);
     startCampaign(db, workspace(), 'big_spenders', { name: 'Spring' }, START);
     expect(() => startCampaign(db, workspace(), 'big_spenders', { name: 'Spring' }, START)).toThrow(/named "Spring" exists already/);
