@@ -26,9 +26,10 @@ export interface AutoStartOutcome {
 /** Starts a campaign on each segment that now has a list and never had a campaign. */
 export function autoStartCampaigns(db: Db, workspace: Workspace, segmentKeys: readonly string[], now: Date): AutoStartOutcome[] {
   const hadCampaign = db.prepare('SELECT 1 FROM campaigns WHERE segment_key = ? LIMIT 1');
-  const listed = new Set(segmentKeys).size === 0 ? [] : segmentKeys.filter((key) => !segmentsWithoutList(db, [key]).includes(key));
   const outcomes: AutoStartOutcome[] = [];
-  for (const segmentKey of listed) {
+  for (const segmentKey of segmentKeys) {
+    // Its list was not created (the destination failed before it): nothing is being targeted yet.
+    if (segmentsWithoutList(db, [segmentKey]).length > 0) continue;
     if (hadCampaign.get(segmentKey) !== undefined) continue;
     try {
       const started = startCampaign(db, workspace, segmentKey, { days: workspace.campaigns.days }, now);

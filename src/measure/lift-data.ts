@@ -36,8 +36,7 @@ export interface CampaignLift extends LiftAssessment {
 
 /** Each cohort member's RFM segment in the latest run created after the start (none: undefined). */
 function rfmAfter(db: Db, campaign: Campaign): { runId: number; byProfile: Map<number, string> } | undefined {
-  const runs = db.prepare('SELECT id, created_at AS createdAt FROM segmentation_runs ORDER BY id DESC LIMIT 1').all() as Array<{ id: number; createdAt: string }>;
-  const latest = runs[0];
+  const latest = db.prepare('SELECT id, created_at AS createdAt FROM segmentation_runs ORDER BY id DESC LIMIT 1').get() as { id: number; createdAt: string } | undefined;
   if (!latest || Date.parse(latest.createdAt) <= Date.parse(campaign.startedAt)) return undefined;
   const rows = db
     .prepare(`SELECT m.profile_id AS id, m.segment_key AS key FROM campaign_members cm

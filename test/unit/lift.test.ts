@@ -137,4 +137,13 @@ describe('not enough data yet', () => {
     expect(byKey.get('averageOrderValue')!.difference).toBeCloseTo(10, 9);
     expect(byKey.get('averageOrderValue')!.n).toEqual({ treatment: 180, control: 10 });
   });
+
+  it('measures moves to a worse RFM segment over the people whose move is known', () => {
+    const known = (list: PersonOutcome[], worse: number, knownCount: number) => list.map((p, i) => ({ ...p, movedWorse: i < knownCount ? i < worse : null }));
+    const r = assessLift(known(group(900, 180), 90, 600), known(group(100, 10), 20, 80), OPEN, 1);
+    const moved = r.measures!.find((m) => m.key === 'movedToWorseRfm')!;
+    expect(moved.n).toEqual({ treatment: 600, control: 80 });
+    expect([moved.treatment, moved.control]).toEqual([90 / 600, 20 / 80]);
+    expect(moved.method).toMatch(/two-proportion z/);
+  });
 });
