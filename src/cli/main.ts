@@ -14,6 +14,8 @@ import { segmentCommand } from './commands/segment.js';
 import { explainCommand } from './commands/explain.js';
 import { forgetCommand } from './commands/forget.js';
 import { reportCommand } from './commands/report.js';
+import { campaignListCommand, campaignStartCommand, campaignStopCommand } from './commands/campaign.js';
+import { liftCommand } from './commands/lift.js';
 import { runsCommand } from './commands/runs.js';
 import { movementCommand } from './commands/movement.js';
 import { MOVEMENT_KINDS } from '../measure/movement-loader.js';
@@ -85,6 +87,36 @@ program
   .option('--out <file>', 'where to write it', 'segsync-report.html')
   .option('--json', 'print the summary as JSON')
   .action(reportCommand);
+
+const campaign = program
+  .command('campaign')
+  .description('campaigns on a segment\'s list, measured against its control group (`segsync lift`)');
+campaign
+  .command('start')
+  .description('start a campaign on a segment now: freezes its cohort (treatment and control, less unsubscribed people)')
+  .argument('<segment>', 'a segment key or display name')
+  .option('--name <name>', 'the campaign\'s name (default: "<segment name> <YYYY-MM-DD>")')
+  .option('--days <n>', 'the measurement window in days', integer('--days', 1, 3650), 60)
+  .option('--json', 'print the campaign as JSON')
+  .action(campaignStartCommand);
+campaign
+  .command('list')
+  .description('every campaign: segment, start, window, treated and control sizes, status')
+  .option('--json', 'print as JSON')
+  .action(campaignListCommand);
+campaign
+  .command('stop')
+  .description('stop a campaign: its measurement window ends now')
+  .argument('<name>', 'the campaign\'s name')
+  .option('--json', 'print as JSON')
+  .action(campaignStopCommand);
+
+program
+  .command('lift')
+  .description('treatment vs control for each campaign: conversion, orders, revenue, order value, RFM moves, unsubscribes, with 95% intervals')
+  .option('--campaign <name>', 'only this campaign')
+  .option('--json', 'print as JSON')
+  .action(liftCommand);
 
 program
   .command('movement')

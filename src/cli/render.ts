@@ -171,6 +171,9 @@ export function renderPush(result: PushResult): string {
       ? `Forgotten people: ${fmt(removals.planned ?? 0)} removals still to send (segsync forget could not reach the platform)`
       : `Forgotten people: ${fmt((removals.done ?? 0) + (removals.absent ?? 0))} removals finished, ${fmt(removals.failed ?? 0)} refused by the platform, ${fmt(removals.pending ?? 0)} still pending`);
   }
+  for (const c of result.campaignsStarted ?? []) {
+    out.push(c.campaign ? `Campaign started: "${c.campaign}" on ${c.segmentKey} (its first list was created; campaigns.autoStart)` : `No campaign started on ${c.segmentKey}: ${c.skipped}`);
+  }
   return out.join('\n');
 }
 
@@ -195,7 +198,7 @@ export function renderForget(result: ForgetResult): string {
   const s = result.store;
   out.push(
     `Store${result.dryRun ? ' (would erase)' : ' (erased)'}: ${n(s.contacts, 'contact')}, ${n(s.purchases, 'purchase')} (${n(s.purchaseLinks, 'purchase link')}), ` +
-      `${n(s.profiles, 'profile')}, ${n(s.identities, 'identity', 'identities')}, ${n(s.memberships, 'segment membership')}, ${n(s.rfmRows, 'RFM row')}, ` +
+      `${n(s.profiles, 'profile')}, ${n(s.identities, 'identity', 'identities')}, ${n(s.memberships, 'segment membership')}, ${n(s.campaignMembers, 'campaign cohort row')}, ${n(s.rfmRows, 'RFM row')}, ` +
       `${n(s.tokenValues, 'token value')}, ${n(s.featureRows, 'feature row')}, ${n(s.destinationListMembers + s.destinationTokens, 'destination state row')}, ` +
       `${n(s.quarantine, 'quarantined record')}; mentions scrubbed from ${n(s.runsScrubbed, 'run')} and ${n(s.segmentationRunsScrubbed, 'segmentation run')}`,
   );

@@ -88,6 +88,14 @@ export const WorkspaceSchema = z.strictObject({
   imports: CsvMappingOverlaySchema.optional(),
   /** Held-out shares per segment (and globally) for measuring campaigns: see src/measure/control-groups.ts. */
   controlGroups: ControlGroupSettingsSchema,
+  campaigns: z
+    .strictObject({
+      /** A push that creates a segment's first list starts a campaign on it (see src/measure/campaign-autostart.ts). */
+      autoStart: z.boolean().default(false),
+      /** The window of campaigns started that way, in days. */
+      days: z.number().int().min(1).max(3650).default(60),
+    })
+    .prefault({}),
   privacy: z
     .strictObject({
       /**

@@ -8,6 +8,7 @@ import type { DestinationPlan } from '../domain/plan.js';
 import type { Db } from '../store/db.js';
 import type { TokenSpec } from '../domain/segments.js';
 import { applyPlan, type ApplySummary } from './apply.js';
+import { autoStartCampaigns, segmentsWithoutList, type AutoStartOutcome } from '../measure/campaign-autostart.js';
 import { planDestination } from './plan.js';
 import { pullSource, pullTotals, type StreamPullSummary } from './pull.js';
 import { purgeExpired, type PurgeSummary } from './retention.js';
@@ -62,6 +63,8 @@ function failureOf(platform: string, step: PlatformFailure['step'], error: unkno
 
 export interface PushResult {
   dryRun: boolean;
+  /** With `campaigns.autoStart`: the campaigns this push started (segments whose first list it created). */
+  campaignsStarted?: AutoStartOutcome[];
   destinations: Array<{
     platform: string;
     mode: string;
@@ -269,6 +272,7 @@ export async function push(
     result.pendingRemovals = countByStatus(outcomes);
   }
   const progress = options.progress ?? silentProgressFactory;
+  const unlisted = session.workspace.campaigns.autoStart ? segmentsWithoutList(session.db, plans.flatMap((p) => p.plan.lists.map((l) => l.segmentKey))) : [];
   // Each destination's summary is in the result from its first batch on: what a failed push applied.
   const settled = await Promise.allSettled(plans.map(({ settings, destination, plan }, i) => applyPlan({
     db: session.db,
@@ -283,6 +287,7 @@ export async function push(
       result.destinations[i]!.applied = summary;
     },
   })));
+  if (unlisted.length > 0) result.campaignsStarted = autoStartCampaigns(session.db, session.workspace, unlisted, new Date());
   const failures = settled.flatMap((s, i) => (s.status === 'rejected' ? [{ i, reason: s.reason as unknown }] : []));
   if (failures.length > 0 && (!options.keepGoing || options.signal.aborted)) throw failures[0]!.reason;
   if (options.keepGoing) result.failures = failures.map((f) => failureOf(plans[f.i]!.c.id, 'push', f.reason));

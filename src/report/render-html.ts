@@ -13,6 +13,7 @@
 import type { ReportData, ReportPersona, ReportPredictions, ReportScanRow } from './report-data.js';
 import { plural } from '../domain/text.js';
 import { MOVEMENT_SCRIPT, MOVEMENT_STYLE, movementSection } from './render-movement.js';
+import { campaignsSection } from './campaigns-section.js';
 
 type FittedPredictions = Extract<ReportPredictions, { status: 'fitted' }>;
 
@@ -893,6 +894,7 @@ ${movementSection(data.movement, colour)}
 ${personasSection(data, labels)}
 ${predictionsSection(data)}
 ${propensitySection(data)}
+${campaignsSection(data)}
 ${metricsSection(data)}
 ${preparationSection(data)}
 ${(data.otherClusterings ?? []).map((o) => otherClusteringSections(otherView(o), labels)).join('\n')}

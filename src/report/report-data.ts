@@ -3,6 +3,7 @@
  * latest segmentation run; the renderer turns it into one self-contained HTML file.
  */
 import type { ReportMovement } from './movement-data.js';
+import type { GroupCounts, Measure } from '../measure/lift.js';
 
 export interface ReportSegment {
   key: string;
@@ -136,6 +137,25 @@ export interface ReportOtherClustering {
   clustering: ReportData['clustering'];
 }
 
+/** One campaign's lift as the report shows it (see src/measure/lift.ts for the numbers). */
+export interface ReportCampaign {
+  name: string;
+  segmentKey: string;
+  segmentName: string;
+  window: { start: string; end: string; elapsedDays: number; lengthDays: number; status: 'running' | 'ended' | 'stopped' };
+  groups: Record<'treatment' | 'control', GroupCounts & {
+    /** Conversion with its 95% Wilson interval, for the chart's bars. */
+    conversion: number;
+    conversionCi: [number, number];
+  }>;
+  /** null when there is not enough data (see `notEnoughData`). */
+  measures: Measure[] | null;
+  mde: { absolute: number; relative: number | null; baseline: number } | null;
+  notEnoughData: { reasons: string[]; fixes: string[] } | null;
+}
+
+export type ReportCampaigns = { status: 'measured'; campaigns: ReportCampaign[] } | { status: 'unmeasurable'; reason: string };
+
 export interface ReportData {
   title: string;
   generatedAt: string;
@@ -178,4 +198,6 @@ export interface ReportData {
   otherClusterings?: ReportOtherClustering[];
   /** Segment sizes over runs and the RFM transition matrix (absent in data built before movement). */
   movement?: ReportMovement;
+  /** Campaigns and their lift; absent when there are none. */
+  campaigns?: ReportCampaigns;
 }

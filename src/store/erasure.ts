@@ -119,6 +119,8 @@ export interface ErasureCounts {
   profiles: number;
   identities: number;
   memberships: number;
+  /** Their rows in campaign cohorts (which group they were in, their RFM segment at the start). */
+  campaignMembers: number;
   rfmRows: number;
   tokenValues: number;
   featureRows: number;
@@ -148,7 +150,7 @@ function count(db: Db, sql: string, ...params: unknown[]): number {
 /** Pure reads: what erasing this person would delete (a dry run prints it). */
 export function planErasure(db: Db, person: PersonRecords): ErasurePlan {
   const counts: ErasureCounts = {
-    contacts: 0, purchases: 0, purchaseLinks: 0, profiles: 0, identities: 0, memberships: 0, rfmRows: 0, tokenValues: 0, featureRows: 0,
+    contacts: 0, purchases: 0, purchaseLinks: 0, profiles: 0, identities: 0, memberships: 0, campaignMembers: 0, rfmRows: 0, tokenValues: 0, featureRows: 0,
     destinationListMembers: 0, destinationTokens: 0, quarantine: 0, runsScrubbed: 0, segmentationRunsScrubbed: 0,
   };
   const mine = new Set(person.contacts.map((c) => keyOf(c.platform, c.externalId)));
@@ -187,6 +189,7 @@ export function planErasure(db: Db, person: PersonRecords): ErasurePlan {
   for (const id of person.profiles) {
     counts.profiles += count(db, 'SELECT COUNT(*) AS n FROM profiles WHERE id = ?', id);
     counts.memberships += count(db, 'SELECT COUNT(*) AS n FROM memberships WHERE profile_id = ?', id);
+    counts.campaignMembers += count(db, 'SELECT COUNT(*) AS n FROM campaign_members WHERE profile_id = ?', id);
     counts.rfmRows += count(db, 'SELECT COUNT(*) AS n FROM profile_rfm WHERE profile_id = ?', id);
     counts.tokenValues += count(db, 'SELECT COUNT(*) AS n FROM profile_tokens WHERE profile_id = ?', id);
     counts.featureRows += count(db, 'SELECT COUNT(*) AS n FROM profile_features WHERE profile_id = ?', id);
@@ -247,6 +250,7 @@ export function eraseFromStore(db: Db, plan: ErasurePlan): void {
   }
   for (const id of person.profiles) {
     run('DELETE FROM memberships WHERE profile_id = ?', id);
+    run('DELETE FROM campaign_members WHERE profile_id = ?', id);
     run('DELETE FROM profile_rfm WHERE profile_id = ?', id);
     run('DELETE FROM profile_tokens WHERE profile_id = ?', id);
     run('DELETE FROM profile_features WHERE profile_id = ?', id);

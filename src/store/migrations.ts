@@ -452,6 +452,33 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 18,
+    name: 'campaigns and their cohorts (treatment and control, frozen at the start)',
+    sql: `
+      -- A campaign on one segment's list: its window is [started_at, started_at + days], cut short
+      -- by stopped_at. control_share: the segment's control share when it started (for the record).
+      CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        segment_key TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        days INTEGER NOT NULL CHECK (days > 0),
+        stopped_at TEXT,
+        control_share REAL NOT NULL
+      );
+
+      -- The cohort as it was at the start (later runs never change it); personal data, erased by forget.
+      CREATE TABLE campaign_members (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+        profile_id INTEGER NOT NULL REFERENCES profiles (id),
+        grp TEXT NOT NULL CHECK (grp IN ('treatment','control')),
+        rfm_segment_at_start TEXT,
+        PRIMARY KEY (campaign_id, profile_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX campaign_members_profile ON campaign_members (profile_id);
+    `,
+  },
 ];
 
 export function currentVersion(db: Database.Database): number {

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { buildReportData } from '../../pipeline/report.js';
+import { reportCampaigns } from '../../pipeline/report-campaigns.js';
 import { renderReportHtml } from '../../report/render-html.js';
 import { makePrivateDir, writePrivateFile } from '../../report/private-files.js';
 import { runCommand, type GlobalFlags } from '../context.js';
@@ -8,7 +9,9 @@ import { plural } from '../../domain/text.js';
 /** Writes the latest segmentation run as one self-contained HTML file. */
 export function reportCommand(flags: GlobalFlags & { out: string }): Promise<void> {
   return runCommand(flags, async (ctx) => {
-    const data = buildReportData(ctx.session.db);
+    const now = new Date();
+    const campaigns = reportCampaigns(ctx.session.db, ctx.session.workspace, now);
+    const data = { ...buildReportData(ctx.session.db, now), ...(campaigns ? { campaigns } : {}) };
     const path = resolve(flags.out);
     makePrivateDir(dirname(path));
     writePrivateFile(path, renderReportHtml(data));

@@ -14,6 +14,9 @@ import { JobLeases } from '../../scheduler/leases.js';
 import { scheduledJobs } from '../../scheduler/schedule-config.js';
 import { runCommand, type GlobalFlags } from '../context.js';
 import { plural } from '../../domain/text.js';
+import { runningCampaignsLift } from '../../measure/lift-data.js';
+import { ConfigError } from '../../config/errors.js';
+import { conversionLine } from '../lift-text.js';
 
 /** Records per kind of reason, the largest first. */
 function quarantineByReason(quarantine: Quarantine): Record<string, number> {
@@ -65,6 +68,7 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
         ...(db.prepare('SELECT DISTINCT destination FROM destination_lists').all() as Array<{ destination: string }>).map((r) => r.destination),
       ])].sort()),
     };
+    const campaigns = campaignStatus(ctx.session);
     const lines = [
       `Store ${status.store.path} (schema v${status.store.schemaVersion}); platforms configured: ${status.configured.join(', ') || 'none'}`,
       '',
@@ -82,6 +86,11 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       ...(status.predictions ? [status.predictions] : []),
       ...(status.propensity ? [status.propensity] : []),
       '',
+      ...(campaigns.length === 0 ? [] : [
+        'Campaigns (running; `segsync lift` has every measure):',
+        ...campaigns.map((c) => (c.error ? `  ${c.error}` : `  "${c.name}" on ${c.segment}: day ${Math.floor(c.elapsedDays)} of ${c.lengthDays}; ${c.conversion}`)),
+        '',
+      ]),
       ...(status.jobs.length === 0 ? [] : [
         'Scheduled jobs (segsync schedule):',
         table([['job', 'runs', 'cron', 'next', 'last runs', 'lease'], ...status.jobs.map((j) => [
@@ -101,8 +110,21 @@ export function statusCommand(flags: GlobalFlags): Promise<void> {
       ...indent(table(status.runs.map((r) => [`#${r.id}`, r.command, r.job ?? r.trigger, r.status, r.startedAt, r.error ? r.error.split('\n')[0]! : '']))),
       '(`segsync runs` shows the history with counts)',
     ];
-    ctx.print(lines.join('\n'), { ok: true, ...status });
+    ctx.print(lines.join('\n'), { ok: true, ...status, campaigns });
   }, { requireConnector: false, store: 'read' });
+}
+
+/** Each running campaign: days elapsed, conversion lift or "not enough data yet"; a config problem (currencies) is said, not thrown. */
+function campaignStatus(session: Session) {
+  try {
+    return runningCampaignsLift(session.db, session.workspace, new Date()).map((l) => ({
+      name: l.campaign.name, segment: l.segmentName, elapsedDays: l.window.elapsedDays, lengthDays: l.window.lengthDays,
+      conversion: conversionLine(l), measure: l.measures?.[0] ?? null, notEnoughData: l.notEnoughData, error: null as string | null,
+    }));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return [{ name: '(every campaign)', segment: '–', elapsedDays: 0, lengthDays: 0, conversion: '', measure: null, notEnoughData: null, error: `lift cannot be measured: ${error.message}` }];
+  }
 }
 
 /** A table's lines, two spaces in (none for an empty table). */
