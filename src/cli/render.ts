@@ -43,7 +43,9 @@ export function renderSegment(result: SegmentSummary): string {
     renderPredictions(result.predictions),
     '',
     renderPropensity(result.propensity),
-    ...(result.forecastAccuracy ? ['', renderForecastAccuracy(result.forecastAccuracy)] : []),
+    // Nothing was checked: the predictions' and the propensity model's own lines above already say why.
+    ...(result.forecastAccuracy && (result.forecastAccuracy.purchaseModels.status === 'measured' || result.forecastAccuracy.firstPurchase.status === 'measured')
+      ? ['', renderForecastAccuracy(result.forecastAccuracy)] : []),
     ...(result.exported ? ['', `Exported ${result.exported.files.join(', ')} to ${result.exported.dir}`] : []),
     ...(result.warnings?.length ? ['', ...result.warnings.map((w) => `Warning: ${w}`)] : []),
   ].join('\n');

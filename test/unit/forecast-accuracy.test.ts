@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decileTable, forecastAccuracy, forecastAccuracyOf, normalizedGini, type ForecastAccuracy } from '../../src/measure/forecast-accuracy.js';
+import { forecastAccuracyRecord, forecastAccuracySummary } from '../../src/pipeline/forecast-accuracy-record.js';
 import { groupPurchases, type PurchasesByProfile } from '../../src/segmentation/features.js';
 import { holdoutCheck } from '../../src/segmentation/predict/holdout.js';
 import { predictCustomers } from '../../src/segmentation/predict/predict.js';
@@ -171,5 +172,32 @@ describe('forecast accuracy on CDNOW (39 weeks calibration, 39 weeks holdout)', 
     // Expected spend is undiscounted over the 39 weeks; CDNOW's holdout spend is in dollars.
     expect(m.spend).not.toBeNull();
     expect(m.spend!.deciles[0]!.actual).toBeGreaterThan(m.spend!.deciles[4]!.actual);
+  });
+});
+
+describe('what a run stores and shows of the check', () => {
+  it('stores a value that is not a number as a reason, not as a broken record', () => {
+    const record = forecastAccuracyRecord({ status: 'skipped', reason: 'x' });
+    expect(record).toEqual({ status: 'skipped', reason: 'x' });
+    const sample = loadCdnowSample();
+    const calibration = summarizeCustomers(sample.purchases, CDNOW_CALIBRATION_END, 7);
+    const measured = forecastAccuracy(sample.purchases, calibration, CDNOW_END, holdoutCheck(sample.purchases, calibration, CDNOW_END).params);
+    expect(forecastAccuracyRecord(measured)).toEqual(measured);
+    const broken = { ...measured, purchases: { ...measured.purchases, decileMeanAbsoluteError: Number.NaN } };
+    expect(forecastAccuracyRecord(broken)).toEqual({ status: 'skipped', reason: expect.stringContaining('purchases.decileMeanAbsoluteError') });
+  });
+
+  it('says why the purchase models were not checked, and shows the propensity model’s own validation beside them', () => {
+    const skipped = forecastAccuracySummary({ status: 'skipped', reason: 'the history has no purchases yet.', horizonMonths: 12 }, { status: 'off' });
+    expect(skipped).toEqual({ purchaseModels: { status: 'skipped', reason: 'no purchase models: the history has no purchases yet.' }, firstPurchase: { status: 'off' } });
+    const deciles = [{ decile: 1, people: 50, predicted: 0.2, actual: 0.3, lift: 3 }];
+    const propensity = {
+      status: 'fitted' as const, horizonDays: 90, training: { cutoff: '2026-01-01T00:00:00.000Z', people: 500, positives: 40 },
+      validation: { cutoff: '2026-04-01T00:00:00.000Z', people: 500, positives: 50, baseRate: 0.1, auc: 0.8, topDecileLift: 3, brier: 0.08, deciles },
+      dropped: [], model: { intercept: 0, inputs: [] }, scored: 400,
+    };
+    expect(forecastAccuracySummary({ status: 'off' }, propensity).firstPurchase).toEqual({
+      status: 'measured', cutoff: '2026-04-01', horizonDays: 90, people: 500, positives: 50, auc: 0.8, gini: expect.closeTo(0.6, 12), deciles,
+    });
   });
 });
