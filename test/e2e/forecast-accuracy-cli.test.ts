@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderSegment } from '../../src/cli/render.js';
 import type { SegmentSummary } from '../../src/pipeline/segment.js';
 import { findChromium, renderWithChromium } from '../../src/report/chromium.js';
+import type { ReportData } from '../../src/report/report-data.js';
+import { renderReportHtml } from '../../src/report/render-html.js';
 import { ROOT, segsync } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'segsync-forecasts-'));
@@ -70,4 +72,25 @@ describe('segment and report on CDNOW: did the forecasts come true', () => {
     expect(dom).toMatch(/<body[^>]*data-forecast-bars="60"/);
     expect(dom.match(/class="forecast-bar" data-series="actual"/g)).toHaveLength(30);
   }, 120_000);
+
+  it('in a report without purchase forecasts, says why and still draws the first-purchase check', async () => {
+    const deciles = [0.31, 0.12, 0.08, 0.05, 0.04, 0.03, 0.02, 0.02, 0.01, 0.01].map((actual, i) => ({ decile: i + 1, people: 120, predicted: 0.28 - i * 0.03, actual, lift: actual / 0.069 }));
+    const data: ReportData = {
+      title: 'segsync segmentation report', generatedAt: '2026-07-01T00:00:00.000Z', referenceDate: '2026-07-01T00:00:00.000Z', profiles: 1200,
+      segments: [], rfGrid: Array.from({ length: 5 }, () => [0, 0, 0, 0, 0]), preparation: [], clusteringSkipped: 'switched off', clustering: null, predictions: null,
+      forecastAccuracy: {
+        purchaseModels: { status: 'skipped', reason: 'no purchase models: the history spans 40 days <of purchases>' },
+        firstPurchase: { status: 'measured', cutoff: '2026-04-02', horizonDays: 90, people: 1200, positives: 83, auc: 0.874, gini: 0.748, deciles },
+      },
+    };
+    const out = join(dir, 'first-purchase-only.html');
+    writeFileSync(out, renderReportHtml(data));
+    const dom = await renderWithChromium(out);
+    expect(dom).toMatch(/<body[^>]*data-rendered="ok"/);
+    expect(dom).toMatch(/<body[^>]*data-forecast-bars="20"/);
+    const section = /<section id="forecasts">[\s\S]*?<\/section>/.exec(dom)?.[0] ?? '';
+    // Escaped: the reason is text, never markup.
+    expect(section).toContain('The purchase models’ forecasts were not checked: no purchase models: the history spans 40 days &lt;of purchases&gt;.');
+    expect(section).toContain('AUC 0.87 (Gini 0.75)');
+  }, 60_000);
 });
