@@ -15,6 +15,7 @@ import type { PurchasesByProfile } from '../segmentation/features.js';
 import { conditionalExpectedPurchases, distinctTriples, ModelFitError, probabilityAlive, type BgNbdParams } from '../segmentation/predict/bgnbd.js';
 import { expectedAverageOrderValue, fitGammaGamma } from '../segmentation/predict/gamma-gamma.js';
 import type { PredictionOutcome } from '../segmentation/predict/predict.js';
+import { SeriesDivergedError } from '../segmentation/predict/special.js';
 import { epochDay, MS_PER_DAY, repeatDaysBetween, summarizeCustomers, type CustomerSummary } from '../segmentation/predict/summary.js';
 import { auc } from '../segmentation/propensity/evaluation.js';
 
@@ -85,7 +86,13 @@ export function forecastAccuracyOf(purchases: PurchasesByProfile, referenceMs: n
   if (!holdout) return { status: 'skipped', reason: predictions.holdoutSkipped ?? 'no holdout check was made.' };
   const unitDays = predictions.timeUnit === 'weeks' ? 7 : 1;
   const calibration = summarizeCustomers(purchases, referenceMs - holdout.holdoutDays * MS_PER_DAY, unitDays);
-  return forecastAccuracy(purchases, calibration, referenceMs, holdout.params);
+  try {
+    return forecastAccuracy(purchases, calibration, referenceMs, holdout.params);
+  } catch (error) {
+    // A fit at an extreme whose expectations cannot be computed must not stop the segmentation (as in predict.ts).
+    if (error instanceof SeriesDivergedError) return { status: 'skipped', reason: `the model fitted at ${holdout.calibrationEnd} is too extreme to compute forecasts from (${error.message}).` };
+    throw error;
+  }
 }
 
 /** `calibration` is the summary at the cutoff, `bgnbd` the model fitted on it; the window runs to `endMs`. */
