@@ -43,6 +43,9 @@ export function renderSegment(result: SegmentSummary): string {
     renderPredictions(result.predictions),
     '',
     renderPropensity(result.propensity),
+    // Nothing was checked: the predictions' and the propensity model's own lines above already say why.
+    ...(result.forecastAccuracy && (result.forecastAccuracy.purchaseModels.status === 'measured' || result.forecastAccuracy.firstPurchase.status === 'measured')
+      ? ['', renderForecastAccuracy(result.forecastAccuracy)] : []),
     ...(result.exported ? ['', `Exported ${result.exported.files.join(', ')} to ${result.exported.dir}`] : []),
     ...(result.warnings?.length ? ['', ...result.warnings.map((w) => `Warning: ${w}`)] : []),
   ].join('\n');
@@ -120,6 +123,46 @@ export function renderPropensity(p: SegmentSummary['propensity']): string {
       ...p.deciles.map((d) => [String(d.decile), fmt(d.people), pct(d.predicted), pct(d.actual), d.lift === null ? '–' : `${d.lift.toFixed(2)}×`])], ['r', 'r', 'r', 'r', 'r']),
     ...(p.dropped.length ? [`  Left out (no variance): ${p.dropped.join(', ')}`] : []),
   ].join('\n');
+}
+
+/** Did the forecasts come true: the purchase models at their holdout cutoff, the propensity model at its validation cutoff. */
+export function renderForecastAccuracy(f: SegmentSummary['forecastAccuracy']): string {
+  const p = f.purchaseModels;
+  const signedPercent = (expected: number, actual: number) => {
+    if (actual <= 0) return '–';
+    const v = ((expected - actual) / actual) * 100;
+    return `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(1)}%`;
+  };
+  const two = (v: number | null) => (v === null ? '–' : v.toFixed(2));
+  const lines: string[] = [];
+  if (p.status === 'off') lines.push('Forecasts vs what happened: no purchase models (segmentation.predictions.enabled: false).');
+  else if (p.status === 'skipped') lines.push(`Forecasts vs what happened: not checked: ${p.reason}`);
+  else {
+    const money = (v: number) => fmt(Math.round(v));
+    lines.push(
+      `Forecasts at ${p.cutoff} vs what happened to ${p.end} (${plural(p.windowDays, 'day')}; ${plural(p.customers, 'customer')} who had bought by ${p.cutoff}):`,
+      `  P(alive) AUC ${two(p.pAlive.auc)} (Gini ${two(p.pAlive.gini)}) on ${plural(p.pAlive.customers, 'repeat buyer')}, ${fmt(p.pAlive.boughtAgain)} bought again (buying again stands in for being alive)`,
+      `  Expected ${fmt(Math.round(p.purchases.total.predicted))} repeat purchases, ${fmt(p.purchases.total.actual)} happened (${signedPercent(p.purchases.total.predicted, p.purchases.total.actual)}); ranking Gini ${two(p.purchases.gini)}`,
+      p.spend
+        ? `  Expected spend ${money(p.spend.total.predicted)} (undiscounted), ${money(p.spend.total.actual)} spent (${signedPercent(p.spend.total.predicted, p.spend.total.actual)}); ranking Gini ${two(p.spend.gini)}`
+        : `  No spend comparison: ${p.spendSkipped ?? 'the spend model was not fitted'}`,
+      '  By decile of each forecast (1 = its highest tenth; P(alive) among repeat buyers, the others among all customers), mean per customer:',
+      table([
+        ['decile', 'P(alive)', 'bought again', 'purchases expected', 'actual', ...(p.spend ? ['spend expected', 'actual'] : [])],
+        ...p.purchases.deciles.map((d, k) => {
+          const alive = p.pAlive.deciles[k];
+          const spend = p.spend?.deciles[k];
+          return [String(d.decile), alive ? alive.predicted.toFixed(2) : '–', alive ? `${(alive.actual * 100).toFixed(0)}%` : '–', d.predicted.toFixed(2), d.actual.toFixed(2),
+            ...(spend ? [spend.predicted.toFixed(2), spend.actual.toFixed(2)] : [])];
+        }),
+      ], ['r', 'r', 'r', 'r', 'r', 'r', 'r']),
+    );
+  }
+  const q = f.firstPurchase;
+  if (q.status === 'measured') {
+    lines.push(`  First purchase (propensity, ${q.horizonDays} days from ${q.cutoff}): AUC ${q.auc.toFixed(2)} (Gini ${q.gini.toFixed(2)}) on ${plural(q.people, 'person', 'people')}, ${fmt(q.positives)} bought; by decile above`);
+  }
+  return lines.join('\n');
 }
 
 export function renderPush(result: PushResult): string {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Db } from '../store/db.js';
 import type { PredictionOutcome } from '../segmentation/predict/index.js';
+import type { ForecastAccuracyOutcome } from '../measure/forecast-accuracy.js';
+import { forecastAccuracyRecord, ForecastAccuracyRecordSchema } from './forecast-accuracy-record.js';
 import { plural } from '../domain/text.js';
 
 /**
@@ -36,12 +38,16 @@ export const PredictionRecordSchema = z.discriminatedUnion('status', [
     totals: z.object({ customers: z.number(), expectedPurchases90d: z.number(), clv: z.number().nullable(), meanPAlive: z.number() }),
     holdout: Holdout.nullable(),
     holdoutSkipped: z.string().optional(),
+    /** The holdout customer by customer (src/measure/forecast-accuracy.ts); absent for runs made before it. */
+    forecastAccuracy: ForecastAccuracyRecordSchema.optional(),
   }),
 ]);
 export type PredictionRecord = z.infer<typeof PredictionRecordSchema>;
 
-export function predictionRecord(outcome: PredictionOutcome | null, horizonMonths: number): PredictionRecord {
-  const record = buildRecord(outcome, horizonMonths);
+export function predictionRecord(outcome: PredictionOutcome | null, horizonMonths: number, forecast: ForecastAccuracyOutcome | null = null): PredictionRecord {
+  const built = buildRecord(outcome, horizonMonths);
+  // Checked on its own (forecastAccuracyRecord): a comparison that fails must not cost the run its predictions.
+  const record = built.status === 'fitted' && forecast ? { ...built, forecastAccuracy: forecastAccuracyRecord(forecast) } : built;
   // JSON has no NaN: a non-finite number would be stored as null and break every later read.
   const stored = PredictionRecordSchema.safeParse(JSON.parse(JSON.stringify(record)));
   return stored.success

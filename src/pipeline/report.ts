@@ -4,12 +4,13 @@ import { ConfigError } from '../config/errors.js';
 import { latestSegmentationRun, segmentSizes } from '../store/segmentation-runs.js';
 import type { ReportData, ReportOtherClustering, ReportPersona } from '../report/report-data.js';
 import { parseStoredClusterings, type ClusteringRecord } from './clustering-record.js';
-import { PredictionRecordSchema } from './prediction-record.js';
+import { PredictionRecordSchema, type PredictionRecord } from './prediction-record.js';
 import { umapMap } from '../report/umap-map.js';
 import { PropensityRecordSchema, type PropensityRecord } from './propensity-record.js';
-import type { ReportPropensity } from '../report/report-data.js';
+import type { ReportPredictions, ReportPropensity } from '../report/report-data.js';
 import { featureLabel } from '../segmentation/features.js';
 import { movementReportData } from '../report/movement-data.js';
+import { forecastAccuracySummary } from './forecast-accuracy-record.js';
 
 const Traits = z.array(z.object({ feature: z.string(), label: z.string(), z: z.number() }));
 const Medians = z.record(z.string(), z.number().nullable());
@@ -23,6 +24,8 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
   const record = stored.find((c) => c.name === 'customers')?.record
     ?? (stored.length > 0 ? { status: 'skipped' as const, reason: 'no clustering named customers in this run' } : null);
   const predicted = row.predictions ? PredictionRecordSchema.parse(JSON.parse(row.predictions)) : null;
+  const propensityRecord = row.propensity ? PropensityRecordSchema.parse(JSON.parse(row.propensity)) : null;
+  const forecast = forecastAccuracySummary(predicted, propensityRecord);
 
   const rfGrid = Array.from({ length: 5 }, () => new Array<number>(5).fill(0));
   for (const cell of db.prepare('SELECT r, f, COUNT(*) AS n FROM profile_rfm WHERE r IS NOT NULL AND f IS NOT NULL GROUP BY r, f').all() as Array<{ r: number; f: number; n: number }>) {
@@ -59,11 +62,19 @@ export function buildReportData(db: Db, now: Date = new Date()): ReportData {
     preparation: record?.status === 'clustered' ? record.preparation.map((s) => ({ step: s.step, column: s.column, detail: s.detail })) : [],
     clustering: record ? reportClustering(record, personas) : null,
     // A run with predictions switched off draws no section, like a run made before they existed.
-    predictions: predicted === null || predicted.status === 'off' ? null : predicted,
-    propensity: reportPropensity(row.propensity ? PropensityRecordSchema.parse(JSON.parse(row.propensity)) : null),
+    predictions: predicted === null || predicted.status === 'off' ? null : withoutForecastAccuracy(predicted),
+    propensity: reportPropensity(propensityRecord),
+    forecastAccuracy: forecast.purchaseModels.status === 'off' && forecast.firstPurchase.status === 'off' ? null : forecast,
     ...(otherClusterings.length > 0 ? { otherClusterings } : {}),
     movement: movementReportData(db),
   };
+}
+
+/** The forecast check has a section of its own (forecastAccuracy). */
+function withoutForecastAccuracy(record: Exclude<PredictionRecord, { status: 'off' }>): ReportPredictions {
+  if (record.status !== 'fitted') return record;
+  const { forecastAccuracy: _own, ...rest } = record;
+  return rest;
 }
 
 function reportPropensity(record: PropensityRecord | null): ReportPropensity | null {

@@ -23,6 +23,8 @@ import { loadEngagement } from './engagement-loader.js';
 import { float64s, int32s } from '../store/growable.js';
 import { emptyPropensityTokens, predictPropensity, propensityCutoffs, propensityTokens } from '../segmentation/propensity/index.js';
 import { propensityRecord, propensitySummary, type PropensitySummary } from './propensity-record.js';
+import { forecastAccuracyOf } from '../measure/forecast-accuracy.js';
+import { forecastAccuracySummary, type ForecastAccuracySummary } from './forecast-accuracy-record.js';
 import { prepareExportDir, writeExport } from './export.js';
 import { holdSegmentationForTest } from './segmentation-hold.js';
 import { parseStrictDate } from '../domain/dates.js';
@@ -53,6 +55,8 @@ export interface SegmentSummary {
   predictions: PredictionSummary;
   /** The first-purchase propensity model: validation figures, or why it was skipped. */
   propensity: PropensitySummary;
+  /** Did the forecasts come true: the purchase models at their holdout cutoff and the propensity model at its validation cutoff, against what happened. */
+  forecastAccuracy: ForecastAccuracySummary;
   exported?: { dir: string; files: string[] };
   /** What may make a segment wrong without failing the run: a rule reading an attribute no contact has. */
   warnings: string[];
@@ -60,7 +64,7 @@ export interface SegmentSummary {
 
 export type PredictionSummary =
   | Exclude<PredictionRecord, { status: 'fitted' }>
-  | (Omit<Extract<PredictionRecord, { status: 'fitted' }>, 'holdout'> & {
+  | (Omit<Extract<PredictionRecord, { status: 'fitted' }>, 'holdout' | 'forecastAccuracy'> & {
       holdout: { calibrationEnd: string; holdoutEnd: string; actual: number; expected: number } | null;
     });
 
@@ -131,7 +135,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const predictionSettings = workspace.segmentation.predictions;
   // What only the scoring needs (purchase rows, engagement, ...) lives in scoreProfiles and is let
   // go when it returns: a million people's clustering then has that memory back.
-  const { features, rfm, keys, predictions, propensity, propensityStored, purchasesUsed } = scoreProfiles(db, workspace, profileIds, indexOf, convert, referenceMs, stage);
+  const { features, rfm, keys, predictions, forecastAccuracy, propensity, propensityStored, purchasesUsed } = scoreProfiles(db, workspace, profileIds, indexOf, convert, referenceMs, stage);
   const outlook = predictions?.status === 'fitted' ? { horizonMonths: predictionSettings.horizonMonths } : {};
   const runs = runClusterings(features, workspace, { currency: workspace.currency?.base ?? '', ...outlook });
   stage('clusterings and personas');
@@ -271,7 +275,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   const referenceDate = new Date(referenceMs).toISOString();
   const records = runs.map((r) => ({ name: r.name, path: r.path, record: clusteringRecord(r.outcome) }));
   const record = records.find((r) => r.name === CUSTOMERS)?.record ?? clusteringRecord(clustering);
-  const predicted = predictionRecord(predictions, predictionSettings.horizonMonths);
+  const predicted = predictionRecord(predictions, predictionSettings.horizonMonths, forecastAccuracy);
   stage('rules, memberships and tokens');
   const outcome = writeSegmentationRun(db, {
     kinds: ['rfm', 'rule', 'persona'],
@@ -332,6 +336,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     clusterings: runs.map((r) => ({ name: r.name, ...clusteringSummary(r.outcome) })),
     predictions: predictionSummary(predicted),
     propensity: propensitySummary(propensityStored),
+    forecastAccuracy: forecastAccuracySummary(predicted, propensityStored),
     ...(exported ? { exported } : {}),
     warnings: unknownAttributeWarnings(workspace.segments, new Set(features.attributes.keys())),
   };
@@ -434,7 +439,7 @@ function closeFigures(a: string, b: string): boolean {
 
 function predictionSummary(record: PredictionRecord): PredictionSummary {
   if (record.status !== 'fitted') return record;
-  const { holdout, ...rest } = record;
+  const { holdout, forecastAccuracy: _shownOnItsOwn, ...rest } = record;
   return {
     ...rest,
     holdout: holdout
@@ -552,7 +557,10 @@ function scoreProfiles(
   const predictions = predictionSettings.enabled ? predictCustomers(features.purchases, referenceMs, predictionSettings) : null;
   if (predictions) applyPredictions(features, predictions);
   stage('purchase models');
-  return { features, rfm, keys, predictions, propensity, propensityStored, purchasesUsed };
+  // At the predictions' holdout cutoff, customer by customer: typed columns over the customers only.
+  const forecastAccuracy = predictions ? forecastAccuracyOf(features.purchases, referenceMs, predictions) : null;
+  stage('forecast accuracy');
+  return { features, rfm, keys, predictions, forecastAccuracy, propensity, propensityStored, purchasesUsed };
 }
 
 /** One profile's features as JSON-able values (dates as ISO strings, missing as null). */

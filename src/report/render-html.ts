@@ -430,6 +430,47 @@ function propensitySection(data: ReportData): string {
   );
 }
 
+/** Expected vs actual by decile, one chart per forecast: bars side by side, expected lighter. */
+function forecastAccuracySection(data: ReportData): string {
+  const f = data.forecastAccuracy;
+  if (!f) return '';
+  const title = 'Did the forecasts come true';
+  const p = f.purchaseModels;
+  const q = f.firstPurchase;
+  const difference = (expected: number, actual: number) => (actual > 0 ? `${signed(((expected - actual) / actual) * 100, 1)}%` : '—');
+  const legend = `<ul class="legend"><li><span class="swatch" style="background:${SERIES.expected}"></span>Forecast</li><li><span class="swatch" style="background:${SERIES.actual}"></span>What happened</li></ul>`;
+  const chart = (id: string, label: string, heading: string, note: string) =>
+    `<h3>${heading}</h3><figure class="chart"><svg id="${id}" class="forecast-chart" viewBox="0 0 720 280" role="img" aria-label="${escapeHtml(label)}"></svg>${legend}<figcaption class="note">${note}</figcaption></figure>`;
+  const parts: string[] = [];
+  let intro = '';
+  if (p.status === 'off') parts.push('<p class="empty">No purchase models: switched off (segmentation.predictions.enabled: false).</p>');
+  else if (p.status === 'skipped') parts.push(`<p class="empty">The purchase models’ forecasts were not checked: ${clause(p.reason)}</p>`);
+  else {
+    intro = `The purchase models were fitted again on the history up to ${escapeHtml(p.cutoff)} only; each of the ${count(p.customers)} customers who had bought by then was forecast for the next ${plural(p.windowDays, 'day')}, to ${escapeHtml(p.end)}, and set against what they did. Customers are ranked by each forecast and cut into ten equal groups (1 = the highest forecasts).`;
+    parts.push(`<dl class="facts kpis forecast-totals">
+<div><dt>P(alive) AUC</dt><dd>${fixed(p.pAlive.auc, 2)}</dd><dd class="sub">${count(p.pAlive.customers)} repeat buyers · Gini ${fixed(p.pAlive.gini, 2)}</dd></div>
+<div><dt>Repeat purchases</dt><dd>${purchases(p.purchases.total.actual)}</dd><dd class="sub">expected ${purchases(p.purchases.total.predicted)} (${difference(p.purchases.total.predicted, p.purchases.total.actual)}) · Gini ${fixed(p.purchases.gini, 2)}</dd></div>
+${p.spend ? `<div><dt>Spend</dt><dd>${count(Math.round(p.spend.total.actual))}</dd><dd class="sub">expected ${count(Math.round(p.spend.total.predicted))} (${difference(p.spend.total.predicted, p.spend.total.actual)}) · Gini ${fixed(p.spend.gini, 2)}</dd></div>` : ''}
+</dl>`);
+    parts.push(chart('forecast-alive', 'Mean P(alive) at the cutoff and the share who bought again, by decile', 'Still active: P(alive) vs bought again',
+      `Repeat buyers at ${escapeHtml(p.cutoff)} by their P(alive) then; “what happened” is the share who bought again in the window. Buying again stands in for being alive: someone can still be a customer and not buy in ${plural(p.windowDays, 'day')}, so what happened can sit below the forecast without the model being wrong.`));
+    parts.push(chart('forecast-purchases', 'Mean expected and actual repeat purchases per customer, by decile', 'Expected vs actual purchases',
+      `Mean repeat purchases (purchase days) per customer in the window. Calibration: the tenths are on average ${fixed(p.purchases.decileMeanAbsoluteError, 2)} purchases apart from what happened.`));
+    parts.push(p.spend
+      ? chart('forecast-spend', 'Mean expected and actual spend per customer, by decile', 'Expected vs actual spend',
+        `Expected spend = expected purchases × the expected order value (Gamma-Gamma, fitted at the cutoff), not discounted, against what each customer spent in the window.`)
+      : `<h3>Expected vs actual spend</h3><p class="empty">No spend comparison: ${clause(p.spendSkipped ?? 'the spend model was not fitted')}</p>`);
+  }
+  if (q.status === 'measured') {
+    parts.push(chart('forecast-first-purchase', 'Mean predicted first-purchase probability and the share who bought, by decile', 'First purchase: predicted vs bought',
+      `The first-purchase propensity model’s own check: people who had never bought at ${escapeHtml(q.cutoff)}, by predicted probability, against a first purchase in the next ${plural(q.horizonDays, 'day')}. AUC ${fixed(q.auc, 2)} (Gini ${fixed(q.gini, 2)}).`));
+  } else if (q.status === 'skipped') {
+    parts.push(`<h3>First purchase</h3><p class="empty">No first-purchase propensity check: ${clause(q.reason)}</p>`);
+  }
+  parts.push('<p class="note">AUC: the chance that someone who bought ranks above someone who did not (0.5 = a coin, 1 = perfect). Gini: how much better than chance the ranking orders what happened (normalised: 1 = the best possible order, 0 = chance).</p>');
+  return section('forecasts', title, parts.join('\n'), intro);
+}
+
 const STYLE = `
 :root { --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --soft: #f6f8fa; --accent: #0072B2; }
 * { box-sizing: border-box; }
@@ -821,6 +862,46 @@ const SCRIPT = `
     }
 
 ${MOVEMENT_SCRIPT}
+    /** Forecast and outcome per decile, side by side. Returns the bars drawn. */
+    function drawDecileComparison(svg, deciles, yTitle, asShare) {
+      if (!Array.isArray(deciles)) throw new Error('forecastAccuracy deciles must be a list');
+      var W = 720, H = 280, L = 56, R = 16, T = 16, B = 52;
+      var max = 0;
+      deciles.forEach(function (d, i) { max = Math.max(max, number(d.predicted, 'deciles[' + i + '].predicted'), number(d.actual, 'deciles[' + i + '].actual')); });
+      var y = yAxis(svg, max, L, R, T, B, W, H, yTitle);
+      var band = (W - L - R) / Math.max(1, deciles.length);
+      var show = asShare ? function (v) { return pct.format(v); } : function (v) { return mean.format(v); };
+      el(svg, 'line', { x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: '#afb8c1' });
+      var drawn = 0;
+      deciles.forEach(function (d, i) {
+        var n = d.customers !== undefined ? d.customers : d.people;
+        ['predicted', 'actual'].forEach(function (key, k) {
+          var bar = el(svg, 'rect', { 'class': 'forecast-bar', 'data-series': key, 'data-decile': d.decile, x: (L + band * i + 4 + k * (band - 8) / 2).toFixed(1), y: y(d[key]).toFixed(1),
+            width: Math.max(1, (band - 8) / 2).toFixed(1), height: Math.max(0, H - B - y(d[key])).toFixed(1), fill: key === 'actual' ? SERIES.actual : SERIES.expected });
+          el(bar, 'title', {}, 'Decile ' + d.decile + ' (' + fmt.format(n) + '): forecast ' + show(d.predicted) + ', what happened ' + show(d.actual));
+          drawn++;
+        });
+        el(svg, 'text', { x: L + band * (i + 0.5), y: H - B + 16, 'text-anchor': 'middle', 'class': 'tick' }, String(d.decile));
+      });
+      el(svg, 'text', { x: L + (W - L - R) / 2, y: H - 10, 'text-anchor': 'middle', 'class': 'axis-title' }, 'Decile of the forecast (1 = highest)');
+      return drawn;
+    }
+    function drawForecastAccuracy(f) {
+      var drawn = 0;
+      function one(id, deciles, title, asShare) {
+        var svg = document.getElementById(id);
+        if (svg) { var n = drawDecileComparison(svg, deciles, title, asShare); svg.setAttribute('data-marks', String(n)); drawn += n; }
+      }
+      var p = f.purchaseModels;
+      if (p && p.status === 'measured') {
+        one('forecast-alive', p.pAlive.deciles, 'P(alive) / share who bought', true);
+        one('forecast-purchases', p.purchases.deciles, 'Repeat purchases per customer', false);
+        if (p.spend) one('forecast-spend', p.spend.deciles, 'Spend per customer', false);
+      }
+      if (f.firstPurchase && f.firstPurchase.status === 'measured') one('forecast-first-purchase', f.firstPurchase.deciles, 'First-purchase rate', true);
+      return drawn;
+    }
+
     var points = data.clustering ? drawScatter(document.getElementById('scatter'), data.clustering) : 0;
     var cells = drawGrid(document.getElementById('rf-grid'), data.rfGrid);
     var bars = drawBars(document.getElementById('segment-bars'), data.segments, data.profiles);
@@ -847,6 +928,7 @@ ${MOVEMENT_SCRIPT}
     var movement = data.movement && data.movement.status === 'shown' ? data.movement : null;
     body.dataset.movementLines = String(movement ? drawSizes(document.getElementById('movement-rfm'), movement.runs, movement.rfm) : 0);
     body.dataset.movementPersonaLines = String(movement && movement.personas.length > 0 ? drawSizes(document.getElementById('movement-personas'), movement.runs, movement.personas) : 0);
+    body.dataset.forecastBars = String(data.forecastAccuracy ? drawForecastAccuracy(data.forecastAccuracy) : 0);
     body.dataset.rendered = 'ok';
   } catch (error) {
     var message = error && error.message ? error.message : String(error);
@@ -895,6 +977,7 @@ ${personasSection(data, labels)}
 ${predictionsSection(data)}
 ${propensitySection(data)}
 ${campaignsSection(data)}
+${forecastAccuracySection(data)}
 ${metricsSection(data)}
 ${preparationSection(data)}
 ${(data.otherClusterings ?? []).map((o) => otherClusteringSections(otherView(o), labels)).join('\n')}

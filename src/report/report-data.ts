@@ -122,6 +122,48 @@ export type ReportPropensity =
       inputs: Array<{ feature: string; label: string; coefficient: number }>;
     };
 
+/** One tenth of the customers by a forecast (1 = highest): its mean forecast and the mean of what happened. */
+export interface ReportDecileComparison { decile: number; customers: number; predicted: number; actual: number }
+
+/** One forecast against what happened, customer by customer (src/measure/forecast-accuracy.ts). */
+export interface ReportForecastComparison {
+  customers: number;
+  deciles: ReportDecileComparison[];
+  total: { predicted: number; actual: number };
+  /** Total predicted ÷ total actual; null when nothing happened. */
+  ratio: number | null;
+  decileMeanAbsoluteError: number;
+  /** Normalised Gini of the forecast ranking what happened; null when everyone did the same. */
+  gini: number | null;
+}
+
+/** Did the forecasts come true: the purchase models at their holdout cutoff, the propensity model at its validation cutoff. */
+export interface ReportForecastAccuracy {
+  purchaseModels:
+    | { status: 'off' }
+    | { status: 'skipped'; reason: string }
+    | {
+        status: 'measured';
+        cutoff: string;
+        end: string;
+        windowDays: number;
+        customers: number;
+        /** Over repeat buyers at the cutoff; `actual` = the share who bought again in the window (the stand-in for alive). */
+        pAlive: { customers: number; boughtAgain: number; auc: number | null; gini: number | null; deciles: ReportDecileComparison[] };
+        purchases: ReportForecastComparison;
+        /** Expected spend (undiscounted) vs actual spend in the window. */
+        spend: ReportForecastComparison | null;
+        spendSkipped?: string;
+      };
+  firstPurchase:
+    | { status: 'off' }
+    | { status: 'skipped'; reason: string }
+    | {
+        status: 'measured'; cutoff: string; horizonDays: number; people: number; positives: number; auc: number; gini: number;
+        deciles: Array<{ decile: number; people: number; predicted: number; actual: number; lift: number | null }>;
+      };
+}
+
 /** The UMAP map beside PCA: a fixed-seed sample of clustered profiles, embedded when the report is made. */
 export type ReportUmap =
   | { status: 'drawn'; points: Array<[number, number, number]>; sampleSize: number; neighbours: number; epochs: number; seed: number }
@@ -194,6 +236,8 @@ export interface ReportData {
   predictions: ReportPredictions | null;
   /** Null or absent for runs made before the propensity model existed, or with it switched off. */
   propensity?: ReportPropensity | null;
+  /** Absent for data built before forecasts were checked; null when neither the purchase models nor the propensity model ran. */
+  forecastAccuracy?: ReportForecastAccuracy | null;
   /** The named clusterings other than customers (absent for runs before them); `clustering` above is the customers one. */
   otherClusterings?: ReportOtherClustering[];
   /** Segment sizes over runs and the RFM transition matrix (absent in data built before movement). */
