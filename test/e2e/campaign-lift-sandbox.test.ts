@@ -1,0 +1,105 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connectors/index.js';
+import { pull, push, segment } from '../../src/pipeline/run.js';
+import { openSession, type Session } from '../../src/pipeline/session.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { startCampaign, type StartedCampaign } from '../../src/measure/campaigns.js';
+import { liftReport, type CampaignLift } from '../../src/measure/lift-data.js';
+import { generatePopulation } from '../../src/sandbox/population.js';
+import type { AdvanceTruth } from '../../src/sandbox/world-clock.js';
+
+/**
+ * Issue 14's proof, end to end through all three emulators: sync, start a campaign on a segment,
+ * let the sandbox's world run 60 days with a planted +15% conversion for the people on that
+ * segment's lists, pull what happened, and measure. The control group was held out of every list
+ * by segsync itself; the sandbox only knows who is on a list.
+ */
+const SIZE = 4_000;
+const SEED = 14;
+const UPLIFT = 0.15;
+const SEGMENT = 'customers';
+const LIST = 'segsync · Customers';
+
+describe('a campaign measured against its control group, in a sandbox that replays the future', () => {
+  let sandbox: Sandbox;
+  let session: Session;
+  let campaign: StartedCampaign;
+  let truth: AdvanceTruth;
+  let lift: CampaignLift;
+  const signal = new AbortController().signal;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ registry: CONNECTORS, size: SIZE, seed: SEED, pace: 'fast' });
+    const dir = mkdtempSync(join(tmpdir(), 'segsync-lift-'));
+    // Everyone who ever bought: a large segment, so that a 10% control group has a few hundred people.
+    writeFileSync(join(dir, 'workspace.yaml'), [
+      'segments:',
+      `  - { key: ${SEGMENT}, name: Customers, rule: { op: gte, field: lifetimeFrequency, value: 1 } }`,
+      'segmentation:',
+      '  clustering: { k: 3 }',
+      '',
+    ].join('\n'));
+    session = openSession({ env: { ...sandbox.env, SEGSYNC_DB: join(dir, 'segsync.db'), SEGSYNC_CONFIG: join(dir, 'workspace.yaml') }, registry: CONNECTORS });
+    await pull(session, { full: true, signal });
+    segment(session);
+    await push(session, { dryRun: false, allowMassRemoval: false, signal });
+    campaign = startCampaign(session.db, session.workspace, SEGMENT, { name: 'win-back', days: 60 }, new Date());
+    truth = sandbox.advance({ days: 60, uplift: UPLIFT, lists: [LIST] });
+    await pull(session, { full: false, signal });
+    lift = liftReport(session.db, session.workspace, new Date(), 'win-back')[0]!;
+  }, 600_000);
+  afterAll(async () => {
+    session?.close();
+    await sandbox?.close();
+  });
+
+  it('holds out 10% of the segment (within a point) and puts no control member on any list', () => {
+    const cohort = campaign.treatment + campaign.control;
+    expect(cohort).toBeGreaterThan(2_000);
+    expect(Math.abs(campaign.control / cohort - 0.1)).toBeLessThan(0.01);
+    const controlIds = (session.db.prepare(`SELECT i.platform, i.external_id AS id FROM campaign_members cm
+      JOIN identities i ON i.profile_id = cm.profile_id WHERE cm.campaign_id = ? AND cm.grp = 'control'`).all(campaign.id) as Array<{ platform: string; id: string }>);
+    expect(controlIds.length).toBeGreaterThan(100);
+    // segsync's record of what it applied says so ...
+    const applied = session.db.prepare(`SELECT COUNT(*) AS n FROM campaign_members cm JOIN identities i ON i.profile_id = cm.profile_id
+      JOIN destination_list_members d ON d.destination = i.platform AND d.external_id = i.external_id AND d.segment_key = ?
+      WHERE cm.campaign_id = ? AND cm.grp = 'control'`).get(SEGMENT, campaign.id) as { n: number };
+    expect(applied.n).toBe(0);
+    // ... and so do the platforms' own lists (HubSpot list, Marketo static list, Shopify tag).
+    const people = [...generatePopulation(sandbox.population)];
+    const controlEmails = new Set((session.db.prepare(`SELECT DISTINCT c.email_normalized AS email FROM campaign_members cm
+      JOIN identities i ON i.profile_id = cm.profile_id JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
+      WHERE cm.campaign_id = ? AND cm.grp = 'control'`).all(campaign.id) as Array<{ email: string }>).map((r) => r.email));
+    const treatedEmails = new Set((session.db.prepare(`SELECT DISTINCT c.email_normalized AS email FROM campaign_members cm
+      JOIN identities i ON i.profile_id = cm.profile_id JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
+      WHERE cm.campaign_id = ? AND cm.grp = 'treatment'`).all(campaign.id) as Array<{ email: string }>).map((r) => r.email));
+    let listedControl = 0;
+    let listedTreated = 0;
+    for (const emulator of sandbox.emulators.values()) {
+      const listed = emulator.listedPeople?.([LIST]);
+      expect(listed, 'every emulator says who is on its lists').toBeDefined();
+      for (const index of listed!.get(LIST) ?? []) {
+        const email = people[index]!.email;
+        if (controlEmails.has(email)) listedControl++;
+        if (treatedEmails.has(email)) listedTreated++;
+      }
+    }
+    expect(listedControl).toBe(0);
+    expect(listedTreated).toBeGreaterThan(1_500);
+    expect(truth.treated.people).toBeGreaterThan(1_500);
+  });
+
+  it('recovers the planted +15% conversion lift inside its 95% interval, from the pulled purchases alone', () => {
+    expect(lift.notEnoughData).toBeNull();
+    const conversion = lift.measures!.find((m) => m.key === 'conversion')!;
+    expect(conversion.relativeCi).not.toBeNull();
+    expect(conversion.relativeCi![0]).toBeLessThan(UPLIFT);
+    expect(conversion.relativeCi![1]).toBeGreaterThan(UPLIFT);
+    // The window is over by the data's clock: every new purchase was pulled and counted.
+    expect(lift.window.elapsedDays).toBeCloseTo(60, 0);
+    expect(lift.treatment.converters + lift.control.converters).toBeGreaterThan(500);
+  });
+});
