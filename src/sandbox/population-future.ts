@@ -192,7 +192,8 @@ export function futureActivity(options: PopulationOptions, person: SyntheticPers
       const openMs = Math.min(mailUntil - 1, t + Math.floor(mailRng() * 2 * DAY_MS));
       if (openMs <= t) continue;
       events.push({ channel: 'email_open', at: new Date(openMs).toISOString() });
-      if (mailRng() < CLICK_RATE) events.push({ channel: 'email_click', at: new Date(openMs + 60_000).toISOString() });
+      // A click follows the open by a minute, still inside the span (and before an unsubscribe).
+      if (mailRng() < CLICK_RATE && openMs + 60_000 < mailUntil) events.push({ channel: 'email_click', at: new Date(openMs + 60_000).toISOString() });
     }
     if (unsubMs !== undefined) {
       unsubscribedAt = new Date(unsubMs).toISOString();
