@@ -233,7 +233,8 @@ sandbox
   .option('--list <name>', 'a targeted list (repeat for more; default: every list segsync created on any platform)', collectList)
   .option('--url <url>', 'the sandbox (default: from HUBSPOT_BASE_URL etc. as `segsync sandbox` prints them, else http://127.0.0.1:4010)')
   .option('--json', 'print the ground truth as JSON')
-  .action((days: number, flags: SandboxAdvanceFlags) => sandboxAdvanceCommand(days, flags));
+  // `sandbox` has its own --json, which commander gives the parent: read both.
+  .action((days: number, _flags: SandboxAdvanceFlags, command: Command) => sandboxAdvanceCommand(days, command.optsWithGlobals<SandboxAdvanceFlags>()));
 
 program
   .command('demo')

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sandboxAdvanceCommand } from '../../src/cli/commands/sandbox-advance.js';
 import { CONNECTORS } from '../../connectors/index.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { openSession, type Session } from '../../src/pipeline/session.js';
@@ -100,5 +101,24 @@ describe('the sandbox clock: advance, then pull incrementally', () => {
     const bad = await fetch(`${base}/_sandbox/advance`, { method: 'POST', body: JSON.stringify({ days: 'soon' }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toMatch(/^days: /);
+  });
+
+  it('advances from the CLI command too: the ground truth as JSON, exit 2 for a list that does not exist', async () => {
+    const printed: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (printed.push(String(chunk)), true));
+    const exitCode = process.exitCode;
+    try {
+      await sandboxAdvanceCommand(2, { url: base, json: true });
+      const answer = JSON.parse(printed.join('')) as { ok: boolean; days: number; from: string };
+      expect(answer).toMatchObject({ ok: true, days: 2 });
+      expect(Date.parse(answer.from)).toBeGreaterThanOrEqual(Date.parse(truth.clock));
+      printed.length = 0;
+      await sandboxAdvanceCommand(2, { url: base, json: true, list: ['segsync · No such segment'] });
+      expect(process.exitCode).toBe(2);
+      expect(JSON.parse(printed.join(''))).toMatchObject({ ok: false, error: { kind: 'configuration', message: expect.stringContaining('lists: no list named') } });
+    } finally {
+      write.mockRestore();
+      process.exitCode = exitCode;
+    }
   });
 });

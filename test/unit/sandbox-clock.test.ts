@@ -23,8 +23,8 @@ function fakePlatform(lists: Record<string, number[]>): MountedEmulator & { rece
     handle: (_req: IncomingMessage, _res: ServerResponse) => undefined,
     injectFault: () => undefined,
     injectScenario: () => undefined,
-    advance: (a) => received.push(a),
-    listedPeople: (names) => new Map(Object.entries(lists).filter(([n]) => !names || names.includes(n))),
+    advance: (a: WorldAdvance) => received.push(a),
+    listedPeople: (names?: readonly string[]) => new Map(Object.entries(lists).filter(([n]) => !names || names.includes(n))),
   } as unknown as MountedEmulator & { received: WorldAdvance[] };
 }
 
