@@ -25,6 +25,18 @@ const PLANTED_FIRST_PURCHASE_DAYS = 90;
 export interface WorldSpan {
   fromMs: number;
   toMs: number;
+  /**
+   * Where the span lies on the world's own timeline, e.g. "d30+60" (60 days after the first 30
+   * advanced). The draws are keyed on it rather than on the wall-clock times, so a sandbox advanced
+   * the same way draws the same world whenever it runs (the times shift with the start, the
+   * choices do not). Absent: the span's times are the key.
+   */
+  key?: string;
+}
+
+/** What the span's draws are keyed on. */
+export function spanKey(span: WorldSpan): string {
+  return span.key ?? `${span.fromMs}|${span.toMs}`;
 }
 
 /** What one person did in a span. */
@@ -137,7 +149,7 @@ function amountFor(rng: Rng, person: SyntheticPerson): number {
 
 /** Stable key of the span's n-th purchase (segsync's ids on every platform derive from it). */
 function purchaseKey(person: SyntheticPerson, span: WorldSpan, tag: string): string {
-  return `${person.index}-w${Math.floor(span.fromMs / 1000).toString(36)}-${tag}`;
+  return `${person.index}-w${span.key ?? Math.floor(span.fromMs / 1000).toString(36)}-${tag}`;
 }
 
 /** A won purchase at `atMs`, with its lines. */
@@ -161,7 +173,7 @@ export function futurePurchase(options: PopulationOptions, person: SyntheticPers
  */
 export function futureActivity(options: PopulationOptions, person: SyntheticPerson, span: WorldSpan, subscribed = person.emailConsent === 'subscribed'): FutureActivity {
   const anchorMs = options.anchor.getTime();
-  const key = `${options.seed}|${person.index}|${span.fromMs}|${span.toMs}`;
+  const key = `${options.seed}|${person.index}|${spanKey(span)}`;
   const buyRng = keyedRng(`${key}|buy`);
   const times = poissonTimes(buyRng, purchaseRatePerDay(person, anchorMs), span);
   if (person.trueType === 'prospect') {

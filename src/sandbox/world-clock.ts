@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import type { MountedEmulator } from '../domain/connector.js';
 import { baselineByType, treatedConversion, upliftChance } from './campaign-effect.js';
-import { DAY_MS, futureActivity, futurePurchase, keyedRng, type WorldSpan } from './population-future.js';
+import { DAY_MS, futureActivity, futurePurchase, keyedRng, spanKey, type WorldSpan } from './population-future.js';
 import { generatePopulation } from './population.js';
 import type { CustomerType, PersonAdvance, PopulationOptions, WorldAdvance } from './population-types.js';
 import { purchasePlatform, type SandboxPlatform } from './presence.js';
@@ -122,7 +122,7 @@ export class WorldClock {
     for (const people of listed.values()) for (const p of people) treated.add(p);
 
     const fromMs = this.now();
-    const span: WorldSpan = { fromMs, toMs: fromMs + days * DAY_MS };
+    const span: WorldSpan = { fromMs, toMs: fromMs + days * DAY_MS, key: `d${this.advancedDays}+${days}` };
     const entries: PersonAdvance[] = [];
     const baselineConverted = new Set<number>();
     const types: Array<{ type: CustomerType; converted: boolean }> = [];
@@ -144,7 +144,7 @@ export class WorldClock {
     for (const entry of entries) {
       const index = entry.person.index;
       if (!treated.has(index) || entry.purchases.length > 0) continue;
-      const rng = keyedRng(`${this.population.seed}|${index}|${span.fromMs}|${span.toMs}|uplift`);
+      const rng = keyedRng(`${this.population.seed}|${index}|${spanKey(span)}|uplift`);
       if (rng() >= upliftChance(p.get(entry.person.trueType) ?? 0, uplift)) continue;
       const at = span.fromMs + Math.floor(rng() * (span.toMs - span.fromMs));
       entry.purchases = [futurePurchase(this.population, entry.person, span, 'u', at, rng)];

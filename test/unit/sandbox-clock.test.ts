@@ -121,6 +121,21 @@ describe('the planted campaign effect', () => {
     expect(big.truth.lists).toEqual([expect.objectContaining({ list: 'segsync · All even', treated: listed.length })]);
   });
 
+  it('draws the same world whenever a sandbox is advanced the same way, shifted to its own start', () => {
+    const worldFrom = (startMs: number) => {
+      const platform = fakePlatform({ a: people.filter((p) => p.index % 3 === 0).map((p) => p.index) });
+      const clock = new WorldClock(options, () => startMs);
+      clock.advance(new Map([['fake', platform]]), { days: 20 });
+      clock.advance(new Map([['fake', platform]]), { days: 40 });
+      return platform.received.map((a) => a.people.flatMap((e) => e.purchases.map((p) => `${p.key} ${p.amount} +${Date.parse(p.occurredAt) - Date.parse(a.from)}`)));
+    };
+    // Past the 90 days of planted first purchases (dated on the wall clock), as a sandbox with an anchor in the past is.
+    const later = ANCHOR.getTime() + 200 * DAY_MS;
+    const today = worldFrom(later);
+    expect(today[1]!.length).toBeGreaterThan(50);
+    expect(worldFrom(later + 5 * 3_600_000)).toEqual(today);
+  });
+
   it('moves the world clock and targets every list unless told which', () => {
     let real = SPAN.fromMs;
     const clock = new WorldClock(options, () => real);
