@@ -59,6 +59,11 @@ export interface ListTruth {
   /** What was planted, in expectation: Σp and Σp·(1+uplift) (capped at 1 per person). */
   expectedBaselineConversions: number;
   expectedRealisedConversions: number;
+  /**
+   * The relative conversion lift planted, in expectation: the uplift, less where a conversion
+   * would pass 100% (campaign-effect.ts); null with no expected baseline conversion.
+   */
+  expectedLift: number | null;
 }
 
 export interface AdvanceTruth {
@@ -68,7 +73,7 @@ export interface AdvanceTruth {
   uplift: number;
   lists: ListTruth[];
   /** Everyone on any targeted list, once. */
-  treated: { people: number; baselineConversions: number; realisedConversions: number; expectedBaselineConversions: number; expectedRealisedConversions: number };
+  treated: { people: number; baselineConversions: number; realisedConversions: number; expectedBaselineConversions: number; expectedRealisedConversions: number; expectedLift: number | null };
   /** Everyone else (control and never listed). */
   untreated: { people: number; conversions: number };
   /** Baseline conversion share per true type in the span (the p of the planted effect). */
@@ -182,7 +187,14 @@ export class WorldClock {
         expectedBase += pt;
         expectedReal += treatedConversion(pt, uplift);
       }
-      return { people: n, baselineConversions: base, realisedConversions: real, expectedBaselineConversions: round(expectedBase), expectedRealisedConversions: round(expectedReal) };
+      return {
+        people: n,
+        baselineConversions: base,
+        realisedConversions: real,
+        expectedBaselineConversions: round(expectedBase),
+        expectedRealisedConversions: round(expectedReal),
+        expectedLift: expectedBase > 0 ? round(expectedReal / expectedBase - 1) : null,
+      };
     };
     let untreated = 0, untreatedConversions = 0;
     for (const index of typeOf.keys()) {
@@ -197,7 +209,8 @@ export class WorldClock {
       uplift,
       lists: [...listed].map(([list, people]) => {
         const t = truthOf(new Set(people));
-        return { list, treated: t.people, baselineConversions: t.baselineConversions, realisedConversions: t.realisedConversions, expectedBaselineConversions: t.expectedBaselineConversions, expectedRealisedConversions: t.expectedRealisedConversions };
+        const { people: treated, ...conversions } = t;
+        return { list, treated, ...conversions };
       }),
       treated: truthOf(treated),
       untreated: { people: untreated, conversions: untreatedConversions },

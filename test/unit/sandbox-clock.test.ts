@@ -136,6 +136,16 @@ describe('the planted campaign effect', () => {
     expect(worldFrom(later + 5 * 3_600_000)).toEqual(today);
   });
 
+  it('reports the lift planted per list: the uplift itself, less where most people buy anyway', () => {
+    const ofType = (type: CustomerType) => people.filter((p) => p.trueType === type).map((p) => p.index);
+    const platform = fakePlatform({ lapsed: ofType('lapsed_regular'), frequent: ofType('frequent_small_buyer') });
+    const truth = new WorldClock(options, () => SPAN.fromMs).advance(new Map([['fake', platform]]), { days: 60, uplift: 0.15 });
+    const lift = Object.fromEntries(truth.lists.map((l) => [l.list, l.expectedLift]));
+    expect(lift.lapsed).toBeCloseTo(0.15, 3);
+    expect(lift.frequent).toBeGreaterThan(0);
+    expect(lift.frequent).toBeLessThan(0.1);
+  });
+
   it('moves the world clock and targets every list unless told which', () => {
     let real = SPAN.fromMs;
     const clock = new WorldClock(options, () => real);

@@ -16,6 +16,7 @@ const Conversions = z.object({
   realisedConversions: z.number(),
   expectedBaselineConversions: z.number(),
   expectedRealisedConversions: z.number(),
+  expectedLift: z.number().nullable(),
 });
 
 /** The sandbox's answer (src/sandbox/world-clock.ts AdvanceTruth); unknown fields pass through to --json. */
@@ -76,7 +77,7 @@ export async function sandboxAdvanceCommand(days: number, flags: SandboxAdvanceF
     ];
     if (truth.lists.length === 0) lines.push('No segsync list on any platform yet: nobody was treated (push first, or name lists with --list).');
     for (const l of truth.lists) {
-      lines.push(`  ${l.list}: ${l.treated} treated; converted ${l.baselineConversions} without the campaign → ${l.realisedConversions} with it (${rate(l.realisedConversions, l.treated)}); expected ${l.expectedBaselineConversions.toFixed(1)} → ${l.expectedRealisedConversions.toFixed(1)}`);
+      lines.push(`  ${l.list}: ${l.treated} treated; converted ${l.baselineConversions} without the campaign → ${l.realisedConversions} with it (${rate(l.realisedConversions, l.treated)}); expected ${l.expectedBaselineConversions.toFixed(1)} → ${l.expectedRealisedConversions.toFixed(1)}${l.expectedLift === null ? '' : ` (lift ${(l.expectedLift * 100).toFixed(1)}%${l.expectedLift < truth.uplift - 0.0005 ? ', capped: most of them buy anyway' : ''})`}`);
     }
     lines.push(`Not on any targeted list: ${truth.untreated.people} people, ${truth.untreated.conversions} converted (${rate(truth.untreated.conversions, truth.untreated.people)}).`);
     lines.push('Pull again (segsync pull) to read what happened.');
