@@ -28,8 +28,9 @@ export const hubspot: ConnectorDescriptor<HubSpotConfig> = {
   },
   emulator: {
     mount: '/hubspot',
-    create(people, pace = 'realistic', account = []) {
+    create(people, pace = 'realistic', account = [], clock) {
       const emulator = new HubSpotEmulator({
+        ...(clock ? { now: clock } : {}),
         accessToken: SANDBOX_HUBSPOT_TOKEN,
         ...(pace === 'fast' ? { rateLimit: { max: 5000, intervalMs: 10_000 }, searchPerSecond: 200 } : {}),
         ...(accountCondition(account, 'missing-scopes') ? { scopes: READ_ONLY_SCOPES } : {}),

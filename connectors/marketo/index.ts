@@ -29,8 +29,9 @@ export const marketo: ConnectorDescriptor<MarketoConfig> = {
   },
   emulator: {
     mount: '/marketo',
-    create(people, pace = 'realistic', account = []) {
+    create(people, pace = 'realistic', account = [], clock) {
       const emulator = new MarketoEmulator({
+        ...(clock ? { now: clock } : {}),
         clientId: SANDBOX_MARKETO_CLIENT_ID,
         clientSecret: SANDBOX_MARKETO_CLIENT_SECRET,
         ...(pace === 'fast' ? { rateLimit: { max: 5000, intervalMs: 20_000 } } : {}),

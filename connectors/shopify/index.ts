@@ -31,9 +31,10 @@ export const shopify: ConnectorDescriptor<ShopifyConfig> = {
   },
   emulator: {
     mount: '/shopify',
-    create(people, pace = 'realistic', account = []) {
+    create(people, pace = 'realistic', account = [], clock) {
       const shopState = accountCondition(account, 'shop-state')?.state;
       const emulator = new ShopifyEmulator({
+        ...(clock ? { now: clock } : {}),
         accessToken: SANDBOX_SHOPIFY_TOKEN,
         // The sandbox shop is on a Standard plan (2,000 points, 100 restored per second, current
         // rate-limit docs), as most shops are; `plan:plus` makes it Shopify Plus (1,000/s). Tests

@@ -8,6 +8,7 @@ import { INIT_PLATFORMS } from '../init/platforms.js';
 import { pullCommand } from './commands/pull.js';
 import { pushCommand } from './commands/push.js';
 import { parseAccount, parseFaults, sandboxCommand } from './commands/sandbox.js';
+import { collectList, sandboxAdvanceCommand, type SandboxAdvanceFlags } from './commands/sandbox-advance.js';
 import { ACCOUNT_CONDITION_USAGE } from '../sandbox/emulator-account.js';
 import { demoCommand } from './commands/demo.js';
 import { segmentCommand } from './commands/segment.js';
@@ -252,7 +253,7 @@ for (const field of INIT_PLATFORMS.flatMap((p) => p.fields)) {
 }
 init.action(initCommand);
 
-program
+const sandbox = program
   .command('sandbox')
   .description('serve the platform emulators with a synthetic population until stopped')
   .option('--port <n>', 'port to listen on', integer('--port', 0, 65535), 4010)
@@ -263,6 +264,20 @@ program
   .option('--account <list>', `answer as real accounts in these states, comma-separated: ${ACCOUNT_CONDITION_USAGE}`, parseAccount)
   .option('--json', 'print the environment as JSON')
   .action(sandboxCommand);
+sandbox
+  .command('advance')
+  .argument('<days>', 'days to live (1 to 3650)', integer('<days>', 1, 3650))
+  .description('move a running sandbox\'s world forward: its people keep buying, lapsing and reading email; people on segsync\'s lists buy with the planted uplift; prints the ground truth')
+  .option('--uplift <ratio>', 'relative conversion uplift planted on people on the targeted lists (default 0.15)', (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 10) throw new InvalidArgumentError('--uplift must be a number from 0 to 10 (0.15 = +15% conversion).');
+    return n;
+  })
+  .option('--list <name>', 'a targeted list (repeat for more; default: every list segsync created on any platform)', collectList)
+  .option('--url <url>', 'the sandbox (default: from HUBSPOT_BASE_URL etc. as `segsync sandbox` prints them, else http://127.0.0.1:4010)')
+  .option('--json', 'print the ground truth as JSON')
+  // `sandbox` has its own --json, which commander gives the parent: read both.
+  .action((days: number, _flags: SandboxAdvanceFlags, command: Command) => sandboxAdvanceCommand(days, command.optsWithGlobals<SandboxAdvanceFlags>()));
 
 program
   .command('demo')

@@ -6,7 +6,7 @@ import type { ContactRecord, EngagementEvent, PurchaseRecord, QuarantinedRecord,
 import type { SegmentDefinition, TokenSpec } from './segments.js';
 import type { Transport, TransportEvents } from '../http/transport.js';
 import type { Mapping } from '../config/mapping.js';
-import type { SyntheticPerson } from '../sandbox/population-types.js';
+import type { SyntheticPerson, WorldAdvance } from '../sandbox/population-types.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -212,6 +212,16 @@ export interface ConnectorDescriptor<Config = unknown> {
 /** An emulator mounted in the sandbox; every one can make the trouble of FAULT_KINDS on request. */
 export interface MountedEmulator extends FaultInjector {
   handle(req: IncomingMessage, res: ServerResponse, path: string): void;
+  /**
+   * The sandbox's world clock moved forward: append this platform's share of what happened
+   * (presence.ts `advanceOn`), dated at the events' times so that incremental pulls read it.
+   */
+  advance?(advance: WorldAdvance): void;
+  /**
+   * Which population people (by index) are on the lists segsync created through the API (lists,
+   * static lists, tags it added), by list name; only the named ones when `listNames` is given.
+   */
+  listedPeople?(listNames?: readonly string[]): Map<string, number[]>;
 }
 
 /**
@@ -226,9 +236,10 @@ export interface EmulatorDescriptor {
   /**
    * Loads the platform's share of the population (see src/sandbox/presence.ts). `account`: the
    * states of a real account to answer as (src/sandbox/emulator-account.ts); those that do not
-   * exist on this platform are ignored.
+   * exist on this platform are ignored. `clock`: the sandbox's world clock (ms), which runs ahead
+   * of the real one after an advance; Date.now when absent.
    */
-  create(people: Iterable<SyntheticPerson>, pace?: EmulatorPace, account?: readonly AccountCondition[]): MountedEmulator;
+  create(people: Iterable<SyntheticPerson>, pace?: EmulatorPace, account?: readonly AccountCondition[], clock?: () => number): MountedEmulator;
   /** The environment lines that point segsync at this emulator. */
   env(baseUrl: string, pace?: EmulatorPace): Record<string, string>;
 }

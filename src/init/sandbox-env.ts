@@ -28,3 +28,22 @@ export function sandboxEnv(
   }
   return { values: extra, added: Object.keys(extra), platforms: matched };
 }
+
+export const DEFAULT_SANDBOX_URL = 'http://127.0.0.1:4010';
+
+/**
+ * The sandbox's own URL, read back from the environment lines `segsync sandbox` prints (e.g.
+ * HUBSPOT_BASE_URL=http://127.0.0.1:4010/hubspot → http://127.0.0.1:4010); the default port on
+ * loopback when none of them is set.
+ */
+export function sandboxUrlFrom(env: Readonly<Record<string, string | undefined>>, registry: readonly ConnectorDescriptor<never>[]): string {
+  for (const descriptor of registry) {
+    for (const [name, value] of Object.entries(descriptor.emulator?.env(URL_PLACEHOLDER) ?? {})) {
+      if (!value.startsWith(URL_PLACEHOLDER)) continue;
+      const suffix = value.slice(URL_PLACEHOLDER.length);
+      const set = env[name]?.trim().replace(/\/+$/, '');
+      if (set && suffix && set.endsWith(suffix)) return set.slice(0, set.length - suffix.length);
+    }
+  }
+  return DEFAULT_SANDBOX_URL;
+}

@@ -147,3 +147,25 @@ export interface PopulationOptions {
   /** "Today" for the population: every date is at or before it. */
   anchor: Date;
 }
+
+/** What one person did in a span of the world clock (src/sandbox/population-future.ts). */
+export interface PersonAdvance {
+  person: SyntheticPerson;
+  /** Won purchases in the span, oldest first (with the planted campaign effect). */
+  purchases: SyntheticPurchase[];
+  /** Email and web events in the span, oldest first. */
+  events: SyntheticEvent[];
+  /** ISO 8601 UTC when the person unsubscribed from email in the span, or null. */
+  unsubscribedAt: string | null;
+}
+
+/**
+ * The world moving forward: what happened in [from, to) to the people who did anything. The
+ * sandbox hands each emulator its platform's share (presence.ts: `advanceOn`).
+ */
+export interface WorldAdvance {
+  /** ISO 8601 UTC: the world clock before and after. */
+  from: string;
+  to: string;
+  people: PersonAdvance[];
+}

@@ -1272,6 +1272,19 @@ function itemsFor(rng: Rng, type: CustomerType, favourite: ProductKey, amount: n
   return items;
 }
 
+/** Its own stream for the lines of purchases made after the anchor (population-future.ts). */
+const FUTURE_ITEMS_STREAM = 0x0f07e17;
+
+/**
+ * The lines of a purchase made after the anchor: the same catalogue and favourite product as the
+ * person's past orders (the favourite is the first draw of the person's items stream), the lines
+ * drawn from a stream of their own keyed by `salt`, so the past orders do not move.
+ */
+export function futureItemsFor(seed: number, index: number, type: CustomerType, amount: number | null, salt: number): SyntheticLineItem[] {
+  const favourite = pickWeighted(personRng(seed ^ ITEMS_STREAM, index), INTEREST_TABLES[type].items, INTEREST_TABLES[type].total);
+  return itemsFor(personRng((seed ^ FUTURE_ITEMS_STREAM ^ salt) | 0, index), type, favourite, amount);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Persons
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import type { SyntheticPerson, SyntheticPurchase } from './population-types.js';
+import type { PersonAdvance, SyntheticPerson, SyntheticPurchase, WorldAdvance } from './population-types.js';
 
 /**
  * Where each synthetic person lives. Real customers are on some platforms and not others, and
@@ -84,4 +84,18 @@ export function* populationOn(people: Iterable<SyntheticPerson>, platform: Sandb
     const view = personOn(person, platform);
     if (view) yield view;
   }
+}
+
+/**
+ * A platform's share of an advance: people who exist there, with only the purchases made there.
+ * Events and consent changes reach every platform the person is on (CHOSEN: one email
+ * preference, kept in sync between the tools, as most stacks do).
+ */
+export function advanceOn(advance: WorldAdvance, platform: SandboxPlatform): PersonAdvance[] {
+  const out: PersonAdvance[] = [];
+  for (const entry of advance.people) {
+    if (!isOn(entry.person, platform)) continue;
+    out.push({ ...entry, purchases: entry.purchases.filter((p) => purchasePlatform(entry.person, p) === platform) });
+  }
+  return out;
 }

@@ -1,9 +1,11 @@
 import type { AccountCondition } from './emulator-account.js';
 import type { FaultScenario } from './emulator-faults.js';
-import { listenOnLoopback } from './loopback.js';
+import { listenOnLoopback, readRequestBody } from './loopback.js';
 import type { ConnectorDescriptor, EmulatorPace, MountedEmulator } from '../domain/connector.js';
 import { generatePopulation, parsePopulationOptions } from './population.js';
 import type { PopulationOptions } from './population-types.js';
+import { WorldClock, type AdvanceRequest, type AdvanceTruth } from './world-clock.js';
+import { SANDBOX_ADMIN_PREFIX, sandboxAdmin } from './admin-endpoint.js';
 
 export interface Sandbox {
   url: string;
@@ -11,6 +13,13 @@ export interface Sandbox {
   env: Record<string, string>;
   emulators: Map<string, MountedEmulator>;
   population: PopulationOptions;
+  /** The world clock (ISO), the anchor and the days advanced so far. */
+  clock(): { clock: string; anchor: string; advancedDays: number };
+  /**
+   * Moves the world clock forward (world-clock.ts), as `POST /_sandbox/advance` does; throws an
+   * AdvanceError naming the field on a bad request.
+   */
+  advance(request: AdvanceRequest): AdvanceTruth;
   close(): Promise<void>;
 }
 
@@ -37,17 +46,23 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     ...(options.size !== undefined ? { size: options.size } : {}),
     ...(options.anchor ? { anchor: options.anchor } : {}),
   });
+  const clock = new WorldClock(population);
+  const worldNow = () => clock.now();
   const mounts: Array<{ prefix: string; emulator: MountedEmulator }> = [];
   const emulators = new Map<string, MountedEmulator>();
   for (const descriptor of options.registry) {
     if (!descriptor.emulator) continue;
-    const emulator = descriptor.emulator.create(generatePopulation(population), options.pace ?? 'realistic', options.account);
+    const emulator = descriptor.emulator.create(generatePopulation(population), options.pace ?? 'realistic', options.account, worldNow);
     for (const scenario of options.faults ?? []) emulator.injectScenario(scenario);
     mounts.push({ prefix: descriptor.emulator.mount, emulator });
     emulators.set(descriptor.id, emulator);
   }
   const server = await listenOnLoopback((req, res) => {
     const url = req.url ?? '/';
+    if (url === SANDBOX_ADMIN_PREFIX || url.startsWith(`${SANDBOX_ADMIN_PREFIX}/`)) {
+      void sandboxAdmin(req, res, url.slice(SANDBOX_ADMIN_PREFIX.length), { clock, emulators, readBody: () => readRequestBody(req) });
+      return;
+    }
     const mount = mounts.find((m) => url === m.prefix || url.startsWith(`${m.prefix}/`) || url.startsWith(`${m.prefix}?`));
     if (!mount) {
       res.writeHead(404, { 'content-type': 'application/json' });
@@ -64,6 +79,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     env,
     emulators,
     population,
+    clock: () => clock.describe(),
+    advance: (request) => clock.advance(emulators, request),
     close: () => server.close(),
   };
 }

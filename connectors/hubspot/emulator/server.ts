@@ -11,7 +11,8 @@ import { HubSpotFaults, type ConcurrentChange, type Corruption, type HubSpotFaul
 import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SyntheticEvent, SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { SyntheticEvent, SyntheticPerson, WorldAdvance } from '../../../src/sandbox/population-types.js';
+import { advanceOn } from '../../../src/sandbox/presence.js';
 import { HttpError, SINGULAR, errorBody, kindOrFail, notFound, objectKind, validation, type Ctx, type Reply } from './http-support.js';
 import { TokenAccess } from './access.js';
 import { CompaniesApi } from './companies-api.js';
@@ -23,6 +24,7 @@ import { DealPipelinesApi } from './pipelines-api.js';
 import type { ObjectKind } from './properties.js';
 import { EmulatorDailyQuota, EmulatorRateWindow } from '../../../src/sandbox/emulator-rate-window.js';
 import { CrmState, applyEvents, iso, type CrmRecord } from './state.js';
+import { appendAdvance, listedPeople } from './world-advance.js';
 
 export interface HubSpotEmulatorOptions {
   /** The only accepted bearer token; default 'sandbox-hubspot-token'. */
@@ -213,6 +215,16 @@ export class HubSpotEmulator implements FaultInjector {
     applyEvents(rec, events);
     rec.updatedMs = Math.max(this.now(), rec.createdMs);
     this.state.version++;
+  }
+
+  /** The sandbox's world clock moved forward: HubSpot's share of what happened (world-advance.ts). */
+  advance(advance: WorldAdvance): void {
+    appendAdvance(this.state, advanceOn(advance, 'hubspot'));
+  }
+
+  /** Population people on each list, by list name (only the named lists when given). */
+  listedPeople(listNames?: readonly string[]): Map<string, number[]> {
+    return listedPeople(this.state, listNames);
   }
 
   setContactsModifiedAt(ids: string[], ms: number): void {

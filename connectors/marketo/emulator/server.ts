@@ -12,7 +12,9 @@
 import { FaultQueue, type EmulatorFault, type FaultInjector, type FaultKind, type FaultScenario } from '../../../src/sandbox/emulator-faults.js';
 import { listenOnLoopback, readRequestBody, type ListeningServer } from '../../../src/sandbox/loopback.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { SyntheticPerson, WorldAdvance } from '../../../src/sandbox/population-types.js';
+import { advanceOn } from '../../../src/sandbox/presence.js';
+import { appendAdvance, listedPeople } from './world-advance.js';
 import { ActivitiesApi } from './activities-api.js';
 import { ENGAGEMENT_ACTIVITY } from './engagement.js';
 import type { EngagementChannel } from '../../../src/domain/records.js';
@@ -294,6 +296,16 @@ export class MarketoEmulator implements FaultInjector {
     const lead = this.state.liveLead(Number(id));
     if (!lead) throw new Error(`no live lead ${id}`);
     this.state.deleteLead(lead);
+  }
+
+  /** The sandbox's world clock moved forward: Marketo's share of what happened (world-advance.ts). */
+  advance(advance: WorldAdvance): void {
+    appendAdvance(this.state, advanceOn(advance, 'marketo'));
+  }
+
+  /** Population people on each static list, by list name (only the named lists when given). */
+  listedPeople(listNames?: readonly string[]): Map<string, number[]> {
+    return listedPeople(this.state, listNames);
   }
 
   /** The lead does something now (visits a page, opens an email…): one activity of the matching type (engagement.ts). */

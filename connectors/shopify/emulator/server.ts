@@ -28,7 +28,9 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { SyntheticPerson, WorldAdvance } from '../../../src/sandbox/population-types.js';
+import { advanceOn } from '../../../src/sandbox/presence.js';
+import { appendAdvance, listedPeople } from './world-advance.js';
 import { SHOPIFY_GRAPHQL_PATH } from '../config.js';
 import { LeakyBucket, STANDARD_BUCKET, type BucketSettings } from './bucket.js';
 import { shopStateReply } from './account.js';
@@ -353,6 +355,16 @@ export class ShopifyEmulator implements FaultInjector {
   restoreToken(): void {
     this.tokenRevoked = false;
     this.revokeAfter = null;
+  }
+
+  /** The sandbox's world clock moved forward: the shop's share of what happened (world-advance.ts). */
+  advance(advance: WorldAdvance): void {
+    appendAdvance(this.state, advanceOn(advance, 'shopify'));
+  }
+
+  /** Population people holding each tag segsync added, by tag (only the named ones when given). */
+  listedPeople(listNames?: readonly string[]): Map<string, number[]> {
+    return listedPeople(this.state, listNames);
   }
 
   /** A new order of a customer, placed now (PAID unless said otherwise); the customer's updatedAt moves too. */

@@ -135,6 +135,8 @@ export class ShopState {
   readonly definitions = new Map<string, DefinitionRecord>();
   /** Normalized email → customer id. */
   readonly emailIndex = new Map<string, number>();
+  /** Population person index → customer id (the sandbox's world clock finds its people by it). */
+  readonly personIndex = new Map<number, number>();
   nextMetafieldId = 1;
   nextDefinitionId = 1;
   /** Effective tag changes by tagsAdd/tagsRemove, oldest first (a tag already there, or already gone, is none). */
@@ -193,6 +195,7 @@ export class ShopState {
       customer.smsMarketingState = smsRoll < 0.3 ? 'SUBSCRIBED' : smsRoll < 0.45 ? 'UNSUBSCRIBED' : 'NOT_SUBSCRIBED';
       this.customers.push(customer);
       this.emailIndex.set(key, customer.id);
+      this.personIndex.set(person.index, customer.id);
 
       for (const p of person.purchases) {
         const processedMs = Math.max(createdMs, Math.min(Date.parse(p.occurredAt), nowMs));

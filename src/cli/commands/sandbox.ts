@@ -55,7 +55,7 @@ export async function sandboxCommand(flags: SandboxFlags): Promise<void> {
         `segsync sandbox: ${sandbox.population.size.toLocaleString('en-US')} synthetic people (seed ${sandbox.population.seed}) at ${sandbox.url}\n` +
           (flags.faults?.length ? `Faults on every emulator: ${flags.faults.map((f) => f.kind + (f.count ? `:${f.count}` : '')).join(', ')}\n` : '') +
           (flags.account?.length ? `Accounts answer as: ${flags.account.map(describeCondition).join(', ')}\n` : '') +
-          `Point segsync at it (in another shell):\n\n${Object.entries(sandbox.env).map(([k, v]) => `export ${k}=${v}`).join('\n')}\n\nCtrl-C stops it.\n`,
+          `Point segsync at it (in another shell):\n\n${Object.entries(sandbox.env).map(([k, v]) => `export ${k}=${v}`).join('\n')}\n\nMove its world forward (people keep buying; +15% conversion on segsync's lists): segsync sandbox advance 60\nCtrl-C stops it.\n`,
       );
     }
     await new Promise<void>((resolve) => {
