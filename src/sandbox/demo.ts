@@ -1,7 +1,8 @@
 /**
  * `segsync demo` (and `npm run demo`): the whole path on built-in defaults, no credentials. Starts
  * the emulators in-process, syncs the synthetic population into ./data/demo.db (its own store,
- * recreated each time), then pushes again to show that an unchanged store sends nothing.
+ * recreated each time), then pushes again to show that an unchanged store sends nothing, then
+ * measures a campaign against its control group after running the sandbox's world 60 days ahead.
  * `--account plan:plus` (or any `segsync sandbox --account` state) runs it against accounts in
  * other states.
  */
@@ -13,6 +14,7 @@ import { createProgress } from '../cli/output.js';
 import { renderPull, renderPush, renderRequests, renderSegment } from '../cli/render.js';
 import type { AccountCondition } from './emulator-account.js';
 import { startSandbox } from './server.js';
+import { demoMeasurement } from './demo-measure.js';
 
 export const DEMO_DB = './data/demo.db';
 
@@ -69,6 +71,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
       // recorded() reports the run's own requests: this push's alone.
       const second = await recorded(session, 'push', () => push(session, { dryRun: false, allowMassRemoval: false, signal, progress }));
       say(['── 2. Push again, nothing changed ──', renderPush(second.result), renderRequests(second.requests), ''].join('\n'));
+      const measured = await demoMeasurement(session, sandbox, signal, progress);
+      say(['── 3. Did it work? A campaign against its control group, 60 days later ──', measured.text, ''].join('\n'));
       say(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s. Inspect it with: SEGSYNC_DB=${DEMO_DB} segsync status (from a checkout: SEGSYNC_DB=${DEMO_DB} npm run segsync -- status)\n`);
       if (json) {
         process.stdout.write(`${JSON.stringify({
@@ -77,6 +81,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
           population: sandbox.population,
           sync: { pull: first.result.pulled, segment: first.result.segmented, push: first.result.pushed, requests: first.requests },
           pushAgain: { push: second.result, requests: second.requests },
+          measure: { campaign: measured.campaign, planted: measured.truth, lift: measured.lift },
         }, null, 2)}\n`);
       }
     } finally {
