@@ -16,7 +16,21 @@ export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHor
     ...clusterings.filter((name) => name !== 'customers').flatMap(clusteringTokenSpecs),
     ...(predictionHorizonMonths === null ? [] : predictionTokenSpecs(predictionHorizonMonths)),
     ...propensityTokenSpecs(),
+    controlGroupTokenSpec(),
   ];
+}
+
+/**
+ * Always declared and written (empty while control groups are off, so switching them off clears
+ * it): the person's treatment or control group in each of their segments.
+ */
+export function controlGroupTokenSpec(): TokenSpec {
+  return {
+    key: 'control_group',
+    label: 'segsync group',
+    description: 'segsync: this person\'s group in each of their segments, e.g. "at_risk=control; champions=treatment". Control members are held out of that segment\'s list: exclude them from other audiences with "contains at_risk=control". Over 255 characters, treatment pairs are dropped from the end (control pairs are always kept). Empty for people who unsubscribed and while control groups are off.',
+    type: 'string',
+  };
 }
 
 /** Always declared (like rule_segments): written empty for buyers and while the model is off or skipped, so switching it off clears them. */

@@ -69,7 +69,7 @@ function expectShopShowsStore(world: ShopifyWorld, session: Session): void {
 
 function planFields(session: Session): number {
   const c = session.connectors.find((x) => x.id === 'shopify')!;
-  const plan = planDestination(session.db, 'shopify', c.connector.destination!, destinationSettings(session.workspace, 'shopify'));
+  const plan = planDestination(session.db, 'shopify', c.connector.destination!, destinationSettings(session.workspace, 'shopify'), session.workspace.controlGroups);
   return regularMutationFields(plan, TOKENS_BATCH);
 }
 
