@@ -4,7 +4,7 @@ import { currentSegmentKeys, listSegments } from '../store/segmentation-runs.js'
 import type { DestinationSettings } from '../config/workspace.js';
 import type { Destination } from '../domain/connector.js';
 import type { DestinationPlan, GuardViolation, ListChange, TokenChange } from '../domain/plan.js';
-import { groupOf, type ControlGroupSettings } from '../measure/control-groups.js';
+import { controlGroupsOn, groupOf, type ControlGroupSettings } from '../measure/control-groups.js';
 import { controlGroupSalt } from '../store/store-settings.js';
 import { unsubscribedProfileIds } from '../store/consent.js';
 
@@ -47,9 +47,10 @@ export function planDestination(db: Db, platform: string, destination: Destinati
   if (settings.lists && destination.capabilities.lists) {
     const desired = new Map<string, Set<string>>();
     const heldOut = new Map<string, number>();
-    const salt = controlGroupSalt(db);
+    const grouping = controlGroupsOn(controlGroups);
+    const salt = grouping ? controlGroupSalt(db) : '';
     // Opted out anywhere: outside both groups (never held out), as the campaign cohorts count them.
-    const outsideGroups = unsubscribedProfileIds(db);
+    const outsideGroups = grouping ? unsubscribedProfileIds(db) : new Set<number>();
     const rows = db
       .prepare(`SELECT m.segment_key, m.profile_id, i.external_id, c.email_consent FROM memberships m
                 JOIN identities i ON i.profile_id = m.profile_id AND i.platform = ?
@@ -63,7 +64,7 @@ export function planDestination(db: Db, platform: string, destination: Destinati
         continue;
       }
       // One bucket per membership row: a pure hash, no lookups, so a million people stay linear.
-      if (!outsideGroups.has(r.profile_id) && groupOf(r.profile_id, salt, r.segment_key, controlGroups) === 'control') {
+      if (grouping && !outsideGroups.has(r.profile_id) && groupOf(r.profile_id, salt, r.segment_key, controlGroups) === 'control') {
         heldOut.set(r.segment_key, (heldOut.get(r.segment_key) ?? 0) + 1);
         continue;
       }

@@ -233,7 +233,8 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
   };
   // Groups are a pure function of (profile, salt, segment): the token says what plan.ts decides.
   const controlGroups = workspace.controlGroups;
-  const groupContext = { salt: controlGroupSalt(db), settings: controlGroups, on: controlGroupsOn(controlGroups), unsubscribed: unsubscribedProfileIds(db) };
+  const groupsOn = controlGroupsOn(controlGroups);
+  const groupContext = { salt: controlGroupSalt(db), settings: controlGroups, on: groupsOn, unsubscribed: groupsOn ? unsubscribedProfileIds(db) : new Set<number>() };
   const tokensAt = (i: number): Record<string, string> => {
     const scored = rfm.status[i] === RFM_STATUS_SCORED;
     const persona = personaAt(i);
