@@ -9,7 +9,8 @@ export const GROUP_TOKEN_MAX_LENGTH = 255;
  * metafield segsync.group): the person's group in each of their open segments, `key=group` pairs
  * sorted by key and joined by "; ", so that a platform-native audience can exclude "contains
  * at_risk=control". Too long for one field: every `=control` pair is kept (excluding a control
- * member is what the token is for) and `=treatment` pairs are dropped from the end until it fits.
+ * member is what the token is for) and `=treatment` pairs are dropped from the end until it fits;
+ * only if the control pairs alone are too long are the last of them dropped too.
  */
 export function groupTokenValue(groups: ReadonlyArray<readonly [segmentKey: string, group: Group]>): string {
   const pairs = [...groups].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([key, group]) => ({ text: `${key}=${group}`, control: group === 'control' }));
@@ -18,6 +19,12 @@ export function groupTokenValue(groups: ReadonlyArray<readonly [segmentKey: stri
   for (let i = pairs.length - 1; value.length > GROUP_TOKEN_MAX_LENGTH && i >= 0; i--) {
     if (pairs[i]!.control) continue;
     pairs.splice(i, 1);
+    value = joined();
+  }
+  // Control pairs alone too long (a global control member in many segments): the field must still
+  // take the value, so the last control pairs go too. Their lists hold them out all the same.
+  while (value.length > GROUP_TOKEN_MAX_LENGTH && pairs.length > 0) {
+    pairs.pop();
     value = joined();
   }
   return value;

@@ -28,7 +28,7 @@ export function controlGroupTokenSpec(): TokenSpec {
   return {
     key: 'control_group',
     label: 'segsync group',
-    description: 'segsync: this person\'s group in each of their segments, e.g. "at_risk=control; champions=treatment". Control members are held out of that segment\'s list: exclude them from other audiences with "contains at_risk=control". Over 255 characters, treatment pairs are dropped from the end (control pairs are always kept). Empty for people who unsubscribed and while control groups are off.',
+    description: 'segsync: this person\'s group in each of their segments, e.g. "at_risk=control; champions=treatment". Control members are held out of that segment\'s list: exclude them from other audiences with "contains at_risk=control". Over 255 characters, treatment pairs are dropped from the end (control pairs are kept unless they alone exceed 255). Empty for people who unsubscribed and while control groups are off.',
     type: 'string',
   };
 }

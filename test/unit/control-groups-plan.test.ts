@@ -194,4 +194,10 @@ describe('the control_group token value', () => {
     const next = groups.filter(([, g]) => g === 'treatment')[treatment.length]!;
     expect(`${value}; ${next[0]}=treatment`.length).toBeGreaterThan(GROUP_TOKEN_MAX_LENGTH);
   });
+
+  it('still fits 255 characters when the control pairs alone are longer (a global control member in many segments)', () => {
+    const value = groupTokenValue(Array.from({ length: 20 }, (_, i) => [`segment_number_${String(i).padStart(2, '0')}`, 'control'] as const));
+    expect(value.length).toBeLessThanOrEqual(GROUP_TOKEN_MAX_LENGTH);
+    expect(value.startsWith('segment_number_00=control; segment_number_01=control')).toBe(true);
+  });
 });
