@@ -28,7 +28,8 @@ export function controlGroupTokenSpec(): TokenSpec {
   return {
     key: 'control_group',
     label: 'segsync group',
-    description: 'segsync: this person\'s group in each of their segments, e.g. "at_risk=control; champions=treatment". Control members are held out of that segment\'s list: exclude them from other audiences with "contains at_risk=control". Over 255 characters, treatment pairs are dropped from the end (control pairs are kept unless they alone exceed 255). Empty for people who unsubscribed and while control groups are off.',
+    // Under 255 characters: Shopify's limit for a metafield definition's description.
+    description: 'segsync: group per segment, e.g. "at_risk=control; champions=treatment"; control members are kept off that list (exclude them elsewhere with contains "at_risk=control"). Past 255 characters treatment pairs go first. Empty if unsubscribed or groups off.',
     type: 'string',
   };
 }

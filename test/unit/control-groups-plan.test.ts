@@ -163,7 +163,10 @@ describe('control groups in the plan', () => {
     }
     // A first plan sends it: a new value for every contact (none is empty while groups are on).
     expect(plan(db, ws).tokens.length).toBe(300);
-    expect(tokenSpecs([], null).find((t) => t.key === 'control_group')?.description).toMatch(/255 characters/);
+    // The field's description says how the value is cut, and itself fits a Shopify metafield definition (255).
+    const description = tokenSpecs([], null).find((t) => t.key === 'control_group')!.description;
+    expect(description).toMatch(/255 characters/);
+    expect(description.length).toBeLessThanOrEqual(255);
   });
 
   it('warns about a controlGroups.segments key that names no segment, with the nearest one', () => {
