@@ -167,7 +167,7 @@ export async function runPushMinimum(): Promise<PushMinimumResult> {
   const tokens = pushedTokenSpecs(session.db);
   const planned = session.connectors.map((c) => {
     const destination = c.connector.destination!;
-    const plan = planDestination(session.db, c.id, destination, destinationSettings(session.workspace, c.id));
+    const plan = planDestination(session.db, c.id, destination, destinationSettings(session.workspace, c.id), session.workspace.controlGroups);
     const mapped = tokens.filter((t) => destination.tokenField(t.key) !== undefined).length;
     return { id: c.id, destination, plan, minimum: minimumFor(c.id, plan, destination, (key) => state.listId(c.id, key) !== undefined, mapped) };
   });

@@ -175,9 +175,11 @@ export function renderPush(result: PushResult): string {
     }
     out.push(`${result.dryRun ? 'Plan (dry run, nothing sent)' : d.failed !== undefined ? 'Push failed part-way' : 'Pushed'} to ${d.platform} (${d.mode})`);
     if (p.lists.length > 0) {
-      const rows = [['list', 'add', 'remove']];
-      for (const l of p.lists) rows.push([l.listName, `+${fmt(l.add)}`, `-${fmt(l.remove)}`]);
-      out.push(table(rows, ['l', 'r', 'r']));
+      // "held out as control" only when control groups hold anyone out, so the table reads as before when off.
+      const control = p.controlHeldOut > 0;
+      const rows = [['list', 'add', 'remove', ...(control ? ['held out as control'] : [])]];
+      for (const l of p.lists) rows.push([l.listName, `+${fmt(l.add)}`, `-${fmt(l.remove)}`, ...(control ? [fmt(l.heldOut)] : [])]);
+      out.push(table(rows, ['l', 'r', 'r', 'r']));
     }
     const applied = d.applied;
     out.push(
@@ -186,6 +188,7 @@ export function renderPush(result: PushResult): string {
         (applied?.listsCreated ? `, lists created ${fmt(applied.listsCreated)}` : '') +
         (p.skippedRemovals ? `, removals kept back (additive mode) ${fmt(p.skippedRemovals)}` : '') +
         (p.unsubscribedExcluded ? `, unsubscribed kept out of lists ${fmt(p.unsubscribedExcluded)}` : '') +
+        (p.controlHeldOut ? `, held out as control: ${fmt(p.controlHeldOut)}` : '') +
         (p.forget ? `, contacts gone from ${d.platform} forgotten ${fmt(p.forget)}` : ''),
     );
     const guard = d.massRemovalGuard;

@@ -7,6 +7,8 @@ export interface ListChange {
   appliedSize: number;
   add: string[];
   remove: string[];
+  /** Control members of the segment on this platform, kept off the list (controlGroups). */
+  heldOut: number;
 }
 
 export interface TokenChange {

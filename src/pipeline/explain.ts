@@ -16,6 +16,8 @@ import { featureLabel, groupPurchases } from '../segmentation/features.js';
 import { latestPropensityRecord } from './propensity-record.js';
 import { contributions } from '../segmentation/propensity/index.js';
 import { parseStoredClusterings } from './clustering-record.js';
+import { CONTROL_BUCKETS, controlBucket, controlGroupsOn, controlShareFor, GLOBAL_CONTROL_KEY, groupOf, type ControlGroupSettings, type Group } from '../measure/control-groups.js';
+import { storedControlGroupSalt } from '../store/store-settings.js';
 
 /** One person as segsync sees them: sources, features, scores, segments with reasons, tokens. */
 export interface Explanation {
@@ -35,7 +37,21 @@ export interface Explanation {
   tokens: Array<{ platform: string; externalId: string; token: string; field: string | null; value: string; applied: string | null }>;
   predictions: ExplainedPredictions;
   propensity: ExplainedPropensity;
+  controlGroups: ExplainedControlGroups;
 }
+
+/**
+ * The person's control group in each open segment (controlGroups). `bucket` is 0-9999; the person
+ * is in control when it is below share × 10,000, or when in the global control group.
+ */
+export type ExplainedControlGroups =
+  | { status: 'off' | 'unsubscribed' | 'not-yet'; reason: string }
+  | {
+      status: 'grouped';
+      segments: Array<{ key: string; name: string; group: Group; bucket: number; share: number; reading: string }>;
+      /** Present when controlGroups.global > 0. */
+      global?: { bucket: number; share: number; inControl: boolean };
+    };
 
 /** The first-purchase propensity model's view of one person: the score and what pushed it up or down. */
 export type ExplainedPropensity =
@@ -246,6 +262,7 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
 
   const predictions = explainPredictions(db, profileId, features, Date.parse(run.referenceDate));
   const propensity = explainPropensity(db, features);
+  const controlGroups = explainControlGroups(db, profileId, segments, session.workspace.controlGroups);
   return {
     profileId,
     matchedBy,
@@ -261,6 +278,37 @@ export function explainProfile(session: Session, who: string, tokenPlatforms: re
     tokens,
     predictions,
     propensity,
+    controlGroups,
+  };
+}
+
+const percent = (share: number) => `${Number((share * 100).toFixed(2))}%`;
+
+function explainControlGroups(db: Db, profileId: number, segments: ReadonlyArray<{ key: string; name: string }>, settings: ControlGroupSettings): ExplainedControlGroups {
+  if (!controlGroupsOn(settings)) return { status: 'off', reason: 'control groups are off (controlGroups.share: 0): nobody is held out of any list.' };
+  // As store/consent.ts: opted out on any live contact puts a person outside both groups.
+  const optedOut = db.prepare(`SELECT c.platform FROM identities i JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
+      WHERE i.profile_id = ? AND c.archived = 0 AND c.merged_into IS NULL AND c.email_consent = 'unsubscribed' ORDER BY c.platform LIMIT 1`).get(profileId) as { platform: string } | undefined;
+  if (optedOut) return { status: 'unsubscribed', reason: `not in either group: unsubscribed (on ${optedOut.platform}); people who opted out are neither held out nor counted as treated.` };
+  // The read-only store never makes the salt: none yet means no segment or push has grouped anyone.
+  const salt = storedControlGroupSalt(db);
+  if (salt === undefined) return { status: 'not-yet', reason: 'no groups yet: the store has no control-group salt. `segsync segment` or `segsync push` makes it.' };
+  const global = settings.global > 0 ? controlBucket(profileId, salt, GLOBAL_CONTROL_KEY) : undefined;
+  const inGlobal = global !== undefined && global < settings.global * CONTROL_BUCKETS;
+  return {
+    status: 'grouped',
+    segments: segments.map((s) => {
+      const bucket = controlBucket(profileId, salt, s.key);
+      const share = controlShareFor(settings, s.key);
+      const group = groupOf(profileId, salt, s.key, settings);
+      const cut = Math.round(share * CONTROL_BUCKETS);
+      const reading = inGlobal
+        ? `in the global control group (global bucket ${global} < ${Math.round(settings.global * CONTROL_BUCKETS)}, controlGroups.global ${percent(settings.global)})`
+        : share === 0 ? 'no control group for this segment (share 0)'
+        : `bucket ${bucket} ${bucket < cut ? '<' : '≥'} ${cut} (share ${percent(share)})`;
+      return { key: s.key, name: s.name, group, bucket, share, reading };
+    }),
+    ...(global !== undefined ? { global: { bucket: global, share: settings.global, inControl: inGlobal } } : {}),
   };
 }
 

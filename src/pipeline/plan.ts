@@ -4,6 +4,9 @@ import { currentSegmentKeys, listSegments } from '../store/segmentation-runs.js'
 import type { DestinationSettings } from '../config/workspace.js';
 import type { Destination } from '../domain/connector.js';
 import type { DestinationPlan, GuardViolation, ListChange, TokenChange } from '../domain/plan.js';
+import { controlGroupsOn, groupOf, type ControlGroupSettings } from '../measure/control-groups.js';
+import { controlGroupSalt } from '../store/store-settings.js';
+import { unsubscribedProfileIds } from '../store/consent.js';
 
 export function listNameFor(settings: DestinationSettings, segmentName: string): string {
   return `${settings.listPrefix}${segmentName}`;
@@ -19,9 +22,11 @@ function liveContacts(db: Db, platform: string): Set<string> {
 
 /**
  * Desired state (open memberships and current tokens of the profiles that exist on this
- * platform) minus the state last applied there. Pure reads: nothing is sent or written.
+ * platform) minus the state last applied there. Pure reads: nothing is sent or written (but the
+ * store's control-group salt, made once for the store's life if it has none yet).
+ * `controlGroups`: the workspace's settings; a segment's control members are not desired on its list.
  */
-export function planDestination(db: Db, platform: string, destination: Destination, settings: DestinationSettings): DestinationPlan {
+export function planDestination(db: Db, platform: string, destination: Destination, settings: DestinationSettings, controlGroups: ControlGroupSettings): DestinationPlan {
   const state = new DestinationState(db);
   const live = liveContacts(db, platform);
   const applied = state.listMembers(platform);
@@ -41,16 +46,26 @@ export function planDestination(db: Db, platform: string, destination: Destinati
   const unsubscribed = new Set<string>();
   if (settings.lists && destination.capabilities.lists) {
     const desired = new Map<string, Set<string>>();
+    const heldOut = new Map<string, number>();
+    const grouping = controlGroupsOn(controlGroups);
+    const salt = grouping ? controlGroupSalt(db) : '';
+    // Opted out anywhere: outside both groups (never held out), as the campaign cohorts count them.
+    const outsideGroups = grouping ? unsubscribedProfileIds(db) : new Set<number>();
     const rows = db
-      .prepare(`SELECT m.segment_key, i.external_id, c.email_consent FROM memberships m
+      .prepare(`SELECT m.segment_key, m.profile_id, i.external_id, c.email_consent FROM memberships m
                 JOIN identities i ON i.profile_id = m.profile_id AND i.platform = ?
                 JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
                 WHERE m.left_at IS NULL AND c.archived = 0 AND c.merged_into IS NULL`)
-      .all(platform) as Array<{ segment_key: string; external_id: string; email_consent: string }>;
+      .all(platform) as Array<{ segment_key: string; profile_id: number; external_id: string; email_consent: string }>;
     for (const r of rows) {
       // Lists are for email: someone who opted out on this platform is not put on one.
       if (r.email_consent === 'unsubscribed' && !settings.listUnsubscribed) {
         unsubscribed.add(r.external_id);
+        continue;
+      }
+      // One bucket per membership row: a pure hash, no lookups, so a million people stay linear.
+      if (grouping && !outsideGroups.has(r.profile_id) && groupOf(r.profile_id, salt, r.segment_key, controlGroups) === 'control') {
+        heldOut.set(r.segment_key, (heldOut.get(r.segment_key) ?? 0) + 1);
         continue;
       }
       let set = desired.get(r.segment_key);
@@ -68,7 +83,7 @@ export function planDestination(db: Db, platform: string, destination: Destinati
         remove = [];
       }
       const listName = destination.listName?.(segment) ?? listNameFor(settings, segment.name);
-      const change: ListChange = { segmentKey: segment.key, listName, appliedSize: have.size, add, remove };
+      const change: ListChange = { segmentKey: segment.key, listName, appliedSize: have.size, add, remove, heldOut: heldOut.get(segment.key) ?? 0 };
       lists.push(change);
       const share = have.size === 0 ? 0 : remove.length / have.size;
       // A retired segment emptying its list is the admin's decision, not an accident to guard against.

@@ -69,12 +69,15 @@ export interface PushResult {
     platform: string;
     mode: string;
     plan: {
-      lists: Array<{ segmentKey: string; listName: string; add: number; remove: number }>;
+      /** The lists with adds or removes; heldOut: control members kept off it (controlGroups). */
+      lists: Array<{ segmentKey: string; listName: string; add: number; remove: number; heldOut: number }>;
       listAdds: number;
       listRemoves: number;
       tokenUpdates: number;
       skippedRemovals: number;
       unsubscribedExcluded: number;
+      /** Control members kept off this destination's lists, over every list (unchanged ones too). */
+      controlHeldOut: number;
       forget: number;
     };
     applied?: ApplySummary;
@@ -198,7 +201,7 @@ export async function segmentInWorker(session: Session, options: { exportDir?: s
 function describePlan(plan: DestinationPlan): PushResult['destinations'][number]['plan'] {
   const lists = plan.lists
     .filter((l) => l.add.length > 0 || l.remove.length > 0)
-    .map((l) => ({ segmentKey: l.segmentKey, listName: l.listName, add: l.add.length, remove: l.remove.length }));
+    .map((l) => ({ segmentKey: l.segmentKey, listName: l.listName, add: l.add.length, remove: l.remove.length, heldOut: l.heldOut }));
   return {
     lists,
     listAdds: lists.reduce((n, l) => n + l.add, 0),
@@ -206,6 +209,7 @@ function describePlan(plan: DestinationPlan): PushResult['destinations'][number]
     tokenUpdates: plan.tokens.length,
     skippedRemovals: plan.skippedRemovals,
     unsubscribedExcluded: plan.unsubscribedExcluded,
+    controlHeldOut: plan.lists.reduce((n, l) => n + l.heldOut, 0),
     forget: plan.forgetIds.length,
   };
 }
@@ -240,7 +244,7 @@ export async function push(
       skipped.push({ platform: c.id, mode: settings.mode, plan: NOTHING_PLANNED, skipped: skip });
       return [];
     }
-    return [{ c, settings, destination, plan: planDestination(session.db, c.id, destination, settings) }];
+    return [{ c, settings, destination, plan: planDestination(session.db, c.id, destination, settings, session.workspace.controlGroups) }];
   });
   for (const { c, settings, plan } of plans) {
     result.destinations.push({
@@ -302,7 +306,7 @@ function massRemovalVerdict(plan: DestinationPlan, threshold: number, allowMassR
 }
 
 const NOTHING_PLANNED: PushResult['destinations'][number]['plan'] = {
-  lists: [], listAdds: 0, listRemoves: 0, tokenUpdates: 0, skippedRemovals: 0, unsubscribedExcluded: 0, forget: 0,
+  lists: [], listAdds: 0, listRemoves: 0, tokenUpdates: 0, skippedRemovals: 0, unsubscribedExcluded: 0, controlHeldOut: 0, forget: 0,
 };
 
 /** What `sync` did: the steps it reached, and every platform that failed on the way. */

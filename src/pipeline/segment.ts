@@ -30,6 +30,10 @@ import { holdSegmentationForTest } from './segmentation-hold.js';
 import { parseStrictDate } from '../domain/dates.js';
 import { currencyConverter } from './currency.js';
 import { unknownAttributeWarnings } from './rule-attributes.js';
+import { controlGroupsOn } from '../measure/control-groups.js';
+import { groupTokenFor, unknownControlSegmentWarnings } from '../measure/group-token.js';
+import { controlGroupSalt } from '../store/store-settings.js';
+import { unsubscribedProfileIds } from '../store/consent.js';
 import {
   assignRfmSegments,
   DEFAULT_RFM_SEGMENTS,
@@ -231,6 +235,10 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       segmentKey: keys[i]!,
     };
   };
+  // Groups are a pure function of (profile, salt, segment): the token says what plan.ts decides.
+  const controlGroups = workspace.controlGroups;
+  const groupsOn = controlGroupsOn(controlGroups);
+  const groupContext = { salt: controlGroupSalt(db), settings: controlGroups, on: groupsOn, unsubscribed: groupsOn ? unsubscribedProfileIds(db) : new Set<number>() };
   const tokensAt = (i: number): Record<string, string> => {
     const scored = rfm.status[i] === RFM_STATUS_SCORED;
     const persona = personaAt(i);
@@ -249,6 +257,7 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
       // Switched off: empty, so values pushed while they were on are cleared, not left behind.
       ...(predictions ? predictionTokens(features, i) : emptyPredictionTokens()),
       ...(propensity ? propensityTokens(propensity.propensity[i]!, propensity.leadScore[i]!) : emptyPropensityTokens()),
+      control_group: groupTokenFor(profileIds[i]!, keysAt(i), groupContext),
     };
   };
   const featureRowAt = (i: number): ProfileFeatureRow => {
@@ -338,7 +347,10 @@ export function runSegmentation(db: Db, workspace: Workspace, options: SegmentOp
     propensity: propensitySummary(propensityStored),
     forecastAccuracy: forecastAccuracySummary(predicted, propensityStored),
     ...(exported ? { exported } : {}),
-    warnings: unknownAttributeWarnings(workspace.segments, new Set(features.attributes.keys())),
+    warnings: [
+      ...unknownAttributeWarnings(workspace.segments, new Set(features.attributes.keys())),
+      ...unknownControlSegmentWarnings(workspace.controlGroups, segments.map((s) => s.key)),
+    ],
   };
 }
 

@@ -16,7 +16,22 @@ export function tokenSpecs(segments: readonly SegmentDefinition[], predictionHor
     ...clusterings.filter((name) => name !== 'customers').flatMap(clusteringTokenSpecs),
     ...(predictionHorizonMonths === null ? [] : predictionTokenSpecs(predictionHorizonMonths)),
     ...propensityTokenSpecs(),
+    controlGroupTokenSpec(),
   ];
+}
+
+/**
+ * Always declared and written (empty while control groups are off, so switching them off clears
+ * it): the person's treatment or control group in each of their segments.
+ */
+export function controlGroupTokenSpec(): TokenSpec {
+  return {
+    key: 'control_group',
+    label: 'segsync group',
+    // Under 255 characters: Shopify's limit for a metafield definition's description.
+    description: 'segsync: group per segment, e.g. "at_risk=control; champions=treatment"; control members are kept off that list (exclude them elsewhere with contains "at_risk=control"). Past 255 characters treatment pairs go first. Empty if unsubscribed or groups off.',
+    type: 'string',
+  };
 }
 
 /** Always declared (like rule_segments): written empty for buyers and while the model is off or skipped, so switching it off clears them. */

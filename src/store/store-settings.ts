@@ -14,3 +14,12 @@ export function controlGroupSalt(db: Db): string {
   db.prepare("INSERT OR IGNORE INTO store_settings (key, value) VALUES ('control_group_salt', ?)").run(salt);
   return (db.prepare("SELECT value FROM store_settings WHERE key = 'control_group_salt'").get() as { value: string }).value;
 }
+
+/**
+ * The salt if the store has one, without creating it: for read-only commands (explain). None yet
+ * means no segmentation or push has run since control groups existed, so nobody is grouped yet.
+ */
+export function storedControlGroupSalt(db: Db): string | undefined {
+  const row = db.prepare("SELECT value FROM store_settings WHERE key = 'control_group_salt'").get() as { value: string } | undefined;
+  return row?.value;
+}

@@ -699,7 +699,7 @@ describe('Shopify destination: a large push as bulk mutation operations, against
 
   it('a small plan is no bulk plan: suits() weighs the regular mutations against the bucket', () => {
     const destination = createShopifyDestination(client().c, mapping);
-    const plan = (customers: number) => ({ lists: [{ segmentKey: 's', listName: 'segsync:s', appliedSize: 0, add: Array.from({ length: customers }, (_, i) => `gid://shopify/Customer/${i + 1}`), remove: [] }], tokens: [] });
+    const plan = (customers: number) => ({ lists: [{ segmentKey: 's', listName: 'segsync:s', appliedSize: 0, add: Array.from({ length: customers }, (_, i) => `gid://shopify/Customer/${i + 1}`), remove: [], heldOut: 0 }], tokens: [] });
     // Standard plan assumed before Shopify reported a bucket: 2,000 + 30 s × 100 = 5,000 points, 500 tag changes.
     expect(destination.bulk!.suits({ ...emptyPlan, ...plan(500) })).toBe(false);
     expect(destination.bulk!.suits({ ...emptyPlan, ...plan(501) })).toBe(true);

@@ -87,7 +87,7 @@ function setToken(session: Session, platform: string, externalId: string, token:
 /** One push of the tokens only, through the real planner and apply. */
 async function pushTokens(h: Harness): Promise<{ plan: DestinationPlan; summary: ApplySummary; writes: number }> {
   const settings = { ...destinationSettings(h.session.workspace, h.platform), lists: false };
-  const plan = planDestination(h.session.db, h.platform, h.destination, settings);
+  const plan = planDestination(h.session.db, h.platform, h.destination, settings, h.session.workspace.controlGroups);
   const before = h.writes();
   const summary = await applyPlan({
     db: h.session.db,

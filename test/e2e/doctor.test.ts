@@ -110,7 +110,7 @@ describe('segsync doctor against the emulators', () => {
     ]);
     expect(line(stdout, 'platforms').detail).toBe('configured: HubSpot, Marketo, Shopify');
     expect(line(stdout, 'store').detail).toContain('does not exist yet: the first pull, import or sync creates it');
-    expect(line(stdout, 'marketo token fields').detail).toBe('all 16 lead fields exist with usable types'); // 8 segment and persona tokens, 2 lead persona tokens, 4 predictions, 2 first-purchase tokens
+    expect(line(stdout, 'marketo token fields').detail).toBe('all 17 lead fields exist with usable types'); // 8 segment and persona tokens, 2 lead persona tokens, 4 predictions, 2 first-purchase tokens, the control group
     // No segmentation in this store yet: the personas' lists are not known by name, but a push makes them.
     for (const platform of ['hubspot', 'marketo', 'shopify']) {
       expect(line(stdout, `${platform} lists`).detail).toContain('plus one per persona, which the first segmentation finds (2 to 10, segmentation.clustering.k auto)');

@@ -111,7 +111,7 @@ describe('HubSpot end to end: pull → segment → push, read back through the e
     await pull(session, { full: false, signal });
     segment(session);
     const hubspot = session.connectors[0]!.connector.destination!;
-    const plan = planDestination(session.db, 'hubspot', hubspot, destinationSettings(session.workspace, 'hubspot'));
+    const plan = planDestination(session.db, 'hubspot', hubspot, destinationSettings(session.workspace, 'hubspot'), session.workspace.controlGroups);
     expect(plan.lists.flatMap((l) => l.remove)).not.toContain(victim);
     expect(plan.forgetIds).toEqual([victim]);
     await push(session, { dryRun: false, allowMassRemoval: false, signal });

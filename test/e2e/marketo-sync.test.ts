@@ -125,7 +125,7 @@ describe('Marketo end to end: pull → segment → push, read back through the e
     expect(session.db.prepare("SELECT archived FROM contacts WHERE platform = 'marketo' AND external_id = ?").get(victim)).toEqual({ archived: 1 });
     segment(session);
     const destination = session.connectors[0]!.connector.destination!;
-    const plan = planDestination(session.db, 'marketo', destination, destinationSettings(session.workspace, 'marketo'));
+    const plan = planDestination(session.db, 'marketo', destination, destinationSettings(session.workspace, 'marketo'), session.workspace.controlGroups);
     expect(plan.lists.flatMap((l) => l.remove)).not.toContain(victim);
     expect(plan.forgetIds).toEqual([victim]);
     world.emulator.resetRequestLog();

@@ -29,6 +29,7 @@ import { CATEGORY_FEATURES, NUMBER_FEATURES, type FeatureSet } from '../../src/s
 import type { Persona } from '../../src/segmentation/personas.js';
 import { personaClaimViolations } from '../helpers/persona-claims.js';
 import { ANCHOR, hubspotWorld, signal, type HubSpotWorld } from '../helpers/sandbox.js';
+import { heldOutAsControl } from '../helpers/world.js';
 
 const CONFIG = `segmentation:
   referenceDate: ${ANCHOR.toISOString()}
@@ -171,9 +172,11 @@ describe('named clusterings: customers and the default leads clustering', () => 
   it('pushes both clusterings to HubSpot: the lead personas as lists and as the segsync_lead_persona property', async () => {
     const pushed = await push(session, { dryRun: false, allowMassRemoval: false, signal });
     for (const d of pushed.destinations) expect(d.applied!.failed, d.platform).toEqual([]);
-    const members = session.db.prepare(`SELECT i.external_id AS id, c.clustering, p.label FROM profile_clusters c
+    const members = session.db.prepare(`SELECT i.external_id AS id, c.clustering, p.label, p.key, c.profile_id AS profile FROM profile_clusters c
         JOIN personas p ON p.key = c.persona_key AND p.run_id = c.run_id JOIN identities i ON i.profile_id = c.profile_id AND i.platform = 'hubspot'`)
-      .all() as Array<{ id: string; clustering: string; label: string }>;
+      .all() as Array<{ id: string; clustering: string; label: string; key: string; profile: number }>;
+    // A persona's control members are kept off its list (controlGroups); they keep the persona property.
+    const heldOut = heldOutAsControl(session);
     const optedOut = new Set((session.db.prepare("SELECT external_id AS id FROM contacts WHERE platform = 'hubspot' AND email_consent = 'unsubscribed'").all() as Array<{ id: string }>).map((r) => r.id));
     for (const [clustering, property, prefix] of [['customers', 'segsync_persona', 'Persona: '], ['leads', 'segsync_lead_persona', 'Lead persona: ']] as const) {
       const mine = members.filter((m) => m.clustering === clustering);
@@ -182,7 +185,7 @@ describe('named clusterings: customers and the default leads clustering', () => 
       for (const label of new Set(mine.map((m) => m.label))) {
         const list = world.emulator.listByName(`segsync · ${prefix}${label}`);
         expect(list, label).toBeDefined();
-        expect(new Set(world.emulator.listMemberIds(list!.listId)), label).toEqual(new Set(mine.filter((m) => m.label === label && !optedOut.has(m.id)).map((m) => m.id)));
+        expect(new Set(world.emulator.listMemberIds(list!.listId)), label).toEqual(new Set(mine.filter((m) => m.label === label && !optedOut.has(m.id) && !heldOut(m.profile, m.key)).map((m) => m.id)));
       }
     }
     // A customer has no lead persona on HubSpot: the empty value is never sent.

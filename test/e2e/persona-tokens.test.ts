@@ -33,7 +33,7 @@ describe('persona tokens after a few new orders', () => {
     segment(session);
 
     const hubspot = session.connectors.find((c) => c.id === 'hubspot')!;
-    const plan = planDestination(session.db, 'hubspot', hubspot.connector.destination!, destinationSettings(session.workspace, 'hubspot'));
+    const plan = planDestination(session.db, 'hubspot', hubspot.connector.destination!, destinationSettings(session.workspace, 'hubspot'), session.workspace.controlGroups);
     const summaryUpdates = plan.tokens.filter((t) => FIELDS.persona_summary! in t.values);
     const personaChanges = plan.tokens.filter((t) => FIELDS.persona! in t.values);
     // Near zero: the buyers themselves may change persona, and so may a few people near a cluster edge.

@@ -54,7 +54,7 @@ describe('prediction tokens after a few new orders', () => {
     segment(session);
 
     const hubspot = session.connectors.find((c) => c.id === 'hubspot')!;
-    const plan = planDestination(session.db, 'hubspot', hubspot.connector.destination!, destinationSettings(session.workspace, 'hubspot'));
+    const plan = planDestination(session.db, 'hubspot', hubspot.connector.destination!, destinationSettings(session.workspace, 'hubspot'), session.workspace.controlGroups);
     const predictionUpdates = plan.tokens.filter((t) => PREDICTIONS.some((f) => f in t.values));
     // A quarter at most (it was more than half to the unit and the hundredth); the five buyers among them.
     expect(predictionUpdates.length).toBeLessThan(written.size / 4);

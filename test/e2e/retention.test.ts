@@ -134,7 +134,7 @@ describe('retention runs at the end of every pull', () => {
     expect(session.db.prepare("SELECT email, phone, raw, archived FROM contacts WHERE platform = 'hubspot' AND external_id = ?").get(id))
       .toEqual({ email: null, phone: null, raw: '{}', archived: 1 });
     expect(JSON.stringify(session.db.prepare('SELECT * FROM contacts').all())).not.toContain(email);
-    const plan = planDestination(session.db, 'hubspot', session.connectors[0]!.connector.destination!, destinationSettings(session.workspace, 'hubspot'));
+    const plan = planDestination(session.db, 'hubspot', session.connectors[0]!.connector.destination!, destinationSettings(session.workspace, 'hubspot'), session.workspace.controlGroups);
     expect(plan.forgetIds).toContain(id);
   }, 60_000);
 });
@@ -167,7 +167,7 @@ describe('records erased on their platform are noticed (HubSpot GDPR delete, Mar
     // One contact per platform that this first push would put on a list, erased there just before.
     const erased = new Map<string, string>();
     for (const platform of platforms) {
-      const plan = planDestination(session.db, platform, destination(platform), destinationSettings(session.workspace, platform));
+      const plan = planDestination(session.db, platform, destination(platform), destinationSettings(session.workspace, platform), session.workspace.controlGroups);
       const id = plan.lists.flatMap((l) => l.add)[0]!;
       const answer = await destination(platform).eraseContacts!([id]);
       expect(answer.erased, platform).toEqual([id]);

@@ -22,6 +22,7 @@ import { adjustedRandIndex, calinskiHarabasz, daviesBouldin, dunnIndex, silhouet
 import { DEFAULT_POPULATION_SEED, DEFAULT_POPULATION_SIZE, generatePopulation, parsePopulationOptions } from '../../src/sandbox/population.js';
 import { CUSTOMER_TYPES, type CustomerType, type SyntheticPerson } from '../../src/sandbox/population-types.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { heldOutAsControl } from '../helpers/world.js';
 
 const ANCHOR = new Date('2026-06-01T00:00:00.000Z');
 
@@ -364,14 +365,16 @@ describe('segmentation on the default sandbox population (5,000 people, seed 42)
     const pushed = await push(session, { dryRun: false, allowMassRemoval: false, signal });
     for (const d of pushed.destinations) expect(d.applied!.failed, d.platform).toEqual([]);
     const hubspot = sandbox.emulators.get('hubspot') as HubSpotEmulator;
-    const members = session.db.prepare(`SELECT i.external_id AS id, p.label FROM profile_features f JOIN personas p ON p.key = f.persona_key AND p.run_id = f.run_id
-      JOIN identities i ON i.profile_id = f.profile_id AND i.platform = 'hubspot'`).all() as Array<{ id: string; label: string }>;
+    const members = session.db.prepare(`SELECT i.external_id AS id, p.label, p.key, f.profile_id AS profile FROM profile_features f JOIN personas p ON p.key = f.persona_key AND p.run_id = f.run_id
+      JOIN identities i ON i.profile_id = f.profile_id AND i.platform = 'hubspot'`).all() as Array<{ id: string; label: string; key: string; profile: number }>;
+    // A persona's control members are kept off its list (controlGroups), and still get the persona token.
+    const heldOut = heldOutAsControl(session);
     expect(members.length).toBeGreaterThan(1000);
     for (const m of members) expect(hubspot.getContact(m.id)!.properties.segsync_persona, m.id).toBe(m.label);
     for (const label of Object.values(LABEL_OF_TYPE)) {
       const list = hubspot.listByName(`segsync · Persona: ${label}`);
       expect(list, label).toBeDefined();
-      const ids = members.filter((m) => m.label === label).map((m) => m.id);
+      const ids = members.filter((m) => m.label === label && !heldOut(m.profile, m.key)).map((m) => m.id);
       const optedOut = new Set((session.db.prepare("SELECT external_id AS id FROM contacts WHERE platform = 'hubspot' AND email_consent = 'unsubscribed'").all() as Array<{ id: string }>).map((r) => r.id));
       expect(new Set(hubspot.listMemberIds(list!.listId)), label).toEqual(new Set(ids.filter((id) => !optedOut.has(id))));
     }

@@ -14,8 +14,8 @@ import { destinationSettings } from '../../src/config/workspace.js';
 import { planDestination } from '../../src/pipeline/plan.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { requestCounts, type Session } from '../../src/pipeline/session.js';
-import { SHOPIFY_TOKEN, shopifyWorld, signal, type ShopifyWorld } from '../helpers/shopify-world.js';
-import { tokenFields } from '../helpers/world.js';
+import { SHOPIFY_ANCHOR, SHOPIFY_TOKEN, shopifyWorld, signal, type ShopifyWorld } from '../helpers/shopify-world.js';
+import { heldOutAsControl, tokenFields } from '../helpers/world.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const TOKENS_BATCH = 100;
@@ -40,12 +40,14 @@ function storeView(session: Session): Map<string, { tags: string[]; values: Reco
   const fields = tokenFields('shopify');
   const out = new Map<string, { tags: string[]; values: Record<string, string> }>();
   const entry = (id: string) => out.get(id) ?? out.set(id, { tags: [], values: {} }).get(id)!;
+  const heldOut = heldOutAsControl(session);
   for (const r of session.db
-    .prepare(`SELECT i.external_id AS id, m.segment_key AS segment FROM memberships m
+    .prepare(`SELECT i.external_id AS id, m.segment_key AS segment, m.profile_id AS profile FROM memberships m
               JOIN identities i ON i.profile_id = m.profile_id AND i.platform = 'shopify'
               JOIN contacts c ON c.platform = 'shopify' AND c.external_id = i.external_id
               WHERE m.left_at IS NULL AND c.email_consent <> 'unsubscribed'`)
-    .all() as Array<{ id: string; segment: string }>) {
+    .all() as Array<{ id: string; segment: string; profile: number }>) {
+    if (heldOut(r.profile, r.segment)) continue; // a control member is kept off the segment's list
     entry(r.id).tags.push(segmentTag(r.segment));
   }
   for (const t of session.db
@@ -69,7 +71,7 @@ function expectShopShowsStore(world: ShopifyWorld, session: Session): void {
 
 function planFields(session: Session): number {
   const c = session.connectors.find((x) => x.id === 'shopify')!;
-  const plan = planDestination(session.db, 'shopify', c.connector.destination!, destinationSettings(session.workspace, 'shopify'));
+  const plan = planDestination(session.db, 'shopify', c.connector.destination!, destinationSettings(session.workspace, 'shopify'), session.workspace.controlGroups);
   return regularMutationFields(plan, TOKENS_BATCH);
 }
 
@@ -94,9 +96,11 @@ describe('a large Shopify push as bulk mutation operations, on the Standard plan
   let pushed: Awaited<ReturnType<typeof push>>;
 
   beforeAll(async () => {
-    bulk = await shopifyWorld({ size: 3_000, seed: 5 });
+    // Control groups off: each store draws its own salt, so the two shops would hold out different people.
+    const config = `segmentation:\n  referenceDate: ${SHOPIFY_ANCHOR.toISOString()}\ncontrolGroups:\n  share: 0\n`;
+    bulk = await shopifyWorld({ size: 3_000, seed: 5, config });
     // The same shop pushed by regular mutations only; its bucket is lifted so that this takes seconds, not minutes.
-    regular = await shopifyWorld({ size: 3_000, seed: 5, emulator: { bucket: { maximumAvailable: 1_000_000, restoreRate: 1_000_000 } }, env: { SHOPIFY_BULK_PUSH: 'never' } });
+    regular = await shopifyWorld({ size: 3_000, seed: 5, config, emulator: { bucket: { maximumAvailable: 1_000_000, restoreRate: 1_000_000 } }, env: { SHOPIFY_BULK_PUSH: 'never' } });
     bulkSession = bulk.open();
     regularSession = regular.open();
     for (const s of [bulkSession, regularSession]) {

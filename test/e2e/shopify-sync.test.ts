@@ -6,6 +6,7 @@ import { READ_ALL_ORDERS_WARNING } from '../../connectors/shopify/source.js';
 import { pull, push, segment } from '../../src/pipeline/run.js';
 import { requestCounts, type Session } from '../../src/pipeline/session.js';
 import { SHOPIFY_ANCHOR, shopifyWorld, signal, type ShopifyWorld } from '../helpers/shopify-world.js';
+import { heldOutAsControl, tokenFields } from '../helpers/world.js';
 
 /** Requests that may change the shop: a bulk query operation (every pull reads the products' collections with one) only reads. */
 const writes = (world: ShopifyWorld) => world.emulator.requests.filter((r) => r.write && r.operation !== 'BulkQueryRun').length;
@@ -13,24 +14,33 @@ const throttled = (world: ShopifyWorld) => world.emulator.requests.filter((r) =>
 
 /**
  * The store's view: customer gid → RFM segment key (lists are for email, so customers who
- * unsubscribed are in no list) and token values.
+ * unsubscribed are in no list; control members are off their segment's list) and token values.
  */
 function expected(session: Session) {
   const segments = new Map<string, string[]>();
+  const heldOut = heldOutAsControl(session);
   for (const r of session.db
-    .prepare(`SELECT i.external_id AS id, m.segment_key AS segment FROM memberships m
+    .prepare(`SELECT i.external_id AS id, m.segment_key AS segment, m.profile_id AS profile FROM memberships m
               JOIN identities i ON i.profile_id = m.profile_id AND i.platform = 'shopify'
               JOIN contacts c ON c.platform = 'shopify' AND c.external_id = i.external_id
               WHERE m.left_at IS NULL AND c.email_consent <> 'unsubscribed'`)
-    .all() as Array<{ id: string; segment: string }>) {
+    .all() as Array<{ id: string; segment: string; profile: number }>) {
+    // A control member is kept off the segment's list (a subscribed customer may then have no tag at all).
+    if (heldOut(r.profile, r.segment)) {
+      segments.set(r.id, segments.get(r.id) ?? []);
+      continue;
+    }
     segments.set(r.id, [...(segments.get(r.id) ?? []), r.segment]);
   }
+  // By metafield key (mappings/shopify.yaml: control_group is segsync.group); a token it does not map is not written.
+  const fields = tokenFields('shopify');
   const tokens = new Map<string, Record<string, string>>();
   for (const t of session.db
     .prepare(`SELECT i.external_id AS id, t.token, t.value FROM profile_tokens t
               JOIN identities i ON i.profile_id = t.profile_id AND i.platform = 'shopify'`)
     .all() as Array<{ id: string; token: string; value: string }>) {
-    tokens.set(t.id, { ...tokens.get(t.id), [t.token]: t.value });
+    const key = fields[t.token];
+    if (key !== undefined) tokens.set(t.id, { ...tokens.get(t.id), [key]: t.value });
   }
   return { segments, tokens };
 }

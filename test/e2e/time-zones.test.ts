@@ -93,6 +93,9 @@ const WORKSPACE = `segmentation:
   referenceDate: "2026-06-01T00:00:00"
   predictions:
     minRepeatBuyers: 10
+# Off: each zone's store draws its own control-group salt, so the stores compared would hold out different people.
+controlGroups:
+  share: 0
 `;
 
 /** A profile's name that does not depend on the order profiles were created in: its identities. */

@@ -158,7 +158,8 @@ export class CrashWorld {
     const sandbox = await startSandbox({ registry: registry(), size: SIZE, seed: SEED, anchor: ANCHOR, pace: 'fast' });
     const dir = mkdtempSync(join(tmpdir(), 'segsync-crash-'));
     const config = join(dir, 'workspace.yaml');
-    writeFileSync(config, `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\n`);
+    // Control groups off: every run's store draws its own salt, so the runs compared with the reference would hold out different people.
+    writeFileSync(config, `segmentation:\n  referenceDate: ${ANCHOR.toISOString()}\ncontrolGroups:\n  share: 0\n`);
     const dbPath = join(dir, 'segsync.db');
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...sandbox.env, SEGSYNC_DB: dbPath, SEGSYNC_CONFIG: config };
     return new CrashWorld(sandbox, dbPath, env);

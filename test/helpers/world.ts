@@ -5,6 +5,9 @@ import type { ConnectorDescriptor } from '../../src/domain/connector.js';
 import { openSession, type Session } from '../../src/pipeline/session.js';
 import { loadMapping } from '../../src/config/mapping.js';
 import { packageRoot } from '../../src/config/paths.js';
+import { groupOf } from '../../src/measure/control-groups.js';
+import { controlGroupSalt } from '../../src/store/store-settings.js';
+import { unsubscribedProfileIds } from '../../src/store/consent.js';
 
 /** Token key → the platform field it is written to, from the shipped mappings/<platform>.yaml. */
 export function tokenFields(platform: string): Record<string, string> {
@@ -61,16 +64,27 @@ export function storeWorld(options: {
   };
 }
 
-/** The store's view: segment name → the platform's ids of the profiles in it (live, subscribed). */
+/**
+ * Whether the workspace's control groups keep this member off the segment's list (issue 14):
+ * in control for it, and not opted out anywhere (those are outside both groups).
+ */
+export function heldOutAsControl(session: Session): (profileId: number, segmentKey: string) => boolean {
+  const salt = controlGroupSalt(session.db);
+  const outside = unsubscribedProfileIds(session.db);
+  return (profileId, segmentKey) => !outside.has(profileId) && groupOf(profileId, salt, segmentKey, session.workspace.controlGroups) === 'control';
+}
+
+/** The store's view: segment name → the platform's ids of the profiles on its list (live, subscribed, not held out as control). */
 export function expectedMembers(session: Session, platform: string): Map<string, Set<string>> {
   const rows = session.db
-    .prepare(`SELECT s.name, i.external_id FROM memberships m JOIN segments s ON s.key = m.segment_key
+    .prepare(`SELECT s.key, s.name, m.profile_id, i.external_id FROM memberships m JOIN segments s ON s.key = m.segment_key
               JOIN identities i ON i.profile_id = m.profile_id AND i.platform = ?
               JOIN contacts c ON c.platform = i.platform AND c.external_id = i.external_id
               WHERE m.left_at IS NULL AND c.archived = 0 AND c.merged_into IS NULL AND c.email_consent <> 'unsubscribed'`)
-    .all(platform) as Array<{ name: string; external_id: string }>;
+    .all(platform) as Array<{ key: string; name: string; profile_id: number; external_id: string }>;
+  const heldOut = heldOutAsControl(session);
   const bySegment = new Map<string, Set<string>>();
   for (const s of session.db.prepare('SELECT name FROM segments').all() as Array<{ name: string }>) bySegment.set(s.name, new Set());
-  for (const r of rows) bySegment.get(r.name)!.add(r.external_id);
+  for (const r of rows) if (!heldOut(r.profile_id, r.key)) bySegment.get(r.name)!.add(r.external_id);
   return bySegment;
 }

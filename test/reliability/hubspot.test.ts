@@ -150,7 +150,7 @@ describe.concurrent('HubSpot reliability: pull → segment → push under faults
     await pull(session, { full: false, signal });
 
     // Revoked again in the middle of a push with work to do (a year later, segments moved).
-    w.writeConfig('segmentation:\n  referenceDate: 2027-06-01T00:00:00.000Z\n');
+    w.writeConfig('segmentation:\n  referenceDate: 2027-06-01T00:00:00.000Z\ncontrolGroups:\n  share: 0\n');
     const later = w.open();
     segment(later);
     w.emulator.injectScenario({ kind: 'token-expiry', afterRequests: 6 });

@@ -14,7 +14,7 @@ import stagedRecorded from '../fixtures/shopify/staged_uploads_create_ALAppExt.j
 
 const schema = adminSchema();
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/shopify/${name}`, import.meta.url)), 'utf8');
-const list = (adds: number, removes = 0) => ({ segmentKey: 's', listName: 'segsync:s', appliedSize: 0, add: Array.from({ length: adds }, (_, i) => `c${i}`), remove: Array.from({ length: removes }, (_, i) => `r${i}`) });
+const list = (adds: number, removes = 0) => ({ segmentKey: 's', listName: 'segsync:s', appliedSize: 0, add: Array.from({ length: adds }, (_, i) => `c${i}`), remove: Array.from({ length: removes }, (_, i) => `r${i}`), heldOut: 0 });
 const tokens = (customers: number, values: Record<string, string>) => Array.from({ length: customers }, (_, i) => ({ externalId: `c${i}`, values }));
 
 describe('when a Shopify push goes through bulk operations', () => {

@@ -51,6 +51,13 @@ export function renderExplanation(e: Explanation): string {
     out.push('', 'Personas by clustering');
     out.push(table([['clustering', 'persona', ''], ...e.clusterings.map((c) => [c.name, c.persona?.label ?? '–', c.note])]));
   }
+  out.push('', 'Control groups');
+  const g = e.controlGroups;
+  if (g.status !== 'grouped') out.push(g.reason);
+  else {
+    out.push(table([['segment', 'group', 'why'],
+      ...g.segments.map((s) => [s.name, s.group === 'control' ? 'control (held out of the list)' : 'treatment', s.reading])]));
+  }
   out.push('', 'Tokens');
   out.push(e.tokens.length === 0 ? 'none' : table([['platform', 'field', 'value', 'last sent'],
     ...e.tokens.map((t) => [t.platform, t.field ?? t.token, t.value || '(empty)', t.applied === null ? (t.value === '' ? 'nothing to send' : 'not yet') : t.applied === t.value ? 'same' : t.applied || '(empty)'])]));
