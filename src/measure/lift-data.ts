@@ -62,14 +62,16 @@ export function campaignLift(
   const outcome = new Map<number, PersonOutcome>();
   for (const m of members) outcome.set(m.profileId, { orders: 0, revenue: 0, movedWorse: null, unsubscribed: false });
 
+  // CROSS JOIN and INDEXED BY fix the order (cohort → identities → their rows): without statistics
+  // SQLite otherwise scans a platform's every purchase or event per identity (40 s at 2,000 people).
   // The purchases segmentation counts (as src/pipeline/segment.ts loads them): won, not archived,
   // valid, dated and with an amount; a deal linked to two contacts of one person counts once.
   const purchases = db
     .prepare(`SELECT DISTINCT cm.profile_id, p.platform, p.external_id, p.occurred_at, p.amount, p.currency
               FROM campaign_members cm
-              JOIN identities i ON i.profile_id = cm.profile_id
-              JOIN purchase_contacts pc ON pc.platform = i.platform AND pc.contact_external_id = i.external_id
-              JOIN purchases p ON p.platform = pc.platform AND p.external_id = pc.purchase_external_id
+              CROSS JOIN identities i ON i.profile_id = cm.profile_id
+              CROSS JOIN purchase_contacts pc INDEXED BY purchase_contacts_contact ON pc.platform = i.platform AND pc.contact_external_id = i.external_id
+              CROSS JOIN purchases p ON p.platform = pc.platform AND p.external_id = pc.purchase_external_id
               WHERE cm.campaign_id = ? AND p.status = 'won' AND p.archived = 0 AND p.invalid = 0
                 AND p.amount IS NOT NULL AND p.occurred_at IS NOT NULL`)
     .raw()
@@ -84,8 +86,8 @@ export function campaignLift(
   const unsubscribedNow = unsubscribedProfileIds(db);
   const unsubscribeEvents = db
     .prepare(`SELECT DISTINCT cm.profile_id AS id, e.occurred_at AS at FROM campaign_members cm
-              JOIN identities i ON i.profile_id = cm.profile_id
-              JOIN engagement_events e ON e.platform = i.platform AND e.contact_external_id = i.external_id
+              CROSS JOIN identities i ON i.profile_id = cm.profile_id
+              CROSS JOIN engagement_events e INDEXED BY engagement_events_contact ON e.platform = i.platform AND e.contact_external_id = i.external_id
               WHERE cm.campaign_id = ? AND e.channel = 'unsubscribe'`)
     .all(campaign.id) as Array<{ id: number; at: string }>;
   const unsubscribedInWindow = new Set(unsubscribeEvents.filter((e) => inWindow(e.at)).map((e) => e.id));
