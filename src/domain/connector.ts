@@ -222,6 +222,11 @@ export interface MountedEmulator extends FaultInjector {
    * static lists, tags it added), by list name; only the named ones when `listNames` is given.
    */
   listedPeople?(listNames?: readonly string[]): Map<string, number[]>;
+  /**
+   * Lifts the platform's rate limits from now on (as the `fast` pace does). The demo uses it to
+   * read a jump of the world's clock at once: days of changes a daemon would have read as they came.
+   */
+  liftRateLimits?(): void;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface Sandbox {
    * AdvanceError naming the field on a bad request.
    */
   advance(request: AdvanceRequest): AdvanceTruth;
+  /** Lifts the rate limits of the emulators that have one to lift (see MountedEmulator.liftRateLimits). */
+  liftRateLimits(): void;
   close(): Promise<void>;
 }
 
@@ -81,6 +83,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     population,
     clock: () => clock.describe(),
     advance: (request) => clock.advance(emulators, request),
+    liftRateLimits: () => {
+      for (const emulator of emulators.values()) emulator.liftRateLimits?.();
+    },
     close: () => server.close(),
   };
 }

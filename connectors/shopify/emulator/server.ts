@@ -155,7 +155,7 @@ export class ShopifyEmulator implements FaultInjector {
   private readonly state: ShopState;
   private readonly accessToken: string;
   private readonly now: () => number;
-  private readonly bucket: LeakyBucket;
+  private bucket: LeakyBucket;
   private readonly schema: GraphQLSchema;
   private readonly throttledStatus: 200 | 429;
   private readonly bulk: BulkOperations;
@@ -360,6 +360,11 @@ export class ShopifyEmulator implements FaultInjector {
   /** The sandbox's world clock moved forward: the shop's share of what happened (world-advance.ts). */
   advance(advance: WorldAdvance): void {
     appendAdvance(this.state, advanceOn(advance, 'shopify'));
+  }
+
+  /** From now on the bucket never runs short (the `fast` pace's bucket). */
+  liftRateLimits(): void {
+    this.bucket = new LeakyBucket({ maximumAvailable: 1_000_000, restoreRate: 1_000_000 }, this.now);
   }
 
   /** Population people holding each tag segsync added, by tag (only the named ones when given). */
