@@ -5,9 +5,12 @@ import { randomInt, seededRandom, type Random } from '../segmentation/random.js'
  * Pure functions of per-person outcomes; src/measure/lift-data.ts loads them from the store.
  *
  * Methods (stated in every result):
- * - proportions (conversion, moved to a worse RFM segment, unsubscribes): two-proportion z, with
- *   the unpooled standard error for the interval of the difference and the pooled one for the
- *   test; the relative difference (ratio − 1) gets the log risk-ratio (Katz) interval.
+ * - proportions (conversion, moved to a worse RFM segment, unsubscribes): the two-proportion z
+ *   test (pooled standard error) and Newcombe's hybrid score interval for the difference (from
+ *   each group's Wilson interval). Not the Wald interval: with a small control group, or a rate
+ *   near 0 or 1 (nobody unsubscribed in control), Wald's interval can exclude 0 while the test
+ *   says p = 0.4, or include 0 while p = 0.007; Newcombe's agrees with the test and keeps its
+ *   coverage there. The relative difference (ratio − 1) gets the log risk-ratio (Katz) interval.
  * - per-person means (orders, revenue) and the average order value of converters: a seeded
  *   percentile bootstrap, each group resampled on its own; the p-value is twice the share of
  *   resampled differences on the far side of zero.
@@ -38,7 +41,7 @@ export interface ProportionComparison {
   treatment: number;
   control: number;
   difference: number;
-  /** 95%, unpooled standard error. */
+  /** 95%, Newcombe's hybrid score interval (method 10 of Newcombe 1998). */
   differenceCi: Interval;
   /** treatment / control − 1; null when control is 0. */
   relative: number | null;
@@ -52,7 +55,9 @@ export function compareProportions(x1: number, n1: number, x0: number, n0: numbe
   const p1 = x1 / n1;
   const p0 = x0 / n0;
   const difference = p1 - p0;
-  const se = Math.sqrt((p1 * (1 - p1)) / n1 + (p0 * (1 - p0)) / n0);
+  const [l1, u1] = wilsonInterval(x1, n1);
+  const [l0, u0] = wilsonInterval(x0, n0);
+  const differenceCi: Interval = [difference - Math.hypot(p1 - l1, u0 - p0), difference + Math.hypot(u1 - p1, p0 - l0)];
   const pooled = (x1 + x0) / (n1 + n0);
   const sePooled = Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0));
   const pValue = sePooled > 0 ? 2 * (1 - normalCdf(Math.abs(difference / sePooled))) : null;
@@ -66,7 +71,7 @@ export function compareProportions(x1: number, n1: number, x0: number, n0: numbe
       relativeCi = [Math.exp(log - Z_95 * seLog) - 1, Math.exp(log + Z_95 * seLog) - 1];
     }
   }
-  return { treatment: p1, control: p0, difference, differenceCi: [difference - Z_95 * se, difference + Z_95 * se], relative, relativeCi, pValue };
+  return { treatment: p1, control: p0, difference, differenceCi, relative, relativeCi, pValue };
 }
 
 /** The 95% Wilson score interval of x successes in n (a group's own rate, for charts). */
@@ -209,7 +214,7 @@ export const MEASURE_LABELS: Record<MeasureKey, string> = {
   unsubscribes: 'unsubscribed',
 };
 
-export const METHOD_Z = 'two-proportion z (unpooled SE for the CI, pooled for the test)';
+export const METHOD_Z = 'two-proportion z test (pooled SE), Newcombe hybrid score interval for the difference';
 export const METHOD_BOOTSTRAP = `percentile bootstrap (${BOOTSTRAP_RESAMPLES.toLocaleString('en-US')} resamples, seeded)`;
 
 export interface Measure extends BootstrapComparison {

@@ -15,13 +15,14 @@ function group(people: number, converters: number, amount = 50): PersonOutcome[]
 describe('two-proportion z', () => {
   it('matches scipy on 120/1000 treated against 45/500 control', () => {
     // Reference computed once with /usr/bin/python3 and scipy.stats.norm:
-    //   d = p1 - p0; se = sqrt(p1(1-p1)/n1 + p0(1-p0)/n0); CI = d ± norm.ppf(0.975)·se;
+    //   d = p1 - p0; Wilson intervals (l, u) of each group with z = norm.ppf(0.975);
+    //   Newcombe's CI = (d - sqrt((p1-l1)² + (u0-p0)²), d + sqrt((u1-p1)² + (p0-l0)²));
     //   pooled p = 165/1500, z = d / sqrt(p(1-p)(1/n1+1/n0)), p-value = 2·norm.sf(|z|);
     //   relative CI = exp(log(p1/p0) ± norm.ppf(0.975)·sqrt((1-p1)/x1 + (1-p0)/x0)) - 1.
     const r = compareProportions(120, 1000, 45, 500);
     expect(r.difference).toBeCloseTo(0.03, 12);
-    expect(r.differenceCi[0]).toBeCloseTo(-0.002169690801980012, 9);
-    expect(r.differenceCi[1]).toBeCloseTo(0.06216969080198001, 9);
+    expect(r.differenceCi[0]).toBeCloseTo(-0.003928460348303291, 9);
+    expect(r.differenceCi[1]).toBeCloseTo(0.0608785257519706, 9);
     expect(r.pValue!).toBeCloseTo(0.08002709430721633, 6);
     expect(r.relative!).toBeCloseTo(0.12 / 0.09 - 1, 12);
     expect(r.relativeCi![0]).toBeCloseTo(-0.036968661550684345, 9);
@@ -32,6 +33,19 @@ describe('two-proportion z', () => {
     // scipy.stats.norm.cdf at these points.
     const reference: Array<[number, number]> = [[0.5, 0.6914624612740131], [1, 0.8413447460685429], [1.96, 0.9750021048517795], [2.5, 0.9937903346742238], [3.3, 0.9995165758576162], [-1.2, 0.11506967022170822]];
     for (const [z, p] of reference) expect(Math.abs(normalCdf(z) - p)).toBeLessThan(1e-7);
+  });
+
+  it('agrees with the test where Wald would not: a small control near 1, and a control with no events', () => {
+    // The demo's Loyal Customers campaign: p = 0.007, and the interval excludes 0 (Wald's: [−0.0002, +0.182]).
+    const loyal = compareProportions(466, 494, 52, 61);
+    expect(loyal.pValue!).toBeLessThan(0.01);
+    expect(loyal.differenceCi[0]).toBeCloseTo(0.018810280042361044, 9);
+    expect(loyal.differenceCi[1]).toBeCloseTo(0.20188895857603822, 9);
+    // Unsubscribes 6 of 494 against 0 of 61: p = 0.39, and the interval holds 0 (Wald's: [+0.002, +0.022]).
+    const unsubscribed = compareProportions(6, 494, 0, 61);
+    expect(unsubscribed.pValue!).toBeGreaterThan(0.3);
+    expect(unsubscribed.differenceCi[0]).toBeCloseTo(-0.047461048393392255, 9);
+    expect(unsubscribed.differenceCi[1]).toBeCloseTo(0.026242218693376028, 9);
   });
 
   it('has no p-value or relative difference when nobody converted', () => {
