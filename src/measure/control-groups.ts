@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stableHash32 } from '../domain/stable-hash.js';
 
 /**
  * Control groups (issue 14): a stable share of each segment's members is held out of that
@@ -29,20 +30,7 @@ export const ControlGroupSettingsSchema = z
   .prefault({});
 export type ControlGroupSettings = z.infer<typeof ControlGroupSettingsSchema>;
 
-/** FNV-1a over the text, then murmur3's finalizer: a stable, well-spread 32-bit number. */
-function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const hash32 = stableHash32;
 
 /** 0–9999 for (profile, salt, segment); the same inputs give the same bucket on every machine. */
 export function controlBucket(profileId: number, salt: string, segmentKey: string): number {

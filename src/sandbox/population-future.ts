@@ -16,6 +16,7 @@
  */
 import { futureItemsFor } from './population.js';
 import type { CustomerType, PopulationOptions, SyntheticEvent, SyntheticPerson, SyntheticPurchase } from './population-types.js';
+import { stableHash32 } from '../domain/stable-hash.js';
 
 export const DAY_MS = 86_400_000;
 /** The horizon `futureFirstPurchaseAt` covers after the anchor (population.ts FUTURE_DAYS). */
@@ -86,19 +87,7 @@ const NEWSLETTER_EVERY_DAYS = 7;
 
 export type Rng = () => number;
 
-function hash32(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const hash32 = stableHash32;
 
 /** mulberry32 seeded from the key's hash. */
 export function keyedRng(key: string): Rng {

@@ -19,6 +19,7 @@ import { de, en, en_AU, es, fr, it, nl, sv } from '@faker-js/faker';
 import type { LocaleDefinition } from '@faker-js/faker';
 import { z } from 'zod';
 import { ENGAGEMENT_CHANNELS, type EngagementChannel } from '../domain/records.js';
+import { fmix32 } from '../domain/stable-hash.js';
 import {
   CUSTOMER_TYPES,
   LEAD_TYPES,
@@ -66,14 +67,6 @@ export function typeShares(): Readonly<Record<CustomerType, number>> {
 
 type Rng = () => number;
 
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 const TWO_32 = 2 ** 32;
 

@@ -1,4 +1,5 @@
 import type { PersonAdvance, SyntheticPerson, SyntheticPurchase, WorldAdvance } from './population-types.js';
+import { stableUnit } from '../domain/stable-hash.js';
 
 /**
  * Where each synthetic person lives. Real customers are on some platforms and not others, and
@@ -11,20 +12,8 @@ export type SandboxPlatform = 'hubspot' | 'marketo' | 'shopify';
 export const PLATFORM_SHARES: Readonly<Record<SandboxPlatform, number>> = { hubspot: 0.6, marketo: 0.4, shopify: 0.7 };
 const PLATFORMS: readonly SandboxPlatform[] = ['hubspot', 'marketo', 'shopify'];
 
-/** FNV-1a then a 32-bit finalizer: a stable uniform number in [0, 1) per (person, purpose). */
-function unit(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 4_294_967_296;
-}
+/** A stable uniform number in [0, 1) per (person, purpose). */
+const unit = stableUnit;
 
 export function platformsOf(person: SyntheticPerson): SandboxPlatform[] {
   const on = PLATFORMS.filter((p) => unit(`${person.email}|on|${p}`) < PLATFORM_SHARES[p]);

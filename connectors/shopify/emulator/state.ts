@@ -5,6 +5,7 @@
  * a few test orders; the hidden customer type is never copied.
  */
 import type { SyntheticLineItem, SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import { stableUnit } from '../../../src/domain/stable-hash.js';
 
 export const FIRST_CUSTOMER_ID = 1001;
 export const FIRST_ORDER_ID = 50_001;
@@ -110,20 +111,8 @@ export interface DefinitionRecord {
   createdMs: number;
 }
 
-/** FNV-1a then a 32-bit finalizer: a stable number in [0, 1) per key (as presence.ts does). */
-export function unit(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 4_294_967_296;
-}
+/** A stable number in [0, 1) per key (as presence.ts draws). */
+export const unit = stableUnit;
 
 export class ShopState {
   readonly customers: CustomerRecord[] = [];
