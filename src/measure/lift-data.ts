@@ -51,7 +51,12 @@ function rfmAfter(db: Db, campaign: Campaign): { runId: number; byProfile: Map<n
 export function campaignLift(
   db: Db, workspace: Workspace, campaign: Campaign, now: Date, convert = currencyConverter(db, workspace), which: 'all' | 'conversion' = 'all',
 ): CampaignLift {
-  const w = campaignWindow(campaign, dataNow(db, now));
+  return liftAsOf(db, campaign, dataNow(db, now), convert, which);
+}
+
+/** `asOf`: the data's now (dataNow), read once per report: it scans every purchase. */
+function liftAsOf(db: Db, campaign: Campaign, asOf: Date, convert: (amount: number, currency: string | null) => number, which: 'all' | 'conversion'): CampaignLift {
+  const w = campaignWindow(campaign, asOf);
   const startMs = w.start.getTime();
   const endMs = w.end.getTime();
   const inWindow = (iso: string): boolean => {
@@ -114,7 +119,8 @@ export function liftReport(db: Db, workspace: Workspace, now: Date, campaignName
   const campaigns = campaignName === undefined ? listCampaigns(db) : [findCampaign(db, campaignName)];
   if (campaigns.length === 0) return [];
   const convert = currencyConverter(db, workspace);
-  return campaigns.map((c) => campaignLift(db, workspace, c, now, convert));
+  const asOf = dataNow(db, now);
+  return campaigns.map((c) => liftAsOf(db, c, asOf, convert, 'all'));
 }
 
 /** The running campaigns' conversion lift, for `status` (no bootstraps). */
@@ -123,5 +129,5 @@ export function runningCampaignsLift(db: Db, workspace: Workspace, now: Date): C
   const running = listCampaigns(db).filter((c) => campaignWindow(c, asOf).status === 'running');
   if (running.length === 0) return [];
   const convert = currencyConverter(db, workspace);
-  return running.map((c) => campaignLift(db, workspace, c, now, convert, 'conversion'));
+  return running.map((c) => liftAsOf(db, c, asOf, convert, 'conversion'));
 }

@@ -3,7 +3,7 @@
  * opportunities and opportunity roles, the activity log, static lists and folders. No HTTP here.
  */
 import { createHash } from 'node:crypto';
-import type { SyntheticPerson } from '../../../src/sandbox/population-types.js';
+import type { SyntheticPerson, SyntheticPurchase } from '../../../src/sandbox/population-types.js';
 import { ENGAGEMENT_ACTIVITY, leadScoreOf } from './engagement.js';
 
 export type LeadValue = string | number | boolean | null;
@@ -67,6 +67,21 @@ const DAY_MS = 86_400_000;
 const LEAD_SOURCES = ['Website', 'Webinar', 'Trade Show', 'Referral', 'Paid Search'];
 
 /** Deterministic GUID-shaped id (8-4-4-4-12 hex) from a key. */
+/** The opportunity a synthetic purchase is in Marketo: at load and when the sandbox's world moves on. */
+export function opportunityFieldsOf(p: SyntheticPurchase): Record<string, LeadValue> {
+  return {
+    name: p.name,
+    description: null,
+    type: 'New Business',
+    source: 'Web',
+    amount: p.amount,
+    closeDate: p.occurredAt.slice(0, 10),
+    isClosed: p.status !== 'open',
+    isWon: p.status === 'won',
+    stage: p.status === 'won' ? 'Closed Won' : p.status === 'lost' ? 'Closed Lost' : 'Proposal',
+  };
+}
+
 export function guidFor(key: string): string {
   const h = createHash('sha1').update(key).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
@@ -247,17 +262,7 @@ export class MarketoState {
         const oppUpdated = Math.max(oppCreated, Math.min(closeMs, nowMs));
         const opportunity = this.addOpportunity(
           `SGS-${p.key}`,
-          {
-            name: p.name,
-            description: null,
-            type: 'New Business',
-            source: 'Web',
-            amount: p.amount,
-            closeDate: p.occurredAt.slice(0, 10),
-            isClosed: p.status !== 'open',
-            isWon: p.status === 'won',
-            stage: p.status === 'won' ? 'Closed Won' : p.status === 'lost' ? 'Closed Lost' : 'Proposal',
-          },
+          opportunityFieldsOf(p),
           oppCreated,
           oppUpdated,
         );

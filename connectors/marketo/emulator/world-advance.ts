@@ -7,7 +7,7 @@
  */
 import type { PersonAdvance } from '../../../src/sandbox/population-types.js';
 import { ENGAGEMENT_ACTIVITY } from './engagement.js';
-import { ACTIVITY, type ActivityRecord, type MarketoState } from './state.js';
+import { ACTIVITY, opportunityFieldsOf, type ActivityRecord, type MarketoState } from './state.js';
 
 export function appendAdvance(state: MarketoState, entries: readonly PersonAdvance[]): void {
   // Engagement activities keep their ordinal per lead (it picks the page, form or email served).
@@ -27,17 +27,7 @@ export function appendAdvance(state: MarketoState, entries: readonly PersonAdvan
       const at = Date.parse(p.occurredAt);
       const opportunity = state.addOpportunity(
         `SGS-${p.key}`,
-        {
-          name: p.name,
-          description: null,
-          type: 'New Business',
-          source: 'Web',
-          amount: p.amount,
-          closeDate: p.occurredAt.slice(0, 10),
-          isClosed: true,
-          isWon: true,
-          stage: 'Closed Won',
-        },
+        opportunityFieldsOf(p),
         at,
         at,
       );
